@@ -1,0 +1,192 @@
+// Symbolic tensor dimensions: a normalizer that keeps dims as sums of products of names
+// and integers (`2*B + 3`), so `B + B` equals `2*B`, and floor division stays exact when it
+// divides and becomes an opaque atom (`(H - 3) // 2`) when it does not.
+
+/** One product `coeff * a1 * a2 * ...` with its atoms sorted (atoms repeat for powers). */
+interface Term {
+  readonly coeff: number;
+  readonly atoms: readonly string[];
+}
+
+/** The structure behind an opaque floor-division atom, kept so substitution can redo it. */
+const floorDivAtoms = new Map<string, { numerator: Dim; denominator: Dim }>();
+
+export class Dim {
+  /** Terms sorted by their atom key, with no zero coefficients and no repeated keys. */
+  private constructor(private readonly terms: readonly Term[]) {}
+
+  static of(value: number): Dim {
+    if (!Number.isInteger(value)) throw new RangeError(`a dim must be an integer, got ${value}`);
+    return new Dim(value === 0 ? [] : [{ coeff: value, atoms: [] }]);
+  }
+
+  static named(name: string): Dim {
+    return new Dim([{ coeff: 1, atoms: [name] }]);
+  }
+
+  static from(value: number | string | Dim): Dim {
+    if (value instanceof Dim) return value;
+    return typeof value === 'number' ? Dim.of(value) : Dim.named(value);
+  }
+
+  private static normalize(terms: Term[]): Dim {
+    const byKey = new Map<string, Term>();
+    for (const term of terms) {
+      const key = term.atoms.join('*');
+      const previous = byKey.get(key);
+      byKey.set(key, { coeff: (previous?.coeff ?? 0) + term.coeff, atoms: term.atoms });
+    }
+    const kept = [...byKey.entries()]
+      .filter(([, t]) => t.coeff !== 0)
+      .sort(([a], [b]) => (a.length - b.length) || (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, t]) => t);
+    return new Dim(kept);
+  }
+
+  add(other: Dim | number): Dim {
+    return Dim.normalize([...this.terms, ...Dim.from(other).terms]);
+  }
+
+  sub(other: Dim | number): Dim {
+    return this.add(Dim.from(other).scale(-1));
+  }
+
+  scale(factor: number): Dim {
+    return Dim.normalize(this.terms.map((t) => ({ coeff: t.coeff * factor, atoms: t.atoms })));
+  }
+
+  mul(other: Dim | number): Dim {
+    const products: Term[] = [];
+    for (const a of this.terms) {
+      for (const b of Dim.from(other).terms) {
+        products.push({ coeff: a.coeff * b.coeff, atoms: [...a.atoms, ...b.atoms].sort() });
+      }
+    }
+    return Dim.normalize(products);
+  }
+
+  /**
+   * Floor division. Exact when every term divides (`(4*B + 8) / 4` is `B + 2`); when both
+   * sides are known integers, the integer floor; otherwise an opaque atom.
+   */
+  floorDiv(other: Dim | number): Dim {
+    const denominator = Dim.from(other);
+    const d = denominator.constant();
+    const n = this.constant();
+    if (d !== null && d !== 0) {
+      if (n !== null) return Dim.of(Math.floor(n / d));
+      if (this.terms.every((t) => t.coeff % d === 0)) return this.scale(1 / d);
+    }
+    if (d === null && denominator.terms.length === 1) {
+      // Divide by a monomial when every term contains it: (B*T) / T is B.
+      const quotient = this.divideByMonomial(denominator.terms[0]);
+      if (quotient) return quotient;
+    }
+    const atom = `(${this.toString()}) // ${denominator.terms.length > 1 ? `(${denominator})` : denominator}`;
+    floorDivAtoms.set(atom, { numerator: this, denominator });
+    return Dim.named(atom);
+  }
+
+  private divideByMonomial(divisor: Term): Dim | null {
+    const out: Term[] = [];
+    for (const term of this.terms) {
+      if (term.coeff % divisor.coeff !== 0) return null;
+      const atoms = [...term.atoms];
+      for (const atom of divisor.atoms) {
+        const at = atoms.indexOf(atom);
+        if (at < 0) return null;
+        atoms.splice(at, 1);
+      }
+      out.push({ coeff: term.coeff / divisor.coeff, atoms });
+    }
+    return Dim.normalize(out);
+  }
+
+  /** The integer value when the dim has no names, else null. */
+  constant(): number | null {
+    if (this.terms.length === 0) return 0;
+    if (this.terms.length === 1 && this.terms[0].atoms.length === 0) return this.terms[0].coeff;
+    return null;
+  }
+
+  isConstant(): boolean {
+    return this.constant() !== null;
+  }
+
+  equals(other: Dim | number): boolean {
+    return this.sub(other).terms.length === 0;
+  }
+
+  /** Names this dim mentions (opaque floor-division atoms are searched inside). */
+  names(): Set<string> {
+    const out = new Set<string>();
+    for (const term of this.terms) {
+      for (const atom of term.atoms) {
+        const division = floorDivAtoms.get(atom);
+        if (division) {
+          division.numerator.names().forEach((n) => out.add(n));
+          division.denominator.names().forEach((n) => out.add(n));
+        } else {
+          out.add(atom);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Replaces names by dims (binding a fn's symbolic dims, or `B` by a batch size). */
+  substitute(bindings: ReadonlyMap<string, Dim>): Dim {
+    let result = Dim.of(0);
+    for (const term of this.terms) {
+      let product = Dim.of(term.coeff);
+      for (const atom of term.atoms) {
+        const division = floorDivAtoms.get(atom);
+        const replacement = division
+          ? division.numerator.substitute(bindings).floorDiv(division.denominator.substitute(bindings))
+          : (bindings.get(atom) ?? Dim.named(atom));
+        product = product.mul(replacement);
+      }
+      result = result.add(product);
+    }
+    return result;
+  }
+
+  toString(): string {
+    if (this.terms.length === 0) return '0';
+    return this.terms
+      .map((t, i) => {
+        const magnitude = Math.abs(t.coeff);
+        const factors = [...(magnitude !== 1 || t.atoms.length === 0 ? [String(magnitude)] : []), ...t.atoms];
+        const body = factors.join('*');
+        if (i === 0) return t.coeff < 0 ? `-${body}` : body;
+        return t.coeff < 0 ? ` - ${body}` : ` + ${body}`;
+      })
+      .join('');
+  }
+}
+
+/** A tensor shape: one dim per axis; `[]` is a scalar. */
+export type Shape = readonly Dim[];
+
+export function shapeOf(dims: readonly (number | string | Dim)[]): Shape {
+  return dims.map(Dim.from);
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.map((d) => d.toString()).join(', ')}]`;
+}
+
+export function shapesEqual(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d.equals(b[i]));
+}
+
+/** The concrete numbers of a shape whose dims are all known, else null. */
+export function concreteShape(shape: Shape): number[] | null {
+  const out: number[] = [];
+  for (const d of shape) {
+    const n = d.constant();
+    if (n === null) return null;
+    out.push(n);
+  }
+  return out;
+}

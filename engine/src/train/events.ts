@@ -1,0 +1,41 @@
+// Events a training run or probe emits; the CLI prints them, the server forwards them to
+// the editor (see server/src/protocol.ts), and the run log stores one per line.
+
+import type { TextRange } from '../lang/api.js';
+
+/** Gradient statistics of one parameter at one step. */
+export interface ParamGradStats {
+  name: string; // state_dict name: `fc1.weight`
+  layer: string; // `fc1`
+  gradNorm: number; // L2 norm of the gradient
+  gradMax: number; // max |g|
+  gradMeanAbs: number; // mean |g| (the plot_grad_flow "mean" bar)
+  zeroFraction: number; // fraction of exactly-zero gradient entries
+  updateRatio: number; // ||update|| / ||weight|| for this step (0 in a probe)
+}
+
+/** Activation statistics of one activation op at one step. */
+export interface ActivationStats {
+  layer: string; // the op's binding or layer, e.g. `relu@12` when anonymous
+  op: 'relu' | 'leaky_relu' | 'sigmoid' | 'tanh' | 'gelu' | 'silu';
+  range: TextRange;
+  deadFraction: number; // relu: fraction of units that are zero for every sample of the batch
+  saturatedFraction: number; // sigmoid/tanh: fraction of units with |f'| < 0.01 ... see docs/diagnostics.md
+}
+
+export interface Finding {
+  code: 'NN5001' | 'NN5002' | 'NN5003' | 'NN5004' | 'NN5005';
+  severity: 'warning' | 'error';
+  message: string;
+  layer: string;
+  range: TextRange; // where in the .nn file the finding belongs (the layer's declaration or op)
+  step: number;
+}
+
+export type RunEvent =
+  | { type: 'start'; model: string; backend: 'ts' | 'onnx'; epochs: number; stepsPerEpoch: number; params: number; resumedFrom?: number }
+  | { type: 'step'; epoch: number; step: number; loss: number; samplesPerSec: number; params: ParamGradStats[]; activations: ActivationStats[] }
+  | { type: 'epoch'; epoch: number; step: number; trainLoss: number; testLoss: number; testAccuracy: number | null }
+  | { type: 'finding'; finding: Finding }
+  | { type: 'checkpoint'; step: number; path: string }
+  | { type: 'end'; reason: 'done' | 'cancelled' | 'nan'; step: number; testAccuracy: number | null; seconds: number; checkpoint: string | null; findings: Finding[] };

@@ -1,0 +1,66 @@
+// Custom messages between the VS Code client and the language server: one method and one
+// type per message, with the side that sends it. Plain types only, so both sides import it.
+
+import type { RunEvent, Finding, ParamGradStats } from '../../engine/src/train/events.js';
+
+export type { RunEvent, Finding, ParamGradStats };
+
+/** client → server request: train the model of a `train` block; answers when the run ends. */
+export const trainRequest = 'nn/train';
+export interface TrainParams {
+  uri: string;
+  model?: string;
+  /** The progress token the server reports `$/progress` on; cancel through it. */
+  workDoneToken?: string | number;
+}
+export interface TrainResult {
+  reason: 'done' | 'cancelled' | 'nan' | 'error';
+  message: string;
+  checkpoint: string | null;
+  testAccuracy: number | null;
+}
+
+/** client → server request: stop the running training (same as cancelling its progress). */
+export const stopTrainingRequest = 'nn/stopTraining';
+
+/** client → server request: one forward + backward pass on the first batches (a probe). */
+export const probeRequest = 'nn/probe';
+export interface ProbeParams {
+  uri: string;
+  model?: string;
+  batches?: number;
+}
+export interface ProbeResult {
+  loss: number;
+  params: ParamGradStats[];
+  findings: Finding[];
+}
+
+/** client → server request: gradcheck every `fn` with a `grad` block (or the one named). */
+export const gradcheckRequest = 'nn/gradcheck';
+export interface GradcheckParams {
+  uri: string;
+  fn?: string;
+}
+export interface GradcheckResult {
+  fns: { fn: string; ok: boolean; inputs: { name: string; maxAbsError: number; maxRelError: number }[] }[];
+}
+
+/** client → server request: export the model to ONNX (forward-only) beside the file. */
+export const exportOnnxRequest = 'nn/exportOnnx';
+export interface ExportOnnxParams {
+  uri: string;
+  model?: string;
+  outPath?: string;
+}
+export interface ExportOnnxResult {
+  path: string;
+}
+
+/** server → client notification: one run event, for the Training view and status bar. */
+export const trainProgressNotification = 'nn/trainProgress';
+export interface TrainProgressParams {
+  uri: string;
+  runId: string;
+  event: RunEvent;
+}
