@@ -38,7 +38,7 @@ export class Dim {
     }
     const kept = [...byKey.entries()]
       .filter(([, t]) => t.coeff !== 0)
-      .sort(([a], [b]) => (a.length - b.length) || (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([ka, a], [kb, b]) => (b.atoms.length - a.atoms.length) || (ka < kb ? -1 : ka > kb ? 1 : 0))
       .map(([, t]) => t);
     return new Dim(kept);
   }
