@@ -1,7 +1,7 @@
 // Runs every test: type-check, build, then node's test runner over all *.test.ts files.
 // Usage: node scripts/test.mjs [path-filter...]  (filters select test files by substring)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const roots = ['engine', 'server', 'client', 'test', 'scripts'];
@@ -18,6 +18,8 @@ function findTests(dir, out) {
   }
   return out;
 }
+
+if (!existsSync('node_modules')) execFileSync('npm', ['ci'], { stdio: 'inherit' });
 
 const filters = process.argv.slice(2);
 const files = roots
