@@ -64,3 +64,31 @@ export interface TrainProgressParams {
   runId: string;
   event: RunEvent;
 }
+
+/**
+ * Initialization options the client passes in `initialize`. `trusted` says whether the
+ * workspace is trusted: when false, training, probing, gradcheck and export are refused
+ * (checking still works). Absent means trusted (an editor without workspace trust, `nn lsp`).
+ */
+export interface InitializationOptions {
+  trusted?: boolean;
+}
+
+/** client → server notification: the workspace's trust changed. */
+export const trustChangedNotification = 'nn/trustChanged';
+export interface TrustChangedParams {
+  trusted: boolean;
+}
+
+/** The commands the code lenses invoke; the client implements them (arguments: one object). */
+export const trainCommand = 'nn.train';
+export const probeGradientsCommand = 'nn.probeGradients';
+export const gradcheckCommand = 'nn.gradcheck';
+export interface ModelCommandArgs {
+  uri: string;
+  model: string;
+}
+export interface FnCommandArgs {
+  uri: string;
+  fn: string;
+}

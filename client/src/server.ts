@@ -1,0 +1,38 @@
+// Starts the bundled language server (dist/server.js) over Node IPC and keeps it told
+// whether VS Code trusts the workspace.
+
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node.js';
+import {
+  trustChangedNotification,
+  type InitializationOptions,
+  type TrustChangedParams,
+} from '../../server/src/protocol.js';
+
+export function createLanguageClient(context: vscode.ExtensionContext): LanguageClient {
+  const module = vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath;
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: 'nn' },
+      { scheme: 'untitled', language: 'nn' },
+    ],
+    synchronize: { configurationSection: 'nn' },
+    // A function, so that a restarted server learns the trust of the moment.
+    initializationOptions: (): InitializationOptions => ({ trusted: vscode.workspace.isTrusted }),
+  };
+  // The id `nn` makes the client read `nn.trace.server`.
+  return new LanguageClient('nn', 'NN Language Server', serverOptions, clientOptions);
+}
+
+/** Tells a running server when the user grants the workspace trust. */
+export function forwardWorkspaceTrust(client: LanguageClient): vscode.Disposable {
+  return vscode.workspace.onDidGrantWorkspaceTrust(() => {
+    if (!client.isRunning()) return;
+    const params: TrustChangedParams = { trusted: true };
+    void client.sendNotification(trustChangedNotification, params);
+  });
+}

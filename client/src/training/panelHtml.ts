@@ -1,0 +1,56 @@
+// The Training webview's HTML: a strict Content-Security-Policy (nothing from the network,
+// only the extension's own script, with a nonce, and its own stylesheet). Pure, so the policy
+// is tested without an editor.
+
+import { randomBytes } from 'node:crypto';
+
+export interface PanelResources {
+  /** `webview.cspSource`: the origin the webview serves the extension's files from. */
+  cspSource: string;
+  scriptUri: string;
+  styleUri: string;
+  nonce: string;
+}
+
+/** A fresh nonce per page load: 128 random bits, base64. */
+export function createNonce(): string {
+  return randomBytes(16).toString('base64');
+}
+
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `style-src ${cspSource}`,
+    'img-src data:',
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function trainingPanelHtml(resources: PanelResources): string {
+  const csp = escapeAttribute(contentSecurityPolicy(resources.cspSource, resources.nonce));
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeAttribute(resources.styleUri)}">
+<title>Training</title>
+</head>
+<body>
+<header><h1 id="title">Training</h1><p id="status">No run yet: use ▶ Train on a model.</p></header>
+<section><h2>Loss</h2><div id="loss-chart" class="chart"></div>
+<p class="legend"><span class="swatch train-loss"></span>train (per step) <span class="swatch test-loss"></span>test (per epoch)</p></section>
+<section><h2>Test accuracy</h2><div id="accuracy-chart" class="chart"></div></section>
+<section><h2>Gradient flow <span id="flow-step"></span></h2><div id="flow-chart" class="chart"></div>
+<p class="legend"><span class="swatch bar-max"></span>max |gradient| <span class="swatch bar-mean"></span>mean |gradient| (log scale; click a layer to show it)</p></section>
+<section><h2>Findings</h2><ul id="findings"></ul></section>
+<script nonce="${escapeAttribute(resources.nonce)}" src="${escapeAttribute(resources.scriptUri)}"></script>
+</body>
+</html>
+`;
+}

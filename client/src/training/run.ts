@@ -1,0 +1,193 @@
+// One training run (or gradient probe) as the editor shows it: folds the server's RunEvents
+// into loss and accuracy curves, the latest gradient flow and the findings, and turns that
+// into the TrainingView the webview draws. Pure: no `vscode`, so it is unit-tested directly.
+
+import type { Finding, ParamGradStats, RunEvent } from '../../../engine/src/train/events.js';
+import type { GradientFlow, LayerGradient, Point, TrainingView } from '../webview/view.js';
+import { formatLoss, formatPercent } from './format.js';
+
+/** Curves are averaged down to this many points before they go to the webview. */
+export const MAX_CURVE_POINTS = 400;
+
+type StartEvent = Extract<RunEvent, { type: 'start' }>;
+type EndEvent = Extract<RunEvent, { type: 'end' }>;
+
+export class TrainingRun {
+  private start: StartEvent | null = null;
+  private end: EndEvent | null = null;
+  private lastStep: { epoch: number; step: number; loss: number } | null = null;
+  private readonly trainLoss: Point[] = [];
+  private readonly testLoss: Point[] = [];
+  private readonly testAccuracy: Point[] = [];
+  private gradientFlow: GradientFlow | null = null;
+  private readonly findings: Finding[] = [];
+  private probeLoss: number | null = null;
+
+  /** `fileName` is the `.nn` file's base name; `model` the model asked for, if any. */
+  constructor(
+    readonly uri: string,
+    private readonly fileName: string,
+    private model: string | undefined,
+  ) {}
+
+  get modelName(): string | undefined {
+    return this.start?.model ?? this.model;
+  }
+
+  get finished(): boolean {
+    return this.end !== null;
+  }
+
+  /** The fraction of all steps done, for the progress notification; null before `start`. */
+  get fractionDone(): number | null {
+    if (!this.start) return null;
+    const total = this.start.epochs * this.start.stepsPerEpoch;
+    const step = this.end?.step ?? this.lastStep?.step ?? 0;
+    return total > 0 ? Math.min(1, step / total) : null;
+  }
+
+  apply(event: RunEvent): void {
+    switch (event.type) {
+      case 'start':
+        this.start = event;
+        this.model = event.model;
+        break;
+      case 'step':
+        this.lastStep = { epoch: event.epoch, step: event.step, loss: event.loss };
+        this.trainLoss.push({ x: event.step, y: event.loss });
+        if (event.params.length > 0) this.setGradients(event.params, event.step);
+        break;
+      case 'epoch':
+        this.testLoss.push({ x: event.step, y: event.testLoss });
+        if (event.testAccuracy !== null) this.testAccuracy.push({ x: event.step, y: event.testAccuracy });
+        break;
+      case 'finding':
+        this.addFinding(event.finding);
+        break;
+      case 'checkpoint':
+        break;
+      case 'end':
+        this.end = event;
+        for (const finding of event.findings) this.addFinding(finding);
+        break;
+    }
+  }
+
+  /** A probe has no events: its one forward + backward pass arrives as a whole. */
+  applyProbe(loss: number, params: ParamGradStats[], findings: Finding[]): void {
+    this.probeLoss = loss;
+    for (const finding of findings) this.addFinding(finding);
+    this.setGradients(params, null);
+  }
+
+  view(): TrainingView {
+    const name = this.modelName;
+    return {
+      title: name ? `${name} · ${this.fileName}` : this.fileName,
+      status: this.status(),
+      running: this.start !== null && this.end === null,
+      trainLoss: averageDown(this.trainLoss, MAX_CURVE_POINTS),
+      testLoss: this.testLoss.slice(),
+      testAccuracy: this.testAccuracy.slice(),
+      gradientFlow: this.gradientFlow,
+      findings: this.findings.slice(),
+    };
+  }
+
+  /** One line for the status bar and the view: where the run is, or how it ended. */
+  status(): string {
+    if (this.probeLoss !== null) return `probe · loss ${formatLoss(this.probeLoss)}`;
+    if (this.end) return endStatus(this.end);
+    if (!this.start) return 'starting…';
+    const total = this.start.epochs * this.start.stepsPerEpoch;
+    const epoch = this.lastStep?.epoch ?? 1;
+    const parts = [`epoch ${epoch}/${this.start.epochs}`, `step ${this.lastStep?.step ?? 0}/${total}`];
+    if (this.lastStep) parts.push(`loss ${formatLoss(this.lastStep.loss)}`);
+    return parts.join(' · ');
+  }
+
+  private setGradients(params: ParamGradStats[], step: number | null): void {
+    const flagged = new Set(this.findings.map((f) => f.layer));
+    this.gradientFlow = { step, layers: layerGradients(params, flagged) };
+  }
+
+  /** A finding repeated at a later step replaces the earlier one of the same code and layer. */
+  private addFinding(finding: Finding): void {
+    const index = this.findings.findIndex((f) => f.code === finding.code && f.layer === finding.layer);
+    if (index >= 0) this.findings[index] = finding;
+    else this.findings.push(finding);
+    for (const layer of this.gradientFlow?.layers ?? []) {
+      if (layer.layer === finding.layer) layer.flagged = true;
+    }
+  }
+}
+
+function endStatus(end: EndEvent): string {
+  switch (end.reason) {
+    case 'done': {
+      const accuracy = end.testAccuracy === null ? '' : ` · test accuracy ${formatPercent(end.testAccuracy)}`;
+      return `done at step ${end.step} in ${Math.round(end.seconds)} s${accuracy}`;
+    }
+    case 'cancelled':
+      return `cancelled at step ${end.step}`;
+    case 'nan':
+      return `stopped at step ${end.step}: the loss became NaN or infinite`;
+  }
+}
+
+/**
+ * Per-layer gradient statistics in the order the layers first appear. Like plot_grad_flow,
+ * biases are left out when a layer has weights: their gradients live on another scale and
+ * would hide the weights'. Mean is the mean of the parameters' mean |g|, max the largest |g|.
+ */
+export function layerGradients(params: ParamGradStats[], flaggedLayers: ReadonlySet<string>): LayerGradient[] {
+  const byLayer = new Map<string, ParamGradStats[]>();
+  for (const param of params) {
+    const group = byLayer.get(param.layer);
+    if (group) group.push(param);
+    else byLayer.set(param.layer, [param]);
+  }
+  return [...byLayer].map(([layer, group]) => {
+    const weights = group.filter((p) => !isBias(p.name));
+    const used = weights.length > 0 ? weights : group;
+    return {
+      layer,
+      meanAbs: mean(used.map((p) => p.gradMeanAbs)),
+      maxAbs: Math.max(...used.map((p) => p.gradMax)),
+      zeroFraction: mean(used.map((p) => p.zeroFraction)),
+      flagged: flaggedLayers.has(layer),
+    };
+  });
+}
+
+function isBias(paramName: string): boolean {
+  return paramName === 'bias' || paramName.endsWith('.bias');
+}
+
+function mean(values: number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+/**
+ * At most `maxPoints` points: consecutive points are averaged in equal-sized buckets, which
+ * also smooths the step-to-step noise of a training loss. Non-finite losses are kept out of
+ * the averages (a NaN would poison its bucket) and are reported by the run's end instead.
+ */
+export function averageDown(points: readonly Point[], maxPoints: number): Point[] {
+  const finite = points.filter((p) => Number.isFinite(p.y));
+  if (finite.length <= maxPoints) return finite.slice();
+  const bucketSize = finite.length / maxPoints;
+  const averaged: Point[] = [];
+  for (let bucket = 0; bucket < maxPoints; bucket++) {
+    const from = Math.floor(bucket * bucketSize);
+    const to = Math.floor((bucket + 1) * bucketSize);
+    let sumX = 0;
+    let sumY = 0;
+    for (let i = from; i < to; i++) {
+      sumX += finite[i].x;
+      sumY += finite[i].y;
+    }
+    averaged.push({ x: sumX / (to - from), y: sumY / (to - from) });
+  }
+  return averaged;
+}

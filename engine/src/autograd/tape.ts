@@ -1,0 +1,208 @@
+// Reverse-mode autograd over a dynamic tape, like PyTorch eager: each op records a node
+// with its inputs and backward rule; backward() walks the nodes in reverse topological
+// order, accumulates gradients of reused values, and checks every gradient's shape.
+
+import { Tensor, installBackward, full } from '../tensor/tensor.js';
+import { sameShape, formatDims } from '../tensor/shape.js';
+import { addInto } from '../kernels/elementwise.js';
+
+/**
+ * A backward rule: given dL/d(output), returns dL/d(input) for each input (null where no
+ * gradient is needed). It must return tensors of exactly the inputs' shapes.
+ */
+export type BackwardRule = (upstreamGrad: Tensor) => (Tensor | null)[];
+
+export interface TapeNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Extra buffers the rule keeps alive (masks, argmax indices, the output), for memory accounting. */
+  readonly saved: readonly Tensor[];
+  readonly backward: BackwardRule;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording: no op inside it builds a tape (like `torch.no_grad()`). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Runs `fn` with recording on, even inside `noGrad` (used by checkpoint recomputation). */
+export function enableGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** Whether an op over these inputs must be recorded. */
+export function needsGrad(inputs: readonly Tensor[]): boolean {
+  if (!gradEnabled) return false;
+  for (const input of inputs) if (input.requiresGrad) return true;
+  return false;
+}
+
+/** While a checkpointed segment runs without a tape, collects the tensors it reads that need a gradient. */
+let gradInputObserver: Set<Tensor> | null = null;
+
+/** Runs `fn` and returns, with its result, every tensor requiring a gradient that an op inside it read. */
+export function observeGradInputs<T>(fn: () => T): { result: T; gradInputs: Set<Tensor> } {
+  const previous = gradInputObserver;
+  const gradInputs = new Set<Tensor>();
+  gradInputObserver = gradInputs;
+  try {
+    return { result: fn(), gradInputs };
+  } finally {
+    gradInputObserver = previous;
+  }
+}
+
+/** Attaches a tape node to `output` when any input requires a gradient; returns `output`. */
+export function record(
+  op: string,
+  output: Tensor,
+  inputs: readonly Tensor[],
+  backward: BackwardRule,
+  saved: readonly Tensor[] = [],
+): Tensor {
+  if (gradInputObserver) for (const input of inputs) if (input.requiresGrad) gradInputObserver.add(input);
+  if (!needsGrad(inputs)) return output;
+  output.requiresGrad = true;
+  output.gradFn = { op, inputs, saved, backward };
+  return output;
+}
+
+/** Nodes reachable from `root`, ordered so that every node comes after the nodes that use it. */
+function reverseTopologicalOrder(root: Tensor, boundary: ReadonlySet<Tensor> | null): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // Iterative post-order DFS, so deep graphs do not overflow the stack.
+  const stack: { tensor: Tensor; next: number }[] = [{ tensor: root, next: 0 }];
+  visited.add(root);
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1];
+    const inputs = (!boundary?.has(frame.tensor) && frame.tensor.gradFn?.inputs) || [];
+    if (frame.next < inputs.length) {
+      const input = inputs[frame.next++];
+      if (input.requiresGrad && !visited.has(input)) {
+        visited.add(input);
+        stack.push({ tensor: input, next: 0 });
+      }
+    } else {
+      order.push(frame.tensor);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}
+
+function accumulate(target: Map<Tensor, Tensor>, tensor: Tensor, grad: Tensor): void {
+  const previous = target.get(tensor);
+  if (!previous) {
+    target.set(tensor, grad);
+    return;
+  }
+  // The first gradient may be a view shared with another tensor: copy before adding.
+  const sum = new Tensor(previous.values.slice(), previous.shape, previous.dtype);
+  addInto(sum.values, grad.values);
+  target.set(tensor, sum);
+}
+
+/** Backpropagates from `root`, adding into `.grad` of every leaf that requires a gradient. */
+export function backward(root: Tensor, upstreamGrad?: Tensor): void {
+  propagate(root, upstreamGrad, null);
+}
+
+/**
+ * Backpropagates from `root`. Without a boundary, leaf gradients go into `.grad`; with one,
+ * propagation stops at the boundary's tensors and their gradients are returned instead
+ * (checkpoint uses this to backpropagate through a recomputed segment only).
+ */
+export function propagate(root: Tensor, upstreamGrad: Tensor | undefined, boundary: ReadonlySet<Tensor> | null): Map<Tensor, Tensor> {
+  const reached = new Map<Tensor, Tensor>();
+  if (!root.requiresGrad) throw new Error('backward(): the tensor does not require a gradient (nothing on the tape leads to it)');
+  if (!upstreamGrad && root.size !== 1) {
+    throw new Error(`backward(): a gradient can be implied only for a scalar; the tensor has shape ${formatDims(root.shape)}`);
+  }
+  const seed = upstreamGrad ?? full(root.shape, 1, root.dtype);
+  if (!sameShape(seed.shape, root.shape)) {
+    throw new Error(`backward(): upstream gradient shape ${formatDims(seed.shape)} differs from the tensor's ${formatDims(root.shape)}`);
+  }
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  for (const tensor of reverseTopologicalOrder(root, boundary)) {
+    const grad = grads.get(tensor);
+    if (!grad) continue;
+    grads.delete(tensor);
+    if (boundary?.has(tensor)) {
+      reached.set(tensor, grad);
+      continue;
+    }
+    const node = tensor.gradFn;
+    if (!node) {
+      if (boundary) continue;
+      if (tensor.grad) {
+        const sum = new Tensor(tensor.grad.values.slice(), tensor.grad.shape, tensor.grad.dtype);
+        addInto(sum.values, grad.values);
+        tensor.grad = sum;
+      } else {
+        // Copy: a rule may pass the same gradient tensor to several inputs.
+        tensor.grad = new Tensor(grad.values.slice(), grad.shape, grad.dtype);
+      }
+      continue;
+    }
+    const inputGrads = node.backward(grad);
+    node.inputs.forEach((input, i) => {
+      const inputGrad = inputGrads[i];
+      if (!input.requiresGrad || !inputGrad) return;
+      if (!sameShape(inputGrad.shape, input.shape)) {
+        throw new Error(
+          `backward of ${node.op}: gradient for input ${i} has shape ${formatDims(inputGrad.shape)} but the input has shape ${formatDims(input.shape)}`,
+        );
+      }
+      accumulate(grads, input, inputGrad);
+    });
+  }
+  return reached;
+}
+
+/**
+ * Bytes held by the tape behind `root`: every tensor a node keeps for its backward rule
+ * (its inputs and saved buffers), each storage counted once. Deterministic, unlike RSS.
+ */
+export function tapeBytes(root: Tensor): number {
+  const buffers = new Set<ArrayBufferLike>();
+  const seen = new Set<Tensor>();
+  const pending = [root];
+  let bytes = 0;
+  while (pending.length > 0) {
+    const tensor = pending.pop()!;
+    const node = tensor.gradFn;
+    if (!node) continue;
+    for (const held of [...node.inputs, ...node.saved]) {
+      if (!buffers.has(held.data.buffer)) {
+        buffers.add(held.data.buffer);
+        bytes += held.data.byteLength;
+      }
+      if (!seen.has(held)) {
+        seen.add(held);
+        pending.push(held);
+      }
+    }
+  }
+  return bytes;
+}
+
+installBackward(backward);

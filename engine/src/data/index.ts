@@ -1,0 +1,64 @@
+// The data sets a `train` block names: `loadDataset` gives the samples for a run, and
+// `readDataHeader` gives the checker the sample shape and classes with as little reading as
+// possible (see files.ts for what is read). Every problem is an NN4005 error value.
+
+import type { DataHeader, DataHeaderReader, DataSpec } from '../lang/api.js';
+import { isDataError, type DataError, type Dataset } from './dataset.js';
+import { FASHION_CLASSES, FASHION_SAMPLE_SHAPE, fashionMnist, fashionSource } from './fashion.js';
+import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader } from './files.js';
+import { moons, spirals, xor } from './synthetic.js';
+
+export type { DataError, Dataset, Split } from './dataset.js';
+export { isDataError } from './dataset.js';
+
+/** Loads the data set of a `train` block; relative paths are resolved against `baseDir`. */
+export function loadDataset(spec: DataSpec, baseDir: string): Dataset | DataError {
+  switch (spec.kind) {
+    case 'fashion_mnist':
+      return fashionMnist(spec.train, spec.test);
+    case 'spirals':
+      return spirals(spec.classes, spec.points);
+    case 'moons':
+      return moons(spec.points);
+    case 'xor':
+      return xor();
+    case 'csv':
+      return loadCsv(spec.path, spec.label, baseDir);
+    case 'idx':
+      return loadIdx(spec.images, spec.labels, baseDir);
+    case 'npy':
+      return loadNpy(spec.x, spec.y, baseDir);
+  }
+}
+
+function headerOf(spec: DataSpec, baseDir: string): DataHeader | DataError {
+  switch (spec.kind) {
+    case 'fashion_mnist': {
+      const source = fashionSource(spec.train, spec.test);
+      if (isDataError(source)) return source;
+      return { sampleShape: FASHION_SAMPLE_SHAPE, classes: FASHION_CLASSES, labelShape: [] };
+    }
+    case 'spirals':
+      return { sampleShape: [2], classes: spec.classes, labelShape: [] };
+    case 'moons':
+    case 'xor':
+      return { sampleShape: [2], classes: 2, labelShape: [] };
+    case 'csv': {
+      const data = loadCsv(spec.path, spec.label, baseDir);
+      if (isDataError(data)) return data;
+      return { sampleShape: data.sampleShape, classes: data.classes, labelShape: data.labelShape };
+    }
+    case 'idx':
+      return idxHeader(spec.images, spec.labels, baseDir);
+    case 'npy':
+      return npyHeader(spec.x, spec.y, baseDir);
+  }
+}
+
+/** A DataHeaderReader for files relative to `baseDir` (the `.nn` file's folder). */
+export function readDataHeader(baseDir: string): DataHeaderReader {
+  return (spec) => {
+    const header = headerOf(spec, baseDir);
+    return isDataError(header) ? { error: header.message } : header;
+  };
+}

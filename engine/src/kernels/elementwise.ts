@@ -1,0 +1,108 @@
+// Elementwise kernels over flat typed arrays: in-place accumulation, NumPy broadcasting of
+// two operands, and summing a broadcast gradient back to an operand's shape.
+
+import type { FloatArray } from '../tensor/tensor.js';
+import { shapeSize } from '../tensor/shape.js';
+
+export function addInto(target: FloatArray, source: FloatArray): void {
+  for (let i = 0; i < target.length; i++) target[i] += source[i];
+}
+
+/** Strides of `shape` aligned right to a rank-`rank` output, 0 on broadcast axes. */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const rank = outShape.length;
+  const strides = new Array<number>(rank).fill(0);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const axis = rank - shape.length + i;
+    strides[axis] = shape[i] === 1 && outShape[axis] !== 1 ? 0 : stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
+/**
+ * Calls `visit(aOffset, bOffset, outOffset, count, aStep, bStep)` for each run along the
+ * last axis of `outShape`, with operand offsets following broadcasting.
+ */
+function forEachRun(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+  visit: (aOffset: number, bOffset: number, outOffset: number, count: number, aStep: number, bStep: number) => void,
+): void {
+  const rank = outShape.length;
+  if (rank === 0) {
+    visit(0, 0, 0, 1, 0, 0);
+    return;
+  }
+  const aStrides = broadcastStrides(aShape, outShape);
+  const bStrides = broadcastStrides(bShape, outShape);
+  const inner = outShape[rank - 1];
+  const runs = shapeSize(outShape) / Math.max(inner, 1);
+  if (inner === 0) return;
+  const index = new Array<number>(rank - 1).fill(0);
+  let aOffset = 0;
+  let bOffset = 0;
+  for (let run = 0; run < runs; run++) {
+    visit(aOffset, bOffset, run * inner, inner, aStrides[rank - 1], bStrides[rank - 1]);
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      index[axis]++;
+      aOffset += aStrides[axis];
+      bOffset += bStrides[axis];
+      if (index[axis] < outShape[axis]) break;
+      aOffset -= aStrides[axis] * outShape[axis];
+      bOffset -= bStrides[axis] * outShape[axis];
+      index[axis] = 0;
+    }
+  }
+}
+
+export type BinaryCode = 'add' | 'sub' | 'mul' | 'div';
+
+/** out = a (op) b with broadcasting; one loop per op so the inner loops stay monomorphic. */
+export function broadcastBinary(
+  code: BinaryCode,
+  a: FloatArray,
+  aShape: readonly number[],
+  b: FloatArray,
+  bShape: readonly number[],
+  out: FloatArray,
+  outShape: readonly number[],
+): void {
+  forEachRun(aShape, bShape, outShape, (ao, bo, oo, n, as, bs) => {
+    switch (code) {
+      case 'add':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] + b[bo + i * bs];
+        break;
+      case 'sub':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] - b[bo + i * bs];
+        break;
+      case 'mul':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] * b[bo + i * bs];
+        break;
+      case 'div':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] / b[bo + i * bs];
+        break;
+    }
+  });
+}
+
+/** Sums `grad` (of `gradShape`) over the axes along which `targetShape` was broadcast. */
+export function sumToShape(
+  grad: FloatArray,
+  gradShape: readonly number[],
+  target: FloatArray,
+  targetShape: readonly number[],
+): void {
+  target.fill(0);
+  forEachRun(targetShape, targetShape, gradShape, (to, _unused, go, n, ts) => {
+    if (ts === 0) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += grad[go + i];
+      target[to] += sum;
+    } else {
+      for (let i = 0; i < n; i++) target[to + i * ts] += grad[go + i];
+    }
+  });
+}

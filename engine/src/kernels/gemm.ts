@@ -1,0 +1,172 @@
+// Single-threaded GEMM: C (+)= op(A) · op(B) with op = identity or transpose, row-major.
+// Blocked in the BLIS style: panels of A and B are packed into contiguous float64 buffers
+// (which also absorbs the transposes, so backward passes never materialize A^T or B^T),
+// then a 4×4 register-blocked micro-kernel runs over the packed panels.
+
+import type { FloatArray } from '../tensor/tensor.js';
+
+const MR = 4;
+const NR = 4;
+const KC = 256; // depth of one packed block
+const MC = 64; // rows of A per packed block
+const NC = 2048; // columns of B per packed block
+
+// Packing buffers, grown on demand and reused: no allocation inside the loops.
+let packedA = new Float64Array(MC * KC);
+let packedB = new Float64Array(KC * NC);
+
+export interface GemmOperand {
+  data: FloatArray;
+  offset: number;
+  /** True when the operand is stored transposed (A as [K, M], B as [N, K]). */
+  transposed: boolean;
+}
+
+/** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into MR-row panels, zero-padded. */
+function packA(a: GemmOperand, lda: number, i0: number, mc: number, p0: number, kc: number): void {
+  const data = a.data;
+  let dst = 0;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = Math.min(MR, mc - ir);
+    for (let p = 0; p < kc; p++) {
+      for (let r = 0; r < MR; r++) {
+        if (r < rows) {
+          const i = i0 + ir + r;
+          const k = p0 + p;
+          packedA[dst++] = a.transposed ? data[a.offset + k * lda + i] : data[a.offset + i * lda + k];
+        } else {
+          packedA[dst++] = 0;
+        }
+      }
+    }
+  }
+}
+
+/** Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into NR-column panels, zero-padded. */
+function packB(b: GemmOperand, ldb: number, p0: number, kc: number, j0: number, nc: number): void {
+  const data = b.data;
+  let dst = 0;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = Math.min(NR, nc - jr);
+    if (!b.transposed && cols === NR) {
+      let src = b.offset + p0 * ldb + j0 + jr;
+      for (let p = 0; p < kc; p++, src += ldb) {
+        packedB[dst] = data[src];
+        packedB[dst + 1] = data[src + 1];
+        packedB[dst + 2] = data[src + 2];
+        packedB[dst + 3] = data[src + 3];
+        dst += 4;
+      }
+      continue;
+    }
+    for (let p = 0; p < kc; p++) {
+      for (let c = 0; c < NR; c++) {
+        if (c < cols) {
+          const j = j0 + jr + c;
+          const k = p0 + p;
+          packedB[dst++] = b.transposed ? data[b.offset + j * ldb + k] : data[b.offset + k * ldb + j];
+        } else {
+          packedB[dst++] = 0;
+        }
+      }
+    }
+  }
+}
+
+/** C[rows × cols block] (+)= packed A panel · packed B panel over depth kc. */
+function microKernel(
+  kc: number,
+  aStart: number,
+  bStart: number,
+  c: FloatArray,
+  cOffset: number,
+  ldc: number,
+  rows: number,
+  cols: number,
+  accumulate: boolean,
+): void {
+  const pa = packedA;
+  const pb = packedB;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  let ai = aStart;
+  let bi = bStart;
+  for (let p = 0; p < kc; p++, ai += 4, bi += 4) {
+    const a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3];
+    const b0 = pb[bi], b1 = pb[bi + 1], b2 = pb[bi + 2], b3 = pb[bi + 3];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+  }
+  if (rows === MR && cols === NR) {
+    let o = cOffset;
+    if (accumulate) {
+      c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += ldc;
+      c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += ldc;
+      c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += ldc;
+      c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
+    } else {
+      c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += ldc;
+      c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; o += ldc;
+      c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; o += ldc;
+      c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33;
+    }
+    return;
+  }
+  const block = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+  for (let r = 0; r < rows; r++) {
+    for (let col = 0; col < cols; col++) {
+      const o = cOffset + r * ldc + col;
+      c[o] = accumulate ? c[o] + block[r * NR + col] : block[r * NR + col];
+    }
+  }
+}
+
+/**
+ * C[M×N] = op(A)[M×K] · op(B)[K×N], or C += ... when `accumulate`. Leading dimensions
+ * follow from the stored layouts: A is [M, K] (or [K, M] transposed), B is [K, N] (or [N, K]).
+ */
+export function gemm(
+  m: number,
+  n: number,
+  k: number,
+  a: GemmOperand,
+  b: GemmOperand,
+  c: FloatArray,
+  cOffset: number,
+  accumulate: boolean,
+): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
+    return;
+  }
+  const lda = a.transposed ? m : k;
+  const ldb = b.transposed ? k : n;
+  const needB = Math.min(KC, k) * (Math.ceil(Math.min(NC, n) / NR) * NR);
+  if (packedB.length < needB) packedB = new Float64Array(needB);
+  const needA = Math.min(KC, k) * (Math.ceil(Math.min(MC, m) / MR) * MR);
+  if (packedA.length < needA) packedA = new Float64Array(needA);
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nc = Math.min(NC, n - j0);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = Math.min(KC, k - p0);
+      const add = accumulate || p0 > 0;
+      packB(b, ldb, p0, kc, j0, nc);
+      for (let i0 = 0; i0 < m; i0 += MC) {
+        const mc = Math.min(MC, m - i0);
+        packA(a, lda, i0, mc, p0, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = Math.min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = Math.min(MR, mc - ir);
+            microKernel(kc, ir * kc, jr * kc, c, cOffset + (i0 + ir) * n + j0 + jr, n, rows, cols, add);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// Built-in layers' parameters (PyTorch's state_dict names, shapes and default inits) and
+// their forward cost: FLOPs count a multiply-add as 2; normalization layers cost 2 per element.
+
+import { Dim, type Shape } from '../shape/dim.js';
+import type { InitSpec } from './api.js';
+
+export interface ParamSpecOf {
+  suffix: string; // `weight`, `bias`
+  shape: Shape;
+  init: InitSpec;
+}
+
+export interface LayerShapes {
+  params: ParamSpecOf[];
+  buffers: { suffix: string; shape: Shape; init: 'zeros' | 'ones' }[];
+}
+
+function known(d: Dim): number {
+  return d.constant() ?? 0;
+}
+
+/** Parameters and buffers of a built-in layer given its resolved integer and flag arguments. */
+export function layerShapes(ctor: string, dims: Record<string, Dim>, flags: Record<string, boolean>): LayerShapes {
+  switch (ctor) {
+    case 'Linear': {
+      const fanIn = known(dims.in);
+      const params: ParamSpecOf[] = [{ suffix: 'weight', shape: [dims.out, dims.in], init: { kind: 'kaiming_uniform', fanIn } }];
+      if (flags.bias !== false) params.push({ suffix: 'bias', shape: [dims.out], init: { kind: 'bias_uniform', fanIn } });
+      return { params, buffers: [] };
+    }
+    case 'Conv2d': {
+      const fanIn = known(dims.in) * known(dims.kernel) * known(dims.kernel);
+      const params: ParamSpecOf[] = [
+        { suffix: 'weight', shape: [dims.out, dims.in, dims.kernel, dims.kernel], init: { kind: 'kaiming_uniform', fanIn } },
+      ];
+      if (flags.bias !== false) params.push({ suffix: 'bias', shape: [dims.out], init: { kind: 'bias_uniform', fanIn } });
+      return { params, buffers: [] };
+    }
+    case 'BatchNorm2d':
+    case 'BatchNorm1d': {
+      const c = dims.c ?? dims.f;
+      return {
+        params: [
+          { suffix: 'weight', shape: [c], init: { kind: 'ones' } },
+          { suffix: 'bias', shape: [c], init: { kind: 'zeros' } },
+        ],
+        buffers: [
+          { suffix: 'running_mean', shape: [c], init: 'zeros' },
+          { suffix: 'running_var', shape: [c], init: 'ones' },
+        ],
+      };
+    }
+    case 'LayerNorm':
+      return {
+        params: [
+          { suffix: 'weight', shape: [dims.f], init: { kind: 'ones' } },
+          { suffix: 'bias', shape: [dims.f], init: { kind: 'zeros' } },
+        ],
+        buffers: [],
+      };
+    case 'Embedding':
+      return { params: [{ suffix: 'weight', shape: [dims.n, dims.d], init: { kind: 'normal', std: 1 } }], buffers: [] };
+    default:
+      return { params: [], buffers: [] };
+  }
+}
+
+export function elementCount(shape: Shape): Dim {
+  return shape.reduce((acc, d) => acc.mul(d), Dim.of(1));
+}
+
+/** Forward FLOPs of one op application, from its input shapes and output shape. */
+export function opFlops(op: string, inputs: readonly (Shape | null)[], output: Shape | null): Dim | null {
+  if (output === null) return null;
+  switch (op) {
+    case 'linear': {
+      const weight = inputs[1];
+      return weight ? elementCount(output).mul(weight[1]).scale(2) : null;
+    }
+    case 'conv2d': {
+      const weight = inputs[1];
+      return weight ? elementCount(output).mul(elementCount(weight.slice(1))).scale(2) : null;
+    }
+    case 'matmul': {
+      const a = inputs[0];
+      return a && a.length > 0 ? elementCount(output).mul(a[a.length - 1]).scale(2) : null;
+    }
+    case 'batch_norm2d':
+    case 'batch_norm1d':
+    case 'layer_norm':
+      return elementCount(output).scale(2);
+    default:
+      return Dim.of(0);
+  }
+}
+
+export function bytesPerElement(dtype: 'float32' | 'int64'): number {
+  return dtype === 'int64' ? 8 : 4;
+}

@@ -1,0 +1,578 @@
+// The parser: hand-written, error-tolerant recursive descent from tokens to the syntax tree.
+// It never throws; a broken statement becomes an error node (or an assignment of an error
+// expression, so its name stays defined) and parsing goes on with the next statement.
+
+import type { Diagnostic } from './api.js';
+import { makeDiagnostic } from './diagnostics.js';
+import { lex, type Token } from './scanner.js';
+import type {
+  Arg,
+  Block,
+  DimSyntax,
+  Expr,
+  FnItem,
+  Ident,
+  Item,
+  ModelItem,
+  ParamSyntax,
+  ShapeSyntax,
+  SourceFile,
+  Stmt,
+  TrainEntry,
+  TrainItem,
+} from './syntax.js';
+
+/**
+ * Deeper nesting than this (brackets plus operators chained in one expression, since a chain
+ * of operators is a left-deep tree) is reported instead of recursed into: no stack overflow.
+ */
+export const MAX_NESTING = 500;
+
+const ITEM_KEYWORDS = new Set(['const', 'model', 'fn', 'train']);
+
+export interface ParseResult {
+  tree: SourceFile;
+  errors: Diagnostic[];
+}
+
+export function parse(text: string): ParseResult {
+  const { tokens, errors: lexErrors } = lex(text);
+  const parser = new Parser(
+    tokens.filter((t) => t.kind !== 'comment'),
+    lexErrors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args)),
+  );
+  const tree = parser.parseFile(text.length);
+  return { tree, errors: parser.errors.sort((a, b) => a.range.start - b.range.start) };
+}
+
+function describe(token: Token): string {
+  if (token.kind === 'eof') return 'end of file';
+  if (token.kind === 'newline') return 'end of line';
+  if (token.kind === 'string') return 'a string';
+  return `\`${token.text}\``;
+}
+
+class Parser {
+  private pos = 0;
+  private depth = 0;
+  /** Errors before this index belong to earlier statements; one error per statement is reported. */
+  private statementMark = 0;
+  private readonly hasUnclosed: boolean;
+
+  constructor(
+    private readonly tokens: Token[],
+    readonly errors: Diagnostic[],
+  ) {
+    this.hasUnclosed = errors.some((e) => e.code === 'NN1002');
+  }
+
+  // -- token helpers -------------------------------------------------------------------
+
+  private get token(): Token {
+    return this.tokens[this.pos];
+  }
+
+  private peek(offset = 1): Token {
+    return this.tokens[Math.min(this.pos + offset, this.tokens.length - 1)];
+  }
+
+  private advance(): Token {
+    const token = this.tokens[this.pos];
+    if (token.kind !== 'eof') this.pos++;
+    return token;
+  }
+
+  private is(text: string): boolean {
+    const t = this.token;
+    return (t.kind === 'punct' || t.kind === 'keyword') && t.text === text;
+  }
+
+  private accept(text: string): Token | null {
+    return this.is(text) ? this.advance() : null;
+  }
+
+  private previousEnd(): number {
+    return this.pos > 0 ? this.tokens[this.pos - 1].end : 0;
+  }
+
+  private error(expected: string, at: Token = this.token): void {
+    if (this.errors.length > this.statementMark) return;
+    if (at.kind === 'eof' && this.hasUnclosed) return; // the scanner already said what is unclosed
+    if (at.kind === 'error') {
+      this.errors.push(makeDiagnostic('NN1001', { start: at.start, end: at.end }, [expected, `\`${at.text}\``]));
+      return;
+    }
+    const range = at.kind === 'newline' || at.kind === 'eof' ? { start: at.start, end: at.start } : { start: at.start, end: at.end };
+    this.errors.push(makeDiagnostic('NN1001', range, [expected, describe(at)]));
+  }
+
+  private expect(text: string): boolean {
+    if (this.accept(text)) return true;
+    this.error(`\`${text}\``);
+    return false;
+  }
+
+  private ident(what: string): Ident | null {
+    const t = this.token;
+    if (t.kind === 'name') {
+      this.advance();
+      return { kind: 'ident', name: t.text, range: { start: t.start, end: t.end } };
+    }
+    this.error(what);
+    return null;
+  }
+
+  private skipNewlines(): void {
+    while (this.token.kind === 'newline' || this.is(';')) this.advance();
+  }
+
+  /** Skips to the end of the current statement (a newline or `;` at depth 0, or before `}`). */
+  private skipStatement(): void {
+    let depth = 0;
+    for (;;) {
+      const t = this.token;
+      if (t.kind === 'eof') return;
+      if (depth === 0 && (t.kind === 'newline' || (t.kind === 'punct' && (t.text === ';' || t.text === '}')))) return;
+      if (t.kind === 'punct' && (t.text === '(' || t.text === '[' || t.text === '{')) depth++;
+      if (t.kind === 'punct' && (t.text === ')' || t.text === ']' || t.text === '}')) depth--;
+      this.advance();
+    }
+  }
+
+  // -- items ---------------------------------------------------------------------------
+
+  parseFile(length: number): SourceFile {
+    const items: Item[] = [];
+    for (;;) {
+      this.skipNewlines();
+      if (this.token.kind === 'eof') break;
+      this.statementMark = this.errors.length;
+      const start = this.token.start;
+      const item = this.parseItem();
+      if (item) {
+        items.push(item);
+        if (this.errors.length > this.statementMark) this.skipStatement();
+      } else {
+        this.skipToItem();
+        items.push({ kind: 'error', range: { start, end: this.previousEnd() } });
+      }
+    }
+    return { kind: 'file', items, range: { start: 0, end: length } };
+  }
+
+  private skipToItem(): void {
+    let braces = 0;
+    this.advance();
+    for (;;) {
+      const t = this.token;
+      if (t.kind === 'eof') return;
+      if (braces <= 0 && t.kind === 'keyword' && ITEM_KEYWORDS.has(t.text)) return;
+      if (t.kind === 'punct' && t.text === '{') braces++;
+      if (t.kind === 'punct' && t.text === '}') braces--;
+      this.advance();
+    }
+  }
+
+  private parseItem(): Item | null {
+    const t = this.token;
+    if (t.kind === 'keyword') {
+      if (t.text === 'const') return this.parseConst();
+      if (t.text === 'model') return this.parseModel();
+      if (t.text === 'fn') return this.parseFn();
+      if (t.text === 'train') return this.parseTrain();
+    }
+    this.error('`model`, `fn`, `const` or `train`');
+    return null;
+  }
+
+  private parseConst(): Item {
+    const start = this.advance().start;
+    const name = this.ident('a constant name');
+    if (!name || !this.expect('=')) {
+      this.skipStatement();
+      return { kind: 'error', range: { start, end: this.previousEnd() } };
+    }
+    const value = this.parseExpr();
+    return { kind: 'const', name, value, range: { start, end: this.previousEnd() } };
+  }
+
+  private parseModel(): ModelItem | null {
+    const start = this.advance().start;
+    const name = this.ident('a model name');
+    if (!name) return null;
+    const hyperParams: Ident[] = [];
+    if (this.accept('[')) {
+      while (!this.is(']') && this.token.kind !== 'eof') {
+        const p = this.ident('a hyper-parameter name');
+        if (!p) break;
+        hyperParams.push(p);
+        if (!this.accept(',')) break;
+      }
+      this.expect(']');
+    }
+    const inputs = this.parseParams();
+    const output = this.accept('->') ? this.parseShape() : null;
+    const body = this.parseBlock();
+    return { kind: 'model', name, hyperParams, inputs, output, body, range: { start, end: this.previousEnd() } };
+  }
+
+  private parseFn(): FnItem | null {
+    const start = this.advance().start;
+    const name = this.ident('a function name');
+    if (!name) return null;
+    const inputs = this.parseParams();
+    const output = this.accept('->') ? this.parseShape() : null;
+    const body = this.parseBlock();
+    let grad: FnItem['grad'] = null;
+    // `grad` may follow the closing brace on the same line or on the next one.
+    let lookahead = 0;
+    while (this.peek(lookahead).kind === 'newline') lookahead++;
+    const next = this.peek(lookahead);
+    if (next.kind === 'keyword' && next.text === 'grad') {
+      this.pos += lookahead;
+      const gradStart = this.advance().start;
+      this.expect('(');
+      const upstream = this.ident('the upstream gradient name') ?? { kind: 'ident', name: 'g', range: { start: gradStart, end: gradStart } };
+      this.expect(')');
+      const gradBody = this.parseBlock();
+      grad = { upstream, body: gradBody, range: { start: gradStart, end: this.previousEnd() } };
+    }
+    return { kind: 'fn', name, inputs, output, body, grad, range: { start, end: this.previousEnd() } };
+  }
+
+  private parseTrain(): TrainItem | null {
+    const start = this.advance().start;
+    const model = this.ident('a model name');
+    if (!model) return null;
+    const bodyStart = this.token.start;
+    const entries: TrainEntry[] = [];
+    if (this.expect('{')) {
+      for (;;) {
+        this.skipNewlines();
+        if (this.is('}') || this.token.kind === 'eof' || this.atItemKeyword()) break;
+        this.statementMark = this.errors.length;
+        const key = this.ident('a `train` key');
+        if (key && this.expect('=')) {
+          const value = this.parseExpr();
+          entries.push({ key, value, range: { start: key.range.start, end: this.previousEnd() } });
+        }
+        this.endStatement();
+      }
+      this.expect('}');
+    }
+    return { kind: 'train', model, entries, body: { start: bodyStart, end: this.previousEnd() }, range: { start, end: this.previousEnd() } };
+  }
+
+  private atItemKeyword(): boolean {
+    return this.token.kind === 'keyword' && ITEM_KEYWORDS.has(this.token.text);
+  }
+
+  private parseParams(): ParamSyntax[] {
+    const params: ParamSyntax[] = [];
+    if (!this.expect('(')) return params;
+    while (!this.is(')') && this.token.kind !== 'eof') {
+      const name = this.ident('an input name');
+      if (!name) break;
+      const shape = this.accept(':') ? this.parseShape() : null;
+      params.push({ name, shape, range: { start: name.range.start, end: this.previousEnd() } });
+      if (!this.accept(',')) break;
+    }
+    if (!this.expect(')')) this.skipUntil(['{']);
+    return params;
+  }
+
+  private skipUntil(texts: string[]): void {
+    while (this.token.kind !== 'eof' && !texts.some((t) => this.is(t)) && !this.atItemKeyword()) this.advance();
+  }
+
+  private parseShape(): ShapeSyntax | null {
+    const start = this.token.start;
+    let isInt = false;
+    if (this.token.kind === 'name' && this.token.text === 'int' && this.peek().text === '[') {
+      this.advance();
+      isInt = true;
+    }
+    if (!this.expect('[')) return null;
+    const dims: DimSyntax[] = [];
+    while (!this.is(']') && this.token.kind !== 'eof') {
+      const dimStart = this.token.start;
+      if (this.accept('*')) {
+        const name = this.ident('a variadic group name');
+        if (!name) break;
+        dims.push({ kind: 'variadic', name, range: { start: dimStart, end: name.range.end } });
+      } else {
+        const expr = this.parseExpr();
+        dims.push({ kind: 'dim', expr, range: expr.range });
+      }
+      if (!this.accept(',')) break;
+    }
+    this.expect(']');
+    return { isInt, dims, range: { start, end: this.previousEnd() } };
+  }
+
+  // -- blocks and statements -------------------------------------------------------------
+
+  private parseBlock(): Block {
+    const start = this.token.start;
+    const stmts: Stmt[] = [];
+    if (!this.expect('{')) {
+      this.skipUntil(['{']);
+      if (!this.accept('{')) return { stmts, range: { start, end: this.previousEnd() } };
+    }
+    for (;;) {
+      this.skipNewlines();
+      if (this.is('}') || this.token.kind === 'eof') break;
+      if (this.atItemKeyword()) {
+        this.error('`}`');
+        return { stmts, range: { start, end: this.previousEnd() } };
+      }
+      this.statementMark = this.errors.length;
+      stmts.push(this.parseStatement());
+    }
+    this.expect('}');
+    return { stmts, range: { start, end: this.previousEnd() } };
+  }
+
+  private parseStatement(): Stmt {
+    const start = this.token.start;
+    if (this.is('return')) {
+      this.advance();
+      const values: Expr[] = [this.parseExpr()];
+      while (this.accept(',')) values.push(this.parseExpr());
+      const broken = this.endStatement();
+      return broken ? { kind: 'error', range: { start, end: this.previousEnd() } } : { kind: 'return', values, range: { start, end: this.previousEnd() } };
+    }
+    if (this.token.kind === 'name' && this.peek().kind === 'punct' && this.peek().text === '=') {
+      const target = this.ident('a name')!;
+      this.advance();
+      const valueStart = this.token.start;
+      let value = this.parseExpr();
+      if (this.endStatement()) value = { kind: 'error', range: { start: valueStart, end: this.previousEnd() } };
+      return { kind: 'assign', target, value, range: { start, end: this.previousEnd() } };
+    }
+    const expr = this.parseExpr();
+    const broken = this.endStatement();
+    return broken ? { kind: 'error', range: { start, end: this.previousEnd() } } : { kind: 'expr', expr, range: { start, end: this.previousEnd() } };
+  }
+
+  /** Checks the statement ends here; on garbage, reports and skips it. True when the statement is broken. */
+  private endStatement(): boolean {
+    const t = this.token;
+    const ended = t.kind === 'newline' || t.kind === 'eof' || (t.kind === 'punct' && (t.text === ';' || t.text === '}'));
+    if (!ended) {
+      this.error('end of statement');
+      this.skipStatement();
+    }
+    return this.errors.length > this.statementMark;
+  }
+
+  // -- expressions ---------------------------------------------------------------------------
+
+  parseExpr(): Expr {
+    if (this.depth >= MAX_NESTING) return this.tooDeep();
+    this.depth++;
+    try {
+      let left = this.parseBinary(0);
+      const depthBefore = this.depth;
+      while (this.is('|>')) {
+        this.advance();
+        this.depth++;
+        const stage = this.depth >= MAX_NESTING ? this.tooDeep() : this.parseBinary(0);
+        left = { kind: 'pipe', left, stage, range: { start: left.range.start, end: stage.range.end } };
+      }
+      this.depth = depthBefore;
+      return left;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Reports nesting past MAX_NESTING and skips the rest of this nested expression without recursing. */
+  private tooDeep(): Expr {
+    const start = this.token.start;
+    this.error(`at most ${MAX_NESTING} nested levels`, this.token);
+    let depth = 0;
+    for (;;) {
+      const t = this.token;
+      if (t.kind === 'eof') break;
+      if (t.kind === 'punct') {
+        if (t.text === '(' || t.text === '[' || t.text === '{') depth++;
+        else if (t.text === ')' || t.text === ']' || t.text === '}') {
+          if (depth === 0) break;
+          depth--;
+        } else if (depth === 0 && (t.text === ',' || t.text === ';')) break;
+      }
+      if (depth === 0 && t.kind === 'newline') break;
+      this.advance();
+    }
+    return { kind: 'error', range: { start, end: this.previousEnd() } };
+  }
+
+  private static readonly LEVELS: readonly (readonly string[])[] = [['+', '-'], ['*', '/', '@']];
+
+  private parseBinary(level: number): Expr {
+    if (level >= Parser.LEVELS.length) return this.parseUnary();
+    let left = this.parseBinary(level + 1);
+    const depthBefore = this.depth;
+    for (;;) {
+      const t = this.token;
+      if (t.kind !== 'punct' || !Parser.LEVELS[level].includes(t.text)) {
+        this.depth = depthBefore;
+        return left;
+      }
+      this.advance();
+      this.depth++;
+      const right = this.depth >= MAX_NESTING ? this.tooDeep() : this.parseBinary(level + 1);
+      left = {
+        kind: 'binary',
+        op: t.text as '+',
+        left,
+        right,
+        opRange: { start: t.start, end: t.end },
+        range: { start: left.range.start, end: right.range.end },
+      };
+    }
+  }
+
+  private parseUnary(): Expr {
+    // Iterative over repeated signs, so `------x` needs no recursion.
+    const signs: Token[] = [];
+    while (this.is('-')) signs.push(this.advance());
+    let expr = this.parsePower();
+    for (let k = signs.length - 1; k >= 0; k--) {
+      expr = { kind: 'unary', op: '-', operand: expr, range: { start: signs[k].start, end: expr.range.end } };
+    }
+    return expr;
+  }
+
+  private parsePower(): Expr {
+    const base = this.parsePostfix();
+    if (!this.is('**')) return base;
+    const op = this.advance();
+    const exponent = this.depth >= MAX_NESTING ? this.tooDeep() : this.withDepth(() => this.parseUnary());
+    return {
+      kind: 'binary',
+      op: '**',
+      left: base,
+      right: exponent,
+      opRange: { start: op.start, end: op.end },
+      range: { start: base.range.start, end: exponent.range.end },
+    };
+  }
+
+  private withDepth<T>(f: () => T): T {
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parsePostfix(): Expr {
+    let expr = this.parsePrimary();
+    while (this.is('(')) {
+      const open = this.advance();
+      const args = this.parseArgs(open);
+      expr = { kind: 'call', callee: expr, args, range: { start: expr.range.start, end: this.previousEnd() } };
+    }
+    return expr;
+  }
+
+  private parseArgs(open: Token): Arg[] {
+    const args: Arg[] = [];
+    while (!this.is(')') && this.token.kind !== 'eof') {
+      const start = this.token.start;
+      let name: Ident | null = null;
+      const t = this.token;
+      if ((t.kind === 'name' || t.kind === 'keyword') && this.peek().kind === 'punct' && this.peek().text === '=') {
+        // Keyword arguments may be spelled like language keywords: `fashion_mnist(train = 2000)`.
+        name = { kind: 'ident', name: t.text, range: { start: t.start, end: t.end } };
+        this.advance();
+        this.advance();
+      }
+      const value = this.parseExpr();
+      args.push({ name, value, range: { start, end: this.previousEnd() } });
+      if (!this.accept(',')) break;
+    }
+    if (!this.accept(')')) {
+      this.error('`,` or `)`');
+      this.skipToCloser(open);
+    }
+    return args;
+  }
+
+  /** After an error inside brackets, skips to the matching closer on this line and consumes it. */
+  private skipToCloser(open: Token): void {
+    const closer = open.text === '(' ? ')' : ']';
+    let depth = 0;
+    for (;;) {
+      const t = this.token;
+      if (t.kind === 'eof' || t.kind === 'newline') return;
+      if (t.kind === 'punct') {
+        if (t.text === '(' || t.text === '[') depth++;
+        else if (t.text === ')' || t.text === ']') {
+          if (depth === 0) {
+            if (t.text === closer) this.advance();
+            return;
+          }
+          depth--;
+        } else if (t.text === '}' || t.text === ';') return;
+      }
+      this.advance();
+    }
+  }
+
+  private parsePrimary(): Expr {
+    const t = this.token;
+    const range = { start: t.start, end: t.end };
+    switch (t.kind) {
+      case 'name':
+        this.advance();
+        return { kind: 'name', name: t.text, range };
+      case 'number': {
+        this.advance();
+        const value = Number(t.text);
+        if (!Number.isFinite(value)) this.error('a finite number', t);
+        return { kind: 'number', value, text: t.text, range };
+      }
+      case 'string':
+        this.advance();
+        return { kind: 'string', value: t.value ?? '', range };
+      case 'keyword':
+        if (t.text === 'true' || t.text === 'false') {
+          this.advance();
+          return { kind: 'bool', value: t.text === 'true', range };
+        }
+        break;
+      case 'punct':
+        if (t.text === '(') {
+          this.advance();
+          const inner = this.parseExpr();
+          if (!this.accept(')')) {
+            this.error('`)`');
+            this.skipToCloser(t);
+          }
+          return { kind: 'paren', inner, range: { start: t.start, end: this.previousEnd() } };
+        }
+        if (t.text === '[') {
+          this.advance();
+          const items: Expr[] = [];
+          while (!this.is(']') && this.token.kind !== 'eof') {
+            items.push(this.parseExpr());
+            if (!this.accept(',')) break;
+          }
+          if (!this.accept(']')) {
+            this.error('`,` or `]`');
+            this.skipToCloser(t);
+          }
+          return { kind: 'list', items, range: { start: t.start, end: this.previousEnd() } };
+        }
+        break;
+      default:
+        break;
+    }
+    this.error('an expression');
+    return { kind: 'error', range: { start: t.start, end: t.start } };
+  }
+}

@@ -1,0 +1,105 @@
+// The syntax tree the parser builds: plain data, every node with its source range.
+
+import type { TextRange } from './api.js';
+
+export interface Ident {
+  kind: 'ident';
+  name: string;
+  range: TextRange;
+}
+
+export type Expr =
+  | { kind: 'name'; name: string; range: TextRange }
+  | { kind: 'number'; value: number; text: string; range: TextRange }
+  | { kind: 'string'; value: string; range: TextRange }
+  | { kind: 'bool'; value: boolean; range: TextRange }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; opRange: TextRange; range: TextRange }
+  | { kind: 'unary'; op: '-'; operand: Expr; range: TextRange }
+  | { kind: 'call'; callee: Expr; args: Arg[]; range: TextRange }
+  | { kind: 'pipe'; left: Expr; stage: Expr; range: TextRange }
+  | { kind: 'list'; items: Expr[]; range: TextRange }
+  | { kind: 'paren'; inner: Expr; range: TextRange }
+  | { kind: 'error'; range: TextRange };
+
+export type BinaryOp = '+' | '-' | '*' | '/' | '**' | '@';
+
+export interface Arg {
+  name: Ident | null;
+  value: Expr;
+  range: TextRange;
+}
+
+/** A dim in a signature shape: an expression, or a variadic group `*S`. */
+export type DimSyntax = { kind: 'dim'; expr: Expr; range: TextRange } | { kind: 'variadic'; name: Ident; range: TextRange };
+
+export interface ShapeSyntax {
+  isInt: boolean;
+  dims: DimSyntax[];
+  range: TextRange;
+}
+
+export interface ParamSyntax {
+  name: Ident;
+  shape: ShapeSyntax | null;
+  range: TextRange;
+}
+
+export type Stmt =
+  | { kind: 'assign'; target: Ident; value: Expr; range: TextRange }
+  | { kind: 'return'; values: Expr[]; range: TextRange }
+  | { kind: 'expr'; expr: Expr; range: TextRange }
+  | { kind: 'error'; range: TextRange };
+
+export interface Block {
+  stmts: Stmt[];
+  range: TextRange; // from `{` to `}`
+}
+
+export interface ConstItem {
+  kind: 'const';
+  name: Ident;
+  value: Expr;
+  range: TextRange;
+}
+
+export interface ModelItem {
+  kind: 'model';
+  name: Ident;
+  hyperParams: Ident[];
+  inputs: ParamSyntax[];
+  output: ShapeSyntax | null;
+  body: Block;
+  range: TextRange;
+}
+
+export interface FnItem {
+  kind: 'fn';
+  name: Ident;
+  inputs: ParamSyntax[];
+  output: ShapeSyntax | null;
+  body: Block;
+  grad: { upstream: Ident; body: Block; range: TextRange } | null;
+  range: TextRange;
+}
+
+export interface TrainEntry {
+  key: Ident;
+  value: Expr;
+  range: TextRange;
+}
+
+export interface TrainItem {
+  kind: 'train';
+  model: Ident;
+  entries: TrainEntry[];
+  body: TextRange;
+  range: TextRange;
+}
+
+export type Item = ConstItem | ModelItem | FnItem | TrainItem | { kind: 'error'; range: TextRange };
+
+export interface SourceFile {
+  kind: 'file';
+  items: Item[];
+  range: TextRange;
+}

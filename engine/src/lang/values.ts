@@ -1,0 +1,84 @@
+// What an expression evaluates to during checking: a tensor (with its IR value and shape),
+// a number (an integer dim, possibly symbolic), a flag, a string, a list, a layer or a callable.
+
+import type { Dim, Shape } from '../shape/dim.js';
+import type { InitSpec, TextRange, ValueId } from './api.js';
+import type { DType } from './ir.js';
+import type { Expr, ModelItem } from './syntax.js';
+
+export interface TensorValue {
+  kind: 'tensor';
+  id: ValueId;
+  /** null when an earlier error left the shape unknown: it fits anything. */
+  shape: Shape | null;
+  dtype: DType;
+  /** How the value was formed, for messages: `flatten of [B, 64, 12, 12]`. */
+  origin?: string;
+}
+
+export interface NumberValue {
+  kind: 'number';
+  /** The numeric value when known (not symbolic). */
+  value: number | null;
+  /** The value as a dim when it is an integer (symbolic for hyper-parameters and shape names). */
+  dim: Dim | null;
+}
+
+export type Value =
+  | TensorValue
+  | NumberValue
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'string'; value: string }
+  | { kind: 'list'; items: Value[] }
+  | { kind: 'layer'; layer: LayerInstance }
+  | { kind: 'callable'; name: string }
+  | { kind: 'unknown' };
+
+export const UNKNOWN: Value = { kind: 'unknown' };
+
+export interface LayerParam {
+  /** state_dict name: `fc1.weight`. */
+  name: string;
+  shape: Shape;
+  init: InitSpec;
+  value: ValueId;
+}
+
+export interface LayerBuffer {
+  name: string;
+  shape: Shape;
+  init: 'zeros' | 'ones';
+  value: ValueId;
+}
+
+/** A model used as a layer: its hyper-parameters and the layers its body declares. */
+export interface BlockInstance {
+  model: ModelItem;
+  hyperParams: Map<string, Value>;
+  layers: Map<string, Value>;
+  anonymous: Map<Expr, LayerInstance>;
+}
+
+/** A declared or anonymous layer (or raw `param`) instance, with its parameters. */
+export interface LayerInstance {
+  /** Full state_dict prefix: `fc1`, `res1.conv1`, `linear_0`. */
+  name: string;
+  /** The name inside its own model: `conv1`, `linear_0`. */
+  localName: string;
+  ctor: string;
+  /** The constructor call (or `param(...)`). */
+  ctorRange: TextRange;
+  /** Where "receives no gradient" goes: the declaration statement, or the inline constructor. */
+  declarationRange: TextRange;
+  args: Record<string, number | boolean>;
+  dims: Record<string, Dim>;
+  argRanges: Record<string, TextRange>;
+  params: LayerParam[];
+  buffers: LayerBuffer[];
+  block: BlockInstance | null;
+  callRanges: TextRange[];
+  inShape: Shape | null;
+  outShape: Shape | null;
+  flops: Dim | null;
+  applied: boolean;
+}

@@ -1,0 +1,277 @@
+// The backward pass written as ONNX ops: one gradient rule per op (the same rules as the
+// TS engine), run over the forward tape in reverse, accumulating gradients of reused values.
+
+import { Dim, type Shape } from '../shape/dim.js';
+import { LoweringContext, normAxis, type TapeEntry, type Val } from './context.js';
+import { attrNumber, batchNormAxes, channelView, convAttrs, lowerGraph, poolAttrs, reductionAxes, swapPerm } from './forward.js';
+import { OnnxUnsupported } from './unsupported.js';
+
+/** Gradients of the entry's inputs from the gradient of its output; null where not needed. */
+type GradRule = (ctx: LoweringContext, e: TapeEntry, g: Val, needs: boolean[]) => (Val | null)[];
+
+const zero = (ctx: LoweringContext): string => ctx.scalar(0);
+
+function where(ctx: LoweringContext, condition: string, ifTrue: Val, ifFalse: Val | string): Val {
+  const other = typeof ifFalse === 'string' ? ifFalse : ifFalse.name;
+  return ctx.op('Where', [condition, ifTrue.name, other], {}, ifTrue.shape);
+}
+
+/** Swaps the last two axes (the transpose of a batched matrix). */
+function matrixTranspose(ctx: LoweringContext, x: Val): Val {
+  const rank = x.shape.length;
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  const shape = perm.map((p) => x.shape[p]);
+  return ctx.op('Transpose', [x.name], { perm }, shape);
+}
+
+function constantDims(shape: Shape, what: string): number[] {
+  return shape.map((d) => {
+    const n = d.constant();
+    if (n === null) throw new OnnxUnsupported(`${what} with a symbolic dim (${d.toString()})`);
+    return n;
+  });
+}
+
+/** dx of a normalization: invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) over `axes`. */
+function normalizeBackward(ctx: LoweringContext, dxhat: Val, xhat: Val, invstd: Val, axes: number[]): Val {
+  const meanD = ctx.reduce('ReduceMean', dxhat, axes, true);
+  const meanDX = ctx.reduce('ReduceMean', ctx.binary('Mul', dxhat, xhat, xhat), axes, true);
+  const inner = ctx.binary('Sub', ctx.binary('Sub', dxhat, meanD, xhat), ctx.binary('Mul', xhat, meanDX, xhat), xhat);
+  return ctx.binary('Mul', inner, invstd, xhat);
+}
+
+const rules: Record<string, GradRule> = {
+  relu: (ctx, { inputs: [x] }, g) => [where(ctx, ctx.b.op1('Greater', [x.name, zero(ctx)]), g, zero(ctx))],
+  leaky_relu: (ctx, { inputs: [x], attrs }, g) => {
+    const slope = attrNumber(attrs, ['slope', 'negative_slope', 'alpha'], 0.01);
+    return [where(ctx, ctx.b.op1('Greater', [x.name, zero(ctx)]), g, ctx.binary('Mul', g, ctx.scalar(slope), g))];
+  },
+  sigmoid: (ctx, { outputs: [y] }, g) => [ctx.binary('Mul', ctx.binary('Mul', g, y, g), ctx.binary('Sub', ctx.scalar(1), y, y), g)],
+  tanh: (ctx, { outputs: [y] }, g) => [ctx.binary('Mul', g, ctx.binary('Sub', ctx.scalar(1), ctx.binary('Mul', y, y, y), y), g)],
+  exp: (ctx, { outputs: [y] }, g) => [ctx.binary('Mul', g, y, g)],
+  log: (ctx, { inputs: [x] }, g) => [ctx.binary('Div', g, x, g)],
+  sqrt: (ctx, { outputs: [y] }, g) => [ctx.binary('Div', ctx.binary('Mul', g, ctx.scalar(0.5), g), y, g)],
+  abs: (ctx, { inputs: [x] }, g) => [ctx.binary('Mul', g, ctx.unary('Sign', x), g)],
+  neg: (ctx, _e, g) => [ctx.unary('Neg', g)],
+  softplus: (ctx, { inputs: [x] }, g) => [ctx.binary('Mul', g, ctx.unary('Sigmoid', x), g)],
+  gelu: (ctx, { inputs: [x], saved: { cdf } }, g) => {
+    // d/dx x·Φ(x) = Φ(x) + x·φ(x), φ(x) = exp(-x²/2) / sqrt(2π).
+    const pdf = ctx.binary('Mul', ctx.unary('Exp', ctx.binary('Mul', ctx.binary('Mul', x, x, x), ctx.scalar(-0.5), x)), ctx.scalar(1 / Math.sqrt(2 * Math.PI)), x);
+    return [ctx.binary('Mul', g, ctx.binary('Add', cdf, ctx.binary('Mul', x, pdf, x), x), g)];
+  },
+  silu: (ctx, { inputs: [x], saved: { s } }, g) => {
+    // d/dx x·σ(x) = σ(x)·(1 + x·(1 - σ(x))).
+    const inner = ctx.binary('Add', ctx.scalar(1), ctx.binary('Mul', x, ctx.binary('Sub', ctx.scalar(1), s, s), x), x);
+    return [ctx.binary('Mul', g, ctx.binary('Mul', s, inner, x), g)];
+  },
+  add: (ctx, { inputs: [a, b] }, g, needs) => [needs[0] ? ctx.reduceToShape(g, a.shape) : null, needs[1] ? ctx.reduceToShape(g, b.shape) : null],
+  sub: (ctx, { inputs: [a, b] }, g, needs) => [
+    needs[0] ? ctx.reduceToShape(g, a.shape) : null,
+    needs[1] ? ctx.reduceToShape(ctx.unary('Neg', g), b.shape) : null,
+  ],
+  mul: (ctx, { inputs: [a, b] }, g, needs) => [
+    needs[0] ? ctx.reduceToShape(ctx.binary('Mul', g, b, g), a.shape) : null,
+    needs[1] ? ctx.reduceToShape(ctx.binary('Mul', g, a, g), b.shape) : null,
+  ],
+  div: (ctx, { inputs: [a, b], outputs: [y] }, g, needs) => [
+    needs[0] ? ctx.reduceToShape(ctx.binary('Div', g, b, g), a.shape) : null,
+    needs[1] ? ctx.reduceToShape(ctx.unary('Neg', ctx.binary('Div', ctx.binary('Mul', g, y, g), b, g)), b.shape) : null,
+  ],
+  pow: (ctx, { inputs: [x, e], attrs }, g) => {
+    if (e) throw new OnnxUnsupported('`**` with a tensor exponent');
+    const p = attrNumber(attrs, ['exponent', 'power', 'p']);
+    const dydx = ctx.binary('Mul', ctx.binary('Pow', x, ctx.scalar(p - 1), x), ctx.scalar(p), x);
+    return [ctx.binary('Mul', g, dydx, g)];
+  },
+  matmul: (ctx, { inputs: [a, b] }, g, needs) => {
+    const ga = needs[0] ? ctx.op('MatMul', [g.name, matrixTranspose(ctx, b).name], {}, [...g.shape.slice(0, -1), a.shape[a.shape.length - 1]]) : null;
+    const gb = needs[1] ? ctx.op('MatMul', [matrixTranspose(ctx, a).name, g.name], {}, [...g.shape.slice(0, -2), b.shape[b.shape.length - 2], g.shape[g.shape.length - 1]]) : null;
+    return [ga && ctx.reduceToShape(ga, a.shape), gb && ctx.reduceToShape(gb, b.shape)];
+  },
+  softmax: (ctx, { outputs: [y], attrs }, g) => {
+    const axis = normAxis(attrNumber(attrs, ['axis'], -1), y.shape.length);
+    const dot = ctx.sum(ctx.binary('Mul', g, y, g), [axis], true);
+    return [ctx.binary('Mul', y, ctx.binary('Sub', g, dot, g), g)];
+  },
+  log_softmax: (ctx, { outputs: [y], attrs }, g) => {
+    const axis = normAxis(attrNumber(attrs, ['axis'], -1), y.shape.length);
+    return [ctx.binary('Sub', g, ctx.binary('Mul', ctx.unary('Exp', y), ctx.sum(g, [axis], true), g), g)];
+  },
+  sum: (ctx, { inputs: [x], attrs }, g) => [ctx.expandBack(g, x, reductionAxes(attrs, x.shape.length), !!attrs.keepdims)],
+  mean: (ctx, { inputs: [x], attrs }, g) => {
+    const axes = reductionAxes(attrs, x.shape.length);
+    return [ctx.binary('Div', ctx.expandBack(g, x, axes, !!attrs.keepdims), ctx.count(x, axes), x)];
+  },
+  max: (ctx, { inputs: [x], outputs: [y], attrs }, g) => {
+    // The gradient goes to every entry equal to the maximum.
+    const axes = reductionAxes(attrs, x.shape.length);
+    const maxBroadcast = ctx.expandBack(y, x, axes, !!attrs.keepdims);
+    return [where(ctx, ctx.b.op1('Equal', [x.name, maxBroadcast.name]), ctx.expandBack(g, x, axes, !!attrs.keepdims), zero(ctx))];
+  },
+  transpose: (ctx, { inputs: [x], attrs }, g) => [ctx.op('Transpose', [g.name], { perm: swapPerm(x.shape.length, attrs) }, x.shape)],
+  reshape: (ctx, { inputs: [x] }, g) => [ctx.reshape(g, x.shape, [x, g])],
+  flatten: (ctx, { inputs: [x] }, g) => [ctx.reshape(g, x.shape, [x, g])],
+  concat: (ctx, { inputs, attrs }, g) => {
+    const axis = normAxis(attrNumber(attrs, ['axis'], 0), inputs[0].shape.length);
+    const sizes = inputs.map((v) => constantDims([v.shape[axis]], 'concat over an axis')[0]);
+    const parts = ctx.b.op('Split', [g.name, ctx.b.constInt(sizes)], { axis }, inputs.length);
+    return parts.map((name, i) => ({ name, shape: inputs[i].shape, dtype: 'float32' }));
+  },
+  dropout: (ctx, { attrs, saved: { mask } }, g) => {
+    if (!mask) return [g];
+    const p = attrNumber(attrs, ['p', 'ratio'], 0.5);
+    const kept = ctx.binary('Mul', g, ctx.b.op1('Cast', [mask.name], { to: 1 }), g);
+    return [ctx.binary('Mul', kept, ctx.scalar(1 / (1 - p)), g)];
+  },
+  linear: (ctx, { inputs: [x, w, bias] }, g, needs) => {
+    const outF = w.shape[0];
+    const inF = w.shape[1];
+    const g2 = x.shape.length === 2 ? g : ctx.reshape(g, [Dim.named('N'), outF], [g]);
+    const x2 = x.shape.length === 2 ? x : ctx.reshape(x, [Dim.named('N'), inF], [x]);
+    const dx = needs[0] ? ctx.op(x.shape.length === 2 ? 'Gemm' : 'MatMul', [g.name, w.name], {}, x.shape) : null;
+    const dw = needs[1] ? ctx.op('Gemm', [g2.name, x2.name], { transA: 1 }, w.shape) : null;
+    const db = bias && needs[2] ? ctx.sum(g2, [0], false) : null;
+    return [dx, dw, db];
+  },
+  conv2d: (ctx, { inputs: [x, w, bias], attrs }, g, needs) => {
+    const { stride, padding } = convAttrs(attrs);
+    const [h, wd] = constantDims(x.shape.slice(2), 'conv2d');
+    const [, , kh, kw] = constantDims(w.shape, 'conv2d weight');
+    const [, , oh, ow] = g.shape.map((d) => d.constant() ?? 0);
+    let dx: Val | null = null;
+    if (needs[0]) {
+      // Input gradient: the transposed convolution; output_padding restores rows that the
+      // forward stride skipped.
+      const outputPadding = [h - ((oh - 1) * stride + kh - 2 * padding), wd - ((ow - 1) * stride + kw - 2 * padding)];
+      dx = ctx.op('ConvTranspose', [g.name, w.name], {
+        kernel_shape: [kh, kw], strides: [stride, stride], pads: [padding, padding, padding, padding], output_padding: outputPadding,
+      }, x.shape);
+    }
+    let dw: Val | null = null;
+    if (needs[1]) {
+      // Weight gradient: a convolution of x (batch as channels) with g as the kernel,
+      // dilated by the stride; both transposed so the batch is the reduced axis.
+      const xt = ctx.op('Transpose', [x.name], { perm: [1, 0, 2, 3] }, [x.shape[1], x.shape[0], x.shape[2], x.shape[3]]);
+      const gt = ctx.op('Transpose', [g.name], { perm: [1, 0, 2, 3] }, [g.shape[1], g.shape[0], g.shape[2], g.shape[3]]);
+      const fullH = h + 2 * padding - (oh - 1) * stride;
+      const fullW = wd + 2 * padding - (ow - 1) * stride;
+      let corr = ctx.op('Conv', [xt.name, gt.name], {
+        kernel_shape: [oh, ow], pads: [padding, padding, padding, padding], dilations: [stride, stride],
+      }, [w.shape[1], w.shape[0], Dim.of(fullH), Dim.of(fullW)]);
+      if (fullH !== kh || fullW !== kw) {
+        corr = ctx.op('Slice', [corr.name, ctx.b.constInt([0, 0]), ctx.b.constInt([kh, kw]), ctx.b.constInt([2, 3])], {}, [w.shape[1], w.shape[0], Dim.of(kh), Dim.of(kw)]);
+      }
+      dw = ctx.op('Transpose', [corr.name], { perm: [1, 0, 2, 3] }, w.shape);
+    }
+    const db = bias && needs[2] ? ctx.sum(g, [0, 2, 3], false) : null;
+    return [dx, dw, db];
+  },
+  max_pool2d: (ctx, { inputs: [x], saved: { indices } }, g) => {
+    // MaxPool's indices are flat offsets into x: scatter-add g there.
+    const flatShape = [Dim.named('N')];
+    const numel = ctx.b.op1('ReduceProd', [ctx.b.op1('Shape', [x.name])], { keepdims: 1 });
+    const zeros = ctx.b.op1('ConstantOfShape', [numel]);
+    const flatIdx = ctx.reshape(indices, flatShape, []);
+    const flatG = ctx.reshape(g, flatShape, []);
+    const scattered = ctx.b.op1('ScatterElements', [zeros, flatIdx.name, flatG.name], { axis: 0, reduction: 'add' });
+    return [ctx.op('Reshape', [scattered, ctx.b.op1('Shape', [x.name])], {}, x.shape)];
+  },
+  avg_pool2d: (ctx, { inputs: [x], attrs }, g) => {
+    const { kernel, stride } = poolAttrs(attrs);
+    const [, c, h, w] = constantDims([Dim.of(0), ...x.shape.slice(1)], 'avg_pool2d');
+    const [, , oh, ow] = g.shape.map((d) => d.constant() ?? 0);
+    const weights = ctx.b.constFloat(new Array(c * kernel * kernel).fill(1 / (kernel * kernel)), [c, 1, kernel, kernel]);
+    const outputPadding = [h - ((oh - 1) * stride + kernel), w - ((ow - 1) * stride + kernel)];
+    return [ctx.op('ConvTranspose', [g.name, weights], { group: c, kernel_shape: [kernel, kernel], strides: [stride, stride], output_padding: outputPadding }, x.shape)];
+  },
+  batch_norm2d: (ctx, e, g, needs) => batchNormBackward(ctx, e, g, needs),
+  batch_norm1d: (ctx, e, g, needs) => batchNormBackward(ctx, e, g, needs),
+  layer_norm: (ctx, { inputs: [x, gamma], saved: { xhat, invstd } }, g, needs) => {
+    const axis = x.shape.length - 1;
+    const dx = needs[0] ? normalizeBackward(ctx, ctx.binary('Mul', g, gamma, g), xhat, invstd, [axis]) : null;
+    const dgamma = needs[1] ? ctx.reduceToShape(ctx.binary('Mul', g, xhat, g), gamma.shape) : null;
+    const dbeta = needs[2] ? ctx.reduceToShape(g, gamma.shape) : null;
+    return [dx, dgamma, dbeta];
+  },
+  embedding: (ctx, { inputs: [ids, w] }, g) => {
+    const [rows, dim] = constantDims(w.shape, 'Embedding');
+    const n = Dim.named('N');
+    const flatIds = ctx.reshape(ids, [n, Dim.of(1)], []);
+    const flatG = ctx.reshape(g, [n, Dim.of(dim)], []);
+    const index = ctx.b.op1('Expand', [flatIds.name, ctx.b.op1('Shape', [flatG.name])]);
+    const zeros = ctx.b.op1('ConstantOfShape', [ctx.b.constInt([rows, dim])]);
+    return [null, ctx.op('ScatterElements', [zeros, index, flatG.name], { axis: 0, reduction: 'add' }, w.shape)];
+  },
+  cross_entropy: (ctx, { inputs: [logits, labels], saved: { logp } }, g) => {
+    // Fused: (softmax - onehot) / B, never forming the softmax Jacobian.
+    const classes = constantDims([logits.shape[1]], 'cross_entropy classes')[0];
+    const oneHot = ctx.b.op1('OneHot', [labels.name, ctx.b.constInt([classes]), ctx.b.constFloat([0, 1])], { axis: -1 });
+    const diff = ctx.op('Sub', [ctx.unary('Exp', logp).name, oneHot], {}, logits.shape);
+    const scale = ctx.b.op1('Div', [g.name, ctx.count(logits, [0])]);
+    return [ctx.binary('Mul', diff, scale, logits), null];
+  },
+  mse: (ctx, { inputs: [pred, target], saved: { diff } }, g, needs) => {
+    const scale = ctx.b.op1('Div', [ctx.b.op1('Mul', [g.name, ctx.scalar(2)]), ctx.count(pred, pred.shape.map((_, i) => i))]);
+    const dpred = ctx.binary('Mul', diff, scale, pred);
+    return [needs[0] ? dpred : null, needs[1] ? ctx.reduceToShape(ctx.unary('Neg', dpred), target.shape) : null];
+  },
+  bce_with_logits: (ctx, { inputs: [z, t] }, g, needs) => {
+    const scale = ctx.b.op1('Div', [g.name, ctx.count(z, z.shape.map((_, i) => i))]);
+    const dz = needs[0] ? ctx.binary('Mul', ctx.binary('Sub', ctx.unary('Sigmoid', z), t, z), scale, z) : null;
+    const dt = needs[1] ? ctx.reduceToShape(ctx.binary('Mul', ctx.unary('Neg', z), scale, z), t.shape) : null;
+    return [dz, dt];
+  },
+  call_fn: (ctx, { inputs, attrs, range }, g) => {
+    // A user-written `grad(g)` block: its graph takes the fn's arguments then g.
+    const fn = ctx.fns.get(String(attrs.fn));
+    const backward = fn?.backward;
+    if (!fn || !backward) throw new OnnxUnsupported(`the fn \`${String(attrs.fn)}\` without a grad block`, range);
+    const bg = backward.graph;
+    const bound = new Map(bg.inputs.map((id, i) => [id, i < inputs.length ? inputs[i] : g]));
+    const dims = new Map<string, Dim>();
+    fn.forward.inputs.forEach((id, i) => fn.forward.values[id].shape.forEach((d, axis) => {
+      const names = [...d.names()];
+      if (names.length === 1 && d.equals(Dim.named(names[0]))) dims.set(names[0], inputs[i].shape[axis]);
+    }));
+    const tapeLength = ctx.tape.length;
+    const values = lowerGraph(ctx, bg, bound, dims);
+    ctx.tape.length = tapeLength; // the grad block's own ops are not differentiated again
+    return backward.gradOutputs.map((id) => values.get(id) ?? null);
+  },
+};
+
+function batchNormBackward(ctx: LoweringContext, { inputs: [x, gamma], saved: { xhat, invstd } }: TapeEntry, g: Val, needs: boolean[]): (Val | null)[] {
+  if (!xhat) throw new OnnxUnsupported('the gradient of batch norm in eval mode');
+  const rank = x.shape.length;
+  const axes = batchNormAxes(rank);
+  const dx = needs[0] ? normalizeBackward(ctx, ctx.binary('Mul', g, channelView(ctx, gamma, rank), g), xhat, invstd, axes) : null;
+  const dgamma = needs[1] ? ctx.sum(ctx.binary('Mul', g, xhat, g), axes, false) : null;
+  const dbeta = needs[2] ? ctx.sum(g, axes, false) : null;
+  return [dx, dgamma, dbeta, null, null];
+}
+
+/**
+ * Runs the tape backwards from a scalar loss; returns the gradient of each wanted value
+ * (a zero-filled tensor for a parameter no gradient reaches).
+ */
+export function lowerBackward(ctx: LoweringContext, loss: Val, wanted: readonly Val[]): Val[] {
+  const grads = new Map<string, Val>([[loss.name, { name: ctx.scalar(1), shape: [], dtype: 'float32' }]]);
+  const entries = [...ctx.tape];
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i];
+    const g = grads.get(entry.outputs[0].name);
+    if (!g) continue;
+    const rule = rules[entry.op];
+    if (!rule) throw new OnnxUnsupported(`the gradient of \`${entry.op}\``, entry.range);
+    const needs = entry.inputs.map((v) => v.dtype === 'float32' && ctx.needsGrad(v));
+    const inputGrads = rule(ctx, entry, g, needs);
+    entry.inputs.forEach((input, k) => {
+      const ig = inputGrads[k];
+      if (!ig || !needs[k]) return;
+      const previous = grads.get(input.name);
+      grads.set(input.name, previous ? ctx.binary('Add', previous, ig, input) : ig);
+    });
+  }
+  return wanted.map((v) => grads.get(v.name) ?? ctx.binary('Mul', v, ctx.scalar(0), v));
+}

@@ -1,0 +1,161 @@
+// The state shared by the forward, backward and optimizer lowerings: every ONNX value with
+// its symbolic shape, which values need a gradient, the tape of lowered ops, and helpers
+// for shapes that depend on the batch size.
+
+import { Dim, type Shape } from '../shape/dim.js';
+import type { AttrValue, FnIR, TextRange } from '../lang/api.js';
+import { OnnxGraphBuilder, type Attr, type OnnxDim } from './builder.js';
+import { OnnxUnsupported } from './unsupported.js';
+
+export type DType = 'float32' | 'int64';
+
+/** An ONNX value with the shape the checker gave it (symbolic in the batch dim). */
+export interface Val {
+  name: string;
+  shape: Shape;
+  dtype: DType;
+}
+
+/** One lowered op, kept for the backward pass. */
+export interface TapeEntry {
+  op: string;
+  inputs: Val[];
+  outputs: Val[];
+  attrs: Record<string, AttrValue>;
+  /** Intermediate forward values a gradient rule reuses (batch norm's `xhat`, pool indices). */
+  saved: Record<string, Val>;
+  range?: TextRange;
+}
+
+export interface LoweringMode {
+  /** Batch norm uses batch statistics and updates its running statistics. */
+  training: boolean;
+  /** Dropout is applied (off for parity runs and always off in eval). */
+  dropout: boolean;
+}
+
+export class LoweringContext {
+  readonly requiresGrad = new Set<string>();
+  readonly tape: TapeEntry[] = [];
+  /** New values of buffers (running statistics), by buffer name. */
+  readonly bufferUpdates = new Map<string, Val>();
+
+  constructor(
+    readonly b: OnnxGraphBuilder,
+    readonly mode: LoweringMode,
+    readonly fns: ReadonlyMap<string, FnIR>,
+  ) {}
+
+  /** A float value's gradient is needed when it depends on a parameter. */
+  needsGrad(v: Val): boolean {
+    return this.requiresGrad.has(v.name);
+  }
+
+  /** Appends one single-output node whose output has the given shape. */
+  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr>, shape: Shape, dtype: DType = 'float32'): Val {
+    return { name: this.b.op1(opType, inputs, attrs), shape, dtype };
+  }
+
+  scalar(x: number): string {
+    return this.b.constFloat(x);
+  }
+
+  /** Elementwise binary op with the shape of `like` (the caller knows the broadcast result). */
+  binary(opType: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow', a: Val | string, b: Val | string, like: Val): Val {
+    const an = typeof a === 'string' ? a : a.name;
+    const bn = typeof b === 'string' ? b : b.name;
+    return this.op(opType, [an, bn], {}, like.shape);
+  }
+
+  unary(opType: string, x: Val, attrs: Record<string, Attr> = {}): Val {
+    return this.op(opType, [x.name], attrs, x.shape);
+  }
+
+  /** ONNX dims for a value info: constants as numbers, symbolic dims by their text. */
+  onnxDims(shape: Shape): OnnxDim[] {
+    return shape.map((d) => d.constant() ?? d.toString());
+  }
+
+  /**
+   * A 1-D int64 tensor holding `shape`: a constant when at most one dim is symbolic (that
+   * one becomes -1), else assembled from the runtime shapes of `like` values.
+   */
+  shapeTensor(shape: Shape, like: readonly Val[]): string {
+    const symbolic = shape.filter((d) => d.constant() === null);
+    if (symbolic.length <= 1) return this.b.constInt(shape.map((d) => d.constant() ?? -1));
+    const pieces = shape.map((d) => {
+      const n = d.constant();
+      if (n !== null) return this.b.constInt([n]);
+      for (const v of like) {
+        const axis = v.shape.findIndex((vd) => vd.equals(d));
+        if (axis >= 0) return this.b.op1('Shape', [v.name], { start: axis, end: axis + 1 });
+      }
+      throw new OnnxUnsupported(`a shape with several symbolic dims (${d.toString()})`);
+    });
+    return this.b.op1('Concat', pieces, { axis: 0 });
+  }
+
+  reshape(x: Val, shape: Shape, like: readonly Val[] = [x]): Val {
+    return this.op('Reshape', [x.name, this.shapeTensor(shape, like)], {}, shape);
+  }
+
+  /** Sum over `axes` (non-negative); ReduceSum takes its axes as an input since opset 13. */
+  sum(x: Val, axes: number[], keepdims: boolean): Val {
+    const shape = reducedShape(x.shape, axes, keepdims);
+    return this.op('ReduceSum', [x.name, this.b.constInt(axes)], { keepdims: keepdims ? 1 : 0 }, shape);
+  }
+
+  /** ReduceMean / ReduceMax / ReduceSumSquare / ReduceProd take axes as an attribute in opset 17. */
+  reduce(opType: 'ReduceMean' | 'ReduceMax' | 'ReduceSumSquare', x: Val, axes: number[], keepdims: boolean): Val {
+    return this.op(opType, [x.name], { axes, keepdims: keepdims ? 1 : 0 }, reducedShape(x.shape, axes, keepdims));
+  }
+
+  /** The gradient `g` (of a broadcast result) summed back to `target`'s shape (NumPy rules). */
+  reduceToShape(g: Val, target: Shape): Val {
+    const lead = g.shape.length - target.length;
+    const axes: number[] = [];
+    for (let i = 0; i < g.shape.length; i++) {
+      if (i < lead) axes.push(i);
+      else if (target[i - lead].equals(1) && !g.shape[i].equals(1)) axes.push(i);
+    }
+    if (axes.length === 0) return g;
+    const summed = this.sum(g, axes, true);
+    return lead > 0 ? this.reshape(summed, target, [g]) : { ...summed, shape: target };
+  }
+
+  /** The number of elements over `axes` of `x`, as a float32 scalar (batch-dependent). */
+  count(x: Val, axes: number[]): string {
+    let constant = 1;
+    let symbolic = false;
+    for (const a of axes) {
+      const n = x.shape[a].constant();
+      if (n === null) symbolic = true;
+      else constant *= n;
+    }
+    if (!symbolic) return this.scalar(constant);
+    const dims = this.b.op1('Gather', [this.b.op1('Shape', [x.name]), this.b.constInt(axes)], { axis: 0 });
+    const product = this.b.op1('ReduceProd', [dims], { keepdims: 0 });
+    return this.b.op1('Cast', [product], { to: 1 });
+  }
+
+  /** `g` broadcast back to `x`'s shape after a reduction over `axes` without keepdims. */
+  expandBack(g: Val, x: Val, axes: number[], keepdims: boolean): Val {
+    const kept = keepdims ? g : this.op('Unsqueeze', [g.name, this.b.constInt(axes)], {}, reducedShape(x.shape, axes, true));
+    return this.op('Expand', [kept.name, this.b.op1('Shape', [x.name])], {}, x.shape);
+  }
+}
+
+/** `shape` after reducing `axes`. */
+export function reducedShape(shape: Shape, axes: number[], keepdims: boolean): Shape {
+  const out: Dim[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepdims) out.push(Dim.of(1));
+  });
+  return out;
+}
+
+/** Normalizes a possibly negative axis against a rank. */
+export function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}

@@ -1,0 +1,166 @@
+// Runs training steps on onnxruntime-node: the step graph is built once per run and one
+// InferenceSession serves every step (any batch size, through the symbolic batch dim).
+// Parameters, buffers and optimizer state live in two preallocated sets of ORT tensors:
+// each step feeds one set and has ORT write the updated values into the other, so no
+// buffer is both fed and fetched and nothing is copied or allocated per step.
+
+import * as ort from 'onnxruntime-node';
+import type { FnIR, ModelIR, TrainIR } from '../lang/api.js';
+import type { ParamGradStats } from '../train/events.js';
+import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type TrainStepGraph } from './graphs.js';
+import { STAT_FIELDS } from './optimizer.js';
+
+export interface OnnxTrainerOptions {
+  /** onnxruntime intra-op threads; one was fastest on a 2-core machine. */
+  threads?: number;
+  /** Compute the per-parameter gradient statistics (default true). */
+  stats?: boolean;
+  /** Apply dropout while training (default true; parity runs turn it off). */
+  dropout?: boolean;
+}
+
+/** A batch tensor: data with its shape (batch first). Labels are int64 class ids or floats. */
+export interface BatchTensor {
+  data: Float32Array | BigInt64Array;
+  shape: number[];
+}
+
+export interface OnnxStepResult {
+  loss: number;
+  /** Per-parameter gradient statistics of this step (empty when stats are off). */
+  params: ParamGradStats[];
+}
+
+function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+}
+
+function toOrt(t: BatchTensor, slot: DataSlot): ort.Tensor {
+  if (slot.dtype === 'int64') {
+    const data = t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(t.data, (v) => BigInt(Math.round(v)));
+    return new ort.Tensor('int64', data, t.shape);
+  }
+  const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data, Number);
+  return new ort.Tensor('float32', data, t.shape);
+}
+
+export class OnnxTrainer {
+  /** The current values (fed next step) and the spare set (written next step). */
+  private tensors = new Map<string, ort.Tensor>();
+  private spare = new Map<string, ort.Tensor>();
+  private stepCount = 0;
+  private forwardSession: ort.InferenceSession | null = null;
+  private forwardGraph: ForwardGraph | null = null;
+
+  private constructor(
+    private readonly model: ModelIR,
+    private readonly fns: ReadonlyMap<string, FnIR>,
+    private readonly graph: TrainStepGraph,
+    private readonly session: ort.InferenceSession,
+    private readonly threads: number,
+  ) {}
+
+  /**
+   * Builds the step graph and its session. `initial` holds every parameter and buffer by
+   * state_dict name (optimizer state starts at zero, as in PyTorch).
+   */
+  static async create(
+    model: ModelIR,
+    fns: ReadonlyMap<string, FnIR>,
+    train: Pick<TrainIR, 'loss' | 'optimizer'>,
+    initial: ReadonlyMap<string, Float32Array>,
+    options: OnnxTrainerOptions = {},
+  ): Promise<OnnxTrainer> {
+    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, {
+      stats: options.stats ?? true,
+      dropout: options.dropout ?? true,
+    });
+    const threads = options.threads ?? 1;
+    const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(threads));
+    const trainer = new OnnxTrainer(model, fns, graph, session, threads);
+    for (const slot of [...graph.params, ...graph.buffers]) {
+      const data = initial.get(slot.name);
+      if (!data) throw new Error(`no initial value for '${slot.name}'`);
+      const size = slot.shape.reduce((a, n) => a * n, 1);
+      if (data.length !== size) throw new Error(`'${slot.name}' has ${data.length} values, expected ${size} for [${slot.shape.join(', ')}]`);
+      trainer.tensors.set(slot.name, new ort.Tensor('float32', Float32Array.from(data), slot.shape));
+      trainer.spare.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
+    }
+    for (const slot of graph.state) {
+      const size = slot.shape.reduce((a, n) => a * n, 1);
+      trainer.tensors.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
+      trainer.spare.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
+    }
+    return trainer;
+  }
+
+  /** One training step on a batch; updates parameters, buffers and optimizer state. */
+  async step(inputs: BatchTensor | BatchTensor[], labels: BatchTensor): Promise<OnnxStepResult> {
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const feeds: Record<string, ort.Tensor> = {};
+    this.graph.data.forEach((slot, i) => { feeds[slot.name] = toOrt(list[i], slot); });
+    feeds[this.graph.labels.name] = toOrt(labels, this.graph.labels);
+    for (const [name, tensor] of this.tensors) feeds[name] = tensor;
+    this.stepCount += 1;
+    feeds[this.graph.stepInput] = new ort.Tensor('float32', Float32Array.of(this.stepCount), []);
+    const fetches: Record<string, ort.Tensor | null> = { [this.graph.lossOutput]: null };
+    if (this.graph.statsOutput) fetches[this.graph.statsOutput] = null;
+    for (const [name, tensor] of this.spare) fetches[NEXT_PREFIX + name] = tensor;
+    const out = await this.session.run(feeds, fetches);
+    [this.tensors, this.spare] = [this.spare, this.tensors];
+    const loss = (out[this.graph.lossOutput].data as Float32Array)[0];
+    return { loss, params: this.graph.statsOutput ? this.readStats(out[this.graph.statsOutput].data as Float32Array) : [] };
+  }
+
+  private readStats(values: Float32Array): ParamGradStats[] {
+    return this.graph.params.map((p, i) => {
+      const info = this.model.params.find((q) => q.name === p.name);
+      const stats: ParamGradStats = { name: p.name, layer: info?.layer ?? p.name, gradNorm: 0, gradMax: 0, gradMeanAbs: 0, zeroFraction: 0, updateRatio: 0 };
+      STAT_FIELDS.forEach((field, k) => { stats[field] = values[5 * i + k]; });
+      return stats;
+    });
+  }
+
+  /** Copies of the current parameters and buffers by state_dict name. */
+  params(): Map<string, Float32Array> {
+    return this.copies([...this.graph.params, ...this.graph.buffers]);
+  }
+
+  /** Copies of the optimizer state by `<param>.<key>` name. */
+  optimizerState(): Map<string, Float32Array> {
+    return this.copies(this.graph.state);
+  }
+
+  private copies(slots: { name: string }[]): Map<string, Float32Array> {
+    return new Map(slots.map((s) => [s.name, Float32Array.from(this.tensors.get(s.name)?.data as Float32Array)]));
+  }
+
+  get steps(): number {
+    return this.stepCount;
+  }
+
+  /** The model's output in eval mode with the current weights (test loss and accuracy). */
+  async forward(inputs: BatchTensor | BatchTensor[]): Promise<{ data: Float32Array; shape: number[] }> {
+    if (!this.forwardSession) {
+      this.forwardGraph = buildForward(this.model, this.fns);
+      this.forwardSession = await ort.InferenceSession.create(this.forwardGraph.bytes, sessionOptions(this.threads));
+    }
+    const graph = this.forwardGraph as ForwardGraph;
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const feeds: Record<string, ort.Tensor> = {};
+    graph.data.forEach((slot, i) => { feeds[slot.name] = toOrt(list[i], slot); });
+    for (const w of graph.weights) feeds[w.name] = this.tensors.get(w.name) as ort.Tensor;
+    const out = await this.forwardSession.run(feeds);
+    return { data: out[graph.output].data as Float32Array, shape: [...out[graph.output].dims] };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+    if (this.forwardSession) await this.forwardSession.release();
+  }
+}

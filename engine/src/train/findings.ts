@@ -1,0 +1,144 @@
+// Gradient-flow findings from run or probe statistics: NN5001 vanishing, NN5002 exploding,
+// NN5003 dead ReLU, NN5005 saturation. The thresholds are the numbers docs/diagnostics.md
+// documents; NN5004 (NaN/Inf) is raised by the run itself, which knows the op (see nan.ts).
+
+import { formatMessage } from '../lang/diagnostics.js';
+import type { TextRange } from '../lang/api.js';
+import type { ActivationStats, Finding, ParamGradStats } from './events.js';
+
+/** NN5001: a layer's gradient norm below this times the largest layer gradient norm. */
+export const VANISHING_RATIO = 1e-5;
+/** NN5001: or a layer's mean |g| below this. */
+export const VANISHING_MEAN_ABS = 1e-7;
+/** NN5002: a layer's gradient norm above this. */
+export const EXPLODING_NORM = 1e3;
+/** NN5002: or a layer's gradient norm growing by this factor within EXPLODING_WINDOW steps. */
+export const EXPLODING_GROWTH = 10;
+export const EXPLODING_WINDOW = 10;
+/** NN5003: more than this fraction of a ReLU's units dead (zero for the whole batch)... */
+export const DEAD_RELU_FRACTION = 0.5;
+/** NN5005: more than this fraction of sigmoid/tanh values saturated (see stats.ts)... */
+export const SATURATED_FRACTION = 0.5;
+/** ...for this many consecutive training steps (a probe needs it once, on its batches). */
+export const PERSISTENT_STEPS = 20;
+
+/** Per-layer gradient summary: the L2 norm over all its parameters, the largest mean |g|. */
+export interface LayerGradient {
+  layer: string;
+  norm: number;
+  meanAbs: number;
+}
+
+export function layerGradients(params: readonly ParamGradStats[]): LayerGradient[] {
+  const byLayer = new Map<string, { sumSquares: number; meanAbs: number }>();
+  for (const p of params) {
+    const entry = byLayer.get(p.layer) ?? { sumSquares: 0, meanAbs: 0 };
+    entry.sumSquares += p.gradNorm * p.gradNorm;
+    entry.meanAbs = Math.max(entry.meanAbs, p.gradMeanAbs);
+    byLayer.set(p.layer, entry);
+  }
+  return [...byLayer].map(([layer, e]) => ({ layer, norm: Math.sqrt(e.sumSquares), meanAbs: e.meanAbs }));
+}
+
+const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2));
+const percent = (x: number): string => `${Math.round(x * 100)}%`;
+
+function finding(code: Finding['code'], layer: string, detail: string, range: TextRange, step: number): Finding {
+  return { code, severity: code === 'NN5004' ? 'error' : 'warning', message: formatMessage(code, [layer, detail]), layer, range, step };
+}
+
+/** NN5001 for every layer whose gradient vanishes relative to the largest one. */
+function vanishing(layers: readonly LayerGradient[], rangeOf: (layer: string) => TextRange, step: number): Finding[] {
+  const largest = layers.reduce((best, l) => (l.norm > best.norm ? l : best), layers[0]);
+  if (!largest || !Number.isFinite(largest.norm)) return [];
+  const out: Finding[] = [];
+  for (const l of layers) {
+    if (largest.norm > 0 && l.norm < VANISHING_RATIO * largest.norm) {
+      const detail = `gradient norm ${fmt(l.norm)} is ${fmt(l.norm / largest.norm)} × the largest layer gradient norm (\`${largest.layer}\`, ${fmt(largest.norm)}); threshold ${VANISHING_RATIO}`;
+      out.push(finding('NN5001', l.layer, detail, rangeOf(l.layer), step));
+    } else if (l.meanAbs < VANISHING_MEAN_ABS) {
+      out.push(finding('NN5001', l.layer, `mean |g| ${fmt(l.meanAbs)} is below ${VANISHING_MEAN_ABS}`, rangeOf(l.layer), step));
+    }
+  }
+  return out;
+}
+
+function explodingNorm(layers: readonly LayerGradient[], rangeOf: (layer: string) => TextRange, step: number): Finding[] {
+  return layers
+    .filter((l) => l.norm > EXPLODING_NORM)
+    .map((l) => finding('NN5002', l.layer, `gradient norm ${fmt(l.norm)} exceeds ${EXPLODING_NORM}`, rangeOf(l.layer), step));
+}
+
+function activationFinding(a: ActivationStats, step: number, persistent: boolean): Finding | null {
+  const over = persistent ? ` for ${PERSISTENT_STEPS} consecutive steps` : ' on the probe batches';
+  if (a.op === 'relu' && a.deadFraction > DEAD_RELU_FRACTION) {
+    return finding('NN5003', a.layer, `${percent(a.deadFraction)} of the units are zero for every sample${over} (threshold ${percent(DEAD_RELU_FRACTION)})`, a.range, step);
+  }
+  if ((a.op === 'sigmoid' || a.op === 'tanh') && a.saturatedFraction > SATURATED_FRACTION) {
+    const derivative = a.op === 'sigmoid' ? 'σ(1 − σ)' : '1 − tanh²';
+    return finding('NN5005', a.layer, `${percent(a.saturatedFraction)} of the ${a.op} values have ${derivative} < 0.01${over} (threshold ${percent(SATURATED_FRACTION)})`, a.range, step);
+  }
+  return null;
+}
+
+/** Findings of a probe: every rule once, on the probe's (mean) statistics. */
+export function probeFindings(params: readonly ParamGradStats[], activations: readonly ActivationStats[], rangeOf: (layer: string) => TextRange): Finding[] {
+  const layers = layerGradients(params);
+  return [
+    ...vanishing(layers, rangeOf, 0),
+    ...explodingNorm(layers, rangeOf, 0),
+    ...activations.map((a) => activationFinding(a, 0, false)).filter((f): f is Finding => f !== null),
+  ];
+}
+
+/**
+ * Findings over a training run. Each (code, layer) is reported once, at the first step its
+ * rule holds: vanishing and exploding norms at once, growth over EXPLODING_WINDOW steps,
+ * dead and saturated units after PERSISTENT_STEPS consecutive steps.
+ */
+export class FindingTracker {
+  private readonly reported = new Set<string>();
+  private readonly normHistory = new Map<string, number[]>();
+  private readonly streaks = new Map<string, number>();
+
+  constructor(private readonly rangeOf: (layer: string) => TextRange) {}
+
+  observe(step: number, params: readonly ParamGradStats[], activations: readonly ActivationStats[]): Finding[] {
+    const layers = layerGradients(params);
+    const candidates = [...vanishing(layers, this.rangeOf, step), ...explodingNorm(layers, this.rangeOf, step), ...this.growth(layers, step)];
+    for (const a of activations) {
+      const key = `${a.op}:${a.layer}`;
+      const holds = activationFinding(a, step, true);
+      const streak = holds ? (this.streaks.get(key) ?? 0) + 1 : 0;
+      this.streaks.set(key, streak);
+      if (holds && streak >= PERSISTENT_STEPS) candidates.push(holds);
+    }
+    return candidates.filter((f) => {
+      const key = `${f.code}:${f.layer}`;
+      if (this.reported.has(key)) return false;
+      this.reported.add(key);
+      return true;
+    });
+  }
+
+  private growth(layers: readonly LayerGradient[], step: number): Finding[] {
+    const out: Finding[] = [];
+    for (const l of layers) {
+      const history = this.normHistory.get(l.layer) ?? [];
+      history.push(l.norm);
+      if (history.length > EXPLODING_WINDOW + 1) history.shift();
+      this.normHistory.set(l.layer, history);
+      const before = history[0];
+      if (history.length === EXPLODING_WINDOW + 1 && before > 0 && l.norm > EXPLODING_GROWTH * before) {
+        const detail = `gradient norm grew ${fmt(l.norm / before)}× in ${EXPLODING_WINDOW} steps (${fmt(before)} → ${fmt(l.norm)}); threshold ${EXPLODING_GROWTH}×`;
+        out.push(finding('NN5002', l.layer, detail, this.rangeOf(l.layer), step));
+      }
+    }
+    return out;
+  }
+}
+
+/** NN5004: a NaN or Inf first appeared in the output of the op at `range`. */
+export function nanFinding(where: string, detail: string, range: TextRange, step: number): Finding {
+  return finding('NN5004', where, detail, range, step);
+}

@@ -1,0 +1,91 @@
+// Gradient and activation statistics of one step: what the training view plots and what the
+// findings (findings.ts) are computed from. Plain loops over typed arrays, no allocation.
+
+import type { ActivationStats, ParamGradStats } from './events.js';
+import type { TextRange } from '../lang/api.js';
+
+type Values = ArrayLike<number>;
+
+/** A unit of a sigmoid counts as saturated when σ(1 − σ) is below this; of a tanh, 1 − t². */
+export const SATURATED_DERIVATIVE = 0.01;
+
+export function l2Norm(values: Values): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
+  return Math.sqrt(sum);
+}
+
+/** L2 norm of `after - before` without forming the difference. */
+export function differenceNorm(after: Values, before: Values): number {
+  let sum = 0;
+  for (let i = 0; i < after.length; i++) {
+    const d = after[i] - before[i];
+    sum += d * d;
+  }
+  return Math.sqrt(sum);
+}
+
+/**
+ * Statistics of one parameter's gradient. `updateNorm` is ||Δweight|| of this step's
+ * optimizer update (0 in a probe, which does not update).
+ */
+export function paramGradStats(name: string, layer: string, grad: Values, weight: Values, updateNorm: number): ParamGradStats {
+  let sumSquares = 0;
+  let max = 0;
+  let sumAbs = 0;
+  let zeros = 0;
+  for (let i = 0; i < grad.length; i++) {
+    const g = grad[i];
+    const a = Math.abs(g);
+    sumSquares += g * g;
+    sumAbs += a;
+    if (a > max || Number.isNaN(a)) max = a;
+    if (g === 0) zeros++;
+  }
+  const n = Math.max(grad.length, 1);
+  const weightNorm = l2Norm(weight);
+  return {
+    name,
+    layer,
+    gradNorm: Math.sqrt(sumSquares),
+    gradMax: max,
+    gradMeanAbs: sumAbs / n,
+    zeroFraction: zeros / n,
+    updateRatio: weightNorm > 0 ? updateNorm / weightNorm : 0,
+  };
+}
+
+/**
+ * Activation statistics of one op's output of shape [batch, ...unit dims]. A ReLU unit is
+ * dead when it is zero for every sample of the batch; a sigmoid or tanh value is saturated
+ * when the activation's derivative there is below SATURATED_DERIVATIVE (fraction of values).
+ */
+export function activationStats(layer: string, op: ActivationStats['op'], range: TextRange, output: Values, batch: number): ActivationStats {
+  const units = batch > 0 ? output.length / batch : 0;
+  let deadFraction = 0;
+  let saturatedFraction = 0;
+  if (op === 'relu' && units > 0) {
+    let dead = 0;
+    for (let u = 0; u < units; u++) {
+      let alive = false;
+      for (let b = 0; b < batch && !alive; b++) alive = output[b * units + u] > 0;
+      if (!alive) dead++;
+    }
+    deadFraction = dead / units;
+  } else if ((op === 'sigmoid' || op === 'tanh') && output.length > 0) {
+    let saturated = 0;
+    for (let i = 0; i < output.length; i++) {
+      const y = output[i];
+      const derivative = op === 'sigmoid' ? y * (1 - y) : 1 - y * y;
+      if (derivative < SATURATED_DERIVATIVE) saturated++;
+    }
+    saturatedFraction = saturated / output.length;
+  }
+  return { layer, op, range, deadFraction, saturatedFraction };
+}
+
+/** Whether any value is NaN or ±Inf. */
+export function hasNonFinite(values: Values): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return true;
+  return false;
+}

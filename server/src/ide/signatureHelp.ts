@@ -1,0 +1,66 @@
+// Signature help inside a call's parentheses: built-ins, models with hyper-parameters,
+// fns, and applications of a declared layer, with the active parameter.
+
+import type { Analysis } from './analysis.js';
+import { builtin, formatParam } from './builtins.js';
+import { enclosingCall } from './completion.js';
+import { itemAt } from './names.js';
+
+export interface SignatureHelp {
+  label: string;
+  parameters: string[];
+  activeParameter: number;
+  documentation?: string;
+}
+
+export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp | null {
+  const before = analysis.tokens.filter((t) => t.end <= offset && t.kind !== 'comment');
+  const call = enclosingCall(before);
+  if (!call) return null;
+  const signature = signatureOfCallee(analysis, call.callee, offset);
+  if (!signature) return null;
+  // The active parameter: a keyword argument names it, else the count of top-level commas.
+  let depth = 0;
+  let index = 0;
+  let keyword: string | null = null;
+  call.args.forEach((t, i) => {
+    if (t.text === '(' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === ']') depth--;
+    else if (t.text === ',' && depth === 0) {
+      index++;
+      keyword = null;
+    } else if (depth === 0 && t.kind === 'name' && call.args[i + 1]?.text === '=') keyword = t.text;
+  });
+  const named = keyword === null ? -1 : signature.names.indexOf(keyword);
+  return {
+    label: signature.label,
+    parameters: signature.parameters,
+    activeParameter: named >= 0 ? named : Math.min(index, Math.max(0, signature.parameters.length - 1)),
+    ...(signature.documentation ? { documentation: signature.documentation } : {}),
+  };
+}
+
+interface Signature {
+  label: string;
+  parameters: string[];
+  names: string[];
+  documentation?: string;
+}
+
+function build(name: string, parameters: string[], names: string[], suffix = '', documentation?: string): Signature {
+  return { label: `${name}(${parameters.join(', ')})${suffix}`, parameters, names, ...(documentation ? { documentation } : {}) };
+}
+
+function signatureOfCallee(analysis: Analysis, callee: string, offset: number): Signature | null {
+  const { check, names } = analysis;
+  const item = itemAt(names, offset);
+  const layer = item ? check.layers.find((l) => l.model === item.name && l.name === callee) : undefined;
+  if (layer) return build(callee, [`x: ${layer.inShape ?? '?'}`], ['x'], ` -> ${layer.outShape ?? '?'}`, `applies ${layer.ctor} ${callee}`);
+  const model = check.models.find((m) => m.name === callee);
+  if (model) return build(callee, model.hyperParams, model.hyperParams, '', `instantiates the block ${callee}`);
+  const fn = check.fns.find((f) => f.name === callee);
+  if (fn) return build(callee, fn.inputs.map((i) => `${i.name}: ${i.shape}`), fn.inputs.map((i) => i.name), ` -> ${fn.output}`);
+  const b = builtin(callee);
+  if (b) return build(callee, b.params.map(formatParam), b.params.map((p) => p.name), '', b.doc);
+  return null;
+}

@@ -1,0 +1,315 @@
+// Training, probing, gradcheck and export requests, and the init-time gradient pass after
+// an edit settles. All of them run in a worker (jobs.ts); this module reports progress,
+// forwards run events, records statistics and findings, and enforces trust and the
+// workspace boundary.
+
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  LSPErrorCodes,
+  ResponseError,
+  WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
+  WorkDoneProgressCreateRequest,
+  type CancellationToken,
+  type Connection,
+  type ProgressToken,
+} from 'vscode-languageserver/node';
+import type { RunEvent } from '../../../engine/src/train/events.js';
+import type { Analysis } from '../ide/analysis.js';
+import type { RunResults } from '../ide/runResults.js';
+import {
+  exportOnnxRequest,
+  gradcheckRequest,
+  probeRequest,
+  stopTrainingRequest,
+  trainProgressNotification,
+  trainRequest,
+  type ExportOnnxParams,
+  type ExportOnnxResult,
+  type GradcheckParams,
+  type GradcheckResult,
+  type ProbeParams,
+  type ProbeResult,
+  type TrainParams,
+  type TrainProgressParams,
+  type TrainResult,
+} from '../protocol.js';
+import { Debouncer } from './debounce.js';
+import { JobStopped, startJob, type RunningJob } from './jobs.js';
+import type { Settings } from './settings.js';
+import { filePathOf, writablePath } from './workspace.js';
+
+export interface RunContext {
+  document(uri: string): TextDocument | undefined;
+  analysis(uri: string): Analysis | null;
+  results(uri: string): RunResults;
+  settings(): Settings;
+  trusted(): boolean;
+  roots(): string[];
+  progressSupported(): boolean;
+  /** Republishes a document's diagnostics and refreshes hints after new run results. */
+  resultsChanged(uri: string): void;
+}
+
+/** The settle time after an edit before the init-time gradient pass runs. */
+export const LIVE_GRADIENT_DELAY_MS = 1000;
+/** Batch size of the init-time pass, for its cost estimate. */
+const INIT_BATCH = 16;
+
+interface ActiveTraining {
+  uri: string;
+  model: string;
+  job: RunningJob<'train'>;
+  progressToken: ProgressToken | null;
+}
+
+let runCounter = 0;
+
+export class Runs {
+  private training: ActiveTraining | null = null;
+  private readonly initJobs = new Map<string, RunningJob<'initProbe'>>();
+  private readonly liveDebouncer = new Debouncer();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly ctx: RunContext,
+  ) {}
+
+  register(): void {
+    this.connection.onRequest(trainRequest, (params: TrainParams, token: CancellationToken) => this.train(params, token));
+    this.connection.onRequest(stopTrainingRequest, () => this.stopTraining());
+    this.connection.onRequest(probeRequest, (params: ProbeParams) => this.probe(params));
+    this.connection.onRequest(gradcheckRequest, (params: GradcheckParams) => this.gradcheck(params));
+    this.connection.onRequest(exportOnnxRequest, (params: ExportOnnxParams) => this.exportOnnx(params));
+  }
+
+  /** Registered after `initialize`, replacing the library's handler, so a client's own token cancels too. */
+  registerProgressCancel(): void {
+    this.connection.onNotification(WorkDoneProgressCancelNotification.type, ({ token }) => {
+      if (this.training && this.training.progressToken === token) this.training.job.stop();
+    });
+  }
+
+  /** Schedules the init-time gradient pass of a document's models once edits settle. */
+  scheduleLiveGradients(uri: string): void {
+    this.liveDebouncer.schedule(uri, LIVE_GRADIENT_DELAY_MS, () => void this.liveGradients(uri));
+  }
+
+  /** Forgets a closed document's pending work. */
+  close(uri: string): void {
+    this.liveDebouncer.cancel(uri);
+    this.initJobs.get(uri)?.kill();
+    this.initJobs.delete(uri);
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private refusal(what: string): string | null {
+    return this.ctx.trusted() ? null : `${what} is disabled: this workspace is not trusted. Checking, hovers and hints still work; trust the workspace to run code on its data.`;
+  }
+
+  /** The open document's file path, text and analysis. */
+  private source(uri: string): { text: string; file: string; analysis: Analysis } | { error: string } {
+    const file = filePathOf(uri);
+    if (!file) return { error: `${uri} is not a file on disk; save it first.` };
+    if (!this.ctx.document(uri)) return { error: `${file} is not open in the editor; open it to run it.` };
+    const analysis = this.ctx.analysis(uri);
+    if (!analysis) return { error: `${file} could not be analysed.` };
+    return { text: analysis.text, file, analysis };
+  }
+
+  private trainOf(analysis: Analysis, model: string | undefined) {
+    const train = model ? analysis.check.trains.find((t) => t.model === model) : analysis.check.trains[0];
+    if (train) return train;
+    const errors = analysis.check.diagnostics.filter((d) => d.severity === 'error');
+    const name = model ?? 'this file';
+    if (errors.length > 0) return { error: `${name} cannot run: the file has ${errors.length} error${errors.length > 1 ? 's' : ''} (first: ${errors[0].code} ${errors[0].message}).` };
+    return { error: model ? `There is no \`train ${model} { ... }\` block in this file.` : 'This file has no `train` block.' };
+  }
+
+  private async train(params: TrainParams, token: CancellationToken): Promise<TrainResult> {
+    const fail = (message: string): TrainResult => ({ reason: 'error', message, checkpoint: null, testAccuracy: null });
+    const refused = this.refusal('Training');
+    if (refused) return fail(refused);
+    if (this.training) return fail(`A training run of ${this.training.model} is in progress; stop it first (nn/stopTraining).`);
+    const source = this.source(params.uri);
+    if ('error' in source) return fail(source.error);
+    const train = this.trainOf(source.analysis, params.model);
+    if ('error' in train) return fail(train.error);
+    const save = writablePath(this.ctx.roots(), source.file, train.save);
+    if ('error' in save) return fail(save.error);
+    this.cancelLiveGradients();
+
+    const runId = `run-${++runCounter}`;
+    const progressToken = await this.progressToken(params.workDoneToken);
+    const job = startJob(
+      { kind: 'train', file: source.file, text: source.text, model: train.model, backend: this.ctx.settings().backend === 'auto' ? train.backend : this.ctx.settings().backend, threads: this.ctx.settings().threads, saveDir: save.path },
+      (event) => this.onRunEvent(params.uri, runId, train.model, 'run', event, progressToken, source.analysis),
+    );
+    this.training = { uri: params.uri, model: train.model, job, progressToken };
+    const cancelListener = token.onCancellationRequested(() => job.stop());
+    try {
+      return await job.result;
+    } catch (error) {
+      if (error instanceof JobStopped) return { reason: 'cancelled', message: `Training of ${train.model} was stopped.`, checkpoint: null, testAccuracy: null };
+      return fail(`Training of ${train.model} failed: ${(error as Error).message}`);
+    } finally {
+      cancelListener.dispose();
+      if (progressToken !== null) this.connection.sendProgress(WorkDoneProgress.type, progressToken, { kind: 'end' });
+      this.training = null;
+    }
+  }
+
+  private stopTraining(): { stopped: boolean } {
+    if (!this.training) return { stopped: false };
+    this.training.job.stop();
+    return { stopped: true };
+  }
+
+  private async probe(params: ProbeParams): Promise<ProbeResult> {
+    const refused = this.refusal('Probing gradients');
+    if (refused) throw new ResponseError(LSPErrorCodes.RequestFailed, refused);
+    const source = this.source(params.uri);
+    if ('error' in source) throw new ResponseError(LSPErrorCodes.RequestFailed, source.error);
+    const train = this.trainOf(source.analysis, params.model);
+    if ('error' in train) throw new ResponseError(LSPErrorCodes.RequestFailed, train.error);
+    const runId = `probe-${++runCounter}`;
+    const job = startJob({ kind: 'probe', file: source.file, text: source.text, model: train.model, batches: params.batches ?? 1 }, (event) =>
+      this.onRunEvent(params.uri, runId, train.model, 'probe', event, null, source.analysis),
+    );
+    try {
+      const result = await job.result;
+      const results = this.ctx.results(params.uri);
+      results.recordStats(train.model, 'probe', 0, result.params, source.analysis.names, source.text);
+      results.recordFindings(train.model, result.findings, source.analysis.names, source.text);
+      this.ctx.resultsChanged(params.uri);
+      return result;
+    } catch (error) {
+      throw new ResponseError(LSPErrorCodes.RequestFailed, `Probing ${train.model} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async gradcheck(params: GradcheckParams): Promise<GradcheckResult> {
+    const refused = this.refusal('Gradcheck');
+    if (refused) throw new ResponseError(LSPErrorCodes.RequestFailed, refused);
+    const source = this.source(params.uri);
+    if ('error' in source) throw new ResponseError(LSPErrorCodes.RequestFailed, source.error);
+    const fns = source.analysis.check.fns.filter((f) => f.hasGrad && (params.fn === undefined || f.name === params.fn));
+    if (fns.length === 0) throw new ResponseError(LSPErrorCodes.RequestFailed, params.fn ? `There is no fn ${params.fn} with a grad block.` : 'This file has no fn with a grad block.');
+    const missing = fns.filter((f) => !source.analysis.check.fnIrs.has(f.name));
+    if (missing.length > 0) throw new ResponseError(LSPErrorCodes.RequestFailed, `${missing.map((f) => f.name).join(', ')} does not check; fix its errors first.`);
+    try {
+      return await startJob({ kind: 'gradcheck', file: source.file, text: source.text, fn: params.fn ?? null }, () => undefined).result;
+    } catch (error) {
+      throw new ResponseError(LSPErrorCodes.RequestFailed, `Gradcheck failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async exportOnnx(params: ExportOnnxParams): Promise<ExportOnnxResult> {
+    const refused = this.refusal('Export');
+    if (refused) throw new ResponseError(LSPErrorCodes.RequestFailed, refused);
+    const source = this.source(params.uri);
+    if ('error' in source) throw new ResponseError(LSPErrorCodes.RequestFailed, source.error);
+    const model = params.model ?? source.analysis.check.trains[0]?.model ?? source.analysis.check.models.find((m) => m.hyperParams.length === 0)?.name;
+    if (!model || !source.analysis.check.irs.has(model)) throw new ResponseError(LSPErrorCodes.RequestFailed, `${model ?? 'No model'} cannot be exported: it does not check without errors.`);
+    const out = writablePath(this.ctx.roots(), source.file, params.outPath ?? `${model}.onnx`);
+    if ('error' in out) throw new ResponseError(LSPErrorCodes.RequestFailed, out.error);
+    try {
+      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, model, outPath: out.path }, () => undefined).result;
+    } catch (error) {
+      throw new ResponseError(LSPErrorCodes.RequestFailed, `Export of ${model} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** The client's token, else a server-created one when the client supports progress. */
+  private async progressToken(clientToken: string | number | undefined): Promise<ProgressToken | null> {
+    if (clientToken !== undefined) return clientToken;
+    if (!this.ctx.progressSupported()) return null;
+    const token = `nn-train-${runCounter}`;
+    try {
+      await this.connection.sendRequest(WorkDoneProgressCreateRequest.type, { token });
+      return token;
+    } catch {
+      return null;
+    }
+  }
+
+  private onRunEvent(uri: string, runId: string, model: string, source: 'run' | 'probe', event: RunEvent, progressToken: ProgressToken | null, analysis: Analysis): void {
+    const notification: TrainProgressParams = { uri, runId, event };
+    this.connection.sendNotification(trainProgressNotification, notification);
+    const results = this.ctx.results(uri);
+    if (progressToken !== null) this.reportProgress(progressToken, model, event);
+    if (event.type === 'step' && source === 'run') {
+      results.recordStats(model, 'run', event.step, event.params, analysis.names, analysis.text);
+    } else if (event.type === 'end') {
+      results.recordFindings(model, event.findings, analysis.names, analysis.text);
+      this.ctx.resultsChanged(uri);
+    } else if (event.type === 'epoch') {
+      this.ctx.resultsChanged(uri);
+    }
+  }
+
+  private totalSteps = 0;
+
+  private reportProgress(token: ProgressToken, model: string, event: RunEvent): void {
+    if (event.type === 'start') {
+      this.totalSteps = Math.max(1, event.epochs * event.stepsPerEpoch);
+      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'begin', title: `Training ${model}`, cancellable: true, percentage: 0, message: `${event.params.toLocaleString('en-US')} parameters on ${event.backend}` });
+    } else if (event.type === 'step') {
+      const percentage = Math.min(100, Math.round((100 * event.step) / this.totalSteps));
+      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'report', percentage, message: `epoch ${event.epoch + 1} · step ${event.step} · loss ${event.loss.toPrecision(4)}` });
+    } else if (event.type === 'epoch') {
+      const accuracy = event.testAccuracy === null ? '' : ` · test accuracy ${(event.testAccuracy * 100).toFixed(1)}%`;
+      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'report', message: `epoch ${event.epoch + 1} done · test loss ${event.testLoss.toPrecision(4)}${accuracy}` });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private cancelLiveGradients(): void {
+    for (const job of this.initJobs.values()) job.kill();
+    this.initJobs.clear();
+  }
+
+  /** One forward + backward pass at init per affordable model; its statistics label hovers and hints "at init". */
+  private async liveGradients(uri: string): Promise<void> {
+    const budget = this.ctx.settings().liveGradients.maxFlops;
+    if (budget <= 0 || this.training || !this.ctx.trusted()) return;
+    const source = this.source(uri);
+    if ('error' in source) return;
+    this.initJobs.get(uri)?.kill();
+    const models = source.analysis.check.models.filter((m) => m.hyperParams.length === 0 && source.analysis.check.irs.has(m.name) && 3 * flopsAt(m.flops, INIT_BATCH) <= budget);
+    const version = this.ctx.document(uri)?.version;
+    for (const model of models) {
+      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, model: model.name }, () => undefined);
+      this.initJobs.set(uri, job);
+      let result: ProbeResult;
+      try {
+        result = await job.result;
+      } catch {
+        return; // superseded by a newer edit, or the model cannot run on random inputs
+      } finally {
+        if (this.initJobs.get(uri) === job) this.initJobs.delete(uri);
+      }
+      if (this.ctx.document(uri)?.version !== version) return;
+      this.ctx.results(uri).recordInit(model.name, result.params, source.analysis.names, source.text);
+      this.ctx.resultsChanged(uri);
+    }
+  }
+}
+
+/** A symbolic FLOP count ("2359296*B + 10") evaluated with every name set to `batch`. */
+export function flopsAt(flops: string, batch: number): number {
+  let total = 0;
+  for (const term of flops.replace(/\s+/g, '').replace(/-/g, '+-').split('+')) {
+    if (term === '') continue;
+    const value = term.split('*').reduce((product, factor) => {
+      const sign = factor.startsWith('-') ? -1 : 1;
+      const body = factor.replace(/^-/, '');
+      const n = Number(body);
+      return product * sign * (Number.isFinite(n) && body !== '' ? n : batch);
+    }, 1);
+    total += value;
+  }
+  return Number.isFinite(total) ? total : Infinity;
+}

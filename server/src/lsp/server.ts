@@ -1,0 +1,189 @@
+// The language server: documents and their analysis cache, debounced checking and
+// publishing of diagnostics (the checker's and the latest run's findings), settings,
+// workspace trust, and the wiring of every feature and custom request.
+
+import { dirname } from 'node:path';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  DidChangeConfigurationNotification,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type Diagnostic as LspDiagnostic,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { checkProgram } from '../../../engine/src/lang/program.js';
+import { readDataHeader } from '../../../engine/src/data/index.js';
+import type { CheckResult } from '../../../engine/src/lang/api.js';
+import { AnalysisCache, type Analysis } from '../ide/analysis.js';
+import { RunResults } from '../ide/runResults.js';
+import { trustChangedNotification, type InitializationOptions, type TrustChangedParams } from '../protocol.js';
+import { findingDiagnostic, toDiagnostic } from './convert.js';
+import { Debouncer } from './debounce.js';
+import { registerFeatures, SEMANTIC_TOKENS_LEGEND } from './features.js';
+import { Runs } from './runs.js';
+import { DEFAULT_SETTINGS, readSettings, type Settings } from './settings.js';
+import { filePathOf } from './workspace.js';
+
+/**
+ * Delay between an edit and its check. Short, so an error appears at once; edits that
+ * arrive within it replace the pending check instead of queuing another.
+ */
+export const CHECK_DELAY_MS = 10;
+
+function emptyResult(): CheckResult {
+  return { diagnostics: [], bindings: [], layers: [], calls: [], models: [], fns: [], irs: new Map(), fnIrs: new Map(), trains: [] };
+}
+
+export function startServer(connection: Connection): void {
+  const documents = new TextDocuments(TextDocument);
+  const results = new Map<string, RunResults>();
+  const checkDebouncer = new Debouncer();
+  let settings: Settings = DEFAULT_SETTINGS;
+  let trusted = true;
+  let roots: string[] = [];
+  let supportsConfiguration = false;
+  let supportsProgress = false;
+  let supportsInlayRefresh = false;
+
+  const cache = new AnalysisCache((uri, text) => {
+    const file = filePathOf(uri);
+    try {
+      return checkProgram(text, file ? { readDataHeader: readDataHeader(dirname(file)) } : {});
+    } catch (error) {
+      // A checker bug must not take the server down; the log says where.
+      connection.console.error(`checker failed on ${uri}: ${(error as Error).stack ?? error}`);
+      return emptyResult();
+    }
+  });
+
+  const analysisOf = (uri: string): Analysis | null => {
+    const doc = documents.get(uri);
+    return doc ? cache.get(uri, doc.version, doc.getText()) : null;
+  };
+  const resultsOf = (uri: string): RunResults => {
+    let r = results.get(uri);
+    if (!r) results.set(uri, (r = new RunResults()));
+    return r;
+  };
+
+  const publish = (uri: string) => {
+    const doc = documents.get(uri);
+    const analysis = analysisOf(uri);
+    if (!doc || !analysis) return;
+    const rank = { error: 0, warning: 1, info: 2 } as const;
+    const checked = [...analysis.check.diagnostics].sort((a, b) => rank[a.severity] - rank[b.severity] || a.range.start - b.range.start);
+    const diagnostics: LspDiagnostic[] = checked.slice(0, settings.maxNumberOfProblems).map((d) => toDiagnostic(doc, d));
+    for (const finding of resultsOf(uri).findings(analysis.names, analysis.text)) diagnostics.push(findingDiagnostic(doc, finding, 'nn (run)'));
+    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+  };
+
+  const runs = new Runs(connection, {
+    document: (uri) => documents.get(uri),
+    analysis: analysisOf,
+    results: resultsOf,
+    settings: () => settings,
+    trusted: () => trusted,
+    roots: () => roots,
+    progressSupported: () => supportsProgress,
+    resultsChanged: (uri) => {
+      publish(uri);
+      if (supportsInlayRefresh) void connection.languages.inlayHint.refresh();
+    },
+  });
+
+  const check = (uri: string) => {
+    const started = performance.now();
+    publish(uri);
+    if (settings.trace.server === 'verbose') connection.console.log(`checked ${uri} in ${(performance.now() - started).toFixed(1)} ms`);
+    runs.scheduleLiveGradients(uri);
+  };
+
+  connection.onInitialize((params): InitializeResult => {
+    const capabilities = params.capabilities;
+    supportsConfiguration = capabilities.workspace?.configuration === true;
+    supportsProgress = capabilities.window?.workDoneProgress === true;
+    supportsInlayRefresh = capabilities.workspace?.inlayHint?.refreshSupport === true;
+    const options = (params.initializationOptions ?? {}) as InitializationOptions;
+    trusted = options.trusted !== false;
+    roots = (params.workspaceFolders ?? []).map((f) => filePathOf(f.uri)).filter((p): p is string => p !== null);
+    if (roots.length === 0 && params.rootUri) {
+      const root = filePathOf(params.rootUri);
+      if (root) roots = [root];
+    }
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        hoverProvider: true,
+        inlayHintProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        completionProvider: { triggerCharacters: ['(', ',', '=', ' '], resolveProvider: false },
+        signatureHelpProvider: { triggerCharacters: ['(', ','], retriggerCharacters: [','] },
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        documentSymbolProvider: true,
+        foldingRangeProvider: true,
+        documentFormattingProvider: true,
+        semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true },
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: 'nn-studio', version: '0.1.0' },
+    };
+  });
+
+  const fetchSettings = async () => {
+    if (!supportsConfiguration) return;
+    settings = readSettings(await connection.workspace.getConfiguration({ section: 'nn' }));
+    for (const doc of documents.all()) publish(doc.uri);
+  };
+
+  connection.onInitialized(() => {
+    runs.registerProgressCancel();
+    if (supportsConfiguration) {
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: 'nn' });
+      void fetchSettings();
+    }
+    connection.workspace.onDidChangeWorkspaceFolders((event) => {
+      const removed = new Set(event.removed.map((f) => filePathOf(f.uri)));
+      roots = [...roots.filter((r) => !removed.has(r)), ...event.added.map((f) => filePathOf(f.uri)).filter((p): p is string => p !== null)];
+    });
+  });
+
+  connection.onDidChangeConfiguration((change) => {
+    if (supportsConfiguration) void fetchSettings();
+    else {
+      settings = readSettings((change.settings as { nn?: unknown } | null)?.nn);
+      for (const doc of documents.all()) publish(doc.uri);
+    }
+  });
+
+  connection.onNotification(trustChangedNotification, (params: TrustChangedParams) => {
+    trusted = params.trusted === true;
+  });
+
+  documents.onDidChangeContent(({ document }) => checkDebouncer.schedule(document.uri, CHECK_DELAY_MS, () => check(document.uri)));
+  documents.onDidClose(({ document }) => {
+    checkDebouncer.cancel(document.uri);
+    runs.close(document.uri);
+    cache.delete(document.uri);
+    results.delete(document.uri);
+    void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+  });
+
+  registerFeatures(connection, {
+    document: (uri) => documents.get(uri),
+    analysis: analysisOf,
+    flowLookup: (uri) => {
+      const analysis = analysisOf(uri);
+      const r = results.get(uri);
+      return (model) => (analysis && r ? r.flow(model, analysis.names, analysis.text) : null);
+    },
+    settings: () => settings,
+  });
+  runs.register();
+
+  documents.listen(connection);
+  connection.listen();
+}

@@ -1,0 +1,39 @@
+// The server's settings (`nn.*`), read through workspace/configuration, with defaults for
+// editors that send none.
+
+export interface Settings {
+  backend: 'auto' | 'ts' | 'onnx';
+  threads: number;
+  inlayHints: { shapes: boolean; gradients: boolean };
+  maxNumberOfProblems: number;
+  trace: { server: 'off' | 'messages' | 'verbose' };
+  /** Cost budget of the init-time gradient pass per model, in FLOPs (0 turns it off). */
+  liveGradients: { maxFlops: number };
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  backend: 'auto',
+  threads: 1,
+  inlayHints: { shapes: true, gradients: true },
+  maxNumberOfProblems: 100,
+  trace: { server: 'off' },
+  liveGradients: { maxFlops: 2e9 },
+};
+
+/** Settings from a (possibly partial, possibly malformed) `nn` configuration section. */
+export function readSettings(section: unknown): Settings {
+  const s = (typeof section === 'object' && section !== null ? section : {}) as Record<string, unknown>;
+  const object = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
+  const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : d);
+  const number = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d);
+  const hints = object(s.inlayHints);
+  const trace = object(s.trace);
+  return {
+    backend: s.backend === 'ts' || s.backend === 'onnx' ? s.backend : 'auto',
+    threads: Math.max(1, Math.floor(number(s.threads, DEFAULT_SETTINGS.threads))),
+    inlayHints: { shapes: bool(hints.shapes, true), gradients: bool(hints.gradients, true) },
+    maxNumberOfProblems: Math.floor(number(s.maxNumberOfProblems, DEFAULT_SETTINGS.maxNumberOfProblems)),
+    trace: { server: trace.server === 'messages' || trace.server === 'verbose' ? trace.server : 'off' },
+    liveGradients: { maxFlops: number(object(s.liveGradients).maxFlops, DEFAULT_SETTINGS.liveGradients.maxFlops) },
+  };
+}

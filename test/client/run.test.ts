@@ -1,0 +1,138 @@
+// Turning run events into the Training view's data: curves, gradient flow, findings, status.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding, ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
+import { MAX_CURVE_POINTS, TrainingRun, averageDown, layerGradients } from '../../client/src/training/run.js';
+
+function param(name: string, gradMeanAbs: number, gradMax: number, zeroFraction = 0): ParamGradStats {
+  return { name, layer: name.split('.')[0], gradNorm: gradMax * 2, gradMax, gradMeanAbs, zeroFraction, updateRatio: 0 };
+}
+
+function finding(code: Finding['code'], layer: string, step: number): Finding {
+  return { code, severity: 'warning', message: `${code} in ${layer}`, layer, range: { start: 10, end: 14 }, step };
+}
+
+const start: RunEvent = { type: 'start', model: 'Net', backend: 'ts', epochs: 2, stepsPerEpoch: 5, params: 1234 };
+
+function step(stepIndex: number, loss: number, params: ParamGradStats[] = []): RunEvent {
+  return { type: 'step', epoch: stepIndex <= 5 ? 1 : 2, step: stepIndex, loss, samplesPerSec: 100, params, activations: [] };
+}
+
+test('step and epoch events become the loss and accuracy curves, by global step', () => {
+  const run = new TrainingRun('file:///m.nn', 'm.nn', undefined);
+  run.apply(start);
+  run.apply(step(1, 2.3));
+  run.apply(step(2, 1.9));
+  run.apply({ type: 'epoch', epoch: 1, step: 5, trainLoss: 2.0, testLoss: 1.8, testAccuracy: 0.4 });
+  run.apply(step(6, 1.2));
+  run.apply({ type: 'epoch', epoch: 2, step: 10, trainLoss: 1.1, testLoss: 1.0, testAccuracy: null });
+  const view = run.view();
+  assert.deepEqual(view.trainLoss, [{ x: 1, y: 2.3 }, { x: 2, y: 1.9 }, { x: 6, y: 1.2 }]);
+  assert.deepEqual(view.testLoss, [{ x: 5, y: 1.8 }, { x: 10, y: 1.0 }]);
+  // An epoch without a test accuracy adds no accuracy point.
+  assert.deepEqual(view.testAccuracy, [{ x: 5, y: 0.4 }]);
+  assert.equal(view.title, 'Net · m.nn');
+  assert.equal(view.running, true);
+  assert.equal(view.status, 'epoch 2/2 · step 6/10 · loss 1.2000');
+  assert.equal(run.fractionDone, 0.6);
+});
+
+test('the run ends with its reason, accuracy and findings', () => {
+  const run = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
+  assert.equal(run.status(), 'starting…');
+  assert.equal(run.fractionDone, null);
+  run.apply(start);
+  assert.equal(run.status(), 'epoch 1/2 · step 0/10');
+  run.apply(step(10, 0.5));
+  run.apply({ type: 'end', reason: 'done', step: 10, testAccuracy: 0.873, seconds: 4.4, checkpoint: 'runs/1/model.safetensors', findings: [finding('NN5001', 'fc1', 10)] });
+  const view = run.view();
+  assert.equal(view.running, false);
+  assert.equal(view.status, 'done at step 10 in 4 s · test accuracy 87.3%');
+  assert.deepEqual(view.findings.map((f) => f.code), ['NN5001']);
+  assert.equal(run.finished, true);
+
+  const cancelled = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
+  cancelled.apply(start);
+  cancelled.apply({ type: 'end', reason: 'cancelled', step: 3, testAccuracy: null, seconds: 1, checkpoint: null, findings: [] });
+  assert.equal(cancelled.status(), 'cancelled at step 3');
+  assert.equal(cancelled.fractionDone, 0.3);
+});
+
+test('a NaN loss stays out of the curve', () => {
+  const run = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
+  run.apply(start);
+  run.apply(step(1, 2));
+  run.apply(step(2, Number.NaN));
+  run.apply({ type: 'end', reason: 'nan', step: 2, testAccuracy: null, seconds: 1, checkpoint: null, findings: [] });
+  assert.deepEqual(run.view().trainLoss, [{ x: 1, y: 2 }]);
+  assert.match(run.status(), /NaN/);
+});
+
+test('the gradient flow follows the latest step, and findings flag their layer', () => {
+  const run = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
+  run.apply(start);
+  run.apply(step(1, 2, [param('fc1.weight', 1e-2, 1e-1), param('fc2.weight', 1e-3, 1e-2)]));
+  run.apply(step(2, 1.5, [param('fc1.weight', 1e-4, 1e-3), param('fc2.weight', 1e-3, 1e-2)]));
+  run.apply({ type: 'finding', finding: finding('NN5001', 'fc1', 2) });
+  let flow = run.view().gradientFlow;
+  assert.equal(flow?.step, 2);
+  assert.deepEqual(flow?.layers.map((l) => [l.layer, l.meanAbs, l.maxAbs, l.flagged]), [
+    ['fc1', 1e-4, 1e-3, true],
+    ['fc2', 1e-3, 1e-2, false],
+  ]);
+  // A later step keeps the flag of a layer that has a finding; a step without statistics
+  // leaves the last gradient flow in place.
+  run.apply(step(3, 1.4, [param('fc1.weight', 2e-4, 2e-3), param('fc2.weight', 1e-3, 1e-2)]));
+  run.apply(step(4, 1.3));
+  flow = run.view().gradientFlow;
+  assert.equal(flow?.step, 3);
+  assert.deepEqual(flow?.layers.map((l) => l.flagged), [true, false]);
+  // The same finding again replaces the earlier one.
+  run.apply({ type: 'finding', finding: finding('NN5001', 'fc1', 3) });
+  assert.deepEqual(run.view().findings.map((f) => [f.code, f.step]), [['NN5001', 3]]);
+});
+
+test('a probe shows its gradient flow with no step and its loss in the status', () => {
+  const run = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
+  run.applyProbe(2.302585, [param('conv1.weight', 1e-3, 1e-2)], [finding('NN5003', 'conv1', 0)]);
+  const view = run.view();
+  assert.equal(view.gradientFlow?.step, null);
+  assert.equal(view.gradientFlow?.layers[0].flagged, true);
+  assert.equal(view.status, 'probe · loss 2.3026');
+  assert.equal(view.running, false);
+});
+
+test('layer gradients: model order, biases left out when the layer has weights', () => {
+  const layers = layerGradients(
+    [
+      param('conv1.weight', 0.002, 0.05, 0.1),
+      param('conv1.bias', 0.5, 0.9, 0),
+      param('fc.weight', 0.001, 0.02, 0.5),
+      param('fc.other_weight', 0.003, 0.01, 0.3),
+      param('scale.bias', 0.25, 0.75, 0.2),
+    ],
+    new Set(['fc']),
+  );
+  assert.deepEqual(layers.map((l) => l.layer), ['conv1', 'fc', 'scale']);
+  assert.equal(layers[0].meanAbs, 0.002);
+  assert.equal(layers[0].maxAbs, 0.05);
+  assert.ok(Math.abs(layers[1].meanAbs - 0.002) < 1e-15);
+  assert.equal(layers[1].maxAbs, 0.02);
+  assert.ok(Math.abs(layers[1].zeroFraction - 0.4) < 1e-15);
+  assert.equal(layers[1].flagged, true);
+  // A layer with only a bias still gets a column.
+  assert.deepEqual([layers[2].meanAbs, layers[2].maxAbs, layers[2].flagged], [0.25, 0.75, false]);
+});
+
+test('long curves are averaged down in buckets, keeping their level and order', () => {
+  const points = Array.from({ length: 8_000 }, (_, i) => ({ x: i + 1, y: i % 2 === 0 ? 1 : 3 }));
+  const averaged = averageDown(points, MAX_CURVE_POINTS);
+  assert.equal(averaged.length, MAX_CURVE_POINTS);
+  for (const p of averaged) assert.ok(Math.abs(p.y - 2) < 1e-12);
+  for (let i = 1; i < averaged.length; i++) assert.ok(averaged[i].x > averaged[i - 1].x);
+  assert.equal(averaged[0].x, 10.5); // buckets of 20 points: the mean of steps 1..20
+  const short = [{ x: 1, y: 5 }];
+  assert.deepEqual(averageDown(short, 10), short);
+  assert.notEqual(averageDown(short, 10), short);
+});

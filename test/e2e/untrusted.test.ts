@@ -1,0 +1,25 @@
+// End-to-end scenario 6: in an untrusted workspace (restricted mode) the extension still checks
+// the file, but ▶ Train is refused with a message that says why, and nothing is written.
+import assert from 'node:assert/strict';
+import { describeEditor } from './harness/suite.js';
+import { listFiles } from './harness/run.js';
+import { waitFor } from './harness/workbench.js';
+import { exampleFile, trainCommandTitle } from './model.js';
+
+describeEditor('NN Studio in VS Code (untrusted workspace)', { runName: 'untrusted', trusted: false }, (scenario) => {
+  scenario('6 untrusted workspace: ▶ Train is refused with a clear message', async ({ bench, run }) => {
+    await bench.openFile(exampleFile);
+    assert.match(await bench.statusBar(), /Restricted Mode/, 'the workspace is untrusted');
+    assert.equal(await bench.languageMode(), 'NN');
+    await waitFor('shape inlay hints (checking works untrusted)', () => bench.inlayHints(), (h) => h.length > 0, 30_000);
+
+    const lens = bench.editor.locator('.codelens-decoration a', { hasText: 'Train' }).first();
+    if ((await lens.count()) > 0) await lens.click();
+    else await bench.runCommand(trainCommandTitle());
+    const toasts = await waitFor('a refusal naming workspace trust', () => bench.notifications(), (n) => n.some((t) => /trust/i.test(t)), 30_000);
+    assert.ok(toasts.some((t) => /trust/i.test(t)));
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepEqual(listFiles(run.workspace).filter((f) => f.startsWith('runs/') || f.endsWith('.safetensors')), [], 'nothing was trained');
+    assert.ok(!(await bench.notifications()).some((t) => /step \d+/i.test(t)), 'no training progress');
+  });
+});

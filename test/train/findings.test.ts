@@ -1,0 +1,67 @@
+// Gradient statistics and the gradient-flow findings, at and around their thresholds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { activationStats, paramGradStats } from '../../engine/src/train/stats.js';
+import {
+  DEAD_RELU_FRACTION,
+  EXPLODING_NORM,
+  FindingTracker,
+  PERSISTENT_STEPS,
+  VANISHING_RATIO,
+  probeFindings,
+} from '../../engine/src/train/findings.js';
+import type { ParamGradStats } from '../../engine/src/train/events.js';
+
+const range = { start: 0, end: 1 };
+const rangeOf = () => range;
+
+function layerWithNorm(layer: string, norm: number): ParamGradStats {
+  return paramGradStats(`${layer}.weight`, layer, [norm * 0.6, norm * 0.8], [1, 1], 0);
+}
+
+test('parameter statistics', () => {
+  const s = paramGradStats('fc.weight', 'fc', [3, -4, 0, 0], [1, 0, 0, 0], 0.5);
+  assert.equal(s.gradNorm, 5);
+  assert.equal(s.gradMax, 4);
+  assert.equal(s.gradMeanAbs, 7 / 4);
+  assert.equal(s.zeroFraction, 0.5);
+  assert.equal(s.updateRatio, 0.5);
+});
+
+test('activation statistics: dead ReLU units and saturated sigmoid values', () => {
+  // batch 2, 4 units: unit 0 alive in sample 1 only, units 2 and 3 never alive.
+  const relu = activationStats('h', 'relu', range, [0, 1, 0, 0, 2, 0, 0, 0], 2);
+  assert.equal(relu.deadFraction, 0.5);
+  const sig = activationStats('s', 'sigmoid', range, [0.5, 0.999, 0.001, 0.9], 1);
+  assert.equal(sig.saturatedFraction, 0.5);
+  const tanh = activationStats('t', 'tanh', range, [0.999, 0, 0, 0], 1);
+  assert.equal(tanh.saturatedFraction, 0.25);
+});
+
+test('vanishing and exploding gradients in a probe', () => {
+  const tiny = VANISHING_RATIO * 0.5;
+  const findings = probeFindings([layerWithNorm('fc1', tiny), layerWithNorm('fc2', 1), layerWithNorm('fc3', 2 * EXPLODING_NORM)], [], rangeOf);
+  assert.deepEqual(findings.map((f) => `${f.code} ${f.layer}`), ['NN5001 fc1', 'NN5002 fc3']);
+  const fine = probeFindings([layerWithNorm('fc1', 0.1), layerWithNorm('fc2', 1)], [], rangeOf);
+  assert.deepEqual(fine, []);
+});
+
+test('dead ReLU units are reported after the persistent-step threshold, once', () => {
+  const tracker = new FindingTracker(rangeOf);
+  const dead = activationStats('h', 'relu', range, [0, 0, 0, 1], 1); // 75% dead
+  assert.ok(dead.deadFraction > DEAD_RELU_FRACTION);
+  const grads = [layerWithNorm('fc1', 1)];
+  for (let step = 1; step < PERSISTENT_STEPS; step++) assert.deepEqual(tracker.observe(step, grads, [dead]), []);
+  const found = tracker.observe(PERSISTENT_STEPS, grads, [dead]);
+  assert.deepEqual(found.map((f) => f.code), ['NN5003']);
+  assert.deepEqual(tracker.observe(PERSISTENT_STEPS + 1, grads, [dead]), [], 'reported once');
+});
+
+test('a gradient norm growing tenfold within the window is exploding', () => {
+  const tracker = new FindingTracker(rangeOf);
+  let found: string[] = [];
+  for (let step = 0; step <= 10; step++) found = found.concat(tracker.observe(step, [layerWithNorm('fc1', 1.3 ** step), layerWithNorm('fc2', 1)], []).map((f) => f.code));
+  assert.deepEqual(found, ['NN5002']); // 1.3^10 ≈ 13.8
+  const steady = new FindingTracker(rangeOf);
+  for (let step = 0; step <= 30; step++) assert.deepEqual(steady.observe(step, [layerWithNorm('fc1', 1.2 ** step)], []), []); // 1.2^10 ≈ 6.2
+});
