@@ -169,3 +169,22 @@ test('language.md documents every built-in function, layer, loss and data set', 
   ];
   for (const name of names) assert.ok(languageDoc.includes(`\`${name}(`), `docs/language.md does not document \`${name}(...)\``);
 });
+
+test('examples/*.nn: each opens with a comment, has a train block and checks cleanly', async () => {
+  const examplesDir = join(root, 'examples');
+  const files = readdirSync(examplesDir).filter((f) => f.endsWith('.nn'));
+  for (const name of ['mlp_spirals', 'moons', 'xor', 'fashion_mlp', 'fashion_cnn', 'custom_grad', 'resnet_block']) {
+    assert.ok(files.includes(`${name}.nn`), `examples/${name}.nn is missing`);
+  }
+  const checkProgram = await loadChecker();
+  for (const file of files) {
+    const text = readFileSync(join(examplesDir, file), 'utf8');
+    assert.ok(text.startsWith('# '), `examples/${file} does not open with a comment saying what it shows`);
+    assert.match(text, /^train \w+ \{/m, `examples/${file} has no train block`);
+    if (checkProgram) {
+      const result = checkProgram(text, { readDataHeader: readDataHeader(examplesDir) });
+      assert.deepEqual(problems(result), [], `examples/${file}`);
+      assert.equal(result.trains.length, 1, `examples/${file} has one checked train block`);
+    }
+  }
+});

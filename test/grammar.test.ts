@@ -3,7 +3,7 @@
 // comments and shapes; also checks that language-configuration.json's patterns behave.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vsctm from 'vscode-textmate';
 import * as oniguruma from 'vscode-oniguruma';
@@ -39,7 +39,8 @@ async function loadGrammar(): Promise<vsctm.IGrammar> {
 
 const grammarPromise = loadGrammar();
 
-async function tokenize(text: string): Promise<Token[]> {
+/** Tokens of every line, and the rule-stack depth after the last line (1 = back at top level). */
+async function tokenizeWithDepth(text: string): Promise<{ tokens: Token[]; depth: number }> {
   const grammar = await grammarPromise;
   const tokens: Token[] = [];
   let state = vsctm.INITIAL;
@@ -51,7 +52,11 @@ async function tokenize(text: string): Promise<Token[]> {
     }
     state = result.ruleStack;
   });
-  return tokens;
+  return { tokens, depth: state.depth };
+}
+
+async function tokenize(text: string): Promise<Token[]> {
+  return (await tokenizeWithDepth(text)).tokens;
 }
 
 /**
@@ -259,4 +264,18 @@ test('language configuration: comments, pairs and indentation rules', () => {
   assert.ok(!decrease.test('  return x'));
   const word = new RegExp(config.wordPattern, 'g');
   assert.deepEqual('fc1(h_2, 0.25)'.match(word), ['fc1', 'h_2', '0.25']);
+});
+
+test('every example and fixture tokenizes back to the top level', async () => {
+  const files = [
+    ...readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.nn')).map((f) => join(root, 'examples', f)),
+    ...readdirSync(join(root, 'test/fixtures/cases'))
+      .filter((f) => f.endsWith('.nn') && !f.startsWith('err_nn1'))
+      .map((f) => join(root, 'test/fixtures/cases', f)),
+  ];
+  assert.ok(files.length > 50);
+  for (const file of files) {
+    const { depth } = await tokenizeWithDepth(readFileSync(file, 'utf8'));
+    assert.equal(depth, 1, `${file}: a grammar region is still open at the end`);
+  }
 });

@@ -23,7 +23,7 @@ test('run log lines say what happened with the numbers', () => {
     'Training Net on the onnx backend: 3 epochs × 100 steps, 1,234,567 parameters',
   );
   assert.equal(
-    runLogLine({ type: 'epoch', epoch: 1, step: 100, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.8123 }),
+    runLogLine({ type: 'epoch', epoch: 0, step: 100, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.8123 }),
     'epoch 1 done at step 100: train loss 0.5000, test loss 0.6000, test accuracy 81.2%',
   );
   assert.equal(

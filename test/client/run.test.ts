@@ -16,7 +16,7 @@ function finding(code: Finding['code'], layer: string, step: number): Finding {
 const start: RunEvent = { type: 'start', model: 'Net', backend: 'ts', epochs: 2, stepsPerEpoch: 5, params: 1234 };
 
 function step(stepIndex: number, loss: number, params: ParamGradStats[] = []): RunEvent {
-  return { type: 'step', epoch: stepIndex <= 5 ? 1 : 2, step: stepIndex, loss, samplesPerSec: 100, params, activations: [] };
+  return { type: 'step', epoch: stepIndex <= 5 ? 0 : 1, step: stepIndex, loss, samplesPerSec: 100, params, activations: [] };
 }
 
 test('step and epoch events become the loss and accuracy curves, by global step', () => {
@@ -24,9 +24,9 @@ test('step and epoch events become the loss and accuracy curves, by global step'
   run.apply(start);
   run.apply(step(1, 2.3));
   run.apply(step(2, 1.9));
-  run.apply({ type: 'epoch', epoch: 1, step: 5, trainLoss: 2.0, testLoss: 1.8, testAccuracy: 0.4 });
+  run.apply({ type: 'epoch', epoch: 0, step: 5, trainLoss: 2.0, testLoss: 1.8, testAccuracy: 0.4 });
   run.apply(step(6, 1.2));
-  run.apply({ type: 'epoch', epoch: 2, step: 10, trainLoss: 1.1, testLoss: 1.0, testAccuracy: null });
+  run.apply({ type: 'epoch', epoch: 1, step: 10, trainLoss: 1.1, testLoss: 1.0, testAccuracy: null });
   const view = run.view();
   assert.deepEqual(view.trainLoss, [{ x: 1, y: 2.3 }, { x: 2, y: 1.9 }, { x: 6, y: 1.2 }]);
   assert.deepEqual(view.testLoss, [{ x: 5, y: 1.8 }, { x: 10, y: 1.0 }]);
@@ -35,13 +35,11 @@ test('step and epoch events become the loss and accuracy curves, by global step'
   assert.equal(view.title, 'Net · m.nn');
   assert.equal(view.running, true);
   assert.equal(view.status, 'epoch 2/2 · step 6/10 · loss 1.2000');
-  assert.equal(run.fractionDone, 0.6);
 });
 
 test('the run ends with its reason, accuracy and findings', () => {
   const run = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
   assert.equal(run.status(), 'starting…');
-  assert.equal(run.fractionDone, null);
   run.apply(start);
   assert.equal(run.status(), 'epoch 1/2 · step 0/10');
   run.apply(step(10, 0.5));
@@ -56,7 +54,6 @@ test('the run ends with its reason, accuracy and findings', () => {
   cancelled.apply(start);
   cancelled.apply({ type: 'end', reason: 'cancelled', step: 3, testAccuracy: null, seconds: 1, checkpoint: null, findings: [] });
   assert.equal(cancelled.status(), 'cancelled at step 3');
-  assert.equal(cancelled.fractionDone, 0.3);
 });
 
 test('a NaN loss stays out of the curve', () => {
@@ -67,6 +64,28 @@ test('a NaN loss stays out of the curve', () => {
   run.apply({ type: 'end', reason: 'nan', step: 2, testAccuracy: null, seconds: 1, checkpoint: null, findings: [] });
   assert.deepEqual(run.view().trainLoss, [{ x: 1, y: 2 }]);
   assert.match(run.status(), /NaN/);
+  assert.equal(run.failed, true);
+});
+
+test('a run the server refuses or stops before its end event settles with the server\'s answer', () => {
+  const refused = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
+  refused.settle('Training Net failed: the workspace is not trusted', false);
+  assert.equal(refused.status(), 'Training Net failed: the workspace is not trusted');
+  assert.deepEqual([refused.finished, refused.failed, refused.view().running], [true, true, false]);
+
+  const stopped = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
+  stopped.apply(start);
+  stopped.apply(step(1, 2));
+  assert.equal(stopped.view().running, true);
+  stopped.settle('Training Net was cancelled.', true);
+  assert.deepEqual([stopped.finished, stopped.failed, stopped.view().running], [true, false, false]);
+
+  // An end event has the last word.
+  const ended = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
+  ended.apply(start);
+  ended.apply({ type: 'end', reason: 'cancelled', step: 1, testAccuracy: null, seconds: 1, checkpoint: null, findings: [] });
+  ended.settle('Training Net was cancelled.', true);
+  assert.equal(ended.status(), 'cancelled at step 1');
 });
 
 test('the gradient flow follows the latest step, and findings flag their layer', () => {
@@ -131,7 +150,7 @@ test('long curves are averaged down in buckets, keeping their level and order', 
   assert.equal(averaged.length, MAX_CURVE_POINTS);
   for (const p of averaged) assert.ok(Math.abs(p.y - 2) < 1e-12);
   for (let i = 1; i < averaged.length; i++) assert.ok(averaged[i].x > averaged[i - 1].x);
-  assert.equal(averaged[0].x, 10.5); // buckets of 20 points: the mean of steps 1..20
+  assert.equal(averaged[0].x, 4.5); // buckets of 8 points: the mean of steps 1..8
   const short = [{ x: 1, y: 5 }];
   assert.deepEqual(averageDown(short, 10), short);
   assert.notEqual(averageDown(short, 10), short);

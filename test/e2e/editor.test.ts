@@ -21,7 +21,7 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
   scenario('1 open a model: NN mode, shapes as inlay hints, no diagnostics', async ({ bench }) => {
     await bench.openFile(exampleFile);
     assert.equal(await bench.languageMode(), 'NN');
-    const hints = await waitFor('shape inlay hints', () => bench.inlayHints(), (h) => h.includes('[B, 9216]') || h.includes(': [B, 9216]'), 30_000);
+    const hints = await waitFor('shape inlay hints', () => bench.inlayHints(), (h) => h.some((hint) => hint.includes('[B, 784]')), 30_000);
     for (const hint of hints) assert.match(hint, shape, `inlay hint ${JSON.stringify(hint)} is not a shape`);
     assert.equal(await bench.squiggleCount('error'), 0);
     assert.equal(await bench.squiggleCount('warning'), 0);
@@ -31,39 +31,48 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
   scenario('2 the flatten-size mistake: NN2103 at the call, hover, quick fix', async ({ bench, run }) => {
     const text = writeVariant(run.workspace, 'flatten_mistake.nn');
     await bench.openFile('flatten_mistake.nn');
-    const size = positionOf(text, '9216', 'Linear(');
+    // fc1 = Linear(16 * 7 * 7, 64): type half the flattened size, as if one pooling were counted twice.
+    const inFeatures = positionOf(text, '16 * 7 * 7', 'Linear(');
     const call = positionOf(text, 'fc1(h)');
-    await bench.replaceAt(size.line, size.column, 4, '4608');
+    await bench.replaceAt(inFeatures.line, inFeatures.column, '16 * 7 * 7'.length, '392');
 
     const rows = await waitFor('an NN2103 problem', () => bench.problems(), (p) => p.some((row) => row.text.includes('NN2103')), 30_000);
     assert.equal(rows.length, 1, `one mistake gives one problem, got ${JSON.stringify(rows)}`);
     assert.equal(rows[0]!.line, call.line, 'NN2103 is reported where the layer is applied');
     assert.ok((await bench.squiggleCount('error')) >= 1);
 
-    const hover = await bench.hoverAt(call.line, call.column + 1, (t) => t.includes('NN2103') || t.includes('4608'));
-    assert.match(hover, /4608/);
-    assert.match(hover, /9216/);
+    const hover = await bench.hoverAt(call.line, call.column + 1, (t) => t.includes('NN2103') || t.includes('392'));
+    assert.match(hover, /392/);
+    assert.match(hover, /784/);
 
     await bench.goto(call.line, call.column + 1);
     await bench.page.keyboard.press('Control+.');
-    const fix = bench.page.locator('.action-widget .monaco-list-row, .action-widget .action-list-item', { hasText: '9216' }).first();
+    const fix = bench.page.locator('.action-widget .monaco-list-row, .action-widget .action-list-item', { hasText: '784' }).first();
     await fix.waitFor();
     await fix.click();
     await waitFor('the squiggle to go', () => bench.squiggleCount('error'), (n) => n === 0, 30_000);
     await bench.page.keyboard.press('Control+S');
-    await waitFor('the fixed file on disk', async () => readFileSync(join(run.workspace, 'flatten_mistake.nn'), 'utf8'), (t) => t.includes('Linear(9216'));
+    const fixed = await waitFor(
+      'the fixed file on disk',
+      async () => readFileSync(join(run.workspace, 'flatten_mistake.nn'), 'utf8'),
+      (t) => !t.includes('Linear(392'),
+    );
+    assert.match(fixed, /fc1\s*=\s*Linear\(784, 64\)/);
     assert.deepEqual(await bench.problems(), []);
   });
 
   scenario('3 hover a Linear layer: forward shapes, backward formulas with shapes', async ({ bench, run }) => {
     await bench.openFile(exampleFile);
     const text = readFileSync(join(run.workspace, exampleFile), 'utf8');
-    const linear = positionOf(text, 'Linear(9216');
-    const hover = await bench.hoverAt(linear.line, linear.column + 1, (t) => t.includes('[B, 9216]'));
-    assert.match(hover, /\[B, 9216\]/, 'input shape');
-    assert.match(hover, /\[B, 128\]/, 'output shape');
-    assert.match(hover, /\[128, 9216\]/, 'weight (and its gradient) shape');
-    assert.match(hover, /backward|∂|dL\/d|grad/i, 'the backward pass is explained');
+    const fc1 = positionOf(text, 'fc1');
+    const hover = await bench.hoverAt(fc1.line, fc1.column + 1, (t) => t.includes('Linear'));
+    assert.match(hover, /\[B, 784\][\s\S]*→[\s\S]*\[B, 64\]/, 'forward: input and output shapes');
+    assert.match(hover, /\[64, 784\]/, 'weight shape');
+    assert.match(hover, /backward/i, 'the backward pass is explained');
+    assert.match(hover, /dL\/dy : \[B, 64\]/, 'the upstream gradient with its shape');
+    assert.match(hover, /dL\/dx[^\n]*: \[B, 784\]/, 'the input gradient with its shape');
+    assert.match(hover, /dL\/dW[^\n]*: \[64, 784\]/, 'the weight gradient with its shape');
+    assert.match(hover, /dL\/db[^\n]*: \[64\]/, 'the bias gradient with its shape');
   });
 
   scenario('4 ▶ Train: progress, loss curve, gradient flow, status bar; Cancel keeps a checkpoint', async ({ bench, run }) => {

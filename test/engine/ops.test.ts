@@ -252,12 +252,21 @@ test('matmul backward accumulates over a broadcast batch dim', () => {
   assert.deepEqual(a.grad?.toArray(), [1, 1, 1, 1]);
 });
 
-test('shape errors name the op', () => {
-  assert.throws(() => E.matmul(E.zeros([2, 3]), E.zeros([4, 2])), /matmul: inner dimensions differ/);
-  assert.throws(() => E.add(E.zeros([2, 3]), E.zeros([4])), /add: shapes \[2, 3\] and \[4\] cannot be broadcast/);
-  assert.throws(() => E.reshape(E.zeros([2, 3]), [4, -1]), /reshape: cannot reshape/);
-  assert.throws(() => E.conv2d(E.zeros([1, 2, 2, 2]), E.zeros([1, 2, 3, 3])), /conv2d: window 3 is larger/);
+test('shape errors come from the shared shape rules, name the op and carry the catalogue code', () => {
+  assert.throws(() => E.matmul(E.zeros([2, 3]), E.zeros([4, 2])), /^RangeError: matmul: .*\[2, 3\] @ \[4, 2\].*\(NN2102\)$/);
+  assert.throws(() => E.add(E.zeros([2, 3]), E.zeros([4])), /^RangeError: add: .*\[2, 3\] and \[4\].*\(NN2101\)$/);
+  assert.throws(() => E.reshape(E.zeros([2, 3]), [4, -1]), /^RangeError: reshape: .*\(NN2106\)$/);
+  assert.throws(() => E.conv2d(E.zeros([1, 2, 2, 2]), E.zeros([1, 2, 3, 3])), /^RangeError: conv2d: .*\(NN2105\)$/);
+  assert.throws(() => E.linear(E.zeros([2, 3]), E.zeros([4, 5])), /^RangeError: linear: Linear expects input features 5.*\(NN2103\)$/);
   assert.throws(() => E.crossEntropy(E.zeros([2, 3]), E.tensor([0, 3], { dtype: 'int64' })), /label 3 at row 1/);
+});
+
+test('matmul accepts a vector operand', () => {
+  const m = E.tensor([[1, 2], [3, 4]]);
+  assert.deepEqual(E.matmul(m, E.tensor([1, 1])).toArray(), [3, 7]);
+  assert.deepEqual(E.matmul(E.tensor([1, 1]), m).toArray(), [4, 6]);
+  const [a, v] = inputs64(60, [3, 4], [4]);
+  assertGradcheck(E.matmul, [a, v]);
 });
 
 test('ops compute in float32 by default and keep float64 when given it', () => {

@@ -46,8 +46,9 @@ export class IrBuilder {
     return this.op('linear', [x, w, b], [...batch, outF], {}, name);
   }
 
-  conv(name: string, x: ValueId, inC: number, outC: number, k: number, outHW: number, attrs: Record<string, AttrValue> = {}): ValueId {
+  conv(name: string, x: ValueId, inC: number, outC: number, k: number, outHW: number, attrs: Record<string, AttrValue> = {}, bias = true): ValueId {
     const w = this.param(`${name}.weight`, [outC, inC, k, k], name, { kind: 'kaiming_uniform', fanIn: inC * k * k });
+    if (!bias) return this.op('conv2d', [x, w], ['B', outC, outHW, outHW], attrs, name);
     const b = this.param(`${name}.bias`, [outC], name, { kind: 'bias_uniform', fanIn: inC * k * k });
     return this.op('conv2d', [x, w, b], ['B', outC, outHW, outHW], attrs, name);
   }
@@ -55,9 +56,9 @@ export class IrBuilder {
   batchNorm2d(name: string, x: ValueId, c: number, hw: number): ValueId {
     const w = this.param(`${name}.weight`, [c], name, { kind: 'ones' });
     const b = this.param(`${name}.bias`, [c], name, { kind: 'zeros' });
-    this.buffer(`${name}.running_mean`, [c], name, 'zeros');
-    this.buffer(`${name}.running_var`, [c], name, 'ones');
-    return this.op('batch_norm2d', [x, w, b], ['B', c, hw, hw], {}, name);
+    const mean = this.buffer(`${name}.running_mean`, [c], name, 'zeros');
+    const variance = this.buffer(`${name}.running_var`, [c], name, 'ones');
+    return this.op('batch_norm2d', [x, w, b, mean, variance], ['B', c, hw, hw], {}, name);
   }
 
   model(name: string, output: ValueId): ModelIR {
@@ -77,11 +78,14 @@ export function mlpIR(sizes: number[] = [784, 256, 128, 10]): ModelIR {
   return ir.model('MLP', h);
 }
 
-/** The small CNN of the benchmark: conv 1→8 k3, pool 2, conv 8→16 k3, pool 2, linear → 10. */
+/**
+ * The small CNN of the benchmark: conv 1→8 k3, pool 2, conv 8→16 k3, pool 2, linear → 10;
+ * with batch norm after the first conv, that conv has no bias (as in PyTorch practice).
+ */
 export function cnnIR(options: { batchNorm?: boolean } = {}): ModelIR {
   const ir = new IrBuilder();
   let h = ir.input('x', ['B', 1, 28, 28]);
-  h = ir.conv('conv1', h, 1, 8, 3, 26);
+  h = ir.conv('conv1', h, 1, 8, 3, 26, {}, !options.batchNorm);
   if (options.batchNorm) h = ir.batchNorm2d('bn1', h, 8, 26);
   h = ir.op('relu', [h], ['B', 8, 26, 26]);
   h = ir.op('max_pool2d', [h], ['B', 8, 13, 13], { kernel: 2, stride: 2 });

@@ -3,7 +3,8 @@
 // export. All of them run the model, so they are refused in an untrusted workspace.
 
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node.js';
+import { randomUUID } from 'node:crypto';
+import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node.js';
 import {
   exportOnnxRequest,
   gradcheckRequest,
@@ -31,11 +32,10 @@ import type { WebviewMessage } from '../webview/view.js';
 const SHOW_VIEW = 'Show Training View';
 const SHOW_LOG = 'Show Run Log';
 
-/** The run in progress: its events go to the view, the status bar and the notification. */
+/** The run in progress: its events go to the view and the status bar. */
 interface ActiveRun {
   run: TrainingRun;
   runId?: string;
-  report?: (run: TrainingRun) => void;
 }
 
 export class RunController implements vscode.Disposable {
@@ -80,23 +80,33 @@ export class RunController implements vscode.Disposable {
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Training ${label}`, cancellable: true },
-        (progress, token) => {
+        async (progress, token) => {
+          // Our own token: the server reports on it instead of opening a second notification.
+          const workDoneToken = `nn-train-${randomUUID()}`;
           let reported = 0;
-          active.report = (current) => {
-            const percent = Math.round((current.fractionDone ?? 0) * 100);
-            progress.report({ message: current.status(), increment: percent - reported });
-            reported = percent;
-          };
-          token.onCancellationRequested(() => void this.stopTraining());
-          const params: TrainParams = { uri: run.uri, model: target.model };
-          return this.client.sendRequest<TrainResult>(trainRequest, params);
+          const progressListener = this.client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+            if (value.kind === 'end') return;
+            const percentage = value.percentage;
+            progress.report({ message: value.message, increment: percentage === undefined ? undefined : percentage - reported });
+            reported = percentage ?? reported;
+          });
+          const cancelListener = token.onCancellationRequested(() => void this.stopTraining());
+          try {
+            const params: TrainParams = { uri: run.uri, model: target.model, workDoneToken };
+            return await this.client.sendRequest<TrainResult>(trainRequest, params);
+          } finally {
+            progressListener.dispose();
+            cancelListener.dispose();
+          }
         },
       );
       const message = trainResultMessage(run.modelName ?? label, result);
+      run.settle(message.text, message.ok);
       this.output.appendLine(message.text);
       const show = message.ok ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
       void show(message.text, SHOW_VIEW, SHOW_LOG).then((choice) => this.onMessageChoice(choice));
     } catch (error) {
+      run.settle(`Training ${label} failed`, false);
       this.fail(`Training ${label} failed`, error);
     } finally {
       this.active = undefined;
@@ -193,14 +203,13 @@ export class RunController implements vscode.Disposable {
     if (params.runId !== active.runId) return;
     active.run.apply(params.event);
     this.output.appendLine(runLogLine(params.event));
-    active.report?.(active.run);
     this.refresh(active.run);
   }
 
   /** Brings the status bar and the view up to date with `run`. */
   private refresh(run: TrainingRun): void {
     const running = this.active?.run === run;
-    const icon = running ? '$(sync~spin)' : run.finished ? '$(check)' : '$(pulse)';
+    const icon = running ? '$(sync~spin)' : run.failed ? '$(warning)' : '$(check)';
     this.statusBar.text = `${icon} NN ${run.status()}`;
     this.statusBar.show();
     if (this.shown === run) this.panel.update(run.view());

@@ -18,7 +18,7 @@ export function formatGradient(value: number): string {
   return value === 0 || !Number.isFinite(value) ? String(value) : value.toExponential(2);
 }
 
-/** One line of the run log in the output channel. */
+/** One line of the run log in the output channel. Events count epochs from 0, people from 1. */
 export function runLogLine(event: RunEvent): string {
   switch (event.type) {
     case 'start': {
@@ -30,13 +30,13 @@ export function runLogLine(event: RunEvent): string {
     }
     case 'step':
       return (
-        `epoch ${event.epoch} step ${event.step}: loss ${formatLoss(event.loss)}` +
+        `epoch ${event.epoch + 1} step ${event.step}: loss ${formatLoss(event.loss)}` +
         ` (${Math.round(event.samplesPerSec)} samples/s)`
       );
     case 'epoch': {
       const accuracy = event.testAccuracy === null ? '' : `, test accuracy ${formatPercent(event.testAccuracy)}`;
       return (
-        `epoch ${event.epoch} done at step ${event.step}: train loss ${formatLoss(event.trainLoss)}, ` +
+        `epoch ${event.epoch + 1} done at step ${event.step}: train loss ${formatLoss(event.trainLoss)}, ` +
         `test loss ${formatLoss(event.testLoss)}${accuracy}`
       );
     }

@@ -7,7 +7,7 @@ import type { GradientFlow, LayerGradient, Point, TrainingView } from '../webvie
 import { formatLoss, formatPercent } from './format.js';
 
 /** Curves are averaged down to this many points before they go to the webview. */
-export const MAX_CURVE_POINTS = 400;
+export const MAX_CURVE_POINTS = 1000;
 
 type StartEvent = Extract<RunEvent, { type: 'start' }>;
 type EndEvent = Extract<RunEvent, { type: 'end' }>;
@@ -22,6 +22,8 @@ export class TrainingRun {
   private gradientFlow: GradientFlow | null = null;
   private readonly findings: Finding[] = [];
   private probeLoss: number | null = null;
+  /** How the run ended when no `end` event said so (refused, failed, stopped before starting). */
+  private outcome: { text: string; ok: boolean } | null = null;
 
   /** `fileName` is the `.nn` file's base name; `model` the model asked for, if any. */
   constructor(
@@ -35,15 +37,12 @@ export class TrainingRun {
   }
 
   get finished(): boolean {
-    return this.end !== null;
+    return this.end !== null || this.outcome !== null;
   }
 
-  /** The fraction of all steps done, for the progress notification; null before `start`. */
-  get fractionDone(): number | null {
-    if (!this.start) return null;
-    const total = this.start.epochs * this.start.stepsPerEpoch;
-    const step = this.end?.step ?? this.lastStep?.step ?? 0;
-    return total > 0 ? Math.min(1, step / total) : null;
+  /** Finished, but not well: refused, failed, or the loss became NaN. */
+  get failed(): boolean {
+    return this.end ? this.end.reason === 'nan' : this.outcome?.ok === false;
   }
 
   apply(event: RunEvent): void {
@@ -73,6 +72,11 @@ export class TrainingRun {
     }
   }
 
+  /** Records how the run ended when the server answered without an `end` event. */
+  settle(text: string, ok: boolean): void {
+    if (!this.end) this.outcome = { text, ok };
+  }
+
   /** A probe has no events: its one forward + backward pass arrives as a whole. */
   applyProbe(loss: number, params: ParamGradStats[], findings: Finding[]): void {
     this.probeLoss = loss;
@@ -85,7 +89,7 @@ export class TrainingRun {
     return {
       title: name ? `${name} · ${this.fileName}` : this.fileName,
       status: this.status(),
-      running: this.start !== null && this.end === null,
+      running: this.start !== null && !this.finished,
       trainLoss: averageDown(this.trainLoss, MAX_CURVE_POINTS),
       testLoss: this.testLoss.slice(),
       testAccuracy: this.testAccuracy.slice(),
@@ -98,9 +102,11 @@ export class TrainingRun {
   status(): string {
     if (this.probeLoss !== null) return `probe · loss ${formatLoss(this.probeLoss)}`;
     if (this.end) return endStatus(this.end);
+    if (this.outcome) return this.outcome.text;
     if (!this.start) return 'starting…';
     const total = this.start.epochs * this.start.stepsPerEpoch;
-    const epoch = this.lastStep?.epoch ?? 1;
+    // Events count epochs from 0, people from 1.
+    const epoch = (this.lastStep?.epoch ?? 0) + 1;
     const parts = [`epoch ${epoch}/${this.start.epochs}`, `step ${this.lastStep?.step ?? 0}/${total}`];
     if (this.lastStep) parts.push(`loss ${formatLoss(this.lastStep.loss)}`);
     return parts.join(' · ');

@@ -68,7 +68,10 @@ function renderFindings(view: TrainingView): void {
   }
 }
 
-element('flow-chart').addEventListener('click', (event) => {
+// On pointerdown, not click: the chart is redrawn several times a second during a run, and a
+// click whose press and release land on different (redrawn) elements never fires.
+element('flow-chart').addEventListener('pointerdown', (event) => {
+  if (event.button !== 0) return;
   const column = event.target instanceof Element ? event.target.closest('[data-layer]') : null;
   const layer = column?.getAttribute('data-layer');
   if (layer) host.postMessage({ type: 'revealLayer', layer });

@@ -179,27 +179,29 @@ export function propagate(root: Tensor, upstreamGrad: Tensor | undefined, bounda
 }
 
 /**
- * Bytes held by the tape behind `root`: every tensor a node keeps for its backward rule
- * (its inputs and saved buffers), each storage counted once. Deterministic, unlike RSS.
+ * Activation bytes the tape behind `root` retains for backward: every non-leaf input of a
+ * node and every saved buffer, each storage counted once. Leaves (parameters, data) live
+ * anyway and are not counted. Deterministic, unlike process memory.
  */
 export function tapeBytes(root: Tensor): number {
   const buffers = new Set<ArrayBufferLike>();
   const seen = new Set<Tensor>();
   const pending = [root];
   let bytes = 0;
+  const count = (held: Tensor): void => {
+    if (buffers.has(held.data.buffer)) return;
+    buffers.add(held.data.buffer);
+    bytes += held.data.byteLength;
+  };
   while (pending.length > 0) {
-    const tensor = pending.pop()!;
-    const node = tensor.gradFn;
+    const node = pending.pop()!.gradFn;
     if (!node) continue;
-    for (const held of [...node.inputs, ...node.saved]) {
-      if (!buffers.has(held.data.buffer)) {
-        buffers.add(held.data.buffer);
-        bytes += held.data.byteLength;
-      }
-      if (!seen.has(held)) {
-        seen.add(held);
-        pending.push(held);
-      }
+    node.saved.forEach(count);
+    for (const input of node.inputs) {
+      if (!input.gradFn || seen.has(input)) continue;
+      seen.add(input);
+      count(input);
+      pending.push(input);
     }
   }
   return bytes;

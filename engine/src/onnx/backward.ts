@@ -3,7 +3,7 @@
 
 import { Dim, type Shape } from '../shape/dim.js';
 import { LoweringContext, normAxis, type TapeEntry, type Val } from './context.js';
-import { attrNumber, batchNormAxes, channelView, convAttrs, lowerGraph, poolAttrs, reductionAxes, swapPerm } from './forward.js';
+import { attrNumber, batchNormAxes, bindDims, channelView, convAttrs, lowerGraph, poolAttrs, reductionAxes, swapPerm } from './forward.js';
 import { OnnxUnsupported } from './unsupported.js';
 
 /** Gradients of the entry's inputs from the gradient of its output; null where not needed. */
@@ -103,11 +103,23 @@ const rules: Record<string, GradRule> = {
     const axes = reductionAxes(attrs, x.shape.length);
     return [ctx.binary('Div', ctx.expandBack(g, x, axes, !!attrs.keepdims), ctx.count(x, axes), x)];
   },
-  max: (ctx, { inputs: [x], outputs: [y], attrs }, g) => {
-    // The gradient goes to every entry equal to the maximum.
+  max: (ctx, { inputs: [x], attrs }, g) => {
+    // The gradient goes to the first position of each maximum, like PyTorch's max(dim).
     const axes = reductionAxes(attrs, x.shape.length);
-    const maxBroadcast = ctx.expandBack(y, x, axes, !!attrs.keepdims);
-    return [where(ctx, ctx.b.op1('Equal', [x.name, maxBroadcast.name]), ctx.expandBack(g, x, axes, !!attrs.keepdims), zero(ctx))];
+    const kept = !!attrs.keepdims;
+    if (axes.length === 1) {
+      const size = constantDims([x.shape[axes[0]]], 'max over an axis')[0];
+      const first = ctx.b.op1('ArgMax', [x.name], { axis: axes[0], keepdims: 0 });
+      const mask = ctx.b.op1('OneHot', [first, ctx.b.constInt([size]), ctx.b.constFloat([0, 1])], { axis: axes[0] });
+      return [ctx.op('Mul', [mask, ctx.expandBack(g, x, axes, kept).name], {}, x.shape)];
+    }
+    const n = Dim.named('N');
+    const flat = ctx.reshape(x, [Dim.of(1), n], []);
+    const first = ctx.b.op1('ArgMax', [flat.name], { axis: 1, keepdims: 0 });
+    const size = ctx.b.op1('Shape', [flat.name], { start: 1, end: 2 });
+    const mask = ctx.b.op1('OneHot', [first, size, ctx.b.constFloat([0, 1])], { axis: 1 });
+    const spread = ctx.op('Mul', [mask, ctx.reshape(g, [Dim.of(1), Dim.of(1)], []).name], {}, [Dim.of(1), n]);
+    return [ctx.op('Reshape', [spread.name, ctx.b.op1('Shape', [x.name])], {}, x.shape)];
   },
   transpose: (ctx, { inputs: [x], attrs }, g) => [ctx.op('Transpose', [g.name], { perm: swapPerm(x.shape.length, attrs) }, x.shape)],
   reshape: (ctx, { inputs: [x] }, g) => [ctx.reshape(g, x.shape, [x, g])],
@@ -178,12 +190,15 @@ const rules: Record<string, GradRule> = {
     return [ctx.op('Reshape', [scattered, ctx.b.op1('Shape', [x.name])], {}, x.shape)];
   },
   avg_pool2d: (ctx, { inputs: [x], attrs }, g) => {
-    const { kernel, stride } = poolAttrs(attrs);
-    const [, c, h, w] = constantDims([Dim.of(0), ...x.shape.slice(1)], 'avg_pool2d');
+    // The transposed convolution with a constant 1/k² kernel per channel spreads g back.
+    const { kernel, stride, padding } = poolAttrs(attrs);
+    const [c, h, w] = constantDims(x.shape.slice(1), 'avg_pool2d');
     const [, , oh, ow] = g.shape.map((d) => d.constant() ?? 0);
     const weights = ctx.b.constFloat(new Array(c * kernel * kernel).fill(1 / (kernel * kernel)), [c, 1, kernel, kernel]);
-    const outputPadding = [h - ((oh - 1) * stride + kernel), w - ((ow - 1) * stride + kernel)];
-    return [ctx.op('ConvTranspose', [g.name, weights], { group: c, kernel_shape: [kernel, kernel], strides: [stride, stride], output_padding: outputPadding }, x.shape)];
+    const outputPadding = [h - ((oh - 1) * stride + kernel - 2 * padding), w - ((ow - 1) * stride + kernel - 2 * padding)];
+    return [ctx.op('ConvTranspose', [g.name, weights], {
+      group: c, kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [padding, padding, padding, padding], output_padding: outputPadding,
+    }, x.shape)];
   },
   batch_norm2d: (ctx, e, g, needs) => batchNormBackward(ctx, e, g, needs),
   batch_norm1d: (ctx, e, g, needs) => batchNormBackward(ctx, e, g, needs),
@@ -229,13 +244,9 @@ const rules: Record<string, GradRule> = {
     if (!fn || !backward) throw new OnnxUnsupported(`the fn \`${String(attrs.fn)}\` without a grad block`, range);
     const bg = backward.graph;
     const bound = new Map(bg.inputs.map((id, i) => [id, i < inputs.length ? inputs[i] : g]));
-    const dims = new Map<string, Dim>();
-    fn.forward.inputs.forEach((id, i) => fn.forward.values[id].shape.forEach((d, axis) => {
-      const names = [...d.names()];
-      if (names.length === 1 && d.equals(Dim.named(names[0]))) dims.set(names[0], inputs[i].shape[axis]);
-    }));
+    const resolve = bindDims(fn.forward.inputs.map((id) => fn.forward.values[id].shape), inputs.map((v) => v.shape), range ?? { start: 0, end: 0 });
     const tapeLength = ctx.tape.length;
-    const values = lowerGraph(ctx, bg, bound, dims);
+    const values = lowerGraph(ctx, bg, bound, resolve);
     ctx.tape.length = tapeLength; // the grad block's own ops are not differentiated again
     return backward.gradOutputs.map((id) => values.get(id) ?? null);
   },

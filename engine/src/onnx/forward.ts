@@ -79,7 +79,13 @@ const rules: Record<string, ForwardRule> = {
   mean: (ctx, [x], attrs) => ({ outputs: [ctx.reduce('ReduceMean', x, reductionAxes(attrs, x.shape.length), keepdims(attrs)).name] }),
   max: (ctx, [x], attrs) => ({ outputs: [ctx.reduce('ReduceMax', x, reductionAxes(attrs, x.shape.length), keepdims(attrs)).name] }),
   transpose: (ctx, [x], attrs) => ({ outputs: [ctx.b.op1('Transpose', [x.name], { perm: swapPerm(x.shape.length, attrs) })] }),
-  reshape: (ctx, [x], _attrs, [out]) => ({ outputs: [ctx.reshape(x, out.shape).name] }),
+  reshape: (ctx, [x], attrs, [out]) => {
+    const literal = attrs.shape;
+    if (Array.isArray(literal) && out.shape.filter((d) => d.constant() === null).length > 1) {
+      return { outputs: [ctx.b.op1('Reshape', [x.name, ctx.b.constInt(literal)])] };
+    }
+    return { outputs: [ctx.reshape(x, out.shape).name] };
+  },
   flatten: (ctx, [x], _attrs, [out]) => ({ outputs: [ctx.reshape(x, out.shape).name] }),
   concat: (ctx, xs, attrs) => ({ outputs: [ctx.b.op1('Concat', xs.map((x) => x.name), { axis: normAxis(attrNumber(attrs, ['axis'], 0), xs[0].shape.length) })] }),
   detach: (ctx, [x]) => ({ outputs: [ctx.b.op1('Identity', [x.name])] }),
@@ -105,13 +111,16 @@ const rules: Record<string, ForwardRule> = {
     return { outputs: [ctx.b.op1('Conv', inputs, { kernel_shape: k, strides: [stride, stride], pads: [padding, padding, padding, padding] })] };
   },
   max_pool2d: (ctx, [x], attrs, [out]) => {
-    const { kernel, stride } = poolAttrs(attrs);
-    const [y, indices] = ctx.b.op('MaxPool', [x.name], { kernel_shape: [kernel, kernel], strides: [stride, stride] }, 2);
+    const { kernel, stride, padding } = poolAttrs(attrs);
+    const pads = [padding, padding, padding, padding];
+    const [y, indices] = ctx.b.op('MaxPool', [x.name], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads }, 2);
     return { outputs: [y], saved: { indices: { name: indices, shape: out.shape, dtype: 'int64' } } };
   },
   avg_pool2d: (ctx, [x], attrs) => {
-    const { kernel, stride } = poolAttrs(attrs);
-    return { outputs: [ctx.b.op1('AveragePool', [x.name], { kernel_shape: [kernel, kernel], strides: [stride, stride] })] };
+    // PyTorch counts the zero padding in the average (count_include_pad = True).
+    const { kernel, stride, padding } = poolAttrs(attrs);
+    const pads = [padding, padding, padding, padding];
+    return { outputs: [ctx.b.op1('AveragePool', [x.name], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads, count_include_pad: 1 })] };
   },
   batch_norm2d: (ctx, xs, attrs) => batchNorm(ctx, xs, attrs),
   batch_norm1d: (ctx, xs, attrs) => batchNorm(ctx, xs, attrs),
@@ -159,9 +168,9 @@ export function convAttrs(attrs: Record<string, AttrValue>): { stride: number; p
   return { stride: attrNumber(attrs, ['stride'], 1), padding: attrNumber(attrs, ['padding'], 0) };
 }
 
-export function poolAttrs(attrs: Record<string, AttrValue>): { kernel: number; stride: number } {
+export function poolAttrs(attrs: Record<string, AttrValue>): { kernel: number; stride: number; padding: number } {
   const kernel = attrNumber(attrs, ['kernel', 'k', 'kernel_size']);
-  return { kernel, stride: attrNumber(attrs, ['stride'], kernel) };
+  return { kernel, stride: attrNumber(attrs, ['stride'], kernel), padding: attrNumber(attrs, ['padding'], 0) };
 }
 
 /** The batch-norm reduction axes: every axis but the channel axis 1. */
@@ -209,6 +218,7 @@ function batchNorm(ctx: LoweringContext, [x, gamma, beta, runningMean, runningVa
 }
 
 const layerOps = new Set(['batch_norm2d', 'batch_norm1d']);
+const scalarOps = new Set(['add', 'sub', 'mul', 'div']);
 
 /** Lowers one op; records it on the tape when a gradient can flow through it. */
 export function lowerOp(
@@ -233,12 +243,12 @@ export function lowerOp(
 
 /**
  * Lowers a graph with its inputs, parameters and buffers already bound to ONNX values;
- * `dims` maps the graph's own symbolic dims to the caller's (for an inlined `fn`).
+ * `resolve` maps the graph's own shapes to the caller's (for an inlined `fn`).
  * Returns the ONNX values of every graph value.
  */
-export function lowerGraph(ctx: LoweringContext, graph: Graph, bound: Map<ValueId, Val>, dims: ReadonlyMap<string, Dim> = new Map()): Map<ValueId, Val> {
+export function lowerGraph(ctx: LoweringContext, graph: Graph, bound: Map<ValueId, Val>, resolve: ShapeResolver = (s) => s): Map<ValueId, Val> {
   const values = new Map(bound);
-  const shapeOfValue = (id: ValueId): Shape => graph.values[id].shape.map((d) => (dims.size ? d.substitute(dims) : d));
+  const shapeOfValue = (id: ValueId): Shape => resolve(graph.values[id].shape);
   const get = (id: ValueId, range: TextRange): Val => {
     const v = values.get(id);
     if (!v) throw new OnnxUnsupported(`a value used before it is defined (#${id})`, range);
@@ -247,6 +257,17 @@ export function lowerGraph(ctx: LoweringContext, graph: Graph, bound: Map<ValueI
   for (const node of graph.nodes) {
     const inputs = node.inputs.map((id) => get(id, node.range));
     const outs = node.outputs.map((id) => ({ shape: shapeOfValue(id), dtype: graph.values[id].dtype }));
+    if (node.op === 'tuple') {
+      // A grad block's `return dx, dW, db`: the values pass through.
+      node.outputs.forEach((id, i) => values.set(id, inputs[i]));
+      continue;
+    }
+    if (scalarOps.has(node.op) && inputs.length === 1) {
+      // `x * 2`, `1 - x`: the number operand becomes a constant input.
+      const scalar: Val = { name: ctx.scalar(attrNumber(node.attrs, ['scalar'])), shape: [], dtype: 'float32' };
+      if (node.attrs.scalarFirst === true) inputs.unshift(scalar);
+      else inputs.push(scalar);
+    }
     if (node.op === 'call_fn') {
       const out = inlineFn(ctx, String(node.attrs.fn), inputs, node.range);
       values.set(node.outputs[0], out);
@@ -269,18 +290,44 @@ export function lowerGraph(ctx: LoweringContext, graph: Graph, bound: Map<ValueI
   return values;
 }
 
-/** Binds a fn's symbolic dims to the caller's dims by matching its input shapes. */
-function bindDims(fnShapes: Shape[], actual: Shape[], range: TextRange): Map<string, Dim> {
+/** Maps a graph's own shapes to the caller's (identity for the model's graph). */
+export type ShapeResolver = (shape: Shape) => Shape;
+
+const groupName = (d: Dim): string | null => {
+  const names = [...d.names()];
+  return names.length === 1 && names[0].startsWith('*') && d.equals(Dim.named(names[0])) ? names[0] : null;
+};
+
+/**
+ * Binds a fn's symbolic dims (`B`, `I`) and variadic groups (`*S`) to the dims of the actual
+ * arguments, and returns the substitution for the fn's value shapes.
+ */
+export function bindDims(fnShapes: Shape[], actual: Shape[], range: TextRange): ShapeResolver {
   const dims = new Map<string, Dim>();
+  const groups = new Map<string, Shape>();
+  const bindOne = (d: Dim, a: Dim): void => {
+    if (d.constant() !== null) return;
+    const names = [...d.names()];
+    if (names.length === 1 && d.equals(Dim.named(names[0]))) dims.set(names[0], a);
+  };
   fnShapes.forEach((shape, i) => {
-    if (shape.length !== actual[i].length) throw new OnnxUnsupported('a fn with a variadic shape (*S) whose rank differs between calls', range);
-    shape.forEach((d, axis) => {
-      if (d.constant() !== null) return;
-      const names = [...d.names()];
-      if (names.length === 1 && d.equals(Dim.named(names[0]))) dims.set(names[0], actual[i][axis]);
-    });
+    const groupAt = shape.findIndex((d) => groupName(d) !== null);
+    const args = actual[i];
+    if (groupAt < 0) {
+      if (shape.length !== args.length) throw new OnnxUnsupported('a fn called with an argument of another rank', range);
+      shape.forEach((d, axis) => bindOne(d, args[axis]));
+      return;
+    }
+    const after = shape.length - groupAt - 1;
+    groups.set(groupName(shape[groupAt]) as string, args.slice(groupAt, args.length - after));
+    shape.slice(0, groupAt).forEach((d, axis) => bindOne(d, args[axis]));
+    shape.slice(groupAt + 1).forEach((d, k) => bindOne(d, args[args.length - after + k]));
   });
-  return dims;
+  return (shape) => shape.flatMap((d) => {
+    const group = groupName(d);
+    if (group) return [...(groups.get(group) ?? [d])];
+    return [dims.size ? d.substitute(dims) : d];
+  });
 }
 
 /** Inlines a `fn`; with a `grad` block its body is one tape entry whose rule is that block. */
@@ -288,14 +335,14 @@ function inlineFn(ctx: LoweringContext, name: string, args: Val[], range: TextRa
   const fn = ctx.fns.get(name);
   if (!fn) throw new OnnxUnsupported(`a call of the unknown fn \`${name}\``, range);
   const g = fn.forward;
-  const dims = bindDims(g.inputs.map((id) => g.values[id].shape), args.map((a) => a.shape), range);
+  const resolve = bindDims(g.inputs.map((id) => g.values[id].shape), args.map((a) => a.shape), range);
   if (!fn.backward) {
-    const values = lowerGraph(ctx, g, new Map(g.inputs.map((id, i) => [id, args[i]])), dims);
+    const values = lowerGraph(ctx, g, new Map(g.inputs.map((id, i) => [id, args[i]])), resolve);
     return values.get(g.output) as Val;
   }
   // Lower the body without recording it, then record the call itself with the custom rule.
   const tapeLength = ctx.tape.length;
-  const values = lowerGraph(ctx, g, new Map(g.inputs.map((id, i) => [id, args[i]])), dims);
+  const values = lowerGraph(ctx, g, new Map(g.inputs.map((id, i) => [id, args[i]])), resolve);
   ctx.tape.length = tapeLength;
   const out = values.get(g.output) as Val;
   if (args.some((a) => ctx.needsGrad(a))) {

@@ -19,10 +19,13 @@ export interface OnnxTrainerOptions {
   dropout?: boolean;
 }
 
-/** A batch tensor: data with its shape (batch first). Labels are int64 class ids or floats. */
+/**
+ * A batch tensor: data with its shape (batch first); an engine Tensor fits. Integer
+ * inputs and class-id labels may come as Int32Array (the engine's int64 storage).
+ */
 export interface BatchTensor {
-  data: Float32Array | BigInt64Array;
-  shape: number[];
+  data: Float32Array | Float64Array | Int32Array | BigInt64Array;
+  shape: readonly number[];
 }
 
 export interface OnnxStepResult {
@@ -41,12 +44,13 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
 }
 
 function toOrt(t: BatchTensor, slot: DataSlot): ort.Tensor {
+  const source = t.data;
   if (slot.dtype === 'int64') {
-    const data = t.data instanceof BigInt64Array ? t.data : BigInt64Array.from(t.data, (v) => BigInt(Math.round(v)));
-    return new ort.Tensor('int64', data, t.shape);
+    const data = source instanceof BigInt64Array ? source : BigInt64Array.from(source as ArrayLike<number>, (v) => BigInt(Math.round(v)));
+    return new ort.Tensor('int64', data, [...t.shape]);
   }
-  const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data, Number);
-  return new ort.Tensor('float32', data, t.shape);
+  const data = source instanceof Float32Array ? source : Float32Array.from(source as ArrayLike<number>, Number);
+  return new ort.Tensor('float32', data, [...t.shape]);
 }
 
 export class OnnxTrainer {

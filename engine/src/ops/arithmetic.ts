@@ -23,11 +23,11 @@ export function reduceGradTo(grad: Tensor, input: Tensor): Tensor {
   return out;
 }
 
-function operands(op: string, a: Operand, b: Operand): [Tensor, Tensor, number[]] {
+function operands(op: BinaryCode, a: Operand, b: Operand): [Tensor, Tensor, number[]] {
   const ta = asTensor(a, b);
   const tb = asTensor(b, a);
   requireFloat(op, ta, tb);
-  return [ta, tb, inferShape(op, [ta.shape, tb.shape])];
+  return [ta, tb, inferShape(op, [ta.shape, tb.shape], {})];
 }
 
 export function add(a: Operand, b: Operand): Tensor {
@@ -71,14 +71,14 @@ function negate(x: Tensor): Tensor {
 
 export function neg(x: Tensor): Tensor {
   requireFloat('neg', x);
-  inferShape('neg', [x.shape]);
+  inferShape('neg', [x.shape], {});
   return record('neg', negate(x), [x], (g) => [negate(g)]);
 }
 
 /** x ** exponent for a number exponent (the language's `**`). */
 export function pow(x: Tensor, exponent: number): Tensor {
   requireFloat('pow', x);
-  const out = emptyFloat(inferShape('pow', [x.shape]), x.dtype);
+  const out = emptyFloat(inferShape('pow', [x.shape], { exponent }), x.dtype);
   const src = x.values;
   const dst = out.values;
   for (let i = 0; i < src.length; i++) dst[i] = Math.pow(src[i], exponent);

@@ -13,7 +13,7 @@ export interface DropoutOptions {
 
 export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   requireFloat('dropout', x);
-  inferShape('dropout', [x.shape]);
+  inferShape('dropout', [x.shape], { p });
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   if (!options.training || p === 0) return x;
   const rng = options.rng ?? defaultRng();

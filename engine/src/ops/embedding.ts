@@ -9,7 +9,7 @@ import { emptyFloat, requireFloat } from './operand.js';
 export function embedding(ids: Tensor, weight: Tensor): Tensor {
   if (ids.dtype !== 'int64') throw new TypeError(`embedding: ids must be an int64 tensor, got ${ids.dtype}`);
   requireFloat('embedding', weight);
-  const shape = inferShape('embedding', [ids.shape, weight.shape]);
+  const shape = inferShape('embedding', [ids.shape, weight.shape], {});
   const [count, dim] = weight.shape;
   const index = ids.data;
   for (let i = 0; i < index.length; i++) {

@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { normalizeAxis, splitAtAxis, stridesOf } from '../tensor/shape.js';
 import { record } from '../autograd/tape.js';
-import { inferShape } from './shape-rule.js';
+import { constantShape, inferShape } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 
 /** Copies `src` (of `shape`) with axes a and b swapped into `dst`. */
@@ -31,7 +31,7 @@ function swapAxes(src: ArrayLike<number>, dst: Float32Array | Float64Array, shap
 
 export function transpose(x: Tensor, a: number, b: number): Tensor {
   requireFloat('transpose', x);
-  const shape = inferShape('transpose', [x.shape], { a, b });
+  const shape = inferShape('transpose', [x.shape], { dim0: a, dim1: b });
   const axisA = normalizeAxis(a, x.rank, 'transpose');
   const axisB = normalizeAxis(b, x.rank, 'transpose');
   const out = emptyFloat(shape, x.dtype);
@@ -45,14 +45,14 @@ export function transpose(x: Tensor, a: number, b: number): Tensor {
 
 /** A view with new dims (one may be -1); the data is shared, as in PyTorch's view. */
 export function reshape(x: Tensor, dims: readonly number[]): Tensor {
-  const shape = inferShape('reshape', [x.shape], { shape: [...dims] });
+  const shape = inferShape('reshape', [x.shape], { shape: constantShape(dims) });
   const out = new Tensor(x.data, shape, x.dtype);
   return record('reshape', out, [x], (g) => [new Tensor(g.data, x.shape, g.dtype)]);
 }
 
 /** Flattens the axes from `start` on into one (composition: a reshape). */
 export function flatten(x: Tensor, start = 1): Tensor {
-  return reshape(x, inferShape('flatten', [x.shape], { start }));
+  return reshape(x, inferShape('flatten', [x.shape], { start, end: -1 }));
 }
 
 export function concat(xs: readonly Tensor[], axis: number): Tensor {

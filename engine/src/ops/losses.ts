@@ -15,7 +15,7 @@ import { mean } from './reduce.js';
 export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
   requireFloat('cross_entropy', logits);
   if (labels.dtype !== 'int64') throw new TypeError(`cross_entropy: labels must be an int64 tensor of class indices, got ${labels.dtype}`);
-  inferShape('cross_entropy', [logits.shape, labels.shape]);
+  inferShape('cross_entropy', [logits.shape, labels.shape], {});
   const [batch, classes] = logits.shape;
   const targets = labels.data;
   for (let b = 0; b < batch; b++) {
@@ -40,14 +40,14 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
 
 /** Mean squared error (composition of sub, pow and mean). */
 export function mse(prediction: Tensor, target: Tensor): Tensor {
-  inferShape('mse', [prediction.shape, target.shape]);
+  inferShape('mse', [prediction.shape, target.shape], {});
   return mean(pow(sub(prediction, target), 2));
 }
 
 /** mean(max(x, 0) − x·t + log(1 + e^(−|x|))), stable for any logit magnitude. */
 export function bceWithLogits(logits: Tensor, target: Tensor): Tensor {
   requireFloat('bce_with_logits', logits, target);
-  inferShape('bce_with_logits', [logits.shape, target.shape]);
+  inferShape('bce_with_logits', [logits.shape, target.shape], {});
   if (!sameShape(logits.shape, target.shape)) {
     throw new RangeError(`bce_with_logits: target shape ${formatDims(target.shape)} differs from logits ${formatDims(logits.shape)}`);
   }

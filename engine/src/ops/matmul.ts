@@ -7,6 +7,7 @@ import { shapeSize } from '../tensor/shape.js';
 import { record } from '../autograd/tape.js';
 import { gemm } from '../kernels/gemm.js';
 import { inferShape } from './shape-rule.js';
+import { reshape } from './layout.js';
 import { emptyFloat, requireFloat, resultDType } from './operand.js';
 
 /** Offsets (in matrices) of each output batch entry into an operand with broadcast batch dims. */
@@ -34,7 +35,10 @@ function batchOffsets(batchShape: readonly number[], outBatch: readonly number[]
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   requireFloat('matmul', a, b);
-  const shape = inferShape('matmul', [a.shape, b.shape]);
+  const shape = inferShape('matmul', [a.shape, b.shape], {});
+  // A vector operand is a one-row (or one-column) matrix whose unit axis is dropped after.
+  if (a.rank === 1) return reshape(matmul(reshape(a, [1, a.shape[0]]), b), shape);
+  if (b.rank === 1) return reshape(matmul(a, reshape(b, [b.shape[0], 1])), shape);
   const [m, k] = a.shape.slice(-2);
   const n = b.shape[b.rank - 1];
   const outBatch = shape.slice(0, -2);
@@ -61,7 +65,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /** y = x · Wᵀ + b for x [..., in], W [out, in], b [out] (PyTorch's F.linear). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   requireFloat('linear', x, weight, ...(bias ? [bias] : []));
-  const shape = inferShape('linear', bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape]);
+  const shape = inferShape('linear', bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape], {});
   const [outFeatures, inFeatures] = weight.shape;
   const rows = x.size / Math.max(inFeatures, 1);
   const out = emptyFloat(shape, resultDType(x, weight));

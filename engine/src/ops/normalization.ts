@@ -30,7 +30,7 @@ export function batchNorm(
 ): Tensor {
   const op = x.rank === 4 ? 'batch_norm2d' : 'batch_norm1d';
   requireFloat(op, x, runningMean, runningVar, ...(weight ? [weight] : []), ...(bias ? [bias] : []));
-  const shape = inferShape(op, weight ? [x.shape, weight.shape] : [x.shape], { features: runningMean.size });
+  const shape = inferShape(op, [x.shape, (weight ?? runningMean).shape], {});
   const momentum = options.momentum ?? 0.1;
   const eps = options.eps ?? 1e-5;
   const [batch, channels] = x.shape;
@@ -120,7 +120,7 @@ export function batchNorm(
 /** Layer norm over the last dim with weight and bias [features] (PyTorch's F.layer_norm). */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   requireFloat('layer_norm', x, weight, bias);
-  const shape = inferShape('layer_norm', [x.shape, weight.shape, bias.shape]);
+  const shape = inferShape('layer_norm', [x.shape, weight.shape, bias.shape], {});
   const features = weight.size;
   const rows = x.size / Math.max(features, 1);
   const src = x.values;

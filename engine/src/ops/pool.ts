@@ -3,6 +3,7 @@
 
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
+import { shapeSize } from '../tensor/shape.js';
 import { inferShape } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 
@@ -16,11 +17,13 @@ interface PoolLayout {
   stride: number;
 }
 
-function layout(op: string, x: Tensor, kernel: number, stride: number): { shape: number[]; pool: PoolLayout } {
+function layout(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: number, stride: number): { shape: number[]; pool: PoolLayout } {
   requireFloat(op, x);
-  const shape = inferShape(op, [x.shape], { kernel, stride });
-  const [n, c, height, width] = x.shape;
-  return { shape, pool: { planes: n * c, height, width, outH: shape[2], outW: shape[3], kernel, stride } };
+  const shape = inferShape(op, [x.shape], { kernel, stride, padding: 0 });
+  // [N, C, H, W] or [C, H, W]: every leading axis is a plane.
+  const [height, width] = x.shape.slice(-2);
+  const [outH, outW] = shape.slice(-2);
+  return { shape, pool: { planes: shapeSize(x.shape.slice(0, -2)), height, width, outH, outW, kernel, stride } };
 }
 
 export function maxPool2d(x: Tensor, kernel: number, stride = kernel): Tensor {

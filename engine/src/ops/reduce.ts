@@ -4,7 +4,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { normalizeAxis, splitAtAxis } from '../tensor/shape.js';
 import { record } from '../autograd/tape.js';
-import { inferShape, type Attrs } from './shape-rule.js';
+import { inferShape } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 
 export interface ReduceOptions {
@@ -14,19 +14,17 @@ export interface ReduceOptions {
 }
 
 /** (outer, length, inner) of the reduced layout: all elements form one axis when no axis is given. */
-function layoutOf(op: string, x: Tensor, axis: number | undefined): { outer: number; length: number; inner: number } {
+function layoutOf(op: 'sum' | 'mean' | 'max', x: Tensor, axis: number | undefined): { outer: number; length: number; inner: number } {
   if (axis === undefined) return { outer: 1, length: x.size, inner: 1 };
   return splitAtAxis(x.shape, normalizeAxis(axis, x.rank, op));
 }
 
-function attrsOf(options: ReduceOptions): Attrs {
-  const attrs: Attrs = { keepdims: options.keepdims ?? false };
-  if (options.axis !== undefined) attrs.axis = options.axis;
-  return attrs;
+function attrsOf(options: ReduceOptions): { axis?: number; keepdims: boolean } {
+  return options.axis === undefined ? { keepdims: options.keepdims ?? false } : { axis: options.axis, keepdims: options.keepdims ?? false };
 }
 
 /** Sum over the axis, scaled by `scale` (1 for sum, 1/n for mean). */
-function scaledSum(op: string, x: Tensor, options: ReduceOptions, scaleOf: (length: number) => number): Tensor {
+function scaledSum(op: 'sum' | 'mean', x: Tensor, options: ReduceOptions, scaleOf: (length: number) => number): Tensor {
   requireFloat(op, x);
   const { outer, length, inner } = layoutOf(op, x, options.axis);
   const scale = scaleOf(length);

@@ -8,7 +8,7 @@ import { inferShape } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 import { softmaxKernel } from '../kernels/softmax.js';
 
-function layout(op: string, x: Tensor, axis: number): { outer: number; length: number; inner: number } {
+function layout(op: 'softmax' | 'log_softmax', x: Tensor, axis: number): { outer: number; length: number; inner: number } {
   requireFloat(op, x);
   inferShape(op, [x.shape], { axis });
   return splitAtAxis(x.shape, normalizeAxis(axis, x.rank, op));

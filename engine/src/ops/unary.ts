@@ -4,15 +4,18 @@
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
 import { inferShape } from './shape-rule.js';
+import type { OpAttrs } from '../shape/rules.js';
 import { emptyFloat, requireFloat } from './operand.js';
 import { erf } from './erf.js';
 
 type Forward = (x: number) => number;
 type Derivative = (x: number, y: number) => number;
 
-function unary(op: string, x: Tensor, forward: Forward, derivative: Derivative): Tensor {
+type UnaryOp = 'relu' | 'leaky_relu' | 'sigmoid' | 'tanh' | 'gelu' | 'silu' | 'softplus' | 'exp' | 'log' | 'sqrt' | 'abs';
+
+function unary(op: UnaryOp, x: Tensor, forward: Forward, derivative: Derivative, attrs: OpAttrs[UnaryOp] = {}): Tensor {
   requireFloat(op, x);
-  const out = emptyFloat(inferShape(op, [x.shape]), x.dtype);
+  const out = emptyFloat(inferShape<UnaryOp>(op, [x.shape], attrs), x.dtype);
   const src = x.values;
   const dst = out.values;
   for (let i = 0; i < src.length; i++) dst[i] = forward(src[i]);
@@ -34,7 +37,7 @@ const SOFTPLUS_THRESHOLD = 20;
 export const relu = (x: Tensor): Tensor => unary('relu', x, (v) => (v > 0 ? v : 0), (v) => (v > 0 ? 1 : 0));
 
 export const leakyRelu = (x: Tensor, slope = 0.01): Tensor =>
-  unary('leaky_relu', x, (v) => (v > 0 ? v : slope * v), (v) => (v > 0 ? 1 : slope));
+  unary('leaky_relu', x, (v) => (v > 0 ? v : slope * v), (v) => (v > 0 ? 1 : slope), { slope });
 
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, sigmoidOf, (_v, y) => y * (1 - y));
 

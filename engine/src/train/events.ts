@@ -35,7 +35,17 @@ export interface Finding {
 export type RunEvent =
   | { type: 'start'; model: string; backend: 'ts' | 'onnx'; epochs: number; stepsPerEpoch: number; params: number; resumedFrom?: number }
   | { type: 'step'; epoch: number; step: number; loss: number; samplesPerSec: number; params: ParamGradStats[]; activations: ActivationStats[] }
-  | { type: 'epoch'; epoch: number; step: number; trainLoss: number; testLoss: number; testAccuracy: number | null }
+  | {
+      type: 'epoch';
+      epoch: number;
+      step: number;
+      trainLoss: number;
+      testLoss: number;
+      testAccuracy: number | null;
+      /** Which split `testLoss`/`testAccuracy` come from: the data set's test split, the
+       * `validate` fraction held out, or the training split when the data set has neither. */
+      evaluatedOn?: 'test' | 'validation' | 'train';
+    }
   | { type: 'finding'; finding: Finding }
   | { type: 'checkpoint'; step: number; path: string }
   | { type: 'end'; reason: 'done' | 'cancelled' | 'nan'; step: number; testAccuracy: number | null; seconds: number; checkpoint: string | null; findings: Finding[] };

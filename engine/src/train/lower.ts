@@ -55,16 +55,22 @@ export interface LoweredModel {
 const ACTIVATION_OPS = new Set(['relu', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu']);
 
 /** Creates the parameters (in declaration order, one seeded stream) and buffers of a model. */
-export function lowerModel(ir: ModelIR, fns: ReadonlyMap<string, FnIR>, seed: number, lineOf: (offset: number) => number): LoweredModel {
+export function lowerModel(
+  ir: ModelIR,
+  fns: ReadonlyMap<string, FnIR>,
+  seed: number,
+  lineOf: (offset: number) => number,
+  dtype: 'float32' | 'float64' = 'float32',
+): LoweredModel {
   const rng = new Rng(seed);
   const graph = ir.graph;
   const params = graph.params.map(({ param }) => ({
     name: param.name,
     layer: param.layer,
-    tensor: initTensor(param.init, param.shape, rng).requireGrad(),
+    tensor: initTensor(param.init, param.shape, rng, dtype).requireGrad(),
     info: param,
   }));
-  const buffers = graph.buffers.map(({ buffer }) => ({ name: buffer.name, tensor: full(buffer.shape, buffer.init === 'ones' ? 1 : 0) }));
+  const buffers = graph.buffers.map(({ buffer }) => ({ name: buffer.name, tensor: full(buffer.shape, buffer.init === 'ones' ? 1 : 0, dtype) }));
   return {
     name: ir.name,
     params,

@@ -72,12 +72,7 @@ function layerOf(analysis: Analysis, o: Occurrence): LayerInfo | null {
   const { check, names } = analysis;
   if (o.item < 0) return null;
   const model = names.items[o.item].name;
-  const definition = definitionOf(names, o);
-  if (definition) {
-    const declared = check.layers.find((l) => l.model === model && l.name === o.name && contains(l.range, definition.start));
-    if (declared) return declared;
-    return check.layers.find((l) => l.model === model && l.name === o.name && l.callRanges.some((r) => contains(r, o.range.start))) ?? null;
-  }
+  if (definitionOf(names, o)) return check.layers.find((l) => l.model === model && l.name === o.name) ?? null;
   // An inline constructor: `Linear(2, 16)(x)` or `x |> Linear(2, 16)`.
   return check.layers.find((l) => l.model === model && l.ctor === o.name && contains(l.range, o.range.start)) ?? null;
 }

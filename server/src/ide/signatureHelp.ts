@@ -14,7 +14,8 @@ export interface SignatureHelp {
 }
 
 export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp | null {
-  const before = analysis.tokens.filter((t) => t.end <= offset && t.kind !== 'comment');
+  const code = analysis.tokens.filter((t) => t.kind !== 'comment');
+  const before = code.filter((t) => t.end <= offset);
   const call = enclosingCall(before);
   if (!call) return null;
   const signature = signatureOfCallee(analysis, call.callee, offset);
@@ -23,13 +24,15 @@ export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp
   let depth = 0;
   let index = 0;
   let keyword: string | null = null;
-  call.args.forEach((t, i) => {
+  // Up to the cursor, the name under it included (`padd|ing = 1` names `padding`).
+  const args = code.slice(call.open + 1).filter((t) => t.start < offset);
+  args.forEach((t, i) => {
     if (t.text === '(' || t.text === '[') depth++;
     else if (t.text === ')' || t.text === ']') depth--;
     else if (t.text === ',' && depth === 0) {
       index++;
       keyword = null;
-    } else if (depth === 0 && t.kind === 'name' && call.args[i + 1]?.text === '=') keyword = t.text;
+    } else if (depth === 0 && t.kind === 'name' && code[call.open + 2 + i]?.text === '=') keyword = t.text;
   });
   const named = keyword === null ? -1 : signature.names.indexOf(keyword);
   return {

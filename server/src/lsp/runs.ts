@@ -95,6 +95,12 @@ export class Runs {
     this.liveDebouncer.schedule(uri, LIVE_GRADIENT_DELAY_MS, () => void this.liveGradients(uri));
   }
 
+  /** Trust was withdrawn: nothing keeps running on the workspace's data. */
+  trustRevoked(): void {
+    this.training?.job.stop();
+    this.cancelLiveGradients();
+  }
+
   /** Forgets a closed document's pending work. */
   close(uri: string): void {
     this.liveDebouncer.cancel(uri);

@@ -161,6 +161,7 @@ export function startServer(connection: Connection): void {
 
   connection.onNotification(trustChangedNotification, (params: TrustChangedParams) => {
     trusted = params.trusted === true;
+    if (!trusted) runs.trustRevoked();
   });
 
   documents.onDidChangeContent(({ document }) => checkDebouncer.schedule(document.uri, CHECK_DELAY_MS, () => check(document.uri)));

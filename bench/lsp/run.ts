@@ -1,0 +1,88 @@
+// Language-server latency on a 5,000-line model, over a real stdio connection to the built
+// server: didChange → publishDiagnostics (median and p95 over 50 edits, half of which break
+// a shape and half fix it), hover latency, and the server's resident memory. The baseline
+// is `checkProgram` on the same text in this process, so the ratio is the server's overhead.
+// Run: npm run build && npx tsx bench/lsp/run.ts
+
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Hover } from 'vscode-languageserver/node';
+import { checkProgram } from '../../engine/src/lang/program.js';
+import { LspClient } from '../../test/server/lspClient.js';
+
+const LAYERS = 2490;
+
+/** A model of `LAYERS` declarations and as many applications: about 5,000 lines. */
+function bigModel(): string {
+  const lines = ['# A long, boring model for the language-server benchmark.', 'model Big(x: [B, 64]) -> [B, 64] {'];
+  for (let i = 0; i < LAYERS; i++) lines.push(`  l${i} = Linear(64, 64)`);
+  lines.push('  h = x');
+  for (let i = 0; i < LAYERS; i++) lines.push(`  h = relu(l${i}(h))`);
+  lines.push('  return h', '}', '', 'train Big {', '  data = spirals(classes = 64, points = 100)', '}');
+  return `${lines.join('\n')}\n`;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function summary(samples: number[]): { median: number; p95: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: percentile(sorted, 50), p95: percentile(sorted, 95) };
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function main(): Promise<void> {
+  const text = bigModel();
+  console.log(`model: ${text.split('\n').length - 1} lines, ${text.length} characters`);
+
+  // Baseline: the checker alone, in process.
+  const baseline: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const started = performance.now();
+    checkProgram(text.replace('l7 = Linear(64, 64)', i % 2 ? 'l7 = Linear(63, 64)' : 'l7 = Linear(64, 64)'));
+    baseline.push(performance.now() - started);
+  }
+  const base = summary(baseline);
+
+  const client = await LspClient.start({ workspaceFolder: tmpdir() });
+  const uri = await client.open(join(tmpdir(), 'big.nn'), text);
+  await client.diagnosticsFor(uri, 1, 60000);
+
+  const latencies: number[] = [];
+  const line = client.positionOf(uri, 'l1234 = Linear(64, 64)').line;
+  for (let i = 0; i < 50; i++) {
+    const newText = i % 2 === 0 ? '63' : '64'; // break, then fix, the layer's input features
+    const started = performance.now();
+    const version = await client.edit(uri, [{ range: { start: { line, character: 17 }, end: { line, character: 19 } }, newText }]);
+    const published = await client.diagnosticsFor(uri, version, 60000);
+    latencies.push(performance.now() - started);
+    if (i % 2 === 0 && !published.diagnostics.some((d) => d.code === 'NN2103')) throw new Error('the broken edit did not report NN2103');
+  }
+  const edit = summary(latencies);
+
+  const hovers: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const position = client.positionOf(uri, `l${(i * 37) % LAYERS}(h)`, 0, 1);
+    const started = performance.now();
+    const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position });
+    hovers.push(performance.now() - started);
+    if (!hover) throw new Error('no hover on a layer call');
+  }
+  const hover = summary(hovers);
+  const memory = rssMiB(client.pid);
+  await client.stop();
+
+  console.log(`checkProgram in process (baseline): median ${base.median.toFixed(1)} ms, p95 ${base.p95.toFixed(1)} ms`);
+  console.log(`didChange → publishDiagnostics:     median ${edit.median.toFixed(1)} ms, p95 ${edit.p95.toFixed(1)} ms (target p95 < 50 ms) — ${(edit.median / base.median).toFixed(2)}× the baseline`);
+  console.log(`hover:                               median ${hover.median.toFixed(2)} ms, p95 ${hover.p95.toFixed(2)} ms (target < 10 ms)`);
+  console.log(`server memory (RSS):                 ${memory.toFixed(0)} MiB`);
+}
+
+void main();

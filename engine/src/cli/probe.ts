@@ -1,0 +1,80 @@
+// `nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors]
+// [--json]`: one forward + backward pass over the first N training batches in file order;
+// prints the per-parameter gradient-flow table and the findings, or with --json an object
+// with `loss`, `params`, `activations` and `findings`.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { probe } from '../train/probe.js';
+import { formatError, formatFinding, formatGradientTable } from '../train/console.js';
+import { storedTensor, writeSafetensors } from '../train/safetensors.js';
+
+const USAGE = 'usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json]';
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        weights: { type: 'string' },
+        batches: { type: 'string' },
+        save: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const file = positionals[0];
+  const batches = values.batches === undefined ? 1 : Number(values.batches);
+  if (!Number.isInteger(batches) || batches < 1) {
+    process.stderr.write(`--batches must be a positive integer, got ${values.batches}\n`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    process.stderr.write(`${file}: error: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})\n`);
+    return 2;
+  }
+  try {
+    const outcome = probe(text, { baseDir: dirname(resolve(file)), model: values.model, batches, weights: values.weights });
+    if ('errors' in outcome) {
+      for (const error of outcome.errors) process.stderr.write(formatError(file, text, error) + '\n');
+      return 1;
+    }
+    if (values.save) {
+      const tensors = new Map([...outcome.gradients].map(([name, g]) => [name, storedTensor(g.shape, g.data)]));
+      writeSafetensors(values.save, { tensors, metadata: { kind: 'mean raw gradients', batches: String(batches) } });
+    }
+    if (values.json) {
+      const { loss, params, activations, findings } = outcome;
+      process.stdout.write(JSON.stringify({ loss, params, activations, findings }) + '\n');
+    } else {
+      process.stdout.write(`loss ${outcome.loss.toFixed(4)} (mean over ${batches} batch${batches === 1 ? '' : 'es'})\n`);
+      process.stdout.write(formatGradientTable(outcome.params) + '\n');
+      for (const a of outcome.activations) {
+        const value = a.op === 'relu' ? `${(a.deadFraction * 100).toFixed(1)}% dead` : `${(a.saturatedFraction * 100).toFixed(1)}% saturated`;
+        if (a.op === 'relu' || a.op === 'sigmoid' || a.op === 'tanh') process.stdout.write(`${a.layer} (${a.op}): ${value}\n`);
+      }
+      process.stdout.write(`findings: ${outcome.findings.length === 0 ? 'none' : outcome.findings.length}\n`);
+      for (const f of outcome.findings) process.stdout.write(`  ${formatFinding(file, text, f)}\n`);
+      if (values.save) process.stdout.write(`gradients saved to ${values.save}\n`);
+    }
+    return outcome.findings.some((f) => f.severity === 'error') ? 1 : 0;
+  } catch (error) {
+    process.stderr.write(`${file}: internal error: ${(error as Error).message}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,116 @@
+// `nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors]
+// [--resume DIR] [--json]`: trains the model of a `train` block, with a progress bar on a
+// terminal or one JSON object per event with --json. Ctrl-C stops after the current step
+// and saves a checkpoint; a second Ctrl-C quits at once.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { train } from '../train/loop.js';
+import { ProgressBar, formatEpoch, formatError, formatFinding, formatSummary } from '../train/console.js';
+import type { RunEvent } from '../train/events.js';
+
+const USAGE = 'usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json]';
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        epochs: { type: 'string' },
+        backend: { type: 'string' },
+        init: { type: 'string' },
+        resume: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const file = positionals[0];
+  const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
+  if (epochs !== undefined && (!Number.isInteger(epochs) || epochs < 1)) {
+    process.stderr.write(`--epochs must be a positive integer, got ${values.epochs}\n`);
+    return 2;
+  }
+  const backend = values.backend ?? 'auto';
+  if (!['ts', 'onnx', 'auto'].includes(backend)) {
+    process.stderr.write(`--backend must be ts, onnx or auto, got ${backend}\n`);
+    return 2;
+  }
+  if (backend === 'onnx') {
+    process.stderr.write(`${file}: error: the ONNX training back end is not available in this build; use --backend ts\n`);
+    return 1;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    process.stderr.write(`${file}: error: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})\n`);
+    return 2;
+  }
+
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after the current step (Ctrl-C again to quit at once)...\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  const json = values.json === true;
+  const bar = process.stderr.isTTY && !json ? new ProgressBar((s) => process.stderr.write(s)) : null;
+  let totalEpochs = epochs ?? 1;
+  const onEvent = (event: RunEvent): void => {
+    if (json) {
+      process.stdout.write(JSON.stringify(event) + '\n');
+      return;
+    }
+    bar?.update(event);
+    if (event.type === 'start') {
+      totalEpochs = event.epochs;
+      const resumed = event.resumedFrom !== undefined ? `, resumed from step ${event.resumedFrom}` : '';
+      process.stdout.write(`training ${event.model} (${event.params} parameters, ${event.stepsPerEpoch} steps per epoch, backend ${event.backend}${resumed})\n`);
+    } else if (event.type === 'epoch') {
+      process.stdout.write(formatEpoch(event, totalEpochs) + '\n');
+    } else if (event.type === 'finding') {
+      if (bar) process.stderr.write('\n');
+      process.stdout.write(formatFinding(file, text, event.finding) + '\n');
+    }
+  };
+
+  try {
+    const outcome = await train(
+      text,
+      {
+        baseDir: dirname(resolve(file)),
+        model: values.model,
+        epochs,
+        init: values.init,
+        resume: values.resume,
+        signal: controller.signal,
+      },
+      onEvent,
+    );
+    if ('errors' in outcome) {
+      for (const error of outcome.errors) process.stderr.write(formatError(file, text, error) + '\n');
+      return 1;
+    }
+    if (!json) process.stdout.write(formatSummary(file, text, outcome.end) + '\n');
+    return outcome.end.reason === 'nan' ? 1 : 0;
+  } catch (error) {
+    process.stderr.write(`${file}: internal error: ${(error as Error).message}\n`);
+    return 70;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,336 @@
+// The `train` block checks (LANGUAGE.md §9): keys and values, the data set against the
+// model's input and output, the loss against the output, and data paths that stay inside
+// the workspace. File headers come from the caller's reader: no I/O here.
+
+import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
+import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, OptimizerSpec, TextRange, TrainIR } from './api.js';
+import { arithmetic, type Symbols } from './binder.js';
+import { makeDiagnostic } from './diagnostics.js';
+import { substitutePattern, unify, type Signature } from './shapes.js';
+import type { Expr, TrainItem } from './syntax.js';
+
+const KEYS = ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save'];
+const LOSSES = ['cross_entropy', 'mse', 'bce_with_logits'] as const;
+type Loss = (typeof LOSSES)[number];
+
+/** Built-in data sets: their arguments with defaults, sample shape and class count. */
+const BUILTIN_DATA: Readonly<Record<string, { params: [string, number][]; header: (args: Record<string, number>) => DataHeader }>> = {
+  fashion_mnist: { params: [['train', 6000], ['test', 1000]], header: () => ({ sampleShape: [1, 28, 28], classes: 10, labelShape: [] }) },
+  spirals: { params: [['classes', 3], ['points', 100]], header: (a) => ({ sampleShape: [2], classes: a.classes, labelShape: [] }) },
+  moons: { params: [['points', 200]], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
+  xor: { params: [], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
+};
+
+const FILE_DATA: Readonly<Record<string, string[]>> = { csv: ['path', 'label'], idx: ['images', 'labels'], npy: ['x', 'y'] };
+
+const OPTIMIZERS: Readonly<Record<string, [string, number | null][]>> = {
+  SGD: [['lr', null], ['momentum', 0], ['weight_decay', 0]],
+  Adam: [['lr', 0.001], ['beta1', 0.9], ['beta2', 0.999], ['eps', 1e-8], ['weight_decay', 0]],
+  AdamW: [['lr', 0.001], ['beta1', 0.9], ['beta2', 0.999], ['eps', 1e-8], ['weight_decay', 0.01]],
+};
+
+export interface TrainCheck {
+  diagnostics: Diagnostic[];
+  train: TrainIR | null;
+}
+
+type TrainValue = { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'name'; value: string } | { kind: 'other' };
+
+/** A path that is absolute or climbs above the workspace folder with `..`. */
+export function leavesWorkspace(path: string): boolean {
+  if (path.startsWith('/') || path.startsWith('\\') || /^[A-Za-z]:/.test(path)) return true;
+  let depth = 0;
+  for (const part of path.split(/[\\/]+/)) {
+    if (part === '..') depth--;
+    else if (part !== '.' && part !== '') depth++;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+export function checkTrain(
+  item: TrainItem,
+  symbols: Symbols,
+  signature: Signature | null,
+  readDataHeader: DataHeaderReader | undefined,
+): TrainCheck {
+  const diagnostics: Diagnostic[] = [];
+  const bad = (range: TextRange, key: string, problem: string) => diagnostics.push(makeDiagnostic('NN4002', range, [key, problem]));
+  const modelName = item.model.name;
+  if (!symbols.models.has(modelName)) diagnostics.push(makeDiagnostic('NN4001', item.model.range, [modelName]));
+
+  const entries = new Map<string, Expr>();
+  const keyRanges: Record<string, TextRange> = {};
+  for (const entry of item.entries) {
+    const key = entry.key.name;
+    if (!KEYS.includes(key)) {
+      bad(entry.key.range, key, `unknown key; the keys are ${KEYS.join(', ')}`);
+      continue;
+    }
+    if (entries.has(key)) {
+      bad(entry.key.range, key, 'given twice');
+      continue;
+    }
+    entries.set(key, entry.value);
+    keyRanges[key] = entry.value.range;
+  }
+
+  const valueOf = (expr: Expr): TrainValue => {
+    switch (expr.kind) {
+      case 'number':
+        return { kind: 'number', value: expr.value };
+      case 'string':
+        return { kind: 'string', value: expr.value };
+      case 'paren':
+        return valueOf(expr.inner);
+      case 'unary': {
+        const v = valueOf(expr.operand);
+        return v.kind === 'number' ? { kind: 'number', value: -v.value } : { kind: 'other' };
+      }
+      case 'binary': {
+        const a = valueOf(expr.left);
+        const b = valueOf(expr.right);
+        const v = a.kind === 'number' && b.kind === 'number' ? arithmetic(expr.op, a.value, b.value) : null;
+        return v === null ? { kind: 'other' } : { kind: 'number', value: v };
+      }
+      case 'name': {
+        const constant = symbols.constValues.get(expr.name);
+        if (constant !== undefined && constant !== null) return { kind: 'number', value: constant };
+        return { kind: 'name', value: expr.name };
+      }
+      default:
+        return { kind: 'other' };
+    }
+  };
+
+  const integer = (key: string, fallback: number, min: number): number => {
+    const expr = entries.get(key);
+    if (expr === undefined) return fallback;
+    const v = valueOf(expr);
+    if (v.kind === 'number' && Number.isInteger(v.value) && v.value >= min) return v.value;
+    bad(expr.range, key, `expected an integer of at least ${min}`);
+    return fallback;
+  };
+
+  /** A call's arguments by name (positional ones take the parameter order). */
+  const callArgs = (expr: Expr, key: string, params: string[]): { name: string; args: Map<string, { value: TrainValue; expr: Expr }> } | null => {
+    const call = expr.kind === 'call' && expr.callee.kind === 'name' ? expr : null;
+    const name = call ? (call.callee as { name: string }).name : expr.kind === 'name' ? expr.name : null;
+    if (name === null) {
+      bad(expr.range, key, 'expected a call such as `Adam(lr = 0.001)`');
+      return null;
+    }
+    const args = new Map<string, { value: TrainValue; expr: Expr }>();
+    let position = 0;
+    for (const arg of call?.args ?? []) {
+      const argName = arg.name?.name ?? params[position++];
+      if (argName === undefined || !params.includes(argName)) {
+        bad(arg.range, key, arg.name ? `\`${name}\` has no argument \`${argName}\`` : `too many arguments to \`${name}\``);
+        return null;
+      }
+      args.set(argName, { value: valueOf(arg.value), expr: arg.value });
+    }
+    return { name, args };
+  };
+
+  // -- data ------------------------------------------------------------------------------
+  let data: DataSpec | null = null;
+  let header: DataHeader | null = null;
+  const dataExpr = entries.get('data');
+  if (dataExpr === undefined) {
+    bad(item.model.range, 'data', 'missing: every `train` needs a data set');
+  } else {
+    const name = dataExpr.kind === 'call' && dataExpr.callee.kind === 'name' ? dataExpr.callee.name : dataExpr.kind === 'name' ? dataExpr.name : '';
+    const builtin = BUILTIN_DATA[name];
+    const fileParams = FILE_DATA[name];
+    if (builtin) {
+      const parsed = callArgs(dataExpr, 'data', builtin.params.map(([p]) => p));
+      if (parsed) {
+        const values: Record<string, number> = {};
+        let ok = true;
+        for (const [p, fallback] of builtin.params) {
+          const arg = parsed.args.get(p);
+          if (arg === undefined) values[p] = fallback;
+          else if (arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= 1) values[p] = arg.value.value;
+          else {
+            bad(arg.expr.range, 'data', `\`${p}\` must be a positive integer`);
+            ok = false;
+          }
+        }
+        if (ok) {
+          header = builtin.header(values);
+          data = name === 'fashion_mnist' ? { kind: 'fashion_mnist', train: values.train, test: values.test } : name === 'spirals' ? { kind: 'spirals', classes: values.classes, points: values.points } : name === 'moons' ? { kind: 'moons', points: values.points } : { kind: 'xor' };
+        }
+      }
+    } else if (fileParams) {
+      const parsed = callArgs(dataExpr, 'data', fileParams);
+      if (parsed) {
+        const strings: Record<string, string> = {};
+        let ok = true;
+        for (const p of fileParams) {
+          const arg = parsed.args.get(p);
+          if (arg === undefined || arg.value.kind !== 'string') {
+            bad(arg?.expr.range ?? dataExpr.range, 'data', `\`${name}\` needs \`${p}\` as a string`);
+            ok = false;
+            continue;
+          }
+          strings[p] = arg.value.value;
+          const isPath = !(name === 'csv' && p === 'label');
+          if (isPath && leavesWorkspace(arg.value.value)) {
+            diagnostics.push(makeDiagnostic('NN4006', arg.expr.range, [arg.value.value]));
+            ok = false;
+          }
+        }
+        if (ok) {
+          data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label } : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels } : { kind: 'npy', x: strings.x, y: strings.y };
+          if (readDataHeader) {
+            let read: DataHeader | { error: string };
+            try {
+              read = readDataHeader(data);
+            } catch (error) {
+              read = { error: error instanceof Error ? error.message : String(error) };
+            }
+            if ('error' in read) {
+              diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [Object.values(strings).filter((_, k) => !(name === 'csv' && k === 1)).join('", "'), read.error]));
+              data = null;
+            } else header = read;
+          }
+        }
+      }
+    } else {
+      bad(dataExpr.range, 'data', 'expected fashion_mnist(...), spirals(...), moons(...), xor(), csv(...), idx(...) or npy(...)');
+    }
+  }
+
+  // -- loss and optimizer ----------------------------------------------------------------
+  let loss: Loss = 'cross_entropy';
+  const lossExpr = entries.get('loss');
+  if (lossExpr) {
+    const v = valueOf(lossExpr);
+    if (v.kind === 'name' && (LOSSES as readonly string[]).includes(v.value)) loss = v.value as Loss;
+    else bad(lossExpr.range, 'loss', `expected ${LOSSES.join(', ')}`);
+  }
+
+  let optimizer: OptimizerSpec = { kind: 'Adam', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+  const optimizerExpr = entries.get('optimizer');
+  if (optimizerExpr) {
+    const name = optimizerExpr.kind === 'call' && optimizerExpr.callee.kind === 'name' ? optimizerExpr.callee.name : optimizerExpr.kind === 'name' ? optimizerExpr.name : '';
+    const params = OPTIMIZERS[name];
+    if (!params) bad(optimizerExpr.range, 'optimizer', 'expected SGD(...), Adam(...) or AdamW(...)');
+    else {
+      const parsed = callArgs(optimizerExpr, 'optimizer', params.map(([p]) => p));
+      if (parsed) {
+        const values: Record<string, number> = {};
+        let ok = true;
+        for (const [p, fallback] of params) {
+          const arg = parsed.args.get(p);
+          if (arg === undefined) {
+            if (fallback === null) {
+              bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p}\``);
+              ok = false;
+            } else values[p] = fallback;
+          } else if (arg.value.kind === 'number' && arg.value.value >= 0 && Number.isFinite(arg.value.value)) values[p] = arg.value.value;
+          else {
+            bad(arg.expr.range, 'optimizer', `\`${p}\` must be a non-negative number`);
+            ok = false;
+          }
+        }
+        if (ok && !(values.lr > 0)) {
+          bad(parsed.args.get('lr')?.expr.range ?? optimizerExpr.range, 'optimizer', '`lr` must be positive');
+          ok = false;
+        }
+        if (ok) {
+          optimizer =
+            name === 'SGD'
+              ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay }
+              : { kind: name as 'Adam' | 'AdamW', lr: values.lr, beta1: values.beta1, beta2: values.beta2, eps: values.eps, weightDecay: values.weight_decay };
+        }
+      }
+    }
+  }
+
+  const epochs = integer('epochs', 1, 1);
+  const batch = integer('batch', 32, 1);
+  const seed = integer('seed', 0, 0);
+
+  let validate: number | 'test' = 'test';
+  const validateExpr = entries.get('validate');
+  if (validateExpr) {
+    const v = valueOf(validateExpr);
+    if (v.kind === 'number' && v.value > 0 && v.value < 1) validate = v.value;
+    else if ((v.kind === 'name' || v.kind === 'string') && v.value === 'test') validate = 'test';
+    else bad(validateExpr.range, 'validate', 'expected a fraction between 0 and 1, or `test`');
+  }
+
+  let backend: TrainIR['backend'] = 'auto';
+  const backendExpr = entries.get('backend');
+  if (backendExpr) {
+    const v = valueOf(backendExpr);
+    if ((v.kind === 'string' || v.kind === 'name') && (v.value === 'auto' || v.value === 'ts' || v.value === 'onnx')) backend = v.value;
+    else bad(backendExpr.range, 'backend', 'expected "auto", "ts" or "onnx"');
+  }
+
+  let save = `runs/${modelName}`;
+  const saveExpr = entries.get('save');
+  if (saveExpr) {
+    const v = valueOf(saveExpr);
+    if (v.kind !== 'string') bad(saveExpr.range, 'save', 'expected a folder path as a string');
+    else if (leavesWorkspace(v.value)) diagnostics.push(makeDiagnostic('NN4006', saveExpr.range, [v.value]));
+    else save = v.value;
+  }
+
+  // -- the data set and the loss against the model -----------------------------------------
+  if (signature && header && dataExpr) checkAgainstModel(modelName, signature, header, data, loss, dataExpr, lossExpr ?? item.model, diagnostics);
+
+  const hasErrors = diagnostics.some((d) => d.severity === 'error');
+  const train: TrainIR | null =
+    data && !hasErrors && symbols.models.has(modelName)
+      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, optimizer, epochs, batch, seed, validate, backend, save, keyRanges }
+      : null;
+  return { diagnostics, train };
+}
+
+function checkAgainstModel(
+  modelName: string,
+  signature: Signature,
+  header: DataHeader,
+  data: DataSpec | null,
+  loss: Loss,
+  dataExpr: Expr,
+  lossAnchor: { range: TextRange },
+  diagnostics: Diagnostic[],
+): void {
+  const dataName = data?.kind ?? 'data';
+  const input = signature.inputs[0];
+  const sample: Shape = header.sampleShape.map((n) => Dim.of(n));
+  const bindings = new Map<string, Dim>();
+  const variadics = new Map<string, Dim[]>();
+  if (signature.inputs.length !== 1 || input.pattern.length === 0 || !unify(input.pattern.slice(1), sample, bindings, variadics)) {
+    const expected = input ? `${formatShape(substitutePattern(input.pattern.slice(1), new Map(), new Map()))} per sample` : 'one input';
+    diagnostics.push(makeDiagnostic('NN4003', dataExpr.range, [dataName, formatShape(sample), modelName, expected]));
+  }
+  if (signature.output === null) return;
+  const output = substitutePattern(signature.output, bindings, variadics);
+  const perSample = output.slice(1);
+  if (loss === 'cross_entropy') {
+    if (output.length !== 2) {
+      diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'cross_entropy takes class scores of shape [B, C]']));
+      return;
+    }
+    const scores = output[1].constant();
+    if (header.classes !== null && scores !== null && scores !== header.classes) {
+      diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
+    }
+    if (header.classes === null) diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'the data set has regression targets, not class labels']));
+    return;
+  }
+  const target: Shape = header.labelShape.map((n) => Dim.of(n));
+  const scalarLike = (s: Shape) => s.length === 0 || (s.length === 1 && s[0].equals(1));
+  const fits =
+    shapesEqual(perSample, target) ||
+    (scalarLike(perSample) && scalarLike(target)) ||
+    (header.classes !== null && perSample.length === 1 && perSample[0].equals(header.classes));
+  if (!fits) {
+    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), `the targets have shape ${formatShape([Dim.named('B'), ...target])}`]));
+  }
+}

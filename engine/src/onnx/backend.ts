@@ -1,0 +1,40 @@
+// Chooses the training back end for a run: `onnx` builds the ONNX step graph (and fails
+// with a message naming the construct it cannot lower), `auto` falls back to the TS engine
+// with the reason, `ts` never touches onnxruntime.
+
+import type { FnIR, ModelIR, TrainIR } from '../lang/api.js';
+import { buildTrainStep } from './graphs.js';
+import { OnnxTrainer, type OnnxTrainerOptions } from './session.js';
+import { OnnxUnsupported } from './unsupported.js';
+
+export type BackendChoice =
+  | { backend: 'onnx' }
+  | { backend: 'ts'; reason: string | null }
+  | { error: string };
+
+/** Whether the model lowers to ONNX; a pure check (it builds, but does not run, the graph). */
+export function chooseBackend(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: TrainIR): BackendChoice {
+  if (train.backend === 'ts') return { backend: 'ts', reason: null };
+  try {
+    buildTrainStep(model, fns, train.loss, train.optimizer, { stats: true, dropout: true });
+    return { backend: 'onnx' };
+  } catch (error) {
+    if (!(error instanceof OnnxUnsupported)) throw error;
+    const message = `the ONNX backend cannot train \`${model.name}\`: it cannot lower ${error.construct}`;
+    return train.backend === 'onnx' ? { error: `${message}; use backend = "ts" or "auto"` } : { backend: 'ts', reason: `${message}; training on the TS engine` };
+  }
+}
+
+/**
+ * A trainer for the training loop: `step(x, y)` runs one step on engine tensors or plain
+ * {data, shape} batches and returns the loss and per-parameter statistics; `params()`
+ * returns the current weights. `initial` holds every parameter and buffer by name.
+ */
+export function createOnnxTrainer(
+  model: ModelIR,
+  train: Pick<TrainIR, 'loss' | 'optimizer'>,
+  initial: ReadonlyMap<string, Float32Array>,
+  options: OnnxTrainerOptions & { fns?: ReadonlyMap<string, FnIR> } = {},
+): Promise<OnnxTrainer> {
+  return OnnxTrainer.create(model, options.fns ?? new Map(), train, initial, options);
+}

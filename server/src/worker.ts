@@ -1,0 +1,71 @@
+// Entry point of dist/worker.js: runs one job (train, probe, the init-time pass, gradcheck) in a worker
+// thread, posting run events as they happen and the result at the end. Stopping is a shared
+// flag set by the server, polled here and turned into the training loop's AbortSignal.
+
+import { dirname } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { gradcheckProgram } from '../../engine/src/train/gradcheck.js';
+import { probe } from '../../engine/src/train/probe.js';
+import { train } from '../../engine/src/train/loop.js';
+import type { RunError } from '../../engine/src/train/prepare.js';
+import type { ProbeResult, TrainResult } from './protocol.js';
+import type { Job, JobResults, WorkerInput, WorkerReply } from './workerProtocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('dist/worker.js runs as a worker thread of the language server');
+const input = workerData as WorkerInput;
+const stopFlag = new Int32Array(input.stop);
+
+const post = (reply: WorkerReply) => port.postMessage(reply);
+
+function describe(errors: readonly RunError[]): string {
+  return errors.map((e) => `${e.code} ${e.message}`).join('; ');
+}
+
+async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
+  const controller = new AbortController();
+  const poll = setInterval(() => {
+    if (Atomics.load(stopFlag, 0) === 1) controller.abort();
+  }, 25);
+  try {
+    const outcome = await train(job.text, { baseDir: dirname(job.file), model: job.model, saveDir: job.saveDir, signal: controller.signal }, (event) => post({ type: 'event', event }));
+    if ('errors' in outcome) return { reason: 'error', message: describe(outcome.errors), checkpoint: null, testAccuracy: null };
+    const { end } = outcome;
+    const accuracy = end.testAccuracy === null ? '' : `, accuracy ${(end.testAccuracy * 100).toFixed(1)}%`;
+    const message =
+      end.reason === 'done' ? `Trained ${job.model}: ${end.step} steps in ${end.seconds.toFixed(1)} s${accuracy}.`
+      : end.reason === 'cancelled' ? `Training of ${job.model} stopped at step ${end.step}; checkpoint saved.`
+      : `Training of ${job.model} stopped at step ${end.step}: NaN or Inf (see the NN5004 diagnostic).`;
+    return { reason: end.reason, message, checkpoint: end.checkpoint, testAccuracy: end.testAccuracy };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+function runProbe(job: Job & { kind: 'probe' | 'initProbe' }): ProbeResult {
+  const outcome = probe(job.text, { baseDir: dirname(job.file), model: job.model, batches: job.kind === 'probe' ? job.batches : 1 });
+  if ('errors' in outcome) throw new Error(describe(outcome.errors));
+  return { loss: outcome.loss, params: outcome.params, findings: outcome.findings };
+}
+
+async function run(job: Job): Promise<JobResults[keyof JobResults]> {
+  switch (job.kind) {
+    case 'train':
+      return runTrain(job);
+    case 'probe':
+    case 'initProbe':
+      return runProbe(job);
+    case 'gradcheck': {
+      const outcome = gradcheckProgram(job.text, job.fn === null ? {} : { only: job.fn });
+      if ('errors' in outcome) throw new Error(describe(outcome.errors));
+      return { fns: outcome.fns };
+    }
+    case 'exportOnnx':
+      throw new Error('ONNX export is not available in this build of the engine');
+  }
+}
+
+run(input.job).then(
+  (result) => post({ type: 'done', result }),
+  (error: unknown) => post({ type: 'failed', message: error instanceof Error ? error.message : String(error) }),
+);

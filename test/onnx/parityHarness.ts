@@ -1,0 +1,141 @@
+// Runs the same training on the TS engine (engine/src/train/lower.ts) and on the ONNX
+// step graph from the same initial weights and batches, for the parity tests.
+
+import type { FnIR, ModelIR, OptimizerSpec, TrainIR } from '../../engine/src/lang/api.js';
+import { lowerModel } from '../../engine/src/train/lower.js';
+import { Rng } from '../../engine/src/random.js';
+import { Tensor } from '../../engine/src/tensor/tensor.js';
+import assert from 'node:assert/strict';
+import * as engine from '../../engine/src/index.js';
+import { OnnxTrainer } from '../../engine/src/onnx/session.js';
+
+export interface Batch {
+  x: Float32Array | Int32Array;
+  xShape: number[];
+  xDType: 'float32' | 'int64';
+  /** Class ids for cross entropy, else float targets of the output's shape. */
+  y: Int32Array | Float32Array;
+  yShape: number[];
+}
+
+export interface ParityRun {
+  losses: number[];
+  params: Map<string, Float32Array>;
+  /** Parameters whose gradient was rounding noise at every step (TS run only). */
+  noiseGradients: Set<string>;
+}
+
+/** Random batches fitting the model's input and the loss; the last one is smaller. */
+export function randomBatches(model: ModelIR, loss: TrainIR['loss'], sizes: number[], seed: number, classes?: number): Batch[] {
+  const rng = new Rng(seed);
+  const g = model.graph;
+  const input = g.values[g.inputs[0]];
+  const outShape = g.values[g.output].shape;
+  return sizes.map((batch) => {
+    const bind = (d: { constant(): number | null }): number => d.constant() ?? batch;
+    const xShape = input.shape.map(bind);
+    const n = xShape.reduce((a, b) => a * b, 1);
+    const x = input.dtype === 'int64'
+      ? Int32Array.from({ length: n }, () => Math.floor(rng.next() * (classes ?? 10)))
+      : Float32Array.from({ length: n }, () => rng.normal());
+    const yShape = loss === 'cross_entropy' ? [batch] : outShape.map(bind);
+    const m = yShape.reduce((a, b) => a * b, 1);
+    const classCount = loss === 'cross_entropy' ? (outShape[outShape.length - 1].constant() ?? 2) : 0;
+    const y = loss === 'cross_entropy'
+      ? Int32Array.from({ length: m }, () => Math.floor(rng.next() * classCount))
+      : Float32Array.from({ length: m }, () => (loss === 'bce_with_logits' ? (rng.next() < 0.5 ? 0 : 1) : rng.normal()));
+    return { x, xShape, xDType: input.dtype, y, yShape };
+  });
+}
+
+/** The initial parameters and buffers the TS lowering creates with `seed`. */
+export function initialWeights(model: ModelIR, fns: ReadonlyMap<string, FnIR>, seed: number): Map<string, Float32Array> {
+  const lowered = lowerModel(model, fns, seed, () => 1);
+  const out = new Map<string, Float32Array>();
+  for (const p of lowered.params) out.set(p.name, Float32Array.from(p.tensor.values));
+  for (const b of lowered.buffers) out.set(b.name, Float32Array.from(b.tensor.values));
+  return out;
+}
+
+function lossOf(kind: TrainIR['loss'], output: Tensor, target: Tensor): Tensor {
+  if (kind === 'cross_entropy') return engine.crossEntropy(output, target);
+  if (kind === 'mse') return engine.mse(output, target);
+  return engine.bceWithLogits(output, target);
+}
+
+export function runTs(model: ModelIR, fns: ReadonlyMap<string, FnIR>, loss: TrainIR['loss'], optimizer: OptimizerSpec, batches: Batch[], seed: number): ParityRun {
+  const lowered = lowerModel(model, fns, seed, () => 1);
+  const opt = engine.optimizerFromSpec(optimizer, lowered.params.map((p) => p.tensor));
+  const mode = { dropout: false, batchNormTraining: true, rng: new Rng(seed), detectNonFinite: false };
+  const losses: number[] = [];
+  const noiseGradients = new Set(lowered.params.map((p) => p.name));
+  for (const batch of batches) {
+    const x = new Tensor(batch.x, batch.xShape, batch.xDType);
+    const y = new Tensor(batch.y, batch.yShape, loss === 'cross_entropy' ? 'int64' : 'float32');
+    opt.zeroGrad();
+    const value = lossOf(loss, lowered.forward([x], mode), y);
+    value.backward();
+    const norms = lowered.params.map((p) => Math.hypot(...(p.tensor.grad?.values ?? [])));
+    const largest = Math.max(...norms);
+    lowered.params.forEach((p, i) => { if (norms[i] > 1e-5 * largest) noiseGradients.delete(p.name); });
+    opt.step();
+    losses.push(value.item());
+  }
+  const params = new Map<string, Float32Array>();
+  for (const p of lowered.params) params.set(p.name, Float32Array.from(p.tensor.values));
+  for (const b of lowered.buffers) params.set(b.name, Float32Array.from(b.tensor.values));
+  return { losses, params, noiseGradients };
+}
+
+export async function runOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, loss: TrainIR['loss'], optimizer: OptimizerSpec, batches: Batch[], seed: number): Promise<ParityRun> {
+  const trainer = await OnnxTrainer.create(model, fns, { loss, optimizer }, initialWeights(model, fns, seed), { dropout: false, stats: true });
+  const losses: number[] = [];
+  for (const batch of batches) {
+    const x = batch.x instanceof Int32Array ? BigInt64Array.from(batch.x, (v) => BigInt(v)) : batch.x;
+    const y = batch.y instanceof Int32Array ? BigInt64Array.from(batch.y, (v) => BigInt(v)) : batch.y;
+    const result = await trainer.step({ data: x, shape: batch.xShape }, { data: y, shape: batch.yShape });
+    losses.push(result.loss);
+  }
+  const params = trainer.params();
+  await trainer.release();
+  return { losses, params, noiseGradients: new Set() };
+}
+
+/** The largest |a - b| relative to the largest |b| of each tensor, over all tensors. */
+export function maxRelativeDifference(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): { name: string; difference: number } {
+  let worst = { name: '', difference: 0 };
+  for (const [name, reference] of b) {
+    const actual = a.get(name);
+    if (!actual) return { name, difference: Infinity };
+    let scale = 1e-12;
+    let diff = 0;
+    for (let i = 0; i < reference.length; i++) {
+      scale = Math.max(scale, Math.abs(reference[i]));
+      diff = Math.max(diff, Math.abs(actual[i] - reference[i]));
+    }
+    if (diff / scale > worst.difference || Number.isNaN(diff)) worst = { name, difference: Number.isNaN(diff) ? Infinity : diff / scale };
+  }
+  return worst;
+}
+
+/**
+ * Asserts that two runs agree: every loss and every tensor to `tolerance` relative.
+ * Parameters the loss does not depend on (a bias right before batch norm) get gradients
+ * that are rounding noise in both engines; Adam turns noise into steps of up to lr, so
+ * those, and the running means they feed, are held to that bound instead.
+ */
+export function assertParity(ts: ParityRun, onnx: ParityRun, optimizer: OptimizerSpec, tolerance: number): void {
+  ts.losses.forEach((l, i) => {
+    assert.ok(Math.abs(l - onnx.losses[i]) <= tolerance * Math.abs(l) + 1e-7, `step ${i + 1}: loss ${onnx.losses[i]} (ONNX) vs ${l} (TS)`);
+  });
+  const noisy = optimizer.kind !== 'SGD' && ts.noiseGradients.size > 0;
+  const loose = (name: string): boolean => noisy && (ts.noiseGradients.has(name) || name.endsWith('running_mean'));
+  const worst = maxRelativeDifference(onnx.params, new Map([...ts.params].filter(([name]) => !loose(name))));
+  assert.ok(worst.difference <= tolerance, `${worst.name} differs by ${worst.difference.toExponential(2)} (relative)`);
+  const bound = optimizer.kind === 'SGD' ? 0 : 2 * optimizer.lr * ts.losses.length;
+  for (const name of [...ts.params.keys()].filter(loose)) {
+    const a = onnx.params.get(name) as Float32Array;
+    const b = ts.params.get(name) as Float32Array;
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= bound, `${name}[${i}]: ${v} vs ${b[i]}`));
+  }
+}

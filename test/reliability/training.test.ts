@@ -1,0 +1,219 @@
+// Training faults, through the real `nn train`: NaN/Inf stops with NN5004 and keeps the last
+// good checkpoint; SIGKILL at random moments never leaves a torn checkpoint; a corrupt
+// checkpoint is refused with a clear message; `--resume` continues bit-for-bit.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { readSafetensors, type SafetensorsFile } from '../../engine/src/train/safetensors.js';
+import { assertCleanFailure, cliPath, nn, repoRoot, tempWorkspace } from './harness.js';
+
+const CHECKPOINT = 'checkpoint.safetensors';
+
+function spiralModel(options: { optimizer: string; epochs: number; layers?: string; batch?: number; points?: number }): string {
+  return [
+    'model Mlp(x: [B, 2]) -> [B, 3] {',
+    `  return x |> ${options.layers ?? 'Linear(2, 32) |> relu |> Linear(32, 3)'}`,
+    '}',
+    '',
+    'train Mlp {',
+    `  data      = spirals(classes = 3, points = ${options.points ?? 40})`,
+    `  optimizer = ${options.optimizer}`,
+    `  epochs    = ${options.epochs}`,
+    `  batch     = ${options.batch ?? 20}`,
+    '  seed      = 7',
+    '  save      = "run"',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** A folder with `model.nn`; its checkpoints go to `run/`. */
+function project(text: string): string {
+  const dir = tempWorkspace('train-faults');
+  writeFileSync(join(dir, 'model.nn'), text);
+  return dir;
+}
+
+function readCheckpoint(path: string): SafetensorsFile {
+  const file = readSafetensors(path);
+  if ('error' in file) throw new Error(`${path}: ${file.error}`);
+  return file;
+}
+
+function assertFinite(file: SafetensorsFile, what: string): void {
+  for (const [name, tensor] of file.tensors) {
+    for (const value of tensor.data) assert.ok(Number.isFinite(Number(value)), `${what}: ${name} holds ${value}`);
+  }
+}
+
+interface JsonEvent {
+  type: string;
+  step?: number;
+  loss?: number;
+  reason?: string;
+  finding?: { code: string; range: { start: number } };
+}
+
+function events(output: string): JsonEvent[] {
+  return output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as JsonEvent);
+}
+
+describe('--resume continues a run bit-for-bit', () => {
+  it('two epochs, then two more from the checkpoint, equal four in one go', () => {
+    const text = spiralModel({ optimizer: 'Adam(lr = 0.01)', epochs: 4 });
+    const whole = project(text);
+    const split = project(text);
+
+    const full = nn(['train', 'model.nn', '--json'], whole);
+    assert.equal(full.code, 0, full.output);
+    const first = nn(['train', 'model.nn', '--epochs', '2', '--json'], split);
+    assert.equal(first.code, 0, first.output);
+    const resumed = nn(['train', 'model.nn', '--resume', 'run', '--json'], split);
+    assert.equal(resumed.code, 0, resumed.output);
+
+    const fullSteps = events(full.output).filter((e) => e.type === 'step');
+    const splitSteps = [...events(first.output), ...events(resumed.output)].filter((e) => e.type === 'step');
+    assert.ok(fullSteps.length >= 8, `only ${fullSteps.length} steps`);
+    assert.deepEqual(
+      splitSteps.map((e) => [e.step, e.loss]),
+      fullSteps.map((e) => [e.step, e.loss]),
+      'every step has the same loss, to the last bit',
+    );
+    const a = readCheckpoint(join(whole, 'run', CHECKPOINT));
+    const b = readCheckpoint(join(split, 'run', CHECKPOINT));
+    assert.deepEqual([...b.tensors.keys()], [...a.tensors.keys()]);
+    for (const [name, tensor] of a.tensors) {
+      assert.ok(Buffer.from(tensor.data.buffer).equals(Buffer.from(b.tensors.get(name)!.data.buffer)), `${name} differs after resuming`);
+    }
+    assert.deepEqual(b.metadata, a.metadata);
+  });
+});
+
+describe('NaN/Inf stops training with NN5004 and keeps the last good checkpoint', () => {
+  it('a learning rate that explodes the weights', () => {
+    const dir = project(spiralModel({ optimizer: 'SGD(lr = 0.05)', epochs: 1 }));
+    const good = nn(['train', 'model.nn'], dir);
+    assert.equal(good.code, 0, good.output);
+    const checkpoint = join(dir, 'run', CHECKPOINT);
+    const lastGood = readFileSync(checkpoint);
+
+    writeFileSync(join(dir, 'model.nn'), spiralModel({ optimizer: 'SGD(lr = 1e12)', epochs: 5 }));
+    const exploded = nn(['train', 'model.nn', '--resume', 'run', '--json'], dir);
+    assert.equal(exploded.code, 1, `a NaN run exits 1:\n${exploded.output}`);
+    const all = events(exploded.output);
+    const nan = all.find((e) => e.type === 'finding' && e.finding?.code === 'NN5004');
+    assert.ok(nan, `no NN5004 finding:\n${exploded.output}`);
+    assert.equal(all.find((e) => e.type === 'end')?.reason, 'nan');
+    assert.ok(readFileSync(checkpoint).equals(lastGood), 'the last good checkpoint is kept unchanged');
+    assertFinite(readCheckpoint(checkpoint), 'the kept checkpoint');
+
+    const human = nn(['train', 'model.nn', '--resume', 'run'], dir);
+    assert.match(human.output, /NN5004/);
+    assert.match(human.output, /model\.nn:\d+:\d+/, 'the terminal message points into the file');
+  });
+});
+
+describe('a corrupt checkpoint is refused with a clear message', () => {
+  const dir = project(spiralModel({ optimizer: 'Adam(lr = 0.01)', epochs: 1 }));
+  const checkpoint = join(dir, 'run', CHECKPOINT);
+  const corruptions: [string, (good: Buffer) => Buffer][] = [
+    ['truncated to half', (good) => good.subarray(0, good.length >> 1)],
+    ['an impossible header length', (good) => Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]), good.subarray(8)])],
+    ['a broken JSON header', (good) => Buffer.concat([good.subarray(0, 8), Buffer.from('{"x":'.padEnd(Number(good.readBigUInt64LE(0)), '!')), good.subarray(8 + Number(good.readBigUInt64LE(0)))])],
+    ['an empty file', () => Buffer.alloc(0)],
+    ['text', () => Buffer.from('not a checkpoint at all\n')],
+  ];
+  for (const [name, corrupt] of corruptions) {
+    it(name, () => {
+      if (!existsSync(checkpoint)) assert.equal(nn(['train', 'model.nn'], dir).code, 0);
+      const good = readFileSync(checkpoint);
+      const bad = corrupt(good);
+      writeFileSync(checkpoint, bad);
+      try {
+        const result = nn(['train', 'model.nn', '--resume', 'run'], dir);
+        assertCleanFailure(result, `--resume with ${name}`);
+        assert.match(result.output, /checkpoint\.safetensors/, 'the message names the file');
+        assert.match(result.output, /corrupt|truncated|not a \.safetensors|shorter/i, `the message says what is wrong:\n${result.output}`);
+        assert.ok(readFileSync(checkpoint).equals(bad), 'the refused file is left as it was');
+        const init = nn(['train', 'model.nn', '--init', join('run', CHECKPOINT)], dir);
+        assertCleanFailure(init, `--init with ${name}`);
+      } finally {
+        writeFileSync(checkpoint, good);
+      }
+    });
+  }
+});
+
+/** Starts `nn train` and SIGKILLs it after `delayMs`; resolves when it is gone. */
+function killDuringTraining(dir: string, delayMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, 'train', 'model.nn'], { cwd: dir, stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+describe('SIGKILL while checkpoints are written never leaves a torn checkpoint', () => {
+  it('nn train killed at random moments, many times', async () => {
+    // One step per epoch and a 3 MB checkpoint after each: the process spends much of its time saving.
+    const layers = 'Linear(2, 512) |> relu |> Linear(512, 512) |> relu |> Linear(512, 3)';
+    const dir = project(spiralModel({ optimizer: 'Adam(lr = 0.001)', epochs: 100_000, layers, batch: 30, points: 10 }));
+    const checkpoint = join(dir, 'run', CHECKPOINT);
+    let killsAfterFirstSave = 0;
+    let leftovers = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 200, max: 2_500 }), async (delayMs) => {
+        await killDuringTraining(dir, delayMs);
+        if (!existsSync(checkpoint)) return;
+        killsAfterFirstSave += 1;
+        const file = readCheckpoint(checkpoint);
+        assert.equal(file.metadata.format, 'nn-studio-checkpoint-1');
+        assert.ok(file.tensors.has('linear_0.weight') && file.tensors.has('linear_2.bias'), [...file.tensors.keys()].join(', '));
+        assertFinite(file, 'a checkpoint after SIGKILL');
+        leftovers += readdirSync(join(dir, 'run')).filter((name) => name.endsWith('.tmp')).length;
+      }),
+      { numRuns: 25, seed: 8 },
+    );
+    assert.ok(killsAfterFirstSave >= 10, `only ${killsAfterFirstSave} kills came after the first checkpoint`);
+    // The run resumes from whatever the last kill left.
+    const resumed = nn(['train', 'model.nn', '--resume', 'run', '--epochs', String(Number(readCheckpoint(checkpoint).metadata.epoch) + 1)], dir);
+    assert.equal(resumed.code, 0, resumed.output);
+    console.log(`# ${killsAfterFirstSave} kills after the first save; ${leftovers} temporary files seen after kills`);
+  });
+
+  it('the atomic writer itself, killed mid-write hundreds of times, leaves the old or the new file', async () => {
+    const dir = tempWorkspace('atomic-writes');
+    const target = join(dir, CHECKPOINT);
+    mkdirSync(dir, { recursive: true });
+    // A child that rewrites an 8 MB checkpoint back to back, each version filled with its number.
+    const writer = [
+      `const { writeSafetensors, storedTensor } = require(${JSON.stringify(join(repoRoot, 'engine/src/train/safetensors.ts'))});`,
+      'for (let version = 1; ; version++) {',
+      '  const data = new Float32Array(2 * 1024 * 1024).fill(version);',
+      `  writeSafetensors(${JSON.stringify(target)}, { tensors: new Map([['w', storedTensor([data.length], data)]]), metadata: { version: String(version) } });`,
+      '}',
+    ].join('\n');
+    let kills = 0;
+    for (let round = 0; round < 30; round++) {
+      await new Promise<void>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '-e', writer], { cwd: repoRoot, stdio: 'ignore' });
+        setTimeout(() => child.kill('SIGKILL'), 600 + ((round * 37) % 400));
+        child.once('exit', () => resolve());
+      });
+      if (!existsSync(target)) continue;
+      kills += 1;
+      const file = readCheckpoint(target);
+      const version = Number(file.metadata.version);
+      const values = file.tensors.get('w')!.data as Float32Array;
+      assert.equal(values.length, 2 * 1024 * 1024);
+      assert.ok(values.every((v) => v === version), `a torn file: version ${version} holds other values`);
+    }
+    assert.ok(kills >= 20, `only ${kills} kills after the first write`);
+  });
+});

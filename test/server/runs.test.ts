@@ -1,0 +1,178 @@
+// Runs through the server: workspace trust, a probe whose statistics reach hovers and hints
+// and whose findings land on the layers' lines, a short training run with `$/progress` and
+// run events, cancellation through window/workDoneProgress/cancel, and the init-time
+// gradient pass that shows a ten-sigmoid MLP's vanishing gradient before anything trains.
+
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Hover, InlayHint } from 'vscode-languageserver/node';
+import type { GradcheckResult, ProbeResult, TrainProgressParams, TrainResult } from '../../server/src/protocol.js';
+import { LspClient, repoRoot } from './lspClient.js';
+
+const fixtures = resolve(repoRoot, 'test', 'server', 'fixtures');
+let workspace: string;
+let client: LspClient;
+
+before(async () => {
+  workspace = mkdtempSync(join(tmpdir(), 'nn-lsp-'));
+  for (const name of ['tiny_train.nn', 'long_train.nn', 'sigmoid_mlp.nn']) copyFileSync(join(fixtures, name), join(workspace, name));
+  client = await LspClient.start({ workspaceFolder: workspace });
+});
+after(async () => {
+  await client.stop();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+const allLines = { start: { line: 0, character: 0 }, end: { line: 1000, character: 0 } };
+
+function gradientHints(hints: InlayHint[]): Map<number, { norm: number; label: string }> {
+  const out = new Map<number, { norm: number; label: string }>();
+  for (const h of hints) {
+    const label = String(h.label);
+    const m = /^∇ (\S+) \((.+)\)$/.exec(label);
+    if (m) out.set(h.position.line, { norm: Number(m[1]), label: m[2] });
+  }
+  return out;
+}
+
+describe('workspace trust', () => {
+  test('an untrusted workspace refuses training and probing, and says why; trusting it allows them', async () => {
+    const untrusted = await LspClient.start({ workspaceFolder: workspace, initializationOptions: { trusted: false } });
+    try {
+      const uri = await untrusted.open(join(workspace, 'tiny_train.nn'));
+      const published = await untrusted.diagnosticsFor(uri);
+      assert.deepEqual(published.diagnostics.filter((d) => d.severity === 1), [], 'checking works when untrusted');
+      const result = await untrusted.request<TrainResult>('nn/train', { uri });
+      assert.equal(result.reason, 'error');
+      assert.match(result.message, /not trusted/);
+      await assert.rejects(untrusted.request('nn/probe', { uri }), /not trusted/);
+      await untrusted.connection.sendNotification('nn/trustChanged', { trusted: true });
+      const probed = await untrusted.request<ProbeResult>('nn/probe', { uri });
+      assert.equal(probed.params.length, 4);
+    } finally {
+      await untrusted.stop();
+    }
+  });
+});
+
+describe('probe', () => {
+  test('gradient statistics per parameter, then shown in hovers and hints labelled "probe"', async () => {
+    const uri = await client.open(join(workspace, 'tiny_train.nn'));
+    await client.diagnosticsFor(uri);
+    const result = await client.request<ProbeResult>('nn/probe', { uri, model: 'Small' });
+    assert.deepEqual(result.params.map((p) => p.name), ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    assert.ok(result.params.every((p) => p.gradNorm > 0 && Number.isFinite(p.gradNorm)));
+    assert.ok(Number.isFinite(result.loss) && result.loss > 0);
+    const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'fc1(x)', 0, 1) });
+    const text = (hover.contents as { value: string }).value;
+    assert.ok(text.includes('gradients (probe)') && text.includes('`fc1.weight`'), text);
+    const hints = gradientHints(await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines }));
+    const fc1 = hints.get(client.positionOf(uri, 'fc1 = Linear').line);
+    assert.equal(fc1?.label, 'probe');
+    const expected = Math.hypot(result.params[0].gradNorm, result.params[1].gradNorm);
+    assert.ok(Math.abs(fc1!.norm - expected) / expected < 0.06, `${fc1!.norm} vs ${expected}`);
+  });
+
+  test('findings land on the layers concerned and go away when the model changes', async () => {
+    const uri = await client.open(join(workspace, 'sigmoid_mlp.nn'));
+    await client.diagnosticsFor(uri);
+    const result = await client.request<ProbeResult>('nn/probe', { uri });
+    assert.ok(result.findings.length > 0, 'the ten-sigmoid MLP has findings');
+    const withFindings = await client.waitFor(() => [...client.published].reverse().find((p) => p.uri === uri && p.diagnostics.some((d) => String(d.code).startsWith('NN5'))));
+    const doc = client.document(uri);
+    for (const finding of result.findings) {
+      const line = doc.positionAt(finding.range.start).line;
+      assert.ok(withFindings.diagnostics.some((d) => d.code === finding.code && d.range.start.line === line), `${finding.code} on line ${line + 1}`);
+    }
+    const version = await client.replace(uri, doc.getText().replace('Linear(32, 2)', 'Linear(32, 2, bias = false)'));
+    const changed = await client.diagnosticsFor(uri, version);
+    assert.ok(!changed.diagnostics.some((d) => String(d.code).startsWith('NN5')), 'findings dropped after the model changed');
+  });
+});
+
+describe('training', () => {
+  test('a short run: $/progress with percentages, every run event, the result at the end', async () => {
+    const uri = await client.open(join(workspace, 'tiny_train.nn'));
+    const token = 'train-small';
+    const result = await client.request<TrainResult>('nn/train', { uri, model: 'Small', workDoneToken: token });
+    assert.equal(result.reason, 'done', result.message);
+    assert.ok(result.checkpoint && result.checkpoint.startsWith(workspace) && existsSync(result.checkpoint));
+    const progress = client.progress.filter((p) => p.token === token).map((p) => p.value);
+    assert.equal(progress[0].kind, 'begin');
+    assert.equal(progress[progress.length - 1].kind, 'end');
+    const percentages = progress.filter((v) => v.percentage !== undefined).map((v) => v.percentage!);
+    assert.ok(percentages.length > 3);
+    assert.deepEqual(percentages, [...percentages].sort((a, b) => a - b));
+    assert.equal(percentages[percentages.length - 1], 100);
+    const events = client.notifications.filter((n) => n.method === 'nn/trainProgress').map((n) => (n.params as TrainProgressParams).event);
+    assert.equal(events[0].type, 'start');
+    assert.equal(events.filter((e) => e.type === 'epoch').length, 3);
+    assert.equal(events[events.length - 1].type, 'end');
+    const hints = gradientHints(await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines }));
+    assert.match(hints.get(client.positionOf(uri, 'fc2 = Linear').line)?.label ?? '', /^run, step \d+$/);
+  });
+
+  test('cancelling the progress stops the run', async () => {
+    const uri = await client.open(join(workspace, 'long_train.nn'));
+    const token = 'train-slow';
+    const started = client.notifications.length;
+    const running = client.request<TrainResult>('nn/train', { uri, workDoneToken: token });
+    await client.waitFor(() => client.notifications.slice(started).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), 30000, 'a training step');
+    await client.connection.sendNotification('window/workDoneProgress/cancel', { token });
+    const result = await running;
+    assert.equal(result.reason, 'cancelled');
+    assert.ok(client.progress.some((p) => p.token === token && p.value.kind === 'end'));
+  });
+
+  test('a save folder outside the workspace is refused', async () => {
+    const path = join(workspace, 'tiny_train.nn');
+    const uri = await client.open(path);
+    const doc = client.document(uri);
+    const version = await client.replace(uri, doc.getText().replace('seed      = 0', 'seed      = 0\n  save      = "../../elsewhere"'));
+    await client.diagnosticsFor(uri, version);
+    const result = await client.request<TrainResult>('nn/train', { uri });
+    assert.equal(result.reason, 'error');
+    assert.match(result.message, /outside the workspace|leaves the workspace/);
+  });
+});
+
+describe('live gradient flow', () => {
+  test('after an edit settles, a ten-sigmoid MLP shows its vanishing gradient "at init"', async () => {
+    const fresh = await LspClient.start({ workspaceFolder: workspace });
+    try {
+      const uri = await fresh.open(join(workspace, 'sigmoid_mlp.nn'));
+      let found: Map<number, { norm: number; label: string }> = new Map();
+      const deadline = Date.now() + 20000;
+      while (Date.now() < deadline && found.size === 0) {
+        await new Promise((r) => setTimeout(r, 250));
+        found = gradientHints(await fresh.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines }));
+      }
+      const first = found.get(fresh.positionOf(uri, 'l1  = Linear').line);
+      const last = found.get(fresh.positionOf(uri, 'l10 = Linear').line);
+      assert.ok(first && last, `gradient hints on l1 and l10: ${JSON.stringify([...found])}`);
+      assert.equal(first.label, 'at init');
+      assert.ok(first.norm < last.norm / 100, `the gradient vanishes toward the input: l1 ${first.norm}, l10 ${last.norm}`);
+      const hover = await fresh.request<Hover>('textDocument/hover', { textDocument: { uri }, position: fresh.positionOf(uri, 'l1(x)', 0, 1) });
+      assert.ok((hover.contents as { value: string }).value.includes('gradients (at init)'));
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
+
+describe('gradcheck', () => {
+  test('a correct grad block passes, a wrong one fails on the input it gets wrong', async () => {
+    const good = await client.open(resolve(repoRoot, 'test', 'fixtures', 'conformance', 'ok_custom_grad.nn'));
+    const passed = await client.request<GradcheckResult>('nn/gradcheck', { uri: good });
+    assert.deepEqual(passed.fns.map((f) => [f.fn, f.ok]), [['my_linear', true]]);
+    const bad = await client.open(join(fixtures, 'wrong_grad.nn'));
+    const failed = await client.request<GradcheckResult>('nn/gradcheck', { uri: bad, fn: 'scaled' });
+    assert.equal(failed.fns[0].ok, false);
+    const [x, s] = failed.fns[0].inputs;
+    assert.ok(x.maxRelError > 0.1, `dx is twice what it should be: ${x.maxRelError}`);
+    assert.ok(s.maxRelError < 1e-3, `ds is right: ${s.maxRelError}`);
+  });
+});
