@@ -55,6 +55,8 @@ export interface ExportOnnxParams {
 }
 export interface ExportOnnxResult {
   path: string;
+  /** The checkpoint whose weights were exported, or null for the seeded initial weights. */
+  weights?: string | null;
 }
 
 /** server → client notification: one run event, for the Training view and status bar. */

@@ -1,14 +1,18 @@
-// Entry point of dist/worker.js: runs one job (train, probe, the init-time pass, gradcheck) in a worker
-// thread, posting run events as they happen and the result at the end. Stopping is a shared
-// flag set by the server, polled here and turned into the training loop's AbortSignal.
+// Entry point of dist/worker.js: runs one job (train, probe, the init-time pass, gradcheck,
+// ONNX export) in a worker thread, posting run events as they happen and the result at the
+// end. Stopping is a shared flag set by the server, polled here and turned into the training
+// loop's AbortSignal.
 
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { exportOnnx, readWeightsFile } from '../../engine/src/onnx/export.js';
 import { gradcheckProgram } from '../../engine/src/train/gradcheck.js';
 import { probe } from '../../engine/src/train/probe.js';
 import { train } from '../../engine/src/train/loop.js';
 import type { RunError } from '../../engine/src/train/prepare.js';
-import type { ProbeResult, TrainResult } from './protocol.js';
+import { writeFileAtomic } from '../../engine/src/train/safetensors.js';
+import type { ExportOnnxResult, ProbeResult, TrainResult } from './protocol.js';
 import type { Job, JobResults, WorkerInput, WorkerReply } from './workerProtocol.js';
 
 const port = parentPort;
@@ -23,6 +27,10 @@ function describe(errors: readonly RunError[]): string {
 }
 
 async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
+  if (job.backend === 'onnx') {
+    // Like `nn train --backend onnx`: refused plainly rather than silently run on the TS engine.
+    return { reason: 'error', message: 'The ONNX training back end is not available in this build; set `backend = "ts"` (or nn.backend to ts or auto).', checkpoint: null, testAccuracy: null };
+  }
   const controller = new AbortController();
   const poll = setInterval(() => {
     if (Atomics.load(stopFlag, 0) === 1) controller.abort();
@@ -48,6 +56,16 @@ function runProbe(job: Job & { kind: 'probe' | 'initProbe' }): ProbeResult {
   return { loss: outcome.loss, params: outcome.params, findings: outcome.findings };
 }
 
+function runExport(job: Job & { kind: 'exportOnnx' }): ExportOnnxResult {
+  const weights = job.weights === null ? undefined : readWeightsFile(job.weights);
+  if (weights && 'error' in weights) throw new Error(`${job.weights}: ${weights.error}`);
+  const exported = exportOnnx(job.text, job.model, weights);
+  if ('error' in exported) throw new Error(exported.error);
+  mkdirSync(dirname(job.outPath), { recursive: true });
+  writeFileAtomic(job.outPath, Buffer.from(exported.bytes));
+  return { path: job.outPath, weights: job.weights };
+}
+
 async function run(job: Job): Promise<JobResults[keyof JobResults]> {
   switch (job.kind) {
     case 'train':
@@ -61,7 +79,7 @@ async function run(job: Job): Promise<JobResults[keyof JobResults]> {
       return { fns: outcome.fns };
     }
     case 'exportOnnx':
-      throw new Error('ONNX export is not available in this build of the engine');
+      return runExport(job);
   }
 }
 

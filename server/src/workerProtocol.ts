@@ -11,11 +11,11 @@ interface DocumentJob {
 }
 
 export type Job =
-  | (DocumentJob & { kind: 'train'; model: string; backend: 'auto' | 'ts' | 'onnx'; threads: number; saveDir: string })
+  | (DocumentJob & { kind: 'train'; model: string; backend: 'auto' | 'ts' | 'onnx'; saveDir: string })
   | (DocumentJob & { kind: 'probe'; model: string; batches: number })
   | (DocumentJob & { kind: 'initProbe'; model: string })
   | (DocumentJob & { kind: 'gradcheck'; fn: string | null })
-  | (DocumentJob & { kind: 'exportOnnx'; model: string; outPath: string });
+  | (DocumentJob & { kind: 'exportOnnx'; model: string; outPath: string; weights: string | null });
 
 export interface JobResults {
   train: TrainResult;

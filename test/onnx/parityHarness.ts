@@ -75,7 +75,7 @@ export function runTs(model: ModelIR, fns: ReadonlyMap<string, FnIR>, loss: Trai
     opt.zeroGrad();
     const value = lossOf(loss, lowered.forward([x], mode), y);
     value.backward();
-    const norms = lowered.params.map((p) => Math.hypot(...(p.tensor.grad?.values ?? [])));
+    const norms = lowered.params.map((p) => l2(p.tensor.grad?.values ?? []));
     const largest = Math.max(...norms);
     lowered.params.forEach((p, i) => { if (norms[i] > 1e-5 * largest) noiseGradients.delete(p.name); });
     opt.step();
@@ -101,19 +101,25 @@ export async function runOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, lo
   return { losses, params, noiseGradients: new Set() };
 }
 
-/** The largest |a - b| relative to the largest |b| of each tensor, over all tensors. */
+function l2(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
+  return Math.sqrt(sum);
+}
+
+/**
+ * The largest relative difference ||a - b|| / ||b|| (L2 over each tensor) over all tensors;
+ * a tensor that is all zeros in `b` is compared absolutely.
+ */
 export function maxRelativeDifference(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): { name: string; difference: number } {
   let worst = { name: '', difference: 0 };
   for (const [name, reference] of b) {
     const actual = a.get(name);
-    if (!actual) return { name, difference: Infinity };
-    let scale = 1e-12;
-    let diff = 0;
-    for (let i = 0; i < reference.length; i++) {
-      scale = Math.max(scale, Math.abs(reference[i]));
-      diff = Math.max(diff, Math.abs(actual[i] - reference[i]));
-    }
-    if (diff / scale > worst.difference || Number.isNaN(diff)) worst = { name, difference: Number.isNaN(diff) ? Infinity : diff / scale };
+    if (!actual || actual.length !== reference.length) return { name, difference: Infinity };
+    const diff = l2(Float64Array.from(reference, (v, i) => actual[i] - v));
+    const relative = diff / Math.max(l2(reference), 1e-12);
+    const difference = Number.isNaN(relative) ? Infinity : relative;
+    if (difference > worst.difference) worst = { name, difference };
   }
   return worst;
 }

@@ -27,8 +27,8 @@ const insertedText = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
   { weight: 2, arbitrary: fc.constantFrom('\uD800', '\uDC00', '\uDBFF\uDBFF', 'a\uDFFFb', '\uFFFF', '\u0000', '\u2028', '\r\n', '\r') },
-  { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 100_000 }).map((n) => 'x'.repeat(n)) },
-  { weight: 1, arbitrary: fc.integer({ min: 50, max: 20_000 }).map((n) => '('.repeat(n)) },
+  { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 30_000 }).map((n) => 'x'.repeat(n)) },
+  { weight: 1, arbitrary: fc.integer({ min: 50, max: 5_000 }).map((n) => '('.repeat(n)) },
 );
 
 interface RandomEdit {
@@ -120,9 +120,11 @@ describe('the language server survives random edits', () => {
             const current = client.document(uri);
             const position = current.positionAt(pick % (current.getText().length + 1));
             const [method, params] = requestParams(kind, uri, position);
+            const asked = performance.now();
             await client.request(method, params).catch((error: { code?: number; message?: string }) => {
               if (!acceptableErrorCodes.has(error.code ?? 0)) throw new Error(`${method} failed after ${edits} edits: ${error.message}`);
             });
+            if (process.env.NN_RELIABILITY_VERBOSE) process.stderr.write(`${method} ${(performance.now() - asked).toFixed(0)} ms, text ${current.getText().length}\n`);
           }
         }
         // The storm ends; the document becomes valid again and must be analysed like a fresh one.
@@ -132,9 +134,9 @@ describe('the language server survives random edits', () => {
         const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: hoverAt });
         assert.equal(hoverText(hover), referenceHover);
         await client.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
-        if (process.env.NN_RELIABILITY_VERBOSE) console.log(`# run ${run}: ${storm.length} edits in ${(performance.now() - runStarted).toFixed(0)} ms`);
+        if (process.env.NN_RELIABILITY_VERBOSE) process.stderr.write(`# run ${run}: ${storm.length} edits in ${(performance.now() - runStarted).toFixed(0)} ms\n`);
       }),
-      { numRuns: 30, seed: 20261127, endOnFailure: true },
+      { numRuns: 40, seed: 20261127, endOnFailure: true },
     );
     if (outcome.failed) {
       // The counterexample holds 100 kB strings: report its shape, not its text.
@@ -172,8 +174,8 @@ describe('a 100,000-line file stays responsive', () => {
     // One check of the whole file bounds the wait for a hover (it is answered from that check).
     assert.ok(hoverMs <= checkMs + 1000, `hover took ${hoverMs.toFixed(0)} ms, the check ${checkMs.toFixed(0)} ms`);
 
-    // Type 30 characters as fast as a client sends them: the server must not check each version in turn.
-    const typed = 30;
+    // Type 10 characters as fast as a client sends them: the server must not check each version in turn.
+    const typed = 10;
     const burstStart = performance.now();
     let version = 1;
     for (let i = 0; i < typed; i++) {
@@ -183,7 +185,8 @@ describe('a 100,000-line file stays responsive', () => {
     const burstMs = performance.now() - burstStart;
     assert.deepEqual(last.diagnostics.filter((d) => d.severity === 1), []);
     const checkedVersions = new Set(client.published.filter((p) => p.uri === uri && (p.version ?? 0) > 1).map((p) => p.version));
-    assert.ok(checkedVersions.size < typed / 2, `${checkedVersions.size} of ${typed} superseded versions were checked`);
-    assert.ok(burstMs < 6 * checkMs + 2000, `${typed} quick edits took ${burstMs.toFixed(0)} ms; one check takes ${checkMs.toFixed(0)} ms`);
+    if (process.env.NN_RELIABILITY_VERBOSE) process.stderr.write(`hover ${hoverMs.toFixed(0)} ms, check ${checkMs.toFixed(0)} ms, ${typed} edits ${burstMs.toFixed(0)} ms, ${checkedVersions.size} versions checked\n`);
+    assert.ok(checkedVersions.size <= typed / 2, `${checkedVersions.size} of ${typed} superseded versions were checked`);
+    assert.ok(burstMs < 4 * checkMs + 2000, `${typed} quick edits took ${burstMs.toFixed(0)} ms; one check takes ${checkMs.toFixed(0)} ms`);
   });
 });

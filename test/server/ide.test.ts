@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { formatText } from '../../server/src/ide/formatter.js';
 import { definitionOf, indexNames, occurrenceAt, occurrencesOf, symbolOf } from '../../server/src/ide/names.js';
 import { tokenize } from '../../server/src/ide/syntax.js';
-import { flopsAt } from '../../server/src/lsp/runs.js';
+import { symbolicAt } from '../../server/src/lsp/runs.js';
 import { readSettings } from '../../server/src/lsp/settings.js';
 import { writablePath } from '../../server/src/lsp/workspace.js';
 
@@ -85,7 +85,7 @@ describe('settings and the workspace boundary', () => {
   test('malformed settings fall back to defaults', () => {
     const s = readSettings({ backend: 'gpu', threads: -3, inlayHints: { shapes: false }, maxNumberOfProblems: 'many' });
     assert.equal(s.backend, 'auto');
-    assert.equal(s.threads, 1);
+    assert.equal(s.threads, 0);
     assert.deepEqual(s.inlayHints, { shapes: false, gradients: true });
     assert.equal(s.maxNumberOfProblems, 100);
   });
@@ -98,8 +98,8 @@ describe('settings and the workspace boundary', () => {
   });
 
   test('symbolic FLOP counts evaluate at a batch size', () => {
-    assert.equal(flopsAt('2359296*B', 16), 2359296 * 16);
-    assert.equal(flopsAt('4*B*T + 10', 2), 4 * 2 * 2 + 10);
-    assert.equal(flopsAt('0', 16), 0);
+    assert.equal(symbolicAt('2359296*B', 16), 2359296 * 16);
+    assert.equal(symbolicAt('4*B*T + 10', 2), 4 * 2 * 2 + 10);
+    assert.equal(symbolicAt('0', 16), 0);
   });
 });

@@ -114,6 +114,8 @@ export class LspClient {
 
   async open(path: string, text = readFileSync(path, 'utf8')): Promise<string> {
     const uri = pathToFileURL(path).href;
+    // Versions restart at 1: forget what was published for an earlier opening.
+    for (let i = this.published.length - 1; i >= 0; i--) if (this.published[i].uri === uri) this.published.splice(i, 1);
     this.docs.set(uri, TextDocument.create(uri, 'nn', 1, text));
     await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'nn', version: 1, text } });
     return uri;

@@ -4,12 +4,12 @@
 // gradient pass that shows a ten-sigmoid MLP's vanishing gradient before anything trains.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Hover, InlayHint } from 'vscode-languageserver/node';
-import type { GradcheckResult, ProbeResult, TrainProgressParams, TrainResult } from '../../server/src/protocol.js';
+import type { ExportOnnxResult, GradcheckResult, ProbeResult, TrainProgressParams, TrainResult } from '../../server/src/protocol.js';
 import { LspClient, repoRoot } from './lspClient.js';
 
 const fixtures = resolve(repoRoot, 'test', 'server', 'fixtures');
@@ -174,5 +174,17 @@ describe('gradcheck', () => {
     const [x, s] = failed.fns[0].inputs;
     assert.ok(x.maxRelError > 0.1, `dx is twice what it should be: ${x.maxRelError}`);
     assert.ok(s.maxRelError < 1e-3, `ds is right: ${s.maxRelError}`);
+  });
+});
+
+describe('ONNX export', () => {
+  test('writes a forward-only model inside the workspace, from the last run\'s checkpoint when there is one', async () => {
+    const uri = await client.open(join(workspace, 'tiny_train.nn'));
+    const result = await client.request<ExportOnnxResult>('nn/exportOnnx', { uri, model: 'Small' });
+    assert.equal(result.path, join(workspace, 'Small.onnx'));
+    assert.ok(existsSync(result.path));
+    assert.ok(readFileSync(result.path).length > 100);
+    assert.ok(result.weights?.startsWith(workspace) && result.weights.endsWith('checkpoint.safetensors'), 'the trained weights');
+    await assert.rejects(client.request('nn/exportOnnx', { uri, model: 'Small', outPath: '../outside.onnx' }), /outside the workspace/);
   });
 });

@@ -5,6 +5,7 @@ import { activationStats, paramGradStats } from '../../engine/src/train/stats.js
 import {
   DEAD_RELU_FRACTION,
   EXPLODING_NORM,
+  EXPLODING_WARMUP_STEPS,
   FindingTracker,
   PERSISTENT_STEPS,
   VANISHING_RATIO,
@@ -60,8 +61,12 @@ test('dead ReLU units are reported after the persistent-step threshold, once', (
 test('a gradient norm growing tenfold within the window is exploding', () => {
   const tracker = new FindingTracker(rangeOf);
   let found: string[] = [];
-  for (let step = 0; step <= 10; step++) found = found.concat(tracker.observe(step, [layerWithNorm('fc1', 1.3 ** step), layerWithNorm('fc2', 1)], []).map((f) => f.code));
-  assert.deepEqual(found, ['NN5002']); // 1.3^10 ≈ 13.8
+  const at = (step: number) => tracker.observe(step, [layerWithNorm('fc1', 1.27 ** Math.max(0, step - EXPLODING_WARMUP_STEPS)), layerWithNorm('fc2', 1)], []);
+  for (let step = 0; step < EXPLODING_WARMUP_STEPS + 10; step++) found = found.concat(at(step).map((f) => f.code));
+  assert.deepEqual(found, []);
+  assert.deepEqual(at(EXPLODING_WARMUP_STEPS + 10).map((f) => f.code), ['NN5002']); // 1.27^9 ≈ 8.6, 1.27^10 ≈ 10.9
+  const early = new FindingTracker(rangeOf);
+  for (let step = 0; step <= 10; step++) assert.deepEqual(early.observe(step, [layerWithNorm('fc1', 1.9 ** step)], []), [], 'not during the warm-up');
   const steady = new FindingTracker(rangeOf);
   for (let step = 0; step <= 30; step++) assert.deepEqual(steady.observe(step, [layerWithNorm('fc1', 1.2 ** step)], []), []); // 1.2^10 ≈ 6.2
 });

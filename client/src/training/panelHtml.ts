@@ -3,6 +3,7 @@
 // is tested without an editor.
 
 import { randomBytes } from 'node:crypto';
+import { escapeXml } from '../webview/charts.js';
 
 export interface PanelResources {
   /** `webview.cspSource`: the origin the webview serves the extension's files from. */
@@ -26,19 +27,15 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   ].join('; ');
 }
 
-function escapeAttribute(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function trainingPanelHtml(resources: PanelResources): string {
-  const csp = escapeAttribute(contentSecurityPolicy(resources.cspSource, resources.nonce));
+  const csp = escapeXml(contentSecurityPolicy(resources.cspSource, resources.nonce));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttribute(resources.styleUri)}">
+<link rel="stylesheet" href="${escapeXml(resources.styleUri)}">
 <title>Training</title>
 </head>
 <body>
@@ -49,7 +46,7 @@ export function trainingPanelHtml(resources: PanelResources): string {
 <section><h2>Gradient flow <span id="flow-step"></span></h2><div id="flow-chart" class="chart"></div>
 <p class="legend"><span class="swatch bar-max"></span>max |gradient| <span class="swatch bar-mean"></span>mean |gradient| (log scale; click a layer to show it)</p></section>
 <section><h2>Findings</h2><ul id="findings"></ul></section>
-<script nonce="${escapeAttribute(resources.nonce)}" src="${escapeAttribute(resources.scriptUri)}"></script>
+<script nonce="${escapeXml(resources.nonce)}" src="${escapeXml(resources.scriptUri)}"></script>
 </body>
 </html>
 `;

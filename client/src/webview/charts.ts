@@ -2,6 +2,7 @@
 // for line charts and the gradient-flow bars. Pure string building (no DOM), so it runs and
 // is tested in Node; the webview only puts the markup into the page.
 
+import { formatGradient, formatPercent } from '../training/format.js';
 import type { LayerGradient, Point } from './view.js';
 
 export type Scale = (value: number) => number;
@@ -188,8 +189,8 @@ export function gradientFlowSvg(layers: LayerGradient[]): string {
     const wide = bar.width * 0.7;
     const narrow = bar.width * 0.35;
     const tooltip = escapeXml(
-      `${bar.layer}: max |g| ${stats.maxAbs.toExponential(2)}, mean |g| ${stats.meanAbs.toExponential(2)}, ` +
-        `${(stats.zeroFraction * 100).toFixed(1)}% zeros — click to show in the editor`,
+      `${bar.layer}: max |g| ${formatGradient(stats.maxAbs)}, mean |g| ${formatGradient(stats.meanAbs)}, ` +
+        `${formatPercent(stats.zeroFraction)} zeros — click to show in the editor`,
     );
     parts.push(`<g class="layer${bar.flagged ? ' flagged' : ''}" data-layer="${name}"><title>${tooltip}</title>`);
     parts.push(`<rect class="hit" x="${bar.x.toFixed(1)}" y="${box.top}" width="${bar.width.toFixed(1)}" height="${bar.baseY - box.top}"/>`);

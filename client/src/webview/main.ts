@@ -19,24 +19,60 @@ function element(id: string): HTMLElement {
   return found;
 }
 
+/** Markup held back while the pointer is over its chart, drawn when the pointer leaves. */
+const heldBack = new Map<HTMLElement, string>();
+/** The markup each chart shows (innerHTML reads back reserialized, so it cannot tell). */
+const drawn = new Map<HTMLElement, string>();
+
+function drawNow(chart: HTMLElement, markup: string): void {
+  if (drawn.get(chart) === markup) return;
+  chart.innerHTML = markup;
+  drawn.set(chart, markup);
+}
+
+/**
+ * Redraws a chart, except under the pointer: during a run the charts change several times a
+ * second, and a redraw would close a tooltip or swallow a click on a layer bar.
+ */
+function draw(id: string, markup: string): void {
+  const chart = element(id);
+  if (chart.matches(':hover')) heldBack.set(chart, markup);
+  else drawNow(chart, markup);
+}
+
+for (const id of ['loss-chart', 'accuracy-chart', 'flow-chart']) {
+  const chart = element(id);
+  chart.addEventListener('pointerleave', () => {
+    const markup = heldBack.get(chart);
+    heldBack.delete(chart);
+    if (markup !== undefined) drawNow(chart, markup);
+  });
+}
+
 function render(view: TrainingView): void {
   element('title').textContent = view.title || 'Training';
   element('status').textContent = view.status;
   document.body.classList.toggle('running', view.running);
-  element('loss-chart').innerHTML = lineChartSvg(
-    [
-      { points: view.trainLoss, className: 'train-loss', label: 'train loss' },
-      { points: view.testLoss, className: 'test-loss', label: 'test loss', markers: true },
-    ],
-    { empty: 'No loss yet.' },
+  draw(
+    'loss-chart',
+    lineChartSvg(
+      [
+        { points: view.trainLoss, className: 'train-loss', label: 'train loss' },
+        { points: view.testLoss, className: 'test-loss', label: 'test loss', markers: true },
+      ],
+      { empty: 'No loss yet.' },
+    ),
   );
-  element('accuracy-chart').innerHTML = lineChartSvg(
-    [{ points: view.testAccuracy, className: 'test-accuracy', label: 'test accuracy', markers: true }],
-    { yDomain: [0, 1], empty: 'Test accuracy appears after each epoch.' },
+  draw(
+    'accuracy-chart',
+    lineChartSvg(
+      [{ points: view.testAccuracy, className: 'test-accuracy', label: 'test accuracy', markers: true }],
+      { yDomain: [0, 1], empty: 'Test accuracy appears after each epoch.' },
+    ),
   );
   const flow = view.gradientFlow;
   element('flow-step').textContent = flow === null ? '' : flow.step === null ? '(probe)' : `(step ${flow.step})`;
-  element('flow-chart').innerHTML = gradientFlowSvg(flow?.layers ?? []);
+  draw('flow-chart', gradientFlowSvg(flow?.layers ?? []));
   renderFindings(view);
 }
 
@@ -68,10 +104,7 @@ function renderFindings(view: TrainingView): void {
   }
 }
 
-// On pointerdown, not click: the chart is redrawn several times a second during a run, and a
-// click whose press and release land on different (redrawn) elements never fires.
-element('flow-chart').addEventListener('pointerdown', (event) => {
-  if (event.button !== 0) return;
+element('flow-chart').addEventListener('click', (event) => {
   const column = event.target instanceof Element ? event.target.closest('[data-layer]') : null;
   const layer = column?.getAttribute('data-layer');
   if (layer) host.postMessage({ type: 'revealLayer', layer });

@@ -6,8 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkProgram } from '../lang/program.js';
+import { readDataHeader } from '../data/index.js';
 import { train } from '../train/loop.js';
-import { ProgressBar, formatEpoch, formatError, formatFinding, formatSummary } from '../train/console.js';
+import { ProgressBar, formatDiagnostic, formatEpoch, formatError, formatFinding, formatSummary } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
 
 const USAGE = 'usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json]';
@@ -88,11 +90,16 @@ export async function run(args: string[]): Promise<number> {
     }
   };
 
+  const baseDir = dirname(resolve(file));
   try {
+    const check = checkProgram(text, { readDataHeader: readDataHeader(baseDir) });
+    // Errors stop the run below; warnings and notes are shown before it starts.
+    if (!json) for (const d of check.diagnostics) if (d.severity !== 'error') process.stdout.write(formatDiagnostic(file, text, d) + '\n');
     const outcome = await train(
       text,
       {
-        baseDir: dirname(resolve(file)),
+        baseDir,
+        check,
         model: values.model,
         epochs,
         init: values.init,

@@ -1,10 +1,12 @@
 // Single-threaded GEMM: C (+)= op(A) · op(B) with op = identity or transpose, row-major.
-// Blocked in the BLIS style: panels of A and B are packed into contiguous float64 buffers
-// (which also absorbs the transposes, so backward passes never materialize A^T or B^T),
-// then a 4×3 register-blocked micro-kernel runs over the packed panels (4×3 measured faster
-// than 4×4 in V8: twelve accumulators, four A values and one B value fit the registers).
+// Blocked in the BLIS style: panels of A and B are packed into contiguous buffers (which
+// also absorbs the transposes, so backward passes never materialize A^T or B^T), then a
+// register-blocked micro-kernel runs over the packed panels: for float32 C the 4×8
+// WebAssembly SIMD tile (simd-tile.ts), otherwise (float64, or no SIMD) a 4×3 JavaScript
+// tile in float64 (4×3 measured faster than 4×4 in V8: the values fit the registers).
 
 import type { FloatArray } from '../tensor/tensor.js';
+import { simdTile, SIMD_MR, SIMD_NR, type SimdTile } from './simd-tile.js';
 
 const MR = 4;
 const NR = 3;
@@ -25,53 +27,51 @@ export interface GemmOperand {
   transposed: boolean;
 }
 
-/** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into MR-row panels, zero-padded. */
-function packA(a: GemmOperand, lda: number, i0: number, mc: number, p0: number, kc: number): void {
+/** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into `mr`-row panels, zero-padded. */
+function packA(a: GemmOperand, lda: number, i0: number, mc: number, p0: number, kc: number, dst: FloatArray, mr: number): void {
   const data = a.data;
-  let dst = 0;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = Math.min(MR, mc - ir);
+  let at = 0;
+  for (let ir = 0; ir < mc; ir += mr) {
+    const rows = Math.min(mr, mc - ir);
     for (let p = 0; p < kc; p++) {
-      for (let r = 0; r < MR; r++) {
-        if (r < rows) {
-          const i = i0 + ir + r;
-          const k = p0 + p;
-          packedA[dst++] = a.transposed ? data[a.offset + k * lda + i] : data[a.offset + i * lda + k];
-        } else {
-          packedA[dst++] = 0;
-        }
+      const k = p0 + p;
+      for (let r = 0; r < mr; r++) {
+        const i = i0 + ir + r;
+        dst[at++] = r >= rows ? 0 : a.transposed ? data[a.offset + k * lda + i] : data[a.offset + i * lda + k];
       }
     }
   }
 }
 
-/** Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into NR-column panels, zero-padded. */
-function packB(b: GemmOperand, ldb: number, p0: number, kc: number, j0: number, nc: number): void {
+/** Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into `nr`-column panels, zero-padded. */
+function packB(b: GemmOperand, ldb: number, p0: number, kc: number, j0: number, nc: number, dst: FloatArray, nr: number): void {
   const data = b.data;
-  let dst = 0;
-  for (let jr = 0; jr < nc; jr += NR) {
-    const cols = Math.min(NR, nc - jr);
-    if (!b.transposed && cols === NR) {
+  let at = 0;
+  for (let jr = 0; jr < nc; jr += nr) {
+    const cols = Math.min(nr, nc - jr);
+    if (!b.transposed && cols === nr) {
       let src = b.offset + p0 * ldb + j0 + jr;
-      for (let p = 0; p < kc; p++, src += ldb) {
-        packedB[dst] = data[src];
-        packedB[dst + 1] = data[src + 1];
-        packedB[dst + 2] = data[src + 2];
-        dst += 3;
-      }
+      for (let p = 0; p < kc; p++, src += ldb) for (let col = 0; col < nr; col++) dst[at++] = data[src + col];
       continue;
     }
     for (let p = 0; p < kc; p++) {
-      for (let c = 0; c < NR; c++) {
-        if (c < cols) {
-          const j = j0 + jr + c;
-          const k = p0 + p;
-          packedB[dst++] = b.transposed ? data[b.offset + j * ldb + k] : data[b.offset + k * ldb + j];
-        } else {
-          packedB[dst++] = 0;
-        }
+      const k = p0 + p;
+      for (let col = 0; col < nr; col++) {
+        const j = j0 + jr + col;
+        dst[at++] = col >= cols ? 0 : b.transposed ? data[b.offset + j * ldb + k] : data[b.offset + k * ldb + j];
       }
     }
+  }
+}
+
+/** Writes (or adds) the SIMD kernel's 4×8 tile into C, clipped to rows × cols. */
+function storeSimdTile(simd: SimdTile, c: FloatArray, cOffset: number, ldc: number, rows: number, cols: number, accumulate: boolean): void {
+  const tile = simd.tile;
+  for (let r = 0; r < rows; r++) {
+    const row = cOffset + r * ldc;
+    const from = r * SIMD_NR;
+    if (accumulate) for (let col = 0; col < cols; col++) c[row + col] += tile[from + col];
+    else for (let col = 0; col < cols; col++) c[row + col] = tile[from + col];
   }
 }
 
@@ -152,24 +152,37 @@ export function gemm(
   }
   const lda = a.transposed ? m : k;
   const ldb = b.transposed ? k : n;
-  const needB = Math.min(KC, k) * (Math.ceil(Math.min(NC, n) / NR) * NR);
-  if (packedB.length < needB) packedB = new Float64Array(needB);
-  const needA = Math.min(KC, k) * (Math.ceil(Math.min(MC, m) / MR) * MR);
-  if (packedA.length < needA) packedA = new Float64Array(needA);
+  const simd = c instanceof Float32Array ? simdTile : null;
+  const mr = simd ? SIMD_MR : MR;
+  const nr = simd ? SIMD_NR : NR;
+  if (!simd) {
+    const needB = Math.min(KC, k) * (Math.ceil(Math.min(NC, n) / NR) * NR);
+    if (packedB.length < needB) packedB = new Float64Array(needB);
+    const needA = Math.min(KC, k) * (Math.ceil(Math.min(MC, m) / MR) * MR);
+    if (packedA.length < needA) packedA = new Float64Array(needA);
+  }
+  const bufferA = simd ? simd.packedA : packedA;
+  const bufferB = simd ? simd.packedB : packedB;
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = Math.min(NC, n - j0);
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       const add = accumulate || p0 > 0;
-      packB(b, ldb, p0, kc, j0, nc);
+      packB(b, ldb, p0, kc, j0, nc, bufferB, nr);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
-        packA(a, lda, i0, mc, p0, kc);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const cols = Math.min(NR, nc - jr);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const rows = Math.min(MR, mc - ir);
-            microKernel(kc, ir * kc, jr * kc, c, cOffset + (i0 + ir) * n + j0 + jr, n, rows, cols, add);
+        packA(a, lda, i0, mc, p0, kc, bufferA, mr);
+        for (let jr = 0; jr < nc; jr += nr) {
+          const cols = Math.min(nr, nc - jr);
+          for (let ir = 0; ir < mc; ir += mr) {
+            const rows = Math.min(mr, mc - ir);
+            const cAt = cOffset + (i0 + ir) * n + j0 + jr;
+            if (simd) {
+              simd.run(kc, ir * kc, jr * kc);
+              storeSimdTile(simd, c, cAt, n, rows, cols, add);
+            } else {
+              microKernel(kc, ir * kc, jr * kc, c, cAt, n, rows, cols, add);
+            }
           }
         }
       }

@@ -149,6 +149,17 @@ export type AttrValue = number | boolean | string | number[];
  * with parameters as inputs after the data input), or `call_fn` (attrs.fn names an entry of
  * `Program.fns`; used for every `fn`, with or without a `grad` block).
  * `layer` names the layer or fn for statistics and findings (`fc1`, `res1.conv1`).
+ *
+ * Attributes (set by engine/src/lang/shapes.ts; the shape rules are engine/src/shape/rules.ts):
+ * - add/sub/mul/div with one input: `scalar` is the other operand, `scalarFirst` when it is on the left (`2 - x`);
+ * - pow: `exponent`; leaky_relu: `slope`; dropout: `p`; softmax/log_softmax/concat: `axis`;
+ * - sum/mean/max: `axis` (absent: every axis), `keepdims`; transpose: `dim0`, `dim1`; flatten: `start`, `end`;
+ * - reshape: `dims` (constants; -1 inferred; 0 copies the input's dim at that index, as in ONNX) and
+ *   `shape`, the target as symbolic text (`[B, T, 8]`) for when `dims` has more than one -1;
+ * - max_pool2d/avg_pool2d: `kernel`, `stride`, `padding`;
+ * - linear: `inFeatures`, `outFeatures`, `bias`; conv2d: `kernel`, `stride`, `padding`, `inChannels`,
+ *   `outChannels`, `bias`; batch_norm2d/1d: `eps`, `momentum` (inputs: x, weight, bias, running_mean,
+ *   running_var); layer_norm: `eps`; embedding: `numEmbeddings`, `embeddingDim` (inputs: ids, weight).
  */
 export interface IrNode {
   op: string;

@@ -438,6 +438,7 @@ class Parser {
     // Iterative over repeated signs, so `------x` needs no recursion.
     const signs: Token[] = [];
     while (this.is('-')) signs.push(this.advance());
+    if (this.depth + signs.length >= MAX_NESTING) return this.tooDeep();
     let expr = this.parsePower();
     for (let k = signs.length - 1; k >= 0; k--) {
       expr = { kind: 'unary', op: '-', operand: expr, range: { start: signs[k].start, end: expr.range.end } };

@@ -511,8 +511,12 @@ export class ShapeChecker {
     const op = LAYER_CTORS[layer.ctor].op as OpName;
     const inputs = [input, ...layer.params.map((p) => paramTensor(p)), ...layer.buffers.map((b) => paramTensor(b))];
     const attrs: Record<string, AttrValue> = {};
-    if (layer.ctor === 'Conv2d') Object.assign(attrs, { stride: layer.args.stride, padding: layer.args.padding, kernel: layer.args.kernel ?? 0 });
-    if (layer.ctor === 'Linear' || layer.ctor === 'Conv2d') Object.assign(attrs, { inFeatures: layer.args.in ?? 0, outFeatures: layer.args.out ?? 0, bias: layer.args.bias !== false });
+    if (layer.ctor === 'Conv2d') {
+      Object.assign(attrs, { stride: layer.args.stride, padding: layer.args.padding, kernel: layer.args.kernel ?? 0 });
+      Object.assign(attrs, { inChannels: layer.args.in ?? 0, outChannels: layer.args.out ?? 0, bias: layer.args.bias !== false });
+    }
+    if (layer.ctor === 'Linear') Object.assign(attrs, { inFeatures: layer.args.in ?? 0, outFeatures: layer.args.out ?? 0, bias: layer.args.bias !== false });
+    if (layer.ctor === 'Embedding') Object.assign(attrs, { numEmbeddings: layer.args.n ?? 0, embeddingDim: layer.args.d ?? 0 });
     if (layer.ctor.startsWith('BatchNorm')) Object.assign(attrs, { eps: 1e-5, momentum: 0.1 });
     if (layer.ctor === 'LayerNorm') Object.assign(attrs, { eps: 1e-5 });
     if (layer.ctor === 'Embedding' && input.dtype !== 'int64' && input.shape !== null) {
@@ -542,77 +546,6 @@ export class ShapeChecker {
     }
     return result;
   }
-
-    const inner = this.newFrame(model.name.name, f.graph, scope, {
-      silent: true,
-      prefix: `${layer.name}.`,
-      stack: [...f.stack, model.name.name],
-      nodeFlops: f.nodeFlops,
-    });
-    this.createLayers(model.body.stmts, inner);
-    const layers = new Map<string, Value>();
-    for (const stmt of model.body.stmts) {
-      if (declarationCall(this.ctx.symbols, stmt) && stmt.kind === 'assign') layers.set(stmt.target.name, inner.scope.get(stmt.target.name) ?? UNKNOWN);
-    }
-    layer.block = { model, hyperParams, layers, anonymous: inner.anonymous };
-    layer.params = inner.layers.flatMap((l) => l.params);
-    layer.buffers = inner.layers.flatMap((l) => l.buffers);
-    f.layers.push(layer);
-    return layer;
-  }
-
-  /** Applies a layer to its arguments (`fc1(h)`, `h |> fc1`). */
-  private applyLayer(layer: LayerInstance, args: ArgIn[], range: TextRange, f: Frame): Value {
-    if (!f.silent) layer.callRanges.push(range);
-    if (layer.block) return this.applyBlock(layer, args, range, f);
-    if (layer.ctor === 'param') {
-      this.report(f, 'NN2003', range, [layer.localName, 'a `param` is a tensor, not a layer; use it in an expression']);
-      return this.placeholder(f, null, range, [...args, ...layer.params.map(paramTensor)]);
-    }
-    if (args.length !== 1 || args[0].name !== null) {
-      this.report(f, 'NN2003', range, [layer.localName, `a layer takes one input, got ${args.length}`]);
-      return this.placeholder(f, null, range, [...args, ...layer.params.map(paramTensor)]);
-    }
-    const input = this.asTensor(args[0].value, f, args[0].range);
-    if (input === null) {
-      this.report(f, 'NN2003', args[0].range, [layer.localName, `its input must be a tensor, got ${describeValue(args[0].value)}`]);
-      return this.placeholder(f, null, range, [...args, ...layer.params.map(paramTensor)]);
-    }
-    const op = LAYER_CTORS[layer.ctor].op as OpName;
-    const inputs = [input, ...layer.params.map((p) => paramTensor(p)), ...layer.buffers.map((b) => paramTensor(b))];
-    const attrs: Record<string, AttrValue> = {};
-    if (layer.ctor === 'Conv2d') Object.assign(attrs, { stride: layer.args.stride, padding: layer.args.padding, kernel: layer.args.kernel ?? 0 });
-    if (layer.ctor === 'Linear' || layer.ctor === 'Conv2d') Object.assign(attrs, { inFeatures: layer.args.in ?? 0, outFeatures: layer.args.out ?? 0, bias: layer.args.bias !== false });
-    if (layer.ctor.startsWith('BatchNorm')) Object.assign(attrs, { eps: 1e-5, momentum: 0.1 });
-    if (layer.ctor === 'LayerNorm') Object.assign(attrs, { eps: 1e-5 });
-    if (layer.ctor === 'Embedding' && input.dtype !== 'int64' && input.shape !== null) {
-      this.report(f, 'NN2111', args[0].range, ['Embedding', 'int token ids (declare the input as `int[...]`)', this.textOf(args[0].expr), formatShape(input.shape)]);
-    }
-    const argRange = layer.argRanges.in ?? layer.argRanges.c;
-    const result = this.applyOp(f, op, inputs, attrs, range, {
-      layer: layer.name,
-      texts: [this.textOf(args[0].expr)],
-      details: (code, shape) => {
-        if ((code !== 'NN2103' && code !== 'NN2104') || argRange === undefined || shape === null) return {};
-        const actual = code === 'NN2103' ? shape[shape.length - 1] : shape[1];
-        const what = code === 'NN2103' ? 'in_features' : layer.ctor === 'Conv2d' ? 'in_channels' : 'num_features';
-        const declared = this.ctx.text.slice(argRange.start, argRange.end);
-        const related = [{ range: argRange, message: `\`${layer.localName}\` is declared with ${what} ${declared} here` }];
-        const value = actual?.constant();
-        const fixes: Fix[] = value !== null && value !== undefined ? [{ title: `Change ${what} to ${value}`, edits: [{ range: argRange, newText: String(value) }] }] : [];
-        return { related, fixes };
-      },
-      dtype: 'float32',
-    });
-    if (!layer.applied) {
-      layer.applied = true;
-      layer.inShape = input.shape;
-      layer.outShape = result.shape;
-      layer.flops = f.nodeFlops.get(f.graph.nodes[f.graph.nodes.length - 1]) ?? null;
-    }
-    return result;
-  }
-
   private applyBlock(layer: LayerInstance, args: ArgIn[], range: TextRange, f: Frame): Value {
     const block = layer.block!;
     const model = block.model;
@@ -621,7 +554,7 @@ export class ShapeChecker {
     const signature = this.signature(model, scope, null);
     if (args.length !== signature.inputs.length || args.some((a) => a.name !== null)) {
       this.report(f, 'NN2003', range, [layer.localName, `\`${model.name.name}\` takes ${signature.inputs.length} input(s), got ${args.length}`]);
-      return UNKNOWN;
+      return this.placeholder(f, null, range, [...args, ...layer.params.map(paramTensor)]);
     }
     const bindings = new Map<string, Dim>();
     const variadics = new Map<string, Dim[]>();
@@ -630,7 +563,7 @@ export class ShapeChecker {
       const tensor = this.asTensor(args[k].value, f, args[k].range);
       if (tensor === null) {
         this.report(f, 'NN2003', args[k].range, [layer.localName, `its input must be a tensor, got ${describeValue(args[k].value)}`]);
-        return UNKNOWN;
+        return this.placeholder(f, null, range, [...args, ...layer.params.map(paramTensor)]);
       }
       inputs.push(tensor);
       if (tensor.shape !== null && !unify(signature.inputs[k].pattern, tensor.shape, bindings, variadics)) {
@@ -752,7 +685,7 @@ export class ShapeChecker {
   }
 
   private kindError(f: Frame, range: TextRange, what: string, value: Value): Value {
-    if (value.kind !== 'unknown') this.report(f, 'NN2003', range, [what, `expected a tensor or a number, got ${describeValue(value)}`]);
+    if (!isVague(value)) this.report(f, 'NN2003', range, [what, `expected a tensor or a number, got ${describeValue(value)}`]);
     return UNKNOWN;
   }
 
@@ -817,13 +750,14 @@ export class ShapeChecker {
   /** Calls an evaluated callee (a layer, a built-in, a fn) with already evaluated arguments. */
   private callValue(callee: Value, calleeExpr: Expr, args: ArgIn[], range: TextRange, f: Frame, pipe: (Expr & { kind: 'pipe' }) | null): Value {
     if (callee.kind === 'layer') return this.applyLayer(callee.layer, args, range, f);
+    if (isVague(callee)) return this.placeholder(f, null, range, [callee, ...args]);
     if (callee.kind === 'callable') {
       if (this.ctx.symbols.fns.has(callee.name)) return this.callFn(this.ctx.symbols.fns.get(callee.name)!, args, range, calleeExpr.range, f);
       if (Object.prototype.hasOwnProperty.call(BUILTIN_FUNCTIONS, callee.name)) return this.callBuiltin(callee.name, args, range, calleeExpr.range, f, pipe);
       this.report(f, 'NN2003', calleeExpr.range, [callee.name, `\`${callee.name}\` is a layer constructor: call it with its arguments first, e.g. \`${callee.name}(...)\``]);
       return this.placeholder(f, null, range, args);
     }
-    if (callee.kind !== 'unknown') this.report(f, 'NN2003', calleeExpr.range, [this.textOf(calleeExpr), `${describeValue(callee)} cannot be called`]);
+    if (!isVague(callee)) this.report(f, 'NN2003', calleeExpr.range, [this.textOf(calleeExpr), `${describeValue(callee)} cannot be called`]);
     return this.placeholder(f, null, range, args);
   }
 
@@ -866,7 +800,7 @@ export class ShapeChecker {
       const arg = bound.get(input.name.name)!;
       const tensor = this.asTensor(arg.value, f, arg.range);
       if (tensor === null) {
-        if (arg.value.kind !== 'unknown') this.report(f, 'NN2003', arg.range, [fn.name.name, `\`${input.name.name}\` must be a tensor, got ${describeValue(arg.value)}`]);
+        if (!isVague(arg.value)) this.report(f, 'NN2003', arg.range, [fn.name.name, `\`${input.name.name}\` must be a tensor, got ${describeValue(arg.value)}`]);
         return this.placeholder(f, null, range, args);
       }
       inputs.push(tensor);
@@ -910,7 +844,7 @@ export class ShapeChecker {
       for (const item of list) {
         const tensor = this.asTensor(item, f, arg.range);
         if (tensor === null) {
-          if (item.kind !== 'unknown') this.report(f, 'NN2003', arg.range, [name, `\`${p.name}\` must be a tensor, got ${describeValue(item)}`]);
+          if (!isVague(item)) this.report(f, 'NN2003', arg.range, [name, `\`${p.name}\` must be a tensor, got ${describeValue(item)}`]);
           return this.placeholder(f, null, range, args);
         }
         inputs.push(tensor);
@@ -1028,7 +962,7 @@ export class ShapeChecker {
       return symbolicCount === 1 ? -1 : input.shape && input.shape[k]?.equals(d) ? 0 : -1;
     });
     const origin = input.shape ? `reshape of ${formatShape(input.shape)}` : undefined;
-    return this.applyOp(f, 'reshape', [input], { shape: dims }, range, { texts, dtype: input.dtype, origin, ruleAttrs: { shape } });
+    return this.applyOp(f, 'reshape', [input], { dims, shape: formatShape(shape) }, range, { texts, dtype: input.dtype, origin, ruleAttrs: { shape } });
   }
 
   // -- applying one op -------------------------------------------------------------------
@@ -1157,7 +1091,7 @@ export class ShapeChecker {
     if (arg === undefined) return typeof spec.default === 'number' ? Dim.of(spec.default) : null;
     const v = arg.value;
     if (v.kind === 'number' && v.dim) return v.dim;
-    if (v.kind !== 'unknown') this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be an integer, got ${this.textOf(arg.expr)}`]);
+    if (!isVague(v)) this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be an integer, got ${this.textOf(arg.expr)}`]);
     else f.errors++;
     return null;
   }
@@ -1167,7 +1101,7 @@ export class ShapeChecker {
     if (arg === undefined) return typeof spec.default === 'number' ? spec.default : undefined;
     const v = arg.value;
     if (v.kind === 'number' && v.dim && v.value !== null) return v.value;
-    if (v.kind !== 'unknown') this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be a constant integer, got ${this.textOf(arg.expr)}`]);
+    if (!isVague(v)) this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be a constant integer, got ${this.textOf(arg.expr)}`]);
     else f.errors++;
     return null;
   }
@@ -1176,7 +1110,7 @@ export class ShapeChecker {
     if (arg === undefined) return typeof spec.default === 'number' ? spec.default : undefined;
     const v = arg.value;
     if (v.kind === 'number' && v.value !== null) return v.value;
-    if (v.kind !== 'unknown') this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be a number, got ${this.textOf(arg.expr)}`]);
+    if (!isVague(v)) this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be a number, got ${this.textOf(arg.expr)}`]);
     else f.errors++;
     return null;
   }
@@ -1184,7 +1118,7 @@ export class ShapeChecker {
   private boolOf(arg: ArgIn | undefined, spec: ParamSpec, callee: string, f: Frame): boolean | null {
     if (arg === undefined) return typeof spec.default === 'boolean' ? spec.default : false;
     if (arg.value.kind === 'bool') return arg.value.value;
-    if (arg.value.kind !== 'unknown') this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be true or false, got ${this.textOf(arg.expr)}`]);
+    if (!isVague(arg.value)) this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be true or false, got ${this.textOf(arg.expr)}`]);
     else f.errors++;
     return null;
   }
@@ -1204,7 +1138,7 @@ export class ShapeChecker {
     for (const item of arg.value.items) {
       if (item.kind === 'number' && item.dim) dims.push(item.dim);
       else {
-        if (item.kind !== 'unknown') this.report(f, 'NN2003', arg.range, [callee, 'every dim must be an integer']);
+        if (!isVague(item)) this.report(f, 'NN2003', arg.range, [callee, 'every dim must be an integer']);
         return null;
       }
     }
@@ -1231,6 +1165,11 @@ function numberArithmetic(op: string, a: NumberValue, b: NumberValue): Value {
     if (op === '/' && !b.dim.equals(0)) return symbolic(a.dim.floorDiv(b.dim));
   }
   return UNKNOWN;
+}
+
+/** An unknown value, or a tensor an earlier error left without a shape: it fits anything, so nothing is reported about it. */
+function isVague(value: Value): boolean {
+  return value.kind === 'unknown' || (value.kind === 'tensor' && value.shape === null);
 }
 
 function describeValue(value: Value): string {

@@ -2,7 +2,8 @@
 // .safetensors checkpoint or, without one, the seeded initial weights), the model's input
 // by its name, one output named `output`, and the symbolic batch dim `B`.
 
-import type { FnIR, ModelIR } from '../lang/api.js';
+import type { CheckResult, FnIR, ModelIR } from '../lang/api.js';
+import { checkProgram } from '../lang/program.js';
 import { lowerModel } from '../train/lower.js';
 import { readSafetensors } from '../train/safetensors.js';
 import { buildForward } from './graphs.js';
@@ -41,4 +42,34 @@ export function exportModelOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, 
     if (error instanceof OnnxUnsupported) return { error: `cannot export \`${model.name}\` to ONNX: ${error.message}` };
     throw error;
   }
+}
+
+/** The model to export: `name`, else the first `train` block's model, else the only model. */
+export function pickModel(check: CheckResult, name?: string): ModelIR | { error: string } {
+  const errors = check.diagnostics.filter((d) => d.severity === 'error');
+  const chosen = name ?? check.trains[0]?.model ?? (check.irs.size === 1 ? [...check.irs.keys()][0] : undefined);
+  if (chosen === undefined) {
+    return { error: check.irs.size === 0 ? 'the file has no model that checks without errors' : `name the model to export (one of ${[...check.irs.keys()].join(', ')})` };
+  }
+  const model = check.irs.get(chosen);
+  if (!model) {
+    const why = errors.length > 0 ? `the file has errors: ${errors[0].code} ${errors[0].message}` : `there is no model \`${chosen}\``;
+    return { error: `cannot export \`${chosen}\`: ${why}` };
+  }
+  return model;
+}
+
+/**
+ * The ONNX bytes of a `.nn` file's model (the server's nn/exportOnnx and `nn export`):
+ * with `weights` (by state_dict name) or, without, the seeded initial weights.
+ */
+export function exportOnnx(text: string, model?: string, weights?: ReadonlyMap<string, Float32Array>): { bytes: Uint8Array; model: string } | { error: string } {
+  const check = checkProgram(text);
+  const ir = pickModel(check, model);
+  if ('error' in ir) return ir;
+  const seed = check.trains.find((t) => t.model === ir.name)?.seed ?? 0;
+  const resolved = modelWeights(ir, check.fnIrs, seed, weights);
+  if ('error' in resolved) return resolved;
+  const bytes = exportModelOnnx(ir, check.fnIrs, resolved);
+  return bytes instanceof Uint8Array ? { bytes, model: ir.name } : bytes;
 }

@@ -2,7 +2,7 @@
 // lines, the progress bar, the final summary and the gradient-flow table. Shared by the
 // `nn train` / `nn probe` / `nn gradcheck` commands and `npm start`.
 
-import type { TextRange } from '../lang/api.js';
+import type { Diagnostic, TextRange } from '../lang/api.js';
 import type { Finding, ParamGradStats, RunEvent } from './events.js';
 import type { RunError } from './prepare.js';
 import type { FnCheck } from './gradcheck.js';
@@ -18,6 +18,10 @@ export function location(file: string, text: string, range: TextRange | null): s
 
 export function formatError(file: string, text: string, error: RunError): string {
   return `${location(file, text, error.range)}: error ${error.code}: ${error.message}`;
+}
+
+export function formatDiagnostic(file: string, text: string, diagnostic: Diagnostic): string {
+  return `${location(file, text, diagnostic.range)}: ${diagnostic.severity} ${diagnostic.code}: ${diagnostic.message}`;
 }
 
 export function formatFinding(file: string, text: string, finding: Finding): string {

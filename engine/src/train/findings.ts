@@ -15,6 +15,11 @@ export const EXPLODING_NORM = 1e3;
 /** NN5002: or a layer's gradient norm growing by this factor within EXPLODING_WINDOW steps. */
 export const EXPLODING_GROWTH = 10;
 export const EXPLODING_WINDOW = 10;
+/**
+ * The growth rule applies from this step on: gradient norms rise by orders of magnitude in
+ * the first steps of every healthy run, as the output layer stops being random.
+ */
+export const EXPLODING_WARMUP_STEPS = 50;
 /** NN5003: more than this fraction of a ReLU's units dead (zero for the whole batch)... */
 export const DEAD_RELU_FRACTION = 0.5;
 /** NN5005: more than this fraction of sigmoid/tanh values saturated (see stats.ts)... */
@@ -93,7 +98,8 @@ export function probeFindings(params: readonly ParamGradStats[], activations: re
 
 /**
  * Findings over a training run. Each (code, layer) is reported once, at the first step its
- * rule holds: vanishing and exploding norms at once, growth over EXPLODING_WINDOW steps,
+ * rule holds: vanishing and exploding norms at once, growth over EXPLODING_WINDOW steps
+ * (after EXPLODING_WARMUP_STEPS),
  * dead and saturated units after PERSISTENT_STEPS consecutive steps.
  */
 export class FindingTracker {
@@ -129,7 +135,7 @@ export class FindingTracker {
       if (history.length > EXPLODING_WINDOW + 1) history.shift();
       this.normHistory.set(l.layer, history);
       const before = history[0];
-      if (history.length === EXPLODING_WINDOW + 1 && before > 0 && l.norm > EXPLODING_GROWTH * before) {
+      if (step >= EXPLODING_WARMUP_STEPS && history.length === EXPLODING_WINDOW + 1 && before > 0 && l.norm > EXPLODING_GROWTH * before) {
         const detail = `gradient norm grew ${fmt(l.norm / before)}× in ${EXPLODING_WINDOW} steps (${fmt(before)} → ${fmt(l.norm)}); threshold ${EXPLODING_GROWTH}×`;
         out.push(finding('NN5002', l.layer, detail, this.rangeOf(l.layer), step));
       }

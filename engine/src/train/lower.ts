@@ -91,9 +91,28 @@ export interface GraphContext {
   lineOf: (offset: number) => number;
 }
 
-/** How an op is named in findings: its layer (`fc1`) or `relu@12` (op at a line). */
-export function nodeLabel(node: IrNode, lineOf: (offset: number) => number): string {
-  return node.layer ?? `${node.op}@${lineOf(node.range.start)}`;
+const labelCache = new WeakMap<Graph, Map<IrNode, string>>();
+
+/**
+ * How each op of a graph is named in statistics and findings: its layer (`fc1`) or its op
+ * and `.nn` line (`relu@12`); an op at a line used several times (a block instantiated
+ * twice) gets `#1`, `#2`... in execution order.
+ */
+function nodeLabels(graph: Graph, lineOf: (offset: number) => number): Map<IrNode, string> {
+  const cached = labelCache.get(graph);
+  if (cached) return cached;
+  const base = graph.nodes.map((node) => node.layer ?? `${node.op}@${lineOf(node.range.start)}`);
+  const total = new Map<string, number>();
+  for (const label of base) total.set(label, (total.get(label) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  const labels = new Map<IrNode, string>();
+  graph.nodes.forEach((node, i) => {
+    const count = (seen.get(base[i]) ?? 0) + 1;
+    seen.set(base[i], count);
+    labels.set(node, total.get(base[i])! > 1 && !node.layer ? `${base[i]}#${count}` : base[i]);
+  });
+  labelCache.set(graph, labels);
+  return labels;
 }
 
 /**
@@ -102,6 +121,7 @@ export function nodeLabel(node: IrNode, lineOf: (offset: number) => number): str
  */
 export function evaluateGraph(graph: Graph, inputs: readonly Tensor[], env: Map<ValueId, Tensor>, context: GraphContext, outputs: readonly ValueId[] = [graph.output]): Tensor[] {
   const dims = new Map<string, Dim>();
+  const labels = nodeLabels(graph, context.lineOf);
   graph.inputs.forEach((id, i) => {
     env.set(id, inputs[i]);
     bindDims(graph.values[id].shape, inputs[i].shape, dims);
@@ -116,11 +136,10 @@ export function evaluateGraph(graph: Graph, inputs: readonly Tensor[], env: Map<
     node.outputs.forEach((id, i) => env.set(id, result[i]));
     const out = result[0];
     if (context.mode.activations && ACTIVATION_OPS.has(node.op) && out.shape.length > 0) {
-      const label = nodeLabel(node, context.lineOf);
-      context.mode.activations.push(activationStats(label, node.op as ActivationStats['op'], node.range, out.data, out.shape[0]));
+      context.mode.activations.push(activationStats(labels.get(node)!, node.op as ActivationStats['op'], node.range, out.data, out.shape[0]));
     }
     if (context.mode.detectNonFinite && out.dtype !== 'int64' && hasNonFinite(out.data)) {
-      throw new NonFiniteError(node, nodeLabel(node, context.lineOf));
+      throw new NonFiniteError(node, labels.get(node)!);
     }
   }
   return outputs.map((id) => {

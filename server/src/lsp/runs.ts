@@ -3,6 +3,8 @@
 // forwards run events, records statistics and findings, and enforces trust and the
 // workspace boundary.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   LSPErrorCodes,
@@ -14,6 +16,7 @@ import {
   type Connection,
   type ProgressToken,
 } from 'vscode-languageserver/node';
+import { CHECKPOINT_FILE } from '../../../engine/src/train/checkpoint.js';
 import type { RunEvent } from '../../../engine/src/train/events.js';
 import type { Analysis } from '../ide/analysis.js';
 import type { RunResults } from '../ide/runResults.js';
@@ -133,6 +136,20 @@ export class Runs {
     return { error: model ? `There is no \`train ${model} { ... }\` block in this file.` : 'This file has no `train` block.' };
   }
 
+  /** Why a model is too big to run under the nn.limits settings, or null. */
+  private overLimits(analysis: Analysis, model: string, batch: number): string | null {
+    const { maxParameters, maxActivationBytes } = this.ctx.settings().limits;
+    const summary = analysis.check.models.find((m) => m.name === model);
+    if (summary && summary.paramCount > maxParameters) {
+      return `${model} has ${summary.paramCount.toLocaleString('en-US')} parameters, more than nn.limits.maxParameters (${maxParameters.toLocaleString('en-US')}).`;
+    }
+    const bytes = analysis.check.layers.filter((l) => l.model === model).reduce((sum, l) => sum + symbolicAt(l.activationBytes, batch), 0);
+    if (bytes > maxActivationBytes) {
+      return `${model}'s activations for a batch of ${batch} need about ${(bytes / 2 ** 20).toFixed(0)} MiB, more than nn.limits.maxActivationBytes (${(maxActivationBytes / 2 ** 20).toFixed(0)} MiB).`;
+    }
+    return null;
+  }
+
   private async train(params: TrainParams, token: CancellationToken): Promise<TrainResult> {
     const fail = (message: string): TrainResult => ({ reason: 'error', message, checkpoint: null, testAccuracy: null });
     const refused = this.refusal('Training');
@@ -142,6 +159,8 @@ export class Runs {
     if ('error' in source) return fail(source.error);
     const train = this.trainOf(source.analysis, params.model);
     if ('error' in train) return fail(train.error);
+    const tooBig = this.overLimits(source.analysis, train.model, train.batch);
+    if (tooBig) return fail(tooBig);
     const save = writablePath(this.ctx.roots(), source.file, train.save);
     if ('error' in save) return fail(save.error);
     this.cancelLiveGradients();
@@ -149,7 +168,7 @@ export class Runs {
     const runId = `run-${++runCounter}`;
     const progressToken = await this.progressToken(params.workDoneToken);
     const job = startJob(
-      { kind: 'train', file: source.file, text: source.text, model: train.model, backend: this.ctx.settings().backend === 'auto' ? train.backend : this.ctx.settings().backend, threads: this.ctx.settings().threads, saveDir: save.path },
+      { kind: 'train', file: source.file, text: source.text, model: train.model, backend: this.ctx.settings().backend === 'auto' ? train.backend : this.ctx.settings().backend, saveDir: save.path },
       (event) => this.onRunEvent(params.uri, runId, train.model, 'run', event, progressToken, source.analysis),
     );
     this.training = { uri: params.uri, model: train.model, job, progressToken };
@@ -179,6 +198,8 @@ export class Runs {
     if ('error' in source) throw new ResponseError(LSPErrorCodes.RequestFailed, source.error);
     const train = this.trainOf(source.analysis, params.model);
     if ('error' in train) throw new ResponseError(LSPErrorCodes.RequestFailed, train.error);
+    const tooBig = this.overLimits(source.analysis, train.model, train.batch);
+    if (tooBig) throw new ResponseError(LSPErrorCodes.RequestFailed, tooBig);
     const runId = `probe-${++runCounter}`;
     const job = startJob({ kind: 'probe', file: source.file, text: source.text, model: train.model, batches: params.batches ?? 1 }, (event) =>
       this.onRunEvent(params.uri, runId, train.model, 'probe', event, null, source.analysis),
@@ -218,10 +239,17 @@ export class Runs {
     if ('error' in source) throw new ResponseError(LSPErrorCodes.RequestFailed, source.error);
     const model = params.model ?? source.analysis.check.trains[0]?.model ?? source.analysis.check.models.find((m) => m.hyperParams.length === 0)?.name;
     if (!model || !source.analysis.check.irs.has(model)) throw new ResponseError(LSPErrorCodes.RequestFailed, `${model ?? 'No model'} cannot be exported: it does not check without errors.`);
+    const tooBig = this.overLimits(source.analysis, model, 1);
+    if (tooBig) throw new ResponseError(LSPErrorCodes.RequestFailed, tooBig);
     const out = writablePath(this.ctx.roots(), source.file, params.outPath ?? `${model}.onnx`);
     if ('error' in out) throw new ResponseError(LSPErrorCodes.RequestFailed, out.error);
+    // The weights of the model's last run when its checkpoint is there, else the initial ones.
+    const train = source.analysis.check.trains.find((t) => t.model === model);
+    const saveDir = train ? writablePath(this.ctx.roots(), source.file, train.save) : null;
+    const checkpoint = saveDir && 'path' in saveDir ? join(saveDir.path, CHECKPOINT_FILE) : null;
+    const weights = checkpoint && existsSync(checkpoint) ? checkpoint : null;
     try {
-      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, model, outPath: out.path }, () => undefined).result;
+      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, model, outPath: out.path, weights }, () => undefined).result;
     } catch (error) {
       throw new ResponseError(LSPErrorCodes.RequestFailed, `Export of ${model} failed: ${(error as Error).message}`);
     }
@@ -284,7 +312,7 @@ export class Runs {
     const source = this.source(uri);
     if ('error' in source) return;
     this.initJobs.get(uri)?.kill();
-    const models = source.analysis.check.models.filter((m) => m.hyperParams.length === 0 && source.analysis.check.irs.has(m.name) && 3 * flopsAt(m.flops, INIT_BATCH) <= budget);
+    const models = source.analysis.check.models.filter((m) => m.hyperParams.length === 0 && source.analysis.check.irs.has(m.name) && 3 * symbolicAt(m.flops, INIT_BATCH) <= budget && !this.overLimits(source.analysis, m.name, INIT_BATCH));
     const version = this.ctx.document(uri)?.version;
     for (const model of models) {
       const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, model: model.name }, () => undefined);
@@ -304,10 +332,10 @@ export class Runs {
   }
 }
 
-/** A symbolic FLOP count ("2359296*B + 10") evaluated with every name set to `batch`. */
-export function flopsAt(flops: string, batch: number): number {
+/** A symbolic count ("2359296*B + 10" FLOPs or bytes) evaluated with every name set to `batch`. */
+export function symbolicAt(count: string, batch: number): number {
   let total = 0;
-  for (const term of flops.replace(/\s+/g, '').replace(/-/g, '+-').split('+')) {
+  for (const term of count.replace(/\s+/g, '').replace(/-/g, '+-').split('+')) {
     if (term === '') continue;
     const value = term.split('*').reduce((product, factor) => {
       const sign = factor.startsWith('-') ? -1 : 1;

@@ -3,21 +3,24 @@
 
 export interface Settings {
   backend: 'auto' | 'ts' | 'onnx';
-  threads: number;
+  threads: number; // 0: every core (read for the engine; the TS engine runs on one thread today)
   inlayHints: { shapes: boolean; gradients: boolean };
   maxNumberOfProblems: number;
   trace: { server: 'off' | 'messages' | 'verbose' };
   /** Cost budget of the init-time gradient pass per model, in FLOPs (0 turns it off). */
   liveGradients: { maxFlops: number };
+  /** Models past these limits are not trained, probed or exported. */
+  limits: { maxParameters: number; maxActivationBytes: number };
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   backend: 'auto',
-  threads: 1,
+  threads: 0,
   inlayHints: { shapes: true, gradients: true },
   maxNumberOfProblems: 100,
   trace: { server: 'off' },
   liveGradients: { maxFlops: 2e9 },
+  limits: { maxParameters: 100_000_000, maxActivationBytes: 2 ** 31 },
 };
 
 /** Settings from a (possibly partial, possibly malformed) `nn` configuration section. */
@@ -30,10 +33,14 @@ export function readSettings(section: unknown): Settings {
   const trace = object(s.trace);
   return {
     backend: s.backend === 'ts' || s.backend === 'onnx' ? s.backend : 'auto',
-    threads: Math.max(1, Math.floor(number(s.threads, DEFAULT_SETTINGS.threads))),
+    threads: Math.floor(number(s.threads, DEFAULT_SETTINGS.threads)),
     inlayHints: { shapes: bool(hints.shapes, true), gradients: bool(hints.gradients, true) },
     maxNumberOfProblems: Math.floor(number(s.maxNumberOfProblems, DEFAULT_SETTINGS.maxNumberOfProblems)),
     trace: { server: trace.server === 'messages' || trace.server === 'verbose' ? trace.server : 'off' },
     liveGradients: { maxFlops: number(object(s.liveGradients).maxFlops, DEFAULT_SETTINGS.liveGradients.maxFlops) },
+    limits: {
+      maxParameters: number(object(s.limits).maxParameters, DEFAULT_SETTINGS.limits.maxParameters),
+      maxActivationBytes: number(object(s.limits).maxActivationBytes, DEFAULT_SETTINGS.limits.maxActivationBytes),
+    },
   };
 }

@@ -1,7 +1,7 @@
 // One end-to-end run's folders: a temporary root (home, profiles, workspace of copied examples),
 // the packaged .vsix, and the artifacts folder (.e2e-artifacts/) that keeps screenshots and logs.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './install.js';
@@ -30,20 +30,16 @@ export function prepareRun(name: string): E2eRun {
 
 let packaged: string | null = null;
 
-/** Builds the bundles and packages the extension with the project's `npm run package`; returns the .vsix. */
+/** Builds and packages the extension with the project's `npm run package`; returns the .vsix. */
 export function packageExtension(): string {
   if (packaged) return packaged;
-  const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
-    name: string;
-    version: string;
-    scripts?: Record<string, string>;
-  };
+  const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
   if (!manifest.scripts?.package) throw new Error('package.json has no `package` script (npm run package → .vsix)');
-  const vsix = join(repoRoot, `${manifest.name}-${manifest.version}.vsix`);
-  const before = existsSync(vsix) ? statSync(vsix).mtimeMs : 0;
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, stdio: 'inherit' });
-  execFileSync('npm', ['run', '--silent', 'package'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-  if (!existsSync(vsix) || statSync(vsix).mtimeMs === before) throw new Error(`npm run package did not write ${vsix}`);
+  mkdirSync(artifactsRoot, { recursive: true });
+  const vsix = join(artifactsRoot, 'nn-studio.vsix');
+  rmSync(vsix, { force: true });
+  execFileSync('npm', ['run', '--silent', 'package', '--', '--out', vsix], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!existsSync(vsix)) throw new Error(`npm run package -- --out ${vsix} wrote no .vsix`);
   packaged = vsix;
   return vsix;
 }

@@ -1,0 +1,92 @@
+// Parser tests: error recovery, source ranges, lexical rules and deep nesting.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse } from '../../engine/src/lang/parser.js';
+import { scan } from '../../engine/src/lang/scanner.js';
+import type { Expr, ModelItem, Stmt } from '../../engine/src/lang/syntax.js';
+
+function codes(text: string): string[] {
+  return parse(text).errors.map((e) => e.code);
+}
+
+function model(text: string): ModelItem {
+  const item = parse(text).tree.items.find((i) => i.kind === 'model');
+  assert.ok(item && item.kind === 'model');
+  return item;
+}
+
+test('a broken statement becomes an error value and the following statements still parse', () => {
+  const text = 'model M(x: [B, 8]) -> [B, 4] {\n  h = relu(Linear(8, 16) x)\n  return Linear(16, 4)(h)\n}\nmodel N(x: [B]) -> [B] {\n  return x\n}\n';
+  const { tree, errors } = parse(text);
+  assert.deepEqual(errors.map((e) => [e.code, text.slice(e.range.start, e.range.end)]), [['NN1001', 'x']]);
+  assert.equal(tree.items.length, 2);
+  const body = (tree.items[0] as ModelItem).body.stmts;
+  assert.equal(body[0].kind, 'assign');
+  assert.equal((body[0] as Stmt & { kind: 'assign' }).value.kind, 'error');
+  assert.equal(body[1].kind, 'return');
+});
+
+test('a broken item does not hide the next item', () => {
+  const { tree, errors } = parse('model (x) {\n}\nconst k = 3\n');
+  assert.equal(errors[0].code, 'NN1001');
+  assert.ok(tree.items.some((i) => i.kind === 'const' && i.name.name === 'k'));
+});
+
+test('every node range covers exactly its source text', () => {
+  const text = 'const n = 4\nmodel M(x: [B, n]) -> [B, 2] {\n  fc = Linear(n, 2)\n  return x |> fc |> relu\n}\n';
+  const m = model(text);
+  assert.equal(text.slice(m.name.range.start, m.name.range.end), 'M');
+  assert.equal(text.slice(m.range.start, m.range.end), text.slice(text.indexOf('model'), text.lastIndexOf('}') + 1));
+  const ret = m.body.stmts[1] as Stmt & { kind: 'return' };
+  assert.equal(text.slice(ret.values[0].range.start, ret.values[0].range.end), 'x |> fc |> relu');
+  const pipe = ret.values[0] as Expr & { kind: 'pipe' };
+  assert.equal(text.slice(pipe.stage.range.start, pipe.stage.range.end), 'relu');
+  const assign = m.body.stmts[0] as Stmt & { kind: 'assign' };
+  assert.equal(text.slice(assign.value.range.start, assign.value.range.end), 'Linear(n, 2)');
+});
+
+test('newlines continue a statement inside brackets, after an operator and before a `|>` line', () => {
+  const text = 'model M(x: [B, 2]) -> [B, 3] {\n  return x |> Linear(2,\n      3)\n    |> relu\n}\n';
+  const { errors } = parse(text);
+  assert.deepEqual(errors, []);
+  const ret = model(text).body.stmts[0] as Stmt & { kind: 'return' };
+  assert.equal(ret.values[0].kind, 'pipe');
+  assert.deepEqual(codes('model M(x: [B]) -> [B] {\n  h = x +\n    x\n  return h\n}\n'), []);
+});
+
+test('keyword arguments may be spelled like keywords', () => {
+  assert.deepEqual(codes('train M {\n  data = fashion_mnist(train = 10,\n    test = 5)\n}\n'), []);
+});
+
+test('unterminated strings and brackets are NN1002 at the opening', () => {
+  const text = 'train M {\n  data = csv("a.csv, label = "y")\n}\n';
+  assert.ok(codes(text).includes('NN1002'));
+  const bracket = 'model M(x: [B]) -> [B] {\n  h = relu(x\n  return h\n}\n';
+  const { errors } = parse(bracket);
+  assert.equal(errors[0].code, 'NN1002');
+  assert.equal(bracket.slice(errors[0].range.start, errors[0].range.end), '(');
+});
+
+test('comments are trivia tokens with offsets', () => {
+  const tokens = scan('x = 1 # one\n');
+  const comment = tokens.find((t) => t.kind === 'comment');
+  assert.deepEqual(comment && [comment.text, comment.start], ['# one', 6]);
+  assert.deepEqual(
+    tokens.filter((t) => t.kind !== 'comment').map((t) => t.kind),
+    ['name', 'punct', 'number', 'newline', 'eof'],
+  );
+  assert.deepEqual(scan('1e-3 0.5 "a\\"b"').slice(0, 3).map((t) => t.value ?? t.text), ['1e-3', '0.5', 'a"b']);
+});
+
+test('10,000 nested parentheses give a diagnostic, not a stack overflow', () => {
+  const deep = `model M(x: [B]) -> [B] {\n  return ${'('.repeat(10000)}x${')'.repeat(10000)}\n}\n`;
+  const { errors, tree } = parse(deep);
+  assert.deepEqual(errors.map((e) => e.code), ['NN1001']);
+  assert.match(errors[0].message, /nested/);
+  assert.equal(tree.items.length, 1);
+  const chain = `model M(x: [B]) -> [B] {\n  return x${' + x'.repeat(10000)}\n}\n`;
+  assert.deepEqual(parse(chain).errors.map((e) => e.code), ['NN1001']);
+  const signs = `model M(x: [B]) -> [B] {\n  return ${'-'.repeat(10000)}x\n}\n`;
+  assert.deepEqual(parse(signs).errors.map((e) => e.code), ['NN1001']);
+});

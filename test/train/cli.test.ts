@@ -1,0 +1,132 @@
+// The `nn train`, `nn probe` and `nn gradcheck` commands, spawned from the built dist/cli.js
+// (run `npm run build` first; scripts/test.mjs does).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readSafetensors, storedTensor, writeSafetensors } from '../../engine/src/train/safetensors.js';
+
+const cli = resolve('dist/cli.js');
+const work = mkdtempSync(join(tmpdir(), 'nn-cli-'));
+
+const XOR = `model Xor(x: [B, 2]) -> [B, 2] {
+  hidden = Linear(2, 8)
+  out    = Linear(8, 2)
+  return out(tanh(hidden(x)))
+}
+
+train Xor {
+  data      = xor()
+  optimizer = Adam(lr = 0.05)
+  epochs    = 40
+  batch     = 4
+  save      = "runs/xor"
+}
+`;
+writeFileSync(join(work, 'xor.nn'), XOR);
+
+function nn(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd: work, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('nn train --json prints one event per line; each step has step and loss', () => {
+  const { code, stdout, stderr } = nn('train', 'xor.nn', '--json');
+  assert.equal(code, 0, stderr);
+  const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const steps = events.filter((e) => e.type === 'step');
+  assert.equal(steps.length, 40);
+  assert.ok(steps.every((e, i) => e.step === i + 1 && typeof e.loss === 'number'));
+  assert.ok(steps[39].loss < steps[0].loss);
+  const end = events[events.length - 1];
+  assert.equal(end.type, 'end');
+  assert.equal(end.reason, 'done');
+  assert.ok(existsSync(join(work, 'runs/xor/checkpoint.safetensors')));
+  assert.ok(existsSync(join(work, 'runs/xor/run.jsonl')));
+});
+
+test('nn train prints a summary with the test accuracy and the checkpoint', () => {
+  const { code, stdout } = nn('train', 'xor.nn', '--epochs', '5');
+  assert.equal(code, 0);
+  assert.match(stdout, /epoch 5\/5: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+/);
+  assert.match(stdout, /test accuracy: [\d.]+/);
+  assert.match(stdout, /checkpoint: .*runs\/xor\/checkpoint\.safetensors/);
+});
+
+test('--init loads weights by name and refuses other names or shapes', () => {
+  const good = readSafetensors(join(work, 'runs/xor/checkpoint.safetensors'));
+  if ('error' in good) assert.fail(good.error);
+  assert.equal(nn('train', 'xor.nn', '--epochs', '1', '--init', 'runs/xor/checkpoint.safetensors').code, 0);
+  const wrongShape = new Map(good.tensors);
+  wrongShape.set('hidden.weight', storedTensor([9, 2], new Float32Array(18)));
+  writeSafetensors(join(work, 'shape.safetensors'), { tensors: wrongShape, metadata: {} });
+  const shape = nn('train', 'xor.nn', '--init', 'shape.safetensors');
+  assert.equal(shape.code, 1);
+  assert.match(shape.stderr, /^xor\.nn:7:1: error NN4005: --init shape\.safetensors: `hidden\.weight` has shape \[9, 2\] in the file, the model has \[8, 2\]/m);
+  const renamed = new Map([...good.tensors].map(([k, v]) => [k.replace('hidden.', 'fc1.'), v]));
+  writeSafetensors(join(work, 'names.safetensors'), { tensors: renamed, metadata: {} });
+  const names = nn('train', 'xor.nn', '--init', 'names.safetensors');
+  assert.equal(names.code, 1);
+  assert.match(names.stderr, /missing `hidden\.weight`, `hidden\.bias`; unexpected `fc1\.weight`, `fc1\.bias`/);
+  assert.doesNotMatch(names.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('a bad data file is NN4005 at the data line, without a stack trace', () => {
+  writeFileSync(join(work, 'bad.npy'), 'not numpy at all');
+  writeFileSync(join(work, 'y.npy'), 'not numpy either');
+  writeFileSync(join(work, 'bad.nn'), XOR.replace('xor()', 'npy(x = "bad.npy", y = "y.npy")'));
+  const { code, stderr } = nn('train', 'bad.nn');
+  assert.equal(code, 1);
+  assert.match(stderr, /^bad\.nn:8:\d+: error NN4005: .*bad\.npy.*not a \.npy file/m);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+});
+
+test('Ctrl-C stops after the current step and saves a checkpoint', async () => {
+  writeFileSync(join(work, 'long.nn'), XOR.replace('epochs    = 40', 'epochs    = 100000').replace('runs/xor', 'runs/long'));
+  const child = spawn(process.execPath, [cli, 'train', 'long.nn', '--json'], { cwd: work });
+  let output = '';
+  let interrupted = false;
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+    if (!interrupted && output.includes('"type":"step"')) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise((done) => child.on('close', done));
+  assert.equal(code, 0);
+  const end = JSON.parse(output.trim().split('\n').pop()!);
+  assert.equal(end.reason, 'cancelled');
+  assert.ok(end.step >= 1);
+  assert.ok(existsSync(join(work, 'runs/long/checkpoint.safetensors')));
+  const resumed = nn('train', 'long.nn', '--resume', 'runs/long', '--epochs', '2', '--json');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(JSON.parse(resumed.stdout.split('\n')[0]).resumedFrom, end.step);
+});
+
+test('nn probe prints the gradient table, --json its object, --save the mean gradients', () => {
+  const table = nn('probe', 'xor.nn');
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /hidden\.weight\s+[\d.e+-]+/);
+  const json = nn('probe', 'xor.nn', '--json', '--batches', '1', '--save', 'grads.safetensors');
+  assert.equal(json.code, 0, json.stderr);
+  const result = JSON.parse(json.stdout);
+  assert.equal(typeof result.loss, 'number');
+  assert.deepEqual(result.params.map((p: { name: string }) => p.name), ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']);
+  const grads = readSafetensors(join(work, 'grads.safetensors'));
+  if ('error' in grads) assert.fail(grads.error);
+  assert.deepEqual(grads.tensors.get('hidden.weight')?.shape, [8, 2]);
+});
+
+test('nn gradcheck reports each fn with a grad block', () => {
+  const ok = nn('gradcheck', resolve('examples/custom_grad.nn'));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /ok\s+softsign/);
+  assert.match(ok.stdout, /d\/dx: max abs error [\d.e+-]+, max rel error/);
+  writeFileSync(join(work, 'wrong.nn'), 'fn sq(x: [N]) -> [N] {\n  return x * x\n} grad(g) {\n  return g * x\n}\n');
+  const wrong = nn('gradcheck', 'wrong.nn', '--fn', 'sq');
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stdout, /FAIL sq/);
+});
