@@ -13,7 +13,8 @@ import { train } from '../../engine/src/train/loop.js';
 import type { RunError } from '../../engine/src/train/prepare.js';
 import { writeFileAtomic } from '../../engine/src/train/safetensors.js';
 import type { ExportOnnxResult, ProbeResult, TrainResult } from './protocol.js';
-import type { Job, JobResults, WorkerInput, WorkerReply } from './workerProtocol.js';
+import { randomInputProbe } from './randomProbe.js';
+import type { InitProbeResult, Job, JobResults, WorkerInput, WorkerReply } from './workerProtocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('dist/worker.js runs as a worker thread of the language server');
@@ -50,10 +51,21 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
   }
 }
 
-function runProbe(job: Job & { kind: 'probe' | 'initProbe' }): ProbeResult {
-  const outcome = probe(job.text, { baseDir: dirname(job.file), model: job.model, batches: job.kind === 'probe' ? job.batches : 1 });
+function runProbe(job: Job & { kind: 'probe' }): ProbeResult {
+  const outcome = probe(job.text, { baseDir: dirname(job.file), model: job.model, batches: job.batches });
   if ('errors' in outcome) throw new Error(describe(outcome.errors));
   return { loss: outcome.loss, params: outcome.params, findings: outcome.findings };
+}
+
+/** One pass at init: the first batch of the data when it loads, else random inputs. */
+function runInitProbe(job: Job & { kind: 'initProbe' }): InitProbeResult {
+  if (job.withData) {
+    const outcome = probe(job.text, { baseDir: dirname(job.file), model: job.model, batches: 1 });
+    if (!('errors' in outcome)) return { params: outcome.params, inputs: 'data' };
+  }
+  const random = randomInputProbe(job.text, job.model);
+  if ('error' in random) throw new Error(random.error);
+  return { params: random.params, inputs: 'random' };
 }
 
 function runExport(job: Job & { kind: 'exportOnnx' }): ExportOnnxResult {
@@ -71,8 +83,9 @@ async function run(job: Job): Promise<JobResults[keyof JobResults]> {
     case 'train':
       return runTrain(job);
     case 'probe':
-    case 'initProbe':
       return runProbe(job);
+    case 'initProbe':
+      return runInitProbe(job);
     case 'gradcheck': {
       const outcome = gradcheckProgram(job.text, job.fn === null ? {} : { only: job.fn });
       if ('errors' in outcome) throw new Error(describe(outcome.errors));

@@ -1,7 +1,7 @@
 // Messages between the language server and its training worker (dist/worker.js): the job
 // the worker runs, and what it posts back. Plain data only (structured clone).
 
-import type { RunEvent } from '../../engine/src/train/events.js';
+import type { ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
 import type { ExportOnnxResult, GradcheckResult, ProbeResult, TrainResult } from './protocol.js';
 
 interface DocumentJob {
@@ -13,16 +13,25 @@ interface DocumentJob {
 export type Job =
   | (DocumentJob & { kind: 'train'; model: string; backend: 'auto' | 'ts' | 'onnx'; saveDir: string })
   | (DocumentJob & { kind: 'probe'; model: string; batches: number })
-  | (DocumentJob & { kind: 'initProbe'; model: string })
+  | (DocumentJob & { kind: 'initProbe'; model: string; withData: boolean })
   | (DocumentJob & { kind: 'gradcheck'; fn: string | null })
   | (DocumentJob & { kind: 'exportOnnx'; model: string; outPath: string; weights: string | null });
 
 export interface JobResults {
   train: TrainResult;
   probe: ProbeResult;
-  initProbe: ProbeResult;
+  initProbe: InitProbeResult;
   gradcheck: GradcheckResult;
   exportOnnx: ExportOnnxResult;
+}
+
+/** The size every symbolic dim (B, T, H...) takes in the init-time pass on random inputs. */
+export const RANDOM_DIM_SIZE = 8;
+
+/** The init-time pass: on the first batch of the data set, or on random inputs without one. */
+export interface InitProbeResult {
+  params: ParamGradStats[];
+  inputs: 'data' | 'random';
 }
 
 /** The worker's `workerData`: the job and a one-element Int32Array flag set to 1 to stop. */

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { gradcheckCommand, probeGradientsCommand, trainCommand } from '../../server/src/protocol.js';
+import { DEFAULT_SETTINGS } from '../../server/src/lsp/settings.js';
 
 interface Command {
   command: string;
@@ -71,6 +72,7 @@ test('the settings exist with their types and safe defaults', () => {
   const expected: Record<string, [string, unknown]> = {
     'nn.backend': ['string', 'auto'],
     'nn.threads': ['integer', 0],
+    'nn.liveGradients.maxFlops': ['number', 2e9],
     'nn.inlayHints.shapes': ['boolean', true],
     'nn.inlayHints.gradients': ['boolean', true],
     'nn.maxNumberOfProblems': ['integer', 100],
@@ -88,6 +90,17 @@ test('the settings exist with their types and safe defaults', () => {
   assert.deepEqual(settings['nn.trace.server'].enum, ['off', 'messages', 'verbose']);
   // A cloned repository's .vscode/settings.json must not widen what its model may read.
   assert.equal(settings['nn.allowPathsOutsideWorkspace'].scope, 'machine');
+});
+
+test('every setting the server reads is declared, with the server\'s default', () => {
+  const flatten = (prefix: string, value: unknown): [string, unknown][] =>
+    typeof value === 'object' && value !== null
+      ? Object.entries(value).flatMap(([key, inner]) => flatten(`${prefix}.${key}`, inner))
+      : [[prefix, value]];
+  for (const [key, serverDefault] of flatten('nn', DEFAULT_SETTINGS)) {
+    assert.ok(settings[key], `${key} is read by the server but not declared in package.json`);
+    assert.equal(settings[key].default, serverDefault, key);
+  }
 });
 
 test('npm run package builds the .vsix', () => {

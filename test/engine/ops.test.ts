@@ -53,14 +53,19 @@ function naiveConv(x: Tensor, w: Tensor, b: Tensor | null, stride: number, paddi
   return out;
 }
 
-function naivePool(x: Tensor, k: number, stride: number, reduce: (window: number[]) => number): number[] {
+/** Pools each window; padded positions are `pad` (−∞ for max, 0 for average). */
+function naivePool(x: Tensor, k: number, stride: number, reduce: (window: number[]) => number, padding = 0, pad = 0): number[] {
   const [n, c, h, w] = x.shape;
-  const oh = Math.floor((h - k) / stride) + 1;
-  const ow = Math.floor((w - k) / stride) + 1;
+  const oh = Math.floor((h + 2 * padding - k) / stride) + 1;
+  const ow = Math.floor((w + 2 * padding - k) / stride) + 1;
   const out: number[] = [];
   for (let p = 0; p < n * c; p++) for (let y = 0; y < oh; y++) for (let xx = 0; xx < ow; xx++) {
     const window: number[] = [];
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) window.push(x.data[(p * h + y * stride + i) * w + xx * stride + j]);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+      const iy = y * stride + i - padding;
+      const ix = xx * stride + j - padding;
+      window.push(iy >= 0 && iy < h && ix >= 0 && ix < w ? x.data[(p * h + iy) * w + ix] : pad);
+    }
     out.push(reduce(window));
   }
   return out;
@@ -140,6 +145,9 @@ const cases: OpCase[] = [
   ] },
   { name: 'max_pool2d', inputs: () => inputs64(34, [2, 2, 5, 5]), fn: (x) => E.maxPool2d(x, 2), reference: (a) => naivePool(a, 2, 2, (w) => Math.max(...w)) },
   { name: 'max_pool2d (stride 1)', inputs: () => inputs64(35, [1, 2, 4, 4]), fn: (x) => E.maxPool2d(x, 3, 1), reference: (a) => naivePool(a, 3, 1, (w) => Math.max(...w)) },
+  { name: 'max_pool2d (padding 1)', inputs: () => inputs64(61, [1, 2, 5, 4]), fn: (x) => E.maxPool2d(x, 3, 2, 1), reference: (a) => naivePool(a, 3, 2, (w) => Math.max(...w), 1, -Infinity) },
+  { name: 'avg_pool2d (padding 1)', inputs: () => inputs64(62, [2, 1, 4, 5]), fn: (x) => E.avgPool2d(x, 2, 2, 1), reference: (a) => naivePool(a, 2, 2, (w) => w.reduce((s, v) => s + v, 0) / w.length, 1, 0) },
+  { name: 'max_pool2d ([C, H, W])', inputs: () => inputs64(63, [3, 4, 4]), fn: (x) => E.maxPool2d(x, 2), reference: (a) => naivePool(new E.Tensor(a.data, [1, 3, 4, 4], 'float64'), 2, 2, (w) => Math.max(...w)) },
   { name: 'avg_pool2d', inputs: () => inputs64(36, [2, 2, 4, 6]), fn: (x) => E.avgPool2d(x, 2), reference: (a) => naivePool(a, 2, 2, (w) => w.reduce((s, v) => s + v, 0) / w.length) },
   { name: 'linear', inputs: () => inputs64(37, [4, 5], [3, 5], [3]), fn: (x, w, b) => E.linear(x, w, b), reference: (x, w, b) => {
     const out: number[] = [];

@@ -22,6 +22,8 @@ export const repoRoot = resolve(__dirname, '..', '..');
 export const serverPath = resolve(repoRoot, 'dist', 'server.js');
 
 export interface StartOptions {
+  /** The command line after `node`; the built server over stdio by default. */
+  command?: string[];
   initializationOptions?: Record<string, unknown>;
   settings?: Record<string, unknown>;
   workspaceFolder?: string;
@@ -41,7 +43,7 @@ export class LspClient {
   ) {}
 
   static async start(options: StartOptions = {}): Promise<LspClient> {
-    const child = spawn(process.execPath, [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, options.command ?? [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspClient(connection, child, options.settings ?? {});
     connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {

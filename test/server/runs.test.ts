@@ -161,6 +161,24 @@ describe('live gradient flow', () => {
       await fresh.stop();
     }
   });
+
+  test('a model without a data set gets its init-time pass on random inputs, labelled so', async () => {
+    const fresh = await LspClient.start({ workspaceFolder: workspace });
+    try {
+      const uri = await fresh.open(join(fixtures, 'no_data.nn'));
+      let found: Map<number, { norm: number; label: string }> = new Map();
+      const deadline = Date.now() + 20000;
+      while (Date.now() < deadline && found.size < 2) {
+        await new Promise((r) => setTimeout(r, 250));
+        found = gradientHints(await fresh.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines }));
+      }
+      const fc1 = found.get(fresh.positionOf(uri, 'fc1 = Linear').line);
+      assert.equal(fc1?.label, 'at init, random inputs');
+      assert.ok(fc1.norm > 0 && Number.isFinite(fc1.norm));
+    } finally {
+      await fresh.stop();
+    }
+  });
 });
 
 describe('gradcheck', () => {
@@ -186,5 +204,21 @@ describe('ONNX export', () => {
     assert.ok(readFileSync(result.path).length > 100);
     assert.ok(result.weights?.startsWith(workspace) && result.weights.endsWith('checkpoint.safetensors'), 'the trained weights');
     await assert.rejects(client.request('nn/exportOnnx', { uri, model: 'Small', outPath: '../outside.onnx' }), /outside the workspace/);
+  });
+});
+
+describe('limits', () => {
+  test('nn.limits.maxParameters refuses a probe of a bigger model, and says which limit', async () => {
+    const uri = await client.open(join(workspace, 'tiny_train.nn'));
+    await client.diagnosticsFor(uri);
+    const before = client.published.length;
+    await client.setSettings({ limits: { maxParameters: 10 } });
+    try {
+      // The server re-publishes every document once it has read the new settings.
+      await client.waitFor(() => client.published.slice(before).some((p) => p.uri === uri), 5000, 'the settings to apply');
+      await assert.rejects(client.request('nn/probe', { uri }), /nn\.limits\.maxParameters/);
+    } finally {
+      await client.setSettings({});
+    }
   });
 });

@@ -38,7 +38,8 @@ train Mlp {
 async function run(text: string, options: Partial<TrainOptions> = {}, stopAfterSteps?: number) {
   const events: RunEvent[] = [];
   const controller = new AbortController();
-  const outcome = await train(text, { baseDir: work, saveDir: join(work, `run-${Math.random().toString(36).slice(2)}`), signal: controller.signal, ...options }, (e) => {
+  const saveDir = join(work, `run-${Math.random().toString(36).slice(2)}`);
+  const outcome = await train(text, { baseDir: work, saveDir, backend: 'ts', signal: controller.signal, ...options }, (e) => {
     events.push(e);
     if (stopAfterSteps !== undefined && e.type === 'step' && e.step >= stopAfterSteps) controller.abort();
   });

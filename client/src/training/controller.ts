@@ -140,12 +140,15 @@ export class RunController implements vscode.Disposable {
       );
       const run = new TrainingRun(params.uri, fileName(target.uri), target.model);
       run.applyProbe(result.loss, result.params, result.findings);
-      if (!this.active) this.shown = run;
       this.output.appendLine(`── ${new Date().toLocaleTimeString()} probe ${target.uri.fsPath}: ${run.status()}`);
       for (const line of gradientTable(result.params)) this.output.appendLine(line);
       for (const finding of result.findings) this.output.appendLine(`${finding.severity} ${finding.code} in ${finding.layer}: ${finding.message}`);
-      this.panel.show(true);
-      this.refresh(run);
+      // A training run in progress keeps the view and the status bar.
+      if (!this.active) {
+        this.shown = run;
+        this.panel.show(true);
+        this.refresh(run);
+      }
       const findings = result.findings.length === 1 ? '1 finding' : `${result.findings.length} findings`;
       void vscode.window
         .showInformationMessage(`Gradient probe of ${label}: ${run.status()}, ${findings}.`, SHOW_VIEW, SHOW_LOG)
@@ -238,8 +241,8 @@ export class RunController implements vscode.Disposable {
   private requireTrust(what: string): boolean {
     if (vscode.workspace.isTrusted) return true;
     void vscode.window.showWarningMessage(
-      `${what} is disabled in Restricted Mode: it runs the model, reading data files and writing ` +
-        'checkpoints, so it needs a trusted workspace. Checking, hovers and hints still work.',
+      `${what} is disabled in Restricted Mode: it runs the model on this workspace's files (reading ` +
+        'its data, writing checkpoints), so it needs a trusted workspace. Checking, hovers and hints still work.',
       'Manage Workspace Trust',
     ).then((choice) => {
       if (choice) void vscode.commands.executeCommand('workbench.trust.manage');

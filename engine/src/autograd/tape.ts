@@ -49,7 +49,7 @@ export function enableGrad<T>(fn: () => T): T {
 }
 
 /** Whether an op over these inputs must be recorded. */
-export function needsGrad(inputs: readonly Tensor[]): boolean {
+function needsGrad(inputs: readonly Tensor[]): boolean {
   if (!gradEnabled) return false;
   for (const input of inputs) if (input.requiresGrad) return true;
   return false;

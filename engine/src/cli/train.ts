@@ -44,14 +44,10 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`--epochs must be a positive integer, got ${values.epochs}\n`);
     return 2;
   }
-  const backend = values.backend ?? 'auto';
-  if (!['ts', 'onnx', 'auto'].includes(backend)) {
+  const backend = values.backend;
+  if (backend !== undefined && backend !== 'ts' && backend !== 'onnx' && backend !== 'auto') {
     process.stderr.write(`--backend must be ts, onnx or auto, got ${backend}\n`);
     return 2;
-  }
-  if (backend === 'onnx') {
-    process.stderr.write(`${file}: error: the ONNX training back end is not available in this build; use --backend ts\n`);
-    return 1;
   }
   let text: string;
   try {
@@ -82,6 +78,7 @@ export async function run(args: string[]): Promise<number> {
       totalEpochs = event.epochs;
       const resumed = event.resumedFrom !== undefined ? `, resumed from step ${event.resumedFrom}` : '';
       process.stdout.write(`training ${event.model} (${event.params} parameters, ${event.stepsPerEpoch} steps per epoch, backend ${event.backend}${resumed})\n`);
+      if (event.note) process.stdout.write(`note: ${event.note}\n`);
     } else if (event.type === 'epoch') {
       process.stdout.write(formatEpoch(event, totalEpochs) + '\n');
     } else if (event.type === 'finding') {
@@ -103,6 +100,7 @@ export async function run(args: string[]): Promise<number> {
         model: values.model,
         epochs,
         init: values.init,
+        backend,
         resume: values.resume,
         signal: controller.signal,
       },

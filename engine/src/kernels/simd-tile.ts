@@ -7,7 +7,7 @@ export const SIMD_MR = 4;
 export const SIMD_NR = 8;
 
 /** Byte offsets in the module's memory: packed A, packed B, and the 4×8 result tile. */
-export const SIMD_LAYOUT = {
+const SIMD_LAYOUT = {
   packedA: 0,
   packedABytes: 64 * 1024 * 4, // MC·KC floats at most (64 × 256), with room to spare
   packedB: 256 * 1024,
@@ -55,7 +55,7 @@ const op = {
  * tile(kc, a, b, c): for p < kc, acc[r][0..8] += a[p·4 + r] · b[p·8 .. p·8 + 8]; then the
  * 4×8 accumulators are stored row-major at c. Locals: params 0–3, acc 4–11, b0 12, b1 13, a 14.
  */
-function tileModule(): Uint8Array {
+function tileModule(): Uint8Array<ArrayBuffer> {
   const [kc, a, b, c] = [0, 1, 2, 3];
   const acc = (i: number) => 4 + i;
   const [b0, b1, av] = [12, 13, 14];

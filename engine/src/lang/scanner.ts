@@ -37,7 +37,16 @@ const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set(['const', 'model', 'fn',
 /** Operators after which a newline continues the statement. */
 const CONTINUING: ReadonlySet<string> = new Set(['+', '-', '*', '/', '**', '@', '|>', ',', '=', '->']);
 
-const PUNCTUATION = ['|>', '->', '**', '(', ')', '[', ']', '{', '}', ',', '=', '+', '-', '*', '/', '@', ':', ';'];
+const SINGLE_PUNCTUATION = new Map<number, string>([...'()[]{},=+-*/@:;'].map((p) => [p.charCodeAt(0), p]));
+
+/** The punctuation token starting at `i` (two-character operators first), if any. */
+function punctuationAt(text: string, i: number, c: number): string | undefined {
+  const next = text.charCodeAt(i + 1);
+  if (c === 124 /* | */ && next === 62 /* > */) return '|>';
+  if (c === 45 /* - */ && next === 62) return '->';
+  if (c === 42 /* * */ && next === 42) return '**';
+  return SINGLE_PUNCTUATION.get(c);
+}
 
 const CLOSERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
@@ -162,7 +171,7 @@ export function lex(text: string): { tokens: Token[]; errors: ScanError[] } {
       tokens.push({ kind: 'string', text: text.slice(start, i), start, end: i, value });
       continue;
     }
-    const punct = PUNCTUATION.find((p) => text.startsWith(p, i));
+    const punct = punctuationAt(text, i, c);
     if (punct === undefined) {
       const start = i;
       i += c >= 0xd800 && c <= 0xdbff ? 2 : 1;

@@ -45,7 +45,7 @@ export interface CheckContext {
 interface Frame {
   owner: string;
   graph: GraphBuilder;
-  scope: Map<string, Value>;
+  scope: Scope;
   anonymous: Map<Expr, LayerInstance>;
   /** Inlined blocks report nothing and record nothing for the editor: their own check does. */
   silent: boolean;
@@ -87,7 +87,16 @@ function symbolic(dim: Dim): NumberValue {
 }
 
 export class ShapeChecker {
-  constructor(private readonly ctx: CheckContext) {}
+  /** The file's constants as values, built once; scopes start from a copy. */
+  private readonly consts: ReadonlyMap<string, Value>;
+  /** A fn's signature depends only on constants, so each is evaluated once. */
+  private readonly fnSignatures = new Map<FnItem, Signature>();
+
+  constructor(private readonly ctx: CheckContext) {
+    const consts = new Map<string, Value>();
+    for (const [name, value] of ctx.symbols.constValues) consts.set(name, value === null ? UNKNOWN : num(value));
+    this.consts = consts;
+  }
 
   // -- reporting -------------------------------------------------------------------------
 
@@ -112,7 +121,7 @@ export class ShapeChecker {
   // -- signatures ------------------------------------------------------------------------
 
   /** Evaluates a signature shape: constants and the scope's names substituted, other names stay symbolic. */
-  signatureShape(shape: ShapeSyntax | null, scope: Map<string, Value>, f: Frame | null): PatternDim[] | null {
+  signatureShape(shape: ShapeSyntax | null, scope: Scope, f: Frame | null): PatternDim[] | null {
     if (shape === null) return null;
     const out: PatternDim[] = [];
     for (const dim of shape.dims) {
@@ -123,7 +132,7 @@ export class ShapeChecker {
   }
 
   /** A dim expression: names from the scope, free names symbolic, `/` is floor division. */
-  private dimOf(expr: Expr, scope: Map<string, Value>, f: Frame | null): Dim | null {
+  private dimOf(expr: Expr, scope: Scope, f: Frame | null): Dim | null {
     switch (expr.kind) {
       case 'number':
         if (isInt(expr.value)) return Dim.of(expr.value);
@@ -162,7 +171,7 @@ export class ShapeChecker {
     }
   }
 
-  signature(item: ModelItem | FnItem, scope: Map<string, Value>, f: Frame | null): Signature {
+  signature(item: ModelItem | FnItem, scope: Scope, f: Frame | null): Signature {
     return {
       inputs: item.inputs.map((input) => ({
         name: input.name,
@@ -175,15 +184,13 @@ export class ShapeChecker {
   }
 
   /** A scope with the file's constants. */
-  constScope(): Map<string, Value> {
-    const scope = new Map<string, Value>();
-    for (const [name, value] of this.ctx.symbols.constValues) scope.set(name, value === null ? UNKNOWN : num(value));
-    return scope;
+  constScope(): Scope {
+    return new Scope(this.consts);
   }
 
   // -- models ----------------------------------------------------------------------------
 
-  private newFrame(owner: string, graph: GraphBuilder, scope: Map<string, Value>, extra: Partial<Frame> = {}): Frame {
+  private newFrame(owner: string, graph: GraphBuilder, scope: Scope, extra: Partial<Frame> = {}): Frame {
     return {
       owner,
       graph,
@@ -787,7 +794,11 @@ export class ShapeChecker {
   // -- fn calls --------------------------------------------------------------------------
 
   private callFn(fn: FnItem, args: ArgIn[], range: TextRange, calleeRange: TextRange, f: Frame): Value {
-    const signature = this.signature(fn, this.constScope(), null);
+    let signature = this.fnSignatures.get(fn);
+    if (signature === undefined) {
+      signature = this.signature(fn, this.constScope(), null);
+      this.fnSignatures.set(fn, signature);
+    }
     const spec: FunctionSpec = { params: fn.inputs.map((i) => ({ name: i.name.name, kind: 'tensor' })) };
     const bound = this.bindArgs(spec, args, fn.name.name, range, f);
     const declared = signature.output;
@@ -1143,6 +1154,25 @@ export class ShapeChecker {
       }
     }
     return dims;
+  }
+}
+
+/** Names visible in a body: its own bindings over the file's constants (shared, not copied). */
+class Scope {
+  private readonly own = new Map<string, Value>();
+
+  constructor(private readonly parent: ReadonlyMap<string, Value>) {}
+
+  get(name: string): Value | undefined {
+    return this.own.get(name) ?? this.parent.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.own.has(name) || this.parent.has(name);
+  }
+
+  set(name: string, value: Value): void {
+    this.own.set(name, value);
   }
 }
 

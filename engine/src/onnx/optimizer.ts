@@ -95,27 +95,29 @@ export const STAT_FIELDS = ['gradNorm', 'gradMax', 'gradMeanAbs', 'zeroFraction'
 
 /**
  * One float32 vector [5 * params]: for each parameter its gradient L2 norm, max |g|,
- * mean |g|, fraction of exact zeros, and ||new - old|| / ||old|| (0 when ||old|| is 0).
+ * mean |g|, fraction of exact zeros, and ||new - old|| / ||new|| (0 when ||new|| is 0).
  */
 export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[], updates: ReadonlyMap<string, ParamUpdate>): string {
+  // Read-only reductions where possible: every extra written tensor is a pass over memory.
   const b = ctx.b;
   const pieces: string[] = [];
-  const l2 = (x: Val): string => b.op1('ReduceL2', [x.name], { keepdims: 0 });
-  for (const { name, value, grad } of params) {
-    const abs = ctx.unary('Abs', grad);
-    const oldNorm = l2(value);
+  const reduce = (op: string, x: Val): string => b.op1(op, [x.name], { keepdims: 0 });
+  for (const { name, grad } of params) {
+    const count = ctx.scalar(grad.shape.reduce((n, d) => n * (d.constant() ?? 1), 1));
+    // As the TS loop computes it (train/stats.ts): ||update|| over the updated weight's norm.
+    const update = updates.get(name) as ParamUpdate;
+    const weightNorm = reduce('ReduceL2', update.next);
     const ratio = b.op1('Where', [
-      b.op1('Greater', [oldNorm, ctx.scalar(0)]),
-      b.op1('Div', [l2((updates.get(name) as ParamUpdate).delta), b.op1('Max', [oldNorm, ctx.scalar(1e-30)])]),
+      b.op1('Greater', [weightNorm, ctx.scalar(0)]),
+      b.op1('Div', [reduce('ReduceL2', update.delta), b.op1('Max', [weightNorm, ctx.scalar(1e-30)])]),
       ctx.scalar(0),
     ]);
-    // Zero fraction = 1 - mean(sign(|g|)).
-    const nonZero = b.op1('ReduceMean', [ctx.unary('Sign', abs).name], { keepdims: 0 });
+    const zeros = b.op1('Cast', [b.op1('Equal', [grad.name, ctx.scalar(0)])], { to: 1 });
     pieces.push(
-      l2(grad),
-      b.op1('ReduceMax', [abs.name], { keepdims: 0 }),
-      b.op1('ReduceMean', [abs.name], { keepdims: 0 }),
-      b.op1('Sub', [ctx.scalar(1), nonZero]),
+      reduce('ReduceL2', grad),
+      b.op1('Max', [reduce('ReduceMax', grad), b.op1('Neg', [reduce('ReduceMin', grad)])]),
+      b.op1('Div', [reduce('ReduceL1', grad), count]),
+      b.op1('ReduceMean', [zeros], { keepdims: 0 }),
       ratio,
     );
   }

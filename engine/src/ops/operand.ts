@@ -1,7 +1,7 @@
 // Small helpers every op uses: turning numbers into tensors, picking the result dtype,
 // and allocating a float result.
 
-import { Tensor, allocateFloat, full, type DType, type FloatArray } from '../tensor/tensor.js';
+import { Tensor, allocateFloat, full, type DType } from '../tensor/tensor.js';
 import { shapeSize } from '../tensor/shape.js';
 
 export type Operand = Tensor | number;
@@ -14,10 +14,6 @@ export function resultDType(...inputs: Operand[]): DType {
 export function asTensor(value: Operand, like: Operand): Tensor {
   if (value instanceof Tensor) return value;
   return full([], value, like instanceof Tensor && like.dtype === 'float64' ? 'float64' : 'float32');
-}
-
-export function floatTensor(data: FloatArray, shape: readonly number[]): Tensor {
-  return new Tensor(data, shape, data instanceof Float64Array ? 'float64' : 'float32');
 }
 
 export function emptyFloat(shape: readonly number[], dtype: DType): Tensor {

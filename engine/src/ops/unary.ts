@@ -34,7 +34,21 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** PyTorch's softplus switches to the identity above this input (beta = 1). */
 const SOFTPLUS_THRESHOLD = 20;
 
-export const relu = (x: Tensor): Tensor => unary('relu', x, (v) => (v > 0 ? v : 0), (v) => (v > 0 ? 1 : 0));
+/** NOTE: relu has its own loops rather than `unary`'s callbacks: it is the hot activation. */
+export function relu(x: Tensor): Tensor {
+  requireFloat('relu', x);
+  const out = emptyFloat(inferShape('relu', [x.shape], {}), x.dtype);
+  const src = x.values;
+  const dst = out.values;
+  for (let i = 0; i < src.length; i++) dst[i] = src[i] > 0 ? src[i] : 0;
+  return record('relu', out, [x], (g) => {
+    const grad = emptyFloat(x.shape, g.dtype);
+    const gd = grad.values;
+    const up = g.values;
+    for (let i = 0; i < gd.length; i++) gd[i] = dst[i] > 0 ? up[i] : 0;
+    return [grad];
+  }, [out]);
+}
 
 export const leakyRelu = (x: Tensor, slope = 0.01): Tensor =>
   unary('leaky_relu', x, (v) => (v > 0 ? v : slope * v), (v) => (v > 0 ? 1 : slope), { slope });

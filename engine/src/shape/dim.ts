@@ -44,7 +44,14 @@ export class Dim {
   }
 
   add(other: Dim | number): Dim {
-    return Dim.normalize([...this.terms, ...Dim.from(other).terms]);
+    const that = Dim.from(other);
+    // Fast paths (the checker adds constants all the time): nothing to merge.
+    if (that.terms.length === 0) return this;
+    if (this.terms.length === 0) return that;
+    const a = this.constant();
+    const b = that.constant();
+    if (a !== null && b !== null) return Dim.of(a + b);
+    return Dim.normalize([...this.terms, ...that.terms]);
   }
 
   sub(other: Dim | number): Dim {
@@ -52,10 +59,16 @@ export class Dim {
   }
 
   scale(factor: number): Dim {
+    if (factor === 1) return this;
+    if (factor === 0) return Dim.of(0);
     return Dim.normalize(this.terms.map((t) => ({ coeff: t.coeff * factor, atoms: t.atoms })));
   }
 
   mul(other: Dim | number): Dim {
+    const factor = typeof other === 'number' ? other : other.constant();
+    if (factor !== null) return factor === 1 ? this : this.scale(factor);
+    const own = this.constant();
+    if (own !== null && typeof other !== 'number') return own === 1 ? other : other.scale(own);
     const products: Term[] = [];
     for (const a of this.terms) {
       for (const b of Dim.from(other).terms) {
@@ -114,7 +127,13 @@ export class Dim {
   }
 
   equals(other: Dim | number): boolean {
-    return this.sub(other).terms.length === 0;
+    if (typeof other === 'number') return this.constant() === other;
+    // Normalized terms are canonical (sorted, merged, no zeros), so equal dims have equal terms.
+    if (this.terms.length !== other.terms.length) return false;
+    return this.terms.every((t, k) => {
+      const u = other.terms[k];
+      return t.coeff === u.coeff && t.atoms.length === u.atoms.length && t.atoms.every((atom, j) => atom === u.atoms[j]);
+    });
   }
 
   /** Names this dim mentions (opaque floor-division atoms are searched inside). */

@@ -134,11 +134,6 @@ export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor
   return full(shape, 1, dtype);
 }
 
-/** A tensor of the given dtype holding one scalar, used when an op receives a number. */
-export function scalarLike(value: number, like: Tensor): Tensor {
-  return full([], value, like.dtype === 'int64' ? 'float32' : like.dtype);
-}
-
 /** Copies a tensor to another float dtype (float64 for gradcheck). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;

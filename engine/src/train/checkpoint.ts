@@ -3,7 +3,7 @@
 // `__metadata__`, in one .safetensors file written atomically; and loading them back exactly.
 
 import type { Tensor } from '../tensor/tensor.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { FloatArray } from '../tensor/tensor.js';
 import { readSafetensors, storedTensor, writeSafetensors, type StoredTensor } from './safetensors.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -28,12 +28,19 @@ export interface RunPosition {
   epochBatches: number;
 }
 
+/** What a checkpoint needs of an optimizer (the engine's Optimizer, or the ONNX trainer's state). */
+export interface OptimizerState {
+  stepCount: number;
+  /** Per-parameter state buffers by PyTorch's state names, indexed like the parameters. */
+  state(): Record<string, (FloatArray | undefined)[]>;
+}
+
 export interface CheckpointContent {
   model: string;
   seed: number;
   params: readonly NamedTensor[];
   buffers: readonly NamedTensor[];
-  optimizer: Optimizer;
+  optimizer: OptimizerState;
   optimizerKind: string;
   position: RunPosition;
 }
@@ -135,6 +142,7 @@ export function loadCheckpoint(path: string, content: Omit<CheckpointContent, 'p
     for (const [stateName, buffers] of Object.entries(state)) {
       const source = file.tensors.get(`${OPTIM_PREFIX}${name}.${stateName}`);
       if (!source) continue;
+      if (source.data.length !== tensor.size) return;
       const buffer = tensor.dtype === 'float64' ? new Float64Array(source.data.length) : new Float32Array(source.data.length);
       buffer.set(source.data as Float32Array | Float64Array);
       buffers[i] = buffer;

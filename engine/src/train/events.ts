@@ -33,7 +33,17 @@ export interface Finding {
 }
 
 export type RunEvent =
-  | { type: 'start'; model: string; backend: 'ts' | 'onnx'; epochs: number; stepsPerEpoch: number; params: number; resumedFrom?: number }
+  | {
+      type: 'start';
+      model: string;
+      backend: 'ts' | 'onnx';
+      epochs: number;
+      stepsPerEpoch: number;
+      params: number;
+      resumedFrom?: number;
+      /** Why the run uses the back end it does, when not the one asked for. */
+      note?: string;
+    }
   | { type: 'step'; epoch: number; step: number; loss: number; samplesPerSec: number; params: ParamGradStats[]; activations: ActivationStats[] }
   | {
       type: 'epoch';

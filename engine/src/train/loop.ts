@@ -6,19 +6,17 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TextRange } from '../lang/api.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
-import { optimizerFromSpec } from '../optim/from-spec.js';
+import { chooseBackend } from '../onnx/backend.js';
 import type { Split } from '../data/index.js';
-import type { ActivationStats, Finding, ParamGradStats, RunEvent } from './events.js';
+import type { Finding, RunEvent } from './events.js';
+import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
 import { CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, type RunPosition } from './checkpoint.js';
-import { batchCount, epochOrder, makeBatch, streamRng, type BatchLayout } from './batches.js';
-import { FindingTracker, nanFinding } from './findings.js';
-import { NonFiniteError, type LoweredModel } from './lower.js';
+import { batchCount, epochOrder, makeBatch, type BatchLayout } from './batches.js';
+import { FindingTracker } from './findings.js';
 import { correctCount, lossOf, usesClassIds } from './objective.js';
-import { prepare, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
+import { isRunError, prepare, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
-import { differenceNorm, hasNonFinite, paramGradStats } from './stats.js';
 
 export interface TrainOptions extends PrepareOptions {
   /** Total epochs (the `train` block's `epochs` by default). */
@@ -29,6 +27,8 @@ export interface TrainOptions extends PrepareOptions {
   init?: string;
   /** A folder holding a checkpoint to continue; the run saves there too. */
   resume?: string;
+  /** Overrides the `train` block's `backend`. */
+  backend?: 'ts' | 'onnx' | 'auto';
   signal?: AbortSignal;
 }
 
@@ -55,27 +55,46 @@ export function layerRanges(prepared: Prepared): (layer: string) => TextRange {
   return (layer) => ranges.get(layer) ?? prepared.train.range;
 }
 
-/** Mean loss and accuracy over a split, in eval mode (no dropout, batch norm running stats). */
-export function evaluate(prepared: Prepared, split: Split, layout: BatchLayout): { loss: number; accuracy: number | null } {
+/** Mean loss and accuracy over a split, in eval mode, in file order. */
+export async function evaluate(prepared: Prepared, backend: TrainingBackend, split: Split, layout: BatchLayout): Promise<{ loss: number; accuracy: number | null }> {
   const order = epochOrder(split.count, 0, 0, false);
   let lossSum = 0;
   let correct: number | null = 0;
-  noGrad(() => {
-    for (let start = 0; start < split.count; start += EVAL_BATCH) {
-      const batch = makeBatch(split, order, start, EVAL_BATCH, layout);
-      const mode = { dropout: false, batchNormTraining: false, rng: streamRng(0, 'dropout', 0), detectNonFinite: false };
-      const output = prepared.lowered.forward([batch.input], mode);
+  for (let start = 0; start < split.count; start += EVAL_BATCH) {
+    const batch = makeBatch(split, order, start, EVAL_BATCH, layout);
+    const output = await backend.evalOutput(batch.input);
+    noGrad(() => {
       lossSum += lossOf(prepared.train.loss, output, batch.target).item() * batch.size;
-      const right = correctCount(prepared.train.loss, output, batch.target);
-      correct = right === null || correct === null ? null : correct + right;
-    }
-  });
+    });
+    const right = correctCount(prepared.train.loss, output, batch.target);
+    correct = right === null || correct === null ? null : correct + right;
+  }
   return { loss: lossSum / split.count, accuracy: correct === null ? null : correct / split.count };
 }
 
-/** The first parameter whose gradient holds a NaN or Inf. */
-function nonFiniteGradient(lowered: LoweredModel): LoweredModel['params'][number] | null {
-  return lowered.params.find((p) => p.tensor.grad !== null && hasNonFinite(p.tensor.grad.data)) ?? null;
+/**
+ * The back end a run uses: `ts` when asked or when resuming (the TS engine continues a run
+ * bit for bit), otherwise the ONNX path when it can lower the model; `auto` falls back to
+ * `ts` and says why.
+ */
+async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx' | 'auto', resuming: boolean): Promise<{ backend: TrainingBackend; note: string | null } | RunError> {
+  const spec = prepared.train;
+  const range = spec.keyRanges.backend ?? spec.range;
+  if (requested === 'ts') return { backend: tsBackend(prepared), note: null };
+  if (resuming) {
+    if (requested === 'onnx') return { code: 'NN4002', message: 'a run resumes on the TS engine only (backend = "ts" or "auto")', range };
+    return { backend: tsBackend(prepared), note: 'resuming on the TS engine' };
+  }
+  const choice = chooseBackend(prepared.model, prepared.check.fnIrs, { ...spec, backend: requested });
+  if ('error' in choice) return { code: 'NN4002', message: choice.error, range };
+  if (choice.backend === 'ts') return { backend: tsBackend(prepared), note: choice.reason };
+  try {
+    return { backend: await onnxBackend(prepared), note: null };
+  } catch (error) {
+    const message = `onnxruntime could not start: ${(error as Error).message}`;
+    if (requested === 'onnx') return { code: 'NN4002', message, range };
+    return { backend: tsBackend(prepared), note: `${message}; training on the TS engine` };
+  }
 }
 
 /**
@@ -88,18 +107,20 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
   if (Array.isArray(prepared)) return { errors: prepared };
   const { train: spec, lowered, trainSplit, evalSplit } = prepared;
   const params = lowered.params.map((p) => ({ name: p.name, tensor: p.tensor }));
-  const optimizer = optimizerFromSpec(spec.optimizer, params.map((p) => p.tensor));
   const saveDir = options.resume ?? options.saveDir ?? resolve(options.baseDir, spec.save);
   const checkpointPath = join(saveDir, CHECKPOINT_FILE);
   const fileError = (message: string): { errors: RunError[] } => ({ errors: [{ code: 'NN4005', message, range: spec.range }] });
 
-  let position: RunPosition = { step: 0, epoch: 0, batch: 0, epochLossSum: 0, epochBatches: 0 };
   if (options.init) {
     const problem = loadWeights(options.init, params, lowered.buffers);
     if (problem) return fileError(`--init ${options.init}: ${problem.error}`);
   }
+  const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend, options.resume !== undefined);
+  if (isRunError(chosen)) return { errors: [chosen] };
+  const { backend, note } = chosen;
+  let position: RunPosition = { step: 0, epoch: 0, batch: 0, epochLossSum: 0, epochBatches: 0 };
   if (options.resume) {
-    const loaded = loadCheckpoint(checkpointPath, { model: lowered.name, seed: spec.seed, params, buffers: lowered.buffers, optimizer, optimizerKind: spec.optimizer.kind });
+    const loaded = loadCheckpoint(checkpointPath, { model: lowered.name, seed: spec.seed, params, buffers: lowered.buffers, optimizer: backend.optimizer, optimizerKind: spec.optimizer.kind });
     if ('error' in loaded) return fileError(`--resume ${checkpointPath}: ${loaded.error}`);
     position = loaded;
   }
@@ -114,7 +135,16 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
   const layout = batchLayout(prepared);
   const stepsPerEpoch = batchCount(trainSplit.count, spec.batch);
   const paramCount = lowered.params.reduce((n, p) => n + p.tensor.size, 0);
-  emit({ type: 'start', model: lowered.name, backend: 'ts', epochs, stepsPerEpoch, params: paramCount, ...(options.resume ? { resumedFrom: position.step } : {}) });
+  emit({
+    type: 'start',
+    model: lowered.name,
+    backend: backend.kind,
+    epochs,
+    stepsPerEpoch,
+    params: paramCount,
+    ...(options.resume ? { resumedFrom: position.step } : {}),
+    ...(note ? { note } : {}),
+  });
 
   const tracker = new FindingTracker(layerRanges(prepared));
   const findings: Finding[] = [];
@@ -124,7 +154,8 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
   };
   let lastCheckpoint: string | null = options.resume ? checkpointPath : null;
   const save = (): void => {
-    saveCheckpoint(checkpointPath, { model: lowered.name, seed: spec.seed, params, buffers: lowered.buffers, optimizer, optimizerKind: spec.optimizer.kind, position });
+    backend.sync();
+    saveCheckpoint(checkpointPath, { model: lowered.name, seed: spec.seed, params, buffers: lowered.buffers, optimizer: backend.optimizer, optimizerKind: spec.optimizer.kind, position });
     lastCheckpoint = checkpointPath;
     emit({ type: 'checkpoint', step: position.step, path: checkpointPath });
   };
@@ -132,74 +163,52 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
   let reason: EndEvent['reason'] = 'done';
   let testAccuracy: number | null = null;
   let { step } = position;
-  training: for (let epoch = position.epoch; epoch < epochs; epoch++) {
-    const order = epochOrder(trainSplit.count, spec.seed, epoch, true);
-    const firstBatch = epoch === position.epoch ? position.batch : 0;
-    let { epochLossSum, epochBatches } = epoch === position.epoch ? position : { epochLossSum: 0, epochBatches: 0 };
-    const epochStarted = Date.now();
-    let samples = 0;
-    for (let b = firstBatch; b < stepsPerEpoch; b++) {
-      const batch = makeBatch(trainSplit, order, b * spec.batch, spec.batch, layout);
-      const activations: ActivationStats[] = [];
-      let loss: Tensor;
-      try {
-        const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', step), activations, detectNonFinite: true };
-        loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target);
-      } catch (error) {
-        if (!(error instanceof NonFiniteError)) throw error;
-        const line = prepared.lineOf(error.node.range.start);
-        report(nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, at step ${step + 1}; training stopped`, error.node.range, step + 1));
-        reason = 'nan';
-        break training;
+  try {
+    training: for (let epoch = position.epoch; epoch < epochs; epoch++) {
+      const order = epochOrder(trainSplit.count, spec.seed, epoch, true);
+      const firstBatch = epoch === position.epoch ? position.batch : 0;
+      let { epochLossSum, epochBatches } = epoch === position.epoch ? position : { epochLossSum: 0, epochBatches: 0 };
+      const epochStarted = Date.now();
+      let samples = 0;
+      for (let b = firstBatch; b < stepsPerEpoch; b++) {
+        const batch = makeBatch(trainSplit, order, b * spec.batch, spec.batch, layout);
+        const outcome = await backend.step(batch, step + 1);
+        if ('nan' in outcome) {
+          report(outcome.nan);
+          reason = 'nan';
+          break training;
+        }
+        step++;
+        epochLossSum += outcome.loss;
+        epochBatches++;
+        samples += batch.size;
+        const seconds = (Date.now() - epochStarted) / 1000;
+        emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, activations: outcome.activations });
+        for (const finding of tracker.observe(step, outcome.params, outcome.activations)) report(finding);
+        position = { step, epoch, batch: b + 1, epochLossSum, epochBatches };
+        await new Promise((done) => setImmediate(done)); // lets a cancellation arrive
+        if (options.signal?.aborted) {
+          save();
+          reason = 'cancelled';
+          break training;
+        }
       }
-      const lossValue = loss.item();
-      if (!Number.isFinite(lossValue)) {
-        report(nanFinding('loss', `the ${spec.loss} loss is ${lossValue} at step ${step + 1}; training stopped`, spec.keyRanges.loss ?? spec.range, step + 1));
-        reason = 'nan';
-        break training;
-      }
-      optimizer.zeroGrad();
-      loss.backward();
-      const badGradient = nonFiniteGradient(lowered);
-      if (badGradient) {
-        const line = prepared.lineOf(badGradient.info.range.start);
-        report(nanFinding(badGradient.layer, `the gradient of \`${badGradient.name}\` (declared at line ${line}) has a NaN or Inf at step ${step + 1}; training stopped`, badGradient.info.range, step + 1));
-        reason = 'nan';
-        break training;
-      }
-      const before = lowered.params.map((p) => p.tensor.data.slice());
-      optimizer.step();
-      step++;
-      const stats: ParamGradStats[] = lowered.params.map((p, i) =>
-        paramGradStats(p.name, p.layer, p.tensor.grad?.data ?? new Float32Array(p.tensor.size), p.tensor.data, differenceNorm(p.tensor.data, before[i])),
-      );
-      epochLossSum += lossValue;
-      epochBatches++;
-      samples += batch.size;
-      const seconds = (Date.now() - epochStarted) / 1000;
-      emit({ type: 'step', epoch, step, loss: lossValue, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: stats, activations });
-      for (const finding of tracker.observe(step, stats, activations)) report(finding);
-      position = { step, epoch, batch: b + 1, epochLossSum, epochBatches };
-      await new Promise((done) => setImmediate(done)); // lets a cancellation arrive
-      if (options.signal?.aborted) {
-        save();
-        reason = 'cancelled';
-        break training;
-      }
+      const evaluation = await evaluate(prepared, backend, evalSplit ?? trainSplit, layout);
+      testAccuracy = evaluation.accuracy;
+      emit({
+        type: 'epoch',
+        epoch,
+        step,
+        trainLoss: epochBatches > 0 ? epochLossSum / epochBatches : NaN,
+        testLoss: evaluation.loss,
+        testAccuracy,
+        evaluatedOn: evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation',
+      });
+      position = { step, epoch: epoch + 1, batch: 0, epochLossSum: 0, epochBatches: 0 };
+      save();
     }
-    const evaluation = evaluate(prepared, evalSplit ?? trainSplit, layout);
-    testAccuracy = evaluation.accuracy;
-    emit({
-      type: 'epoch',
-      epoch,
-      step,
-      trainLoss: epochBatches > 0 ? epochLossSum / epochBatches : NaN,
-      testLoss: evaluation.loss,
-      testAccuracy,
-      evaluatedOn: evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation',
-    });
-    position = { step, epoch: epoch + 1, batch: 0, epochLossSum: 0, epochBatches: 0 };
-    save();
+  } finally {
+    await backend.release();
   }
   const end: EndEvent = { type: 'end', reason, step, testAccuracy, seconds: (Date.now() - started) / 1000, checkpoint: lastCheckpoint, findings };
   emit(end);

@@ -91,7 +91,7 @@ export interface GraphContext {
   lineOf: (offset: number) => number;
 }
 
-const labelCache = new WeakMap<Graph, Map<IrNode, string>>();
+const labelCache = new WeakMap<Graph, { lineOf: (offset: number) => number; labels: Map<IrNode, string> }>();
 
 /**
  * How each op of a graph is named in statistics and findings: its layer (`fc1`) or its op
@@ -100,7 +100,7 @@ const labelCache = new WeakMap<Graph, Map<IrNode, string>>();
  */
 function nodeLabels(graph: Graph, lineOf: (offset: number) => number): Map<IrNode, string> {
   const cached = labelCache.get(graph);
-  if (cached) return cached;
+  if (cached && cached.lineOf === lineOf) return cached.labels;
   const base = graph.nodes.map((node) => node.layer ?? `${node.op}@${lineOf(node.range.start)}`);
   const total = new Map<string, number>();
   for (const label of base) total.set(label, (total.get(label) ?? 0) + 1);
@@ -111,7 +111,7 @@ function nodeLabels(graph: Graph, lineOf: (offset: number) => number): Map<IrNod
     seen.set(base[i], count);
     labels.set(node, total.get(base[i])! > 1 && !node.layer ? `${base[i]}#${count}` : base[i]);
   });
-  labelCache.set(graph, labels);
+  labelCache.set(graph, { lineOf, labels });
   return labels;
 }
 

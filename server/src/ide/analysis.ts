@@ -1,21 +1,42 @@
-// One document's analysis — tokens, names and the checker's result — cached by version, so
-// every feature asking about the same version shares one check.
+// One document's analysis — the checker's result, and the tokens and names the editor
+// features read — cached by version, so every feature asking about the same version shares
+// one check. Tokens and names are computed on first use: publishing diagnostics needs neither.
 
 import type { CheckResult } from '../../../engine/src/lang/api.js';
 import { indexNames, type NameIndex } from './names.js';
 import { tokenize, type Token } from './syntax.js';
 
 export interface Analysis {
-  uri: string;
-  version: number;
-  text: string;
-  tokens: Token[];
-  names: NameIndex;
-  check: CheckResult;
+  readonly uri: string;
+  readonly version: number;
+  readonly text: string;
+  readonly check: CheckResult;
+  readonly tokens: Token[];
+  readonly names: NameIndex;
 }
 
 /** Runs the checker; the caller supplies it so that data-file reading stays outside `ide`. */
 export type Checker = (uri: string, text: string) => CheckResult;
+
+class DocumentAnalysis implements Analysis {
+  private tokenCache: Token[] | null = null;
+  private nameCache: NameIndex | null = null;
+
+  constructor(
+    readonly uri: string,
+    readonly version: number,
+    readonly text: string,
+    readonly check: CheckResult,
+  ) {}
+
+  get tokens(): Token[] {
+    return (this.tokenCache ??= tokenize(this.text));
+  }
+
+  get names(): NameIndex {
+    return (this.nameCache ??= indexNames(this.tokens.filter((t) => t.kind !== 'comment'), this.text));
+  }
+}
 
 export class AnalysisCache {
   private readonly latest = new Map<string, Analysis>();
@@ -26,15 +47,9 @@ export class AnalysisCache {
   get(uri: string, version: number, text: string): Analysis {
     const cached = this.latest.get(uri);
     if (cached && cached.version === version && cached.text === text) return cached;
-    const tokens = tokenize(text);
-    const analysis: Analysis = { uri, version, text, tokens, names: indexNames(tokens.filter((t) => t.kind !== 'comment'), text), check: this.checker(uri, text) };
+    const analysis = new DocumentAnalysis(uri, version, text, this.checker(uri, text));
     this.latest.set(uri, analysis);
     return analysis;
-  }
-
-  /** The latest analysis computed for a document, whatever its version. */
-  peek(uri: string): Analysis | undefined {
-    return this.latest.get(uri);
   }
 
   delete(uri: string): void {

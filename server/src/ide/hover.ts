@@ -164,7 +164,8 @@ export function layerStats(flow: GradientFlow, layer: string): LayerGradient | n
 }
 
 export function flowLabel(flow: GradientFlow): string {
-  return flow.source === 'init' ? 'at init' : flow.source === 'probe' ? 'probe' : `run, step ${flow.step}`;
+  if (flow.source === 'init') return flow.inputs === 'random' ? 'at init, random inputs' : 'at init';
+  return flow.source === 'probe' ? 'probe' : `run, step ${flow.step}`;
 }
 
 function statsLines(flow: GradientFlow, stats: LayerGradient): string[] {

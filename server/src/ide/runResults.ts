@@ -22,6 +22,8 @@ export interface LayerGradient {
 export interface GradientFlow {
   model: string;
   source: StatsSource;
+  /** For an init-time pass: whether it ran on the data set's first batch or on random inputs. */
+  inputs?: 'data' | 'random';
   step: number;
   layers: Map<string, LayerGradient>;
 }
@@ -123,10 +125,10 @@ export class RunResults {
   }
 
   /** Replaces the init-time statistics of a model (one forward + backward at initialization). */
-  recordInit(model: string, params: readonly ParamGradStats[], index: NameIndex, text: string): void {
+  recordInit(model: string, params: readonly ParamGradStats[], inputs: 'data' | 'random', index: NameIndex, text: string): void {
     const item = modelItem(index, model);
     if (!item) return;
-    this.atInit.set(model, { model: anchorOf(item, text), flow: { model, source: 'init', step: 0, layers: layerGradients(params) }, findings: [] });
+    this.atInit.set(model, { model: anchorOf(item, text), flow: { model, source: 'init', inputs, step: 0, layers: layerGradients(params) }, findings: [] });
   }
 
   /** The gradient flow to show for a model now: a valid run or probe, else a valid init pass. */
@@ -142,6 +144,11 @@ export class RunResults {
   flows(index: NameIndex, text: string): GradientFlow[] {
     const models = new Set([...this.trained.keys(), ...this.atInit.keys()]);
     return [...models].map((m) => this.flow(m, index, text)).filter((f): f is GradientFlow => f !== null);
+  }
+
+  /** True when a run or probe left findings (valid or not) to place. */
+  hasFindings(): boolean {
+    return [...this.trained.values()].some((r) => r.findings.length > 0);
   }
 
   /** Findings still valid for the current text, with ranges moved to where their items are now. */

@@ -37,6 +37,7 @@ import {
   type TrainProgressParams,
   type TrainResult,
 } from '../protocol.js';
+import { RANDOM_DIM_SIZE, type InitProbeResult } from '../workerProtocol.js';
 import { Debouncer } from './debounce.js';
 import { JobStopped, startJob, type RunningJob } from './jobs.js';
 import type { Settings } from './settings.js';
@@ -56,8 +57,6 @@ export interface RunContext {
 
 /** The settle time after an edit before the init-time gradient pass runs. */
 export const LIVE_GRADIENT_DELAY_MS = 1000;
-/** Batch size of the init-time pass, for its cost estimate. */
-const INIT_BATCH = 16;
 
 interface ActiveTraining {
   uri: string;
@@ -312,21 +311,30 @@ export class Runs {
     const source = this.source(uri);
     if ('error' in source) return;
     this.initJobs.get(uri)?.kill();
-    const models = source.analysis.check.models.filter((m) => m.hyperParams.length === 0 && source.analysis.check.irs.has(m.name) && 3 * symbolicAt(m.flops, INIT_BATCH) <= budget && !this.overLimits(source.analysis, m.name, INIT_BATCH));
+    // With a `train` block the pass runs on the first batch of its data, else on random inputs.
+    const { check } = source.analysis;
+    const candidates = check.models
+      .filter((m) => m.hyperParams.length === 0 && check.irs.has(m.name))
+      .map((m) => ({ model: m.name, flops: m.flops, train: check.trains.find((t) => t.model === m.name) }))
+      .filter(({ model, flops, train }) => {
+        const batch = train?.batch ?? RANDOM_DIM_SIZE;
+        return 3 * symbolicAt(flops, batch) <= budget && !this.overLimits(source.analysis, model, batch);
+      });
     const version = this.ctx.document(uri)?.version;
-    for (const model of models) {
-      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, model: model.name }, () => undefined);
+    for (const { model, train } of candidates) {
+      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, model, withData: train !== undefined }, () => undefined);
       this.initJobs.set(uri, job);
-      let result: ProbeResult;
+      let result: InitProbeResult;
       try {
         result = await job.result;
-      } catch {
-        return; // superseded by a newer edit, or the model cannot run on random inputs
+      } catch (error) {
+        if (error instanceof JobStopped) return; // superseded by a newer edit
+        continue; // this model cannot run at init (int inputs without data, say); the others still can
       } finally {
         if (this.initJobs.get(uri) === job) this.initJobs.delete(uri);
       }
       if (this.ctx.document(uri)?.version !== version) return;
-      this.ctx.results(uri).recordInit(model.name, result.params, source.analysis.names, source.text);
+      this.ctx.results(uri).recordInit(model, result.params, result.inputs, source.analysis.names, source.text);
       this.ctx.resultsChanged(uri);
     }
   }

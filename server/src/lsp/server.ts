@@ -74,7 +74,10 @@ export function startServer(connection: Connection): void {
     const rank = { error: 0, warning: 1, info: 2 } as const;
     const checked = [...analysis.check.diagnostics].sort((a, b) => rank[a.severity] - rank[b.severity] || a.range.start - b.range.start);
     const diagnostics: LspDiagnostic[] = checked.slice(0, settings.maxNumberOfProblems).map((d) => toDiagnostic(doc, d));
-    for (const finding of resultsOf(uri).findings(analysis.names, analysis.text)) diagnostics.push(findingDiagnostic(doc, finding, 'nn (run)'));
+    const runResults = results.get(uri);
+    if (runResults?.hasFindings()) {
+      for (const finding of runResults.findings(analysis.names, analysis.text)) diagnostics.push(findingDiagnostic(doc, finding, 'nn (run)'));
+    }
     void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
   };
 

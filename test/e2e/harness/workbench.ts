@@ -61,10 +61,11 @@ export class Workbench {
       viewport: { width: 1600, height: 1000 },
     });
     const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(20_000);
-    await page.goto(url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await page.locator('.explorer-folders-view').waitFor({ timeout: 60_000 });
+    page.setDefaultTimeout(30_000);
+    // Loading the workbench is most of a run's cost (20-30 s on 2 idle cores; more when busy).
+    await page.goto(url, { timeout: 180_000 });
+    await page.locator('.monaco-workbench').waitFor({ timeout: 180_000 });
+    await page.locator('.explorer-folders-view').waitFor({ timeout: 120_000 });
     return new Workbench(context, page, screenshotDir);
   }
 

@@ -1,0 +1,189 @@
+// ONNX training-path benchmark: training steps per second at batch 64 (forward, backward,
+// optimizer update) for the MLP 784-256-128-10 and the small CNN, on the ONNX path, the TS
+// engine and PyTorch CPU (Debian's python3-torch with OpenBLAS, same thread count, same
+// model, batch and optimizer), printed as ratios. Times are CPU seconds of the process, so
+// other jobs on a shared machine do not count. Run: npx tsx bench/onnx/run.ts [threads]
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FnIR, ModelIR, OptimizerSpec } from '../../engine/src/lang/api.js';
+import { checkProgram } from '../../engine/src/lang/program.js';
+import { lowerModel } from '../../engine/src/train/lower.js';
+import { Rng } from '../../engine/src/random.js';
+import { Tensor } from '../../engine/src/tensor/tensor.js';
+import * as E from '../../engine/src/index.js';
+import { OnnxTrainer } from '../../engine/src/onnx/session.js';
+import { exportPytorch } from '../../engine/src/export/pytorch.js';
+
+const BATCH = 64;
+const THREADS = Number(process.argv[2] ?? 1);
+const MIN_SECONDS = 2;
+
+const MODELS = {
+  'MLP 784-256-128-10': `model Mlp(x: [B, 784]) -> [B, 10] {
+  fc1 = Linear(784, 256)
+  fc2 = Linear(256, 128)
+  fc3 = Linear(128, 10)
+  return fc3(relu(fc2(relu(fc1(x)))))
+}`,
+  'CNN conv8-pool-conv16-pool-fc10': `model Cnn(x: [B, 1, 28, 28]) -> [B, 10] {
+  conv1 = Conv2d(1, 8, 3)
+  conv2 = Conv2d(8, 16, 3)
+  fc    = Linear(400, 10)
+  h = max_pool2d(relu(conv1(x)), 2)
+  h = max_pool2d(relu(conv2(h)), 2)
+  return fc(flatten(h, 1))
+}`,
+};
+
+const OPTIMIZERS: Record<string, OptimizerSpec> = {
+  SGD: { kind: 'SGD', lr: 0.01, momentum: 0.9, weightDecay: 0 },
+  Adam: { kind: 'Adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+};
+
+function cpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+/** Steps per CPU second of `step` after `warmUp` steps, over at least MIN_SECONDS. */
+async function stepsPerSecond(step: () => unknown, warmUp = 20): Promise<number> {
+  for (let i = 0; i < warmUp; i++) await step();
+  let steps = 0;
+  const start = cpuSeconds();
+  while (cpuSeconds() - start < MIN_SECONDS) {
+    await step();
+    steps++;
+  }
+  return steps / (cpuSeconds() - start);
+}
+
+function batchFor(model: ModelIR): { x: Float32Array; shape: number[]; labels: Int32Array } {
+  const rng = new Rng(1);
+  const shape = model.graph.values[model.graph.inputs[0]].shape.map((d) => d.constant() ?? BATCH);
+  const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+  const labels = Int32Array.from({ length: BATCH }, () => Math.floor(rng.next() * 10));
+  return { x, shape, labels };
+}
+
+function initialWeights(model: ModelIR, fns: ReadonlyMap<string, FnIR>): Map<string, Float32Array> {
+  const lowered = lowerModel(model, fns, 0, () => 1);
+  return new Map([...lowered.params, ...lowered.buffers].map((p) => [p.name, Float32Array.from(p.tensor.values)]));
+}
+
+async function benchOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer: OptimizerSpec, stats: boolean): Promise<number> {
+  const trainer = await OnnxTrainer.create(model, fns, { loss: 'cross_entropy', optimizer }, initialWeights(model, fns), { threads: THREADS, stats, dropout: false });
+  const { x, shape, labels } = batchFor(model);
+  const input = { data: x, shape };
+  const target = { data: BigInt64Array.from(labels, (v) => BigInt(v)), shape: [BATCH] };
+  const result = await stepsPerSecond(() => trainer.step(input, target));
+  await trainer.release();
+  return result;
+}
+
+async function benchTs(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer: OptimizerSpec): Promise<number> {
+  const lowered = lowerModel(model, fns, 0, () => 1);
+  const opt = E.optimizerFromSpec(optimizer, lowered.params.map((p) => p.tensor));
+  const { x, shape, labels } = batchFor(model);
+  const input = new Tensor(x, shape, 'float32');
+  const target = new Tensor(labels, [BATCH], 'int64');
+  const mode = { dropout: false, batchNormTraining: true, rng: new Rng(0), detectNonFinite: false };
+  return stepsPerSecond(() => {
+    opt.zeroGrad();
+    const loss = E.crossEntropy(lowered.forward([input], mode), target);
+    loss.backward();
+    opt.step();
+  }, 5);
+}
+
+/** The PyTorch side: the exported module, the same optimizer, one fixed batch. */
+function pytorchScript(models: { key: string; module: string; className: string; shape: number[] }[]): string {
+  const optimizers = Object.entries(OPTIMIZERS).map(([name, o]) => `"${name}": ${o.kind === 'SGD'
+    ? `lambda p: torch.optim.SGD(p, lr=${o.lr}, momentum=${o.momentum})`
+    : `lambda p: torch.optim.Adam(p, lr=${o.lr}, betas=(${o.beta1}, ${o.beta2}), eps=${o.eps})`}`).join(', ');
+  return `
+import importlib.util, json, sys, time
+import torch
+import torch.nn.functional as F
+torch.set_num_threads(${THREADS})
+torch.manual_seed(0)
+optimizers = {${optimizers}}
+results = {}
+for key, path, class_name, shape in ${JSON.stringify(models.map((m) => [m.key, m.module, m.className, m.shape]))}:
+    spec = importlib.util.spec_from_file_location(class_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for opt_name, make in optimizers.items():
+        model = getattr(module, class_name)()
+        for p in model.parameters():
+            torch.nn.init.uniform_(p, -0.05, 0.05)
+        opt = make(model.parameters())
+        x = torch.randn(*shape)
+        y = torch.randint(0, 10, (${BATCH},))
+        def step():
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+        for _ in range(20):
+            step()
+        steps = 0
+        start = time.process_time()
+        while time.process_time() - start < ${MIN_SECONDS}:
+            step()
+            steps += 1
+        results[key + "|" + opt_name] = steps / (time.process_time() - start)
+print(json.dumps(results))
+`;
+}
+
+function benchPytorch(entries: { key: string; model: ModelIR; fns: ReadonlyMap<string, FnIR> }[]): Record<string, number> | string {
+  const dir = mkdtempSync(join(tmpdir(), 'nn-bench-'));
+  try {
+    const models = entries.map(({ key, model, fns }, i) => {
+      const module = join(dir, `m${i}.py`);
+      writeFileSync(module, exportPytorch(model, fns, 'bench'));
+      return { key, module, className: model.name, shape: batchFor(model).shape };
+    });
+    writeFileSync(join(dir, 'bench.py'), pytorchScript(models));
+    const result = spawnSync('/usr/bin/python3', [join(dir, 'bench.py')], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp',
+        GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456',
+        OMP_NUM_THREADS: String(THREADS),
+      },
+    });
+    if (result.status !== 0) return `PyTorch not run: ${result.stderr.trim().split('\n').pop()}`;
+    return JSON.parse(result.stdout.trim().split('\n').pop() as string) as Record<string, number>;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`training steps/s at batch ${BATCH}, ${THREADS} thread(s), CPU time; ONNX with and without the per-parameter gradient statistics`);
+  const entries = Object.entries(MODELS).map(([key, text]) => {
+    const check = checkProgram(text);
+    const model = [...check.irs.values()][0];
+    if (!model) throw new Error(`${key}: ${check.diagnostics.map((d) => d.message).join('; ')}`);
+    return { key, model, fns: check.fnIrs };
+  });
+  const torch = benchPytorch(entries);
+  if (typeof torch === 'string') console.log(torch);
+  for (const { key, model, fns } of entries) {
+    for (const [optName, optimizer] of Object.entries(OPTIMIZERS)) {
+      const onnx = await benchOnnx(model, fns, optimizer, true);
+      const onnxNoStats = await benchOnnx(model, fns, optimizer, false);
+      const ts = await benchTs(model, fns, optimizer);
+      const pt = typeof torch === 'string' ? NaN : torch[`${key}|${optName}`];
+      const ratio = (a: number, b: number): string => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
+      console.log(`${`${key} ${optName}`.padEnd(40)} onnx ${onnx.toFixed(0).padStart(5)} (no stats ${onnxNoStats.toFixed(0).padStart(5)})  ts ${ts.toFixed(0).padStart(5)}  pytorch ${pt.toFixed(0).padStart(5)}   onnx/pytorch ${ratio(onnx, pt)} (no stats ${ratio(onnxNoStats, pt)})  onnx/ts ${ratio(onnx, ts)}`);
+    }
+  }
+}
+
+void main();

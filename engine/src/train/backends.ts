@@ -1,0 +1,129 @@
+// The two ways a training step runs: on the TS engine (forward, backward and update over
+// engine tensors, with activation statistics and the first op of a NaN/Inf), or on
+// onnxruntime through the ONNX path's trainer (one step graph per step; faster, with
+// parameter statistics but no activation statistics). The loop drives either.
+
+import type { Finding, ActivationStats, ParamGradStats } from './events.js';
+import { Tensor } from '../tensor/tensor.js';
+import { optimizerFromSpec } from '../optim/from-spec.js';
+import type { FloatArray } from '../tensor/tensor.js';
+import { createOnnxTrainer } from '../onnx/backend.js';
+import type { OnnxTrainer } from '../onnx/session.js';
+import type { Batch } from './batches.js';
+import { streamRng } from './batches.js';
+import type { OptimizerState } from './checkpoint.js';
+import { nanFinding } from './findings.js';
+import { NonFiniteError } from './lower.js';
+import { lossOf } from './objective.js';
+import type { Prepared } from './prepare.js';
+import { differenceNorm, hasNonFinite, paramGradStats } from './stats.js';
+
+export type StepOutcome = { loss: number; params: ParamGradStats[]; activations: ActivationStats[] } | { nan: Finding };
+
+export interface TrainingBackend {
+  kind: 'ts' | 'onnx';
+  /** One optimizer step on a batch; `step` is the 1-based number of the step being taken. */
+  step(batch: Batch, step: number): Promise<StepOutcome>;
+  /** The model's output in eval mode (no dropout, batch norm running statistics), no tape. */
+  evalOutput(input: Tensor): Promise<Tensor>;
+  /** Brings the lowered model's parameters and buffers up to date (for a checkpoint). */
+  sync(): void;
+  optimizer: OptimizerState;
+  release(): Promise<void>;
+}
+
+export function tsBackend(prepared: Prepared): TrainingBackend {
+  const { lowered, train: spec } = prepared;
+  const optimizer = optimizerFromSpec(spec.optimizer, lowered.params.map((p) => p.tensor));
+  return {
+    kind: 'ts',
+    optimizer,
+    async step(batch, step) {
+      const activations: ActivationStats[] = [];
+      let loss: Tensor;
+      try {
+        const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', step - 1), activations, detectNonFinite: true };
+        loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target);
+      } catch (error) {
+        if (!(error instanceof NonFiniteError)) throw error;
+        const line = prepared.lineOf(error.node.range.start);
+        return { nan: nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, at step ${step}; training stopped`, error.node.range, step) };
+      }
+      const lossValue = loss.item();
+      if (!Number.isFinite(lossValue)) return { nan: lossFinding(prepared, lossValue, step) };
+      optimizer.zeroGrad();
+      loss.backward();
+      const bad = lowered.params.find((p) => p.tensor.grad !== null && hasNonFinite(p.tensor.grad.data));
+      if (bad) {
+        const line = prepared.lineOf(bad.info.range.start);
+        return { nan: nanFinding(bad.layer, `the gradient of \`${bad.name}\` (declared at line ${line}) has a NaN or Inf at step ${step}; training stopped`, bad.info.range, step) };
+      }
+      const before = lowered.params.map((p) => p.tensor.data.slice());
+      optimizer.step();
+      const params = lowered.params.map((p, i) =>
+        paramGradStats(p.name, p.layer, p.tensor.grad?.data ?? new Float32Array(p.tensor.size), p.tensor.data, differenceNorm(p.tensor.data, before[i])),
+      );
+      return { loss: lossValue, params, activations };
+    },
+    async evalOutput(input) {
+      const mode = { dropout: false, batchNormTraining: false, rng: streamRng(0, 'dropout', 0), detectNonFinite: false };
+      return lowered.forward([input], mode);
+    },
+    sync() {},
+    async release() {},
+  };
+}
+
+function lossFinding(prepared: Prepared, lossValue: number, step: number): Finding {
+  const spec = prepared.train;
+  return nanFinding('loss', `the ${spec.loss} loss is ${lossValue} at step ${step}; training stopped`, spec.keyRanges.loss ?? spec.range, step);
+}
+
+/** The ONNX trainer's optimizer state (`fc1.weight.exp_avg`) as per-parameter buffers. */
+function onnxOptimizerState(trainer: OnnxTrainer, paramNames: readonly string[]): OptimizerState {
+  return {
+    get stepCount() {
+      return trainer.steps;
+    },
+    state() {
+      const out: Record<string, (FloatArray | undefined)[]> = {};
+      for (const [name, values] of trainer.optimizerState()) {
+        const index = paramNames.findIndex((p) => name.startsWith(`${p}.`) && !name.slice(p.length + 1).includes('.'));
+        if (index < 0) continue;
+        const key = name.slice(paramNames[index].length + 1);
+        (out[key] ??= [])[index] = values;
+      }
+      return out;
+    },
+  };
+}
+
+/** The ONNX back end, starting from the lowered model's current weights. */
+export async function onnxBackend(prepared: Prepared): Promise<TrainingBackend> {
+  const { lowered, train: spec } = prepared;
+  const initial = new Map<string, Float32Array>();
+  for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) initial.set(name, Float32Array.from(tensor.data));
+  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs });
+  const paramNames = lowered.params.map((p) => p.name);
+  return {
+    kind: 'onnx',
+    optimizer: onnxOptimizerState(trainer, paramNames),
+    async step(batch, step) {
+      const result = await trainer.step(batch.input, batch.target);
+      if (!Number.isFinite(result.loss)) return { nan: lossFinding(prepared, result.loss, step) };
+      return { loss: result.loss, params: result.params, activations: [] };
+    },
+    async evalOutput(input) {
+      const out = await trainer.forward(input);
+      return new Tensor(out.data, out.shape, 'float32');
+    },
+    sync() {
+      const current = trainer.params();
+      for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) {
+        const values = current.get(name);
+        if (values) tensor.data.set(values);
+      }
+    },
+    release: () => trainer.release(),
+  };
+}

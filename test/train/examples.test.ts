@@ -1,0 +1,45 @@
+// Every example in examples/ trains: over its first steps the loss goes down (on the TS
+// engine, and on the ONNX back end for the examples it can lower).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { train } from '../../engine/src/train/loop.js';
+
+const examples = resolve('examples');
+const work = mkdtempSync(join(tmpdir(), 'nn-examples-'));
+const STEPS = 30;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function firstLosses(file: string, backend: 'ts' | 'onnx') {
+  const text = readFileSync(join(examples, file), 'utf8');
+  const controller = new AbortController();
+  const losses: number[] = [];
+  let used = '';
+  const outcome = await train(text, { baseDir: examples, saveDir: join(work, `${file}-${backend}`), backend, signal: controller.signal }, (e) => {
+    if (e.type === 'start') used = e.backend;
+    if (e.type === 'step') {
+      losses.push(e.loss);
+      if (losses.length >= STEPS) controller.abort();
+    }
+  });
+  if ('errors' in outcome) assert.fail(`${file}: ${outcome.errors.map((e) => `${e.code} ${e.message}`).join('; ')}`);
+  return { losses, used, end: outcome.end };
+}
+
+for (const file of readdirSync(examples).filter((f) => f.endsWith('.nn')).sort()) {
+  if (!/^train\s/m.test(readFileSync(join(examples, file), 'utf8'))) continue;
+  test(`${file}: the loss goes down on the TS engine`, async () => {
+    const { losses, end } = await firstLosses(file, 'ts');
+    assert.notEqual(end.reason, 'nan');
+    assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)), `${losses.slice(0, 5)} ... ${losses.slice(-5)}`);
+  });
+}
+
+test('mlp_spirals.nn: the loss goes down on the ONNX back end too, and its checkpoint is written', async () => {
+  const { losses, used, end } = await firstLosses('mlp_spirals.nn', 'onnx');
+  assert.equal(used, 'onnx');
+  assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)), `${losses.slice(0, 5)} ... ${losses.slice(-5)}`);
+  assert.ok(end.checkpoint?.endsWith('checkpoint.safetensors'));
+});
