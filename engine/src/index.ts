@@ -8,7 +8,7 @@ export { backward, noGrad, enableGrad, isGradEnabled, tapeBytes, type TapeNode, 
 export { checkpoint } from './autograd/checkpoint.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { Rng, manualSeed, defaultRng } from './random.js';
-export { ShapeError, inferShape } from './ops/shape-rule.js';
+export { ShapeError } from './ops/shape-rule.js';
 
 export { add, sub, mul, div, neg, pow } from './ops/arithmetic.js';
 export { relu, leakyRelu, sigmoid, tanh, gelu, silu, softplus, exp, log, sqrt, abs } from './ops/unary.js';

@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { gemm } from '../../engine/src/kernels/gemm.js';
-import { simdTile } from '../../engine/src/kernels/simd-tile.js';
+import { simdTiles } from '../../engine/src/kernels/simd-tile.js';
 import { Rng } from '../../engine/src/index.js';
 import { assertClose } from './helpers.js';
 
@@ -15,7 +15,7 @@ function randomArray(rng: Rng, size: number): Float64Array {
 }
 
 test('WebAssembly SIMD is available to the float32 kernel on this Node', () => {
-  assert.notEqual(simdTile, null);
+  assert.notEqual(simdTiles, null);
 });
 
 for (const [m, n, k] of [[1, 1, 1], [5, 7, 3], [67, 130, 300], [9, 2049, 4]]) {

@@ -35,6 +35,8 @@ export class LspClient {
   readonly progress: { token: string | number; value: { kind: string; percentage?: number; message?: string } }[] = [];
   private readonly docs = new Map<string, TextDocument>();
   private listeners: (() => void)[] = [];
+  /** How many times the server has asked for the settings. */
+  configurationRequests = 0;
 
   private constructor(
     readonly connection: MessageConnection,
@@ -58,7 +60,11 @@ export class LspClient {
       client.progress.push(params);
       client.notify();
     });
-    connection.onRequest('workspace/configuration', (params: { items: { section?: string }[] }) => params.items.map(() => client.settings));
+    connection.onRequest('workspace/configuration', (params: { items: { section?: string }[] }) => {
+      client.configurationRequests++;
+      client.notify();
+      return params.items.map(() => client.settings);
+    });
     connection.onRequest('window/workDoneProgress/create', () => null);
     connection.onRequest('client/registerCapability', () => null);
     connection.onRequest('workspace/inlayHint/refresh', () => null);
@@ -171,9 +177,14 @@ export class LspClient {
     return this.connection.sendRequest(method, params) as Promise<R>;
   }
 
-  setSettings(settings: Record<string, unknown>): Promise<void> {
+  /** Changes the settings and resolves once the server has read them and re-published `uri`. */
+  async setSettings(settings: Record<string, unknown>, uri: string): Promise<void> {
     this.settings = settings;
-    return this.connection.sendNotification('workspace/didChangeConfiguration', { settings: { nn: settings } });
+    const asked = this.configurationRequests;
+    await this.connection.sendNotification('workspace/didChangeConfiguration', { settings: { nn: settings } });
+    await this.waitFor(() => this.configurationRequests > asked, 10000, 'the server to read the settings');
+    const published = this.published.length;
+    await this.waitFor(() => this.published.slice(published).some((p) => p.uri === uri), 10000, 'a publish with the new settings');
   }
 
   async stop(): Promise<void> {

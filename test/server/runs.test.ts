@@ -127,6 +127,19 @@ describe('training', () => {
     assert.ok(client.progress.some((p) => p.token === token && p.value.kind === 'end'));
   });
 
+  test('nn/stopTraining stops the running training', async () => {
+    const uri = await client.open(join(workspace, 'long_train.nn'));
+    const started = client.notifications.length;
+    const running = client.request<TrainResult>('nn/train', { uri });
+    await client.waitFor(() => client.notifications.slice(started).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), 30000, 'a training step');
+    const busy = await client.request<TrainResult>('nn/train', { uri });
+    assert.equal(busy.reason, 'error');
+    assert.match(busy.message, /in progress/);
+    assert.deepEqual(await client.request('nn/stopTraining', null), { stopped: true });
+    assert.equal((await running).reason, 'cancelled');
+    assert.deepEqual(await client.request('nn/stopTraining', null), { stopped: false });
+  });
+
   test('a save folder outside the workspace is refused', async () => {
     const path = join(workspace, 'tiny_train.nn');
     const uri = await client.open(path);
@@ -211,14 +224,11 @@ describe('limits', () => {
   test('nn.limits.maxParameters refuses a probe of a bigger model, and says which limit', async () => {
     const uri = await client.open(join(workspace, 'tiny_train.nn'));
     await client.diagnosticsFor(uri);
-    const before = client.published.length;
-    await client.setSettings({ limits: { maxParameters: 10 } });
+    await client.setSettings({ limits: { maxParameters: 10 } }, uri);
     try {
-      // The server re-publishes every document once it has read the new settings.
-      await client.waitFor(() => client.published.slice(before).some((p) => p.uri === uri), 5000, 'the settings to apply');
       await assert.rejects(client.request('nn/probe', { uri }), /nn\.limits\.maxParameters/);
     } finally {
-      await client.setSettings({});
+      await client.setSettings({}, uri);
     }
   });
 });

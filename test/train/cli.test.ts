@@ -69,7 +69,7 @@ test('--init loads weights by name and refuses other names or shapes', () => {
   writeSafetensors(join(work, 'names.safetensors'), { tensors: renamed, metadata: {} });
   const names = nn('train', 'xor.nn', '--init', 'names.safetensors');
   assert.equal(names.code, 1);
-  assert.match(names.stderr, /missing `hidden\.weight`, `hidden\.bias`; unexpected `fc1\.weight`, `fc1\.bias`/);
+  assert.match(names.stderr, /missing `hidden\.weight`, `hidden\.bias`; unexpected `fc1\.bias`, `fc1\.weight`/);
   assert.doesNotMatch(names.stderr, /\n\s+at /, 'no stack trace');
 });
 

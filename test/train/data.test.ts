@@ -2,12 +2,13 @@
 // file gives an NN4005 error value naming the file and the problem.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isDataError, loadDataset, readDataHeader, type Dataset } from '../../engine/src/data/index.js';
 import type { DataSpec } from '../../engine/src/lang/api.js';
+import { FASHION_SUBSET, FASHION_SYSTEM_DIR } from '../../engine/src/data/fashion.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-data-'));
 
@@ -77,6 +78,21 @@ test('fashion_mnist loads the bundled subset scaled to [0, 1]', () => {
   assert.deepEqual(readDataHeader(dir)({ kind: 'fashion_mnist', train: 100, test: 20 }), { sampleShape: [1, 28, 28], classes: 10, labelShape: [] });
   const tooMany = loadDataset({ kind: 'fashion_mnist', train: 70000, test: 10 }, dir);
   assert.ok(isDataError(tooMany) && /60000 training/.test(tooMany.message));
+});
+
+test('requests beyond the subset read the full set when installed, else say how to get it', () => {
+  const spec = { kind: 'fashion_mnist' as const, train: FASHION_SUBSET.train + 10, test: 10 };
+  const result = loadDataset(spec, dir);
+  if (existsSync(FASHION_SYSTEM_DIR)) {
+    if (isDataError(result)) assert.fail(result.message);
+    const subset = load({ kind: 'fashion_mnist', train: FASHION_SUBSET.train, test: 10 });
+    assert.equal(result.train.count, FASHION_SUBSET.train + 10);
+    assert.deepEqual(result.train.inputs.subarray(0, subset.train.inputs.length), subset.train.inputs, 'the subset is the start of the full set');
+    assert.deepEqual(result.train.targets.subarray(0, FASHION_SUBSET.train), subset.train.targets);
+  } else {
+    assert.ok(isDataError(result));
+    assert.match(result.message, /apt-get install dataset-fashion-mnist/);
+  }
 });
 
 test('npy (v1 and v2; float32, float64, int64, uint8) and its header', () => {

@@ -22,6 +22,7 @@ export async function run(args: string[]): Promise<number> {
         weights: { type: 'string' },
         format: { type: 'string', default: 'onnx' },
         output: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (error) {
@@ -29,6 +30,10 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n  --format onnx     a forward-only .onnx model, weights as initializers (default)\n  --format pytorch  a PyTorch nn.Module with a loader for .safetensors checkpoints\n  --weights W       weights by state_dict name (a checkpoint); the seeded initial weights otherwise\n`);
+    return 0;
+  }
   if (positionals.length !== 1 || !['onnx', 'pytorch'].includes(values.format ?? '')) {
     process.stderr.write(`${USAGE}\n`);
     return 2;

@@ -11,12 +11,16 @@ const USAGE = 'usage: nn gradcheck FILE [--fn NAME] [--json]';
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { fn: { type: 'string' }, json: { type: 'boolean', default: false } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean', short: 'h', default: false }, fn: { type: 'string' }, json: { type: 'boolean', default: false } } });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (positionals.length !== 1) {
     process.stderr.write(`${USAGE}\n`);
     return 2;

@@ -19,6 +19,7 @@ export async function run(args: string[]): Promise<number> {
       args,
       allowPositionals: true,
       options: {
+        help: { type: 'boolean', short: 'h', default: false },
         model: { type: 'string' },
         weights: { type: 'string' },
         batches: { type: 'string' },
@@ -31,6 +32,10 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (positionals.length !== 1) {
     process.stderr.write(`${USAGE}\n`);
     return 2;

@@ -21,6 +21,7 @@ export async function run(args: string[]): Promise<number> {
       args,
       allowPositionals: true,
       options: {
+        help: { type: 'boolean', short: 'h', default: false },
         model: { type: 'string' },
         epochs: { type: 'string' },
         backend: { type: 'string' },
@@ -34,6 +35,10 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (positionals.length !== 1) {
     process.stderr.write(`${USAGE}\n`);
     return 2;

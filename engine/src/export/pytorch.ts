@@ -17,11 +17,6 @@ const UNARY: Record<string, string> = {
 
 const BINARY: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/' };
 
-function pyNumber(n: number): string {
-  if (Number.isInteger(n)) return String(n);
-  return String(n);
-}
-
 function pyFloat(n: number): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);
 }
@@ -88,7 +83,7 @@ function opExpression(graph: Graph, node: IrNode, a: string[], inModule: boolean
   }
   switch (node.op) {
     case 'neg': return `-${x}`;
-    case 'pow': return `${x} ** ${pyNumber(attr(node, 'exponent', 1))}`;
+    case 'pow': return `${x} ** ${String(attr(node, 'exponent', 1))}`;
     case 'matmul': return `${x} @ ${y}`;
     case 'leaky_relu': return `F.leaky_relu(${x}, ${pyFloat(attr(node, 'slope', 0.01))})`;
     case 'softmax': return `F.softmax(${x}, dim=${attr(node, 'axis', -1)})`;
@@ -123,7 +118,11 @@ function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: I
     }
     const layer = layerOf(node);
     const expression = layer ? `self.${layer}(${args[0]})` : opExpression(graph, node, args, inModule);
-    const out = names.bind(node.outputs[0], graph.values[node.outputs[0]].name);
+    // Unnamed values are called after their layer (`conv1`) or op (`relu`); a fn's result
+    // gets a suffix so the name does not shadow the fn.
+    const hint = graph.values[node.outputs[0]].name
+      ?? (layer ? layer.split('.').pop() : node.op === 'call_fn' ? `${String(node.attrs.fn)}_out` : node.op);
+    const out = names.bind(node.outputs[0], hint);
     lines.push(`${indent}${out} = ${expression}`);
   }
   return lines;

@@ -1,12 +1,12 @@
 // Single-threaded GEMM: C (+)= op(A) · op(B) with op = identity or transpose, row-major.
 // Blocked in the BLIS style: panels of A and B are packed into contiguous buffers (which
 // also absorbs the transposes, so backward passes never materialize A^T or B^T), then a
-// register-blocked micro-kernel runs over the packed panels: for float32 C the 4×8
-// WebAssembly SIMD tile (simd-tile.ts), otherwise (float64, or no SIMD) a 4×3 JavaScript
+// register-blocked micro-kernel runs over the packed panels: for float32 C a strip of 4×8
+// WebAssembly SIMD tiles per call (simd-tile.ts), otherwise (float64, or no SIMD) a 4×3 JavaScript
 // tile in float64 (4×3 measured faster than 4×4 in V8: the values fit the registers).
 
 import type { FloatArray } from '../tensor/tensor.js';
-import { simdTile, SIMD_MR, SIMD_NR, type SimdTile } from './simd-tile.js';
+import { simdTiles, SIMD_MR, SIMD_NR, type SimdTiles } from './simd-tile.js';
 
 const MR = 4;
 const NR = 3;
@@ -64,14 +64,15 @@ function packB(b: GemmOperand, ldb: number, p0: number, kc: number, j0: number, 
   }
 }
 
-/** Writes (or adds) the SIMD kernel's 4×8 tile into C, clipped to rows × cols. */
-function storeSimdTile(simd: SimdTile, c: FloatArray, cOffset: number, ldc: number, rows: number, cols: number, accumulate: boolean): void {
-  const tile = simd.tile;
+/** Writes (or adds) the SIMD kernel's strip (rows × cols of C) into C. */
+function storeStrip(simd: SimdTiles, c: FloatArray, cOffset: number, ldc: number, rows: number, cols: number, accumulate: boolean): void {
+  const strip = simd.strip;
+  const stride = Math.ceil(cols / SIMD_NR) * SIMD_NR;
   for (let r = 0; r < rows; r++) {
     const row = cOffset + r * ldc;
-    const from = r * SIMD_NR;
-    if (accumulate) for (let col = 0; col < cols; col++) c[row + col] += tile[from + col];
-    else for (let col = 0; col < cols; col++) c[row + col] = tile[from + col];
+    const from = r * stride;
+    if (accumulate) for (let col = 0; col < cols; col++) c[row + col] += strip[from + col];
+    else c.set(strip.subarray(from, from + cols), row);
   }
 }
 
@@ -152,7 +153,7 @@ export function gemm(
   }
   const lda = a.transposed ? m : k;
   const ldb = b.transposed ? k : n;
-  const simd = c instanceof Float32Array ? simdTile : null;
+  const simd = c instanceof Float32Array ? simdTiles : null;
   const mr = simd ? SIMD_MR : MR;
   const nr = simd ? SIMD_NR : NR;
   if (!simd) {
@@ -172,17 +173,19 @@ export function gemm(
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
         packA(a, lda, i0, mc, p0, kc, bufferA, mr);
+        if (simd) {
+          // One call computes the whole strip of tiles across the packed B block.
+          for (let ir = 0; ir < mc; ir += mr) {
+            simd.run(kc, ir * kc, 0, Math.ceil(nc / nr));
+            storeStrip(simd, c, cOffset + (i0 + ir) * n + j0, n, Math.min(mr, mc - ir), nc, add);
+          }
+          continue;
+        }
         for (let jr = 0; jr < nc; jr += nr) {
           const cols = Math.min(nr, nc - jr);
           for (let ir = 0; ir < mc; ir += mr) {
             const rows = Math.min(mr, mc - ir);
-            const cAt = cOffset + (i0 + ir) * n + j0 + jr;
-            if (simd) {
-              simd.run(kc, ir * kc, jr * kc);
-              storeSimdTile(simd, c, cAt, n, rows, cols, add);
-            } else {
-              microKernel(kc, ir * kc, jr * kc, c, cAt, n, rows, cols, add);
-            }
+            microKernel(kc, ir * kc, jr * kc, c, cOffset + (i0 + ir) * n + j0 + jr, n, rows, cols, add);
           }
         }
       }

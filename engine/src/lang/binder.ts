@@ -170,6 +170,22 @@ export function declarationCall(symbols: Symbols, stmt: Stmt): (Expr & { kind: '
  * among the body's anonymous layers of that kind, counted from 0 in source order.
  */
 export function anonymousLayers(symbols: Symbols, stmts: readonly Stmt[]): Map<Expr, string> {
+  // A block's body is instantiated once per use: name its anonymous layers once.
+  let cached = anonymousCache.get(symbols);
+  if (cached === undefined) {
+    cached = new WeakMap();
+    anonymousCache.set(symbols, cached);
+  }
+  const known = cached.get(stmts);
+  if (known) return known;
+  const names = findAnonymousLayers(symbols, stmts);
+  cached.set(stmts, names);
+  return names;
+}
+
+const anonymousCache = new WeakMap<Symbols, WeakMap<readonly Stmt[], Map<Expr, string>>>();
+
+function findAnonymousLayers(symbols: Symbols, stmts: readonly Stmt[]): Map<Expr, string> {
   const declarations = new Set<Expr>();
   for (const stmt of stmts) {
     const call = declarationCall(symbols, stmt);

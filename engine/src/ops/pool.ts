@@ -27,8 +27,8 @@ function layout(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: number, stri
 }
 
 /**
- * For each output window, its input positions: the bounds of the window clipped to the
- * image. Written out in each kernel (not as a callback) so the loops stay fast.
+ * Where output position `outIndex`'s window starts along one axis (negative inside the
+ * padding). Kernels clip windows to the image with their own loops, not callbacks, for speed.
  */
 function windowStart(outIndex: number, stride: number, padding: number): number {
   return outIndex * stride - padding;

@@ -30,9 +30,10 @@ export class Dim {
   }
 
   private static normalize(terms: Term[]): Dim {
+    if (terms.length === 1) return terms[0].coeff === 0 ? new Dim([]) : new Dim(terms);
     const byKey = new Map<string, Term>();
     for (const term of terms) {
-      const key = term.atoms.join('*');
+      const key = term.atoms.length === 1 ? term.atoms[0] : term.atoms.join('*');
       const previous = byKey.get(key);
       byKey.set(key, { coeff: (previous?.coeff ?? 0) + term.coeff, atoms: term.atoms });
     }
