@@ -43,7 +43,7 @@ const rows: Row[] = [];
 function report(row: Row): void {
   rows.push(row);
   const ratio = row.ours / row.tfjs;
-  console.log(`${row.name.padEnd(34)} ours ${row.ours.toFixed(2).padStart(8)} ${row.unit.padEnd(8)} tfjs-cpu ${row.tfjs.toFixed(2).padStart(8)}   ratio ${ratio.toFixed(2)}×`);
+  console.log(`${row.name.padEnd(48)} ours ${row.ours.toFixed(2).padStart(8)} ${row.unit.padEnd(8)} tfjs-cpu ${row.tfjs.toFixed(2).padStart(8)}   ratio ${ratio.toFixed(2)}×`);
 }
 
 function benchMatmul(n: number): void {
@@ -70,7 +70,7 @@ function benchConv(batch: number, cin: number, size: number, cout: number, k: nu
   const tw = tf.randomNormal([k, k, cin, cout]) as tf.Tensor4D;
   const theirs = timeIt(() => tf.tidy(() => tf.conv2d(tx, tw, 1, 'valid').dataSync()));
   tf.dispose([tx, tw]);
-  report({ name: `conv2d [${batch},${cin},${size},${size}] k${k}→${cout}`, unit: 'GFLOP/s', ours: flops / ours / 1e9, tfjs: flops / theirs / 1e9 });
+  report({ name: `conv2d fwd [${batch},${cin},${size},${size}] k${k}→${cout}`, unit: 'GFLOP/s', ours: flops / ours / 1e9, tfjs: flops / theirs / 1e9 });
 }
 
 const BATCH = 64;

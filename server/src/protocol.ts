@@ -22,6 +22,10 @@ export interface TrainResult {
 
 /** client → server request: stop the running training (same as cancelling its progress). */
 export const stopTrainingRequest = 'nn/stopTraining';
+/** Whether a run was going (it then ends with reason 'cancelled' after saving a checkpoint). */
+export interface StopTrainingResult {
+  stopped: boolean;
+}
 
 /** client → server request: one forward + backward pass on the first batches (a probe). */
 export const probeRequest = 'nn/probe';

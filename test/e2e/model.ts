@@ -10,6 +10,23 @@ export function exampleText(): string {
   return readFileSync(join(repoRoot, 'examples', exampleFile), 'utf8');
 }
 
+/** The example's first hidden Linear layer: `fc1 = Linear(8 * 7 * 7, 128)`, its text and sizes. */
+export interface LinearLayer {
+  name: string;
+  /** The in-features argument as written (`8 * 7 * 7`). */
+  inText: string;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+export function firstLinear(text: string): LinearLayer {
+  const match = /^\s*(\w+)\s*=\s*Linear\(([\d\s*+]+),\s*(\d+)\)/m.exec(text);
+  if (!match) throw new Error(`${exampleFile} has no \`NAME = Linear(IN, OUT)\` line with a numeric IN`);
+  const inText = match[2]!.trim();
+  const inFeatures = inText.split('+').reduce((sum, term) => sum + term.split('*').reduce((p, f) => p * Number(f.trim()), 1), 0);
+  return { name: match[1]!, inText, inFeatures, outFeatures: Number(match[3]) };
+}
+
 /** Sets `key = value` in the file's `train` block (adding the key when it is absent). */
 export function withTrainKey(text: string, key: string, value: string): string {
   const block = /^train\s+\w+\s*\{[^}]*\}/m.exec(text);

@@ -9,7 +9,7 @@ import { exampleFile, trainCommandTitle } from './model.js';
 describeEditor('NN Studio in VS Code (untrusted workspace)', { runName: 'untrusted', trusted: false }, (scenario) => {
   scenario('6 untrusted workspace: ▶ Train is refused with a clear message', async ({ bench, run }) => {
     await bench.openFile(exampleFile);
-    assert.match(await bench.statusBar(), /Restricted Mode/, 'the workspace is untrusted');
+    await waitFor('the Restricted Mode indicator (the workspace is untrusted)', () => bench.statusBar(), (s) => /Restricted Mode/.test(s), 60_000);
     assert.equal(await bench.languageMode(), 'NN');
     await waitFor('shape inlay hints (checking works untrusted)', () => bench.inlayHints(), (h) => h.length > 0, 30_000);
 

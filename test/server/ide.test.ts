@@ -75,6 +75,11 @@ describe('formatter', () => {
     assert.ok(formatted === null || formatted.replace(/\s+/g, '') === text.replace(/\s+/g, ''));
   });
 
+  test('keeps Windows line ends', () => {
+    const text = 'const a=1 # one\r\n\r\n\r\nconst b=2\r\n';
+    assert.equal(formatText(text, tokenize(text)), 'const a = 1  # one\r\n\r\nconst b = 2\r\n');
+  });
+
   test('keeps comments, collapses blank lines, ends with one newline', () => {
     const text = '\n\n# lead\nconst a = 1   # trailing\n\n\n\nconst b = 2';
     assert.equal(formatText(text, tokenize(text)), '# lead\nconst a = 1  # trailing\n\nconst b = 2\n');

@@ -57,10 +57,11 @@ test('spirals, moons and xor are deterministic with the documented sizes', () =>
   const b = load({ kind: 'spirals', classes: 3, points: 50 });
   assert.deepEqual(a.train.inputs, b.train.inputs);
   assert.equal(a.train.count, 150);
-  assert.deepEqual([...new Set(a.train.targets)], [0, 1, 2]);
+  assert.deepEqual([...new Set(a.train.targets)].sort(), [0, 1, 2]);
   assert.notDeepEqual(a.train.inputs, a.test!.inputs, 'the test split is a separate draw');
-  const radius = Math.hypot(a.train.inputs[2 * 49], a.train.inputs[2 * 49 + 1]);
-  assert.ok(Math.abs(radius - 1) < 1e-6, 'the last point of an arm is at radius 1');
+  const radii = Array.from({ length: 150 }, (_, i) => Math.hypot(a.train.inputs[2 * i], a.train.inputs[2 * i + 1]));
+  assert.equal(radii.filter((r) => Math.abs(r - 1) < 1e-6).length, 3, 'each arm ends at radius 1');
+  assert.ok(new Set(a.train.targets.subarray(0, 15)).size === 3, 'samples are stored in a shuffled order');
   const m = load({ kind: 'moons', points: 101 });
   assert.equal(m.train.count, 101);
   assert.equal(m.train.targets.filter((t) => t === 1).length, 51);

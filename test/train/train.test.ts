@@ -231,3 +231,31 @@ train M {
   assert.equal(end.reason, 'done');
   assert.ok(losses[losses.length - 1] < 0.2 * losses[0], `loss ${losses[0]} -> ${losses[losses.length - 1]}`);
 });
+
+test('validate = fraction holds out a seeded subset; a file data set without a test split is evaluated on its training data', async () => {
+  const held = await run(SPIRAL_MLP.replace('seed      = 3', 'seed      = 3\n  validate  = 0.25').replace('epochs    = 20', 'epochs    = 2'));
+  const epoch = held.events.find((e) => e.type === 'epoch');
+  assert.ok(epoch && epoch.type === 'epoch');
+  assert.equal(epoch.evaluatedOn, 'validation');
+  const steps = held.events.filter((e) => e.type === 'step').length;
+  assert.equal(steps, 2 * Math.ceil(135 / 16), '45 of the 180 samples are held out');
+
+  const rows = ['a,b,label', ...Array.from({ length: 40 }, (_, i) => `${(i % 2) * 2 - 1 + 0.1 * Math.sin(i)},${Math.cos(i)},${i % 2}`)];
+  writeFileSync(join(work, 'points.csv'), rows.join('\n') + '\n');
+  const csv = await run(`
+model Lin(x: [B, 2]) -> [B, 2] {
+  fc = Linear(2, 2)
+  return fc(x)
+}
+train Lin {
+  data      = csv("points.csv", label = "label")
+  optimizer = Adam(lr = 0.1)
+  epochs    = 10
+  batch     = 8
+}
+`);
+  const last = csv.events.filter((e) => e.type === 'epoch').pop();
+  assert.ok(last && last.type === 'epoch');
+  assert.equal(last.evaluatedOn, 'train');
+  assert.equal(last.testAccuracy, 1, 'the two classes are separable along a');
+});

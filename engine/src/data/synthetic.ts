@@ -1,6 +1,8 @@
 // The built-in toy data sets. Each is generated from fixed seeds, so it is the same on every
 // machine and for every `seed` in the `train` block (the seed varies training, not data).
-// The test split is a second, independent draw of the same size.
+// The test split is a second, independent draw of the same size. Samples are stored in a
+// seeded random order, like a shuffled data file, so the first batches in file order (what
+// a probe looks at) hold every class and region.
 
 import type { Dataset, Split } from './dataset.js';
 import { Rng } from '../random.js';
@@ -11,6 +13,19 @@ const TEST_SEED = 2;
 export const SPIRAL_NOISE = 0.2;
 /** Standard deviation of the point noise of `moons` (a common choice with scikit-learn). */
 export const MOONS_NOISE = 0.1;
+
+/** The split's samples (2 features each) in a random order drawn from `rng`. */
+function shuffled(split: Split, rng: Rng): Split {
+  const order = rng.permutation(split.count);
+  const inputs = new Float32Array(split.inputs.length);
+  const targets = new Float32Array(split.count);
+  order.forEach((from, to) => {
+    inputs[2 * to] = split.inputs[2 * from];
+    inputs[2 * to + 1] = split.inputs[2 * from + 1];
+    targets[to] = split.targets[from];
+  });
+  return { count: split.count, inputs, targets };
+}
 
 /**
  * CS231n's spirals: `points` samples per class, class j along the arm with angle
@@ -33,7 +48,7 @@ export function spirals(classes: number, points: number): Dataset {
         targets[at] = c;
       }
     }
-    return { count, inputs, targets };
+    return shuffled({ count, inputs, targets }, rng);
   };
   return {
     description: `spirals(classes = ${classes}, points = ${points})`,
@@ -64,7 +79,7 @@ export function moons(points: number): Dataset {
       inputs[2 * i + 1] = y + rng.normal() * MOONS_NOISE;
       targets[i] = isOuter ? 0 : 1;
     }
-    return { count: points, inputs, targets };
+    return shuffled({ count: points, inputs, targets }, rng);
   };
   return {
     description: `moons(points = ${points})`,

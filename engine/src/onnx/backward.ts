@@ -179,7 +179,8 @@ const rules: Record<string, GradRule> = {
     const db = bias && needs[2] ? ctx.sum(g, [0, 2, 3], false) : null;
     return [dx, dw, db];
   },
-  max_pool2d: (ctx, { inputs: [x], saved: { indices } }, g) => {
+  max_pool2d: (ctx, { inputs: [x], saved: { indices }, attrs }, g) => {
+    if (!indices) return [windowMaxBackward(ctx, x, g, poolAttrs(attrs).kernel)];
     // MaxPool's indices are flat offsets into x: scatter-add g there.
     const flatShape = [Dim.named('N')];
     const numel = ctx.b.op1('ReduceProd', [ctx.b.op1('Shape', [x.name])], { keepdims: 1 });
@@ -251,6 +252,36 @@ const rules: Record<string, GradRule> = {
     return backward.gradOutputs.map((id) => values.get(id) ?? null);
   },
 };
+
+/**
+ * The max-pool gradient for non-overlapping k×k windows (stride k, no padding): each
+ * window's first maximum (ArgMax, like the TS engine and PyTorch) gets g; rows and columns
+ * the windows do not cover get zero.
+ */
+function windowMaxBackward(ctx: LoweringContext, x: Val, g: Val, k: number): Val {
+  const [c, h, w] = constantDims(x.shape.slice(1), 'max_pool2d');
+  const [oh, ow] = constantDims(g.shape.slice(2), 'max_pool2d');
+  const n = x.shape[0];
+  let covered = x;
+  if (oh * k !== h || ow * k !== w) {
+    covered = ctx.op('Slice', [x.name, ctx.b.constInt([0, 0]), ctx.b.constInt([oh * k, ow * k]), ctx.b.constInt([2, 3])], {}, [n, Dim.of(c), Dim.of(oh * k), Dim.of(ow * k)]);
+  }
+  // SpaceToDepth puts each window's k*k values on a leading axis (offset-major channels,
+  // offset = dy*k + dx in row-major order), so ArgMax finds the first maximum and the
+  // broadcasts run over contiguous planes; DepthToSpace (DCR) is its inverse.
+  const planes = [n, Dim.of(k * k), Dim.of(c), Dim.of(oh), Dim.of(ow)];
+  const depth = ctx.op('SpaceToDepth', [covered.name], { blocksize: k }, [n, Dim.of(k * k * c), Dim.of(oh), Dim.of(ow)]);
+  const offsets = ctx.reshape(depth, planes);
+  const first = ctx.b.op1('ArgMax', [offsets.name], { axis: 1, keepdims: 1 });
+  const offsetIds = ctx.b.constInt(Array.from({ length: k * k }, (_, i) => i), [k * k, 1, 1, 1]);
+  const isFirst = ctx.b.op1('Equal', [first, offsetIds]);
+  const upstream = ctx.op('Unsqueeze', [g.name, ctx.b.constInt([1])], {}, [n, Dim.of(1), Dim.of(c), Dim.of(oh), Dim.of(ow)]);
+  const routed = ctx.op('Where', [isFirst, upstream.name, ctx.scalar(0)], {}, planes);
+  const grad = ctx.op('DepthToSpace', [ctx.reshape(routed, depth.shape).name], { blocksize: k, mode: 'DCR' }, covered.shape);
+  if (covered === x) return grad;
+  const pads = ctx.b.constInt([0, 0, 0, 0, 0, 0, h - oh * k, w - ow * k]);
+  return ctx.op('Pad', [grad.name, pads], {}, x.shape);
+}
 
 function batchNormBackward(ctx: LoweringContext, { inputs: [x, gamma], saved: { xhat, invstd } }: TapeEntry, g: Val, needs: boolean[]): (Val | null)[] {
   if (!xhat) throw new OnnxUnsupported('the gradient of batch norm in eval mode');

@@ -113,7 +113,13 @@ const rules: Record<string, ForwardRule> = {
   max_pool2d: (ctx, [x], attrs, [out]) => {
     const { kernel, stride, padding } = poolAttrs(attrs);
     const pads = [padding, padding, padding, padding];
-    const [y, indices] = ctx.b.op('MaxPool', [x.name], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads }, 2);
+    const attributes = { kernel_shape: [kernel, kernel], strides: [stride, stride], pads };
+    if (!ctx.mode.training || (stride === kernel && padding === 0)) {
+      // Without the indices output MaxPool takes onnxruntime's fast path; the backward of
+      // non-overlapping windows finds each window's first maximum itself (backward.ts).
+      return { outputs: [ctx.b.op1('MaxPool', [x.name], attributes)] };
+    }
+    const [y, indices] = ctx.b.op('MaxPool', [x.name], attributes, 2);
     return { outputs: [y], saved: { indices: { name: indices, shape: out.shape, dtype: 'int64' } } };
   },
   avg_pool2d: (ctx, [x], attrs) => {

@@ -1,9 +1,9 @@
 // Layout primitives: transpose, reshape (and flatten, a reshape), concat, detach.
 
 import { Tensor } from '../tensor/tensor.js';
-import { normalizeAxis, splitAtAxis, stridesOf } from '../tensor/shape.js';
+import { splitAtAxis, stridesOf } from '../tensor/shape.js';
 import { record } from '../autograd/tape.js';
-import { constantShape, inferShape } from './shape-rule.js';
+import { constantShape, inferShape, resolveAxis } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 
 /** Copies `src` (of `shape`) with axes a and b swapped into `dst`. */
@@ -32,8 +32,8 @@ function swapAxes(src: ArrayLike<number>, dst: Float32Array | Float64Array, shap
 export function transpose(x: Tensor, a: number, b: number): Tensor {
   requireFloat('transpose', x);
   const shape = inferShape('transpose', [x.shape], { dim0: a, dim1: b });
-  const axisA = normalizeAxis(a, x.rank, 'transpose');
-  const axisB = normalizeAxis(b, x.rank, 'transpose');
+  const axisA = resolveAxis(a, x.rank);
+  const axisB = resolveAxis(b, x.rank);
   const out = emptyFloat(shape, x.dtype);
   swapAxes(x.values, out.values, x.shape, axisA, axisB);
   return record('transpose', out, [x], (g) => {
@@ -59,7 +59,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   if (xs.length === 0) throw new RangeError('concat: needs at least one tensor');
   requireFloat('concat', ...xs);
   const shape = inferShape('concat', xs.map((x) => x.shape), { axis });
-  const resolved = normalizeAxis(axis, shape.length, 'concat');
+  const resolved = resolveAxis(axis, shape.length);
   const { outer, inner } = splitAtAxis(shape, resolved);
   const out = emptyFloat(shape, xs.some((x) => x.dtype === 'float64') ? 'float64' : 'float32');
   const dst = out.values;

@@ -2,9 +2,9 @@
 // max sends its gradient to the first position of each maximum, like PyTorch's max(dim).
 
 import { Tensor } from '../tensor/tensor.js';
-import { normalizeAxis, splitAtAxis } from '../tensor/shape.js';
+import { splitAtAxis } from '../tensor/shape.js';
 import { record } from '../autograd/tape.js';
-import { inferShape } from './shape-rule.js';
+import { inferShape, resolveAxis } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 
 export interface ReduceOptions {
@@ -14,9 +14,9 @@ export interface ReduceOptions {
 }
 
 /** (outer, length, inner) of the reduced layout: all elements form one axis when no axis is given. */
-function layoutOf(op: 'sum' | 'mean' | 'max', x: Tensor, axis: number | undefined): { outer: number; length: number; inner: number } {
+function layoutOf(x: Tensor, axis: number | undefined): { outer: number; length: number; inner: number } {
   if (axis === undefined) return { outer: 1, length: x.size, inner: 1 };
-  return splitAtAxis(x.shape, normalizeAxis(axis, x.rank, op));
+  return splitAtAxis(x.shape, resolveAxis(axis, x.rank));
 }
 
 function attrsOf(options: ReduceOptions): { axis?: number; keepdims: boolean } {
@@ -26,9 +26,9 @@ function attrsOf(options: ReduceOptions): { axis?: number; keepdims: boolean } {
 /** Sum over the axis, scaled by `scale` (1 for sum, 1/n for mean). */
 function scaledSum(op: 'sum' | 'mean', x: Tensor, options: ReduceOptions, scaleOf: (length: number) => number): Tensor {
   requireFloat(op, x);
-  const { outer, length, inner } = layoutOf(op, x, options.axis);
-  const scale = scaleOf(length);
   const out = emptyFloat(inferShape(op, [x.shape], attrsOf(options)), x.dtype);
+  const { outer, length, inner } = layoutOf(x, options.axis);
+  const scale = scaleOf(length);
   const src = x.values;
   const dst = out.values;
   for (let o = 0; o < outer; o++) {
@@ -63,9 +63,9 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
 
 export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
   requireFloat('max', x);
-  const { outer, length, inner } = layoutOf('max', x, options.axis);
-  if (length === 0) throw new RangeError('max: cannot reduce an empty axis');
   const out = emptyFloat(inferShape('max', [x.shape], attrsOf(options)), x.dtype);
+  const { outer, length, inner } = layoutOf(x, options.axis);
+  if (length === 0) throw new RangeError('max: cannot reduce an empty axis');
   const argmax = new Int32Array(out.size);
   const src = x.values;
   const dst = out.values;

@@ -4,7 +4,7 @@
 // the catalogue's message.
 
 import { Dim, concreteShape, type Shape } from '../shape/dim.js';
-import { SHAPE_RULES, type OpAttrs, type OpName, type ShapeRule } from '../shape/rules.js';
+import { SHAPE_RULES, normalizeAxis, type OpAttrs, type OpName, type ShapeRule } from '../shape/rules.js';
 import { formatMessage } from '../lang/diagnostics.js';
 import { formatDims } from '../tensor/shape.js';
 
@@ -26,4 +26,11 @@ export function inferShape<Op extends OpName>(op: Op, inputs: readonly (readonly
   const shape = concreteShape(result.shape);
   if (!shape) throw new ShapeError(op, 'internal', `the shape rule returned a symbolic shape for ${inputs.map(formatDims).join(', ')}`);
   return shape;
+}
+
+/** A possibly negative axis resolved against a rank; call it after the op's rule accepted the axis. */
+export function resolveAxis(axis: number, rank: number): number {
+  const resolved = normalizeAxis(axis, rank);
+  if (resolved === null) throw new RangeError(`axis ${axis} is out of range for rank ${rank}`);
+  return resolved;
 }

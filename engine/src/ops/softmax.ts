@@ -2,16 +2,16 @@
 // subtracted for stability and the backward rules never form the softmax Jacobian.
 
 import type { Tensor } from '../tensor/tensor.js';
-import { normalizeAxis, splitAtAxis } from '../tensor/shape.js';
+import { splitAtAxis } from '../tensor/shape.js';
 import { record } from '../autograd/tape.js';
-import { inferShape } from './shape-rule.js';
+import { inferShape, resolveAxis } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 import { softmaxKernel } from '../kernels/softmax.js';
 
 function layout(op: 'softmax' | 'log_softmax', x: Tensor, axis: number): { outer: number; length: number; inner: number } {
   requireFloat(op, x);
   inferShape(op, [x.shape], { axis });
-  return splitAtAxis(x.shape, normalizeAxis(axis, x.rank, op));
+  return splitAtAxis(x.shape, resolveAxis(axis, x.rank));
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {

@@ -24,15 +24,6 @@ export function stridesOf(shape: readonly number[]): number[] {
   return strides;
 }
 
-/** Resolves a possibly negative axis against a rank, throwing with the op's name if out of range. */
-export function normalizeAxis(axis: number, rank: number, op: string): number {
-  const resolved = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(resolved) || resolved < 0 || resolved >= rank) {
-    throw new RangeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
-  }
-  return resolved;
-}
-
 /** Splits a shape around an axis into (outer, axis length, inner) element counts. */
 export function splitAtAxis(shape: readonly number[], axis: number): { outer: number; length: number; inner: number } {
   return {

@@ -96,7 +96,7 @@ export function installBackward(fn: (root: Tensor, upstreamGrad?: Tensor) => voi
 
 export type NestedArray = number | NestedArray[];
 
-function inferShape(values: NestedArray): number[] {
+function nestedShape(values: NestedArray): number[] {
   const shape: number[] = [];
   let level: NestedArray = values;
   while (Array.isArray(level)) {
@@ -106,6 +106,12 @@ function inferShape(values: NestedArray): number[] {
   return shape;
 }
 
+function flattenNested(values: NestedArray, out: number[] = []): number[] {
+  if (Array.isArray(values)) for (const item of values) flattenNested(item, out);
+  else out.push(values);
+  return out;
+}
+
 /** Builds a tensor from a number or nested arrays: `tensor([[1, 2], [3, 4]])`. */
 export function tensor(
   values: NestedArray | ArrayLike<number>,
@@ -113,8 +119,8 @@ export function tensor(
 ): Tensor {
   const dtype = options.dtype ?? 'float32';
   const isNested = typeof values === 'number' || Array.isArray(values);
-  const shape = options.shape ?? (isNested ? inferShape(values as NestedArray) : [values.length]);
-  const flat: number[] = isNested ? [values as NestedArray].flat(Infinity as 1) as number[] : Array.from(values as ArrayLike<number>);
+  const shape = options.shape ?? (isNested ? nestedShape(values as NestedArray) : [values.length]);
+  const flat: number[] = isNested ? flattenNested(values as NestedArray) : Array.from(values as ArrayLike<number>);
   const data = allocate(dtype, flat.length);
   data.set(flat);
   return new Tensor(data, shape, dtype, options.requiresGrad ?? false);

@@ -218,8 +218,8 @@ function runNode(node: IrNode, args: Tensor[], graph: Graph, dims: ReadonlyMap<s
     case 'reshape':
     case 'flatten': return [ops.reshape(x, reshapeTarget(node, graph, dims))];
     case 'concat': return [ops.concat(args, num(node, 'axis'))];
-    case 'max_pool2d': return [ops.maxPool2d(x, num(node, 'kernel'), num(node, 'stride', num(node, 'kernel')))];
-    case 'avg_pool2d': return [ops.avgPool2d(x, num(node, 'kernel'), num(node, 'stride', num(node, 'kernel')))];
+    case 'max_pool2d': return [ops.maxPool2d(x, num(node, 'kernel'), num(node, 'stride', num(node, 'kernel')), num(node, 'padding', 0))];
+    case 'avg_pool2d': return [ops.avgPool2d(x, num(node, 'kernel'), num(node, 'stride', num(node, 'kernel')), num(node, 'padding', 0))];
     case 'dropout': return [ops.dropout(x, num(node, 'p'), { training: mode.dropout, rng: mode.rng })];
     case 'detach': return [ops.detach(x)];
     case 'linear': return [ops.linear(x, args[1], args[2] ?? null)];
@@ -227,9 +227,10 @@ function runNode(node: IrNode, args: Tensor[], graph: Graph, dims: ReadonlyMap<s
     case 'batch_norm1d':
     case 'batch_norm2d': {
       const [, weight, bias, runningMean, runningVar] = args;
-      return [ops.batchNorm(x, weight, bias, runningMean, runningVar, { training: mode.batchNormTraining })];
+      const options = { training: mode.batchNormTraining, eps: num(node, 'eps', 1e-5), momentum: num(node, 'momentum', 0.1) };
+      return [ops.batchNorm(x, weight, bias, runningMean, runningVar, options)];
     }
-    case 'layer_norm': return [ops.layerNorm(x, args[1], args[2])];
+    case 'layer_norm': return [ops.layerNorm(x, args[1], args[2], num(node, 'eps', 1e-5))];
     case 'embedding': return [ops.embedding(x, args[1])];
     case 'cross_entropy': return [ops.crossEntropy(args[0], args[1])];
     case 'mse': return [ops.mse(args[0], args[1])];

@@ -8,6 +8,7 @@ import { formatMessage } from '../lang/diagnostics.js';
 import { isDataError, loadDataset, readDataHeader, type Dataset, type Split } from '../data/index.js';
 import { Rng } from '../random.js';
 import { lineIndex, lowerModel, type LoweredModel } from './lower.js';
+import { DEFAULT_SIZE_LIMITS, sizeLimitError, type SizeLimits } from './limits.js';
 
 export interface RunError {
   code: string;
@@ -36,6 +37,8 @@ export interface PrepareOptions {
   check?: CheckResult;
   /** Parameter dtype (float64 for finite-difference tests). */
   dtype?: 'float32' | 'float64';
+  /** Size limits checked before anything is allocated (DEFAULT_SIZE_LIMITS when absent). */
+  limits?: SizeLimits;
 }
 
 export function isRunError(value: unknown): value is RunError {
@@ -86,6 +89,8 @@ export function prepare(text: string, options: PrepareOptions): Prepared | RunEr
   if (isRunError(train)) return [train];
   const model = check.irs.get(train.model);
   if (!model) return [{ code: 'NN4001', message: `model \`${train.model}\` has no checked graph`, range: train.range }];
+  const tooLarge = sizeLimitError(model, train, options.limits ?? DEFAULT_SIZE_LIMITS);
+  if (tooLarge) return [tooLarge];
   const data = loadDataset(train.data, options.baseDir);
   if (isDataError(data)) return [{ code: 'NN4005', message: formatMessage('NN4005', [data.path, data.problem]), range: train.dataRange }];
   const lineOf = lineIndex(text);

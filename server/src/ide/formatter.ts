@@ -30,7 +30,8 @@ export function formatText(text: string, tokens: readonly Token[]): string | nul
     if (out.length > 0 && line.blankBefore > 0) out.push('');
     out.push(rendered[i]);
   });
-  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n'; // keep Windows line ends
+  return out.length === 0 ? '' : `${out.join(eol)}${eol}`;
 }
 
 /** True when every non-whitespace character of the text lies inside a token. */

@@ -197,10 +197,21 @@ function occurrence(token: Token, role: Role, item: number, next: Token | undefi
 
 /** The occurrence whose name contains the offset (its end included, for a cursor after it). */
 export function occurrenceAt(index: NameIndex, offset: number): Occurrence | null {
-  for (const o of index.occurrences) {
-    if (o.range.start <= offset && offset <= o.range.end) return o;
+  // Occurrences are in source order: binary-search the last one starting at or before the offset.
+  const list = index.occurrences;
+  let lo = 0;
+  let hi = list.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].range.start <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
   }
-  return null;
+  return found >= 0 && offset <= list[found].range.end ? list[found] : null;
 }
 
 /** What a name occurrence refers to, or null for built-ins, keyword arguments and train keys. */

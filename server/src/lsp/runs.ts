@@ -33,6 +33,7 @@ import {
   type GradcheckResult,
   type ProbeParams,
   type ProbeResult,
+  type StopTrainingResult,
   type TrainParams,
   type TrainProgressParams,
   type TrainResult,
@@ -184,7 +185,7 @@ export class Runs {
     }
   }
 
-  private stopTraining(): { stopped: boolean } {
+  private stopTraining(): StopTrainingResult {
     if (!this.training) return { stopped: false };
     this.training.job.stop();
     return { stopped: true };

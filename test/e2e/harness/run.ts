@@ -21,7 +21,9 @@ export interface E2eRun {
 export function prepareRun(name: string): E2eRun {
   const root = mkdtempSync(join(tmpdir(), `nn-e2e-${name}-`));
   const workspace = join(root, 'workspace');
-  cpSync(join(repoRoot, 'examples'), workspace, { recursive: true });
+  // Models and data only: runs/ holds checkpoints of earlier local runs, which would confuse the scenarios.
+  const examples = join(repoRoot, 'examples');
+  cpSync(examples, workspace, { recursive: true, filter: (source) => !source.startsWith(join(examples, 'runs')) });
   const artifacts = join(artifactsRoot, name);
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
