@@ -21,9 +21,10 @@ function rand(n: number, s = 0.1) { return Float32Array.from({ length: n }, () =
   const f = readdirSync('/tmp').filter((n) => n.startsWith('ortprof')).map((n) => '/tmp/' + n)[0];
   const ev = JSON.parse(readFileSync(f, 'utf8'));
   unlinkSync(f);
-  const by: Record<string, number> = {}; let total = 0; let runs = 0; let nodes = 0;
-  for (const e of ev) { if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) { const k = e.args.op_name; by[k] = (by[k] ?? 0) + e.dur; total += e.dur; nodes++; } if (e.name === 'model_run') { runs++; } }
+  const by: Record<string, number> = {}; const byNode: Record<string, number> = {}; let total = 0; let runs = 0; let nodes = 0;
+  for (const e of ev) { if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) { const k = e.args.op_name; by[k] = (by[k] ?? 0) + e.dur; if (k === "Conv" || k === "ConvTranspose") byNode[e.name] = (byNode[e.name] ?? 0) + e.dur; total += e.dur; nodes++; } if (e.name === 'model_run') { runs++; } }
   console.log('runs', runs, 'nodes/run', nodes / runs, 'kernel us/run', (total / runs).toFixed(0));
   for (const [k, v] of Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log('  ', k, (v / runs).toFixed(1));
+  for (const [k, v] of Object.entries(byNode)) console.log("    ", k, (v / runs).toFixed(0));
   const mr = ev.filter((e: any) => e.name === 'model_run'); console.log('model_run us', (mr.reduce((a: number, e: any) => a + e.dur, 0) / mr.length).toFixed(0));
 })();

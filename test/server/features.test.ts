@@ -57,6 +57,20 @@ describe('diagnostics', () => {
     });
   }
 
+  test('nn.maxNumberOfProblems caps what is published, errors first', async () => {
+    const capped = await LspClient.start({ settings: { maxNumberOfProblems: 1 } });
+    try {
+      const uri = await capped.open(fixture('err_syntax_recovery.nn'));
+      await capped.waitFor(() => capped.configurationRequests > 0);
+      const version = await capped.replace(uri, readFileSync(fixture('err_syntax_recovery.nn'), 'utf8'));
+      const published = await capped.diagnosticsFor(uri, version);
+      assert.equal(published.diagnostics.length, 1);
+      assert.equal(published.diagnostics[0].severity, 1);
+    } finally {
+      await capped.stop();
+    }
+  });
+
   test('NN2103 carries related information at the constructor argument', async () => {
     const uri = await client.open(fixture('err_linear_features.nn'));
     const published = await client.diagnosticsFor(uri);

@@ -70,6 +70,7 @@ let runCounter = 0;
 
 export class Runs {
   private training: ActiveTraining | null = null;
+  private startingTraining = false;
   private readonly initJobs = new Map<string, RunningJob<'initProbe'>>();
   private readonly liveDebouncer = new Debouncer();
 
@@ -154,7 +155,7 @@ export class Runs {
     const fail = (message: string): TrainResult => ({ reason: 'error', message, checkpoint: null, testAccuracy: null });
     const refused = this.refusal('Training');
     if (refused) return fail(refused);
-    if (this.training) return fail(`A training run of ${this.training.model} is in progress; stop it first (nn/stopTraining).`);
+    if (this.training || this.startingTraining) return fail(`A training run of ${this.training?.model ?? 'a model'} is in progress; stop it first (nn/stopTraining).`);
     const source = this.source(params.uri);
     if ('error' in source) return fail(source.error);
     const train = this.trainOf(source.analysis, params.model);
@@ -166,9 +167,11 @@ export class Runs {
     this.cancelLiveGradients();
 
     const runId = `run-${++runCounter}`;
-    const progressToken = await this.progressToken(params.workDoneToken);
+    // Held while the progress token is created, so a second request cannot start a second run.
+    this.startingTraining = true;
+    const progressToken = await this.progressToken(params.workDoneToken).finally(() => (this.startingTraining = false));
     const job = startJob(
-      { kind: 'train', file: source.file, text: source.text, model: train.model, backend: this.ctx.settings().backend === 'auto' ? train.backend : this.ctx.settings().backend, saveDir: save.path },
+      { kind: 'train', file: source.file, text: source.text, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
       (event) => this.onRunEvent(params.uri, runId, train.model, 'run', event, progressToken, source.analysis),
     );
     this.training = { uri: params.uri, model: train.model, job, progressToken };
