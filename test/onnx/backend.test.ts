@@ -57,3 +57,24 @@ test('the trainer steps on engine tensors, any batch size, and lowers the loss',
   assert.deepEqual(logits.shape, [4, 2]);
   await trainer.release();
 });
+
+test('dropout on: drops about p of the units in a training step and none in the forward pass', async () => {
+  const ir = new IrBuilder();
+  const x = ir.input('x', ['B', 64]);
+  const h = ir.op('dropout', [ir.linear('fc', x, 64, 64)], ['B', 64], { p: 0.5 });
+  const model = ir.model('Drop', h);
+  const train = { loss: 'mse' as const, optimizer: { kind: 'SGD' as const, lr: 1, momentum: 0, weightDecay: 0 } };
+  const initial = initialWeights(model, new Map(), 0);
+  const trainer = await createOnnxTrainer(model, train, initial, { dropout: true });
+  // With one sample, a dropped unit's bias gradient and weight row are exactly zero.
+  const input = new Tensor(Float32Array.from({ length: 64 }, (_, i) => 1 + Math.sin(i)), [1, 64], 'float32');
+  const target = new Tensor(new Float32Array(64), [1, 64], 'float32');
+  const step = await trainer.step(input, target);
+  const bias = step.params.find((p) => p.name === 'fc.bias');
+  const weight = step.params.find((p) => p.name === 'fc.weight');
+  assert.ok(bias && bias.zeroFraction > 0.25 && bias.zeroFraction < 0.75, `bias zero fraction ${bias?.zeroFraction}`);
+  assert.ok(weight && Math.abs(weight.zeroFraction - bias.zeroFraction) < 1e-6, `weight zero fraction ${weight?.zeroFraction}`);
+  const out = await trainer.forward(input);
+  assert.ok(out.data.every((v) => v !== 0), 'eval forward applies no dropout');
+  await trainer.release();
+});

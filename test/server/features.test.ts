@@ -141,6 +141,14 @@ describe('hover', () => {
     assert.ok(text.includes('dL/dh : [B, 64, 12, 12]'), text);
   });
 
+  test('dims and hyper-parameters say what they are', async () => {
+    const uri = await client.open(fixture('ok_block.nn'));
+    const dim = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'H, W]') }));
+    assert.match(dim, /symbolic dim of `Residual`/);
+    const c = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'Conv2d(c', 0, 7) }));
+    assert.match(c, /hyper-parameter of the block `Residual`/);
+  });
+
   test('a fn with grad shows the gradient shapes it returns', async () => {
     const uri = await client.open(fixture('ok_custom_grad.nn'));
     const text = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'my_linear', 0, 2) }));

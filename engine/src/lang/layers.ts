@@ -69,6 +69,8 @@ export function elementCount(shape: Shape): Dim {
   return shape.reduce((acc, d) => acc.mul(d), Dim.of(1));
 }
 
+const NO_FLOPS = Dim.of(0);
+
 /** Forward FLOPs of one op application, from its input shapes and output shape. */
 export function opFlops(op: string, inputs: readonly (Shape | null)[], output: Shape | null): Dim | null {
   if (output === null) return null;
@@ -90,7 +92,7 @@ export function opFlops(op: string, inputs: readonly (Shape | null)[], output: S
     case 'layer_norm':
       return elementCount(output).scale(2);
     default:
-      return Dim.of(0);
+      return NO_FLOPS;
   }
 }
 

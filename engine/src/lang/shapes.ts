@@ -532,7 +532,7 @@ export class ShapeChecker {
     const argRange = layer.argRanges.in ?? layer.argRanges.c;
     const result = this.applyOp(f, op, inputs, attrs, range, {
       layer: layer.name,
-      texts: [this.textOf(args[0].expr)],
+      texts: [args[0].expr],
       details: (code, shape) => {
         if ((code !== 'NN2103' && code !== 'NN2104') || argRange === undefined || shape === null) return {};
         const actual = code === 'NN2103' ? shape[shape.length - 1] : shape[1];
@@ -666,7 +666,7 @@ export class ShapeChecker {
         if (operand.kind === 'number') return { kind: 'number', value: operand.value === null ? null : -operand.value, dim: operand.dim && operand.dim.scale(-1) };
         const tensor = this.asTensor(operand, f, expr.range);
         if (tensor === null) return this.kindError(f, expr.range, '-', operand);
-        return this.applyOp(f, 'neg', [tensor], {}, expr.range, { texts: [this.textOf(expr.operand)] });
+        return this.applyOp(f, 'neg', [tensor], {}, expr.range, { texts: [expr.operand] });
       }
       case 'binary':
         return this.evalBinary(expr, f);
@@ -700,7 +700,7 @@ export class ShapeChecker {
     const left = this.evalExpr(expr.left, f);
     const right = this.evalExpr(expr.right, f);
     if (left.kind === 'number' && right.kind === 'number') return numberArithmetic(expr.op, left, right);
-    const texts = [this.textOf(expr.left), this.textOf(expr.right)];
+    const texts = [expr.left, expr.right];
     if (expr.op === '**') {
       const base = this.asTensor(left, f, expr.left.range);
       if (base === null) return this.kindError(f, expr.left.range, '**', left);
@@ -848,7 +848,7 @@ export class ShapeChecker {
     if (bound === null) return this.placeholder(f, null, range, args);
     const tensorArgs = spec.params.filter((p) => p.kind === 'tensor');
     const inputs: TensorValue[] = [];
-    const texts: string[] = [];
+    const texts: (Expr | null)[] = [];
     for (const p of tensorArgs) {
       const arg = bound.get(p.name)!;
       const list = spec.variadicTensors && arg.value.kind === 'list' ? arg.value.items : [arg.value];
@@ -859,7 +859,7 @@ export class ShapeChecker {
           return this.placeholder(f, null, range, args);
         }
         inputs.push(tensor);
-        texts.push(this.textOf(arg.expr));
+        texts.push(arg.expr);
       }
     }
     const intArg = (p: string): number | null | undefined => this.intOf(bound.get(p), spec.params.find((s) => s.name === p)!, name, f);
@@ -943,7 +943,7 @@ export class ShapeChecker {
       }
       case 'cross_entropy':
         if (inputs[1].dtype !== 'int64' && inputs[1].shape !== null && inputs[0].shape !== null && inputs[1].shape.length !== inputs[0].shape.length) {
-          this.report(f, 'NN2111', bound.get('labels')!.range, ['cross_entropy', 'int class labels', texts[1], formatShape(inputs[1].shape)]);
+          this.report(f, 'NN2111', bound.get('labels')!.range, ['cross_entropy', 'int class labels', this.textOf(texts[1]), formatShape(inputs[1].shape)]);
         }
         break;
       default:
@@ -963,7 +963,7 @@ export class ShapeChecker {
     return result;
   }
 
-  private applyReshape(input: TensorValue, shape: Shape, range: TextRange, texts: string[], f: Frame): Value {
+  private applyReshape(input: TensorValue, shape: Shape, range: TextRange, texts: (Expr | null)[], f: Frame): Value {
     // The IR keeps constant dims; a symbolic dim becomes -1 (inferred) when it is the only
     // unknown one, else 0 (copy the input's dim at that index, as ONNX Reshape does).
     const symbolicCount = shape.filter((d) => !d.isConstant()).length + shape.filter((d) => d.constant() === -1).length;
@@ -990,7 +990,8 @@ export class ShapeChecker {
     attrs: Record<string, AttrValue>,
     range: TextRange,
     options: {
-      texts?: string[];
+      /** The input expressions, named in messages (their text is taken only when reporting). */
+      texts?: (Expr | null)[];
       layer?: string;
       dtype?: DType;
       origin?: string;
@@ -1005,7 +1006,7 @@ export class ShapeChecker {
       if ('error' in result) {
         const args = [...result.error.args];
         const textIndex = INPUT_TEXT_ARG[result.error.code];
-        if (textIndex !== undefined) args[textIndex] = args[textIndex] === 'labels' ? (options.texts?.[1] ?? 'labels') : (options.texts?.[0] ?? 'input');
+        if (textIndex !== undefined) args[textIndex] = args[textIndex] === 'labels' ? this.textOf(options.texts?.[1] ?? null) : this.textOf(options.texts?.[0] ?? null);
         const originIndex = ORIGIN_ARG[result.error.code];
         if (originIndex !== undefined && inputs[0].origin) args[originIndex] = ` (${inputs[0].origin})`;
         this.report(f, result.error.code, range, args, options.details?.(result.error.code, shapes[0]));

@@ -144,6 +144,19 @@ export class OnnxTrainer {
     return new Map(slots.map((s) => [s.name, Float32Array.from(this.tensors.get(s.name)?.data as Float32Array)]));
   }
 
+  /**
+   * Continues from a checkpoint: optimizer state tensors by `<param>.<key>` name (missing
+   * ones stay zero) and the number of steps already taken (Adam's bias correction).
+   */
+  restoreOptimizer(state: ReadonlyMap<string, Float32Array>, steps: number): void {
+    for (const slot of this.graph.state) {
+      const values = state.get(slot.name);
+      const target = this.tensors.get(slot.name)?.data as Float32Array;
+      if (values && values.length === target.length) target.set(values);
+    }
+    this.stepCount = steps;
+  }
+
   get steps(): number {
     return this.stepCount;
   }

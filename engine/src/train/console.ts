@@ -42,6 +42,7 @@ export class ProgressBar {
   private firstStep = 0;
   private startedAt = Date.now();
   private line = '';
+  private drawnAt = 0;
 
   constructor(private readonly write: (text: string) => void, private readonly width = 24) {}
 
@@ -52,6 +53,10 @@ export class ProgressBar {
       this.firstStep = event.resumedFrom ?? 0;
       this.startedAt = Date.now();
     } else if (event.type === 'step') {
+      // Redraw at most ten times a second: fast runs take thousands of steps a second.
+      const now = Date.now();
+      if (now - this.drawnAt < 100 && event.step % this.stepsPerEpoch !== 0) return;
+      this.drawnAt = now;
       const total = this.epochs * this.stepsPerEpoch;
       const done = Math.min(event.step / total, 1);
       const filled = Math.round(done * this.width);

@@ -1,6 +1,6 @@
 // Gradient-flow findings from run or probe statistics: NN5001 vanishing, NN5002 exploding,
 // NN5003 dead ReLU, NN5005 saturation. The thresholds are the numbers docs/diagnostics.md
-// documents; NN5004 (NaN/Inf) is raised by the run itself, which knows the op (see nan.ts).
+// documents; NN5004 (NaN/Inf) is raised by the step itself, which knows the op (backends.ts).
 
 import { formatMessage } from '../lang/diagnostics.js';
 import type { TextRange } from '../lang/api.js';

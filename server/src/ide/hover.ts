@@ -45,6 +45,14 @@ export function hover(analysis: Analysis, offset: number, flowOf: FlowLookup): H
     const input = model?.inputs.find((i) => i.name === o.name);
     if (input) return { markdown: `${code(`${input.name}: ${input.shape}`)}\n\ninput of ${code(modelName ?? '')}`, range: o.range };
   }
+  const local = definitionOf(names, o);
+  const localRole = local && o.item >= 0 ? names.occurrences.find((d) => d.range.start === local.start)?.role : undefined;
+  if (localRole === 'dim') {
+    return { markdown: `${code(o.name)}: a symbolic dim of ${code(modelName ?? '')}, checked once for every size`, range: o.range };
+  }
+  if (localRole === 'hyperParam') {
+    return { markdown: `${code(o.name)}: a hyper-parameter of the block ${code(modelName ?? '')}, given where it is instantiated`, range: o.range };
+  }
   if (o.role === 'trainKey') {
     const key = trainKey(o.name);
     if (key) return { markdown: `${code(`${key.name} = …`)} (train key)\n\n${key.doc}`, range: o.range };

@@ -71,6 +71,8 @@ let runCounter = 0;
 export class Runs {
   private training: ActiveTraining | null = null;
   private startingTraining = false;
+  /** Steps of the current run, from its start event, for progress percentages. */
+  private totalSteps = 0;
   private readonly initJobs = new Map<string, RunningJob<'initProbe'>>();
   private readonly liveDebouncer = new Debouncer();
 
@@ -172,7 +174,7 @@ export class Runs {
     const progressToken = await this.progressToken(params.workDoneToken).finally(() => (this.startingTraining = false));
     const job = startJob(
       { kind: 'train', file: source.file, text: source.text, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
-      (event) => this.onRunEvent(params.uri, runId, train.model, 'run', event, progressToken, source.analysis),
+      (event) => this.onRunEvent(params.uri, runId, train.model, event, progressToken, source.analysis),
     );
     this.training = { uri: params.uri, model: train.model, job, progressToken };
     const cancelListener = token.onCancellationRequested(() => job.stop());
@@ -203,10 +205,7 @@ export class Runs {
     if ('error' in train) throw new ResponseError(LSPErrorCodes.RequestFailed, train.error);
     const tooBig = this.overLimits(source.analysis, train.model, train.batch);
     if (tooBig) throw new ResponseError(LSPErrorCodes.RequestFailed, tooBig);
-    const runId = `probe-${++runCounter}`;
-    const job = startJob({ kind: 'probe', file: source.file, text: source.text, model: train.model, batches: params.batches ?? 1 }, (event) =>
-      this.onRunEvent(params.uri, runId, train.model, 'probe', event, null, source.analysis),
-    );
+    const job = startJob({ kind: 'probe', file: source.file, text: source.text, model: train.model, batches: params.batches ?? 1 }, () => undefined);
     try {
       const result = await job.result;
       const results = this.ctx.results(params.uri);
@@ -271,12 +270,13 @@ export class Runs {
     }
   }
 
-  private onRunEvent(uri: string, runId: string, model: string, source: 'run' | 'probe', event: RunEvent, progressToken: ProgressToken | null, analysis: Analysis): void {
+  /** One event of a training run: to the client, to `$/progress`, and into the run's results. */
+  private onRunEvent(uri: string, runId: string, model: string, event: RunEvent, progressToken: ProgressToken | null, analysis: Analysis): void {
     const notification: TrainProgressParams = { uri, runId, event };
     this.connection.sendNotification(trainProgressNotification, notification);
     const results = this.ctx.results(uri);
     if (progressToken !== null) this.reportProgress(progressToken, model, event);
-    if (event.type === 'step' && source === 'run') {
+    if (event.type === 'step') {
       results.recordStats(model, 'run', event.step, event.params, analysis.names, analysis.text);
     } else if (event.type === 'end') {
       results.recordFindings(model, event.findings, analysis.names, analysis.text);
@@ -285,8 +285,6 @@ export class Runs {
       this.ctx.resultsChanged(uri);
     }
   }
-
-  private totalSteps = 0;
 
   private reportProgress(token: ProgressToken, model: string, event: RunEvent): void {
     if (event.type === 'start') {
