@@ -34,3 +34,24 @@ test('gradient statistics of an SGD step equal those computed from its gradient'
   assert.ok(fc1 && Math.abs(fc1.zeroFraction - 1 / 16) < 1e-6, `fc1.weight zero fraction ${fc1?.zeroFraction}`);
   await trainer.release();
 });
+
+test('statsEvery: statistics on step 1 and every n-th step, the same training either way', async () => {
+  const model = mlpIR([12, 16, 4]);
+  const train = { loss: 'cross_entropy' as const, optimizer: { kind: 'Adam' as const, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 } };
+  const every = await OnnxTrainer.create(model, new Map(), train, initialWeights(model, new Map(), 0));
+  const sampled = await OnnxTrainer.create(model, new Map(), train, initialWeights(model, new Map(), 0), { statsEvery: 3 });
+  const batches = randomBatches(model, 'cross_entropy', [8, 8, 8, 8, 8, 8, 5], 4);
+  const withStats: number[] = [];
+  for (const [i, batch] of batches.entries()) {
+    const a = await every.step({ data: batch.x, shape: batch.xShape }, { data: batch.y, shape: batch.yShape });
+    const b = await sampled.step({ data: batch.x, shape: batch.xShape }, { data: batch.y, shape: batch.yShape });
+    assert.equal(a.loss, b.loss);
+    if (b.params.length > 0) {
+      withStats.push(i + 1);
+      assert.deepEqual(b.params, a.params);
+    }
+  }
+  assert.deepEqual(withStats, [1, 3, 6]);
+  await every.release();
+  await sampled.release();
+});

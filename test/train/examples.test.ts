@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { train } from '../../engine/src/train/loop.js';
+import { readSafetensors } from '../../engine/src/train/safetensors.js';
 
 const examples = resolve('examples');
 const work = mkdtempSync(join(tmpdir(), 'nn-examples-'));
@@ -41,5 +42,12 @@ test('mlp_spirals.nn: the loss goes down on the ONNX back end too, and its check
   const { losses, used, end } = await firstLosses('mlp_spirals.nn', 'onnx');
   assert.equal(used, 'onnx');
   assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)), `${losses.slice(0, 5)} ... ${losses.slice(-5)}`);
-  assert.ok(end.checkpoint?.endsWith('checkpoint.safetensors'));
+  const saved = readSafetensors(end.checkpoint!);
+  if ('error' in saved) assert.fail(saved.error);
+  const weight = saved.tensors.get('linear_0.weight');
+  const moment = saved.tensors.get('optim.linear_0.weight.exp_avg');
+  assert.deepEqual(weight?.shape, [64, 2]);
+  assert.deepEqual(moment?.shape, [64, 2], 'the ONNX trainer\'s optimizer state is in the checkpoint');
+  assert.ok(Array.from(moment!.data as Float32Array).some((v) => v !== 0));
+  assert.equal(saved.metadata.optimizer_step, String(STEPS));
 });

@@ -41,8 +41,20 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   const brokenRanges = errors.map((e) => e.range);
   const hasSyntaxError = (range: { start: number; end: number }) => brokenRanges.some((r) => r.start >= range.start && r.start <= range.end);
 
+  // A last line of defence: the checker never throws on user input; should an item still
+  // break an internal invariant, it is reported at the item and the rest of the file is checked.
+  const guarded = <T>(name: { name: string; range: { start: number; end: number } }, run: () => T): T | null => {
+    try {
+      return run();
+    } catch (error) {
+      ctx.diagnostics.push(makeDiagnostic('NN2003', name.range, [name.name, `it cannot be analysed (${error instanceof Error ? error.message : String(error)})`]));
+      return null;
+    }
+  };
+
   for (const fn of symbols.fns.values()) {
-    const checked = checker.checkFn(fn);
+    const checked = guarded(fn.name, () => checker.checkFn(fn));
+    if (checked === null) continue;
     const forwardReach = gradientReach(checked.forward.graph.build());
     result.bindings.push(...bindingInfos(checked.forward.bindings, forwardReach));
     if (checked.backward) result.bindings.push(...bindingInfos(checked.backward.bindings, new Set()));
@@ -67,7 +79,8 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   const crossEntropyModels = new Set(symbols.trains.filter(trainsWithCrossEntropy).map((t) => t.model.name));
   const signatures = new Map<string, ReturnType<ShapeChecker['checkModel']>['signature']>();
   for (const model of symbols.models.values()) {
-    const checked = checker.checkModel(model);
+    const checked = guarded(model.name, () => checker.checkModel(model));
+    if (checked === null) continue;
     signatures.set(model.name.name, checked.signature);
     const graph = checked.graph.build();
     const reach = gradientReach(graph);
@@ -96,7 +109,8 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
       ctx.diagnostics.push(makeDiagnostic('NN4002', item.model.range, ['model', `\`${model.name.name}\` has hyper-parameters; train a model that uses it as a block`]));
       continue;
     }
-    const checked = checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options.readDataHeader);
+    const checked = guarded(item.model, () => checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options.readDataHeader));
+    if (checked === null) continue;
     ctx.diagnostics.push(...checked.diagnostics);
     if (checked.train) result.trains.push(checked.train satisfies TrainIR);
   }

@@ -78,8 +78,15 @@ function isInt(n: number): boolean {
   return Number.isInteger(n);
 }
 
+/** Dims beyond this are refused, so dim arithmetic stays within exact integers. */
+const MAX_DIM = 2 ** 31;
+
+function isDimValue(n: number): boolean {
+  return isInt(n) && Math.abs(n) <= MAX_DIM;
+}
+
 function num(value: number): NumberValue {
-  return { kind: 'number', value, dim: isInt(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER ? Dim.of(value) : null };
+  return { kind: 'number', value, dim: isDimValue(value) ? Dim.of(value) : null };
 }
 
 function symbolic(dim: Dim): NumberValue {
@@ -135,8 +142,8 @@ export class ShapeChecker {
   private dimOf(expr: Expr, scope: Scope, f: Frame | null): Dim | null {
     switch (expr.kind) {
       case 'number':
-        if (isInt(expr.value)) return Dim.of(expr.value);
-        if (f) this.report(f, 'NN2003', expr.range, ['shape', `a dim must be an integer, got ${expr.text}`]);
+        if (isDimValue(expr.value)) return Dim.of(expr.value);
+        if (f) this.report(f, 'NN2003', expr.range, ['shape', `a dim must be an integer of at most 2^31, got ${expr.text}`]);
         return null;
       case 'name': {
         const value = scope.get(expr.name);

@@ -15,6 +15,11 @@ export interface OnnxTrainerOptions {
   threads?: number;
   /** Compute the per-parameter gradient statistics (default true). */
   stats?: boolean;
+  /**
+   * Compute the statistics on step 1 and every `statsEvery`-th step only (default 1: every
+   * step). Steps without them run a second graph that skips the reductions.
+   */
+  statsEvery?: number;
   /** Apply dropout while training (default true; parity runs turn it off). */
   dropout?: boolean;
 }
@@ -67,6 +72,8 @@ export class OnnxTrainer {
     private readonly graph: TrainStepGraph,
     private readonly session: ort.InferenceSession,
     private readonly threads: number,
+    /** The step graph without statistics, for the steps between statistics steps. */
+    private readonly plain: { graph: TrainStepGraph; session: ort.InferenceSession; every: number } | null,
   ) {}
 
   /**
@@ -86,7 +93,13 @@ export class OnnxTrainer {
     });
     const threads = options.threads ?? 1;
     const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(threads));
-    const trainer = new OnnxTrainer(model, fns, graph, session, threads);
+    const every = Math.max(1, Math.floor(options.statsEvery ?? 1));
+    let plain = null;
+    if (graph.statsOutput && every > 1) {
+      const plainGraph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: false, dropout: options.dropout ?? true });
+      plain = { graph: plainGraph, session: await ort.InferenceSession.create(plainGraph.bytes, sessionOptions(threads)), every };
+    }
+    const trainer = new OnnxTrainer(model, fns, graph, session, threads, plain);
     for (const slot of [...graph.params, ...graph.buffers]) {
       const data = initial.get(slot.name);
       if (!data) throw new Error(`no initial value for '${slot.name}'`);
@@ -103,22 +116,27 @@ export class OnnxTrainer {
     return trainer;
   }
 
-  /** One training step on a batch; updates parameters, buffers and optimizer state. */
+  /**
+   * One training step on a batch; updates parameters, buffers and optimizer state. The
+   * statistics are empty on steps that skip them (see `statsEvery`).
+   */
   async step(inputs: BatchTensor | BatchTensor[], labels: BatchTensor): Promise<OnnxStepResult> {
+    this.stepCount += 1;
+    const skipStats = this.plain !== null && this.stepCount !== 1 && this.stepCount % this.plain.every !== 0;
+    const { graph, session } = skipStats && this.plain ? this.plain : { graph: this.graph, session: this.session };
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const feeds: Record<string, ort.Tensor> = {};
-    this.graph.data.forEach((slot, i) => { feeds[slot.name] = toOrt(list[i], slot); });
-    feeds[this.graph.labels.name] = toOrt(labels, this.graph.labels);
+    graph.data.forEach((slot, i) => { feeds[slot.name] = toOrt(list[i], slot); });
+    feeds[graph.labels.name] = toOrt(labels, graph.labels);
     for (const [name, tensor] of this.tensors) feeds[name] = tensor;
-    this.stepCount += 1;
-    feeds[this.graph.stepInput] = new ort.Tensor('float32', Float32Array.of(this.stepCount), []);
-    const fetches: Record<string, ort.Tensor | null> = { [this.graph.lossOutput]: null };
-    if (this.graph.statsOutput) fetches[this.graph.statsOutput] = null;
+    feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(this.stepCount), []);
+    const fetches: Record<string, ort.Tensor | null> = { [graph.lossOutput]: null };
+    if (graph.statsOutput) fetches[graph.statsOutput] = null;
     for (const [name, tensor] of this.spare) fetches[NEXT_PREFIX + name] = tensor;
-    const out = await this.session.run(feeds, fetches);
+    const out = await session.run(feeds, fetches);
     [this.tensors, this.spare] = [this.spare, this.tensors];
-    const loss = (out[this.graph.lossOutput].data as Float32Array)[0];
-    return { loss, params: this.graph.statsOutput ? this.readStats(out[this.graph.statsOutput].data as Float32Array) : [] };
+    const loss = (out[graph.lossOutput].data as Float32Array)[0];
+    return { loss, params: graph.statsOutput ? this.readStats(out[graph.statsOutput].data as Float32Array) : [] };
   }
 
   private readStats(values: Float32Array): ParamGradStats[] {
@@ -178,6 +196,7 @@ export class OnnxTrainer {
 
   async release(): Promise<void> {
     await this.session.release();
+    if (this.plain) await this.plain.session.release();
     if (this.forwardSession) await this.forwardSession.release();
   }
 }

@@ -51,7 +51,7 @@ export class Dim {
     if (this.terms.length === 0) return that;
     const a = this.constant();
     const b = that.constant();
-    if (a !== null && b !== null) return Dim.of(a + b);
+    if (a !== null && b !== null && Number.isSafeInteger(a + b)) return Dim.of(a + b);
     return Dim.normalize([...this.terms, ...that.terms]);
   }
 
@@ -88,7 +88,8 @@ export class Dim {
     const d = denominator.constant();
     const n = this.constant();
     if (d !== null && d !== 0) {
-      if (n !== null) return Dim.of(Math.floor(n / d));
+      // Huge dims (past 2^53) stay symbolic rather than losing exactness.
+      if (n !== null && Number.isSafeInteger(Math.floor(n / d))) return Dim.of(Math.floor(n / d));
       if (this.terms.every((t) => t.coeff % d === 0)) return this.scale(1 / d);
     }
     if (d === null && denominator.terms.length === 1) {

@@ -2,7 +2,7 @@
 // reading what is on screen), with a screenshot per step into the run's artifacts folder.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { E2eInstall } from './install.js';
 
 const chromiumFlags = [
@@ -101,10 +101,6 @@ export class Workbench {
     return this.page.locator('.editor-group-container.active .monaco-editor').first();
   }
 
-  async closeAllEditors(): Promise<void> {
-    await this.runCommand('View: Close All Editors');
-  }
-
   async languageMode(): Promise<string> {
     return ((await this.page.locator('#status\\.editor\\.mode').textContent()) ?? '').trim();
   }
@@ -194,11 +190,6 @@ export class Workbench {
 
   async statusBar(): Promise<string> {
     return ((await this.page.locator('#workbench\\.parts\\.statusbar').innerText()) ?? '').replace(/\s+/g, ' ');
-  }
-
-  /** The frames of webviews (each webview is an iframe holding the extension's document). */
-  webviewFrames(): Frame[] {
-    return this.page.frames().filter((frame) => frame !== this.page.mainFrame() && frame.url().includes('webview'));
   }
 }
 
