@@ -3,7 +3,7 @@
 // checkpoint is refused with a clear message; `--resume` continues bit-for-bit.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
@@ -222,6 +222,7 @@ describe('SIGKILL while checkpoints are written never leaves a torn checkpoint',
       '}',
     ].join('\n');
     let kills = 0;
+    let midWrite = 0;
     for (let round = 0; round < 25; round++) {
       await new Promise<void>((resolve) => {
         const child = spawn(process.execPath, ['-e', writer], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -231,6 +232,11 @@ describe('SIGKILL while checkpoints are written never leaves a torn checkpoint',
       });
       if (!existsSync(target)) continue;
       kills += 1;
+      // A leftover temporary file shows the kill landed mid-write: the case this test is about.
+      for (const name of readdirSync(dir).filter((n) => n.endsWith('.tmp'))) {
+        midWrite += 1;
+        rmSync(join(dir, name));
+      }
       const file = readCheckpoint(target);
       const version = Number(file.metadata.version);
       const values = file.tensors.get('w')!.data as Float32Array;
@@ -238,5 +244,6 @@ describe('SIGKILL while checkpoints are written never leaves a torn checkpoint',
       assert.ok(values.every((v) => v === version), `a torn file: version ${version} holds other values`);
     }
     assert.equal(kills, 25);
+    assert.ok(midWrite >= 5, `only ${midWrite} of ${kills} kills landed mid-write`);
   });
 });

@@ -259,3 +259,38 @@ train Lin {
   assert.equal(last.evaluatedOn, 'train');
   assert.equal(last.testAccuracy, 1, 'the two classes are separable along a');
 });
+
+test('an Embedding model trains on int64 token ids from .npy files', async () => {
+  const npy = (descr: string, shape: number[], data: ArrayBufferView): Buffer => {
+    let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+    header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+    const head = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+    return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  };
+  // Sequences of 4 tokens; the class is whether token 7 occurs.
+  const count = 64;
+  const tokens = new BigInt64Array(count * 4);
+  const labels = new BigInt64Array(count);
+  for (let i = 0; i < count; i++) {
+    for (let t = 0; t < 4; t++) tokens[i * 4 + t] = BigInt((i * 3 + t * 5) % 7);
+    if (i % 2 === 0) tokens[i * 4 + (i % 4)] = 7n;
+    labels[i] = BigInt(tokens.subarray(i * 4, i * 4 + 4).includes(7n) ? 1 : 0);
+  }
+  writeFileSync(join(work, 'tokens.npy'), npy('<i8', [count, 4], tokens));
+  writeFileSync(join(work, 'labels.npy'), npy('<i8', [count], labels));
+  const { end, losses } = await run(`
+model Bag(tokens: int[B, T]) -> [B, 2] {
+  emb = Embedding(8, 8)
+  fc  = Linear(8, 2)
+  return fc(relu(mean(emb(tokens), 1)))
+}
+train Bag {
+  data      = npy(x = "tokens.npy", y = "labels.npy")
+  optimizer = Adam(lr = 0.05)
+  epochs    = 30
+  batch     = 16
+}
+`);
+  assert.equal(end.reason, 'done');
+  assert.ok(losses[losses.length - 1] < 0.3 * losses[0], `loss ${losses[0]} -> ${losses[losses.length - 1]}`);
+});

@@ -1,10 +1,9 @@
 // `nn gradcheck FILE [--fn NAME]`: compares each `fn`'s `grad` block with central finite
 // differences in float64 and prints the worst absolute and relative error per input.
 
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gradcheckProgram } from '../train/gradcheck.js';
-import { formatError, formatGradcheck } from '../train/console.js';
+import { formatError, formatGradcheck, readSource } from '../train/console.js';
 
 const USAGE = 'usage: nn gradcheck FILE [--fn NAME] [--json]';
 
@@ -26,13 +25,8 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const file = positionals[0];
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    process.stderr.write(`${file}: error: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})\n`);
-    return 2;
-  }
+  const text = readSource(file);
+  if (text === null) return 2;
   try {
     const outcome = gradcheckProgram(text, { only: values.fn });
     if ('errors' in outcome) {

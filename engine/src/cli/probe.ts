@@ -3,11 +3,10 @@
 // prints the per-parameter gradient-flow table and the findings, or with --json an object
 // with `loss`, `params`, `activations` and `findings`.
 
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probe } from '../train/probe.js';
-import { formatError, formatFinding, formatGradientTable } from '../train/console.js';
+import { formatError, formatFinding, formatGradientTable, readSource } from '../train/console.js';
 import { storedTensor, writeSafetensors } from '../train/safetensors.js';
 
 const USAGE = 'usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json]';
@@ -46,13 +45,8 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`--batches must be a positive integer, got ${values.batches}\n`);
     return 2;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    process.stderr.write(`${file}: error: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})\n`);
-    return 2;
-  }
+  const text = readSource(file);
+  if (text === null) return 2;
   try {
     const outcome = probe(text, { baseDir: dirname(resolve(file)), model: values.model, batches, weights: values.weights });
     if ('errors' in outcome) {

@@ -3,13 +3,12 @@
 // terminal or one JSON object per event with --json. Ctrl-C stops after the current step
 // and saves a checkpoint; a second Ctrl-C quits at once.
 
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkProgram } from '../lang/program.js';
 import { readDataHeader } from '../data/index.js';
 import { train } from '../train/loop.js';
-import { ProgressBar, formatDiagnostic, formatEpoch, formatError, formatFinding, formatSummary } from '../train/console.js';
+import { ProgressBar, formatDiagnostic, formatEpoch, formatError, formatFinding, formatSummary, readSource } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
 
 const USAGE = 'usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json]';
@@ -54,13 +53,8 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`--backend must be ts, onnx or auto, got ${backend}\n`);
     return 2;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    process.stderr.write(`${file}: error: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})\n`);
-    return 2;
-  }
+  const text = readSource(file);
+  if (text === null) return 2;
 
   const controller = new AbortController();
   const onSigint = (): void => {

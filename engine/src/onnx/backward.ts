@@ -44,7 +44,7 @@ function normalizeBackward(ctx: LoweringContext, dxhat: Val, xhat: Val, invstd: 
 const rules: Record<string, GradRule> = {
   relu: (ctx, { inputs: [x] }, g) => [where(ctx, ctx.b.op1('Greater', [x.name, zero(ctx)]), g, zero(ctx))],
   leaky_relu: (ctx, { inputs: [x], attrs }, g) => {
-    const slope = attrNumber(attrs, ['slope', 'negative_slope', 'alpha'], 0.01);
+    const slope = attrNumber(attrs, 'slope', 0.01);
     return [where(ctx, ctx.b.op1('Greater', [x.name, zero(ctx)]), g, ctx.binary('Mul', g, ctx.scalar(slope), g))];
   },
   sigmoid: (ctx, { outputs: [y] }, g) => [ctx.binary('Mul', ctx.binary('Mul', g, y, g), ctx.binary('Sub', ctx.scalar(1), y, y), g)],
@@ -80,7 +80,7 @@ const rules: Record<string, GradRule> = {
   ],
   pow: (ctx, { inputs: [x, e], attrs }, g) => {
     if (e) throw new OnnxUnsupported('`**` with a tensor exponent');
-    const p = attrNumber(attrs, ['exponent', 'power', 'p']);
+    const p = attrNumber(attrs, 'exponent');
     const dydx = ctx.binary('Mul', ctx.binary('Pow', x, ctx.scalar(p - 1), x), ctx.scalar(p), x);
     return [ctx.binary('Mul', g, dydx, g)];
   },
@@ -90,12 +90,12 @@ const rules: Record<string, GradRule> = {
     return [ga && ctx.reduceToShape(ga, a.shape), gb && ctx.reduceToShape(gb, b.shape)];
   },
   softmax: (ctx, { outputs: [y], attrs }, g) => {
-    const axis = normAxis(attrNumber(attrs, ['axis'], -1), y.shape.length);
+    const axis = normAxis(attrNumber(attrs, 'axis', -1), y.shape.length);
     const dot = ctx.sum(ctx.binary('Mul', g, y, g), [axis], true);
     return [ctx.binary('Mul', y, ctx.binary('Sub', g, dot, g), g)];
   },
   log_softmax: (ctx, { outputs: [y], attrs }, g) => {
-    const axis = normAxis(attrNumber(attrs, ['axis'], -1), y.shape.length);
+    const axis = normAxis(attrNumber(attrs, 'axis', -1), y.shape.length);
     return [ctx.binary('Sub', g, ctx.binary('Mul', ctx.unary('Exp', y), ctx.sum(g, [axis], true), g), g)];
   },
   sum: (ctx, { inputs: [x], attrs }, g) => [ctx.expandBack(g, x, reductionAxes(attrs, x.shape.length), !!attrs.keepdims)],
@@ -125,14 +125,14 @@ const rules: Record<string, GradRule> = {
   reshape: (ctx, { inputs: [x] }, g) => [ctx.reshape(g, x.shape, [x, g])],
   flatten: (ctx, { inputs: [x] }, g) => [ctx.reshape(g, x.shape, [x, g])],
   concat: (ctx, { inputs, attrs }, g) => {
-    const axis = normAxis(attrNumber(attrs, ['axis'], 0), inputs[0].shape.length);
+    const axis = normAxis(attrNumber(attrs, 'axis', 0), inputs[0].shape.length);
     const sizes = inputs.map((v) => constantDims([v.shape[axis]], 'concat over an axis')[0]);
     const parts = ctx.b.op('Split', [g.name, ctx.b.constInt(sizes)], { axis }, inputs.length);
     return parts.map((name, i) => ({ name, shape: inputs[i].shape, dtype: 'float32' }));
   },
   dropout: (ctx, { attrs, saved: { mask } }, g) => {
     if (!mask) return [g];
-    const p = attrNumber(attrs, ['p', 'ratio'], 0.5);
+    const p = attrNumber(attrs, 'p', 0.5);
     const kept = ctx.binary('Mul', g, ctx.b.op1('Cast', [mask.name], { to: 1 }), g);
     return [ctx.binary('Mul', kept, ctx.scalar(1 / (1 - p)), g)];
   },

@@ -21,24 +21,20 @@ interface ForwardResult {
 
 type ForwardRule = (ctx: LoweringContext, x: Val[], attrs: Record<string, AttrValue>, out: OutSpec[]) => ForwardResult;
 
-/** An attribute by any of its spellings, or the default. */
-export function attrNumber(attrs: Record<string, AttrValue>, names: string[], fallback?: number): number {
-  for (const n of names) {
-    const v = attrs[n];
-    if (typeof v === 'number') return v;
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    if (Array.isArray(v) && v.length > 0) return v[0];
-  }
-  if (fallback === undefined) throw new OnnxUnsupported(`an op without its '${names[0]}' argument`);
+/** A number attribute of an IR node (as the front end writes it), or the default. */
+export function attrNumber(attrs: Record<string, AttrValue>, name: string, fallback?: number): number {
+  const v = attrs[name];
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (fallback === undefined) throw new OnnxUnsupported(`an op without its '${name}' argument`);
   return fallback;
 }
 
-/** The reduction axes of `sum`/`mean`/`max` (all axes when none is given). */
+/** The reduction axes of `sum`/`mean`/`max`: the `axis` attribute, or all axes without one. */
 export function reductionAxes(attrs: Record<string, AttrValue>, rank: number): number[] {
-  const raw = attrs.axis ?? attrs.axes ?? attrs.dim;
-  if (raw === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = Array.isArray(raw) ? raw : [Number(raw)];
-  return list.map((a) => normAxis(a, rank)).sort((a, b) => a - b);
+  const axis = attrs.axis;
+  if (typeof axis !== 'number') return Array.from({ length: rank }, (_, i) => i);
+  return [normAxis(axis, rank)];
 }
 
 function keepdims(attrs: Record<string, AttrValue>): boolean {
@@ -50,7 +46,7 @@ const unaryOps: Record<string, string> = {
 };
 
 const rules: Record<string, ForwardRule> = {
-  leaky_relu: (ctx, [x], attrs) => ({ outputs: [ctx.b.op1('LeakyRelu', [x.name], { alpha: { f: attrNumber(attrs, ['slope', 'negative_slope', 'alpha'], 0.01) } })] }),
+  leaky_relu: (ctx, [x], attrs) => ({ outputs: [ctx.b.op1('LeakyRelu', [x.name], { alpha: { f: attrNumber(attrs, 'slope', 0.01) } })] }),
   softplus: (ctx, [x]) => ({ outputs: [ctx.b.op1('Softplus', [x.name])] }),
   gelu: (ctx, [x]) => {
     // Exact (erf) GELU, PyTorch's default: x * Φ(x); Gelu itself is only in opset 20.
@@ -66,15 +62,15 @@ const rules: Record<string, ForwardRule> = {
   mul: (ctx, [a, b]) => ({ outputs: [ctx.b.op1('Mul', [a.name, b.name])] }),
   div: (ctx, [a, b]) => ({ outputs: [ctx.b.op1('Div', [a.name, b.name])] }),
   pow: (ctx, [x, e], attrs) => {
-    const exponent = e ? e.name : ctx.scalar(attrNumber(attrs, ['exponent', 'power', 'p']));
+    const exponent = e ? e.name : ctx.scalar(attrNumber(attrs, 'exponent'));
     return { outputs: [ctx.b.op1('Pow', [x.name, exponent])] };
   },
   matmul: (ctx, [a, b]) => {
     if (a.shape.length < 2 || b.shape.length < 2) throw new OnnxUnsupported('`@` on a 1-D operand');
     return { outputs: [ctx.b.op1('MatMul', [a.name, b.name])] };
   },
-  softmax: (ctx, [x], attrs) => ({ outputs: [ctx.b.op1('Softmax', [x.name], { axis: normAxis(attrNumber(attrs, ['axis'], -1), x.shape.length) })] }),
-  log_softmax: (ctx, [x], attrs) => ({ outputs: [ctx.b.op1('LogSoftmax', [x.name], { axis: normAxis(attrNumber(attrs, ['axis'], -1), x.shape.length) })] }),
+  softmax: (ctx, [x], attrs) => ({ outputs: [ctx.b.op1('Softmax', [x.name], { axis: normAxis(attrNumber(attrs, 'axis', -1), x.shape.length) })] }),
+  log_softmax: (ctx, [x], attrs) => ({ outputs: [ctx.b.op1('LogSoftmax', [x.name], { axis: normAxis(attrNumber(attrs, 'axis', -1), x.shape.length) })] }),
   sum: (ctx, [x], attrs) => ({ outputs: [ctx.sum(x, reductionAxes(attrs, x.shape.length), keepdims(attrs)).name] }),
   mean: (ctx, [x], attrs) => ({ outputs: [ctx.reduce('ReduceMean', x, reductionAxes(attrs, x.shape.length), keepdims(attrs)).name] }),
   max: (ctx, [x], attrs) => ({ outputs: [ctx.reduce('ReduceMax', x, reductionAxes(attrs, x.shape.length), keepdims(attrs)).name] }),
@@ -87,10 +83,10 @@ const rules: Record<string, ForwardRule> = {
     return { outputs: [ctx.reshape(x, out.shape).name] };
   },
   flatten: (ctx, [x], _attrs, [out]) => ({ outputs: [ctx.reshape(x, out.shape).name] }),
-  concat: (ctx, xs, attrs) => ({ outputs: [ctx.b.op1('Concat', xs.map((x) => x.name), { axis: normAxis(attrNumber(attrs, ['axis'], 0), xs[0].shape.length) })] }),
+  concat: (ctx, xs, attrs) => ({ outputs: [ctx.b.op1('Concat', xs.map((x) => x.name), { axis: normAxis(attrNumber(attrs, 'axis', 0), xs[0].shape.length) })] }),
   detach: (ctx, [x]) => ({ outputs: [ctx.b.op1('Identity', [x.name])] }),
   dropout: (ctx, [x], attrs) => {
-    const p = attrNumber(attrs, ['p', 'ratio'], 0.5);
+    const p = attrNumber(attrs, 'p', 0.5);
     if (!ctx.mode.training || !ctx.mode.dropout || p === 0) return { outputs: [ctx.b.op1('Identity', [x.name])] };
     const on = ctx.b.op1('Cast', [ctx.b.constInt(1, [])], { to: 9 });
     const [y, mask] = ctx.b.op('Dropout', [x.name, ctx.scalar(p), on], {}, 2);
@@ -131,7 +127,7 @@ const rules: Record<string, ForwardRule> = {
   batch_norm2d: (ctx, xs, attrs) => batchNorm(ctx, xs, attrs),
   batch_norm1d: (ctx, xs, attrs) => batchNorm(ctx, xs, attrs),
   layer_norm: (ctx, [x, gamma, beta], attrs) => {
-    const eps = attrNumber(attrs, ['eps', 'epsilon'], 1e-5);
+    const eps = attrNumber(attrs, 'eps', 1e-5);
     const { xhat, invstd } = normalize(ctx, x, [x.shape.length - 1], eps);
     let y = ctx.binary('Mul', xhat, gamma, x);
     y = ctx.binary('Add', y, beta, x);
@@ -161,9 +157,8 @@ for (const [op, onnxOp] of Object.entries(unaryOps)) {
 
 /** The permutation `transpose(x, a, b)` applies. */
 export function swapPerm(rank: number, attrs: Record<string, AttrValue>): number[] {
-  const a = normAxis(attrNumber(attrs, ['a', 'dim0', 'axis0', 'axes'], 0), rank);
-  const raw = attrs.axes;
-  const b = normAxis(Array.isArray(raw) ? raw[1] : attrNumber(attrs, ['b', 'dim1', 'axis1'], 1), rank);
+  const a = normAxis(attrNumber(attrs, 'dim0'), rank);
+  const b = normAxis(attrNumber(attrs, 'dim1'), rank);
   const perm = Array.from({ length: rank }, (_, i) => i);
   perm[a] = b;
   perm[b] = a;
@@ -171,12 +166,12 @@ export function swapPerm(rank: number, attrs: Record<string, AttrValue>): number
 }
 
 export function convAttrs(attrs: Record<string, AttrValue>): { stride: number; padding: number } {
-  return { stride: attrNumber(attrs, ['stride'], 1), padding: attrNumber(attrs, ['padding'], 0) };
+  return { stride: attrNumber(attrs, 'stride', 1), padding: attrNumber(attrs, 'padding', 0) };
 }
 
 export function poolAttrs(attrs: Record<string, AttrValue>): { kernel: number; stride: number; padding: number } {
-  const kernel = attrNumber(attrs, ['kernel', 'k', 'kernel_size']);
-  return { kernel, stride: attrNumber(attrs, ['stride'], kernel), padding: attrNumber(attrs, ['padding'], 0) };
+  const kernel = attrNumber(attrs, 'kernel');
+  return { kernel, stride: attrNumber(attrs, 'stride', kernel), padding: attrNumber(attrs, 'padding', 0) };
 }
 
 /** The batch-norm reduction axes: every axis but the channel axis 1. */
@@ -200,8 +195,8 @@ export function channelView(ctx: LoweringContext, v: Val, rank: number): Val {
 }
 
 function batchNorm(ctx: LoweringContext, [x, gamma, beta, runningMean, runningVar]: Val[], attrs: Record<string, AttrValue>): ForwardResult {
-  const eps = attrNumber(attrs, ['eps', 'epsilon'], 1e-5);
-  const momentum = attrNumber(attrs, ['momentum'], 0.1);
+  const eps = attrNumber(attrs, 'eps', 1e-5);
+  const momentum = attrNumber(attrs, 'momentum', 0.1);
   const rank = x.shape.length;
   if (!ctx.mode.training) {
     const y = ctx.b.op1('BatchNormalization', [x.name, gamma.name, beta.name, runningMean.name, runningVar.name], { epsilon: { f: eps } });
@@ -270,7 +265,7 @@ export function lowerGraph(ctx: LoweringContext, graph: Graph, bound: Map<ValueI
     }
     if (scalarOps.has(node.op) && inputs.length === 1) {
       // `x * 2`, `1 - x`: the number operand becomes a constant input.
-      const scalar: Val = { name: ctx.scalar(attrNumber(node.attrs, ['scalar'])), shape: [], dtype: 'float32' };
+      const scalar: Val = { name: ctx.scalar(attrNumber(node.attrs, 'scalar')), shape: [], dtype: 'float32' };
       if (node.attrs.scalarFirst === true) inputs.unshift(scalar);
       else inputs.push(scalar);
     }

@@ -2,10 +2,22 @@
 // lines, the progress bar, the final summary and the gradient-flow table. Shared by the
 // `nn train` / `nn probe` / `nn gradcheck` commands and `npm start`.
 
+import { readFileSync } from 'node:fs';
 import type { Diagnostic, TextRange } from '../lang/api.js';
 import type { Finding, ParamGradStats, RunEvent } from './events.js';
 import type { RunError } from './prepare.js';
 import type { FnCheck } from './gradcheck.js';
+
+/** Reads a `.nn` file for a command; prints why it cannot and returns null otherwise. */
+export function readSource(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    process.stderr.write(`${file}: error: ${code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? error})`}\n`);
+    return null;
+  }
+}
 
 /** `file:line:col` of an offset (1-based line and column). */
 export function location(file: string, text: string, range: TextRange | null): string {
