@@ -58,15 +58,26 @@ test('dead ReLU units are reported after the persistent-step threshold, once', (
   assert.deepEqual(tracker.observe(PERSISTENT_STEPS + 1, grads, [dead]), [], 'reported once');
 });
 
-test('a gradient norm growing tenfold within the window is exploding', () => {
+test('a mean gradient norm growing tenfold from one window to the next is exploding', () => {
   const tracker = new FindingTracker(rangeOf);
-  let found: string[] = [];
-  const at = (step: number) => tracker.observe(step, [layerWithNorm('fc1', 1.27 ** Math.max(0, step - EXPLODING_WARMUP_STEPS)), layerWithNorm('fc2', 1)], []);
-  for (let step = 0; step < EXPLODING_WARMUP_STEPS + 10; step++) found = found.concat(at(step).map((f) => f.code));
-  assert.deepEqual(found, []);
-  assert.deepEqual(at(EXPLODING_WARMUP_STEPS + 10).map((f) => f.code), ['NN5002']); // 1.27^9 ≈ 8.6, 1.27^10 ≈ 10.9
+  const firedAt: number[] = [];
+  for (let step = 0; step <= EXPLODING_WARMUP_STEPS + 30; step++) {
+    const grads = [layerWithNorm('fc1', 1.3 ** Math.max(0, step - EXPLODING_WARMUP_STEPS)), layerWithNorm('fc2', 1)];
+    if (tracker.observe(step, grads, []).some((f) => f.code === 'NN5002' && f.layer === 'fc1')) firedAt.push(step);
+  }
+  assert.equal(firedAt.length, 1, 'reported once');
+  assert.ok(firedAt[0] > EXPLODING_WARMUP_STEPS + 10 && firedAt[0] <= EXPLODING_WARMUP_STEPS + 20, `fired at ${firedAt[0]}`);
   const early = new FindingTracker(rangeOf);
   for (let step = 0; step <= 10; step++) assert.deepEqual(early.observe(step, [layerWithNorm('fc1', 1.9 ** step)], []), [], 'not during the warm-up');
   const steady = new FindingTracker(rangeOf);
-  for (let step = 0; step <= 30; step++) assert.deepEqual(steady.observe(step, [layerWithNorm('fc1', 1.2 ** step)], []), []); // 1.2^10 ≈ 6.2
+  for (let step = 0; step <= 80; step++) assert.deepEqual(steady.observe(step, [layerWithNorm('fc1', 1.02 ** step)], []), []);
+});
+
+test('a single large mini-batch gradient among small ones is not exploding', () => {
+  // What healthy runs near convergence look like: norms around 0.03 with a rare 0.4.
+  const tracker = new FindingTracker(rangeOf);
+  for (let step = 0; step <= 200; step++) {
+    const norm = step % 13 === 0 ? 0.4 : 0.03;
+    assert.deepEqual(tracker.observe(step, [layerWithNorm('fc1', norm)], []), [], `step ${step}`);
+  }
 });

@@ -12,7 +12,7 @@ export const VANISHING_RATIO = 1e-5;
 export const VANISHING_MEAN_ABS = 1e-7;
 /** NN5002: a layer's gradient norm above this. */
 export const EXPLODING_NORM = 1e3;
-/** NN5002: or a layer's gradient norm growing by this factor within EXPLODING_WINDOW steps. */
+/** NN5002: or a layer's mean gradient norm over EXPLODING_WINDOW steps growing by this factor over the window before. */
 export const EXPLODING_GROWTH = 10;
 export const EXPLODING_WINDOW = 10;
 /**
@@ -127,21 +127,31 @@ export class FindingTracker {
     });
   }
 
+  /**
+   * Growth compares the mean norm of the last EXPLODING_WINDOW steps with the mean of the
+   * window before it: one large mini-batch gradient among small ones is noise, not growth.
+   */
   private growth(layers: readonly LayerGradient[], step: number): Finding[] {
     const out: Finding[] = [];
     for (const l of layers) {
       const history = this.normHistory.get(l.layer) ?? [];
       history.push(l.norm);
-      if (history.length > EXPLODING_WINDOW + 1) history.shift();
+      if (history.length > 2 * EXPLODING_WINDOW) history.shift();
       this.normHistory.set(l.layer, history);
-      const before = history[0];
-      if (step >= EXPLODING_WARMUP_STEPS && history.length === EXPLODING_WINDOW + 1 && before > 0 && l.norm > EXPLODING_GROWTH * before) {
-        const detail = `gradient norm grew ${fmt(l.norm / before)}× in ${EXPLODING_WINDOW} steps (${fmt(before)} → ${fmt(l.norm)}); threshold ${EXPLODING_GROWTH}×`;
+      if (step < EXPLODING_WARMUP_STEPS || history.length < 2 * EXPLODING_WINDOW) continue;
+      const before = mean(history.slice(0, EXPLODING_WINDOW));
+      const recent = mean(history.slice(EXPLODING_WINDOW));
+      if (before > 0 && recent > EXPLODING_GROWTH * before) {
+        const detail = `mean gradient norm grew ${fmt(recent / before)}× over ${EXPLODING_WINDOW} steps (${fmt(before)} → ${fmt(recent)}); threshold ${EXPLODING_GROWTH}×`;
         out.push(finding('NN5002', l.layer, detail, this.rangeOf(l.layer), step));
       }
     }
     return out;
   }
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
 /** NN5004: a NaN or Inf first appeared in the output of the op at `range`. */
