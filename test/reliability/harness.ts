@@ -2,15 +2,23 @@
 // (.npy, IDX, CSV), the `nn` CLI run as a user runs it, and the checks that it did not crash.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '..', '..');
 export const cliPath = join(repoRoot, 'dist', 'cli.js');
 
+const created: string[] = [];
+process.once('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder under the system temp folder, removed when the test process exits. */
 export function tempWorkspace(name: string): string {
-  return mkdtempSync(join(tmpdir(), `nn-${name}-`));
+  const dir = mkdtempSync(join(tmpdir(), `nn-${name}-`));
+  created.push(dir);
+  return dir;
 }
 
 /** A little-endian .npy file (format 1.0) holding `values` as float32 or int64. */

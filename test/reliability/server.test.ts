@@ -2,16 +2,16 @@
 // huge lines, lone UTF-16 surrogates) over a real JSON-RPC connection, then correct answers
 // for a valid document; a 100,000-line file keeps hovers answered and edits superseding.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Hover, Position, TextEdit } from 'vscode-languageserver/node';
 import { LspClient, repoRoot } from '../server/lspClient.js';
+import { tempWorkspace } from './harness.js';
 
 const validText = readFileSync(join(repoRoot, 'test', 'fixtures', 'conformance', 'ok_mlp.nn'), 'utf8');
-const workspace = mkdtempSync(join(tmpdir(), 'nn-reliability-'));
+const workspace = tempWorkspace('server');
 
 /** LSP errors a client must accept: the request was cancelled or its document moved on. */
 const acceptableErrorCodes = new Set([-32800, -32801]);

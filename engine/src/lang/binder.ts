@@ -2,7 +2,7 @@
 // values, models that use themselves, and the state_dict names of anonymous layers.
 
 import type { Diagnostic } from './api.js';
-import { BUILTIN_FUNCTIONS, LAYER_CTORS } from './builtins.js';
+import { LAYER_CTORS } from './builtins.js';
 import { makeDiagnostic } from './diagnostics.js';
 import type { ConstItem, Expr, FnItem, ModelItem, SourceFile, Stmt, TrainItem } from './syntax.js';
 
@@ -150,11 +150,6 @@ export function walkStatements(stmts: readonly Stmt[], visit: (expr: Expr, paren
 /** Whether `name` constructs a layer: a built-in layer or a model (used as a block). */
 export function isLayerCtor(symbols: Symbols, name: string): boolean {
   return Object.prototype.hasOwnProperty.call(LAYER_CTORS, name) || symbols.models.has(name);
-}
-
-/** A name the body can call without it being defined locally. */
-export function isGlobalCallable(symbols: Symbols, name: string): boolean {
-  return isLayerCtor(symbols, name) || symbols.fns.has(name) || Object.prototype.hasOwnProperty.call(BUILTIN_FUNCTIONS, name) || name === 'param';
 }
 
 /** A layer declaration statement `NAME = Ctor(args)` or `NAME = param(...)`: its constructor call. */

@@ -39,23 +39,6 @@ export class GraphBuilder {
     return { node, output };
   }
 
-  /** The node that produced a value, if any (inputs and parameters have none). */
-  producer(value: ValueId): IrNode | undefined {
-    return this.producers().get(value);
-  }
-
-  private producerIndex: Map<ValueId, IrNode> | null = null;
-  private indexedNodes = 0;
-
-  private producers(): Map<ValueId, IrNode> {
-    if (this.producerIndex === null) this.producerIndex = new Map();
-    for (; this.indexedNodes < this.nodes.length; this.indexedNodes++) {
-      const node = this.nodes[this.indexedNodes];
-      for (const out of node.outputs) this.producerIndex.set(out, node);
-    }
-    return this.producerIndex;
-  }
-
   build(): Graph {
     return {
       values: this.values,

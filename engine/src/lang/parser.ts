@@ -36,9 +36,9 @@ export interface ParseResult {
 }
 
 export function parse(text: string): ParseResult {
-  const { tokens, errors: lexErrors } = lex(text);
+  const { tokens, errors: lexErrors } = lex(text, { trivia: false });
   const parser = new Parser(
-    tokens.filter((t) => t.kind !== 'comment'),
+    tokens,
     lexErrors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args)),
   );
   const tree = parser.parseFile(text.length);

@@ -63,8 +63,11 @@ export function scan(text: string): Token[] {
   return lex(text).tokens;
 }
 
-/** Tokens plus the lexical errors (unterminated strings and brackets, stray characters). */
-export function lex(text: string): { tokens: Token[]; errors: ScanError[] } {
+/**
+ * Tokens plus the lexical errors (unterminated strings and brackets, stray characters).
+ * With `trivia: false` comments are skipped (the parser does not need them).
+ */
+export function lex(text: string, options: { trivia: boolean } = { trivia: true }): { tokens: Token[]; errors: ScanError[] } {
   const tokens: Token[] = [];
   const errors: ScanError[] = [];
   const brackets: Token[] = []; // open brackets not yet closed
@@ -121,7 +124,7 @@ export function lex(text: string): { tokens: Token[]; errors: ScanError[] } {
     if (c === 35) {
       const start = i;
       while (i < n && text.charCodeAt(i) !== 10) i++;
-      tokens.push({ kind: 'comment', text: text.slice(start, i), start, end: i });
+      if (options.trivia) tokens.push({ kind: 'comment', text: text.slice(start, i), start, end: i });
       continue;
     }
     if (isNameStart(c)) {

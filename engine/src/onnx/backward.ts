@@ -78,8 +78,7 @@ const rules: Record<string, GradRule> = {
     needs[0] ? ctx.reduceToShape(ctx.binary('Div', g, b, g), a.shape) : null,
     needs[1] ? ctx.reduceToShape(ctx.unary('Neg', ctx.binary('Div', ctx.binary('Mul', g, y, g), b, g)), b.shape) : null,
   ],
-  pow: (ctx, { inputs: [x, e], attrs }, g) => {
-    if (e) throw new OnnxUnsupported('`**` with a tensor exponent');
+  pow: (ctx, { inputs: [x], attrs }, g) => {
     const p = attrNumber(attrs, 'exponent');
     const dydx = ctx.binary('Mul', ctx.binary('Pow', x, ctx.scalar(p - 1), x), ctx.scalar(p), x);
     return [ctx.binary('Mul', g, dydx, g)];

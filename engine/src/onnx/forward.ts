@@ -61,10 +61,7 @@ const rules: Record<string, ForwardRule> = {
   sub: (ctx, [a, b]) => ({ outputs: [ctx.b.op1('Sub', [a.name, b.name])] }),
   mul: (ctx, [a, b]) => ({ outputs: [ctx.b.op1('Mul', [a.name, b.name])] }),
   div: (ctx, [a, b]) => ({ outputs: [ctx.b.op1('Div', [a.name, b.name])] }),
-  pow: (ctx, [x, e], attrs) => {
-    const exponent = e ? e.name : ctx.scalar(attrNumber(attrs, 'exponent'));
-    return { outputs: [ctx.b.op1('Pow', [x.name, exponent])] };
-  },
+  pow: (ctx, [x], attrs) => ({ outputs: [ctx.b.op1('Pow', [x.name, ctx.scalar(attrNumber(attrs, 'exponent'))])] }),
   matmul: (ctx, [a, b]) => {
     if (a.shape.length < 2 || b.shape.length < 2) throw new OnnxUnsupported('`@` on a 1-D operand');
     return { outputs: [ctx.b.op1('MatMul', [a.name, b.name])] };

@@ -330,7 +330,3 @@ export const SHAPE_RULES: { readonly [Op in OpName]: ShapeRule<OpAttrs[Op]> } = 
 export function inferShape<Op extends OpName>(op: Op, inputs: readonly Shape[], attrs: OpAttrs[Op]): ShapeRuleResult {
   return (SHAPE_RULES[op] as ShapeRule<OpAttrs[Op]>)(inputs, attrs);
 }
-
-export function isOpName(name: string): name is OpName {
-  return Object.prototype.hasOwnProperty.call(SHAPE_RULES, name);
-}

@@ -2,7 +2,7 @@
 // scenarios, a screenshot after each scenario (and of the failing state), logs kept, and a
 // printed skip reason where the tools cannot be installed (never a silent pass; CI never skips).
 import { after, before, describe, it } from 'node:test';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCodeServer, type CodeServer } from './codeServer.js';
 import { findInstall, mustRun, type Availability } from './install.js';
@@ -37,8 +37,13 @@ export function describeEditor(
 ): void {
   const found = available();
   const skip = !found.ok && !mustRun ? `e2e skipped: ${found.reason}` : false;
-  if (skip) console.log(`# ${skip}`);
-  describe(title, { skip, timeout: 30 * 60_000 }, () => {
+  if (skip) {
+    // Each scenario is reported as skipped, with the reason, so the summary line counts them.
+    console.log(`# ${skip}`);
+    describe(title, () => body((name) => it(name, { skip }, () => undefined)));
+    return;
+  }
+  describe(title, { timeout: 30 * 60_000 }, () => {
     let session: EditorSession | null = null;
     let startError: unknown = null;
     let failures = 0;
@@ -77,6 +82,7 @@ export function describeEditor(
       }
       const serverLog = join(run.root, 'code-server.log');
       if (existsSync(serverLog)) copyFileSync(serverLog, join(run.artifacts, 'code-server.log'));
+      rmSync(run.root, { recursive: true, force: true }); // profiles and the workspace copy; the artifacts stay
       const verdict = failures > 0 || startError ? 'FAILED: see' : 'passed;';
       console.log(`# e2e ${options.runName} ${verdict} screenshots and logs in ${run.artifacts}`);
     });
