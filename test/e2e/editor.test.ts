@@ -9,6 +9,7 @@ import { describeEditor } from './harness/suite.js';
 import { listFiles } from './harness/run.js';
 import { positionOf, waitFor, type Workbench } from './harness/workbench.js';
 import { exampleFile, exampleText, firstLinear, withTrainKey, writeVariant } from './model.js';
+import type { Frame } from 'playwright-core';
 import { chartSignature, readSafetensorsHeader, trainingViewFrame } from './training.js';
 
 const shape = /^:?\s*\[[^\]]*\]$/;
@@ -22,7 +23,7 @@ async function clickTrainLens(bench: Workbench): Promise<void> {
 /** The files the scenarios open, written before code-server starts so its file index has them. */
 const variants: Record<string, (text: string) => string> = {
   'flatten_mistake.nn': (t) => t,
-  'train_cancel.nn': (t) => withTrainKey(t, 'epochs', '50'),
+  'train_cancel.nn': (t) => withTrainKey(t, 'epochs', '500'), // far more than the scenario waits for
   'explodes.nn': (t) => withTrainKey(withTrainKey(t, 'optimizer', 'SGD(lr = 1e12)'), 'epochs', '1'),
 };
 
@@ -30,12 +31,28 @@ function prepareWorkspace(workspace: string): void {
   for (const [name, edit] of Object.entries(variants)) writeVariant(workspace, name, edit);
 }
 
-/** Cancels the running training from its progress notification (reopening it from the notification center if it was hidden). */
-async function cancelTraining(bench: Workbench): Promise<void> {
+/** Clicks Cancel on the training's progress notification (from the notification center if its toast was hidden). */
+async function clickCancel(bench: Workbench): Promise<void> {
   const toastCancel = bench.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Cancel' }).first();
   if (await toastCancel.isVisible()) return toastCancel.click();
   await bench.runCommand('Notifications: Show Notifications');
-  await bench.page.locator('.notifications-center .monaco-button', { hasText: 'Cancel' }).first().click();
+  await bench.page.locator('.notifications-center .notification-list-item-buttons-container .monaco-button', { hasText: 'Cancel' }).first().click();
+}
+
+/**
+ * Cancels the run and waits for the Training view to say it stopped. The notification is
+ * re-rendered at every step, so a click can land on a replaced button: it is retried.
+ */
+async function cancelTraining(bench: Workbench, frame: Frame): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await clickCancel(bench);
+    try {
+      await waitFor('the Training view to say the run stopped', () => frame.locator('#status').innerText(), (t) => /cancel|stopped/i.test(t), 20_000);
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 /** The line of the NN5004 that `nn train` reports for the same file, the reference for the editor. */
@@ -124,8 +141,7 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
       await waitFor('the step in the status bar', () => bench.statusBar(), (s) => /step \d+/i.test(s), 30_000);
       await bench.screenshot('training');
 
-      await cancelTraining(bench);
-      await waitFor('the Training view to say the run stopped', () => frame.locator('#status').innerText(), (t) => /cancel|stopped/i.test(t), 60_000);
+      await cancelTraining(bench, frame);
       const checkpoints = await waitFor(
         'a checkpoint in the workspace',
         async () => listFiles(run.workspace).filter((f) => f.endsWith('.safetensors')),

@@ -22,7 +22,7 @@ import { makeDiagnostic } from './diagnostics.js';
 import { bytesPerElement, elementCount } from './layers.js';
 import { LineIndex } from './lines.js';
 import { parse } from './parser.js';
-import { ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
+import { formatShapeOnce, ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
 import type { ModelItem, TrainItem } from './syntax.js';
 import { checkTrain } from './training.js';
 
@@ -138,7 +138,7 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
 
 function bindingInfos(pending: PendingBinding[], reach: Set<ValueId>): BindingInfo[] {
   return pending.map((b) => {
-    const shape = b.shape ? formatShape(b.shape) : '?';
+    const shape = b.shape ? formatShapeOnce(b.shape) : '?';
     const receivesGradient = reach.has(b.value);
     return { model: b.owner, name: b.name, range: b.range, hintOffset: b.hintOffset, shape, gradShape: receivesGradient ? shape : null, receivesGradient };
   });
@@ -156,8 +156,8 @@ function layerInfo(model: string, layer: ReturnType<ShapeChecker['checkModel']>[
     args: layer.args,
     range: layer.ctorRange,
     callRanges: layer.callRanges,
-    inShape: layer.inShape ? formatShape(layer.inShape) : null,
-    outShape: layer.outShape ? formatShape(layer.outShape) : null,
+    inShape: layer.inShape ? formatShapeOnce(layer.inShape) : null,
+    outShape: layer.outShape ? formatShapeOnce(layer.outShape) : null,
     params,
     paramCount: params.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0),
     flops: layer.flops ? layer.flops.toString() : '?',

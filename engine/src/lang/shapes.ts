@@ -842,8 +842,8 @@ export class ShapeChecker {
       callee,
       range,
       calleeRange,
-      inShapes: inputs.map((t) => (t.shape ? formatShape(t.shape) : '?')),
-      outShape: out ? formatShape(out) : '?',
+      inShapes: inputs.map((t) => (t.shape ? formatShapeOnce(t.shape) : '?')),
+      outShape: out ? formatShapeOnce(out) : '?',
     });
   }
 
@@ -872,7 +872,7 @@ export class ShapeChecker {
     const intArg = (p: string): number | null | undefined => this.intOf(bound.get(p), spec.params.find((s) => s.name === p)!, name, f);
     const numberArg = (p: string): number | null | undefined => this.numberOf(bound.get(p), spec.params.find((s) => s.name === p)!, name, f);
     const attrs: Record<string, AttrValue> = {};
-    let origin: string | undefined;
+    let origin: TensorValue['origin'];
     switch (name) {
       case 'leaky_relu': {
         const slope = numberArg('slope');
@@ -920,7 +920,7 @@ export class ShapeChecker {
         const end = intArg('end');
         if (start === null || end === null || start === undefined || end === undefined) return this.placeholder(f, null, range, args);
         Object.assign(attrs, { start, end });
-        if (inputs[0].shape) origin = `flatten of ${formatShape(inputs[0].shape)}`;
+        if (inputs[0].shape) origin = { op: 'flatten', shape: inputs[0].shape };
         break;
       }
       case 'max_pool2d':
@@ -979,7 +979,7 @@ export class ShapeChecker {
       if (value !== null) return value;
       return symbolicCount === 1 ? -1 : input.shape && input.shape[k]?.equals(d) ? 0 : -1;
     });
-    const origin = input.shape ? `reshape of ${formatShape(input.shape)}` : undefined;
+    const origin: TensorValue['origin'] = input.shape ? { op: 'reshape', shape: input.shape } : undefined;
     return this.applyOp(f, 'reshape', [input], { dims, shape: formatShape(shape) }, range, { texts, dtype: input.dtype, origin, ruleAttrs: { shape } });
   }
 
@@ -1001,7 +1001,7 @@ export class ShapeChecker {
       texts?: (Expr | null)[];
       layer?: string;
       dtype?: DType;
-      origin?: string;
+      origin?: TensorValue['origin'];
       ruleAttrs?: Record<string, unknown>;
       details?: (code: string, inputShape: Shape | null) => { related?: RelatedInfo[]; fixes?: Fix[] };
     } = {},
@@ -1015,7 +1015,8 @@ export class ShapeChecker {
         const textIndex = INPUT_TEXT_ARG[result.error.code];
         if (textIndex !== undefined) args[textIndex] = args[textIndex] === 'labels' ? this.textOf(options.texts?.[1] ?? null) : this.textOf(options.texts?.[0] ?? null);
         const originIndex = ORIGIN_ARG[result.error.code];
-        if (originIndex !== undefined && inputs[0].origin) args[originIndex] = ` (${inputs[0].origin})`;
+        const origin = inputs[0].origin;
+        if (originIndex !== undefined && origin) args[originIndex] = ` (${origin.op} of ${formatShape(origin.shape)})`;
         this.report(f, result.error.code, range, args, options.details?.(result.error.code, shapes[0]));
         shape = result.shape ?? null;
       } else {
@@ -1203,6 +1204,21 @@ function numberArithmetic(op: string, a: NumberValue, b: NumberValue): Value {
     if (op === '/' && !b.dim.equals(0)) return symbolic(a.dim.floorDiv(b.dim));
   }
   return UNKNOWN;
+}
+
+const formattedShapes = new WeakMap<Shape, string>();
+
+/**
+ * formatShape, remembered per shape array: the checker never mutates a shape once a value
+ * has it, and one value's shape is shown for its binding and for every call it feeds.
+ */
+export function formatShapeOnce(shape: Shape): string {
+  let text = formattedShapes.get(shape);
+  if (text === undefined) {
+    text = formatShape(shape);
+    formattedShapes.set(shape, text);
+  }
+  return text;
 }
 
 /** An unknown value, or a tensor an earlier error left without a shape: it fits anything, so nothing is reported about it. */

@@ -12,8 +12,8 @@ export interface TensorValue {
   /** null when an earlier error left the shape unknown: it fits anything. */
   shape: Shape | null;
   dtype: DType;
-  /** How the value was formed, for messages: `flatten of [B, 64, 12, 12]`. */
-  origin?: string;
+  /** How the value was formed, for messages: `flatten of [B, 64, 12, 12]` (formatted only when reported). */
+  origin?: { op: string; shape: Shape };
 }
 
 export interface NumberValue {

@@ -31,18 +31,27 @@ export class Dim {
 
   private static normalize(terms: Term[]): Dim {
     if (terms.length === 1) return terms[0].coeff === 0 ? new Dim([]) : new Dim(terms);
-    const byKey = new Map<string, Term>();
+    // Merge terms with the same atoms (arrays, not a Map: dims have a handful of terms).
+    const keys: string[] = [];
+    const merged: Term[] = [];
     for (const term of terms) {
-      const key = term.atoms.length === 1 ? term.atoms[0] : term.atoms.join('*');
-      const previous = byKey.get(key);
-      byKey.set(key, { coeff: (previous?.coeff ?? 0) + term.coeff, atoms: term.atoms });
+      const key = term.atoms.length === 0 ? '' : term.atoms.length === 1 ? term.atoms[0] : term.atoms.join('*');
+      const at = keys.indexOf(key);
+      if (at < 0) {
+        keys.push(key);
+        merged.push(term);
+      } else {
+        merged[at] = { coeff: merged[at].coeff + term.coeff, atoms: term.atoms };
+      }
     }
-    const kept = [...byKey.entries()]
-      .filter(([, t]) => t.coeff !== 0)
-      .sort(([ka, a], [kb, b]) => (b.atoms.length - a.atoms.length) || (ka < kb ? -1 : ka > kb ? 1 : 0))
-      .map(([, t]) => t);
-    return new Dim(kept);
+    const order: number[] = [];
+    for (let k = 0; k < merged.length; k++) if (merged[k].coeff !== 0) order.push(k);
+    if (order.length > 1) {
+      order.sort((i, j) => merged[j].atoms.length - merged[i].atoms.length || (keys[i] < keys[j] ? -1 : keys[i] > keys[j] ? 1 : 0));
+    }
+    return new Dim(order.map((k) => merged[k]));
   }
+
 
   add(other: Dim | number): Dim {
     const that = Dim.from(other);
