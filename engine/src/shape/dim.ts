@@ -46,8 +46,11 @@ export class Dim {
     }
     const order: number[] = [];
     for (let k = 0; k < merged.length; k++) if (merged[k].coeff !== 0) order.push(k);
-    if (order.length > 1) {
-      order.sort((i, j) => merged[j].atoms.length - merged[i].atoms.length || (keys[i] < keys[j] ? -1 : keys[i] > keys[j] ? 1 : 0));
+    const before = (i: number, j: number) => merged[j].atoms.length - merged[i].atoms.length || (keys[i] < keys[j] ? -1 : keys[i] > keys[j] ? 1 : 0);
+    if (order.length === 2) {
+      if (before(order[0], order[1]) > 0) order.reverse();
+    } else if (order.length > 2) {
+      order.sort(before);
     }
     return new Dim(order.map((k) => merged[k]));
   }
