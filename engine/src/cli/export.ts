@@ -2,50 +2,43 @@
 // writes the model as a forward-only .onnx (weights as initializers, symbolic batch dim)
 // or as a PyTorch module with a loader for NN Studio's .safetensors checkpoints.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { checkProgram } from '../lang/program.js';
 import { exportOnnx, pickModel, readWeightsFile } from '../onnx/export.js';
 import { exportPytorch } from '../export/pytorch.js';
+import { readSource } from '../train/console.js';
+import { parseFileArgs } from './command.js';
 
 const USAGE = 'usage: nn export FILE [--model M] [--weights W.safetensors] [--format onnx|pytorch] [-o OUT]';
 
+const HELP = [
+  USAGE,
+  '  --format onnx     a forward-only .onnx model, weights as initializers (default)',
+  '  --format pytorch  a PyTorch nn.Module with a loader for .safetensors checkpoints',
+  '  --weights W       weights by state_dict name (a checkpoint); the seeded initial weights otherwise',
+].join('\n');
+
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        model: { type: 'string' },
-        weights: { type: 'string' },
-        format: { type: 'string', default: 'onnx' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n  --format onnx     a forward-only .onnx model, weights as initializers (default)\n  --format pytorch  a PyTorch nn.Module with a loader for .safetensors checkpoints\n  --weights W       weights by state_dict name (a checkpoint); the seeded initial weights otherwise\n`);
-    return 0;
-  }
-  if (positionals.length !== 1 || !['onnx', 'pytorch'].includes(values.format ?? '')) {
+  const parsed = parseFileArgs(
+    args,
+    USAGE,
+    {
+      model: { type: 'string' },
+      weights: { type: 'string' },
+      format: { type: 'string', default: 'onnx' },
+      output: { type: 'string', short: 'o' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { file, values } = parsed;
+  if (!['onnx', 'pytorch'].includes(values.format)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const file = positionals[0];
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    process.stderr.write(`${file}: error: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})\n`);
-    return 2;
-  }
+  const text = readSource(file);
+  if (text === null) return 2;
 
   if (values.format === 'pytorch') {
     const check = checkProgram(text);

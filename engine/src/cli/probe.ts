@@ -4,42 +4,23 @@
 // with `loss`, `params`, `activations` and `findings`.
 
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { probe } from '../train/probe.js';
-import { formatError, formatFinding, formatGradientTable, readSource } from '../train/console.js';
+import { formatFinding, formatGradientTable, readSource } from '../train/console.js';
 import { storedTensor, writeSafetensors } from '../train/safetensors.js';
+import { parseFileArgs, reportInternalError, reportRunErrors } from './command.js';
 
 const USAGE = 'usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json]';
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        help: { type: 'boolean', short: 'h', default: false },
-        model: { type: 'string' },
-        weights: { type: 'string' },
-        batches: { type: 'string' },
-        save: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  const file = positionals[0];
+  const parsed = parseFileArgs(args, USAGE, {
+    model: { type: 'string' },
+    weights: { type: 'string' },
+    batches: { type: 'string' },
+    save: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { file, values } = parsed;
   const batches = values.batches === undefined ? 1 : Number(values.batches);
   if (!Number.isInteger(batches) || batches < 1) {
     process.stderr.write(`--batches must be a positive integer, got ${values.batches}\n`);
@@ -49,10 +30,7 @@ export async function run(args: string[]): Promise<number> {
   if (text === null) return 2;
   try {
     const outcome = probe(text, { baseDir: dirname(resolve(file)), model: values.model, batches, weights: values.weights });
-    if ('errors' in outcome) {
-      for (const error of outcome.errors) process.stderr.write(formatError(file, text, error) + '\n');
-      return 1;
-    }
+    if ('errors' in outcome) return reportRunErrors(file, text, outcome.errors);
     if (values.save) {
       const tensors = new Map([...outcome.gradients].map(([name, g]) => [name, storedTensor(g.shape, g.data)]));
       writeSafetensors(values.save, { tensors, metadata: { kind: 'mean raw gradients', batches: String(batches) } });
@@ -73,7 +51,6 @@ export async function run(args: string[]): Promise<number> {
     }
     return outcome.findings.some((f) => f.severity === 'error') ? 1 : 0;
   } catch (error) {
-    process.stderr.write(`${file}: internal error: ${(error as Error).message}\n`);
-    return 70;
+    return reportInternalError(file, error);
   }
 }

@@ -4,45 +4,26 @@
 // and saves a checkpoint; a second Ctrl-C quits at once.
 
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { checkProgram } from '../lang/program.js';
 import { readDataHeader } from '../data/index.js';
 import { train } from '../train/loop.js';
-import { ProgressBar, formatDiagnostic, formatEpoch, formatError, formatFinding, formatSummary, readSource } from '../train/console.js';
+import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
+import { parseFileArgs, reportInternalError, reportRunErrors } from './command.js';
 
 const USAGE = 'usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json]';
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        help: { type: 'boolean', short: 'h', default: false },
-        model: { type: 'string' },
-        epochs: { type: 'string' },
-        backend: { type: 'string' },
-        init: { type: 'string' },
-        resume: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  const file = positionals[0];
+  const parsed = parseFileArgs(args, USAGE, {
+    model: { type: 'string' },
+    epochs: { type: 'string' },
+    backend: { type: 'string' },
+    init: { type: 'string' },
+    resume: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { file, values } = parsed;
   const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
   if (epochs !== undefined && (!Number.isInteger(epochs) || epochs < 1)) {
     process.stderr.write(`--epochs must be a positive integer, got ${values.epochs}\n`);
@@ -105,15 +86,11 @@ export async function run(args: string[]): Promise<number> {
       },
       onEvent,
     );
-    if ('errors' in outcome) {
-      for (const error of outcome.errors) process.stderr.write(formatError(file, text, error) + '\n');
-      return 1;
-    }
+    if ('errors' in outcome) return reportRunErrors(file, text, outcome.errors);
     if (!json) process.stdout.write(formatSummary(file, text, outcome.end) + '\n');
     return outcome.end.reason === 'nan' ? 1 : 0;
   } catch (error) {
-    process.stderr.write(`${file}: internal error: ${(error as Error).message}\n`);
-    return 70;
+    return reportInternalError(file, error);
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -1,0 +1,54 @@
+// What the commands over one .nn file (train, probe, gradcheck, export) share: parsing their
+// options with --help and a usage line, and reporting a run that failed.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { RunError } from '../train/prepare.js';
+import { formatError } from '../train/console.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const HELP = { type: 'boolean', short: 'h', default: false } as const;
+type FileArgsConfig<O extends Options> = { args: string[]; allowPositionals: true; options: O & { help: typeof HELP } };
+type FileArgsValues<O extends Options> = ReturnType<typeof parseArgs<FileArgsConfig<O>>>['values'];
+
+/**
+ * The options and the one FILE of a command, or the exit code when there is nothing to run:
+ * 0 after printing `help` (the usage line unless given) for --help, 2 after printing the
+ * usage for an unknown option or not exactly one FILE.
+ */
+export function parseFileArgs<O extends Options>(
+  args: string[],
+  usage: string,
+  options: O,
+  help = usage,
+): { file: string; values: FileArgsValues<O> } | number {
+  let parsed;
+  try {
+    parsed = parseArgs<FileArgsConfig<O>>({ args, allowPositionals: true, options: { ...options, help: HELP } });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  // The values' type is only known for a concrete O; --help is always there.
+  if ((values as { help: boolean }).help) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  return { file: positionals[0], values };
+}
+
+/** Prints the errors that stopped a run, each at its location in `file`; returns exit code 1. */
+export function reportRunErrors(file: string, text: string, errors: readonly RunError[]): number {
+  for (const error of errors) process.stderr.write(formatError(file, text, error) + '\n');
+  return 1;
+}
+
+/** Prints an exception that escaped a command (a bug, not a user mistake); returns exit code 70. */
+export function reportInternalError(file: string, error: unknown): number {
+  process.stderr.write(`${file}: internal error: ${(error as Error).message}\n`);
+  return 70;
+}
