@@ -26,10 +26,9 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs `fn` without recording: no op inside it builds a tape (like `torch.no_grad()`). */
-export function noGrad<T>(fn: () => T): T {
+function withGradEnabled<T>(enabled: boolean, fn: () => T): T {
   const previous = gradEnabled;
-  gradEnabled = false;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {
@@ -37,15 +36,14 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs `fn` without recording: no op inside it builds a tape (like `torch.no_grad()`). */
+export function noGrad<T>(fn: () => T): T {
+  return withGradEnabled(false, fn);
+}
+
 /** Runs `fn` with recording on, even inside `noGrad` (used by checkpoint recomputation). */
 export function enableGrad<T>(fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = previous;
-  }
+  return withGradEnabled(true, fn);
 }
 
 /** Whether an op over these inputs must be recorded. */

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { DataHeader } from '../lang/api.js';
 import { readCsv } from './csv.js';
 import { countClasses, dataError, isDataError, type DataError, type Dataset } from './dataset.js';
-import { readIdx, readIdxHeader } from './idx.js';
+import { readIdx, readIdxHeader, type IdxArray } from './idx.js';
 import { readNpy, readNpyHeader, type NpyArray } from './npy.js';
 
 function idxSampleShape(shape: number[]): number[] {
@@ -78,16 +78,24 @@ export function npyHeader(xPath: string, yPath: string, baseDir: string): DataHe
   return { sampleShape: x.shape.slice(1), classes, labelShape: [] };
 }
 
-export function loadIdx(imagesPath: string, labelsPath: string, baseDir: string): Dataset | DataError {
-  const images = readIdx(join(baseDir, imagesPath), imagesPath);
-  if (isDataError(images)) return images;
+/** An IDX label file: 1-D class ids, one per image; the header needs them too, for the class count. */
+function readIdxLabels(labelsPath: string, baseDir: string, imageCount: number): { labels: IdxArray; classes: number } | DataError {
   const labels = readIdx(join(baseDir, labelsPath), labelsPath);
   if (isDataError(labels)) return labels;
   if (labels.shape.length !== 1) return dataError(labelsPath, `labels must be 1-D, got shape [${labels.shape.join(', ')}]`);
-  const mismatch = checkCounts(images.shape[0], labels.shape[0], labelsPath);
+  const mismatch = checkCounts(imageCount, labels.shape[0], labelsPath);
   if (mismatch) return mismatch;
   const classes = countClasses(labels.values, labelsPath);
   if (isDataError(classes)) return classes;
+  return { labels, classes };
+}
+
+export function loadIdx(imagesPath: string, labelsPath: string, baseDir: string): Dataset | DataError {
+  const images = readIdx(join(baseDir, imagesPath), imagesPath);
+  if (isDataError(images)) return images;
+  const labelled = readIdxLabels(labelsPath, baseDir, images.shape[0]);
+  if (isDataError(labelled)) return labelled;
+  const { labels, classes } = labelled;
   return {
     description: `idx(images = "${imagesPath}", labels = "${labelsPath}")`,
     sampleShape: idxSampleShape(images.shape),
@@ -101,14 +109,9 @@ export function loadIdx(imagesPath: string, labelsPath: string, baseDir: string)
 export function idxHeader(imagesPath: string, labelsPath: string, baseDir: string): DataHeader | DataError {
   const images = readIdxHeader(join(baseDir, imagesPath), imagesPath);
   if (isDataError(images)) return images;
-  const labels = readIdx(join(baseDir, labelsPath), labelsPath);
-  if (isDataError(labels)) return labels;
-  if (labels.shape.length !== 1) return dataError(labelsPath, `labels must be 1-D, got shape [${labels.shape.join(', ')}]`);
-  const mismatch = checkCounts(images.shape[0], labels.shape[0], labelsPath);
-  if (mismatch) return mismatch;
-  const classes = countClasses(labels.values, labelsPath);
-  if (isDataError(classes)) return classes;
-  return { sampleShape: idxSampleShape(images.shape), classes, labelShape: [] };
+  const labelled = readIdxLabels(labelsPath, baseDir, images.shape[0]);
+  if (isDataError(labelled)) return labelled;
+  return { sampleShape: idxSampleShape(images.shape), classes: labelled.classes, labelShape: [] };
 }
 
 export function loadCsv(path: string, labelColumn: string, baseDir: string): Dataset | DataError {
