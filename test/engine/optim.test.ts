@@ -19,6 +19,31 @@ function run(make: (p: E.Tensor) => E.Optimizer, start: number[], grads: number[
 
 const grads = [[0.5, -1], [0.25, 2], [-1, 0.1]];
 
+/**
+ * The parameter after each Adam step, by the paper's formulas: weight decay `wd` is added to
+ * the gradient (Adam's L2) or, `decoupled`, shrinks the weight first (AdamW).
+ */
+function adamReference(
+  start: number[],
+  gradients: number[][],
+  h: { lr: number; b1: number; b2: number; eps: number; wd: number; decoupled: boolean },
+): number[][] {
+  const { lr, b1, b2, eps, wd } = h;
+  let p = start;
+  let m = start.map(() => 0);
+  let v = start.map(() => 0);
+  return gradients.map((g, t) => {
+    if (h.decoupled) p = p.map((pi) => pi * (1 - lr * wd));
+    const d = h.decoupled ? g : g.map((gi, i) => gi + wd * p[i]);
+    m = m.map((mi, i) => b1 * mi + (1 - b1) * d[i]);
+    v = v.map((vi, i) => b2 * vi + (1 - b2) * d[i] * d[i]);
+    const mHat = m.map((mi) => mi / (1 - b1 ** (t + 1)));
+    const vHat = v.map((vi) => vi / (1 - b2 ** (t + 1)));
+    p = p.map((pi, i) => pi - (lr * mHat[i]) / (Math.sqrt(vHat[i]) + eps));
+    return p;
+  });
+}
+
 test('SGD with momentum and weight decay follows PyTorch (dampening 0, buf = g on step 1)', () => {
   const lr = 0.1, mu = 0.9, wd = 0.01;
   const got = run((p) => new E.SGD([p], { lr, momentum: mu, weightDecay: wd }), [1, 2], grads);
@@ -40,18 +65,8 @@ test('plain SGD: p −= lr · g', () => {
 test('Adam follows the bias-corrected update m̂ / (√v̂ + eps), with L2 weight decay', () => {
   const lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
   const got = run((p) => new E.Adam([p], { lr, beta1: b1, beta2: b2, eps, weightDecay: wd }), [1, 2], grads);
-  let p = [1, 2];
-  let m = [0, 0];
-  let v = [0, 0];
-  grads.forEach((g, t) => {
-    const d = g.map((gi, i) => gi + wd * p[i]);
-    m = m.map((mi, i) => b1 * mi + (1 - b1) * d[i]);
-    v = v.map((vi, i) => b2 * vi + (1 - b2) * d[i] * d[i]);
-    const mHat = m.map((mi) => mi / (1 - b1 ** (t + 1)));
-    const vHat = v.map((vi) => vi / (1 - b2 ** (t + 1)));
-    p = p.map((pi, i) => pi - (lr * mHat[i]) / (Math.sqrt(vHat[i]) + eps));
-    assertClose(got[t], p, 1e-10, `step ${t + 1}`);
-  });
+  const expected = adamReference([1, 2], grads, { lr, b1, b2, eps, wd, decoupled: false });
+  expected.forEach((p, t) => assertClose(got[t], p, 1e-10, `step ${t + 1}`));
 });
 
 test('AdamW decays the weight (p ·= 1 − lr·wd) instead of the gradient; default wd 0.01', () => {
@@ -60,18 +75,8 @@ test('AdamW decays the weight (p ·= 1 − lr·wd) instead of the gradient; defa
   assert.equal(optimizer.weightDecay, 0.01);
   const wd = 0.01;
   const got = run((p) => new E.AdamW([p], { lr }), [1, 2], grads);
-  let p = [1, 2];
-  let m = [0, 0];
-  let v = [0, 0];
-  grads.forEach((g, t) => {
-    p = p.map((pi) => pi * (1 - lr * wd));
-    m = m.map((mi, i) => b1 * mi + (1 - b1) * g[i]);
-    v = v.map((vi, i) => b2 * vi + (1 - b2) * g[i] * g[i]);
-    const mHat = m.map((mi) => mi / (1 - b1 ** (t + 1)));
-    const vHat = v.map((vi) => vi / (1 - b2 ** (t + 1)));
-    p = p.map((pi, i) => pi - (lr * mHat[i]) / (Math.sqrt(vHat[i]) + eps));
-    assertClose(got[t], p, 1e-10, `step ${t + 1}`);
-  });
+  const expected = adamReference([1, 2], grads, { lr, b1, b2, eps, wd, decoupled: true });
+  expected.forEach((p, t) => assertClose(got[t], p, 1e-10, `step ${t + 1}`));
 });
 
 test('zeroGrad clears gradients; parameters without a gradient are left alone', () => {

@@ -22,7 +22,9 @@ function annotations(text: string): Map<number, string[]> {
   return out;
 }
 
-function hoverText(h: Hover | null): string {
+/** The hover text at the `nth` `needle` in the document, `delta` characters in; fails when there is none. */
+async function hoverAt(uri: string, needle: string, nth?: number, delta?: number): Promise<string> {
+  const h = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, needle, nth, delta) });
   assert.ok(h, 'expected a hover');
   const contents = h.contents as { value: string };
   return contents.value;
@@ -58,17 +60,14 @@ describe('diagnostics', () => {
   }
 
   test('nn.maxNumberOfProblems caps what is published, errors first', async () => {
-    const capped = await LspClient.start({ settings: { maxNumberOfProblems: 1 } });
-    try {
+    await LspClient.using({ settings: { maxNumberOfProblems: 1 } }, async (capped) => {
       const uri = await capped.open(fixture('err_syntax_recovery.nn'));
       await capped.waitFor(() => capped.configurationRequests > 0);
       const version = await capped.replace(uri, readFileSync(fixture('err_syntax_recovery.nn'), 'utf8'));
       const published = await capped.diagnosticsFor(uri, version);
       assert.equal(published.diagnostics.length, 1);
       assert.equal(published.diagnostics[0].severity, 1);
-    } finally {
-      await capped.stop();
-    }
+    });
   });
 
   test('NN2103 carries related information at the constructor argument', async () => {
@@ -108,7 +107,7 @@ describe('diagnostics', () => {
 describe('hover', () => {
   test('a Linear layer: forward shapes, parameters and the backward pass with shapes', async () => {
     const uri = await client.open(fixture('ok_cnn.nn'));
-    const text = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'fc1(h)', 0, 1) }));
+    const text = await hoverAt(uri, 'fc1(h)', 0, 1);
     assert.match(text, /\[B, 9216\]` → `\[B, 128\]/);
     assert.ok(text.includes('dL/dx = g · W : [B, 9216]'), text);
     assert.ok(text.includes('dL/dW = Σ_B gᵀ · x : [128, 9216]'), text);
@@ -119,39 +118,39 @@ describe('hover', () => {
 
   test('a Conv2d declaration: its weight gradient shape', async () => {
     const uri = await client.open(fixture('ok_cnn.nn'));
-    const text = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'conv2 =') }));
+    const text = await hoverAt(uri, 'conv2 =');
     assert.ok(text.includes('dL/dx = conv_transpose2d(g, W) : [B, 32, 26, 26]'), text);
     assert.ok(text.includes(': [64, 32, 3, 3]'), text);
   });
 
   test('activations show their local derivative', async () => {
     const uri = await client.open(fixture('ok_cnn.nn'));
-    const relu = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'relu(conv1', 0, 1) }));
+    const relu = await hoverAt(uri, 'relu(conv1', 0, 1);
     assert.ok(relu.includes('1[z>0]'), relu);
     assert.ok(relu.includes('[B, 32, 26, 26]'), relu);
     const lenet = await client.open(fixture('ok_lenet.nn'));
-    const tanh = hoverText(await client.request('textDocument/hover', { textDocument: { uri: lenet }, position: client.positionOf(lenet, 'tanh(c1', 0, 1) }));
+    const tanh = await hoverAt(lenet, 'tanh(c1', 0, 1);
     assert.ok(tanh.includes('1 − tanh²(z)'), tanh);
   });
 
   test('a binding shows its shape and its gradient shape', async () => {
     const uri = await client.open(fixture('ok_cnn.nn'));
-    const text = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'h = max_pool2d') }));
+    const text = await hoverAt(uri, 'h = max_pool2d');
     assert.ok(text.includes('h : [B, 64, 12, 12]'), text);
     assert.ok(text.includes('dL/dh : [B, 64, 12, 12]'), text);
   });
 
   test('dims and hyper-parameters say what they are', async () => {
     const uri = await client.open(fixture('ok_block.nn'));
-    const dim = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'H, W]') }));
+    const dim = await hoverAt(uri, 'H, W]');
     assert.match(dim, /symbolic dim of `Residual`/);
-    const c = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'Conv2d(c', 0, 7) }));
+    const c = await hoverAt(uri, 'Conv2d(c', 0, 7);
     assert.match(c, /hyper-parameter of the block `Residual`/);
   });
 
   test('a fn with grad shows the gradient shapes it returns', async () => {
     const uri = await client.open(fixture('ok_custom_grad.nn'));
-    const text = hoverText(await client.request('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'my_linear', 0, 2) }));
+    const text = await hoverAt(uri, 'my_linear', 0, 2);
     assert.ok(text.includes('dL/dW : [O, I]'), text);
     assert.ok(text.includes('dL/db : [O]'), text);
   });
@@ -170,15 +169,12 @@ describe('inlay hints and code lens', () => {
   });
 
   test('shape hints can be switched off', async () => {
-    const off = await LspClient.start({ settings: { inlayHints: { shapes: false, gradients: true } } });
-    try {
+    await LspClient.using({ settings: { inlayHints: { shapes: false, gradients: true } } }, async (off) => {
       const uri = await off.open(fixture('ok_cnn.nn'));
       await off.diagnosticsFor(uri);
       const hints = await off.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 100, character: 0 } } });
       assert.deepEqual(hints, []);
-    } finally {
-      await off.stop();
-    }
+    });
   });
 
   test('Train and Probe on train blocks, Gradcheck on fns with grad', async () => {

@@ -44,6 +44,16 @@ export class LspClient {
     private settings: Record<string, unknown>,
   ) {}
 
+  /** Starts a server of its own for `body` and stops it afterwards, also when `body` fails. */
+  static async using<T>(options: StartOptions, body: (client: LspClient) => Promise<T>): Promise<T> {
+    const client = await LspClient.start(options);
+    try {
+      return await body(client);
+    } finally {
+      await client.stop();
+    }
+  }
+
   static async start(options: StartOptions = {}): Promise<LspClient> {
     const child = spawn(process.execPath, options.command ?? [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));

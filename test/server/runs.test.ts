@@ -28,7 +28,9 @@ after(async () => {
 
 const allLines = { start: { line: 0, character: 0 }, end: { line: 1000, character: 0 } };
 
-function gradientHints(hints: InlayHint[]): Map<number, { norm: number; label: string }> {
+/** The `∇ norm (label)` inlay hints of a document, by line. */
+async function fetchGradientHints(client: LspClient, uri: string): Promise<Map<number, { norm: number; label: string }>> {
+  const hints = await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines });
   const out = new Map<number, { norm: number; label: string }>();
   for (const h of hints) {
     const label = String(h.label);
@@ -38,10 +40,20 @@ function gradientHints(hints: InlayHint[]): Map<number, { norm: number; label: s
   return out;
 }
 
+/** Polls the inlay hints until `count` gradient hints show (the init-time pass runs after edits settle), for up to 20 s. */
+async function waitForGradientHints(client: LspClient, uri: string, count: number): Promise<Map<number, { norm: number; label: string }>> {
+  let found = new Map<number, { norm: number; label: string }>();
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline && found.size < count) {
+    await new Promise((r) => setTimeout(r, 250));
+    found = await fetchGradientHints(client, uri);
+  }
+  return found;
+}
+
 describe('workspace trust', () => {
   test('an untrusted workspace refuses training and probing, and says why; trusting it allows them', async () => {
-    const untrusted = await LspClient.start({ workspaceFolder: workspace, initializationOptions: { trusted: false } });
-    try {
+    await LspClient.using({ workspaceFolder: workspace, initializationOptions: { trusted: false } }, async (untrusted) => {
       const uri = await untrusted.open(join(workspace, 'tiny_train.nn'));
       const published = await untrusted.diagnosticsFor(uri);
       assert.deepEqual(published.diagnostics.filter((d) => d.severity === 1), [], 'checking works when untrusted');
@@ -52,9 +64,7 @@ describe('workspace trust', () => {
       await untrusted.connection.sendNotification('nn/trustChanged', { trusted: true });
       const probed = await untrusted.request<ProbeResult>('nn/probe', { uri });
       assert.equal(probed.params.length, 4);
-    } finally {
-      await untrusted.stop();
-    }
+    });
   });
 });
 
@@ -69,7 +79,7 @@ describe('probe', () => {
     const hover = await client.request<Hover>('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'fc1(x)', 0, 1) });
     const text = (hover.contents as { value: string }).value;
     assert.ok(text.includes('gradients (probe)') && text.includes('`fc1.weight`'), text);
-    const hints = gradientHints(await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines }));
+    const hints = await fetchGradientHints(client, uri);
     const fc1 = hints.get(client.positionOf(uri, 'fc1 = Linear').line);
     assert.equal(fc1?.label, 'probe');
     const expected = Math.hypot(result.params[0].gradNorm, result.params[1].gradNorm);
@@ -111,7 +121,7 @@ describe('training', () => {
     assert.equal(events[0].type, 'start');
     assert.equal(events.filter((e) => e.type === 'epoch').length, 3);
     assert.equal(events[events.length - 1].type, 'end');
-    const hints = gradientHints(await client.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines }));
+    const hints = await fetchGradientHints(client, uri);
     assert.match(hints.get(client.positionOf(uri, 'fc2 = Linear').line)?.label ?? '', /^run, step \d+$/);
   });
 
@@ -154,15 +164,9 @@ describe('training', () => {
 
 describe('live gradient flow', () => {
   test('after an edit settles, a ten-sigmoid MLP shows its vanishing gradient "at init"', async () => {
-    const fresh = await LspClient.start({ workspaceFolder: workspace });
-    try {
+    await LspClient.using({ workspaceFolder: workspace }, async (fresh) => {
       const uri = await fresh.open(join(workspace, 'sigmoid_mlp.nn'));
-      let found: Map<number, { norm: number; label: string }> = new Map();
-      const deadline = Date.now() + 20000;
-      while (Date.now() < deadline && found.size === 0) {
-        await new Promise((r) => setTimeout(r, 250));
-        found = gradientHints(await fresh.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines }));
-      }
+      const found = await waitForGradientHints(fresh, uri, 1);
       const first = found.get(fresh.positionOf(uri, 'l1  = Linear').line);
       const last = found.get(fresh.positionOf(uri, 'l10 = Linear').line);
       assert.ok(first && last, `gradient hints on l1 and l10: ${JSON.stringify([...found])}`);
@@ -170,27 +174,17 @@ describe('live gradient flow', () => {
       assert.ok(first.norm < last.norm / 100, `the gradient vanishes toward the input: l1 ${first.norm}, l10 ${last.norm}`);
       const hover = await fresh.request<Hover>('textDocument/hover', { textDocument: { uri }, position: fresh.positionOf(uri, 'l1(x)', 0, 1) });
       assert.ok((hover.contents as { value: string }).value.includes('gradients (at init)'));
-    } finally {
-      await fresh.stop();
-    }
+    });
   });
 
   test('a model without a data set gets its init-time pass on random inputs, labelled so', async () => {
-    const fresh = await LspClient.start({ workspaceFolder: workspace });
-    try {
+    await LspClient.using({ workspaceFolder: workspace }, async (fresh) => {
       const uri = await fresh.open(join(fixtures, 'no_data.nn'));
-      let found: Map<number, { norm: number; label: string }> = new Map();
-      const deadline = Date.now() + 20000;
-      while (Date.now() < deadline && found.size < 2) {
-        await new Promise((r) => setTimeout(r, 250));
-        found = gradientHints(await fresh.request<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: allLines }));
-      }
+      const found = await waitForGradientHints(fresh, uri, 2);
       const fc1 = found.get(fresh.positionOf(uri, 'fc1 = Linear').line);
       assert.equal(fc1?.label, 'at init, random inputs');
       assert.ok(fc1.norm > 0 && Number.isFinite(fc1.norm));
-    } finally {
-      await fresh.stop();
-    }
+    });
   });
 });
 

@@ -134,10 +134,7 @@ export class RunController implements vscode.Disposable {
     const label = target.model ?? fileName(target.uri);
     try {
       const params: ProbeParams = { uri: target.uri.toString(), model: target.model };
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Probing the gradients of ${label}…` },
-        () => this.client.sendRequest<ProbeResult>(probeRequest, params),
-      );
+      const result = await this.requestWithProgress<ProbeResult>(`Probing the gradients of ${label}…`, probeRequest, params);
       const run = new TrainingRun(params.uri, fileName(target.uri), target.model);
       run.applyProbe(result.loss, result.params, result.findings);
       this.output.appendLine(`── ${new Date().toLocaleTimeString()} probe ${target.uri.fsPath}: ${run.status()}`);
@@ -163,10 +160,7 @@ export class RunController implements vscode.Disposable {
     if (!target || !this.requireTrust('gradcheck')) return;
     try {
       const params: GradcheckParams = { uri: target.uri.toString(), fn: target.fn };
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Checking grad blocks of ${target.fn ?? fileName(target.uri)}…` },
-        () => this.client.sendRequest<GradcheckResult>(gradcheckRequest, params),
-      );
+      const result = await this.requestWithProgress<GradcheckResult>(`Checking grad blocks of ${target.fn ?? fileName(target.uri)}…`, gradcheckRequest, params);
       const report = gradcheckReport(result);
       this.output.appendLine(`── ${new Date().toLocaleTimeString()} gradcheck ${target.uri.fsPath}`);
       for (const line of report.lines) this.output.appendLine(line);
@@ -183,10 +177,7 @@ export class RunController implements vscode.Disposable {
     const label = target.model ?? fileName(target.uri);
     try {
       const params: ExportOnnxParams = { uri: target.uri.toString(), model: target.model };
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Exporting ${label} to ONNX…` },
-        () => this.client.sendRequest<ExportOnnxResult>(exportOnnxRequest, params),
-      );
+      const result = await this.requestWithProgress<ExportOnnxResult>(`Exporting ${label} to ONNX…`, exportOnnxRequest, params);
       this.output.appendLine(`exported ${label} to ${result.path}`);
       void vscode.window.showInformationMessage(`Exported ${label} to ${result.path}`);
     } catch (error) {
@@ -229,6 +220,11 @@ export class RunController implements vscode.Disposable {
   private onMessageChoice(choice: string | undefined): void {
     if (choice === SHOW_VIEW) this.showTrainingView();
     else if (choice === SHOW_LOG) this.output.show(true);
+  }
+
+  /** Sends a request to the server with a progress notification titled `title` while it runs. */
+  private requestWithProgress<R>(title: string, method: string, params: unknown): Thenable<R> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => this.client.sendRequest<R>(method, params));
   }
 
   private target(arg: unknown, action: string): Target | undefined {

@@ -25,7 +25,8 @@ export interface Dataset {
 }
 
 export interface DataError {
-  code: 'NN4005';
+  /** NN4005: missing or unreadable; NN4006: the file resolves outside the allowed folder. */
+  code: 'NN4005' | 'NN4006';
   /** `path: what was wrong`. */
   message: string;
   path: string;
@@ -37,7 +38,8 @@ export function dataError(path: string, problem: string): DataError {
 }
 
 export function isDataError(value: unknown): value is DataError {
-  return typeof value === 'object' && value !== null && (value as { code?: unknown }).code === 'NN4005';
+  const code = typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
+  return code === 'NN4005' || code === 'NN4006';
 }
 
 /** Reads a whole file; `shownPath` is the path as the user wrote it, for the message. */

@@ -6,13 +6,21 @@ import type { DataHeader, DataHeaderReader, DataSpec } from '../lang/api.js';
 import { isDataError, type DataError, type Dataset } from './dataset.js';
 import { FASHION_CLASSES, FASHION_SAMPLE_SHAPE, fashionMnist, fashionSource } from './fashion.js';
 import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader } from './files.js';
+import { escapingPath } from './paths.js';
 import { moons, spirals, xor } from './synthetic.js';
 
 export type { DataError, Dataset, Split } from './dataset.js';
 export { isDataError } from './dataset.js';
 
+/** Where data files may come from: `baseDir`, unless the user allowed any path (`nn.allowPathsOutsideWorkspace`). */
+export interface DataAccess {
+  allowPathsOutside?: boolean;
+}
+
 /** Loads the data set of a `train` block; relative paths are resolved against `baseDir`. */
-export function loadDataset(spec: DataSpec, baseDir: string): Dataset | DataError {
+export function loadDataset(spec: DataSpec, baseDir: string, access: DataAccess = {}): Dataset | DataError {
+  const escaping = access.allowPathsOutside ? null : escapingPath(spec, baseDir);
+  if (escaping) return escaping;
   switch (spec.kind) {
     case 'fashion_mnist':
       return fashionMnist(spec.train, spec.test);
@@ -56,9 +64,9 @@ function headerOf(spec: DataSpec, baseDir: string): DataHeader | DataError {
 }
 
 /** A DataHeaderReader for files relative to `baseDir` (the `.nn` file's folder). */
-export function readDataHeader(baseDir: string): DataHeaderReader {
+export function readDataHeader(baseDir: string, access: DataAccess = {}): DataHeaderReader {
   return (spec) => {
-    const header = headerOf(spec, baseDir);
-    return isDataError(header) ? { error: header.message } : header;
+    const header = (access.allowPathsOutside ? null : escapingPath(spec, baseDir)) ?? headerOf(spec, baseDir);
+    return isDataError(header) ? { error: header.message, code: header.code, path: header.path } : header;
   };
 }

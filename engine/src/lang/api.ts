@@ -231,8 +231,11 @@ export interface DataHeader {
   labelShape: number[];
 }
 
-/** Reads data-file headers for the `train` checks; the CLI and server provide one. */
-export type DataHeaderReader = (spec: DataSpec) => DataHeader | { error: string };
+/**
+ * Reads data-file headers for the `train` checks; the CLI and server provide one. An error is
+ * NN4005 (unreadable) unless it says NN4006: the file resolves outside the folder (a symlink).
+ */
+export type DataHeaderReader = (spec: DataSpec) => DataHeader | { error: string; code?: 'NN4005' | 'NN4006'; path?: string };
 
 export interface CheckResult {
   diagnostics: Diagnostic[];

@@ -29,6 +29,8 @@ import { checkTrain } from './training.js';
 export interface CheckOptions {
   /** Reads data-file headers for `train` blocks (the CLI and server pass one); without it, file data sets are not checked against the model. */
   readDataHeader?: DataHeaderReader;
+  /** The user's opt-in (`nn.allowPathsOutsideWorkspace`): `train` paths may then leave the file's folder. */
+  allowPathsOutsideWorkspace?: boolean;
 }
 
 export function checkProgram(text: string, options: CheckOptions = {}): CheckResult {
@@ -109,7 +111,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
       ctx.diagnostics.push(makeDiagnostic('NN4002', item.model.range, ['model', `\`${model.name.name}\` has hyper-parameters; train a model that uses it as a block`]));
       continue;
     }
-    const checked = guarded(item.model, () => checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options.readDataHeader));
+    const checked = guarded(item.model, () => checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options));
     if (checked === null) continue;
     ctx.diagnostics.push(...checked.diagnostics);
     if (checked.train) result.trains.push(checked.train satisfies TrainIR);

@@ -377,7 +377,7 @@ export class ShapeChecker {
   }
 
   /** Evaluates a call's arguments; `unevaluated` ones (an init name like `zeros`) are kept as syntax only. */
-  private evalArgs(call: Expr & { kind: 'call' }, f: Frame, unevaluated: (arg: Arg, index: number) => boolean = () => false): ArgIn[] {
+  private evalArgs(call: Expr & { kind: 'call' }, f: Frame, unevaluated: (arg: Arg, index: number) => boolean = EVALUATE_ALL): ArgIn[] {
     return call.args.map((a, k) => ({ name: a.name, value: unevaluated(a, k) ? UNKNOWN : this.evalExpr(a.value, f), expr: a.value, range: a.range }));
   }
 
@@ -853,7 +853,7 @@ export class ShapeChecker {
     const spec = BUILTIN_FUNCTIONS[name];
     const bound = this.bindArgs(spec, args, name, range, f);
     if (bound === null) return this.placeholder(f, null, range, args);
-    const tensorArgs = spec.params.filter((p) => p.kind === 'tensor');
+    const tensorArgs = tensorParams(spec);
     const inputs: TensorValue[] = [];
     const texts: (Expr | null)[] = [];
     for (const p of tensorArgs) {
@@ -1204,6 +1204,20 @@ function numberArithmetic(op: string, a: NumberValue, b: NumberValue): Value {
     if (op === '/' && !b.dim.equals(0)) return symbolic(a.dim.floorDiv(b.dim));
   }
   return UNKNOWN;
+}
+
+const EVALUATE_ALL = (): boolean => false;
+
+const tensorParamsOf = new WeakMap<FunctionSpec, ParamSpec[]>();
+
+/** A built-in's tensor parameters, found once per spec (every call of the built-in needs them). */
+function tensorParams(spec: FunctionSpec): ParamSpec[] {
+  let params = tensorParamsOf.get(spec);
+  if (params === undefined) {
+    params = spec.params.filter((p) => p.kind === 'tensor');
+    tensorParamsOf.set(spec, params);
+  }
+  return params;
 }
 
 const formattedShapes = new WeakMap<Shape, string>();

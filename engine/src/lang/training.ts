@@ -52,8 +52,10 @@ export function checkTrain(
   item: TrainItem,
   symbols: Symbols,
   signature: Signature | null,
-  readDataHeader: DataHeaderReader | undefined,
+  options: { readDataHeader?: DataHeaderReader; allowPathsOutsideWorkspace?: boolean },
 ): TrainCheck {
+  const { readDataHeader } = options;
+  const leavesAllowedFolder = (path: string) => !options.allowPathsOutsideWorkspace && leavesWorkspace(path);
   const diagnostics: Diagnostic[] = [];
   const bad = (range: TextRange, key: string, problem: string) => diagnostics.push(makeDiagnostic('NN4002', range, [key, problem]));
   const modelName = item.model.name;
@@ -176,7 +178,7 @@ export function checkTrain(
           }
           strings[p] = arg.value.value;
           const isPath = !(name === 'csv' && p === 'label');
-          if (isPath && leavesWorkspace(arg.value.value)) {
+          if (isPath && leavesAllowedFolder(arg.value.value)) {
             diagnostics.push(makeDiagnostic('NN4006', arg.expr.range, [arg.value.value]));
             ok = false;
           }
@@ -184,13 +186,16 @@ export function checkTrain(
         if (ok) {
           data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label } : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels } : { kind: 'npy', x: strings.x, y: strings.y };
           if (readDataHeader) {
-            let read: DataHeader | { error: string };
+            let read: ReturnType<DataHeaderReader>;
             try {
               read = readDataHeader(data);
             } catch (error) {
               read = { error: error instanceof Error ? error.message : String(error) };
             }
-            if ('error' in read) {
+            if ('error' in read && read.code === 'NN4006') {
+              diagnostics.push(makeDiagnostic('NN4006', dataExpr.range, [read.path ?? read.error]));
+              data = null;
+            } else if ('error' in read) {
               diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [Object.values(strings).filter((_, k) => !(name === 'csv' && k === 1)).join('", "'), read.error]));
               data = null;
             } else header = read;
@@ -275,7 +280,7 @@ export function checkTrain(
   if (saveExpr) {
     const v = valueOf(saveExpr);
     if (v.kind !== 'string') bad(saveExpr.range, 'save', 'expected a folder path as a string');
-    else if (leavesWorkspace(v.value)) diagnostics.push(makeDiagnostic('NN4006', saveExpr.range, [v.value]));
+    else if (leavesAllowedFolder(v.value)) diagnostics.push(makeDiagnostic('NN4006', saveExpr.range, [v.value]));
     else save = v.value;
   }
 

@@ -8,7 +8,7 @@ import { OnnxGraphBuilder } from './builder.js';
 import { LoweringContext, type DType, type Val } from './context.js';
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward } from './backward.js';
-import { lowerGradStats, lowerOptimizer, stateKeys, type ParamSlot, type ParamUpdate } from './optimizer.js';
+import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, type ParamSlot, type ParamUpdate } from './optimizer.js';
 import { OnnxUnsupported } from './unsupported.js';
 
 export interface TensorSlot {
@@ -34,7 +34,7 @@ export interface TrainStepGraph {
   state: TensorSlot[];
   /** The float32 scalar input holding the 1-based step number (Adam's bias correction). */
   stepInput: string;
-  /** Output names: the loss and the stats vector (5 floats per parameter, in `params` order). */
+  /** Output names: the loss and the raw stats vector (RAW_STATS floats per parameter, in `params` order). */
   lossOutput: string;
   statsOutput: string | null;
 }
@@ -138,7 +138,7 @@ export function buildTrainStep(
     b.addOutput(NEXT_PREFIX + buf.name, next ? next.name : buf.name, 'float32', buf.shape);
   }
   const statsOutput = stats ? 'stats' : null;
-  if (stats) b.addOutput('stats', stats, 'float32', [5 * slots.length]);
+  if (stats) b.addOutput('stats', stats, 'float32', [RAW_STATS * slots.length]);
   return { bytes: b.toBytes(), data, labels, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput };
 }
 

@@ -2,6 +2,7 @@
 // decay, Adam, AdamW), and the small per-parameter gradient statistics the run events carry.
 
 import type { OptimizerSpec } from '../lang/api.js';
+import type { ParamGradStats } from '../train/events.js';
 import type { LoweringContext, Val } from './context.js';
 
 export interface ParamSlot {
@@ -90,37 +91,45 @@ export function lowerOptimizer(
   return { params: newParams, state: newState };
 }
 
-/** The statistics per parameter, in this order, in the stats output (5 floats each). */
-export const STAT_FIELDS = ['gradNorm', 'gradMax', 'gradMeanAbs', 'zeroFraction', 'updateRatio'] as const;
-
 /**
- * One float32 vector [5 * params]: for each parameter its gradient L2 norm, max |g|,
- * mean |g|, fraction of exact zeros, and ||new - old|| / ||new|| (0 when ||new|| is 0).
+ * The raw reductions per parameter, in this order, in the stats output: ||g||, max g,
+ * min g, sum |g|, fraction of exact zeros in g, ||new||, ||new - old||. The statistics
+ * are derived from them outside the graph (`gradStatsFromRaw`), so the graph holds only
+ * the passes over the tensors and no per-parameter scalar arithmetic.
  */
+export const RAW_STATS = 7;
+
+/** One float32 vector [RAW_STATS * params] of the raw reductions above, in `params` order. */
 export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[], updates: ReadonlyMap<string, ParamUpdate>): string {
   // Read-only reductions where possible: every extra written tensor is a pass over memory.
   const b = ctx.b;
-  const pieces: string[] = [];
-  const reduce = (op: string, x: Val): string => b.op1(op, [x.name], { keepdims: 0 });
-  for (const { name, grad } of params) {
-    const count = ctx.scalar(grad.shape.reduce((n, d) => n * (d.constant() ?? 1), 1));
-    // As the TS loop computes it (train/stats.ts): ||update|| over the updated weight's norm.
+  const perParam = params.map(({ name, grad }) => {
     const update = updates.get(name) as ParamUpdate;
-    const weightNorm = reduce('ReduceL2', update.next);
-    const ratio = b.op1('Where', [
-      b.op1('Greater', [weightNorm, ctx.scalar(0)]),
-      b.op1('Div', [reduce('ReduceL2', update.delta), b.op1('Max', [weightNorm, ctx.scalar(1e-30)])]),
-      ctx.scalar(0),
-    ]);
+    // keepdims=1 gives every piece of a parameter the same rank, so one Concat joins them.
+    const reduce = (op: string, x: string): string => b.op1(op, [x], { keepdims: 1 });
     const zeros = b.op1('Cast', [b.op1('Equal', [grad.name, ctx.scalar(0)])], { to: 1 });
-    pieces.push(
-      reduce('ReduceL2', grad),
-      b.op1('Max', [reduce('ReduceMax', grad), b.op1('Neg', [reduce('ReduceMin', grad)])]),
-      b.op1('Div', [reduce('ReduceL1', grad), count]),
-      b.op1('ReduceMean', [zeros], { keepdims: 0 }),
-      ratio,
-    );
-  }
-  const asVectors = pieces.map((p) => b.op1('Reshape', [p, b.constInt([1])]));
-  return b.op1('Concat', asVectors, { axis: 0 });
+    const pieces = [
+      reduce('ReduceL2', grad.name),
+      reduce('ReduceMax', grad.name),
+      reduce('ReduceMin', grad.name),
+      reduce('ReduceL1', grad.name),
+      reduce('ReduceMean', zeros),
+      reduce('ReduceL2', update.next.name),
+      reduce('ReduceL2', update.delta.name),
+    ];
+    return b.op1('Reshape', [b.op1('Concat', pieces, { axis: 0 }), b.constInt([RAW_STATS])]);
+  });
+  return perParam.length === 1 ? perParam[0] : b.op1('Concat', perParam, { axis: 0 });
+}
+
+/** The statistics of parameter `index` from the raw reductions, as train/stats.ts defines them. */
+export function gradStatsFromRaw(raw: Float32Array, index: number, size: number): Omit<ParamGradStats, 'name' | 'layer'> {
+  const [l2, max, min, l1, zeroFraction, weightNorm, updateNorm] = raw.subarray(RAW_STATS * index, RAW_STATS * (index + 1));
+  return {
+    gradNorm: l2,
+    gradMax: Math.max(max, -min),
+    gradMeanAbs: l1 / Math.max(size, 1),
+    zeroFraction,
+    updateRatio: weightNorm > 0 ? updateNorm / weightNorm : 0,
+  };
 }

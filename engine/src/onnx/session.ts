@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { FnIR, ModelIR, TrainIR } from '../lang/api.js';
 import type { ParamGradStats } from '../train/events.js';
 import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type TrainStepGraph } from './graphs.js';
-import { STAT_FIELDS } from './optimizer.js';
+import { gradStatsFromRaw } from './optimizer.js';
 
 export interface OnnxTrainerOptions {
   /** onnxruntime intra-op threads; one was fastest on a 2-core machine. */
@@ -139,12 +139,11 @@ export class OnnxTrainer {
     return { loss, params: graph.statsOutput ? this.readStats(out[graph.statsOutput].data as Float32Array) : [] };
   }
 
-  private readStats(values: Float32Array): ParamGradStats[] {
+  private readStats(raw: Float32Array): ParamGradStats[] {
     return this.graph.params.map((p, i) => {
       const info = this.model.params.find((q) => q.name === p.name);
-      const stats: ParamGradStats = { name: p.name, layer: info?.layer ?? p.name, gradNorm: 0, gradMax: 0, gradMeanAbs: 0, zeroFraction: 0, updateRatio: 0 };
-      STAT_FIELDS.forEach((field, k) => { stats[field] = values[5 * i + k]; });
-      return stats;
+      const size = p.shape.reduce((a, n) => a * n, 1);
+      return { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, i, size) };
     });
   }
 

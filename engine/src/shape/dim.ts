@@ -11,13 +11,27 @@ interface Term {
 /** The structure behind an opaque floor-division atom, kept so substitution can redo it. */
 const floorDivAtoms = new Map<string, { numerator: Dim; denominator: Dim }>();
 
+/** Shared dims for small integers: the checker makes them constantly, and dims are immutable. */
+const SMALL_CONSTANTS: Dim[] = [];
+const SMALL_CONSTANT_LIMIT = 1024;
+
+/**
+ * Formatted dims, made on first use: dims are immutable and shown many times. Kept outside
+ * the instances so that structurally equal dims stay deep-equal whether formatted or not.
+ */
+const formatted = new WeakMap<Dim, string>();
+
 export class Dim {
   /** Terms sorted by their atom key, with no zero coefficients and no repeated keys. */
   private constructor(private readonly terms: readonly Term[]) {}
 
   static of(value: number): Dim {
     if (!Number.isInteger(value)) throw new RangeError(`a dim must be an integer, got ${value}`);
-    return new Dim(value === 0 ? [] : [{ coeff: value, atoms: [] }]);
+    const small = value >= -1 && value <= SMALL_CONSTANT_LIMIT;
+    if (small && SMALL_CONSTANTS[value + 1] !== undefined) return SMALL_CONSTANTS[value + 1];
+    const dim = new Dim(value === 0 ? [] : [{ coeff: value, atoms: [] }]);
+    if (small) SMALL_CONSTANTS[value + 1] = dim;
+    return dim;
   }
 
   static named(name: string): Dim {
@@ -64,6 +78,11 @@ export class Dim {
     const a = this.constant();
     const b = that.constant();
     if (a !== null && b !== null && Number.isSafeInteger(a + b)) return Dim.of(a + b);
+    // `2*B + 3*B` (sums of FLOPs): one term each with the same atoms, only the coefficients add.
+    if (this.terms.length === 1 && that.terms.length === 1 && sameAtoms(this.terms[0].atoms, that.terms[0].atoms)) {
+      const coeff = this.terms[0].coeff + that.terms[0].coeff;
+      return coeff === 0 ? Dim.of(0) : new Dim([{ coeff, atoms: this.terms[0].atoms }]);
+    }
     return Dim.normalize([...this.terms, ...that.terms]);
   }
 
@@ -74,7 +93,10 @@ export class Dim {
   scale(factor: number): Dim {
     if (factor === 1) return this;
     if (factor === 0) return Dim.of(0);
-    return Dim.normalize(this.terms.map((t) => ({ coeff: t.coeff * factor, atoms: t.atoms })));
+    const own = this.constant();
+    if (own !== null && Number.isSafeInteger(own * factor)) return Dim.of(own * factor);
+    // A non-zero factor keeps the terms distinct, non-zero and in order: no need to normalize.
+    return new Dim(this.terms.map((t) => ({ coeff: t.coeff * factor, atoms: t.atoms })));
   }
 
   mul(other: Dim | number): Dim {
@@ -83,10 +105,9 @@ export class Dim {
     const own = this.constant();
     if (own !== null && typeof other !== 'number') return own === 1 ? other : other.scale(own);
     const products: Term[] = [];
+    const otherTerms = Dim.from(other).terms;
     for (const a of this.terms) {
-      for (const b of Dim.from(other).terms) {
-        products.push({ coeff: a.coeff * b.coeff, atoms: [...a.atoms, ...b.atoms].sort() });
-      }
+      for (const b of otherTerms) products.push({ coeff: a.coeff * b.coeff, atoms: mergeAtoms(a.atoms, b.atoms) });
     }
     return Dim.normalize(products);
   }
@@ -185,6 +206,22 @@ export class Dim {
   }
 
   toString(): string {
+    // Fast paths without the cache: a constant, or a lone name.
+    if (this.terms.length === 0) return '0';
+    if (this.terms.length === 1) {
+      const t = this.terms[0];
+      if (t.atoms.length === 0) return String(t.coeff);
+      if (t.atoms.length === 1 && t.coeff === 1) return t.atoms[0];
+    }
+    let text = formatted.get(this);
+    if (text === undefined) {
+      text = this.format();
+      formatted.set(this, text);
+    }
+    return text;
+  }
+
+  private format(): string {
     if (this.terms.length === 0) return '0';
     return this.terms
       .map((t, i) => {
@@ -196,6 +233,25 @@ export class Dim {
       })
       .join('');
   }
+}
+
+function sameAtoms(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** The sorted union (with repeats) of two sorted atom lists: the atoms of a product. */
+function mergeAtoms(a: readonly string[], b: readonly string[]): readonly string[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i] <= b[j] ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
 }
 
 /** A tensor shape: one dim per axis; `[]` is a scalar. */

@@ -1,0 +1,47 @@
+// Data files are read only from inside the `.nn` file's folder, after following symlinks:
+// the checker refuses `..` and absolute paths by their text, this catches a link pointing out.
+
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { DataSpec } from '../lang/api.js';
+import type { DataError } from './dataset.js';
+
+/** The file paths a data set names, as written. */
+function filePaths(spec: DataSpec): string[] {
+  switch (spec.kind) {
+    case 'csv':
+      return [spec.path];
+    case 'idx':
+      return [spec.images, spec.labels];
+    case 'npy':
+      return [spec.x, spec.y];
+    default:
+      return [];
+  }
+}
+
+/** NN4006 when a file of the data set resolves (through symlinks) outside `baseDir`. */
+export function escapingPath(spec: DataSpec, baseDir: string): DataError | null {
+  for (const path of filePaths(spec)) {
+    const real = realPath(`${baseDir}/${path}`);
+    if (real !== null && !isInsideFolder(realPath(baseDir) ?? baseDir, real)) {
+      return { code: 'NN4006', message: `${path}: resolves to ${real}, outside ${baseDir}`, path, problem: `resolves to ${real}, outside the folder` };
+    }
+  }
+  return null;
+}
+
+/** The path with every symlink followed, or null when it does not exist (NN4005 reports that). */
+function realPath(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** True when `path` is `folder` or inside it, by path arithmetic (resolve symlinks first). */
+export function isInsideFolder(folder: string, path: string): boolean {
+  const rel = relative(resolve(folder), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
