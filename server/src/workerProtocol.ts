@@ -8,6 +8,8 @@ interface DocumentJob {
   /** The `.nn` file's path (data paths are relative to its folder) and its current text. */
   file: string;
   text: string;
+  /** `nn.allowPathsOutsideWorkspace`: data files may then come from outside the file's folder. */
+  allowPathsOutside: boolean;
 }
 
 export type Job =

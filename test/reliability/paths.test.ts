@@ -1,6 +1,5 @@
 // Paths in `train` blocks that leave the workspace (`..`, absolute, symlinks pointing out) are
 // refused with NN4006 in `nn check`, `nn train` and the editor, and nothing is written outside.
-// Guarantees not implemented yet run as `todo` tests: they execute and report, without failing the run.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,7 +90,7 @@ describe('paths that leave the workspace: NN4006 in the editor', () => {
 });
 
 describe('symlinks and the opt-in setting', () => {
-  it('a data folder that is a symlink pointing out of the workspace gives NN4006', { todo: 'FIXME: paths are checked lexically only; a symlink inside the workspace that points out is followed (needs a realpath check where files are read: engine/src/data, server writablePath)' }, () => {
+  it('a data folder that is a symlink pointing out of the workspace gives NN4006', () => {
     const { workspace, outside } = layout();
     symlinkSync(outside, join(workspace, 'data'));
     writeFiles(workspace, { 'model.nn': modelText('npy(x = "data/x.npy", y = "data/y.npy")') });
@@ -99,7 +98,7 @@ describe('symlinks and the opt-in setting', () => {
     assert.match(check.output, /NN4006/, check.output);
   });
 
-  it('the language server never writes through a save folder that is a symlink pointing out', { todo: 'FIXME: server/src/lsp/workspace.ts writablePath resolves paths without realpath, so a symlinked `save` folder is written through' }, async () => {
+  it('the language server never writes through a save folder that is a symlink pointing out', async () => {
     const { workspace, outside } = layout();
     writeFiles(workspace, { ...validData, 'model.nn': modelText('npy(x = "x.npy", y = "y.npy")', 'out') });
     symlinkSync(outside, join(workspace, 'out'));
@@ -114,7 +113,7 @@ describe('symlinks and the opt-in setting', () => {
     }
   });
 
-  it('nn.allowPathsOutsideWorkspace lets a data path leave the workspace', { todo: 'FIXME: the setting is declared in package.json but neither the server nor the checker reads it' }, async () => {
+  it('nn.allowPathsOutsideWorkspace lets a data path leave the workspace', async () => {
     const { workspace, outside } = layout();
     const client = await LspClient.start({ workspaceFolder: workspace, settings: { allowPathsOutsideWorkspace: true } });
     try {

@@ -1,5 +1,6 @@
 // The optimizer update as ONNX ops with PyTorch's formulas (SGD with momentum and weight
-// decay, Adam, AdamW), and the small per-parameter gradient statistics the run events carry.
+// decay, Adam, AdamW), and the reductions behind the per-parameter gradient statistics
+// the run events carry.
 
 import type { OptimizerSpec } from '../lang/api.js';
 import type { ParamGradStats } from '../train/events.js';
@@ -119,7 +120,7 @@ export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[
     ];
     return b.op1('Reshape', [b.op1('Concat', pieces, { axis: 0 }), b.constInt([RAW_STATS])]);
   });
-  return perParam.length === 1 ? perParam[0] : b.op1('Concat', perParam, { axis: 0 });
+  return b.op1('Concat', perParam, { axis: 0 });
 }
 
 /** The statistics of parameter `index` from the raw reductions, as train/stats.ts defines them. */

@@ -39,6 +39,8 @@ export interface PrepareOptions {
   dtype?: 'float32' | 'float64';
   /** Size limits checked before anything is allocated (DEFAULT_SIZE_LIMITS when absent). */
   limits?: SizeLimits;
+  /** The user's opt-in: data files may come from outside `baseDir`. */
+  allowPathsOutside?: boolean;
 }
 
 export function isRunError(value: unknown): value is RunError {
@@ -82,7 +84,8 @@ function holdOut(split: Split, fraction: number, sampleSize: number, labelSize: 
 }
 
 export function prepare(text: string, options: PrepareOptions): Prepared | RunError[] {
-  const check = options.check ?? checkProgram(text, { readDataHeader: readDataHeader(options.baseDir) });
+  const access = { allowPathsOutside: options.allowPathsOutside };
+  const check = options.check ?? checkProgram(text, { readDataHeader: readDataHeader(options.baseDir, access), allowPathsOutsideWorkspace: options.allowPathsOutside });
   const errors = checkErrors(check);
   if (errors.length > 0) return errors;
   const train = pickTrain(check, options.model);
@@ -91,7 +94,7 @@ export function prepare(text: string, options: PrepareOptions): Prepared | RunEr
   if (!model) return [{ code: 'NN4001', message: `model \`${train.model}\` has no checked graph`, range: train.range }];
   const tooLarge = sizeLimitError(model, train, options.limits ?? DEFAULT_SIZE_LIMITS);
   if (tooLarge) return [tooLarge];
-  const data = loadDataset(train.data, options.baseDir);
+  const data = loadDataset(train.data, options.baseDir, access);
   if (isDataError(data)) return [{ code: 'NN4005', message: formatMessage('NN4005', [data.path, data.problem]), range: train.dataRange }];
   const lineOf = lineIndex(text);
   const lowered = lowerModel(model, check.fnIrs, train.seed, lineOf, options.dtype ?? 'float32');

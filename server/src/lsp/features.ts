@@ -23,6 +23,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { Analysis } from '../ide/analysis.js';
 import { codeLenses } from '../ide/codeLens.js';
+import type { FnCommandArgs, ModelCommandArgs } from '../protocol.js';
 import { quickFixes } from '../ide/codeActions.js';
 import { completions, type CompletionKind } from '../ide/completion.js';
 import { formatText } from '../ide/formatter.js';
@@ -96,10 +97,10 @@ export function registerFeatures(connection: Connection, ctx: FeatureContext): v
 
   connection.onCodeLens(({ textDocument }) =>
     withAnalysis<CodeLens[]>(textDocument.uri, [], (doc, analysis) =>
-      codeLenses(analysis).map((lens) => ({
-        range: toRange(doc, lens.range),
-        command: { title: lens.title, command: lens.command, arguments: [{ uri: textDocument.uri, ...lens.argument }] },
-      })),
+      codeLenses(analysis).map((lens) => {
+        const argument: ModelCommandArgs | FnCommandArgs = { uri: textDocument.uri, ...lens.argument };
+        return { range: toRange(doc, lens.range), command: { title: lens.title, command: lens.command, arguments: [argument] } };
+      }),
     ),
   );
 

@@ -173,7 +173,7 @@ export class Runs {
     this.startingTraining = true;
     const progressToken = await this.progressToken(params.workDoneToken).finally(() => (this.startingTraining = false));
     const job = startJob(
-      { kind: 'train', file: source.file, text: source.text, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
+      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
       (event) => this.onRunEvent(params.uri, runId, train.model, event, progressToken, source.analysis),
     );
     this.training = { uri: params.uri, model: train.model, job, progressToken };
@@ -205,7 +205,7 @@ export class Runs {
     if ('error' in train) throw new ResponseError(LSPErrorCodes.RequestFailed, train.error);
     const tooBig = this.overLimits(source.analysis, train.model, train.batch);
     if (tooBig) throw new ResponseError(LSPErrorCodes.RequestFailed, tooBig);
-    const job = startJob({ kind: 'probe', file: source.file, text: source.text, model: train.model, batches: params.batches ?? 1 }, () => undefined);
+    const job = startJob({ kind: 'probe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, model: train.model, batches: params.batches ?? 1 }, () => undefined);
     try {
       const result = await job.result;
       const results = this.ctx.results(params.uri);
@@ -228,7 +228,7 @@ export class Runs {
     const missing = fns.filter((f) => !source.analysis.check.fnIrs.has(f.name));
     if (missing.length > 0) throw new ResponseError(LSPErrorCodes.RequestFailed, `${missing.map((f) => f.name).join(', ')} does not check; fix its errors first.`);
     try {
-      return await startJob({ kind: 'gradcheck', file: source.file, text: source.text, fn: params.fn ?? null }, () => undefined).result;
+      return await startJob({ kind: 'gradcheck', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, fn: params.fn ?? null }, () => undefined).result;
     } catch (error) {
       throw new ResponseError(LSPErrorCodes.RequestFailed, `Gradcheck failed: ${(error as Error).message}`);
     }
@@ -251,7 +251,7 @@ export class Runs {
     const checkpoint = saveDir && 'path' in saveDir ? join(saveDir.path, CHECKPOINT_FILE) : null;
     const weights = checkpoint && existsSync(checkpoint) ? checkpoint : null;
     try {
-      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, model, outPath: out.path, weights }, () => undefined).result;
+      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, model, outPath: out.path, weights }, () => undefined).result;
     } catch (error) {
       throw new ResponseError(LSPErrorCodes.RequestFailed, `Export of ${model} failed: ${(error as Error).message}`);
     }
@@ -324,7 +324,7 @@ export class Runs {
       });
     const version = this.ctx.document(uri)?.version;
     for (const { model, train } of candidates) {
-      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, model, withData: train !== undefined }, () => undefined);
+      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, model, withData: train !== undefined }, () => undefined);
       this.initJobs.set(uri, job);
       let result: InitProbeResult;
       try {

@@ -49,7 +49,8 @@ export function startServer(connection: Connection): void {
   const cache = new AnalysisCache((uri, text) => {
     const file = filePathOf(uri);
     try {
-      return checkProgram(text, file ? { readDataHeader: readDataHeader(dirname(file)) } : {});
+      const allowPathsOutsideWorkspace = settings.allowPathsOutsideWorkspace;
+      return checkProgram(text, file ? { readDataHeader: readDataHeader(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace }), allowPathsOutsideWorkspace } : {});
     } catch (error) {
       // A checker bug must not take the server down; the log says where.
       connection.console.error(`checker failed on ${uri}: ${(error as Error).stack ?? error}`);
@@ -136,10 +137,18 @@ export function startServer(connection: Connection): void {
     };
   });
 
+  /** Settings change what the checker reports (allowed paths): check every open document anew. */
+  const recheckAll = () => {
+    for (const doc of documents.all()) {
+      cache.delete(doc.uri);
+      publish(doc.uri);
+    }
+  };
+
   const fetchSettings = async () => {
     if (!supportsConfiguration) return;
     settings = readSettings(await connection.workspace.getConfiguration({ section: 'nn' }));
-    for (const doc of documents.all()) publish(doc.uri);
+    recheckAll();
   };
 
   connection.onInitialized(() => {
@@ -158,7 +167,7 @@ export function startServer(connection: Connection): void {
     if (supportsConfiguration) void fetchSettings();
     else {
       settings = readSettings((change.settings as { nn?: unknown } | null)?.nn);
-      for (const doc of documents.all()) publish(doc.uri);
+      recheckAll();
     }
   });
 

@@ -11,6 +11,8 @@ export interface Settings {
   liveGradients: { maxFlops: number };
   /** Models past these limits are not trained, probed or exported. */
   limits: { maxParameters: number; maxActivationBytes: number };
+  /** The user's opt-in: `train` data paths may leave the workspace (the server still never writes outside). */
+  allowPathsOutsideWorkspace: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -21,6 +23,7 @@ export const DEFAULT_SETTINGS: Settings = {
   trace: { server: 'off' },
   liveGradients: { maxFlops: 2e9 },
   limits: { maxParameters: 100_000_000, maxActivationBytes: 2 ** 31 },
+  allowPathsOutsideWorkspace: false,
 };
 
 /** Settings from a (possibly partial, possibly malformed) `nn` configuration section. */
@@ -42,5 +45,6 @@ export function readSettings(section: unknown): Settings {
       maxParameters: number(object(s.limits).maxParameters, DEFAULT_SETTINGS.limits.maxParameters),
       maxActivationBytes: number(object(s.limits).maxActivationBytes, DEFAULT_SETTINGS.limits.maxActivationBytes),
     },
+    allowPathsOutsideWorkspace: bool(s.allowPathsOutsideWorkspace, false),
   };
 }
