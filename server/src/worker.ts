@@ -37,7 +37,7 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
     if (Atomics.load(stopFlag, 0) === 1) controller.abort();
   }, 25);
   try {
-    const outcome = await train(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, model: job.model, saveDir: job.saveDir, signal: controller.signal }, (event) => post({ type: 'event', event }));
+    const outcome = await train(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, saveDir: job.saveDir, signal: controller.signal }, (event) => post({ type: 'event', event }));
     if ('errors' in outcome) return { reason: 'error', message: describe(outcome.errors), checkpoint: null, testAccuracy: null };
     const { end } = outcome;
     const accuracy = end.testAccuracy === null ? '' : `, accuracy ${(end.testAccuracy * 100).toFixed(1)}%`;
@@ -52,7 +52,7 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
 }
 
 function runProbe(job: Job & { kind: 'probe' }): ProbeResult {
-  const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, model: job.model, batches: job.batches });
+  const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: job.batches });
   if ('errors' in outcome) throw new Error(describe(outcome.errors));
   return { loss: outcome.loss, params: outcome.params, findings: outcome.findings };
 }
@@ -60,7 +60,7 @@ function runProbe(job: Job & { kind: 'probe' }): ProbeResult {
 /** One pass at init: the first batch of the data when it loads, else random inputs. */
 function runInitProbe(job: Job & { kind: 'initProbe' }): InitProbeResult {
   if (job.withData) {
-    const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, model: job.model, batches: 1 });
+    const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: 1 });
     if (!('errors' in outcome)) return { params: outcome.params, inputs: 'data' };
   }
   const random = randomInputProbe(job.text, job.model);

@@ -2,6 +2,7 @@
 // the worker runs, and what it posts back. Plain data only (structured clone).
 
 import type { ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
+import type { SizeLimits } from '../../engine/src/train/limits.js';
 import type { ExportOnnxResult, GradcheckResult, ProbeResult, TrainResult } from './protocol.js';
 
 interface DocumentJob {
@@ -10,6 +11,8 @@ interface DocumentJob {
   text: string;
   /** `nn.allowPathsOutsideWorkspace`: data files may then come from outside the file's folder. */
   allowPathsOutside: boolean;
+  /** `nn.limits.*`: the run refuses a larger model (NN4002) before allocating. */
+  limits: SizeLimits;
 }
 
 export type Job =

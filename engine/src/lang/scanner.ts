@@ -107,9 +107,9 @@ export function lex(text: string, options: { trivia: boolean } = { trivia: true 
       const top = brackets[brackets.length - 1];
       const inBrackets = top !== undefined && top.text !== '{';
       const previous = lastSignificant();
-      const lineStart = nextLineStart(i);
       if (inBrackets) {
         // A statement keyword at the start of the next line means the bracket was never closed.
+        const lineStart = nextLineStart(i);
         const line = /^([A-Za-z_]\w*)\s*(=?)/.exec(text.slice(lineStart, lineStart + 40));
         // `train = 2000` inside a call is a keyword argument, not a new statement.
         if (line === null || !STATEMENT_KEYWORDS.has(line[1]) || line[2] === '=') continue;
@@ -117,7 +117,8 @@ export function lex(text: string, options: { trivia: boolean } = { trivia: true 
       }
       if (previous === undefined || previous.kind === 'newline') continue;
       if (previous.kind === 'punct' && (CONTINUING.has(previous.text) || previous.text === '{')) continue;
-      if (text.startsWith('|>', lineStart)) continue;
+      // Blank and comment lines are skipped only here, where a statement may end: a line starting with `|>` continues it.
+      if (text.startsWith('|>', nextLineStart(i))) continue;
       tokens.push({ kind: 'newline', text: '\n', start, end: start + 1 });
       continue;
     }

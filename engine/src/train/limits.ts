@@ -54,16 +54,24 @@ function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-/** NN4002 when the model of a `train` block is too large to run; null when it fits. */
-export function sizeLimitError(model: ModelIR, train: TrainIR, limits: SizeLimits): { code: 'NN4002'; message: string; range: TextRange } | null {
-  const size = modelSize(model, train.batch);
+/** The NN4002 message when a model at a batch size is too large to run; null when it fits. */
+export function sizeLimitProblem(model: ModelIR, batch: number, limits: SizeLimits): { key: 'model' | 'batch'; message: string } | null {
+  const size = modelSize(model, batch);
   if (size.parameters > limits.maxParameters) {
     const problem = `\`${model.name}\` has ${size.parameters.toLocaleString('en-US')} parameters (${formatBytes(size.parameters * FLOAT_BYTES)} as float32), over the limit of ${limits.maxParameters.toLocaleString('en-US')}`;
-    return { code: 'NN4002', message: formatMessage('NN4002', ['model', problem]), range: train.range };
+    return { key: 'model', message: formatMessage('NN4002', ['model', problem]) };
   }
   if (size.activationBytes > limits.maxActivationBytes) {
-    const problem = `one step of \`${model.name}\` at batch ${train.batch} needs ${formatBytes(size.activationBytes)} of activations, over the limit of ${formatBytes(limits.maxActivationBytes)}; use a smaller batch`;
-    return { code: 'NN4002', message: formatMessage('NN4002', ['batch', problem]), range: train.keyRanges.batch ?? train.range };
+    const problem = `one step of \`${model.name}\` at batch ${batch} needs ${formatBytes(size.activationBytes)} of activations, over the limit of ${formatBytes(limits.maxActivationBytes)}; use a smaller batch`;
+    return { key: 'batch', message: formatMessage('NN4002', ['batch', problem]) };
   }
   return null;
+}
+
+/** NN4002 at the `train` block (or its `batch` key) when its model is too large to run. */
+export function sizeLimitError(model: ModelIR, train: TrainIR, limits: SizeLimits): { code: 'NN4002'; message: string; range: TextRange } | null {
+  const problem = sizeLimitProblem(model, train.batch, limits);
+  if (!problem) return null;
+  const range = problem.key === 'batch' ? (train.keyRanges.batch ?? train.range) : train.range;
+  return { code: 'NN4002', message: problem.message, range };
 }

@@ -18,6 +18,7 @@ import {
 } from 'vscode-languageserver/node';
 import { CHECKPOINT_FILE } from '../../../engine/src/train/checkpoint.js';
 import type { RunEvent } from '../../../engine/src/train/events.js';
+import { sizeLimitProblem } from '../../../engine/src/train/limits.js';
 import type { Analysis } from '../ide/analysis.js';
 import type { RunResults } from '../ide/runResults.js';
 import {
@@ -139,18 +140,14 @@ export class Runs {
     return { error: model ? `There is no \`train ${model} { ... }\` block in this file.` : 'This file has no `train` block.' };
   }
 
-  /** Why a model is too big to run under the nn.limits settings, or null. */
+  /** Why a model is too big to run under the nn.limits settings (the run's own NN4002 check), or null. */
   private overLimits(analysis: Analysis, model: string, batch: number): string | null {
-    const { maxParameters, maxActivationBytes } = this.ctx.settings().limits;
-    const summary = analysis.check.models.find((m) => m.name === model);
-    if (summary && summary.paramCount > maxParameters) {
-      return `${model} has ${summary.paramCount.toLocaleString('en-US')} parameters, more than nn.limits.maxParameters (${maxParameters.toLocaleString('en-US')}).`;
-    }
-    const bytes = analysis.check.layers.filter((l) => l.model === model).reduce((sum, l) => sum + symbolicAt(l.activationBytes, batch), 0);
-    if (bytes > maxActivationBytes) {
-      return `${model}'s activations for a batch of ${batch} need about ${(bytes / 2 ** 20).toFixed(0)} MiB, more than nn.limits.maxActivationBytes (${(maxActivationBytes / 2 ** 20).toFixed(0)} MiB).`;
-    }
-    return null;
+    const ir = analysis.check.irs.get(model);
+    const limits = this.ctx.settings().limits;
+    const problem = ir ? sizeLimitProblem(ir, batch, limits) : null;
+    if (!problem) return null;
+    const setting = problem.key === 'model' ? `nn.limits.maxParameters (${limits.maxParameters.toLocaleString('en-US')})` : `nn.limits.maxActivationBytes (${limits.maxActivationBytes.toLocaleString('en-US')})`;
+    return `NN4002 ${problem.message}; the limit is the setting ${setting}`;
   }
 
   private async train(params: TrainParams, token: CancellationToken): Promise<TrainResult> {
@@ -173,7 +170,7 @@ export class Runs {
     this.startingTraining = true;
     const progressToken = await this.progressToken(params.workDoneToken).finally(() => (this.startingTraining = false));
     const job = startJob(
-      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
+      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
       (event) => this.onRunEvent(params.uri, runId, train.model, event, progressToken, source.analysis),
     );
     this.training = { uri: params.uri, model: train.model, job, progressToken };
@@ -205,7 +202,7 @@ export class Runs {
     if ('error' in train) throw new ResponseError(LSPErrorCodes.RequestFailed, train.error);
     const tooBig = this.overLimits(source.analysis, train.model, train.batch);
     if (tooBig) throw new ResponseError(LSPErrorCodes.RequestFailed, tooBig);
-    const job = startJob({ kind: 'probe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, model: train.model, batches: params.batches ?? 1 }, () => undefined);
+    const job = startJob({ kind: 'probe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model: train.model, batches: params.batches ?? 1 }, () => undefined);
     try {
       const result = await job.result;
       const results = this.ctx.results(params.uri);
@@ -228,7 +225,7 @@ export class Runs {
     const missing = fns.filter((f) => !source.analysis.check.fnIrs.has(f.name));
     if (missing.length > 0) throw new ResponseError(LSPErrorCodes.RequestFailed, `${missing.map((f) => f.name).join(', ')} does not check; fix its errors first.`);
     try {
-      return await startJob({ kind: 'gradcheck', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, fn: params.fn ?? null }, () => undefined).result;
+      return await startJob({ kind: 'gradcheck', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, fn: params.fn ?? null }, () => undefined).result;
     } catch (error) {
       throw new ResponseError(LSPErrorCodes.RequestFailed, `Gradcheck failed: ${(error as Error).message}`);
     }
@@ -251,7 +248,7 @@ export class Runs {
     const checkpoint = saveDir && 'path' in saveDir ? join(saveDir.path, CHECKPOINT_FILE) : null;
     const weights = checkpoint && existsSync(checkpoint) ? checkpoint : null;
     try {
-      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, model, outPath: out.path, weights }, () => undefined).result;
+      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model, outPath: out.path, weights }, () => undefined).result;
     } catch (error) {
       throw new ResponseError(LSPErrorCodes.RequestFailed, `Export of ${model} failed: ${(error as Error).message}`);
     }
@@ -324,7 +321,7 @@ export class Runs {
       });
     const version = this.ctx.document(uri)?.version;
     for (const { model, train } of candidates) {
-      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, model, withData: train !== undefined }, () => undefined);
+      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model, withData: train !== undefined }, () => undefined);
       this.initJobs.set(uri, job);
       let result: InitProbeResult;
       try {
