@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { decodeSafetensors, readSafetensors, storedTensor, writeSafetensors } from '../../engine/src/train/safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-st-'));
@@ -48,4 +49,15 @@ test('corrupt files are refused with a message', () => {
   writeFileSync(join(dir, 'b.safetensors'), '');
   assert.ok('error' in readSafetensors(join(dir, 'b.safetensors')));
   assert.match((readSafetensors(join(dir, 'missing.safetensors')) as { error: string }).error, /not found/);
+});
+
+test('a write removes temporaries left by killed writers and creates a missing folder', () => {
+  const folder = join(dir, 'gone', 'run');
+  const deadPid = spawnSync(process.execPath, ['-e', '']).pid; // exited: its pid is not running
+  const liveTemporary = `.c.safetensors.${process.ppid}.tmp`; // a running process may still be writing
+  writeSafetensors(join(folder, 'c.safetensors'), { tensors: new Map(), metadata: {} });
+  writeFileSync(join(folder, `.c.safetensors.${deadPid}.tmp`), 'torn');
+  writeFileSync(join(folder, liveTemporary), 'in progress');
+  writeSafetensors(join(folder, 'c.safetensors'), { tensors: new Map([['w', storedTensor([1], Float32Array.from([1]))]]), metadata: {} });
+  assert.deepEqual(readdirSync(folder).sort(), [liveTemporary, 'c.safetensors'].sort());
 });

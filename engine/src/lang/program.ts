@@ -138,12 +138,29 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
   return out.sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
 }
 
+// The editor shows few of the formatted shapes of a check (the hints on screen, one hover),
+// so the facts below format on first read: plain getters, which JSON, structured clone and
+// spreading all read like fields.
+
 function bindingInfos(pending: PendingBinding[], reach: Set<ValueId>): BindingInfo[] {
-  return pending.map((b) => {
-    const shape = b.shape ? formatShapeOnce(b.shape) : '?';
-    const receivesGradient = reach.has(b.value);
-    return { model: b.owner, name: b.name, range: b.range, hintOffset: b.hintOffset, shape, gradShape: receivesGradient ? shape : null, receivesGradient };
-  });
+  return pending.map((b) => bindingInfo(b, reach.has(b.value)));
+}
+
+function bindingInfo(b: PendingBinding, receivesGradient: boolean): BindingInfo {
+  const shape = b.shape;
+  return {
+    model: b.owner,
+    name: b.name,
+    range: b.range,
+    hintOffset: b.hintOffset,
+    get shape() {
+      return shape ? formatShapeOnce(shape) : '?';
+    },
+    get gradShape() {
+      return receivesGradient ? this.shape : null;
+    },
+    receivesGradient,
+  };
 }
 
 function layerInfo(model: string, layer: ReturnType<ShapeChecker['checkModel']>['layers'][number], reach: Set<ValueId>): LayerInfo {
@@ -151,6 +168,7 @@ function layerInfo(model: string, layer: ReturnType<ShapeChecker['checkModel']>[
     const shape = concrete(p.shape);
     return shape ? [{ name: p.name, shape }] : [];
   });
+  const { inShape, outShape, flops } = layer;
   return {
     model,
     name: layer.localName,
@@ -158,12 +176,20 @@ function layerInfo(model: string, layer: ReturnType<ShapeChecker['checkModel']>[
     args: layer.args,
     range: layer.ctorRange,
     callRanges: layer.callRanges,
-    inShape: layer.inShape ? formatShapeOnce(layer.inShape) : null,
-    outShape: layer.outShape ? formatShapeOnce(layer.outShape) : null,
+    get inShape() {
+      return inShape ? formatShapeOnce(inShape) : null;
+    },
+    get outShape() {
+      return outShape ? formatShapeOnce(outShape) : null;
+    },
     params,
     paramCount: params.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0),
-    flops: layer.flops ? layer.flops.toString() : '?',
-    activationBytes: layer.outShape ? elementCount(layer.outShape).scale(bytesPerElement('float32')).toString() : '?',
+    get flops() {
+      return flops ? flops.toString() : '?';
+    },
+    get activationBytes() {
+      return outShape ? elementCount(outShape).scale(bytesPerElement('float32')).toString() : '?';
+    },
     receivesGradient: layer.params.length === 0 || layer.params.some((p) => reach.has(p.value)),
   };
 }

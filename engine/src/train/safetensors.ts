@@ -2,7 +2,7 @@
 // little-endian header length, a JSON header naming each tensor's dtype, shape and byte
 // range, then the raw little-endian data. Files are written atomically.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export type StoredDtype = 'F32' | 'F64' | 'I64';
@@ -114,6 +114,8 @@ export function readSafetensors(path: string): SafetensorsFile | { error: string
  * A crash leaves either the old file or the new one, never a torn one.
  */
 export function writeFileAtomic(path: string, bytes: Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  removeStaleTemporaries(path);
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(temporary, 'w');
   try {
@@ -127,6 +129,25 @@ export function writeFileAtomic(path: string, bytes: Buffer): void {
   }
   closeSync(fd);
   renameSync(temporary, path);
+}
+
+/** Removes the temporaries of `path` that processes killed mid-write left behind. */
+function removeStaleTemporaries(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  for (const name of readdirSync(dirname(path))) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function writeSafetensors(path: string, file: SafetensorsFile): void {
