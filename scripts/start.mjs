@@ -14,5 +14,7 @@ execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 // script only waits for it.
 process.on('SIGINT', () => {});
 const model = process.argv[2] ?? 'examples/fashion_cnn.nn';
+const check = spawnSync(process.execPath, ['dist/cli.js', 'check', model], { stdio: 'inherit' });
+if (check.status !== 0) process.exit(check.status ?? 1);
 const result = spawnSync(process.execPath, ['dist/cli.js', 'train', model], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -148,16 +148,17 @@ function bindingInfos(pending: PendingBinding[], reach: Set<ValueId>): BindingIn
 
 function bindingInfo(b: PendingBinding, receivesGradient: boolean): BindingInfo {
   const shape = b.shape;
+  const format = () => (shape ? formatShapeOnce(shape) : '?');
   return {
     model: b.owner,
     name: b.name,
     range: b.range,
     hintOffset: b.hintOffset,
     get shape() {
-      return shape ? formatShapeOnce(shape) : '?';
+      return format();
     },
     get gradShape() {
-      return receivesGradient ? this.shape : null;
+      return receivesGradient ? format() : null;
     },
     receivesGradient,
   };

@@ -837,13 +837,21 @@ export class ShapeChecker {
 
   private recordCall(f: Frame, callee: string, range: TextRange, calleeRange: TextRange, inputs: TensorValue[], out: Shape | null): void {
     if (f.silent) return;
+    // Formatted on first read (see bindingInfo in program.ts); the array is made once, so readers share it.
+    const shapes = inputs.map((t) => t.shape);
+    let inShapes: string[] | undefined;
     this.ctx.calls.push({
       model: f.owner,
       callee,
       range,
       calleeRange,
-      inShapes: inputs.map((t) => (t.shape ? formatShapeOnce(t.shape) : '?')),
-      outShape: out ? formatShapeOnce(out) : '?',
+      get inShapes() {
+        inShapes ??= shapes.map((s) => (s ? formatShapeOnce(s) : '?'));
+        return inShapes;
+      },
+      get outShape() {
+        return out ? formatShapeOnce(out) : '?';
+      },
     });
   }
 
