@@ -137,7 +137,7 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
       await waitFor('a training progress notification', () => bench.notifications(), (n) => n.some((t) => /train/i.test(t)), 60_000);
       const frame = (await waitFor('the Training view', async () => trainingViewFrame(bench), (f) => f !== null, 60_000))!;
       const first = await waitFor('drawn charts', () => chartSignature(frame), (s) => s.lossPoints >= 2 && s.flowBars >= 1, 90_000);
-      await waitFor('the charts to update', () => chartSignature(frame), (s) => s.lossPoints > first.lossPoints && s.flowMarkup !== first.flowMarkup, 90_000);
+      await waitFor('the charts to update', () => chartSignature(frame), (s) => s.lossMarkup !== first.lossMarkup && s.flowMarkup !== first.flowMarkup, 90_000); // past 1,000 steps the curve is averaged down, so compare the drawing
       await waitFor('the step in the status bar', () => bench.statusBar(), (s) => /step \d+/i.test(s), 30_000);
       await bench.screenshot('training');
 

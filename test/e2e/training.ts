@@ -15,6 +15,8 @@ export async function trainingViewFrame(bench: Workbench): Promise<Frame | null>
 export interface ChartSignature {
   /** Points of the drawn training-loss curve (the longest SVG line in the loss chart). */
   lossPoints: number;
+  /** The loss chart's markup, to see that it changes between steps. */
+  lossMarkup: string;
   /** Bars drawn in the gradient-flow chart. */
   flowBars: number;
   /** The gradient-flow chart's markup, to see that it changes between steps. */
@@ -33,6 +35,7 @@ export async function chartSignature(frame: Frame): Promise<ChartSignature> {
     const flow = document.querySelector('#flow-chart');
     return {
       lossPoints: lines.length ? Math.max(...lines) : 0,
+      lossMarkup: document.querySelector('#loss-chart')?.innerHTML ?? '',
       flowBars: flow ? flow.querySelectorAll('rect').length : 0,
       flowMarkup: flow ? flow.innerHTML : '',
     };
