@@ -152,9 +152,9 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
       assert.ok(Object.keys(header).some((name) => name.startsWith('fc1.')), `checkpoint holds fc1: ${Object.keys(header).join(', ')}`);
       // Events already on their way may still land; after that the curve must stay still.
       await new Promise((r) => setTimeout(r, 2000));
-      const settled = (await chartSignature(frame)).lossPoints;
+      const settled = (await chartSignature(frame)).lossMarkup;
       await new Promise((r) => setTimeout(r, 4000));
-      assert.equal((await chartSignature(frame)).lossPoints, settled, 'no steps after Cancel');
+      assert.equal((await chartSignature(frame)).lossMarkup, settled, 'no steps after Cancel');
     } finally {
       await bench.runCommand('NN: Stop Training').catch(() => undefined); // never leave a run eating the CPU
     }
