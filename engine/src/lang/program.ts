@@ -1,7 +1,7 @@
 // The checker's entry point: parse, bind, check fns and models (forward shapes, then the
 // backward analysis), check `train` blocks, and gather the editor facts and the IR.
 
-import { Dim, formatShape, type Shape } from '../shape/dim.js';
+import { concreteShape, Dim, formatShape } from '../shape/dim.js';
 import type {
   BindingInfo,
   CheckResult,
@@ -166,7 +166,7 @@ function bindingInfo(b: PendingBinding, receivesGradient: boolean): BindingInfo 
 
 function layerInfo(model: string, layer: ReturnType<ShapeChecker['checkModel']>['layers'][number], reach: Set<ValueId>): LayerInfo {
   const params = layer.params.flatMap((p) => {
-    const shape = concrete(p.shape);
+    const shape = concreteShape(p.shape);
     return shape ? [{ name: p.name, shape }] : [];
   });
   const { inShape, outShape, flops } = layer;
@@ -201,7 +201,7 @@ function modelSummary(model: ModelItem, checked: BodyResult & { signature: Retur
     const f = checked.nodeFlops.get(node);
     flops = flops && f ? flops.add(f) : null;
   }
-  const paramCount = checked.graph.params.reduce((sum, p) => sum + (concrete(checked.graph.values[p.value].shape)?.reduce((a, b) => a * b, 1) ?? 0), 0);
+  const paramCount = checked.graph.params.reduce((sum, p) => sum + (concreteShape(checked.graph.values[p.value].shape)?.reduce((a, b) => a * b, 1) ?? 0), 0);
   return {
     name: model.name.name,
     range: model.range,
@@ -214,15 +214,6 @@ function modelSummary(model: ModelItem, checked: BodyResult & { signature: Retur
   };
 }
 
-function concrete(shape: Shape): number[] | null {
-  const out: number[] = [];
-  for (const d of shape) {
-    const n = d.constant();
-    if (n === null) return null;
-    out.push(n);
-  }
-  return out;
-}
 
 function formatPattern(pattern: PatternDim[]): string {
   return `[${pattern.map((d) => (d instanceof Dim ? d.toString() : `*${d.variadic}`)).join(', ')}]`;
