@@ -5,6 +5,13 @@ import type { RunEvent, Finding, ParamGradStats } from '../../engine/src/train/e
 
 export type { RunEvent, Finding, ParamGradStats };
 
+/**
+ * Node options the server is started with (by the VS Code client and by `nn lsp`): a larger
+ * young generation halves the median re-check time of a large file, which is mostly
+ * short-lived garbage (bench/checker: 115 → 60 ms on 5,000 lines).
+ */
+export const serverExecArgv = ['--max-semi-space-size=64'];
+
 /** client → server request: train the model of a `train` block; answers when the run ends. */
 export const trainRequest = 'nn/train';
 export interface TrainParams {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { serverExecArgv } from '../../server/src/protocol.js';
 import { pathToFileURL } from 'node:url';
 import {
   createMessageConnection,
@@ -55,7 +56,7 @@ export class LspClient {
   }
 
   static async start(options: StartOptions = {}): Promise<LspClient> {
-    const child = spawn(process.execPath, options.command ?? [serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, options.command ?? [...serverExecArgv, serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspClient(connection, child, options.settings ?? {});
     connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
