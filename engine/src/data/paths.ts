@@ -2,7 +2,7 @@
 // the checker refuses `..` and absolute paths by their text, this catches a link pointing out.
 
 import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DataSpec } from '../lang/api.js';
 import type { DataError } from './dataset.js';
 
@@ -22,9 +22,10 @@ function filePaths(spec: DataSpec): string[] {
 
 /** NN4006 when a file of the data set resolves (through symlinks) outside `baseDir`. */
 export function escapingPath(spec: DataSpec, baseDir: string): DataError | null {
+  const folder = realPath(baseDir) ?? baseDir;
   for (const path of filePaths(spec)) {
-    const real = realPath(`${baseDir}/${path}`);
-    if (real !== null && !isInsideFolder(realPath(baseDir) ?? baseDir, real)) {
+    const real = realPath(join(baseDir, path));
+    if (real !== null && !isInsideFolder(folder, real)) {
       return { code: 'NN4006', message: `${path}: resolves to ${real}, outside ${baseDir}`, path, problem: `resolves to ${real}, outside the folder` };
     }
   }
