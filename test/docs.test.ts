@@ -3,11 +3,11 @@
 // exercised by a wrong and a fixed fixture, and the examples checked by the real checker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DIAGNOSTICS } from '../engine/src/lang/diagnostics.js';
-import type { CheckResult, DataHeaderReader } from '../engine/src/lang/api.js';
+import type { CheckResult } from '../engine/src/lang/api.js';
+import { checkProgram } from '../engine/src/lang/program.js';
 import { readDataHeader } from '../engine/src/data/index.js';
 
 const root = join(__dirname, '..');
@@ -58,16 +58,6 @@ function nnBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^( *)```nn\n([\s\S]*?)^\1```$/gm)].map((m) =>
     m[2]!.split('\n').map((line) => line.slice(m[1]!.length)).join('\n'),
   );
-}
-
-type CheckProgram = (text: string, options?: { readDataHeader?: DataHeaderReader }) => CheckResult;
-
-/** The checker, when engine/src/lang/program.ts exists (it is written in parallel with these docs). */
-async function loadChecker(): Promise<CheckProgram | null> {
-  const path = join(root, 'engine/src/lang/program.ts');
-  if (!existsSync(path)) return null;
-  const module = (await import(pathToFileURL(path).href)) as { checkProgram: CheckProgram };
-  return module.checkProgram;
 }
 
 /** Data paths in the examples (`data/points.csv`) are the fixture files under test/fixtures/cases/data. */
@@ -124,12 +114,6 @@ test('every static code has a wrong and a fixed fixture in test/fixtures/cases',
 });
 
 test('diagnostics.md examples: fixed ones check cleanly, wrong ones report their code', async (t) => {
-  const checkProgram = await loadChecker();
-  if (!checkProgram) {
-    // FIXME: engine/src/lang/program.ts does not exist yet; the examples are checked once it does.
-    assert.equal(existsSync(join(root, 'engine/src/lang/program.ts')), false);
-    return;
-  }
   for (const entry of entries) {
     await t.test(entry.code, () => {
       for (const example of entry.examples) {
@@ -148,11 +132,9 @@ test('diagnostics.md examples: fixed ones check cleanly, wrong ones report their
   }
 });
 
-test('language.md examples check without errors or warnings', async () => {
+test('language.md examples check without errors or warnings', () => {
   const blocks = nnBlocks(languageDoc);
   assert.ok(blocks.length >= 5, 'language.md has its examples');
-  const checkProgram = await loadChecker();
-  if (!checkProgram) return; // FIXME: checked once engine/src/lang/program.ts exists.
   for (const text of blocks) {
     assert.deepEqual(problems(checkProgram(text, { readDataHeader: readHeader })), [], text);
   }
@@ -170,21 +152,18 @@ test('language.md documents every built-in function, layer, loss and data set', 
   for (const name of names) assert.ok(languageDoc.includes(`\`${name}(`), `docs/language.md does not document \`${name}(...)\``);
 });
 
-test('examples/*.nn: each opens with a comment, has a train block and checks cleanly', async () => {
+test('examples/*.nn: each opens with a comment, has a train block and checks cleanly', () => {
   const examplesDir = join(root, 'examples');
   const files = readdirSync(examplesDir).filter((f) => f.endsWith('.nn'));
   for (const name of ['mlp_spirals', 'moons', 'xor', 'fashion_mlp', 'fashion_cnn', 'custom_grad', 'resnet_block']) {
     assert.ok(files.includes(`${name}.nn`), `examples/${name}.nn is missing`);
   }
-  const checkProgram = await loadChecker();
   for (const file of files) {
     const text = readFileSync(join(examplesDir, file), 'utf8');
     assert.ok(text.startsWith('# '), `examples/${file} does not open with a comment saying what it shows`);
     assert.match(text, /^train \w+ \{/m, `examples/${file} has no train block`);
-    if (checkProgram) {
-      const result = checkProgram(text, { readDataHeader: readDataHeader(examplesDir) });
-      assert.deepEqual(problems(result), [], `examples/${file}`);
-      assert.equal(result.trains.length, 1, `examples/${file} has one checked train block`);
-    }
+    const result = checkProgram(text, { readDataHeader: readDataHeader(examplesDir) });
+    assert.deepEqual(problems(result), [], `examples/${file}`);
+    assert.equal(result.trains.length, 1, `examples/${file} has one checked train block`);
   }
 });

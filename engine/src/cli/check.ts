@@ -9,6 +9,7 @@ import { readDataHeader } from '../data/index.js';
 import type { Diagnostic, TextRange } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
+import { sizeLimitDiagnostics } from '../train/limits.js';
 
 const USAGE = 'usage: nn check FILE... [--format text|json]';
 
@@ -105,7 +106,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const result = checkProgram(source, { readDataHeader: readDataHeader(dirname(file)) });
     const lines = new LineIndex(source);
-    for (const d of result.diagnostics) {
+    for (const d of [...result.diagnostics, ...sizeLimitDiagnostics(result)]) {
       if (d.severity === 'error') {
         failed = true;
         errors++;

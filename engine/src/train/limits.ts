@@ -1,7 +1,7 @@
 // Size limits checked before a run allocates anything: a hostile or mistyped file (a layer
 // with 1e12 features) gets NN4002 with the computed size instead of an allocation failure.
 
-import type { ModelIR, TextRange, TrainIR } from '../lang/api.js';
+import type { CheckResult, Diagnostic, ModelIR, TextRange, TrainIR } from '../lang/api.js';
 import { formatMessage } from '../lang/diagnostics.js';
 import { Dim } from '../shape/dim.js';
 
@@ -74,4 +74,18 @@ export function sizeLimitError(model: ModelIR, train: TrainIR, limits: SizeLimit
   if (!problem) return null;
   const range = problem.key === 'batch' ? (train.keyRanges.batch ?? train.range) : train.range;
   return { code: 'NN4002', message: problem.message, range };
+}
+
+/**
+ * NN4002 for every `train` block of a checked file whose model is too large to run, as
+ * diagnostics: `nn check` reports them without allocating anything.
+ */
+export function sizeLimitDiagnostics(check: CheckResult, limits: SizeLimits = DEFAULT_SIZE_LIMITS): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const train of check.trains) {
+    const model = check.irs.get(train.model);
+    const error = model ? sizeLimitError(model, train, limits) : null;
+    if (error) diagnostics.push({ ...error, severity: 'error', related: [], fixes: [] });
+  }
+  return diagnostics;
 }
