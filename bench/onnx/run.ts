@@ -1,5 +1,6 @@
 // ONNX training-path benchmark: training steps per second at batch 64 (forward, backward,
-// optimizer update) for the MLP 784-256-128-10 and the small CNN, on the ONNX path, the TS
+// optimizer update) for the MLP 784-256-128-10 and the small CNN, on the ONNX path (through
+// OnnxTrainer.run, as the training loop calls it: several steps per session run), the TS
 // engine and PyTorch CPU (Debian's python3-torch with OpenBLAS, same thread count, same
 // model, batch and optimizer), printed as ratios. Times are CPU seconds of the process, so
 // other jobs on a shared machine do not count, and each number is the best of ROUNDS rounds
@@ -18,7 +19,7 @@ import { lowerModel } from '../../engine/src/train/lower.js';
 import { Rng } from '../../engine/src/random.js';
 import { Tensor } from '../../engine/src/tensor/tensor.js';
 import * as E from '../../engine/src/index.js';
-import { OnnxTrainer } from '../../engine/src/onnx/session.js';
+import { OnnxTrainer, type OnnxTrainerOptions } from '../../engine/src/onnx/session.js';
 import { exportPytorch } from '../../engine/src/export/pytorch.js';
 
 const BATCH = 64;
@@ -54,15 +55,15 @@ function cpuSeconds(): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-/** Steps per CPU second of `step` after `warmUp` steps, over at least MIN_SECONDS. */
-async function stepsPerSecond(step: () => unknown, warmUp = 20): Promise<number> {
-  for (let i = 0; i < warmUp; i++) await step();
+/**
+ * Steps per CPU second of `run` (which takes some training steps and returns how many)
+ * after `warmUp` calls, over at least MIN_SECONDS.
+ */
+async function stepsPerSecond(run: () => Promise<number>, warmUp = 20): Promise<number> {
+  for (let i = 0; i < warmUp; i++) await run();
   let steps = 0;
   const start = cpuSeconds();
-  while (cpuSeconds() - start < MIN_SECONDS) {
-    await step();
-    steps++;
-  }
+  while (cpuSeconds() - start < MIN_SECONDS) steps += await run();
   return steps / (cpuSeconds() - start);
 }
 
@@ -79,13 +80,18 @@ function initialWeights(model: ModelIR, fns: ReadonlyMap<string, FnIR>): Map<str
   return new Map([...lowered.params, ...lowered.buffers].map((p) => [p.name, Float32Array.from(p.tensor.values)]));
 }
 
-async function benchOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer: OptimizerSpec, statsEvery: number | null): Promise<number> {
-  const options = { threads: THREADS, stats: statsEvery !== null, statsEvery: statsEvery ?? 1, dropout: false };
+/** The steps per session run the ONNX trainer chose, by model. */
+const stepsPerRun = new Map<string, number>();
+
+async function benchOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer: OptimizerSpec, stats: OnnxTrainerOptions): Promise<number> {
+  const options = { threads: THREADS, dropout: false, ...stats };
   const trainer = await OnnxTrainer.create(model, fns, { loss: 'cross_entropy', optimizer }, initialWeights(model, fns), options);
   const { x, shape, labels } = batchFor(model);
-  const input = { data: x, shape };
-  const target = { data: BigInt64Array.from(labels, (v) => BigInt(v)), shape: [BATCH] };
-  const result = await stepsPerSecond(() => trainer.step(input, target));
+  // As the training loop does: stepsPerRun batches per call, one session run over them.
+  const batch = { inputs: { data: x, shape }, labels: { data: labels, shape: [BATCH] } };
+  const batches = Array.from({ length: trainer.stepsPerRun }, () => batch);
+  stepsPerRun.set(model.name, trainer.stepsPerRun);
+  const result = await stepsPerSecond(async () => (await trainer.run(batches)).length, 3);
   await trainer.release();
   return result;
 }
@@ -97,11 +103,12 @@ async function benchTs(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer
   const input = new Tensor(x, shape, 'float32');
   const target = new Tensor(labels, [BATCH], 'int64');
   const mode = { dropout: false, batchNormTraining: true, rng: new Rng(0), detectNonFinite: false };
-  return stepsPerSecond(() => {
+  return stepsPerSecond(async () => {
     opt.zeroGrad();
     const loss = E.crossEntropy(lowered.forward([input], mode), target);
     loss.backward();
     opt.step();
+    return 1;
   }, 5);
 }
 
@@ -172,7 +179,7 @@ function benchPytorch(entries: { key: string; model: ModelIR; fns: ReadonlyMap<s
 }
 
 async function main(): Promise<void> {
-  console.log(`training steps/s at batch ${BATCH}, ${THREADS} thread(s), CPU time; ONNX with the per-parameter gradient statistics every step, every 10th step, and without`);
+  console.log(`training steps/s at batch ${BATCH}, ${THREADS} thread(s), CPU time; ONNX with the per-parameter gradient statistics every step, on the last step of each session run (as the training loop runs it), and without`);
   const entries = Object.entries(MODELS).map(([key, text]) => {
     const check = checkProgram(text);
     const model = [...check.irs.values()][0];
@@ -181,21 +188,21 @@ async function main(): Promise<void> {
   });
   const best = new Map<string, number>();
   const keep = (key: string, value: number): void => { best.set(key, Math.max(best.get(key) ?? 0, value)); };
-  const variants = [['every step', 1], ['every 10th step', 10], ['no stats', null]] as const;
+  const variants: [string, OnnxTrainerOptions][] = [['every step', { statsEvery: 1 }], ['run end', { statsAt: 'run-end' }], ['no stats', { stats: false }]];
   for (let round = 0; round < ROUNDS; round++) {
     const torch = benchPytorch(entries);
     if (typeof torch === 'string') console.log(torch);
     else for (const [key, value] of Object.entries(torch)) keep(`pytorch|${key}`, value);
     for (const { key, model, fns } of entries) {
       for (const [optName, optimizer] of Object.entries(OPTIMIZERS)) {
-        for (const [label, every] of variants) keep(`onnx ${label}|${key}|${optName}`, await benchOnnx(model, fns, optimizer, every));
+        for (const [label, stats] of variants) keep(`onnx ${label}|${key}|${optName}`, await benchOnnx(model, fns, optimizer, stats));
         keep(`ts|${key}|${optName}`, await benchTs(model, fns, optimizer));
       }
     }
   }
   const ratio = (a: number, b: number): string => (Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
   const n = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(0)).padStart(4);
-  console.log('onnx: gradient statistics every step / every 10th step / none');
+  console.log(`onnx: gradient statistics every step / at each run's end (the training loop) / none; steps per session run: ${[...stepsPerRun].map(([m, k]) => `${m} ${k}`).join(', ')}`);
   for (const { key } of entries) {
     for (const optName of Object.keys(OPTIMIZERS)) {
       const [every, sampled, none] = variants.map(([label]) => best.get(`onnx ${label}|${key}|${optName}`) ?? NaN);

@@ -23,6 +23,8 @@ export interface ParityRun {
   params: Map<string, Float32Array>;
   /** Parameters whose gradient was rounding noise at every step (TS run only). */
   noiseGradients: Set<string>;
+  /** Optimizer state by `<param>.<key>` name, as PyTorch keeps it. */
+  optimizerState: Map<string, Float32Array>;
 }
 
 /** Random batches fitting the model's input and the loss; the last one is smaller. */
@@ -84,21 +86,39 @@ export function runTs(model: ModelIR, fns: ReadonlyMap<string, FnIR>, loss: Trai
   const params = new Map<string, Float32Array>();
   for (const p of lowered.params) params.set(p.name, Float32Array.from(p.tensor.values));
   for (const b of lowered.buffers) params.set(b.name, Float32Array.from(b.tensor.values));
-  return { losses, params, noiseGradients };
+  const optimizerState = new Map<string, Float32Array>();
+  for (const [key, buffers] of Object.entries(opt.state())) {
+    buffers.forEach((values, i) => { if (values) optimizerState.set(`${lowered.params[i].name}.${key}`, Float32Array.from(values)); });
+  }
+  return { losses, params, noiseGradients, optimizerState };
 }
 
-export async function runOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, loss: TrainIR['loss'], optimizer: OptimizerSpec, batches: Batch[], seed: number): Promise<ParityRun> {
-  const trainer = await OnnxTrainer.create(model, fns, { loss, optimizer }, initialWeights(model, fns, seed), { dropout: false, stats: true });
+/**
+ * The ONNX run: one `step` per batch, or with `stepsPerRun` > 1 all batches through `run`
+ * (unrolled graphs of that many steps, the rest one step at a time). Without `stats`, SGD
+ * folds its update into the weight gradients' Gemms.
+ */
+export async function runOnnx(
+  model: ModelIR,
+  fns: ReadonlyMap<string, FnIR>,
+  loss: TrainIR['loss'],
+  optimizer: OptimizerSpec,
+  batches: Batch[],
+  seed: number,
+  { stepsPerRun = 1, stats = true } = {},
+): Promise<ParityRun> {
+  const trainer = await OnnxTrainer.create(model, fns, { loss, optimizer }, initialWeights(model, fns, seed), { dropout: false, stats, stepsPerRun });
+  const feeds = batches.map((batch) => ({
+    inputs: { data: batch.x instanceof Int32Array ? BigInt64Array.from(batch.x, (v) => BigInt(v)) : batch.x, shape: batch.xShape },
+    labels: { data: batch.y instanceof Int32Array ? BigInt64Array.from(batch.y, (v) => BigInt(v)) : batch.y, shape: batch.yShape },
+  }));
   const losses: number[] = [];
-  for (const batch of batches) {
-    const x = batch.x instanceof Int32Array ? BigInt64Array.from(batch.x, (v) => BigInt(v)) : batch.x;
-    const y = batch.y instanceof Int32Array ? BigInt64Array.from(batch.y, (v) => BigInt(v)) : batch.y;
-    const result = await trainer.step({ data: x, shape: batch.xShape }, { data: y, shape: batch.yShape });
-    losses.push(result.loss);
-  }
+  if (stepsPerRun > 1) losses.push(...(await trainer.run(feeds)).map((r) => r.loss));
+  else for (const { inputs, labels } of feeds) losses.push((await trainer.step(inputs, labels)).loss);
   const params = trainer.params();
+  const optimizerState = trainer.optimizerState();
   await trainer.release();
-  return { losses, params, noiseGradients: new Set() };
+  return { losses, params, noiseGradients: new Set(), optimizerState };
 }
 
 function l2(values: ArrayLike<number>): number {

@@ -2,7 +2,7 @@
 // values, models that use themselves, and the state_dict names of anonymous layers.
 
 import type { Diagnostic } from './api.js';
-import { LAYER_CTORS } from './builtins.js';
+import { layerCtor } from './builtins.js';
 import { makeDiagnostic } from './diagnostics.js';
 import type { ConstItem, Expr, FnItem, ModelItem, SourceFile, Stmt, TrainItem } from './syntax.js';
 
@@ -110,46 +110,49 @@ export function arithmetic(op: string, a: number, b: number): number | null {
   }
 }
 
+type Visit = (expr: Expr, parent: Expr | Stmt) => void;
+
 /** Calls `visit` on every expression of a statement list, in source order. */
-export function walkStatements(stmts: readonly Stmt[], visit: (expr: Expr, parent: Expr | Stmt) => void): void {
-  const walk = (expr: Expr, parent: Expr | Stmt): void => {
-    visit(expr, parent);
-    switch (expr.kind) {
-      case 'binary':
-        walk(expr.left, expr);
-        walk(expr.right, expr);
-        break;
-      case 'unary':
-        walk(expr.operand, expr);
-        break;
-      case 'call':
-        walk(expr.callee, expr);
-        for (const arg of expr.args) walk(arg.value, expr);
-        break;
-      case 'pipe':
-        walk(expr.left, expr);
-        walk(expr.stage, expr);
-        break;
-      case 'list':
-        for (const item of expr.items) walk(item, expr);
-        break;
-      case 'paren':
-        walk(expr.inner, expr);
-        break;
-      default:
-        break;
-    }
-  };
+export function walkStatements(stmts: readonly Stmt[], visit: Visit): void {
   for (const stmt of stmts) {
-    if (stmt.kind === 'assign') walk(stmt.value, stmt);
-    else if (stmt.kind === 'return') stmt.values.forEach((v) => walk(v, stmt));
-    else if (stmt.kind === 'expr') walk(stmt.expr, stmt);
+    if (stmt.kind === 'assign') walkExpr(stmt.value, stmt, visit);
+    else if (stmt.kind === 'return') for (const v of stmt.values) walkExpr(v, stmt, visit);
+    else if (stmt.kind === 'expr') walkExpr(stmt.expr, stmt, visit);
+  }
+}
+
+function walkExpr(expr: Expr, parent: Expr | Stmt, visit: Visit): void {
+  visit(expr, parent);
+  switch (expr.kind) {
+    case 'binary':
+      walkExpr(expr.left, expr, visit);
+      walkExpr(expr.right, expr, visit);
+      break;
+    case 'unary':
+      walkExpr(expr.operand, expr, visit);
+      break;
+    case 'call':
+      walkExpr(expr.callee, expr, visit);
+      for (const arg of expr.args) walkExpr(arg.value, expr, visit);
+      break;
+    case 'pipe':
+      walkExpr(expr.left, expr, visit);
+      walkExpr(expr.stage, expr, visit);
+      break;
+    case 'list':
+      for (const item of expr.items) walkExpr(item, expr, visit);
+      break;
+    case 'paren':
+      walkExpr(expr.inner, expr, visit);
+      break;
+    default:
+      break;
   }
 }
 
 /** Whether `name` constructs a layer: a built-in layer or a model (used as a block). */
 export function isLayerCtor(symbols: Symbols, name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(LAYER_CTORS, name) || symbols.models.has(name);
+  return layerCtor(name) !== undefined || symbols.models.has(name);
 }
 
 /** A layer declaration statement `NAME = Ctor(args)` or `NAME = param(...)`: its constructor call. */

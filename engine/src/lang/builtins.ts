@@ -102,6 +102,21 @@ export const LAYER_CTORS: Readonly<Record<string, FunctionSpec & { op: string }>
   },
 };
 
+// Lookups by a name from the source text go through Maps: such a name is a fresh string,
+// and a Map hashes it once where a property lookup would first intern it.
+const layerCtorSpecs = new Map(Object.entries(LAYER_CTORS));
+const builtinFunctionSpecs = new Map(Object.entries(BUILTIN_FUNCTIONS));
+
+/** The built-in layer constructor of this name, if there is one. */
+export function layerCtor(name: string): (FunctionSpec & { op: string }) | undefined {
+  return layerCtorSpecs.get(name);
+}
+
+/** The built-in function of this name, if there is one. */
+export function builtinFunction(name: string): FunctionSpec | undefined {
+  return builtinFunctionSpecs.get(name);
+}
+
 /** Ops that mix features linearly (for NN3103) and ops that pass values through unchanged in that sense. */
 export const LINEAR_LAYER_OPS = new Set(['linear', 'conv2d']);
 export const SHAPE_ONLY_OPS = new Set(['flatten', 'reshape', 'dropout', 'transpose']);

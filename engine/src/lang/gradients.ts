@@ -28,21 +28,32 @@ function differentiableInputs(node: IrNode): ValueId[] {
   }
 }
 
+/** Which values a gradient reaches, as a flag per ValueId (values are numbered densely). */
+export class GradientReach {
+  constructor(private readonly flags: Uint8Array) {}
+
+  has(value: ValueId): boolean {
+    return this.flags[value] === 1;
+  }
+}
+
 /** Values with a gradient path from the graph's output: those for which dL/dvalue exists. */
-export function gradientReach(graph: Graph): Set<ValueId> {
-  const reached = new Set<ValueId>();
-  if (graph.output < 0 || graph.values[graph.output]?.dtype !== 'float32') return reached;
-  reached.add(graph.output);
+export function gradientReach(graph: Graph): GradientReach {
+  const reached = new Uint8Array(graph.values.length);
+  if (graph.output < 0 || graph.values[graph.output]?.dtype !== 'float32') return new GradientReach(reached);
+  reached[graph.output] = 1;
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const node = graph.nodes[k];
-    if (!node.outputs.some((o) => reached.has(o))) continue;
-    for (const input of differentiableInputs(node)) if (graph.values[input]?.dtype === 'float32') reached.add(input);
+    let reachesOutput = false;
+    for (const o of node.outputs) if (reached[o] === 1) reachesOutput = true;
+    if (!reachesOutput) continue;
+    for (const input of differentiableInputs(node)) if (graph.values[input]?.dtype === 'float32') reached[input] = 1;
   }
-  return reached;
+  return new GradientReach(reached);
 }
 
 /** NN3101 for each layer or raw parameter of a body whose parameters receive no gradient. */
-export function unreachedParameters(layers: readonly LayerInstance[], reached: Set<ValueId>): Diagnostic[] {
+export function unreachedParameters(layers: readonly LayerInstance[], reached: GradientReach): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const layer of layers) {
     if (layer.params.length === 0 || layer.params.some((p) => reached.has(p.value))) continue;
@@ -53,10 +64,11 @@ export function unreachedParameters(layers: readonly LayerInstance[], reached: S
   return out;
 }
 
-function producers(graph: Graph): Map<ValueId, IrNode> {
-  const map = new Map<ValueId, IrNode>();
-  for (const node of graph.nodes) for (const out of node.outputs) map.set(out, node);
-  return map;
+/** The node producing each value, indexed by ValueId (inputs and parameters have none). */
+export function producers(graph: Graph): (IrNode | undefined)[] {
+  const byValue = new Array<IrNode | undefined>(graph.values.length);
+  for (const node of graph.nodes) for (const out of node.outputs) byValue[out] = node;
+  return byValue;
 }
 
 function softmaxWarning(node: IrNode, removals: Map<IrNode, TextEdit>): Diagnostic {
@@ -70,42 +82,48 @@ function softmaxWarning(node: IrNode, removals: Map<IrNode, TextEdit>): Diagnost
  * NN3102: a softmax/log_softmax output fed to cross_entropy — the model's output when it
  * is trained with cross_entropy, or a cross_entropy call in the body.
  */
-export function softmaxBeforeCrossEntropy(graph: Graph, trainedWithCrossEntropy: boolean, removals: Map<IrNode, TextEdit>): Diagnostic[] {
-  const byValue = producers(graph);
+export function softmaxBeforeCrossEntropy(graph: Graph, byValue: readonly (IrNode | undefined)[], trainedWithCrossEntropy: boolean, removals: Map<IrNode, TextEdit>): Diagnostic[] {
   const found = new Set<IrNode>();
   const isSoftmax = (node: IrNode | undefined): node is IrNode => node !== undefined && (node.op === 'softmax' || node.op === 'log_softmax');
   if (trainedWithCrossEntropy && graph.output >= 0) {
-    const last = byValue.get(graph.output);
+    const last = byValue[graph.output];
     if (isSoftmax(last)) found.add(last);
   }
   for (const node of graph.nodes) {
     if (node.op !== 'cross_entropy') continue;
-    const logits = byValue.get(node.inputs[0]);
+    const logits = byValue[node.inputs[0]];
     if (isSoftmax(logits)) found.add(logits);
   }
   return [...found].map((node) => softmaxWarning(node, removals));
 }
 
 /** NN3103: a Linear/Conv2d applied to another's output with only reshaping between them. */
-export function stackedLinearLayers(graph: Graph, inlined: Set<IrNode>): Diagnostic[] {
-  const byValue = producers(graph);
+export function stackedLinearLayers(graph: Graph, byValue: readonly (IrNode | undefined)[], inlined: Set<IrNode>): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const node of graph.nodes) {
     if (!LINEAR_LAYER_OPS.has(node.op) || inlined.has(node)) continue;
-    let previous = byValue.get(node.inputs[0]);
-    while (previous && SHAPE_ONLY_OPS.has(previous.op)) previous = byValue.get(previous.inputs[0]);
+    let previous = byValue[node.inputs[0]];
+    while (previous && SHAPE_ONLY_OPS.has(previous.op)) previous = byValue[previous.inputs[0]];
     if (previous && LINEAR_LAYER_OPS.has(previous.op)) out.push(makeDiagnostic('NN3103', node.range, [node.layer ?? node.op, previous.layer ?? previous.op]));
   }
   return out;
 }
 
+/** A chain of saturating activations ending at a value: their count and worst-case gradient factor. */
+interface SaturatingChain {
+  readonly count: number;
+  readonly factor: number;
+}
+
+const NO_CHAIN: SaturatingChain = { count: 0, factor: 1 };
+
 /** NN3104: the first activation where a chain's worst-case gradient factor drops below 1e-3. */
 export function saturatingChains(graph: Graph, inlined: Set<IrNode>): Diagnostic[] {
-  const chain = new Map<ValueId, { count: number; factor: number }>();
+  const chain = new Array<SaturatingChain | undefined>(graph.values.length);
   for (const node of graph.nodes) {
-    let best = { count: 0, factor: 1 };
+    let best = NO_CHAIN;
     for (const input of node.inputs) {
-      const c = chain.get(input);
+      const c = chain[input];
       if (c && c.factor < best.factor) best = c;
       else if (c && c.factor === best.factor && c.count > best.count) best = c;
     }
@@ -116,7 +134,7 @@ export function saturatingChains(graph: Graph, inlined: Set<IrNode>): Diagnostic
         return [makeDiagnostic('NN3104', node.range, [best.count, best.factor.toPrecision(2)])];
       }
     }
-    for (const out of node.outputs) chain.set(out, best);
+    for (const out of node.outputs) chain[out] = best;
   }
   return [];
 }

@@ -17,26 +17,19 @@ export class GraphBuilder {
 
   addValue(shape: Shape | null, dtype: DType, range: TextRange, name?: string): ValueId {
     const id = this.values.length;
-    const info: ValueInfo = { id, shape: shape ?? [], dtype, range };
-    if (name !== undefined) info.name = name;
+    // Whole literals (no field added later): the objects keep one compact layout.
+    const info: ValueInfo = name === undefined ? { id, shape: shape ?? [], dtype, range } : { id, shape: shape ?? [], dtype, range, name };
     this.values.push(info);
     if (shape === null) this.unknownShapes.add(id);
     return id;
   }
 
-  addNode(
-    op: string,
-    inputs: ValueId[],
-    attrs: Record<string, AttrValue>,
-    range: TextRange,
-    out: { shape: Shape | null; dtype: DType },
-    layer?: string,
-  ): { node: IrNode; output: ValueId } {
-    const output = this.addValue(out.shape, out.dtype, range);
-    const node: IrNode = { op, inputs, outputs: [output], attrs, range };
-    if (layer !== undefined) node.layer = layer;
+  /** Appends a node with one new output value; returns that value (the node is the last of `nodes`). */
+  addNode(op: string, inputs: ValueId[], attrs: Record<string, AttrValue>, range: TextRange, shape: Shape | null, dtype: DType, layer?: string): ValueId {
+    const output = this.addValue(shape, dtype, range);
+    const node: IrNode = layer === undefined ? { op, inputs, outputs: [output], attrs, range } : { op, inputs, outputs: [output], attrs, range, layer };
     this.nodes.push(node);
-    return { node, output };
+    return output;
   }
 
   build(): Graph {

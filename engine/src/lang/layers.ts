@@ -3,6 +3,7 @@
 
 import { Dim, type Shape } from '../shape/dim.js';
 import type { InitSpec } from './api.js';
+import type { GraphBuilder } from './ir.js';
 
 export interface ParamSpecOf {
   suffix: string; // `weight`, `bias`
@@ -94,6 +95,29 @@ export function opFlops(op: string, inputs: readonly (Shape | null)[], output: S
     default:
       return NO_FLOPS;
   }
+}
+
+/** The recorded shape of a graph value, null when the checker could not know it. */
+function recordedShape(graph: GraphBuilder, value: number): Shape | null {
+  return graph.unknownShapes.has(value) ? null : graph.values[value].shape;
+}
+
+/**
+ * Forward FLOPs of the graph's nodes `from` to `to` (exclusive), from their recorded shapes:
+ * null when one is unknown. A fn call counts 0 (its body is not inlined); a placeholder left
+ * by an error is unknown. Computed on request: publishing diagnostics needs none of them.
+ */
+export function graphFlops(graph: GraphBuilder, from = 0, to = graph.nodes.length): Dim | null {
+  let total = Dim.of(0);
+  for (let k = from; k < to; k++) {
+    const node = graph.nodes[k];
+    if (node.op === 'call_fn') continue;
+    if (node.op === 'unknown') return null;
+    const flops = opFlops(node.op, node.inputs.map((v) => recordedShape(graph, v)), recordedShape(graph, node.outputs[0]));
+    if (flops === null) return null;
+    total = total.add(flops);
+  }
+  return total;
 }
 
 export function bytesPerElement(dtype: 'float32' | 'int64'): number {

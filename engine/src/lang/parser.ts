@@ -4,7 +4,7 @@
 
 import type { Diagnostic } from './api.js';
 import { makeDiagnostic } from './diagnostics.js';
-import { lex, type Token } from './scanner.js';
+import { Lexer, type Token } from './scanner.js';
 import type {
   Arg,
   Block,
@@ -36,13 +36,12 @@ export interface ParseResult {
 }
 
 export function parse(text: string): ParseResult {
-  const { tokens, errors: lexErrors } = lex(text, { trivia: false });
-  const parser = new Parser(
-    tokens,
-    lexErrors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args)),
-  );
+  const lexer = new Lexer(text, false);
+  const parser = new Parser(lexer);
   const tree = parser.parseFile(text.length);
-  return { tree, errors: parser.errors.sort((a, b) => a.range.start - b.range.start) };
+  const lexErrors = lexer.errors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args));
+  // Lexical errors first, so that the stable sort keeps them before a parse error at the same offset.
+  return { tree, errors: [...lexErrors, ...parser.errors].sort((a, b) => a.range.start - b.range.start) };
 }
 
 function describe(token: Token): string {
@@ -53,32 +52,49 @@ function describe(token: Token): string {
 }
 
 class Parser {
-  private pos = 0;
+  /** The current token. */
+  private current: Token;
+  /** Tokens after the current one, read by `peek` and not consumed yet (lookahead is short). */
+  private readonly ahead: Token[] = [];
+  /** The end of the last consumed token. */
+  private lastEnd = 0;
   private depth = 0;
   /** Errors before this index belong to earlier statements; one error per statement is reported. */
   private statementMark = 0;
-  private readonly hasUnclosed: boolean;
+  readonly errors: Diagnostic[] = [];
+  /**
+   * The items of the lists being parsed (nested lists stack up above their parent's), each
+   * list then copied out at its own size: an array grown by `push` keeps room for 17, and
+   * the tree keeps its short lists (call arguments, dims) as long as the check's result lives.
+   */
+  private readonly listItems: unknown[] = [];
+  private listTop = 0;
 
-  constructor(
-    private readonly tokens: Token[],
-    readonly errors: Diagnostic[],
-  ) {
-    this.hasUnclosed = errors.some((e) => e.code === 'NN1002');
+  constructor(private readonly lexer: Lexer) {
+    this.current = lexer.next();
   }
 
   // -- token helpers -------------------------------------------------------------------
 
   private get token(): Token {
-    return this.tokens[this.pos];
+    return this.current;
   }
 
   private peek(offset = 1): Token {
-    return this.tokens[Math.min(this.pos + offset, this.tokens.length - 1)];
+    while (this.ahead.length < offset) {
+      const last = this.ahead.length > 0 ? this.ahead[this.ahead.length - 1] : this.current;
+      if (last.kind === 'eof') return last;
+      this.ahead.push(this.lexer.next());
+    }
+    return offset === 0 ? this.current : this.ahead[offset - 1];
   }
 
   private advance(): Token {
-    const token = this.tokens[this.pos];
-    if (token.kind !== 'eof') this.pos++;
+    const token = this.current;
+    if (token.kind !== 'eof') {
+      this.lastEnd = token.end;
+      this.current = this.ahead.length > 0 ? this.ahead.shift()! : this.lexer.next();
+    }
     return token;
   }
 
@@ -92,12 +108,12 @@ class Parser {
   }
 
   private previousEnd(): number {
-    return this.pos > 0 ? this.tokens[this.pos - 1].end : 0;
+    return this.lastEnd;
   }
 
   private error(expected: string, at: Token = this.token): void {
     if (this.errors.length > this.statementMark) return;
-    if (at.kind === 'eof' && this.hasUnclosed) return; // the scanner already said what is unclosed
+    if (at.kind === 'eof' && this.lexer.errors.some((e) => e.code === 'NN1002')) return; // the scanner already said what is unclosed
     if (at.kind === 'error') {
       this.errors.push(makeDiagnostic('NN1001', { start: at.start, end: at.end }, [expected, `\`${at.text}\``]));
       return;
@@ -137,6 +153,20 @@ class Parser {
       if (t.kind === 'punct' && (t.text === ')' || t.text === ']' || t.text === '}')) depth--;
       this.advance();
     }
+  }
+
+  private startList(): number {
+    return this.listTop;
+  }
+
+  private addToList(item: unknown): void {
+    this.listItems[this.listTop++] = item;
+  }
+
+  private endList<T>(start: number): T[] {
+    const items = this.listItems.slice(start, this.listTop) as T[];
+    this.listTop = start;
+    return items;
   }
 
   // -- items ---------------------------------------------------------------------------
@@ -229,7 +259,7 @@ class Parser {
     while (this.peek(lookahead).kind === 'newline') lookahead++;
     const next = this.peek(lookahead);
     if (next.kind === 'keyword' && next.text === 'grad') {
-      this.pos += lookahead;
+      for (let k = 0; k < lookahead; k++) this.advance();
       const gradStart = this.advance().start;
       this.expect('(');
       const upstream = this.ident('the upstream gradient name') ?? { kind: 'ident', name: 'g', range: { start: gradStart, end: gradStart } };
@@ -268,15 +298,16 @@ class Parser {
   }
 
   private parseParams(): ParamSyntax[] {
-    const params: ParamSyntax[] = [];
-    if (!this.expect('(')) return params;
+    if (!this.expect('(')) return [];
+    const list = this.startList();
     while (!this.is(')') && this.token.kind !== 'eof') {
       const name = this.ident('an input name');
       if (!name) break;
       const shape = this.accept(':') ? this.parseShape() : null;
-      params.push({ name, shape, range: { start: name.range.start, end: this.previousEnd() } });
+      this.addToList({ name, shape, range: { start: name.range.start, end: this.previousEnd() } } satisfies ParamSyntax);
       if (!this.accept(',')) break;
     }
+    const params = this.endList<ParamSyntax>(list);
     if (!this.expect(')')) this.skipUntil(['{']);
     return params;
   }
@@ -293,19 +324,20 @@ class Parser {
       isInt = true;
     }
     if (!this.expect('[')) return null;
-    const dims: DimSyntax[] = [];
+    const list = this.startList();
     while (!this.is(']') && this.token.kind !== 'eof') {
       const dimStart = this.token.start;
       if (this.accept('*')) {
         const name = this.ident('a variadic group name');
         if (!name) break;
-        dims.push({ kind: 'variadic', name, range: { start: dimStart, end: name.range.end } });
+        this.addToList({ kind: 'variadic', name, range: { start: dimStart, end: name.range.end } } satisfies DimSyntax);
       } else {
         const expr = this.parseExpr();
-        dims.push({ kind: 'dim', expr, range: expr.range });
+        this.addToList({ kind: 'dim', expr, range: expr.range } satisfies DimSyntax);
       }
       if (!this.accept(',')) break;
     }
+    const dims = this.endList<DimSyntax>(list);
     this.expect(']');
     return { isInt, dims, range: { start, end: this.previousEnd() } };
   }
@@ -337,8 +369,10 @@ class Parser {
     const start = this.token.start;
     if (this.is('return')) {
       this.advance();
-      const values: Expr[] = [this.parseExpr()];
-      while (this.accept(',')) values.push(this.parseExpr());
+      const list = this.startList();
+      this.addToList(this.parseExpr());
+      while (this.accept(',')) this.addToList(this.parseExpr());
+      const values = this.endList<Expr>(list);
       const broken = this.endStatement();
       return broken ? { kind: 'error', range: { start, end: this.previousEnd() } } : { kind: 'return', values, range: { start, end: this.previousEnd() } };
     }
@@ -435,6 +469,7 @@ class Parser {
   }
 
   private parseUnary(): Expr {
+    if (!this.is('-')) return this.depth >= MAX_NESTING ? this.tooDeep() : this.parsePower();
     // Iterative over repeated signs, so `------x` needs no recursion.
     const signs: Token[] = [];
     while (this.is('-')) signs.push(this.advance());
@@ -481,7 +516,7 @@ class Parser {
   }
 
   private parseArgs(open: Token): Arg[] {
-    const args: Arg[] = [];
+    const list = this.startList();
     while (!this.is(')') && this.token.kind !== 'eof') {
       const start = this.token.start;
       let name: Ident | null = null;
@@ -493,9 +528,10 @@ class Parser {
         this.advance();
       }
       const value = this.parseExpr();
-      args.push({ name, value, range: { start, end: this.previousEnd() } });
+      this.addToList({ name, value, range: { start, end: this.previousEnd() } } satisfies Arg);
       if (!this.accept(',')) break;
     }
+    const args = this.endList<Arg>(list);
     if (!this.accept(')')) {
       this.error('`,` or `)`');
       this.skipToCloser(open);
@@ -558,11 +594,12 @@ class Parser {
         }
         if (t.text === '[') {
           this.advance();
-          const items: Expr[] = [];
+          const list = this.startList();
           while (!this.is(']') && this.token.kind !== 'eof') {
-            items.push(this.parseExpr());
+            this.addToList(this.parseExpr());
             if (!this.accept(',')) break;
           }
+          const items = this.endList<Expr>(list);
           if (!this.accept(']')) {
             this.error('`,` or `]`');
             this.skipToCloser(t);

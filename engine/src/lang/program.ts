@@ -1,7 +1,7 @@
 // The checker's entry point: parse, bind, check fns and models (forward shapes, then the
 // backward analysis), check `train` blocks, and gather the editor facts and the IR.
 
-import { concreteShape, Dim, formatShape } from '../shape/dim.js';
+import { concreteShape, Dim, formatShape, type Shape } from '../shape/dim.js';
 import type {
   BindingInfo,
   CheckResult,
@@ -9,17 +9,17 @@ import type {
   Diagnostic,
   FnIR,
   FnSummary,
-  IrNode,
   LayerInfo,
   ModelIR,
   ModelSummary,
+  TextRange,
   TrainIR,
-  ValueId,
 } from './api.js';
 import { bind } from './binder.js';
-import { gradientReach, saturatingChains, softmaxBeforeCrossEntropy, stackedLinearLayers, unreachedParameters } from './gradients.js';
+import { gradientReach, producers, saturatingChains, softmaxBeforeCrossEntropy, stackedLinearLayers, unreachedParameters, type GradientReach } from './gradients.js';
 import { makeDiagnostic } from './diagnostics.js';
-import { bytesPerElement, elementCount } from './layers.js';
+import type { GraphBuilder } from './ir.js';
+import { bytesPerElement, elementCount, graphFlops } from './layers.js';
 import { LineIndex } from './lines.js';
 import { parse } from './parser.js';
 import { formatShapeOnce, ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
@@ -35,8 +35,8 @@ export interface CheckOptions {
 
 export function checkProgram(text: string, options: CheckOptions = {}): CheckResult {
   const { tree, errors } = parse(text);
-  const lines = new LineIndex(text);
-  const symbols = bind(tree, (offset) => lines.lineOf(offset));
+  let lines: LineIndex | null = null; // only a duplicate definition's message needs line numbers
+  const symbols = bind(tree, (offset) => (lines ??= new LineIndex(text)).lineOf(offset));
   const ctx: CheckContext = { symbols, text, diagnostics: [], calls: [], softmaxRemovals: new Map() };
   const checker = new ShapeChecker(ctx);
   const result: CheckResult = { diagnostics: [], bindings: [], layers: [], calls: ctx.calls, models: [], fns: [], irs: new Map(), fnIrs: new Map(), trains: [] };
@@ -59,7 +59,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     if (checked === null) continue;
     const forwardReach = gradientReach(checked.forward.graph.build());
     result.bindings.push(...bindingInfos(checked.forward.bindings, forwardReach));
-    if (checked.backward) result.bindings.push(...bindingInfos(checked.backward.bindings, new Set()));
+    if (checked.backward) result.bindings.push(...bindingInfos(checked.backward.bindings, null));
     const inputs = checked.signature.inputs.map((i) => ({ name: i.name.name, shape: formatPattern(i.pattern) }));
     result.fns.push({
       name: fn.name.name,
@@ -88,10 +88,11 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     const reach = gradientReach(graph);
     const broken = hasSyntaxError(model.range);
     result.bindings.push(...bindingInfos(checked.bindings, reach));
-    result.layers.push(...checked.layers.map((layer) => layerInfo(model.name.name, layer, reach)));
+    for (const layer of checked.layers) result.layers.push(new LazyLayerInfo(model.name.name, layer, checked.graph, reach));
     if (!broken && graph.output >= 0) ctx.diagnostics.push(...unreachedParameters(checked.layers, reach));
-    ctx.diagnostics.push(...softmaxBeforeCrossEntropy(graph, crossEntropyModels.has(model.name.name), ctx.softmaxRemovals));
-    ctx.diagnostics.push(...stackedLinearLayers(graph, checked.inlined));
+    const byValue = producers(graph);
+    ctx.diagnostics.push(...softmaxBeforeCrossEntropy(graph, byValue, crossEntropyModels.has(model.name.name), ctx.softmaxRemovals));
+    ctx.diagnostics.push(...stackedLinearLayers(graph, byValue, checked.inlined));
     ctx.diagnostics.push(...saturatingChains(graph, checked.inlined));
     result.models.push(modelSummary(model, checked));
     const clean = checked.errors === 0 && !broken && model.hyperParams.length === 0 && !symbols.recursiveModels.has(model.name.name) && checked.graph.unknownShapes.size === 0;
@@ -139,69 +140,119 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
 }
 
 // The editor shows few of the formatted shapes of a check (the hints on screen, one hover),
-// so the facts below format on first read: plain getters, which JSON, structured clone and
-// spreading all read like fields.
+// so the facts below format on first read: getters on the class (no closures per fact),
+// and `toJSON` so that JSON still carries every field.
 
-function bindingInfos(pending: PendingBinding[], reach: Set<ValueId>): BindingInfo[] {
-  return pending.map((b) => bindingInfo(b, reach.has(b.value)));
+/** Binding facts of one body; `reach` null for a grad block (no gradient flows into it). */
+function bindingInfos(pending: PendingBinding[], reach: GradientReach | null): BindingInfo[] {
+  const out: BindingInfo[] = new Array(pending.length);
+  for (let k = 0; k < pending.length; k++) out[k] = new LazyBindingInfo(pending[k], reach !== null && reach.has(pending[k].value));
+  return out;
 }
 
-function bindingInfo(b: PendingBinding, receivesGradient: boolean): BindingInfo {
-  const shape = b.shape;
-  const format = () => (shape ? formatShapeOnce(shape) : '?');
-  return {
-    model: b.owner,
-    name: b.name,
-    range: b.range,
-    hintOffset: b.hintOffset,
-    get shape() {
-      return format();
-    },
-    get gradShape() {
-      return receivesGradient ? format() : null;
-    },
-    receivesGradient,
-  };
+class LazyBindingInfo implements BindingInfo {
+  readonly model: string;
+  readonly name: string;
+  readonly range: TextRange;
+  readonly hintOffset: number;
+  private readonly value: Shape | null;
+
+  constructor(
+    b: PendingBinding,
+    readonly receivesGradient: boolean,
+  ) {
+    this.model = b.owner;
+    this.name = b.name;
+    this.range = b.range;
+    this.hintOffset = b.hintOffset;
+    this.value = b.shape;
+  }
+
+  get shape(): string {
+    return this.value ? formatShapeOnce(this.value) : '?';
+  }
+
+  get gradShape(): string | null {
+    return this.receivesGradient ? this.shape : null;
+  }
+
+  toJSON(): BindingInfo {
+    const { model, name, range, hintOffset, shape, gradShape, receivesGradient } = this;
+    return { model, name, range, hintOffset, shape, gradShape, receivesGradient };
+  }
 }
 
-function layerInfo(model: string, layer: ReturnType<ShapeChecker['checkModel']>['layers'][number], reach: Set<ValueId>): LayerInfo {
-  const params = layer.params.flatMap((p) => {
-    const shape = concreteShape(p.shape);
-    return shape ? [{ name: p.name, shape }] : [];
-  });
-  const { inShape, outShape, flops } = layer;
-  return {
-    model,
-    name: layer.localName,
-    ctor: layer.ctor,
-    args: layer.args,
-    range: layer.ctorRange,
-    callRanges: layer.callRanges,
-    get inShape() {
-      return inShape ? formatShapeOnce(inShape) : null;
-    },
-    get outShape() {
-      return outShape ? formatShapeOnce(outShape) : null;
-    },
-    params,
-    paramCount: params.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0),
-    get flops() {
-      return flops ? flops.toString() : '?';
-    },
-    get activationBytes() {
-      return outShape ? elementCount(outShape).scale(bytesPerElement('float32')).toString() : '?';
-    },
-    receivesGradient: layer.params.length === 0 || layer.params.some((p) => reach.has(p.value)),
-  };
+type CheckedLayer = ReturnType<ShapeChecker['checkModel']>['layers'][number];
+
+class LazyLayerInfo implements LayerInfo {
+  readonly name: string;
+  readonly ctor: string;
+  readonly args: Record<string, number | boolean>;
+  readonly range: TextRange;
+  readonly callRanges: TextRange[];
+  readonly receivesGradient: boolean;
+  private knownParams: { name: string; shape: number[] }[] | null = null;
+
+  constructor(
+    readonly model: string,
+    private readonly layer: CheckedLayer,
+    private readonly graph: GraphBuilder,
+    reach: GradientReach,
+  ) {
+    this.name = layer.localName;
+    this.ctor = layer.ctor;
+    this.args = layer.args;
+    this.range = layer.ctorRange;
+    this.callRanges = layer.callRanges;
+    let reached = layer.params.length === 0;
+    for (const p of layer.params) if (reach.has(p.value)) reached = true;
+    this.receivesGradient = reached;
+  }
+
+  /** The parameters whose shape is known (made once, so readers share the array). */
+  get params(): { name: string; shape: number[] }[] {
+    if (this.knownParams === null) {
+      this.knownParams = [];
+      for (const p of this.layer.params) {
+        const shape = concreteShape(p.shape);
+        if (shape !== null) this.knownParams.push({ name: p.name, shape });
+      }
+    }
+    return this.knownParams;
+  }
+
+  get paramCount(): number {
+    let total = 0;
+    for (const p of this.params) total += p.shape.reduce((a, b) => a * b, 1);
+    return total;
+  }
+
+  get inShape(): string | null {
+    return this.layer.inShape ? formatShapeOnce(this.layer.inShape) : null;
+  }
+
+  get outShape(): string | null {
+    return this.layer.outShape ? formatShapeOnce(this.layer.outShape) : null;
+  }
+
+  get flops(): string {
+    const nodes = this.layer.nodes;
+    return (nodes && graphFlops(this.graph, nodes.from, nodes.to)?.toString()) ?? '?';
+  }
+
+  get activationBytes(): string {
+    return this.layer.outShape ? elementCount(this.layer.outShape).scale(bytesPerElement('float32')).toString() : '?';
+  }
+
+  toJSON(): LayerInfo {
+    const { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient } = this;
+    return { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient };
+  }
 }
 
 function modelSummary(model: ModelItem, checked: BodyResult & { signature: ReturnType<ShapeChecker['checkModel']>['signature'] }): ModelSummary {
-  let flops: Dim | null = Dim.of(0);
-  for (const node of checked.graph.nodes as IrNode[]) {
-    const f = checked.nodeFlops.get(node);
-    flops = flops && f ? flops.add(f) : null;
-  }
-  const paramCount = checked.graph.params.reduce((sum, p) => sum + (concreteShape(checked.graph.values[p.value].shape)?.reduce((a, b) => a * b, 1) ?? 0), 0);
+  let paramCount = 0;
+  for (const p of checked.graph.params) paramCount += knownElementCount(checked.graph.values[p.value].shape);
   return {
     name: model.name.name,
     range: model.range,
@@ -210,10 +261,23 @@ function modelSummary(model: ModelItem, checked: BodyResult & { signature: Retur
     inputs: checked.signature.inputs.map((i) => ({ name: i.name.name, shape: (i.dtype === 'int64' ? 'int' : '') + formatPattern(i.pattern) })),
     output: checked.signature.output ? formatPattern(checked.signature.output) : '?',
     paramCount,
-    flops: flops ? flops.toString() : '?',
+    get flops() {
+      return graphFlops(checked.graph)?.toString() ?? '?';
+    },
   };
 }
 
+
+/** The number of elements of a shape whose dims are all known, else 0. */
+function knownElementCount(shape: Shape): number {
+  let count = 1;
+  for (const d of shape) {
+    const n = d.constant();
+    if (n === null) return 0;
+    count *= n;
+  }
+  return count;
+}
 
 function formatPattern(pattern: PatternDim[]): string {
   return `[${pattern.map((d) => (d instanceof Dim ? d.toString() : `*${d.variadic}`)).join(', ')}]`;

@@ -60,27 +60,44 @@ function isDigit(c: number): boolean {
 
 /** Tokens of `text`, comments included as trivia, ending with an `eof` token. */
 export function scan(text: string): Token[] {
-  return lex(text).tokens;
+  const lexer = new Lexer(text, true);
+  const tokens: Token[] = [];
+  for (let t = lexer.next(); ; t = lexer.next()) {
+    tokens.push(t);
+    if (t.kind === 'eof') return tokens;
+  }
 }
 
 /**
- * Tokens plus the lexical errors (unterminated strings and brackets, stray characters).
+ * Tokens on demand, one `next()` at a time, so that a parser holds only the few it looks
+ * at: a token is garbage as soon as it is consumed. `errors` collects the lexical errors
+ * (unterminated strings and brackets, stray characters); it is complete once `eof` is out.
  * With `trivia: false` comments are skipped (the parser does not need them).
  */
-export function lex(text: string, options: { trivia: boolean } = { trivia: true }): { tokens: Token[]; errors: ScanError[] } {
-  const tokens: Token[] = [];
-  const errors: ScanError[] = [];
-  const brackets: Token[] = []; // open brackets not yet closed
-  let i = 0;
-  const n = text.length;
+export class Lexer {
+  readonly errors: ScanError[] = [];
+  private readonly brackets: Token[] = []; // open brackets not yet closed
+  private i = 0;
+  /** The last token returned that is not a comment. */
+  private lastSignificant: Token | undefined;
+  private finished = false;
 
-  const lastSignificant = (): Token | undefined => {
-    for (let k = tokens.length - 1; k >= 0; k--) if (tokens[k].kind !== 'comment') return tokens[k];
-    return undefined;
-  };
+  constructor(
+    private readonly text: string,
+    private readonly trivia: boolean,
+  ) {}
+
+  /** The next token; `eof` at the end, again on every later call. */
+  next(): Token {
+    const token = this.scanToken();
+    if (token.kind !== 'comment') this.lastSignificant = token;
+    return token;
+  }
 
   /** The first token-start offset of the next line, skipping blank and comment-only lines. */
-  const nextLineStart = (from: number): number => {
+  private nextLineStart(from: number): number {
+    const { text } = this;
+    const n = text.length;
     let k = from;
     for (;;) {
       while (k < n && (text[k] === ' ' || text[k] === '\t' || text[k] === '\r' || text[k] === '\n')) k++;
@@ -90,117 +107,135 @@ export function lex(text: string, options: { trivia: boolean } = { trivia: true 
       }
       return k;
     }
-  };
-
-  const unclosed = (open: Token) =>
-    errors.push({ code: 'NN1002', range: { start: open.start, end: open.end }, args: [open.text] });
-
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 13) {
-      i++;
-      continue;
-    }
-    if (c === 10) {
-      const start = i;
-      i++;
-      const top = brackets[brackets.length - 1];
-      const inBrackets = top !== undefined && top.text !== '{';
-      const previous = lastSignificant();
-      if (inBrackets) {
-        // A statement keyword at the start of the next line means the bracket was never closed.
-        const lineStart = nextLineStart(i);
-        const line = /^([A-Za-z_]\w*)\s*(=?)/.exec(text.slice(lineStart, lineStart + 40));
-        // `train = 2000` inside a call is a keyword argument, not a new statement.
-        if (line === null || !STATEMENT_KEYWORDS.has(line[1]) || line[2] === '=') continue;
-        while (brackets.length > 0 && brackets[brackets.length - 1].text !== '{') unclosed(brackets.pop()!);
-      }
-      if (previous === undefined || previous.kind === 'newline') continue;
-      if (previous.kind === 'punct' && (CONTINUING.has(previous.text) || previous.text === '{')) continue;
-      // Blank and comment lines are skipped only here, where a statement may end: a line starting with `|>` continues it.
-      if (text.startsWith('|>', nextLineStart(i))) continue;
-      tokens.push({ kind: 'newline', text: '\n', start, end: start + 1 });
-      continue;
-    }
-    if (c === 35) {
-      const start = i;
-      while (i < n && text.charCodeAt(i) !== 10) i++;
-      if (options.trivia) tokens.push({ kind: 'comment', text: text.slice(start, i), start, end: i });
-      continue;
-    }
-    if (isNameStart(c)) {
-      const start = i;
-      while (i < n && (isNameStart(text.charCodeAt(i)) || isDigit(text.charCodeAt(i)))) i++;
-      const word = text.slice(start, i);
-      tokens.push({ kind: KEYWORDS.has(word) ? 'keyword' : 'name', text: word, start, end: i });
-      continue;
-    }
-    if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(i + 1)))) {
-      const start = i;
-      while (i < n && isDigit(text.charCodeAt(i))) i++;
-      if (text[i] === '.' && isDigit(text.charCodeAt(i + 1))) {
-        i++;
-        while (i < n && isDigit(text.charCodeAt(i))) i++;
-      } else if (text[i] === '.' && !isNameStart(text.charCodeAt(i + 1))) {
-        i++;
-      }
-      if ((text[i] === 'e' || text[i] === 'E') && (isDigit(text.charCodeAt(i + 1)) || ((text[i + 1] === '-' || text[i + 1] === '+') && isDigit(text.charCodeAt(i + 2))))) {
-        i += 2;
-        while (i < n && isDigit(text.charCodeAt(i))) i++;
-      }
-      tokens.push({ kind: 'number', text: text.slice(start, i), start, end: i });
-      continue;
-    }
-    if (c === 34) {
-      const start = i;
-      i++;
-      let value = '';
-      let closed = false;
-      while (i < n) {
-        const ch = text[i];
-        if (ch === '\n') break;
-        if (ch === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) {
-          value += text[i + 1];
-          i += 2;
-          continue;
-        }
-        i++;
-        if (ch === '"') {
-          closed = true;
-          break;
-        }
-        value += ch;
-      }
-      if (!closed) errors.push({ code: 'NN1002', range: { start, end: i }, args: ['"'] });
-      tokens.push({ kind: 'string', text: text.slice(start, i), start, end: i, value });
-      continue;
-    }
-    const punct = punctuationAt(text, i, c);
-    if (punct === undefined) {
-      const start = i;
-      i += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
-      tokens.push({ kind: 'error', text: text.slice(start, i), start, end: i });
-      continue;
-    }
-    const token: Token = { kind: 'punct', text: punct, start: i, end: i + punct.length };
-    i += punct.length;
-    if (punct === '(' || punct === '[' || punct === '{') {
-      brackets.push(token);
-    } else if (punct === ')' || punct === ']' || punct === '}') {
-      // Pop the matching opener; a `}` also closes any bracket left open inside its block.
-      const at = findOpener(brackets, punct);
-      if (at >= 0) {
-        while (brackets.length > at + 1) unclosed(brackets.pop()!);
-        brackets.pop();
-      }
-    }
-    tokens.push(token);
   }
-  for (const open of brackets) unclosed(open);
-  const last = lastSignificant();
-  if (last !== undefined && last.kind !== 'newline') tokens.push({ kind: 'newline', text: '', start: n, end: n });
-  tokens.push({ kind: 'eof', text: '', start: n, end: n });
-  return { tokens, errors };
+
+  private unclosed(open: Token): void {
+    this.errors.push({ code: 'NN1002', range: { start: open.start, end: open.end }, args: [open.text] });
+  }
+
+  private scanToken(): Token {
+    const { text, brackets, errors } = this;
+    const n = text.length;
+    let i = this.i;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 13) {
+        i++;
+        continue;
+      }
+      if (c === 10) {
+        const start = i;
+        i++;
+        const top = brackets[brackets.length - 1];
+        const inBrackets = top !== undefined && top.text !== '{';
+        const previous = this.lastSignificant;
+        if (inBrackets) {
+          // A statement keyword at the start of the next line means the bracket was never closed.
+          const lineStart = this.nextLineStart(i);
+          const line = /^([A-Za-z_]\w*)\s*(=?)/.exec(text.slice(lineStart, lineStart + 40));
+          // `train = 2000` inside a call is a keyword argument, not a new statement.
+          if (line === null || !STATEMENT_KEYWORDS.has(line[1]) || line[2] === '=') continue;
+          while (brackets.length > 0 && brackets[brackets.length - 1].text !== '{') this.unclosed(brackets.pop()!);
+        }
+        if (previous === undefined || previous.kind === 'newline') continue;
+        if (previous.kind === 'punct' && (CONTINUING.has(previous.text) || previous.text === '{')) continue;
+        // Blank and comment lines are skipped only here, where a statement may end: a line starting with `|>` continues it.
+        if (text.startsWith('|>', this.nextLineStart(i))) continue;
+        this.i = i;
+        return { kind: 'newline', text: '\n', start, end: start + 1 };
+      }
+      if (c === 35) {
+        const start = i;
+        while (i < n && text.charCodeAt(i) !== 10) i++;
+        if (!this.trivia) continue;
+        this.i = i;
+        return { kind: 'comment', text: text.slice(start, i), start, end: i };
+      }
+      if (isNameStart(c)) {
+        const start = i;
+        while (i < n && (isNameStart(text.charCodeAt(i)) || isDigit(text.charCodeAt(i)))) i++;
+        const word = text.slice(start, i);
+        this.i = i;
+        return { kind: KEYWORDS.has(word) ? 'keyword' : 'name', text: word, start, end: i };
+      }
+      if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(i + 1)))) {
+        const start = i;
+        while (i < n && isDigit(text.charCodeAt(i))) i++;
+        if (text[i] === '.' && isDigit(text.charCodeAt(i + 1))) {
+          i++;
+          while (i < n && isDigit(text.charCodeAt(i))) i++;
+        } else if (text[i] === '.' && !isNameStart(text.charCodeAt(i + 1))) {
+          i++;
+        }
+        if ((text[i] === 'e' || text[i] === 'E') && (isDigit(text.charCodeAt(i + 1)) || ((text[i + 1] === '-' || text[i + 1] === '+') && isDigit(text.charCodeAt(i + 2))))) {
+          i += 2;
+          while (i < n && isDigit(text.charCodeAt(i))) i++;
+        }
+        this.i = i;
+        return { kind: 'number', text: text.slice(start, i), start, end: i };
+      }
+      if (c === 34) {
+        const start = i;
+        i++;
+        let value = '';
+        let closed = false;
+        while (i < n) {
+          const ch = text[i];
+          if (ch === '\n') break;
+          if (ch === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) {
+            value += text[i + 1];
+            i += 2;
+            continue;
+          }
+          i++;
+          if (ch === '"') {
+            closed = true;
+            break;
+          }
+          value += ch;
+        }
+        if (!closed) errors.push({ code: 'NN1002', range: { start, end: i }, args: ['"'] });
+        this.i = i;
+        return { kind: 'string', text: text.slice(start, i), start, end: i, value };
+      }
+      const punct = punctuationAt(text, i, c);
+      if (punct === undefined) {
+        const start = i;
+        i += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+        this.i = i;
+        return { kind: 'error', text: text.slice(start, i), start, end: i };
+      }
+      const token: Token = { kind: 'punct', text: punct, start: i, end: i + punct.length };
+      i += punct.length;
+      if (punct === '(' || punct === '[' || punct === '{') {
+        brackets.push(token);
+      } else if (punct === ')' || punct === ']' || punct === '}') {
+        // Pop the matching opener; a `}` also closes any bracket left open inside its block.
+        const at = findOpener(brackets, punct);
+        if (at >= 0) {
+          while (brackets.length > at + 1) this.unclosed(brackets.pop()!);
+          brackets.pop();
+        }
+      }
+      this.i = i;
+      return token;
+    }
+    this.i = i;
+    return this.finish();
+  }
+
+  /** At the end of the text: the unclosed brackets, a last statement-ending newline, then `eof`. */
+  private finish(): Token {
+    const n = this.text.length;
+    if (!this.finished) {
+      this.finished = true;
+      for (const open of this.brackets) this.unclosed(open);
+      this.brackets.length = 0;
+      const last = this.lastSignificant;
+      if (last !== undefined && last.kind !== 'newline') return { kind: 'newline', text: '', start: n, end: n };
+    }
+    return { kind: 'eof', text: '', start: n, end: n };
+  }
 }
 
 function findOpener(brackets: Token[], closer: string): number {

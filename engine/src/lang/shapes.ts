@@ -2,16 +2,16 @@
 // shared shape rules, reports shape errors where shapes meet, and builds the flat SSA IR
 // (blocks inlined, hyper-parameters substituted) as it goes.
 
-import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
+import { concreteShape, Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import { INPUT_TEXT_ARG, inferShape, ORIGIN_ARG, type OpAttrs, type OpName } from '../shape/rules.js';
 import type { AttrValue, CallInfo, Diagnostic, Fix, InitSpec, IrNode, RelatedInfo, TextEdit, TextRange, ValueId } from './api.js';
 import { anonymousLayers, arithmetic, declarationCall, type Symbols } from './binder.js';
-import { BUILTIN_FUNCTIONS, INITS, LAYER_CTORS, PARAM_SPEC, type FunctionSpec, type ParamSpec } from './builtins.js';
+import { builtinFunction, INITS, layerCtor, PARAM_SPEC, type FunctionSpec, type ParamSpec } from './builtins.js';
 import { makeDiagnostic, type DiagnosticArg } from './diagnostics.js';
 import { GraphBuilder, type DType } from './ir.js';
-import { layerShapes, opFlops } from './layers.js';
-import type { Arg, Expr, FnItem, Ident, ModelItem, ParamSyntax, ShapeSyntax, Stmt } from './syntax.js';
-import { UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
+import { layerShapes } from './layers.js';
+import type { Expr, FnItem, Ident, ModelItem, ParamSyntax, ShapeSyntax, Stmt } from './syntax.js';
+import { UNKNOWN, type BlockInstance, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
 
 /** A dim of a signature: a dim expression, or a variadic group `*S`. */
 export type PatternDim = Dim | { variadic: string };
@@ -56,7 +56,6 @@ interface Frame {
   errors: number;
   bindings: PendingBinding[];
   layers: LayerInstance[];
-  nodeFlops: Map<IrNode, Dim>;
   /** Nodes made while inlining a block (not reported by the body-level lints). */
   inlined: Set<IrNode>;
 }
@@ -66,7 +65,6 @@ export interface BodyResult {
   bindings: PendingBinding[];
   /** Layers declared (or anonymous) at the top of this body, in source order. */
   layers: LayerInstance[];
-  nodeFlops: Map<IrNode, Dim>;
   inlined: Set<IrNode>;
   errors: number;
   returned: Value[] | null;
@@ -85,8 +83,16 @@ function isDimValue(n: number): boolean {
   return isInt(n) && Math.abs(n) <= MAX_DIM;
 }
 
+/** Shared values for small integers (values are never mutated): every layer size and axis is one. */
+const SMALL_NUMBERS: NumberValue[] = [];
+const SMALL_NUMBER_LIMIT = 1024;
+
 function num(value: number): NumberValue {
-  return { kind: 'number', value, dim: isDimValue(value) ? Dim.of(value) : null };
+  const small = isInt(value) && value >= -1 && value <= SMALL_NUMBER_LIMIT && !Object.is(value, -0);
+  if (small && SMALL_NUMBERS[value + 1] !== undefined) return SMALL_NUMBERS[value + 1];
+  const made: NumberValue = { kind: 'number', value, dim: isDimValue(value) ? Dim.of(value) : null };
+  if (small) SMALL_NUMBERS[value + 1] = made;
+  return made;
 }
 
 function symbolic(dim: Dim): NumberValue {
@@ -98,6 +104,8 @@ export class ShapeChecker {
   private readonly consts: ReadonlyMap<string, Value>;
   /** A fn's signature depends only on constants, so each is evaluated once. */
   private readonly fnSignatures = new Map<FnItem, Signature>();
+  /** A block's signature depends only on constants and its hyper-parameters: evaluated at its first use. */
+  private readonly blockSignatures = new Map<BlockInstance, Signature>();
 
   constructor(private readonly ctx: CheckContext) {
     const consts = new Map<string, Value>();
@@ -210,7 +218,6 @@ export class ShapeChecker {
       errors: 0,
       bindings: [],
       layers: [],
-      nodeFlops: new Map(),
       inlined: new Set(),
       ...extra,
     };
@@ -230,7 +237,7 @@ export class ShapeChecker {
   }
 
   private result(f: Frame, returned: Value[] | null): BodyResult {
-    return { graph: f.graph, bindings: f.bindings, layers: f.layers, nodeFlops: f.nodeFlops, inlined: f.inlined, errors: f.errors, returned };
+    return { graph: f.graph, bindings: f.bindings, layers: f.layers, inlined: f.inlined, errors: f.errors, returned };
   }
 
   /** Makes graph inputs for a signature's inputs; their free dim names become symbolic names in scope. */
@@ -238,7 +245,15 @@ export class ShapeChecker {
     const values: TensorValue[] = [];
     for (const input of signature.inputs) {
       const shape = input.pattern.map((d) => (d instanceof Dim ? d : Dim.named(`*${d.variadic}`)));
-      for (const d of shape) for (const name of d.names()) if (!f.scope.has(name)) f.scope.set(name, symbolic(Dim.named(name)));
+      for (const d of shape) {
+        if (d.isConstant()) continue;
+        const single = d.singleName();
+        if (single !== null) {
+          if (!f.scope.has(single)) f.scope.set(single, symbolic(d));
+          continue;
+        }
+        for (const name of d.names()) if (!f.scope.has(name)) f.scope.set(name, symbolic(Dim.named(name)));
+      }
       const id = f.graph.addValue(shape, input.dtype, input.syntax.range, input.name.name);
       f.graph.inputs.push(id);
       const value: TensorValue = { kind: 'tensor', id, shape, dtype: input.dtype };
@@ -376,9 +391,20 @@ export class ShapeChecker {
     }
   }
 
-  /** Evaluates a call's arguments; `unevaluated` ones (an init name like `zeros`) are kept as syntax only. */
-  private evalArgs(call: Expr & { kind: 'call' }, f: Frame, unevaluated: (arg: Arg, index: number) => boolean = EVALUATE_ALL): ArgIn[] {
-    return call.args.map((a, k) => ({ name: a.name, value: unevaluated(a, k) ? UNKNOWN : this.evalExpr(a.value, f), expr: a.value, range: a.range }));
+  /**
+   * Evaluates a call's arguments after `piped` (the input of a pipe stage, if any). With
+   * `param`, its init argument (a name like `zeros`) is kept as syntax only.
+   */
+  private evalArgs(call: Expr & { kind: 'call' }, f: Frame, piped: ArgIn | null = null, isParam = false): ArgIn[] {
+    const first = piped ? 1 : 0;
+    const args: ArgIn[] = new Array(first + call.args.length);
+    if (piped) args[0] = piped;
+    for (let k = 0; k < call.args.length; k++) {
+      const a = call.args[k];
+      const unevaluated = isParam && (a.name?.name === 'init' || (a.name === null && k === 1));
+      args[first + k] = { name: a.name, value: unevaluated ? UNKNOWN : this.evalExpr(a.value, f), expr: a.value, range: a.range };
+    }
+    return args;
   }
 
   private createLayer(call: Expr & { kind: 'call' }, localName: string, declarationRange: TextRange, f: Frame): LayerInstance | null {
@@ -399,13 +425,13 @@ export class ShapeChecker {
       callRanges: [],
       inShape: null,
       outShape: null,
-      flops: null,
+      nodes: null,
       applied: false,
     };
-    const args = this.evalArgs(call, f, (a, k) => ctor === 'param' && (a.name?.name === 'init' || (a.name === null && k === 1)));
+    const args = this.evalArgs(call, f, null, ctor === 'param');
     if (ctor === 'param') return this.createParam(layer, args, call, f);
     const model = this.ctx.symbols.models.get(ctor);
-    const spec: FunctionSpec = model ? { params: model.hyperParams.map((hp) => ({ name: hp.name, kind: 'int' })) } : LAYER_CTORS[ctor];
+    const spec: FunctionSpec = model ? { params: model.hyperParams.map((hp) => ({ name: hp.name, kind: 'int' })) } : layerCtor(ctor)!;
     const bound = this.bindArgs(spec, args, ctor, call.range, f);
     if (bound === null) return null;
     for (const p of spec.params) {
@@ -430,7 +456,7 @@ export class ShapeChecker {
     }
     if (model) return this.createBlock(layer, model, f);
     const shapes = layerShapes(ctor, layer.dims, { bias: layer.args.bias !== false });
-    for (const p of shapes.params) layer.params.push(this.addParam(`${name}.${p.suffix}`, p.shape, p.init, layer, f));
+    layer.params = shapes.params.map((p) => this.addParam(`${name}.${p.suffix}`, p.shape, p.init, layer, f));
     for (const b of shapes.buffers) {
       const bufferName = `${name}.${b.suffix}`;
       const value = f.graph.addValue(b.shape, 'float32', call.range, bufferName);
@@ -491,7 +517,6 @@ export class ShapeChecker {
       silent: true,
       prefix: `${layer.name}.`,
       stack: [...f.stack, model.name.name],
-      nodeFlops: f.nodeFlops,
     });
     this.createLayers(model.body.stmts, inner);
     const layers = new Map<string, Value>();
@@ -507,7 +532,11 @@ export class ShapeChecker {
 
   /** Applies a layer to its arguments (`fc1(h)`, `h |> fc1`). */
   private applyLayer(layer: LayerInstance, args: ArgIn[], range: TextRange, f: Frame): Value {
-    if (!f.silent) layer.callRanges.push(range);
+    if (!f.silent) {
+      // Most layers are applied once: a one-element array rather than one grown by `push`.
+      if (layer.callRanges.length === 0) layer.callRanges = [range];
+      else layer.callRanges.push(range);
+    }
     if (layer.block) return this.applyBlock(layer, args, range, f);
     if (layer.ctor === 'param') {
       this.report(f, 'NN2003', range, [layer.localName, 'a `param` is a tensor, not a layer; use it in an expression']);
@@ -522,50 +551,47 @@ export class ShapeChecker {
       this.report(f, 'NN2003', args[0].range, [layer.localName, `its input must be a tensor, got ${describeValue(args[0].value)}`]);
       return this.placeholder(f, null, range, [...args, ...layer.params.map(paramTensor)]);
     }
-    const op = LAYER_CTORS[layer.ctor].op as OpName;
-    const inputs = [input, ...layer.params.map((p) => paramTensor(p)), ...layer.buffers.map((b) => paramTensor(b))];
-    const attrs: Record<string, AttrValue> = {};
-    if (layer.ctor === 'Conv2d') {
-      Object.assign(attrs, { stride: layer.args.stride, padding: layer.args.padding, kernel: layer.args.kernel ?? 0 });
-      Object.assign(attrs, { inChannels: layer.args.in ?? 0, outChannels: layer.args.out ?? 0, bias: layer.args.bias !== false });
-    }
-    if (layer.ctor === 'Linear') Object.assign(attrs, { inFeatures: layer.args.in ?? 0, outFeatures: layer.args.out ?? 0, bias: layer.args.bias !== false });
-    if (layer.ctor === 'Embedding') Object.assign(attrs, { numEmbeddings: layer.args.n ?? 0, embeddingDim: layer.args.d ?? 0 });
-    if (layer.ctor.startsWith('BatchNorm')) Object.assign(attrs, { eps: 1e-5, momentum: 0.1 });
-    if (layer.ctor === 'LayerNorm') Object.assign(attrs, { eps: 1e-5 });
+    const op = layerCtor(layer.ctor)!.op as OpName;
+    const inputs: TensorValue[] = new Array(1 + layer.params.length + layer.buffers.length);
+    inputs[0] = input;
+    for (let k = 0; k < layer.params.length; k++) inputs[1 + k] = paramTensor(layer.params[k]);
+    for (let k = 0; k < layer.buffers.length; k++) inputs[1 + layer.params.length + k] = paramTensor(layer.buffers[k]);
     if (layer.ctor === 'Embedding' && input.dtype !== 'int64' && input.shape !== null) {
       this.report(f, 'NN2111', args[0].range, ['Embedding', 'int token ids (declare the input as `int[...]`)', this.textOf(args[0].expr), formatShape(input.shape)]);
     }
-    const argRange = layer.argRanges.in ?? layer.argRanges.c;
-    const result = this.applyOp(f, op, inputs, attrs, range, {
-      layer: layer.name,
-      texts: [args[0].expr],
-      details: (code, shape) => {
-        if ((code !== 'NN2103' && code !== 'NN2104') || argRange === undefined || shape === null) return {};
-        const actual = code === 'NN2103' ? shape[shape.length - 1] : shape[1];
-        const what = code === 'NN2103' ? 'in_features' : layer.ctor === 'Conv2d' ? 'in_channels' : 'num_features';
-        const declared = this.ctx.text.slice(argRange.start, argRange.end);
-        const related = [{ range: argRange, message: `\`${layer.localName}\` is declared with ${what} ${declared} here` }];
-        const value = actual?.constant();
-        const fixes: Fix[] = value !== null && value !== undefined ? [{ title: `Change ${what} to ${value}`, edits: [{ range: argRange, newText: String(value) }] }] : [];
-        return { related, fixes };
-      },
-      dtype: 'float32',
-    });
+    const result = this.applyOp(f, op, inputs, layerAttrs(layer), range, { layer, texts: [args[0].expr], dtype: 'float32' });
     if (!layer.applied) {
       layer.applied = true;
       layer.inShape = input.shape;
       layer.outShape = result.shape;
-      layer.flops = f.nodeFlops.get(f.graph.nodes[f.graph.nodes.length - 1]) ?? null;
+      layer.nodes = { from: f.graph.nodes.length - 1, to: f.graph.nodes.length };
     }
     return result;
   }
+
+  /** For NN2103/NN2104 at a layer: where its input size is declared, and the fix that makes it fit. */
+  private layerSizeDetails(layer: LayerInstance, code: string, shape: Shape | null): { related?: RelatedInfo[]; fixes?: Fix[] } {
+    const argRange = layer.argRanges.in ?? layer.argRanges.c;
+    if ((code !== 'NN2103' && code !== 'NN2104') || argRange === undefined || shape === null) return {};
+    const actual = code === 'NN2103' ? shape[shape.length - 1] : shape[1];
+    const what = code === 'NN2103' ? 'in_features' : layer.ctor === 'Conv2d' ? 'in_channels' : 'num_features';
+    const declared = this.ctx.text.slice(argRange.start, argRange.end);
+    const related = [{ range: argRange, message: `\`${layer.localName}\` is declared with ${what} ${declared} here` }];
+    const value = actual?.constant();
+    const fixes: Fix[] = value !== null && value !== undefined ? [{ title: `Change ${what} to ${value}`, edits: [{ range: argRange, newText: String(value) }] }] : [];
+    return { related, fixes };
+  }
+
   private applyBlock(layer: LayerInstance, args: ArgIn[], range: TextRange, f: Frame): Value {
     const block = layer.block!;
     const model = block.model;
     const scope = this.constScope();
     for (const [k, v] of block.hyperParams) scope.set(k, v);
-    const signature = this.signature(model, scope, null);
+    let signature = this.blockSignatures.get(block);
+    if (signature === undefined) {
+      signature = this.signature(model, scope, null);
+      this.blockSignatures.set(block, signature);
+    }
     if (args.length !== signature.inputs.length || args.some((a) => a.name !== null)) {
       this.report(f, 'NN2003', range, [layer.localName, `\`${model.name.name}\` takes ${signature.inputs.length} input(s), got ${args.length}`]);
       return this.placeholder(f, null, range, [...args, ...layer.params.map(paramTensor)]);
@@ -589,7 +615,6 @@ export class ShapeChecker {
       prefix: `${layer.name}.`,
       stack: [...f.stack, model.name.name],
       anonymous: block.anonymous,
-      nodeFlops: f.nodeFlops,
       inlined: f.inlined,
     });
     for (const [name, dim] of bindings) if (!scope.has(name)) scope.set(name, symbolic(dim));
@@ -597,18 +622,15 @@ export class ShapeChecker {
     for (const [name, value] of block.layers) scope.set(name, value);
     const firstNode = f.graph.nodes.length;
     const returned = this.evalBody(model.body.stmts, inner);
-    const nodes = f.graph.nodes.slice(firstNode);
-    for (const node of nodes) f.inlined.add(node);
+    const lastNode = f.graph.nodes.length;
+    for (let k = firstNode; k < lastNode; k++) f.inlined.add(f.graph.nodes[k]);
     const declared = signature.output ? substitutePattern(signature.output, bindings, variadics) : null;
     const value = returned ? this.asTensor(returned[0], inner, range) : null;
     if (!layer.applied) {
       layer.applied = true;
       layer.inShape = inputs[0]?.shape ?? null;
       layer.outShape = value?.shape ?? declared;
-      layer.flops = nodes.reduce<Dim | null>((acc, node) => {
-        const flops = f.nodeFlops.get(node);
-        return acc && flops ? acc.add(flops) : null;
-      }, Dim.of(0));
+      layer.nodes = { from: firstNode, to: lastNode };
     }
     if (value === null) return this.placeholder(f, declared, range);
     return { kind: 'tensor', id: value.id, shape: value.shape ?? declared, dtype: value.dtype };
@@ -691,7 +713,7 @@ export class ShapeChecker {
     const local = f.scope.get(name);
     if (local !== undefined) return local;
     const symbols = this.ctx.symbols;
-    if (symbols.fns.has(name) || Object.prototype.hasOwnProperty.call(BUILTIN_FUNCTIONS, name) || symbols.models.has(name) || Object.prototype.hasOwnProperty.call(LAYER_CTORS, name)) {
+    if (symbols.fns.has(name) || builtinFunction(name) !== undefined || symbols.models.has(name) || layerCtor(name) !== undefined) {
       return { kind: 'callable', name };
     }
     this.report(f, 'NN2001', range, [name]);
@@ -767,7 +789,8 @@ export class ShapeChecker {
     if (isVague(callee)) return this.placeholder(f, null, range, [callee, ...args]);
     if (callee.kind === 'callable') {
       if (this.ctx.symbols.fns.has(callee.name)) return this.callFn(this.ctx.symbols.fns.get(callee.name)!, args, range, calleeExpr.range, f);
-      if (Object.prototype.hasOwnProperty.call(BUILTIN_FUNCTIONS, callee.name)) return this.callBuiltin(callee.name, args, range, calleeExpr.range, f, pipe);
+      const builtin = builtinFunction(callee.name);
+      if (builtin) return this.callBuiltin(callee.name, builtin, args, range, calleeExpr.range, f, pipe);
       this.report(f, 'NN2003', calleeExpr.range, [callee.name, `\`${callee.name}\` is a layer constructor: call it with its arguments first, e.g. \`${callee.name}(...)\``]);
       return this.placeholder(f, null, range, args);
     }
@@ -785,7 +808,7 @@ export class ShapeChecker {
     const callee = call.callee;
     if (callee.kind === 'name') {
       const name = callee.name;
-      if (name === 'param' || (this.ctx.symbols.models.has(name) && !f.scope.has(name)) || (Object.prototype.hasOwnProperty.call(LAYER_CTORS, name) && !f.scope.has(name))) {
+      if (name === 'param' || (this.ctx.symbols.models.has(name) && !f.scope.has(name)) || (layerCtor(name) !== undefined && !f.scope.has(name))) {
         // A constructor outside a declaration that created no layer (its arguments were wrong, or in a fn).
         if (name === 'param' && !f.silent && !f.inFn) this.report(f, 'NN2003', call.range, ['param', 'declare a parameter with a binding: `W = param([dims])`']);
         else f.errors++;
@@ -793,7 +816,7 @@ export class ShapeChecker {
       }
     }
     const calleeValue = callee.kind === 'name' ? this.lookup(callee.name, callee.range, f) : this.evalExpr(callee, f);
-    const args = [...(piped ? [piped] : []), ...this.evalArgs(call, f)];
+    const args = this.evalArgs(call, f, piped);
     if (calleeValue.kind === 'unknown') return this.placeholder(f, null, call.range, args);
     return this.callValue(calleeValue, callee, args, call.range, f, pipe);
   }
@@ -829,36 +852,21 @@ export class ShapeChecker {
     }
     const shape = declared && fits ? substitutePattern(declared, bindings, variadics) : null;
     const outShape = declared && !fits ? tryShape(declared) : shape;
-    const { node, output } = f.graph.addNode('call_fn', inputs.map((t) => t.id), { fn: fn.name.name }, range, { shape: outShape, dtype: 'float32' }, fn.name.name);
-    f.nodeFlops.set(node, Dim.of(0));
+    const output = f.graph.addNode('call_fn', valueIds(inputs), { fn: fn.name.name }, range, outShape, 'float32', fn.name.name);
     this.recordCall(f, fn.name.name, range, calleeRange, inputs, outShape);
     return { kind: 'tensor', id: output, shape: outShape, dtype: 'float32' };
   }
 
   private recordCall(f: Frame, callee: string, range: TextRange, calleeRange: TextRange, inputs: TensorValue[], out: Shape | null): void {
     if (f.silent) return;
-    // Formatted on first read (see bindingInfo in program.ts); the array is made once, so readers share it.
-    const shapes = inputs.map((t) => t.shape);
-    let inShapes: string[] | undefined;
-    this.ctx.calls.push({
-      model: f.owner,
-      callee,
-      range,
-      calleeRange,
-      get inShapes() {
-        inShapes ??= shapes.map((s) => (s ? formatShapeOnce(s) : '?'));
-        return inShapes;
-      },
-      get outShape() {
-        return out ? formatShapeOnce(out) : '?';
-      },
-    });
+    const shapes: (Shape | null)[] = new Array(inputs.length);
+    for (let k = 0; k < inputs.length; k++) shapes[k] = inputs[k].shape;
+    this.ctx.calls.push(new LazyCallInfo(f.owner, callee, range, calleeRange, shapes, out));
   }
 
   // -- built-in calls --------------------------------------------------------------------
 
-  private callBuiltin(name: string, args: ArgIn[], range: TextRange, calleeRange: TextRange, f: Frame, pipe: (Expr & { kind: 'pipe' }) | null): Value {
-    const spec = BUILTIN_FUNCTIONS[name];
+  private callBuiltin(name: string, spec: FunctionSpec, args: ArgIn[], range: TextRange, calleeRange: TextRange, f: Frame, pipe: (Expr & { kind: 'pipe' }) | null): Value {
     const bound = this.bindArgs(spec, args, name, range, f);
     if (bound === null) return this.placeholder(f, null, range, args);
     const tensorArgs = tensorParams(spec);
@@ -866,8 +874,9 @@ export class ShapeChecker {
     const texts: (Expr | null)[] = [];
     for (const p of tensorArgs) {
       const arg = bound.get(p.name)!;
-      const list = spec.variadicTensors && arg.value.kind === 'list' ? arg.value.items : [arg.value];
-      for (const item of list) {
+      const list = spec.variadicTensors && arg.value.kind === 'list' ? arg.value.items : null;
+      for (let k = 0; k < (list ? list.length : 1); k++) {
+        const item = list ? list[k] : arg.value;
         const tensor = this.asTensor(item, f, arg.range);
         if (tensor === null) {
           if (!isVague(item)) this.report(f, 'NN2003', arg.range, [name, `\`${p.name}\` must be a tensor, got ${describeValue(item)}`]);
@@ -877,13 +886,11 @@ export class ShapeChecker {
         texts.push(arg.expr);
       }
     }
-    const intArg = (p: string): number | null | undefined => this.intOf(bound.get(p), spec.params.find((s) => s.name === p)!, name, f);
-    const numberArg = (p: string): number | null | undefined => this.numberOf(bound.get(p), spec.params.find((s) => s.name === p)!, name, f);
     const attrs: Record<string, AttrValue> = {};
     let origin: TensorValue['origin'];
     switch (name) {
       case 'leaky_relu': {
-        const slope = numberArg('slope');
+        const slope = this.numberOf(bound.get('slope'), paramSpec(spec, 'slope'), name, f);
         if (slope === null || slope === undefined) return this.placeholder(f, inputs[0].shape, range, args);
         attrs.slope = slope;
         break;
@@ -891,7 +898,7 @@ export class ShapeChecker {
       case 'softmax':
       case 'log_softmax':
       case 'concat': {
-        const axis = intArg('axis');
+        const axis = this.intOf(bound.get('axis'), paramSpec(spec, 'axis'), name, f);
         if (axis === null || axis === undefined) return this.placeholder(f, null, range, args);
         attrs.axis = axis;
         break;
@@ -899,7 +906,7 @@ export class ShapeChecker {
       case 'sum':
       case 'mean':
       case 'max': {
-        const axis = intArg('axis');
+        const axis = this.intOf(bound.get('axis'), paramSpec(spec, 'axis'), name, f);
         if (axis === null) return this.placeholder(f, null, range, args);
         if (axis !== undefined) attrs.axis = axis;
         const keepdims = this.boolOf(bound.get('keepdims'), spec.params[2], name, f);
@@ -908,8 +915,8 @@ export class ShapeChecker {
         break;
       }
       case 'transpose': {
-        const a = intArg('a');
-        const b = intArg('b');
+        const a = this.intOf(bound.get('a'), paramSpec(spec, 'a'), name, f);
+        const b = this.intOf(bound.get('b'), paramSpec(spec, 'b'), name, f);
         if (a === null || b === null || a === undefined || b === undefined) return this.placeholder(f, null, range, args);
         Object.assign(attrs, { dim0: a, dim1: b });
         break;
@@ -924,8 +931,8 @@ export class ShapeChecker {
         return this.applyReshape(inputs[0], shape, range, texts, f);
       }
       case 'flatten': {
-        const start = intArg('start');
-        const end = intArg('end');
+        const start = this.intOf(bound.get('start'), paramSpec(spec, 'start'), name, f);
+        const end = this.intOf(bound.get('end'), paramSpec(spec, 'end'), name, f);
         if (start === null || end === null || start === undefined || end === undefined) return this.placeholder(f, null, range, args);
         Object.assign(attrs, { start, end });
         if (inputs[0].shape) origin = { op: 'flatten', shape: inputs[0].shape };
@@ -933,9 +940,9 @@ export class ShapeChecker {
       }
       case 'max_pool2d':
       case 'avg_pool2d': {
-        const kernel = intArg('k');
-        const stride = intArg('stride');
-        const padding = intArg('padding');
+        const kernel = this.intOf(bound.get('k'), paramSpec(spec, 'k'), name, f);
+        const stride = this.intOf(bound.get('stride'), paramSpec(spec, 'stride'), name, f);
+        const padding = this.intOf(bound.get('padding'), paramSpec(spec, 'padding'), name, f);
         if (kernel === null || kernel === undefined || stride === null || padding === null || padding === undefined) return this.placeholder(f, null, range, args);
         for (const [key, v] of [['k', kernel], ['stride', stride ?? kernel]] as const) {
           if (v < 1) {
@@ -947,7 +954,7 @@ export class ShapeChecker {
         break;
       }
       case 'dropout': {
-        const p = numberArg('p');
+        const p = this.numberOf(bound.get('p'), paramSpec(spec, 'p'), name, f);
         if (p === null || p === undefined) return this.placeholder(f, inputs[0].shape, range, args);
         if (p < 0 || p >= 1) {
           this.report(f, 'NN2003', bound.get('p')!.range, ['dropout', `\`p\` must be in [0, 1), got ${p}`]);
@@ -1007,16 +1014,22 @@ export class ShapeChecker {
     options: {
       /** The input expressions, named in messages (their text is taken only when reporting). */
       texts?: (Expr | null)[];
-      layer?: string;
+      /** The layer applied: the node is named after it, and a size error points at its declaration. */
+      layer?: LayerInstance;
       dtype?: DType;
       origin?: TensorValue['origin'];
       ruleAttrs?: Record<string, unknown>;
-      details?: (code: string, inputShape: Shape | null) => { related?: RelatedInfo[]; fixes?: Fix[] };
     } = {},
   ): TensorValue {
     let shape: Shape | null = null;
-    const shapes = inputs.map((t) => t.shape);
-    if (shapes.every((s): s is Shape => s !== null)) {
+    const shapes: Shape[] = new Array(inputs.length);
+    let known = true;
+    for (let k = 0; k < inputs.length; k++) {
+      const s = inputs[k].shape;
+      if (s === null) known = false;
+      else shapes[k] = s;
+    }
+    if (known) {
       const result = inferShape(op, shapes, (options.ruleAttrs ?? attrs) as OpAttrs[typeof op]);
       if ('error' in result) {
         const args = [...result.error.args];
@@ -1025,19 +1038,15 @@ export class ShapeChecker {
         const originIndex = ORIGIN_ARG[result.error.code];
         const origin = inputs[0].origin;
         if (originIndex !== undefined && origin) args[originIndex] = ` (${origin.op} of ${formatShape(origin.shape)})`;
-        this.report(f, result.error.code, range, args, options.details?.(result.error.code, shapes[0]));
+        this.report(f, result.error.code, range, args, options.layer && this.layerSizeDetails(options.layer, result.error.code, shapes[0]));
         shape = result.shape ?? null;
       } else {
         shape = result.shape;
       }
     }
     const dtype = options.dtype ?? 'float32';
-    const { node, output } = f.graph.addNode(op, inputs.map((t) => t.id), attrs, range, { shape, dtype }, options.layer);
-    const flops = opFlops(op, shapes, shape);
-    if (flops) f.nodeFlops.set(node, flops);
-    const value: TensorValue = { kind: 'tensor', id: output, shape, dtype };
-    if (options.origin) value.origin = options.origin;
-    return value;
+    const output = f.graph.addNode(op, valueIds(inputs), attrs, range, shape, dtype, options.layer?.name);
+    return options.origin ? { kind: 'tensor', id: output, shape, dtype, origin: options.origin } : { kind: 'tensor', id: output, shape, dtype };
   }
 
   /** A tensor of known or unknown shape standing for a value an error left undetermined. */
@@ -1046,7 +1055,7 @@ export class ShapeChecker {
     // An `unknown` node keeps the edges from the inputs, so no parameter looks unused after an error.
     const inputs = from.map((v) => ('kind' in v ? v : v.value)).filter((v): v is TensorValue => v.kind === 'tensor');
     if (inputs.length === 0) return { kind: 'tensor', id: f.graph.addValue(shape, 'float32', range), shape, dtype: 'float32' };
-    const { output } = f.graph.addNode('unknown', inputs.map((t) => t.id), {}, range, { shape, dtype: 'float32' });
+    const output = f.graph.addNode('unknown', valueIds(inputs), {}, range, shape, 'float32');
     return { kind: 'tensor', id: output, shape, dtype: 'float32' };
   }
 
@@ -1060,8 +1069,8 @@ export class ShapeChecker {
   // -- argument binding ------------------------------------------------------------------
 
   /** Binds positional and keyword arguments to a spec's parameters (NN2003 on a mismatch). */
-  private bindArgs(spec: FunctionSpec, args: ArgIn[], callee: string, range: TextRange, f: Frame): Map<string, ArgIn> | null {
-    const bound = new Map<string, ArgIn>();
+  private bindArgs(spec: FunctionSpec, args: ArgIn[], callee: string, range: TextRange, f: Frame): BoundArgs | null {
+    const bound = new BoundArgs(spec.params);
     const params = spec.params;
     let positional = 0;
     const variadic: ArgIn[] = [];
@@ -1193,6 +1202,28 @@ class Scope {
   }
 }
 
+/** Arguments bound to a spec's parameters, by parameter name (a spec has a handful). */
+class BoundArgs {
+  private readonly args: (ArgIn | undefined)[];
+
+  constructor(private readonly params: readonly ParamSpec[]) {
+    this.args = new Array(params.length);
+  }
+
+  get(name: string): ArgIn | undefined {
+    for (let k = 0; k < this.params.length; k++) if (this.params[k].name === name) return this.args[k];
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  set(name: string, arg: ArgIn): void {
+    for (let k = 0; k < this.params.length; k++) if (this.params[k].name === name) this.args[k] = arg;
+  }
+}
+
 interface ArgIn {
   name: Ident | null;
   value: Value;
@@ -1214,7 +1245,9 @@ function numberArithmetic(op: string, a: NumberValue, b: NumberValue): Value {
   return UNKNOWN;
 }
 
-const EVALUATE_ALL = (): boolean => false;
+function paramSpec(spec: FunctionSpec, name: string): ParamSpec {
+  return spec.params.find((s) => s.name === name)!;
+}
 
 const tensorParamsOf = new WeakMap<FunctionSpec, ParamSpec[]>();
 
@@ -1226,6 +1259,34 @@ function tensorParams(spec: FunctionSpec): ParamSpec[] {
     tensorParamsOf.set(spec, params);
   }
   return params;
+}
+
+/** A call for the editor, its shapes formatted on first read (see the binding facts in program.ts). */
+class LazyCallInfo implements CallInfo {
+  private formattedInputs: string[] | null = null;
+
+  constructor(
+    readonly model: string,
+    readonly callee: string,
+    readonly range: TextRange,
+    readonly calleeRange: TextRange,
+    private readonly inputs: readonly (Shape | null)[],
+    private readonly out: Shape | null,
+  ) {}
+
+  /** Made once, so readers share the array. */
+  get inShapes(): string[] {
+    return (this.formattedInputs ??= this.inputs.map((s) => (s ? formatShapeOnce(s) : '?')));
+  }
+
+  get outShape(): string {
+    return this.out ? formatShapeOnce(this.out) : '?';
+  }
+
+  toJSON(): CallInfo {
+    const { model, callee, range, calleeRange, inShapes, outShape } = this;
+    return { model, callee, range, calleeRange, inShapes, outShape };
+  }
 }
 
 const formattedShapes = new WeakMap<Shape, string>();
@@ -1269,18 +1330,35 @@ function describeValue(value: Value): string {
   }
 }
 
+/** A layer's attributes in the IR (its resolved constructor arguments, in ONNX's words). */
+function layerAttrs(layer: LayerInstance): Record<string, AttrValue> {
+  const args = layer.args;
+  switch (layer.ctor) {
+    case 'Conv2d':
+      return { stride: args.stride, padding: args.padding, kernel: args.kernel ?? 0, inChannels: args.in ?? 0, outChannels: args.out ?? 0, bias: args.bias !== false };
+    case 'Linear':
+      return { inFeatures: args.in ?? 0, outFeatures: args.out ?? 0, bias: args.bias !== false };
+    case 'Embedding':
+      return { numEmbeddings: args.n ?? 0, embeddingDim: args.d ?? 0 };
+    case 'LayerNorm':
+      return { eps: 1e-5 };
+    default:
+      return layer.ctor.startsWith('BatchNorm') ? { eps: 1e-5, momentum: 0.1 } : {};
+  }
+}
+
+function valueIds(tensors: readonly TensorValue[]): ValueId[] {
+  const ids: ValueId[] = new Array(tensors.length);
+  for (let k = 0; k < tensors.length; k++) ids[k] = tensors[k].id;
+  return ids;
+}
+
 function paramTensor(p: { value: ValueId; shape: Shape }): TensorValue {
   return { kind: 'tensor', id: p.value, shape: p.shape, dtype: 'float32' };
 }
 
 function concreteOrEmpty(shape: Shape): number[] {
-  const out: number[] = [];
-  for (const d of shape) {
-    const n = d.constant();
-    if (n === null) return [];
-    out.push(n);
-  }
-  return out;
+  return concreteShape(shape) ?? [];
 }
 
 /** Matches a signature pattern against an actual shape, binding free names and variadic groups. */
@@ -1304,8 +1382,8 @@ export function unify(pattern: PatternDim[], actual: Shape, bindings: Map<string
     ];
   }
   for (const [p, a] of pairs) {
-    const names = [...p.names()];
-    if (names.length === 1 && p.equals(Dim.named(names[0])) && !bindings.has(names[0])) bindings.set(names[0], a);
+    const name = p.singleName();
+    if (name !== null && !bindings.has(name)) bindings.set(name, a);
   }
   return pairs.every(([p, a]) => p.substitute(bindings).equals(a));
 }

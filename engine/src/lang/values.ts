@@ -79,6 +79,7 @@ export interface LayerInstance {
   callRanges: TextRange[];
   inShape: Shape | null;
   outShape: Shape | null;
-  flops: Dim | null;
+  /** The graph nodes of its first application (a block's are all inlined ones), for its FLOPs. */
+  nodes: { from: number; to: number } | null;
   applied: boolean;
 }

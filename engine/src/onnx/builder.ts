@@ -172,6 +172,25 @@ export class OnnxGraphBuilder {
     return this.op(opType, inputs, attrs, 1)[0];
   }
 
+  /**
+   * Folds `alpha * value + beta * c` (or `alpha * value` when `c` is null) into the Gemm
+   * that produces `value`, when a two-input Gemm does and nothing reads `value` yet;
+   * `value` then names the result (one pass over memory instead of up to three). Returns
+   * whether it folded.
+   */
+  foldIntoGemm(value: string, c: string | null, alpha: number, beta = 0): boolean {
+    const node = this.nodes.find((n) => n.output[0] === value);
+    if (!node || node.opType !== 'Gemm' || node.input.length !== 2) return false;
+    if (this.nodes.some((n) => n.input.includes(value)) || this.outputs.some((o) => o.name === value)) return false;
+    if (node.attribute.some((a) => a.name === 'alpha' || a.name === 'beta')) return false;
+    node.attribute.push(attribute('alpha', { f: alpha }));
+    if (c !== null) {
+      node.input.push(c);
+      node.attribute.push(attribute('beta', { f: beta }));
+    }
+    return true;
+  }
+
   get nodeCount(): number {
     return this.nodes.length;
   }

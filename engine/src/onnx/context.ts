@@ -37,7 +37,7 @@ export interface LoweringMode {
 export class LoweringContext {
   readonly requiresGrad = new Set<string>();
   readonly tape: TapeEntry[] = [];
-  /** New values of buffers (running statistics), by buffer name. */
+  /** New values of buffers (running statistics), by the name of the buffer value the op read. */
   readonly bufferUpdates = new Map<string, Val>();
 
   constructor(

@@ -8,7 +8,7 @@ import { OnnxGraphBuilder } from './builder.js';
 import { LoweringContext, type DType, type Val } from './context.js';
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward } from './backward.js';
-import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, type ParamSlot, type ParamUpdate } from './optimizer.js';
+import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot, type ParamUpdate } from './optimizer.js';
 import { OnnxUnsupported } from './unsupported.js';
 
 export interface TensorSlot {
@@ -24,17 +24,30 @@ export interface DataSlot {
   dims: (number | string)[];
 }
 
-export interface TrainStepGraph {
-  bytes: Uint8Array;
+/** The data a step of the graph reads: the model inputs and the labels of one batch. */
+export interface StepBatchSlots {
   data: DataSlot[];
   labels: DataSlot;
+}
+
+export interface TrainStepGraph {
+  bytes: Uint8Array;
+  /** Training steps the graph takes per run, one batch each, in order. */
+  steps: number;
+  /** ONNX nodes in the graph (session creation time grows faster than linearly in it). */
+  nodes: number;
+  /** The input slots of each step's batch (`steps` entries); step 0's names are the model's. */
+  batches: StepBatchSlots[];
   params: TensorSlot[];
   buffers: TensorSlot[];
-  /** Optimizer state, named `<param>.<key>` (`fc1.weight.exp_avg`). */
-  state: TensorSlot[];
-  /** The float32 scalar input holding the 1-based step number (Adam's bias correction). */
+  /** Optimizer state, named `<param>.<key>` (`fc1.weight.exp_avg`); `scale` times PyTorch's value. */
+  state: (TensorSlot & { scale: number })[];
+  /** The float32 scalar input holding the 1-based number of the run's first step (Adam's bias correction). */
   stepInput: string;
-  /** Output names: the loss and the raw stats vector (RAW_STATS floats per parameter, in `params` order). */
+  /**
+   * Output names: the losses [steps] and the raw stats vector (RAW_STATS floats per
+   * parameter, in `params` order, for each step that computes them, in turn).
+   */
   lossOutput: string;
   statsOutput: string | null;
 }
@@ -45,17 +58,26 @@ export const NEXT_PREFIX = 'next:';
 export interface TrainStepOptions {
   dropout: boolean;
   stats: boolean;
+  /** With `stats`, which steps compute them: every step (default) or only the last of the run. */
+  statsOn?: 'every' | 'last';
+  /** Training steps per run (default 1): the step is unrolled this many times, parameters flowing from copy to copy. */
+  steps?: number;
 }
 
 type LossKind = TrainIR['loss'];
 
-function dataSlots(model: ModelIR): DataSlot[] {
+/** The model's input slots; steps after the first get `@k` names (`x@1`). */
+function dataSlots(model: ModelIR, copy = 0): DataSlot[] {
   const g = model.graph;
   return g.inputs.map((id, i) => ({
-    name: g.values[id].name ?? `input${i}`,
+    name: slotName(g.values[id].name ?? `input${i}`, copy),
     dtype: g.values[id].dtype,
     dims: g.values[id].shape.map((d) => d.constant() ?? d.toString()),
   }));
+}
+
+function slotName(name: string, copy: number): string {
+  return copy === 0 ? name : `${name}@${copy}`;
 }
 
 function bindInputs(ctx: LoweringContext, model: ModelIR, data: DataSlot[]): Map<ValueId, Val> {
@@ -73,12 +95,76 @@ function asVal(name: string, shape: readonly number[]): Val {
 }
 
 /** The label input a loss takes: int64 class ids [B] for cross entropy, else the output's shape. */
-function labelSlot(loss: LossKind, output: Shape): DataSlot {
-  if (loss === 'cross_entropy') return { name: 'labels', dtype: 'int64', dims: [output[0].constant() ?? output[0].toString()] };
-  return { name: 'labels', dtype: 'float32', dims: output.map((d) => d.constant() ?? d.toString()) };
+function labelSlot(loss: LossKind, output: Shape, copy: number): DataSlot {
+  const name = slotName('labels', copy);
+  if (loss === 'cross_entropy') return { name, dtype: 'int64', dims: [output[0].constant() ?? output[0].toString()] };
+  return { name, dtype: 'float32', dims: output.map((d) => d.constant() ?? d.toString()) };
 }
 
-/** Builds the one-graph training step of `model` under `loss` and `optimizer`. */
+/** The values one step reads and writes: parameters, buffers and optimizer state by name. */
+interface StepState {
+  params: Val[];
+  buffers: Map<string, Val>;
+  optimizer: Map<string, Val>;
+}
+
+/** What one lowered step produced: its loss, its raw stats (if asked) and the state after it. */
+interface StepResult {
+  loss: Val;
+  stats: string | null;
+  next: StepState;
+}
+
+/** Lowers one training step (forward, loss, backward, update) reading `state`, on batch `copy`. */
+function lowerStep(
+  b: OnnxGraphBuilder,
+  model: ModelIR,
+  fns: ReadonlyMap<string, FnIR>,
+  loss: LossKind,
+  optimizer: OptimizerSpec,
+  options: TrainStepOptions,
+  state: StepState,
+  step: string,
+  copy: number,
+  withStats: boolean,
+): { result: StepResult; batch: StepBatchSlots } {
+  const ctx = new LoweringContext(b, { training: true, dropout: options.dropout }, fns);
+  const g = model.graph;
+  const data = dataSlots(model, copy);
+  const bound = bindInputs(ctx, model, data);
+  g.params.forEach(({ value }, i) => {
+    ctx.requiresGrad.add(state.params[i].name);
+    bound.set(value, state.params[i]);
+  });
+  for (const { buffer, value } of g.buffers) bound.set(value, state.buffers.get(buffer.name) as Val);
+
+  const values = lowerGraph(ctx, g, bound);
+  const output = values.get(g.output) as Val;
+  const labels = labelSlot(loss, output.shape, copy);
+  b.addInput(labels.name, labels.dtype, labels.dims);
+  const labelVal: Val = { name: labels.name, shape: labels.dims.map((d) => Dim.from(d)), dtype: labels.dtype };
+  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], {}, [{ shape: [], dtype: 'float32' }]).outputs;
+  if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
+
+  const grads = lowerBackward(ctx, lossVal, state.params);
+  const slots: ParamSlot[] = g.params.map(({ param }, i) => ({ name: param.name, value: state.params[i], grad: grads[i] }));
+  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats);
+  const stats = withStats && slots.length > 0 ? lowerGradStats(ctx, slots, updated.params) : null;
+  // Batch norm records its running statistics' new values under the name of the value it read.
+  const buffers = new Map([...state.buffers].map(([name, v]) => [name, ctx.bufferUpdates.get(v.name) ?? v]));
+  const next: StepState = {
+    params: slots.map((s) => (updated.params.get(s.name) as ParamUpdate).next),
+    buffers,
+    optimizer: updated.state,
+  };
+  return { result: { loss: lossVal, stats, next }, batch: { data, labels } };
+}
+
+/**
+ * Builds the training step of `model` under `loss` and `optimizer` as one graph; with
+ * `steps` > 1 the step is unrolled that many times over as many batches, so the
+ * parameters and optimizer state cross the JS boundary once per run.
+ */
 export function buildTrainStep(
   model: ModelIR,
   fns: ReadonlyMap<string, FnIR>,
@@ -86,60 +172,40 @@ export function buildTrainStep(
   optimizer: OptimizerSpec,
   options: TrainStepOptions,
 ): TrainStepGraph {
+  const steps = Math.max(1, Math.floor(options.steps ?? 1));
   const b = new OnnxGraphBuilder(`${model.name}_train_step`);
-  const ctx = new LoweringContext(b, { training: true, dropout: options.dropout }, fns);
   const g = model.graph;
-  const data = dataSlots(model);
-  const bound = bindInputs(ctx, model, data);
   const params: TensorSlot[] = g.params.map(({ param }) => ({ name: param.name, shape: param.shape }));
-  const paramVals = g.params.map(({ param, value }) => {
-    b.addInput(param.name, 'float32', param.shape);
-    const v = asVal(param.name, param.shape);
-    ctx.requiresGrad.add(v.name);
-    bound.set(value, v);
-    return v;
-  });
-  const buffers: TensorSlot[] = g.buffers.map(({ buffer, value }) => {
-    b.addInput(buffer.name, 'float32', buffer.shape);
-    bound.set(value, asVal(buffer.name, buffer.shape));
-    return { name: buffer.name, shape: buffer.shape };
-  });
-  const stateSlots: TensorSlot[] = [];
-  const stateVals = new Map<string, Val>();
-  for (const p of params) {
-    for (const key of stateKeys(optimizer)) {
-      const name = `${p.name}.${key}`;
-      b.addInput(name, 'float32', p.shape);
-      stateVals.set(name, asVal(name, p.shape));
-      stateSlots.push({ name, shape: p.shape });
-    }
-  }
+  const buffers: TensorSlot[] = g.buffers.map(({ buffer }) => ({ name: buffer.name, shape: buffer.shape }));
+  const stateSlots = params.flatMap((p) => stateKeys(optimizer).map((key) => ({ name: `${p.name}.${key}`, shape: p.shape, scale: stateScale(optimizer, key) })));
+  let state: StepState = {
+    params: params.map((p) => asVal(b.addInput(p.name, 'float32', p.shape), p.shape)),
+    buffers: new Map(buffers.map((s) => [s.name, asVal(b.addInput(s.name, 'float32', s.shape), s.shape)])),
+    optimizer: new Map(stateSlots.map((s) => [s.name, asVal(b.addInput(s.name, 'float32', s.shape), s.shape)])),
+  };
   const stepInput = b.addInput('step', 'float32', []);
 
-  const values = lowerGraph(ctx, g, bound);
-  const output = values.get(g.output) as Val;
-  const labels = labelSlot(loss, output.shape);
-  b.addInput(labels.name, labels.dtype, labels.dims);
-  const labelVal: Val = { name: labels.name, shape: labels.dims.map((d) => Dim.from(d)), dtype: labels.dtype };
-  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], {}, [{ shape: [], dtype: 'float32' }]).outputs;
-  if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
-
-  const grads = lowerBackward(ctx, lossVal, paramVals);
-  const slots: ParamSlot[] = params.map((p, i) => ({ name: p.name, value: paramVals[i], grad: grads[i] }));
-  const updated = lowerOptimizer(ctx, optimizer, slots, stateVals, stepInput);
+  const batches: StepBatchSlots[] = [];
+  const losses: string[] = [];
+  const stats: string[] = [];
+  for (let copy = 0; copy < steps; copy++) {
+    const step = copy === 0 ? stepInput : b.op1('Add', [stepInput, b.constFloat(copy)]);
+    const withStats = options.stats && (options.statsOn !== 'last' || copy === steps - 1);
+    const { result, batch } = lowerStep(b, model, fns, loss, optimizer, options, state, step, copy, withStats);
+    batches.push(batch);
+    losses.push(b.op1('Unsqueeze', [result.loss.name, b.constInt([0])]));
+    if (result.stats) stats.push(result.stats);
+    state = result.next;
+  }
 
   // Stats read values that addOutput renames, so they are lowered before the outputs.
-  const stats = options.stats && slots.length > 0 ? lowerGradStats(ctx, slots, updated.params) : null;
-  b.addOutput('loss', lossVal.name, 'float32', []);
-  for (const p of params) b.addOutput(NEXT_PREFIX + p.name, (updated.params.get(p.name) as ParamUpdate).next.name, 'float32', p.shape);
-  for (const s of stateSlots) b.addOutput(NEXT_PREFIX + s.name, (updated.state.get(s.name) as Val).name, 'float32', s.shape);
-  for (const buf of buffers) {
-    const next = ctx.bufferUpdates.get(buf.name);
-    b.addOutput(NEXT_PREFIX + buf.name, next ? next.name : buf.name, 'float32', buf.shape);
-  }
-  const statsOutput = stats ? 'stats' : null;
-  if (stats) b.addOutput('stats', stats, 'float32', [RAW_STATS * slots.length]);
-  return { bytes: b.toBytes(), data, labels, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput };
+  b.addOutput('loss', losses.length === 1 ? losses[0] : b.op1('Concat', losses, { axis: 0 }), 'float32', [steps]);
+  params.forEach((p, i) => b.addOutput(NEXT_PREFIX + p.name, state.params[i].name, 'float32', p.shape));
+  for (const s of stateSlots) b.addOutput(NEXT_PREFIX + s.name, (state.optimizer.get(s.name) as Val).name, 'float32', s.shape);
+  for (const buf of buffers) b.addOutput(NEXT_PREFIX + buf.name, (state.buffers.get(buf.name) as Val).name, 'float32', buf.shape);
+  const statsOutput = stats.length > 0 ? 'stats' : null;
+  if (statsOutput) b.addOutput(statsOutput, stats.length === 1 ? stats[0] : b.op1('Concat', stats, { axis: 0 }), 'float32', [RAW_STATS * params.length * stats.length]);
+  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput };
 }
 
 export interface ForwardGraph {

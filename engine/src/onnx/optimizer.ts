@@ -26,16 +26,26 @@ export function stateKeys(spec: OptimizerSpec): string[] {
   return ['exp_avg', 'exp_avg_sq'];
 }
 
+/**
+ * The factor between a state tensor in the graph and PyTorch's: SGD keeps its momentum
+ * buffer times lr (one pass less per step), unless lr is 0.
+ */
+export function stateScale(spec: OptimizerSpec, key: string): number {
+  return spec.kind === 'SGD' && key === 'momentum_buffer' && spec.lr !== 0 ? spec.lr : 1;
+}
+
 /** What the update produced for one parameter. */
 export interface ParamUpdate {
   next: Val;
-  /** old - new, for the update/weight ratio. */
-  delta: Val;
+  /** old - new, for the update/weight ratio (null when folded away: see `lowerOptimizer`). */
+  delta: Val | null;
 }
 
 /**
  * Emits one update per parameter. `state` holds the current state tensors (graph inputs)
- * by name; `step` is the 1-based step count as a float32 scalar input.
+ * by name; `step` is the 1-based step count as a float32 scalar input. With `fold`, SGD
+ * folds its first scale-and-add, and Adam a scale, into the Gemm that computed a weight
+ * gradient (the gradient itself is then never written, so the statistics cannot read it).
  * Returns the updated parameters and the new state values, by name.
  */
 export function lowerOptimizer(
@@ -44,6 +54,7 @@ export function lowerOptimizer(
   params: readonly ParamSlot[],
   state: ReadonlyMap<string, Val>,
   step: string,
+  fold = false,
 ): { params: Map<string, ParamUpdate>; state: Map<string, Val> } {
   const newParams = new Map<string, ParamUpdate>();
   const newState = new Map<string, Val>();
@@ -64,24 +75,46 @@ export function lowerOptimizer(
   for (const { name, value: p, grad } of params) {
     let g = grad;
     if (spec.kind === 'SGD') {
-      if (spec.weightDecay !== 0) g = ctx.binary('Add', g, ctx.binary('Mul', p, s(spec.weightDecay), p), p);
-      if (spec.momentum !== 0) {
-        // PyTorch: buf = momentum * buf + g (buf starts at g, which equals this from zeros).
-        const buf = state.get(`${name}.momentum_buffer`) as Val;
-        g = ctx.binary('Add', ctx.binary('Mul', buf, s(spec.momentum), p), g, p);
-        newState.set(`${name}.momentum_buffer`, g);
+      // The momentum buffer is kept scaled by lr (see stateScale): u = momentum * u + lr * g,
+      // p -= u. With `fold`, the first scale-and-add goes into the gradient's Gemm.
+      const foldable = fold && g.shape.length === 2;
+      if (spec.weightDecay !== 0 && !(foldable && ctx.b.foldIntoGemm(g.name, p.name, 1, spec.weightDecay))) {
+        g = ctx.binary('Add', g, ctx.binary('Mul', p, s(spec.weightDecay), p), p);
       }
-      const delta = ctx.binary('Mul', g, s(spec.lr), p);
+      const canFold = foldable && spec.weightDecay === 0;
+      let delta: Val;
+      if (spec.momentum === 0) {
+        if (canFold && ctx.b.foldIntoGemm(g.name, p.name, -spec.lr, 1)) {
+          newParams.set(name, { next: g, delta: null });
+          continue;
+        }
+        delta = ctx.binary('Mul', g, s(spec.lr), p);
+      } else {
+        // PyTorch: buf = momentum * buf + g (buf starts at g, which equals this from zeros).
+        const key = `${name}.momentum_buffer`;
+        const u = state.get(key) as Val;
+        const scale = stateScale(spec, 'momentum_buffer');
+        if (canFold && ctx.b.foldIntoGemm(g.name, u.name, scale, spec.momentum)) delta = g;
+        else delta = ctx.binary('Add', ctx.binary('Mul', u, s(spec.momentum), p), scale === 1 ? g : ctx.binary('Mul', g, s(scale), p), p);
+        newState.set(key, delta);
+        if (scale === 1) delta = ctx.binary('Mul', delta, s(spec.lr), p);
+      }
       newParams.set(name, { next: ctx.binary('Sub', p, delta, p), delta });
       continue;
     }
     let weights = p;
     if (spec.kind === 'AdamW' && spec.weightDecay !== 0) weights = ctx.binary('Mul', p, s(1 - spec.lr * spec.weightDecay), p);
-    if (spec.kind === 'Adam' && spec.weightDecay !== 0) g = ctx.binary('Add', g, ctx.binary('Mul', p, s(spec.weightDecay), p), p);
+    // With `fold`, the gradient's Gemm also scales it by r = sqrt(1 - beta2) (and adds Adam's
+    // weight decay): gr = r * g, so v takes gr * gr, one pass less, and m takes gr * (1 - beta1) / r.
+    const r = Math.sqrt(1 - spec.beta2);
+    const decay = spec.kind === 'Adam' && spec.weightDecay !== 0;
+    const scaled = fold && r > 0 && g.shape.length === 2 && ctx.b.foldIntoGemm(g.name, decay ? p.name : null, r, spec.weightDecay * r);
+    if (decay && !scaled) g = ctx.binary('Add', g, ctx.binary('Mul', p, s(spec.weightDecay), p), p);
     const m = state.get(`${name}.exp_avg`) as Val;
     const v = state.get(`${name}.exp_avg_sq`) as Val;
-    const m2 = ctx.binary('Add', ctx.binary('Mul', m, s(spec.beta1), p), ctx.binary('Mul', g, s(1 - spec.beta1), p), p);
-    const v2 = ctx.binary('Add', ctx.binary('Mul', v, s(spec.beta2), p), ctx.binary('Mul', ctx.binary('Mul', g, s(1 - spec.beta2), p), g, p), p);
+    const m2 = ctx.binary('Add', ctx.binary('Mul', m, s(spec.beta1), p), ctx.binary('Mul', g, s(scaled ? (1 - spec.beta1) / r : 1 - spec.beta1), p), p);
+    const gg = scaled ? ctx.binary('Mul', g, g, p) : ctx.binary('Mul', ctx.binary('Mul', g, s(1 - spec.beta2), p), g, p);
+    const v2 = ctx.binary('Add', ctx.binary('Mul', v, s(spec.beta2), p), gg, p);
     const denom = ctx.binary('Add', ctx.binary('Mul', ctx.unary('Sqrt', v2), sqrtScale, p), epsScale, p);
     const update = ctx.binary('Div', m2, denom, p);
     const next = ctx.binary('Sub', weights, update, p);
@@ -116,7 +149,7 @@ export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[
       reduce('ReduceL1', grad.name),
       reduce('ReduceMean', zeros),
       reduce('ReduceL2', update.next.name),
-      reduce('ReduceL2', update.delta.name),
+      reduce('ReduceL2', (update.delta as Val).name),
     ];
     return b.op1('Reshape', [b.op1('Concat', pieces, { axis: 0 }), b.constInt([RAW_STATS])]);
   });

@@ -1,14 +1,16 @@
-// Runs training steps on onnxruntime-node: the step graph is built once per run and one
-// InferenceSession serves every step (any batch size, through the symbolic batch dim).
-// Parameters, buffers and optimizer state live in two preallocated sets of ORT tensors:
-// each step feeds one set and has ORT write the updated values into the other, so no
-// buffer is both fed and fetched and nothing is copied or allocated per step.
+// Runs training steps on onnxruntime-node: step graphs are built once per run (one step,
+// and the step unrolled `stepsPerRun` times) and one InferenceSession each serves every
+// run (any batch size, through the symbolic batch dim). onnxruntime-node 1.30 copies every
+// output into a fresh ArrayBuffer, so taking many steps per run is what makes this fast.
+// Parameters, buffers and optimizer state live in two sets of ORT tensors: each run feeds
+// one set and has ORT write the updated values into the other, so no buffer is both fed
+// and fetched.
 
 import * as ort from 'onnxruntime-node';
 import type { FnIR, ModelIR, TrainIR } from '../lang/api.js';
 import type { ParamGradStats } from '../train/events.js';
 import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type TrainStepGraph } from './graphs.js';
-import { gradStatsFromRaw } from './optimizer.js';
+import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
 
 export interface OnnxTrainerOptions {
   /** onnxruntime intra-op threads; one was fastest on a 2-core machine. */
@@ -17,12 +19,34 @@ export interface OnnxTrainerOptions {
   stats?: boolean;
   /**
    * Compute the statistics on step 1 and every `statsEvery`-th step only (default 1: every
-   * step). Steps without them run a second graph that skips the reductions.
+   * step). Runs without a due step use graphs that skip the reductions.
    */
   statsEvery?: number;
+  /**
+   * 'run-end': compute the statistics on the last step of each session run only (see
+   * `run`), instead of as `statsEvery` says; the other steps then fold SGD's update into
+   * the gradient Gemms.
+   */
+  statsAt?: 'due-steps' | 'run-end';
   /** Apply dropout while training (default true; parity runs turn it off). */
   dropout?: boolean;
+  /**
+   * Training steps per `session.run` in `run`: the step graph is unrolled this many times,
+   * so parameters and optimizer state cross into JS once per run (onnxruntime-node copies
+   * every output into a fresh buffer). By default as many as fit NODE_BUDGET, at most
+   * MAX_STEPS_PER_RUN.
+   */
+  stepsPerRun?: number;
 }
+
+/**
+ * Measured on the bench/onnx/run.ts MLP (SGD, no statistics, 1 thread): 1 step per run
+ * gave 0.6k steps/s, 8 gave 1.2k, 16 1.5k, 32 1.7k; session creation grows faster than the
+ * node count (32 unrolled MLP
+ * steps, ~5,800 nodes, take 0.8 s; 32 of resnet_block.nn 9 s), hence the node budget.
+ */
+export const MAX_STEPS_PER_RUN = 32;
+export const NODE_BUDGET = 6000;
 
 /**
  * A batch tensor: data with its shape (batch first); an engine Tensor fits. Integer
@@ -33,9 +57,15 @@ export interface BatchTensor {
   shape: readonly number[];
 }
 
+/** One training batch: the model inputs (one tensor per model input) and the labels. */
+export interface TrainingBatch {
+  inputs: BatchTensor | BatchTensor[];
+  labels: BatchTensor;
+}
+
 export interface OnnxStepResult {
   loss: number;
-  /** Per-parameter gradient statistics of this step (empty when stats are off). */
+  /** Per-parameter gradient statistics of this step (empty when stats are off or not due). */
   params: ParamGradStats[];
 }
 
@@ -58,27 +88,41 @@ function toOrt(t: BatchTensor, slot: DataSlot): ort.Tensor {
   return new ort.Tensor('float32', data, [...t.shape]);
 }
 
+/** A step graph and the session that runs it. */
+interface StepRunner {
+  graph: TrainStepGraph;
+  session: ort.InferenceSession;
+}
+
+/** Which step graph to build: steps per run and which of them compute the statistics. */
+interface RunnerKind {
+  steps: number;
+  stats: 'none' | 'every' | 'last';
+}
+
 export class OnnxTrainer {
-  /** The current values (fed next step) and the spare set (written next step). */
+  /** The current values (fed next run) and the spare set (written next run). */
   private tensors = new Map<string, ort.Tensor>();
   private spare = new Map<string, ort.Tensor>();
   private stepCount = 0;
   private forwardSession: ort.InferenceSession | null = null;
   private forwardGraph: ForwardGraph | null = null;
+  /** Step graphs by `steps/stats`, built on first use. */
+  private readonly runners = new Map<string, Promise<StepRunner>>();
 
   private constructor(
     private readonly model: ModelIR,
     private readonly fns: ReadonlyMap<string, FnIR>,
+    private readonly train: Pick<TrainIR, 'loss' | 'optimizer'>,
+    /** The one-step graph with statistics (when on): names the parameter, buffer and state slots. */
     private readonly graph: TrainStepGraph,
-    private readonly session: ort.InferenceSession,
     private readonly threads: number,
-    /** The step graph without statistics, for the steps between statistics steps. */
-    private readonly plain: { graph: TrainStepGraph; session: ort.InferenceSession; every: number } | null,
+    private readonly options: { stats: boolean; statsEvery: number; statsAtRunEnd: boolean; dropout: boolean; stepsPerRun: number },
   ) {}
 
   /**
-   * Builds the step graph and its session. `initial` holds every parameter and buffer by
-   * state_dict name (optimizer state starts at zero, as in PyTorch).
+   * Builds the one-step graph and its session. `initial` holds every parameter and buffer
+   * by state_dict name (optimizer state starts at zero, as in PyTorch).
    */
   static async create(
     model: ModelIR,
@@ -87,19 +131,20 @@ export class OnnxTrainer {
     initial: ReadonlyMap<string, Float32Array>,
     options: OnnxTrainerOptions = {},
   ): Promise<OnnxTrainer> {
-    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, {
+    const settings = {
       stats: options.stats ?? true,
+      statsEvery: Math.max(1, Math.floor(options.statsEvery ?? 1)),
+      statsAtRunEnd: options.statsAt === 'run-end',
       dropout: options.dropout ?? true,
-    });
+      stepsPerRun: 1,
+    };
+    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, dropout: settings.dropout });
+    settings.stepsPerRun = Math.max(1, Math.floor(options.stepsPerRun ?? Math.min(MAX_STEPS_PER_RUN, NODE_BUDGET / graph.nodes)));
     const threads = options.threads ?? 1;
-    const session = await ort.InferenceSession.create(graph.bytes, sessionOptions(threads));
-    const every = Math.max(1, Math.floor(options.statsEvery ?? 1));
-    let plain = null;
-    if (graph.statsOutput && every > 1) {
-      const plainGraph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: false, dropout: options.dropout ?? true });
-      plain = { graph: plainGraph, session: await ort.InferenceSession.create(plainGraph.bytes, sessionOptions(threads)), every };
-    }
-    const trainer = new OnnxTrainer(model, fns, graph, session, threads, plain);
+    const trainer = new OnnxTrainer(model, fns, train, graph, threads, settings);
+    const kind: RunnerKind = { steps: 1, stats: settings.stats ? 'every' : 'none' };
+    trainer.runners.set(OnnxTrainer.key(kind), ort.InferenceSession.create(graph.bytes, sessionOptions(threads)).then((session) => ({ graph, session })));
+    await trainer.runner(kind);
     for (const slot of [...graph.params, ...graph.buffers]) {
       const data = initial.get(slot.name);
       if (!data) throw new Error(`no initial value for '${slot.name}'`);
@@ -116,27 +161,91 @@ export class OnnxTrainer {
     return trainer;
   }
 
+  private static key(kind: RunnerKind): string {
+    return `${kind.steps}/${kind.stats}`;
+  }
+
+  private runner(kind: RunnerKind): Promise<StepRunner> {
+    const key = OnnxTrainer.key(kind);
+    let runner = this.runners.get(key);
+    if (!runner) {
+      const stats = { stats: kind.stats !== 'none', statsOn: kind.stats === 'last' ? 'last' as const : 'every' as const };
+      const graph = buildTrainStep(this.model, this.fns, this.train.loss, this.train.optimizer, { steps: kind.steps, ...stats, dropout: this.options.dropout });
+      runner = ort.InferenceSession.create(graph.bytes, sessionOptions(this.threads)).then((session) => ({ graph, session }));
+      this.runners.set(key, runner);
+    }
+    return runner;
+  }
+
+  /** Which steps of a run of `count` starting at step `first` (1-based) report statistics. */
+  private statsDue(first: number, count: number): boolean[] {
+    const { stats, statsEvery, statsAtRunEnd } = this.options;
+    return Array.from({ length: count }, (_, i) => stats && (statsAtRunEnd ? i === count - 1 : first + i === 1 || (first + i) % statsEvery === 0));
+  }
+
+  /** The graph for a run: statistics on every step, on the last only, or on none. */
+  private static kindFor(due: readonly boolean[]): RunnerKind {
+    const steps = due.length;
+    if (!due.some(Boolean)) return { steps, stats: 'none' };
+    return { steps, stats: steps > 1 && due.filter(Boolean).length === 1 && due[steps - 1] ? 'last' : 'every' };
+  }
+
   /**
    * One training step on a batch; updates parameters, buffers and optimizer state. The
    * statistics are empty on steps that skip them (see `statsEvery`).
    */
   async step(inputs: BatchTensor | BatchTensor[], labels: BatchTensor): Promise<OnnxStepResult> {
-    this.stepCount += 1;
-    const skipStats = this.plain !== null && this.stepCount !== 1 && this.stepCount % this.plain.every !== 0;
-    const { graph, session } = skipStats && this.plain ? this.plain : { graph: this.graph, session: this.session };
-    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const [result] = await this.runSteps([{ inputs, labels }]);
+    return result;
+  }
+
+  /**
+   * Training steps on `batches` in order, in as few session runs as the step graphs allow:
+   * `stepsPerRun` batches of one size at a time, then what remains of one size in runs of
+   * the largest powers of two (so at most log2(stepsPerRun) more graphs are ever built).
+   */
+  async run(batches: readonly TrainingBatch[]): Promise<OnnxStepResult[]> {
+    const results: OnnxStepResult[] = [];
+    const k = this.options.stepsPerRun;
+    for (let i = 0; i < batches.length;) {
+      const size = batches[i].labels.shape[0];
+      let same = 1;
+      while (same < k && i + same < batches.length && batches[i + same].labels.shape[0] === size) same++;
+      const count = same === k ? k : 2 ** Math.floor(Math.log2(same));
+      results.push(...await this.runSteps(batches.slice(i, i + count)));
+      i += count;
+    }
+    return results;
+  }
+
+  /** One session run over `batches` (of one size), through the graph unrolled that many times. */
+  private async runSteps(batches: readonly TrainingBatch[]): Promise<OnnxStepResult[]> {
+    const first = this.stepCount + 1;
+    const due = this.statsDue(first, batches.length);
+    const kind = OnnxTrainer.kindFor(due);
+    const { graph, session } = await this.runner(kind);
     const feeds: Record<string, ort.Tensor> = {};
-    graph.data.forEach((slot, i) => { feeds[slot.name] = toOrt(list[i], slot); });
-    feeds[graph.labels.name] = toOrt(labels, graph.labels);
+    batches.forEach(({ inputs, labels }, i) => {
+      const list = Array.isArray(inputs) ? inputs : [inputs];
+      graph.batches[i].data.forEach((slot, j) => { feeds[slot.name] = toOrt(list[j], slot); });
+      feeds[graph.batches[i].labels.name] = toOrt(labels, graph.batches[i].labels);
+    });
     for (const [name, tensor] of this.tensors) feeds[name] = tensor;
-    feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(this.stepCount), []);
+    feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(first), []);
     const fetches: Record<string, ort.Tensor | null> = { [graph.lossOutput]: null };
     if (graph.statsOutput) fetches[graph.statsOutput] = null;
     for (const [name, tensor] of this.spare) fetches[NEXT_PREFIX + name] = tensor;
     const out = await session.run(feeds, fetches);
     [this.tensors, this.spare] = [this.spare, this.tensors];
-    const loss = (out[graph.lossOutput].data as Float32Array)[0];
-    return { loss, params: graph.statsOutput ? this.readStats(out[graph.statsOutput].data as Float32Array) : [] };
+    this.stepCount += batches.length;
+    const losses = out[graph.lossOutput].data as Float32Array;
+    const raw = graph.statsOutput ? (out[graph.statsOutput].data as Float32Array) : null;
+    const perStep = RAW_STATS * graph.params.length;
+    const block = (i: number): number => (kind.stats === 'last' ? 0 : i);
+    return batches.map((_, i) => ({
+      loss: losses[i],
+      params: raw && due[i] ? this.readStats(raw.subarray(perStep * block(i), perStep * (block(i) + 1))) : [],
+    }));
   }
 
   private readStats(raw: Float32Array): ParamGradStats[] {
@@ -149,16 +258,16 @@ export class OnnxTrainer {
 
   /** Copies of the current parameters and buffers by state_dict name. */
   params(): Map<string, Float32Array> {
-    return this.copies([...this.graph.params, ...this.graph.buffers]);
+    return new Map([...this.graph.params, ...this.graph.buffers].map((s) => [s.name, Float32Array.from(this.tensors.get(s.name)?.data as Float32Array)]));
   }
 
-  /** Copies of the optimizer state by `<param>.<key>` name. */
+  /** Copies of the optimizer state by `<param>.<key>` name, as PyTorch keeps it. */
   optimizerState(): Map<string, Float32Array> {
-    return this.copies(this.graph.state);
-  }
-
-  private copies(slots: { name: string }[]): Map<string, Float32Array> {
-    return new Map(slots.map((s) => [s.name, Float32Array.from(this.tensors.get(s.name)?.data as Float32Array)]));
+    return new Map(this.graph.state.map((s) => {
+      const values = Float32Array.from(this.tensors.get(s.name)?.data as Float32Array);
+      if (s.scale !== 1) for (let i = 0; i < values.length; i++) values[i] /= s.scale;
+      return [s.name, values];
+    }));
   }
 
   /**
@@ -169,13 +278,18 @@ export class OnnxTrainer {
     for (const slot of this.graph.state) {
       const values = state.get(slot.name);
       const target = this.tensors.get(slot.name)?.data as Float32Array;
-      if (values && values.length === target.length) target.set(values);
+      if (values && values.length === target.length) for (let i = 0; i < values.length; i++) target[i] = values[i] * slot.scale;
     }
     this.stepCount = steps;
   }
 
   get steps(): number {
     return this.stepCount;
+  }
+
+  /** How many batches `run` takes per session run when it has that many of one size. */
+  get stepsPerRun(): number {
+    return this.options.stepsPerRun;
   }
 
   /** The model's output in eval mode with the current weights (test loss and accuracy). */
@@ -194,8 +308,7 @@ export class OnnxTrainer {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
-    if (this.plain) await this.plain.session.release();
+    for (const runner of this.runners.values()) await (await runner).session.release();
     if (this.forwardSession) await this.forwardSession.release();
   }
 }

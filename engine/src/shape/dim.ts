@@ -16,6 +16,13 @@ const SMALL_CONSTANTS: Dim[] = [];
 const SMALL_CONSTANT_LIMIT = 1024;
 
 /**
+ * Shared dims of one name (`B`, `H`): shapes repeat them constantly, and dims are immutable.
+ * Bounded, since the names come from the user's text.
+ */
+const NAMED = new Map<string, Dim>();
+const NAMED_LIMIT = 4096;
+
+/**
  * Formatted dims, made on first use: dims are immutable and shown many times. Kept outside
  * the instances so that structurally equal dims stay deep-equal whether formatted or not.
  */
@@ -35,7 +42,13 @@ export class Dim {
   }
 
   static named(name: string): Dim {
-    return new Dim([{ coeff: 1, atoms: [name] }]);
+    let dim = NAMED.get(name);
+    if (dim === undefined) {
+      if (NAMED.size >= NAMED_LIMIT) NAMED.clear();
+      dim = new Dim([{ coeff: 1, atoms: [name] }]);
+      NAMED.set(name, dim);
+    }
+    return dim;
   }
 
   static from(value: number | string | Dim): Dim {
@@ -78,12 +91,29 @@ export class Dim {
     const a = this.constant();
     const b = that.constant();
     if (a !== null && b !== null && Number.isSafeInteger(a + b)) return Dim.of(a + b);
+    // `H - 3` (window arithmetic): only the constant term changes.
+    if (b !== null && a === null) return this.addConstant(b);
+    if (a !== null && b === null) return that.addConstant(a);
     // `2*B + 3*B` (sums of FLOPs): one term each with the same atoms, only the coefficients add.
     if (this.terms.length === 1 && that.terms.length === 1 && sameAtoms(this.terms[0].atoms, that.terms[0].atoms)) {
       const coeff = this.terms[0].coeff + that.terms[0].coeff;
       return coeff === 0 ? Dim.of(0) : new Dim([{ coeff, atoms: this.terms[0].atoms }]);
     }
     return Dim.normalize([...this.terms, ...that.terms]);
+  }
+
+  /**
+   * Adds an integer to a dim that has names. Normalized terms keep the constant one last
+   * (terms with more atoms sort first), so it is the only term to merge with.
+   */
+  private addConstant(value: number): Dim {
+    // A name spelled '' (a dim whose text is missing) shares the constant's merge key.
+    if (this.terms.some((t) => t.atoms.length === 1 && t.atoms[0] === '')) return Dim.normalize([...this.terms, { coeff: value, atoms: [] }]);
+    const last = this.terms[this.terms.length - 1];
+    if (last.atoms.length > 0) return new Dim([...this.terms, { coeff: value, atoms: [] }]);
+    const terms = this.terms.slice(0, -1);
+    if (last.coeff + value !== 0) terms.push({ coeff: last.coeff + value, atoms: last.atoms });
+    return new Dim(terms);
   }
 
   sub(other: Dim | number): Dim {
@@ -169,6 +199,13 @@ export class Dim {
       const u = other.terms[k];
       return t.coeff === u.coeff && t.atoms.length === u.atoms.length && t.atoms.every((atom, j) => atom === u.atoms[j]);
     });
+  }
+
+  /** The name when the dim is exactly one name (not a floor division), else null. */
+  singleName(): string | null {
+    if (this.terms.length !== 1) return null;
+    const t = this.terms[0];
+    return t.coeff === 1 && t.atoms.length === 1 && !floorDivAtoms.has(t.atoms[0]) ? t.atoms[0] : null;
   }
 
   /** Names this dim mentions (opaque floor-division atoms are searched inside). */
@@ -271,11 +308,11 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 
 /** The concrete numbers of a shape whose dims are all known, else null. */
 export function concreteShape(shape: Shape): number[] | null {
-  const out: number[] = [];
-  for (const d of shape) {
-    const n = d.constant();
+  const out: number[] = new Array(shape.length);
+  for (let k = 0; k < shape.length; k++) {
+    const n = shape[k].constant();
     if (n === null) return null;
-    out.push(n);
+    out[k] = n;
   }
   return out;
 }

@@ -216,7 +216,8 @@ const concat: ShapeRule<{ axis: number }> = (inputs, attrs) => {
 const linear: ShapeRule<NoAttrs> = ([x, weight]) => {
   const [outFeatures, inFeatures] = weight;
   if (x.length === 0) return fail('NN2108', ['Linear', 'an input of rank 1 or more', 'input', formatShape(x)], [outFeatures]);
-  const out = [...x.slice(0, -1), outFeatures];
+  const out = x.slice();
+  out[out.length - 1] = outFeatures;
   const last = x[x.length - 1];
   if (!last.equals(inFeatures)) return fail('NN2103', [inFeatures.toString(), 'input', formatShape(x), ''], out);
   return { shape: out };

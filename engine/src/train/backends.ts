@@ -1,7 +1,8 @@
-// The two ways a training step runs: on the TS engine (forward, backward and update over
+// The two ways training steps run: on the TS engine (forward, backward and update over
 // engine tensors, with activation statistics and the first op of a NaN/Inf), or on
-// onnxruntime through the ONNX path's trainer (one step graph per step; faster, with
-// parameter statistics but no activation statistics). The loop drives either.
+// onnxruntime through the ONNX path's trainer (several steps per session run; faster, with
+// parameter statistics on the last step of each run and no activation statistics). The
+// loop drives either.
 
 import type { Finding, ActivationStats, ParamGradStats } from './events.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -22,8 +23,13 @@ export type StepOutcome = { loss: number; params: ParamGradStats[]; activations:
 
 export interface TrainingBackend {
   kind: 'ts' | 'onnx';
-  /** One optimizer step on a batch; `step` is the 1-based number of the step being taken. */
-  step(batch: Batch, step: number): Promise<StepOutcome>;
+  /** How many batches `run` takes at once to go fastest (the loop may pass fewer). */
+  stepsPerRun: number;
+  /**
+   * One optimizer step per batch, in order; `firstStep` is the 1-based number of the first.
+   * The outcomes end at the first NaN/Inf finding, if any.
+   */
+  run(batches: readonly Batch[], firstStep: number): Promise<StepOutcome[]>;
   /** The model's output in eval mode (no dropout, batch norm running statistics), no tape. */
   evalOutput(input: Tensor): Promise<Tensor>;
   /** Brings the lowered model's parameters and buffers up to date (for a checkpoint). */
@@ -35,35 +41,45 @@ export interface TrainingBackend {
 export function tsBackend(prepared: Prepared): TrainingBackend {
   const { lowered, train: spec } = prepared;
   const optimizer = optimizerFromSpec(spec.optimizer, lowered.params.map((p) => p.tensor));
+  const oneStep = async (batch: Batch, step: number): Promise<StepOutcome> => {
+    const activations: ActivationStats[] = [];
+    let loss: Tensor;
+    try {
+      const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', step - 1), activations, detectNonFinite: true };
+      loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target);
+    } catch (error) {
+      if (!(error instanceof NonFiniteError)) throw error;
+      const line = prepared.lineOf(error.node.range.start);
+      return { nan: nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, at step ${step}; training stopped`, error.node.range, step) };
+    }
+    const lossValue = loss.item();
+    if (!Number.isFinite(lossValue)) return { nan: lossFinding(prepared, lossValue, step) };
+    optimizer.zeroGrad();
+    loss.backward();
+    const bad = lowered.params.find((p) => p.tensor.grad !== null && hasNonFinite(p.tensor.grad.data));
+    if (bad) {
+      const line = prepared.lineOf(bad.info.range.start);
+      return { nan: nanFinding(bad.layer, `the gradient of \`${bad.name}\` (declared at line ${line}) has a NaN or Inf at step ${step}; training stopped`, bad.info.range, step) };
+    }
+    const before = lowered.params.map((p) => p.tensor.data.slice());
+    optimizer.step();
+    const params = lowered.params.map((p, i) =>
+      paramGradStats(p.name, p.layer, p.tensor.grad?.data ?? new Float32Array(p.tensor.size), p.tensor.data, differenceNorm(p.tensor.data, before[i])),
+    );
+    return { loss: lossValue, params, activations };
+  };
   return {
     kind: 'ts',
     optimizer,
-    async step(batch, step) {
-      const activations: ActivationStats[] = [];
-      let loss: Tensor;
-      try {
-        const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', step - 1), activations, detectNonFinite: true };
-        loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target);
-      } catch (error) {
-        if (!(error instanceof NonFiniteError)) throw error;
-        const line = prepared.lineOf(error.node.range.start);
-        return { nan: nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, at step ${step}; training stopped`, error.node.range, step) };
+    stepsPerRun: 1,
+    async run(batches, firstStep) {
+      const outcomes: StepOutcome[] = [];
+      for (const [i, batch] of batches.entries()) {
+        const outcome = await oneStep(batch, firstStep + i);
+        outcomes.push(outcome);
+        if ('nan' in outcome) break;
       }
-      const lossValue = loss.item();
-      if (!Number.isFinite(lossValue)) return { nan: lossFinding(prepared, lossValue, step) };
-      optimizer.zeroGrad();
-      loss.backward();
-      const bad = lowered.params.find((p) => p.tensor.grad !== null && hasNonFinite(p.tensor.grad.data));
-      if (bad) {
-        const line = prepared.lineOf(bad.info.range.start);
-        return { nan: nanFinding(bad.layer, `the gradient of \`${bad.name}\` (declared at line ${line}) has a NaN or Inf at step ${step}; training stopped`, bad.info.range, step) };
-      }
-      const before = lowered.params.map((p) => p.tensor.data.slice());
-      optimizer.step();
-      const params = lowered.params.map((p, i) =>
-        paramGradStats(p.name, p.layer, p.tensor.grad?.data ?? new Float32Array(p.tensor.size), p.tensor.data, differenceNorm(p.tensor.data, before[i])),
-      );
-      return { loss: lossValue, params, activations };
+      return outcomes;
     },
     async evalOutput(input) {
       const mode = { dropout: false, batchNormTraining: false, rng: streamRng(0, 'dropout', 0), detectNonFinite: false };
@@ -103,15 +119,22 @@ export async function onnxBackend(prepared: Prepared): Promise<TrainingBackend> 
   const { lowered, train: spec } = prepared;
   const initial = new Map<string, Float32Array>();
   for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) initial.set(name, Float32Array.from(tensor.data));
-  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs });
+  // Gradient statistics on the last step of each session run (every 32nd step on an MLP):
+  // every step's would cost a third of the step time (bench/onnx/run.ts).
+  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end' });
   const paramNames = lowered.params.map((p) => p.name);
   return {
     kind: 'onnx',
     optimizer: onnxOptimizerState(trainer, paramNames),
-    async step(batch, step) {
-      const result = await trainer.step(batch.input, batch.target);
-      if (!Number.isFinite(result.loss)) return { nan: lossFinding(prepared, result.loss, step) };
-      return { loss: result.loss, params: result.params, activations: [] };
+    stepsPerRun: trainer.stepsPerRun,
+    async run(batches, firstStep) {
+      const results = await trainer.run(batches.map((b) => ({ inputs: b.input, labels: b.target })));
+      const outcomes: StepOutcome[] = [];
+      for (const [i, result] of results.entries()) {
+        if (!Number.isFinite(result.loss)) return [...outcomes, { nan: lossFinding(prepared, result.loss, firstStep + i) }];
+        outcomes.push({ loss: result.loss, params: result.params, activations: [] });
+      }
+      return outcomes;
     },
     async evalOutput(input) {
       const out = await trainer.forward(input);

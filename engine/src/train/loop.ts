@@ -1,6 +1,6 @@
 // The training loop: seeded shuffling, batches, epochs, evaluation each epoch, run events,
 // gradient-flow findings, NaN/Inf detection (NN5004), checkpoints and exact resumption, and
-// cancellation through an AbortSignal (the run stops after the current step and saves).
+// cancellation through an AbortSignal (the run stops after the current back-end run and saves).
 // A plain async function, so the CLI runs it in-process and the language server in a worker.
 
 import { mkdirSync } from 'node:fs';
@@ -170,22 +170,27 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
       let { epochLossSum, epochBatches } = epoch === position.epoch ? position : { epochLossSum: 0, epochBatches: 0 };
       const epochStarted = Date.now();
       let samples = 0;
-      for (let b = firstBatch; b < stepsPerEpoch; b++) {
-        const batch = makeBatch(trainSplit, order, b * spec.batch, spec.batch, layout);
-        const outcome = await backend.step(batch, step + 1);
-        if ('nan' in outcome) {
-          report(outcome.nan);
-          reason = 'nan';
-          break training;
+      for (let b = firstBatch; b < stepsPerEpoch;) {
+        // The back end takes several batches per run (the ONNX path); events stay per step.
+        const count = Math.min(backend.stepsPerRun, stepsPerEpoch - b);
+        const batches = Array.from({ length: count }, (_, i) => makeBatch(trainSplit, order, (b + i) * spec.batch, spec.batch, layout));
+        const outcomes = await backend.run(batches, step + 1);
+        for (const [i, outcome] of outcomes.entries()) {
+          if ('nan' in outcome) {
+            report(outcome.nan);
+            reason = 'nan';
+            break training;
+          }
+          step++;
+          epochLossSum += outcome.loss;
+          epochBatches++;
+          samples += batches[i].size;
+          const seconds = (Date.now() - epochStarted) / 1000;
+          emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, activations: outcome.activations });
+          for (const finding of tracker.observe(step, outcome.params, outcome.activations)) report(finding);
+          b++;
+          position = { step, epoch, batch: b, epochLossSum, epochBatches };
         }
-        step++;
-        epochLossSum += outcome.loss;
-        epochBatches++;
-        samples += batch.size;
-        const seconds = (Date.now() - epochStarted) / 1000;
-        emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, activations: outcome.activations });
-        for (const finding of tracker.observe(step, outcome.params, outcome.activations)) report(finding);
-        position = { step, epoch, batch: b + 1, epochLossSum, epochBatches };
         await new Promise((done) => setImmediate(done)); // lets a cancellation arrive
         if (options.signal?.aborted) {
           save();

@@ -45,11 +45,19 @@ export class AnalysisCache {
 
   /** The analysis of this version of the document, computed at most once per version. */
   get(uri: string, version: number, text: string): Analysis {
-    const cached = this.latest.get(uri);
-    if (cached && cached.version === version && cached.text === text) return cached;
+    const cached = this.current(uri, version, text);
+    if (cached) return cached;
+    // Let go of the stale analysis first: the check allocates a lot, and the garbage
+    // collector would otherwise copy the old result along with the new one.
+    this.latest.delete(uri);
     const analysis = new DocumentAnalysis(uri, version, text, this.checker(uri, text));
     this.latest.set(uri, analysis);
     return analysis;
+  }
+
+  private current(uri: string, version: number, text: string): Analysis | null {
+    const cached = this.latest.get(uri);
+    return cached && cached.version === version && cached.text === text ? cached : null;
   }
 
   delete(uri: string): void {
