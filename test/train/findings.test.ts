@@ -73,6 +73,21 @@ test('a mean gradient norm growing tenfold from one window to the next is explod
   for (let step = 0; step <= 80; step++) assert.deepEqual(steady.observe(step, [layerWithNorm('fc1', 1.02 ** step)], []), []);
 });
 
+test('with sampled statistics (every 32nd step), the growth message names the steps its windows span', () => {
+  const tracker = new FindingTracker(rangeOf);
+  const found = [];
+  for (let sample = 1; sample <= 40; sample++) {
+    const step = 32 * sample;
+    found.push(...tracker.observe(step, [layerWithNorm('fc1', sample <= 20 ? 1 : 100)], []).filter((f) => f.code === 'NN5002'));
+  }
+  assert.equal(found.length, 1);
+  assert.match(found[0]!.message, /grew [\d.]+× from steps \d+–\d+ to steps \d+–\d+/);
+  const [, a, b, c, d] = /from steps (\d+)–(\d+) to steps (\d+)–(\d+)/.exec(found[0]!.message)!.map(Number);
+  assert.equal(b - a, 32 * 9, 'the earlier window covers ten samples');
+  assert.equal(d - c, 32 * 9, 'the later window covers ten samples');
+  assert.equal(d, found[0]!.step);
+});
+
 test('a single large mini-batch gradient among small ones is not exploding', () => {
   // What healthy runs near convergence look like: norms around 0.03 with a rare 0.4.
   const tracker = new FindingTracker(rangeOf);

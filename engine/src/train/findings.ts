@@ -12,7 +12,7 @@ export const VANISHING_RATIO = 1e-5;
 export const VANISHING_MEAN_ABS = 1e-7;
 /** NN5002: a layer's gradient norm above this. */
 export const EXPLODING_NORM = 1e3;
-/** NN5002: or a layer's mean gradient norm over EXPLODING_WINDOW steps growing by this factor over the window before. */
+/** NN5002: or a layer's mean gradient norm over EXPLODING_WINDOW observed steps growing by this factor over the window before. */
 export const EXPLODING_GROWTH = 10;
 export const EXPLODING_WINDOW = 10;
 /**
@@ -104,7 +104,7 @@ export function probeFindings(params: readonly ParamGradStats[], activations: re
  */
 export class FindingTracker {
   private readonly reported = new Set<string>();
-  private readonly normHistory = new Map<string, number[]>();
+  private readonly normHistory = new Map<string, { step: number; norm: number }[]>();
   private readonly streaks = new Map<string, number>();
 
   constructor(private readonly rangeOf: (layer: string) => TextRange) {}
@@ -128,21 +128,26 @@ export class FindingTracker {
   }
 
   /**
-   * Growth compares the mean norm of the last EXPLODING_WINDOW steps with the mean of the
-   * window before it: one large mini-batch gradient among small ones is noise, not growth.
+   * Growth compares the mean norm of the last EXPLODING_WINDOW observed steps with the mean
+   * of the window before it: one large mini-batch gradient among small ones is noise, not
+   * growth. A back end that samples its statistics (ONNX: the last step of each session run)
+   * observes fewer steps, so the message names the steps the windows cover.
    */
   private growth(layers: readonly LayerGradient[], step: number): Finding[] {
     const out: Finding[] = [];
     for (const l of layers) {
       const history = this.normHistory.get(l.layer) ?? [];
-      history.push(l.norm);
+      history.push({ step, norm: l.norm });
       if (history.length > 2 * EXPLODING_WINDOW) history.shift();
       this.normHistory.set(l.layer, history);
       if (step < EXPLODING_WARMUP_STEPS || history.length < 2 * EXPLODING_WINDOW) continue;
-      const before = mean(history.slice(0, EXPLODING_WINDOW));
-      const recent = mean(history.slice(EXPLODING_WINDOW));
+      const earlier = history.slice(0, EXPLODING_WINDOW);
+      const later = history.slice(EXPLODING_WINDOW);
+      const before = mean(earlier.map((h) => h.norm));
+      const recent = mean(later.map((h) => h.norm));
       if (before > 0 && recent > EXPLODING_GROWTH * before) {
-        const detail = `mean gradient norm grew ${fmt(recent / before)}× over ${EXPLODING_WINDOW} steps (${fmt(before)} → ${fmt(recent)}); threshold ${EXPLODING_GROWTH}×`;
+        const steps = (window: readonly { step: number }[]): string => `steps ${window[0].step}–${window[window.length - 1].step}`;
+        const detail = `mean gradient norm grew ${fmt(recent / before)}× from ${steps(earlier)} to ${steps(later)} (${fmt(before)} → ${fmt(recent)}); threshold ${EXPLODING_GROWTH}×`;
         out.push(finding('NN5002', l.layer, detail, this.rangeOf(l.layer), step));
       }
     }
