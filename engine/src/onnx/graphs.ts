@@ -2,12 +2,13 @@
 // backward, optimizer update, gradient statistics) and the forward-only model used for
 // evaluation and export.
 
-import type { FnIR, ModelIR, OptimizerSpec, TrainIR, ValueId } from '../lang/api.js';
+import type { FnIR, IrNode, ModelIR, OptimizerSpec, TrainIR, ValueId } from '../lang/api.js';
 import { Dim, type Shape } from '../shape/dim.js';
 import { OnnxGraphBuilder } from './builder.js';
 import { LoweringContext, type DType, type Val } from './context.js';
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward } from './backward.js';
+import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
 import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot, type ParamUpdate } from './optimizer.js';
 import { OnnxUnsupported } from './unsupported.js';
 
@@ -46,10 +47,13 @@ export interface TrainStepGraph {
   stepInput: string;
   /**
    * Output names: the losses [steps] and the raw stats vector (RAW_STATS floats per
-   * parameter, in `params` order, for each step that computes them, in turn).
+   * parameter, in `params` order, then RAW_ACTIVATION_STATS floats per node of
+   * `activations`, for each step that computes them, in turn).
    */
   lossOutput: string;
   statsOutput: string | null;
+  /** The activation ops whose statistics follow the parameters' in each stats block. */
+  activations: IrNode[];
 }
 
 /** Outputs that carry a tensor's new value are named `next:` + its input name. */
@@ -149,7 +153,10 @@ function lowerStep(
   const grads = lowerBackward(ctx, lossVal, state.params);
   const slots: ParamSlot[] = g.params.map(({ param }, i) => ({ name: param.name, value: state.params[i], grad: grads[i] }));
   const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats);
-  const stats = withStats && slots.length > 0 ? lowerGradStats(ctx, slots, updated.params) : null;
+  const pieces = withStats && slots.length > 0 ? [lowerGradStats(ctx, slots, updated.params)] : [];
+  const activations = activationNodes(g);
+  if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, values));
+  const stats = pieces.length === 0 ? null : pieces.length === 1 ? pieces[0] : b.op1('Concat', pieces, { axis: 0 });
   // Batch norm records its running statistics' new values under the name of the value it read.
   const buffers = new Map([...state.buffers].map(([name, v]) => [name, ctx.bufferUpdates.get(v.name) ?? v]));
   const next: StepState = {
@@ -204,8 +211,10 @@ export function buildTrainStep(
   for (const s of stateSlots) b.addOutput(NEXT_PREFIX + s.name, (state.optimizer.get(s.name) as Val).name, 'float32', s.shape);
   for (const buf of buffers) b.addOutput(NEXT_PREFIX + buf.name, (state.buffers.get(buf.name) as Val).name, 'float32', buf.shape);
   const statsOutput = stats.length > 0 ? 'stats' : null;
-  if (statsOutput) b.addOutput(statsOutput, stats.length === 1 ? stats[0] : b.op1('Concat', stats, { axis: 0 }), 'float32', [RAW_STATS * params.length * stats.length]);
-  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput };
+  const activations = statsOutput ? activationNodes(g) : [];
+  const perStep = RAW_STATS * params.length + RAW_ACTIVATION_STATS * activations.length;
+  if (statsOutput) b.addOutput(statsOutput, stats.length === 1 ? stats[0] : b.op1('Concat', stats, { axis: 0 }), 'float32', [perStep * stats.length]);
+  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput, activations };
 }
 
 export interface ForwardGraph {

@@ -7,10 +7,11 @@
 // and fetched.
 
 import * as ort from 'onnxruntime-node';
-import type { FnIR, ModelIR, TrainIR } from '../lang/api.js';
+import type { FnIR, IrNode, ModelIR, TrainIR } from '../lang/api.js';
 import type { ParamGradStats } from '../train/events.js';
 import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type TrainStepGraph } from './graphs.js';
 import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
+import { RAW_ACTIVATION_STATS } from './activations.js';
 
 export interface OnnxTrainerOptions {
   /** onnxruntime intra-op threads; one was fastest on a 2-core machine. */
@@ -67,6 +68,15 @@ export interface OnnxStepResult {
   loss: number;
   /** Per-parameter gradient statistics of this step (empty when stats are off or not due). */
   params: ParamGradStats[];
+  /** Statistics of the model's activation ops on this step (empty when `params` is). */
+  activations: OnnxActivationStats[];
+}
+
+/** An activation op's statistics (see train/stats.ts); the caller names the op. */
+export interface OnnxActivationStats {
+  node: IrNode;
+  deadFraction: number;
+  saturatedFraction: number;
 }
 
 function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
@@ -240,12 +250,12 @@ export class OnnxTrainer {
     this.stepCount += batches.length;
     const losses = out[graph.lossOutput].data as Float32Array;
     const raw = graph.statsOutput ? (out[graph.statsOutput].data as Float32Array) : null;
-    const perStep = RAW_STATS * graph.params.length;
+    const perStep = RAW_STATS * graph.params.length + RAW_ACTIVATION_STATS * graph.activations.length;
     const block = (i: number): number => (kind.stats === 'last' ? 0 : i);
-    return batches.map((_, i) => ({
-      loss: losses[i],
-      params: raw && due[i] ? this.readStats(raw.subarray(perStep * block(i), perStep * (block(i) + 1))) : [],
-    }));
+    return batches.map((_, i) => {
+      const stats = raw && due[i] ? raw.subarray(perStep * block(i), perStep * (block(i) + 1)) : null;
+      return { loss: losses[i], params: stats ? this.readStats(stats) : [], activations: stats ? this.readActivations(graph, stats) : [] };
+    });
   }
 
   private readStats(raw: Float32Array): ParamGradStats[] {
@@ -254,6 +264,16 @@ export class OnnxTrainer {
       const size = p.shape.reduce((a, n) => a * n, 1);
       return { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, i, size) };
     });
+  }
+
+  /** The activation statistics that follow the parameters' in a step's stats block. */
+  private readActivations(graph: TrainStepGraph, raw: Float32Array): OnnxActivationStats[] {
+    const offset = RAW_STATS * graph.params.length;
+    return graph.activations.map((node, i) => ({
+      node,
+      deadFraction: raw[offset + RAW_ACTIVATION_STATS * i],
+      saturatedFraction: raw[offset + RAW_ACTIVATION_STATS * i + 1],
+    }));
   }
 
   /** Copies of the current parameters and buffers by state_dict name. */

@@ -14,7 +14,7 @@ import type { Batch } from './batches.js';
 import { streamRng } from './batches.js';
 import type { OptimizerState } from './checkpoint.js';
 import { nanFinding } from './findings.js';
-import { NonFiniteError } from './lower.js';
+import { NonFiniteError, nodeLabels } from './lower.js';
 import { lossOf } from './objective.js';
 import type { Prepared } from './prepare.js';
 import { differenceNorm, hasNonFinite, paramGradStats } from './stats.js';
@@ -123,6 +123,7 @@ export async function onnxBackend(prepared: Prepared): Promise<TrainingBackend> 
   // every step's would cost a third of the step time (bench/onnx/run.ts).
   const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end' });
   const paramNames = lowered.params.map((p) => p.name);
+  const labels = nodeLabels(prepared.model.graph, prepared.lineOf);
   return {
     kind: 'onnx',
     optimizer: onnxOptimizerState(trainer, paramNames),
@@ -132,7 +133,14 @@ export async function onnxBackend(prepared: Prepared): Promise<TrainingBackend> 
       const outcomes: StepOutcome[] = [];
       for (const [i, result] of results.entries()) {
         if (!Number.isFinite(result.loss)) return [...outcomes, { nan: lossFinding(prepared, result.loss, firstStep + i) }];
-        outcomes.push({ loss: result.loss, params: result.params, activations: [] });
+        const activations = result.activations.map(({ node, deadFraction, saturatedFraction }) => ({
+          layer: labels.get(node) ?? node.op,
+          op: node.op as ActivationStats['op'],
+          range: node.range,
+          deadFraction,
+          saturatedFraction,
+        }));
+        outcomes.push({ loss: result.loss, params: result.params, activations });
       }
       return outcomes;
     },

@@ -10,7 +10,7 @@ import { record, noGrad } from '../autograd/tape.js';
 import { Rng } from '../random.js';
 import { initTensor } from '../nn/init.js';
 import * as ops from '../index.js';
-import { activationStats, hasNonFinite } from './stats.js';
+import { ACTIVATION_OPS, activationStats, hasNonFinite } from './stats.js';
 import type { ActivationStats } from './events.js';
 
 export interface LoweredParam {
@@ -51,8 +51,6 @@ export interface LoweredModel {
   /** The model's output for its data inputs, recorded on the tape when params require grad. */
   forward(inputs: readonly Tensor[], mode: ForwardMode): Tensor;
 }
-
-const ACTIVATION_OPS = new Set(['relu', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu']);
 
 /** Creates the parameters (in declaration order, one seeded stream) and buffers of a model. */
 export function lowerModel(
@@ -98,7 +96,7 @@ const labelCache = new WeakMap<Graph, { lineOf: (offset: number) => number; labe
  * and `.nn` line (`relu@12`); an op at a line used several times (a block instantiated
  * twice) gets `#1`, `#2`... in execution order.
  */
-function nodeLabels(graph: Graph, lineOf: (offset: number) => number): Map<IrNode, string> {
+export function nodeLabels(graph: Graph, lineOf: (offset: number) => number): Map<IrNode, string> {
   const cached = labelCache.get(graph);
   if (cached && cached.lineOf === lineOf) return cached.labels;
   const base = graph.nodes.map((node) => node.layer ?? `${node.op}@${lineOf(node.range.start)}`);

@@ -9,6 +9,9 @@ type Values = ArrayLike<number>;
 /** A unit of a sigmoid counts as saturated when σ(1 − σ) is below this; of a tanh, 1 − t². */
 export const SATURATED_DERIVATIVE = 0.01;
 
+/** The ops whose outputs get activation statistics. */
+export const ACTIVATION_OPS: ReadonlySet<string> = new Set(['relu', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu']);
+
 export function l2Norm(values: Values): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
