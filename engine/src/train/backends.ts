@@ -12,7 +12,7 @@ import { createOnnxTrainer } from '../onnx/backend.js';
 import type { OnnxTrainer } from '../onnx/session.js';
 import type { Batch } from './batches.js';
 import { streamRng } from './batches.js';
-import type { OptimizerState } from './checkpoint.js';
+import type { OptimizerBuffers, OptimizerState } from './checkpoint.js';
 import { nanFinding } from './findings.js';
 import { NonFiniteError, nodeLabels } from './lower.js';
 import { lossOf } from './objective.js';
@@ -35,6 +35,8 @@ export interface TrainingBackend {
   /** Brings the lowered model's parameters and buffers up to date (for a checkpoint). */
   sync(): void;
   optimizer: OptimizerState;
+  /** Continues from a checkpoint's optimizer state and step count (the weights are already loaded). */
+  restoreOptimizer(state: OptimizerBuffers, steps: number): void;
   release(): Promise<void>;
 }
 
@@ -86,6 +88,15 @@ export function tsBackend(prepared: Prepared): TrainingBackend {
       return lowered.forward([input], mode);
     },
     sync() {},
+    restoreOptimizer(state, steps) {
+      const own = optimizer.state();
+      for (const [key, buffers] of Object.entries(state)) {
+        buffers.forEach((buffer, i) => {
+          if (buffer && own[key]) own[key][i] = buffer;
+        });
+      }
+      optimizer.stepCount = steps;
+    },
     async release() {},
   };
 }
@@ -154,6 +165,15 @@ export async function onnxBackend(prepared: Prepared): Promise<TrainingBackend> 
         const values = current.get(name);
         if (values) tensor.data.set(values);
       }
+    },
+    restoreOptimizer(state, steps) {
+      const named = new Map<string, Float32Array>();
+      for (const [key, buffers] of Object.entries(state)) {
+        buffers.forEach((buffer, i) => {
+          if (buffer) named.set(`${paramNames[i]}.${key}`, Float32Array.from(buffer));
+        });
+      }
+      trainer.restoreOptimizer(named, steps);
     },
     release: () => trainer.release(),
   };

@@ -28,11 +28,13 @@ export interface RunPosition {
   epochBatches: number;
 }
 
+/** Per-parameter optimizer state buffers by PyTorch's state names (`exp_avg`), indexed like the parameters. */
+export type OptimizerBuffers = Record<string, (FloatArray | undefined)[]>;
+
 /** What a checkpoint needs of an optimizer (the engine's Optimizer, or the ONNX trainer's state). */
 export interface OptimizerState {
   stepCount: number;
-  /** Per-parameter state buffers by PyTorch's state names, indexed like the parameters. */
-  state(): Record<string, (FloatArray | undefined)[]>;
+  state(): OptimizerBuffers;
 }
 
 export interface CheckpointContent {

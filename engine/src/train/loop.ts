@@ -8,10 +8,11 @@ import { join, resolve } from 'node:path';
 import type { TextRange } from '../lang/api.js';
 import { noGrad } from '../autograd/tape.js';
 import { chooseBackend } from '../onnx/backend.js';
+import { stateKeys } from '../onnx/optimizer.js';
 import type { Split } from '../data/index.js';
 import type { Finding, RunEvent } from './events.js';
 import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
-import { CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, type RunPosition } from './checkpoint.js';
+import { CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from './batches.js';
 import { FindingTracker } from './findings.js';
 import { correctCount, lossOf, usesClassIds } from './objective.js';
@@ -73,18 +74,13 @@ export async function evaluate(prepared: Prepared, backend: TrainingBackend, spl
 }
 
 /**
- * The back end a run uses: `ts` when asked or when resuming (the TS engine continues a run
- * bit for bit), otherwise the ONNX path when it can lower the model; `auto` falls back to
- * `ts` and says why.
+ * The back end a run uses: `ts` when asked, otherwise the ONNX path when it can lower the
+ * model; `auto` falls back to `ts` and says why.
  */
-async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx' | 'auto', resuming: boolean): Promise<{ backend: TrainingBackend; note: string | null } | RunError> {
+async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx' | 'auto'): Promise<{ backend: TrainingBackend; note: string | null } | RunError> {
   const spec = prepared.train;
   const range = spec.keyRanges.backend ?? spec.range;
   if (requested === 'ts') return { backend: tsBackend(prepared), note: null };
-  if (resuming) {
-    if (requested === 'onnx') return { code: 'NN4002', message: 'a run resumes on the TS engine only (backend = "ts" or "auto")', range };
-    return { backend: tsBackend(prepared), note: 'resuming on the TS engine' };
-  }
   const choice = chooseBackend(prepared.model, prepared.check.fnIrs, { ...spec, backend: requested });
   if ('error' in choice) return { code: 'NN4002', message: choice.error, range };
   if (choice.backend === 'ts') return { backend: tsBackend(prepared), note: choice.reason };
@@ -115,15 +111,21 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
     const problem = loadWeights(options.init, params, lowered.buffers);
     if (problem) return fileError(`--init ${options.init}: ${problem.error}`);
   }
-  const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend, options.resume !== undefined);
-  if (isRunError(chosen)) return { errors: [chosen] };
-  const { backend, note } = chosen;
+  // A checkpoint is read before the back end starts: the ONNX trainer takes its weights then.
   let position: RunPosition = { step: 0, epoch: 0, batch: 0, epochLossSum: 0, epochBatches: 0 };
+  let resumed: { state: OptimizerBuffers; steps: number } | null = null;
   if (options.resume) {
-    const loaded = loadCheckpoint(checkpointPath, { model: lowered.name, seed: spec.seed, params, buffers: lowered.buffers, optimizer: backend.optimizer, optimizerKind: spec.optimizer.kind });
+    const state: OptimizerBuffers = Object.fromEntries(stateKeys(spec.optimizer).map((key) => [key, []]));
+    const saved: OptimizerState = { stepCount: 0, state: () => state };
+    const loaded = loadCheckpoint(checkpointPath, { model: lowered.name, seed: spec.seed, params, buffers: lowered.buffers, optimizer: saved, optimizerKind: spec.optimizer.kind });
     if ('error' in loaded) return fileError(`--resume ${checkpointPath}: ${loaded.error}`);
     position = loaded;
+    resumed = { state, steps: saved.stepCount };
   }
+  const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend);
+  if (isRunError(chosen)) return { errors: [chosen] };
+  const { backend, note } = chosen;
+  if (resumed) backend.restoreOptimizer(resumed.state, resumed.steps);
   mkdirSync(saveDir, { recursive: true });
   const log = new RunLog(join(saveDir, RUN_LOG_FILE));
   const emit = (event: RunEvent): void => {
