@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
 import fc from 'fast-check';
 import { readSafetensors, type SafetensorsFile } from '../../engine/src/train/safetensors.js';
-import { assertCleanFailure, cliPath, nn, repoRoot, tempWorkspace } from './harness.js';
+import { assertCleanFailure, type CliResult, cliPath, nn, repoRoot, tempWorkspace } from './harness.js';
 
 const CHECKPOINT = 'checkpoint.safetensors';
 
@@ -63,19 +63,26 @@ function events(output: string): JsonEvent[] {
   return output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as JsonEvent);
 }
 
+/**
+ * Four epochs in one go, and two epochs then `--resume` for the rest, in two fresh projects;
+ * `args` go to every run, `resumeArgs` to the resumed one.
+ */
+function wholeAndSplit(text: string, args: string[], resumeArgs: string[]): { whole: string; split: string; full: CliResult; first: CliResult; resumed: CliResult } {
+  const whole = project(text);
+  const split = project(text);
+  const full = nn(['train', 'model.nn', ...args], whole);
+  assert.equal(full.code, 0, full.output);
+  const first = nn(['train', 'model.nn', '--epochs', '2', ...args], split);
+  assert.equal(first.code, 0, first.output);
+  const resumed = nn(['train', 'model.nn', '--resume', 'run', ...resumeArgs], split);
+  assert.equal(resumed.code, 0, resumed.output);
+  return { whole, split, full, first, resumed };
+}
+
 describe('--resume continues a run bit-for-bit', () => {
   it('two epochs, then two more from the checkpoint, equal four in one go (TS engine)', () => {
-    const text = spiralModel({ optimizer: 'Adam(lr = 0.01)', epochs: 4 });
-    const whole = project(text);
-    const split = project(text);
     const ts = ['--backend', 'ts', '--json'];
-
-    const full = nn(['train', 'model.nn', ...ts], whole);
-    assert.equal(full.code, 0, full.output);
-    const first = nn(['train', 'model.nn', '--epochs', '2', ...ts], split);
-    assert.equal(first.code, 0, first.output);
-    const resumed = nn(['train', 'model.nn', '--resume', 'run', ...ts], split);
-    assert.equal(resumed.code, 0, resumed.output);
+    const { whole, split, full, first, resumed } = wholeAndSplit(spiralModel({ optimizer: 'Adam(lr = 0.01)', epochs: 4 }), ts, ts);
     const firstSteps = events(first.output).filter((e) => e.type === 'step').length;
     assert.equal(events(resumed.output).find((e) => e.type === 'start')?.resumedFrom, firstSteps);
 
@@ -98,16 +105,8 @@ describe('--resume continues a run bit-for-bit', () => {
 
   it('a run on the ONNX back end resumes on it, with the same losses as one run (to float32 rounding)', () => {
     for (const optimizer of ['Adam(lr = 0.01)', 'SGD(lr = 0.1, momentum = 0.9)']) {
-      const text = spiralModel({ optimizer, epochs: 4 });
-      const whole = project(text);
-      const split = project(text);
-      const onnx = ['--backend', 'onnx', '--json'];
-      const full = nn(['train', 'model.nn', ...onnx], whole);
-      assert.equal(full.code, 0, full.output);
-      const first = nn(['train', 'model.nn', '--epochs', '2', ...onnx], split);
-      assert.equal(first.code, 0, first.output);
-      const resumed = nn(['train', 'model.nn', '--resume', 'run', '--json'], split);
-      assert.equal(resumed.code, 0, resumed.output);
+      // The resumed run leaves `backend` to `auto`: it must pick ONNX again.
+      const { full, first, resumed } = wholeAndSplit(spiralModel({ optimizer, epochs: 4 }), ['--backend', 'onnx', '--json'], ['--json']);
       const start = events(resumed.output).find((e) => e.type === 'start') as JsonEvent & { backend?: string; note?: string };
       assert.equal(start.backend, 'onnx', `${optimizer}: backend = "auto" resumes on ONNX`);
       assert.equal(start.note, undefined);
