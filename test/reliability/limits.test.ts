@@ -62,8 +62,7 @@ describe('absurd dims (1e12) are refused by the checker, without allocating', ()
     for (const command of ['check', 'train']) {
       const result = nn([command, 'model.nn'], dir);
       assertCleanFailure(result, `nn ${command}`);
-      // FIXME: the message should say the dim is too large (at most 2^31), not that it is not an integer.
-      assert.match(result.output, /model\.nn:2:\d+: error NN2003: .*1000000000000/, result.output);
+      assert.match(result.output, /model\.nn:2:\d+: error NN2003: .*`out` is too large: 1000000000000 \(a dim is at most 2\^31\)/, result.output);
     }
   });
 });

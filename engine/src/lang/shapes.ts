@@ -1128,7 +1128,9 @@ export class ShapeChecker {
     if (arg === undefined) return typeof spec.default === 'number' ? Dim.of(spec.default) : null;
     const v = arg.value;
     if (v.kind === 'number' && v.dim) return v.dim;
-    if (!isVague(v)) this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be an integer, got ${this.textOf(arg.expr)}`]);
+    if (v.kind === 'number' && v.value !== null && isInt(v.value)) {
+      this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` is too large: ${this.textOf(arg.expr)} (a dim is at most 2^31)`]);
+    } else if (!isVague(v)) this.report(f, 'NN2003', arg.range, [callee, `\`${spec.name}\` must be an integer, got ${this.textOf(arg.expr)}`]);
     else f.errors++;
     return null;
   }
