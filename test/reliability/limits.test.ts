@@ -81,7 +81,7 @@ describe('the limits are configurable in the engine', () => {
   });
 });
 
-describe('the editor refuses to train a model over the nn.limits settings', () => {
+describe('the editor reports and refuses to train a model over the nn.limits settings', () => {
   let client: LspClient;
   const workspace = tempWorkspace('limits-lsp');
   before(async () => {
@@ -92,11 +92,17 @@ describe('the editor refuses to train a model over the nn.limits settings', () =
   it('a model with more parameters than nn.limits.maxParameters', async () => {
     const uri = await client.open(join(workspace, 'small.nn'), modelText('Linear(2, 64) |> relu |> Linear(64, 3)'));
     await client.diagnosticsFor(uri, 1, 30_000);
+    assert.ok(!(await client.diagnosticsFor(uri)).diagnostics.some((d) => d.code === 'NN4002'), 'fits under the default limits');
     await client.setSettings({ limits: { maxParameters: 100 } }, uri);
+    const over = (await client.diagnosticsFor(uri)).diagnostics.filter((d) => d.code === 'NN4002');
+    assert.equal(over.length, 1, 'NN4002 while you type, at the train block');
+    assert.match(over[0]!.message, /`M` has 387 parameters .*over the limit of 100/);
+    assert.equal(over[0]!.range.start.line, 4, 'at the train block');
     const result = await client.request<TrainResult>('nn/train', { uri });
     assert.equal(result.reason, 'error', result.message);
     assert.match(result.message, /387 parameters.*maxParameters \(100\)/);
     await client.setSettings({}, uri);
+    assert.ok(!(await client.diagnosticsFor(uri)).diagnostics.some((d) => d.code === 'NN4002'), 'gone under the default limits again');
   });
 
   it('absurd dims are checked and hovered without allocating', async () => {

@@ -15,6 +15,7 @@ import {
 import { checkProgram } from '../../../engine/src/lang/program.js';
 import { readDataHeader } from '../../../engine/src/data/index.js';
 import type { CheckResult } from '../../../engine/src/lang/api.js';
+import { sizeLimitDiagnostics } from '../../../engine/src/train/limits.js';
 import { AnalysisCache, type Analysis } from '../ide/analysis.js';
 import { RunResults } from '../ide/runResults.js';
 import { trustChangedNotification, type InitializationOptions, type TrustChangedParams } from '../protocol.js';
@@ -73,7 +74,8 @@ export function startServer(connection: Connection): void {
     const analysis = analysisOf(uri);
     if (!doc || !analysis) return;
     const rank = { error: 0, warning: 1, info: 2 } as const;
-    const checked = [...analysis.check.diagnostics].sort((a, b) => rank[a.severity] - rank[b.severity] || a.range.start - b.range.start);
+    // A model over the nn.limits settings gets NN4002 while you type, as in `nn check`.
+    const checked = [...analysis.check.diagnostics, ...sizeLimitDiagnostics(analysis.check, settings.limits)].sort((a, b) => rank[a.severity] - rank[b.severity] || a.range.start - b.range.start);
     const diagnostics: LspDiagnostic[] = checked.slice(0, settings.maxNumberOfProblems).map((d) => toDiagnostic(doc, d));
     const runResults = results.get(uri);
     if (runResults?.hasFindings()) {
