@@ -41,6 +41,18 @@ export function parseFileArgs<O extends Options>(
   return { file: positionals[0], values };
 }
 
+/**
+ * A positive-integer option (`--epochs 3`): undefined when absent, null after printing why
+ * the value is not one (the command then exits 2).
+ */
+export function positiveIntOption(value: string | undefined, name: string): number | undefined | null {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (Number.isInteger(n) && n >= 1) return n;
+  process.stderr.write(`${name} must be a positive integer, got ${value}\n`);
+  return null;
+}
+
 /** Prints the errors that stopped a run, each at its location in `file`; returns exit code 1. */
 export function reportRunErrors(file: string, text: string, errors: readonly RunError[]): number {
   for (const error of errors) process.stderr.write(formatError(file, text, error) + '\n');

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { probe } from '../train/probe.js';
 import { formatFinding, formatGradientTable, readSource } from '../train/console.js';
 import { storedTensor, writeSafetensors } from '../train/safetensors.js';
-import { parseFileArgs, reportInternalError, reportRunErrors } from './command.js';
+import { parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors } from './command.js';
 
 const USAGE = 'usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json]';
 
@@ -21,11 +21,9 @@ export async function run(args: string[]): Promise<number> {
   });
   if (typeof parsed === 'number') return parsed;
   const { file, values } = parsed;
-  const batches = values.batches === undefined ? 1 : Number(values.batches);
-  if (!Number.isInteger(batches) || batches < 1) {
-    process.stderr.write(`--batches must be a positive integer, got ${values.batches}\n`);
-    return 2;
-  }
+  const asked = positiveIntOption(values.batches, '--batches');
+  if (asked === null) return 2;
+  const batches = asked ?? 1;
   const text = readSource(file);
   if (text === null) return 2;
   try {

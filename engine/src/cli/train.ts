@@ -9,7 +9,7 @@ import { readDataHeader } from '../data/index.js';
 import { train } from '../train/loop.js';
 import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
-import { parseFileArgs, reportInternalError, reportRunErrors } from './command.js';
+import { parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors } from './command.js';
 
 const USAGE = 'usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json]';
 
@@ -24,11 +24,8 @@ export async function run(args: string[]): Promise<number> {
   });
   if (typeof parsed === 'number') return parsed;
   const { file, values } = parsed;
-  const epochs = values.epochs === undefined ? undefined : Number(values.epochs);
-  if (epochs !== undefined && (!Number.isInteger(epochs) || epochs < 1)) {
-    process.stderr.write(`--epochs must be a positive integer, got ${values.epochs}\n`);
-    return 2;
-  }
+  const epochs = positiveIntOption(values.epochs, '--epochs');
+  if (epochs === null) return 2;
   const backend = values.backend;
   if (backend !== undefined && backend !== 'ts' && backend !== 'onnx' && backend !== 'auto') {
     process.stderr.write(`--backend must be ts, onnx or auto, got ${backend}\n`);

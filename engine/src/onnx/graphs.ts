@@ -131,6 +131,7 @@ function lowerStep(
   step: string,
   copy: number,
   withStats: boolean,
+  activations: readonly IrNode[],
 ): { result: StepResult; batch: StepBatchSlots } {
   const ctx = new LoweringContext(b, { training: true, dropout: options.dropout }, fns);
   const g = model.graph;
@@ -154,7 +155,6 @@ function lowerStep(
   const slots: ParamSlot[] = g.params.map(({ param }, i) => ({ name: param.name, value: state.params[i], grad: grads[i] }));
   const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats);
   const pieces = withStats && slots.length > 0 ? [lowerGradStats(ctx, slots, updated.params)] : [];
-  const activations = activationNodes(g);
   if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, values));
   const stats = pieces.length === 0 ? null : pieces.length === 1 ? pieces[0] : b.op1('Concat', pieces, { axis: 0 });
   // Batch norm records its running statistics' new values under the name of the value it read.
@@ -195,10 +195,11 @@ export function buildTrainStep(
   const batches: StepBatchSlots[] = [];
   const losses: string[] = [];
   const stats: string[] = [];
+  const activations = activationNodes(g);
   for (let copy = 0; copy < steps; copy++) {
     const step = copy === 0 ? stepInput : b.op1('Add', [stepInput, b.constFloat(copy)]);
     const withStats = options.stats && (options.statsOn !== 'last' || copy === steps - 1);
-    const { result, batch } = lowerStep(b, model, fns, loss, optimizer, options, state, step, copy, withStats);
+    const { result, batch } = lowerStep(b, model, fns, loss, optimizer, options, state, step, copy, withStats, activations);
     batches.push(batch);
     losses.push(b.op1('Unsqueeze', [result.loss.name, b.constInt([0])]));
     if (result.stats) stats.push(result.stats);
@@ -211,10 +212,10 @@ export function buildTrainStep(
   for (const s of stateSlots) b.addOutput(NEXT_PREFIX + s.name, (state.optimizer.get(s.name) as Val).name, 'float32', s.shape);
   for (const buf of buffers) b.addOutput(NEXT_PREFIX + buf.name, (state.buffers.get(buf.name) as Val).name, 'float32', buf.shape);
   const statsOutput = stats.length > 0 ? 'stats' : null;
-  const activations = statsOutput ? activationNodes(g) : [];
-  const perStep = RAW_STATS * params.length + RAW_ACTIVATION_STATS * activations.length;
+  const statsActivations = statsOutput ? activations : [];
+  const perStep = RAW_STATS * params.length + RAW_ACTIVATION_STATS * statsActivations.length;
   if (statsOutput) b.addOutput(statsOutput, stats.length === 1 ? stats[0] : b.op1('Concat', stats, { axis: 0 }), 'float32', [perStep * stats.length]);
-  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput, activations };
+  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput, activations: statsActivations };
 }
 
 export interface ForwardGraph {

@@ -51,7 +51,10 @@ export function startServer(connection: Connection): void {
     const file = filePathOf(uri);
     try {
       const allowPathsOutsideWorkspace = settings.allowPathsOutsideWorkspace;
-      return checkProgram(text, file ? { readDataHeader: readDataHeader(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace }), allowPathsOutsideWorkspace } : {});
+      const check = checkProgram(text, file ? { readDataHeader: readDataHeader(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace }), allowPathsOutsideWorkspace } : {});
+      // A model over the nn.limits settings gets NN4002 while you type, as in `nn check`.
+      check.diagnostics.push(...sizeLimitDiagnostics(check, settings.limits));
+      return check;
     } catch (error) {
       // A checker bug must not take the server down; the log says where.
       connection.console.error(`checker failed on ${uri}: ${(error as Error).stack ?? error}`);
@@ -74,8 +77,7 @@ export function startServer(connection: Connection): void {
     const analysis = analysisOf(uri);
     if (!doc || !analysis) return;
     const rank = { error: 0, warning: 1, info: 2 } as const;
-    // A model over the nn.limits settings gets NN4002 while you type, as in `nn check`.
-    const checked = [...analysis.check.diagnostics, ...sizeLimitDiagnostics(analysis.check, settings.limits)].sort((a, b) => rank[a.severity] - rank[b.severity] || a.range.start - b.range.start);
+    const checked = [...analysis.check.diagnostics].sort((a, b) => rank[a.severity] - rank[b.severity] || a.range.start - b.range.start);
     const diagnostics: LspDiagnostic[] = checked.slice(0, settings.maxNumberOfProblems).map((d) => toDiagnostic(doc, d));
     const runResults = results.get(uri);
     if (runResults?.hasFindings()) {
