@@ -13,29 +13,46 @@ export interface ParamSpecOf {
 
 export interface LayerShapes {
   params: ParamSpecOf[];
-  buffers: { suffix: string; shape: Shape; init: 'zeros' | 'ones' }[];
+  readonly buffers: readonly { suffix: string; shape: Shape; init: 'zeros' | 'ones' }[];
 }
 
 function known(d: Dim): number {
   return d.constant() ?? 0;
 }
 
+const uniformInits = new Map<string, InitSpec>();
+
+/**
+ * The uniform init of a fan-in, one shared object per kind and fan-in: every `Linear(64, 64)`
+ * of a file has the same, and the checker's result keeps them as long as it lives.
+ */
+function uniformInit(kind: 'kaiming_uniform' | 'bias_uniform', fanIn: number): InitSpec {
+  const key = `${kind}:${fanIn}`;
+  const known = uniformInits.get(key);
+  if (known !== undefined) return known;
+  const init: InitSpec = Object.freeze({ kind, fanIn });
+  if (uniformInits.size < 4096) uniformInits.set(key, init);
+  return init;
+}
+
+const NO_BUFFERS: LayerShapes['buffers'] = [];
+
 /** Parameters and buffers of a built-in layer given its resolved integer and flag arguments. */
 export function layerShapes(ctor: string, dims: Record<string, Dim>, flags: Record<string, boolean>): LayerShapes {
   switch (ctor) {
     case 'Linear': {
       const fanIn = known(dims.in);
-      const params: ParamSpecOf[] = [{ suffix: 'weight', shape: [dims.out, dims.in], init: { kind: 'kaiming_uniform', fanIn } }];
-      if (flags.bias !== false) params.push({ suffix: 'bias', shape: [dims.out], init: { kind: 'bias_uniform', fanIn } });
-      return { params, buffers: [] };
+      const params: ParamSpecOf[] = [{ suffix: 'weight', shape: [dims.out, dims.in], init: uniformInit('kaiming_uniform', fanIn) }];
+      if (flags.bias !== false) params.push({ suffix: 'bias', shape: [dims.out], init: uniformInit('bias_uniform', fanIn) });
+      return { params, buffers: NO_BUFFERS };
     }
     case 'Conv2d': {
       const fanIn = known(dims.in) * known(dims.kernel) * known(dims.kernel);
       const params: ParamSpecOf[] = [
-        { suffix: 'weight', shape: [dims.out, dims.in, dims.kernel, dims.kernel], init: { kind: 'kaiming_uniform', fanIn } },
+        { suffix: 'weight', shape: [dims.out, dims.in, dims.kernel, dims.kernel], init: uniformInit('kaiming_uniform', fanIn) },
       ];
-      if (flags.bias !== false) params.push({ suffix: 'bias', shape: [dims.out], init: { kind: 'bias_uniform', fanIn } });
-      return { params, buffers: [] };
+      if (flags.bias !== false) params.push({ suffix: 'bias', shape: [dims.out], init: uniformInit('bias_uniform', fanIn) });
+      return { params, buffers: NO_BUFFERS };
     }
     case 'BatchNorm2d':
     case 'BatchNorm1d': {
@@ -57,12 +74,12 @@ export function layerShapes(ctor: string, dims: Record<string, Dim>, flags: Reco
           { suffix: 'weight', shape: [dims.f], init: { kind: 'ones' } },
           { suffix: 'bias', shape: [dims.f], init: { kind: 'zeros' } },
         ],
-        buffers: [],
+        buffers: NO_BUFFERS,
       };
     case 'Embedding':
-      return { params: [{ suffix: 'weight', shape: [dims.n, dims.d], init: { kind: 'normal', std: 1 } }], buffers: [] };
+      return { params: [{ suffix: 'weight', shape: [dims.n, dims.d], init: { kind: 'normal', std: 1 } }], buffers: NO_BUFFERS };
     default:
-      return { params: [], buffers: [] };
+      return { params: [], buffers: NO_BUFFERS };
   }
 }
 

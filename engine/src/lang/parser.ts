@@ -528,7 +528,10 @@ class Parser {
         this.advance();
       }
       const value = this.parseExpr();
-      this.addToList({ name, value, range: { start, end: this.previousEnd() } } satisfies Arg);
+      // A positional argument spans exactly its value: the two share one range object.
+      const end = this.previousEnd();
+      const range = name === null && value.range.start === start && value.range.end === end ? value.range : { start, end };
+      this.addToList({ name, value, range } satisfies Arg);
       if (!this.accept(',')) break;
     }
     const args = this.endList<Arg>(list);

@@ -11,7 +11,7 @@ import { makeDiagnostic, type DiagnosticArg } from './diagnostics.js';
 import { GraphBuilder, type DType } from './ir.js';
 import { layerShapes } from './layers.js';
 import type { Expr, FnItem, Ident, ModelItem, ParamSyntax, ShapeSyntax, Stmt } from './syntax.js';
-import { UNKNOWN, type BlockInstance, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
+import { UNKNOWN, type BlockInstance, type LayerBuffer, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
 
 /** A dim of a signature: a dim expression, or a variadic group `*S`. */
 export type PatternDim = Dim | { variadic: string };
@@ -69,6 +69,9 @@ export interface BodyResult {
   errors: number;
   returned: Value[] | null;
 }
+
+/** Most layers carry no buffers: they share this empty list (read-only). */
+const NO_BUFFERS: readonly LayerBuffer[] = Object.freeze([]);
 
 const SHAPE_KEEPING = new Set(['reshape', 'flatten', 'transpose', 'concat', 'detach', 'dropout']);
 
@@ -420,7 +423,7 @@ export class ShapeChecker {
       dims: {},
       argRanges: {},
       params: [],
-      buffers: [],
+      buffers: NO_BUFFERS,
       block: null,
       callRanges: [],
       inShape: null,
@@ -457,12 +460,13 @@ export class ShapeChecker {
     if (model) return this.createBlock(layer, model, f);
     const shapes = layerShapes(ctor, layer.dims, { bias: layer.args.bias !== false });
     layer.params = shapes.params.map((p) => this.addParam(`${name}.${p.suffix}`, p.shape, p.init, layer, f));
-    for (const b of shapes.buffers) {
-      const bufferName = `${name}.${b.suffix}`;
-      const value = f.graph.addValue(b.shape, 'float32', call.range, bufferName);
-      const concrete = concreteOrEmpty(b.shape);
-      f.graph.buffers.push({ buffer: { name: bufferName, shape: concrete, init: b.init, layer: name }, value });
-      layer.buffers.push({ name: bufferName, shape: b.shape, init: b.init, value });
+    if (shapes.buffers.length > 0) {
+      layer.buffers = shapes.buffers.map((b) => {
+        const bufferName = `${name}.${b.suffix}`;
+        const value = f.graph.addValue(b.shape, 'float32', call.range, bufferName);
+        f.graph.buffers.push({ buffer: { name: bufferName, shape: concreteOrEmpty(b.shape), init: b.init, layer: name }, value });
+        return { name: bufferName, shape: b.shape, init: b.init, value };
+      });
     }
     f.layers.push(layer);
     return layer;

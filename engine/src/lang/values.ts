@@ -74,7 +74,7 @@ export interface LayerInstance {
   dims: Record<string, Dim>;
   argRanges: Record<string, TextRange>;
   params: LayerParam[];
-  buffers: LayerBuffer[];
+  buffers: readonly LayerBuffer[];
   block: BlockInstance | null;
   callRanges: TextRange[];
   inShape: Shape | null;
