@@ -1,6 +1,6 @@
 // Limits against hostile files: a model over the parameter or activation-memory limit is
 // refused before anything is allocated (NN4002 with the computed size), in `nn check` and `nn train`, in the
-// engine's run preparation (configurable limits) and in the editor (`nn.limits.*` settings);
+// engine's run preparation and the CLI (configurable limits) and in the editor (`nn.limits.*` settings);
 // absurd dims (1e12) are checked without allocating.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -78,6 +78,25 @@ describe('the limits are configurable in the engine', () => {
     assert.ok(!Array.isArray(accepted), JSON.stringify(accepted));
     const memory = prepare(small, { ...options, limits: { maxParameters: 1e9, maxActivationBytes: 1000 } });
     assert.ok(Array.isArray(memory) && memory[0]!.code === 'NN4002' && /activations/.test(memory[0]!.message));
+  });
+});
+
+describe('the CLI takes the limits as options', () => {
+  it('nn check, nn train and nn probe refuse a small model under --max-parameters, and a bad value exits 2', () => {
+    const dir = tempWorkspace('limits-cli');
+    writeFiles(dir, { 'model.nn': small });
+    assert.equal(nn(['check', 'model.nn'], dir).code, 0, 'fits under the default limits');
+    for (const command of ['check', 'train', 'probe']) {
+      const result = nn([command, 'model.nn', '--max-parameters', '50'], dir);
+      assertCleanFailure(result, `nn ${command} --max-parameters 50`);
+      assert.match(result.output, /model\.nn:\d+:\d+: error NN4002: .*`M` has 99 parameters .*over the limit of 50/, result.output);
+    }
+    const memory = nn(['check', 'model.nn', '--max-activation-bytes', '1000'], dir);
+    assertCleanFailure(memory, 'nn check --max-activation-bytes 1000');
+    assert.match(memory.output, /NN4002.*activations/);
+    const bad = nn(['check', 'model.nn', '--max-parameters', 'many'], dir);
+    assert.equal(bad.code, 2, bad.output);
+    assert.match(bad.output, /--max-parameters must be a positive integer, got many/);
   });
 });
 

@@ -1,6 +1,7 @@
-// `nn check FILE... [--format text|json]`: checks .nn files and prints each diagnostic like
-// rustc/tsc (`file:line:col: severity CODE: message`, the source line, a caret underline),
-// or one JSON array with 1-based lines and columns. Exit 1 when there is an error.
+// `nn check FILE... [--format text|json] [--max-parameters N] [--max-activation-bytes N]`:
+// checks .nn files and prints each diagnostic like rustc/tsc (`file:line:col: severity CODE:
+// message`, the source line, a caret underline), or one JSON array with 1-based lines and
+// columns. Exit 1 when there is an error.
 
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -10,8 +11,9 @@ import type { Diagnostic, TextRange } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
 import { sizeLimitDiagnostics } from '../train/limits.js';
+import { LIMIT_OPTIONS, LIMITS_USAGE, sizeLimitsOption } from './command.js';
 
-const USAGE = 'usage: nn check FILE... [--format text|json]';
+const USAGE = `usage: nn check FILE... [--format text|json] ${LIMITS_USAGE}`;
 
 /** A range as 1-based line and column positions (columns in UTF-16 code units, like editors). */
 export interface Span {
@@ -75,7 +77,7 @@ function excerpt(lines: LineIndex, range: TextRange): string[] {
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' }, ...LIMIT_OPTIONS } });
   } catch (error) {
     console.error(`nn check: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
@@ -89,6 +91,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  const limits = sizeLimitsOption(values);
+  if (limits === null) return 2;
   let failed = false;
   let unreadable = false;
   const json: JsonDiagnostic[] = [];
@@ -106,7 +110,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const result = checkProgram(source, { readDataHeader: readDataHeader(dirname(file)) });
     const lines = new LineIndex(source);
-    for (const d of [...result.diagnostics, ...sizeLimitDiagnostics(result)]) {
+    for (const d of [...result.diagnostics, ...sizeLimitDiagnostics(result, limits)]) {
       if (d.severity === 'error') {
         failed = true;
         errors++;

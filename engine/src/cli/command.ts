@@ -1,7 +1,8 @@
 // What the commands over one .nn file (train, probe, gradcheck, export) share: parsing their
-// options with --help and a usage line, and reporting a run that failed.
+// options with --help and a usage line, the size-limit options, and reporting a run that failed.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_SIZE_LIMITS, type SizeLimits } from '../train/limits.js';
 import type { RunError } from '../train/prepare.js';
 import { formatError } from '../train/console.js';
 
@@ -51,6 +52,29 @@ export function positiveIntOption(value: string | undefined, name: string): numb
   if (Number.isInteger(n) && n >= 1) return n;
   process.stderr.write(`${name} must be a positive integer, got ${value}\n`);
   return null;
+}
+
+/** The options that change the size limits (`nn check`, `nn train`, `nn probe`), as in the editor's `nn.limits.*` settings. */
+export const LIMIT_OPTIONS = {
+  'max-parameters': { type: 'string' },
+  'max-activation-bytes': { type: 'string' },
+} as const;
+
+/** The usage text of LIMIT_OPTIONS. */
+export const LIMITS_USAGE = '[--max-parameters N] [--max-activation-bytes N]';
+
+/**
+ * The size limits the options ask for (each defaults to DEFAULT_SIZE_LIMITS), or null after
+ * printing why a value is not a positive integer (the command then exits 2).
+ */
+export function sizeLimitsOption(values: { 'max-parameters'?: string; 'max-activation-bytes'?: string }): SizeLimits | null {
+  const maxParameters = positiveIntOption(values['max-parameters'], '--max-parameters');
+  const maxActivationBytes = positiveIntOption(values['max-activation-bytes'], '--max-activation-bytes');
+  if (maxParameters === null || maxActivationBytes === null) return null;
+  return {
+    maxParameters: maxParameters ?? DEFAULT_SIZE_LIMITS.maxParameters,
+    maxActivationBytes: maxActivationBytes ?? DEFAULT_SIZE_LIMITS.maxActivationBytes,
+  };
 }
 
 /** Prints the errors that stopped a run, each at its location in `file`; returns exit code 1. */

@@ -1,5 +1,5 @@
 // `nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors]
-// [--json]`: one forward + backward pass over the first N training batches in file order;
+// [--json] [--max-parameters N] [--max-activation-bytes N]`: one forward + backward pass over the first N training batches in file order;
 // prints the per-parameter gradient-flow table and the findings, or with --json an object
 // with `loss`, `params`, `activations` and `findings`.
 
@@ -7,9 +7,9 @@ import { dirname, resolve } from 'node:path';
 import { probe } from '../train/probe.js';
 import { formatFinding, formatGradientTable, readSource } from '../train/console.js';
 import { storedTensor, writeSafetensors } from '../train/safetensors.js';
-import { parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors } from './command.js';
+import { LIMIT_OPTIONS, LIMITS_USAGE, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
 
-const USAGE = 'usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json]';
+const USAGE = `usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json] ${LIMITS_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseFileArgs(args, USAGE, {
@@ -18,16 +18,18 @@ export async function run(args: string[]): Promise<number> {
     batches: { type: 'string' },
     save: { type: 'string' },
     json: { type: 'boolean', default: false },
+    ...LIMIT_OPTIONS,
   });
   if (typeof parsed === 'number') return parsed;
   const { file, values } = parsed;
   const asked = positiveIntOption(values.batches, '--batches');
-  if (asked === null) return 2;
+  const limits = sizeLimitsOption(values);
+  if (asked === null || limits === null) return 2;
   const batches = asked ?? 1;
   const text = readSource(file);
   if (text === null) return 2;
   try {
-    const outcome = probe(text, { baseDir: dirname(resolve(file)), model: values.model, batches, weights: values.weights });
+    const outcome = probe(text, { baseDir: dirname(resolve(file)), model: values.model, batches, weights: values.weights, limits });
     if ('errors' in outcome) return reportRunErrors(file, text, outcome.errors);
     if (values.save) {
       const tensors = new Map([...outcome.gradients].map(([name, g]) => [name, storedTensor(g.shape, g.data)]));

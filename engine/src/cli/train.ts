@@ -1,5 +1,5 @@
 // `nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors]
-// [--resume DIR] [--json]`: trains the model of a `train` block, with a progress bar on a
+// [--resume DIR] [--json] [--max-parameters N] [--max-activation-bytes N]`: trains the model of a `train` block, with a progress bar on a
 // terminal or one JSON object per event with --json. Ctrl-C stops after the current step
 // and saves a checkpoint; a second Ctrl-C quits at once.
 
@@ -9,9 +9,9 @@ import { readDataHeader } from '../data/index.js';
 import { train } from '../train/loop.js';
 import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
-import { parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors } from './command.js';
+import { LIMIT_OPTIONS, LIMITS_USAGE, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
 
-const USAGE = 'usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json]';
+const USAGE = `usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json] ${LIMITS_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseFileArgs(args, USAGE, {
@@ -21,11 +21,13 @@ export async function run(args: string[]): Promise<number> {
     init: { type: 'string' },
     resume: { type: 'string' },
     json: { type: 'boolean', default: false },
+    ...LIMIT_OPTIONS,
   });
   if (typeof parsed === 'number') return parsed;
   const { file, values } = parsed;
   const epochs = positiveIntOption(values.epochs, '--epochs');
-  if (epochs === null) return 2;
+  const limits = sizeLimitsOption(values);
+  if (epochs === null || limits === null) return 2;
   const backend = values.backend;
   if (backend !== undefined && backend !== 'ts' && backend !== 'onnx' && backend !== 'auto') {
     process.stderr.write(`--backend must be ts, onnx or auto, got ${backend}\n`);
@@ -79,6 +81,7 @@ export async function run(args: string[]): Promise<number> {
         init: values.init,
         backend,
         resume: values.resume,
+        limits,
         signal: controller.signal,
       },
       onEvent,
