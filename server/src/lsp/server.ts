@@ -27,10 +27,12 @@ import { DEFAULT_SETTINGS, readSettings, type Settings } from './settings.js';
 import { filePathOf } from './workspace.js';
 
 /**
- * Delay between an edit and its check. Short, so an error appears at once; edits that
- * arrive within it replace the pending check instead of queuing another.
+ * Delay between an edit and its check: none, beyond reading the edits already received (a
+ * zero timer runs after the pending input), so an error appears at once. Edits that arrive
+ * before the check starts, or while another check runs, replace the pending check instead
+ * of queuing another.
  */
-export const CHECK_DELAY_MS = 10;
+export const CHECK_DELAY_MS = 0;
 
 function emptyResult(): CheckResult {
   return { diagnostics: [], bindings: [], layers: [], calls: [], models: [], fns: [], irs: new Map(), fnIrs: new Map(), trains: [] };
