@@ -27,10 +27,9 @@ import { DEFAULT_SETTINGS, readSettings, type Settings } from './settings.js';
 import { filePathOf } from './workspace.js';
 
 /**
- * Delay between an edit and its check: none, beyond reading the edits already received (a
- * zero timer runs after the pending input), so an error appears at once. Edits that arrive
- * before the check starts, or while another check runs, replace the pending check instead
- * of queuing another.
+ * Delay between an edit and its check: none, beyond handling the edits already received
+ * (see `Debouncer`), so an error appears at once. Edits that arrive before the check starts,
+ * or while another check runs, replace the pending check instead of queuing another.
  */
 export const CHECK_DELAY_MS = 0;
 
@@ -46,6 +45,8 @@ export function startServer(connection: Connection): void {
   let trusted = true;
   let roots: string[] = [];
   let supportsConfiguration = false;
+  /** False while the first `workspace/configuration` answer is awaited (clients that have no such request use the defaults). */
+  let settingsLoaded = true;
   let supportsProgress = false;
   let supportsInlayRefresh = false;
 
@@ -103,6 +104,9 @@ export function startServer(connection: Connection): void {
   });
 
   const check = (uri: string) => {
+    // Until the client's settings have arrived, a check could report what they allow
+    // (NN4006 for an opted-in path); `fetchSettings` checks every open document then.
+    if (!settingsLoaded) return;
     const started = performance.now();
     publish(uri);
     if (settings.trace.server === 'verbose') connection.console.log(`checked ${uri} in ${(performance.now() - started).toFixed(1)} ms`);
@@ -112,6 +116,7 @@ export function startServer(connection: Connection): void {
   connection.onInitialize((params): InitializeResult => {
     const capabilities = params.capabilities;
     supportsConfiguration = capabilities.workspace?.configuration === true;
+    settingsLoaded = !supportsConfiguration;
     supportsProgress = capabilities.window?.workDoneProgress === true;
     supportsInlayRefresh = capabilities.workspace?.inlayHint?.refreshSupport === true;
     const options = (params.initializationOptions ?? {}) as InitializationOptions;
@@ -147,13 +152,18 @@ export function startServer(connection: Connection): void {
   const recheckAll = () => {
     for (const doc of documents.all()) {
       cache.delete(doc.uri);
-      publish(doc.uri);
+      check(doc.uri);
     }
   };
 
   const fetchSettings = async () => {
     if (!supportsConfiguration) return;
-    settings = readSettings(await connection.workspace.getConfiguration({ section: 'nn' }));
+    try {
+      settings = readSettings(await connection.workspace.getConfiguration({ section: 'nn' }));
+    } catch (error) {
+      connection.console.error(`cannot read the nn settings, using the defaults: ${(error as Error).message}`);
+    }
+    settingsLoaded = true;
     recheckAll();
   };
 
