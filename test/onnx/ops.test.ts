@@ -71,6 +71,27 @@ const cases: Record<string, (ir: IrBuilder, h: ValueId) => ValueId> = {
     const c = ir.conv('conv', wide, 3, 4, 3, 3, { stride: 2, padding: 1 });
     return ir.op('flatten', [ir.op('avg_pool2d', [c], ['B', 4, 1, 1], { kernel: 2, stride: 2 })], ['B', 4], { start: 1 });
   },
+  'max_pool2d ties: the first maximum of each window gets the gradient': (ir, h) => {
+    // Each 2×2 window holds one value four times, only its top-left copy not detached: a
+    // gradient routed to any other copy would stop there, and fc would train differently.
+    const v = ir.op('reshape', [h], ['B', 12, 1, 1], { shape: [-1, 12, 1, 1] });
+    const row = ir.op('concat', [v, ir.op('detach', [v], ['B', 12, 1, 1])], ['B', 12, 1, 2], { axis: 3 });
+    const windows = ir.op('concat', [row, ir.op('detach', [row], ['B', 12, 1, 2])], ['B', 12, 2, 2], { axis: 2 });
+    return ir.op('flatten', [ir.op('max_pool2d', [windows], ['B', 12, 1, 1], { kernel: 2, stride: 2 })], ['B', 12], { start: 1 });
+  },
+  'max_pool2d over odd sizes': (ir, h) => {
+    // 3×4 input, 2×2 windows: the last row gets no gradient.
+    const img = ir.op('reshape', [h], ['B', 1, 3, 4], { shape: [-1, 1, 3, 4] });
+    return ir.op('flatten', [ir.op('max_pool2d', [img], ['B', 1, 1, 2], { kernel: 2, stride: 2 })], ['B', 2], { start: 1 });
+  },
+  'relu read by max_pool2d and by another op': (ir, h) => {
+    // The relu's gradient comes from both readers, so its mask cannot move to the pool's
+    // gradient (as it does when the pool is the only reader).
+    const r = ir.op('relu', [ir.op('reshape', [h], ['B', 3, 2, 2], { shape: [-1, 3, 2, 2] })], ['B', 3, 2, 2]);
+    const pooled = ir.op('flatten', [ir.op('max_pool2d', [r], ['B', 3, 1, 1], { kernel: 2, stride: 2 })], ['B', 3], { start: 1 });
+    const mean = ir.op('mean', [ir.op('mean', [r], ['B', 3, 2], { axis: 3 })], ['B', 3], { axis: 2 });
+    return ir.op('add', [pooled, mean], ['B', 3]);
+  },
   'max_pool2d with stride 1': (ir, h) => {
     const img = ir.op('reshape', [h], ['B', 3, 2, 2], { shape: [-1, 3, 2, 2] });
     return ir.op('flatten', [ir.op('max_pool2d', [img], ['B', 3, 1, 1], { kernel: 2, stride: 1 })], ['B', 3], { start: 1 });

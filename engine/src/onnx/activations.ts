@@ -23,9 +23,11 @@ export function lowerActivationStats(ctx: LoweringContext, nodes: readonly IrNod
   const pieces = nodes.flatMap((node) => {
     const y = (values.get(node.outputs[0]) as Val).name;
     if (node.op === 'relu') {
-      // A unit is alive when some sample of the batch (axis 0) has a positive value there.
-      const positive = b.op1('Cast', [b.op1('Greater', [y, ctx.scalar(0)])], { to: 1 });
-      const alive = b.op1('ReduceMax', [positive], { axes: [0], keepdims: 0 });
+      // A unit is alive when some sample of the batch (axis 0) has a positive value there:
+      // relu's outputs are never negative, so exactly when their sum over the batch is
+      // positive (onnxruntime's ReduceSum over the batch axis is far faster than ReduceMax).
+      const batchSum = b.op1('ReduceSum', [y, b.constInt([0])], { keepdims: 0 });
+      const alive = b.op1('Cast', [b.op1('Greater', [batchSum, ctx.scalar(0)])], { to: 1 });
       return [b.op1('Sub', [b.constFloat(1, [1]), asVector(b.op1('ReduceMean', [alive], { keepdims: 0 }))]), zero];
     }
     if (node.op === 'sigmoid' || node.op === 'tanh') {

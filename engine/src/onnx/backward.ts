@@ -42,7 +42,9 @@ function normalizeBackward(ctx: LoweringContext, dxhat: Val, xhat: Val, invstd: 
 }
 
 const rules: Record<string, GradRule> = {
-  relu: (ctx, { inputs: [x] }, g) => [where(ctx, ctx.b.op1('Greater', [x.name, zero(ctx)]), g, zero(ctx))],
+  // relu's output rather than its input: y > 0 exactly where x > 0, and a conv whose output
+  // only relu reads is fused with it by onnxruntime.
+  relu: (ctx, { outputs: [y] }, g) => [where(ctx, ctx.b.op1('Greater', [y.name, zero(ctx)]), g, zero(ctx))],
   leaky_relu: (ctx, { inputs: [x], attrs }, g) => {
     const slope = attrNumber(attrs, 'slope', 0.01);
     return [where(ctx, ctx.b.op1('Greater', [x.name, zero(ctx)]), g, ctx.binary('Mul', g, ctx.scalar(slope), g))];
@@ -254,8 +256,8 @@ const rules: Record<string, GradRule> = {
 
 /**
  * The max-pool gradient for non-overlapping k×k windows (stride k, no padding): each
- * window's first maximum (ArgMax, like the TS engine and PyTorch) gets g; rows and columns
- * the windows do not cover get zero.
+ * window's first maximum (ArgMax, like the TS engine and PyTorch) gets g through
+ * MaxUnpool; rows and columns the windows do not cover get zero.
  */
 function windowMaxBackward(ctx: LoweringContext, x: Val, g: Val, k: number): Val {
   const [c, h, w] = constantDims(x.shape.slice(1), 'max_pool2d');
@@ -266,20 +268,24 @@ function windowMaxBackward(ctx: LoweringContext, x: Val, g: Val, k: number): Val
     covered = ctx.op('Slice', [x.name, ctx.b.constInt([0, 0]), ctx.b.constInt([oh * k, ow * k]), ctx.b.constInt([2, 3])], {}, [n, Dim.of(c), Dim.of(oh * k), Dim.of(ow * k)]);
   }
   // SpaceToDepth puts each window's k*k values on a leading axis (offset-major channels,
-  // offset = dy*k + dx in row-major order), so ArgMax finds the first maximum and the
-  // broadcasts run over contiguous planes; DepthToSpace (DCR) is its inverse.
-  const planes = [n, Dim.of(k * k), Dim.of(c), Dim.of(oh), Dim.of(ow)];
+  // offset = dy*k + dx in row-major order), so ArgMax finds each window's first maximum.
   const depth = ctx.op('SpaceToDepth', [covered.name], { blocksize: k }, [n, Dim.of(k * k * c), Dim.of(oh), Dim.of(ow)]);
-  const offsets = ctx.reshape(depth, planes);
-  const first = ctx.b.op1('ArgMax', [offsets.name], { axis: 1, keepdims: 1 });
-  const offsetIds = ctx.b.constInt(Array.from({ length: k * k }, (_, i) => i), [k * k, 1, 1, 1]);
-  const isFirst = ctx.b.op1('Equal', [first, offsetIds]);
-  const upstream = ctx.op('Unsqueeze', [g.name, ctx.b.constInt([1])], {}, [n, Dim.of(1), Dim.of(c), Dim.of(oh), Dim.of(ow)]);
-  const routed = ctx.op('Where', [isFirst, upstream.name, ctx.scalar(0)], {}, planes);
-  const grad = ctx.op('DepthToSpace', [ctx.reshape(routed, depth.shape).name], { blocksize: k, mode: 'DCR' }, covered.shape);
-  if (covered === x) return grad;
-  const pads = ctx.b.constInt([0, 0, 0, 0, 0, 0, h - oh * k, w - ow * k]);
-  return ctx.op('Pad', [grad.name, pads], {}, x.shape);
+  const first = ctx.b.op1('ArgMax', [ctx.reshape(depth, [n, Dim.of(k * k), Dim.of(c), Dim.of(oh), Dim.of(ow)]).name], { axis: 1, keepdims: 0 });
+  // MaxUnpool wants flat offsets into x: a table [k*k, c, oh, ow] gives the offset of (window
+  // offset dy*k + dx, channel, window i, j) within a sample, (ch*h + i*k + dy)*w + j*k + dx,
+  // summed from four short ranges (onnxruntime folds it into a constant once), and the
+  // sample's start is added.
+  const term = (values: number[], axis: number) => ctx.b.constInt(values, [0, 1, 2, 3].map((a) => (a === axis ? values.length : 1)));
+  const windowOffsets = term(Array.from({ length: k * k }, (_, o) => Math.floor(o / k) * w + (o % k)), 0);
+  const channels = term(Array.from({ length: c }, (_, ch) => ch * h * w), 1);
+  const rows = term(Array.from({ length: oh }, (_, i) => i * k * w), 2);
+  const columns = term(Array.from({ length: ow }, (_, j) => j * k), 3);
+  const table = ctx.b.op1('Add', [ctx.b.op1('Add', [windowOffsets, channels]), ctx.b.op1('Add', [rows, columns])]);
+  const inSample = ctx.b.op1('GatherElements', [table, first], { axis: 0 });
+  const samples = ctx.b.op1('Squeeze', [ctx.b.op1('Shape', [x.name], { start: 0, end: 1 }), ctx.b.constInt([0])]);
+  const sampleStart = ctx.b.op1('Mul', [ctx.b.op1('Range', [ctx.b.constInt(0, []), samples, ctx.b.constInt(1, [])]), ctx.b.constInt(c * h * w, [])]);
+  const offsets = ctx.b.op1('Add', [inSample, ctx.b.op1('Reshape', [sampleStart, ctx.b.constInt([-1, 1, 1, 1])])]);
+  return ctx.op('MaxUnpool', [g.name, offsets, ctx.b.op1('Shape', [x.name])], { kernel_shape: [k, k], strides: [k, k] }, x.shape);
 }
 
 function batchNormBackward(ctx: LoweringContext, { inputs: [x, gamma], saved: { xhat, invstd } }: TapeEntry, g: Val, needs: boolean[]): (Val | null)[] {
@@ -299,14 +305,21 @@ function batchNormBackward(ctx: LoweringContext, { inputs: [x, gamma], saved: { 
 export function lowerBackward(ctx: LoweringContext, loss: Val, wanted: readonly Val[]): Val[] {
   const grads = new Map<string, Val>([[loss.name, { name: ctx.scalar(1), shape: [], dtype: 'float32' }]]);
   const entries = [...ctx.tape];
+  const pooledRelus = reluPoolPairs(entries);
+  const passThrough = new Set(pooledRelus.values());
   for (let i = entries.length - 1; i >= 0; i--) {
     const entry = entries[i];
-    const g = grads.get(entry.outputs[0].name);
+    let g = grads.get(entry.outputs[0].name);
     if (!g) continue;
     const rule = rules[entry.op];
     if (!rule) throw new OnnxUnsupported(`the gradient of \`${entry.op}\``, entry.range);
     const needs = entry.inputs.map((v) => v.dtype === 'float32' && ctx.needsGrad(v));
-    const inputGrads = rule(ctx, entry, g, needs);
+    if (pooledRelus.has(entry)) {
+      // A window's gradient goes to its chosen input, which relu passes exactly when the
+      // window's maximum is positive: the relu mask applied to the pooled gradient.
+      g = where(ctx, ctx.b.op1('Greater', [entry.outputs[0].name, zero(ctx)]), g, zero(ctx));
+    }
+    const inputGrads = passThrough.has(entry) ? [g] : rule(ctx, entry, g, needs);
     entry.inputs.forEach((input, k) => {
       const ig = inputGrads[k];
       if (!ig || !needs[k]) return;
@@ -315,4 +328,21 @@ export function lowerBackward(ctx: LoweringContext, loss: Val, wanted: readonly 
     });
   }
   return wanted.map((v) => grads.get(v.name) ?? ctx.binary('Mul', v, ctx.scalar(0), v));
+}
+
+/**
+ * The max_pool2d entries whose input is a relu output that nothing else on the tape reads,
+ * with that relu: its mask is applied to the pooled gradient, a fraction of the values, and
+ * the relu entry passes its gradient through.
+ */
+function reluPoolPairs(entries: readonly TapeEntry[]): Map<TapeEntry, TapeEntry> {
+  const readers = new Map<string, number>();
+  for (const entry of entries) for (const v of entry.inputs) readers.set(v.name, (readers.get(v.name) ?? 0) + 1);
+  const relus = new Map(entries.filter((e) => e.op === 'relu').map((e) => [e.outputs[0].name, e]));
+  const pairs = new Map<TapeEntry, TapeEntry>();
+  for (const entry of entries) {
+    const relu = relus.get(entry.inputs[0]?.name);
+    if (entry.op === 'max_pool2d' && relu && readers.get(entry.inputs[0].name) === 1) pairs.set(entry, relu);
+  }
+  return pairs;
 }
