@@ -28,8 +28,8 @@ const uniformInits = new Map<string, InitSpec>();
  */
 function uniformInit(kind: 'kaiming_uniform' | 'bias_uniform', fanIn: number): InitSpec {
   const key = `${kind}:${fanIn}`;
-  const known = uniformInits.get(key);
-  if (known !== undefined) return known;
+  const shared = uniformInits.get(key);
+  if (shared !== undefined) return shared;
   const init: InitSpec = Object.freeze({ kind, fanIn });
   if (uniformInits.size < 4096) uniformInits.set(key, init);
   return init;
