@@ -70,6 +70,16 @@ describe('diagnostics', () => {
     });
   });
 
+  test('a client whose settings fail or never come still gets its diagnostics, with the defaults', async () => {
+    for (const configuration of ['fail', 'never'] as const) {
+      await LspClient.using({ configuration }, async (other) => {
+        const uri = await other.open(fixture('err_linear_features.nn'));
+        const published = await other.diagnosticsFor(uri, 1, 10_000);
+        assert.ok(published.diagnostics.some((d) => d.code === 'NN2103'), `${configuration}: ${JSON.stringify(published.diagnostics)}`);
+      });
+    }
+  });
+
   test('NN2103 carries related information at the constructor argument', async () => {
     const uri = await client.open(fixture('err_linear_features.nn'));
     const published = await client.diagnosticsFor(uri);

@@ -27,6 +27,8 @@ export interface StartOptions {
   command?: string[];
   initializationOptions?: Record<string, unknown>;
   settings?: Record<string, unknown>;
+  /** How the client answers `workspace/configuration`: with `settings` (the default), with an error, or never. */
+  configuration?: 'answer' | 'fail' | 'never';
   workspaceFolder?: string;
 }
 
@@ -74,6 +76,8 @@ export class LspClient {
     connection.onRequest('workspace/configuration', (params: { items: { section?: string }[] }) => {
       client.configurationRequests++;
       client.notify();
+      if (options.configuration === 'fail') throw new Error('no settings here');
+      if (options.configuration === 'never') return new Promise<never>(() => {});
       return params.items.map(() => client.settings);
     });
     connection.onRequest('window/workDoneProgress/create', () => null);

@@ -33,6 +33,9 @@ import { filePathOf } from './workspace.js';
  */
 export const CHECK_DELAY_MS = 0;
 
+/** How long checks wait for the client's first settings before going on with the defaults. */
+export const SETTINGS_WAIT_MS = 2000;
+
 function emptyResult(): CheckResult {
   return { diagnostics: [], bindings: [], layers: [], calls: [], models: [], fns: [], irs: new Map(), fnIrs: new Map(), trains: [] };
 }
@@ -172,6 +175,13 @@ export function startServer(connection: Connection): void {
     if (supportsConfiguration) {
       void connection.client.register(DidChangeConfigurationNotification.type, { section: 'nn' });
       void fetchSettings();
+      // A client that never answers must not leave its documents unchecked.
+      setTimeout(() => {
+        if (settingsLoaded) return;
+        connection.console.warn(`no answer to workspace/configuration after ${SETTINGS_WAIT_MS} ms: checking with the default settings`);
+        settingsLoaded = true;
+        recheckAll();
+      }, SETTINGS_WAIT_MS).unref();
     }
     connection.workspace.onDidChangeWorkspaceFolders((event) => {
       const removed = new Set(event.removed.map((f) => filePathOf(f.uri)));
