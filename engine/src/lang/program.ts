@@ -94,7 +94,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     ctx.diagnostics.push(...softmaxBeforeCrossEntropy(graph, byValue, crossEntropyModels.has(model.name.name), ctx.softmaxRemovals));
     ctx.diagnostics.push(...stackedLinearLayers(graph, byValue, checked.inlined));
     ctx.diagnostics.push(...saturatingChains(graph, checked.inlined));
-    result.models.push(modelSummary(model, checked));
+    result.models.push(new LazyModelSummary(model, checked));
     const clean = checked.errors === 0 && !broken && model.hyperParams.length === 0 && !symbols.recursiveModels.has(model.name.name) && checked.graph.unknownShapes.size === 0;
     if (clean) {
       result.irs.set(model.name.name, {
@@ -250,23 +250,46 @@ class LazyLayerInfo implements LayerInfo {
   }
 }
 
-function modelSummary(model: ModelItem, checked: BodyResult & { signature: ReturnType<ShapeChecker['checkModel']>['signature'] }): ModelSummary {
-  let paramCount = 0;
-  for (const p of checked.graph.params) paramCount += knownElementCount(checked.graph.values[p.value].shape);
-  return {
-    name: model.name.name,
-    range: model.range,
-    nameRange: model.name.range,
-    hyperParams: model.hyperParams.map((h) => h.name),
-    inputs: checked.signature.inputs.map((i) => ({ name: i.name.name, shape: (i.dtype === 'int64' ? 'int' : '') + formatPattern(i.pattern) })),
-    output: checked.signature.output ? formatPattern(checked.signature.output) : '?',
-    paramCount,
-    get flops() {
-      return graphFlops(checked.graph)?.toString() ?? '?';
-    },
-  };
-}
+type CheckedModel = BodyResult & { signature: ReturnType<ShapeChecker['checkModel']>['signature'] };
 
+/**
+ * A model's summary, its FLOPs counted on first read. A class, not an object literal with a
+ * getter: V8 keeps a literal's getter in the literal's hidden class, an old-generation object,
+ * and that getter's closure would hold every check's graph through young collections.
+ */
+class LazyModelSummary implements ModelSummary {
+  readonly name: string;
+  readonly range: TextRange;
+  readonly nameRange: TextRange;
+  readonly hyperParams: string[];
+  readonly inputs: { name: string; shape: string }[];
+  readonly output: string;
+  readonly paramCount: number;
+
+  constructor(
+    model: ModelItem,
+    private readonly checked: CheckedModel,
+  ) {
+    let paramCount = 0;
+    for (const p of checked.graph.params) paramCount += knownElementCount(checked.graph.values[p.value].shape);
+    this.name = model.name.name;
+    this.range = model.range;
+    this.nameRange = model.name.range;
+    this.hyperParams = model.hyperParams.map((h) => h.name);
+    this.inputs = checked.signature.inputs.map((i) => ({ name: i.name.name, shape: (i.dtype === 'int64' ? 'int' : '') + formatPattern(i.pattern) }));
+    this.output = checked.signature.output ? formatPattern(checked.signature.output) : '?';
+    this.paramCount = paramCount;
+  }
+
+  get flops(): string {
+    return graphFlops(this.checked.graph)?.toString() ?? '?';
+  }
+
+  toJSON(): ModelSummary {
+    const { name, range, nameRange, hyperParams, inputs, output, paramCount, flops } = this;
+    return { name, range, nameRange, hyperParams, inputs, output, paramCount, flops };
+  }
+}
 
 /** The number of elements of a shape whose dims are all known, else 0. */
 function knownElementCount(shape: Shape): number {
