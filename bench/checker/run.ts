@@ -8,7 +8,6 @@
 // formatted on first read, so a second row also reads them all (an editor showing every hint).
 // Run: npx tsx bench/checker/run.ts
 
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 import type { CheckResult } from '../../engine/src/lang/api.js';
@@ -16,6 +15,7 @@ import { checkProgram } from '../../engine/src/lang/program.js';
 import { parse } from '../../engine/src/lang/parser.js';
 import { scan } from '../../engine/src/lang/scanner.js';
 import { serverExecArgv } from '../../server/src/protocol.js';
+import { rerunUnderServerFlags, underServerFlags } from '../serverFlags.js';
 import { generate } from './model.js';
 
 /**
@@ -72,7 +72,6 @@ const checkTime = time(() => checkProgram(text), 30);
 const checkAndFormatTime = time(() => readEveryShape(checkProgram(text)), 30);
 const row = (name: string, t: Timing) =>
   `  ${name.padEnd(24)} median ${t.wallMs.toFixed(2)} ms (cpu ${t.cpuMs.toFixed(2)} ms, fastest ${t.minWallMs.toFixed(2)} ms)  ${(t.wallMs / scanTime.wallMs).toFixed(1)}x scan, ${(t.wallMs / typescriptTime.wallMs).toFixed(2)}x ts parse`;
-const underServerFlags = serverExecArgv.every((flag) => process.execArgv.includes(flag));
 console.log(underServerFlags
   ? `\nwith the language server's V8 flags (${serverExecArgv.join(' ')}), as the editor checks:`
   : `checker benchmark: ${lineCount} lines, ${text.length} characters; Node's default V8 flags (as \`nn check\`):`);
@@ -83,7 +82,5 @@ console.log(row('parse + check', checkTime));
 console.log(row('... + read every shape', checkAndFormatTime));
 console.log(`  target: parse + check median under 50 ms: ${checkTime.wallMs < 50 ? 'met' : 'NOT met'}`);
 
-if (!underServerFlags) {
-  // The same measurements in a process started the way the client starts the server.
-  spawnSync(process.execPath, [...serverExecArgv, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-}
+// The same measurements in a process started the way the client starts the server.
+if (!underServerFlags) rerunUnderServerFlags();

@@ -1,16 +1,13 @@
 // Custom messages between the VS Code client and the language server: one method and one
 // type per message, with the side that sends it. Plain types only, so both sides import it.
 
+import { serverNodeOptions } from '../../engine/src/cli/serverNodeOptions.js';
 import type { RunEvent, Finding, ParamGradStats } from '../../engine/src/train/events.js';
 
 export type { RunEvent, Finding, ParamGradStats };
 
-/**
- * Node options the server is started with (by the VS Code client and by `nn lsp`): a larger
- * young generation halves the median re-check time of a large file, which is mostly
- * short-lived garbage (bench/checker: 115 → 60 ms on 5,000 lines).
- */
-export const serverExecArgv = ['--max-semi-space-size=64'];
+/** Node options the server is started with, by the VS Code client and by `nn lsp`. */
+export const serverExecArgv: string[] = [...serverNodeOptions];
 
 /** client → server request: train the model of a `train` block; answers when the run ends. */
 export const trainRequest = 'nn/train';

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { serverNodeOptions } from './serverNodeOptions.js';
 
 /** dist/server.js beside the bundled CLI, or the built one when run from source. */
 function serverPath(): string | null {
@@ -17,9 +18,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write('nn lsp: dist/server.js not found; run `npm run build` first.\n');
     return 1;
   }
-  // The same Node options as the VS Code client uses (serverExecArgv in server/src/protocol.ts,
-  // which the engine may not import): a larger young generation for faster re-checks.
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', server, '--stdio', ...args], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...serverNodeOptions, server, '--stdio', ...args], { stdio: 'inherit' });
   return new Promise((resolvePromise) => {
     child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 1 : 0)));
     child.on('error', (error) => {
