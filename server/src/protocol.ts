@@ -1,5 +1,6 @@
 // Custom messages between the VS Code client and the language server: one method and one
-// type per message, with the side that sends it. Plain types only, so both sides import it.
+// type per message, with the side that sends it, and the Node options the server runs with.
+// Plain data only, so both sides import it.
 
 import { serverNodeOptions } from '../../engine/src/cli/serverNodeOptions.js';
 import type { RunEvent, Finding, ParamGradStats } from '../../engine/src/train/events.js';
