@@ -2,9 +2,10 @@
 // residual blocks, fns with grad blocks, train blocks), median over repeated runs. Two
 // baselines in the same process: our scanner alone on the same text, and TypeScript's own
 // parser (`ts.createSourceFile`) on as much TypeScript, which calibrates for a loaded machine.
-// Target: under 50 ms (the editor re-checks on every keystroke). It runs twice: with Node's
-// default V8 flags, then in a child process with the language server's (`serverExecArgv`),
-// which is how the editor runs the checker. Shapes in the result are
+// Target: under 50 ms (the editor re-checks on every keystroke), judged the way the editor
+// runs the checker: in the language server, started with its V8 flags (`serverExecArgv`).
+// For comparison it first runs with Node's default flags, where a warm re-check pays for
+// young-generation collections in the middle of the check. Shapes in the result are
 // formatted on first read, so a second row also reads them all (an editor showing every hint).
 // Run: npx tsx bench/checker/run.ts
 
@@ -74,13 +75,13 @@ const row = (name: string, t: Timing) =>
   `  ${name.padEnd(24)} median ${t.wallMs.toFixed(2)} ms (cpu ${t.cpuMs.toFixed(2)} ms, fastest ${t.minWallMs.toFixed(2)} ms)  ${(t.wallMs / scanTime.wallMs).toFixed(1)}x scan, ${(t.wallMs / typescriptTime.wallMs).toFixed(2)}x ts parse`;
 console.log(underServerFlags
   ? `\nwith the language server's V8 flags (${serverExecArgv.join(' ')}), as the editor checks:`
-  : `checker benchmark: ${lineCount} lines, ${text.length} characters; Node's default V8 flags (as \`nn check\`):`);
+  : `checker benchmark: ${lineCount} lines, ${text.length} characters; for comparison, Node's default V8 flags (the editor does not run the checker this way):`);
 console.log(row('scan (baseline)', scanTime));
 console.log(row('ts.createSourceFile', typescriptTime));
 console.log(row('parse', parseTime));
 console.log(row('parse + check', checkTime));
 console.log(row('... + read every shape', checkAndFormatTime));
-console.log(`  target: parse + check median under 50 ms: ${checkTime.wallMs < 50 ? 'met' : 'NOT met'}`);
+if (underServerFlags) console.log(`  target: parse + check median under 50 ms, as the editor re-checks: ${checkTime.wallMs < 50 ? 'met' : 'NOT met'}`);
 
 // The same measurements in a process started the way the client starts the server.
 if (!underServerFlags) rerunUnderServerFlags();
