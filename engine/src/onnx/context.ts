@@ -17,11 +17,11 @@ export interface Val {
 }
 
 /** One lowered op, kept for the backward pass. */
-export interface TapeEntry {
+export interface TapeEntry<A = Record<string, AttrValue>> {
   op: string;
   inputs: Val[];
   outputs: Val[];
-  attrs: Record<string, AttrValue>;
+  attrs: A;
   /** Intermediate forward values a gradient rule reuses (batch norm's `xhat`, pool indices). */
   saved: Record<string, Val>;
   range?: TextRange;
@@ -69,6 +69,36 @@ export class LoweringContext {
 
   unary(opType: string, x: Val, attrs: Record<string, Attr> = {}): Val {
     return this.op(opType, [x.name], attrs, x.shape);
+  }
+
+  /** The error for a construct this lowering cannot express (`auto` then trains on the TS engine). */
+  unsupported(construct: string): OnnxUnsupported {
+    return new OnnxUnsupported(construct);
+  }
+
+  /** A shape's dims as numbers; a symbolic one cannot be lowered where `what` needs constants. */
+  constantDims(shape: Shape, what: string): number[] {
+    return shape.map((d) => {
+      const n = d.constant();
+      if (n === null) throw this.unsupported(`${what} with a symbolic dim (${d.toString()})`);
+      return n;
+    });
+  }
+
+  /** The float32 scalar 0. */
+  zero(): string {
+    return this.scalar(0);
+  }
+
+  /** `ifTrue` where `condition` holds, else `ifFalse` (a value or a scalar constant's name), shaped like `ifTrue`. */
+  where(condition: string, ifTrue: Val, ifFalse: Val | string): Val {
+    const other = typeof ifFalse === 'string' ? ifFalse : ifFalse.name;
+    return this.op('Where', [condition, ifTrue.name, other], {}, ifTrue.shape);
+  }
+
+  /** `g` where `x > 0`, else 0: the gradient through a rectifier. */
+  passWherePositive(x: Val | string, g: Val): Val {
+    return this.where(this.b.op1('Greater', [typeof x === 'string' ? x : x.name, this.zero()]), g, this.zero());
   }
 
   /** ONNX dims for a value info: constants as numbers, symbolic dims by their text. */

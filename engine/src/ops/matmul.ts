@@ -1,12 +1,18 @@
-// Matrix product primitives: `matmul` (2-D, or batched with broadcast batch dims) and the
-// fused `linear` layer op (x · Wᵀ + b). NOTE: linear is fused rather than composed from
-// transpose + matmul + add so neither pass materializes Wᵀ; the GEMM reads W transposed.
+// Matrix products: the `@` operator (`matmul`: 2-D, or batched with broadcast batch dims)
+// and the `Linear` layer with its fused op `linear` (x · Wᵀ + b). NOTE: linear is fused
+// rather than composed from transpose + matmul + add so neither pass materializes Wᵀ; the
+// GEMM reads W transposed.
 
 import type { Tensor } from '../tensor/tensor.js';
 import { shapeSize } from '../tensor/shape.js';
 import { record } from '../autograd/tape.js';
 import { gemm } from '../kernels/gemm.js';
-import { inferShape } from './shape-rule.js';
+import { Dim, formatShape, type Shape } from '../shape/dim.js';
+import { broadcast, elementCount, ruleError, type RuleResult } from '../shape/rules.js';
+import type { LoweringContext, Val } from '../onnx/context.js';
+import { bool, defineLayer, defineOpWith, size } from './def.js';
+import { knownSize, uniformInit } from './initSpecs.js';
+import { outputShape } from './shape-rule.js';
 import { reshape } from './layout.js';
 import { emptyFloat, requireFloat, resultDType } from './operand.js';
 
@@ -35,7 +41,7 @@ function batchOffsets(batchShape: readonly number[], outBatch: readonly number[]
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   requireFloat('matmul', a, b);
-  const shape = inferShape('matmul', [a.shape, b.shape], {});
+  const shape = outputShape(matmulOp, [a.shape, b.shape], {});
   // A vector operand is a one-row (or one-column) matrix whose unit axis is dropped after.
   if (a.rank === 1) return reshape(matmul(reshape(a, [1, a.shape[0]]), b), shape);
   if (b.rank === 1) return reshape(matmul(a, reshape(b, [b.shape[0], 1])), shape);
@@ -65,7 +71,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /** y = x · Wᵀ + b for x [..., in], W [out, in], b [out] (PyTorch's F.linear). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   requireFloat('linear', x, weight, ...(bias ? [bias] : []));
-  const shape = inferShape('linear', bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape], {});
+  const shape = outputShape(linearOp, bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape], {});
   const [outFeatures, inFeatures] = weight.shape;
   const rows = x.size / Math.max(inFeatures, 1);
   const out = emptyFloat(shape, resultDType(x, weight));
@@ -103,3 +109,110 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     return [gradX, gradW, gradB];
   });
 }
+
+// -- definitions ---------------------------------------------------------------------------
+
+const matmulRule = ([a, b]: readonly Shape[]): RuleResult => {
+  if (a.length === 0 || b.length === 0) return ruleError('NN2108', ['`@`', 'tensors of rank 1 or more', { input: a.length === 0 ? 0 : 1 }, formatShape(a.length === 0 ? a : b)]);
+  const left = a.length === 1 ? [Dim.of(1), a[0]] : a;
+  const right = b.length === 1 ? [b[0], Dim.of(1)] : b;
+  const inner = left[left.length - 1];
+  const innerRight = right[right.length - 2];
+  const batch = broadcast(left.slice(0, -2), right.slice(0, -2));
+  const batchShape = 'error' in batch ? (batch.shape ?? []) : batch.shape;
+  const rows = a.length === 1 ? [] : [left[left.length - 2]];
+  const cols = b.length === 1 ? [] : [right[right.length - 1]];
+  const out = [...batchShape, ...rows, ...cols];
+  if (!inner.equals(innerRight)) return ruleError('NN2102', [formatShape(a), formatShape(b), inner.toString(), innerRight.toString()], out);
+  if ('error' in batch) return { error: batch.error, shape: out };
+  return { shape: out };
+};
+
+/** Swaps the last two axes (the transpose of a batched matrix). */
+function matrixTranspose(ctx: LoweringContext, x: Val): Val {
+  const rank = x.shape.length;
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return ctx.op('Transpose', [x.name], { perm }, perm.map((p) => x.shape[p]));
+}
+
+export const matmulOp = defineOpWith<Record<string, never>>()({
+  name: 'matmul',
+  surface: 'operator',
+  params: [],
+  doc: { summary: 'Matrix product `a @ b`: 2-D, or batched over broadcast leading dims.', gradient: 'dL/da = g @ bᵀ, dL/db = aᵀ @ g, summed over broadcast batch dims' },
+  shape: matmulRule,
+  flops: ([a], output) => (a.length > 0 ? elementCount(output).mul(a[a.length - 1]).scale(2) : Dim.of(0)),
+  ts: ([a, b]) => matmul(a, b),
+  onnx: {
+    forward: (ctx, [a, b]) => {
+      if (a.shape.length < 2 || b.shape.length < 2) throw ctx.unsupported('`@` on a 1-D operand');
+      return { outputs: [ctx.b.op1('MatMul', [a.name, b.name])] };
+    },
+    backward: (ctx, { inputs: [a, b] }, g, needs) => {
+      const ga = needs[0] ? ctx.op('MatMul', [g.name, matrixTranspose(ctx, b).name], {}, [...g.shape.slice(0, -1), a.shape[a.shape.length - 1]]) : null;
+      const gb = needs[1] ? ctx.op('MatMul', [matrixTranspose(ctx, a).name, g.name], {}, [...g.shape.slice(0, -2), b.shape[b.shape.length - 2], g.shape[g.shape.length - 1]]) : null;
+      return [ga && ctx.reduceToShape(ga, a.shape), gb && ctx.reduceToShape(gb, b.shape)];
+    },
+  },
+  pytorch: ([a, b]) => `${a} @ ${b}`,
+});
+
+const linearRule = ([x, weight]: readonly Shape[]): RuleResult => {
+  const [outFeatures, inFeatures] = weight;
+  if (x.length === 0) return ruleError('NN2108', ['Linear', 'an input of rank 1 or more', { input: 0 }, formatShape(x)], [outFeatures]);
+  const out = x.slice();
+  out[out.length - 1] = outFeatures;
+  if (!x[x.length - 1].equals(inFeatures)) return ruleError('NN2103', [inFeatures.toString(), { input: 0 }, formatShape(x), { origin: 0 }], out);
+  return { shape: out };
+};
+
+/** The op of `Linear`: inputs x [..., in], weight [out, in] and, with a bias, bias [out]. */
+export const linearOp = defineOpWith<Record<string, never>>()({
+  name: 'linear',
+  surface: 'layer',
+  params: [],
+  doc: { summary: 'Affine map `y = x · Wᵀ + b` over the last axis.', gradient: 'dL/dx = g · W, dL/dW = gᵀ · x (summed over the batch), dL/db = Σ g over the batch' },
+  shape: linearRule,
+  flops: (inputs, output) => elementCount(output).mul(inputs[1][1]).scale(2),
+  linearity: 'linear-map',
+  ts: ([x, weight, bias]) => linear(x, weight, bias ?? null),
+  onnx: {
+    forward: (ctx, [x, w, bias]) => {
+      if (x.shape.length === 2) return { outputs: [ctx.b.op1('Gemm', bias ? [x.name, w.name, bias.name] : [x.name, w.name], { transB: 1 })] };
+      const y = ctx.b.op1('MatMul', [x.name, ctx.b.op1('Transpose', [w.name], { perm: [1, 0] })]);
+      return { outputs: [bias ? ctx.b.op1('Add', [y, bias.name]) : y] };
+    },
+    backward: (ctx, { inputs: [x, w, bias] }, g, needs) => {
+      const [outF, inF] = w.shape;
+      const rows = Dim.named('N');
+      const g2 = x.shape.length === 2 ? g : ctx.reshape(g, [rows, outF], [g]);
+      const x2 = x.shape.length === 2 ? x : ctx.reshape(x, [rows, inF], [x]);
+      const dx = needs[0] ? ctx.op(x.shape.length === 2 ? 'Gemm' : 'MatMul', [g.name, w.name], {}, x.shape) : null;
+      const dw = needs[1] ? ctx.op('Gemm', [g2.name, x2.name], { transA: 1 }, w.shape) : null;
+      const db = bias && needs[2] ? ctx.sum(g2, [0], false) : null;
+      return [dx, dw, db];
+    },
+  },
+  pytorch: ([x, w, b]) => `F.linear(${x}, ${w}${b ? `, ${b}` : ''})`,
+});
+
+export const LinearLayer = defineLayer({
+  name: 'Linear',
+  op: linearOp,
+  params: [
+    size('in', { aliases: ['in_features'], min: 1, doc: "input features (the input's last dim)" }),
+    size('out', { aliases: ['out_features'], min: 1, doc: 'output features' }),
+    bool('bias', { default: true, doc: 'learn an additive bias' }),
+  ],
+  doc: { summary: 'Affine map `y = x · Wᵀ + b` over the last axis; `weight: [out, in]`, `bias: [out]`.' },
+  weights: (args) => {
+    const fanIn = knownSize(args.in);
+    const params = [{ suffix: 'weight', shape: [args.out, args.in], init: uniformInit('kaiming_uniform', fanIn) }];
+    if (args.bias) params.push({ suffix: 'bias', shape: [args.out], init: uniformInit('bias_uniform', fanIn) });
+    return { params, buffers: [] };
+  },
+  attrs: () => ({}),
+  inputSize: { arg: 'in', pytorchName: 'in_features', axis: -1 },
+  pytorch: (args) => `nn.Linear(${args.in}, ${args.out}${args.bias ? '' : ', bias=False'})`,
+});

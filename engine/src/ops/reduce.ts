@@ -4,7 +4,11 @@
 import { Tensor } from '../tensor/tensor.js';
 import { splitAtAxis } from '../tensor/shape.js';
 import { record } from '../autograd/tape.js';
-import { inferShape, resolveAxis } from './shape-rule.js';
+import { Dim, formatShape, type Shape } from '../shape/dim.js';
+import { normalizeAxis, ruleError, type RuleResult } from '../shape/rules.js';
+import type { LoweringContext, Val } from '../onnx/context.js';
+import { axis, bool, defineOp, tensor, type OpDoc } from './def.js';
+import { outputShape, resolveAxis } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 
 export interface ReduceOptions {
@@ -19,14 +23,14 @@ function layoutOf(x: Tensor, axis: number | undefined): { outer: number; length:
   return splitAtAxis(x.shape, resolveAxis(axis, x.rank));
 }
 
-function attrsOf(options: ReduceOptions): { axis?: number; keepdims: boolean } {
-  return options.axis === undefined ? { keepdims: options.keepdims ?? false } : { axis: options.axis, keepdims: options.keepdims ?? false };
+function attrsOf(options: ReduceOptions): ReduceAttrs {
+  return { axis: options.axis, keepdims: options.keepdims ?? false };
 }
 
 /** Sum over the axis, scaled by `scale` (1 for sum, 1/n for mean). */
 function scaledSum(op: 'sum' | 'mean', x: Tensor, options: ReduceOptions, scaleOf: (length: number) => number): Tensor {
   requireFloat(op, x);
-  const out = emptyFloat(inferShape(op, [x.shape], attrsOf(options)), x.dtype);
+  const out = emptyFloat(outputShape(REDUCTIONS[op], [x.shape], attrsOf(options)), x.dtype);
   const { outer, length, inner } = layoutOf(x, options.axis);
   const scale = scaleOf(length);
   const src = x.values;
@@ -63,7 +67,7 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
 
 export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
   requireFloat('max', x);
-  const out = emptyFloat(inferShape('max', [x.shape], attrsOf(options)), x.dtype);
+  const out = emptyFloat(outputShape(maxOp, [x.shape], attrsOf(options)), x.dtype);
   const { outer, length, inner } = layoutOf(x, options.axis);
   if (length === 0) throw new RangeError('max: cannot reduce an empty axis');
   const argmax = new Int32Array(out.size);
@@ -92,3 +96,99 @@ export function max(x: Tensor, options: ReduceOptions = {}): Tensor {
     return [grad];
   }, [new Tensor(argmax, [argmax.length], 'int64')]);
 }
+
+// -- definitions ---------------------------------------------------------------------------
+
+interface ReduceAttrs {
+  axis: number | undefined;
+  keepdims: boolean;
+}
+
+const reduceRule = ([x]: readonly Shape[], attrs: ReduceAttrs): RuleResult => {
+  if (attrs.axis === undefined) return { shape: attrs.keepdims ? x.map(() => Dim.of(1)) : [] };
+  const at = normalizeAxis(attrs.axis, x.length);
+  if (at === null) return ruleError('NN2109', [attrs.axis, formatShape(x)]);
+  return { shape: attrs.keepdims ? x.map((d, k) => (k === at ? Dim.of(1) : d)) : x.filter((_, k) => k !== at) };
+};
+
+/** The reduced axes: the one given, or every axis. */
+function axesOf(attrs: ReduceAttrs, rank: number): number[] {
+  return attrs.axis === undefined ? Array.from({ length: rank }, (_, i) => i) : [resolveAxis(attrs.axis, rank)];
+}
+
+const params = [
+  tensor('x', { aliases: ['input'] }),
+  axis('axis', { default: null, aliases: ['dim'], doc: 'the axis to reduce; every axis when absent' }),
+  bool('keepdims', { default: false, aliases: ['keepdim'], doc: 'keep the reduced axis with size 1' }),
+] as const;
+
+function pyArgs(attrs: ReduceAttrs): string {
+  return attrs.axis === undefined ? '' : `, dim=${attrs.axis}${attrs.keepdims ? ', keepdim=True' : ''}`;
+}
+
+function reduction<const N extends 'sum' | 'mean' | 'max'>(
+  name: N,
+  doc: OpDoc,
+  kernel: (x: Tensor, options: ReduceOptions) => Tensor,
+  forward: (ctx: LoweringContext, x: Val, axes: number[], keepdims: boolean) => Val,
+  backward: (ctx: LoweringContext, x: Val, g: Val, axes: number[], keepdims: boolean) => Val,
+  pytorch: (x: string, attrs: ReduceAttrs) => string,
+) {
+  return defineOp({
+    name,
+    surface: 'function',
+    params,
+    doc,
+    shape: reduceRule,
+    ts: ([x], attrs) => kernel(x, attrs),
+    onnx: {
+      forward: (ctx, [x], attrs) => ({ outputs: [forward(ctx, x, axesOf(attrs, x.shape.length), attrs.keepdims).name] }),
+      backward: (ctx, { inputs: [x], attrs }, g) => [backward(ctx, x, g, axesOf(attrs, x.shape.length), attrs.keepdims)],
+    },
+    pytorch: ([x], attrs) => pytorch(x, attrs),
+  });
+}
+
+export const sumOp = reduction(
+  'sum',
+  { summary: 'Sum over `axis` (every axis when absent).', gradient: 'dL/dx = g broadcast back over the summed axis' },
+  sum,
+  (ctx, x, axes, keepdims) => ctx.sum(x, axes, keepdims),
+  (ctx, x, g, axes, keepdims) => ctx.expandBack(g, x, axes, keepdims),
+  (x, attrs) => `torch.sum(${x}${pyArgs(attrs)})`,
+);
+
+export const meanOp = reduction(
+  'mean',
+  { summary: 'Mean over `axis` (every axis when absent).', gradient: 'dL/dx = g / n broadcast back over the averaged axis' },
+  mean,
+  (ctx, x, axes, keepdims) => ctx.reduce('ReduceMean', x, axes, keepdims),
+  (ctx, x, g, axes, keepdims) => ctx.binary('Div', ctx.expandBack(g, x, axes, keepdims), ctx.count(x, axes), x),
+  (x, attrs) => `torch.mean(${x}${pyArgs(attrs)})`,
+);
+
+export const maxOp = reduction(
+  'max',
+  { summary: 'Maximum over `axis` (every axis when absent); the gradient goes to the first arg-max only.', gradient: 'dL/dx = g at the first arg-max, 0 elsewhere' },
+  max,
+  (ctx, x, axes, keepdims) => ctx.reduce('ReduceMax', x, axes, keepdims),
+  (ctx, x, g, axes, keepdims) => {
+    // The gradient goes to the first position of each maximum, like PyTorch's max(dim).
+    if (axes.length === 1) {
+      const length = ctx.constantDims([x.shape[axes[0]]], 'max over an axis')[0];
+      const first = ctx.b.op1('ArgMax', [x.name], { axis: axes[0], keepdims: 0 });
+      const mask = ctx.b.op1('OneHot', [first, ctx.b.constInt([length]), ctx.b.constFloat([0, 1])], { axis: axes[0] });
+      return ctx.op('Mul', [mask, ctx.expandBack(g, x, axes, keepdims).name], {}, x.shape);
+    }
+    const n = Dim.named('N');
+    const flat = ctx.reshape(x, [Dim.of(1), n], []);
+    const first = ctx.b.op1('ArgMax', [flat.name], { axis: 1, keepdims: 0 });
+    const count = ctx.b.op1('Shape', [flat.name], { start: 1, end: 2 });
+    const mask = ctx.b.op1('OneHot', [first, count, ctx.b.constFloat([0, 1])], { axis: 1 });
+    const spread = ctx.op('Mul', [mask, ctx.reshape(g, [Dim.of(1), Dim.of(1)], []).name], {}, [Dim.of(1), n]);
+    return ctx.op('Reshape', [spread.name, ctx.b.op1('Shape', [x.name])], {}, x.shape);
+  },
+  (x, attrs) => (attrs.axis === undefined ? `torch.max(${x})` : `torch.max(${x}${pyArgs(attrs)}).values`),
+);
+
+const REDUCTIONS = { sum: sumOp, mean: meanOp } as const;

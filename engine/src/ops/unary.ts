@@ -1,21 +1,22 @@
-// Elementwise primitives of one tensor. Each is one definition: its forward function and
-// its derivative (from the input x and the output y); the shape rule is the identity rule.
+// Elementwise functions of one tensor: relu, leaky_relu, sigmoid, tanh, gelu, silu,
+// softplus, exp, log, sqrt, abs. Each is one definition: its TS kernel (forward function
+// and derivative from the input x and the output y), ONNX forward and backward, PyTorch
+// form and docs; the shape rule is the identity.
 
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { inferShape } from './shape-rule.js';
-import type { OpAttrs } from '../shape/rules.js';
+import { sameShapeRule } from '../shape/rules.js';
+import type { LoweringContext, Val } from '../onnx/context.js';
+import { defineOp, number, tensor, type ActivationKind, type OpDoc, type OnnxRules } from './def.js';
 import { emptyFloat, requireFloat } from './operand.js';
 import { erf } from './erf.js';
 
 type Forward = (x: number) => number;
 type Derivative = (x: number, y: number) => number;
 
-type UnaryOp = 'relu' | 'leaky_relu' | 'sigmoid' | 'tanh' | 'gelu' | 'silu' | 'softplus' | 'exp' | 'log' | 'sqrt' | 'abs';
-
-function unary(op: UnaryOp, x: Tensor, forward: Forward, derivative: Derivative, attrs: OpAttrs[UnaryOp] = {}): Tensor {
+function unary(op: string, x: Tensor, forward: Forward, derivative: Derivative): Tensor {
   requireFloat(op, x);
-  const out = emptyFloat(inferShape<UnaryOp>(op, [x.shape], attrs), x.dtype);
+  const out = emptyFloat(x.shape, x.dtype);
   const src = x.values;
   const dst = out.values;
   for (let i = 0; i < src.length; i++) dst[i] = forward(src[i]);
@@ -37,7 +38,7 @@ const SOFTPLUS_THRESHOLD = 20;
 /** NOTE: relu has its own loops rather than `unary`'s callbacks: it is the hot activation. */
 export function relu(x: Tensor): Tensor {
   requireFloat('relu', x);
-  const out = emptyFloat(inferShape('relu', [x.shape], {}), x.dtype);
+  const out = emptyFloat(x.shape, x.dtype);
   const src = x.values;
   const dst = out.values;
   // Branch-free forms: on random signs a branch mispredicts half the time (8× slower here).
@@ -55,8 +56,11 @@ export function relu(x: Tensor): Tensor {
   }, [out]);
 }
 
-export const leakyRelu = (x: Tensor, slope = 0.01): Tensor =>
-  unary('leaky_relu', x, (v) => (v > 0 ? v : slope * v), (v) => (v > 0 ? 1 : slope), { slope });
+/** PyTorch's default negative slope. */
+export const LEAKY_RELU_SLOPE = 0.01;
+
+export const leakyRelu = (x: Tensor, slope = LEAKY_RELU_SLOPE): Tensor =>
+  unary('leaky_relu', x, (v) => (v > 0 ? v : slope * v), (v) => (v > 0 ? 1 : slope));
 
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x, sigmoidOf, (_v, y) => y * (1 - y));
 
@@ -93,3 +97,176 @@ export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (_v, y) =
 
 /** |x|, with gradient sign(x) and 0 at 0, as in PyTorch. */
 export const abs = (x: Tensor): Tensor => unary('abs', x, Math.abs, (v) => Math.sign(v));
+
+// -- definitions ---------------------------------------------------------------------------
+
+const x = tensor('x', { aliases: ['input'] });
+
+/** The ONNX rules of an op that is one ONNX node forward, with its gradient from x, y and g. */
+function oneNode(opType: string, gradient: (ctx: LoweringContext, x: Val, y: Val, g: Val) => Val): OnnxRules<unknown> {
+  return {
+    forward: (ctx, [input]) => ({ outputs: [ctx.b.op1(opType, [input.name])] }),
+    backward: (ctx, { inputs: [input], outputs: [y] }, g) => [gradient(ctx, input, y, g)],
+  };
+}
+
+/** An elementwise function of one tensor with no attributes. */
+function elementwise<const N extends string>(
+  name: N,
+  doc: OpDoc,
+  kernel: (x: Tensor) => Tensor,
+  onnx: OnnxRules<unknown>,
+  pytorch: string,
+  activation?: ActivationKind,
+) {
+  return defineOp({
+    name,
+    surface: 'function',
+    params: [x],
+    doc,
+    shape: sameShapeRule,
+    ...(activation ? { activation } : {}),
+    ts: ([input]) => kernel(input),
+    onnx,
+    pytorch: ([a]) => `${pytorch}(${a})`,
+  });
+}
+
+const mul = (ctx: LoweringContext, a: Val, b: Val | string): Val => ctx.binary('Mul', a, b, a);
+
+export const reluOp = elementwise(
+  'relu',
+  { summary: 'Rectified linear unit `max(x, 0)`.', derivative: '1[x > 0]', gradient: 'dL/dx = g ⊙ 1[x > 0]' },
+  relu,
+  // From relu's output rather than its input: y > 0 exactly where x > 0, and a conv whose
+  // output only relu reads is fused with it by onnxruntime.
+  oneNode('Relu', (ctx, _x, y, g) => ctx.passWherePositive(y, g)),
+  'F.relu',
+  { kind: 'rectifier' },
+);
+
+export const leakyReluOp = defineOp({
+  name: 'leaky_relu',
+  surface: 'function',
+  params: [x, number('slope', { default: LEAKY_RELU_SLOPE, aliases: ['negative_slope'], doc: 'the slope for x ≤ 0' })],
+  doc: { summary: '`x` for `x > 0`, else `slope · x`.', derivative: '1[x > 0] + slope · 1[x ≤ 0]', gradient: 'dL/dx = g ⊙ (1[x > 0] + slope · 1[x ≤ 0])' },
+  shape: sameShapeRule,
+  ts: ([input], { slope }) => leakyRelu(input, slope),
+  onnx: {
+    forward: (ctx, [input], { slope }) => ({ outputs: [ctx.b.op1('LeakyRelu', [input.name], { alpha: { f: slope } })] }),
+    backward: (ctx, { inputs: [input], attrs: { slope } }, g) => [ctx.where(ctx.b.op1('Greater', [input.name, ctx.zero()]), g, mul(ctx, g, ctx.scalar(slope)))],
+  },
+  pytorch: ([a], { slope }) => `F.leaky_relu(${a}, ${pyFloat(slope)})`,
+});
+
+export const sigmoidOp = elementwise(
+  'sigmoid',
+  { summary: 'Logistic function `σ(x) = 1 / (1 + e^−x)`; saturates for large `|x|`.', derivative: 'σ(x)(1 − σ(x)) ≤ 0.25', gradient: 'dL/dx = g ⊙ σ(x)(1 − σ(x))' },
+  sigmoid,
+  oneNode('Sigmoid', (ctx, _x, y, g) => mul(ctx, mul(ctx, g, y), ctx.binary('Sub', ctx.scalar(1), y, y))),
+  'torch.sigmoid',
+  {
+    kind: 'saturating',
+    bound: 0.25,
+    derivative: (y) => y * (1 - y),
+    onnxDerivative: (ctx, y) => ctx.b.op1('Mul', [y.name, ctx.b.op1('Sub', [ctx.scalar(1), y.name])]),
+    formula: 'σ(1 − σ)',
+  },
+);
+
+export const tanhOp = elementwise(
+  'tanh',
+  { summary: 'Hyperbolic tangent; saturates for large `|x|`.', derivative: '1 − tanh²(x) ≤ 1', gradient: 'dL/dx = g ⊙ (1 − tanh²(x))' },
+  tanh,
+  oneNode('Tanh', (ctx, _x, y, g) => mul(ctx, g, ctx.binary('Sub', ctx.scalar(1), mul(ctx, y, y), y))),
+  'torch.tanh',
+  {
+    kind: 'saturating',
+    bound: 1,
+    derivative: (y) => 1 - y * y,
+    onnxDerivative: (ctx, y) => ctx.b.op1('Sub', [ctx.scalar(1), ctx.b.op1('Mul', [y.name, y.name])]),
+    formula: '1 − tanh²',
+  },
+);
+
+export const geluOp = elementwise(
+  'gelu',
+  { summary: 'Gaussian error linear unit `x · Φ(x)` (the exact form, PyTorch\'s default).', derivative: 'Φ(x) + x·φ(x)', gradient: 'dL/dx = g ⊙ (Φ(x) + x·φ(x))' },
+  gelu,
+  {
+    forward: (ctx, [input]) => {
+      // Exact (erf) GELU: x * Φ(x); Gelu itself is only in opset 20.
+      const cdf = mul(ctx, ctx.binary('Add', ctx.unary('Erf', mul(ctx, input, ctx.scalar(Math.SQRT1_2))), ctx.scalar(1), input), ctx.scalar(0.5));
+      return { outputs: [ctx.b.op1('Mul', [input.name, cdf.name])], saved: { cdf } };
+    },
+    backward: (ctx, { inputs: [input], saved: { cdf } }, g) => {
+      // d/dx x·Φ(x) = Φ(x) + x·φ(x), φ(x) = exp(-x²/2) / sqrt(2π).
+      const pdf = mul(ctx, ctx.unary('Exp', mul(ctx, mul(ctx, input, input), ctx.scalar(-0.5))), ctx.scalar(INV_SQRT_2PI));
+      return [mul(ctx, g, ctx.binary('Add', cdf, mul(ctx, input, pdf), input))];
+    },
+  },
+  'F.gelu',
+);
+
+export const siluOp = elementwise(
+  'silu',
+  { summary: 'Sigmoid linear unit (swish) `x · σ(x)`.', derivative: 'σ(x)(1 + x(1 − σ(x)))', gradient: 'dL/dx = g ⊙ σ(x)(1 + x(1 − σ(x)))' },
+  silu,
+  {
+    forward: (ctx, [input]) => {
+      const s = ctx.unary('Sigmoid', input);
+      return { outputs: [ctx.b.op1('Mul', [input.name, s.name])], saved: { s } };
+    },
+    backward: (ctx, { inputs: [input], saved: { s } }, g) => {
+      // d/dx x·σ(x) = σ(x)·(1 + x·(1 - σ(x))).
+      const inner = ctx.binary('Add', ctx.scalar(1), mul(ctx, input, ctx.binary('Sub', ctx.scalar(1), s, s)), input);
+      return [mul(ctx, g, mul(ctx, s, inner))];
+    },
+  },
+  'F.silu',
+);
+
+export const softplusOp = elementwise(
+  'softplus',
+  { summary: '`log(1 + e^x)`, a smooth ReLU.', derivative: 'σ(x)', gradient: 'dL/dx = g ⊙ σ(x)' },
+  softplus,
+  oneNode('Softplus', (ctx, input, _y, g) => mul(ctx, g, ctx.unary('Sigmoid', input))),
+  'F.softplus',
+);
+
+export const expOp = elementwise(
+  'exp',
+  { summary: 'Elementwise `e^x`.', derivative: 'exp(x)', gradient: 'dL/dx = g ⊙ exp(x)' },
+  exp,
+  oneNode('Exp', (ctx, _x, y, g) => mul(ctx, g, y)),
+  'torch.exp',
+);
+
+export const logOp = elementwise(
+  'log',
+  { summary: 'Elementwise natural logarithm.', derivative: '1/x', gradient: 'dL/dx = g / x' },
+  log,
+  oneNode('Log', (ctx, input, _y, g) => ctx.binary('Div', g, input, g)),
+  'torch.log',
+);
+
+export const sqrtOp = elementwise(
+  'sqrt',
+  { summary: 'Elementwise square root.', derivative: '1/(2√x)', gradient: 'dL/dx = g / (2√x)' },
+  sqrt,
+  oneNode('Sqrt', (ctx, _x, y, g) => ctx.binary('Div', mul(ctx, g, ctx.scalar(0.5)), y, g)),
+  'torch.sqrt',
+);
+
+export const absOp = elementwise(
+  'abs',
+  { summary: 'Elementwise absolute value.', derivative: 'sign(x)', gradient: 'dL/dx = g ⊙ sign(x)' },
+  abs,
+  oneNode('Abs', (ctx, input, _y, g) => mul(ctx, g, ctx.unary('Sign', input))),
+  'torch.abs',
+);
+
+/** A number as a Python float literal. */
+export function pyFloat(n: number): string {
+  return Number.isInteger(n) ? `${n}.0` : String(n);
+}

@@ -242,6 +242,29 @@ export class Dim {
     return result;
   }
 
+  /**
+   * The dim as an integer expression in another language (`x.shape[0] * 16`): each name
+   * written by `atom`, floor divisions with `//`; null when `atom` cannot write a name.
+   */
+  render(atom: (name: string) => string | null): string | null {
+    if (this.terms.length === 0) return '0';
+    const parts: string[] = [];
+    for (const t of this.terms) {
+      const factors: string[] = [];
+      for (const name of t.atoms) {
+        const division = floorDivAtoms.get(name);
+        const written = division ? renderDivision(division.numerator, division.denominator, atom) : atom(name);
+        if (written === null) return null;
+        factors.push(written);
+      }
+      const magnitude = Math.abs(t.coeff);
+      if (magnitude !== 1 || factors.length === 0) factors.unshift(String(magnitude));
+      const body = factors.join(' * ');
+      parts.push(parts.length === 0 ? (t.coeff < 0 ? `-${body}` : body) : t.coeff < 0 ? ` - ${body}` : ` + ${body}`);
+    }
+    return parts.join('');
+  }
+
   toString(): string {
     // Fast paths without the cache: a constant, or a lone name.
     if (this.terms.length === 0) return '0';
@@ -270,6 +293,12 @@ export class Dim {
       })
       .join('');
   }
+}
+
+function renderDivision(numerator: Dim, denominator: Dim, atom: (name: string) => string | null): string | null {
+  const n = numerator.render(atom);
+  const d = denominator.render(atom);
+  return n === null || d === null ? null : `((${n}) // (${d}))`;
 }
 
 function sameAtoms(a: readonly string[], b: readonly string[]): boolean {

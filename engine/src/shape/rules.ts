@@ -86,6 +86,64 @@ export interface OpAttrs {
 
 export type OpName = keyof OpAttrs;
 
+// ---------------------------------------------------------------------------------------
+// The vocabulary of the op registry's shape rules (engine/src/ops/*.ts).
+
+/**
+ * An argument of a rule's error: a value, or a reference the reporter resolves: the source
+ * text of input `input` (`fc1(h)` names `h`), or a remark on how input `origin` was formed
+ * (` (flatten of [B, 64, 12, 12])`, empty when nothing is known).
+ */
+export type RuleArg = string | number | { readonly input: number } | { readonly origin: number };
+
+export interface RuleError {
+  /** A code of engine/src/lang/diagnostics.ts. */
+  code: string;
+  args: RuleArg[];
+}
+
+/**
+ * The output shape, or an error. An error may still carry the shape the op would have
+ * produced had its input fit, so the checker goes on without a cascade of errors.
+ */
+export type RuleResult = { shape: Shape } | { error: RuleError; shape?: Shape };
+
+export function ruleError(code: string, args: RuleArg[], shape?: Shape): RuleResult {
+  return shape === undefined ? { error: { code, args } } : { error: { code, args }, shape };
+}
+
+/** The rule of every op whose output has its first input's shape. */
+export const sameShapeRule = (shapes: readonly Shape[]): RuleResult => ({ shape: shapes[0] });
+
+/** NumPy broadcasting of two shapes, the error naming both inputs. */
+export function broadcast(a: Shape, b: Shape): RuleResult {
+  const rank = Math.max(a.length, b.length);
+  const out: Dim[] = new Array(rank);
+  for (let k = 0; k < rank; k++) {
+    const da = a[a.length - rank + k];
+    const db = b[b.length - rank + k];
+    if (da === undefined) out[k] = db;
+    else if (db === undefined) out[k] = da;
+    else if (da.equals(db)) out[k] = da;
+    else if (da.constant() === 1) out[k] = db;
+    else if (db.constant() === 1) out[k] = da;
+    else return ruleError('NN2101', [formatShape(a), formatShape(b), da.toString(), db.toString()], a.length >= b.length ? a : b);
+  }
+  return { shape: out };
+}
+
+/** The element count of a shape, as a dim. */
+export function elementCount(shape: Shape): Dim {
+  let total = Dim.of(1);
+  for (const d of shape) total = total.mul(d);
+  return total;
+}
+
+/** Output size of a window op along one axis: floor((size + 2·padding − kernel) / stride) + 1. */
+export function windowSize(size: Dim, kernel: Dim, stride: Dim, padding: Dim): Dim {
+  return size.add(padding.scale(2)).sub(kernel).floorDiv(stride).add(1);
+}
+
 export type ShapeRule<A> = (inputs: readonly Shape[], attrs: A) => ShapeRuleResult;
 
 function fail(code: string, args: (string | number)[], shape?: Shape): ShapeRuleResult {

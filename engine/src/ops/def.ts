@@ -1,0 +1,259 @@
+// What one op definition (OpDef) holds: its signature, shape rule, FLOPs, docs, activation
+// statistics kind, TS engine kernel, ONNX forward and backward emitters and PyTorch form.
+// Every op file under engine/src/ops/ defines its ops with these types; ops/registry.ts
+// lists them, and the checker, both back ends, the exporter and the editor read only that.
+
+import type { Dim, Shape } from '../shape/dim.js';
+import type { RuleResult } from '../shape/rules.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Rng } from '../random.js';
+import type { LoweringContext, TapeEntry, Val, DType as OnnxDType } from '../onnx/context.js';
+import type { InitSpec } from '../lang/api.js';
+
+// ---------------------------------------------------------------------------------------
+// Signatures: the parameters of a built-in function or layer constructor, as data.
+
+/**
+ * What an argument must be:
+ * - `tensor`: one tensor input; `tensors`: every positional tensor (`concat(a, b, axis = 1)`);
+ * - `axis`: a constant integer axis, negative counting from the end (checked by the shape rule);
+ * - `size`: an integer dim, symbolic where a block's hyper-parameter gives it (`Conv2d(c, c, k)`);
+ * - `int`: a constant integer; `number`: any number; `bool`: true or false;
+ * - `dims`: a list of dims `[B, 25]` (`-1` allowed where the op says so).
+ */
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims';
+
+/** The attribute value a parameter kind binds to. */
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'bool' ? boolean : number;
+
+/**
+ * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the
+ * attribute is then undefined), or another parameter's value (`stride` defaults to `k`).
+ */
+export type ParamDefault = number | boolean | null | { readonly sameAs: string };
+
+export interface Param<N extends string = string, K extends ParamKind = ParamKind> {
+  readonly name: N;
+  readonly kind: K;
+  /** Absent: required. */
+  readonly default?: ParamDefault;
+  /** Other accepted keyword spellings (PyTorch's: `dim`, `kernel_size`, `negative_slope`). */
+  readonly aliases?: readonly string[];
+  /** Inclusive lower bound of a number or size. */
+  readonly min?: number;
+  /** Inclusive upper bound. */
+  readonly max?: number;
+  /** Exclusive upper bound (`dropout`'s p < 1). */
+  readonly below?: number;
+  /** `dims` only: one dim may be -1, inferred from the element count. */
+  readonly inferable?: boolean;
+  /** One line for signature help and the docs. */
+  readonly doc?: string;
+}
+
+type IsAttr<Q> = Q extends Param<string, infer K> ? (K extends 'tensor' | 'tensors' ? false : true) : false;
+type AttrValueOf<Q> = Q extends Param<string, infer K> ? (Q extends { default: null } ? KindValue<K> | undefined : KindValue<K>) : never;
+
+/** The typed attributes of a signature: one field per non-tensor parameter, by its name. */
+export type AttrsOf<P extends readonly Param[]> = {
+  readonly [Q in P[number] as IsAttr<Q> extends true ? Q['name'] : never]: AttrValueOf<Q>;
+};
+
+type Options<K extends ParamKind> = Omit<Param<string, K>, 'name' | 'kind'>;
+
+export const tensor = <const N extends string>(name: N, options: Options<'tensor'> = {}) => ({ name, kind: 'tensor' as const, ...options });
+export const tensors = <const N extends string>(name: N, options: Options<'tensors'> = {}) => ({ name, kind: 'tensors' as const, ...options });
+export const axis = <const N extends string, const O extends Options<'axis'>>(name: N, options: O) => ({ name, kind: 'axis' as const, ...options });
+export const size = <const N extends string, const O extends Options<'size'>>(name: N, options: O) => ({ name, kind: 'size' as const, ...options });
+export const int = <const N extends string, const O extends Options<'int'>>(name: N, options: O) => ({ name, kind: 'int' as const, ...options });
+export const number = <const N extends string, const O extends Options<'number'>>(name: N, options: O) => ({ name, kind: 'number' as const, ...options });
+export const bool = <const N extends string, const O extends Options<'bool'>>(name: N, options: O) => ({ name, kind: 'bool' as const, ...options });
+export const dims = <const N extends string, const O extends Options<'dims'>>(name: N, options: O) => ({ name, kind: 'dims' as const, ...options });
+
+// ---------------------------------------------------------------------------------------
+// The parts of an op.
+
+/**
+ * How an op is written in `.nn`: a built-in function (`relu(h)`), a loss (a function that
+ * a `train` block may also name), an operator (`+`, `@`, `**`, unary `-`), or the op a
+ * layer applies (`fc1(h)` applies `linear`).
+ */
+export type OpSurface = 'function' | 'loss' | 'operator' | 'layer';
+
+/** Inputs as the shape rule sees them: shapes, with element types for the rules that care. */
+export interface RuleInputs {
+  shapes: readonly Shape[];
+  dtypes: readonly ('float32' | 'int64')[];
+}
+
+export type ShapeRuleOf<A> = (shapes: readonly Shape[], attrs: A, dtypes: RuleInputs['dtypes']) => RuleResult;
+
+/** Forward FLOPs (a multiply-add counts 2) from the input shapes and the output shape. */
+export type FlopsRule<A> = (inputs: readonly Shape[], output: Shape, attrs: A) => Dim;
+
+/**
+ * What the activation statistics say about an op's output (train/stats.ts):
+ * a rectifier's units die (zero for the whole batch); a saturating activation's values
+ * saturate where its derivative, computed from the output, is tiny; `bound` is the
+ * largest the derivative gets (the worst-case gradient factor of NN3104).
+ */
+export type ActivationKind =
+  | { kind: 'rectifier' }
+  | {
+    kind: 'saturating';
+    bound: number;
+    /** The derivative at a value from the op's output y. */
+    derivative: (y: number) => number;
+    /** The same derivative as ONNX nodes over the output value `y`. */
+    onnxDerivative: (ctx: LoweringContext, y: Val) => string;
+    /** The derivative as written in messages: `σ(1 − σ)`. */
+    formula: string;
+  };
+
+/** How a forward pass runs on the TS engine. */
+export interface TsMode {
+  /** Dropout active. */
+  dropout: boolean;
+  /** Batch norm normalizes with batch statistics and updates its running ones. */
+  batchNormTraining: boolean;
+  /** The stream dropout masks come from. */
+  rng: Rng;
+}
+
+/** What a TS kernel gets besides its inputs and attributes. */
+export interface TsContext {
+  mode: TsMode;
+  /** A checked shape (the node's output, an attribute) with the run's symbolic dims bound. */
+  concrete(shape: Shape): number[];
+  /** The output shape of the node, as the checker inferred it (symbolic). */
+  outShape: Shape;
+}
+
+export type TsKernel<A> = (inputs: Tensor[], attrs: A, ctx: TsContext) => Tensor;
+
+export interface OnnxOut {
+  shape: Shape;
+  dtype: OnnxDType;
+}
+
+export interface OnnxForwardResult {
+  outputs: string[];
+  /** Intermediate forward values the gradient rule reuses (batch norm's `xhat`, pool indices). */
+  saved?: Record<string, Val>;
+  /** New running statistics (batch norm in training mode), in the order of its buffer inputs. */
+  bufferUpdates?: Val[];
+}
+
+export interface OnnxRules<A> {
+  forward(ctx: LoweringContext, inputs: Val[], attrs: A, out: OnnxOut[]): OnnxForwardResult;
+  /** Gradients of the entry's inputs from the gradient of its output; null where not needed (`needs`). */
+  backward(ctx: LoweringContext, entry: TapeEntry<A>, g: Val, needs: boolean[]): (Val | null)[];
+}
+
+/** What a PyTorch form gets besides the inputs' Python expressions and the attributes. */
+export interface PytorchContext {
+  /** Inside an nn.Module's forward (dropout follows self.training), not in a plain function. */
+  inModule: boolean;
+  /** The node's checked output shape (a reshape's target). */
+  outShape: Shape;
+  inShapes: readonly Shape[];
+}
+
+export type PytorchForm<A> = (args: string[], attrs: A, ctx: PytorchContext) => string;
+
+export interface OpDoc {
+  /** One sentence for completion and hover. */
+  summary: string;
+  /** The backward pass in the field's words, with shapes where they help: `dL/dx = g ⊙ 1[x > 0]`. */
+  gradient: string;
+  /** The local derivative of an elementwise op: `1[x > 0]`. */
+  derivative?: string;
+}
+
+export interface OpDef<A = unknown> {
+  readonly name: string;
+  readonly surface: OpSurface;
+  /** Built-in functions and losses: the call signature, tensor inputs first. Operators and layer ops: their attributes only. */
+  readonly params: readonly Param[];
+  readonly doc: OpDoc;
+  readonly shape: ShapeRuleOf<A>;
+  /** Forward FLOPs; absent: free (elementwise and layout ops are not counted). */
+  readonly flops?: FlopsRule<A>;
+  readonly activation?: ActivationKind;
+  /** The output keeps the first input's element type (reshaping int ids); otherwise float32. */
+  readonly keepsDtype?: boolean;
+  /** Indices of the inputs a gradient flows into; absent: every input. */
+  readonly gradInputs?: (inputCount: number) => number[];
+  /** Messages about a value it made say what from (NN2103's "flatten of [B, 64, 12, 12]"). */
+  readonly namesOrigin?: boolean;
+  /** Mixes features linearly (NN3103 looks for two in a row) or only moves values (looked through by NN3103). */
+  readonly linearity?: 'linear-map' | 'shape-only';
+  readonly ts: TsKernel<A>;
+  readonly onnx: OnnxRules<A>;
+  readonly pytorch: PytorchForm<A>;
+}
+
+/** An op definition whose name is a literal type (the registry checks keys against names). */
+export type NamedOpDef<N extends string, A> = OpDef<A> & { readonly name: N };
+
+/** Defines an op whose attributes are its signature's non-tensor parameters. */
+export function defineOp<const N extends string, const P extends readonly Param[]>(
+  def: Omit<OpDef<AttrsOf<P>>, 'name' | 'params'> & { readonly name: N; readonly params: P },
+): NamedOpDef<N, AttrsOf<P>> {
+  return def;
+}
+
+/** Defines an op with attributes of its own (operators, layer ops), fixed by `A`. */
+export function defineOpWith<A>() {
+  return <const N extends string>(def: Omit<OpDef<A>, 'name'> & { readonly name: N }): NamedOpDef<N, A> => def;
+}
+
+// ---------------------------------------------------------------------------------------
+// Layers: a constructor (`Linear(784, 128)`) that owns parameters and applies one op.
+
+/** A parameter a layer owns, named `<layer>.<suffix>` as in PyTorch's state_dict. */
+export interface WeightSpec {
+  suffix: string;
+  shape: Shape;
+  init: InitSpec;
+}
+
+/** A non-trainable tensor a layer carries (batch norm's running statistics). */
+export interface BufferSpec {
+  suffix: string;
+  shape: Shape;
+  init: 'zeros' | 'ones';
+}
+
+export interface LayerDef<A = unknown, OpA = unknown> {
+  /** The constructor's name, Capitalized as in torch.nn. */
+  readonly name: string;
+  /** The op the layer applies (its inputs: the layer's input, then its parameters, then its buffers). */
+  readonly op: OpDef<OpA>;
+  readonly params: readonly Param[];
+  readonly doc: { summary: string };
+  /** Its parameters and buffers, with PyTorch's default initialization, from the constructor's arguments. */
+  weights(args: A): { params: WeightSpec[]; buffers: BufferSpec[] };
+  /** The op's attributes. */
+  attrs(args: A): OpA;
+  /**
+   * The constructor argument that must equal a size of the input (`in` of `Linear` is the
+   * input's last dim): a size error at the layer points at it, and the quick fix changes it.
+   */
+  readonly inputSize?: { arg: string; pytorchName: string; axis: number };
+  /** The torch.nn module with the same parameters: `nn.Linear(784, 128)`. */
+  pytorch(args: A): string;
+}
+
+/** Defines a layer whose constructor arguments are its signature's parameters. */
+export function defineLayer<const N extends string, const P extends readonly Param[], OpA>(
+  def: Omit<LayerDef<AttrsOf<P>, OpA>, 'name' | 'params'> & { readonly name: N; readonly params: P },
+): LayerDef<AttrsOf<P>, OpA> & { readonly name: N } {
+  return def;
+}
+
+/** Any op, its attributes unknown to the reader (who passes a node's own attributes back). */
+export type SomeOpDef = OpDef<never>;
+/** Any layer (an existential: each layer's op attributes are its own). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SomeLayerDef = LayerDef<never, any>;
