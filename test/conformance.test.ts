@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { readDataHeader } from '../engine/src/data/index.js';
-import { DIAGNOSTICS } from '../engine/src/lang/diagnostics.js';
+import { diagnosticEntry } from '../engine/src/lang/diagnostics.js';
 import { LineIndex } from '../engine/src/lang/lines.js';
 import { checkProgram } from '../engine/src/lang/program.js';
 
@@ -66,7 +66,7 @@ for (const file of all) {
     const result = checkProgram(text, { readDataHeader: readDataHeader(dirname(file)) });
     const problems = mismatches(text, result.diagnostics);
     assert.deepEqual(problems, [], `${file}:\n${result.diagnostics.map((d) => `  ${new LineIndex(text).lineOf(d.range.start) + 1}: ${d.code} ${d.message}`).join('\n')}`);
-    for (const d of result.diagnostics) assert.equal(d.severity, DIAGNOSTICS[d.code].severity, `${d.code} has its catalogue severity`);
+    for (const d of result.diagnostics) assert.equal(d.severity, diagnosticEntry(d.code)?.severity, `${d.code} has its catalogue severity`);
   });
 }
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIAGNOSTICS } from '../engine/src/lang/diagnostics.js';
+import { DIAGNOSTICS, diagnosticEntry } from '../engine/src/lang/diagnostics.js';
 import type { CheckResult } from '../engine/src/lang/api.js';
 import { checkProgram } from '../engine/src/lang/program.js';
 import { readDataHeader } from '../engine/src/data/index.js';
@@ -85,7 +85,7 @@ test('diagnostics.md has exactly one entry per catalogue code, in code order', (
 
 test('every diagnostics.md entry names its severity and has a wrong and a fixed example', () => {
   for (const entry of entries) {
-    const severity = DIAGNOSTICS[entry.code]?.severity;
+    const severity = diagnosticEntry(entry.code)?.severity;
     const sectionStart = diagnosticsDoc.indexOf(`\n## ${entry.code}\n`);
     const section = diagnosticsDoc.slice(sectionStart + 1).split('\n## ')[0]!;
     assert.ok(severity && section.includes(`**${severity}**`), `${entry.code}: the entry does not say **${severity}**`);

@@ -23,7 +23,7 @@ function unsupportedModel() {
   const ir = new IrBuilder();
   const x = ir.input('x', ['B', 4]);
   const h = ir.linear('fc', x, 4, 2);
-  return ir.model('Odd', ir.op('erfinv', [h], ['B', 2]));
+  return ir.model('Odd', ir.foreign('erfinv', [h], ['B', 2]));
 }
 
 test('auto falls back to the TS engine and says which construct', () => {

@@ -1,14 +1,15 @@
 // Writes checked IR by hand for the ONNX tests and benchmark, in the form the front end
 // produces (api.ts): values with symbolic batch dims, nodes in execution order, params.
 
-import type { AttrValue, Graph, InitSpec, ModelIR, ValueId, ValueInfo } from '../../engine/src/lang/api.js';
-import { shapeOf } from '../../engine/src/shape/dim.js';
+import type { Graph, InitSpec, IrNode, ModelIR, ValueId, ValueInfo } from '../../engine/src/lang/api.js';
+import { Dim, shapeOf } from '../../engine/src/shape/dim.js';
+import type { AttrsOfOp, OpName } from '../../engine/src/ops/registry.js';
 
 const noRange = { start: 0, end: 0 };
 
 export class IrBuilder {
   private readonly values: ValueInfo[] = [];
-  private readonly graph: Graph = { values: this.values, nodes: [], inputs: [], params: [], buffers: [], output: -1 };
+  private readonly graph: Graph = { values: this.values, nodes: [], inputs: [], params: [], buffers: [], layers: [], output: -1 };
 
   private value(shape: readonly (number | string)[], dtype: 'float32' | 'int64' = 'float32', name?: string): ValueId {
     const id = this.values.length;
@@ -34,9 +35,24 @@ export class IrBuilder {
     return id;
   }
 
-  op(op: string, inputs: ValueId[], shape: readonly (number | string)[], attrs: Record<string, AttrValue> = {}, layer?: string): ValueId {
+  /** A node of op `op` with its attributes, all of them (the checker fills every one in). */
+  op<N extends OpName>(op: N, inputs: ValueId[], shape: readonly (number | string)[], attrs: AttrsOfOp<N>, layer?: string): ValueId {
     const out = this.value(shape);
-    this.graph.nodes.push({ op, inputs, outputs: [out], attrs, range: noRange, layer });
+    this.graph.nodes.push({ op, inputs, outputs: [out], attrs, range: noRange, layer } as IrNode);
+    return out;
+  }
+
+  /** A call of the fn `fn`. */
+  call(fn: string, inputs: ValueId[], shape: readonly (number | string)[]): ValueId {
+    const out = this.value(shape);
+    this.graph.nodes.push({ op: 'call_fn', inputs, outputs: [out], attrs: { fn }, range: noRange, layer: fn });
+    return out;
+  }
+
+  /** A node of an op no back end knows (for the tests of what happens then). */
+  foreign(op: string, inputs: ValueId[], shape: readonly (number | string)[]): ValueId {
+    const out = this.value(shape);
+    this.graph.nodes.push({ op, inputs, outputs: [out], attrs: {}, range: noRange } as unknown as IrNode);
     return out;
   }
 
@@ -46,7 +62,8 @@ export class IrBuilder {
     return this.op('linear', [x, w, b], [...batch, outF], {}, name);
   }
 
-  conv(name: string, x: ValueId, inC: number, outC: number, k: number, outHW: number, attrs: Record<string, AttrValue> = {}, bias = true): ValueId {
+  conv(name: string, x: ValueId, inC: number, outC: number, k: number, outHW: number, options: { stride?: number; padding?: number } = {}, bias = true): ValueId {
+    const attrs = { stride: Dim.of(options.stride ?? 1), padding: Dim.of(options.padding ?? 0) };
     const w = this.param(`${name}.weight`, [outC, inC, k, k], name, { kind: 'kaiming_uniform', fanIn: inC * k * k });
     if (!bias) return this.op('conv2d', [x, w], ['B', outC, outHW, outHW], attrs, name);
     const b = this.param(`${name}.bias`, [outC], name, { kind: 'bias_uniform', fanIn: inC * k * k });
@@ -58,7 +75,7 @@ export class IrBuilder {
     const b = this.param(`${name}.bias`, [c], name, { kind: 'zeros' });
     const mean = this.buffer(`${name}.running_mean`, [c], name, 'zeros');
     const variance = this.buffer(`${name}.running_var`, [c], name, 'ones');
-    return this.op('batch_norm2d', [x, w, b, mean, variance], ['B', c, hw, hw], {}, name);
+    return this.op('batch_norm2d', [x, w, b, mean, variance], ['B', c, hw, hw], { eps: 1e-5, momentum: 0.1 }, name);
   }
 
   model(name: string, output: ValueId): ModelIR {
@@ -73,7 +90,7 @@ export function mlpIR(sizes: number[] = [784, 256, 128, 10]): ModelIR {
   let h = ir.input('x', ['B', sizes[0]]);
   for (let i = 1; i < sizes.length; i++) {
     h = ir.linear(`fc${i}`, h, sizes[i - 1], sizes[i]);
-    if (i < sizes.length - 1) h = ir.op('relu', [h], ['B', sizes[i]]);
+    if (i < sizes.length - 1) h = ir.op('relu', [h], ['B', sizes[i]], {});
   }
   return ir.model('MLP', h);
 }
@@ -87,12 +104,13 @@ export function cnnIR(options: { batchNorm?: boolean } = {}): ModelIR {
   let h = ir.input('x', ['B', 1, 28, 28]);
   h = ir.conv('conv1', h, 1, 8, 3, 26, {}, !options.batchNorm);
   if (options.batchNorm) h = ir.batchNorm2d('bn1', h, 8, 26);
-  h = ir.op('relu', [h], ['B', 8, 26, 26]);
-  h = ir.op('max_pool2d', [h], ['B', 8, 13, 13], { kernel: 2, stride: 2 });
+  const pool = { k: Dim.of(2), stride: Dim.of(2), padding: Dim.of(0) };
+  h = ir.op('relu', [h], ['B', 8, 26, 26], {});
+  h = ir.op('max_pool2d', [h], ['B', 8, 13, 13], pool);
   h = ir.conv('conv2', h, 8, 16, 3, 11);
-  h = ir.op('relu', [h], ['B', 16, 11, 11]);
-  h = ir.op('max_pool2d', [h], ['B', 16, 5, 5], { kernel: 2, stride: 2 });
-  h = ir.op('flatten', [h], ['B', 400], { start: 1 });
+  h = ir.op('relu', [h], ['B', 16, 11, 11], {});
+  h = ir.op('max_pool2d', [h], ['B', 16, 5, 5], pool);
+  h = ir.op('flatten', [h], ['B', 400], { start: 1, end: -1 });
   h = ir.linear('fc', h, 400, 10);
   return ir.model('SmallCNN', h);
 }

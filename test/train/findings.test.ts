@@ -1,5 +1,6 @@
 // Gradient statistics and the gradient-flow findings, at and around their thresholds.
 import { test } from 'node:test';
+import { OPS } from '../../engine/src/ops/registry.js';
 import assert from 'node:assert/strict';
 import { activationStats, paramGradStats } from '../../engine/src/train/stats.js';
 import {
@@ -31,11 +32,11 @@ test('parameter statistics', () => {
 
 test('activation statistics: dead ReLU units and saturated sigmoid values', () => {
   // batch 2, 4 units: unit 0 alive in sample 1 only, units 2 and 3 never alive.
-  const relu = activationStats('h', 'relu', range, [0, 1, 0, 0, 2, 0, 0, 0], 2);
+  const relu = activationStats('h', 'relu', OPS.relu.activation!, range, [0, 1, 0, 0, 2, 0, 0, 0], 2);
   assert.equal(relu.deadFraction, 0.5);
-  const sig = activationStats('s', 'sigmoid', range, [0.5, 0.999, 0.001, 0.9], 1);
+  const sig = activationStats('s', 'sigmoid', OPS.sigmoid.activation!, range, [0.5, 0.999, 0.001, 0.9], 1);
   assert.equal(sig.saturatedFraction, 0.5);
-  const tanh = activationStats('t', 'tanh', range, [0.999, 0, 0, 0], 1);
+  const tanh = activationStats('t', 'tanh', OPS.tanh.activation!, range, [0.999, 0, 0, 0], 1);
   assert.equal(tanh.saturatedFraction, 0.25);
 });
 
@@ -49,7 +50,7 @@ test('vanishing and exploding gradients in a probe', () => {
 
 test('dead ReLU units are reported after the persistent-step threshold, once', () => {
   const tracker = new FindingTracker(rangeOf);
-  const dead = activationStats('h', 'relu', range, [0, 0, 0, 1], 1); // 75% dead
+  const dead = activationStats('h', 'relu', OPS.relu.activation!, range, [0, 0, 0, 1], 1); // 75% dead
   assert.ok(dead.deadFraction > DEAD_RELU_FRACTION);
   const grads = [layerWithNorm('fc1', 1)];
   for (let step = 1; step < PERSISTENT_STEPS; step++) assert.deepEqual(tracker.observe(step, grads, [dead]), []);

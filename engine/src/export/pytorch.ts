@@ -3,23 +3,11 @@
 // torch.autograd.Function when it has a `grad` block), and a loader for the .safetensors
 // checkpoints written in plain Python (json + struct), so no extra package is needed.
 
-import type { FnIR, Graph, IrNode, ModelIR, ValueId } from '../lang/api.js';
+import type { FnIR, Graph, InitSpec, IrNode, ModelIR, OpNode, ValueId } from '../lang/api.js';
+import { layerDef, opDef } from '../ops/registry.js';
+import { uniformBound } from '../nn/init.js';
 
 const PYTHON_KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield', 'self', 'torch', 'nn', 'F', 'ctx']);
-
-/** Layer ops: applied as `self.<module>(x)`; the module path is the weight's name minus `.weight`. */
-const LAYER_OPS = new Set(['linear', 'conv2d', 'batch_norm1d', 'batch_norm2d', 'layer_norm', 'embedding']);
-
-const UNARY: Record<string, string> = {
-  relu: 'F.relu', sigmoid: 'torch.sigmoid', tanh: 'torch.tanh', gelu: 'F.gelu', silu: 'F.silu', softplus: 'F.softplus',
-  exp: 'torch.exp', log: 'torch.log', sqrt: 'torch.sqrt', abs: 'torch.abs',
-};
-
-const BINARY: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/' };
-
-function pyFloat(n: number): string {
-  return Number.isInteger(n) ? `${n}.0` : String(n);
-}
 
 /** Python names for a graph's values: the `.nn` binding name where there is one, made unique. */
 class Names {
@@ -51,59 +39,24 @@ class Names {
   }
 }
 
-function attr(node: IrNode, key: string, fallback: number): number {
-  const v = node.attrs[key];
-  return typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : fallback;
+/** The Python expression of one op node, by the op's PyTorch form in the registry. */
+function opExpression(graph: Graph, node: OpNode, args: string[], inModule: boolean): string {
+  const def = opDef(node.op)!;
+  const ctx = { inModule, outShape: graph.values[node.outputs[0]].shape, inShapes: node.inputs.map((id) => graph.values[id].shape) };
+  return def.pytorch(args, node.attrs as never, ctx);
 }
 
-function axisArgs(node: IrNode): string {
-  const axis = node.attrs.axis;
-  const keep = node.attrs.keepdims === true;
-  if (typeof axis !== 'number') return '';
-  return `, dim=${axis}${keep ? ', keepdim=True' : ''}`;
-}
-
-/** The target of a reshape or flatten: the checked output shape, batch dims as -1. */
-function reshapeTarget(graph: Graph, node: IrNode): string {
-  const shape = graph.values[node.outputs[0]].shape;
-  const symbolic = shape.filter((d) => d.constant() === null).length;
-  const literal = node.attrs.shape;
-  const dims = symbolic > 1 && Array.isArray(literal) ? literal : shape.map((d) => d.constant() ?? -1);
-  return `(${dims.join(', ')}${dims.length === 1 ? ',' : ''})`;
-}
-
-/** The Python expression of one non-layer op. */
-function opExpression(graph: Graph, node: IrNode, a: string[], inModule: boolean): string {
-  const [x, y] = a;
-  if (UNARY[node.op]) return `${UNARY[node.op]}(${x})`;
-  if (BINARY[node.op]) {
-    if (a.length === 2) return `${x} ${BINARY[node.op]} ${y}`;
-    const scalar = pyFloat(attr(node, 'scalar', 0));
-    return node.attrs.scalarFirst === true ? `${scalar} ${BINARY[node.op]} ${x}` : `${x} ${BINARY[node.op]} ${scalar}`;
-  }
-  switch (node.op) {
-    case 'neg': return `-${x}`;
-    case 'pow': return `${x} ** ${String(attr(node, 'exponent', 1))}`;
-    case 'matmul': return `${x} @ ${y}`;
-    case 'leaky_relu': return `F.leaky_relu(${x}, ${pyFloat(attr(node, 'slope', 0.01))})`;
-    case 'softmax': return `F.softmax(${x}, dim=${attr(node, 'axis', -1)})`;
-    case 'log_softmax': return `F.log_softmax(${x}, dim=${attr(node, 'axis', -1)})`;
-    case 'sum': return `torch.sum(${x}${axisArgs(node)})`;
-    case 'mean': return `torch.mean(${x}${axisArgs(node)})`;
-    case 'max': return typeof node.attrs.axis === 'number' ? `torch.max(${x}${axisArgs(node)}).values` : `torch.max(${x})`;
-    case 'transpose': return `${x}.transpose(${attr(node, 'dim0', 0)}, ${attr(node, 'dim1', 1)})`;
-    case 'reshape':
-    case 'flatten': return `${x}.reshape${reshapeTarget(graph, node)}`;
-    case 'concat': return `torch.cat([${a.join(', ')}], dim=${attr(node, 'axis', 0)})`;
-    case 'max_pool2d': return `F.max_pool2d(${x}, ${attr(node, 'kernel', 2)}, stride=${attr(node, 'stride', attr(node, 'kernel', 2))}, padding=${attr(node, 'padding', 0)})`;
-    case 'avg_pool2d': return `F.avg_pool2d(${x}, ${attr(node, 'kernel', 2)}, stride=${attr(node, 'stride', attr(node, 'kernel', 2))}, padding=${attr(node, 'padding', 0)})`;
-    case 'dropout': return `F.dropout(${x}, p=${pyFloat(attr(node, 'p', 0.5))}${inModule ? ', training=self.training' : ''})`;
-    case 'detach': return `${x}.detach()`;
-    case 'cross_entropy': return `F.cross_entropy(${x}, ${y})`;
-    case 'mse': return `F.mse_loss(${x}, ${y})`;
-    case 'bce_with_logits': return `F.binary_cross_entropy_with_logits(${x}, ${y})`;
-    case 'call_fn': return `${String(node.attrs.fn)}(${a.join(', ')})`;
-    default: throw new Error(`no PyTorch form for the op \`${node.op}\``);
+/** A parameter's init as torch.nn.init calls the same distribution (PyTorch would otherwise leave `torch.empty`). */
+function initLine(target: string, init: InitSpec): string {
+  const bound = uniformBound(init);
+  if (bound !== null) return `nn.init.uniform_(${target}, -${bound}, ${bound})`;
+  switch (init.kind) {
+    case 'normal':
+      return `nn.init.normal_(${target}, 0.0, ${init.std})`;
+    case 'ones':
+      return `nn.init.ones_(${target})`;
+    default:
+      return `nn.init.zeros_(${target})`;
   }
 }
 
@@ -112,16 +65,15 @@ function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: I
   const lines: string[] = [];
   for (const node of graph.nodes) {
     const args = node.inputs.map((id) => names.get(id));
-    if (node.op === 'tuple') {
-      node.outputs.forEach((id, i) => names.bind(id, undefined, args[i]));
-      continue;
-    }
+    if (node.op === 'unknown') throw new Error('a value an error left undetermined cannot be exported');
     const layer = layerOf(node);
-    const expression = layer ? `self.${layer}(${args[0]})` : opExpression(graph, node, args, inModule);
+    const expression = layer ? `self.${layer}(${args[0]})`
+      : node.op === 'call_fn' ? `${node.attrs.fn}(${args.join(', ')})`
+      : opExpression(graph, node, args, inModule);
     // Unnamed values are called after their layer (`conv1`) or op (`relu`); a fn's result
     // gets a suffix so the name does not shadow the fn.
     const hint = graph.values[node.outputs[0]].name
-      ?? (layer ? layer.split('.').pop() : node.op === 'call_fn' ? `${String(node.attrs.fn)}_out` : node.op);
+      ?? (layer ? layer.split('.').pop() : node.op === 'call_fn' ? `${node.attrs.fn}_out` : node.op);
     const out = names.bind(node.outputs[0], hint);
     lines.push(`${indent}${out} = ${expression}`);
   }
@@ -167,21 +119,6 @@ function fnSource(fn: FnIR): string[] {
   ];
 }
 
-/** The constructor call of a layer module, from its op and its parameters' shapes. */
-function moduleConstructor(node: IrNode, graph: Graph): string {
-  const shapes = node.inputs.map((id) => graph.values[id].shape.map((d) => d.constant() ?? 0));
-  const hasBias = node.inputs.length > 2;
-  switch (node.op) {
-    case 'linear': return `nn.Linear(${shapes[1][1]}, ${shapes[1][0]}${hasBias ? '' : ', bias=False'})`;
-    case 'conv2d': return `nn.Conv2d(${shapes[1][1]}, ${shapes[1][0]}, ${shapes[1][2]}, stride=${attr(node, 'stride', 1)}, padding=${attr(node, 'padding', 0)}${hasBias ? '' : ', bias=False'})`;
-    case 'batch_norm1d':
-    case 'batch_norm2d': return `nn.BatchNorm${node.op === 'batch_norm1d' ? '1' : '2'}d(${shapes[1][0]}, eps=${pyFloat(attr(node, 'eps', 1e-5))}, momentum=${pyFloat(attr(node, 'momentum', 0.1))})`;
-    case 'layer_norm': return `nn.LayerNorm(${shapes[1][0]})`;
-    case 'embedding': return `nn.Embedding(${shapes[1][0]}, ${shapes[1][1]})`;
-    default: throw new Error(`no module for ${node.op}`);
-  }
-}
-
 const LOADER = `
 def load_safetensors(path):
     """Reads a .safetensors file (8-byte header length, JSON header, raw little-endian data)."""
@@ -217,31 +154,18 @@ export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, so
       }
     }
   };
-  const paramByValue = new Map(graph.params.map(({ param, value }) => [value, param]));
-  const modules = new Map<string, string>();
-  const layerOf = (node: IrNode): string | null => {
-    if (!LAYER_OPS.has(node.op)) return null;
-    const weight = paramByValue.get(node.inputs[1]);
-    if (!weight || !weight.name.endsWith('.weight')) return null;
-    return weight.name.slice(0, -'.weight'.length);
-  };
-  for (const node of graph.nodes) {
-    const path = layerOf(node);
-    if (path && !modules.has(path)) {
-      modules.set(path, moduleConstructor(node, graph));
-      ensureParents(path);
-      moduleLines.push(`        self.${path} = ${modules.get(path)}`);
-    }
+  // Built-in layers become their torch.nn modules, applied as `self.<name>(x)`.
+  const modules = new Map(graph.layers.map((use) => [use.name, use]));
+  const layerOf = (node: IrNode): string | null => (node.layer !== undefined && modules.has(node.layer) && node.op !== 'call_fn' ? node.layer : null);
+  for (const use of graph.layers) {
+    ensureParents(use.name);
+    moduleLines.push(`        self.${use.name} = ${layerDef(use.ctor)!.pytorch(use.args as never)}`);
   }
   for (const { param, value } of graph.params) {
-    const owner = param.name.endsWith('.weight') || param.name.endsWith('.bias') ? param.name.replace(/\.(weight|bias)$/, '') : null;
-    if (owner && modules.has(owner)) {
-      names.bind(value, undefined, `self.${param.name}`);
-      continue;
-    }
-    ensureParents(param.name);
-    moduleLines.push(`        self.${param.name} = nn.Parameter(torch.empty(${param.shape.join(', ')}))`);
     names.bind(value, undefined, `self.${param.name}`);
+    if (modules.has(param.layer)) continue;
+    ensureParents(param.name);
+    moduleLines.push(`        self.${param.name} = nn.Parameter(torch.empty(${param.shape.join(', ')}))`, `        ${initLine(`self.${param.name}`, param.init)}`);
   }
   for (const { buffer, value } of graph.buffers) names.bind(value, undefined, `self.${buffer.name}`);
   const inputs = graph.inputs.map((id) => names.bind(id, graph.values[id].name));
@@ -249,9 +173,9 @@ export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, so
 
   const usedFns = new Set<string>();
   const collect = (g: Graph): void => g.nodes.forEach((n) => {
-    if (n.op === 'call_fn' && !usedFns.has(String(n.attrs.fn))) {
-      usedFns.add(String(n.attrs.fn));
-      const fn = fns.get(String(n.attrs.fn));
+    if (n.op === 'call_fn' && !usedFns.has(n.attrs.fn)) {
+      usedFns.add(n.attrs.fn);
+      const fn = fns.get(n.attrs.fn);
       if (fn) collect(fn.forward);
     }
   });

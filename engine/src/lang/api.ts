@@ -2,7 +2,8 @@
 // and the checked IR that the TS engine and the ONNX path both lower from.
 // Offsets are UTF-16 code-unit offsets into the document text (what JS strings and LSP use).
 
-import type { Shape } from '../shape/dim.js';
+import type { Dim, Shape } from '../shape/dim.js';
+import type { AttrsOfOp, OpName } from '../ops/registry.js';
 
 export interface TextRange {
   start: number;
@@ -140,34 +141,38 @@ export interface ValueInfo {
   name?: string;
 }
 
-export type AttrValue = number | boolean | string | number[];
+/** An attribute of an IR node: a number, flag or name, a size (a dim), or a shape (a reshape's target). */
+export type AttrValue = number | boolean | string | Dim | Shape | undefined;
 
-/**
- * One op application. `op` is a built-in name from LANGUAGE.md §6 (`relu`, `max_pool2d`,
- * `cross_entropy`...), an operator (`add`, `sub`, `mul`, `div`, `pow`, `matmul`, `neg`),
- * a layer op (`linear`, `conv2d`, `batch_norm2d`, `batch_norm1d`, `layer_norm`, `embedding`,
- * with parameters as inputs after the data input), or `call_fn` (attrs.fn names an entry of
- * `Program.fns`; used for every `fn`, with or without a `grad` block).
- * `layer` names the layer or fn for statistics and findings (`fc1`, `res1.conv1`).
- *
- * Attributes (set by engine/src/lang/shapes.ts; the shape rules are engine/src/shape/rules.ts):
- * - add/sub/mul/div with one input: `scalar` is the other operand, `scalarFirst` when it is on the left (`2 - x`);
- * - pow: `exponent`; leaky_relu: `slope`; dropout: `p`; softmax/log_softmax/concat: `axis`;
- * - sum/mean/max: `axis` (absent: every axis), `keepdims`; transpose: `dim0`, `dim1`; flatten: `start`, `end`;
- * - reshape: `dims` (constants; -1 inferred; 0 copies the input's dim at that index, as in ONNX) and
- *   `shape`, the target as symbolic text (`[B, T, 8]`) for when `dims` has more than one -1;
- * - max_pool2d/avg_pool2d: `kernel`, `stride`, `padding`;
- * - linear: `inFeatures`, `outFeatures`, `bias`; conv2d: `kernel`, `stride`, `padding`, `inChannels`,
- *   `outChannels`, `bias`; batch_norm2d/1d: `eps`, `momentum` (inputs: x, weight, bias, running_mean,
- *   running_var); layer_norm: `eps`; embedding: `numEmbeddings`, `embeddingDim` (inputs: ids, weight).
- */
-export interface IrNode {
-  op: string;
+interface NodeBase {
   inputs: ValueId[];
   outputs: ValueId[];
-  attrs: Record<string, AttrValue>;
   range: TextRange;
+  /** The layer or fn the node belongs to, for statistics and findings (`fc1`, `res1.conv1`). */
   layer?: string;
+}
+
+/**
+ * One application of an op of the registry (engine/src/ops/registry.ts): a built-in
+ * function, an operator (`add`, `matmul`...), a loss, or a layer's op (`linear`, with the
+ * layer's parameters and buffers as inputs after the data input). Its attributes are the
+ * op's typed attributes, every one filled in by the checker.
+ */
+export type OpNode = { [N in OpName]: NodeBase & { op: N; attrs: AttrsOfOp<N> } }[OpName];
+
+/** A `fn` call (with or without a `grad` block): `attrs.fn` names an entry of `CheckResult.fnIrs`. */
+export type FnCallNode = NodeBase & { op: 'call_fn'; attrs: { fn: string } };
+
+/** A value an error left undetermined, keeping the edges from its inputs (never in a clean model's IR). */
+export type UnknownNode = NodeBase & { op: 'unknown'; attrs: Record<string, never> };
+
+export type IrNode = OpNode | FnCallNode | UnknownNode;
+
+/** A built-in layer the graph applies: its state_dict prefix, constructor and bound constructor arguments. */
+export interface LayerUse {
+  name: string;
+  ctor: string;
+  args: Record<string, AttrValue>;
 }
 
 export interface Graph {
@@ -176,6 +181,7 @@ export interface Graph {
   inputs: ValueId[]; // the model's data inputs
   params: { param: ParamInfo; value: ValueId }[];
   buffers: { buffer: BufferInfo; value: ValueId }[];
+  layers: LayerUse[];
   output: ValueId;
 }
 

@@ -2,7 +2,7 @@
 // values, models that use themselves, and the state_dict names of anonymous layers.
 
 import type { Diagnostic } from './api.js';
-import { layerCtor } from './builtins.js';
+import { layerDef } from '../ops/registry.js';
 import { makeDiagnostic } from './diagnostics.js';
 import type { ConstItem, Expr, FnItem, ModelItem, SourceFile, Stmt, TrainItem } from './syntax.js';
 
@@ -152,7 +152,7 @@ function walkExpr(expr: Expr, parent: Expr | Stmt, visit: Visit): void {
 
 /** Whether `name` constructs a layer: a built-in layer or a model (used as a block). */
 export function isLayerCtor(symbols: Symbols, name: string): boolean {
-  return layerCtor(name) !== undefined || symbols.models.has(name);
+  return layerDef(name) !== undefined || symbols.models.has(name);
 }
 
 /** A layer declaration statement `NAME = Ctor(args)` or `NAME = param(...)`: its constructor call. */

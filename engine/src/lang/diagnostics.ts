@@ -1,20 +1,34 @@
 // The one catalogue of diagnostic codes (LANGUAGE.md §10): severity, title and message
-// template; every reporter passes a code and arguments, never a message of its own.
+// template (or, for a code that covers several cases, one template per case); every
+// reporter passes a code (typed: a key of DIAGNOSTICS) and arguments, never a message of its own.
 
 import type { Diagnostic, Fix, RelatedInfo, Severity, TextRange } from './api.js';
 
 export interface DiagnosticEntry {
-  severity: Severity;
-  title: string;
-  template: string;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly template: string;
+  /** Cases of the code with a template each, reported as `NN2003/kind`. */
+  readonly variants?: Readonly<Record<string, string>>;
 }
 
-export const DIAGNOSTICS: Record<string, DiagnosticEntry> = {
+export const DIAGNOSTICS = {
   NN1001: { severity: 'error', title: 'syntax error', template: 'expected {0}, found {1}' },
   NN1002: { severity: 'error', title: 'unterminated string or bracket', template: '{0} is never closed' },
   NN2001: { severity: 'error', title: 'undefined name', template: 'undefined name `{0}`' },
   NN2002: { severity: 'error', title: 'name defined twice', template: '`{0}` is already defined at line {1}' },
-  NN2003: { severity: 'error', title: 'wrong arguments', template: 'wrong arguments to `{0}`: {1}' },
+  NN2003: {
+    severity: 'error',
+    title: 'wrong arguments',
+    template: 'wrong arguments to `{0}`',
+    variants: {
+      tooMany: '`{0}` takes at most {1} argument(s), got {2}',
+      missing: '`{0}` is missing {1}',
+      unknownKeyword: '`{0}` has no argument named `{1}` (it takes {2})',
+      twice: '`{0}`: `{1}` is given twice',
+      kind: '`{0}`: `{1}` must be {2}, got {3}',
+    },
+  },
   NN2004: { severity: 'error', title: 'model uses itself', template: 'model `{0}` uses itself ({1})' },
   NN2005: {
     severity: 'error',
@@ -22,6 +36,22 @@ export const DIAGNOSTICS: Record<string, DiagnosticEntry> = {
     template: '`{0}` expects `{1}` of shape {2}, but `{3}` has shape {4}',
   },
   NN2006: { severity: 'error', title: 'missing return', template: '`{0}` has no `return`' },
+  NN2007: { severity: 'error', title: 'argument out of range', template: '`{0}`: `{1}` must be {2}, got {3}' },
+  NN2008: { severity: 'error', title: 'dim too large', template: '{0} is too large for a dim (at most 2^31)' },
+  NN2009: { severity: 'error', title: 'layer in a fn', template: 'a fn has no layers or parameters: declare `{0}` in a model and pass its output in' },
+  NN2010: { severity: 'error', title: 'param outside a declaration', template: '`param` declares a parameter in a binding only: `W = param([dims])`' },
+  NN2011: { severity: 'error', title: 'not a layer', template: '`{0}` is a tensor, not a layer: use it in an expression' },
+  NN2012: { severity: 'error', title: 'constructor used as a function', template: '`{0}` is a layer constructor: call it with its arguments first, e.g. `{0}(...)`' },
+  NN2013: { severity: 'error', title: 'not callable', template: '{0} cannot be called' },
+  NN2014: { severity: 'error', title: 'return of a non-tensor', template: 'a model or fn returns one tensor; `{0}` is {1}' },
+  NN2015: { severity: 'error', title: 'unknown init', template: 'unknown init `{0}`; use kaiming_uniform, xavier_uniform, zeros, ones or normal(std)' },
+  NN2016: { severity: 'error', title: 'not a dim', template: '`{0}` is not a dim: a dim is an integer, a name, or `+ - * /` of those' },
+  NN2017: {
+    severity: 'error',
+    title: 'block arguments do not fit its body',
+    template: "`{0}`'s body does not check with these arguments: {1}",
+  },
+  NN2018: { severity: 'error', title: 'several inferred dims', template: 'at most one dim of a reshape may be -1' },
   NN2101: {
     severity: 'error',
     title: 'shapes cannot be broadcast',
@@ -65,6 +95,11 @@ export const DIAGNOSTICS: Record<string, DiagnosticEntry> = {
     template: 'returned shape {0} differs from the declared output shape {1}',
   },
   NN2111: { severity: 'error', title: 'size mismatch', template: '{0} expects {1}, but `{2}` has shape {3}' },
+  NN2112: {
+    severity: 'error',
+    title: 'pool padding over half the window',
+    template: '{0} padding {1} is more than half the window {2}: a window could hold only padding',
+  },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',
@@ -115,28 +150,57 @@ export const DIAGNOSTICS: Record<string, DiagnosticEntry> = {
   NN5003: { severity: 'warning', title: 'dead ReLU units', template: 'dead ReLU units at `{0}`: {1}' },
   NN5004: { severity: 'error', title: 'NaN or Inf', template: 'NaN or Inf at `{0}`: {1}' },
   NN5005: { severity: 'warning', title: 'saturated activations', template: 'saturated units at `{0}`: {1}' },
-};
+  NN9001: {
+    severity: 'error',
+    title: 'internal checker error',
+    template: '`{0}` could not be analysed: {1} (a bug in NN Studio; the rest of the file is checked)',
+  },
+} as const satisfies Record<string, DiagnosticEntry>;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTICS;
+
+type VariantsOf<C> = C extends DiagnosticCode ? ((typeof DIAGNOSTICS)[C] extends { variants: infer V } ? `${C}/${keyof V & string}` : never) : never;
+
+/** A message of the catalogue: a code, or a code's case (`NN2003/kind`). */
+export type MessageId = DiagnosticCode | VariantsOf<DiagnosticCode>;
 
 export type DiagnosticArg = string | number;
 
-/** Fills a catalogue template's `{0}`, `{1}`... placeholders. */
-export function formatMessage(code: string, args: readonly DiagnosticArg[]): string {
-  const entry = DIAGNOSTICS[code];
-  if (entry === undefined) throw new Error(`unknown diagnostic code ${code}`);
-  return entry.template.replace(/\{(\d+)\}/g, (_, index: string) => String(args[Number(index)] ?? ''));
+const catalogue: Readonly<Record<string, DiagnosticEntry>> = DIAGNOSTICS;
+
+/** The catalogue entry of a code (a string from outside, e.g. a fixture), if there is one. */
+export function diagnosticEntry(code: string): DiagnosticEntry | undefined {
+  return catalogue[code];
 }
 
-/** A diagnostic from a catalogue code, its arguments, and optional related information and fixes. */
+/** The code of a message (`NN2003/kind` is NN2003); null for a string that names none. */
+export function codeOf(id: string): DiagnosticCode | null {
+  const code = id.includes('/') ? id.slice(0, id.indexOf('/')) : id;
+  return code in catalogue ? (code as DiagnosticCode) : null;
+}
+
+/** Fills a catalogue template's `{0}`, `{1}`... placeholders. */
+export function formatMessage(id: MessageId | string, args: readonly DiagnosticArg[]): string {
+  const code = codeOf(id);
+  if (code === null) throw new Error(`unknown diagnostic code ${id}`);
+  const entry = catalogue[code];
+  const variant = id.includes('/') ? entry.variants?.[id.slice(id.indexOf('/') + 1)] : undefined;
+  const template = variant ?? entry.template;
+  return template.replace(/\{(\d+)\}/g, (_, index: string) => String(args[Number(index)] ?? ''));
+}
+
+/** A diagnostic from a catalogue message, its arguments, and optional related information and fixes. */
 export function makeDiagnostic(
-  code: string,
+  id: MessageId,
   range: TextRange,
   args: readonly DiagnosticArg[],
   extras: { related?: RelatedInfo[]; fixes?: Fix[] } = {},
 ): Diagnostic {
+  const code = codeOf(id) as DiagnosticCode;
   return {
     code,
-    severity: DIAGNOSTICS[code].severity,
-    message: formatMessage(code, args),
+    severity: catalogue[code].severity,
+    message: formatMessage(id, args),
     range,
     related: extras.related ?? [],
     fixes: extras.fixes ?? [],

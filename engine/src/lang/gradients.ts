@@ -1,31 +1,71 @@
-// The backward-pass analysis (LANGUAGE.md §8) over a checked graph: which values receive a
-// gradient, parameters cut off from the output (NN3101), softmax before cross_entropy
-// (NN3102), stacked linear layers (NN3103) and chains of saturating activations (NN3104).
+// The backward pass, checked (LANGUAGE.md §7 and §8): a `grad` block's gradients against its
+// fn's inputs (NN3001, NN3002), which values receive a gradient, parameters cut off from the
+// output (NN3101), softmax before cross_entropy (NN3102), stacked linear layers (NN3103) and
+// chains of saturating activations (NN3104).
 
+import { formatShape, shapesEqual, type Shape } from '../shape/dim.js';
+import { opDef } from '../ops/registry.js';
 import type { Diagnostic, Graph, IrNode, TextEdit, ValueId } from './api.js';
-import { LINEAR_LAYER_OPS, SHAPE_ONLY_OPS } from './builtins.js';
 import { makeDiagnostic } from './diagnostics.js';
-import type { LayerInstance } from './values.js';
+import { gradientSumFix } from './fixes.js';
+import type { BodyResult, Frame, ShapeChecker, Signature } from './shapes.js';
+import type { FnItem, Stmt } from './syntax.js';
+import type { LayerInstance, TensorValue } from './values.js';
+import { patternShape } from '../shape/binding.js';
 
-/** Worst-case gradient factor of one activation: the maximum of its derivative. */
-const SATURATION_FACTOR: Readonly<Record<string, number>> = { sigmoid: 0.25, tanh: 1 };
 const VANISHING_THRESHOLD = 1e-3;
+
+/** A `grad` block's checked body: its gradients (one per input, in order) and their shapes. */
+export type GradBlockResult = BodyResult & { gradOutputs: ValueId[]; gradShapes: (Shape | null)[] };
+
+/**
+ * Checks the `grad(g)` block of `fn` in frame `g`: the block reads the fn's inputs and the
+ * upstream gradient (the output's shape) and must return one gradient per input, each of
+ * exactly its input's shape (NN3001, NN3002 with the fix that sums over broadcast axes).
+ */
+export function checkGradBlock(checker: ShapeChecker, fn: FnItem, signature: Signature, inputs: readonly TensorValue[], g: Frame): GradBlockResult {
+  const grad = fn.grad!;
+  checker.bindInputs(signature, g);
+  // g has the output's shape (unknown when the output is not declared).
+  const upstream = signature.output ? patternShape(signature.output) : null;
+  const upstreamId = g.graph.addValue(upstream, 'float32', grad.upstream.range, grad.upstream.name);
+  g.graph.inputs.push(upstreamId);
+  g.scope.set(grad.upstream.name, { kind: 'tensor', id: upstreamId, shape: upstream, dtype: 'float32' });
+  const body = checker.evalGradBody(grad.body.stmts, g);
+  const gradOutputs: ValueId[] = [];
+  const gradShapes: (Shape | null)[] = [];
+  const returnStmt = grad.body.stmts.find((s): s is Stmt & { kind: 'return' } => s.kind === 'return');
+  if (body.returned === null || returnStmt === undefined) {
+    checker.report(g, 'NN2006', grad.upstream.range, [`grad of ${fn.name.name}`]);
+    return { ...body, gradOutputs, gradShapes };
+  }
+  if (body.returned.length !== inputs.length) {
+    checker.report(g, 'NN3001', returnStmt.range, [fn.name.name, body.returned.length, inputs.length], {
+      related: [{ range: fn.name.range, message: `\`${fn.name.name}\` takes ${inputs.length} input(s): ${fn.inputs.map((i) => i.name.name).join(', ')}` }],
+    });
+  }
+  body.returned.forEach((value, k) => {
+    const expr = returnStmt.values[k];
+    const tensor = checker.asTensor(value, g, expr.range);
+    gradShapes.push(tensor?.shape ?? null);
+    if (tensor) gradOutputs.push(tensor.id);
+    const input = inputs[k];
+    if (!tensor || !input || tensor.shape === null || input.shape === null || shapesEqual(tensor.shape, input.shape)) return;
+    const name = fn.inputs[k].name.name;
+    const fix = gradientSumFix(checker.ctx.text, expr, tensor.shape, input.shape);
+    checker.report(g, 'NN3002', expr.range, [name, formatShape(tensor.shape), formatShape(input.shape), fix ? `; sum over the broadcast axes: ${fix.newText}` : ''], {
+      related: [{ range: fn.inputs[k].range, message: `\`${name}\` is declared with shape ${formatShape(input.shape)} here` }],
+      fixes: fix ? [{ title: `Sum the gradient to \`${name}\`'s shape: ${fix.newText}`, edits: [fix] }] : [],
+    });
+  });
+  return { ...body, gradOutputs, gradShapes };
+}
 
 /** The inputs of a node that a gradient flows into (not int ids, labels, buffers, or through `detach`). */
 function differentiableInputs(node: IrNode): ValueId[] {
-  switch (node.op) {
-    case 'detach':
-      return [];
-    case 'embedding':
-      return node.inputs.slice(1);
-    case 'cross_entropy':
-      return node.inputs.slice(0, 1);
-    case 'batch_norm2d':
-    case 'batch_norm1d':
-      return node.inputs.slice(0, 3);
-    default:
-      return node.inputs;
-  }
+  if (node.op === 'call_fn' || node.op === 'unknown') return node.inputs;
+  const chosen = opDef(node.op)?.gradInputs?.(node.inputs.length);
+  return chosen ? chosen.map((k) => node.inputs[k]).filter((v) => v !== undefined) : node.inputs;
 }
 
 /** Which values a gradient reaches, as a flag per ValueId (values are numbered densely). */
@@ -71,7 +111,7 @@ export function producers(graph: Graph): (IrNode | undefined)[] {
   return byValue;
 }
 
-function softmaxWarning(node: IrNode, removals: Map<IrNode, TextEdit>): Diagnostic {
+function softmaxWarning(node: IrNode, removals: ReadonlyMap<IrNode, TextEdit>): Diagnostic {
   const edit = removals.get(node);
   return makeDiagnostic('NN3102', node.range, [node.op], {
     fixes: edit ? [{ title: `Remove \`${node.op}\`: cross_entropy takes logits`, edits: [edit] }] : [],
@@ -82,7 +122,7 @@ function softmaxWarning(node: IrNode, removals: Map<IrNode, TextEdit>): Diagnost
  * NN3102: a softmax/log_softmax output fed to cross_entropy — the model's output when it
  * is trained with cross_entropy, or a cross_entropy call in the body.
  */
-export function softmaxBeforeCrossEntropy(graph: Graph, byValue: readonly (IrNode | undefined)[], trainedWithCrossEntropy: boolean, removals: Map<IrNode, TextEdit>): Diagnostic[] {
+export function softmaxBeforeCrossEntropy(graph: Graph, byValue: readonly (IrNode | undefined)[], trainedWithCrossEntropy: boolean, removals: ReadonlyMap<IrNode, TextEdit>): Diagnostic[] {
   const found = new Set<IrNode>();
   const isSoftmax = (node: IrNode | undefined): node is IrNode => node !== undefined && (node.op === 'softmax' || node.op === 'log_softmax');
   if (trainedWithCrossEntropy && graph.output >= 0) {
@@ -100,11 +140,12 @@ export function softmaxBeforeCrossEntropy(graph: Graph, byValue: readonly (IrNod
 /** NN3103: a Linear/Conv2d applied to another's output with only reshaping between them. */
 export function stackedLinearLayers(graph: Graph, byValue: readonly (IrNode | undefined)[], inlined: Set<IrNode>): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const linearity = (node: IrNode | undefined) => (node === undefined ? undefined : opDef(node.op)?.linearity);
   for (const node of graph.nodes) {
-    if (!LINEAR_LAYER_OPS.has(node.op) || inlined.has(node)) continue;
+    if (linearity(node) !== 'linear-map' || inlined.has(node)) continue;
     let previous = byValue[node.inputs[0]];
-    while (previous && SHAPE_ONLY_OPS.has(previous.op)) previous = byValue[previous.inputs[0]];
-    if (previous && LINEAR_LAYER_OPS.has(previous.op)) out.push(makeDiagnostic('NN3103', node.range, [node.layer ?? node.op, previous.layer ?? previous.op]));
+    while (previous && linearity(previous) === 'shape-only') previous = byValue[previous.inputs[0]];
+    if (previous && linearity(previous) === 'linear-map') out.push(makeDiagnostic('NN3103', node.range, [node.layer ?? node.op, previous.layer ?? previous.op]));
   }
   return out;
 }
@@ -127,7 +168,8 @@ export function saturatingChains(graph: Graph, inlined: Set<IrNode>): Diagnostic
       if (c && c.factor < best.factor) best = c;
       else if (c && c.factor === best.factor && c.count > best.count) best = c;
     }
-    const factor = SATURATION_FACTOR[node.op];
+    const activation = opDef(node.op)?.activation;
+    const factor = activation?.kind === 'saturating' ? activation.bound : undefined;
     if (factor !== undefined) {
       best = { count: best.count + 1, factor: best.factor * factor };
       if (best.factor < VANISHING_THRESHOLD && best.factor * (1 / factor) >= VANISHING_THRESHOLD && !inlined.has(node)) {

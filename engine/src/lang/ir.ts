@@ -1,7 +1,7 @@
 // Builds the checked IR: a flat SSA graph of values and op nodes, appended in execution order.
 
 import type { Shape } from '../shape/dim.js';
-import type { AttrValue, BufferInfo, Graph, IrNode, ParamInfo, TextRange, ValueId, ValueInfo } from './api.js';
+import type { AttrValue, BufferInfo, Graph, IrNode, LayerUse, ParamInfo, TextRange, ValueId, ValueInfo } from './api.js';
 
 export type DType = 'float32' | 'int64';
 
@@ -11,6 +11,7 @@ export class GraphBuilder {
   readonly inputs: ValueId[] = [];
   readonly params: { param: ParamInfo; value: ValueId }[] = [];
   readonly buffers: { buffer: BufferInfo; value: ValueId }[] = [];
+  readonly layers: LayerUse[] = [];
   output: ValueId = -1;
   /** Values whose shape the checker could not know (only after an error). */
   readonly unknownShapes = new Set<ValueId>();
@@ -25,9 +26,10 @@ export class GraphBuilder {
   }
 
   /** Appends a node with one new output value; returns that value (the node is the last of `nodes`). */
-  addNode(op: string, inputs: ValueId[], attrs: Record<string, AttrValue>, range: TextRange, shape: Shape | null, dtype: DType, layer?: string): ValueId {
+  addNode(op: IrNode['op'], inputs: ValueId[], attrs: Record<string, AttrValue>, range: TextRange, shape: Shape | null, dtype: DType, layer?: string): ValueId {
     const output = this.addValue(shape, dtype, range);
-    const node: IrNode = layer === undefined ? { op, inputs, outputs: [output], attrs, range } : { op, inputs, outputs: [output], attrs, range, layer };
+    // The checker fills an op's attributes from its signature (lang/signatures.ts), so they are the op's own.
+    const node = (layer === undefined ? { op, inputs, outputs: [output], attrs, range } : { op, inputs, outputs: [output], attrs, range, layer }) as IrNode;
     this.nodes.push(node);
     return output;
   }
@@ -39,6 +41,7 @@ export class GraphBuilder {
       inputs: this.inputs,
       params: this.params,
       buffers: this.buffers,
+      layers: this.layers,
       output: this.output,
     };
   }

@@ -19,10 +19,12 @@ import { bind } from './binder.js';
 import { gradientReach, producers, saturatingChains, softmaxBeforeCrossEntropy, stackedLinearLayers, unreachedParameters, type GradientReach } from './gradients.js';
 import { makeDiagnostic } from './diagnostics.js';
 import type { GraphBuilder } from './ir.js';
-import { bytesPerElement, elementCount, graphFlops } from './layers.js';
+import { bytesPerElement, graphFlops } from './costs.js';
+import { elementCount } from '../shape/rules.js';
+import { formatShapeOnce } from './facts.js';
 import { LineIndex } from './lines.js';
 import { parse } from './parser.js';
-import { formatShapeOnce, ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
+import { ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
 import type { ModelItem, TrainItem } from './syntax.js';
 import { checkTrain } from './training.js';
 
@@ -37,7 +39,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   const { tree, errors } = parse(text);
   let lines: LineIndex | null = null; // only a duplicate definition's message needs line numbers
   const symbols = bind(tree, (offset) => (lines ??= new LineIndex(text)).lineOf(offset));
-  const ctx: CheckContext = { symbols, text, diagnostics: [], calls: [], softmaxRemovals: new Map() };
+  const ctx: CheckContext = { symbols, text, diagnostics: [], calls: [], callRemovals: new Map(), instanceErrors: [] };
   const checker = new ShapeChecker(ctx);
   const result: CheckResult = { diagnostics: [], bindings: [], layers: [], calls: ctx.calls, models: [], fns: [], irs: new Map(), fnIrs: new Map(), trains: [] };
   const brokenRanges = errors.map((e) => e.range);
@@ -49,7 +51,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     try {
       return run();
     } catch (error) {
-      ctx.diagnostics.push(makeDiagnostic('NN2003', name.range, [name.name, `it cannot be analysed (${error instanceof Error ? error.message : String(error)})`]));
+      ctx.diagnostics.push(makeDiagnostic('NN9001', name.range, [name.name, error instanceof Error ? error.message : String(error)]));
       return null;
     }
   };
@@ -80,9 +82,11 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
 
   const crossEntropyModels = new Set(symbols.trains.filter(trainsWithCrossEntropy).map((t) => t.model.name));
   const signatures = new Map<string, ReturnType<ShapeChecker['checkModel']>['signature']>();
+  const modelsWithErrors = new Set<string>();
   for (const model of symbols.models.values()) {
     const checked = guarded(model.name, () => checker.checkModel(model));
     if (checked === null) continue;
+    if (checked.errors > 0) modelsWithErrors.add(model.name.name);
     signatures.set(model.name.name, checked.signature);
     const graph = checked.graph.build();
     const reach = gradientReach(graph);
@@ -91,7 +95,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     for (const layer of checked.layers) result.layers.push(new LazyLayerInfo(model.name.name, layer, checked.graph, reach));
     if (!broken && graph.output >= 0) ctx.diagnostics.push(...unreachedParameters(checked.layers, reach));
     const byValue = producers(graph);
-    ctx.diagnostics.push(...softmaxBeforeCrossEntropy(graph, byValue, crossEntropyModels.has(model.name.name), ctx.softmaxRemovals));
+    ctx.diagnostics.push(...softmaxBeforeCrossEntropy(graph, byValue, crossEntropyModels.has(model.name.name), ctx.callRemovals));
     ctx.diagnostics.push(...stackedLinearLayers(graph, byValue, checked.inlined));
     ctx.diagnostics.push(...saturatingChains(graph, checked.inlined));
     result.models.push(new LazyModelSummary(model, checked));
@@ -118,7 +122,9 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     if (checked.train) result.trains.push(checked.train satisfies TrainIR);
   }
 
-  result.diagnostics = dedupe([...errors, ...symbols.diagnostics, ...ctx.diagnostics]);
+  // An error inside a block instance is the instance's (NN2017) only when the block checks on its own.
+  const instanceErrors = ctx.instanceErrors.filter((e) => !modelsWithErrors.has(e.block)).map((e) => e.diagnostic);
+  result.diagnostics = dedupe([...errors, ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
   return result;
 }
 
@@ -201,7 +207,7 @@ class LazyLayerInfo implements LayerInfo {
   ) {
     this.name = layer.localName;
     this.ctor = layer.ctor;
-    this.args = layer.args;
+    this.args = editorArgs(layer.args);
     this.range = layer.ctorRange;
     this.callRanges = layer.callRanges;
     let reached = layer.params.length === 0;
@@ -301,6 +307,18 @@ function knownElementCount(shape: Shape): number {
   }
   return count;
 }
+
+/** A layer's bound constructor arguments as the editor shows them: known sizes, numbers and flags. */
+function editorArgs(args: LayerInstanceArgs): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const [name, value] of Object.entries(args)) {
+    if (typeof value === 'number' || typeof value === 'boolean') out[name] = value;
+    else if (value instanceof Dim && value.constant() !== null) out[name] = value.constant()!;
+  }
+  return out;
+}
+
+type LayerInstanceArgs = CheckedLayer['args'];
 
 function formatPattern(pattern: PatternDim[]): string {
   return `[${pattern.map((d) => (d instanceof Dim ? d.toString() : `*${d.variadic}`)).join(', ')}]`;

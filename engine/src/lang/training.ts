@@ -6,7 +6,8 @@ import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, OptimizerSpec, TextRange, TrainIR } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
-import { substitutePattern, unify, type Signature } from './shapes.js';
+import type { Signature } from './shapes.js';
+import { DimBinding } from '../shape/binding.js';
 import type { Expr, TrainItem } from './syntax.js';
 
 const KEYS = ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save'];
@@ -308,14 +309,13 @@ function checkAgainstModel(
   const dataName = data?.kind ?? 'data';
   const input = signature.inputs[0];
   const sample: Shape = header.sampleShape.map((n) => Dim.of(n));
-  const bindings = new Map<string, Dim>();
-  const variadics = new Map<string, Dim[]>();
-  if (signature.inputs.length !== 1 || input.pattern.length === 0 || !unify(input.pattern.slice(1), sample, bindings, variadics)) {
-    const expected = input ? `${formatShape(substitutePattern(input.pattern.slice(1), new Map(), new Map()))} per sample` : 'one input';
+  const binding = new DimBinding();
+  if (signature.inputs.length !== 1 || input.pattern.length === 0 || !binding.match(input.pattern.slice(1), sample)) {
+    const expected = input ? `${new DimBinding().format(input.pattern.slice(1))} per sample` : 'one input';
     diagnostics.push(makeDiagnostic('NN4003', dataExpr.range, [dataName, formatShape(sample), modelName, expected]));
   }
   if (signature.output === null) return;
-  const output = substitutePattern(signature.output, bindings, variadics);
+  const output = binding.resolve(signature.output);
   const perSample = output.slice(1);
   if (loss === 'cross_entropy') {
     if (output.length !== 2) {

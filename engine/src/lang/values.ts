@@ -1,10 +1,12 @@
 // What an expression evaluates to during checking: a tensor (with its IR value and shape),
 // a number (an integer dim, possibly symbolic), a flag, a string, a list, a layer or a callable.
 
-import type { Dim, Shape } from '../shape/dim.js';
+import { formatShape, type Dim, type Shape } from '../shape/dim.js';
 import type { InitSpec, TextRange, ValueId } from './api.js';
 import type { DType } from './ir.js';
 import type { Expr, ModelItem } from './syntax.js';
+import type { SomeLayerDef } from '../ops/def.js';
+import type { BoundValue } from './signatures.js';
 
 export interface TensorValue {
   kind: 'tensor';
@@ -66,12 +68,14 @@ export interface LayerInstance {
   /** The name inside its own model: `conv1`, `linear_0`. */
   localName: string;
   ctor: string;
+  /** The built-in layer's definition; null for a block (a model used as a layer) or a `param`. */
+  def: SomeLayerDef | null;
   /** The constructor call (or `param(...)`). */
   ctorRange: TextRange;
   /** Where "receives no gradient" goes: the declaration statement, or the inline constructor. */
   declarationRange: TextRange;
-  args: Record<string, number | boolean>;
-  dims: Record<string, Dim>;
+  /** The constructor's arguments, bound (sizes are dims: symbolic in a block's own check). */
+  args: Record<string, BoundValue>;
   argRanges: Record<string, TextRange>;
   params: LayerParam[];
   buffers: readonly LayerBuffer[];
@@ -82,4 +86,31 @@ export interface LayerInstance {
   /** The graph nodes of its first application (a block's are all inlined ones), for its FLOPs. */
   nodes: { from: number; to: number } | null;
   applied: boolean;
+}
+
+/** An unknown value, or a tensor an earlier error left without a shape: it fits anything, so nothing is reported about it. */
+export function isVague(value: Value): boolean {
+  return value.kind === 'unknown' || (value.kind === 'tensor' && value.shape === null);
+}
+
+/** A value as a message names it: `a tensor of shape [B, 3]`, `a number`, `the layer \`fc1\``. */
+export function describeValue(value: Value): string {
+  switch (value.kind) {
+    case 'tensor':
+      return value.shape ? `a tensor of shape ${formatShape(value.shape)}` : 'a tensor';
+    case 'number':
+      return 'a number';
+    case 'bool':
+      return 'a flag';
+    case 'string':
+      return 'a string';
+    case 'list':
+      return 'a list';
+    case 'layer':
+      return `the layer \`${value.layer.localName}\``;
+    case 'callable':
+      return `\`${value.name}\``;
+    case 'unknown':
+      return 'an unknown value';
+  }
 }

@@ -14,18 +14,27 @@ export function kaimingUniformBound(fanIn: number): number {
   return fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
 }
 
-export function initTensor(spec: InitSpec, shape: readonly number[], rng: Rng, dtype: DType = 'float32'): Tensor {
-  const data = allocateFloat(dtype, shapeSize(shape));
-  const uniform = (bound: number): void => {
-    for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-bound, bound);
-  };
+/** The bound ±b of an init that draws uniformly, or null for the others. */
+export function uniformBound(spec: InitSpec): number | null {
   switch (spec.kind) {
     case 'kaiming_uniform':
     case 'bias_uniform':
-      uniform(kaimingUniformBound(spec.fanIn));
-      break;
+      return kaimingUniformBound(spec.fanIn);
     case 'xavier_uniform':
-      uniform(Math.sqrt(6 / (spec.fanIn + spec.fanOut)));
+      return Math.sqrt(6 / (spec.fanIn + spec.fanOut));
+    default:
+      return null;
+  }
+}
+
+export function initTensor(spec: InitSpec, shape: readonly number[], rng: Rng, dtype: DType = 'float32'): Tensor {
+  const data = allocateFloat(dtype, shapeSize(shape));
+  const bound = uniformBound(spec);
+  switch (spec.kind) {
+    case 'kaiming_uniform':
+    case 'bias_uniform':
+    case 'xavier_uniform':
+      for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-bound!, bound!);
       break;
     case 'zeros':
       break;

@@ -1,9 +1,10 @@
-// Activation statistics inside the step graph, as train/stats.ts defines them: for each
-// activation op of the model, the fraction of dead ReLU units (zero for every sample of the
-// batch) and the fraction of saturated sigmoid/tanh values (derivative below 0.01).
+// Activation statistics inside the step graph, as train/stats.ts defines them: for each op
+// with an activation kind in the registry, the fraction of dead rectifier units (zero for
+// every sample of the batch) and the fraction of saturated values (derivative below 0.01).
 
 import type { Graph, IrNode, ValueId } from '../lang/api.js';
-import { ACTIVATION_OPS, SATURATED_DERIVATIVE } from '../train/stats.js';
+import { opDef } from '../ops/registry.js';
+import { SATURATED_DERIVATIVE } from '../train/stats.js';
 import type { LoweringContext, Val } from './context.js';
 
 /** Floats per activation op in the stats vector: dead fraction, saturated fraction. */
@@ -11,7 +12,7 @@ export const RAW_ACTIVATION_STATS = 2;
 
 /** The model's activation ops that get statistics, in graph order. */
 export function activationNodes(graph: Graph): IrNode[] {
-  return graph.nodes.filter((node) => ACTIVATION_OPS.has(node.op) && graph.values[node.outputs[0]].shape.length > 0);
+  return graph.nodes.filter((node) => opDef(node.op)?.activation !== undefined && graph.values[node.outputs[0]].shape.length > 0);
 }
 
 /** One float32 vector [RAW_ACTIVATION_STATS * nodes] of the statistics of `nodes`' outputs. */
@@ -21,8 +22,10 @@ export function lowerActivationStats(ctx: LoweringContext, nodes: readonly IrNod
   const asVector = (x: string): string => b.op1('Reshape', [x, b.constInt([1])]);
   const fractionOf = (condition: string): string => asVector(b.op1('ReduceMean', [b.op1('Cast', [condition], { to: 1 })], { keepdims: 0 }));
   const pieces = nodes.flatMap((node) => {
-    const y = (values.get(node.outputs[0]) as Val).name;
-    if (node.op === 'relu') {
+    const output = values.get(node.outputs[0]) as Val;
+    const y = output.name;
+    const activation = opDef(node.op)?.activation;
+    if (activation?.kind === 'rectifier') {
       // A unit is alive when some sample of the batch (axis 0) has a positive value there:
       // relu's outputs are never negative, so exactly when their sum over the batch is
       // positive (onnxruntime's ReduceSum over the batch axis is far faster than ReduceMax).
@@ -30,11 +33,8 @@ export function lowerActivationStats(ctx: LoweringContext, nodes: readonly IrNod
       const alive = b.op1('Cast', [b.op1('Greater', [batchSum, ctx.scalar(0)])], { to: 1 });
       return [b.op1('Sub', [b.constFloat(1, [1]), asVector(b.op1('ReduceMean', [alive], { keepdims: 0 }))]), zero];
     }
-    if (node.op === 'sigmoid' || node.op === 'tanh') {
-      const derivative = node.op === 'sigmoid'
-        ? b.op1('Mul', [y, b.op1('Sub', [ctx.scalar(1), y])])
-        : b.op1('Sub', [ctx.scalar(1), b.op1('Mul', [y, y])]);
-      return [zero, fractionOf(b.op1('Less', [derivative, ctx.scalar(SATURATED_DERIVATIVE)]))];
+    if (activation?.kind === 'saturating') {
+      return [zero, fractionOf(b.op1('Less', [activation.onnxDerivative(ctx, output), ctx.scalar(SATURATED_DERIVATIVE)]))];
     }
     return [zero, zero];
   });

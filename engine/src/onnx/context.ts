@@ -3,7 +3,7 @@
 // for shapes that depend on the batch size.
 
 import { Dim, type Shape } from '../shape/dim.js';
-import type { AttrValue, FnIR, TextRange } from '../lang/api.js';
+import type { FnIR, TextRange } from '../lang/api.js';
 import { OnnxGraphBuilder, type Attr, type OnnxDim } from './builder.js';
 import { OnnxUnsupported } from './unsupported.js';
 
@@ -17,7 +17,7 @@ export interface Val {
 }
 
 /** One lowered op, kept for the backward pass. */
-export interface TapeEntry<A = Record<string, AttrValue>> {
+export interface TapeEntry<A = object> {
   op: string;
   inputs: Val[];
   outputs: Val[];

@@ -19,12 +19,14 @@ import type { InitSpec } from '../lang/api.js';
  * - `axis`: a constant integer axis, negative counting from the end (checked by the shape rule);
  * - `size`: an integer dim, symbolic where a block's hyper-parameter gives it (`Conv2d(c, c, k)`);
  * - `int`: a constant integer; `number`: any number; `bool`: true or false;
- * - `dims`: a list of dims `[B, 25]` (`-1` allowed where the op says so).
+ * - `dims`: a list of dims `[B, 25]` (`-1` allowed where the op says so);
+ * - `hyper`: a block's hyper-parameter, any number (an integer one may be a size);
+ * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax.
  */
-export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims';
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'hyper' | 'init';
 
 /** The attribute value a parameter kind binds to. */
-export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'bool' ? boolean : number;
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : number;
 
 /**
  * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the

@@ -1,10 +1,10 @@
-// The engine's entry to the shared shape rules (engine/src/shape/rules.ts): every op asks
-// here for its output shape by the IR op name, with constant dims, so the engine and the
-// checker cannot disagree. A rule's error becomes a thrown ShapeError naming the op, with
-// the catalogue's message.
+// The TS engine's side of the shape rules: each kernel asks its op's own rule (the one the
+// checker calls) for its output shape over constant dims, so the engine and the checker
+// cannot disagree. A rule's error becomes a thrown ShapeError naming the op, with the
+// catalogue's message; sizes and shapes of attributes become numbers here.
 
 import { Dim, concreteShape, type Shape } from '../shape/dim.js';
-import { SHAPE_RULES, normalizeAxis, type OpAttrs, type OpName, type RuleArg, type ShapeRule } from '../shape/rules.js';
+import { normalizeAxis, type RuleArg } from '../shape/rules.js';
 import type { OpDef, Param } from './def.js';
 import { formatMessage } from '../lang/diagnostics.js';
 import { formatDims } from '../tensor/shape.js';
@@ -17,16 +17,6 @@ export class ShapeError extends RangeError {
 
 export function constantShape(dims: readonly number[]): Shape {
   return dims.map((d) => Dim.of(d));
-}
-
-/** The output shape of `op` applied to inputs of these concrete shapes. */
-export function inferShape<Op extends OpName>(op: Op, inputs: readonly (readonly number[])[], attrs: OpAttrs[Op]): number[] {
-  const rule = SHAPE_RULES[op] as ShapeRule<OpAttrs[Op]>;
-  const result = rule(inputs.map(constantShape), attrs);
-  if ('error' in result) throw new ShapeError(op, result.error.code, formatMessage(result.error.code, result.error.args));
-  const shape = concreteShape(result.shape);
-  if (!shape) throw new ShapeError(op, 'internal', `the shape rule returned a symbolic shape for ${inputs.map(formatDims).join(', ')}`);
-  return shape;
 }
 
 /** A possibly negative axis resolved against a rank; call it after the op's rule accepted the axis. */
@@ -66,4 +56,19 @@ export function sizeOf(d: Dim): number {
   const value = d.constant();
   if (value === null) throw new RangeError(`a size is still symbolic (${d.toString()}) in a lowered graph`);
   return value;
+}
+
+/**
+ * An op's attributes with their sizes and shapes in the caller's dims (a `fn` body's own
+ * names replaced by the dims of one call); the other attributes are returned unchanged.
+ */
+export function resolveAttrs<A>(attrs: A, resolve: (shape: Shape) => Shape): A {
+  let out: Record<string, unknown> | null = null;
+  for (const [key, value] of Object.entries(attrs as Record<string, unknown>)) {
+    let resolved: unknown = value;
+    if (value instanceof Dim && !value.isConstant()) resolved = resolve([value])[0];
+    else if (Array.isArray(value) && value.some((d) => d instanceof Dim && !d.isConstant())) resolved = resolve(value as Shape);
+    if (resolved !== value) (out ??= { ...(attrs as Record<string, unknown>) })[key] = resolved;
+  }
+  return (out ?? attrs) as A;
 }

@@ -146,7 +146,7 @@ export async function onnxBackend(prepared: Prepared): Promise<TrainingBackend> 
         if (!Number.isFinite(result.loss)) return [...outcomes, { nan: lossFinding(prepared, result.loss, firstStep + i) }];
         const activations = result.activations.map(({ node, deadFraction, saturatedFraction }) => ({
           layer: labels.get(node) ?? node.op,
-          op: node.op as ActivationStats['op'],
+          op: node.op,
           range: node.range,
           deadFraction,
           saturatedFraction,

@@ -17,7 +17,7 @@ export interface ParamGradStats {
 /** Activation statistics of one activation op at one step. */
 export interface ActivationStats {
   layer: string; // the op's binding or layer, e.g. `relu@12` when anonymous
-  op: 'relu' | 'leaky_relu' | 'sigmoid' | 'tanh' | 'gelu' | 'silu';
+  op: string; // an op with an activation kind in the registry: relu, sigmoid, tanh
   range: TextRange;
   deadFraction: number; // relu: fraction of units that are zero for every sample of the batch
   saturatedFraction: number; // sigmoid/tanh: fraction of units with |f'| < 0.01 ... see docs/diagnostics.md

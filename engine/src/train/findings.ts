@@ -5,6 +5,8 @@
 import { formatMessage } from '../lang/diagnostics.js';
 import type { TextRange } from '../lang/api.js';
 import type { ActivationStats, Finding, ParamGradStats } from './events.js';
+import { opDef } from '../ops/registry.js';
+import { SATURATED_DERIVATIVE } from './stats.js';
 
 /** NN5001: a layer's gradient norm below this times the largest layer gradient norm. */
 export const VANISHING_RATIO = 1e-5;
@@ -76,12 +78,12 @@ function explodingNorm(layers: readonly LayerGradient[], rangeOf: (layer: string
 
 function activationFinding(a: ActivationStats, step: number, persistent: boolean): Finding | null {
   const over = persistent ? ` for ${PERSISTENT_STEPS} consecutive steps` : ' on the probe batches';
-  if (a.op === 'relu' && a.deadFraction > DEAD_RELU_FRACTION) {
+  const activation = opDef(a.op)?.activation;
+  if (activation?.kind === 'rectifier' && a.deadFraction > DEAD_RELU_FRACTION) {
     return finding('NN5003', a.layer, `${percent(a.deadFraction)} of the units are zero for every sample${over} (threshold ${percent(DEAD_RELU_FRACTION)})`, a.range, step);
   }
-  if ((a.op === 'sigmoid' || a.op === 'tanh') && a.saturatedFraction > SATURATED_FRACTION) {
-    const derivative = a.op === 'sigmoid' ? 'σ(1 − σ)' : '1 − tanh²';
-    return finding('NN5005', a.layer, `${percent(a.saturatedFraction)} of the ${a.op} values have ${derivative} < 0.01${over} (threshold ${percent(SATURATED_FRACTION)})`, a.range, step);
+  if (activation?.kind === 'saturating' && a.saturatedFraction > SATURATED_FRACTION) {
+    return finding('NN5005', a.layer, `${percent(a.saturatedFraction)} of the ${a.op} values have ${activation.formula} < ${SATURATED_DERIVATIVE}${over} (threshold ${percent(SATURATED_FRACTION)})`, a.range, step);
   }
   return null;
 }

@@ -4,13 +4,16 @@
 // whose backward evaluates the grad block's graph (like torch.autograd.Function).
 
 import type { FnIR, Graph, IrNode, ModelIR, ParamInfo, ValueId } from '../lang/api.js';
-import { Dim } from '../shape/dim.js';
+import type { Shape } from '../shape/dim.js';
+import { DimBinding, patternOf } from '../shape/binding.js';
+import { opDef } from '../ops/registry.js';
+import { constantShape, resolveAttrs, sizeOf } from '../ops/shape-rule.js';
 import { Tensor, full } from '../tensor/tensor.js';
 import { record, noGrad } from '../autograd/tape.js';
 import { Rng } from '../random.js';
+import type { TsMode } from '../ops/def.js';
 import { initTensor } from '../nn/init.js';
-import * as ops from '../index.js';
-import { ACTIVATION_OPS, activationStats, hasNonFinite } from './stats.js';
+import { activationStats, hasNonFinite } from './stats.js';
 import type { ActivationStats } from './events.js';
 
 export interface LoweredParam {
@@ -21,13 +24,7 @@ export interface LoweredParam {
 }
 
 /** How one forward pass runs. */
-export interface ForwardMode {
-  /** Dropout active. */
-  dropout: boolean;
-  /** Batch norm normalizes with batch statistics and updates its running ones. */
-  batchNormTraining: boolean;
-  /** The stream dropout masks come from. */
-  rng: Rng;
+export interface ForwardMode extends TsMode {
   /** When given, statistics of every activation op are appended here. */
   activations?: ActivationStats[];
   /** Check each op's output for NaN/Inf and throw NonFiniteError at the first. */
@@ -118,11 +115,11 @@ export function nodeLabels(graph: Graph, lineOf: (offset: number) => number): Ma
  * graph's output, or the given `outputs` values (a grad block's gradients).
  */
 export function evaluateGraph(graph: Graph, inputs: readonly Tensor[], env: Map<ValueId, Tensor>, context: GraphContext, outputs: readonly ValueId[] = [graph.output]): Tensor[] {
-  const dims = new Map<string, Dim>();
+  const dims = new DimBinding();
   const labels = nodeLabels(graph, context.lineOf);
   graph.inputs.forEach((id, i) => {
     env.set(id, inputs[i]);
-    bindDims(graph.values[id].shape, inputs[i].shape, dims);
+    dims.match(patternOf(graph.values[id].shape), constantShape(inputs[i].shape));
   });
   for (const node of graph.nodes) {
     const args = node.inputs.map((id) => {
@@ -130,11 +127,11 @@ export function evaluateGraph(graph: Graph, inputs: readonly Tensor[], env: Map<
       if (!value) throw new LoweringError(`${node.op}: input value ${id} is not computed`);
       return value;
     });
-    const result = runNode(node, args, graph, dims, context);
-    node.outputs.forEach((id, i) => env.set(id, result[i]));
-    const out = result[0];
-    if (context.mode.activations && ACTIVATION_OPS.has(node.op) && out.shape.length > 0) {
-      context.mode.activations.push(activationStats(labels.get(node)!, node.op as ActivationStats['op'], node.range, out.data, out.shape[0]));
+    const out = runNode(node, args, graph, dims, context);
+    env.set(node.outputs[0], out);
+    const activation = context.mode.activations && node.op !== 'call_fn' && node.op !== 'unknown' ? opDef(node.op)?.activation : undefined;
+    if (activation && out.shape.length > 0) {
+      context.mode.activations!.push(activationStats(labels.get(node)!, node.op, activation, node.range, out.data, out.shape[0]));
     }
     if (context.mode.detectNonFinite && out.dtype !== 'int64' && hasNonFinite(out.data)) {
       throw new NonFiniteError(node, labels.get(node)!);
@@ -147,105 +144,21 @@ export function evaluateGraph(graph: Graph, inputs: readonly Tensor[], env: Map<
   });
 }
 
-/** Learns the values of symbolic dims (B, T...) from the actual input shapes. */
-function bindDims(symbolic: readonly Dim[], actual: readonly number[], dims: Map<string, Dim>): void {
-  if (symbolic.length !== actual.length) return;
-  symbolic.forEach((d, i) => {
-    const names = [...d.names()];
-    if (d.constant() === null && names.length === 1 && d.equals(Dim.named(names[0]))) dims.set(names[0], Dim.of(actual[i]));
-  });
-}
-
-
-function num(node: IrNode, key: string, fallback?: number): number {
-  const value = node.attrs[key];
-  if (typeof value === 'number') return value;
-  if (fallback !== undefined) return fallback;
-  throw new LoweringError(`${node.op}: attribute \`${key}\` is missing`);
-}
-
-function optionalAxis(node: IrNode): number | undefined {
-  const value = node.attrs.axis;
-  return typeof value === 'number' ? value : undefined;
-}
-
-/** The concrete target shape of a reshape: the checked output shape with the dims bound. */
-function reshapeTarget(node: IrNode, graph: Graph, dims: ReadonlyMap<string, Dim>): number[] {
-  const out = graph.values[node.outputs[0]].shape.map((d) => d.substitute(dims).constant());
-  if (out.filter((d) => d === null).length <= 1) return out.map((d) => d ?? -1);
-  const attr = node.attrs.shape;
-  if (Array.isArray(attr)) return attr;
-  throw new LoweringError(`reshape: cannot make its target shape concrete`);
-}
-
-/** An elementwise binary op, with `scalar` for a number operand (`x * 2`, `1 - x`). */
-function binary(node: IrNode, args: Tensor[], fn: (a: Tensor | number, b: Tensor | number) => Tensor): Tensor {
-  if (args.length === 2) return fn(args[0], args[1]);
-  const scalar = num(node, 'scalar');
-  return node.attrs.scalarFirst === true ? fn(scalar, args[0]) : fn(args[0], scalar);
-}
-
-function runNode(node: IrNode, args: Tensor[], graph: Graph, dims: ReadonlyMap<string, Dim>, context: GraphContext): Tensor[] {
-  const [x] = args;
-  const mode = context.mode;
-  switch (node.op) {
-    case 'add': return [binary(node, args, ops.add)];
-    case 'sub': return [binary(node, args, ops.sub)];
-    case 'mul': return [binary(node, args, ops.mul)];
-    case 'div': return [binary(node, args, ops.div)];
-    case 'pow': return [ops.pow(x, num(node, 'exponent'))];
-    case 'neg': return [ops.neg(x)];
-    case 'matmul': return [ops.matmul(args[0], args[1])];
-    case 'relu': return [ops.relu(x)];
-    case 'leaky_relu': return [ops.leakyRelu(x, num(node, 'slope', 0.01))];
-    case 'sigmoid': return [ops.sigmoid(x)];
-    case 'tanh': return [ops.tanh(x)];
-    case 'gelu': return [ops.gelu(x)];
-    case 'silu': return [ops.silu(x)];
-    case 'softplus': return [ops.softplus(x)];
-    case 'exp': return [ops.exp(x)];
-    case 'log': return [ops.log(x)];
-    case 'sqrt': return [ops.sqrt(x)];
-    case 'abs': return [ops.abs(x)];
-    case 'softmax': return [ops.softmax(x, num(node, 'axis', -1))];
-    case 'log_softmax': return [ops.logSoftmax(x, num(node, 'axis', -1))];
-    case 'sum': return [ops.sum(x, { axis: optionalAxis(node), keepdims: node.attrs.keepdims === true })];
-    case 'mean': return [ops.mean(x, { axis: optionalAxis(node), keepdims: node.attrs.keepdims === true })];
-    case 'max': return [ops.max(x, { axis: optionalAxis(node), keepdims: node.attrs.keepdims === true })];
-    case 'transpose': return [ops.transpose(x, num(node, 'dim0'), num(node, 'dim1'))];
-    case 'reshape':
-    case 'flatten': return [ops.reshape(x, reshapeTarget(node, graph, dims))];
-    case 'concat': return [ops.concat(args, num(node, 'axis'))];
-    case 'max_pool2d': return [ops.maxPool2d(x, num(node, 'kernel'), num(node, 'stride', num(node, 'kernel')), num(node, 'padding', 0))];
-    case 'avg_pool2d': return [ops.avgPool2d(x, num(node, 'kernel'), num(node, 'stride', num(node, 'kernel')), num(node, 'padding', 0))];
-    case 'dropout': return [ops.dropout(x, num(node, 'p'), { training: mode.dropout, rng: mode.rng })];
-    case 'detach': return [ops.detach(x)];
-    case 'linear': return [ops.linear(x, args[1], args[2] ?? null)];
-    case 'conv2d': return [ops.conv2d(x, args[1], args[2] ?? null, { stride: num(node, 'stride', 1), padding: num(node, 'padding', 0) })];
-    case 'batch_norm1d':
-    case 'batch_norm2d': {
-      const [, weight, bias, runningMean, runningVar] = args;
-      const options = { training: mode.batchNormTraining, eps: num(node, 'eps', 1e-5), momentum: num(node, 'momentum', 0.1) };
-      return [ops.batchNorm(x, weight, bias, runningMean, runningVar, options)];
-    }
-    case 'layer_norm': return [ops.layerNorm(x, args[1], args[2], num(node, 'eps', 1e-5))];
-    case 'embedding': return [ops.embedding(x, args[1])];
-    case 'cross_entropy': return [ops.crossEntropy(args[0], args[1])];
-    case 'mse': return [ops.mse(args[0], args[1])];
-    case 'bce_with_logits': return [ops.bceWithLogits(args[0], args[1])];
-    case 'call_fn': return [callFn(node, args, context)];
-    case 'tuple': return args;
-    default:
-      throw new LoweringError(`the TS back end has no op \`${node.op}\``);
-  }
+/** The TS kernel of one IR node. */
+function runNode(node: IrNode, args: Tensor[], graph: Graph, dims: DimBinding, context: GraphContext): Tensor {
+  if (node.op === 'call_fn') return callFn(node.attrs.fn, args, context);
+  const def = node.op === 'unknown' ? undefined : opDef(node.op);
+  if (!def) throw new LoweringError(`the TS back end has no op \`${node.op}\``);
+  const outShape = graph.values[node.outputs[0]].shape;
+  const concrete = (shape: Shape): number[] => dims.resolveShape(shape).map(sizeOf);
+  return def.ts(args, resolveAttrs(node.attrs, (shape) => dims.resolveShape(shape)) as never, { mode: context.mode, concrete, outShape });
 }
 
 /**
  * A `fn` call. Without a grad block its forward graph is recorded op by op; with one, the
  * forward runs off the tape and one custom node's backward evaluates the grad block.
  */
-function callFn(node: IrNode, args: Tensor[], context: GraphContext): Tensor {
-  const name = String(node.attrs.fn);
+function callFn(name: string, args: Tensor[], context: GraphContext): Tensor {
   const fn = context.fns.get(name);
   if (!fn) throw new LoweringError(`call_fn: no fn \`${name}\``);
   if (!fn.backward) return evaluateGraph(fn.forward, args, new Map(), context)[0];

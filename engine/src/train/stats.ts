@@ -3,14 +3,12 @@
 
 import type { ActivationStats, ParamGradStats } from './events.js';
 import type { TextRange } from '../lang/api.js';
+import type { ActivationKind } from '../ops/def.js';
 
 type Values = ArrayLike<number>;
 
-/** A unit of a sigmoid counts as saturated when σ(1 − σ) is below this; of a tanh, 1 − t². */
+/** A value of a saturating activation counts as saturated when its derivative there is below this. */
 export const SATURATED_DERIVATIVE = 0.01;
-
-/** The ops whose outputs get activation statistics. */
-export const ACTIVATION_OPS: ReadonlySet<string> = new Set(['relu', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu']);
 
 export function l2Norm(values: Values): number {
   let sum = 0;
@@ -59,15 +57,15 @@ export function paramGradStats(name: string, layer: string, grad: Values, weight
 }
 
 /**
- * Activation statistics of one op's output of shape [batch, ...unit dims]. A ReLU unit is
- * dead when it is zero for every sample of the batch; a sigmoid or tanh value is saturated
- * when the activation's derivative there is below SATURATED_DERIVATIVE (fraction of values).
+ * Activation statistics of one op's output of shape [batch, ...unit dims]. A rectifier's
+ * unit is dead when it is zero for every sample of the batch; a saturating activation's
+ * value is saturated when its derivative there is below SATURATED_DERIVATIVE (a fraction of values).
  */
-export function activationStats(layer: string, op: ActivationStats['op'], range: TextRange, output: Values, batch: number): ActivationStats {
+export function activationStats(layer: string, op: string, activation: ActivationKind, range: TextRange, output: Values, batch: number): ActivationStats {
   const units = batch > 0 ? output.length / batch : 0;
   let deadFraction = 0;
   let saturatedFraction = 0;
-  if (op === 'relu' && units > 0) {
+  if (activation.kind === 'rectifier' && units > 0) {
     let dead = 0;
     for (let u = 0; u < units; u++) {
       let alive = false;
@@ -75,13 +73,9 @@ export function activationStats(layer: string, op: ActivationStats['op'], range:
       if (!alive) dead++;
     }
     deadFraction = dead / units;
-  } else if ((op === 'sigmoid' || op === 'tanh') && output.length > 0) {
+  } else if (activation.kind === 'saturating' && output.length > 0) {
     let saturated = 0;
-    for (let i = 0; i < output.length; i++) {
-      const y = output[i];
-      const derivative = op === 'sigmoid' ? y * (1 - y) : 1 - y * y;
-      if (derivative < SATURATED_DERIVATIVE) saturated++;
-    }
+    for (let i = 0; i < output.length; i++) if (activation.derivative(output[i]) < SATURATED_DERIVATIVE) saturated++;
     saturatedFraction = saturated / output.length;
   }
   return { layer, op, range, deadFraction, saturatedFraction };

@@ -1,0 +1,228 @@
+// Binds a call's arguments to a signature (an op's or layer's parameters from the registry,
+// a block's hyper-parameters, a fn's inputs): positional and keyword arguments (PyTorch's
+// spellings as aliases), the tensors of a variadic parameter, defaults, and each value
+// checked against its parameter's kind and bounds, with a specific code for each mistake.
+
+import { Dim, type Shape } from '../shape/dim.js';
+import type { Param } from '../ops/def.js';
+import type { Fix, RelatedInfo, TextRange } from './api.js';
+import type { DiagnosticArg, MessageId } from './diagnostics.js';
+import type { Expr, Ident } from './syntax.js';
+import { describeValue, isVague, type TensorValue, type Value } from './values.js';
+
+/** One argument of a call, evaluated. */
+export interface ArgIn {
+  name: Ident | null;
+  value: Value;
+  expr: Expr | null;
+  range: TextRange;
+}
+
+/** What binding needs from the checker: reporting, the text of an expression, tensors of values. */
+export interface CallSite {
+  report(id: MessageId, range: TextRange, args: readonly DiagnosticArg[], extras?: { related?: RelatedInfo[]; fixes?: Fix[] }): void;
+  /** Counts an error already reported where the value came from (an unknown value fits anything). */
+  quiet(): void;
+  textOf(expr: Expr | null): string;
+  /** The value as a tensor (an unknown value becomes a placeholder), or null. */
+  asTensor(value: Value, range: TextRange): TensorValue | null;
+}
+
+/** A bound attribute: a number, a flag, a dim (a size) or a shape, or absent. */
+export type BoundValue = number | boolean | Dim | Shape | undefined;
+
+export interface BoundCall {
+  /** The tensor inputs in parameter order (a variadic parameter's in call order), each with its argument. */
+  tensors: { value: TensorValue; arg: ArgIn }[];
+  /** Every non-tensor parameter's value by name, defaults filled in. */
+  attrs: Record<string, BoundValue>;
+  /** The argument given for each parameter, by parameter name. */
+  given: Map<string, ArgIn>;
+}
+
+/** Dims beyond this are refused, so dim arithmetic stays within exact integers. */
+export const MAX_DIM = 2 ** 31;
+
+export function isDimValue(n: number): boolean {
+  return Number.isInteger(n) && Math.abs(n) <= MAX_DIM;
+}
+
+const FAILED = Symbol('failed');
+
+/**
+ * Binds `args` to `params`, reporting the first mistake at its argument. Returns null after
+ * a mistake (or when an argument is an unknown value left by an earlier error).
+ */
+export function bindCall(params: readonly Param[], args: readonly ArgIn[], callee: string, range: TextRange, site: CallSite): BoundCall | null {
+  const given = new Map<string, ArgIn>();
+  const variadic = params.find((p) => p.kind === 'tensors');
+  const spread: ArgIn[] = [];
+  let positional = 0;
+  const give = (param: Param, arg: ArgIn): boolean => {
+    if (given.has(param.name)) {
+      site.report('NN2003/twice', arg.range, [callee, param.name]);
+      return false;
+    }
+    given.set(param.name, arg);
+    return true;
+  };
+  for (const arg of args) {
+    if (arg.name === null) {
+      if (variadic && arg.value.kind !== 'number') {
+        // `concat(a, b, 1)`: tensors (or one list of them), then the other parameters.
+        spread.push(arg);
+        continue;
+      }
+      const candidates = params.filter((p) => p !== variadic);
+      const param = variadic ? candidates[positional++] : params[positional++];
+      if (param === undefined) {
+        site.report('NN2003/tooMany', arg.range, [callee, params.length, args.length]);
+        return null;
+      }
+      if (!give(param, arg)) return null;
+    } else {
+      const key = arg.name.name;
+      const param = params.find((p) => p.name === key || p.aliases?.includes(key));
+      if (param === undefined) {
+        site.report('NN2003/unknownKeyword', arg.name.range, [callee, key, params.map((p) => p.name).join(', ')]);
+        return null;
+      }
+      if (!give(param, arg)) return null;
+    }
+  }
+  if (variadic && spread.length > 0) {
+    const items = spread.length === 1 && spread[0].value.kind === 'list' ? null : spread;
+    given.set(variadic.name, items === null ? spread[0] : {
+      name: null,
+      value: { kind: 'list', items: items.map((a) => a.value) },
+      expr: items[0].expr,
+      range: { start: items[0].range.start, end: items[items.length - 1].range.end },
+    });
+  }
+  const missing = params.filter((p) => p.default === undefined && !given.has(p.name));
+  if (missing.length > 0) {
+    site.report('NN2003/missing', range, [callee, missing.map((p) => `\`${p.name}\``).join(', ')]);
+    return null;
+  }
+
+  const tensors: BoundCall['tensors'] = [];
+  const attrs: Record<string, BoundValue> = {};
+  for (const param of params) {
+    const arg = given.get(param.name);
+    if (param.kind === 'tensor' || param.kind === 'tensors') {
+      const items = param.kind === 'tensors' && arg!.value.kind === 'list' ? arg!.value.items : [arg!.value];
+      for (const item of items) {
+        const tensor = site.asTensor(item, arg!.range);
+        if (tensor === null) {
+          if (isVague(item)) site.quiet();
+          else site.report('NN2003/kind', arg!.range, [callee, param.name, 'a tensor', describeValue(item)]);
+          return null;
+        }
+        tensors.push({ value: tensor, arg: arg! });
+      }
+      continue;
+    }
+    if (arg === undefined) continue;
+    const value = convert(param, arg, callee, site);
+    if (value === FAILED) return null;
+    attrs[param.name] = value;
+  }
+  for (const param of params) {
+    if (given.has(param.name) || param.kind === 'tensor' || param.kind === 'tensors') continue;
+    const fallback = param.default;
+    if (fallback === null || fallback === undefined) attrs[param.name] = undefined;
+    else if (typeof fallback === 'object') continue;
+    else attrs[param.name] = param.kind === 'size' && typeof fallback === 'number' ? Dim.of(fallback) : fallback;
+  }
+  // `stride` defaults to `k`: copied once every parameter has its value.
+  for (const param of params) {
+    const fallback = param.default;
+    if (!given.has(param.name) && fallback !== null && typeof fallback === 'object') attrs[param.name] = attrs[fallback.sameAs];
+  }
+  return { tensors, attrs, given };
+}
+
+/** An argument's value as its parameter's kind wants it, or FAILED after reporting why not. */
+function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): BoundValue | typeof FAILED {
+  const v = arg.value;
+  const wrongKind = (wanted: string): typeof FAILED => {
+    if (isVague(v)) site.quiet();
+    else site.report('NN2003/kind', arg.range, [callee, param.name, wanted, site.textOf(arg.expr)]);
+    return FAILED;
+  };
+  switch (param.kind) {
+    case 'axis':
+    case 'int':
+      if (v.kind === 'number' && v.dim && v.value !== null) return inRange(param, v.value, arg, callee, site);
+      return wrongKind('a constant integer');
+    case 'size':
+      if (v.kind === 'number' && v.dim) {
+        const value = v.dim.constant();
+        return value === null || inRange(param, value, arg, callee, site) !== FAILED ? v.dim : FAILED;
+      }
+      if (v.kind === 'number' && v.value !== null && Number.isInteger(v.value)) {
+        site.report('NN2008', arg.range, [site.textOf(arg.expr)]);
+        return FAILED;
+      }
+      return wrongKind('an integer');
+    case 'number':
+      if (v.kind === 'number' && v.value !== null) return inRange(param, v.value, arg, callee, site);
+      // A block's hyper-parameter in the block's own check: no shape depends on a number
+      // argument, and the block's own graph never runs (its instances get the value).
+      if (v.kind === 'number') return NaN;
+      return wrongKind('a number');
+    case 'bool':
+      return v.kind === 'bool' ? v.value : wrongKind('true or false');
+    case 'dims':
+      return dimsOf(param, arg, callee, site) ?? FAILED;
+    case 'hyper':
+      if (v.kind === 'number') return v.dim ?? v.value ?? NaN;
+      return wrongKind('a number');
+    case 'init':
+      // Read from the argument's syntax by the caller.
+      return undefined;
+    default:
+      return wrongKind('a tensor');
+  }
+}
+
+function inRange(param: Param, value: number, arg: ArgIn, callee: string, site: CallSite): number | typeof FAILED {
+  const { min, max, below } = param;
+  const low = min === undefined || value >= min;
+  const high = (max === undefined || value <= max) && (below === undefined || value < below);
+  if (low && high) return value;
+  const bound = min !== undefined && below !== undefined ? `in [${min}, ${below})`
+    : min !== undefined && max !== undefined ? `in [${min}, ${max}]`
+    : min !== undefined ? `at least ${min}`
+    : max !== undefined ? `at most ${max}` : `below ${below}`;
+  site.report('NN2007', arg.range, [callee, param.name, bound, value]);
+  return FAILED;
+}
+
+/** A list of dims `[B, 25]` (one `-1` where the parameter allows it). */
+function dimsOf(param: Param, arg: ArgIn, callee: string, site: CallSite): Shape | null {
+  const v = arg.value;
+  if (v.kind !== 'list') {
+    if (isVague(v)) site.quiet();
+    else site.report('NN2003/kind', arg.range, [callee, param.name, 'a list of dims like [B, 25]', site.textOf(arg.expr)]);
+    return null;
+  }
+  const out: Dim[] = [];
+  for (const item of v.items) {
+    if (item.kind === 'number' && item.dim) {
+      out.push(item.dim);
+      continue;
+    }
+    if (isVague(item)) site.quiet();
+    else if (item.kind === 'number' && item.value !== null && Number.isInteger(item.value)) site.report('NN2008', arg.range, [String(item.value)]);
+    else site.report('NN2003/kind', arg.range, [callee, param.name, 'a list of integer dims', site.textOf(arg.expr)]);
+    return null;
+  }
+  const inferred = out.filter((d) => d.constant() === -1).length;
+  if (inferred > (param.inferable ? 1 : 0)) {
+    if (param.inferable) site.report('NN2018', arg.range, []);
+    else site.report('NN2007', arg.range, [callee, param.name, 'a list of positive dims', site.textOf(arg.expr)]);
+    return null;
+  }
+  return out;
+}
