@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { CheckResult, Diagnostic } from '../../engine/src/lang/api.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
-import { formatShape } from '../../engine/src/shape/dim.js';
+import { Dim, formatShape } from '../../engine/src/shape/dim.js';
 
 const fixture = (name: string) => readFileSync(`test/fixtures/conformance/${name}`, 'utf8');
 
@@ -61,9 +61,10 @@ test('the IR of the MNIST network: ops, attributes, parameters and shapes in ord
   const g = ir.graph;
   assert.deepEqual(g.nodes.map((n) => n.op), ['conv2d', 'relu', 'conv2d', 'relu', 'max_pool2d', 'flatten', 'linear', 'relu', 'dropout', 'linear']);
   assert.deepEqual(g.nodes.map((n) => formatShape(g.values[n.outputs[0]].shape)).slice(-4), ['[B, 128]', '[B, 128]', '[B, 128]', '[B, 10]']);
-  assert.deepEqual(g.nodes[0].attrs, { stride: 1, padding: 0, kernel: 3, inChannels: 1, outChannels: 32, bias: true });
-  assert.deepEqual(g.nodes[4].attrs, { kernel: 2, stride: 2, padding: 0 });
+  assert.deepEqual(g.nodes[0].attrs, { stride: Dim.of(1), padding: Dim.of(0) });
+  assert.deepEqual(g.nodes[4].attrs, { k: Dim.of(2), stride: Dim.of(2), padding: Dim.of(0) });
   assert.deepEqual(g.nodes[8].attrs, { p: 0.25 });
+  assert.deepEqual(g.layers.map((l) => [l.name, l.ctor]), [['conv1', 'Conv2d'], ['conv2', 'Conv2d'], ['fc1', 'Linear'], ['fc2', 'Linear']]);
   assert.equal(g.nodes[6].layer, 'fc1');
   assert.deepEqual(g.nodes[6].inputs.slice(1), g.params.filter((p) => p.param.layer === 'fc1').map((p) => p.value));
   assert.deepEqual(ir.params.map((p) => [p.name, p.shape]), [

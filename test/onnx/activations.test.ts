@@ -64,7 +64,8 @@ test('ONNX activation statistics equal the TS engine\'s on the same weights and 
   await backend.release();
 
   assert.deepEqual(onnxStats.map((a) => `${a.op} ${a.layer}`), tsStats.map((a) => `${a.op} ${a.layer}`));
-  assert.deepEqual(onnxStats.map((a) => a.op), ['relu', 'sigmoid', 'tanh', 'gelu']);
+  // gelu has no activation statistics: its units neither die nor saturate.
+  assert.deepEqual(onnxStats.map((a) => a.op), ['relu', 'sigmoid', 'tanh']);
   onnxStats.forEach((a, i) => {
     const expected = tsStats[i];
     assert.deepEqual(a.range, expected.range, `${a.layer} range`);

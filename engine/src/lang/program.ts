@@ -62,7 +62,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     const forwardReach = gradientReach(checked.forward.graph.build());
     result.bindings.push(...bindingInfos(checked.forward.bindings, forwardReach));
     if (checked.backward) result.bindings.push(...bindingInfos(checked.backward.bindings, null));
-    const inputs = checked.signature.inputs.map((i) => ({ name: i.name.name, shape: formatPattern(i.pattern) }));
+    const inputs = checked.signature.inputs.map((i) => ({ name: i.name.name, shape: i.pattern ? formatPattern(i.pattern) : '?' }));
     result.fns.push({
       name: fn.name.name,
       range: fn.range,
@@ -282,7 +282,7 @@ class LazyModelSummary implements ModelSummary {
     this.range = model.range;
     this.nameRange = model.name.range;
     this.hyperParams = model.hyperParams.map((h) => h.name);
-    this.inputs = checked.signature.inputs.map((i) => ({ name: i.name.name, shape: (i.dtype === 'int64' ? 'int' : '') + formatPattern(i.pattern) }));
+    this.inputs = checked.signature.inputs.map((i) => ({ name: i.name.name, shape: (i.dtype === 'int64' ? 'int' : '') + (i.pattern ? formatPattern(i.pattern) : '?') }));
     this.output = checked.signature.output ? formatPattern(checked.signature.output) : '?';
     this.paramCount = paramCount;
   }

@@ -22,8 +22,9 @@ import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, 
 
 export type { PatternDim };
 
+/** A model's or fn's signature; a pattern is null where its syntax is missing or a dim is wrong (then it fits anything). */
 export interface Signature {
-  inputs: { name: Ident; pattern: PatternDim[]; dtype: DType; syntax: ParamSyntax }[];
+  inputs: { name: Ident; pattern: PatternDim[] | null; dtype: DType; syntax: ParamSyntax }[];
   output: PatternDim[] | null;
 }
 
@@ -158,15 +159,24 @@ export class ShapeChecker {
 
   // -- signatures ------------------------------------------------------------------------
 
-  /** Evaluates a signature shape: constants and the scope's names substituted, other names stay symbolic. */
+  /**
+   * Evaluates a signature shape: constants and the scope's names substituted, other names
+   * stay symbolic. Null when a dim is wrong (reported): the shape is then unknown.
+   */
   signatureShape(shape: ShapeSyntax | null, scope: Scope, f: Frame | null): PatternDim[] | null {
     if (shape === null) return null;
     const out: PatternDim[] = [];
+    let wrong = false;
     for (const dim of shape.dims) {
-      if (dim.kind === 'variadic') out.push({ variadic: dim.name.name });
-      else out.push(this.dimOf(dim.expr, scope, f) ?? Dim.named(this.textOf(dim.expr)));
+      if (dim.kind === 'variadic') {
+        out.push({ variadic: dim.name.name });
+        continue;
+      }
+      const value = this.dimOf(dim.expr, scope, f);
+      if (value === null) wrong = true;
+      else out.push(value);
     }
-    return out;
+    return wrong ? null : out;
   }
 
   /** A dim expression: names from the scope, free names symbolic, `/` is floor division. */
@@ -213,7 +223,7 @@ export class ShapeChecker {
     return {
       inputs: item.inputs.map((input) => ({
         name: input.name,
-        pattern: this.signatureShape(input.shape, scope, f) ?? [],
+        pattern: this.signatureShape(input.shape, scope, f),
         dtype: input.shape?.isInt ? 'int64' : 'float32',
         syntax: input,
       })),
@@ -274,8 +284,8 @@ export class ShapeChecker {
   bindInputs(signature: Signature, f: Frame): TensorValue[] {
     const values: TensorValue[] = [];
     for (const input of signature.inputs) {
-      const shape = patternShape(input.pattern);
-      for (const d of shape) {
+      const shape = input.pattern && patternShape(input.pattern);
+      for (const d of shape ?? []) {
         if (d.isConstant()) continue;
         const single = d.singleName();
         if (single !== null) {
@@ -480,7 +490,7 @@ export class ShapeChecker {
       return this.placeholder(f, null, range, args);
     }
     this.report(f, 'NN2013', calleeExpr.range, [describeValue(callee)]);
-    return this.placeholder(f, null, range, args);
+    return this.placeholder(f, null, range, [callee, ...args]);
   }
 
   private evalCall(call: Expr & { kind: 'call' }, piped: ArgIn | null, f: Frame, pipe: (Expr & { kind: 'pipe' }) | null = null): Value {
@@ -533,10 +543,7 @@ export class ShapeChecker {
     }
     const weights = [...layer.params.map(paramTensor), ...layer.buffers.map(paramTensor)];
     if (layer.block) return this.applyBlock(layer, args, range, f);
-    if (layer.def === null) {
-      this.report(f, 'NN2011', range, [layer.localName]);
-      return this.placeholder(f, null, range, [...args, ...weights]);
-    }
+    const def = layer.def!;
     if (args.length !== 1 || args[0].name !== null) {
       this.report(f, 'NN2003/tooMany', range, [layer.localName, 1, args.length]);
       return this.placeholder(f, null, range, [...args, ...weights]);
@@ -546,8 +553,8 @@ export class ShapeChecker {
       this.report(f, 'NN2003/kind', args[0].range, [layer.localName, 'input', 'a tensor', describeValue(args[0].value)]);
       return this.placeholder(f, null, range, [...args, ...weights]);
     }
-    const attrs = layer.def.attrs(layer.args as never) as Record<string, BoundValue>;
-    const result = this.applyOp(f, layer.def.op.name as OpName, [input, ...weights], attrs, range, { layer, texts: [args[0].expr] });
+    const attrs = def.attrs(layer.args as never) as Record<string, BoundValue>;
+    const result = this.applyOp(f, def.op.name as OpName, [input, ...weights], attrs, range, { layer, texts: [args[0].expr] });
     if (!layer.applied) {
       layer.applied = true;
       layer.inShape = input.shape;
@@ -574,6 +581,7 @@ export class ShapeChecker {
     }
     const binding = new DimBinding();
     const inputs: TensorValue[] = [];
+    let fits = true;
     for (let k = 0; k < args.length; k++) {
       const tensor = this.asTensor(args[k].value, f, args[k].range);
       if (tensor === null) {
@@ -581,7 +589,9 @@ export class ShapeChecker {
         return this.placeholder(f, null, range, [...args, ...weights]);
       }
       inputs.push(tensor);
-      if (tensor.shape !== null && !binding.match(signature.inputs[k].pattern, tensor.shape)) {
+      const pattern = signature.inputs[k].pattern;
+      if (tensor.shape !== null && pattern !== null && !binding.match(pattern, tensor.shape)) {
+        fits = false;
         this.reportSignatureMismatch(f, model.name.name, signature.inputs[k], args[k], tensor.shape, binding);
       }
     }
@@ -599,7 +609,8 @@ export class ShapeChecker {
     const returned = this.evalBody(model.body.stmts, inner);
     const lastNode = f.graph.nodes.length;
     for (let k = firstNode; k < lastNode; k++) f.inlined.add(f.graph.nodes[k]);
-    if (inner.firstError) this.reportInstance(f, layer, inner.firstError);
+    // With inputs that do not fit (NN2005 above), what goes wrong inside follows from them.
+    if (inner.firstError && fits) this.reportInstance(f, layer, inner.firstError);
     const declared = signature.output ? binding.resolve(signature.output) : null;
     const value = returned ? this.asTensor(returned[0], inner, range) : null;
     if (!layer.applied) {
@@ -613,7 +624,7 @@ export class ShapeChecker {
   }
 
   private reportSignatureMismatch(f: Frame, callee: string, input: Signature['inputs'][number], arg: ArgIn, actual: Shape, binding: DimBinding): void {
-    this.report(f, 'NN2005', arg.expr?.range ?? arg.range, [callee, input.name.name, binding.format(input.pattern), this.textOf(arg.expr), formatShape(actual)], {
+    this.report(f, 'NN2005', arg.expr?.range ?? arg.range, [callee, input.name.name, binding.format(input.pattern ?? []), this.textOf(arg.expr), formatShape(actual)], {
       related: [{ range: input.syntax.range, message: `\`${input.name.name}\` is declared here` }],
     });
   }
@@ -633,7 +644,7 @@ export class ShapeChecker {
     let fits = true;
     signature.inputs.forEach((input, k) => {
       const shape = inputs[k].shape;
-      if (shape !== null && !binding.match(input.pattern, shape)) {
+      if (shape !== null && input.pattern !== null && !binding.match(input.pattern, shape)) {
         fits = false;
         this.reportSignatureMismatch(f, fn.name.name, input, bound.tensors[k].arg, shape, binding);
       }

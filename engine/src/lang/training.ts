@@ -310,8 +310,9 @@ function checkAgainstModel(
   const input = signature.inputs[0];
   const sample: Shape = header.sampleShape.map((n) => Dim.of(n));
   const binding = new DimBinding();
-  if (signature.inputs.length !== 1 || input.pattern.length === 0 || !binding.match(input.pattern.slice(1), sample)) {
-    const expected = input ? `${new DimBinding().format(input.pattern.slice(1))} per sample` : 'one input';
+  if (signature.inputs.length === 1 && input.pattern === null) return; // its dims are wrong, and reported
+  if (signature.inputs.length !== 1 || input.pattern!.length === 0 || !binding.match(input.pattern!.slice(1), sample)) {
+    const expected = input?.pattern ? `${new DimBinding().format(input.pattern.slice(1))} per sample` : 'one input';
     diagnostics.push(makeDiagnostic('NN4003', dataExpr.range, [dataName, formatShape(sample), modelName, expected]));
   }
   if (signature.output === null) return;
