@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isDataError, loadDataset, readDataHeader, type Dataset } from '../../engine/src/data/index.js';
 import type { DataSpec } from '../../engine/src/lang/api.js';
-import { FASHION_SUBSET, FASHION_SYSTEM_DIR } from '../../engine/src/data/fashion.js';
+import { FASHION_SUBSET } from '../../engine/src/data/images.js';
+import { DEBIAN_DATASETS_DIR, type DataSources } from '../../engine/src/data/sources.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-data-'));
 
@@ -81,18 +82,20 @@ test('fashion_mnist loads the bundled subset scaled to [0, 1]', () => {
   assert.ok(isDataError(tooMany) && /60000 training/.test(tooMany.message));
 });
 
-test('requests beyond the subset read the full set when installed, else say how to get it', () => {
+test('requests beyond the subset read Debian\'s full set when installed, else need a download first', () => {
   const spec = { kind: 'fashion_mnist' as const, train: FASHION_SUBSET.train + 10, test: 10 };
-  const result = loadDataset(spec, dir);
-  if (existsSync(FASHION_SYSTEM_DIR)) {
+  const emptyCache = mkdtempSync(join(tmpdir(), 'nn-cache-'));
+  const withoutSystem: DataSources = { cacheDir: emptyCache, mirror: null, systemDir: null, checksums: {} };
+  const missing = loadDataset(spec, dir, { sources: withoutSystem });
+  assert.ok(isDataError(missing));
+  assert.match(missing.message, /not downloaded yet \(30\.9 MB from http:\/\/fashion-mnist/);
+  if (existsSync(join(DEBIAN_DATASETS_DIR, 'fashion-mnist'))) {
+    const result = loadDataset(spec, dir, { sources: { ...withoutSystem, systemDir: DEBIAN_DATASETS_DIR } });
     if (isDataError(result)) assert.fail(result.message);
     const subset = load({ kind: 'fashion_mnist', train: FASHION_SUBSET.train, test: 10 });
     assert.equal(result.train.count, FASHION_SUBSET.train + 10);
     assert.deepEqual(result.train.inputs.subarray(0, subset.train.inputs.length), subset.train.inputs, 'the subset is the start of the full set');
     assert.deepEqual(result.train.targets.subarray(0, FASHION_SUBSET.train), subset.train.targets);
-  } else {
-    assert.ok(isDataError(result));
-    assert.match(result.message, /apt-get install dataset-fashion-mnist/);
   }
 });
 
