@@ -46,8 +46,8 @@ export const IDX_FILES = {
 /** The archive of CIFAR-10's binary version, and the folder it unpacks to. */
 export const CIFAR_ARCHIVE = 'cifar-10-binary.tar.gz';
 export const CIFAR_BATCH_DIR = 'cifar-10-batches-bin';
-/** Each batch file holds 10000 records of a label byte and 3072 pixel bytes (1024 red, green, blue, row-major 32 × 32). */
-export const CIFAR_BATCH = { records: 10000, recordBytes: 1 + 3 * 32 * 32 };
+/** A batch file's record: a label byte and 3072 pixel bytes (1024 red, 1024 green, 1024 blue, each row-major 32 × 32); the official files hold 10000 each. */
+export const CIFAR_RECORD_BYTES = 1 + 3 * 32 * 32;
 export const CIFAR_TRAIN_BATCHES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
 export const CIFAR_TEST_BATCH = 'test_batch.bin';
 
@@ -100,11 +100,6 @@ export const IMAGE_SETS: Readonly<Record<ImageSetName, ImageSet>> = {
 
 export function isImageSetName(name: string): name is ImageSetName {
   return Object.prototype.hasOwnProperty.call(IMAGE_SETS, name);
-}
-
-/** Bytes a download of the whole set fetches. */
-export function downloadBytes(set: ImageSet): number {
-  return set.files.reduce((n, f) => n + f.bytes, 0);
 }
 
 /** A size for people: `26.4 MB`, `170 MB`, `5.1 kB`. */

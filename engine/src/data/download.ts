@@ -106,12 +106,10 @@ function fetchInto(url: string, part: string, start: number, options: DownloadOp
         options.signal?.removeEventListener('abort', abort);
         out.end(() => (error ? reject(error) : resolve()));
       };
+      // No backpressure pause: a paused response that is then cut would drop the bytes it holds.
       response.on('data', (chunk: Buffer) => {
         received += chunk.length;
-        if (!out.write(chunk)) {
-          response.pause();
-          out.once('drain', () => response.resume());
-        }
+        out.write(chunk);
         report(received);
       });
       const dropped = new Error('the connection was closed mid-file');

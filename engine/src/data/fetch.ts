@@ -10,7 +10,7 @@ import type { DataSpec } from '../lang/api.js';
 import { CIFAR_ARCHIVE, CIFAR_BATCH_DIR, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, isImageSetName, type ImageSet } from './catalog.js';
 import { dataError, isDataError, type DataError } from './dataset.js';
 import { downloadFile, type DownloadOptions } from './download.js';
-import { describeRequest, fileUrl, locateImages } from './images.js';
+import { describeRequest, expectedFile, fileUrl, locateImages } from './images.js';
 import type { DataSources } from './sources.js';
 
 export type { DownloadProgress } from './download.js';
@@ -29,16 +29,16 @@ export async function fetchData(spec: DataSpec, sources: DataSources, options: D
   } catch (error) {
     return dataError(name, `cannot create the cache folder ${into} (${(error as NodeJS.ErrnoException).code ?? String(error)}); set nn.dataCache or NN_DATA_CACHE`);
   }
-  const setTotal = set.files.reduce((n, f) => n + f.bytes, 0);
+  const setTotal = set.files.reduce((n, f) => n + expectedFile(set, f, sources).bytes, 0);
   let setBefore = 0;
   for (const file of set.files) {
     const dest = join(into, file.name);
-    const expected = sources.checksums[`${set.folder}/${file.name}`] ?? file;
+    const expected = expectedFile(set, file, sources);
     if (!existsSync(dest)) {
       const problem = await downloadFile(fileUrl(set, file.name, sources), dest, expected, { title: set.title, file: file.name, setBefore, setTotal }, options);
       if (problem) return dataError(name, problem);
     }
-    setBefore += file.bytes;
+    setBefore += expected.bytes;
   }
   if (set.format === 'cifar-binary') {
     const problem = await unpackCifar(set, into);

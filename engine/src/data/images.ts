@@ -5,10 +5,10 @@
 
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CIFAR_BATCH, CIFAR_BATCH_DIR, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, IDX_FILES, IMAGE_SETS, formatBytes, type ImageSet, type ImageSetName } from './catalog.js';
+import { CIFAR_BATCH_DIR, CIFAR_RECORD_BYTES, CIFAR_TEST_BATCH, CIFAR_TRAIN_BATCHES, IDX_FILES, IMAGE_SETS, formatBytes, type ImageSet, type ImageSetName, type RemoteFile } from './catalog.js';
 import { dataError, isDataError, readFileBytes, type DataError, type Dataset, type Split } from './dataset.js';
 import { readIdx } from './idx.js';
-import { dataSources, type DataSources } from './sources.js';
+import { dataSources, type DataSources, type FileChecksum } from './sources.js';
 
 export interface ImageRequest {
   kind: ImageSetName;
@@ -63,7 +63,7 @@ function writable(path: string): boolean {
     if (existsSync(dir)) {
       try {
         accessSync(dir, fsConstants.W_OK);
-        return true;
+        return statSync(dir).isDirectory();
       } catch {
         return false;
       }
@@ -72,8 +72,13 @@ function writable(path: string): boolean {
   }
 }
 
+/** What a downloaded file of the set must be: the official size and MD5, unless the sources replace them (a mirror of other files). */
+export function expectedFile(set: ImageSet, file: RemoteFile, sources: DataSources): FileChecksum {
+  return sources.checksums[`${set.folder}/${file.name}`] ?? file;
+}
+
 /** Bytes still to download into `into`: files not there yet, less what an interrupted download left in `<file>.part`. */
-function bytesToDownload(set: ImageSet, into: string): number {
+function bytesToDownload(set: ImageSet, into: string, sources: DataSources): number {
   let bytes = 0;
   for (const file of set.files) {
     if (existsSync(join(into, file.name))) continue;
@@ -83,7 +88,7 @@ function bytesToDownload(set: ImageSet, into: string): number {
     } catch {
       // nothing downloaded yet
     }
-    bytes += Math.max(0, file.bytes - partial);
+    bytes += Math.max(0, expectedFile(set, file, sources).bytes - partial);
   }
   return bytes;
 }
@@ -108,7 +113,7 @@ export function locateImages(request: ImageRequest, sources: DataSources = dataS
   if (complete(set, cached)) return { kind: 'ready', dir: cached, source: 'cache' };
   const into = join(sources.cacheDir, set.folder);
   if (!writable(into)) return dataError(name, `${set.title} is not on this machine and cannot be downloaded: the cache folder ${into} is not writable (set nn.dataCache or NN_DATA_CACHE)`);
-  return { kind: 'download', set, bytes: bytesToDownload(set, into), from: sources.mirror ?? set.url, into };
+  return { kind: 'download', set, bytes: bytesToDownload(set, into, sources), from: sources.mirror ?? set.url, into };
 }
 
 /** Loads the request's images from where they are; a download still to come is an error here (fetch.ts runs it first). */
@@ -159,9 +164,9 @@ function readCifarSplits(dir: string, request: ImageRequest): Splits | DataError
   return { train, test };
 }
 
-/** The first `count` records of CIFAR-10 batch files, in order; a record's 3072 bytes are already [3, 32, 32]. */
+/** The first `count` records of CIFAR-10 batch files, in order; a record's 3072 pixel bytes are already [3, 32, 32]. */
 function readCifarSplit(dir: string, batches: string[], count: number): Split | DataError {
-  const pixels = CIFAR_BATCH.recordBytes - 1;
+  const pixels = CIFAR_RECORD_BYTES - 1;
   const inputs = new Float32Array(count * pixels);
   const targets = new Float32Array(count);
   let filled = 0;
@@ -170,12 +175,12 @@ function readCifarSplit(dir: string, batches: string[], count: number): Split | 
     const path = join(dir, batch);
     const bytes = readFileBytes(path, path);
     if (isDataError(bytes)) return bytes;
-    if (bytes.length !== CIFAR_BATCH.records * CIFAR_BATCH.recordBytes) {
-      return dataError(path, `has ${bytes.length} bytes; a CIFAR-10 batch has ${CIFAR_BATCH.records} records of ${CIFAR_BATCH.recordBytes} bytes`);
+    if (bytes.length % CIFAR_RECORD_BYTES !== 0) {
+      return dataError(path, `has ${bytes.length} bytes, not a whole number of CIFAR-10 records (${CIFAR_RECORD_BYTES} bytes each: a label byte and 3 × 32 × 32 pixels)`);
     }
-    const take = Math.min(CIFAR_BATCH.records, count - filled);
+    const take = Math.min(bytes.length / CIFAR_RECORD_BYTES, count - filled);
     for (let r = 0; r < take; r++) {
-      const at = r * CIFAR_BATCH.recordBytes;
+      const at = r * CIFAR_RECORD_BYTES;
       const label = bytes[at];
       if (label > 9) return dataError(path, `record ${r} has label ${label}; CIFAR-10 labels are 0 to 9`);
       targets[filled + r] = label;
@@ -184,5 +189,6 @@ function readCifarSplit(dir: string, batches: string[], count: number): Split | 
     }
     filled += take;
   }
+  if (filled < count) return dataError(join(dir, batches[0]), `the batch files hold ${filled} samples, ${count} requested`);
   return { count, inputs, targets };
 }
