@@ -99,6 +99,21 @@ test('requests beyond the subset read Debian\'s full set when installed, else ne
   }
 });
 
+test('csv through csv-parse: quoted cells, a BOM, semicolons, tabs, CRLF and blank lines', () => {
+  const quoted = load({ kind: 'csv', path: file('quoted.csv', '\uFEFF"first, feature","label"\r\n"1.5",0\r\n\r\n" 2 ","1"\r\n'), label: 'label' });
+  assert.deepEqual(Array.from(quoted.train.inputs), [1.5, 2]);
+  assert.deepEqual(Array.from(quoted.train.targets), [0, 1]);
+  assert.equal(quoted.sampleShape[0], 1, 'a comma inside quotes is not a delimiter');
+  const semicolons = load({ kind: 'csv', path: file('semi.csv', 'a;b;label\n1;2;0\n3;4;1\n'), label: 'label' });
+  assert.deepEqual(semicolons.sampleShape, [2]);
+  assert.deepEqual(Array.from(semicolons.train.inputs), [1, 2, 3, 4]);
+  const tabs = load({ kind: 'csv', path: file('tabs.tsv', 'label\ta\n1\t-0.5\n0\t1e3\n'), label: 'label' });
+  assert.deepEqual(Array.from(tabs.train.inputs), [-0.5, 1000]);
+  assert.deepEqual(readDataHeader(dir)({ kind: 'csv', path: 'semi.csv', label: 'label' }), { sampleShape: [2], classes: 2, labelShape: [] });
+  expectNN4005({ kind: 'csv', path: file('open.csv', 'a,label\n"1,0\n2,1\n'), label: 'label' }, 'open.csv', /not valid CSV: Quote Not Closed/);
+  expectNN4005({ kind: 'csv', path: file('gap.csv', 'a,label\n1,0\n\n2\n'), label: 'label' }, 'gap.csv', /line 4 has 1 cells, the header has 2/);
+});
+
 test('npy (v1 and v2; float32, float64, int64, uint8) and its header', () => {
   const x = file('x.npy', npyBytes('<f8', [3, 2], Float64Array.from([1, 2, 3, 4, 5, 6]), 2));
   const y = file('y.npy', npyBytes('<i8', [3], BigInt64Array.from([0n, 2n, 1n])));
