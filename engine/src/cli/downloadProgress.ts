@@ -16,7 +16,7 @@ export function downloadReporter(write: (text: string) => void, terminal: boolea
     if (p.file !== file) {
       file = p.file;
       startedAt = t;
-      drawnAt = 0;
+      drawnAt = -Infinity;
       if (!terminal) write(p.resumedFrom > 0 ? `resuming ${p.url} at ${formatBytes(p.resumedFrom)} of ${formatBytes(p.total)}\n` : `downloading ${p.url} (${formatBytes(p.total)})\n`);
     }
     const finished = p.received >= p.total;
