@@ -5,7 +5,7 @@
 // Packaging never writes into the repository's dist/, so tests that run it stay independent.
 // Usage: node scripts/package.mjs [--out FILE.vsix] [--no-build]
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -22,12 +22,16 @@ if (!process.argv.includes('--no-build')) {
 }
 
 /** Everything that may ship; .vscodeignore (an allow-list) has the last word. */
-const candidates = ['package.json', '.vscodeignore', 'README.md', 'LICENSE', 'language-configuration.json', 'syntaxes', 'docs'];
+const candidates = ['package.json', '.vscodeignore', 'README.md', 'LICENSE', 'language-configuration.json', 'syntaxes', 'docs', 'examples/data/fashion-mnist'];
 const stage = mkdtempSync(join(tmpdir(), 'nn-vsix-'));
 try {
   for (const entry of candidates) {
     if (existsSync(join(root, entry))) cpSync(join(root, entry), join(stage, entry), { recursive: true });
   }
+  // npm's `files` list (the CLI package) and vsce's .vscodeignore cannot both be given to vsce.
+  const staged = JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8'));
+  delete staged.files;
+  writeFileSync(join(stage, 'package.json'), JSON.stringify(staged, null, 2) + '\n');
   cpSync(join(root, 'dist'), join(stage, 'dist'), {
     recursive: true,
     filter: (source) => !source.endsWith('.map') && !relative(join(root, 'dist'), source).startsWith('node_modules'),

@@ -1,7 +1,8 @@
 // Runs every test: type-check, build, then node's test runner over all *.test.ts files.
 // Usage: node scripts/test.mjs [path-filter...]  (filters select test files by substring)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const roots = ['engine', 'server', 'client', 'test', 'scripts'];
@@ -31,9 +32,15 @@ if (filters.length === 0) {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
 }
 execFileSync('node', ['scripts/build.mjs'], { stdio: 'inherit' });
+// Tests never touch the user's data cache nor reach the internet: an empty cache of their
+// own, and a download mirror on a loopback port where nothing listens (tests that download
+// start their own server on 127.0.0.1 and say so).
+const dataCache = mkdtempSync(join(tmpdir(), 'nn-test-cache-'));
+const env = { ...process.env, NN_DATA_CACHE: dataCache, NN_DATA_MIRROR: 'http://127.0.0.1:9' };
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env },
 );
+rmSync(dataCache, { recursive: true, force: true });
 process.exit(result.status ?? 1);

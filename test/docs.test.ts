@@ -147,7 +147,7 @@ test('language.md documents every built-in function, layer, loss and data set', 
     'softmax', 'log_softmax', 'sum', 'mean', 'max', 'transpose', 'reshape', 'flatten', 'concat',
     'max_pool2d', 'avg_pool2d', 'dropout', 'detach', 'param',
     'cross_entropy', 'mse', 'bce_with_logits',
-    'fashion_mnist', 'spirals', 'moons', 'xor', 'csv', 'idx', 'npy', 'SGD', 'Adam', 'AdamW',
+    'fashion_mnist', 'mnist', 'cifar10', 'spirals', 'moons', 'xor', 'csv', 'idx', 'npy', 'SGD', 'Adam', 'AdamW',
   ];
   for (const name of names) assert.ok(languageDoc.includes(`\`${name}(`), `docs/language.md does not document \`${name}(...)\``);
 });

@@ -2,6 +2,8 @@
 // exporting `run(args): Promise<number>` (the exit code). Commands load lazily, so `nn check`
 // never loads the training or ONNX code.
 
+import { version } from '../../package.json';
+
 interface Command {
   summary: string;
   load: () => Promise<{ run(args: string[]): Promise<number> }>;
@@ -20,7 +22,7 @@ const COMMANDS: Record<string, Command> = {
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
-  return ['usage: nn <command> [arguments]', '', 'commands:', ...lines, '', 'Run `nn <command> --help` for a command\'s options.'].join('\n');
+  return ['usage: nn <command> [arguments]', '       nn --version', '', 'commands:', ...lines, '', 'Run `nn <command> --help` for a command\'s options.'].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -28,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    console.log(`nn ${version}`);
+    return 0;
   }
   const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {

@@ -6,11 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { dataSources } from '../../engine/src/data/sources.js';
 import { exportOnnx, readWeightsFile } from '../../engine/src/onnx/export.js';
 import { gradcheckProgram } from '../../engine/src/train/gradcheck.js';
 import { probe } from '../../engine/src/train/probe.js';
 import { train } from '../../engine/src/train/loop.js';
-import type { RunError } from '../../engine/src/train/prepare.js';
+import { fetchTrainData, type RunError } from '../../engine/src/train/prepare.js';
 import { writeFileAtomic } from '../../engine/src/train/safetensors.js';
 import type { ExportOnnxResult, ProbeResult, TrainResult } from './protocol.js';
 import { randomInputProbe } from './randomProbe.js';
@@ -22,6 +23,9 @@ const input = workerData as WorkerInput;
 const stopFlag = new Int32Array(input.stop);
 
 const post = (reply: WorkerReply) => port.postMessage(reply);
+
+/** The job's data sources: its `nn.dataCache` / `nn.dataMirror` over the environment's. */
+const sourcesOf = (job: Job) => dataSources({ cacheDir: job.dataCache, mirror: job.dataMirror });
 
 function describe(errors: readonly RunError[]): string {
   return errors.map((e) => `${e.code} ${e.message}`).join('; ');
@@ -37,7 +41,8 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
     if (Atomics.load(stopFlag, 0) === 1) controller.abort();
   }, 25);
   try {
-    const outcome = await train(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, saveDir: job.saveDir, signal: controller.signal }, (event) => post({ type: 'event', event }));
+    const options = { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, saveDir: job.saveDir, sources: sourcesOf(job) };
+    const outcome = await train(job.text, { ...options, signal: controller.signal, onDownload: (progress) => post({ type: 'download', progress }) }, (event) => post({ type: 'event', event }));
     if ('errors' in outcome) return { reason: 'error', message: describe(outcome.errors), checkpoint: null, testAccuracy: null };
     const { end } = outcome;
     const accuracy = end.testAccuracy === null ? '' : `, accuracy ${(end.testAccuracy * 100).toFixed(1)}%`;
@@ -51,8 +56,11 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
   }
 }
 
-function runProbe(job: Job & { kind: 'probe' }): ProbeResult {
-  const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: job.batches });
+async function runProbe(job: Job & { kind: 'probe' }): Promise<ProbeResult> {
+  const options = { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: job.batches, sources: sourcesOf(job) };
+  const fetched = await fetchTrainData(job.text, { ...options, onDownload: (progress) => post({ type: 'download', progress }) });
+  if ('errors' in fetched) throw new Error(describe(fetched.errors));
+  const outcome = probe(job.text, { ...options, check: fetched.check });
   if ('errors' in outcome) throw new Error(describe(outcome.errors));
   return { loss: outcome.loss, params: outcome.params, findings: outcome.findings };
 }
@@ -60,7 +68,8 @@ function runProbe(job: Job & { kind: 'probe' }): ProbeResult {
 /** One pass at init: the first batch of the data when it loads, else random inputs. */
 function runInitProbe(job: Job & { kind: 'initProbe' }): InitProbeResult {
   if (job.withData) {
-    const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: 1 });
+    // Never downloads: the pass runs after edits, unasked; data not on the machine means random inputs.
+    const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: 1, sources: sourcesOf(job) });
     if (!('errors' in outcome)) return { params: outcome.params, inputs: 'data' };
   }
   const random = randomInputProbe(job.text, job.model);

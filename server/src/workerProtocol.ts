@@ -1,6 +1,7 @@
 // Messages between the language server and its training worker (dist/worker.js): the job
 // the worker runs, and what it posts back. Plain data only (structured clone).
 
+import type { DownloadProgress } from '../../engine/src/data/fetch.js';
 import type { ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
 import type { SizeLimits } from '../../engine/src/train/limits.js';
 import type { ExportOnnxResult, GradcheckResult, ProbeResult, TrainResult } from './protocol.js';
@@ -13,6 +14,9 @@ interface DocumentJob {
   allowPathsOutside: boolean;
   /** `nn.limits.*`: the run refuses a larger model (NN4002) before allocating. */
   limits: SizeLimits;
+  /** `nn.dataCache` and `nn.dataMirror` ('' for the environment's or the defaults). */
+  dataCache: string;
+  dataMirror: string;
 }
 
 export type Job =
@@ -47,5 +51,6 @@ export interface WorkerInput {
 
 export type WorkerReply =
   | { type: 'event'; event: RunEvent }
+  | { type: 'download'; progress: DownloadProgress }
   | { type: 'done'; result: JobResults[keyof JobResults] }
   | { type: 'failed'; message: string };

@@ -80,6 +80,8 @@ test('the settings exist with their types and safe defaults', () => {
     'nn.allowPathsOutsideWorkspace': ['boolean', false],
     'nn.limits.maxParameters': ['integer', 100_000_000],
     'nn.limits.maxActivationBytes': ['integer', 2 ** 31],
+    'nn.dataCache': ['string', ''],
+    'nn.dataMirror': ['string', ''],
   };
   assert.deepEqual(Object.keys(settings).sort(), Object.keys(expected).sort());
   for (const [key, [type, defaultValue]] of Object.entries(expected)) {
@@ -90,6 +92,9 @@ test('the settings exist with their types and safe defaults', () => {
   assert.deepEqual(settings['nn.trace.server'].enum, ['off', 'messages', 'verbose']);
   // A cloned repository's .vscode/settings.json must not widen what its model may read.
   assert.equal(settings['nn.allowPathsOutsideWorkspace'].scope, 'machine');
+  // Nor choose where downloads are written or where they come from.
+  assert.equal(settings['nn.dataCache'].scope, 'machine');
+  assert.equal(settings['nn.dataMirror'].scope, 'machine');
 });
 
 test('every setting the server reads is declared, with the server\'s default', () => {

@@ -30,6 +30,8 @@ export interface StartOptions {
   /** How the client answers `workspace/configuration`: with `settings` (the default), with an error, or never. */
   configuration?: 'answer' | 'fail' | 'never';
   workspaceFolder?: string;
+  /** The server's environment (the test process's by default). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class LspClient {
@@ -58,7 +60,7 @@ export class LspClient {
   }
 
   static async start(options: StartOptions = {}): Promise<LspClient> {
-    const child = spawn(process.execPath, options.command ?? [...serverExecArgv, serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, options.command ?? [...serverExecArgv, serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: options.env ?? process.env });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspClient(connection, child, options.settings ?? {});
     connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {

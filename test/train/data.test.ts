@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isDataError, loadDataset, readDataHeader, type Dataset } from '../../engine/src/data/index.js';
 import type { DataSpec } from '../../engine/src/lang/api.js';
-import { FASHION_SUBSET, FASHION_SYSTEM_DIR } from '../../engine/src/data/fashion.js';
+import { FASHION_SUBSET } from '../../engine/src/data/images.js';
+import { DEBIAN_DATASETS_DIR, type DataSources } from '../../engine/src/data/sources.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-data-'));
 
@@ -81,19 +82,36 @@ test('fashion_mnist loads the bundled subset scaled to [0, 1]', () => {
   assert.ok(isDataError(tooMany) && /60000 training/.test(tooMany.message));
 });
 
-test('requests beyond the subset read the full set when installed, else say how to get it', () => {
+test('requests beyond the subset read Debian\'s full set when installed, else need a download first', () => {
   const spec = { kind: 'fashion_mnist' as const, train: FASHION_SUBSET.train + 10, test: 10 };
-  const result = loadDataset(spec, dir);
-  if (existsSync(FASHION_SYSTEM_DIR)) {
+  const emptyCache = mkdtempSync(join(tmpdir(), 'nn-cache-'));
+  const withoutSystem: DataSources = { cacheDir: emptyCache, mirror: null, systemDir: null, checksums: {} };
+  const missing = loadDataset(spec, dir, { sources: withoutSystem });
+  assert.ok(isDataError(missing));
+  assert.match(missing.message, /not downloaded yet \(30\.9 MB from http:\/\/fashion-mnist/);
+  if (existsSync(join(DEBIAN_DATASETS_DIR, 'fashion-mnist'))) {
+    const result = loadDataset(spec, dir, { sources: { ...withoutSystem, systemDir: DEBIAN_DATASETS_DIR } });
     if (isDataError(result)) assert.fail(result.message);
     const subset = load({ kind: 'fashion_mnist', train: FASHION_SUBSET.train, test: 10 });
     assert.equal(result.train.count, FASHION_SUBSET.train + 10);
     assert.deepEqual(result.train.inputs.subarray(0, subset.train.inputs.length), subset.train.inputs, 'the subset is the start of the full set');
     assert.deepEqual(result.train.targets.subarray(0, FASHION_SUBSET.train), subset.train.targets);
-  } else {
-    assert.ok(isDataError(result));
-    assert.match(result.message, /apt-get install dataset-fashion-mnist/);
   }
+});
+
+test('csv through csv-parse: quoted cells, a BOM, semicolons, tabs, CRLF and blank lines', () => {
+  const quoted = load({ kind: 'csv', path: file('quoted.csv', '\uFEFF"first, feature","label"\r\n"1.5",0\r\n\r\n" 2 ","1"\r\n'), label: 'label' });
+  assert.deepEqual(Array.from(quoted.train.inputs), [1.5, 2]);
+  assert.deepEqual(Array.from(quoted.train.targets), [0, 1]);
+  assert.equal(quoted.sampleShape[0], 1, 'a comma inside quotes is not a delimiter');
+  const semicolons = load({ kind: 'csv', path: file('semi.csv', 'a;b;label\n1;2;0\n3;4;1\n'), label: 'label' });
+  assert.deepEqual(semicolons.sampleShape, [2]);
+  assert.deepEqual(Array.from(semicolons.train.inputs), [1, 2, 3, 4]);
+  const tabs = load({ kind: 'csv', path: file('tabs.tsv', 'label\ta\n1\t-0.5\n0\t1e3\n'), label: 'label' });
+  assert.deepEqual(Array.from(tabs.train.inputs), [-0.5, 1000]);
+  assert.deepEqual(readDataHeader(dir)({ kind: 'csv', path: 'semi.csv', label: 'label' }), { sampleShape: [2], classes: 2, labelShape: [] });
+  expectNN4005({ kind: 'csv', path: file('open.csv', 'a,label\n"1,0\n2,1\n'), label: 'label' }, 'open.csv', /not valid CSV: Quote Not Closed/);
+  expectNN4005({ kind: 'csv', path: file('gap.csv', 'a,label\n1,0\n\n2\n'), label: 'label' }, 'gap.csv', /line 4 has 1 cells, the header has 2/);
 });
 
 test('npy (v1 and v2; float32, float64, int64, uint8) and its header', () => {

@@ -1,4 +1,5 @@
-// `nn check FILE... [--format text|json] [--max-parameters N] [--max-activation-bytes N]`:
+// `nn check FILE... [--format text|json] [--max-parameters N] [--max-activation-bytes N]
+// [--data-cache DIR] [--data-mirror URL]`:
 // checks .nn files and prints each diagnostic like rustc/tsc (`file:line:col: severity CODE:
 // message`, the source line, a caret underline), or one JSON array with 1-based lines and
 // columns. Exit 1 when there is an error.
@@ -11,9 +12,9 @@ import type { Diagnostic, TextRange } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
 import { sizeLimitDiagnostics } from '../train/limits.js';
-import { LIMIT_OPTIONS, LIMITS_USAGE, sizeLimitsOption } from './command.js';
+import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, sizeLimitsOption } from './command.js';
 
-const USAGE = `usage: nn check FILE... [--format text|json] ${LIMITS_USAGE}`;
+const USAGE = `usage: nn check FILE... [--format text|json] ${LIMITS_USAGE} ${DATA_USAGE}`;
 
 /** A range as 1-based line and column positions (columns in UTF-16 code units, like editors). */
 export interface Span {
@@ -77,7 +78,7 @@ function excerpt(lines: LineIndex, range: TextRange): string[] {
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' }, ...LIMIT_OPTIONS } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' }, ...LIMIT_OPTIONS, ...DATA_OPTIONS } });
   } catch (error) {
     console.error(`nn check: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
@@ -92,7 +93,8 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const limits = sizeLimitsOption(values);
-  if (limits === null) return 2;
+  const sources = dataSourcesOption(values);
+  if (limits === null || sources === null) return 2;
   let failed = false;
   let unreadable = false;
   const json: JsonDiagnostic[] = [];
@@ -108,7 +110,7 @@ export async function run(args: string[]): Promise<number> {
       unreadable = true;
       continue;
     }
-    const result = checkProgram(source, { readDataHeader: readDataHeader(dirname(file)) });
+    const result = checkProgram(source, { readDataHeader: readDataHeader(dirname(file), { sources }) });
     const lines = new LineIndex(source);
     for (const d of [...result.diagnostics, ...sizeLimitDiagnostics(result, limits)]) {
       if (d.severity === 'error') {

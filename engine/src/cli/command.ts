@@ -2,6 +2,7 @@
 // options with --help and a usage line, the size-limit options, and reporting a run that failed.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { dataSources, type DataSources } from '../data/sources.js';
 import { DEFAULT_SIZE_LIMITS, type SizeLimits } from '../train/limits.js';
 import type { RunError } from '../train/prepare.js';
 import { formatError } from '../train/console.js';
@@ -75,6 +76,28 @@ export function sizeLimitsOption(values: { 'max-parameters'?: string; 'max-activ
     maxParameters: maxParameters ?? DEFAULT_SIZE_LIMITS.maxParameters,
     maxActivationBytes: maxActivationBytes ?? DEFAULT_SIZE_LIMITS.maxActivationBytes,
   };
+}
+
+/** The options that say where built-in data sets are cached and downloaded from, as the editor's `nn.dataCache` and `nn.dataMirror`. */
+export const DATA_OPTIONS = {
+  'data-cache': { type: 'string' },
+  'data-mirror': { type: 'string' },
+} as const;
+
+/** The usage text of DATA_OPTIONS. */
+export const DATA_USAGE = '[--data-cache DIR] [--data-mirror URL]';
+
+/**
+ * The data sources the options ask for, over the environment's (NN_DATA_CACHE, NN_DATA_MIRROR,
+ * ...); null after printing why they cannot be used (the command then exits 2).
+ */
+export function dataSourcesOption(values: { 'data-cache'?: string; 'data-mirror'?: string }): DataSources | null {
+  try {
+    return dataSources({ cacheDir: values['data-cache'], mirror: values['data-mirror'] });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return null;
+  }
 }
 
 /** Prints the errors that stopped a run, each at its location in `file`; returns exit code 1. */

@@ -1,15 +1,18 @@
 // `nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors]
-// [--json] [--max-parameters N] [--max-activation-bytes N]`: one forward + backward pass over the first N training batches in file order;
+// [--json] [--max-parameters N] [--max-activation-bytes N] [--data-cache DIR] [--data-mirror URL]`:
+// (after downloading a built-in data set that is not on the machine yet) one forward + backward pass over the first N training batches in file order;
 // prints the per-parameter gradient-flow table and the findings, or with --json an object
 // with `loss`, `params`, `activations` and `findings`.
 
 import { dirname, resolve } from 'node:path';
+import { fetchTrainData } from '../train/prepare.js';
 import { probe } from '../train/probe.js';
 import { formatFinding, formatGradientTable, readSource } from '../train/console.js';
 import { storedTensor, writeSafetensors } from '../train/safetensors.js';
-import { LIMIT_OPTIONS, LIMITS_USAGE, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
+import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
+import { downloadReporter } from './downloadProgress.js';
 
-const USAGE = `usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json] ${LIMITS_USAGE}`;
+const USAGE = `usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json] ${LIMITS_USAGE} ${DATA_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseFileArgs(args, USAGE, {
@@ -19,17 +22,22 @@ export async function run(args: string[]): Promise<number> {
     save: { type: 'string' },
     json: { type: 'boolean', default: false },
     ...LIMIT_OPTIONS,
+    ...DATA_OPTIONS,
   });
   if (typeof parsed === 'number') return parsed;
   const { file, values } = parsed;
   const asked = positiveIntOption(values.batches, '--batches');
   const limits = sizeLimitsOption(values);
-  if (asked === null || limits === null) return 2;
+  const sources = dataSourcesOption(values);
+  if (asked === null || limits === null || sources === null) return 2;
   const batches = asked ?? 1;
   const text = readSource(file);
   if (text === null) return 2;
   try {
-    const outcome = probe(text, { baseDir: dirname(resolve(file)), model: values.model, batches, weights: values.weights, limits });
+    const options = { baseDir: dirname(resolve(file)), model: values.model, batches, weights: values.weights, limits, sources };
+    const fetched = await fetchTrainData(text, { ...options, onDownload: downloadReporter((s) => process.stderr.write(s), process.stderr.isTTY === true && !values.json) });
+    if ('errors' in fetched) return reportRunErrors(file, text, fetched.errors);
+    const outcome = probe(text, { ...options, check: fetched.check });
     if ('errors' in outcome) return reportRunErrors(file, text, outcome.errors);
     if (values.save) {
       const tensors = new Map([...outcome.gradients].map(([name, g]) => [name, storedTensor(g.shape, g.data)]));

@@ -1,6 +1,8 @@
 // `nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors]
-// [--resume DIR] [--json] [--max-parameters N] [--max-activation-bytes N]`: trains the model of a `train` block, with a progress bar on a
-// terminal or one JSON object per event with --json. Ctrl-C stops after the current step
+// [--resume DIR] [--json] [--max-parameters N] [--max-activation-bytes N] [--data-cache DIR]
+// [--data-mirror URL]`: trains the model of a `train` block (downloading a built-in data set
+// first when it is not on the machine), with a progress bar on a terminal or one JSON object
+// per event with --json. Ctrl-C stops after the current step
 // and saves a checkpoint; a second Ctrl-C quits at once.
 
 import { dirname, resolve } from 'node:path';
@@ -9,9 +11,10 @@ import { readDataHeader } from '../data/index.js';
 import { train } from '../train/loop.js';
 import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
-import { LIMIT_OPTIONS, LIMITS_USAGE, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
+import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
+import { downloadReporter } from './downloadProgress.js';
 
-const USAGE = `usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json] ${LIMITS_USAGE}`;
+const USAGE = `usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json] ${LIMITS_USAGE} ${DATA_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseFileArgs(args, USAGE, {
@@ -22,12 +25,14 @@ export async function run(args: string[]): Promise<number> {
     resume: { type: 'string' },
     json: { type: 'boolean', default: false },
     ...LIMIT_OPTIONS,
+    ...DATA_OPTIONS,
   });
   if (typeof parsed === 'number') return parsed;
   const { file, values } = parsed;
   const epochs = positiveIntOption(values.epochs, '--epochs');
   const limits = sizeLimitsOption(values);
-  if (epochs === null || limits === null) return 2;
+  const sources = dataSourcesOption(values);
+  if (epochs === null || limits === null || sources === null) return 2;
   const backend = values.backend;
   if (backend !== undefined && backend !== 'ts' && backend !== 'onnx' && backend !== 'auto') {
     process.stderr.write(`--backend must be ts, onnx or auto, got ${backend}\n`);
@@ -68,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
 
   const baseDir = dirname(resolve(file));
   try {
-    const check = checkProgram(text, { readDataHeader: readDataHeader(baseDir) });
+    const check = checkProgram(text, { readDataHeader: readDataHeader(baseDir, { sources }) });
     // Errors stop the run below; warnings and notes are shown before it starts.
     if (!json) for (const d of check.diagnostics) if (d.severity !== 'error') process.stdout.write(formatDiagnostic(file, text, d) + '\n');
     const outcome = await train(
@@ -82,6 +87,8 @@ export async function run(args: string[]): Promise<number> {
         backend,
         resume: values.resume,
         limits,
+        sources,
+        onDownload: downloadReporter((s) => process.stderr.write(s), process.stderr.isTTY === true && !json),
         signal: controller.signal,
       },
       onEvent,

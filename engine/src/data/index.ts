@@ -1,20 +1,26 @@
 // The data sets a `train` block names: `loadDataset` gives the samples for a run, and
 // `readDataHeader` gives the checker the sample shape and classes with as little reading as
-// possible (see files.ts for what is read). Every problem is an NN4005 error value.
+// possible (see files.ts for what is read), and for a built-in image set whether the run
+// will download it. Every problem is an NN4005 error value.
 
 import type { DataHeader, DataHeaderReader, DataSpec } from '../lang/api.js';
+import { IMAGE_SETS } from './catalog.js';
 import { isDataError, type DataError, type Dataset } from './dataset.js';
-import { FASHION_CLASSES, FASHION_SAMPLE_SHAPE, fashionMnist, fashionSource } from './fashion.js';
 import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader } from './files.js';
+import { loadImages, locateImages } from './images.js';
 import { escapingPath } from './paths.js';
+import { dataSources, type DataSources } from './sources.js';
 import { moons, spirals, xor } from './synthetic.js';
 
 export type { DataError, Dataset, Split } from './dataset.js';
 export { isDataError } from './dataset.js';
+export type { DataSources } from './sources.js';
 
-/** Where data files may come from: `baseDir`, unless the user allowed any path (`nn.allowPathsOutsideWorkspace`). */
+/** Where data may come from: `baseDir`, unless the user allowed any path (`nn.allowPathsOutsideWorkspace`), and the built-in sets' sources. */
 export interface DataAccess {
   allowPathsOutside?: boolean;
+  /** The download cache, mirror and system folder (from the environment when absent). */
+  sources?: DataSources;
 }
 
 /** Loads the data set of a `train` block; relative paths are resolved against `baseDir`. */
@@ -23,7 +29,9 @@ export function loadDataset(spec: DataSpec, baseDir: string, access: DataAccess 
   if (escaping) return escaping;
   switch (spec.kind) {
     case 'fashion_mnist':
-      return fashionMnist(spec.train, spec.test);
+    case 'mnist':
+    case 'cifar10':
+      return loadImages(spec, access.sources ?? dataSources());
     case 'spirals':
       return spirals(spec.classes, spec.points);
     case 'moons':
@@ -39,12 +47,16 @@ export function loadDataset(spec: DataSpec, baseDir: string, access: DataAccess 
   }
 }
 
-function headerOf(spec: DataSpec, baseDir: string): DataHeader | DataError {
+function headerOf(spec: DataSpec, baseDir: string, sources: () => DataSources): DataHeader | DataError {
   switch (spec.kind) {
-    case 'fashion_mnist': {
-      const source = fashionSource(spec.train, spec.test);
-      if (isDataError(source)) return source;
-      return { sampleShape: FASHION_SAMPLE_SHAPE, classes: FASHION_CLASSES, labelShape: [] };
+    case 'fashion_mnist':
+    case 'mnist':
+    case 'cifar10': {
+      const location = locateImages(spec, sources());
+      if (isDataError(location)) return location;
+      const set = IMAGE_SETS[spec.kind];
+      const header: DataHeader = { sampleShape: set.sampleShape, classes: set.classes, labelShape: [] };
+      return location.kind === 'download' ? { ...header, download: { bytes: location.bytes, from: location.from, into: location.into } } : header;
     }
     case 'spirals':
       return { sampleShape: [2], classes: spec.classes, labelShape: [] };
@@ -65,8 +77,10 @@ function headerOf(spec: DataSpec, baseDir: string): DataHeader | DataError {
 
 /** A DataHeaderReader for files relative to `baseDir` (the `.nn` file's folder). */
 export function readDataHeader(baseDir: string, access: DataAccess = {}): DataHeaderReader {
+  let sources = access.sources;
+  const lazySources = () => (sources ??= dataSources());
   return (spec) => {
-    const header = (access.allowPathsOutside ? null : escapingPath(spec, baseDir)) ?? headerOf(spec, baseDir);
-    return isDataError(header) ? { error: header.message, code: header.code, path: header.path } : header;
+    const header = (access.allowPathsOutside ? null : escapingPath(spec, baseDir)) ?? headerOf(spec, baseDir, lazySources);
+    return isDataError(header) ? { error: header.message, code: header.code, path: header.path, problem: header.problem } : header;
   };
 }

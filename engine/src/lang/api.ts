@@ -202,6 +202,8 @@ export interface ModelIR {
 
 export type DataSpec =
   | { kind: 'fashion_mnist'; train: number; test: number }
+  | { kind: 'mnist'; train: number; test: number }
+  | { kind: 'cifar10'; train: number; test: number }
   | { kind: 'spirals'; classes: number; points: number }
   | { kind: 'moons'; points: number }
   | { kind: 'xor' }
@@ -235,13 +237,15 @@ export interface DataHeader {
   sampleShape: number[]; // without the batch dim
   classes: number | null; // null for regression targets
   labelShape: number[];
+  /** A built-in data set that is not on the machine yet: the first run downloads `bytes` from `from` into `into`. */
+  download?: { bytes: number; from: string; into: string };
 }
 
 /**
  * Reads data-file headers for the `train` checks; the CLI and server provide one. An error is
  * NN4005 (unreadable) unless it says NN4006: the file resolves outside the folder (a symlink).
  */
-export type DataHeaderReader = (spec: DataSpec) => DataHeader | { error: string; code?: 'NN4005' | 'NN4006'; path?: string };
+export type DataHeaderReader = (spec: DataSpec) => DataHeader | { error: string; code?: 'NN4005' | 'NN4006'; path?: string; problem?: string };
 
 export interface CheckResult {
   diagnostics: Diagnostic[];

@@ -144,6 +144,11 @@ export const DIAGNOSTICS = {
     title: 'loss does not fit the model output',
     template: 'loss `{0}` does not fit the model output {1}: {2}',
   },
+  NN4008: {
+    severity: 'info',
+    title: 'data set will be downloaded',
+    template: '{0} is not on this machine yet: the first run downloads {1} from {2} into {3}',
+  },
   NN5001: { severity: 'warning', title: 'vanishing gradient', template: 'vanishing gradient at `{0}`: {1}' },
   NN5002: { severity: 'warning', title: 'exploding gradient', template: 'exploding gradient at `{0}`: {1}' },
   NN5003: { severity: 'warning', title: 'dead ReLU units', template: 'dead ReLU units at `{0}`: {1}' },

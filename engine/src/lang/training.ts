@@ -2,6 +2,7 @@
 // model's input and output, the loss against the output, and data paths that stay inside
 // the workspace. File headers come from the caller's reader: no I/O here.
 
+import { IMAGE_SETS, formatBytes, isImageSetName, type ImageSet } from '../data/catalog.js';
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, OptimizerSpec, TextRange, TrainIR } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
@@ -14,9 +15,12 @@ const KEYS = ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate'
 const LOSSES = ['cross_entropy', 'mse', 'bce_with_logits'] as const;
 type Loss = (typeof LOSSES)[number];
 
-/** Built-in data sets: their arguments with defaults, sample shape and class count. */
+/** Built-in data sets: their arguments with defaults, sample shape and class count (image sets from the data catalogue). */
+const imageSet = (set: ImageSet) => ({ params: [['train', set.defaults.train], ['test', set.defaults.test]] as [string, number][], header: (): DataHeader => ({ sampleShape: set.sampleShape, classes: set.classes, labelShape: [] }) });
 const BUILTIN_DATA: Readonly<Record<string, { params: [string, number][]; header: (args: Record<string, number>) => DataHeader }>> = {
-  fashion_mnist: { params: [['train', 6000], ['test', 1000]], header: () => ({ sampleShape: [1, 28, 28], classes: 10, labelShape: [] }) },
+  fashion_mnist: imageSet(IMAGE_SETS.fashion_mnist),
+  mnist: imageSet(IMAGE_SETS.mnist),
+  cifar10: imageSet(IMAGE_SETS.cifar10),
   spirals: { params: [['classes', 3], ['points', 100]], header: (a) => ({ sampleShape: [2], classes: a.classes, labelShape: [] }) },
   moons: { params: [['points', 200]], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
   xor: { params: [], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
@@ -47,6 +51,15 @@ export function leavesWorkspace(path: string): boolean {
     if (depth < 0) return true;
   }
   return false;
+}
+
+/** The caller's header reader, with an exception turned into an error value. */
+function readHeader(reader: DataHeaderReader, spec: DataSpec): ReturnType<DataHeaderReader> {
+  try {
+    return reader(spec);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 export function checkTrain(
@@ -162,7 +175,19 @@ export function checkTrain(
         }
         if (ok) {
           header = builtin.header(values);
-          data = name === 'fashion_mnist' ? { kind: 'fashion_mnist', train: values.train, test: values.test } : name === 'spirals' ? { kind: 'spirals', classes: values.classes, points: values.points } : name === 'moons' ? { kind: 'moons', points: values.points } : { kind: 'xor' };
+          const spec: DataSpec = isImageSetName(name) ? { kind: name, train: values.train, test: values.test } : name === 'spirals' ? { kind: 'spirals', classes: values.classes, points: values.points } : name === 'moons' ? { kind: 'moons', points: values.points } : { kind: 'xor' };
+          data = spec;
+          if (isImageSetName(name) && readDataHeader) {
+            // Where the images come from: NN4005 when they cannot be had, a note when the run downloads them.
+            const read = readHeader(readDataHeader, spec);
+            if ('error' in read) {
+              diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [`${name}(train = ${values.train}, test = ${values.test})`, read.problem ?? read.error]));
+              data = null;
+              header = null;
+            } else if (read.download) {
+              diagnostics.push(makeDiagnostic('NN4008', dataExpr.range, [IMAGE_SETS[name].title, formatBytes(read.download.bytes), read.download.from, read.download.into]));
+            }
+          }
         }
       }
     } else if (fileParams) {
@@ -187,12 +212,7 @@ export function checkTrain(
         if (ok) {
           data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label } : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels } : { kind: 'npy', x: strings.x, y: strings.y };
           if (readDataHeader) {
-            let read: ReturnType<DataHeaderReader>;
-            try {
-              read = readDataHeader(data);
-            } catch (error) {
-              read = { error: error instanceof Error ? error.message : String(error) };
-            }
+            const read = readHeader(readDataHeader, data);
             if ('error' in read && read.code === 'NN4006') {
               diagnostics.push(makeDiagnostic('NN4006', dataExpr.range, [read.path ?? read.error]));
               data = null;
@@ -204,7 +224,7 @@ export function checkTrain(
         }
       }
     } else {
-      bad(dataExpr.range, 'data', 'expected fashion_mnist(...), spirals(...), moons(...), xor(), csv(...), idx(...) or npy(...)');
+      bad(dataExpr.range, 'data', 'expected fashion_mnist(...), mnist(...), cifar10(...), spirals(...), moons(...), xor(), csv(...), idx(...) or npy(...)');
     }
   }
 

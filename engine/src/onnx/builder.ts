@@ -1,7 +1,7 @@
 // A small ONNX graph builder: named values, nodes, initializers and typed inputs/outputs
 // (dims are numbers or symbolic names such as 'B'), encoded to ModelProto bytes.
 
-import { DataType, ModelProto } from './schema.js';
+import { AttributeType, DataType, IR_VERSION_OF_OPSET, ModelProto } from './schema.js';
 
 export type ElemType = 'float32' | 'int64' | 'bool';
 export type OnnxDim = number | string;
@@ -13,7 +13,7 @@ export type OnnxDim = number | string;
 export type Attr = number | number[] | string | { f: number } | { floats: number[] };
 
 export const OPSET = 17;
-const IR_VERSION = 8; // the IR version that goes with opset 17
+const IR_VERSION = IR_VERSION_OF_OPSET[OPSET];
 
 const elemTypeCode: Record<ElemType, number> = {
   float32: DataType.FLOAT,
@@ -51,7 +51,7 @@ function valueInfo(name: string, type: ElemType, dims?: readonly OnnxDim[]): Val
 }
 
 function attribute(name: string, value: Attr): Record<string, unknown> {
-  const AT = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 };
+  const AT = AttributeType;
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`attribute ${name}: integer expected, got ${value} (use { f })`);
     return { name, type: AT.INT, i: value };

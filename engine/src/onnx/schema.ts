@@ -1,127 +1,21 @@
-// The subset of ONNX's protobuf schema (onnx/onnx.proto) that the graph builder writes,
-// as a protobufjs JSON descriptor; field numbers follow the ONNX specification.
+// ONNX's protobuf schema as the graph builder and the tests use it: the official
+// `onnx.proto` (onnx/onnx v1.22.0, beside this file with its Apache-2.0 licence), read
+// through protobufjs from the descriptor scripts/onnx-proto.mjs generates from it
+// (`onnx.proto.json`; field names in camelCase). No field number is written by hand here.
 
 import protobuf from 'protobufjs';
-
-const descriptor = {
-  nested: {
-    onnx: {
-      nested: {
-        ModelProto: {
-          fields: {
-            irVersion: { type: 'int64', id: 1 },
-            opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-            producerName: { type: 'string', id: 2 },
-            producerVersion: { type: 'string', id: 3 },
-            domain: { type: 'string', id: 4 },
-            modelVersion: { type: 'int64', id: 5 },
-            docString: { type: 'string', id: 6 },
-            graph: { type: 'GraphProto', id: 7 },
-          },
-        },
-        OperatorSetIdProto: {
-          fields: {
-            domain: { type: 'string', id: 1 },
-            version: { type: 'int64', id: 2 },
-          },
-        },
-        GraphProto: {
-          fields: {
-            node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-            name: { type: 'string', id: 2 },
-            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-            docString: { type: 'string', id: 10 },
-            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-            valueInfo: { rule: 'repeated', type: 'ValueInfoProto', id: 13 },
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: { rule: 'repeated', type: 'string', id: 1 },
-            output: { rule: 'repeated', type: 'string', id: 2 },
-            name: { type: 'string', id: 3 },
-            opType: { type: 'string', id: 4 },
-            attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
-            docString: { type: 'string', id: 6 },
-            domain: { type: 'string', id: 7 },
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            f: { type: 'float', id: 2 },
-            i: { type: 'int64', id: 3 },
-            s: { type: 'bytes', id: 4 },
-            t: { type: 'TensorProto', id: 5 },
-            floats: { rule: 'repeated', type: 'float', id: 7 },
-            ints: { rule: 'repeated', type: 'int64', id: 8 },
-            strings: { rule: 'repeated', type: 'bytes', id: 9 },
-            docString: { type: 'string', id: 13 },
-            type: { type: 'AttributeType', id: 20 },
-          },
-          nested: {
-            AttributeType: {
-              values: { UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 },
-            },
-          },
-        },
-        ValueInfoProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            type: { type: 'TypeProto', id: 2 },
-            docString: { type: 'string', id: 3 },
-          },
-        },
-        TypeProto: {
-          fields: {
-            tensorType: { type: 'Tensor', id: 1 },
-            denotation: { type: 'string', id: 6 },
-          },
-          nested: {
-            Tensor: {
-              fields: {
-                elemType: { type: 'int32', id: 1 },
-                shape: { type: 'TensorShapeProto', id: 2 },
-              },
-            },
-          },
-        },
-        TensorShapeProto: {
-          fields: {
-            dim: { rule: 'repeated', type: 'Dimension', id: 1 },
-          },
-          nested: {
-            Dimension: {
-              oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
-              fields: {
-                dimValue: { type: 'int64', id: 1 },
-                dimParam: { type: 'string', id: 2 },
-                denotation: { type: 'string', id: 3 },
-              },
-            },
-          },
-        },
-        TensorProto: {
-          fields: {
-            dims: { rule: 'repeated', type: 'int64', id: 1 },
-            dataType: { type: 'int32', id: 2 },
-            floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
-            int64Data: { rule: 'repeated', type: 'int64', id: 7, options: { packed: true } },
-            name: { type: 'string', id: 8 },
-            rawData: { type: 'bytes', id: 9 },
-            docString: { type: 'string', id: 12 },
-          },
-        },
-      },
-    },
-  },
-};
+import descriptor from './onnx.proto.json';
 
 const root = protobuf.Root.fromJSON(descriptor);
 
 /** The ModelProto message type, for encoding (builder) and decoding (tests). */
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
-/** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9, DOUBLE: 11 } as const;
+/** TensorProto.DataType: FLOAT, INT64, BOOL, DOUBLE, ... by name. */
+export const DataType = root.lookupEnum('onnx.TensorProto.DataType').values as Readonly<Record<string, number>>;
+
+/** AttributeProto.AttributeType: FLOAT, INT, STRING, FLOATS, INTS, ... by name. */
+export const AttributeType = root.lookupEnum('onnx.AttributeProto.AttributeType').values as Readonly<Record<string, number>>;
+
+/** The IR version of a model with opset `opset` (ONNX's versioning table: opset 17 is IR 8). */
+export const IR_VERSION_OF_OPSET: Readonly<Record<number, number>> = { 17: root.lookupEnum('onnx.Version').values.IR_VERSION_2021_7_30 };

@@ -16,10 +16,10 @@ import { CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpo
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from './batches.js';
 import { FindingTracker } from './findings.js';
 import { correctCount, lossOf, usesClassIds } from './objective.js';
-import { isRunError, prepare, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
+import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
 
-export interface TrainOptions extends PrepareOptions {
+export interface TrainOptions extends PrepareOptions, FetchOptions {
   /** Total epochs (the `train` block's `epochs` by default). */
   epochs?: number;
   /** Where checkpoints and the run log go (the `train` block's `save`, relative to baseDir, by default). */
@@ -99,7 +99,9 @@ async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx
  */
 export async function train(text: string, options: TrainOptions, onEvent: (event: RunEvent) => void): Promise<{ errors: RunError[] } | { end: EndEvent }> {
   const started = Date.now();
-  const prepared = prepare(text, options);
+  const fetched = await fetchTrainData(text, options);
+  if ('errors' in fetched) return fetched;
+  const prepared = prepare(text, { ...options, check: fetched.check });
   if (Array.isArray(prepared)) return { errors: prepared };
   const { train: spec, lowered, trainSplit, evalSplit } = prepared;
   const params = lowered.params.map((p) => ({ name: p.name, tensor: p.tensor }));

@@ -5,7 +5,9 @@
 import type { CheckResult, Diagnostic, ModelIR, TextRange, TrainIR } from '../lang/api.js';
 import { checkProgram } from '../lang/program.js';
 import { formatMessage } from '../lang/diagnostics.js';
-import { isDataError, loadDataset, readDataHeader, type Dataset, type Split } from '../data/index.js';
+import { fetchData, type DownloadProgress } from '../data/fetch.js';
+import { isDataError, loadDataset, readDataHeader, type DataSources, type Dataset, type Split } from '../data/index.js';
+import { dataSources } from '../data/sources.js';
 import { Rng } from '../random.js';
 import { lineIndex, lowerModel, type LoweredModel } from './lower.js';
 import { DEFAULT_SIZE_LIMITS, sizeLimitError, type SizeLimits } from './limits.js';
@@ -41,6 +43,14 @@ export interface PrepareOptions {
   limits?: SizeLimits;
   /** The user's opt-in: data files may come from outside `baseDir`. */
   allowPathsOutside?: boolean;
+  /** Where built-in image sets come from (the download cache, mirror, Debian's folder); the environment's when absent. */
+  sources?: DataSources;
+}
+
+/** Hooks of the download that brings a built-in data set onto the machine before the first run. */
+export interface FetchOptions {
+  onDownload?: (progress: DownloadProgress) => void;
+  signal?: AbortSignal;
 }
 
 export function isRunError(value: unknown): value is RunError {
@@ -83,9 +93,28 @@ function holdOut(split: Split, fraction: number, sampleSize: number, labelSize: 
   return { train: pick(sorted(order.slice(heldCount))), held: pick(sorted(order.slice(0, heldCount))) };
 }
 
+function checkOf(text: string, options: PrepareOptions): CheckResult {
+  const access = { allowPathsOutside: options.allowPathsOutside, sources: options.sources };
+  return options.check ?? checkProgram(text, { readDataHeader: readDataHeader(options.baseDir, access), allowPathsOutsideWorkspace: options.allowPathsOutside });
+}
+
+/**
+ * Downloads the `train` block's data set when it is a built-in one not on the machine yet
+ * (the first run of `mnist()`); returns the check to pass on to `prepare`, or the NN4005
+ * error at the `data` value when the download fails (offline, checksum mismatch).
+ */
+export async function fetchTrainData(text: string, options: PrepareOptions & FetchOptions): Promise<{ check: CheckResult } | { errors: RunError[] }> {
+  const check = checkOf(text, options);
+  const train = checkErrors(check).length === 0 ? pickTrain(check, options.model) : null;
+  if (train === null || isRunError(train)) return { check }; // prepare() reports why there is nothing to run
+  const problem = await fetchData(train.data, options.sources ?? dataSources(), { onProgress: options.onDownload, signal: options.signal });
+  if (problem) return { errors: [{ code: 'NN4005', message: formatMessage('NN4005', [problem.path, problem.problem]), range: train.dataRange }] };
+  return { check };
+}
+
 export function prepare(text: string, options: PrepareOptions): Prepared | RunError[] {
-  const access = { allowPathsOutside: options.allowPathsOutside };
-  const check = options.check ?? checkProgram(text, { readDataHeader: readDataHeader(options.baseDir, access), allowPathsOutsideWorkspace: options.allowPathsOutside });
+  const access = { allowPathsOutside: options.allowPathsOutside, sources: options.sources };
+  const check = checkOf(text, options);
   const errors = checkErrors(check);
   if (errors.length > 0) return errors;
   const train = pickTrain(check, options.model);

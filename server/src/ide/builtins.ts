@@ -70,6 +70,8 @@ export const BUILTINS: readonly Builtin[] = [
 
   // Data sets, optimizers, inits.
   { name: 'fashion_mnist', kind: 'dataset', params: [p('train', '60000'), p('test', '10000')], doc: 'Fashion-MNIST images `[1, 28, 28]`, 10 classes.' },
+  { name: 'mnist', kind: 'dataset', params: [p('train', '60000'), p('test', '10000')], doc: 'MNIST digits `[1, 28, 28]`, 10 classes; downloaded into the data cache on first use.' },
+  { name: 'cifar10', kind: 'dataset', params: [p('train', '50000'), p('test', '10000')], doc: 'CIFAR-10 images `[3, 32, 32]`, 10 classes; downloaded into the data cache on first use.' },
   { name: 'spirals', kind: 'dataset', params: [p('classes', '3'), p('points', '100')], doc: 'Interleaved 2-D spirals: samples `[2]`, `classes` classes.' },
   { name: 'moons', kind: 'dataset', params: [p('points', '100')], doc: 'Two interleaved half-moons: samples `[2]`, 2 classes.' },
   { name: 'xor', kind: 'dataset', params: [], doc: 'The four XOR points: samples `[2]`, 2 classes.' },

@@ -4,6 +4,7 @@
 
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { DownloadProgress } from '../../../engine/src/data/fetch.js';
 import type { RunEvent } from '../../../engine/src/train/events.js';
 import type { Job, JobResults, WorkerInput, WorkerReply } from '../workerProtocol.js';
 
@@ -23,7 +24,7 @@ export class JobStopped extends Error {
 
 const workerPath = resolve(__dirname, 'worker.js');
 
-export function startJob<K extends keyof JobResults>(job: Job & { kind: K }, onEvent: (event: RunEvent) => void): RunningJob<K> {
+export function startJob<K extends keyof JobResults>(job: Job & { kind: K }, onEvent: (event: RunEvent) => void, onDownload: (progress: DownloadProgress) => void = () => undefined): RunningJob<K> {
   const stop = new SharedArrayBuffer(4);
   const input: WorkerInput = { job, stop };
   const worker = new Worker(workerPath, { workerData: input });
@@ -32,6 +33,7 @@ export function startJob<K extends keyof JobResults>(job: Job & { kind: K }, onE
   const result = new Promise<JobResults[K]>((resolvePromise, reject) => {
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type === 'event') onEvent(reply.event);
+      else if (reply.type === 'download') onDownload(reply.progress);
       else if (reply.type === 'done') {
         settled = true;
         resolvePromise(reply.result as JobResults[K]);

@@ -41,6 +41,7 @@ import {
 } from '../protocol.js';
 import { RANDOM_DIM_SIZE, type InitProbeResult } from '../workerProtocol.js';
 import { Debouncer } from './debounce.js';
+import { DownloadProgressReport } from './downloads.js';
 import { JobStopped, startJob, type RunningJob } from './jobs.js';
 import type { Settings } from './settings.js';
 import { filePathOf, writablePath } from './workspace.js';
@@ -55,6 +56,8 @@ export interface RunContext {
   progressSupported(): boolean;
   /** Republishes a document's diagnostics and refreshes hints after new run results. */
   resultsChanged(uri: string): void;
+  /** A run downloaded a data set: checks every open document anew (their NN4008 notes go). */
+  dataChanged(): void;
 }
 
 /** The settle time after an edit before the init-time gradient pass runs. */
@@ -74,6 +77,8 @@ export class Runs {
   private startingTraining = false;
   /** Steps of the current run, from its start event, for progress percentages. */
   private totalSteps = 0;
+  /** Progress tokens whose `begin` was sent (a download may begin one before the run's start event). */
+  private readonly begun = new Set<ProgressToken>();
   private readonly initJobs = new Map<string, RunningJob<'initProbe'>>();
   private readonly liveDebouncer = new Debouncer();
 
@@ -169,9 +174,11 @@ export class Runs {
     // Held while the progress token is created, so a second request cannot start a second run.
     this.startingTraining = true;
     const progressToken = await this.progressToken(params.workDoneToken).finally(() => (this.startingTraining = false));
+    const download = new DownloadProgressReport((value) => progressToken !== null && this.progress(progressToken, `Training ${train.model}`, value));
     const job = startJob(
-      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
+      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
       (event) => this.onRunEvent(params.uri, runId, train.model, event, progressToken, source.analysis),
+      (progress) => download.report(progress),
     );
     this.training = { uri: params.uri, model: train.model, job, progressToken };
     const cancelListener = token.onCancellationRequested(() => job.stop());
@@ -182,8 +189,9 @@ export class Runs {
       return fail(`Training of ${train.model} failed: ${(error as Error).message}`);
     } finally {
       cancelListener.dispose();
-      if (progressToken !== null) this.connection.sendProgress(WorkDoneProgress.type, progressToken, { kind: 'end' });
+      if (progressToken !== null && this.begun.delete(progressToken)) this.connection.sendProgress(WorkDoneProgress.type, progressToken, { kind: 'end' });
       this.training = null;
+      if (download.happened) this.ctx.dataChanged();
     }
   }
 
@@ -202,7 +210,8 @@ export class Runs {
     if ('error' in train) throw new ResponseError(LSPErrorCodes.RequestFailed, train.error);
     const tooBig = this.overLimits(source.analysis, train.model, train.batch);
     if (tooBig) throw new ResponseError(LSPErrorCodes.RequestFailed, tooBig);
-    const job = startJob({ kind: 'probe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model: train.model, batches: params.batches ?? 1 }, () => undefined);
+    const download = new DownloadProgressReport(() => undefined);
+    const job = startJob({ kind: 'probe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, model: train.model, batches: params.batches ?? 1 }, () => undefined, (progress) => download.report(progress));
     try {
       const result = await job.result;
       const results = this.ctx.results(params.uri);
@@ -212,6 +221,8 @@ export class Runs {
       return result;
     } catch (error) {
       throw new ResponseError(LSPErrorCodes.RequestFailed, `Probing ${train.model} failed: ${(error as Error).message}`);
+    } finally {
+      if (download.happened) this.ctx.dataChanged();
     }
   }
 
@@ -225,7 +236,7 @@ export class Runs {
     const missing = fns.filter((f) => !source.analysis.check.fnIrs.has(f.name));
     if (missing.length > 0) throw new ResponseError(LSPErrorCodes.RequestFailed, `${missing.map((f) => f.name).join(', ')} does not check; fix its errors first.`);
     try {
-      return await startJob({ kind: 'gradcheck', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, fn: params.fn ?? null }, () => undefined).result;
+      return await startJob({ kind: 'gradcheck', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, fn: params.fn ?? null }, () => undefined).result;
     } catch (error) {
       throw new ResponseError(LSPErrorCodes.RequestFailed, `Gradcheck failed: ${(error as Error).message}`);
     }
@@ -248,7 +259,7 @@ export class Runs {
     const checkpoint = saveDir && 'path' in saveDir ? join(saveDir.path, CHECKPOINT_FILE) : null;
     const weights = checkpoint && existsSync(checkpoint) ? checkpoint : null;
     try {
-      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model, outPath: out.path, weights }, () => undefined).result;
+      return await startJob({ kind: 'exportOnnx', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, model, outPath: out.path, weights }, () => undefined).result;
     } catch (error) {
       throw new ResponseError(LSPErrorCodes.RequestFailed, `Export of ${model} failed: ${(error as Error).message}`);
     }
@@ -284,15 +295,26 @@ export class Runs {
   }
 
   private reportProgress(token: ProgressToken, model: string, event: RunEvent): void {
+    const title = `Training ${model}`;
     if (event.type === 'start') {
       this.totalSteps = Math.max(1, event.epochs * event.stepsPerEpoch);
-      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'begin', title: `Training ${model}`, cancellable: true, percentage: 0, message: `${event.params.toLocaleString('en-US')} parameters on ${event.backend}` });
+      this.progress(token, title, { percentage: 0, message: `${event.params.toLocaleString('en-US')} parameters on ${event.backend}` });
     } else if (event.type === 'step') {
       const percentage = Math.min(100, Math.round((100 * event.step) / this.totalSteps));
-      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'report', percentage, message: `epoch ${event.epoch + 1} · step ${event.step} · loss ${event.loss.toPrecision(4)}` });
+      this.progress(token, title, { percentage, message: `epoch ${event.epoch + 1} · step ${event.step} · loss ${event.loss.toPrecision(4)}` });
     } else if (event.type === 'epoch') {
       const accuracy = event.testAccuracy === null ? '' : ` · test accuracy ${(event.testAccuracy * 100).toFixed(1)}%`;
-      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'report', message: `epoch ${event.epoch + 1} done · test loss ${event.testLoss.toPrecision(4)}${accuracy}` });
+      this.progress(token, title, { message: `epoch ${event.epoch + 1} done · test loss ${event.testLoss.toPrecision(4)}${accuracy}` });
+    }
+  }
+
+  /** A `$/progress` report, preceded by its `begin` the first time a token is used. */
+  private progress(token: ProgressToken, title: string, value: { percentage?: number; message: string }): void {
+    if (this.begun.has(token)) {
+      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'report', ...value });
+    } else {
+      this.begun.add(token);
+      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'begin', title, cancellable: true, ...value });
     }
   }
 
@@ -321,7 +343,7 @@ export class Runs {
       });
     const version = this.ctx.document(uri)?.version;
     for (const { model, train } of candidates) {
-      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model, withData: train !== undefined }, () => undefined);
+      const job = startJob({ kind: 'initProbe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, model, withData: train !== undefined }, () => undefined);
       this.initJobs.set(uri, job);
       let result: InitProbeResult;
       try {

@@ -14,6 +14,7 @@ import {
 } from 'vscode-languageserver/node';
 import { checkProgram } from '../../../engine/src/lang/program.js';
 import { readDataHeader } from '../../../engine/src/data/index.js';
+import { dataSources, type DataSources } from '../../../engine/src/data/sources.js';
 import type { CheckResult } from '../../../engine/src/lang/api.js';
 import { sizeLimitDiagnostics } from '../../../engine/src/train/limits.js';
 import { AnalysisCache, type Analysis } from '../ide/analysis.js';
@@ -45,6 +46,16 @@ export function startServer(connection: Connection): void {
   const results = new Map<string, RunResults>();
   const checkDebouncer = new Debouncer();
   let settings: Settings = DEFAULT_SETTINGS;
+  /** Where built-in data sets are looked for, from `nn.dataCache`, `nn.dataMirror` and the environment. */
+  let sources: DataSources | undefined;
+  const sourcesOf = (): DataSources | undefined => {
+    try {
+      return (sources ??= dataSources({ cacheDir: settings.dataCache, mirror: settings.dataMirror }));
+    } catch (error) {
+      connection.console.error((error as Error).message);
+      return undefined;
+    }
+  };
   let trusted = true;
   let roots: string[] = [];
   let supportsConfiguration = false;
@@ -57,7 +68,7 @@ export function startServer(connection: Connection): void {
     const file = filePathOf(uri);
     try {
       const allowPathsOutsideWorkspace = settings.allowPathsOutsideWorkspace;
-      const check = checkProgram(text, file ? { readDataHeader: readDataHeader(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace }), allowPathsOutsideWorkspace } : {});
+      const check = checkProgram(text, file ? { readDataHeader: readDataHeader(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }), allowPathsOutsideWorkspace } : {});
       // A model over the nn.limits settings gets NN4002 while you type, as in `nn check`.
       check.diagnostics.push(...sizeLimitDiagnostics(check, settings.limits));
       return check;
@@ -104,6 +115,7 @@ export function startServer(connection: Connection): void {
       publish(uri);
       if (supportsInlayRefresh) void connection.languages.inlayHint.refresh();
     },
+    dataChanged: () => recheckAll(),
   });
 
   const check = (uri: string) => {
@@ -153,6 +165,7 @@ export function startServer(connection: Connection): void {
 
   /** Settings change what the checker reports (allowed paths): check every open document anew. */
   const recheckAll = () => {
+    sources = undefined;
     for (const doc of documents.all()) {
       cache.delete(doc.uri);
       check(doc.uri);

@@ -13,6 +13,9 @@ export interface Settings {
   limits: { maxParameters: number; maxActivationBytes: number };
   /** The user's opt-in: `train` data paths may leave the workspace (the server still never writes outside). */
   allowPathsOutsideWorkspace: boolean;
+  /** Where built-in data sets are cached and downloaded from ('' for the environment's or the defaults). */
+  dataCache: string;
+  dataMirror: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -24,6 +27,8 @@ export const DEFAULT_SETTINGS: Settings = {
   liveGradients: { maxFlops: 2e9 },
   limits: { maxParameters: 100_000_000, maxActivationBytes: 2 ** 31 },
   allowPathsOutsideWorkspace: false,
+  dataCache: '',
+  dataMirror: '',
 };
 
 /** Settings from a (possibly partial, possibly malformed) `nn` configuration section. */
@@ -31,6 +36,7 @@ export function readSettings(section: unknown): Settings {
   const s = (typeof section === 'object' && section !== null ? section : {}) as Record<string, unknown>;
   const object = (v: unknown) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
   const bool = (v: unknown, d: boolean) => (typeof v === 'boolean' ? v : d);
+  const string = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
   const number = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d);
   const hints = object(s.inlayHints);
   const trace = object(s.trace);
@@ -46,5 +52,7 @@ export function readSettings(section: unknown): Settings {
       maxActivationBytes: number(object(s.limits).maxActivationBytes, DEFAULT_SETTINGS.limits.maxActivationBytes),
     },
     allowPathsOutsideWorkspace: bool(s.allowPathsOutsideWorkspace, false),
+    dataCache: string(s.dataCache),
+    dataMirror: string(s.dataMirror),
   };
 }
