@@ -16,6 +16,8 @@ export type Values =
   | 'positive'
   /** In (0, 1), for bce targets. */
   | 'probability'
+  /** Spread over (−5, 5), past the kinks at ±3 of hardswish. */
+  | 'wide'
   /** int64 class ids or token ids below `high`. */
   | { ids: number };
 
@@ -82,6 +84,15 @@ export const CASES: Cases = {
   ],
   relu: unary(),
   leaky_relu: [{ label: 'slope 0.1', inputs: [{ shape: ['B', 5] }], attrs: { slope: 0.1 } }],
+  elu: [
+    { label: 'alpha 1', inputs: [{ shape: ['B', 5] }], attrs: { alpha: 1 } },
+    { label: 'alpha 0.5', inputs: [{ shape: [2, 'B', 4] }], attrs: { alpha: 0.5 } },
+  ],
+  hardswish: [{ label: 'around the kinks', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
+  clamp: [
+    { label: 'both bounds', inputs: [{ shape: ['B', 5] }], attrs: { min: -0.5, max: 0.7 } },
+    { label: 'lower bound only', inputs: [{ shape: ['B', 5] }], attrs: { min: 0, max: undefined } },
+  ],
   sigmoid: unary(),
   tanh: unary(),
   gelu: unary(),
