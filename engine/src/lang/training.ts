@@ -3,12 +3,13 @@
 // the workspace. File headers come from the caller's reader: no I/O here.
 
 import { IMAGE_SETS, formatBytes, isImageSetName, type ImageSet } from '../data/catalog.js';
-import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
+import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, OptimizerSpec, TextRange, TrainIR } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
 import type { Signature } from './shapes.js';
 import { DimBinding } from '../shape/binding.js';
+import { targetForm } from './targets.js';
 import type { Expr, TrainItem } from './syntax.js';
 
 const KEYS = ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save'];
@@ -337,26 +338,17 @@ function checkAgainstModel(
   }
   if (signature.output === null) return;
   const output = binding.resolve(signature.output);
-  const perSample = output.slice(1);
-  if (loss === 'cross_entropy') {
-    if (output.length !== 2) {
-      diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'cross_entropy takes class scores of shape [B, C]']));
-      return;
-    }
-    const scores = output[1].constant();
-    if (header.classes !== null && scores !== null && scores !== header.classes) {
-      diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
-    }
-    if (header.classes === null) diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'the data set has regression targets, not class labels']));
+  if (output.length === 0) {
+    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'the output has no batch dim']));
     return;
   }
-  const target: Shape = header.labelShape.map((n) => Dim.of(n));
-  const scalarLike = (s: Shape) => s.length === 0 || (s.length === 1 && s[0].equals(1));
-  const fits =
-    shapesEqual(perSample, target) ||
-    (scalarLike(perSample) && scalarLike(target)) ||
-    (header.classes !== null && perSample.length === 1 && perSample[0].equals(header.classes));
-  if (!fits) {
-    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), `the targets have shape ${formatShape([Dim.named('B'), ...target])}`]));
+  const form = targetForm(loss, output.slice(1), header);
+  if ('problem' in form) {
+    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), form.problem]));
+    return;
+  }
+  const scores = output[1]?.constant();
+  if (loss === 'cross_entropy' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
+    diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
   }
 }
