@@ -59,6 +59,13 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   for (const fn of symbols.fns.values()) {
     const checked = guarded(fn.name, () => checker.checkFn(fn));
     if (checked === null) continue;
+    const variadic = checked.signature.inputs.some((i) => i.pattern?.some((d) => !(d instanceof Dim)));
+    const clean = checked.forward.errors === 0 && (checked.backward?.errors ?? 0) === 0;
+    const wider = variadic && clean ? guarded(fn.name, () => checker.variadicError(fn)) : null;
+    if (wider) {
+      wider.related.unshift({ range: fn.name.range, message: `checked with each variadic group of two dims (\`*S\` as \`S_1, S_2\`): a group stands for any number of dims` });
+      ctx.diagnostics.push(wider);
+    }
     const forwardReach = gradientReach(checked.forward.graph.build());
     result.bindings.push(...bindingInfos(checked.forward.bindings, forwardReach));
     if (checked.backward) result.bindings.push(...bindingInfos(checked.backward.bindings, null));

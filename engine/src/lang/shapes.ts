@@ -4,7 +4,7 @@
 // substituted) as it goes.
 
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
-import { DimBinding, patternShape, type PatternDim } from '../shape/binding.js';
+import { DimBinding, expandGroups, patternShape, type PatternDim } from '../shape/binding.js';
 import type { RuleArg } from '../shape/rules.js';
 import type { SomeOpDef } from '../ops/def.js';
 import { builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
@@ -329,17 +329,32 @@ export class ShapeChecker {
 
   /** Checks a fn's forward body and its `grad` block (NN3001, NN3002). */
   checkFn(fn: FnItem): { forward: BodyResult; backward: GradBlockResult | null; signature: Signature } {
+    return this.checkFnAs(fn, null, false);
+  }
+
+  /**
+   * A variadic group stands for any number of dims, so a fn with one (`x: [*S, D]`) must
+   * check with the group of two dims as well as of one (`sum(x, 0)` of `[*S, D]` is `[D]`
+   * only when S has one dim): the first error with two, for the fn's own check to report.
+   */
+  variadicError(fn: FnItem): Diagnostic | null {
+    const checked = this.checkFnAs(fn, 2, true);
+    return checked.forward.firstError ?? checked.backwardFrame?.firstError ?? null;
+  }
+
+  private checkFnAs(fn: FnItem, groupRank: number | null, silent: boolean): { forward: BodyResult & { firstError: Diagnostic | null }; backward: GradBlockResult | null; backwardFrame: Frame | null; signature: Signature } {
     const scope = this.constScope();
-    const f = this.newFrame(fn.name.name, new GraphBuilder(), scope, { inFn: true });
-    const signature = this.signature(fn, scope, f);
+    const f = this.newFrame(fn.name.name, new GraphBuilder(), scope, { inFn: true, silent });
+    const written = this.signature(fn, scope, f);
+    const signature = groupRank === null ? written : expandSignature(written, groupRank);
     const inputs = this.bindInputs(signature, f);
     this.instances.createLayers(fn.body.stmts, f);
     const returned = this.evalBody(fn.body.stmts, f);
     this.finishBody(fn, signature.output, returned, f);
-    const forward = this.result(f, returned);
-    if (fn.grad === null) return { forward, backward: null, signature };
-    const g = this.newFrame(fn.name.name, new GraphBuilder(), this.constScope(), { inFn: true });
-    return { forward, backward: checkGradBlock(this, fn, signature, inputs, g), signature };
+    const forward = { ...this.result(f, returned), firstError: f.firstError };
+    if (fn.grad === null) return { forward, backward: null, backwardFrame: null, signature };
+    const g = this.newFrame(fn.name.name, new GraphBuilder(), this.constScope(), { inFn: true, silent });
+    return { forward, backward: checkGradBlock(this, fn, signature, inputs, g, groupRank === null), backwardFrame: g, signature };
   }
 
   /** Evaluates a grad block's body (see gradients.ts). */
@@ -775,6 +790,14 @@ export class Scope {
   set(name: string, value: Value): void {
     this.own.set(name, value);
   }
+}
+
+/** A signature with its variadic groups written out as `rank` dims each. */
+function expandSignature(signature: Signature, rank: number): Signature {
+  return {
+    inputs: signature.inputs.map((input) => ({ ...input, pattern: input.pattern && expandGroups(input.pattern, rank) })),
+    output: signature.output && expandGroups(signature.output, rank),
+  };
 }
 
 function isDeclaration(symbols: Symbols, stmt: Stmt & { kind: 'assign' }): boolean {
