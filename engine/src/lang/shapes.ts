@@ -759,7 +759,8 @@ export class ShapeChecker {
   placeholder(f: Frame, shape: Shape | null, range: TextRange, from: readonly (Value | ArgIn)[] = []): TensorValue {
     f.errors++;
     // An `unknown` node keeps the edges from the inputs, so no parameter looks unused after an error.
-    const inputs = from.map((v) => ('kind' in v ? v : v.value)).filter((v): v is TensorValue => v.kind === 'tensor');
+    // A layer passed to what an error left unknown may be applied there: its parameters count as used.
+    const inputs = from.map((v) => ('kind' in v ? v : v.value)).flatMap((v): TensorValue[] => (v.kind === 'tensor' ? [v] : v.kind === 'layer' ? v.layer.params.map(paramTensor) : []));
     if (inputs.length === 0) return { kind: 'tensor', id: f.graph.addValue(shape, 'float32', range), shape, dtype: 'float32' };
     const output = f.graph.addNode('unknown', valueIds(inputs), {}, range, shape, 'float32');
     return { kind: 'tensor', id: output, shape, dtype: 'float32' };
@@ -812,6 +813,12 @@ function opOf(op: OpName): SomeOpDef {
 }
 
 function numberArithmetic(op: string, a: NumberValue, b: NumberValue): Value {
+  // `/` of integers is a number where a number is wanted (`lr = 1 / 1000`) and the floor
+  // where a dim is (`padding = k / 2`), as in shapes; the same whether k is known or symbolic.
+  if (op === '/' && a.dim && b.dim && !b.dim.equals(0)) {
+    const value = a.value !== null && b.value !== null ? a.value / b.value : null;
+    return { kind: 'number', value, dim: a.dim.floorDiv(b.dim) };
+  }
   if (a.value !== null && b.value !== null) {
     const value = arithmetic(op, a.value, b.value);
     return value === null || !Number.isFinite(value) ? UNKNOWN : num(value);
