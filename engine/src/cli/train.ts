@@ -1,4 +1,4 @@
-// `nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors]
+// `nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--threads N] [--init W.safetensors]
 // [--resume DIR] [--json] [--max-parameters N] [--max-activation-bytes N]`: trains the model of a `train` block, with a progress bar on a
 // terminal or one JSON object per event with --json. Ctrl-C stops after the current step
 // and saves a checkpoint; a second Ctrl-C quits at once.
@@ -9,15 +9,16 @@ import { readDataHeader } from '../data/index.js';
 import { train } from '../train/loop.js';
 import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
-import { LIMIT_OPTIONS, LIMITS_USAGE, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
+import { LIMIT_OPTIONS, LIMITS_USAGE, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption, threadsOption } from './command.js';
 
-const USAGE = `usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json] ${LIMITS_USAGE}`;
+const USAGE = `usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--threads N] [--init W.safetensors] [--resume DIR] [--json] ${LIMITS_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseFileArgs(args, USAGE, {
     model: { type: 'string' },
     epochs: { type: 'string' },
     backend: { type: 'string' },
+    threads: { type: 'string' },
     init: { type: 'string' },
     resume: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -27,7 +28,8 @@ export async function run(args: string[]): Promise<number> {
   const { file, values } = parsed;
   const epochs = positiveIntOption(values.epochs, '--epochs');
   const limits = sizeLimitsOption(values);
-  if (epochs === null || limits === null) return 2;
+  const threads = threadsOption(values.threads);
+  if (epochs === null || limits === null || threads === null) return 2;
   const backend = values.backend;
   if (backend !== undefined && backend !== 'ts' && backend !== 'onnx' && backend !== 'auto') {
     process.stderr.write(`--backend must be ts, onnx or auto, got ${backend}\n`);
@@ -56,7 +58,7 @@ export async function run(args: string[]): Promise<number> {
     if (event.type === 'start') {
       totalEpochs = event.epochs;
       const resumed = event.resumedFrom !== undefined ? `, resumed from step ${event.resumedFrom}` : '';
-      process.stdout.write(`training ${event.model} (${event.params} parameters, ${event.stepsPerEpoch} steps per epoch, backend ${event.backend}${resumed})\n`);
+      process.stdout.write(`training ${event.model} (${event.params} parameters, ${event.stepsPerEpoch} steps per epoch, backend ${event.backend}${event.threads ? ` on ${event.threads} thread${event.threads === 1 ? '' : 's'}` : ''}${resumed})\n`);
       if (event.note) process.stdout.write(`note: ${event.note}\n`);
     } else if (event.type === 'epoch') {
       process.stdout.write(formatEpoch(event, totalEpochs) + '\n');
@@ -80,6 +82,7 @@ export async function run(args: string[]): Promise<number> {
         epochs,
         init: values.init,
         backend,
+        threads,
         resume: values.resume,
         limits,
         signal: controller.signal,

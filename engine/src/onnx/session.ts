@@ -12,9 +12,10 @@ import type { ParamGradStats } from '../train/events.js';
 import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type TrainStepGraph } from './graphs.js';
 import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
 import { RAW_ACTIVATION_STATS } from './activations.js';
+import { resolveThreads } from '../kernels/threads.js';
 
 export interface OnnxTrainerOptions {
-  /** onnxruntime intra-op threads; one was fastest on a 2-core machine. */
+  /** onnxruntime intra-op threads (default: every core). */
   threads?: number;
   /** Compute the per-parameter gradient statistics (default true). */
   stats?: boolean;
@@ -150,7 +151,7 @@ export class OnnxTrainer {
     };
     const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, dropout: settings.dropout });
     settings.stepsPerRun = Math.max(1, Math.floor(options.stepsPerRun ?? Math.min(MAX_STEPS_PER_RUN, NODE_BUDGET / graph.nodes)));
-    const threads = options.threads ?? 1;
+    const threads = resolveThreads(options.threads);
     const trainer = new OnnxTrainer(model, fns, train, graph, threads, settings);
     const kind: RunnerKind = { steps: 1, stats: settings.stats ? 'every' : 'none' };
     trainer.runners.set(OnnxTrainer.key(kind), ort.InferenceSession.create(graph.bytes, sessionOptions(threads)).then((session) => ({ graph, session })));

@@ -170,7 +170,7 @@ export class Runs {
     this.startingTraining = true;
     const progressToken = await this.progressToken(params.workDoneToken).finally(() => (this.startingTraining = false));
     const job = startJob(
-      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
+      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path, threads: this.ctx.settings().threads },
       (event) => this.onRunEvent(params.uri, runId, train.model, event, progressToken, source.analysis),
     );
     this.training = { uri: params.uri, model: train.model, job, progressToken };
