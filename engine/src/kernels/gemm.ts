@@ -1,5 +1,6 @@
-// Single-threaded GEMM: C (+)= op(A) · op(B) with op = identity or transpose, row-major.
-// Blocked in the BLIS style: panels of A and B are packed into contiguous buffers (which
+// GEMM: C (+)= op(A) · op(B) with op = identity or transpose, row-major. Large products are
+// split over the kernel threads (pool.ts) by columns or rows of C, never along the summed
+// dimension, so every element is computed exactly as on one thread. Blocked in the BLIS style: panels of A and B are packed into contiguous buffers (which
 // also absorbs the transposes, so backward passes never materialize A^T or B^T), then a
 // register-blocked micro-kernel runs over the packed panels: for float32 C a strip of 4×8
 // WebAssembly SIMD tiles per call (simd-tile.ts), otherwise (float64, or no SIMD) a 4×3 JavaScript
@@ -7,6 +8,7 @@
 
 import type { FloatArray } from '../tensor/tensor.js';
 import { simdTiles, SIMD_MR, SIMD_NR, type SimdTiles } from './simd-tile.js';
+import { parallelFor } from './pool.js';
 
 const MR = 4;
 const NR = 3;
@@ -132,6 +134,9 @@ function microKernel(
   }
 }
 
+/** Multiply-adds below which a product runs on the calling thread (about 0.2 ms of work). */
+const PARALLEL_GEMM_WORK = 1 << 21;
+
 /**
  * C[M×N] = op(A)[M×K] · op(B)[K×N], or C += ... when `accumulate`. Leading dimensions
  * follow from the stored layouts: A is [M, K] (or [K, M] transposed), B is [K, N] (or [N, K]).
@@ -146,13 +151,51 @@ export function gemm(
   cOffset: number,
   accumulate: boolean,
 ): void {
+  const byColumns = n >= m;
+  const scalars = [m, n, k, a.offset, +a.transposed, b.offset, +b.transposed, cOffset, +accumulate, +byColumns];
+  parallelFor('gemm', byColumns ? n : m, m * n * k >= PARALLEL_GEMM_WORK ? m * n * k : 0, [a.data, b.data, c], [2], scalars);
+}
+
+/**
+ * The rows [first, end) (or with `byColumns` the columns) of the product `gemm` computes;
+ * the kernel-thread task behind it (scalars as `gemm` packs them).
+ */
+export function gemmPart(arrays: readonly FloatArray[], scalars: readonly number[], first: number, end: number): void {
+  const [a, b, c] = arrays;
+  const [m, n, k, aOffset, aTransposed, bOffset, bTransposed, cOffset, accumulate, byColumns] = scalars;
+  const lda = aTransposed ? m : k;
+  const ldb = bTransposed ? k : n;
+  const opA = { data: a, offset: aOffset, transposed: aTransposed === 1 };
+  const opB = { data: b, offset: bOffset, transposed: bTransposed === 1 };
+  if (byColumns) {
+    // Columns j of op(B) start at j (stored [K, N]) or at row j (stored [N, K]).
+    const part = { ...opB, offset: bOffset + first * (opB.transposed ? ldb : 1) };
+    gemmBlock(m, end - first, k, opA, lda, part, ldb, c, cOffset + first, n, accumulate === 1);
+  } else {
+    const part = { ...opA, offset: aOffset + first * (opA.transposed ? 1 : lda) };
+    gemmBlock(end - first, n, k, part, lda, opB, ldb, c, cOffset + first * n, n, accumulate === 1);
+  }
+}
+
+/** The single-threaded product over explicit leading dimensions (ldc: C's row stride). */
+function gemmBlock(
+  m: number,
+  n: number,
+  k: number,
+  a: GemmOperand,
+  lda: number,
+  b: GemmOperand,
+  ldb: number,
+  c: FloatArray,
+  cOffset: number,
+  ldc: number,
+  accumulate: boolean,
+): void {
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
+    if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
     return;
   }
-  const lda = a.transposed ? m : k;
-  const ldb = b.transposed ? k : n;
   const simd = c instanceof Float32Array ? simdTiles : null;
   const mr = simd ? SIMD_MR : MR;
   const nr = simd ? SIMD_NR : NR;
@@ -177,7 +220,7 @@ export function gemm(
           // One call computes the whole strip of tiles across the packed B block.
           for (let ir = 0; ir < mc; ir += mr) {
             simd.run(kc, ir * kc, 0, Math.ceil(nc / nr));
-            storeStrip(simd, c, cOffset + (i0 + ir) * n + j0, n, Math.min(mr, mc - ir), nc, add);
+            storeStrip(simd, c, cOffset + (i0 + ir) * ldc + j0, ldc, Math.min(mr, mc - ir), nc, add);
           }
           continue;
         }
@@ -185,10 +228,18 @@ export function gemm(
           const cols = Math.min(nr, nc - jr);
           for (let ir = 0; ir < mc; ir += mr) {
             const rows = Math.min(mr, mc - ir);
-            microKernel(kc, ir * kc, jr * kc, c, cOffset + (i0 + ir) * n + j0 + jr, n, rows, cols, add);
+            microKernel(kc, ir * kc, jr * kc, c, cOffset + (i0 + ir) * ldc + j0 + jr, ldc, rows, cols, add);
           }
         }
       }
     }
   }
+}
+
+/**
+ * The product on the calling thread, for kernels that are already split over the threads;
+ * `ldc` is C's row stride when the product fills a block of a wider matrix.
+ */
+export function gemmSerial(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number, accumulate: boolean, ldc = n): void {
+  gemmBlock(m, n, k, a, a.transposed ? m : k, b, b.transposed ? k : n, c, cOffset, ldc, accumulate);
 }

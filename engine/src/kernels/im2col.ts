@@ -17,26 +17,29 @@ export interface ConvGeometry {
 
 /** cols[(c·kH + i)·kW + j, oh·outW + ow] = image[c, oh·s + i − p, ow·s + j − p] (0 outside). */
 export function im2col(image: FloatArray, imageOffset: number, g: ConvGeometry, cols: FloatArray): void {
-  const { channels, height, width, kernelH, kernelW, stride, padding, outH, outW } = g;
+  im2colRows(image, imageOffset, g, cols, 0, g.channels * g.kernelH * g.kernelW);
+}
+
+/** Rows [first, end) of im2col's columns, written from row 0 of `cols` on. */
+export function im2colRows(image: FloatArray, imageOffset: number, g: ConvGeometry, cols: FloatArray, first: number, end: number): void {
+  const { height, width, kernelH, kernelW, stride, padding, outH, outW } = g;
   const spatial = outH * outW;
-  let row = 0;
-  for (let c = 0; c < channels; c++) {
+  for (let row = first; row < end; row++) {
+    const c = Math.floor(row / (kernelH * kernelW));
+    const i = Math.floor(row / kernelW) % kernelH;
+    const j = row % kernelW;
     const plane = imageOffset + c * height * width;
-    for (let i = 0; i < kernelH; i++) {
-      for (let j = 0; j < kernelW; j++, row++) {
-        let dst = row * spatial;
-        for (let oh = 0; oh < outH; oh++) {
-          const ih = oh * stride + i - padding;
-          if (ih < 0 || ih >= height) {
-            cols.fill(0, dst, dst + outW);
-            dst += outW;
-            continue;
-          }
-          const src = plane + ih * width;
-          let iw = j - padding;
-          for (let ow = 0; ow < outW; ow++, iw += stride) cols[dst++] = iw >= 0 && iw < width ? image[src + iw] : 0;
-        }
+    let dst = (row - first) * spatial;
+    for (let oh = 0; oh < outH; oh++) {
+      const ih = oh * stride + i - padding;
+      if (ih < 0 || ih >= height) {
+        cols.fill(0, dst, dst + outW);
+        dst += outW;
+        continue;
       }
+      const src = plane + ih * width;
+      let iw = j - padding;
+      for (let ow = 0; ow < outW; ow++, iw += stride) cols[dst++] = iw >= 0 && iw < width ? image[src + iw] : 0;
     }
   }
 }

@@ -19,6 +19,7 @@ import { correctCount, lossOf, usesClassIds } from './objective.js';
 import { isRunError, prepare, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
 import { resolveThreads } from '../kernels/threads.js';
+import { setKernelThreads } from '../kernels/pool.js';
 
 export interface TrainOptions extends PrepareOptions {
   /** Total epochs (the `train` block's `epochs` by default). */
@@ -101,6 +102,17 @@ async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx
  * not check, a data or weights file is bad), or the run's end event.
  */
 export async function train(text: string, options: TrainOptions, onEvent: (event: RunEvent) => void): Promise<{ errors: RunError[] } | { end: EndEvent }> {
+  // The TS engine's kernel threads are set before the model is lowered, so that its
+  // parameters are allocated where the threads share them; the ONNX path turns them off.
+  setKernelThreads(resolveThreads(options.threads));
+  try {
+    return await runTraining(text, options, onEvent);
+  } finally {
+    setKernelThreads(1);
+  }
+}
+
+async function runTraining(text: string, options: TrainOptions, onEvent: (event: RunEvent) => void): Promise<{ errors: RunError[] } | { end: EndEvent }> {
   const started = Date.now();
   const prepared = prepare(text, options);
   if (Array.isArray(prepared)) return { errors: prepared };
@@ -128,6 +140,7 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
   const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend, resolveThreads(options.threads));
   if (isRunError(chosen)) return { errors: [chosen] };
   const { backend, note } = chosen;
+  if (backend.kind === 'onnx') setKernelThreads(1);
   if (resumed) backend.restoreOptimizer(resumed.state, resumed.steps);
   mkdirSync(saveDir, { recursive: true });
   const log = new RunLog(join(saveDir, RUN_LOG_FILE));
