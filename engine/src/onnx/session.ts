@@ -2,9 +2,9 @@
 // and the step unrolled `stepsPerRun` times) and one InferenceSession each serves every
 // run (any batch size, through the symbolic batch dim). onnxruntime-node 1.30 copies every
 // output into a fresh ArrayBuffer, so taking many steps per run is what makes this fast.
-// Parameters, buffers and optimizer state live in two sets of ORT tensors: each run feeds
-// one set and has ORT write the updated values into the other, so no buffer is both fed
-// and fetched.
+// Parameters, buffers and optimizer state are fed from the ORT tensors the previous run
+// returned. (Pre-allocated outputs would cost more: ORT writes them, then the binding still
+// copies each into a fresh buffer.)
 
 import * as ort from 'onnxruntime-node';
 import type { FnIR, IrNode, ModelIR, TrainIR } from '../lang/api.js';
@@ -112,9 +112,8 @@ interface RunnerKind {
 }
 
 export class OnnxTrainer {
-  /** The current values (fed next run) and the spare set (written next run). */
+  /** The current values of the parameters, buffers and optimizer state (fed next run). */
   private tensors = new Map<string, ort.Tensor>();
-  private spare = new Map<string, ort.Tensor>();
   private stepCount = 0;
   private forwardSession: ort.InferenceSession | null = null;
   private forwardGraph: ForwardGraph | null = null;
@@ -162,12 +161,10 @@ export class OnnxTrainer {
       const size = slot.shape.reduce((a, n) => a * n, 1);
       if (data.length !== size) throw new Error(`'${slot.name}' has ${data.length} values, expected ${size} for [${slot.shape.join(', ')}]`);
       trainer.tensors.set(slot.name, new ort.Tensor('float32', Float32Array.from(data), slot.shape));
-      trainer.spare.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
     }
     for (const slot of graph.state) {
       const size = slot.shape.reduce((a, n) => a * n, 1);
       trainer.tensors.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
-      trainer.spare.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
     }
     return trainer;
   }
@@ -243,11 +240,9 @@ export class OnnxTrainer {
     });
     for (const [name, tensor] of this.tensors) feeds[name] = tensor;
     feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(first), []);
-    const fetches: Record<string, ort.Tensor | null> = { [graph.lossOutput]: null };
-    if (graph.statsOutput) fetches[graph.statsOutput] = null;
-    for (const [name, tensor] of this.spare) fetches[NEXT_PREFIX + name] = tensor;
+    const fetches = [graph.lossOutput, ...(graph.statsOutput ? [graph.statsOutput] : []), ...[...this.tensors.keys()].map((name) => NEXT_PREFIX + name)];
     const out = await session.run(feeds, fetches);
-    [this.tensors, this.spare] = [this.spare, this.tensors];
+    for (const name of this.tensors.keys()) this.tensors.set(name, out[NEXT_PREFIX + name]);
     this.stepCount += batches.length;
     const losses = out[graph.lossOutput].data as Float32Array;
     const raw = graph.statsOutput ? (out[graph.statsOutput].data as Float32Array) : null;
