@@ -32,15 +32,25 @@ export interface GemmOperand {
 /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into `mr`-row panels, zero-padded. */
 function packA(a: GemmOperand, lda: number, i0: number, mc: number, p0: number, kc: number, dst: FloatArray, mr: number): void {
   const data = a.data;
-  let at = 0;
-  for (let ir = 0; ir < mc; ir += mr) {
+  for (let ir = 0, panel = 0; ir < mc; ir += mr, panel += kc * mr) {
     const rows = Math.min(mr, mc - ir);
-    for (let p = 0; p < kc; p++) {
-      const k = p0 + p;
-      for (let r = 0; r < mr; r++) {
-        const i = i0 + ir + r;
-        dst[at++] = r >= rows ? 0 : a.transposed ? data[a.offset + k * lda + i] : data[a.offset + i * lda + k];
+    if (a.transposed) {
+      // op(A)'s rows are stored as columns: each depth step reads `rows` consecutive values.
+      for (let p = 0; p < kc; p++) {
+        const src = a.offset + (p0 + p) * lda + i0 + ir;
+        const at = panel + p * mr;
+        for (let r = 0; r < mr; r++) dst[at + r] = r < rows ? data[src + r] : 0;
       }
+      continue;
+    }
+    // Row by row, so the reads run along memory.
+    for (let r = 0; r < mr; r++) {
+      if (r >= rows) {
+        for (let p = 0; p < kc; p++) dst[panel + p * mr + r] = 0;
+        continue;
+      }
+      const src = a.offset + (i0 + ir + r) * lda + p0;
+      for (let p = 0; p < kc; p++) dst[panel + p * mr + r] = data[src + p];
     }
   }
 }
@@ -48,20 +58,25 @@ function packA(a: GemmOperand, lda: number, i0: number, mc: number, p0: number, 
 /** Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into `nr`-column panels, zero-padded. */
 function packB(b: GemmOperand, ldb: number, p0: number, kc: number, j0: number, nc: number, dst: FloatArray, nr: number): void {
   const data = b.data;
-  let at = 0;
-  for (let jr = 0; jr < nc; jr += nr) {
+  for (let jr = 0, panel = 0; jr < nc; jr += nr, panel += kc * nr) {
     const cols = Math.min(nr, nc - jr);
-    if (!b.transposed && cols === nr) {
-      let src = b.offset + p0 * ldb + j0 + jr;
-      for (let p = 0; p < kc; p++, src += ldb) for (let col = 0; col < nr; col++) dst[at++] = data[src + col];
+    if (!b.transposed) {
+      for (let p = 0; p < kc; p++) {
+        const src = b.offset + (p0 + p) * ldb + j0 + jr;
+        const at = panel + p * nr;
+        if (cols === nr) for (let col = 0; col < nr; col++) dst[at + col] = data[src + col];
+        else for (let col = 0; col < nr; col++) dst[at + col] = col < cols ? data[src + col] : 0;
+      }
       continue;
     }
-    for (let p = 0; p < kc; p++) {
-      const k = p0 + p;
-      for (let col = 0; col < nr; col++) {
-        const j = j0 + jr + col;
-        dst[at++] = col >= cols ? 0 : b.transposed ? data[b.offset + j * ldb + k] : data[b.offset + k * ldb + j];
+    // op(B)'s columns are stored as rows: column by column, so the reads run along memory.
+    for (let col = 0; col < nr; col++) {
+      if (col >= cols) {
+        for (let p = 0; p < kc; p++) dst[panel + p * nr + col] = 0;
+        continue;
       }
+      const src = b.offset + (j0 + jr + col) * ldb + p0;
+      for (let p = 0; p < kc; p++) dst[panel + p * nr + col] = data[src + p];
     }
   }
 }

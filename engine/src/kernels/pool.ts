@@ -6,14 +6,19 @@
 // script), run on the calling thread. The workers never keep a process alive (unref).
 
 import type { Worker as NodeWorker, MessagePort as NodeMessagePort } from 'node:worker_threads';
-import { runTask, type TaskArray, type TaskName } from './tasks.js';
+import { runChunks, runTask, type TaskArray, type TaskName } from './tasks.js';
 
 /** Work (inner-loop iterations) below which a task is not worth waking a thread for. */
 export const PARALLEL_MIN_WORK = 1 << 17;
 /** Arrays at least this long are allocated in shared memory while threads are on. */
 const SHARED_MIN_ELEMENTS = 1 << 12;
-/** Polls of a control word before sleeping in Atomics.wait (tens of microseconds). */
-export const SPINS = 2000;
+/**
+ * How long a thread polls a control word before sleeping in Atomics.wait: a sleeping thread
+ * takes tens of microseconds to wake, about the gap between two kernels of a training step.
+ */
+export const SPIN_MS = 0.3;
+/** Chunks per thread: enough to even out a worker that wakes late, few enough to keep each chunk's fixed costs small. */
+const CHUNKS_PER_THREAD = 3;
 
 /**
  * The control words of a worker (an Int32Array over shared memory): the last request, the
@@ -29,18 +34,31 @@ interface PoolWorker {
   alive: boolean;
 }
 
-/** What a worker receives per request. */
+/** What a worker receives per request: the task, and how its items are cut into chunks. */
 export interface TaskMessage {
   task: TaskName;
   arrays: TaskArray[];
   scalars: number[];
-  first: number;
-  end: number;
+  items: number;
+  chunk: number;
+}
+
+/** Polls `word` until it differs from `value` for up to SPIN_MS, then sleeps until it does. */
+export function awaitChange(control: Int32Array, word: number, value: number): void {
+  const started = performance.now();
+  for (let polls = 0; Atomics.load(control, word) === value; polls++) {
+    if ((polls & 63) === 63 && performance.now() - started > SPIN_MS) {
+      while (Atomics.load(control, word) === value) Atomics.wait(control, word, value);
+      return;
+    }
+  }
 }
 
 let threads = 1;
 let workers: PoolWorker[] = [];
 let request = 0;
+/** The next chunk of the current request, taken by the calling thread and the workers alike. */
+let nextChunk: Int32Array | null = null;
 /** Tasks that ran split over two or more threads (for tests and benchmarks). */
 let splitTasks = 0;
 /** False where workers cannot run (no shared memory, not Node, no worker script). */
@@ -91,8 +109,8 @@ function sharedCopy(array: TaskArray): TaskArray {
 
 /**
  * Runs `task` over items [0, items): on the calling thread when `work` is under
- * PARALLEL_MIN_WORK or no worker is running, else in one contiguous range per thread
- * (boundaries multiples of `align`). Arrays not in shared memory are copied there for the
+ * PARALLEL_MIN_WORK or no worker is running, else in chunks (multiples of `align` items)
+ * that the calling thread and the workers take in turn until none is left. Arrays not in shared memory are copied there for the
  * task (the indices in `written` are copied back), so any array works.
  */
 export function parallelFor(task: TaskName, items: number, work: number, arrays: TaskArray[], written: readonly number[], scalars: number[], align = 1): void {
@@ -105,25 +123,25 @@ export function parallelFor(task: TaskName, items: number, work: number, arrays:
   }
   splitTasks++;
   const shared = arrays.map((a) => (isShared(a) ? a : sharedCopy(a)));
-  const bounds = Array.from({ length: parts + 1 }, (_, i) => (i === parts ? items : Math.round((items * i) / parts / align) * align));
+  const chunk = Math.max(align, Math.ceil(items / (parts * CHUNKS_PER_THREAD) / align) * align);
+  const counter = nextChunk as Int32Array;
+  Atomics.store(counter, 0, 0);
   request++;
-  for (let i = 1; i < parts; i++) {
-    const { port, control } = ready[i - 1];
-    const message: TaskMessage = { task, arrays: shared, scalars, first: bounds[i], end: bounds[i + 1] };
+  const helpers = ready.slice(0, parts - 1);
+  const message: TaskMessage = { task, arrays: shared, scalars, items, chunk };
+  for (const { port, control } of helpers) {
     port.postMessage(message);
     Atomics.store(control, CONTROL.request, request);
     Atomics.notify(control, CONTROL.request);
   }
   let failure: unknown = null;
   try {
-    runTask(task, shared, scalars, bounds[0], bounds[1]);
+    runChunks(task, shared, scalars, items, chunk, counter);
   } catch (error) {
     failure = error;
   }
-  for (let i = 1; i < parts; i++) {
-    const { control } = ready[i - 1];
-    for (let spin = 0; spin < SPINS && Atomics.load(control, CONTROL.done) !== request; spin++);
-    for (let done = Atomics.load(control, CONTROL.done); done !== request; done = Atomics.load(control, CONTROL.done)) Atomics.wait(control, CONTROL.done, done);
+  for (const { control } of helpers) {
+    for (let done = Atomics.load(control, CONTROL.done); done !== request; done = Atomics.load(control, CONTROL.done)) awaitChange(control, CONTROL.done, done);
     if (Atomics.load(control, CONTROL.failed) === 1) failure ??= new Error(`kernel task ${task} failed in a worker thread`);
   }
   if (failure) throw failure;
@@ -164,10 +182,12 @@ function startWorkers(count: number): PoolWorker[] {
     const { Worker, MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
     const script = workerScript();
     if (!script) throw new Error('no kernel worker script');
+    nextChunk ??= new Int32Array(new SharedArrayBuffer(4));
     for (let i = 0; i < count; i++) {
       const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
       const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(script.file, { execArgv: script.execArgv, workerData: { control, port: port2 }, transferList: [port2] });
+      const workerData = { control, nextChunk, port: port2 };
+      const worker = new Worker(script.file, { execArgv: script.execArgv, workerData, transferList: [port2] });
       const entry: PoolWorker = { worker, port: port1, control, alive: true };
       // A worker that fails to start or dies is left out from then on.
       worker.on('error', () => { entry.alive = false; });

@@ -41,6 +41,10 @@ export function maxPoolForward(src: FloatArray, dst: FloatArray, argmax: Int32Ar
 export function maxPoolPart(arrays: readonly (FloatArray | Int32Array)[], scalars: readonly number[], first: number, end: number): void {
   const [src, dst, argmax] = arrays;
   const { height, width, outH, outW, kernel, stride, padding } = fromScalars(scalars);
+  if (kernel === 2 && stride === 2 && padding === 0) {
+    maxPool2x2(src, dst, argmax, height, width, outH, outW, first, end);
+    return;
+  }
   let o = first * outH * outW;
   for (let p = first; p < end; p++) {
     const plane = p * height * width;
@@ -65,6 +69,30 @@ export function maxPoolPart(arrays: readonly (FloatArray | Int32Array)[], scalar
             }
           }
         }
+        dst[o] = best;
+        argmax[o] = at;
+      }
+    }
+  }
+}
+
+/** The common 2×2, stride-2 windows without the general loops (the same comparisons, in the same order). */
+function maxPool2x2(src: ArrayLike<number>, dst: { [i: number]: number }, argmax: { [i: number]: number }, height: number, width: number, outH: number, outW: number, first: number, end: number): void {
+  let o = first * outH * outW;
+  for (let p = first; p < end; p++) {
+    const plane = p * height * width;
+    for (let oh = 0; oh < outH; oh++) {
+      const top = plane + 2 * oh * width;
+      for (let ow = 0; ow < outW; ow++, o++) {
+        const corner = top + 2 * ow;
+        let at = corner;
+        let best = src[corner];
+        let v = src[corner + 1];
+        if (v > best || (v !== v && best === best)) { best = v; at = corner + 1; }
+        v = src[corner + width];
+        if (v > best || (v !== v && best === best)) { best = v; at = corner + width; }
+        v = src[corner + width + 1];
+        if (v > best || (v !== v && best === best)) { best = v; at = corner + width + 1; }
         dst[o] = best;
         argmax[o] = at;
       }

@@ -1,6 +1,6 @@
 // The kernel tasks the threads of pool.ts run, by name: each takes its arrays, its numbers
 // and a range [first, end) of independent items, so the calling thread and the workers run
-// the same code on their shares.
+// the same code on the chunks they take.
 
 import { adamPart } from './adam.js';
 import { convBiasGradPart, convForwardPart, convInputGradPart, convWeightGradPart } from './conv.js';
@@ -41,5 +41,12 @@ export function runTask(task: TaskName, arrays: readonly TaskArray[], scalars: r
     case 'max_pool_grad': return maxPoolGradPart(arrays, scalars, first, end);
     case 'average_pool': return averagePoolPart(floats, scalars, first, end);
     case 'adam': return adamPart(floats, scalars, first, end);
+  }
+}
+
+/** Runs chunks of `chunk` items, taking the next from the shared counter until all are taken. */
+export function runChunks(task: TaskName, arrays: readonly TaskArray[], scalars: readonly number[], items: number, chunk: number, counter: Int32Array): void {
+  for (let first = Atomics.add(counter, 0, 1) * chunk; first < items; first = Atomics.add(counter, 0, 1) * chunk) {
+    runTask(task, arrays, scalars, first, Math.min(items, first + chunk));
   }
 }
