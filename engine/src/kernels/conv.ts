@@ -1,13 +1,13 @@
 // 2-D convolution kernels (NCHW): im2col per image and a GEMM with the [out, in·kH·kW]
 // weight, for the forward pass, the input gradient (col2im of Wᵀ·g) and the weight and bias
-// gradients. Split over the kernel threads by images (forward, input gradient), by columns
-// of the weight gradient and by output channels (bias), so each value is summed in the same
-// order on any number of threads.
+// gradients. Split over the kernel threads by images (the weight gradient's per-image
+// blocks summed in order afterwards) and by output channels (bias), so each value is
+// summed in the same order on any number of threads.
 
 import type { FloatArray } from '../tensor/tensor.js';
-import { gemmSerial } from './gemm.js';
-import { col2im, im2col, im2colRows, type ConvGeometry } from './im2col.js';
-import { parallelFor } from './pool.js';
+import { gemmDepthBlock, gemmSerial, KC } from './gemm.js';
+import { col2im, im2col, type ConvGeometry } from './im2col.js';
+import { isShared, parallelFor, sharedArray, wantsShared } from './pool.js';
 
 /** The shapes of one convolution, flattened into a task's scalars. */
 export interface ConvShape extends ConvGeometry {
@@ -86,27 +86,62 @@ export function convInputGradPart(arrays: readonly FloatArray[], scalars: readon
   }
 }
 
-/** gw[out, in·kH·kW] = Σ over images of g_n · cols_nᵀ. */
+/**
+ * gw[out, in·kH·kW] = Σ over images of g_n · cols_nᵀ. The threads compute each image's
+ * product in GEMM depth blocks (per image, im2col once); the calling thread then sums the
+ * blocks in image and block order, exactly as one GEMM accumulating image after image does.
+ */
 export function convWeightGrad(x: FloatArray, g: FloatArray, gw: FloatArray, s: ConvShape): void {
-  const work = s.batch * s.outChannels * patchOf(s) * spatialOf(s);
-  parallelFor('conv_weight_grad', patchOf(s), work, [x, g, gw], [2], toScalars(s, false), 8);
+  const patch = patchOf(s);
+  const spatial = spatialOf(s);
+  const blocks = Math.ceil(spatial / KC);
+  const size = patch * s.outChannels;
+  const partials = partialScratch(gw, s.batch * blocks * size);
+  parallelFor('conv_weight_grad', s.batch, s.batch * s.outChannels * patch * spatial, [x, g, partials], [2], toScalars(s, false));
+  sumBlocks(partials, s.batch * blocks, gw);
 }
 
-/** Columns [first, end) of the weight gradient: only those rows of each image's im2col. */
 export function convWeightGradPart(arrays: readonly FloatArray[], scalars: readonly number[], first: number, end: number): void {
-  const [x, g, gw] = arrays;
+  const [x, g, partials] = arrays;
   const { shape: s } = fromScalars(scalars);
   const patch = patchOf(s);
   const spatial = spatialOf(s);
-  const rows = end - first;
+  const blocks = Math.ceil(spatial / KC);
+  const size = patch * s.outChannels;
   const imageSize = s.channels * s.height * s.width;
-  const cols = scratch(gw, rows * spatial);
-  for (let n = 0; n < s.batch; n++) {
-    im2colRows(x, n * imageSize, s, cols, first, end);
+  const cols = scratch(partials, patch * spatial);
+  for (let n = first; n < end; n++) {
+    im2col(x, n * imageSize, s, cols);
     const upstream = { data: g, offset: n * s.outChannels * spatial, transposed: false };
-    // The block gw[:, first:end] (row stride `patch`) += g_n · colsᵀ.
-    gemmSerial(s.outChannels, rows, spatial, upstream, { data: cols, offset: 0, transposed: true }, gw, first, n > 0, patch);
+    for (let block = 0; block < blocks; block++) {
+      const p0 = block * KC;
+      gemmDepthBlock(s.outChannels, patch, spatial, p0, Math.min(KC, spatial - p0), upstream, { data: cols, offset: 0, transposed: true }, partials, (n * blocks + block) * size);
+    }
   }
+}
+
+/** target = partials[0] + partials[1] + ... (each of target's length), added in order. */
+function sumBlocks(partials: FloatArray, count: number, target: FloatArray): void {
+  const size = target.length;
+  target.set(partials.subarray(0, size));
+  for (let k = 1; k < count; k++) {
+    const at = k * size;
+    for (let i = 0; i < size; i++) target[i] += partials[at + i];
+  }
+}
+
+// The weight gradient's per-image blocks: a buffer kept between calls (shared with the
+// kernel threads when they are on).
+let partials32: Float32Array = new Float32Array(0);
+let partials64: Float64Array = new Float64Array(0);
+function partialScratch(like: FloatArray, size: number): FloatArray {
+  const shared = wantsShared(size);
+  if (like instanceof Float64Array) {
+    if (partials64.length < size || isShared(partials64) !== shared) partials64 = shared ? sharedArray(Float64Array, size) : new Float64Array(size);
+    return partials64.subarray(0, size);
+  }
+  if (partials32.length < size || isShared(partials32) !== shared) partials32 = shared ? sharedArray(Float32Array, size) : new Float32Array(size);
+  return partials32.subarray(0, size);
 }
 
 /** gb[out] = Σ of g over images and positions, per output channel. */

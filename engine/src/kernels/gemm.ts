@@ -12,7 +12,8 @@ import { parallelFor } from './pool.js';
 
 const MR = 4;
 const NR = 3;
-const KC = 256; // depth of one packed block
+/** The depth of one packed block: a product sums its K dimension in blocks of this many. */
+export const KC = 256;
 const MC = 64; // rows of A per packed block
 const NC = 2048; // columns of B per packed block
 
@@ -257,4 +258,13 @@ function gemmBlock(
  */
 export function gemmSerial(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number, accumulate: boolean, ldc = n): void {
   gemmBlock(m, n, k, a, a.transposed ? m : k, b, b.transposed ? k : n, c, cOffset, ldc, accumulate);
+}
+
+/**
+ * One depth block [p0, p0 + kc) (kc ≤ KC) of the product of A [M, K] and Bᵀ (B stored
+ * [N, K]) into C [M, N] (not accumulated): what `gemmSerial` adds into C for that block, so
+ * that summing the blocks into C in order gives its exact result.
+ */
+export function gemmDepthBlock(m: number, n: number, k: number, p0: number, kc: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
+  gemmBlock(m, n, kc, { ...a, offset: a.offset + p0 }, k, { ...b, offset: b.offset + p0 }, k, c, cOffset, n, false);
 }

@@ -15,11 +15,6 @@ export interface ConvGeometry {
   outW: number;
 }
 
-/** cols[(c·kH + i)·kW + j, oh·outW + ow] = image[c, oh·s + i − p, ow·s + j − p] (0 outside). */
-export function im2col(image: FloatArray, imageOffset: number, g: ConvGeometry, cols: FloatArray): void {
-  im2colRows(image, imageOffset, g, cols, 0, g.channels * g.kernelH * g.kernelW);
-}
-
 /**
  * The output columns [first, end) whose input column ow·stride + j − padding lies inside
  * the image (the others read the zero padding).
@@ -31,17 +26,17 @@ function insideColumns(j: number, g: ConvGeometry): { first: number; end: number
   return { first, end };
 }
 
-/** Rows [first, end) of im2col's columns, written from row 0 of `cols` on. */
-export function im2colRows(image: FloatArray, imageOffset: number, g: ConvGeometry, cols: FloatArray, first: number, end: number): void {
-  const { height, width, kernelH, kernelW, stride, padding, outH, outW } = g;
+/** cols[(c·kH + i)·kW + j, oh·outW + ow] = image[c, oh·s + i − p, ow·s + j − p] (0 outside). */
+export function im2col(image: FloatArray, imageOffset: number, g: ConvGeometry, cols: FloatArray): void {
+  const { channels, height, width, kernelH, kernelW, stride, padding, outH, outW } = g;
   const spatial = outH * outW;
-  for (let row = first; row < end; row++) {
+  for (let row = 0; row < channels * kernelH * kernelW; row++) {
     const c = Math.floor(row / (kernelH * kernelW));
     const i = Math.floor(row / kernelW) % kernelH;
     const j = row % kernelW;
     const plane = imageOffset + c * height * width;
     const inside = insideColumns(j, g);
-    let dst = (row - first) * spatial;
+    let dst = row * spatial;
     for (let oh = 0; oh < outH; oh++, dst += outW) {
       const ih = oh * stride + i - padding;
       if (ih < 0 || ih >= height) {
