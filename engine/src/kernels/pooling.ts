@@ -26,7 +26,11 @@ function fromScalars(v: readonly number[]): PoolGeometry {
   return { planes, height, width, outH, outW, kernel, stride, padding };
 }
 
-/** Where output position `outIndex`'s window starts along one axis (negative inside the padding). */
+/**
+ * Where output position `outIndex`'s window starts along one axis (negative inside the
+ * padding). NOTE: the kernels clip windows to the image with their own loops, not
+ * callbacks, for speed (so max and average pooling repeat the window loops).
+ */
 function windowStart(outIndex: number, stride: number, padding: number): number {
   return outIndex * stride - padding;
 }
