@@ -161,9 +161,11 @@ async function main(): Promise<void> {
   try {
     for (const key of chosen) {
       const { file, className } = MODELS[key];
+      const load = loadavg()[0];
       const torch = await runTorch(className, data, work);
       const ours = await runOurs(file, data.counts, work);
       rows.push(printModel(className, torch, ours).row);
+      console.log(`  load average (1 min) before ${load.toFixed(2)}, after ${loadavg()[0].toFixed(2)}`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
