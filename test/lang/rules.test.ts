@@ -21,8 +21,38 @@ test('dims normalize sums of products and floor division', () => {
   assert.equal(B.mul(3).add(B).toString(), '4*B');
   assert.equal(B.scale(4).add(8).floorDiv(4).toString(), 'B + 2');
   assert.equal(Dim.of(27).sub(3).floorDiv(2).add(1).toString(), '13');
-  assert.equal(B.sub(3).floorDiv(2).toString(), '(B - 3) // 2');
+  assert.equal(B.sub(3).floorDiv(2).toString(), '(B - 1) // 2 - 1');
   assert.equal(B.sub(3).floorDiv(2).substitute(new Map([['B', Dim.of(9)]])).toString(), '3');
+});
+
+test('floor division takes whole multiples out: (a + k*n) // n is a // n + k', () => {
+  const [H, W, C] = ['H', 'W', 'C'].map((n) => Dim.named(n));
+  // A 2x2 pool of H: (H - 2) // 2 + 1 is H // 2, written without parentheses.
+  assert.ok(H.sub(2).floorDiv(2).add(1).equals(H.floorDiv(2)));
+  assert.equal(H.sub(2).floorDiv(2).add(1).toString(), 'H // 2');
+  assert.ok(H.add(W.scale(4)).sub(6).floorDiv(2).equals(H.floorDiv(2).add(W.scale(2)).sub(3)));
+  assert.ok(H.scale(3).floorDiv(2).equals(H.floorDiv(2).add(H)));
+  assert.equal(H.sub(1).floorDiv(2).add(1).toString(), '(H - 1) // 2 + 1');
+  // A quotient among other factors is parenthesized.
+  assert.equal(H.floorDiv(2).mul(W.floorDiv(2)).mul(C).toString(), 'C*(H // 2)*(W // 2)');
+});
+
+test('symbolic floor division agrees with integer floor division at every value', () => {
+  const H = Dim.named('H');
+  const W = Dim.named('W');
+  for (let h = -9; h <= 9; h++) {
+    for (let w = -4; w <= 4; w++) {
+      const at = new Map([['H', Dim.of(h)], ['W', Dim.of(w)]]);
+      for (let n = 1; n <= 4; n++) {
+        for (let c = -5; c <= 5; c++) {
+          for (const [a, b] of [[1, 0], [3, 0], [-1, 0], [1, 2], [2, -3]]) {
+            const dim = H.scale(a).add(W.scale(b)).add(c).floorDiv(n);
+            assert.equal(dim.substitute(at).constant(), Math.floor((a * h + b * w + c) / n), `(${a}*H + ${b}*W + ${c}) // ${n} at H=${h}, W=${w}: ${dim}`);
+          }
+        }
+      }
+    }
+  }
 });
 
 test('elementwise ops broadcast like NumPy', () => {
