@@ -5,7 +5,7 @@
 import type { DataHeader, DataHeaderReader, DataSpec } from '../lang/api.js';
 import { isDataError, type DataError, type Dataset } from './dataset.js';
 import { FASHION_CLASSES, FASHION_SAMPLE_SHAPE, fashionMnist, fashionSource } from './fashion.js';
-import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader } from './files.js';
+import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader, valueRange } from './files.js';
 import { escapingPath } from './paths.js';
 import { moons, spirals, xor } from './synthetic.js';
 
@@ -54,7 +54,8 @@ function headerOf(spec: DataSpec, baseDir: string): DataHeader | DataError {
     case 'csv': {
       const data = loadCsv(spec.path, spec.label, baseDir);
       if (isDataError(data)) return data;
-      return { sampleShape: data.sampleShape, classes: data.classes, labelShape: data.labelShape };
+      const header = { sampleShape: data.sampleShape, classes: data.classes, labelShape: data.labelShape };
+      return data.train.inputs.length > 0 && data.train.inputs.every(Number.isInteger) ? { ...header, inputIds: valueRange(data.train.inputs) } : header;
     }
     case 'idx':
       return idxHeader(spec.images, spec.labels, baseDir);

@@ -9,11 +9,13 @@ import type {
   Diagnostic,
   FnIR,
   FnSummary,
+  Graph,
   LayerInfo,
   ModelIR,
   ModelSummary,
   TextRange,
   TrainIR,
+  ValueId,
 } from './api.js';
 import { bind } from './binder.js';
 import { gradientReach, producers, saturatingChains, softmaxBeforeCrossEntropy, stackedLinearLayers, unreachedParameters, type GradientReach } from './gradients.js';
@@ -80,11 +82,13 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
 
   const crossEntropyModels = new Set(symbols.trains.filter(trainsWithCrossEntropy).map((t) => t.model.name));
   const signatures = new Map<string, ReturnType<ShapeChecker['checkModel']>['signature']>();
+  const graphs = new Map<string, Graph>();
   for (const model of symbols.models.values()) {
     const checked = guarded(model.name, () => checker.checkModel(model));
     if (checked === null) continue;
     signatures.set(model.name.name, checked.signature);
     const graph = checked.graph.build();
+    if (checked.errors === 0) graphs.set(model.name.name, graph);
     const reach = gradientReach(graph);
     const broken = hasSyntaxError(model.range);
     result.bindings.push(...bindingInfos(checked.bindings, reach));
@@ -112,7 +116,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
       ctx.diagnostics.push(makeDiagnostic('NN4002', item.model.range, ['model', `\`${model.name.name}\` has hyper-parameters; train a model that uses it as a block`]));
       continue;
     }
-    const checked = guarded(item.model, () => checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options));
+    const checked = guarded(item.model, () => checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options, graphs.get(item.model.name) ?? null));
     if (checked === null) continue;
     ctx.diagnostics.push(...checked.diagnostics);
     if (checked.train) result.trains.push(checked.train satisfies TrainIR);
@@ -155,7 +159,8 @@ class LazyBindingInfo implements BindingInfo {
   readonly name: string;
   readonly range: TextRange;
   readonly hintOffset: number;
-  private readonly value: Shape | null;
+  readonly value: ValueId;
+  private readonly valueShape: Shape | null;
 
   constructor(
     b: PendingBinding,
@@ -165,11 +170,12 @@ class LazyBindingInfo implements BindingInfo {
     this.name = b.name;
     this.range = b.range;
     this.hintOffset = b.hintOffset;
-    this.value = b.shape;
+    this.value = b.value;
+    this.valueShape = b.shape;
   }
 
   get shape(): string {
-    return this.value ? formatShapeOnce(this.value) : '?';
+    return this.valueShape ? formatShapeOnce(this.valueShape) : '?';
   }
 
   get gradShape(): string | null {
@@ -177,8 +183,8 @@ class LazyBindingInfo implements BindingInfo {
   }
 
   toJSON(): BindingInfo {
-    const { model, name, range, hintOffset, shape, gradShape, receivesGradient } = this;
-    return { model, name, range, hintOffset, shape, gradShape, receivesGradient };
+    const { model, name, range, hintOffset, shape, gradShape, receivesGradient, value } = this;
+    return { model, name, range, hintOffset, shape, gradShape, receivesGradient, value };
   }
 }
 
