@@ -53,6 +53,8 @@ interface Frame {
   /** Models being instantiated, outermost first (no model may use itself). */
   stack: string[];
   inFn: boolean;
+  /** The hyper-parameters of the model checked on its own: with constants, what a layer size may be. */
+  hyperParams: ReadonlySet<string>;
   errors: number;
   bindings: PendingBinding[];
   layers: LayerInstance[];
@@ -69,6 +71,8 @@ export interface BodyResult {
   errors: number;
   returned: Value[] | null;
 }
+
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** Most layers carry no buffers: they share this empty list (read-only). */
 const NO_BUFFERS: readonly LayerBuffer[] = Object.freeze([]);
@@ -218,6 +222,7 @@ export class ShapeChecker {
       prefix: '',
       stack: [owner],
       inFn: false,
+      hyperParams: NO_NAMES,
       errors: 0,
       bindings: [],
       layers: [],
@@ -230,7 +235,7 @@ export class ShapeChecker {
   checkModel(model: ModelItem): BodyResult & { signature: Signature } {
     const scope = this.constScope();
     for (const hp of model.hyperParams) scope.set(hp.name, symbolic(Dim.named(hp.name)));
-    const f = this.newFrame(model.name.name, new GraphBuilder(), scope);
+    const f = this.newFrame(model.name.name, new GraphBuilder(), scope, { hyperParams: new Set(model.hyperParams.map((hp) => hp.name)) });
     const signature = this.signature(model, scope, f);
     this.bindInputs(signature, f);
     this.createLayers(model.body.stmts, f);
@@ -442,7 +447,7 @@ export class ShapeChecker {
       if (arg) layer.argRanges[p.name] = arg.expr?.range ?? arg.range;
       if (p.kind === 'int') {
         const dim = this.intDim(arg, p, ctor, f);
-        if (dim === null) return null;
+        if (dim === null || !this.isSize(dim, arg?.range ?? call.range, ctor, p.name, f)) return null;
         layer.dims[p.name] = dim;
         const value = dim.constant();
         if (value !== null) layer.args[p.name] = value;
@@ -472,6 +477,19 @@ export class ShapeChecker {
     return layer;
   }
 
+  /**
+   * A layer size or `param` dim is a constant or the model's hyper-parameters: never a dim of
+   * its input (`LayerNorm(W)` for `x: [B, C, H, W]`), since parameters have one shape for
+   * every input. Inlined blocks were checked where their hyper-parameters got values.
+   */
+  private isSize(dim: Dim, range: TextRange, callee: string, what: string, f: Frame): boolean {
+    if (f.silent) return true;
+    const inputDim = [...dim.names()].find((n) => !f.hyperParams.has(n));
+    if (inputDim === undefined) return true;
+    this.report(f, 'NN2003', range, [callee, `\`${what}\` must be a constant${f.hyperParams.size > 0 ? ' or a hyper-parameter' : ''}, not \`${dim}\`: \`${inputDim}\` is a dim of the input, and parameters have one shape for every input`]);
+    return false;
+  }
+
   private addParam(name: string, shape: Shape, init: InitSpec, layer: LayerInstance, f: Frame): LayerInstance['params'][number] {
     const value = f.graph.addValue(shape, 'float32', layer.ctorRange, name);
     f.graph.params.push({ param: { name, shape: concreteOrEmpty(shape), init, range: layer.ctorRange, layer: layer.name }, value });
@@ -482,7 +500,7 @@ export class ShapeChecker {
     const bound = this.bindArgs(PARAM_SPEC, args, 'param', call.range, f);
     if (bound === null) return null;
     const shape = this.dimsOf(bound.get('shape'), 'param', call.range, f);
-    if (shape === null) return null;
+    if (shape === null || !shape.every((d) => this.isSize(d, bound.get('shape')?.range ?? call.range, 'param', 'shape', f))) return null;
     const initArg = bound.get('init');
     let init: InitSpec;
     const concrete = concreteOrEmpty(shape);
@@ -575,10 +593,11 @@ export class ShapeChecker {
 
   /** For NN2103/NN2104 at a layer: where its input size is declared, and the fix that makes it fit. */
   private layerSizeDetails(layer: LayerInstance, code: string, shape: Shape | null): { related?: RelatedInfo[]; fixes?: Fix[] } {
-    const argRange = layer.argRanges.in ?? layer.argRanges.c;
-    if ((code !== 'NN2103' && code !== 'NN2104') || argRange === undefined || shape === null) return {};
-    const actual = code === 'NN2103' ? shape[shape.length - 1] : shape[1];
-    const what = code === 'NN2103' ? 'in_features' : layer.ctor === 'Conv2d' ? 'in_channels' : 'num_features';
+    const argRange = layer.argRanges.in ?? layer.argRanges.c ?? layer.argRanges.f;
+    const normSize = code === 'NN2111' && (layer.ctor === 'LayerNorm' || layer.ctor === 'BatchNorm1d');
+    if ((code !== 'NN2103' && code !== 'NN2104' && !normSize) || argRange === undefined || shape === null) return {};
+    const actual = code === 'NN2103' || layer.ctor === 'LayerNorm' ? shape[shape.length - 1] : shape[1];
+    const what = code === 'NN2103' ? 'in_features' : layer.ctor === 'Conv2d' ? 'in_channels' : layer.ctor === 'LayerNorm' ? 'normalized_shape' : 'num_features';
     const declared = this.ctx.text.slice(argRange.start, argRange.end);
     const related = [{ range: argRange, message: `\`${layer.localName}\` is declared with ${what} ${declared} here` }];
     const value = actual?.constant();
@@ -855,7 +874,8 @@ export class ShapeChecker {
       }
     }
     const shape = declared && fits ? substitutePattern(declared, bindings, variadics) : null;
-    const outShape = declared && !fits ? tryShape(declared) : shape;
+    // After a mismatch the result has the declared shape where the arguments bound its names, else it is unknown.
+    const outShape = declared && !fits ? boundShape(declared, bindings, variadics) : shape;
     const output = f.graph.addNode('call_fn', valueIds(inputs), { fn: fn.name.name }, range, outShape, 'float32', fn.name.name);
     this.recordCall(f, fn.name.name, range, calleeRange, inputs, outShape);
     return { kind: 'tensor', id: output, shape: outShape, dtype: 'float32' };
@@ -1402,6 +1422,10 @@ function formatPattern(pattern: PatternDim[], bindings: Map<string, Dim>, variad
   return `[${pattern.map((d) => (d instanceof Dim ? d.substitute(bindings).toString() : variadics.has(d.variadic) ? variadics.get(d.variadic)!.join(', ') : `*${d.variadic}`)).join(', ')}]`;
 }
 
-function tryShape(pattern: PatternDim[]): Shape | null {
-  return pattern.every((d) => d instanceof Dim) ? (pattern as Dim[]) : null;
+/** A signature's shape with its names and groups bound, or null when one of them is not. */
+function boundShape(pattern: PatternDim[], bindings: Map<string, Dim>, variadics: Map<string, Dim[]>): Shape | null {
+  for (const d of pattern) {
+    if (d instanceof Dim ? [...d.names()].some((n) => !bindings.has(n)) : !variadics.has(d.variadic)) return null;
+  }
+  return substitutePattern(pattern, bindings, variadics);
 }
