@@ -685,6 +685,7 @@ function applyBlock(b: Body, v: Val): Val {
   const substitution = new Map<string, D>([['B', v.shape[0]]]);
   const channelAxis = r === 4 ? 1 : r - 1;
   const spatialNames = r === 4 ? ['H', 'W'] : r === 3 ? ['T'] : [];
+  let spatial = 0;
   for (let k = 1; k < r; k++) {
     const dim = v.shape[k];
     if (k === channelAxis && isConstant(dim) && !p.c.oneIn(3)) {
@@ -693,7 +694,7 @@ function applyBlock(b: Body, v: Val): Val {
       env.set('c', b.ev(dim));
       substitution.set('c', dim);
     } else if (k !== channelAxis) {
-      const n = spatialNames[k - 1];
+      const n = spatialNames[spatial++];
       inputDims.push(name(n));
       env.set(n, b.ev(dim));
       substitution.set(n, dim);

@@ -59,6 +59,9 @@ export interface CaseResult {
   pytorch: PytorchJob | null;
 }
 
+// onnxruntime's own log lines would repeat what a failure reports.
+ort.env.logLevel = 'fatal';
+
 /** Relative tolerance of the loss and output comparisons (the 1e-4). */
 export const TOLERANCE = 1e-4;
 

@@ -860,6 +860,7 @@ export class ShapeChecker {
     const variadics = new Map<string, Dim[]>();
     const inputs: TensorValue[] = [];
     let fits = true;
+    let known = true;
     for (const input of signature.inputs) {
       const arg = bound.get(input.name.name)!;
       const tensor = this.asTensor(arg.value, f, arg.range);
@@ -868,14 +869,15 @@ export class ShapeChecker {
         return this.placeholder(f, null, range, args);
       }
       inputs.push(tensor);
-      if (tensor.shape !== null && !unify(input.pattern, tensor.shape, bindings, variadics)) {
+      if (tensor.shape === null) known = false;
+      else if (!unify(input.pattern, tensor.shape, bindings, variadics)) {
         fits = false;
         this.reportSignatureMismatch(f, fn.name.name, input, arg, tensor.shape, bindings, variadics);
       }
     }
-    const shape = declared && fits ? substitutePattern(declared, bindings, variadics) : null;
-    // After a mismatch the result has the declared shape where the arguments bound its names, else it is unknown.
-    const outShape = declared && !fits ? boundShape(declared, bindings, variadics) : shape;
+    // After a mismatch or an unknown argument the result has the declared shape where the
+    // arguments bound its names, else it is unknown (it fits anything: no follow-on error).
+    const outShape = declared === null ? null : fits && known ? substitutePattern(declared, bindings, variadics) : boundShape(declared, bindings, variadics);
     const output = f.graph.addNode('call_fn', valueIds(inputs), { fn: fn.name.name }, range, outShape, 'float32', fn.name.name);
     this.recordCall(f, fn.name.name, range, calleeRange, inputs, outShape);
     return { kind: 'tensor', id: output, shape: outShape, dtype: 'float32' };
