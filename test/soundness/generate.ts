@@ -288,9 +288,12 @@ const OPS: Op[] = [
       const opText = b.c.pick(['+', '*', '-']);
       const left = b.c.oneIn(3);
       const use = b.bind(left ? `${decl.ref} ${opText} ${v.ref}` : `${v.ref} ${opText} ${decl.ref}`, v.shape);
+      // A size that fits no broadcast: not 1, and not the dim it meets.
       const wrong = [...shape];
-      wrong[0] = add(wrong[0], 1);
-      b.mutant({ kind: 'broadcast', tag: decl.tag, text: `  ${decl.ref} = param(${shapeText(wrong)}${init})`, at: use.tag, codes: ['NN2101'] });
+      const at = b.ev(wrong[0]) === 1 ? wrong.length - 1 : 0;
+      const meets = v.shape[rank(v) - wrong.length + at];
+      wrong[at] = num(b.ev(meets) + 1);
+      if (b.ev(meets) !== 1) b.mutant({ kind: 'broadcast', tag: decl.tag, text: `  ${decl.ref} = param(${shapeText(wrong)}${init})`, at: use.tag, codes: ['NN2101'] });
       b.p.feature('param');
       return use;
     },
@@ -472,7 +475,7 @@ const OPS: Op[] = [
       const text = b.c.pick(forms);
       b.p.feature(text.includes('reshape') ? 'op:reshape' : 'op:flatten');
       if (text.includes('|>')) b.p.feature('pipe');
-      const shape = text.endsWith(', 2)') ? rule.flatten(v.shape, 2, -1) : text.endsWith(', 1, 2)') ? rule.flatten(v.shape, 1, 2) : rule.flatten(v.shape, 1, -1);
+      const shape = text.endsWith(', 1, 2)') ? rule.flatten(v.shape, 1, 2) : text.endsWith(', 2)') ? rule.flatten(v.shape, 2, -1) : rule.flatten(v.shape, 1, -1);
       return b.bind(text, shape);
     },
   },
@@ -488,7 +491,9 @@ const OPS: Op[] = [
       const call = (a: number) => [`concat(${v.ref}, ${u.ref}, axis = ${a})`, `concat(${v.ref}, ${u.ref}, ${a})`, `concat(${v.ref}, ${u.ref}, dim = ${a})`][form];
       b.p.feature('op:concat');
       const use = b.bind(call(axis), rule.concat([v.shape, u.shape], axis));
-      const other = axes.length === 1 && u !== v ? Array.from({ length: rank(v) - 1 }, (_, k) => k + 1).find((k) => k !== axis) : undefined;
+      // Along another axis the inputs differ at this one (NN2107), when they do.
+      const differ = b.ev(u.shape[axis]) !== b.ev(v.shape[axis]);
+      const other = axes.length === 1 && differ ? Array.from({ length: rank(v) - 1 }, (_, k) => k + 1).find((k) => k !== axis) : undefined;
       if (other !== undefined) b.mutant({ kind: 'concat-axis', tag: use.tag, text: `  ${use.ref} = ${call(other)}`, at: use.tag, codes: ['NN2107'] });
       return use;
     },
@@ -621,11 +626,12 @@ function sameShape(b: Body, u: Val, v: Val): boolean {
 
 /** Non-batch axes along which `u` and `v` may be concatenated (every other dim equal). */
 function concatAxes(b: Body, u: Val, v: Val): number[] {
-  const same = (k: number) => dimText(u.shape[k]) === dimText(v.shape[k]) || b.ev(u.shape[k]) === b.ev(v.shape[k]) && isConstant(u.shape[k]) && isConstant(v.shape[k]);
+  const known = (d: D) => isConstant(d) || b.isSize(d);
+  const same = (k: number) => dimText(u.shape[k]) === dimText(v.shape[k]) || (b.ev(u.shape[k]) === b.ev(v.shape[k]) && known(u.shape[k]) && known(v.shape[k]));
   const axes: number[] = [];
   if (!same(0)) return axes;
   for (let k = 1; k < rank(v); k++) {
-    if (!isConstant(v.shape[k]) || !isConstant(u.shape[k])) continue;
+    if (!known(v.shape[k]) || !known(u.shape[k])) continue;
     if (Array.from({ length: rank(v) }, (_, j) => j).every((j) => j === k || same(j))) axes.push(k);
   }
   return axes;
@@ -679,7 +685,8 @@ function applyBlock(b: Body, v: Val): Val {
   const blockName = p.newBlockName();
   const r = rank(v);
   const hyper: { name: string; value: string; dim: D | null }[] = [];
-  const env = new Map<string, number>([['B', b.ev(v.shape[0])]]);
+  // The block's names take the instance's values; the outer model's names keep theirs (a dim like `H * W`).
+  const env = new Map<string, number>([...b.env, ['B', b.ev(v.shape[0])]]);
   // The block's input pattern: the batch, then names for the dims it may leave symbolic.
   const inputDims: D[] = [name('B')];
   const substitution = new Map<string, D>([['B', v.shape[0]]]);

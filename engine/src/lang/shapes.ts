@@ -622,6 +622,7 @@ export class ShapeChecker {
     const bindings = new Map<string, Dim>();
     const variadics = new Map<string, Dim[]>();
     const inputs: TensorValue[] = [];
+    let fits = true;
     for (let k = 0; k < args.length; k++) {
       const tensor = this.asTensor(args[k].value, f, args[k].range);
       if (tensor === null) {
@@ -629,7 +630,9 @@ export class ShapeChecker {
         return this.placeholder(f, null, range, [...args, ...layer.params.map(paramTensor)]);
       }
       inputs.push(tensor);
-      if (tensor.shape !== null && !unify(signature.inputs[k].pattern, tensor.shape, bindings, variadics)) {
+      if (tensor.shape === null) fits = false;
+      else if (!unify(signature.inputs[k].pattern, tensor.shape, bindings, variadics)) {
+        fits = false;
         this.reportSignatureMismatch(f, model.name.name, signature.inputs[k], args[k], tensor.shape, bindings, variadics);
       }
     }
@@ -647,16 +650,19 @@ export class ShapeChecker {
     const returned = this.evalBody(model.body.stmts, inner);
     const lastNode = f.graph.nodes.length;
     for (let k = firstNode; k < lastNode; k++) f.inlined.add(f.graph.nodes[k]);
-    const declared = signature.output ? substitutePattern(signature.output, bindings, variadics) : null;
+    // An input that is unknown or does not fit: the block gives its declared output where the
+    // inputs bound its names, else an unknown shape (no follow-on error either way).
+    const declared = signature.output === null ? null : fits ? substitutePattern(signature.output, bindings, variadics) : boundShape(signature.output, bindings, variadics);
     const value = returned ? this.asTensor(returned[0], inner, range) : null;
+    const shape = fits ? (value?.shape ?? declared) : declared;
     if (!layer.applied) {
       layer.applied = true;
       layer.inShape = inputs[0]?.shape ?? null;
-      layer.outShape = value?.shape ?? declared;
+      layer.outShape = shape;
       layer.nodes = { from: firstNode, to: lastNode };
     }
     if (value === null) return this.placeholder(f, declared, range);
-    return { kind: 'tensor', id: value.id, shape: value.shape ?? declared, dtype: value.dtype };
+    return { kind: 'tensor', id: value.id, shape, dtype: value.dtype };
   }
 
   private reportSignatureMismatch(
