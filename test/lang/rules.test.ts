@@ -33,6 +33,11 @@ test('floor division takes whole multiples out: (a + k*n) // n is a // n + k', (
   assert.ok(H.add(W.scale(4)).sub(6).floorDiv(2).equals(H.floorDiv(2).add(W.scale(2)).sub(3)));
   assert.ok(H.scale(3).floorDiv(2).equals(H.floorDiv(2).add(H)));
   assert.equal(H.sub(1).floorDiv(2).add(1).toString(), '(H - 1) // 2 + 1');
+  // By a symbolic divisor its multiples come out too; a quotient of a quotient is one quotient.
+  const k = Dim.named('k');
+  assert.ok(H.sub(k).floorDiv(k).add(1).equals(H.floorDiv(k)));
+  assert.ok(H.floorDiv(2).floorDiv(2).equals(H.floorDiv(4)));
+  assert.ok(H.sub(2).floorDiv(2).add(1).sub(2).floorDiv(2).add(1).equals(H.floorDiv(4)));
   // A quotient among other factors is parenthesized.
   assert.equal(H.floorDiv(2).mul(W.floorDiv(2)).mul(C).toString(), 'C*(H // 2)*(W // 2)');
 });
@@ -47,7 +52,14 @@ test('symbolic floor division agrees with integer floor division at every value'
         for (let c = -5; c <= 5; c++) {
           for (const [a, b] of [[1, 0], [3, 0], [-1, 0], [1, 2], [2, -3]]) {
             const dim = H.scale(a).add(W.scale(b)).add(c).floorDiv(n);
-            assert.equal(dim.substitute(at).constant(), Math.floor((a * h + b * w + c) / n), `(${a}*H + ${b}*W + ${c}) // ${n} at H=${h}, W=${w}: ${dim}`);
+            assert.equal(dim.substitute(at).constant(), Math.floor((a * h + b * w + c) / n) + 0, `(${a}*H + ${b}*W + ${c}) // ${n} at H=${h}, W=${w}: ${dim}`);
+            const twice = dim.add(W.scale(b)).add(c).floorDiv(n + 1);
+            const expected = Math.floor((Math.floor((a * h + b * w + c) / n) + b * w + c) / (n + 1)) + 0;
+            assert.equal(twice.substitute(at).constant(), expected, `(${dim} + ${b}*W + ${c}) // ${n + 1} at H=${h}, W=${w}: ${twice}`);
+            if (w !== 0) {
+              const byName = H.scale(a).add(W.scale(c)).floorDiv(W);
+              assert.equal(byName.substitute(at).constant(), Math.floor((a * h + c * w) / w) + 0, `(${a}*H + ${c}*W) // W at H=${h}, W=${w}: ${byName}`);
+            }
           }
         }
       }

@@ -4,7 +4,7 @@
 // `param`s, pipes and every built-in of docs/language.md; and its mutants, each one dim,
 // axis, argument or target changed, with the code and line the checker must report.
 
-import { add, constantOf, dimText, div, evalDim, isConstant, name, namesOf, num, product, shapeText, sub, type D } from './dims.js';
+import { add, dimText, div, evalDim, isConstant, mul, name, namesOf, num, product, shapeText, sub, type D } from './dims.js';
 import { Choices } from './choices.js';
 import { DATA_KINDS, planData, type DataPlan } from './data.js';
 import { FN_TEMPLATES, type FnTemplate } from './fns.js';
@@ -220,7 +220,8 @@ function simplified(b: Body, size: D, kernel: number, stride: number, padding: n
   return exact;
 }
 
-type Op = { name: string; when: (v: Val, b: Body) => boolean; run: (b: Body, v: Val) => Val };
+/** An op the generator can apply; `weight` makes it likelier among the applicable ones (1 by default). */
+type Op = { name: string; weight?: number; when: (v: Val, b: Body) => boolean; run: (b: Body, v: Val) => Val };
 
 const rank = (v: Val) => v.shape.length;
 const last = (v: Val) => v.shape[v.shape.length - 1];
@@ -229,6 +230,7 @@ const isFloat = (v: Val) => v.dtype === 'float';
 const OPS: Op[] = [
   {
     name: 'activation',
+    weight: 3,
     when: isFloat,
     run(b, v) {
       let f: string = b.c.pick(ACTIVATIONS);
@@ -312,7 +314,7 @@ const OPS: Op[] = [
     when: (v, b) => isFloat(v) && rank(v) >= 2 && rank(v) <= 3 && b.isSize(last(v)),
     run(b, v) {
       const n = last(v);
-      const m = width(b);
+      const m = b.c.oneIn(4) ? n : width(b);
       const out = rule.linear(v.shape, m);
       const form = b.c.int(6);
       b.p.feature('layer:Linear');
@@ -328,7 +330,7 @@ const OPS: Op[] = [
         return use;
       }
       const decl = b.declare('fc', args(n));
-      const twice = constantOf(m) !== null && b.ev(m) === b.ev(n) && b.c.oneIn(3);
+      const twice = b.ev(m) === b.ev(n) && b.c.oneIn(2);
       const apply = form === 5 ? `${v.ref} |> ${decl.ref}` : twice ? `${decl.ref}(${decl.ref}(${v.ref}))` : `${decl.ref}(${v.ref})`;
       if (twice) b.p.feature('shared-layer');
       const use = b.bind(apply, out);
@@ -374,6 +376,7 @@ const OPS: Op[] = [
   },
   {
     name: 'batch_norm2d',
+    weight: 2,
     when: (v, b) => isFloat(v) && rank(v) === 4 && b.isSize(v.shape[1]),
     run(b, v) {
       b.p.feature('layer:BatchNorm2d');
@@ -514,6 +517,16 @@ const OPS: Op[] = [
     },
   },
   {
+    name: 'loss',
+    when: isFloat,
+    run(b, v) {
+      // A loss called in a body: a scalar that broadcasts.
+      const f = b.c.pick(['mse', 'bce_with_logits']);
+      b.p.feature(`op:${f}`);
+      return b.bind(f === 'mse' ? `${v.ref} + mse(${v.ref}, ${v.ref} * 0.5) * 0.1` : `${v.ref} * bce_with_logits(${v.ref}, sigmoid(${v.ref}))`, v.shape);
+    },
+  },
+  {
     name: 'detach',
     when: isFloat,
     run(b, v) {
@@ -523,6 +536,7 @@ const OPS: Op[] = [
   },
   {
     name: 'fn',
+    weight: 2,
     when: (v, b) => isFloat(v) && FN_TEMPLATES.some((f) => fnFits(b, f, v)),
     run(b, v) {
       const f = b.p.useFn(b.c.pick(FN_TEMPLATES.filter((x) => fnFits(b, x, v))));
@@ -550,6 +564,7 @@ const OPS: Op[] = [
   },
   {
     name: 'conv2d',
+    weight: 5,
     when: (v, b) => isFloat(v) && rank(v) === 4 && b.isSize(v.shape[1]),
     run(b, v) {
       const [, cin, h, w] = v.shape;
@@ -585,6 +600,7 @@ const OPS: Op[] = [
   },
   {
     name: 'pool',
+    weight: 3,
     when: (v) => isFloat(v) && rank(v) === 4,
     run(b, v) {
       const [, , h, w] = v.shape;
@@ -615,6 +631,7 @@ const OPS: Op[] = [
   },
   {
     name: 'block',
+    weight: 2,
     when: (v, b) => isFloat(v) && rank(v) >= 2 && rank(v) <= 4 && b.model === 'Net',
     run: applyBlock,
   },
@@ -670,7 +687,13 @@ function normLayer(b: Body, v: Val, ctor: string, size: D, code: string): Val {
 /** Ops applicable to `v`, then one picked (with at most `budget` more ops in blocks). */
 function step(b: Body, v: Val, allowed: (op: Op) => boolean = () => true): Val {
   const ops = OPS.filter((op) => allowed(op) && op.when(v, b));
-  return b.c.pick(ops).run(b, v);
+  const total = ops.reduce((n, op) => n + (op.weight ?? 1), 0);
+  let at = b.c.int(total);
+  for (const op of ops) {
+    at -= op.weight ?? 1;
+    if (at < 0) return op.run(b, v);
+  }
+  return ops[0].run(b, v);
 }
 
 // -- blocks ------------------------------------------------------------------------------
@@ -691,7 +714,10 @@ function applyBlock(b: Body, v: Val): Val {
   const inputDims: D[] = [name('B')];
   const substitution = new Map<string, D>([['B', v.shape[0]]]);
   const channelAxis = r === 4 ? 1 : r - 1;
-  const spatialNames = r === 4 ? ['H', 'W'] : r === 3 ? ['T'] : [];
+  // Its own names for the dims it leaves symbolic, none a name of a dim it takes as it is.
+  const kept = new Set<string>();
+  if (!isConstant(v.shape[channelAxis])) namesOf(v.shape[channelAxis], kept);
+  const spatialNames = (r === 4 ? ['H', 'W', 'P', 'Q'] : r === 3 ? ['T', 'L'] : []).filter((n) => !kept.has(n));
   let spatial = 0;
   for (let k = 1; k < r; k++) {
     const dim = v.shape[k];
@@ -709,12 +735,17 @@ function applyBlock(b: Body, v: Val): Val {
       inputDims.push(dim);
     }
   }
-  const kernelHyper = r === 4 && b.ev(v.shape[2]) >= 3 && b.ev(v.shape[3]) >= 3 && p.c.oneIn(4);
+  // A hyper-parameter as a window: a kernel, a stride, a padding or a pool size.
+  const windowHyper = r === 4 && b.ev(v.shape[2]) >= 3 && b.ev(v.shape[3]) >= 3 && p.c.oneIn(2) ? p.c.pick(['kernel', 'stride', 'padding', 'pool'] as const) : null;
   const rateHyper = p.c.oneIn(6);
-  if (kernelHyper) {
-    hyper.push({ name: 'k', value: '3', dim: num(3) });
-    env.set('k', 3);
+  const windowName = { kernel: 'k', stride: 's', padding: 'pad', pool: 'k' } as const;
+  const windowValue = { kernel: 3, stride: 2, padding: 1, pool: 2 } as const;
+  if (windowHyper) {
+    const n = windowName[windowHyper];
+    hyper.push({ name: n, value: String(windowValue[windowHyper]), dim: num(windowValue[windowHyper]) });
+    env.set(n, windowValue[windowHyper]);
     p.feature('block:hyper-kernel');
+    p.feature(`block:hyper-${windowHyper}`);
   }
   if (rateHyper) {
     hyper.push({ name: 'rate', value: '0.0', dim: null });
@@ -723,10 +754,23 @@ function applyBlock(b: Body, v: Val): Val {
   const inner = new Body(p, blockName, env, 'B', new Set(hyper.map((h) => h.name)));
   let x: Val = { ref: 'x', shape: inputDims, dtype: 'float' };
   inner.history.push(x);
-  if (kernelHyper) {
-    const cin = inputDims[1];
-    const decl = inner.declare('conv', `Conv2d(${t(cin)}, ${t(cin)}, k)`);
-    x = inner.bind(`${decl.ref}(${x.ref})`, [inputDims[0], cin, add(sub(inputDims[2], name('k')), 1), add(sub(inputDims[3], name('k')), 1)]);
+  if (windowHyper) {
+    const [batchDim, cin, h, w] = inputDims;
+    const k = name('k');
+    // The output size, written exactly or in a shorter form equal for every integer size.
+    const short = p.c.oneIn(2);
+    const size = (d: D): D =>
+      windowHyper === 'kernel' ? add(sub(d, k), 1)
+        : windowHyper === 'stride' ? add(div(sub(d, 3), name('s')), 1)
+          : windowHyper === 'padding' ? (short ? add(d, sub(mul(name('pad'), 2), 2)) : add(sub(add(d, mul(name('pad'), 2)), 3), 1))
+            : short ? div(d, k) : add(div(sub(d, k), k), 1);
+    const ctor = windowHyper === 'kernel' ? `Conv2d(${t(cin)}, ${t(cin)}, k)` : windowHyper === 'stride' ? `Conv2d(${t(cin)}, ${t(cin)}, 3, stride = s)` : `Conv2d(${t(cin)}, ${t(cin)}, 3, padding = pad)`;
+    if (windowHyper === 'pool') {
+      x = inner.bind(`${p.c.pick(['max_pool2d', 'avg_pool2d'])}(${x.ref}, k)`, [batchDim, cin, size(h), size(w)]);
+    } else {
+      const decl = inner.declare('conv', ctor);
+      x = inner.bind(`${decl.ref}(${x.ref})`, [batchDim, cin, size(h), size(w)]);
+    }
   }
   const steps = p.c.between(1, 3);
   for (let k = 0; k < steps; k++) x = step(inner, x, (op) => op.name !== 'block' && op.name !== 'split' && op.name !== 'dropout');

@@ -20,7 +20,7 @@ import { batchLayout } from '../../engine/src/train/loop.js';
 import { epochOrder, makeBatch, type Batch } from '../../engine/src/train/batches.js';
 import { evaluateGraph } from '../../engine/src/train/lower.js';
 import { lossOf } from '../../engine/src/train/objective.js';
-import { onnxBackend, tsBackend } from '../../engine/src/train/backends.js';
+import { onnxBackend, tsBackend, type StepOutcome } from '../../engine/src/train/backends.js';
 import { chooseBackend } from '../../engine/src/onnx/backend.js';
 import { buildForward } from '../../engine/src/onnx/graphs.js';
 import { OnnxUnsupported } from '../../engine/src/onnx/unsupported.js';
@@ -45,10 +45,10 @@ export interface PytorchJob {
   inputDtype: 'float32' | 'int64';
   inputShape: number[];
   labelShape: number[];
-  /** The TS engine's eval-mode output and loss for the batch. */
+  /** The TS engine's eval-mode output and loss for the batch (null when the TS engine could not compute it). */
   output: Float32Array;
   outputShape: number[];
-  lossValue: number;
+  lossValue: number | null;
 }
 
 export interface CaseResult {
@@ -57,6 +57,8 @@ export interface CaseResult {
   backend: 'onnx' | 'ts' | null;
   fallback: string | null;
   pytorch: PytorchJob | null;
+  /** The stages the case passed (for coverage counts). */
+  reached: string[];
 }
 
 // onnxruntime's own log lines would repeat what a failure reports.
@@ -238,97 +240,108 @@ export interface RunOptions {
 /** Runs every comparison of one case; never throws (an exception is a failure of its stage). */
 export async function runCase(c: Case, options: RunOptions): Promise<CaseResult & { dir: string }> {
   const dir = writeCase(c);
-  const result: CaseResult & { dir: string } = { failures: [], mutants: 0, backend: null, fallback: null, pytorch: null, dir };
+  const result: CaseResult & { dir: string } = { failures: [], mutants: 0, backend: null, fallback: null, pytorch: null, reached: [], dir };
   const fail = (stage: string, message: string) => result.failures.push({ stage, message });
-  let stage = 'check';
-  try {
+  /** Runs one stage; a stage that throws fails, and the stages that need its result are skipped. */
+  const stage = async <T>(name: string, run: () => T | Promise<T>): Promise<T | undefined> => {
+    const before = result.failures.length;
+    try {
+      const value = await run();
+      if (result.failures.length === before) result.reached.push(name);
+      return value;
+    } catch (error) {
+      const message = error instanceof OnnxUnsupported ? `OnnxUnsupported: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
+      fail(name, `exception: ${message}`);
+      return undefined;
+    }
+  };
+
+  const checked = await stage('check', () => {
     const checked = check(c.text, dir);
     const errors = checked.diagnostics.filter((d) => d.severity === 'error');
     const warnings = checked.diagnostics.filter((d) => d.severity === 'warning');
-    if (errors.length > 0) {
-      fail('check', describe(errors, c.text));
-      return result;
-    }
+    if (errors.length > 0) fail('check', describe(errors, c.text));
     if (warnings.length > 0) fail('check-warning', describe(warnings, c.text));
-    if (options.mutants !== false) {
-      stage = 'mutant';
+    return errors.length > 0 ? undefined : checked;
+  });
+  if (!checked) return result;
+  if (options.mutants !== false) {
+    await stage('mutants', () => {
       for (const m of c.mutants) {
         const failure = checkMutant(c, m, dir, checked.diagnostics);
         result.mutants++;
         if (failure) result.failures.push(failure);
       }
-    }
-    stage = 'binding';
-    const bindingValues = checkBindings(c, checked, result.failures);
+    });
+  }
+  const bindingValues = (await stage('binding', () => checkBindings(c, checked, result.failures))) ?? new Map<string, ValueId>();
 
-    stage = 'prepare';
+  const prepared = await stage('prepare', () => {
     const prepared = prepare(c.text, { baseDir: dir, check: checked });
-    if (Array.isArray(prepared)) {
-      fail('prepare', prepared.map((e) => `${e.code}: ${e.message}`).join('\n'));
-      return result;
-    }
-    const [first, second] = firstBatches(c, prepared);
+    if (!Array.isArray(prepared)) return prepared;
+    fail('prepare', prepared.map((e) => `${e.code}: ${e.message}`).join('\n'));
+    return undefined;
+  });
+  if (!prepared) return result;
+  const batches = await stage('batches', () => firstBatches(c, prepared));
+  if (!batches) return result;
+  const [first, second] = batches;
 
-    stage = 'shape-ts';
-    const tsEnv = tsValues(prepared, first.input);
-    const tsShapes = new Map([...tsEnv].filter(([id]) => !prepared.model.graph.params.some((p) => p.value === id)).map(([id, t]) => [id, t.shape]));
-    compareShapes('shape-ts', c, prepared, tsShapes, bindingValues, result.failures);
-    const tsOutput = tsEnv.get(prepared.model.graph.output)!;
+  const tsEnv = await stage('shape-ts', () => {
+    const env = tsValues(prepared, first.input);
+    const shapes = new Map([...env].filter(([id]) => !prepared.model.graph.params.some((p) => p.value === id)).map(([id, t]) => [id, t.shape]));
+    compareShapes('shape-ts', c, prepared, shapes, bindingValues, result.failures);
+    return { env, shapes };
+  });
+  const tsOutput = tsEnv?.env.get(prepared.model.graph.output);
+  const tsLoss = tsOutput && (await stage('loss-ts', () => noGrad(() => lossOf(c.loss, tsOutput, first.target)).item()));
 
-    stage = 'loss-ts';
-    const tsLoss = noGrad(() => lossOf(c.loss, tsOutput, first.target)).item();
-
-    stage = 'backend';
+  const onnxAvailable = await stage('backend', () => {
     const choice = chooseBackend(prepared.model, prepared.check.fnIrs, { ...prepared.train, backend: 'auto' });
-    if ('error' in choice) fail('backend', choice.error);
-    else if (choice.backend === 'ts') {
-      result.fallback = choice.reason;
-      if (!c.symbolicDims) fail('backend', `auto fell back to the TS engine for a model without symbolic dims: ${choice.reason}`);
-      else if (!choice.reason || !/cannot lower/.test(choice.reason)) fail('backend', `auto fell back to the TS engine without saying why: ${choice.reason}`);
+    if ('error' in choice) {
+      fail('backend', choice.error);
+      return false;
     }
-    const onnxAvailable = !('error' in choice) && choice.backend === 'onnx';
+    if (choice.backend === 'onnx') return true;
+    result.fallback = choice.reason;
+    if (!c.symbolicDims) fail('backend', `auto fell back to the TS engine for a model without symbolic dims: ${choice.reason}`);
+    else if (!choice.reason || !/cannot lower/.test(choice.reason)) fail('backend', `auto fell back to the TS engine without saying why: ${choice.reason}`);
+    return false;
+  });
 
-    if (onnxAvailable) {
-      stage = 'shape-onnx';
-      const ids = [...tsShapes.keys()];
-      const onnx = await onnxValues(prepared, first.input, ids);
+  if (onnxAvailable && tsEnv && tsOutput) {
+    await stage('shape-onnx', async () => {
+      const onnx = await onnxValues(prepared, first.input, [...tsEnv.shapes.keys()]);
       compareShapes('shape-onnx', c, prepared, onnx.shapes, bindingValues, result.failures);
       const error = maxRelative(onnx.output, tsOutput.data);
       if (!(error <= TOLERANCE)) fail('forward-onnx', `the eval-mode output differs from the TS engine's by ${error.toExponential(2)} (relative)`);
-    }
+    });
+  }
+  if (options.pytorch && tsOutput) {
+    result.pytorch = (await stage('pytorch-export', () => pytorchJob(c, prepared, dir, first, tsOutput, tsLoss ?? null))) ?? null;
+  }
 
-    if (options.pytorch) {
-      stage = 'pytorch-export';
-      result.pytorch = pytorchJob(c, prepared, dir, first, tsOutput, tsLoss);
-    }
-
-    stage = 'train';
-    const onnxTrainer = onnxAvailable ? await onnxBackend(prepared) : null;
-    result.backend = onnxTrainer ? 'onnx' : 'ts';
-    const ts = tsBackend(prepared);
-    stage = 'train-ts';
-    const tsSteps = await ts.run([first, second], 1);
-    if (onnxTrainer) {
-      stage = 'train-onnx';
-      const onnxSteps = await onnxTrainer.run([first, second], 1);
+  // Two training steps from the same initial weights: the ONNX trainer takes its copy first.
+  const onnxTrainer = onnxAvailable ? await stage('train-onnx', () => onnxBackend(prepared)) : undefined;
+  result.backend = onnxTrainer ? 'onnx' : 'ts';
+  const lossesOf = (steps: StepOutcome[]) => steps.map((s) => ('loss' in s ? s.loss : NaN));
+  const tsLosses = await stage('train-ts', async () => lossesOf(await tsBackend(prepared).run([first, second], 1)));
+  const onnxLosses = onnxTrainer && (await stage('train-onnx', async () => {
+    try {
+      return lossesOf(await onnxTrainer.run([first, second], 1));
+    } finally {
       await onnxTrainer.release();
-      const losses = (steps: typeof tsSteps) => steps.map((s) => ('loss' in s ? s.loss : NaN));
-      const [a, b] = [losses(tsSteps), losses(onnxSteps)];
-      if (a.length !== 2 || b.length !== 2 || !a.every((l, i) => close(l, b[i]))) {
-        fail('train', `losses of two steps differ: TS [${a.map((l) => l.toPrecision(7))}] vs ONNX [${b.map((l) => l.toPrecision(7))}]`);
-      }
-    } else if (tsSteps.length !== 2 || tsSteps.some((s) => !('loss' in s))) {
-      fail('train', `the TS engine did not take two steps: ${JSON.stringify(tsSteps.map((s) => ('nan' in s ? s.nan.message : s.loss)))}`);
     }
-  } catch (error) {
-    const message = error instanceof OnnxUnsupported ? `OnnxUnsupported: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
-    fail(stage, `exception: ${message}`);
+  }));
+  if (tsLosses && (tsLosses.length !== 2 || tsLosses.some((l) => !Number.isFinite(l)))) fail('train-ts', `the TS engine did not take two steps: [${tsLosses}]`);
+  if (tsLosses && onnxLosses && !(onnxLosses.length === 2 && tsLosses.every((l, i) => close(l, onnxLosses[i])))) {
+    fail('train', `losses of two steps differ: TS [${tsLosses.map((l) => l.toPrecision(7))}] vs ONNX [${onnxLosses.map((l) => l.toPrecision(7))}]`);
   }
   return result;
 }
 
 /** The PyTorch job of a case: the exported module, the initial weights, the first batch, the TS answers. */
-function pytorchJob(c: Case, prepared: Prepared, dir: string, batch: Batch, output: Tensor, lossValue: number): PytorchJob {
+function pytorchJob(c: Case, prepared: Prepared, dir: string, batch: Batch, output: Tensor, lossValue: number | null): PytorchJob {
   writeFileSync(join(dir, 'model.py'), exportPytorch(prepared.model, prepared.check.fnIrs, 'net.nn'));
   const tensors = new Map([...prepared.lowered.params, ...prepared.lowered.buffers].map((p) => [p.name, storedTensor(p.tensor.shape, Float32Array.from(p.tensor.data))]));
   writeSafetensors(join(dir, 'weights.safetensors'), { tensors, metadata: {} });

@@ -161,9 +161,19 @@ export class Dim {
       if (d > 0) return this.floorDivByPositive(d);
     }
     if (d === null && denominator.terms.length === 1) {
-      // Divide by a monomial when every term contains it: (B*T) / T is B.
-      const quotient = this.divideByMonomial(denominator.terms[0]);
-      if (quotient) return quotient;
+      // By a monomial: (B*T) / T is B, and (H - k) // k is H // k - 1 (the multiples of k come out).
+      const divisor = denominator.terms[0];
+      const whole: Term[] = [];
+      const rest: Term[] = [];
+      for (const term of this.terms) {
+        const quotient = divideTerm(term, divisor);
+        if (quotient) whole.push(quotient);
+        else rest.push(term);
+      }
+      if (whole.length > 0) {
+        const quotient = Dim.normalize(whole);
+        return rest.length === 0 ? quotient : quotient.add(Dim.floorDivAtom(Dim.normalize(rest), denominator));
+      }
     }
     return Dim.floorDivAtom(this, denominator);
   }
@@ -185,6 +195,15 @@ export class Dim {
     const constant = remainder.constant();
     // Only a constant in (-d, 0] remains when every name's coefficient is a multiple of d.
     if (constant !== null) return quotient.add(Math.floor(constant / d));
+    // A quotient inside: (x // m + r) // d is (x + m*r) // (m*d) for integers m, d > 0 (two pools of 2 are one of 4).
+    const inner = rest.findIndex((t) => t.coeff === 1 && t.atoms.length === 1 && (floorDivAtoms.get(t.atoms[0])?.denominator.constant() ?? 0) > 0);
+    if (inner >= 0) {
+      const { numerator, denominator } = floorDivAtoms.get(rest[inner].atoms[0])!;
+      const m = denominator.constant()!;
+      const others = rest.filter((_, k) => k !== inner);
+      const r = others.length === 0 ? Dim.of(0) : Dim.normalize(others);
+      if (Number.isSafeInteger(m * d)) return quotient.add(numerator.add(r.scale(m)).floorDiv(m * d));
+    }
     return quotient.add(Dim.floorDivAtom(remainder, Dim.of(d)));
   }
 
@@ -197,20 +216,6 @@ export class Dim {
     return Dim.named(atom);
   }
 
-  private divideByMonomial(divisor: Term): Dim | null {
-    const out: Term[] = [];
-    for (const term of this.terms) {
-      if (term.coeff % divisor.coeff !== 0) return null;
-      const atoms = [...term.atoms];
-      for (const atom of divisor.atoms) {
-        const at = atoms.indexOf(atom);
-        if (at < 0) return null;
-        atoms.splice(at, 1);
-      }
-      out.push({ coeff: term.coeff / divisor.coeff, atoms });
-    }
-    return Dim.normalize(out);
-  }
 
   /** The integer value when the dim has no names, else null. */
   constant(): number | null {
@@ -306,6 +311,18 @@ export class Dim {
       })
       .join('');
   }
+}
+
+/** `term / divisor` when the divisor's atoms are among the term's and its coefficient divides, else null. */
+function divideTerm(term: Term, divisor: Term): Term | null {
+  if (term.coeff % divisor.coeff !== 0) return null;
+  const atoms = [...term.atoms];
+  for (const atom of divisor.atoms) {
+    const at = atoms.indexOf(atom);
+    if (at < 0) return null;
+    atoms.splice(at, 1);
+  }
+  return { coeff: term.coeff / divisor.coeff, atoms };
 }
 
 function sameAtoms(a: readonly string[], b: readonly string[]): boolean {
