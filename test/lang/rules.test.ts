@@ -20,6 +20,8 @@ test('dims normalize sums of products and floor division', () => {
   assert.ok(B.add(B).equals(B.scale(2)));
   assert.equal(B.mul(3).add(B).toString(), '4*B');
   assert.equal(B.scale(4).add(8).floorDiv(4).toString(), 'B + 2');
+  // Exact division divides the coefficients (784 * (1/784) is 0.9999999999999999 in floats).
+  for (const n of [3, 49, 784, 1000]) assert.ok(B.scale(n).floorDiv(n).equals(B), `(${n}*B) // ${n}`);
   assert.equal(Dim.of(27).sub(3).floorDiv(2).add(1).toString(), '13');
   assert.equal(B.sub(3).floorDiv(2).toString(), '(B - 1) // 2 - 1');
   assert.equal(B.sub(3).floorDiv(2).substitute(new Map([['B', Dim.of(9)]])).toString(), '3');

@@ -157,7 +157,8 @@ export class Dim {
     if (d !== null && d !== 0) {
       // Huge dims (past 2^53) stay symbolic rather than losing exactness.
       if (n !== null && Number.isSafeInteger(Math.floor(n / d))) return Dim.of(Math.floor(n / d));
-      if (this.terms.every((t) => t.coeff % d === 0)) return this.scale(1 / d);
+      // Exact: each coefficient divided by d (not scaled by 1/d, which rounds: 784 * (1/784) is not 1).
+      if (this.terms.every((t) => t.coeff % d === 0)) return new Dim(this.terms.map((t) => ({ coeff: t.coeff / d, atoms: t.atoms })));
       if (d > 0) return this.floorDivByPositive(d);
     }
     if (d === null && denominator.terms.length === 1) {
