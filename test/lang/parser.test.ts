@@ -90,3 +90,20 @@ test('10,000 nested parentheses give a diagnostic, not a stack overflow', () => 
   const signs = `model M(x: [B]) -> [B] {\n  return ${'-'.repeat(10000)}x\n}\n`;
   assert.deepEqual(parse(signs).errors.map((e) => e.code), ['NN1001']);
 });
+
+test('parse errors recover at the next item keyword: one error per mistake, and the next model is still checked', async () => {
+  const { checkProgram } = await import('../../engine/src/lang/program.js');
+  const next = 'model N(x: [B, 4]) -> [B, 2] {\n  return x |> Linear(4, 3)\n}\n';
+  const body = (line: string) => `model M(x: [B, 4]) -> [B, 2] {\n  fc = Linear(4, 2)\n${line}\n  return h\n}\n\n${next}`;
+  const cases: [string, string, [string, number][]][] = [
+    ['a const cut short before a model', `const hid = 16 +\n${next}`, [['NN1001', 1], ['NN2110', 3]]],
+    ['a bracket closed by the wrong closer', body('  h = fc(x]'), [['NN1002', 3], ['NN2110', 8]]],
+    ['an extra closing parenthesis', body('  h = fc(x))'), [['NN1001', 3], ['NN2110', 8]]],
+    ['a missing closing brace', `model M(x: [B, 4]) -> [B, 2] {\n  return Linear(4, 2)(x)\n\n${next}`, [['NN1002', 1], ['NN2110', 5]]],
+  ];
+  for (const [what, text, expected] of cases) {
+    const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+    const found = checkProgram(text).diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, lineOf(d.range.start)]);
+    assert.deepEqual(found, expected, `${what}:\n${text}`);
+  }
+});

@@ -40,8 +40,13 @@ export function parse(text: string): ParseResult {
   const parser = new Parser(lexer);
   const tree = parser.parseFile(text.length);
   const lexErrors = lexer.errors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args));
+  // A bracket never closed explains the syntax errors after it on its line (`fc(x]`): one mistake, one error.
+  const unclosed = lexer.errors.filter((e) => e.code === 'NN1002');
+  const explained = (e: Diagnostic) =>
+    unclosed.some((u) => u.range.start <= e.range.start && (!text.slice(u.range.start, e.range.start).includes('\n') || (text[u.range.start] === '{' && e.message.startsWith('expected `}`'))));
+  const parseErrors = unclosed.length === 0 ? parser.errors : parser.errors.filter((e) => !explained(e));
   // Lexical errors first, so that the stable sort keeps them before a parse error at the same offset.
-  return { tree, errors: [...lexErrors, ...parser.errors].sort((a, b) => a.range.start - b.range.start) };
+  return { tree, errors: [...lexErrors, ...parseErrors].sort((a, b) => a.range.start - b.range.start) };
 }
 
 function describe(token: Token): string {
@@ -142,15 +147,20 @@ class Parser {
     while (this.token.kind === 'newline' || this.is(';')) this.advance();
   }
 
-  /** Skips to the end of the current statement (a newline or `;` at depth 0, or before `}`). */
+  /**
+   * Skips to the end of the current statement (a newline or `;` at depth 0, or before `}`),
+   * and never past an item keyword: `model`, `fn`, `train` and `const` start the next item
+   * wherever they appear (as rust-analyzer recovers at item keywords). A stray `)` or `]` is
+   * skipped, not counted, so it cannot make the rest of the file one statement.
+   */
   private skipStatement(): void {
     let depth = 0;
     for (;;) {
       const t = this.token;
-      if (t.kind === 'eof') return;
+      if (t.kind === 'eof' || this.atItemKeyword()) return;
       if (depth === 0 && (t.kind === 'newline' || (t.kind === 'punct' && (t.text === ';' || t.text === '}')))) return;
       if (t.kind === 'punct' && (t.text === '(' || t.text === '[' || t.text === '{')) depth++;
-      if (t.kind === 'punct' && (t.text === ')' || t.text === ']' || t.text === '}')) depth--;
+      if (t.kind === 'punct' && (t.text === ')' || t.text === ']' || t.text === '}') && depth > 0) depth--;
       this.advance();
     }
   }
@@ -190,17 +200,10 @@ class Parser {
     return { kind: 'file', items, range: { start: 0, end: length } };
   }
 
+  /** Skips top-level text that is no item, up to the next item keyword. */
   private skipToItem(): void {
-    let braces = 0;
     this.advance();
-    for (;;) {
-      const t = this.token;
-      if (t.kind === 'eof') return;
-      if (braces <= 0 && t.kind === 'keyword' && ITEM_KEYWORDS.has(t.text)) return;
-      if (t.kind === 'punct' && t.text === '{') braces++;
-      if (t.kind === 'punct' && t.text === '}') braces--;
-      this.advance();
-    }
+    while (this.token.kind !== 'eof' && !this.atItemKeyword()) this.advance();
   }
 
   private parseItem(): Item | null {
@@ -293,8 +296,9 @@ class Parser {
     return { kind: 'train', model, entries, body: { start: bodyStart, end: this.previousEnd() }, range: { start, end: this.previousEnd() } };
   }
 
+  /** At `model`, `fn`, `train` or `const` (not a keyword argument spelled like one: `train = 2000`). */
   private atItemKeyword(): boolean {
-    return this.token.kind === 'keyword' && ITEM_KEYWORDS.has(this.token.text);
+    return this.token.kind === 'keyword' && ITEM_KEYWORDS.has(this.token.text) && !(this.peek().kind === 'punct' && this.peek().text === '=');
   }
 
   private parseParams(): ParamSyntax[] {
@@ -612,6 +616,12 @@ class Parser {
         break;
       default:
         break;
+    }
+    if (this.atItemKeyword()) {
+      // `const hid = 16 +` before a `model`: the expression is missing where the line ends; the item keyword starts the next item.
+      const end = this.previousEnd();
+      if (this.errors.length === this.statementMark) this.errors.push(makeDiagnostic('NN1001', { start: end, end }, ['an expression', describe(t)]));
+      return { kind: 'error', range: { start: end, end } };
     }
     this.error('an expression');
     return { kind: 'error', range: { start: t.start, end: t.start } };
