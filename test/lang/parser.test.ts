@@ -107,3 +107,14 @@ test('parse errors recover at the next item keyword: one error per mistake, and 
     assert.deepEqual(found, expected, `${what}:\n${text}`);
   }
 });
+
+test('a flat chain of operators is not nesting: 1,000 terms check clean, a far longer one is one error and the return stays', async () => {
+  const { checkProgram } = await import('../../engine/src/lang/program.js');
+  const sum = (n: number) => `model M(x: [B, 4]) -> [B, 4] {\n  return x${' + x'.repeat(n)}\n}\n`;
+  assert.deepEqual(checkProgram(sum(1000)).diagnostics.map((d) => d.code), []);
+  const pipe = `model M(x: [B, 4]) -> [B, 4] {\n  return x${' |> relu'.repeat(700)}\n}\n`;
+  assert.deepEqual(checkProgram(pipe).diagnostics.map((d) => d.code), []);
+  const long = checkProgram(sum(100_000)).diagnostics;
+  assert.deepEqual(long.map((d) => d.code), ['NN1001']);
+  assert.match(long[0].message, /at most \d+ operators and levels in one expression/);
+});
