@@ -330,7 +330,8 @@ const OPS: Op[] = [
         return use;
       }
       const decl = b.declare('fc', args(n));
-      const twice = b.ev(m) === b.ev(n) && b.c.oneIn(2);
+      // Applied twice (shared weights) where its output size is its input size for every instance.
+      const twice = dimText(m) === dimText(n) && b.c.oneIn(2);
       const apply = form === 5 ? `${v.ref} |> ${decl.ref}` : twice ? `${decl.ref}(${decl.ref}(${v.ref}))` : `${decl.ref}(${v.ref})`;
       if (twice) b.p.feature('shared-layer');
       const use = b.bind(apply, out);

@@ -40,10 +40,10 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
   {
     id: 'F5',
     issue: '#5',
-    summary: 'block hyper-parameters as kernel sizes or as a dropout rate are refused or mis-sized',
+    summary: 'block hyper-parameters as kernel sizes, strides, paddings, pool sizes or a dropout rate are refused or mis-sized',
     matches: (f, c) =>
       f.stage === 'check' &&
-      ((has(c, 'block:hyper-kernel') && /differs from the declared output shape .*- k|kernel|`k`/.test(f.message)) ||
+      ((has(c, 'block:hyper-kernel') && /undefined|NaN|`k` must be a constant integer|declared output shape \[[^\]]*\bk\b/.test(f.message)) ||
         (has(c, 'block:hyper-rate') && /`p` must be a number, got rate|must be an integer, got 0\.0/.test(f.message))),
   },
   {

@@ -92,7 +92,7 @@ function evaluateConsts(symbols: Symbols): void {
   for (const name of symbols.consts.keys()) valueOf(name);
 }
 
-/** Number arithmetic of the language: `/` of integers stays an integer when it divides. */
+/** Number arithmetic of the language: `/` of two integers is floor division (as between dims), else real division. */
 export function arithmetic(op: string, a: number, b: number): number | null {
   switch (op) {
     case '+':
@@ -102,7 +102,8 @@ export function arithmetic(op: string, a: number, b: number): number | null {
     case '*':
       return a * b;
     case '/':
-      return b === 0 ? null : a / b;
+      if (b === 0) return null;
+      return Number.isInteger(a) && Number.isInteger(b) ? Math.floor(a / b) : a / b;
     case '**':
       return a ** b;
     default:
