@@ -94,7 +94,7 @@ export async function run(args: string[]): Promise<number> {
   const limits = sizeLimitsOption(values);
   if (limits === null) return 2;
   let failed = false;
-  let unreadable = false;
+  let unreadableCount = 0;
   const json: JsonDiagnostic[] = [];
   const text: string[] = [];
   let errors = 0;
@@ -105,7 +105,7 @@ export async function run(args: string[]): Promise<number> {
       source = readFileSync(file, 'utf8');
     } catch (error) {
       console.error(`nn check: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
-      unreadable = true;
+      unreadableCount++;
       continue;
     }
     const result = checkProgram(source, { readDataHeader: readDataHeader(dirname(file)) });
@@ -122,7 +122,8 @@ export async function run(args: string[]): Promise<number> {
   if (values.format === 'json') console.log(JSON.stringify(json, null, 2));
   else {
     if (text.length > 0) console.log(text.join('\n\n') + '\n');
-    console.log(`${positionals.length} file(s) checked: ${errors} error(s), ${warnings} warning(s)`);
+    const read = positionals.length - unreadableCount;
+    console.log(`${read} file(s) checked: ${errors} error(s), ${warnings} warning(s)${unreadableCount > 0 ? `; ${unreadableCount} file(s) could not be read` : ''}`);
   }
-  return unreadable ? 2 : failed ? 1 : 0;
+  return unreadableCount > 0 ? 2 : failed ? 1 : 0;
 }

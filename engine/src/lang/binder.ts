@@ -29,10 +29,17 @@ export function bind(tree: SourceFile, lineOf: (offset: number) => number): Symb
     diagnostics: [],
   };
   const firstDefinition = new Map<string, number>();
+  const firstTrain = new Map<string, number>();
   for (const item of tree.items) {
     if (item.kind === 'error') continue;
     if (item.kind === 'train') {
-      symbols.trains.push(item);
+      // One `train` block per model: a second one would be silently ignored by every run.
+      const previous = firstTrain.get(item.model.name);
+      if (previous !== undefined) symbols.diagnostics.push(makeDiagnostic('NN2002', item.model.range, [`train ${item.model.name}`, lineOf(previous) + 1]));
+      else {
+        firstTrain.set(item.model.name, item.range.start);
+        symbols.trains.push(item);
+      }
       continue;
     }
     const name = item.name.name;
