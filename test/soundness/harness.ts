@@ -371,16 +371,17 @@ async function float64Reference(c: Case, dir: string, checked: CheckResult, init
 
 /**
  * Float32 round-off differs with the order of operations, and an ill-conditioned model
- * (batch norm over two samples) magnifies it. Against the float64 run, a back end disagrees
- * when it is off by more than the tolerance and by ten times more than the other one; null
- * when neither does (the differences are the round-off of both).
+ * (batch norm over two samples, a layer norm of a row whose values are all equal) magnifies
+ * it, so that one back end may be luckier than the other. Against the float64 run, a back
+ * end disagrees when it is off by more than ten times the tolerance and ten times the other
+ * one; null when neither is (the differences are the round-off of both).
  */
 function arbitrate(ts: readonly number[], onnx: readonly number[], reference: readonly number[] | null): string | null {
   if (reference === null || reference.length !== ts.length) return 'no float64 reference to compare with';
   const scale = Math.max(1e-6, ...reference.map(Math.abs));
   const off = (xs: readonly number[]) => Math.max(...xs.map((x, i) => Math.abs(x - reference[i]))) / scale;
   const [a, b] = [off(ts), off(onnx)];
-  const worse = (x: number, y: number) => x > TOLERANCE && x > 10 * y;
+  const worse = (x: number, y: number) => x > 10 * TOLERANCE && x > 10 * y;
   if (!worse(a, b) && !worse(b, a) && Number.isFinite(a + b)) return null;
   return `against float64 (${reference.slice(0, 4).map((v) => v.toPrecision(7))}), the TS engine is off by ${a.toExponential(2)} and ONNX by ${b.toExponential(2)}`;
 }
