@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readDataHeader } from '../data/index.js';
+import { fileChecks } from '../data/index.js';
 import type { Diagnostic, TextRange } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
@@ -108,7 +108,7 @@ export async function run(args: string[]): Promise<number> {
       unreadableCount++;
       continue;
     }
-    const result = checkProgram(source, { readDataHeader: readDataHeader(dirname(file)) });
+    const result = checkProgram(source, fileChecks(dirname(file)));
     const lines = new LineIndex(source);
     for (const d of [...result.diagnostics, ...sizeLimitDiagnostics(result, limits)]) {
       if (d.severity === 'error') {

@@ -6,7 +6,7 @@ import type { DataHeader, DataHeaderReader, DataSpec } from '../lang/api.js';
 import { isDataError, type DataError, type Dataset } from './dataset.js';
 import { FASHION_CLASSES, FASHION_SAMPLE_SHAPE, fashionMnist, fashionSource } from './fashion.js';
 import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader, valueRange } from './files.js';
-import { escapingPath } from './paths.js';
+import { escapingFolder, escapingPath } from './paths.js';
 import { moons, spirals, xor } from './synthetic.js';
 
 export type { DataError, Dataset, Split } from './dataset.js';
@@ -62,6 +62,19 @@ function headerOf(spec: DataSpec, baseDir: string): DataHeader | DataError {
     case 'npy':
       return npyHeader(spec.x, spec.y, baseDir);
   }
+}
+
+/**
+ * What the checker may know of the files beside a `.nn` file in `baseDir` (the CLI, the
+ * language server and every run check with these): data headers, and where a `save` folder
+ * really leads, symlinks followed.
+ */
+export function fileChecks(baseDir: string, access: DataAccess = {}): { readDataHeader: DataHeaderReader; saveFolderOutside: (path: string) => string | null; allowPathsOutsideWorkspace: boolean } {
+  return {
+    readDataHeader: readDataHeader(baseDir, access),
+    saveFolderOutside: (path) => (access.allowPathsOutside ? null : escapingFolder(path, baseDir)),
+    allowPathsOutsideWorkspace: access.allowPathsOutside === true,
+  };
 }
 
 /** A DataHeaderReader for files relative to `baseDir` (the `.nn` file's folder). */

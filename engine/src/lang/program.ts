@@ -33,6 +33,8 @@ export interface CheckOptions {
   readDataHeader?: DataHeaderReader;
   /** The user's opt-in (`nn.allowPathsOutsideWorkspace`): `train` paths may then leave the file's folder. */
   allowPathsOutsideWorkspace?: boolean;
+  /** Where a `save` folder really leads when a symlink takes it out of the file's folder, else null (the caller follows links: no I/O here). */
+  saveFolderOutside?: (path: string) => string | null;
 }
 
 export function checkProgram(text: string, options: CheckOptions = {}): CheckResult {

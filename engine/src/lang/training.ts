@@ -56,7 +56,7 @@ export function checkTrain(
   item: TrainItem,
   symbols: Symbols,
   signature: Signature | null,
-  options: { readDataHeader?: DataHeaderReader; allowPathsOutsideWorkspace?: boolean },
+  options: { readDataHeader?: DataHeaderReader; allowPathsOutsideWorkspace?: boolean; saveFolderOutside?: (path: string) => string | null },
   /** The model's checked graph (for the layers that read the data directly), when it has one. */
   graph: Graph | null = null,
 ): TrainCheck {
@@ -287,7 +287,12 @@ export function checkTrain(
     const v = valueOf(saveExpr);
     if (v.kind !== 'string') bad(saveExpr.range, 'save', 'expected a folder path as a string');
     else if (leavesAllowedFolder(v.value)) diagnostics.push(makeDiagnostic('NN4006', saveExpr.range, [v.value]));
-    else save = v.value;
+    else {
+      // A folder inside by its text may still lead out through a symlink; runs never write there.
+      const real = options.saveFolderOutside?.(v.value) ?? null;
+      if (real !== null) diagnostics.push(makeDiagnostic('NN4006', saveExpr.range, [`${v.value}" (a link to "${real}`]));
+      else save = v.value;
+    }
   }
 
   // -- the data set and the loss against the model -----------------------------------------

@@ -5,7 +5,7 @@
 import type { CheckResult, Diagnostic, ModelIR, TextRange, TrainIR } from '../lang/api.js';
 import { checkProgram } from '../lang/program.js';
 import { formatMessage } from '../lang/diagnostics.js';
-import { isDataError, loadDataset, readDataHeader, type Dataset, type Split } from '../data/index.js';
+import { fileChecks, isDataError, loadDataset, type Dataset, type Split } from '../data/index.js';
 import { Rng } from '../random.js';
 import { lineIndex, lowerModel, type LoweredModel } from './lower.js';
 import { DEFAULT_SIZE_LIMITS, sizeLimitError, type SizeLimits } from './limits.js';
@@ -85,7 +85,7 @@ function holdOut(split: Split, fraction: number, sampleSize: number, labelSize: 
 
 export function prepare(text: string, options: PrepareOptions): Prepared | RunError[] {
   const access = { allowPathsOutside: options.allowPathsOutside };
-  const check = options.check ?? checkProgram(text, { readDataHeader: readDataHeader(options.baseDir, access), allowPathsOutsideWorkspace: options.allowPathsOutside });
+  const check = options.check ?? checkProgram(text, fileChecks(options.baseDir, access));
   const errors = checkErrors(check);
   if (errors.length > 0) return errors;
   const train = pickTrain(check, options.model);
