@@ -44,6 +44,12 @@ export async function main(argv: string[]): Promise<number> {
   return module.run(args);
 }
 
+// A reader that stops reading (`nn train --json | head`) ends the command quietly, as it
+// ends other Unix tools: no stack trace for a closed pipe.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 74));
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

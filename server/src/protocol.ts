@@ -3,7 +3,7 @@
 // Plain data only, so both sides import it.
 
 import { serverNodeOptions } from '../../engine/src/cli/serverNodeOptions.js';
-import type { RunEvent, Finding, ParamGradStats } from '../../engine/src/train/events.js';
+import type { RunEvent, Finding, ParamGradStats, EvaluatedOn } from '../../engine/src/train/events.js';
 
 export type { RunEvent, Finding, ParamGradStats };
 
@@ -23,6 +23,8 @@ export interface TrainResult {
   message: string;
   checkpoint: string | null;
   testAccuracy: number | null;
+  /** The split `testAccuracy` is measured on. */
+  evaluatedOn?: EvaluatedOn;
 }
 
 /** client → server request: stop the running training (same as cancelling its progress). */

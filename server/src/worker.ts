@@ -46,7 +46,7 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
       end.reason === 'done' ? `Trained ${job.model}: ${end.step} steps in ${end.seconds.toFixed(1)} s${accuracy}.`
       : end.reason === 'cancelled' ? `Training of ${job.model} stopped at step ${end.step}; checkpoint saved.`
       : `Training of ${job.model} stopped at step ${end.step}: NaN or Inf (see the NN5004 diagnostic).`;
-    return { reason: end.reason, message, checkpoint: end.checkpoint, testAccuracy: end.testAccuracy };
+    return { reason: end.reason, message, checkpoint: end.checkpoint, testAccuracy: end.testAccuracy, evaluatedOn: end.evaluatedOn };
   } finally {
     clearInterval(poll);
   }
@@ -94,6 +94,7 @@ async function run(job: Job): Promise<JobResults[keyof JobResults]> {
     case 'gradcheck': {
       const outcome = gradcheckProgram(job.text, job.fn === null ? {} : { only: job.fn });
       if ('errors' in outcome) throw new Error(describe(outcome.errors));
+      if ('unknownFn' in outcome) throw new Error(`no fn \`${outcome.unknownFn}\` with a grad block (fns with one: ${outcome.withGrad.join(', ') || 'none'})`);
       return { fns: outcome.fns };
     }
     case 'exportOnnx':

@@ -31,6 +31,15 @@ test('run log lines say what happened with the numbers', () => {
     'run done at step 300 after 12.3 s, test accuracy 90.0%, checkpoint runs/a/model.safetensors',
   );
   assert.equal(runLogLine({ type: 'checkpoint', step: 7, path: 'c.safetensors' }), 'checkpoint at step 7: c.safetensors');
+  // Without a test split the accuracy is on the training data, and is named so.
+  assert.equal(
+    runLogLine({ type: 'epoch', epoch: 0, step: 2, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.25, evaluatedOn: 'train' }),
+    'epoch 1 done at step 2: train loss 0.5000, train-set eval loss 0.6000, train-set accuracy 25.0%',
+  );
+  assert.equal(
+    trainResultMessage('Net', { reason: 'done', message: '', checkpoint: null, testAccuracy: 0.5, evaluatedOn: 'validation' }).text,
+    'Training Net finished · validation accuracy 50.0%',
+  );
 });
 
 test('the end message names the test accuracy and checkpoint, or why the run stopped', () => {

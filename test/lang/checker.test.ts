@@ -159,3 +159,13 @@ test('train blocks produce the TrainIR with defaults, and file data sets go thro
   const escaping = checkProgram(text.replace('"x.npy"', '"../x.npy"'));
   assert.deepEqual(escaping.diagnostics.map((d) => d.code), ['NN4006']);
 });
+
+test('a norm layer of the wrong size points at its declared size, with a fix that re-checks clean', () => {
+  for (const [ctor, input] of [['LayerNorm', '[B, 3, 5]'], ['BatchNorm1d', '[B, 5, 3]']]) {
+    const text = `model M(x: ${input}) -> ${input} {\n  n = ${ctor}(4)\n  return n(x)\n}\n`;
+    const d = only(checkProgram(text), 'NN2111');
+    assert.equal(text.slice(d.range.start, d.range.end), 'n(x)');
+    assert.equal(text.slice(d.related[0].range.start, d.related[0].range.end), '4', ctor);
+    assert.deepEqual(problems(checkProgram(applyFix(text, d))), [], ctor);
+  }
+});

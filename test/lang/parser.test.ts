@@ -90,3 +90,31 @@ test('10,000 nested parentheses give a diagnostic, not a stack overflow', () => 
   const signs = `model M(x: [B]) -> [B] {\n  return ${'-'.repeat(10000)}x\n}\n`;
   assert.deepEqual(parse(signs).errors.map((e) => e.code), ['NN1001']);
 });
+
+test('parse errors recover at the next item keyword: one error per mistake, and the next model is still checked', async () => {
+  const { checkProgram } = await import('../../engine/src/lang/program.js');
+  const next = 'model N(x: [B, 4]) -> [B, 2] {\n  return x |> Linear(4, 3)\n}\n';
+  const body = (line: string) => `model M(x: [B, 4]) -> [B, 2] {\n  fc = Linear(4, 2)\n${line}\n  return h\n}\n\n${next}`;
+  const cases: [string, string, [string, number][]][] = [
+    ['a const cut short before a model', `const hid = 16 +\n${next}`, [['NN1001', 1], ['NN2110', 3]]],
+    ['a bracket closed by the wrong closer', body('  h = fc(x]'), [['NN1002', 3], ['NN2110', 8]]],
+    ['an extra closing parenthesis', body('  h = fc(x))'), [['NN1001', 3], ['NN2110', 8]]],
+    ['a missing closing brace', `model M(x: [B, 4]) -> [B, 2] {\n  return Linear(4, 2)(x)\n\n${next}`, [['NN1002', 1], ['NN2110', 5]]],
+  ];
+  for (const [what, text, expected] of cases) {
+    const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+    const found = checkProgram(text).diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, lineOf(d.range.start)]);
+    assert.deepEqual(found, expected, `${what}:\n${text}`);
+  }
+});
+
+test('a flat chain of operators is not nesting: 1,000 terms check clean, a far longer one is one error and the return stays', async () => {
+  const { checkProgram } = await import('../../engine/src/lang/program.js');
+  const sum = (n: number) => `model M(x: [B, 4]) -> [B, 4] {\n  return x${' + x'.repeat(n)}\n}\n`;
+  assert.deepEqual(checkProgram(sum(1000)).diagnostics.map((d) => d.code), []);
+  const pipe = `model M(x: [B, 4]) -> [B, 4] {\n  return x${' |> relu'.repeat(700)}\n}\n`;
+  assert.deepEqual(checkProgram(pipe).diagnostics.map((d) => d.code), []);
+  const long = checkProgram(sum(100_000)).diagnostics;
+  assert.deepEqual(long.map((d) => d.code), ['NN1001']);
+  assert.match(long[0].message, /at most \d+ operators and levels in one expression/);
+});

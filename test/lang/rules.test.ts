@@ -28,9 +28,53 @@ test('dims normalize sums of products and floor division', () => {
   assert.ok(B.add(B).equals(B.scale(2)));
   assert.equal(B.mul(3).add(B).toString(), '4*B');
   assert.equal(B.scale(4).add(8).floorDiv(4).toString(), 'B + 2');
+  // Exact division divides the coefficients (784 * (1/784) is 0.9999999999999999 in floats).
+  for (const n of [3, 49, 784, 1000]) assert.ok(B.scale(n).floorDiv(n).equals(B), `(${n}*B) // ${n}`);
   assert.equal(Dim.of(27).sub(3).floorDiv(2).add(1).toString(), '13');
-  assert.equal(B.sub(3).floorDiv(2).toString(), '(B - 3) // 2');
+  assert.equal(B.sub(3).floorDiv(2).toString(), '(B - 1) // 2 - 1');
   assert.equal(B.sub(3).floorDiv(2).substitute(new Map([['B', Dim.of(9)]])).toString(), '3');
+});
+
+test('floor division takes whole multiples out: (a + k*n) // n is a // n + k', () => {
+  const [H, W, C] = ['H', 'W', 'C'].map((n) => Dim.named(n));
+  // A 2x2 pool of H: (H - 2) // 2 + 1 is H // 2, written without parentheses.
+  assert.ok(H.sub(2).floorDiv(2).add(1).equals(H.floorDiv(2)));
+  assert.equal(H.sub(2).floorDiv(2).add(1).toString(), 'H // 2');
+  assert.ok(H.add(W.scale(4)).sub(6).floorDiv(2).equals(H.floorDiv(2).add(W.scale(2)).sub(3)));
+  assert.ok(H.scale(3).floorDiv(2).equals(H.floorDiv(2).add(H)));
+  assert.equal(H.sub(1).floorDiv(2).add(1).toString(), '(H - 1) // 2 + 1');
+  // By a symbolic divisor its multiples come out too; a quotient of a quotient is one quotient.
+  const k = Dim.named('k');
+  assert.ok(H.sub(k).floorDiv(k).add(1).equals(H.floorDiv(k)));
+  assert.ok(H.floorDiv(2).floorDiv(2).equals(H.floorDiv(4)));
+  assert.ok(H.sub(2).floorDiv(2).add(1).sub(2).floorDiv(2).add(1).equals(H.floorDiv(4)));
+  // A quotient among other factors is parenthesized.
+  assert.equal(H.floorDiv(2).mul(W.floorDiv(2)).mul(C).toString(), 'C*(H // 2)*(W // 2)');
+});
+
+test('symbolic floor division agrees with integer floor division at every value', () => {
+  const H = Dim.named('H');
+  const W = Dim.named('W');
+  for (let h = -9; h <= 9; h++) {
+    for (let w = -4; w <= 4; w++) {
+      const at = new Map([['H', Dim.of(h)], ['W', Dim.of(w)]]);
+      for (let n = 1; n <= 4; n++) {
+        for (let c = -5; c <= 5; c++) {
+          for (const [a, b] of [[1, 0], [3, 0], [-1, 0], [1, 2], [2, -3]]) {
+            const dim = H.scale(a).add(W.scale(b)).add(c).floorDiv(n);
+            assert.equal(dim.substitute(at).constant(), Math.floor((a * h + b * w + c) / n) + 0, `(${a}*H + ${b}*W + ${c}) // ${n} at H=${h}, W=${w}: ${dim}`);
+            const twice = dim.add(W.scale(b)).add(c).floorDiv(n + 1);
+            const expected = Math.floor((Math.floor((a * h + b * w + c) / n) + b * w + c) / (n + 1)) + 0;
+            assert.equal(twice.substitute(at).constant(), expected, `(${dim} + ${b}*W + ${c}) // ${n + 1} at H=${h}, W=${w}: ${twice}`);
+            if (w !== 0) {
+              const byName = H.scale(a).add(W.scale(c)).floorDiv(W);
+              assert.equal(byName.substitute(at).constant(), Math.floor((a * h + c * w) / w) + 0, `(${a}*H + ${c}*W) // W at H=${h}, W=${w}: ${byName}`);
+            }
+          }
+        }
+      }
+    }
+  }
 });
 
 test('elementwise ops broadcast like NumPy', () => {

@@ -34,7 +34,7 @@ test('a reduction over axis 0 of [*S, D] does not give [D]', () => {
 
 test('gradcheck tries every group size: a gradient right only for one-dim groups fails', () => {
   const result = gradcheckProgram(`${ADDB('sum(reshape(g, [-1, D]), 0)')}`, {});
-  assert.ok(!('errors' in result) && result.fns.every((f) => f.ok), JSON.stringify(result));
+  assert.ok('fns' in result && result.fns.every((f) => f.ok), JSON.stringify(result));
 });
 
 test('a model calling a variadic fn with a two-dim group trains the same on both back ends', async () => {

@@ -186,3 +186,32 @@ test('nn train --threads 2 still trains where worker threads cannot start: no sh
   symlinkSync(resolve('node_modules'), join(alone, 'node_modules'));
   assert.deepEqual(convRun(['--threads', '2'], [], join(alone, 'cli.js')).losses, reference);
 });
+
+test('the smaller CLI problems of issue #15: a closed pipe, an unreadable file, an unknown --fn, the run log, a data set without a test split', () => {
+  // `nn train --json | head`: the reader goes away; the command ends quietly.
+  const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" train xor.nn --json | head -1`], { cwd: work, encoding: 'utf8' });
+  assert.equal(piped.stdout.trim().split('\n').length, 1);
+  assert.doesNotMatch(piped.stderr, /EPIPE|\n\s+at /, piped.stderr);
+  // A file that cannot be read is not counted as checked.
+  const missing = nn('check', 'missing.nn');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stdout, /0 file\(s\) checked: 0 error\(s\), 0 warning\(s\); 1 file\(s\) could not be read/);
+  // --fn naming no fn with a grad block is a usage error, not a diagnostic of the file.
+  writeFileSync(join(work, 'sq.nn'), 'fn sq(x: [*S]) -> [*S] {\n  return x * x\n} grad(g) {\n  return 2 * g * x\n}\n');
+  const unknown = nn('gradcheck', 'sq.nn', '--fn', 'nope');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--fn nope: sq\.nn has no fn `nope` with a grad block \(fns with one: sq\)/);
+  assert.doesNotMatch(unknown.stderr, /NN\d{4}/);
+  // A new run starts a new run log.
+  for (let k = 0; k < 2; k++) assert.equal(nn('train', 'xor.nn', '--epochs', '1').code, 0);
+  const log = readFileSync(join(work, 'runs/xor/run.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(log.filter((e) => e.type === 'start').length, 1);
+  // Without a test split the evaluation is on the training data, and says so.
+  writeFileSync(join(work, 'points.csv'), 'a,b,label\n0,1,0\n1,0,1\n1,1,0\n0,0,1\n');
+  writeFileSync(join(work, 'csv.nn'), 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\n\ntrain M {\n  data = csv("points.csv", label = "label")\n  batch = 2\n}\n');
+  const noTest = nn('train', 'csv.nn');
+  assert.equal(noTest.code, 0, noTest.stderr);
+  assert.match(noTest.stdout, /epoch 1\/1: train loss [\d.]+, train-set eval loss [\d.]+, train-set accuracy [\d.]+/);
+  assert.match(noTest.stdout, /train-set accuracy: [\d.]+ \(the data set has no test split\)/);
+  assert.doesNotMatch(noTest.stdout, /test accuracy|train loss [\d.]+, train loss/);
+});

@@ -109,7 +109,7 @@ test('csv through csv-parse: quoted cells, a BOM, semicolons, tabs, CRLF and bla
   assert.deepEqual(Array.from(semicolons.train.inputs), [1, 2, 3, 4]);
   const tabs = load({ kind: 'csv', path: file('tabs.tsv', 'label\ta\n1\t-0.5\n0\t1e3\n'), label: 'label' });
   assert.deepEqual(Array.from(tabs.train.inputs), [-0.5, 1000]);
-  assert.deepEqual(readDataHeader(dir)({ kind: 'csv', path: 'semi.csv', label: 'label' }), { sampleShape: [2], classes: 2, labelShape: [] });
+  assert.deepEqual(readDataHeader(dir)({ kind: 'csv', path: 'semi.csv', label: 'label' }), { sampleShape: [2], classes: 2, labelShape: [], inputIds: { min: 1, max: 4 } });
   expectNN4005({ kind: 'csv', path: file('open.csv', 'a,label\n"1,0\n2,1\n'), label: 'label' }, 'open.csv', /not valid CSV: Quote Not Closed/);
   expectNN4005({ kind: 'csv', path: file('gap.csv', 'a,label\n1,0\n\n2\n'), label: 'label' }, 'gap.csv', /line 4 has 1 cells, the header has 2/);
 });

@@ -1,7 +1,7 @@
 // Text the extension shows for runs: numbers, run-log lines, the end-of-run message and the
 // probe and gradcheck reports. Pure, so the wording is tested without an editor.
 
-import type { ParamGradStats, RunEvent } from '../../../engine/src/train/events.js';
+import { splitName, type ParamGradStats, type RunEvent } from '../../../engine/src/train/events.js';
 import type { GradcheckResult, TrainResult } from '../../../server/src/protocol.js';
 
 export function formatLoss(loss: number): string {
@@ -34,10 +34,11 @@ export function runLogLine(event: RunEvent): string {
         ` (${Math.round(event.samplesPerSec)} samples/s)`
       );
     case 'epoch': {
-      const accuracy = event.testAccuracy === null ? '' : `, test accuracy ${formatPercent(event.testAccuracy)}`;
+      const split = splitName(event.evaluatedOn);
+      const accuracy = event.testAccuracy === null ? '' : `, ${split} accuracy ${formatPercent(event.testAccuracy)}`;
       return (
         `epoch ${event.epoch + 1} done at step ${event.step}: train loss ${formatLoss(event.trainLoss)}, ` +
-        `test loss ${formatLoss(event.testLoss)}${accuracy}`
+        `${split}${event.evaluatedOn === 'train' ? ' eval' : ''} loss ${formatLoss(event.testLoss)}${accuracy}`
       );
     }
     case 'finding':
@@ -45,7 +46,7 @@ export function runLogLine(event: RunEvent): string {
     case 'checkpoint':
       return `checkpoint at step ${event.step}: ${event.path}`;
     case 'end': {
-      const accuracy = event.testAccuracy === null ? '' : `, test accuracy ${formatPercent(event.testAccuracy)}`;
+      const accuracy = event.testAccuracy === null ? '' : `, ${splitName(event.evaluatedOn)} accuracy ${formatPercent(event.testAccuracy)}`;
       const checkpoint = event.checkpoint === null ? '' : `, checkpoint ${event.checkpoint}`;
       return `run ${event.reason} at step ${event.step} after ${event.seconds.toFixed(1)} s${accuracy}${checkpoint}`;
     }
@@ -57,7 +58,7 @@ export function trainResultMessage(model: string, result: TrainResult): { text: 
   switch (result.reason) {
     case 'done': {
       const parts = [`Training ${model} finished`];
-      if (result.testAccuracy !== null) parts.push(`test accuracy ${formatPercent(result.testAccuracy)}`);
+      if (result.testAccuracy !== null) parts.push(`${splitName(result.evaluatedOn)} accuracy ${formatPercent(result.testAccuracy)}`);
       if (result.checkpoint !== null) parts.push(`checkpoint ${result.checkpoint}`);
       return { text: parts.join(' · '), ok: true };
     }

@@ -2,7 +2,7 @@
 // into loss and accuracy curves, the latest gradient flow and the findings, and turns that
 // into the TrainingView the webview draws. Pure: no `vscode`, so it is unit-tested directly.
 
-import type { Finding, ParamGradStats, RunEvent } from '../../../engine/src/train/events.js';
+import { splitName, type Finding, type ParamGradStats, type RunEvent } from '../../../engine/src/train/events.js';
 import type { GradientFlow, LayerGradient, Point, TrainingView } from '../webview/view.js';
 import { formatLoss, formatPercent } from './format.js';
 
@@ -131,7 +131,7 @@ export class TrainingRun {
 function endStatus(end: EndEvent): string {
   switch (end.reason) {
     case 'done': {
-      const accuracy = end.testAccuracy === null ? '' : ` · test accuracy ${formatPercent(end.testAccuracy)}`;
+      const accuracy = end.testAccuracy === null ? '' : ` · ${splitName(end.evaluatedOn)} accuracy ${formatPercent(end.testAccuracy)}`;
       return `done at step ${end.step} in ${Math.round(end.seconds)} s${accuracy}`;
     }
     case 'cancelled':

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readDataHeader } from '../data/index.js';
+import { fileChecks } from '../data/index.js';
 import type { Diagnostic, TextRange } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
@@ -96,7 +96,7 @@ export async function run(args: string[]): Promise<number> {
   const sources = dataSourcesOption(values);
   if (limits === null || sources === null) return 2;
   let failed = false;
-  let unreadable = false;
+  let unreadableCount = 0;
   const json: JsonDiagnostic[] = [];
   const text: string[] = [];
   let errors = 0;
@@ -107,10 +107,10 @@ export async function run(args: string[]): Promise<number> {
       source = readFileSync(file, 'utf8');
     } catch (error) {
       console.error(`nn check: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
-      unreadable = true;
+      unreadableCount++;
       continue;
     }
-    const result = checkProgram(source, { readDataHeader: readDataHeader(dirname(file), { sources }) });
+    const result = checkProgram(source, fileChecks(dirname(file), { sources }));
     const lines = new LineIndex(source);
     for (const d of [...result.diagnostics, ...sizeLimitDiagnostics(result, limits)]) {
       if (d.severity === 'error') {
@@ -124,7 +124,8 @@ export async function run(args: string[]): Promise<number> {
   if (values.format === 'json') console.log(JSON.stringify(json, null, 2));
   else {
     if (text.length > 0) console.log(text.join('\n\n') + '\n');
-    console.log(`${positionals.length} file(s) checked: ${errors} error(s), ${warnings} warning(s)`);
+    const read = positionals.length - unreadableCount;
+    console.log(`${read} file(s) checked: ${errors} error(s), ${warnings} warning(s)${unreadableCount > 0 ? `; ${unreadableCount} file(s) could not be read` : ''}`);
   }
-  return unreadable ? 2 : failed ? 1 : 0;
+  return unreadableCount > 0 ? 2 : failed ? 1 : 0;
 }

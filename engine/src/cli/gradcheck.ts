@@ -16,6 +16,10 @@ export async function run(args: string[]): Promise<number> {
   try {
     const outcome = gradcheckProgram(text, { only: values.fn });
     if ('errors' in outcome) return reportRunErrors(file, text, outcome.errors);
+    if ('unknownFn' in outcome) {
+      process.stderr.write(`nn gradcheck: --fn ${outcome.unknownFn}: ${file} has no fn \`${outcome.unknownFn}\` with a grad block (fns with one: ${outcome.withGrad.join(', ') || 'none'})\n${USAGE}\n`);
+      return 2;
+    }
     process.stdout.write((values.json ? JSON.stringify({ fns: outcome.fns }) : formatGradcheck(outcome.fns)) + '\n');
     return outcome.fns.every((f) => f.ok) ? 0 : 1;
   } catch (error) {

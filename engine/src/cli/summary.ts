@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readDataHeader } from '../data/index.js';
+import { fileChecks } from '../data/index.js';
 import type { CheckResult, ModelSummary } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
@@ -85,7 +85,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`nn summary: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
   }
-  const result = checkProgram(source, { readDataHeader: readDataHeader(dirname(file)) });
+  const result = checkProgram(source, fileChecks(dirname(file)));
   const models = values.model === undefined ? result.models : result.models.filter((m) => m.name === values.model);
   if (models.length === 0) {
     console.error(values.model === undefined ? `nn summary: ${file} has no model` : `nn summary: no model \`${values.model}\` in ${file} (models: ${result.models.map((m) => m.name).join(', ') || 'none'})`);

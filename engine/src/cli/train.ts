@@ -7,7 +7,7 @@
 
 import { dirname, resolve } from 'node:path';
 import { checkProgram } from '../lang/program.js';
-import { readDataHeader } from '../data/index.js';
+import { fileChecks } from '../data/index.js';
 import { train } from '../train/loop.js';
 import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
@@ -75,7 +75,7 @@ export async function run(args: string[]): Promise<number> {
 
   const baseDir = dirname(resolve(file));
   try {
-    const check = checkProgram(text, { readDataHeader: readDataHeader(baseDir, { sources }) });
+    const check = checkProgram(text, fileChecks(baseDir, { sources }));
     // Errors stop the run below; warnings and notes are shown before it starts.
     if (!json) for (const d of check.diagnostics) if (d.severity !== 'error') process.stdout.write(formatDiagnostic(file, text, d) + '\n');
     const outcome = await train(

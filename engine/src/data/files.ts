@@ -70,12 +70,31 @@ export function npyHeader(xPath: string, yPath: string, baseDir: string): DataHe
   if (isDataError(yHeader)) return yHeader;
   const mismatch = checkCounts(x.shape[0], yHeader.shape[0] ?? 0, yPath);
   if (mismatch) return mismatch;
-  if (!isIntegerDtype(yHeader.dtype)) return { sampleShape: x.shape.slice(1), classes: null, labelShape: yHeader.shape.slice(1) };
+  // Integer inputs are token ids: the checker compares their range with the Embedding's rows.
+  let inputIds: DataHeader['inputIds'];
+  if (isIntegerDtype(x.dtype)) {
+    const ids = readNpy(join(baseDir, xPath), xPath);
+    if (isDataError(ids)) return ids;
+    inputIds = valueRange(ids.values);
+  }
+  const ranged = (header: DataHeader): DataHeader => (inputIds ? { ...header, inputIds } : header);
+  if (!isIntegerDtype(yHeader.dtype)) return ranged({ sampleShape: x.shape.slice(1), classes: null, labelShape: yHeader.shape.slice(1) });
   const y = readNpy(join(baseDir, yPath), yPath);
   if (isDataError(y)) return y;
   const classes = countClasses(y.values, yPath);
   if (isDataError(classes)) return classes;
-  return { sampleShape: x.shape.slice(1), classes, labelShape: [] };
+  return ranged({ sampleShape: x.shape.slice(1), classes, labelShape: [] });
+}
+
+/** The smallest and largest of some values (at least one). */
+export function valueRange(values: ArrayLike<number>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < min) min = values[i];
+    if (values[i] > max) max = values[i];
+  }
+  return { min, max };
 }
 
 /** An IDX label file: 1-D class ids, one per image; the header needs them too, for the class count. */

@@ -6,9 +6,9 @@
 import type { DataHeader, DataHeaderReader, DataSpec } from '../lang/api.js';
 import { IMAGE_SETS } from './catalog.js';
 import { isDataError, type DataError, type Dataset } from './dataset.js';
-import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader } from './files.js';
+import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader, valueRange } from './files.js';
 import { loadImages, locateImages } from './images.js';
-import { escapingPath } from './paths.js';
+import { escapingFolder, escapingPath } from './paths.js';
 import { dataSources, type DataSources } from './sources.js';
 import { moons, spirals, xor } from './synthetic.js';
 
@@ -66,13 +66,27 @@ function headerOf(spec: DataSpec, baseDir: string, sources: () => DataSources): 
     case 'csv': {
       const data = loadCsv(spec.path, spec.label, baseDir);
       if (isDataError(data)) return data;
-      return { sampleShape: data.sampleShape, classes: data.classes, labelShape: data.labelShape };
+      const header = { sampleShape: data.sampleShape, classes: data.classes, labelShape: data.labelShape };
+      return data.train.inputs.length > 0 && data.train.inputs.every(Number.isInteger) ? { ...header, inputIds: valueRange(data.train.inputs) } : header;
     }
     case 'idx':
       return idxHeader(spec.images, spec.labels, baseDir);
     case 'npy':
       return npyHeader(spec.x, spec.y, baseDir);
   }
+}
+
+/**
+ * What the checker may know of the files beside a `.nn` file in `baseDir` (the CLI, the
+ * language server and every run check with these): data headers, and where a `save` folder
+ * really leads, symlinks followed.
+ */
+export function fileChecks(baseDir: string, access: DataAccess = {}): { readDataHeader: DataHeaderReader; saveFolderOutside: (path: string) => string | null; allowPathsOutsideWorkspace: boolean } {
+  return {
+    readDataHeader: readDataHeader(baseDir, access),
+    saveFolderOutside: (path) => (access.allowPathsOutside ? null : escapingFolder(path, baseDir)),
+    allowPathsOutsideWorkspace: access.allowPathsOutside === true,
+  };
 }
 
 /** A DataHeaderReader for files relative to `baseDir` (the `.nn` file's folder). */

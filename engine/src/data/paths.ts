@@ -2,7 +2,7 @@
 // the checker refuses `..` and absolute paths by their text, this catches a link pointing out.
 
 import { realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { DataSpec } from '../lang/api.js';
 import type { DataError } from './dataset.js';
 
@@ -30,6 +30,23 @@ export function escapingPath(spec: DataSpec, baseDir: string): DataError | null 
     }
   }
   return null;
+}
+
+/**
+ * The folder a `save` path leads to when it leaves `baseDir` through a symlink (the text
+ * check catches `..` and absolute paths), else null. The folder need not exist yet.
+ */
+export function escapingFolder(path: string, baseDir: string): string | null {
+  const real = realPathOfNearest(resolve(baseDir, path));
+  return isInsideFolder(realPathOfNearest(baseDir), real) ? null : real;
+}
+
+/** `path` with symlinks resolved in its nearest existing ancestor (the rest does not exist yet). */
+export function realPathOfNearest(path: string): string {
+  const real = realPath(path);
+  if (real !== null) return real;
+  const parent = dirname(path);
+  return parent === path ? path : join(realPathOfNearest(parent), basename(path));
 }
 
 /** The path with every symlink followed, or null when it does not exist (NN4005 reports that). */

@@ -74,6 +74,8 @@ export interface BindingInfo {
   shape: string; // formatted, e.g. "[B, 64, 12, 12]"
   gradShape: string | null; // shape of dL/dvalue, null when no gradient reaches it
   receivesGradient: boolean;
+  /** The bound value in its body's graph (a model's IR graph, or a fn's forward or grad graph). */
+  value: ValueId;
 }
 
 /** What the editor shows for a declared or anonymous layer, and for a call site. */
@@ -239,6 +241,8 @@ export interface DataHeader {
   labelShape: number[];
   /** A built-in data set that is not on the machine yet: the first run downloads `bytes` from `from` into `into`. */
   download?: { bytes: number; from: string; into: string };
+  /** For inputs that are all integers (token ids for an `Embedding`): the smallest and largest. */
+  inputIds?: { min: number; max: number };
 }
 
 /**

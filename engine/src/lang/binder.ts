@@ -29,10 +29,17 @@ export function bind(tree: SourceFile, lineOf: (offset: number) => number): Symb
     diagnostics: [],
   };
   const firstDefinition = new Map<string, number>();
+  const firstTrain = new Map<string, number>();
   for (const item of tree.items) {
     if (item.kind === 'error') continue;
     if (item.kind === 'train') {
-      symbols.trains.push(item);
+      // One `train` block per model: a second one would be silently ignored by every run.
+      const previous = firstTrain.get(item.model.name);
+      if (previous !== undefined) symbols.diagnostics.push(makeDiagnostic('NN2002', item.model.range, [`train ${item.model.name}`, lineOf(previous) + 1]));
+      else {
+        firstTrain.set(item.model.name, item.range.start);
+        symbols.trains.push(item);
+      }
       continue;
     }
     const name = item.name.name;
@@ -92,7 +99,7 @@ function evaluateConsts(symbols: Symbols): void {
   for (const name of symbols.consts.keys()) valueOf(name);
 }
 
-/** Number arithmetic of the language: `/` of integers stays an integer when it divides. */
+/** Number arithmetic of the language: `/` of two integers is floor division (as between dims), else real division. */
 export function arithmetic(op: string, a: number, b: number): number | null {
   switch (op) {
     case '+':
@@ -102,7 +109,8 @@ export function arithmetic(op: string, a: number, b: number): number | null {
     case '*':
       return a * b;
     case '/':
-      return b === 0 ? null : a / b;
+      if (b === 0) return null;
+      return Number.isInteger(a) && Number.isInteger(b) ? Math.floor(a / b) : a / b;
     case '**':
       return a ** b;
     default:

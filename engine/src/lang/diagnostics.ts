@@ -149,6 +149,11 @@ export const DIAGNOSTICS = {
     title: 'data set will be downloaded',
     template: '{0} is not on this machine yet: the first run downloads {1} from {2} into {3}',
   },
+  NN4009: {
+    severity: 'error',
+    title: 'token ids outside the Embedding',
+    template: 'data set `{0}` has token ids from {1} to {2}, but `{3}` has {4} rows (ids 0 to {5})',
+  },
   NN5001: { severity: 'warning', title: 'vanishing gradient', template: 'vanishing gradient at `{0}`: {1}' },
   NN5002: { severity: 'warning', title: 'exploding gradient', template: 'exploding gradient at `{0}`: {1}' },
   NN5003: { severity: 'warning', title: 'dead ReLU units', template: 'dead ReLU units at `{0}`: {1}' },

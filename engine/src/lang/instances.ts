@@ -2,7 +2,7 @@
 // registry's LayerDef), raw `param(...)` tensors with their init, and blocks (a model used as
 // a layer: its hyper-parameters bound, its own layers created under the instance's prefix).
 
-import { concreteShape, type Shape } from '../shape/dim.js';
+import { concreteShape, Dim, type Shape } from '../shape/dim.js';
 import { dims, type Param } from '../ops/def.js';
 import { layerDef } from '../ops/registry.js';
 import type { InitSpec, TextRange } from './api.js';
@@ -92,6 +92,10 @@ export class Instances {
     layer.args = bound.attrs;
     for (const [name, arg] of bound.given) layer.argRanges[name] = arg.expr?.range ?? arg.range;
     if (model) return this.createBlock(layer, model, f);
+    for (const param of def!.params) {
+      const size = bound.attrs[param.name];
+      if (size instanceof Dim && !this.isSize(size, bound.given.get(param.name)?.range ?? call.range, ctor, param.name, f)) return null;
+    }
     layer.def = def;
     const weights = def!.weights(bound.attrs as never);
     layer.params = weights.params.map((p) => this.addParam(`${layer.name}.${p.suffix}`, p.shape, p.init, layer, f));
@@ -108,6 +112,20 @@ export class Instances {
     return layer;
   }
 
+  /**
+   * A layer size or `param` dim is a constant or the model's hyper-parameters: never a dim of
+   * its input (`LayerNorm(W)` for `x: [B, C, H, W]`), since parameters have one shape for
+   * every input. Inlined blocks were checked where their hyper-parameters got values.
+   */
+  private isSize(size: Dim, range: TextRange, callee: string, what: string, f: Frame): boolean {
+    if (f.silent) return true;
+    const inputDim = [...size.names()].find((n) => !f.hyperParams.has(n));
+    if (inputDim === undefined) return true;
+    const wanted = f.hyperParams.size > 0 ? 'a constant or a hyper-parameter' : 'a constant';
+    this.checker.report(f, 'NN2003/kind', range, [callee, what, `${wanted} (parameters have one shape for every input; \`${inputDim}\` is a dim of the input)`, `\`${size}\``]);
+    return false;
+  }
+
   private addParam(name: string, shape: Shape, init: InitSpec, layer: LayerInstance, f: Frame): LayerParam {
     const value = f.graph.addValue(shape, 'float32', layer.ctorRange, name);
     f.graph.params.push({ param: { name, shape: concreteOrEmpty(shape), init, range: layer.ctorRange, layer: layer.name }, value });
@@ -118,6 +136,7 @@ export class Instances {
     const bound = bindCall(PARAM_PARAMS, args, 'param', call.range, this.checker.site(f));
     if (bound === null) return null;
     const shape = bound.attrs.shape as Shape;
+    if (!shape.every((d) => this.isSize(d, bound.given.get('shape')?.range ?? call.range, 'param', 'shape', f))) return null;
     const init = this.initOf(bound, shape, call, f);
     if (init === null) return null;
     layer.params.push(this.addParam(layer.name, shape, init, layer, f));

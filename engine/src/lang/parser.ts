@@ -23,10 +23,18 @@ import type {
 } from './syntax.js';
 
 /**
- * Deeper nesting than this (brackets plus operators chained in one expression, since a chain
- * of operators is a left-deep tree) is reported instead of recursed into: no stack overflow.
+ * Deeper nesting than this (brackets, calls, signs) is reported instead of recursed into: no
+ * stack overflow in the parser, which recurses once per level.
  */
 export const MAX_NESTING = 500;
+
+/**
+ * A chain of operators (`x + x + ... + x`, a long pipe) is parsed in a loop, but it is a
+ * left-deep tree that the later passes recurse into: the tree's depth (nesting plus the
+ * operators chained) is bounded by this, well below where the checker's recursion would
+ * overflow (about 2,500), and far above any model (1,000 terms in one sum is fine).
+ */
+export const MAX_TREE_DEPTH = 1200;
 
 const ITEM_KEYWORDS = new Set(['const', 'model', 'fn', 'train']);
 
@@ -40,8 +48,13 @@ export function parse(text: string): ParseResult {
   const parser = new Parser(lexer);
   const tree = parser.parseFile(text.length);
   const lexErrors = lexer.errors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args));
+  // A bracket never closed explains the syntax errors after it on its line (`fc(x]`): one mistake, one error.
+  const unclosed = lexer.errors.filter((e) => e.code === 'NN1002');
+  const explained = (e: Diagnostic) =>
+    unclosed.some((u) => u.range.start <= e.range.start && (!text.slice(u.range.start, e.range.start).includes('\n') || (text[u.range.start] === '{' && e.message.startsWith('expected `}`'))));
+  const parseErrors = unclosed.length === 0 ? parser.errors : parser.errors.filter((e) => !explained(e));
   // Lexical errors first, so that the stable sort keeps them before a parse error at the same offset.
-  return { tree, errors: [...lexErrors, ...parser.errors].sort((a, b) => a.range.start - b.range.start) };
+  return { tree, errors: [...lexErrors, ...parseErrors].sort((a, b) => a.range.start - b.range.start) };
 }
 
 function describe(token: Token): string {
@@ -59,6 +72,8 @@ class Parser {
   /** The end of the last consumed token. */
   private lastEnd = 0;
   private depth = 0;
+  /** Operators chained above the current position (each one level of the tree, none of the parser's stack). */
+  private chained = 0;
   /** Errors before this index belong to earlier statements; one error per statement is reported. */
   private statementMark = 0;
   readonly errors: Diagnostic[] = [];
@@ -142,15 +157,20 @@ class Parser {
     while (this.token.kind === 'newline' || this.is(';')) this.advance();
   }
 
-  /** Skips to the end of the current statement (a newline or `;` at depth 0, or before `}`). */
+  /**
+   * Skips to the end of the current statement (a newline or `;` at depth 0, or before `}`),
+   * and never past an item keyword: `model`, `fn`, `train` and `const` start the next item
+   * wherever they appear (as rust-analyzer recovers at item keywords). A stray `)` or `]` is
+   * skipped, not counted, so it cannot make the rest of the file one statement.
+   */
   private skipStatement(): void {
     let depth = 0;
     for (;;) {
       const t = this.token;
-      if (t.kind === 'eof') return;
+      if (t.kind === 'eof' || this.atItemKeyword()) return;
       if (depth === 0 && (t.kind === 'newline' || (t.kind === 'punct' && (t.text === ';' || t.text === '}')))) return;
       if (t.kind === 'punct' && (t.text === '(' || t.text === '[' || t.text === '{')) depth++;
-      if (t.kind === 'punct' && (t.text === ')' || t.text === ']' || t.text === '}')) depth--;
+      if (t.kind === 'punct' && (t.text === ')' || t.text === ']' || t.text === '}') && depth > 0) depth--;
       this.advance();
     }
   }
@@ -190,17 +210,10 @@ class Parser {
     return { kind: 'file', items, range: { start: 0, end: length } };
   }
 
+  /** Skips top-level text that is no item, up to the next item keyword. */
   private skipToItem(): void {
-    let braces = 0;
     this.advance();
-    for (;;) {
-      const t = this.token;
-      if (t.kind === 'eof') return;
-      if (braces <= 0 && t.kind === 'keyword' && ITEM_KEYWORDS.has(t.text)) return;
-      if (t.kind === 'punct' && t.text === '{') braces++;
-      if (t.kind === 'punct' && t.text === '}') braces--;
-      this.advance();
-    }
+    while (this.token.kind !== 'eof' && !this.atItemKeyword()) this.advance();
   }
 
   private parseItem(): Item | null {
@@ -293,8 +306,9 @@ class Parser {
     return { kind: 'train', model, entries, body: { start: bodyStart, end: this.previousEnd() }, range: { start, end: this.previousEnd() } };
   }
 
+  /** At `model`, `fn`, `train` or `const` (not a keyword argument spelled like one: `train = 2000`). */
   private atItemKeyword(): boolean {
-    return this.token.kind === 'keyword' && ITEM_KEYWORDS.has(this.token.text);
+    return this.token.kind === 'keyword' && ITEM_KEYWORDS.has(this.token.text) && !(this.peek().kind === 'punct' && this.peek().text === '=');
   }
 
   private parseParams(): ParamSyntax[] {
@@ -374,7 +388,9 @@ class Parser {
       while (this.accept(',')) this.addToList(this.parseExpr());
       const values = this.endList<Expr>(list);
       const broken = this.endStatement();
-      return broken ? { kind: 'error', range: { start, end: this.previousEnd() } } : { kind: 'return', values, range: { start, end: this.previousEnd() } };
+      // A broken value is still a `return` (of an unknown value): the body does not lack one.
+      const range = { start, end: this.previousEnd() };
+      return { kind: 'return', values: broken ? [{ kind: 'error', range: { start: values[0].range.start, end: range.end } }] : values, range };
     }
     if (this.token.kind === 'name' && this.peek().kind === 'punct' && this.peek().text === '=') {
       const target = this.ident('a name')!;
@@ -404,27 +420,37 @@ class Parser {
 
   parseExpr(): Expr {
     if (this.depth >= MAX_NESTING) return this.tooDeep();
+    if (this.depth + this.chained >= MAX_TREE_DEPTH) return this.tooLong();
     this.depth++;
     try {
       let left = this.parseBinary(0);
-      const depthBefore = this.depth;
+      const chainedBefore = this.chained;
       while (this.is('|>')) {
         this.advance();
-        this.depth++;
-        const stage = this.depth >= MAX_NESTING ? this.tooDeep() : this.parseBinary(0);
+        this.chained++;
+        const stage = this.depth + this.chained >= MAX_TREE_DEPTH ? this.tooLong() : this.parseBinary(0);
         left = { kind: 'pipe', left, stage, range: { start: left.range.start, end: stage.range.end } };
       }
-      this.depth = depthBefore;
+      this.chained = chainedBefore;
       return left;
     } finally {
       this.depth--;
     }
   }
 
+  /** Reports a chain of operators past MAX_TREE_DEPTH and skips the rest of the expression. */
+  private tooLong(): Expr {
+    return this.skipNested(`at most ${MAX_TREE_DEPTH} operators and levels in one expression (split it with bindings)`);
+  }
+
   /** Reports nesting past MAX_NESTING and skips the rest of this nested expression without recursing. */
   private tooDeep(): Expr {
+    return this.skipNested(`at most ${MAX_NESTING} nested levels`);
+  }
+
+  private skipNested(expected: string): Expr {
     const start = this.token.start;
-    this.error(`at most ${MAX_NESTING} nested levels`, this.token);
+    this.error(expected, this.token);
     let depth = 0;
     for (;;) {
       const t = this.token;
@@ -447,16 +473,16 @@ class Parser {
   private parseBinary(level: number): Expr {
     if (level >= Parser.LEVELS.length) return this.parseUnary();
     let left = this.parseBinary(level + 1);
-    const depthBefore = this.depth;
+    const chainedBefore = this.chained;
     for (;;) {
       const t = this.token;
       if (t.kind !== 'punct' || !Parser.LEVELS[level].includes(t.text)) {
-        this.depth = depthBefore;
+        this.chained = chainedBefore;
         return left;
       }
       this.advance();
-      this.depth++;
-      const right = this.depth >= MAX_NESTING ? this.tooDeep() : this.parseBinary(level + 1);
+      this.chained++;
+      const right = this.depth + this.chained >= MAX_TREE_DEPTH ? this.tooLong() : this.parseBinary(level + 1);
       left = {
         kind: 'binary',
         op: t.text as '+',
@@ -612,6 +638,12 @@ class Parser {
         break;
       default:
         break;
+    }
+    if (this.atItemKeyword()) {
+      // `const hid = 16 +` before a `model`: the expression is missing where the line ends; the item keyword starts the next item.
+      const end = this.previousEnd();
+      if (this.errors.length === this.statementMark) this.errors.push(makeDiagnostic('NN1001', { start: end, end }, ['an expression', describe(t)]));
+      return { kind: 'error', range: { start: end, end } };
     }
     this.error('an expression');
     return { kind: 'error', range: { start: t.start, end: t.start } };

@@ -9,11 +9,13 @@ import type {
   Diagnostic,
   FnIR,
   FnSummary,
+  Graph,
   LayerInfo,
   ModelIR,
   ModelSummary,
   TextRange,
   TrainIR,
+  ValueId,
 } from './api.js';
 import { bind } from './binder.js';
 import { gradientReach, producers, saturatingChains, softmaxBeforeCrossEntropy, stackedLinearLayers, unreachedParameters, type GradientReach } from './gradients.js';
@@ -33,6 +35,8 @@ export interface CheckOptions {
   readDataHeader?: DataHeaderReader;
   /** The user's opt-in (`nn.allowPathsOutsideWorkspace`): `train` paths may then leave the file's folder. */
   allowPathsOutsideWorkspace?: boolean;
+  /** Where a `save` folder really leads when a symlink takes it out of the file's folder, else null (the caller follows links: no I/O here). */
+  saveFolderOutside?: (path: string) => string | null;
 }
 
 export function checkProgram(text: string, options: CheckOptions = {}): CheckResult {
@@ -90,12 +94,14 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   const crossEntropyModels = new Set(symbols.trains.filter(trainsWithCrossEntropy).map((t) => t.model.name));
   const signatures = new Map<string, ReturnType<ShapeChecker['checkModel']>['signature']>();
   const modelsWithErrors = new Set<string>();
+  const graphs = new Map<string, Graph>();
   for (const model of symbols.models.values()) {
     const checked = guarded(model.name, () => checker.checkModel(model));
     if (checked === null) continue;
     if (checked.errors > 0) modelsWithErrors.add(model.name.name);
     signatures.set(model.name.name, checked.signature);
     const graph = checked.graph.build();
+    if (checked.errors === 0) graphs.set(model.name.name, graph);
     const reach = gradientReach(graph);
     const broken = hasSyntaxError(model.range);
     result.bindings.push(...bindingInfos(checked.bindings, reach));
@@ -123,7 +129,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
       ctx.diagnostics.push(makeDiagnostic('NN4002', item.model.range, ['model', `\`${model.name.name}\` has hyper-parameters; train a model that uses it as a block`]));
       continue;
     }
-    const checked = guarded(item.model, () => checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options));
+    const checked = guarded(item.model, () => checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options, graphs.get(item.model.name) ?? null));
     if (checked === null) continue;
     ctx.diagnostics.push(...checked.diagnostics);
     if (checked.train) result.trains.push(checked.train satisfies TrainIR);
@@ -168,7 +174,8 @@ class LazyBindingInfo implements BindingInfo {
   readonly name: string;
   readonly range: TextRange;
   readonly hintOffset: number;
-  private readonly value: Shape | null;
+  readonly value: ValueId;
+  private readonly valueShape: Shape | null;
 
   constructor(
     b: PendingBinding,
@@ -178,11 +185,12 @@ class LazyBindingInfo implements BindingInfo {
     this.name = b.name;
     this.range = b.range;
     this.hintOffset = b.hintOffset;
-    this.value = b.shape;
+    this.value = b.value;
+    this.valueShape = b.shape;
   }
 
   get shape(): string {
-    return this.value ? formatShapeOnce(this.value) : '?';
+    return this.valueShape ? formatShapeOnce(this.valueShape) : '?';
   }
 
   get gradShape(): string | null {
@@ -190,8 +198,8 @@ class LazyBindingInfo implements BindingInfo {
   }
 
   toJSON(): BindingInfo {
-    const { model, name, range, hintOffset, shape, gradShape, receivesGradient } = this;
-    return { model, name, range, hintOffset, shape, gradShape, receivesGradient };
+    const { model, name, range, hintOffset, shape, gradShape, receivesGradient, value } = this;
+    return { model, name, range, hintOffset, shape, gradShape, receivesGradient, value };
   }
 }
 

@@ -67,6 +67,8 @@ export interface Frame {
   /** Models being instantiated, outermost first (no model may use itself). */
   stack: string[];
   inFn: boolean;
+  /** The hyper-parameters of the model checked on its own: with constants, what a layer size may be named by. */
+  hyperParams: ReadonlySet<string>;
   errors: number;
   /** A silent frame's first error, for NN2017 at the instance. */
   firstError: Diagnostic | null;
@@ -103,6 +105,8 @@ function symbolic(dim: Dim): NumberValue {
 }
 
 const OPERATORS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '@': 'matmul' } as const;
+
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 export class ShapeChecker {
   /** The file's constants as values, built once; scopes start from a copy. */
@@ -254,6 +258,7 @@ export class ShapeChecker {
       prefix: '',
       stack: [owner],
       inFn: false,
+      hyperParams: NO_NAMES,
       errors: 0,
       firstError: null,
       bindings: [],
@@ -267,7 +272,7 @@ export class ShapeChecker {
   checkModel(model: ModelItem): BodyResult & { signature: Signature } {
     const scope = this.constScope();
     for (const hp of model.hyperParams) scope.set(hp.name, symbolic(Dim.named(hp.name)));
-    const f = this.newFrame(model.name.name, new GraphBuilder(), scope);
+    const f = this.newFrame(model.name.name, new GraphBuilder(), scope, { hyperParams: new Set(model.hyperParams.map((hp) => hp.name)) });
     const signature = this.signature(model, scope, f);
     this.bindInputs(signature, f);
     this.instances.createLayers(model.body.stmts, f);
@@ -597,6 +602,7 @@ export class ShapeChecker {
     const binding = new DimBinding();
     const inputs: TensorValue[] = [];
     let fits = true;
+    let known = true;
     for (let k = 0; k < args.length; k++) {
       const tensor = this.asTensor(args[k].value, f, args[k].range);
       if (tensor === null) {
@@ -605,7 +611,8 @@ export class ShapeChecker {
       }
       inputs.push(tensor);
       const pattern = signature.inputs[k].pattern;
-      if (tensor.shape !== null && pattern !== null && !binding.match(pattern, tensor.shape)) {
+      if (tensor.shape === null || pattern === null) known = false;
+      else if (!binding.match(pattern, tensor.shape)) {
         fits = false;
         this.reportSignatureMismatch(f, model.name.name, signature.inputs[k], args[k], tensor.shape, binding);
       }
@@ -625,17 +632,20 @@ export class ShapeChecker {
     const lastNode = f.graph.nodes.length;
     for (let k = firstNode; k < lastNode; k++) f.inlined.add(f.graph.nodes[k]);
     // With inputs that do not fit (NN2005 above), what goes wrong inside follows from them.
-    if (inner.firstError && fits) this.reportInstance(f, layer, inner.firstError);
-    const declared = signature.output ? binding.resolve(signature.output) : null;
+    if (inner.firstError && fits && known) this.reportInstance(f, layer, inner.firstError);
+    // An input that is unknown or does not fit: the block gives its declared output where the
+    // inputs bound its names, else an unknown shape (no follow-on error either way).
+    const declared = signature.output === null ? null : fits && known ? binding.resolve(signature.output) : binding.resolveIfBound(signature.output);
     const value = returned ? this.asTensor(returned[0], inner, range) : null;
+    const shape = fits && known ? (value?.shape ?? declared) : declared;
     if (!layer.applied) {
       layer.applied = true;
       layer.inShape = inputs[0]?.shape ?? null;
-      layer.outShape = value?.shape ?? declared;
+      layer.outShape = shape;
       layer.nodes = { from: firstNode, to: lastNode };
     }
     if (value === null) return this.placeholder(f, declared, range);
-    return { kind: 'tensor', id: value.id, shape: value.shape ?? declared, dtype: value.dtype };
+    return { kind: 'tensor', id: value.id, shape, dtype: value.dtype };
   }
 
   private reportSignatureMismatch(f: Frame, callee: string, input: Signature['inputs'][number], arg: ArgIn, actual: Shape, binding: DimBinding): void {
@@ -659,13 +669,16 @@ export class ShapeChecker {
     let fits = true;
     signature.inputs.forEach((input, k) => {
       const shape = inputs[k].shape;
-      if (shape !== null && input.pattern !== null && !binding.match(input.pattern, shape)) {
+      if (shape === null || input.pattern === null) fits = false;
+      else if (!binding.match(input.pattern, shape)) {
         fits = false;
         this.reportSignatureMismatch(f, fn.name.name, input, bound.tensors[k].arg, shape, binding);
       }
     });
+    // After a mismatch or an unknown argument the result has the declared shape where the
+    // arguments bound its names, else it is unknown (it fits anything: no follow-on error).
     const declared = signature.output;
-    const outShape = declared === null ? null : fits ? binding.resolve(declared) : declared.every((d) => d instanceof Dim) ? (declared as Dim[]) : null;
+    const outShape = declared === null ? null : fits ? binding.resolve(declared) : binding.resolveIfBound(declared);
     const output = f.graph.addNode('call_fn', valueIds(inputs), { fn: fn.name.name }, range, outShape, 'float32', fn.name.name);
     this.recordCall(f, fn.name.name, range, calleeRange, inputs, outShape);
     return { kind: 'tensor', id: output, shape: outShape, dtype: 'float32' };

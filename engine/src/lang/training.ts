@@ -4,35 +4,43 @@
 
 import { IMAGE_SETS, formatBytes, isImageSetName, type ImageSet } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
-import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, OptimizerSpec, TextRange, TrainIR } from './api.js';
+import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
 import type { Signature } from './shapes.js';
 import { DimBinding } from '../shape/binding.js';
 import { targetForm } from './targets.js';
+import { opDef } from '../ops/registry.js';
 import type { Expr, TrainItem } from './syntax.js';
 
 const KEYS = ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save'];
 const LOSSES = ['cross_entropy', 'mse', 'bce_with_logits'] as const;
 type Loss = (typeof LOSSES)[number];
 
-/** Built-in data sets: their arguments with defaults, sample shape and class count (image sets from the data catalogue). */
-const imageSet = (set: ImageSet) => ({ params: [['train', set.defaults.train], ['test', set.defaults.test]] as [string, number][], header: (): DataHeader => ({ sampleShape: set.sampleShape, classes: set.classes, labelShape: [] }) });
-const BUILTIN_DATA: Readonly<Record<string, { params: [string, number][]; header: (args: Record<string, number>) => DataHeader }>> = {
+/** Built-in data sets: their arguments with defaults and least values, sample shape and class count (image sets from the data catalogue). */
+const imageSet = (set: ImageSet) => ({
+  // A test split may be empty (the run then evaluates on the training data).
+  params: [['train', set.defaults.train, 1], ['test', set.defaults.test, 0]] as [string, number, number][],
+  header: (): DataHeader => ({ sampleShape: set.sampleShape, classes: set.classes, labelShape: [] }),
+});
+const BUILTIN_DATA: Readonly<Record<string, { params: [string, number, number][]; header: (args: Record<string, number>) => DataHeader }>> = {
   fashion_mnist: imageSet(IMAGE_SETS.fashion_mnist),
   mnist: imageSet(IMAGE_SETS.mnist),
   cifar10: imageSet(IMAGE_SETS.cifar10),
-  spirals: { params: [['classes', 3], ['points', 100]], header: (a) => ({ sampleShape: [2], classes: a.classes, labelShape: [] }) },
-  moons: { params: [['points', 200]], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
+  spirals: { params: [['classes', 3, 1], ['points', 100, 1]], header: (a) => ({ sampleShape: [2], classes: a.classes, labelShape: [] }) },
+  moons: { params: [['points', 200, 1]], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
   xor: { params: [], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
 };
 
 const FILE_DATA: Readonly<Record<string, string[]>> = { csv: ['path', 'label'], idx: ['images', 'labels'], npy: ['x', 'y'] };
 
-const OPTIMIZERS: Readonly<Record<string, [string, number | null][]>> = {
+/** An optimizer argument: its default (null: required) and, for Adam's betas, the bound it stays below (PyTorch's checks). */
+type OptimizerParam = [name: string, fallback: number | null, below?: number];
+
+const OPTIMIZERS: Readonly<Record<string, OptimizerParam[]>> = {
   SGD: [['lr', null], ['momentum', 0], ['weight_decay', 0]],
-  Adam: [['lr', 0.001], ['beta1', 0.9], ['beta2', 0.999], ['eps', 1e-8], ['weight_decay', 0]],
-  AdamW: [['lr', 0.001], ['beta1', 0.9], ['beta2', 0.999], ['eps', 1e-8], ['weight_decay', 0.01]],
+  Adam: [['lr', 0.001], ['beta1', 0.9, 1], ['beta2', 0.999, 1], ['eps', 1e-8], ['weight_decay', 0]],
+  AdamW: [['lr', 0.001], ['beta1', 0.9, 1], ['beta2', 0.999, 1], ['eps', 1e-8], ['weight_decay', 0.01]],
 };
 
 export interface TrainCheck {
@@ -67,7 +75,9 @@ export function checkTrain(
   item: TrainItem,
   symbols: Symbols,
   signature: Signature | null,
-  options: { readDataHeader?: DataHeaderReader; allowPathsOutsideWorkspace?: boolean },
+  options: { readDataHeader?: DataHeaderReader; allowPathsOutsideWorkspace?: boolean; saveFolderOutside?: (path: string) => string | null },
+  /** The model's checked graph (for the layers that read the data directly), when it has one. */
+  graph: Graph | null = null,
 ): TrainCheck {
   const { readDataHeader } = options;
   const leavesAllowedFolder = (path: string) => !options.allowPathsOutsideWorkspace && leavesWorkspace(path);
@@ -165,12 +175,12 @@ export function checkTrain(
       if (parsed) {
         const values: Record<string, number> = {};
         let ok = true;
-        for (const [p, fallback] of builtin.params) {
+        for (const [p, fallback, least] of builtin.params) {
           const arg = parsed.args.get(p);
           if (arg === undefined) values[p] = fallback;
-          else if (arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= 1) values[p] = arg.value.value;
+          else if (arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= least) values[p] = arg.value.value;
           else {
-            bad(arg.expr.range, 'data', `\`${p}\` must be a positive integer`);
+            bad(arg.expr.range, 'data', `\`${p}\` must be ${least === 0 ? 'a non-negative' : 'a positive'} integer`);
             ok = false;
           }
         }
@@ -249,16 +259,16 @@ export function checkTrain(
       if (parsed) {
         const values: Record<string, number> = {};
         let ok = true;
-        for (const [p, fallback] of params) {
+        for (const [p, fallback, below] of params) {
           const arg = parsed.args.get(p);
           if (arg === undefined) {
             if (fallback === null) {
               bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p}\``);
               ok = false;
             } else values[p] = fallback;
-          } else if (arg.value.kind === 'number' && arg.value.value >= 0 && Number.isFinite(arg.value.value)) values[p] = arg.value.value;
+          } else if (arg.value.kind === 'number' && arg.value.value >= 0 && arg.value.value < (below ?? Infinity)) values[p] = arg.value.value;
           else {
-            bad(arg.expr.range, 'optimizer', `\`${p}\` must be a non-negative number`);
+            bad(arg.expr.range, 'optimizer', below === undefined ? `\`${p}\` must be a non-negative number` : `\`${p}\` must be a number in [0, ${below})`);
             ok = false;
           }
         }
@@ -303,11 +313,17 @@ export function checkTrain(
     const v = valueOf(saveExpr);
     if (v.kind !== 'string') bad(saveExpr.range, 'save', 'expected a folder path as a string');
     else if (leavesAllowedFolder(v.value)) diagnostics.push(makeDiagnostic('NN4006', saveExpr.range, [v.value]));
-    else save = v.value;
+    else {
+      // A folder inside by its text may still lead out through a symlink; runs never write there.
+      const real = options.saveFolderOutside?.(v.value) ?? null;
+      if (real !== null) diagnostics.push(makeDiagnostic('NN4006', saveExpr.range, [`${v.value}" (a link to "${real}`]));
+      else save = v.value;
+    }
   }
 
   // -- the data set and the loss against the model -----------------------------------------
   if (signature && header && dataExpr) checkAgainstModel(modelName, signature, header, data, loss, dataExpr, lossExpr ?? item.model, diagnostics);
+  if (graph && header?.inputIds && dataExpr) diagnostics.push(...checkTokenIds(graph, header.inputIds, data?.kind ?? 'data', dataExpr.range));
 
   const hasErrors = diagnostics.some((d) => d.severity === 'error');
   const train: TrainIR | null =
@@ -351,4 +367,34 @@ function checkAgainstModel(
   if (loss === 'cross_entropy' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
     diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
   }
+}
+
+/**
+ * NN4009: an `Embedding` fed the data's ids (directly or through reshapes) has a row for
+ * every id in the data; the run would refuse the first id outside it.
+ */
+function checkTokenIds(graph: Graph, ids: { min: number; max: number }, dataName: string, dataRange: TextRange): Diagnostic[] {
+  const producer = new Map<ValueId, Graph['nodes'][number]>();
+  for (const node of graph.nodes) for (const out of node.outputs) producer.set(out, node);
+  const readsData = (id: ValueId, seen = new Set<ValueId>()): boolean => {
+    if (id === graph.inputs[0]) return true;
+    const node = producer.get(id);
+    // An op that keeps its input's element type passes int ids through (a reshape, a transpose).
+    if (!node || node.op === 'call_fn' || node.op === 'unknown' || !opDef(node.op)?.keepsDtype || seen.has(id)) return false;
+    seen.add(id);
+    return node.inputs.some((input) => readsData(input, seen));
+  };
+  const out: Diagnostic[] = [];
+  for (const node of graph.nodes) {
+    if (node.op !== 'embedding' || !readsData(node.inputs[0])) continue;
+    const weight = graph.params.find((p) => p.value === node.inputs[1])?.param;
+    const rows = weight?.shape[0];
+    if (weight === undefined || rows === undefined || (ids.min >= 0 && ids.max < rows)) continue;
+    out.push(
+      makeDiagnostic('NN4009', dataRange, [dataName, ids.min, ids.max, weight.layer, rows, rows - 1], {
+        related: [{ range: weight.range, message: `\`${weight.layer}\` is declared with ${rows} rows here` }],
+      }),
+    );
+  }
+  return out;
 }

@@ -226,6 +226,8 @@ export interface ForwardGraph {
   /** Parameters and buffers that are graph inputs (empty when baked in as initializers). */
   weights: TensorSlot[];
   output: string;
+  /** The output name of each probed value (see `buildForward`'s `probes`). */
+  probes: Map<ValueId, string>;
 }
 
 /**
@@ -237,6 +239,8 @@ export function buildForward(
   model: ModelIR,
   fns: ReadonlyMap<string, FnIR>,
   initializers?: ReadonlyMap<string, Float32Array>,
+  /** IR values to fetch as extra outputs, each as it is lowered (the soundness tests compare their shapes). */
+  probes: readonly ValueId[] = [],
 ): ForwardGraph {
   const b = new OnnxGraphBuilder(model.name);
   const ctx = new LoweringContext(b, { training: false, dropout: false }, fns);
@@ -259,6 +263,21 @@ export function buildForward(
   }
   const values = lowerGraph(ctx, g, bound);
   const output = values.get(g.output) as Val;
+  // Probes first: addOutput renames the value it outputs, so each ONNX value is output once.
+  const probeOutputs = new Map<ValueId, string>();
+  const outputNames = new Map<string, string>();
+  for (const id of probes) {
+    const v = values.get(id);
+    if (!v || v.name === output.name) continue;
+    let out = outputNames.get(v.name);
+    if (out === undefined) {
+      out = `probe:${id}`;
+      outputNames.set(v.name, out);
+      b.addOutput(out, v.name, v.dtype);
+    }
+    probeOutputs.set(id, out);
+  }
   b.addOutput('output', output.name, output.dtype, ctx.onnxDims(output.shape));
-  return { bytes: b.toBytes(), data, weights, output: 'output' };
+  for (const id of probes) if (values.get(id)?.name === output.name) probeOutputs.set(id, 'output');
+  return { bytes: b.toBytes(), data, weights, output: 'output', probes: probeOutputs };
 }

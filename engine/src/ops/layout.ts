@@ -141,11 +141,12 @@ const reshapeRule = ([input]: readonly Shape[], { shape: target }: { shape: Shap
     const known = elementCount(target.filter((_, k) => k !== inferred));
     const missing = total.floorDiv(known);
     const out = target.map((d, k) => (k === inferred ? missing : d));
-    if (!missing.mul(known).equals(total)) return ruleError('NN2106', [formatShape(input), total.toString(), formatShape(target), `a multiple of ${known}`], out);
+    // No dim fills the gap: the result is unknown (it fits anything after the error).
+    if (!missing.mul(known).equals(total)) return ruleError('NN2106', [formatShape(input), total.toString(), formatShape(target), `a multiple of ${known}`]);
     return { shape: out };
   }
   const count = elementCount(target);
-  if (!count.equals(total)) return ruleError('NN2106', [formatShape(input), total.toString(), formatShape(target), count.toString()], target);
+  if (!count.equals(total)) return ruleError('NN2106', [formatShape(input), total.toString(), formatShape(target), count.toString()]);
   return { shape: target };
 };
 

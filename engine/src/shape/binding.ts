@@ -99,6 +99,14 @@ export class DimBinding {
     return out;
   }
 
+  /** A pattern resolved, or null while one of its names or groups is unbound. */
+  resolveIfBound(pattern: readonly PatternDim[]): Shape | null {
+    for (const d of pattern) {
+      if (d instanceof Dim ? [...d.names()].some((n) => !this.dims.has(n)) : !this.groups.has(d.variadic)) return null;
+    }
+    return this.resolve(pattern);
+  }
+
   /** A plain shape (variadic groups as `*S` dims) resolved: see `resolve`. */
   resolveShape(shape: Shape): Shape {
     return this.resolve(patternOf(shape));

@@ -144,7 +144,11 @@ export class Dim {
 
   /**
    * Floor division. Exact when every term divides (`(4*B + 8) / 4` is `B + 2`); when both
-   * sides are known integers, the integer floor; otherwise an opaque atom.
+   * sides are known integers, the integer floor. Otherwise, for a positive integer `n`,
+   * whole multiples of `n` leave the numerator first, since `(a + k*n) // n = a // n + k`
+   * for every integer `k`: so `(H - 2) // 2 + 1` is `H // 2`. What remains (each name's
+   * coefficient in [0, n), the constant in (-n, 0]) becomes an opaque atom: equal
+   * numerators give the same atom, however the multiples of `n` were written.
    */
   floorDiv(other: Dim | number): Dim {
     const denominator = Dim.from(other);
@@ -153,32 +157,66 @@ export class Dim {
     if (d !== null && d !== 0) {
       // Huge dims (past 2^53) stay symbolic rather than losing exactness.
       if (n !== null && Number.isSafeInteger(Math.floor(n / d))) return Dim.of(Math.floor(n / d));
-      if (this.terms.every((t) => t.coeff % d === 0)) return this.scale(1 / d);
+      // Exact: each coefficient divided by d (not scaled by 1/d, which rounds: 784 * (1/784) is not 1).
+      if (this.terms.every((t) => t.coeff % d === 0)) return new Dim(this.terms.map((t) => ({ coeff: t.coeff / d, atoms: t.atoms })));
+      if (d > 0) return this.floorDivByPositive(d);
     }
     if (d === null && denominator.terms.length === 1) {
-      // Divide by a monomial when every term contains it: (B*T) / T is B.
-      const quotient = this.divideByMonomial(denominator.terms[0]);
-      if (quotient) return quotient;
+      // By a monomial: (B*T) / T is B, and (H - k) // k is H // k - 1 (the multiples of k come out).
+      const divisor = denominator.terms[0];
+      const whole: Term[] = [];
+      const rest: Term[] = [];
+      for (const term of this.terms) {
+        const quotient = divideTerm(term, divisor);
+        if (quotient) whole.push(quotient);
+        else rest.push(term);
+      }
+      if (whole.length > 0) {
+        const quotient = Dim.normalize(whole);
+        return rest.length === 0 ? quotient : quotient.add(Dim.floorDivAtom(Dim.normalize(rest), denominator));
+      }
     }
-    const atom = `(${this.toString()}) // ${denominator.terms.length > 1 ? `(${denominator})` : denominator}`;
-    floorDivAtoms.set(atom, { numerator: this, denominator });
+    return Dim.floorDivAtom(this, denominator);
+  }
+
+  /** `this // d` for an integer d > 0 that does not divide every term: multiples of d taken out first. */
+  private floorDivByPositive(d: number): Dim {
+    const whole: Term[] = [];
+    const rest: Term[] = [];
+    for (const t of this.terms) {
+      // Names keep a remainder in [0, d); the constant one in (-d, 0], so that `H - 1` stays as written.
+      const remainder = t.atoms.length === 0 ? t.coeff - d * Math.ceil(t.coeff / d) : ((t.coeff % d) + d) % d;
+      const multiple = (t.coeff - remainder) / d;
+      if (!Number.isSafeInteger(multiple)) return Dim.floorDivAtom(this, Dim.of(d));
+      if (multiple !== 0) whole.push({ coeff: multiple, atoms: t.atoms });
+      if (remainder !== 0) rest.push({ coeff: remainder, atoms: t.atoms });
+    }
+    const quotient = whole.length === 0 ? Dim.of(0) : Dim.normalize(whole);
+    const remainder = rest.length === 0 ? Dim.of(0) : Dim.normalize(rest);
+    const constant = remainder.constant();
+    // Only a constant in (-d, 0] remains when every name's coefficient is a multiple of d.
+    if (constant !== null) return quotient.add(Math.floor(constant / d));
+    // A quotient inside: (x // m + r) // d is (x + m*r) // (m*d) for integers m, d > 0 (two pools of 2 are one of 4).
+    const inner = rest.findIndex((t) => t.coeff === 1 && t.atoms.length === 1 && (floorDivAtoms.get(t.atoms[0])?.denominator.constant() ?? 0) > 0);
+    if (inner >= 0) {
+      const { numerator, denominator } = floorDivAtoms.get(rest[inner].atoms[0])!;
+      const m = denominator.constant()!;
+      const others = rest.filter((_, k) => k !== inner);
+      const r = others.length === 0 ? Dim.of(0) : Dim.normalize(others);
+      if (Number.isSafeInteger(m * d)) return quotient.add(numerator.add(r.scale(m)).floorDiv(m * d));
+    }
+    return quotient.add(Dim.floorDivAtom(remainder, Dim.of(d)));
+  }
+
+  /** The opaque atom `numerator // denominator`; a lone name is written without parentheses (`H // 2`). */
+  private static floorDivAtom(numerator: Dim, denominator: Dim): Dim {
+    const top = numerator.singleName() ?? `(${numerator.toString()})`;
+    const bare = denominator.isConstant() || denominator.singleName() !== null;
+    const atom = `${top} // ${bare ? denominator : `(${denominator})`}`;
+    floorDivAtoms.set(atom, { numerator, denominator });
     return Dim.named(atom);
   }
 
-  private divideByMonomial(divisor: Term): Dim | null {
-    const out: Term[] = [];
-    for (const term of this.terms) {
-      if (term.coeff % divisor.coeff !== 0) return null;
-      const atoms = [...term.atoms];
-      for (const atom of divisor.atoms) {
-        const at = atoms.indexOf(atom);
-        if (at < 0) return null;
-        atoms.splice(at, 1);
-      }
-      out.push({ coeff: term.coeff / divisor.coeff, atoms });
-    }
-    return Dim.normalize(out);
-  }
 
   /** The integer value when the dim has no names, else null. */
   constant(): number | null {
@@ -287,6 +325,10 @@ export class Dim {
       .map((t, i) => {
         const magnitude = Math.abs(t.coeff);
         const factors = [...(magnitude !== 1 || t.atoms.length === 0 ? [String(magnitude)] : []), ...t.atoms];
+        // A quotient among other factors, or negated first, is parenthesized: `2*(H // 2)`, `-(H // 2)`.
+        if (factors.length > 1 || (i === 0 && t.coeff < 0)) {
+          for (let k = 0; k < factors.length; k++) if (floorDivAtoms.has(factors[k])) factors[k] = `(${factors[k]})`;
+        }
         const body = factors.join('*');
         if (i === 0) return t.coeff < 0 ? `-${body}` : body;
         return t.coeff < 0 ? ` - ${body}` : ` + ${body}`;
@@ -299,6 +341,18 @@ function renderDivision(numerator: Dim, denominator: Dim, atom: (name: string) =
   const n = numerator.render(atom);
   const d = denominator.render(atom);
   return n === null || d === null ? null : `((${n}) // (${d}))`;
+}
+
+/** `term / divisor` when the divisor's atoms are among the term's and its coefficient divides, else null. */
+function divideTerm(term: Term, divisor: Term): Term | null {
+  if (term.coeff % divisor.coeff !== 0) return null;
+  const atoms = [...term.atoms];
+  for (const atom of divisor.atoms) {
+    const at = atoms.indexOf(atom);
+    if (at < 0) return null;
+    atoms.splice(at, 1);
+  }
+  return { coeff: term.coeff / divisor.coeff, atoms };
 }
 
 function sameAtoms(a: readonly string[], b: readonly string[]): boolean {

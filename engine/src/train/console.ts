@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Diagnostic, TextRange } from '../lang/api.js';
-import type { Finding, ParamGradStats, RunEvent } from './events.js';
+import { splitName, type Finding, type ParamGradStats, type RunEvent } from './events.js';
 import type { RunError } from './prepare.js';
 import type { FnCheck } from './gradcheck.js';
 
@@ -89,16 +89,18 @@ export class ProgressBar {
 
 /** The line printed after each epoch (on a terminal and in plain logs). */
 export function formatEpoch(event: Extract<RunEvent, { type: 'epoch' }>, epochs: number): string {
-  const split = event.evaluatedOn === 'train' ? 'train' : event.evaluatedOn === 'validation' ? 'validation' : 'test';
+  const split = splitName(event.evaluatedOn);
   const accuracy = event.testAccuracy === null ? '' : `, ${split} accuracy ${event.testAccuracy.toFixed(4)}`;
-  return `epoch ${event.epoch + 1}/${epochs}: train loss ${event.trainLoss.toFixed(4)}, ${split} loss ${event.testLoss.toFixed(4)}${accuracy}`;
+  // Without a test split the training data is evaluated again, in eval mode: not the epoch's running loss.
+  const loss = event.evaluatedOn === 'train' ? `${split} eval loss` : `${split} loss`;
+  return `epoch ${event.epoch + 1}/${epochs}: train loss ${event.trainLoss.toFixed(4)}, ${loss} ${event.testLoss.toFixed(4)}${accuracy}`;
 }
 
 export function formatSummary(file: string, text: string, end: Extract<RunEvent, { type: 'end' }>): string {
   const status = end.reason === 'done' ? 'finished' : end.reason === 'cancelled' ? 'stopped (cancelled)' : 'stopped: NaN or Inf';
   const lines = [
     `training ${status} after ${end.step} steps in ${end.seconds.toFixed(1)} s`,
-    `test accuracy: ${end.testAccuracy === null ? 'n/a' : end.testAccuracy.toFixed(4)}`,
+    `${splitName(end.evaluatedOn)} accuracy: ${end.testAccuracy === null ? 'n/a' : end.testAccuracy.toFixed(4)}${end.evaluatedOn === 'train' ? ' (the data set has no test split)' : ''}`,
     `checkpoint: ${end.checkpoint ?? 'none'}`,
     `findings: ${end.findings.length === 0 ? 'none' : end.findings.length}`,
     ...end.findings.map((f) => `  ${formatFinding(file, text, f)}`),

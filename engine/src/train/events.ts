@@ -56,8 +56,29 @@ export type RunEvent =
       testAccuracy: number | null;
       /** Which split `testLoss`/`testAccuracy` come from: the data set's test split, the
        * `validate` fraction held out, or the training split when the data set has neither. */
-      evaluatedOn?: 'test' | 'validation' | 'train';
+      evaluatedOn?: EvaluatedOn;
     }
   | { type: 'finding'; finding: Finding }
   | { type: 'checkpoint'; step: number; path: string }
-  | { type: 'end'; reason: 'done' | 'cancelled' | 'nan'; step: number; testAccuracy: number | null; seconds: number; checkpoint: string | null; findings: Finding[] };
+  | {
+      type: 'end';
+      reason: 'done' | 'cancelled' | 'nan';
+      step: number;
+      /** The last epoch's accuracy on the split `evaluatedOn` names. */
+      testAccuracy: number | null;
+      evaluatedOn?: EvaluatedOn;
+      seconds: number;
+      checkpoint: string | null;
+      findings: Finding[];
+    };
+
+/** The split a run evaluates on each epoch. */
+export type EvaluatedOn = 'test' | 'validation' | 'train';
+
+/**
+ * The name of the evaluated split wherever a run's loss or accuracy is shown (terminal,
+ * editor): an accuracy on the training data is never called a test accuracy.
+ */
+export function splitName(on: EvaluatedOn | undefined): string {
+  return on === 'train' ? 'train-set' : on === 'validation' ? 'validation' : 'test';
+}

@@ -127,15 +127,17 @@ function checkAtRank(fn: FnIR, fns: ReadonlyMap<string, FnIR>, seed: number, gro
   return { fn: fn.name, ok, inputs: checks };
 }
 
-/** Checks every fn with a grad block (or only `only`); errors when the file does not check. */
-export function gradcheckProgram(text: string, options: { only?: string; check?: CheckResult } = {}): { errors: RunError[] } | { fns: FnCheck[] } {
+/**
+ * Checks every fn with a grad block (or only `only`); errors when the file does not check, and
+ * `unknownFn` when `only` names no fn with a grad block (a wrong option, not a wrong program).
+ */
+export function gradcheckProgram(text: string, options: { only?: string; check?: CheckResult } = {}): { errors: RunError[] } | { unknownFn: string; withGrad: string[] } | { fns: FnCheck[] } {
   const check = options.check ?? checkProgram(text);
   const errors = checkErrors(check);
   if (errors.length > 0) return { errors };
   const selected = [...check.fnIrs.values()].filter((fn) => fn.backward && (options.only === undefined || fn.name === options.only));
   if (options.only !== undefined && selected.length === 0) {
-    const known = [...check.fnIrs.values()].filter((fn) => fn.backward).map((fn) => fn.name);
-    return { errors: [{ code: 'NN2001', message: `no fn \`${options.only}\` with a grad block (fns with one: ${known.join(', ') || 'none'})`, range: null }] };
+    return { unknownFn: options.only, withGrad: [...check.fnIrs.values()].filter((fn) => fn.backward).map((fn) => fn.name) };
   }
   return { fns: selected.map((fn) => checkFn(fn, check.fnIrs)).filter((c): c is FnCheck => c !== null) };
 }

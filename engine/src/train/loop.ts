@@ -145,7 +145,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   if (backend.kind === 'onnx') setKernelThreads(1);
   if (resumed) backend.restoreOptimizer(resumed.state, resumed.steps);
   mkdirSync(saveDir, { recursive: true });
-  const log = new RunLog(join(saveDir, RUN_LOG_FILE));
+  const log = new RunLog(join(saveDir, RUN_LOG_FILE), options.resume !== undefined);
   const emit = (event: RunEvent): void => {
     log.write(event);
     onEvent(event);
@@ -183,6 +183,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
 
   let reason: EndEvent['reason'] = 'done';
   let testAccuracy: number | null = null;
+  const evaluatedOn = evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation';
   let { step } = position;
   try {
     training: for (let epoch = position.epoch; epoch < epochs; epoch++) {
@@ -228,7 +229,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
         trainLoss: epochBatches > 0 ? epochLossSum / epochBatches : NaN,
         testLoss: evaluation.loss,
         testAccuracy,
-        evaluatedOn: evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation',
+        evaluatedOn,
       });
       position = { step, epoch: epoch + 1, batch: 0, epochLossSum: 0, epochBatches: 0 };
       save();
@@ -236,7 +237,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   } finally {
     await backend.release();
   }
-  const end: EndEvent = { type: 'end', reason, step, testAccuracy, seconds: (Date.now() - started) / 1000, checkpoint: lastCheckpoint, findings };
+  const end: EndEvent = { type: 'end', reason, step, testAccuracy, evaluatedOn, seconds: (Date.now() - started) / 1000, checkpoint: lastCheckpoint, findings };
   emit(end);
   log.close();
   return { end };

@@ -8,7 +8,7 @@ import { formatMessage } from '../lang/diagnostics.js';
 import { targetForm, type TargetForm } from '../lang/targets.js';
 import { formatShape } from '../shape/dim.js';
 import { fetchData, type DownloadProgress } from '../data/fetch.js';
-import { isDataError, loadDataset, readDataHeader, type DataSources, type Dataset, type Split } from '../data/index.js';
+import { fileChecks, isDataError, loadDataset, type DataSources, type Dataset, type Split } from '../data/index.js';
 import { dataSources } from '../data/sources.js';
 import { Rng } from '../random.js';
 import { lineIndex, lowerModel, type LoweredModel } from './lower.js';
@@ -99,7 +99,7 @@ function holdOut(split: Split, fraction: number, sampleSize: number, labelSize: 
 
 function checkOf(text: string, options: PrepareOptions): CheckResult {
   const access = { allowPathsOutside: options.allowPathsOutside, sources: options.sources };
-  return options.check ?? checkProgram(text, { readDataHeader: readDataHeader(options.baseDir, access), allowPathsOutsideWorkspace: options.allowPathsOutside });
+  return options.check ?? checkProgram(text, fileChecks(options.baseDir, access));
 }
 
 /**

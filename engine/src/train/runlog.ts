@@ -1,5 +1,5 @@
 // The run log: one JSON object per line per run event, in `run.jsonl` beside the checkpoint,
-// appended to (a resumed run continues the same log).
+// written afresh by each run (a resumed run continues the same log).
 
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,9 +8,10 @@ import type { RunEvent } from './events.js';
 export class RunLog {
   private fd: number | null;
 
-  constructor(readonly path: string) {
+  /** A new run starts a new log; a resumed run (`append`) continues its log. */
+  constructor(readonly path: string, append = false) {
     mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'a');
+    this.fd = openSync(path, append ? 'a' : 'w');
   }
 
   write(event: RunEvent): void {

@@ -17,7 +17,7 @@ import {
   type ProgressToken,
 } from 'vscode-languageserver/node';
 import { CHECKPOINT_FILE } from '../../../engine/src/train/checkpoint.js';
-import type { RunEvent } from '../../../engine/src/train/events.js';
+import { splitName, type RunEvent } from '../../../engine/src/train/events.js';
 import { sizeLimitProblem } from '../../../engine/src/train/limits.js';
 import type { Analysis } from '../ide/analysis.js';
 import type { RunResults } from '../ide/runResults.js';
@@ -303,8 +303,9 @@ export class Runs {
       const percentage = Math.min(100, Math.round((100 * event.step) / this.totalSteps));
       this.progress(token, title, { percentage, message: `epoch ${event.epoch + 1} · step ${event.step} · loss ${event.loss.toPrecision(4)}` });
     } else if (event.type === 'epoch') {
-      const accuracy = event.testAccuracy === null ? '' : ` · test accuracy ${(event.testAccuracy * 100).toFixed(1)}%`;
-      this.progress(token, title, { message: `epoch ${event.epoch + 1} done · test loss ${event.testLoss.toPrecision(4)}${accuracy}` });
+      const split = splitName(event.evaluatedOn);
+      const accuracy = event.testAccuracy === null ? '' : ` · ${split} accuracy ${(event.testAccuracy * 100).toFixed(1)}%`;
+      this.progress(token, title, { message: `epoch ${event.epoch + 1} done · ${split} loss ${event.testLoss.toPrecision(4)}${accuracy}` });
     }
   }
 

@@ -13,7 +13,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { checkProgram } from '../../../engine/src/lang/program.js';
-import { readDataHeader } from '../../../engine/src/data/index.js';
+import { fileChecks } from '../../../engine/src/data/index.js';
 import { dataSources, type DataSources } from '../../../engine/src/data/sources.js';
 import type { CheckResult } from '../../../engine/src/lang/api.js';
 import { sizeLimitDiagnostics } from '../../../engine/src/train/limits.js';
@@ -68,7 +68,7 @@ export function startServer(connection: Connection): void {
     const file = filePathOf(uri);
     try {
       const allowPathsOutsideWorkspace = settings.allowPathsOutsideWorkspace;
-      const check = checkProgram(text, file ? { readDataHeader: readDataHeader(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }), allowPathsOutsideWorkspace } : {});
+      const check = checkProgram(text, file ? fileChecks(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }) : {});
       // A model over the nn.limits settings gets NN4002 while you type, as in `nn check`.
       check.diagnostics.push(...sizeLimitDiagnostics(check, settings.limits));
       return check;

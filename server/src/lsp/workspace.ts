@@ -1,10 +1,9 @@
 // Where the server may write: inside a workspace folder (or, with none open, the folder of
 // the document being run). Every output path of a run or export is checked here first.
 
-import { realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isInsideFolder } from '../../../engine/src/data/paths.js';
+import { isInsideFolder, realPathOfNearest } from '../../../engine/src/data/paths.js';
 
 export function filePathOf(uri: string): string | null {
   return uri.startsWith('file:') ? fileURLToPath(uri) : null;
@@ -20,12 +19,3 @@ export function writablePath(roots: readonly string[], documentPath: string, tar
   return { error: `${path} is outside the workspace (${allowed.join(', ')}); NN Studio never writes outside the workspace folder.` };
 }
 
-/** `path` with symlinks resolved in its nearest existing ancestor (the rest does not exist yet). */
-function realPathOfNearest(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    const parent = dirname(path);
-    return parent === path ? path : join(realPathOfNearest(parent), basename(path));
-  }
-}
