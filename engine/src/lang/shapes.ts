@@ -7,12 +7,12 @@ import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import { DimBinding, patternShape, type PatternDim } from '../shape/binding.js';
 import type { RuleArg } from '../shape/rules.js';
 import type { SomeOpDef } from '../ops/def.js';
-import { builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
+import { ALL_LAYERS, ALL_OPS, builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
 import type { Diagnostic, Fix, IrNode, RelatedInfo, TextEdit, TextRange, ValueId } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic, type DiagnosticArg, type MessageId } from './diagnostics.js';
 import { LazyCallInfo } from './facts.js';
-import { layerSizeFix } from './fixes.js';
+import { didYouMean, layerSizeFix } from './fixes.js';
 import { checkGradBlock, type GradBlockResult } from './gradients.js';
 import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
@@ -414,8 +414,18 @@ export class ShapeChecker {
     if (symbols.fns.has(name) || builtinFunction(name) !== undefined || symbols.models.has(name) || layerDef(name) !== undefined) {
       return { kind: 'callable', name };
     }
-    this.report(f, 'NN2001', range, [name]);
+    this.report(f, 'NN2001', range, [name], didYouMean(range, name, this.visibleNames(f)));
     return UNKNOWN;
+  }
+
+  /** Every name a body can use: its scope, the file's fns and models, the built-in functions and layers. */
+  private *visibleNames(f: Frame): Iterable<string> {
+    yield* f.scope.names();
+    yield* this.ctx.symbols.fns.keys();
+    yield* this.ctx.symbols.models.keys();
+    for (const op of ALL_OPS) if (builtinFunction(op.name)) yield op.name;
+    for (const layer of ALL_LAYERS) yield layer.name;
+    yield 'param';
   }
 
   private kindError(f: Frame, range: TextRange, operator: string, value: Value): Value {
@@ -774,6 +784,11 @@ export class Scope {
 
   set(name: string, value: Value): void {
     this.own.set(name, value);
+  }
+
+  *names(): Iterable<string> {
+    yield* this.own.keys();
+    yield* this.parent.keys();
   }
 }
 

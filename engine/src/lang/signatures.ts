@@ -7,6 +7,7 @@ import { Dim, type Shape } from '../shape/dim.js';
 import type { Param } from '../ops/def.js';
 import type { Fix, RelatedInfo, TextRange } from './api.js';
 import type { DiagnosticArg, MessageId } from './diagnostics.js';
+import { didYouMean } from './fixes.js';
 import type { Expr, Ident } from './syntax.js';
 import { describeValue, isVague, type TensorValue, type Value } from './values.js';
 
@@ -84,7 +85,8 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
       const key = arg.name.name;
       const param = params.find((p) => p.name === key || p.aliases?.includes(key));
       if (param === undefined) {
-        site.report('NN2003/unknownKeyword', arg.name.range, [callee, key, params.map((p) => p.name).join(', ')]);
+        const spellings = params.flatMap((p) => [p.name, ...(p.aliases ?? [])]);
+        site.report('NN2003/unknownKeyword', arg.name.range, [callee, key, params.map((p) => p.name).join(', ')], didYouMean(arg.name.range, key, spellings));
         return null;
       }
       if (!give(param, arg)) return null;
