@@ -4,6 +4,7 @@
 
 import type { Dim, Shape } from '../shape/dim.js';
 import type { AttrsOfOp, OpName } from '../ops/registry.js';
+import type { SemanticModel } from './semantics.js';
 
 export interface TextRange {
   start: number;
@@ -258,4 +259,6 @@ export interface CheckResult {
   irs: Map<string, ModelIR>;
   fnIrs: Map<string, FnIR>;
   trains: TrainIR[];
+  /** With the `semantics` option: every name resolved to its symbol, and the tokens with comments. */
+  semantics?: SemanticModel;
 }

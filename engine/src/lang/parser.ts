@@ -4,7 +4,7 @@
 
 import type { Diagnostic } from './api.js';
 import { makeDiagnostic } from './diagnostics.js';
-import { Lexer, type Token } from './scanner.js';
+import { Lexer, RecordingLexer, type Token } from './scanner.js';
 import type {
   Arg,
   Block,
@@ -33,15 +33,19 @@ const ITEM_KEYWORDS = new Set(['const', 'model', 'fn', 'train']);
 export interface ParseResult {
   tree: SourceFile;
   errors: Diagnostic[];
+  /** With `tokens: true`: every token in source order, comments and statement ends included, then `eof`. */
+  tokens?: Token[];
 }
 
-export function parse(text: string): ParseResult {
-  const lexer = new Lexer(text, false);
+export function parse(text: string, options: { tokens?: boolean } = {}): ParseResult {
+  const recording = options.tokens ? new RecordingLexer(text) : null;
+  const lexer = recording ?? new Lexer(text, false);
   const parser = new Parser(lexer);
   const tree = parser.parseFile(text.length);
   const lexErrors = lexer.errors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args));
   // Lexical errors first, so that the stable sort keeps them before a parse error at the same offset.
-  return { tree, errors: [...lexErrors, ...parser.errors].sort((a, b) => a.range.start - b.range.start) };
+  const errors = [...lexErrors, ...parser.errors].sort((a, b) => a.range.start - b.range.start);
+  return recording ? { tree, errors, tokens: recording.tokens } : { tree, errors };
 }
 
 function describe(token: Token): string {

@@ -26,6 +26,7 @@ import { LineIndex } from './lines.js';
 import { parse } from './parser.js';
 import { ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
 import type { ModelItem, TrainItem } from './syntax.js';
+import { SemanticModel } from './semantics.js';
 import { checkTrain } from './training.js';
 
 export interface CheckOptions {
@@ -33,10 +34,12 @@ export interface CheckOptions {
   readDataHeader?: DataHeaderReader;
   /** The user's opt-in (`nn.allowPathsOutsideWorkspace`): `train` paths may then leave the file's folder. */
   allowPathsOutsideWorkspace?: boolean;
+  /** Keep the tokens and resolve names for the editor (`CheckResult.semantics`). */
+  semantics?: boolean;
 }
 
 export function checkProgram(text: string, options: CheckOptions = {}): CheckResult {
-  const { tree, errors } = parse(text);
+  const { tree, errors, tokens } = parse(text, { tokens: options.semantics === true });
   let lines: LineIndex | null = null; // only a duplicate definition's message needs line numbers
   const symbols = bind(tree, (offset) => (lines ??= new LineIndex(text)).lineOf(offset));
   const ctx: CheckContext = { symbols, text, diagnostics: [], calls: [], callRemovals: new Map(), instanceErrors: [] };
@@ -125,6 +128,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   // An error inside a block instance is the instance's (NN2017) only when the block checks on its own.
   const instanceErrors = ctx.instanceErrors.filter((e) => !modelsWithErrors.has(e.block)).map((e) => e.diagnostic);
   result.diagnostics = dedupe([...errors, ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
+  if (tokens) result.semantics = new SemanticModel(text, tree, tokens.filter((t) => t.kind !== 'newline' && t.kind !== 'eof'), symbols);
   return result;
 }
 

@@ -238,6 +238,27 @@ export class Lexer {
   }
 }
 
+/**
+ * A lexer that also keeps every token it hands out, comments (trivia) included, while the
+ * parser sees only the significant ones: the editor's tokens are the parser's own.
+ */
+export class RecordingLexer extends Lexer {
+  readonly tokens: Token[] = [];
+
+  constructor(text: string) {
+    super(text, true);
+  }
+
+  next(): Token {
+    for (;;) {
+      const token = super.next();
+      const last = this.tokens[this.tokens.length - 1];
+      if (token.kind !== 'eof' || last?.kind !== 'eof') this.tokens.push(token);
+      if (token.kind !== 'comment') return token;
+    }
+  }
+}
+
 function findOpener(brackets: Token[], closer: string): number {
   for (let k = brackets.length - 1; k >= 0; k--) {
     if (CLOSERS[brackets[k].text] === closer) return k;
