@@ -75,6 +75,8 @@ export interface BindingInfo {
   shape: string; // formatted, e.g. "[B, 64, 12, 12]"
   gradShape: string | null; // shape of dL/dvalue, null when no gradient reaches it
   receivesGradient: boolean;
+  /** The shape as dims (null when an error left it unknown); dL/dvalue has the same. */
+  readonly dims: Shape | null;
 }
 
 /** What the editor shows for a declared or anonymous layer, and for a call site. */
@@ -88,14 +90,22 @@ export interface LayerInfo {
   callRanges: TextRange[];
   inShape: string | null; // formatted input shape at the first application
   outShape: string | null;
+  /** The same shapes as dims. */
+  readonly input: Shape | null;
+  readonly output: Shape | null;
   params: { name: string; shape: number[] }[];
   paramCount: number;
   flops: string; // forward FLOPs, symbolic in B where needed, e.g. "2359296*B"
+  /** The same count as a dim (null when unknown). */
+  readonly flopCount: Dim | null;
   activationBytes: string; // output activation memory, symbolic
   receivesGradient: boolean;
 }
 
-/** A call of a built-in function or `fn` (relu, sigmoid, my_linear, ...), for hovers. */
+/**
+ * A call of a built-in function or `fn` (relu, sigmoid, my_linear, ...), or an operator
+ * (`+`, `@`: the callee is the op, `add`, `matmul`; calleeRange the operator), for hovers.
+ */
 export interface CallInfo {
   model: string;
   callee: string;
@@ -103,6 +113,9 @@ export interface CallInfo {
   calleeRange: TextRange;
   inShapes: string[];
   outShape: string;
+  /** The tensor inputs' and the output's shapes as dims (null where unknown). */
+  readonly inputs: readonly (Shape | null)[];
+  readonly output: Shape | null;
 }
 
 export interface ModelSummary {
@@ -114,6 +127,8 @@ export interface ModelSummary {
   output: string;
   paramCount: number;
   flops: string;
+  /** Forward FLOPs as a dim (null when unknown). */
+  readonly flopCount: Dim | null;
 }
 
 export interface FnSummary {

@@ -151,7 +151,7 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
 
 // The editor shows few of the formatted shapes of a check (the hints on screen, one hover),
 // so the facts below format on first read: getters on the class (no closures per fact),
-// and `toJSON` so that JSON still carries every field.
+// and `toJSON` so that JSON carries every formatted field (the dims themselves stay out).
 
 /** Binding facts of one body; `reach` null for a grad block (no gradient flows into it). */
 function bindingInfos(pending: PendingBinding[], reach: GradientReach | null): BindingInfo[] {
@@ -165,7 +165,7 @@ class LazyBindingInfo implements BindingInfo {
   readonly name: string;
   readonly range: TextRange;
   readonly hintOffset: number;
-  private readonly value: Shape | null;
+  readonly dims: Shape | null;
 
   constructor(
     b: PendingBinding,
@@ -175,18 +175,18 @@ class LazyBindingInfo implements BindingInfo {
     this.name = b.name;
     this.range = b.range;
     this.hintOffset = b.hintOffset;
-    this.value = b.shape;
+    this.dims = b.shape;
   }
 
   get shape(): string {
-    return this.value ? formatShapeOnce(this.value) : '?';
+    return this.dims ? formatShapeOnce(this.dims) : '?';
   }
 
   get gradShape(): string | null {
     return this.receivesGradient ? this.shape : null;
   }
 
-  toJSON(): BindingInfo {
+  toJSON(): Omit<BindingInfo, 'dims'> {
     const { model, name, range, hintOffset, shape, gradShape, receivesGradient } = this;
     return { model, name, range, hintOffset, shape, gradShape, receivesGradient };
   }
@@ -237,6 +237,14 @@ class LazyLayerInfo implements LayerInfo {
     return total;
   }
 
+  get input(): Shape | null {
+    return this.layer.inShape;
+  }
+
+  get output(): Shape | null {
+    return this.layer.outShape;
+  }
+
   get inShape(): string | null {
     return this.layer.inShape ? formatShapeOnce(this.layer.inShape) : null;
   }
@@ -245,16 +253,20 @@ class LazyLayerInfo implements LayerInfo {
     return this.layer.outShape ? formatShapeOnce(this.layer.outShape) : null;
   }
 
-  get flops(): string {
+  get flopCount(): Dim | null {
     const nodes = this.layer.nodes;
-    return (nodes && graphFlops(this.graph, nodes.from, nodes.to)?.toString()) ?? '?';
+    return (nodes && graphFlops(this.graph, nodes.from, nodes.to)) ?? null;
+  }
+
+  get flops(): string {
+    return this.flopCount?.toString() ?? '?';
   }
 
   get activationBytes(): string {
     return this.layer.outShape ? elementCount(this.layer.outShape).scale(bytesPerElement('float32')).toString() : '?';
   }
 
-  toJSON(): LayerInfo {
+  toJSON(): Omit<LayerInfo, 'input' | 'output' | 'flopCount'> {
     const { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient } = this;
     return { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient };
   }
@@ -291,11 +303,15 @@ class LazyModelSummary implements ModelSummary {
     this.paramCount = paramCount;
   }
 
-  get flops(): string {
-    return graphFlops(this.checked.graph)?.toString() ?? '?';
+  get flopCount(): Dim | null {
+    return graphFlops(this.checked.graph) ?? null;
   }
 
-  toJSON(): ModelSummary {
+  get flops(): string {
+    return this.flopCount?.toString() ?? '?';
+  }
+
+  toJSON(): Omit<ModelSummary, 'flopCount'> {
     const { name, range, nameRange, hyperParams, inputs, output, paramCount, flops } = this;
     return { name, range, nameRange, hyperParams, inputs, output, paramCount, flops };
   }

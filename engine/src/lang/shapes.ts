@@ -102,7 +102,10 @@ function symbolic(dim: Dim): NumberValue {
   return { kind: 'number', value: dim.constant(), dim };
 }
 
-const OPERATORS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '@': 'matmul' } as const;
+const OPERATORS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '@': 'matmul', '**': 'pow' } as const;
+
+/** The shape of a number in an expression: it broadcasts like a tensor of shape `[]`. */
+const SCALAR: Shape = [];
 
 export class ShapeChecker {
   /** The file's constants as values, built once; scopes start from a copy. */
@@ -447,7 +450,7 @@ export class ShapeChecker {
         this.report(f, 'NN2003/kind', expr.right.range, ['**', 'exponent', 'a number', describeValue(right)]);
         return this.placeholder(f, base.shape, expr.range, [base]);
       }
-      return this.applyOp(f, 'pow', [base], { exponent: right.value }, expr.range, { texts });
+      return this.recordOperator(f, expr, [base.shape, SCALAR], this.applyOp(f, 'pow', [base], { exponent: right.value }, expr.range, { texts }));
     }
     const op = OPERATORS[expr.op];
     const a = this.asTensor(left, f, expr.left.range);
@@ -455,9 +458,9 @@ export class ShapeChecker {
     if (op === 'matmul') {
       if (a === null) return this.kindError(f, expr.left.range, '@', left);
       if (b === null) return this.kindError(f, expr.right.range, '@', right);
-      return this.applyOp(f, 'matmul', [a, b], {}, expr.range, { texts });
+      return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, 'matmul', [a, b], {}, expr.range, { texts }));
     }
-    if (a !== null && b !== null) return this.applyOp(f, op, [a, b], {}, expr.range, { texts });
+    if (a !== null && b !== null) return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, op, [a, b], {}, expr.range, { texts }));
     const tensor = a ?? b;
     const scalar = a === null ? left : right;
     if (tensor === null) return this.kindError(f, expr.range, expr.op, left.kind === 'number' ? right : left);
@@ -467,7 +470,14 @@ export class ShapeChecker {
       return this.placeholder(f, tensor.shape, expr.range, [tensor]);
     }
     const attrs = a === null ? { scalar: scalar.value, scalarFirst: true } : { scalar: scalar.value };
-    return this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]] });
+    const result = this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]] });
+    return this.recordOperator(f, expr, a === null ? [SCALAR, tensor.shape] : [tensor.shape, SCALAR], result);
+  }
+
+  /** An operator's application for the editor: its operands' shapes (a number's is `[]`) and its result. */
+  private recordOperator(f: Frame, expr: Expr & { kind: 'binary' }, operands: (Shape | null)[], result: TensorValue): TensorValue {
+    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, OPERATORS[expr.op], expr.range, expr.opRange, operands, result.shape));
+    return result;
   }
 
   private evalPipe(expr: Expr & { kind: 'pipe' }, f: Frame): Value {
