@@ -74,7 +74,8 @@ export class SemanticModel {
 
   constructor(
     readonly text: string,
-    private readonly tree: SourceFile,
+    /** The syntax tree the checker checked (the formatter lays it out). */
+    readonly tree: SourceFile,
     /** Every token of the text, comments included, without statement ends and `eof`. */
     readonly tokens: readonly Token[],
     private readonly binder: Symbols,
