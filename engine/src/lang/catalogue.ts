@@ -46,10 +46,15 @@ export interface CatalogueEntry {
   takesTensor: boolean;
 }
 
+/** A number as written in `.nn`: `0.001`, `1e-5`. */
+function formatNumber(n: number): string {
+  return n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential() : String(n);
+}
+
 function formatDefault(param: Param): string | undefined {
   const d = param.default;
   if (d === undefined || d === null) return undefined;
-  return typeof d === 'object' ? d.sameAs : String(d);
+  return typeof d === 'object' ? d.sameAs : typeof d === 'number' ? formatNumber(d) : String(d);
 }
 
 function fromParam(param: Param): EntryParam {
@@ -66,7 +71,7 @@ function fromParam(param: Param): EntryParam {
 }
 
 function fromTrainParam(param: TrainParam): EntryParam {
-  const defaultText = param.default === undefined ? undefined : String(param.default);
+  const defaultText = param.default === undefined ? undefined : formatNumber(param.default);
   const label = param.kind === 'string' && defaultText === undefined ? param.name : defaultText === undefined ? param.name : `${param.name} = ${defaultText}`;
   return { name: param.name, label, ...(defaultText !== undefined ? { default: defaultText } : {}), doc: param.doc, aliases: [], tensor: false };
 }

@@ -40,7 +40,7 @@ function imageSet(name: ImageSetName, origin: string): DataSetDef {
       count('train', set.defaults.train, `training images, the first of the official ${set.full.train}`),
       count('test', set.defaults.test, `test images, the first of the official ${set.full.test}`),
     ],
-    doc: `${set.title} images \`[${c}, ${h}, ${w}]\` scaled to [0, 1], ${set.classes} classes; ${origin}.`,
+    doc: `${set.title} images \`[${c}, ${h}, ${w}]\`, pixels scaled to [0, 1], ${set.classes} classes: the first \`train\` training and \`test\` test images of the official files, as torchvision's \`${set.title.replace(/-/g, '')}\` with \`ToTensor()\` gives them; ${origin}.`,
     samples: `[${set.sampleShape.join(', ')}]`,
     classes: String(set.classes),
     files: false,
@@ -52,13 +52,13 @@ const twoFeatures = (classes: number): DataHeader => ({ sampleShape: [2], classe
 
 /** The data sets a `train` block's `data` names, in the order the docs list them. */
 export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
-  fashion_mnist: imageSet('fashion_mnist', 'the defaults are the subset bundled with NN Studio'),
+  fashion_mnist: imageSet('fashion_mnist', 'the defaults are the subset bundled with NN Studio (no download)'),
   mnist: imageSet('mnist', 'downloaded into the data cache on first use'),
-  cifar10: imageSet('cifar10', 'downloaded into the data cache on first use'),
+  cifar10: imageSet('cifar10', 'downloaded into the data cache on first use (CIFAR-10\'s binary version)'),
   spirals: {
     name: 'spirals',
     params: [count('classes', 3, 'arms, one class each'), count('points', 100, 'points per class')],
-    doc: 'Interleaved 2-D spirals (CS231n\'s), generated from fixed seeds.',
+    doc: 'Interleaved 2-D spirals (CS231n\'s), `points` per class, generated from fixed seeds (the same for every `seed`).',
     samples: '[2]',
     classes: '`classes`',
     files: false,
@@ -67,7 +67,7 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
   moons: {
     name: 'moons',
     params: [count('points', 200, 'points in each split')],
-    doc: 'Two interleaved half-moons, generated from fixed seeds.',
+    doc: 'Two interleaved half-moons with noise, generated from fixed seeds (the same for every `seed`).',
     samples: '[2]',
     classes: '2',
     files: false,
@@ -85,7 +85,7 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
   csv: {
     name: 'csv',
     params: [path('path', 'the CSV file, relative to the `.nn` file'), path('label', 'the label column\'s header')],
-    doc: 'A CSV file with a header line; every column but `label` is a feature.',
+    doc: 'A CSV file with a header line: every column but `label` is a feature; numbers quoted or not, the delimiter `,` `;` tab or `|` that the header uses most, a UTF-8 BOM skipped.',
     samples: '[number of columns − 1]',
     classes: 'largest id + 1 for integer labels, else regression targets `[1]`',
     files: true,
@@ -93,15 +93,15 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
   idx: {
     name: 'idx',
     params: [path('images', 'the IDX images file'), path('labels', 'the IDX labels file')],
-    doc: 'IDX files (the MNIST format); `[N, H, W]` images get a channel dim.',
-    samples: '`[1, H, W]`',
+    doc: 'IDX files (the MNIST format): `[N, H, W]` images get a channel dim, as `fashion_mnist`; uint8 is scaled to [0, 1].',
+    samples: '[1, H, W] for [N, H, W] images, else the array without its first dim',
     classes: 'largest label + 1',
     files: true,
   },
   npy: {
     name: 'npy',
     params: [path('x', 'the `.npy` samples'), path('y', 'the `.npy` labels or targets')],
-    doc: 'NumPy `.npy` arrays of samples and labels.',
+    doc: 'NumPy `.npy` arrays of samples and labels (v1.0/2.0 headers, little-endian `<f4 <f8 <i4 <i8 |u1`).',
     samples: 'the shape of `x` without its first dim',
     classes: 'largest id + 1 for integer `y`, else regression targets',
     files: true,

@@ -224,7 +224,7 @@ function alignTrailingComments(lines: Line[], rendered: string[]): void {
 }
 
 /**
- * Aligns the `=` of consecutive lines that declare layers or params (`fc1   = Linear(...)`)
+ * Aligns the `=` of consecutive lines that declare layers or params (`fc1   = Ctor(...)`)
  * or set train keys, like the examples in the language design.
  */
 function alignAssignments(lines: Line[], rendered: string[]): void {

@@ -35,7 +35,7 @@ function occurrenceHover(analysis: Analysis, o: Occurrence, flowOf: FlowLookup):
   const owner = semantics.items[o.item]?.name ?? null;
   switch (o.role) {
     case 'builtin': {
-      // An inline constructor (`x |> Linear(2, 16)`) is its layer; a call shows its shapes.
+      // An inline constructor (`x |> Ctor(...)`) is its layer; a call shows its shapes.
       const inline = o.builtin === 'layer' ? check.layers.find((l) => l.model === owner && l.ctor === o.name && contains(l.range, o.range.start)) : undefined;
       if (inline) return layerHover(analysis, inline, flowOf(inline.model));
       const call = check.calls.find((c) => c.calleeRange.start === o.range.start);
@@ -77,7 +77,7 @@ function symbolHover(analysis: Analysis, symbol: SemanticSymbol, o: Occurrence &
       const item = check.models.find((m) => m.name === owner) ?? check.fns.find((f) => f.name === owner);
       const input = item?.inputs.find((i) => i.name === symbol.name);
       if (!input) return null;
-      // Rebound in the body (`x = relu(x)`): the binding this use sees.
+      // Rebound in the body (`x = f(x)`): the binding this use sees.
       const binding = check.bindings.find((b) => b.model === owner && b.range.start === o.definition.start);
       if (binding) return bindingHover(binding);
       return `${code(`${input.name}: ${input.shape}`)}\n\ninput of ${code(owner ?? '')}`;
@@ -225,7 +225,7 @@ function operatorHover(analysis: Analysis, call: CallInfo): string {
       lines.push(`- ${code(label)} = ${code(operand)}: a number, no gradient`);
       return;
     }
-    const reduced = call.callee === 'matmul' ? matmulReduction(shape, call.output) : broadcastAxes(shape, call.output);
+    const reduced = symbol === '@' ? matrixProductReduction(shape, call.output) : broadcastAxes(shape, call.output);
     const sum = reduced.length > 0 ? `, ${sumOver(reduced).trim()} over the axes \`${operand}\` was broadcast along` : '';
     lines.push(`- ${code(`dL/d${label} : ${shapeText(shape)}`)} for ${code(operand)}${sum}`);
   });
@@ -242,8 +242,8 @@ function broadcastAxes(operand: Shape, output: Shape): Dim[] {
   return out;
 }
 
-/** A matmul operand's broadcast batch dims: the output's leading dims it lacks or has as 1. */
-function matmulReduction(operand: Shape, output: Shape): Dim[] {
+/** A matrix product operand's broadcast batch dims: the output's leading dims it lacks or has as 1. */
+function matrixProductReduction(operand: Shape, output: Shape): Dim[] {
   if (operand.length < 2 || output.length < 2) return [];
   return broadcastAxes(operand.slice(0, -2), output.slice(0, -2));
 }

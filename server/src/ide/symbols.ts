@@ -24,7 +24,7 @@ export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
             .filter((l) => l.model === item.name && l.range.start >= item.range.start && l.range.end <= item.range.end)
             .map((l) => {
               const local = semantics.localsOf(item.name).find((s) => (s.kind === 'layer' || s.kind === 'param') && s.name === l.name);
-              // From the declared name (`fc1 = Linear(...)`) to the constructor's end; an anonymous layer is its constructor.
+              // From the declared name (`fc1 = Ctor(...)`) to the constructor's end; an anonymous layer is its constructor.
               const name = local?.definitions[0];
               const range = name && name.start < l.range.start ? { start: name.start, end: l.range.end } : l.range;
               return { name: l.name, detail: `${l.ctor} ${l.inShape ?? '?'} → ${l.outShape ?? '?'}`, kind: 'layer' as const, range, selectionRange: name ?? l.range, children: [] };
