@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   LSPErrorCodes,
+  MessageType,
   ResponseError,
+  ShowMessageNotification,
   WorkDoneProgress,
   WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
@@ -109,14 +111,13 @@ export class Runs {
   private async execute({ command, arguments: args, workDoneToken }: ExecuteCommandParams, token: CancellationToken): Promise<unknown> {
     const arg = (args?.[0] ?? {}) as Partial<ModelCommandArgs & FnCommandArgs>;
     if (typeof arg.uri !== 'string') {
-      void this.connection.window.showErrorMessage(`${command} needs a document: { "uri": ... } as its argument.`);
+      this.announce(MessageType.Error, `${command} needs a document: { "uri": ... } as its argument.`);
       return null;
     }
     const uri = arg.uri;
     if (command === SERVER_COMMANDS.train) {
       const result = await this.train({ uri, ...(arg.model ? { model: arg.model } : {}), ...(workDoneToken !== undefined ? { workDoneToken } : {}) }, token);
-      const show = result.reason === 'error' ? this.connection.window.showErrorMessage : result.reason === 'nan' ? this.connection.window.showWarningMessage : this.connection.window.showInformationMessage;
-      void show.call(this.connection.window, result.message);
+      this.announce(result.reason === 'error' ? MessageType.Error : result.reason === 'nan' ? MessageType.Warning : MessageType.Info, result.message);
       return result;
     }
     const label = arg.model ?? arg.fn ?? 'this file';
@@ -125,29 +126,34 @@ export class Runs {
         case SERVER_COMMANDS.probe: {
           const result = await this.withProgress(`Probing the gradients of ${label}`, workDoneToken, () => this.probe({ uri, ...(arg.model ? { model: arg.model } : {}) }));
           const findings = result.findings.length === 1 ? '1 finding' : `${result.findings.length} findings`;
-          void this.connection.window.showInformationMessage(`Gradient probe of ${label}: loss ${result.loss.toPrecision(4)}, ${findings}${result.findings.length > 0 ? ' (in the problems list)' : ''}.`);
+          this.announce(MessageType.Info, `Gradient probe of ${label}: loss ${result.loss.toPrecision(4)}, ${findings}${result.findings.length > 0 ? ' (in the problems list)' : ''}.`);
           return result;
         }
         case SERVER_COMMANDS.gradcheck: {
           const result = await this.withProgress(`Checking the grad blocks of ${label}`, workDoneToken, () => this.gradcheck({ uri, ...(arg.fn ? { fn: arg.fn } : {}) }));
           const failed = result.fns.filter((f) => !f.ok).map((f) => f.fn);
-          if (failed.length === 0) void this.connection.window.showInformationMessage(`gradcheck: ${result.fns.map((f) => f.fn).join(', ')} match${result.fns.length === 1 ? 'es' : ''} finite differences.`);
-          else void this.connection.window.showWarningMessage(`gradcheck: ${failed.join(', ')} ${failed.length === 1 ? 'does' : 'do'} not match finite differences.`);
+          if (failed.length === 0) this.announce(MessageType.Info, `gradcheck: ${result.fns.map((f) => f.fn).join(', ')} match${result.fns.length === 1 ? 'es' : ''} finite differences.`);
+          else this.announce(MessageType.Warning, `gradcheck: ${failed.join(', ')} ${failed.length === 1 ? 'does' : 'do'} not match finite differences.`);
           return result;
         }
         case SERVER_COMMANDS.exportOnnx: {
           const result = await this.withProgress(`Exporting ${label} to ONNX`, workDoneToken, () => this.exportOnnx({ uri, ...(arg.model ? { model: arg.model } : {}) }));
-          void this.connection.window.showInformationMessage(`Exported ${label} to ${result.path}.`);
+          this.announce(MessageType.Info, `Exported ${label} to ${result.path}.`);
           return result;
         }
         default:
-          void this.connection.window.showErrorMessage(`Unknown command ${command}.`);
+          this.announce(MessageType.Error, `Unknown command ${command}.`);
           return null;
       }
     } catch (error) {
-      void this.connection.window.showErrorMessage((error as Error).message);
+      this.announce(MessageType.Error, (error as Error).message);
       return null;
     }
+  }
+
+  /** A `window/showMessage` (a notification: no answer is awaited). */
+  private announce(type: MessageType, message: string): void {
+    void this.connection.sendNotification(ShowMessageNotification.type, { type, message });
   }
 
   /** Runs `work` with a `$/progress` begin and end on the client's token, or one of the server's. */
