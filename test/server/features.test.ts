@@ -168,6 +168,52 @@ describe('hover', () => {
   });
 });
 
+describe('hover on operators, g and param', () => {
+  const source = [
+    'model M(x: [B, 4]) -> [B, 3] {',
+    '  W = param([4, 3], init = xavier_uniform)',
+    '  b = param([3], init = zeros)',
+    '  h = x @ W + b',
+    '  return h * 0.5',
+    '}',
+    '',
+  ].join('\n');
+  const open = () => client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'operators.nn'), source);
+
+  test('`+` shows the broadcast shapes and the sum over the broadcast axis for the gradient', async () => {
+    const uri = await open();
+    const text = await hoverAt(uri, ' + b', 0, 1);
+    assert.ok(text.includes('`[B, 3] + [3] → [B, 3]`'), text);
+    assert.ok(text.includes(OPS.add.doc.gradient), text);
+    assert.match(text, /`dL\/db : \[3\]` for `b`, Σ_B over the axes `b` was broadcast along/);
+    assert.match(text, /`dL\/da : \[B, 3\]` for `x @ W`$/m);
+  });
+
+  test('`@` shows the product\'s shapes; a number operand has no gradient', async () => {
+    const uri = await open();
+    const matmul = await hoverAt(uri, '@ W', 0, 0);
+    assert.ok(matmul.includes('`[B, 4] @ [4, 3] → [B, 3]`'), matmul);
+    assert.ok(matmul.includes(OPS.matmul.doc.gradient), matmul);
+    const scale = await hoverAt(uri, '* 0.5', 0, 0);
+    assert.ok(scale.includes('a number, no gradient'), scale);
+  });
+
+  test('a `param` shows its shape, init and gradient', async () => {
+    const uri = await open();
+    const text = await hoverAt(uri, 'W + b', 0, 0);
+    assert.ok(text.includes('`W : [4, 3]`'), text);
+    assert.ok(text.includes('init `xavier_uniform`'), text);
+    assert.ok(text.includes('`dL/dW : [4, 3]`'), text);
+  });
+
+  test('`g` in a grad block is the upstream gradient, with what the block returns', async () => {
+    const uri = await client.open(fixture('ok_custom_grad.nn'));
+    const text = await hoverAt(uri, 'g @ W', 0, 0);
+    assert.ok(text.startsWith('`g : [B, O]`'), text);
+    assert.ok(text.includes('`dL/dW : [O, I]`') && text.includes('`dL/db : [O]`'), text);
+  });
+});
+
 describe('inlay hints and code lens', () => {
   test('the shape after each binding and pipe stage', async () => {
     const uri = await client.open(fixture('ok_cnn.nn'));
@@ -220,6 +266,26 @@ describe('completion and signature help', () => {
     assert.equal(linear?.detail, 'Linear(in, out, bias = true)');
     assert.ok(inBody.some((c) => c.label === 'conv1' && c.detail?.startsWith('Conv2d')));
     assert.ok(inBody.some((c) => c.label === 'classes'));
+  });
+
+  test('after `|>` only what takes a tensor', async () => {
+    const text = 'const k = 2\nfn twice(v: [N, 2]) -> [N, 2] {\n  return v * 2\n}\nmodel M(x: [B, 2]) -> [B, 2] {\n  fc = Linear(2, 2)\n  W = param([2, 2])\n  h = x |> \n  return fc(h)\n}\n';
+    const uri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'pipe.nn'), text);
+    const items = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, '|> ', 0, 3) });
+    const labels = items.map((c) => c.label);
+    for (const label of ['fc', 'twice', 'M', 'relu', 'softmax', 'Linear', 'Conv2d']) assert.ok(labels.includes(label), `${label} in ${labels.join(' ')}`);
+    for (const label of ['x', 'W', 'k', 'h', 'param', 'return', 'true', 'xor']) assert.ok(!labels.includes(label), `no ${label}`);
+  });
+
+  test('inside `train`, only its keys, then the values of the key', async () => {
+    const text = 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\ntrain M {\n  data = xor()\n  \n  loss = \n  optimizer = Adam()\n}\n';
+    const uri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_completion.nn'), text);
+    const keys = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, '  \n  loss', 0, 2) })).map((c) => c.label);
+    assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save']);
+    const losses = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'loss = ', 0, 7) })).map((c) => c.label);
+    assert.deepEqual(losses, ['cross_entropy', 'mse', 'bce_with_logits']);
+    const args = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'Adam(', 0, 5) })).map((c) => c.label);
+    assert.deepEqual(args, ['lr =', 'beta1 =', 'beta2 =', 'eps =', 'weight_decay =']);
   });
 
   test('signature help names the active parameter, keyword arguments included', async () => {
