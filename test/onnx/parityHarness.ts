@@ -8,6 +8,7 @@ import { Tensor } from '../../engine/src/tensor/tensor.js';
 import assert from 'node:assert/strict';
 import * as engine from '../../engine/src/index.js';
 import { OnnxTrainer } from '../../engine/src/onnx/session.js';
+import { lossOf } from '../../engine/src/train/objective.js';
 
 export interface Batch {
   x: Float32Array | Int32Array;
@@ -57,12 +58,6 @@ export function initialWeights(model: ModelIR, fns: ReadonlyMap<string, FnIR>, s
   for (const p of lowered.params) out.set(p.name, Float32Array.from(p.tensor.values));
   for (const b of lowered.buffers) out.set(b.name, Float32Array.from(b.tensor.values));
   return out;
-}
-
-function lossOf(kind: TrainIR['loss'], output: Tensor, target: Tensor): Tensor {
-  if (kind === 'cross_entropy') return engine.crossEntropy(output, target);
-  if (kind === 'mse') return engine.mse(output, target);
-  return engine.bceWithLogits(output, target);
 }
 
 export function runTs(model: ModelIR, fns: ReadonlyMap<string, FnIR>, loss: TrainIR['loss'], optimizer: OptimizerSpec, batches: Batch[], seed: number): ParityRun {

@@ -21,9 +21,10 @@ export type GradBlockResult = BodyResult & { gradOutputs: ValueId[]; gradShapes:
 /**
  * Checks the `grad(g)` block of `fn` in frame `g`: the block reads the fn's inputs and the
  * upstream gradient (the output's shape) and must return one gradient per input, each of
- * exactly its input's shape (NN3001, NN3002 with the fix that sums over broadcast axes).
+ * exactly its input's shape (NN3001, NN3002 with the fix that sums over broadcast axes,
+ * unless the signature's variadic groups were written out with a rank of the checker's choosing).
  */
-export function checkGradBlock(checker: ShapeChecker, fn: FnItem, signature: Signature, inputs: readonly TensorValue[], g: Frame): GradBlockResult {
+export function checkGradBlock(checker: ShapeChecker, fn: FnItem, signature: Signature, inputs: readonly TensorValue[], g: Frame, offerFixes: boolean): GradBlockResult {
   const grad = fn.grad!;
   checker.bindInputs(signature, g);
   // g has the output's shape (unknown when the output is not declared).
@@ -52,7 +53,7 @@ export function checkGradBlock(checker: ShapeChecker, fn: FnItem, signature: Sig
     const input = inputs[k];
     if (!tensor || !input || tensor.shape === null || input.shape === null || shapesEqual(tensor.shape, input.shape)) return;
     const name = fn.inputs[k].name.name;
-    const fix = gradientSumFix(checker.ctx.text, expr, tensor.shape, input.shape);
+    const fix = offerFixes ? gradientSumFix(checker.ctx.text, expr, tensor.shape, input.shape) : null;
     checker.report(g, 'NN3002', expr.range, [name, formatShape(tensor.shape), formatShape(input.shape), fix ? `; sum over the broadcast axes: ${fix.newText}` : ''], {
       related: [{ range: fn.inputs[k].range, message: `\`${name}\` is declared with shape ${formatShape(input.shape)} here` }],
       fixes: fix ? [{ title: `Sum the gradient to \`${name}\`'s shape: ${fix.newText}`, edits: [fix] }] : [],

@@ -28,6 +28,7 @@ import { ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type
 import type { ModelItem, TrainItem } from './syntax.js';
 import { SemanticModel } from './semantics.js';
 import { checkTrain } from './training.js';
+import { DEFAULT_LOSS } from './trainCatalogue.js';
 
 export interface CheckOptions {
   /** Reads data-file headers for `train` blocks (the CLI and server pass one); without it, file data sets are not checked against the model. */
@@ -62,6 +63,13 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   for (const fn of symbols.fns.values()) {
     const checked = guarded(fn.name, () => checker.checkFn(fn));
     if (checked === null) continue;
+    const variadic = checked.signature.inputs.some((i) => i.pattern?.some((d) => !(d instanceof Dim)));
+    const clean = checked.forward.errors === 0 && (checked.backward?.errors ?? 0) === 0;
+    const wider = variadic && clean ? guarded(fn.name, () => checker.variadicError(fn)) : null;
+    if (wider) {
+      wider.related.unshift({ range: fn.name.range, message: `checked with each variadic group of two dims (\`*S\` as \`S_1, S_2\`): a group stands for any number of dims` });
+      ctx.diagnostics.push(wider);
+    }
     const forwardReach = gradientReach(checked.forward.graph.build());
     result.bindings.push(...bindingInfos(checked.forward.bindings, forwardReach));
     if (checked.backward) result.bindings.push(...bindingInfos(checked.backward.bindings, null));
@@ -134,7 +142,8 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
 
 function trainsWithCrossEntropy(item: TrainItem): boolean {
   const loss = item.entries.find((e) => e.key.name === 'loss');
-  return loss === undefined || (loss.value.kind === 'name' && loss.value.name === 'cross_entropy');
+  const name = loss === undefined ? DEFAULT_LOSS : loss.value.kind === 'name' ? loss.value.name : null;
+  return name === 'cross_entropy';
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

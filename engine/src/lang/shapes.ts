@@ -4,7 +4,7 @@
 // substituted) as it goes.
 
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
-import { DimBinding, patternShape, type PatternDim } from '../shape/binding.js';
+import { DimBinding, expandGroups, patternShape, type PatternDim } from '../shape/binding.js';
 import type { RuleArg } from '../shape/rules.js';
 import type { SomeOpDef } from '../ops/def.js';
 import { ALL_LAYERS, ALL_OPS, builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
@@ -332,17 +332,32 @@ export class ShapeChecker {
 
   /** Checks a fn's forward body and its `grad` block (NN3001, NN3002). */
   checkFn(fn: FnItem): { forward: BodyResult; backward: GradBlockResult | null; signature: Signature } {
+    return this.checkFnAs(fn, null, false);
+  }
+
+  /**
+   * A variadic group stands for any number of dims, so a fn with one (`x: [*S, D]`) must
+   * check with the group of two dims as well as of one (`sum(x, 0)` of `[*S, D]` is `[D]`
+   * only when S has one dim): the first error with two, for the fn's own check to report.
+   */
+  variadicError(fn: FnItem): Diagnostic | null {
+    const checked = this.checkFnAs(fn, 2, true);
+    return checked.forward.firstError ?? checked.backwardFrame?.firstError ?? null;
+  }
+
+  private checkFnAs(fn: FnItem, groupRank: number | null, silent: boolean): { forward: BodyResult & { firstError: Diagnostic | null }; backward: GradBlockResult | null; backwardFrame: Frame | null; signature: Signature } {
     const scope = this.constScope();
-    const f = this.newFrame(fn.name.name, new GraphBuilder(), scope, { inFn: true });
-    const signature = this.signature(fn, scope, f);
+    const f = this.newFrame(fn.name.name, new GraphBuilder(), scope, { inFn: true, silent });
+    const written = this.signature(fn, scope, f);
+    const signature = groupRank === null ? written : expandSignature(written, groupRank);
     const inputs = this.bindInputs(signature, f);
     this.instances.createLayers(fn.body.stmts, f);
     const returned = this.evalBody(fn.body.stmts, f);
     this.finishBody(fn, signature.output, returned, f);
-    const forward = this.result(f, returned);
-    if (fn.grad === null) return { forward, backward: null, signature };
-    const g = this.newFrame(fn.name.name, new GraphBuilder(), this.constScope(), { inFn: true });
-    return { forward, backward: checkGradBlock(this, fn, signature, inputs, g), signature };
+    const forward = { ...this.result(f, returned), firstError: f.firstError };
+    if (fn.grad === null) return { forward, backward: null, backwardFrame: null, signature };
+    const g = this.newFrame(fn.name.name, new GraphBuilder(), this.constScope(), { inFn: true, silent });
+    return { forward, backward: checkGradBlock(this, fn, signature, inputs, g, groupRank === null), backwardFrame: g, signature };
   }
 
   /** Evaluates a grad block's body (see gradients.ts). */
@@ -764,7 +779,8 @@ export class ShapeChecker {
   placeholder(f: Frame, shape: Shape | null, range: TextRange, from: readonly (Value | ArgIn)[] = []): TensorValue {
     f.errors++;
     // An `unknown` node keeps the edges from the inputs, so no parameter looks unused after an error.
-    const inputs = from.map((v) => ('kind' in v ? v : v.value)).filter((v): v is TensorValue => v.kind === 'tensor');
+    // A layer passed to what an error left unknown may be applied there: its parameters count as used.
+    const inputs = from.map((v) => ('kind' in v ? v : v.value)).flatMap((v): TensorValue[] => (v.kind === 'tensor' ? [v] : v.kind === 'layer' ? v.layer.params.map(paramTensor) : []));
     if (inputs.length === 0) return { kind: 'tensor', id: f.graph.addValue(shape, 'float32', range), shape, dtype: 'float32' };
     const output = f.graph.addNode('unknown', valueIds(inputs), {}, range, shape, 'float32');
     return { kind: 'tensor', id: output, shape, dtype: 'float32' };
@@ -802,6 +818,14 @@ export class Scope {
   }
 }
 
+/** A signature with its variadic groups written out as `rank` dims each. */
+function expandSignature(signature: Signature, rank: number): Signature {
+  return {
+    inputs: signature.inputs.map((input) => ({ ...input, pattern: input.pattern && expandGroups(input.pattern, rank) })),
+    output: signature.output && expandGroups(signature.output, rank),
+  };
+}
+
 function isDeclaration(symbols: Symbols, stmt: Stmt & { kind: 'assign' }): boolean {
   const value = stmt.value;
   if (value.kind !== 'call' || value.callee.kind !== 'name') return false;
@@ -814,6 +838,12 @@ function opOf(op: OpName): SomeOpDef {
 }
 
 function numberArithmetic(op: string, a: NumberValue, b: NumberValue): Value {
+  // `/` of integers is a number where a number is wanted (`lr = 1 / 1000`) and the floor
+  // where a dim is (`padding = k / 2`), as in shapes; the same whether k is known or symbolic.
+  if (op === '/' && a.dim && b.dim && !b.dim.equals(0)) {
+    const value = a.value !== null && b.value !== null ? a.value / b.value : null;
+    return { kind: 'number', value, dim: a.dim.floorDiv(b.dim) };
+  }
   if (a.value !== null && b.value !== null) {
     const value = arithmetic(op, a.value, b.value);
     return value === null || !Number.isFinite(value) ? UNKNOWN : num(value);

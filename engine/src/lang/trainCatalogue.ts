@@ -148,8 +148,11 @@ export const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'Adam', lr: 0.001, beta1
 
 export type TrainLoss = TrainIR['loss'];
 
-/** The losses a `train` block's `loss` names: the registry's ops of surface `loss`, the first the default. */
+/** The losses a `train` block's `loss` names: the registry's ops of surface `loss`. */
 export const TRAIN_LOSSES: readonly TrainLoss[] = ALL_OPS.filter((op) => op.surface === 'loss').map((op) => op.name as TrainLoss);
+
+/** The loss when a `train` block names none (PyTorch's usual classifier loss). */
+export const DEFAULT_LOSS: TrainLoss = 'cross_entropy';
 
 /** The back ends a `train` block's `backend` names. */
 export const BACKENDS = ['auto', 'ts', 'onnx'] as const;
@@ -171,7 +174,7 @@ export interface TrainKeyDef {
 /** The keys of a `train` block (LANGUAGE.md §9), in the order the docs list them. */
 export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'data', value: 'data', doc: 'The data set: a built-in one or files.' },
-  { name: 'loss', value: 'loss', default: TRAIN_LOSSES[0], doc: 'The loss between the model output and the targets.' },
+  { name: 'loss', value: 'loss', default: DEFAULT_LOSS, doc: 'The loss between the model output and the targets.' },
   { name: 'optimizer', value: 'optimizer', default: 'Adam(lr = 0.001)', doc: 'The optimizer, as in torch.optim.' },
   { name: 'epochs', value: 'count', default: '1', doc: 'Passes over the training data (an integer ≥ 1).' },
   { name: 'batch', value: 'count', default: '32', doc: 'Samples per step (an integer ≥ 1).' },

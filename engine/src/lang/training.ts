@@ -3,15 +3,16 @@
 // the workspace. File headers come from the caller's reader: no I/O here.
 
 import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
-import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
+import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, OptimizerSpec, TextRange, TrainIR } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
 import type { Signature } from './shapes.js';
 import { DimBinding } from '../shape/binding.js';
+import { targetForm } from './targets.js';
 import type { Expr, TrainItem } from './syntax.js';
-import { BACKENDS, DATA_SETS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
+import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
 
 const KEYS = TRAIN_KEYS.map((k) => k.name);
 const DATA_SET_NAMES = Object.keys(DATA_SETS);
@@ -217,7 +218,7 @@ export function checkTrain(
   }
 
   // -- loss and optimizer ----------------------------------------------------------------
-  let loss: TrainLoss = TRAIN_LOSSES[0];
+  let loss: TrainLoss = DEFAULT_LOSS;
   const lossExpr = entries.get('loss');
   if (lossExpr) {
     const v = valueOf(lossExpr);
@@ -328,26 +329,17 @@ function checkAgainstModel(
   }
   if (signature.output === null) return;
   const output = binding.resolve(signature.output);
-  const perSample = output.slice(1);
-  if (loss === 'cross_entropy') {
-    if (output.length !== 2) {
-      diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'cross_entropy takes class scores of shape [B, C]']));
-      return;
-    }
-    const scores = output[1].constant();
-    if (header.classes !== null && scores !== null && scores !== header.classes) {
-      diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
-    }
-    if (header.classes === null) diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'the data set has regression targets, not class labels']));
+  if (output.length === 0) {
+    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'the output has no batch dim']));
     return;
   }
-  const target: Shape = header.labelShape.map((n) => Dim.of(n));
-  const scalarLike = (s: Shape) => s.length === 0 || (s.length === 1 && s[0].equals(1));
-  const fits =
-    shapesEqual(perSample, target) ||
-    (scalarLike(perSample) && scalarLike(target)) ||
-    (header.classes !== null && perSample.length === 1 && perSample[0].equals(header.classes));
-  if (!fits) {
-    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), `the targets have shape ${formatShape([Dim.named('B'), ...target])}`]));
+  const form = targetForm(loss, output.slice(1), header);
+  if ('problem' in form) {
+    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), form.problem]));
+    return;
+  }
+  const scores = output[1]?.constant();
+  if (loss === 'cross_entropy' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
+    diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
   }
 }

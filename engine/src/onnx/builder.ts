@@ -92,6 +92,13 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** A graph input with a fresh name starting with `hint`. */
+  addFreshInput(hint: string, type: ElemType, dims: readonly OnnxDim[]): string {
+    const name = this.fresh(hint);
+    this.inputs.push(valueInfo(name, type, dims));
+    return name;
+  }
+
   addInput(name: string, type: ElemType, dims: readonly OnnxDim[]): string {
     this.inputs.push(valueInfo(this.claim(name), type, dims));
     return name;

@@ -34,8 +34,17 @@ export interface LoweringMode {
   dropout: boolean;
 }
 
+/** A dropout mask the graph reads as an input: the trainer fills it for each step (ops/dropout.ts). */
+export interface MaskSlot {
+  name: string;
+  shape: Shape;
+  p: number;
+}
+
 export class LoweringContext {
   readonly requiresGrad = new Set<string>();
+  /** The dropout masks the lowered ops read, in the order the TS engine draws them. */
+  readonly masks: MaskSlot[] = [];
   readonly tape: TapeEntry[] = [];
   /** New values of buffers (running statistics), by the name of the buffer value the op read. */
   readonly bufferUpdates = new Map<string, Val>();
@@ -69,6 +78,13 @@ export class LoweringContext {
 
   unary(opType: string, x: Val, attrs: Record<string, Attr> = {}): Val {
     return this.op(opType, [x.name], attrs, x.shape);
+  }
+
+  /** A new graph input for a dropout mask of `shape` (drop probability p). */
+  dropoutMask(shape: Shape, p: number): Val {
+    const name = this.b.addFreshInput('dropout_mask', 'float32', this.onnxDims(shape));
+    this.masks.push({ name, shape, p });
+    return { name, shape, dtype: 'float32' };
   }
 
   /** The error for a construct this lowering cannot express (`auto` then trains on the TS engine). */

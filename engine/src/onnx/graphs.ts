@@ -5,7 +5,7 @@
 import type { FnIR, IrNode, ModelIR, OptimizerSpec, TrainIR, ValueId } from '../lang/api.js';
 import { Dim, type Shape } from '../shape/dim.js';
 import { OnnxGraphBuilder } from './builder.js';
-import { LoweringContext, type DType, type Val } from './context.js';
+import { LoweringContext, type DType, type MaskSlot, type Val } from './context.js';
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward } from './backward.js';
 import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
@@ -25,8 +25,10 @@ export interface DataSlot {
   dims: (number | string)[];
 }
 
-/** The data a step of the graph reads: the model inputs and the labels of one batch. */
+/** The data a step of the graph reads: the model inputs and the labels of one batch, and its dropout masks. */
 export interface StepBatchSlots {
+  /** In the order the TS engine draws them from the step's dropout stream. */
+  masks: MaskSlot[];
   data: DataSlot[];
   labels: DataSlot;
 }
@@ -164,7 +166,7 @@ function lowerStep(
     buffers,
     optimizer: updated.state,
   };
-  return { result: { loss: lossVal, stats, next }, batch: { data, labels } };
+  return { result: { loss: lossVal, stats, next }, batch: { data, labels, masks: ctx.masks } };
 }
 
 /**

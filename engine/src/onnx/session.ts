@@ -9,7 +9,12 @@
 import * as ort from 'onnxruntime-node';
 import type { FnIR, IrNode, ModelIR, TrainIR } from '../lang/api.js';
 import type { ParamGradStats } from '../train/events.js';
-import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type TrainStepGraph } from './graphs.js';
+import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type StepBatchSlots, type TrainStepGraph } from './graphs.js';
+import { Dim } from '../shape/dim.js';
+import { DimBinding } from '../shape/binding.js';
+import { sizeOf } from '../ops/shape-rule.js';
+import { fillDropoutMask } from '../ops/dropout.js';
+import { streamRng } from '../train/batches.js';
 import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
 import { RAW_ACTIVATION_STATS } from './activations.js';
 
@@ -31,6 +36,11 @@ export interface OnnxTrainerOptions {
   statsAt?: 'due-steps' | 'run-end';
   /** Apply dropout while training (default true; parity runs turn it off). */
   dropout?: boolean;
+  /**
+   * The run's seed: step k's dropout masks are drawn from the run's dropout stream for k,
+   * as the TS engine draws them, so both back ends take the same steps (default 0).
+   */
+  seed?: number;
   /**
    * Training steps per `session.run` in `run`: the step graph is unrolled this many times,
    * so parameters and optimizer state cross into JS once per run (onnxruntime-node copies
@@ -127,7 +137,7 @@ export class OnnxTrainer {
     /** The one-step graph with statistics (when on): names the parameter, buffer and state slots. */
     private readonly graph: TrainStepGraph,
     private readonly threads: number,
-    private readonly options: { stats: boolean; statsEvery: number; statsAtRunEnd: boolean; dropout: boolean; stepsPerRun: number },
+    private readonly options: { stats: boolean; statsEvery: number; statsAtRunEnd: boolean; dropout: boolean; seed: number; stepsPerRun: number },
   ) {}
 
   /**
@@ -146,6 +156,7 @@ export class OnnxTrainer {
       statsEvery: Math.max(1, Math.floor(options.statsEvery ?? 1)),
       statsAtRunEnd: options.statsAt === 'run-end',
       dropout: options.dropout ?? true,
+      seed: options.seed ?? 0,
       stepsPerRun: 1,
     };
     const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, dropout: settings.dropout });
@@ -237,8 +248,10 @@ export class OnnxTrainer {
     const feeds: Record<string, ort.Tensor> = {};
     batches.forEach(({ inputs, labels }, i) => {
       const list = Array.isArray(inputs) ? inputs : [inputs];
-      graph.batches[i].data.forEach((slot, j) => { feeds[slot.name] = toOrt(list[j], slot); });
-      feeds[graph.batches[i].labels.name] = toOrt(labels, graph.batches[i].labels);
+      const slots = graph.batches[i];
+      slots.data.forEach((slot, j) => { feeds[slot.name] = toOrt(list[j], slot); });
+      feeds[slots.labels.name] = toOrt(labels, slots.labels);
+      if (slots.masks.length > 0) Object.assign(feeds, this.masks(slots, list, first + i));
     });
     for (const [name, tensor] of this.tensors) feeds[name] = tensor;
     feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(first), []);
@@ -256,6 +269,21 @@ export class OnnxTrainer {
       const stats = raw && due[i] ? raw.subarray(perStep * block(i), perStep * (block(i) + 1)) : null;
       return { loss: losses[i], params: stats ? this.readStats(stats) : [], activations: stats ? this.readActivations(graph, stats) : [] };
     });
+  }
+
+  /** The dropout masks of the 1-based step `step`, from the run's dropout stream for it. */
+  private masks(slots: StepBatchSlots, inputs: readonly BatchTensor[], step: number): Record<string, ort.Tensor> {
+    const dims = new DimBinding();
+    slots.data.forEach((slot, j) => dims.match(slot.dims.map((d) => Dim.from(d)), inputs[j].shape.map((n) => Dim.of(n))));
+    const rng = streamRng(this.options.seed, 'dropout', step - 1);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const mask of slots.masks) {
+      const shape = dims.resolveShape(mask.shape).map(sizeOf);
+      const values = new Float32Array(shape.reduce((a, n) => a * n, 1));
+      fillDropoutMask(values, mask.p, rng);
+      feeds[mask.name] = new ort.Tensor('float32', values, shape);
+    }
+    return feeds;
   }
 
   private readStats(raw: Float32Array): ParamGradStats[] {

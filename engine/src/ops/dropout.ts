@@ -17,12 +17,19 @@ export function dropout(x: Tensor, p: number, options: DropoutOptions): Tensor {
   requireFloat('dropout', x);
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   if (!options.training || p === 0) return x;
-  const rng = options.rng ?? defaultRng();
   const mask = emptyFloat(x.shape, x.dtype);
-  const keep = p === 1 ? 0 : 1 / (1 - p);
-  const m = mask.values;
-  for (let i = 0; i < m.length; i++) m[i] = rng.next() < p ? 0 : keep;
+  fillDropoutMask(mask.values, p, options.rng ?? defaultRng());
   return mul(x, mask);
+}
+
+/**
+ * A dropout mask drawn from `rng`: 0 with probability p, else 1/(1 − p). Both back ends draw
+ * their masks with it from the same stream, one mask per dropout op in execution order, so a
+ * run with dropout takes the same steps on either.
+ */
+export function fillDropoutMask(mask: Float32Array | Float64Array, p: number, rng: Rng): void {
+  const keep = p === 1 ? 0 : 1 / (1 - p);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < p ? 0 : keep;
 }
 
 // -- definitions ---------------------------------------------------------------------------
@@ -38,15 +45,11 @@ export const dropoutOp = defineOp({
   onnx: {
     forward: (ctx, [x], { p }) => {
       if (!ctx.mode.training || !ctx.mode.dropout || p === 0) return { outputs: [ctx.b.op1('Identity', [x.name])] };
-      const on = ctx.b.op1('Cast', [ctx.b.constInt(1, [])], { to: 9 });
-      const [y, mask] = ctx.b.op('Dropout', [x.name, ctx.scalar(p), on], {}, 2);
-      return { outputs: [y], saved: { mask: { name: mask, shape: x.shape, dtype: 'float32' } } };
+      // The mask is an input the trainer fills with fillDropoutMask, as the TS engine draws it.
+      const mask = ctx.dropoutMask(x.shape, p);
+      return { outputs: [ctx.b.op1('Mul', [x.name, mask.name])], saved: { mask } };
     },
-    backward: (ctx, { attrs: { p }, saved: { mask } }, g) => {
-      if (!mask) return [g];
-      const kept = ctx.binary('Mul', g, ctx.b.op1('Cast', [mask.name], { to: 1 }), g);
-      return [ctx.binary('Mul', kept, ctx.scalar(1 / (1 - p)), g)];
-    },
+    backward: (ctx, { saved: { mask } }, g) => [mask ? ctx.binary('Mul', g, mask, g) : g],
   },
   pytorch: ([x], { p }, ctx) => `F.dropout(${x}, p=${pyFloat(p)}${ctx.inModule ? ', training=self.training' : ''})`,
 });

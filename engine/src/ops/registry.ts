@@ -1,65 +1,52 @@
 // The op registry: every op and layer of the language, each defined once in its file under
-// engine/src/ops/. The checker binds calls against these signatures and applies these shape
+// engine/src/ops/ and collected here from those files' exports. The checker binds calls against these signatures and applies these shape
 // rules; the TS engine, the ONNX lowering and the PyTorch exporter run their parts; the
 // editor's catalogue, the grammar's built-in list and the docs tables are generated from it.
 
-import type { OpDef, SomeLayerDef, SomeOpDef } from './def.js';
-import { absOp, expOp, geluOp, leakyReluOp, logOp, reluOp, sigmoidOp, siluOp, softplusOp, sqrtOp, tanhOp } from './unary.js';
-import { addOp, divOp, mulOp, negOp, powOp, subOp } from './arithmetic.js';
-import { LinearLayer, linearOp, matmulOp } from './matmul.js';
-import { Conv2dLayer, conv2dOp } from './conv2d.js';
-import { concatOp, detachOp, flattenOp, reshapeOp, transposeOp } from './layout.js';
-import { maxOp, meanOp, sumOp } from './reduce.js';
-import { logSoftmaxOp, softmaxOp } from './softmax.js';
-import { avgPool2dOp, maxPool2dOp } from './pool.js';
-import { BatchNorm1dLayer, BatchNorm2dLayer, LayerNormLayer, batchNorm1dOp, batchNorm2dOp, layerNormOp } from './normalization.js';
-import { EmbeddingLayer, embeddingOp } from './embedding.js';
-import { dropoutOp } from './dropout.js';
-import { bceWithLogitsOp, crossEntropyOp, mseOp } from './losses.js';
+import type { LayerDef, OpDef, SomeLayerDef, SomeOpDef } from './def.js';
+import * as unary from './unary.js';
+import * as arithmetic from './arithmetic.js';
+import * as matmul from './matmul.js';
+import * as conv2d from './conv2d.js';
+import * as layout from './layout.js';
+import * as reduce from './reduce.js';
+import * as softmax from './softmax.js';
+import * as pool from './pool.js';
+import * as normalization from './normalization.js';
+import * as embedding from './embedding.js';
+import * as dropout from './dropout.js';
+import * as losses from './losses.js';
+
+/**
+ * The op files. Each file's exported OpDefs and LayerDefs are the registry's: a new op in a
+ * file is registered by being defined there, and a new file by one line here.
+ */
+const FAMILIES = [unary, arithmetic, matmul, conv2d, layout, reduce, softmax, pool, normalization, embedding, dropout, losses] as const;
+
+type Family = (typeof FAMILIES)[number];
+type Exported<M> = M[keyof M];
+type OpDefsOf<M> = Extract<Exported<M>, { readonly name: string; readonly onnx: unknown; readonly surface: unknown }>;
+type LayerDefsOf<M> = Extract<Exported<M>, { readonly name: string; readonly weights: unknown }>;
+type AllOpDefs = Family extends infer M ? (M extends unknown ? OpDefsOf<M> : never) : never;
+type AllLayerDefs = Family extends infer M ? (M extends unknown ? LayerDefsOf<M> : never) : never;
+
+const isOpDef = (value: unknown): value is SomeOpDef => typeof value === 'object' && value !== null && 'onnx' in value && 'surface' in value && 'shape' in value;
+const isLayerDef = (value: unknown): value is SomeLayerDef => typeof value === 'object' && value !== null && 'weights' in value && 'op' in value;
+
+function collect<D extends { name: string }>(pick: (value: unknown) => value is D): Record<string, D> {
+  const table: Record<string, D> = {};
+  for (const family of FAMILIES) {
+    for (const value of Object.values(family)) {
+      if (!pick(value)) continue;
+      if (table[value.name] !== undefined) throw new Error(`two definitions of \`${value.name}\``);
+      table[value.name] = value;
+    }
+  }
+  return table;
+}
 
 /** Every op, keyed by its name (the IR's `op`). */
-export const OPS = {
-  add: addOp,
-  sub: subOp,
-  mul: mulOp,
-  div: divOp,
-  pow: powOp,
-  neg: negOp,
-  matmul: matmulOp,
-  relu: reluOp,
-  leaky_relu: leakyReluOp,
-  sigmoid: sigmoidOp,
-  tanh: tanhOp,
-  gelu: geluOp,
-  silu: siluOp,
-  softplus: softplusOp,
-  exp: expOp,
-  log: logOp,
-  sqrt: sqrtOp,
-  abs: absOp,
-  softmax: softmaxOp,
-  log_softmax: logSoftmaxOp,
-  sum: sumOp,
-  mean: meanOp,
-  max: maxOp,
-  transpose: transposeOp,
-  reshape: reshapeOp,
-  flatten: flattenOp,
-  concat: concatOp,
-  max_pool2d: maxPool2dOp,
-  avg_pool2d: avgPool2dOp,
-  dropout: dropoutOp,
-  detach: detachOp,
-  linear: linearOp,
-  conv2d: conv2dOp,
-  batch_norm2d: batchNorm2dOp,
-  batch_norm1d: batchNorm1dOp,
-  layer_norm: layerNormOp,
-  embedding: embeddingOp,
-  cross_entropy: crossEntropyOp,
-  mse: mseOp,
-  bce_with_logits: bceWithLogitsOp,
-} as const satisfies Record<string, SomeOpDef>;
+export const OPS = collect(isOpDef) as unknown as { readonly [D in AllOpDefs as D['name']]: D };
 
 export type OpName = keyof typeof OPS;
 
@@ -67,14 +54,7 @@ export type OpName = keyof typeof OPS;
 export type AttrsOfOp<N extends OpName> = (typeof OPS)[N] extends OpDef<infer A> ? A : never;
 
 /** Every built-in layer constructor, keyed by its name. */
-export const LAYERS = {
-  Linear: LinearLayer,
-  Conv2d: Conv2dLayer,
-  BatchNorm2d: BatchNorm2dLayer,
-  BatchNorm1d: BatchNorm1dLayer,
-  LayerNorm: LayerNormLayer,
-  Embedding: EmbeddingLayer,
-} as const satisfies Record<string, SomeLayerDef>;
+export const LAYERS = collect(isLayerDef) as unknown as { readonly [D in AllLayerDefs as D['name']]: D & LayerDef<never, unknown> };
 
 export type LayerName = keyof typeof LAYERS;
 

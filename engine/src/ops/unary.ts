@@ -1,11 +1,12 @@
-// Elementwise functions of one tensor: relu, leaky_relu, sigmoid, tanh, gelu, silu,
-// softplus, exp, log, sqrt, abs. Each is one definition: its TS kernel (forward function
-// and derivative from the input x and the output y), ONNX forward and backward, PyTorch
-// form and docs; the shape rule is the identity.
+// Elementwise functions of one tensor: relu, leaky_relu, elu, sigmoid, tanh, gelu, silu,
+// hardswish, softplus, exp, log, sqrt, abs, clamp. Each is one definition: its TS kernel
+// (forward function and derivative from the input x and the output y), ONNX forward and
+// backward, PyTorch form and docs; the shape rule is the identity.
 
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { sameShapeRule } from '../shape/rules.js';
+import { ruleError, sameShapeRule } from '../shape/rules.js';
+import type { Shape } from '../shape/dim.js';
 import type { LoweringContext, Val } from '../onnx/context.js';
 import { defineOp, number, tensor, type ActivationKind, type OpDoc, type OnnxRules } from './def.js';
 import { emptyFloat, requireFloat } from './operand.js';
@@ -265,6 +266,77 @@ export const absOp = elementwise(
   oneNode('Abs', (ctx, input, _y, g) => mul(ctx, g, ctx.unary('Sign', input))),
   'torch.abs',
 );
+
+/** PyTorch's default alpha of elu. */
+export const ELU_ALPHA = 1;
+
+export const elu = (x: Tensor, alpha = ELU_ALPHA): Tensor =>
+  unary('elu', x, (v) => (v > 0 ? v : alpha * Math.expm1(v)), (v, y) => (v > 0 ? 1 : y + alpha));
+
+export const eluOp = defineOp({
+  name: 'elu',
+  surface: 'function',
+  params: [x, number('alpha', { default: ELU_ALPHA, doc: 'the value elu approaches for large negative x is −alpha' })],
+  doc: { summary: 'Exponential linear unit: `x` for `x > 0`, else `alpha · (e^x − 1)`.', derivative: '1[x > 0] + (y + alpha) · 1[x ≤ 0]', gradient: 'dL/dx = g ⊙ (1[x > 0] + alpha · e^x · 1[x ≤ 0])' },
+  shape: sameShapeRule,
+  ts: ([input], { alpha }) => elu(input, alpha),
+  onnx: {
+    forward: (ctx, [input], { alpha }) => ({ outputs: [ctx.b.op1('Elu', [input.name], { alpha: { f: alpha } })] }),
+    backward: (ctx, { inputs: [input], outputs: [y], attrs: { alpha } }, g) => [
+      ctx.where(ctx.b.op1('Greater', [input.name, ctx.zero()]), g, mul(ctx, g, ctx.binary('Add', y, ctx.scalar(alpha), y))),
+    ],
+  },
+  pytorch: ([a], { alpha }) => `F.elu(${a}, alpha=${pyFloat(alpha)})`,
+});
+
+/** x · relu6(x + 3) / 6, with PyTorch's gradient at the kinks (0 below −3, the middle slope up to 3 inclusive). */
+export const hardswish = (x: Tensor): Tensor =>
+  unary('hardswish', x, (v) => (v <= -3 ? 0 : v >= 3 ? v : (v * (v + 3)) / 6), (v) => (v < -3 ? 0 : v <= 3 ? (2 * v + 3) / 6 : 1));
+
+export const hardswishOp = elementwise(
+  'hardswish',
+  { summary: 'Hard swish `x · relu6(x + 3) / 6`, a cheap silu (MobileNetV3).', derivative: '0 for x < −3, (2x + 3)/6 up to 3, 1 above', gradient: 'dL/dx = g ⊙ (0 for x < −3, (2x + 3)/6 for −3 ≤ x ≤ 3, 1 for x > 3)' },
+  hardswish,
+  oneNode('HardSwish', (ctx, input, _y, g) => {
+    const middle = mul(ctx, g, ctx.binary('Add', mul(ctx, input, ctx.scalar(1 / 3)), ctx.scalar(0.5), input));
+    const upper = ctx.where(ctx.b.op1('Greater', [input.name, ctx.scalar(3)]), g, middle);
+    return ctx.where(ctx.b.op1('Less', [input.name, ctx.scalar(-3)]), ctx.binary('Mul', g, ctx.zero(), g), upper);
+  }),
+  'F.hardswish',
+);
+
+interface ClampAttrs {
+  min: number | undefined;
+  max: number | undefined;
+}
+
+/** x limited to [min, max] (either bound may be absent); the gradient passes where x is inside, bounds included. */
+export const clamp = (x: Tensor, min?: number, max?: number): Tensor =>
+  unary('clamp', x, (v) => Math.min(Math.max(v, min ?? -Infinity), max ?? Infinity), (v) => (v >= (min ?? -Infinity) && v <= (max ?? Infinity) ? 1 : 0));
+
+export const clampOp = defineOp({
+  name: 'clamp',
+  surface: 'function',
+  params: [x, number('min', { default: null, doc: 'the lower bound; none when absent' }), number('max', { default: null, doc: 'the upper bound; none when absent' })],
+  doc: { summary: 'Limits values to `[min, max]`; either bound may be left out.', derivative: '1[min ≤ x ≤ max]', gradient: 'dL/dx = g ⊙ 1[min ≤ x ≤ max]' },
+  shape: ([input]: readonly Shape[], { min, max }: ClampAttrs) =>
+    min !== undefined && max !== undefined && min > max ? ruleError('NN2007', ['clamp', 'min', `at most max (${max})`, min], input) : { shape: input },
+  ts: ([input], { min, max }) => clamp(input, min, max),
+  onnx: {
+    forward: (ctx, [input], { min, max }) => ({
+      outputs: [ctx.b.op1('Clip', [input.name, min === undefined ? '' : ctx.scalar(min), max === undefined ? '' : ctx.scalar(max)])],
+    }),
+    backward: (ctx, { inputs: [input], attrs: { min, max } }, g) => {
+      const inside = [
+        ...(min === undefined ? [] : [ctx.b.op1('GreaterOrEqual', [input.name, ctx.scalar(min)])]),
+        ...(max === undefined ? [] : [ctx.b.op1('LessOrEqual', [input.name, ctx.scalar(max)])]),
+      ];
+      if (inside.length === 0) return [g];
+      return [ctx.where(inside.length === 1 ? inside[0] : ctx.b.op1('And', inside), g, ctx.zero())];
+    },
+  },
+  pytorch: ([a], { min, max }) => `torch.clamp(${a}${min === undefined ? '' : `, min=${pyFloat(min)}`}${max === undefined ? '' : `, max=${pyFloat(max)}`})`,
+});
 
 /** A number as a Python float literal. */
 export function pyFloat(n: number): string {

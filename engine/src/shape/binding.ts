@@ -12,11 +12,26 @@ export function variadicDim(group: string): Dim {
   return Dim.named(`*${group}`);
 }
 
+/**
+ * The number of elements a variadic group spans (`|S|`, the product of its dims): what a
+ * group counts for in dim arithmetic (`flatten`, a reshape's -1), where its place in a list
+ * of dims (`*S`) would stand for a varying number of dims.
+ */
+export function groupSize(group: string): Dim {
+  return Dim.named(`|${group}|`);
+}
+
+/** A dim that stands for a variadic group in a list of dims, by the group's name; else null. */
+export function groupOf(d: Dim): string | null {
+  const name = d.singleName();
+  return name !== null && name.startsWith('*') ? name.slice(1) : null;
+}
+
 /** A shape whose dims may stand for variadic groups (`*S`, from variadicDim) as a pattern. */
 export function patternOf(shape: Shape): PatternDim[] {
   return shape.map((d) => {
-    const name = d.singleName();
-    return name !== null && name.startsWith('*') ? { variadic: name.slice(1) } : d;
+    const group = groupOf(d);
+    return group !== null ? { variadic: group } : d;
   });
 }
 
@@ -63,6 +78,7 @@ export class DimBinding {
       const previous = this.groups.get(name);
       if (previous && !shapesEqual(previous, group)) return false;
       this.groups.set(name, group);
+      this.dims.set(groupSize(name).singleName()!, group.reduce((total, d) => total.mul(d), Dim.of(1)));
       pattern.slice(0, at).forEach((d, k) => pairs.push([d as Dim, actual[k]]));
       pattern.slice(at + 1).forEach((d, k) => pairs.push([d as Dim, actual[actual.length - after + k]]));
     }
@@ -92,4 +108,9 @@ export class DimBinding {
   format(pattern: readonly PatternDim[]): string {
     return formatShape(this.resolve(pattern));
   }
+}
+
+/** A pattern with each variadic group `*S` written out as `rank` dims `S_1 ... S_rank`. */
+export function expandGroups(pattern: readonly PatternDim[], rank: number): PatternDim[] {
+  return pattern.flatMap((d) => (d instanceof Dim ? [d] : Array.from({ length: rank }, (_, k) => Dim.named(`${d.variadic}_${k + 1}`))));
 }

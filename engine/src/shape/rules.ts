@@ -3,6 +3,7 @@
 // checker (over symbolic dims) and both back ends (over constant dims) call the same rules.
 
 import { Dim, formatShape, type Shape } from './dim.js';
+import { groupOf, groupSize } from './binding.js';
 
 /**
  * An argument of a rule's error: a value, or a reference the reporter resolves: the source
@@ -47,10 +48,13 @@ export function broadcast(a: Shape, b: Shape): RuleResult {
   return { shape: out };
 }
 
-/** The element count of a shape, as a dim. */
+/** The element count of a shape, as a dim (a variadic group counts its elements, `|S|`). */
 export function elementCount(shape: Shape): Dim {
   let total = Dim.of(1);
-  for (const d of shape) total = total.mul(d);
+  for (const d of shape) {
+    const group = groupOf(d);
+    total = total.mul(group === null ? d : groupSize(group));
+  }
   return total;
 }
 

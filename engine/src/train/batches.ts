@@ -1,15 +1,16 @@
 // Batches from a split: seeded per-epoch shuffling, the last smaller batch too, and the
-// tensors a model takes (inputs of the model's dtype; int64 class ids or float targets).
+// tensors a model takes (inputs of the model's dtype) and its loss compares with (the
+// target form of lang/targets.ts: int64 class ids, one-hot rows, or values).
 
 import { Tensor } from '../tensor/tensor.js';
 import type { Split } from '../data/index.js';
 import { Rng } from '../random.js';
+import type { TargetForm } from '../lang/targets.js';
 
 export interface BatchLayout {
   sampleShape: readonly number[];
   labelShape: readonly number[];
-  /** Class ids become int64 tensors; regression targets stay floats. */
-  classification: boolean;
+  target: TargetForm;
   inputDtype: 'float32' | 'float64' | 'int64';
 }
 
@@ -46,14 +47,30 @@ export function makeBatch(split: Split, order: readonly number[], start: number,
     [indices.length, ...layout.sampleShape],
     layout.inputDtype,
   );
-  const target = new Tensor(
-    layout.classification ? new Int32Array(indices.length * labelSize) : layout.inputDtype === 'float64' ? new Float64Array(indices.length * labelSize) : new Float32Array(indices.length * labelSize),
-    [indices.length, ...layout.labelShape],
-    layout.classification ? 'int64' : layout.inputDtype === 'float64' ? 'float64' : 'float32',
-  );
-  indices.forEach((from, to) => {
-    input.data.set(split.inputs.subarray(from * sampleSize, (from + 1) * sampleSize), to * sampleSize);
-    target.data.set(split.targets.subarray(from * labelSize, (from + 1) * labelSize), to * labelSize);
-  });
-  return { input, target, size: indices.length };
+  indices.forEach((from, to) => input.data.set(split.inputs.subarray(from * sampleSize, (from + 1) * sampleSize), to * sampleSize));
+  return { input, target: targetOf(split, indices, labelSize, layout), size: indices.length };
+}
+
+/** The batch's targets in the loss's form. */
+function targetOf(split: Split, indices: readonly number[], labelSize: number, layout: BatchLayout): Tensor {
+  const form = layout.target;
+  const floatDtype = layout.inputDtype === 'float64' ? 'float64' : 'float32';
+  const floats = (size: number) => (floatDtype === 'float64' ? new Float64Array(size) : new Float32Array(size));
+  const labels = split.targets;
+  switch (form.kind) {
+    case 'class-ids':
+      return new Tensor(Int32Array.from(indices, (from) => labels[from]), [indices.length], 'int64');
+    case 'one-hot': {
+      const rows = floats(indices.length * form.classes);
+      indices.forEach((from, to) => {
+        rows[to * form.classes + labels[from]] = 1;
+      });
+      return new Tensor(rows, [indices.length, form.classes], floatDtype);
+    }
+    case 'values': {
+      const values = floats(indices.length * labelSize);
+      indices.forEach((from, to) => values.set(labels.subarray(from * labelSize, (from + 1) * labelSize), to * labelSize));
+      return new Tensor(values, [indices.length, ...form.shape], floatDtype);
+    }
+  }
 }

@@ -5,6 +5,7 @@
 
 import type { CheckResult, FnIR } from '../lang/api.js';
 import { Dim } from '../shape/dim.js';
+import { expandGroups, patternOf } from '../shape/binding.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { Rng } from '../random.js';
@@ -31,15 +32,30 @@ export interface FnCheck {
   inputs: InputCheck[];
 }
 
-/** Concrete sizes for a fn's symbolic dims, the same size for the same name. */
-function concreteShapes(fn: FnIR): number[][] {
+/**
+ * Concrete sizes for a fn's symbolic dims, the same size for the same name; each variadic
+ * group (`*S`) written out as `groupRank` dims.
+ */
+function concreteShapes(fn: FnIR, groupRank: number): number[][] {
   const sizes = new Map<string, Dim>();
+  const sizeOf = (name: string): Dim => {
+    if (!sizes.has(name)) sizes.set(name, Dim.of(DIM_SIZES[sizes.size % DIM_SIZES.length]));
+    return sizes.get(name)!;
+  };
   return fn.forward.inputs.map((id) =>
-    fn.forward.values[id].shape.map((d) => {
-      for (const name of d.names()) if (!sizes.has(name)) sizes.set(name, Dim.of(DIM_SIZES[sizes.size % DIM_SIZES.length]));
-      return d.substitute(sizes).constant() ?? 2;
+    expandGroups(patternOf(fn.forward.values[id].shape), groupRank).map((d) => {
+      const dim = d as Dim;
+      for (const name of dim.names()) sizeOf(name);
+      return dim.substitute(sizes).constant() ?? 2;
     }),
   );
+}
+
+/** A variadic group stands for any number of dims: a fn with one is checked with each of these group sizes. */
+const GROUP_RANKS = [1, 2, 3];
+
+function hasGroups(fn: FnIR): boolean {
+  return fn.forward.inputs.some((id) => patternOf(fn.forward.values[id].shape).some((d) => !(d instanceof Dim)));
 }
 
 function randomTensor(shape: number[], rng: Rng, dtype: 'float64' | 'int64'): Tensor {
@@ -49,15 +65,28 @@ function randomTensor(shape: number[], rng: Rng, dtype: 'float64' | 'int64'): Te
 }
 
 export function checkFn(fn: FnIR, fns: ReadonlyMap<string, FnIR>, seed = 0): FnCheck | null {
-  const backward = fn.backward;
-  if (!backward) return null;
+  if (!fn.backward) return null;
+  const checks = (hasGroups(fn) ? GROUP_RANKS : [1]).map((rank) => checkAtRank(fn, fns, seed, rank));
+  return {
+    fn: fn.name,
+    ok: checks.every((c) => c.ok),
+    inputs: checks[0].inputs.map((input, i) => ({
+      name: input.name,
+      maxAbsError: Math.max(...checks.map((c) => c.inputs[i].maxAbsError)),
+      maxRelError: Math.max(...checks.map((c) => c.inputs[i].maxRelError)),
+    })),
+  };
+}
+
+function checkAtRank(fn: FnIR, fns: ReadonlyMap<string, FnIR>, seed: number, groupRank: number): FnCheck {
+  const backward = fn.backward!;
   const rng = new Rng(seed);
   const context: GraphContext = {
     fns,
     lineOf: () => 0,
     mode: { dropout: false, batchNormTraining: false, rng, detectNonFinite: false },
   };
-  const inputs = concreteShapes(fn).map((shape, i) => randomTensor(shape, rng, fn.forward.values[fn.forward.inputs[i]].dtype === 'int64' ? 'int64' : 'float64'));
+  const inputs = concreteShapes(fn, groupRank).map((shape, i) => randomTensor(shape, rng, fn.forward.values[fn.forward.inputs[i]].dtype === 'int64' ? 'int64' : 'float64'));
   const forward = (): Tensor => noGrad(() => evaluateGraph(fn.forward, inputs, new Map(), context)[0]);
   const output = forward();
   const projection = randomTensor([...output.shape], rng, 'float64');
@@ -76,7 +105,7 @@ export function checkFn(fn: FnIR, fns: ReadonlyMap<string, FnIR>, seed = 0): FnC
     let maxRelError = 0;
     const values = input.data as Float64Array;
     const exact = analytic[i].data;
-    if (analytic[i].size !== input.size) {
+    if (analytic[i].shape.length !== input.shape.length || analytic[i].shape.some((n, k) => n !== input.shape[k])) {
       ok = false;
       return { name, maxAbsError: Infinity, maxRelError: Infinity };
     }

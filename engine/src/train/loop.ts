@@ -16,7 +16,7 @@ import { CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpo
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from './batches.js';
 import { FindingTracker } from './findings.js';
 import { layerGradStats } from './stats.js';
-import { correctCount, lossOf, usesClassIds } from './objective.js';
+import { correctCount, lossOf } from './objective.js';
 import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
 
@@ -45,7 +45,7 @@ export function batchLayout(prepared: Prepared): BatchLayout {
   return {
     sampleShape: prepared.data.sampleShape,
     labelShape: prepared.data.labelShape,
-    classification: usesClassIds(prepared.train.loss),
+    target: prepared.target,
     inputDtype: inputValue.dtype === 'int64' ? 'int64' : floatDtype,
   };
 }
@@ -68,7 +68,7 @@ export async function evaluate(prepared: Prepared, backend: TrainingBackend, spl
     noGrad(() => {
       lossSum += lossOf(prepared.train.loss, output, batch.target).item() * batch.size;
     });
-    const right = correctCount(prepared.train.loss, output, batch.target);
+    const right = correctCount(prepared.train.loss, layout.target, output, batch.target);
     correct = right === null || correct === null ? null : correct + right;
   }
   return { loss: lossSum / split.count, accuracy: correct === null ? null : correct / split.count };

@@ -2,36 +2,41 @@
 
 import type { TrainIR } from '../lang/api.js';
 import { Tensor } from '../tensor/tensor.js';
-import { bceWithLogits, crossEntropy, mse, reshape } from '../index.js';
+import { bceWithLogits, crossEntropy, mse } from '../index.js';
+import type { TargetForm } from '../lang/targets.js';
 
-/** Class ids only feed cross_entropy; mse and bce_with_logits take float targets. */
-export function usesClassIds(loss: TrainIR['loss']): boolean {
-  return loss === 'cross_entropy';
-}
-
+/** The loss of an output against targets in the loss's form (see lang/targets.ts and batches.ts). */
 export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor): Tensor {
   if (loss === 'cross_entropy') return crossEntropy(output, target);
-  // Targets of shape [B] fit an output [B, 1]: same elements, another shape.
-  const fitted = target.size === output.size && target.shape.length !== output.shape.length ? reshape(target, output.shape) : target;
-  return loss === 'mse' ? mse(output, fitted) : bceWithLogits(output, fitted);
+  return loss === 'mse' ? mse(output, target) : bceWithLogits(output, target);
 }
 
-/** Correct predictions in a batch: argmax for cross_entropy, logit > 0 for bce_with_logits. */
-export function correctCount(loss: TrainIR['loss'], output: Tensor, target: Tensor): number | null {
-  if (loss === 'mse') return null;
+/** The index of the largest of `width` values from `start`. */
+function argmax(values: ArrayLike<number>, start: number, width: number): number {
+  let best = 0;
+  for (let c = 1; c < width; c++) if (values[start + c] > values[start + best]) best = c;
+  return best;
+}
+
+/**
+ * Correct predictions in a batch, or null for a loss without classes: the arg-max class for
+ * class ids and one-hot rows, the sign of each logit for bce_with_logits on values.
+ */
+export function correctCount(loss: TrainIR['loss'], form: TargetForm, output: Tensor, target: Tensor): number | null {
   const out = output.data;
   const labels = target.data;
   const batch = output.shape[0];
   const width = output.size / batch;
   let correct = 0;
-  if (loss === 'cross_entropy') {
-    for (let b = 0; b < batch; b++) {
-      let best = 0;
-      for (let c = 1; c < width; c++) if (out[b * width + c] > out[b * width + best]) best = c;
-      if (best === labels[b]) correct++;
-    }
+  if (form.kind === 'class-ids') {
+    for (let b = 0; b < batch; b++) if (argmax(out, b * width, width) === labels[b]) correct++;
     return correct;
   }
+  if (form.kind === 'one-hot') {
+    for (let b = 0; b < batch; b++) if (argmax(out, b * width, width) === argmax(labels, b * width, width)) correct++;
+    return correct;
+  }
+  if (loss !== 'bce_with_logits') return null;
   for (let i = 0; i < out.length; i++) if ((out[i] > 0 ? 1 : 0) === labels[i]) correct++;
   return correct / width;
 }

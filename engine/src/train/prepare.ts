@@ -5,6 +5,8 @@
 import type { CheckResult, Diagnostic, ModelIR, TextRange, TrainIR } from '../lang/api.js';
 import { checkProgram } from '../lang/program.js';
 import { formatMessage } from '../lang/diagnostics.js';
+import { targetForm, type TargetForm } from '../lang/targets.js';
+import { formatShape } from '../shape/dim.js';
 import { fetchData, type DownloadProgress } from '../data/fetch.js';
 import { isDataError, loadDataset, readDataHeader, type DataSources, type Dataset, type Split } from '../data/index.js';
 import { dataSources } from '../data/sources.js';
@@ -28,6 +30,8 @@ export interface Prepared {
   trainSplit: Split;
   evalSplit: Split | null;
   lineOf: (offset: number) => number;
+  /** What the loss compares the output with, from the data's labels. */
+  target: TargetForm;
 }
 
 export interface PrepareOptions {
@@ -125,6 +129,9 @@ export function prepare(text: string, options: PrepareOptions): Prepared | RunEr
   if (tooLarge) return [tooLarge];
   const data = loadDataset(train.data, options.baseDir, access);
   if (isDataError(data)) return [{ code: 'NN4005', message: formatMessage('NN4005', [data.path, data.problem]), range: train.dataRange }];
+  const output = model.graph.values[model.graph.output].shape;
+  const target = targetForm(train.loss, output.slice(1), { classes: data.classes, labelShape: data.labelShape });
+  if ('problem' in target) return [{ code: 'NN4007', message: formatMessage('NN4007', [train.loss, formatShape(output), target.problem]), range: train.keyRanges.loss ?? train.range }];
   const lineOf = lineIndex(text);
   const lowered = lowerModel(model, check.fnIrs, train.seed, lineOf, options.dtype ?? 'float32');
   const sampleSize = data.sampleShape.reduce((a, b) => a * b, 1);
@@ -136,5 +143,5 @@ export function prepare(text: string, options: PrepareOptions): Prepared | RunEr
     trainSplit = parts.train;
     evalSplit = parts.held;
   }
-  return { check, train, model, lowered, data, trainSplit, evalSplit, lineOf };
+  return { check, train, model, lowered, data, trainSplit, evalSplit, lineOf, target };
 }

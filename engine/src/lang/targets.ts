@@ -1,0 +1,41 @@
+// What a `train` block's loss compares the model's output with, from a data set's labels:
+// class ids (cross_entropy), class labels as one-hot rows (mse or bce_with_logits on a
+// [B, C] output), or the label values shaped like one output. One rule for the checker
+// (NN4007 when nothing fits) and for both back ends (the target tensors of each batch).
+
+import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
+import type { DataHeader, TrainIR } from './api.js';
+
+export type TargetForm =
+  /** int64 class ids [B]. */
+  | { kind: 'class-ids' }
+  /** float rows [B, classes]: 1 at the label's class, 0 elsewhere. */
+  | { kind: 'one-hot'; classes: number }
+  /** the labels' values as floats, each sample's shaped like one output (`[B]` labels fit a `[B, 1]` output). */
+  | { kind: 'values'; shape: number[] };
+
+const scalarLike = (s: Shape): boolean => s.length === 0 || (s.length === 1 && s[0].equals(1));
+
+/**
+ * The target form of `loss` for a model whose output has `perSample` dims after the batch,
+ * on data with `header`'s labels; a sentence saying what does not fit otherwise. The
+ * caller reports a class count that differs (NN4004) on its own.
+ */
+export function targetForm(loss: TrainIR['loss'], perSample: Shape, header: Pick<DataHeader, 'classes' | 'labelShape'>): TargetForm | { problem: string } {
+  if (loss === 'cross_entropy') {
+    if (perSample.length !== 1) return { problem: 'cross_entropy takes class scores of shape [B, C]' };
+    if (header.classes === null) return { problem: 'the data set has regression targets, not class labels' };
+    return { kind: 'class-ids' };
+  }
+  const concrete = perSample.map((d) => d.constant());
+  if (concrete.some((n) => n === null)) return { problem: `a ${loss} target needs the output's dims after the batch to be known numbers` };
+  const shape = concrete as number[];
+  if (header.classes !== null) {
+    if (scalarLike(perSample)) return { kind: 'values', shape };
+    if (perSample.length === 1 && perSample[0].equals(header.classes)) return { kind: 'one-hot', classes: header.classes };
+    return { problem: `the data set has ${header.classes} classes: compare them one-hot with an output [B, ${header.classes}], or as values with an output [B] or [B, 1]` };
+  }
+  const labels = header.labelShape.map((n) => Dim.of(n));
+  if (shapesEqual(perSample, labels) || (scalarLike(perSample) && scalarLike(labels))) return { kind: 'values', shape };
+  return { problem: `the targets have shape ${formatShape([Dim.named('B'), ...labels])}` };
+}

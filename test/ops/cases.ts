@@ -1,0 +1,161 @@
+// The test cases of every op of the registry: a total table keyed by op name, so an op
+// added to engine/src/ops/registry.ts without a case here does not compile. Shapes may use
+// the symbolic batch dim `B` (bound to BATCH when run); attributes are the op's own.
+
+import { Dim, shapeOf } from '../../engine/src/shape/dim.js';
+import type { AttrsOfOp, OpName } from '../../engine/src/ops/registry.js';
+
+export const BATCH = 3;
+const B = Dim.named('B');
+const d = (n: number) => Dim.of(n);
+
+/** How an input's values are drawn. */
+export type Values =
+  | 'normal'
+  /** Away from 0, for log, sqrt and divisors. */
+  | 'positive'
+  /** In (0, 1), for bce targets. */
+  | 'probability'
+  /** Spread over (−5, 5), past the kinks at ±3 of hardswish. */
+  | 'wide'
+  /** int64 class ids or token ids below `high`. */
+  | { ids: number };
+
+export interface InputSpec {
+  shape: (number | 'B')[];
+  values?: Values;
+}
+
+export interface OpCase<A> {
+  label: string;
+  inputs: InputSpec[];
+  attrs: A;
+  /** The ONNX lowering refuses this form (then `auto` trains on the TS engine): the construct it names. */
+  onnxUnsupported?: string;
+  /** Batch norm in training mode, dropout off (the modes the comparisons run in). */
+  pythonTraining?: boolean;
+}
+
+type Cases = { readonly [N in OpName]: readonly OpCase<AttrsOfOp<N>>[] };
+
+const unary = (label = 'matrix'): OpCase<Record<string, never>>[] => [
+  { label, inputs: [{ shape: ['B', 5] }], attrs: {} },
+  { label: 'rank 3', inputs: [{ shape: [2, 'B', 4] }], attrs: {} },
+];
+const positive = (): OpCase<Record<string, never>>[] => [{ label: 'positive', inputs: [{ shape: ['B', 4], values: 'positive' }], attrs: {} }];
+const reductions = (): OpCase<AttrsOfOp<'sum'>>[] => [
+  { label: 'an axis', inputs: [{ shape: ['B', 4, 2] }], attrs: { axis: 1, keepdims: false } },
+  { label: 'keepdims', inputs: [{ shape: ['B', 4] }], attrs: { axis: -1, keepdims: true } },
+  { label: 'every axis', inputs: [{ shape: ['B', 3] }], attrs: { axis: undefined, keepdims: false } },
+];
+const pools = (): OpCase<AttrsOfOp<'max_pool2d'>>[] => [
+  { label: '2x2 windows', inputs: [{ shape: ['B', 2, 4, 4] }], attrs: { k: d(2), stride: d(2), padding: d(0) } },
+  { label: 'overlapping, padded', inputs: [{ shape: ['B', 1, 5, 5] }], attrs: { k: d(3), stride: d(1), padding: d(1) } },
+  { label: 'odd size', inputs: [{ shape: ['B', 1, 5, 4] }], attrs: { k: d(2), stride: d(2), padding: d(0) } },
+];
+const binary = (values: Values = 'normal'): OpCase<AttrsOfOp<'add'>>[] => [
+  { label: 'broadcast', inputs: [{ shape: ['B', 4] }, { shape: [4], values }], attrs: {} },
+  { label: 'broadcast both', inputs: [{ shape: ['B', 1, 3] }, { shape: [2, 1], values }], attrs: {} },
+  { label: 'number on the right', inputs: [{ shape: ['B', 3] }], attrs: { scalar: 2.5 } },
+  { label: 'number on the left', inputs: [{ shape: ['B', 3], values }], attrs: { scalar: 1.5, scalarFirst: true } },
+];
+const batchNorm2d: OpCase<AttrsOfOp<'batch_norm2d'>>[] = [{
+  label: 'training',
+  inputs: [{ shape: ['B', 3, 2, 2] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }],
+  attrs: { eps: 1e-5, momentum: 0.1 },
+  pythonTraining: true,
+}];
+
+export const CASES: Cases = {
+  add: binary(),
+  sub: binary(),
+  mul: binary(),
+  div: binary('positive'),
+  pow: [
+    { label: 'cube', inputs: [{ shape: ['B', 4] }], attrs: { exponent: 3 } },
+    { label: 'square root', inputs: [{ shape: ['B', 4], values: 'positive' }], attrs: { exponent: 0.5 } },
+  ],
+  neg: unary(),
+  matmul: [
+    { label: '2-D', inputs: [{ shape: ['B', 3] }, { shape: [3, 4] }], attrs: {} },
+    { label: 'batched', inputs: [{ shape: ['B', 2, 3] }, { shape: ['B', 3, 4] }], attrs: {} },
+    { label: 'broadcast batch', inputs: [{ shape: ['B', 2, 3] }, { shape: [3, 2] }], attrs: {} },
+    { label: 'vector', inputs: [{ shape: ['B', 3] }, { shape: [3] }], attrs: {}, onnxUnsupported: '`@` on a 1-D operand' },
+  ],
+  relu: unary(),
+  leaky_relu: [{ label: 'slope 0.1', inputs: [{ shape: ['B', 5] }], attrs: { slope: 0.1 } }],
+  elu: [
+    { label: 'alpha 1', inputs: [{ shape: ['B', 5] }], attrs: { alpha: 1 } },
+    { label: 'alpha 0.5', inputs: [{ shape: [2, 'B', 4] }], attrs: { alpha: 0.5 } },
+  ],
+  hardswish: [{ label: 'around the kinks', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
+  clamp: [
+    { label: 'both bounds', inputs: [{ shape: ['B', 5] }], attrs: { min: -0.5, max: 0.7 } },
+    { label: 'lower bound only', inputs: [{ shape: ['B', 5] }], attrs: { min: 0, max: undefined } },
+  ],
+  sigmoid: unary(),
+  tanh: unary(),
+  gelu: unary(),
+  silu: unary(),
+  softplus: unary(),
+  exp: unary(),
+  log: positive(),
+  sqrt: positive(),
+  abs: unary(),
+  softmax: [
+    { label: 'last axis', inputs: [{ shape: ['B', 5] }], attrs: { axis: -1 } },
+    { label: 'axis 1 of 3', inputs: [{ shape: ['B', 3, 2] }], attrs: { axis: 1 } },
+  ],
+  log_softmax: [
+    { label: 'last axis', inputs: [{ shape: ['B', 5] }], attrs: { axis: -1 } },
+    { label: 'axis 0', inputs: [{ shape: ['B', 3] }], attrs: { axis: 0 } },
+  ],
+  sum: reductions(),
+  mean: reductions(),
+  max: reductions(),
+  transpose: [{ label: 'axes 0 and 2', inputs: [{ shape: ['B', 3, 2] }], attrs: { a: 0, b: 2 } }],
+  reshape: [
+    { label: 'merge', inputs: [{ shape: ['B', 3, 4] }], attrs: { shape: [B, d(12)] } },
+    { label: 'split', inputs: [{ shape: ['B', 6] }], attrs: { shape: [B, d(2), d(3)] } },
+    { label: 'batch into rows', inputs: [{ shape: ['B', 2, 4] }], attrs: { shape: [B.mul(2), d(4)] } },
+  ],
+  flatten: [
+    { label: 'from axis 1', inputs: [{ shape: ['B', 2, 3, 2] }], attrs: { start: 1, end: -1 } },
+    { label: 'middle axes', inputs: [{ shape: ['B', 2, 3, 2] }], attrs: { start: 1, end: 2 } },
+  ],
+  concat: [
+    { label: 'axis 1', inputs: [{ shape: ['B', 2] }, { shape: ['B', 3] }], attrs: { axis: 1 } },
+    { label: 'three along the batch', inputs: [{ shape: [2, 3] }, { shape: [1, 3] }, { shape: [2, 3] }], attrs: { axis: 0 } },
+  ],
+  max_pool2d: pools(),
+  avg_pool2d: pools(),
+  dropout: [{ label: 'eval mode', inputs: [{ shape: ['B', 4] }], attrs: { p: 0.3 }, pythonTraining: false }],
+  detach: [{ label: 'stops the gradient', inputs: [{ shape: ['B', 4] }], attrs: {} }],
+  linear: [
+    { label: 'with bias', inputs: [{ shape: ['B', 4] }, { shape: [3, 4] }, { shape: [3] }], attrs: {} },
+    { label: 'rank 3, no bias', inputs: [{ shape: ['B', 2, 4] }, { shape: [3, 4] }], attrs: {} },
+  ],
+  conv2d: [
+    { label: 'padded', inputs: [{ shape: ['B', 2, 5, 5] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1) } },
+    { label: 'strided, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 3, 3] }], attrs: { stride: d(2), padding: d(0) } },
+  ],
+  batch_norm2d: batchNorm2d,
+  batch_norm1d: [
+    { label: 'features', inputs: [{ shape: ['B', 3] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }], attrs: { eps: 1e-5, momentum: 0.1 }, pythonTraining: true },
+    { label: 'sequences', inputs: [{ shape: ['B', 3, 4] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }], attrs: { eps: 1e-3, momentum: 0.2 }, pythonTraining: true },
+  ],
+  layer_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }, { shape: [6] }], attrs: { eps: 1e-5 } }],
+  embedding: [{ label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: {} }],
+  cross_entropy: [{ label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: {} }],
+  mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
+  bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],
+};
+
+/** A case's input shape over symbolic dims, and with the batch bound. */
+export function symbolicShape(spec: InputSpec) {
+  return shapeOf(spec.shape);
+}
+
+export function concreteShape(spec: InputSpec): number[] {
+  return spec.shape.map((v) => (v === 'B' ? BATCH : v));
+}
