@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CodeLens, CompletionItem, DocumentSymbol, Hover, InlayHint, Location, SignatureHelp, WorkspaceEdit } from 'vscode-languageserver/node';
 import { OPS } from '../../engine/src/ops/registry.js';
+import { TRAIN_LOSSES } from '../../engine/src/lang/trainCatalogue.js';
 import { SERVER_COMMANDS } from '../../server/src/protocol.js';
 import { applyEdits, LspClient, repoRoot } from './lspClient.js';
 
@@ -283,7 +284,8 @@ describe('completion and signature help', () => {
     const keys = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, '  \n  loss', 0, 2) })).map((c) => c.label);
     assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save']);
     const losses = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'loss = ', 0, 7) })).map((c) => c.label);
-    assert.deepEqual(losses, ['cross_entropy', 'mse', 'bce_with_logits']);
+    assert.deepEqual(losses, [...TRAIN_LOSSES]);
+    assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'mse']);
     const args = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'Adam(', 0, 5) })).map((c) => c.label);
     assert.deepEqual(args, ['lr =', 'beta1 =', 'beta2 =', 'eps =', 'weight_decay =']);
   });
