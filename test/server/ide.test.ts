@@ -13,7 +13,7 @@ import { writablePath } from '../../server/src/lsp/workspace.js';
 
 function format(text: string): string | null {
   const { tree, tokens, errors } = parse(text, { tokens: true });
-  return formatText(text, tokens!, tree, errors.map((e) => e.range.start));
+  return formatText(text, tokens!.tokens(), tree, errors.map((e) => e.range.start));
 }
 
 describe('formatter', () => {

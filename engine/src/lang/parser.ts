@@ -4,7 +4,7 @@
 
 import type { Diagnostic } from './api.js';
 import { makeDiagnostic } from './diagnostics.js';
-import { Lexer, RecordingLexer, type Token } from './scanner.js';
+import { Lexer, RecordingLexer, type Token, type TokenSpans } from './scanner.js';
 import type {
   Arg,
   Block,
@@ -33,8 +33,8 @@ const ITEM_KEYWORDS = new Set(['const', 'model', 'fn', 'train']);
 export interface ParseResult {
   tree: SourceFile;
   errors: Diagnostic[];
-  /** With `tokens: true`: every token in source order, comments and statement ends included, then `eof`. */
-  tokens?: Token[];
+  /** With `tokens: true`: every token's span in source order, comments included. */
+  tokens?: TokenSpans;
 }
 
 export function parse(text: string, options: { tokens?: boolean } = {}): ParseResult {
@@ -45,7 +45,7 @@ export function parse(text: string, options: { tokens?: boolean } = {}): ParseRe
   const lexErrors = lexer.errors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args));
   // Lexical errors first, so that the stable sort keeps them before a parse error at the same offset.
   const errors = [...lexErrors, ...parser.errors].sort((a, b) => a.range.start - b.range.start);
-  return recording ? { tree, errors, tokens: recording.tokens } : { tree, errors };
+  return recording ? { tree, errors, tokens: recording.spans } : { tree, errors };
 }
 
 function describe(token: Token): string {

@@ -136,7 +136,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   // An error inside a block instance is the instance's (NN2017) only when the block checks on its own.
   const instanceErrors = ctx.instanceErrors.filter((e) => !modelsWithErrors.has(e.block)).map((e) => e.diagnostic);
   result.diagnostics = dedupe([...errors, ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
-  if (tokens) result.semantics = new SemanticModel(text, tree, tokens.filter((t) => t.kind !== 'newline' && t.kind !== 'eof'), symbols);
+  if (tokens) result.semantics = new SemanticModel(text, tree, tokens, symbols);
   return result;
 }
 

@@ -8,7 +8,7 @@ import type { TextRange } from './api.js';
 import { builtinFunction, layerDef } from '../ops/registry.js';
 import { declarationCall, type Symbols } from './binder.js';
 import { PARAM_INITS } from './instances.js';
-import type { Token } from './scanner.js';
+import type { Token, TokenSpans } from './scanner.js';
 import type { Arg, Block, Expr, FnItem, Item, ModelItem, ParamSyntax, ShapeSyntax, SourceFile, Stmt, TrainItem } from './syntax.js';
 import { dataSetDef, optimizerDef, TRAIN_LOSSES, trainKeyDef } from './trainCatalogue.js';
 
@@ -71,18 +71,23 @@ interface Resolved {
 
 export class SemanticModel {
   private resolved: Resolved | null = null;
+  private tokenList: Token[] | null = null;
 
   constructor(
     readonly text: string,
     /** The syntax tree the checker checked (the formatter lays it out). */
     readonly tree: SourceFile,
-    /** Every token of the text, comments included, without statement ends and `eof`. */
-    readonly tokens: readonly Token[],
+    private readonly spans: TokenSpans | null,
     private readonly binder: Symbols,
   ) {}
 
   private get model(): Resolved {
     return (this.resolved ??= new Resolver(this.tree, this.binder).run());
+  }
+
+  /** Every token of the text as the parser read it, comments included, without statement ends and `eof`. */
+  get tokens(): readonly Token[] {
+    return (this.tokenList ??= this.spans?.tokens() ?? []);
   }
 
   get items(): readonly SemanticItem[] {
@@ -142,7 +147,7 @@ export class SemanticModel {
 /** A model of no text, for a check that could not run. */
 export function emptySemantics(text: string): SemanticModel {
   const symbols: Symbols = { consts: new Map(), constValues: new Map(), models: new Map(), fns: new Map(), trains: [], recursiveModels: new Set(), diagnostics: [] };
-  return new SemanticModel(text, { kind: 'file', items: [], range: { start: 0, end: text.length } }, [], symbols);
+  return new SemanticModel(text, { kind: 'file', items: [], range: { start: 0, end: text.length } }, null, symbols);
 }
 
 /** Walks the tree once, with the checker's scoping rules. */
@@ -194,9 +199,25 @@ class Resolver {
     this.visibleFrom[id].push(visibleFrom);
   }
 
-  /** Whether some definition of the symbol is visible at `at`. */
+  /** Whether some definition of the symbol is visible at `at` (definitions become visible in source order). */
   private visibleAt(id: SymbolId, at: number): boolean {
-    return this.visibleFrom[id].some((from) => from <= at);
+    return this.visibleFrom[id][0] <= at;
+  }
+
+  /** The latest definition visible at `at`, by binary search; the first one when none is. */
+  private definitionSeenAt(id: SymbolId, at: number): TextRange {
+    const from = this.visibleFrom[id];
+    let lo = 0;
+    let hi = from.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (from[mid] <= at) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return this.out.symbols[id].definitions[found];
   }
 
   private occur(occurrence: Occurrence): void {
@@ -264,11 +285,7 @@ class Resolver {
   /** A reference to a symbol; a local's definition is the latest one before `at` (the first when none is). */
   private reference(id: SymbolId, range: TextRange, visibleAt: number | null): void {
     const symbol = this.out.symbols[id];
-    const defs = symbol.definitions;
-    let definition = defs[0];
-    if (visibleAt !== null) defs.forEach((d, k) => {
-      if (this.visibleFrom[id][k] <= visibleAt) definition = d;
-    });
+    const definition = visibleAt === null ? symbol.definitions[0] : this.definitionSeenAt(id, visibleAt);
     this.occur({ role: 'reference', name: symbol.name, range, symbol: id, definition, item: this.item });
   }
 
@@ -290,7 +307,8 @@ class Resolver {
     if (stmt.kind === 'assign') {
       this.expr(stmt.value, scope, stmt.range.start);
       const declared = scope.get(stmt.target.name);
-      if (declared !== undefined && this.out.symbols[declared].definitions.includes(stmt.target.range)) {
+      // A declaration is its symbol's first definition, made before the body ran.
+      if (declared !== undefined && this.out.symbols[declared].definitions[0] === stmt.target.range) {
         this.definitionAt(declared, stmt.target.range);
         return;
       }
