@@ -176,11 +176,6 @@ export function catalogueEntry(name: string, kind: EntryKind): CatalogueEntry | 
   }
 }
 
-/** The op entry of an operator or any op (its summary and gradient), by op name: `add`, `matmul`. */
-export function opDocEntry(op: SomeOpDef): CatalogueEntry {
-  return opEntry(op);
-}
-
 /** Every entry of a kind, in the order the definitions list them. */
 export function catalogueEntries(kind: EntryKind): CatalogueEntry[] {
   switch (kind) {

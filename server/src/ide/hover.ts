@@ -5,12 +5,13 @@
 // argument, a train key, or a built-in's documentation from the registry. Markdown, plain strings.
 
 import type { BindingInfo, CallInfo, FnSummary, LayerInfo, TextRange } from '../../../engine/src/lang/api.js';
-import { catalogueEntry, opDocEntry, type CatalogueEntry, type EntryKind, type EntryParam } from '../../../engine/src/lang/catalogue.js';
-import type { Occurrence, SemanticSymbol } from '../../../engine/src/lang/semantics.js';
+import { catalogueEntry, type CatalogueEntry } from '../../../engine/src/lang/catalogue.js';
+import type { Occurrence, SemanticItem, SemanticSymbol } from '../../../engine/src/lang/semantics.js';
 import { PARAM_INITS } from '../../../engine/src/lang/instances.js';
 import { layerDef, opDef } from '../../../engine/src/ops/registry.js';
 import type { Dim, Shape } from '../../../engine/src/shape/dim.js';
 import type { Analysis } from './analysis.js';
+import { calleeEntry } from './completion.js';
 import { formatCount, formatDims, formatPercent, formatStat, shapeText, sparkline, sumOver } from './format.js';
 import { layerStats, type GradientFlow, type LayerFlow } from './runResults.js';
 
@@ -44,7 +45,7 @@ function occurrenceHover(analysis: Analysis, o: Occurrence, flowOf: FlowLookup):
       return entry ? entryHover(entry) : null;
     }
     case 'keywordArg':
-      return keywordArgHover(analysis, o.name, o.callee);
+      return keywordArgHover(analysis, o.name, o.callee, semantics.items[o.item] ?? null);
     case 'trainKey': {
       const entry = catalogueEntry(o.name, 'trainKey');
       return entry ? `${code(entry.signature)} (train key)\n\n${entry.summary}` : null;
@@ -142,14 +143,11 @@ function callHover(call: CallInfo, entry: CatalogueEntry): string {
 }
 
 /** A keyword argument: the parameter it names, from the callee's signature. */
-function keywordArgHover(analysis: Analysis, name: string, callee: string | null): string | null {
+function keywordArgHover(analysis: Analysis, name: string, callee: string | null, item: SemanticItem | null): string | null {
   if (callee === null) return null;
-  const kinds: EntryKind[] = ['function', 'layer', 'param', 'dataset', 'optimizer'];
-  for (const kind of kinds) {
-    const entry = catalogueEntry(callee, kind);
-    const param = entry?.params.find((p: EntryParam) => p.name === name || p.aliases.includes(name));
-    if (entry && param) return `${code(param.label)}: argument of ${code(entry.signature)}${param.doc ? `\n\n${param.doc}` : ''}`;
-  }
+  const entry = calleeEntry(callee, item);
+  const param = entry?.params.find((p) => p.name === name || p.aliases.includes(name));
+  if (entry && param) return `${code(param.label)}: argument of ${code(entry.signature)}${param.doc ? `\n\n${param.doc}` : ''}`;
   const model = analysis.check.models.find((m) => m.name === callee);
   if (model?.hyperParams.includes(name)) return `${code(name)}: a hyper-parameter of the block ${code(callee)}`;
   return null;
@@ -215,7 +213,7 @@ function operatorHover(analysis: Analysis, call: CallInfo): string {
   const symbol = text.slice(call.calleeRange.start, call.calleeRange.end);
   const operands = [text.slice(call.range.start, call.calleeRange.start).trim(), text.slice(call.calleeRange.end, call.range.end).trim()];
   const [a, b] = call.inputs;
-  const lines = [code(`${shapeText(a)} ${symbol} ${shapeText(b)} → ${shapeText(call.output)}`), '', `${code(symbol)}: ${opDocEntry(def).summary}`];
+  const lines = [code(`${shapeText(a)} ${symbol} ${shapeText(b)} → ${shapeText(call.output)}`), '', `${code(symbol)}: ${def.doc.summary}`];
   lines.push('', `backward, with ${code(`g : ${shapeText(call.output)}`)}: ${code(def.doc.gradient)}`);
   call.inputs.forEach((shape, k) => {
     const label = k === 0 ? 'a' : 'b';
