@@ -62,12 +62,12 @@ export function docTables(): Record<string, string> {
     inits: table(['init', 'what it does'], catalogueEntries('init').map((e) => [code(e.signature), e.summary])),
     'train-keys': table(
       ['key', 'value', 'default'],
-      TRAIN_KEYS.map((k) => [code(k.name), k.value === 'optimizer' ? `${k.doc} ${Object.values(OPTIMIZERS).map((o) => code(catalogueEntries('optimizer').find((e) => e.name === o.name)!.signature)).join(', ')}` : k.value === 'data' ? `${k.doc} (below)` : k.value === 'loss' ? `${k.doc} ${catalogueEntries('loss').map((e) => code(e.name)).join(', ')}` : k.doc, k.default === undefined ? 'required' : code(k.default)]),
+      TRAIN_KEYS.map((k) => [code(k.name), k.value === 'optimizer' ? `${k.doc} ${Object.values(OPTIMIZERS).map((o) => code(catalogueEntries('optimizer').find((e) => e.name === o.name)!.signature)).join(', ')}` : k.value === 'data' ? `${k.doc.replace(/\.$/, '')} (below).` : k.value === 'loss' ? `${k.doc} ${catalogueEntries('loss').map((e) => code(e.name)).join(', ')}` : k.doc, k.default === undefined ? 'required' : code(k.default)]),
     ),
     optimizers: table(['optimizer', 'what it does'], catalogueEntries('optimizer').map((e) => [code(e.signature), e.summary])),
     'data-sets': table(
       ['data set', 'samples', 'classes', 'what it is'],
-      Object.values(DATA_SETS).map((set) => [code(catalogueEntries('dataset').find((e) => e.name === set.name)!.signature), set.samples.startsWith('[') ? code(set.samples) : set.samples, set.classes, set.doc]),
+      Object.values(DATA_SETS).map((set) => [code(catalogueEntries('dataset').find((e) => e.name === set.name)!.signature), set.samples, set.classes, set.doc]),
     ),
   };
 }

@@ -19,7 +19,7 @@ export interface DataSetDef {
   readonly name: DataSpec['kind'];
   readonly params: readonly TrainParam[];
   readonly doc: string;
-  /** One sample's shape and the class count, as the docs show them. */
+  /** One sample's shape and the class count, as the docs show them (Markdown). */
   readonly samples: string;
   readonly classes: string;
   /** Read from files (their paths are the string arguments); else built in. */
@@ -41,7 +41,7 @@ function imageSet(name: ImageSetName, origin: string): DataSetDef {
       count('test', set.defaults.test, `test images, the first of the official ${set.full.test}`),
     ],
     doc: `${set.title} images \`[${c}, ${h}, ${w}]\`, pixels scaled to [0, 1], ${set.classes} classes: the first \`train\` training and \`test\` test images of the official files, as torchvision's \`${set.title.replace(/-/g, '')}\` with \`ToTensor()\` gives them; ${origin}.`,
-    samples: `[${set.sampleShape.join(', ')}]`,
+    samples: `\`[${set.sampleShape.join(', ')}]\``,
     classes: String(set.classes),
     files: false,
     header: () => ({ sampleShape: set.sampleShape, classes: set.classes, labelShape: [] }),
@@ -59,7 +59,7 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
     name: 'spirals',
     params: [count('classes', 3, 'arms, one class each'), count('points', 100, 'points per class')],
     doc: 'Interleaved 2-D spirals (CS231n\'s), `points` per class, generated from fixed seeds (the same for every `seed`).',
-    samples: '[2]',
+    samples: '`[2]`',
     classes: '`classes`',
     files: false,
     header: (args) => twoFeatures(args.classes),
@@ -68,7 +68,7 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
     name: 'moons',
     params: [count('points', 200, 'points in each split')],
     doc: 'Two interleaved half-moons with noise, generated from fixed seeds (the same for every `seed`).',
-    samples: '[2]',
+    samples: '`[2]`',
     classes: '2',
     files: false,
     header: () => twoFeatures(2),
@@ -77,7 +77,7 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
     name: 'xor',
     params: [],
     doc: 'The four XOR points.',
-    samples: '[2]',
+    samples: '`[2]`',
     classes: '2',
     files: false,
     header: () => twoFeatures(2),
@@ -86,7 +86,7 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
     name: 'csv',
     params: [path('path', 'the CSV file, relative to the `.nn` file'), path('label', 'the label column\'s header')],
     doc: 'A CSV file with a header line: every column but `label` is a feature; numbers quoted or not, the delimiter `,` `;` tab or `|` that the header uses most, a UTF-8 BOM skipped.',
-    samples: '[number of columns − 1]',
+    samples: '`[number of columns − 1]`',
     classes: 'largest id + 1 for integer labels, else regression targets `[1]`',
     files: true,
   },
@@ -94,7 +94,7 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
     name: 'idx',
     params: [path('images', 'the IDX images file'), path('labels', 'the IDX labels file')],
     doc: 'IDX files (the MNIST format): `[N, H, W]` images get a channel dim, as `fashion_mnist`; uint8 is scaled to [0, 1].',
-    samples: '[1, H, W] for [N, H, W] images, else the array without its first dim',
+    samples: '`[1, H, W]` for `[N, H, W]` images, else the array without its first dim',
     classes: 'largest label + 1',
     files: true,
   },
