@@ -32,7 +32,7 @@ interface Line {
 interface Structure {
   /** Each block's `{` offset and `}` offset (the text's end when it never closes). */
   blocks: { open: number; close: number; train: boolean; multiline: boolean }[];
-  /** Statements, train entries, consts and item headers: a line starting inside one continues it. */
+  /** Statements, train entries, consts and item headers, in source order and disjoint: a line starting inside one continues it. */
   statements: TextRange[];
   /** Items with a syntax error in them. */
   broken: TextRange[];
@@ -98,10 +98,26 @@ function structureOf(tree: SourceFile, text: string, errors: readonly number[]):
       if (item.kind === 'fn' && item.grad) addBody(item.grad.body);
     }
   }
+  structure.statements.sort((a, b) => a.start - b.start);
   return structure;
 }
 
 const within = (ranges: readonly TextRange[], offset: number) => ranges.some((r) => r.start <= offset && offset < r.end);
+
+/** Of ranges sorted by start and not overlapping, the last one starting before `offset` (binary search). */
+function lastStartingBefore(ranges: readonly TextRange[], offset: number): TextRange | null {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  let found: TextRange | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid].start < offset) {
+      found = ranges[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
 
 function splitLines(text: string, tokens: readonly Token[], structure: Structure): Line[] {
   // A block spanning lines puts its braces at line ends: code after `{` or before `}` moves to a line of its own.
@@ -154,7 +170,8 @@ function layOut(lines: Line[], structure: Structure): void {
     }
     const lineStart = first.start;
     const last = previousCode?.tokens[previousCode.tokens.length - 1];
-    const startedAbove = structure.statements.some((r) => r.start < lineStart && lineStart < r.end);
+    const statement = lastStartingBefore(structure.statements, lineStart);
+    const startedAbove = statement !== null && lineStart < statement.end;
     line.continuation = startedAbove && !closers.has(first.text) && first.text !== '{';
     line.indent = 2 * line.depth + (line.continuation ? 4 : 0);
     // No blank line right after an opening brace or right before a closing one.
