@@ -1,4 +1,4 @@
-// Bundles the VS Code client, the language server and the `nn` CLI with esbuild.
+// Bundles the VS Code client, the language server, the TS engine's kernel worker and the `nn` CLI with esbuild.
 import { build } from 'esbuild';
 import { chmodSync, existsSync } from 'node:fs';
 
@@ -16,6 +16,8 @@ const entries = [
   { in: 'client/src/extension.ts', out: 'dist/client.js' },
   { in: 'server/src/main.ts', out: 'dist/server.js' },
   { in: 'server/src/worker.ts', out: 'dist/worker.js' },
+  // The TS engine's kernel threads, started by the server's worker and the CLI (kernels/pool.ts).
+  { in: 'engine/src/kernels/worker.ts', out: 'dist/kernel-worker.js' },
   { in: 'engine/src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'client/src/webview/main.ts', out: 'dist/webview.js', platform: 'browser', format: 'iife' },
 ];

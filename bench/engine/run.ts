@@ -1,9 +1,13 @@
 // Engine benchmark: matmul and conv2d throughput and training steps per second (forward,
 // backward, SGD) for an MLP and a small CNN, each against TensorFlow.js's pure-JS CPU
-// backend on the same shapes, printed as ratios. Run: npx tsx bench/engine/run.ts
+// backend on the same shapes, printed as ratios: on one thread in CPU seconds, then ours on
+// every core (the kernel threads) in wall seconds, against ours on one thread in wall seconds.
+// Run: npx tsx bench/engine/run.ts
 
 import * as tf from '@tensorflow/tfjs';
 import * as E from '../../engine/src/index.js';
+import { kernelThreadsStarted, setKernelThreads } from '../../engine/src/kernels/pool.js';
+import { availableCores } from '../../engine/src/kernels/threads.js';
 
 /** CPU seconds used by this process: on a shared machine, wall time would count other jobs. */
 function cpuSeconds(): number {
@@ -11,23 +15,25 @@ function cpuSeconds(): number {
   return (usage.user + usage.system) / 1e6;
 }
 
+const wallSeconds = (): number => performance.now() / 1000;
+
 /**
- * Mean CPU seconds per call of `fn` over at least `minSeconds` after a warm-up call; a call
- * slower than that is its own measurement (the JIT warm-up is negligible there), which
- * keeps the slow baselines from dominating the run time.
+ * Mean seconds per call of `fn` on `clock` (CPU seconds by default) over at least
+ * `minSeconds` after a warm-up call; a call slower than that is its own measurement (the
+ * JIT warm-up is negligible there), which keeps the slow baselines from dominating the run time.
  */
-function timeIt(fn: () => void, minSeconds = 0.6): number {
-  const warmUpStart = cpuSeconds();
+function timeIt(fn: () => void, minSeconds = 0.6, clock = cpuSeconds): number {
+  const warmUpStart = clock();
   fn();
-  const warmUp = cpuSeconds() - warmUpStart;
+  const warmUp = clock() - warmUpStart;
   if (warmUp >= minSeconds) return warmUp;
   let calls = 0;
-  const start = cpuSeconds();
+  const start = clock();
   let elapsed = 0;
   while (calls < 2 || elapsed < minSeconds) {
     fn();
     calls++;
-    elapsed = cpuSeconds() - start;
+    elapsed = clock() - start;
   }
   return elapsed / calls;
 }
@@ -98,14 +104,20 @@ function theirStep(forward: () => tf.Tensor, labels: tf.Tensor, optimizer: tf.Op
   });
 }
 
-function benchMlp(): void {
+/** Our MLP's training step on a fixed batch; the tfjs inputs of the same batch. */
+function mlpStep(): { step: () => void; tx: tf.Tensor; ty: tf.Tensor } {
   const rng = new E.Rng(2);
   const { x, y, tx, ty } = batchData(rng, [784]);
   const fc1 = new E.Linear(784, 256, { rng });
   const fc2 = new E.Linear(256, 128, { rng });
   const fc3 = new E.Linear(128, 10, { rng });
   const optimizer = new E.SGD([...fc1.parameters(), ...fc2.parameters(), ...fc3.parameters()], { lr: LR });
-  const ours = timeIt(() => ourStep(() => fc3.forward(E.relu(fc2.forward(E.relu(fc1.forward(x))))), y, optimizer));
+  return { step: () => ourStep(() => fc3.forward(E.relu(fc2.forward(E.relu(fc1.forward(x))))), y, optimizer), tx, ty };
+}
+
+function benchMlp(): void {
+  const { step, tx, ty } = mlpStep();
+  const ours = timeIt(step);
 
   const dense = (inF: number, outF: number) => ({ w: tf.variable(tf.randomUniform([inF, outF], -0.05, 0.05)), b: tf.variable(tf.zeros([outF])) });
   const [l1, l2, l3] = [dense(784, 256), dense(256, 128), dense(128, 10)];
@@ -115,7 +127,8 @@ function benchMlp(): void {
   report({ name: 'train step MLP 784-256-128-10, B=64', unit: 'steps/s', ours: 1 / ours, tfjs: 1 / theirs });
 }
 
-function benchCnn(): void {
+/** Our small CNN's training step on a fixed batch; the tfjs inputs of the same batch. */
+function cnnStep(): { step: () => void; tx: tf.Tensor; ty: tf.Tensor } {
   const rng = new E.Rng(3);
   const { x, y, tx, ty } = batchData(rng, [1, 28, 28]);
   const conv1 = new E.Conv2d(1, 8, 3, { rng });
@@ -127,7 +140,12 @@ function benchCnn(): void {
     const h2 = E.maxPool2d(E.relu(conv2.forward(h1)), 2); // [64, 16, 5, 5]
     return fc.forward(E.flatten(h2));
   };
-  const ours = timeIt(() => ourStep(forward, y, optimizer));
+  return { step: () => ourStep(forward, y, optimizer), tx, ty };
+}
+
+function benchCnn(): void {
+  const { step, tx, ty } = cnnStep();
+  const ours = timeIt(step);
 
   const txNhwc = tf.transpose(tx, [0, 2, 3, 1]);
   const k1 = tf.variable(tf.randomUniform([3, 3, 1, 8], -0.3, 0.3));
@@ -146,6 +164,29 @@ function benchCnn(): void {
   report({ name: 'train step CNN (conv8,pool,conv16,pool,fc), B=64', unit: 'steps/s', ours: 1 / ours, tfjs: 1 / theirs });
 }
 
+/**
+ * Ours on every core against ours on one thread, both in wall seconds: `build` makes the
+ * work (after the thread count is set, so its tensors are in shared memory) and how much
+ * one call does, in `unit`s.
+ */
+async function benchThreads(name: string, unit: string, build: () => { call: () => void; amount: number }): Promise<void> {
+  const rates: number[] = [];
+  for (const threads of [1, availableCores()]) {
+    setKernelThreads(threads);
+    await kernelThreadsStarted();
+    const { call, amount } = build();
+    rates.push(amount / timeIt(call, 1, wallSeconds));
+  }
+  setKernelThreads(1);
+  const [one, all] = rates;
+  console.log(`${name.padEnd(48)} 1 thread ${one.toFixed(2).padStart(8)} ${unit.padEnd(8)} ${availableCores()} threads ${all.toFixed(2).padStart(8)}   ratio ${(all / one).toFixed(2)}×`);
+}
+
+function randomPair(a: number[], b: number[]): [E.Tensor, E.Tensor] {
+  const rng = new E.Rng(1);
+  return [E.randn(a, { rng }), E.randn(b, { rng })];
+}
+
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
   await tf.ready();
@@ -155,6 +196,21 @@ async function main(): Promise<void> {
   benchConv(16, 16, 32, 32, 3);
   benchMlp();
   benchCnn();
+  console.log(`\nNN Studio engine on ${availableCores()} threads (the kernel threads) against one thread, timed in wall seconds`);
+  for (const n of [512, 1024]) {
+    await benchThreads(`matmul ${n}×${n}×${n}`, 'GFLOP/s', () => {
+      const [a, b] = randomPair([n, n], [n, n]);
+      return { call: () => E.matmul(a, b), amount: (2 * n ** 3) / 1e9 };
+    });
+  }
+  for (const [batch, cin, size, cout] of [[64, 8, 13, 16], [16, 16, 32, 32]]) {
+    await benchThreads(`conv2d fwd [${batch},${cin},${size},${size}] k3→${cout}`, 'GFLOP/s', () => {
+      const [x, w] = randomPair([batch, cin, size, size], [cout, cin, 3, 3]);
+      return { call: () => E.conv2d(x, w), amount: (2 * batch * cout * (size - 2) ** 2 * cin * 9) / 1e9 };
+    });
+  }
+  await benchThreads('train step MLP 784-256-128-10, B=64', 'steps/s', () => ({ call: mlpStep().step, amount: 1 }));
+  await benchThreads('train step CNN (conv8,pool,conv16,pool,fc), B=64', 'steps/s', () => ({ call: cnnStep().step, amount: 1 }));
 }
 
 void main();

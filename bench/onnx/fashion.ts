@@ -31,9 +31,13 @@ async function main(): Promise<void> {
   const saveDir = mkdtempSync(join(tmpdir(), 'nn-fashion-'));
   const controller = new AbortController();
   let reached: { epoch: number; seconds: number } | null = null;
+  let threads = 0;
   const started = Date.now();
   const outcome = await train(text, { baseDir: resolve('examples'), saveDir, epochs: MAX_EPOCHS, backend: 'onnx', signal: controller.signal }, (event) => {
-    if (event.type === 'start') console.log(`${event.model} on ${event.backend}: ${event.params} parameters, ${event.stepsPerEpoch} steps per epoch`);
+    if (event.type === 'start') {
+      threads = event.threads ?? 0;
+      console.log(`${event.model} on ${event.backend} (${threads} threads): ${event.params} parameters, ${event.stepsPerEpoch} steps per epoch`);
+    }
     if (event.type !== 'epoch') return;
     const seconds = (Date.now() - started) / 1000;
     console.log(`epoch ${event.epoch + 1}: train loss ${event.trainLoss.toFixed(4)}, test accuracy ${event.testAccuracy?.toFixed(4)} after ${seconds.toFixed(1)} s`);
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
   if ('errors' in outcome) throw new Error(outcome.errors.map((e) => `${e.code} ${e.message}`).join('; '));
   const done = reached as { epoch: number; seconds: number } | null;
   console.log(done
-    ? `reached ${TARGET} test accuracy in ${done.seconds.toFixed(1)} s (${done.epoch} epochs, ONNX path, 1 thread)`
+    ? `reached ${TARGET} test accuracy in ${done.seconds.toFixed(1)} s (${done.epoch} epochs, ONNX path, ${threads} threads)`
     : `did not reach ${TARGET} test accuracy in ${MAX_EPOCHS} epochs (${outcome.end.seconds.toFixed(1)} s)`);
 }
 

@@ -2,12 +2,13 @@
 // optimizer update) for the MLP 784-256-128-10 and the small CNN, on the ONNX path (through
 // OnnxTrainer.run, as the training loop calls it: several steps per session run), the TS
 // engine and PyTorch CPU (Debian's python3-torch with OpenBLAS, same thread count, same
-// model, batch and optimizer), printed as ratios. Times are CPU seconds of the process, so
-// other jobs on a shared machine do not count, and each number is the best of ROUNDS rounds
+// model, batch and optimizer), printed as ratios. Two settings: one thread, timed in CPU
+// seconds of the process (other jobs on a shared machine do not count), and every core,
+// timed in wall seconds (what a user waits for). Each number is the best of ROUNDS rounds
 // (the rounds alternate between the back ends, so a burst of load hits all of them). Both
-// sides run with the same glibc malloc
-// thresholds (large buffers are kept instead of being mapped and unmapped every step).
-// Run: npx tsx bench/onnx/run.ts [threads] [rounds]
+// sides run with the same glibc malloc thresholds (large buffers are kept instead of being
+// mapped and unmapped every step).
+// Run: npx tsx bench/onnx/run.ts [rounds]
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,11 +22,19 @@ import { Tensor } from '../../engine/src/tensor/tensor.js';
 import * as E from '../../engine/src/index.js';
 import { OnnxTrainer, type OnnxTrainerOptions } from '../../engine/src/onnx/session.js';
 import { exportPytorch } from '../../engine/src/export/pytorch.js';
+import { availableCores } from '../../engine/src/kernels/threads.js';
+import { kernelThreadsStarted, setKernelThreads } from '../../engine/src/kernels/pool.js';
 
 const BATCH = 64;
-const THREADS = Number(process.argv[2] ?? 1);
 const MIN_SECONDS = 1.5;
-const ROUNDS = Number(process.argv[3] ?? 3);
+const ROUNDS = Number(process.argv[2] ?? 3);
+
+/** A thread count and the clock it is timed with: CPU seconds on one thread, wall seconds on all cores. */
+interface Setting {
+  threads: number;
+  clock: 'cpu' | 'wall';
+}
+const SETTINGS: Setting[] = [{ threads: 1, clock: 'cpu' }, { threads: availableCores(), clock: 'wall' }];
 const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456';
 
 const MODELS = {
@@ -55,16 +64,19 @@ function cpuSeconds(): number {
   return (usage.user + usage.system) / 1e6;
 }
 
+const wallSeconds = (): number => performance.now() / 1000;
+
 /**
- * Steps per CPU second of `run` (which takes some training steps and returns how many)
- * after `warmUp` calls, over at least MIN_SECONDS.
+ * Steps per second of `run` (which takes some training steps and returns how many) on
+ * `clock` after `warmUp` calls, over at least MIN_SECONDS.
  */
-async function stepsPerSecond(run: () => Promise<number>, warmUp = 20): Promise<number> {
+async function stepsPerSecond(run: () => Promise<number>, clock: Setting['clock'], warmUp = 20): Promise<number> {
+  const now = clock === 'cpu' ? cpuSeconds : wallSeconds;
   for (let i = 0; i < warmUp; i++) await run();
   let steps = 0;
-  const start = cpuSeconds();
-  while (cpuSeconds() - start < MIN_SECONDS) steps += await run();
-  return steps / (cpuSeconds() - start);
+  const start = now();
+  while (now() - start < MIN_SECONDS) steps += await run();
+  return steps / (now() - start);
 }
 
 function batchFor(model: ModelIR): { x: Float32Array; shape: number[]; labels: Int32Array } {
@@ -83,37 +95,42 @@ function initialWeights(model: ModelIR, fns: ReadonlyMap<string, FnIR>): Map<str
 /** The steps per session run the ONNX trainer chose, by model. */
 const stepsPerRun = new Map<string, number>();
 
-async function benchOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer: OptimizerSpec, stats: OnnxTrainerOptions): Promise<number> {
-  const options = { threads: THREADS, dropout: false, ...stats };
+async function benchOnnx(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer: OptimizerSpec, stats: OnnxTrainerOptions, setting: Setting): Promise<number> {
+  const options = { threads: setting.threads, dropout: false, ...stats };
   const trainer = await OnnxTrainer.create(model, fns, { loss: 'cross_entropy', optimizer }, initialWeights(model, fns), options);
   const { x, shape, labels } = batchFor(model);
   // As the training loop does: stepsPerRun batches per call, one session run over them.
   const batch = { inputs: { data: x, shape }, labels: { data: labels, shape: [BATCH] } };
   const batches = Array.from({ length: trainer.stepsPerRun }, () => batch);
   stepsPerRun.set(model.name, trainer.stepsPerRun);
-  const result = await stepsPerSecond(async () => (await trainer.run(batches)).length, 3);
+  const result = await stepsPerSecond(async () => (await trainer.run(batches)).length, setting.clock, 3);
   await trainer.release();
   return result;
 }
 
-async function benchTs(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer: OptimizerSpec): Promise<number> {
+async function benchTs(model: ModelIR, fns: ReadonlyMap<string, FnIR>, optimizer: OptimizerSpec, setting: Setting): Promise<number> {
+  // The kernel threads are on before the model is built, as the training loop does.
+  setKernelThreads(setting.threads);
+  await kernelThreadsStarted();
   const lowered = lowerModel(model, fns, 0, () => 1);
   const opt = E.optimizerFromSpec(optimizer, lowered.params.map((p) => p.tensor));
   const { x, shape, labels } = batchFor(model);
   const input = new Tensor(x, shape, 'float32');
   const target = new Tensor(labels, [BATCH], 'int64');
   const mode = { dropout: false, batchNormTraining: true, rng: new Rng(0), detectNonFinite: false };
-  return stepsPerSecond(async () => {
+  const result = await stepsPerSecond(async () => {
     opt.zeroGrad();
     const loss = E.crossEntropy(lowered.forward([input], mode), target);
     loss.backward();
     opt.step();
     return 1;
-  }, 5);
+  }, setting.clock, 5);
+  setKernelThreads(1);
+  return result;
 }
 
 /** The PyTorch side: the exported module, the same optimizer, one fixed batch. */
-function pytorchScript(models: { key: string; module: string; className: string; shape: number[] }[]): string {
+function pytorchScript(models: { key: string; module: string; className: string; shape: number[] }[], setting: Setting): string {
   const optimizers = Object.entries(OPTIMIZERS).map(([name, o]) => `"${name}": ${o.kind === 'SGD'
     ? `lambda p: torch.optim.SGD(p, lr=${o.lr}, momentum=${o.momentum})`
     : `lambda p: torch.optim.Adam(p, lr=${o.lr}, betas=(${o.beta1}, ${o.beta2}), eps=${o.eps})`}`).join(', ');
@@ -121,7 +138,8 @@ function pytorchScript(models: { key: string; module: string; className: string;
 import importlib.util, json, sys, time
 import torch
 import torch.nn.functional as F
-torch.set_num_threads(${THREADS})
+torch.set_num_threads(${setting.threads})
+clock = time.${setting.clock === 'cpu' ? 'process_time' : 'perf_counter'}
 torch.manual_seed(0)
 optimizers = {${optimizers}}
 results = {}
@@ -144,16 +162,16 @@ for key, path, class_name, shape in ${JSON.stringify(models.map((m) => [m.key, m
         for _ in range(20):
             step()
         steps = 0
-        start = time.process_time()
-        while time.process_time() - start < ${MIN_SECONDS}:
+        start = clock()
+        while clock() - start < ${MIN_SECONDS}:
             step()
             steps += 1
-        results[key + "|" + opt_name] = steps / (time.process_time() - start)
+        results[key + "|" + opt_name] = steps / (clock() - start)
 print(json.dumps(results))
 `;
 }
 
-function benchPytorch(entries: { key: string; model: ModelIR; fns: ReadonlyMap<string, FnIR> }[]): Record<string, number> | string {
+function benchPytorch(entries: { key: string; model: ModelIR; fns: ReadonlyMap<string, FnIR> }[], setting: Setting): Record<string, number> | string {
   const dir = mkdtempSync(join(tmpdir(), 'nn-bench-'));
   try {
     const models = entries.map(({ key, model, fns }, i) => {
@@ -161,14 +179,14 @@ function benchPytorch(entries: { key: string; model: ModelIR; fns: ReadonlyMap<s
       writeFileSync(module, exportPytorch(model, fns, 'bench'));
       return { key, module, className: model.name, shape: batchFor(model).shape };
     });
-    writeFileSync(join(dir, 'bench.py'), pytorchScript(models));
+    writeFileSync(join(dir, 'bench.py'), pytorchScript(models, setting));
     const result = spawnSync('/usr/bin/python3', [join(dir, 'bench.py')], {
       encoding: 'utf8',
       env: {
         ...process.env,
         LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp',
         GLIBC_TUNABLES: MALLOC_TUNABLES,
-        OMP_NUM_THREADS: String(THREADS),
+        OMP_NUM_THREADS: String(setting.threads),
       },
     });
     if (result.status !== 0) return `PyTorch not run: ${result.stderr.trim().split('\n').pop()}`;
@@ -179,36 +197,39 @@ function benchPytorch(entries: { key: string; model: ModelIR; fns: ReadonlyMap<s
 }
 
 async function main(): Promise<void> {
-  console.log(`training steps/s at batch ${BATCH}, ${THREADS} thread(s), CPU time; ONNX with the per-parameter gradient statistics every step, on the last step of each session run (as the training loop runs it), and without`);
   const entries = Object.entries(MODELS).map(([key, text]) => {
     const check = checkProgram(text);
     const model = [...check.irs.values()][0];
     if (!model) throw new Error(`${key}: ${check.diagnostics.map((d) => d.message).join('; ')}`);
     return { key, model, fns: check.fnIrs };
   });
-  const best = new Map<string, number>();
-  const keep = (key: string, value: number): void => { best.set(key, Math.max(best.get(key) ?? 0, value)); };
   const variants: [string, OnnxTrainerOptions][] = [['every step', { statsEvery: 1 }], ['run end', { statsAt: 'run-end' }], ['no stats', { stats: false }]];
-  for (let round = 0; round < ROUNDS; round++) {
-    const torch = benchPytorch(entries);
-    if (typeof torch === 'string') console.log(torch);
-    else for (const [key, value] of Object.entries(torch)) keep(`pytorch|${key}`, value);
-    for (const { key, model, fns } of entries) {
-      for (const [optName, optimizer] of Object.entries(OPTIMIZERS)) {
-        for (const [label, stats] of variants) keep(`onnx ${label}|${key}|${optName}`, await benchOnnx(model, fns, optimizer, stats));
-        keep(`ts|${key}|${optName}`, await benchTs(model, fns, optimizer));
+  for (const setting of SETTINGS) {
+    const label = `${setting.threads} thread(s), ${setting.clock === 'cpu' ? 'CPU' : 'wall'} time`;
+    console.log(`\ntraining steps/s at batch ${BATCH}, ${label}; ONNX with the per-parameter gradient statistics every step, on the last step of each session run (as the training loop runs it), and without`);
+    const best = new Map<string, number>();
+    const keep = (key: string, value: number): void => { best.set(key, Math.max(best.get(key) ?? 0, value)); };
+    for (let round = 0; round < ROUNDS; round++) {
+      const torch = benchPytorch(entries, setting);
+      if (typeof torch === 'string') console.log(torch);
+      else for (const [key, value] of Object.entries(torch)) keep(`pytorch|${key}`, value);
+      for (const { key, model, fns } of entries) {
+        for (const [optName, optimizer] of Object.entries(OPTIMIZERS)) {
+          for (const [variant, stats] of variants) keep(`onnx ${variant}|${key}|${optName}`, await benchOnnx(model, fns, optimizer, stats, setting));
+          keep(`ts|${key}|${optName}`, await benchTs(model, fns, optimizer, setting));
+        }
       }
     }
-  }
-  const ratio = (a: number, b: number): string => (Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
-  const n = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(0)).padStart(4);
-  console.log(`onnx: gradient statistics every step / at each run's end (the training loop) / none; steps per session run: ${[...stepsPerRun].map(([m, k]) => `${m} ${k}`).join(', ')}`);
-  for (const { key } of entries) {
-    for (const optName of Object.keys(OPTIMIZERS)) {
-      const [every, sampled, none] = variants.map(([label]) => best.get(`onnx ${label}|${key}|${optName}`) ?? NaN);
-      const ts = best.get(`ts|${key}|${optName}`) ?? NaN;
-      const pt = best.get(`pytorch|${key}|${optName}`) ?? NaN;
-      console.log(`${`${key} ${optName}`.padEnd(38)} onnx ${n(every)} / ${n(sampled)} / ${n(none)}  ts ${n(ts)}  pytorch ${n(pt)}   onnx/pytorch ${ratio(every, pt)} / ${ratio(sampled, pt)} / ${ratio(none, pt)}  onnx/ts ${ratio(every, ts)}`);
+    const ratio = (a: number, b: number): string => (Number.isFinite(a / b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+    const n = (x: number | undefined): string => (x === undefined ? 'n/a' : x.toFixed(0)).padStart(4);
+    console.log(`onnx: gradient statistics every step / at each run's end (the training loop) / none; steps per session run: ${[...stepsPerRun].map(([m, k]) => `${m} ${k}`).join(', ')}`);
+    for (const { key } of entries) {
+      for (const optName of Object.keys(OPTIMIZERS)) {
+        const [every, sampled, none] = variants.map(([variant]) => best.get(`onnx ${variant}|${key}|${optName}`) ?? NaN);
+        const ts = best.get(`ts|${key}|${optName}`) ?? NaN;
+        const pt = best.get(`pytorch|${key}|${optName}`) ?? NaN;
+        console.log(`${`${key} ${optName}`.padEnd(38)} onnx ${n(every)} / ${n(sampled)} / ${n(none)}  ts ${n(ts)}  pytorch ${n(pt)}   onnx/pytorch ${ratio(every, pt)} / ${ratio(sampled, pt)} / ${ratio(none, pt)}  onnx/ts ${ratio(every, ts)}`);
+      }
     }
   }
 }

@@ -31,3 +31,5 @@ export { Optimizer } from './optim/optimizer.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { optimizerFromSpec } from './optim/from-spec.js';
+
+export { setKernelThreads, kernelThreads, kernelThreadsStarted } from './kernels/pool.js';

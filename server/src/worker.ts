@@ -33,16 +33,12 @@ function describe(errors: readonly RunError[]): string {
 }
 
 async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
-  if (job.backend === 'onnx') {
-    // Like `nn train --backend onnx`: refused plainly rather than silently run on the TS engine.
-    return { reason: 'error', message: 'The ONNX training back end is not available in this build; set `backend = "ts"` (or nn.backend to ts or auto).', checkpoint: null, testAccuracy: null };
-  }
   const controller = new AbortController();
   const poll = setInterval(() => {
     if (Atomics.load(stopFlag, 0) === 1) controller.abort();
   }, 25);
   try {
-    const options = { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, saveDir: job.saveDir, sources: sourcesOf(job) };
+    const options = { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, backend: job.backend, threads: job.threads, saveDir: job.saveDir, sources: sourcesOf(job) };
     const outcome = await train(job.text, { ...options, signal: controller.signal, onDownload: (progress) => post({ type: 'download', progress }) }, (event) => post({ type: 'event', event }));
     if ('errors' in outcome) return { reason: 'error', message: describe(outcome.errors), checkpoint: null, testAccuracy: null };
     const { end } = outcome;

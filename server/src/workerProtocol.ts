@@ -20,7 +20,7 @@ interface DocumentJob {
 }
 
 export type Job =
-  | (DocumentJob & { kind: 'train'; model: string; backend: 'auto' | 'ts' | 'onnx'; saveDir: string })
+  | (DocumentJob & { kind: 'train'; model: string; backend: 'auto' | 'ts' | 'onnx'; saveDir: string; threads: number })
   | (DocumentJob & { kind: 'probe'; model: string; batches: number })
   | (DocumentJob & { kind: 'initProbe'; model: string; withData: boolean })
   | (DocumentJob & { kind: 'gradcheck'; fn: string | null })

@@ -77,7 +77,7 @@ test('nn check and nn train run from the installed prefix, outside the clone', (
   assert.match(check.stdout, /1 file\(s\) checked: 0 error\(s\), 0 warning\(s\)/);
   const train = run(['train', 'net.nn']);
   assert.equal(train.status, 0, train.stdout + train.stderr);
-  assert.match(train.stdout, /^training Net \(7850 parameters, 12 steps per epoch, backend onnx\)/);
+  assert.match(train.stdout, /^training Net \(7850 parameters, 12 steps per epoch, backend onnx( on \d+ threads?)?\)/);
   assert.match(train.stdout, /training finished after 12 steps/);
   assert.ok(existsSync(join(work, 'runs', 'Net', 'checkpoint.safetensors')));
   const broken = run(['check', 'missing.nn']);

@@ -44,6 +44,7 @@ test('the package holds the bundles, the grammar, the language configuration and
     'extension/dist/client.js',
     'extension/dist/server.js',
     'extension/dist/worker.js',
+    'extension/dist/kernel-worker.js',
     'extension/dist/webview.js',
     'extension/dist/webview.css',
     'extension/syntaxes/nn.tmLanguage.json',
@@ -121,6 +122,7 @@ test('the bundles load nothing from node_modules but vscode and onnxruntime-node
     'extension/dist/client.js': ['vscode'],
     'extension/dist/server.js': ['onnxruntime-node'],
     'extension/dist/worker.js': ['onnxruntime-node'],
+    'extension/dist/kernel-worker.js': [],
   };
   const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
   for (const [bundle, externals] of Object.entries(allowed)) {

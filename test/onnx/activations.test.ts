@@ -57,8 +57,8 @@ test('ONNX activation statistics equal the TS engine\'s on the same weights and 
   const layout = batchLayout(ts);
   const order = Array.from({ length: ts.trainSplit.count }, (_, i) => i);
   const batch = makeBatch(ts.trainSplit, order, 0, 32, layout);
-  const tsStats = activationsOf((await tsBackend(ts).run([batch], 1))[0]);
-  const backend = await onnxBackend(onnx);
+  const tsStats = activationsOf((await tsBackend(ts, 1).run([batch], 1))[0]);
+  const backend = await onnxBackend(onnx, 1);
   // One batch is a run of one step, whose last step computes the statistics.
   const onnxStats = activationsOf((await backend.run([batch], 1))[0]);
   await backend.release();

@@ -187,6 +187,20 @@ describe('training', () => {
     assert.match(hints.get(client.positionOf(uri, 'fc2 = Linear').line)?.label ?? '', /^run, step \d+$/);
   });
 
+  test('nn.backend and nn.threads reach the run: the TS engine on 2 threads, then onnxruntime on 1', async () => {
+    for (const settings of [{ backend: 'ts', threads: 2 }, { backend: 'onnx', threads: 1 }]) {
+      await LspClient.using({ workspaceFolder: workspace, settings }, async (configured) => {
+        const uri = await configured.open(join(workspace, 'tiny_train.nn'));
+        const result = await configured.request<TrainResult>('nn/train', { uri, model: 'Small' });
+        assert.equal(result.reason, 'done', result.message);
+        const start = configured.notifications.map((n) => (n.params as TrainProgressParams).event).find((e) => e?.type === 'start');
+        assert.ok(start?.type === 'start');
+        assert.equal(start.backend, settings.backend);
+        assert.equal(start.threads, settings.threads);
+      });
+    }
+  });
+
   test('cancelling the progress stops the run', async () => {
     const uri = await client.open(join(workspace, 'long_train.nn'));
     const token = 'train-slow';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readSafetensors, storedTensor, writeSafetensors } from '../../engine/src/train/safetensors.js';
@@ -129,4 +129,60 @@ test('nn gradcheck reports each fn with a grad block', () => {
   const wrong = nn('gradcheck', 'wrong.nn', '--fn', 'sq');
   assert.equal(wrong.code, 1);
   assert.match(wrong.stdout, /FAIL sq/);
+});
+
+// A convolution large enough that the TS engine splits its kernels over threads.
+const CONV = `model Conv(x: [B, 1, 28, 28]) -> [B, 10] {
+  conv = Conv2d(1, 8, 3)
+  fc   = Linear(8 * 13 * 13, 10)
+  return fc(flatten(max_pool2d(relu(conv(x)), 2), 1))
+}
+
+train Conv {
+  data      = fashion_mnist(train = 256, test = 64)
+  optimizer = Adam(lr = 0.003)
+  epochs    = 1
+  batch     = 64
+  backend   = "ts"
+  save      = "runs/conv"
+}
+`;
+writeFileSync(join(work, 'conv.nn'), CONV);
+
+/** The losses and the start event of `nn train conv.nn --json` with these arguments and Node options. */
+function convRun(args: string[], nodeOptions: string[] = [], script = cli) {
+  const result = spawnSync(process.execPath, [...nodeOptions, script, 'train', 'conv.nn', '--json', ...args], { cwd: work, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(result.status, 0, result.stderr);
+  const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return { start: events[0], losses: events.filter((e) => e.type === 'step').map((e) => e.loss as number) };
+}
+
+test('nn train --threads: the TS engine on 1 and on 2 threads gives the same losses, and the start event says how many', () => {
+  const one = convRun(['--threads', '1']);
+  const two = convRun(['--threads', '2']);
+  assert.equal(one.start.threads, 1);
+  assert.equal(two.start.threads, 2);
+  assert.equal(one.losses.length, 4);
+  assert.deepEqual(two.losses, one.losses);
+  const text = spawnSync(process.execPath, [cli, 'train', 'conv.nn', '--threads', '2'], { cwd: work, encoding: 'utf8' });
+  assert.match(text.stdout, /backend ts on 2 threads\)/);
+});
+
+test('nn train --threads takes 0 (every core) and refuses what is not a non-negative integer', () => {
+  assert.ok(convRun(['--threads', '0']).start.threads >= 1);
+  for (const bad of ['-1', '1.5', 'two', '']) {
+    const { code, stderr } = nn('train', 'conv.nn', `--threads=${bad}`);
+    assert.equal(code, 2, `--threads ${bad}`);
+    assert.match(stderr, /--threads must be a non-negative integer \(0: every core\), got/);
+  }
+});
+
+test('nn train --threads 2 still trains where worker threads cannot start: no shared memory, or no worker script', () => {
+  const reference = convRun(['--threads', '1']).losses;
+  assert.deepEqual(convRun(['--threads', '2'], ['--no-harmony-sharedarraybuffer']).losses, reference);
+  // The CLI bundle alone, without dist/kernel-worker.js beside it.
+  const alone = mkdtempSync(join(tmpdir(), 'nn-cli-alone-'));
+  writeFileSync(join(alone, 'cli.js'), readFileSync(cli));
+  symlinkSync(resolve('node_modules'), join(alone, 'node_modules'));
+  assert.deepEqual(convRun(['--threads', '2'], [], join(alone, 'cli.js')).losses, reference);
 });

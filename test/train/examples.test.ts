@@ -44,9 +44,9 @@ test('mlp_spirals.nn: the loss goes down on the ONNX back end too, and its check
   const { losses, withStats, used, end } = await firstLosses('mlp_spirals.nn', 'onnx');
   assert.equal(used, 'onnx');
   // 900 points in batches of 32: 28 full batches and a smaller one per epoch, in runs of
-  // 16, 8 and 4 steps, then the last batch alone; the gradient statistics come with the
-  // last step of each run.
-  assert.deepEqual(withStats.slice(0, 5), [16, 24, 28, 29, 45]);
+  // 8 steps (this small model's state is copied out of each run cheaply) and one of 4, then
+  // the last batch alone; the gradient statistics come with the last step of each run.
+  assert.deepEqual(withStats.slice(0, 6), [8, 16, 24, 28, 29, 37]);
   assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)), `${losses.slice(0, 5)} ... ${losses.slice(-5)}`);
   const saved = readSafetensors(end.checkpoint!);
   if ('error' in saved) assert.fail(saved.error);

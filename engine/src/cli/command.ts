@@ -55,6 +55,18 @@ export function positiveIntOption(value: string | undefined, name: string): numb
   return null;
 }
 
+/**
+ * A thread-count option (`--threads 2`; 0 means every core): undefined when absent, null
+ * after printing why the value is not a non-negative integer (the command then exits 2).
+ */
+export function threadsOption(value: string | undefined): number | undefined | null {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() !== '' && Number.isInteger(n) && n >= 0) return n;
+  process.stderr.write(`--threads must be a non-negative integer (0: every core), got ${value}\n`);
+  return null;
+}
+
 /** The options that change the size limits (`nn check`, `nn train`, `nn probe`), as in the editor's `nn.limits.*` settings. */
 export const LIMIT_OPTIONS = {
   'max-parameters': { type: 'string' },

@@ -1,4 +1,4 @@
-// `nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors]
+// `nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--threads N] [--init W.safetensors]
 // [--resume DIR] [--json] [--max-parameters N] [--max-activation-bytes N] [--data-cache DIR]
 // [--data-mirror URL]`: trains the model of a `train` block (downloading a built-in data set
 // first when it is not on the machine), with a progress bar on a terminal or one JSON object
@@ -11,16 +11,17 @@ import { readDataHeader } from '../data/index.js';
 import { train } from '../train/loop.js';
 import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../train/console.js';
 import type { RunEvent } from '../train/events.js';
-import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
+import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption, threadsOption } from './command.js';
 import { downloadReporter } from './downloadProgress.js';
 
-const USAGE = `usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--init W.safetensors] [--resume DIR] [--json] ${LIMITS_USAGE} ${DATA_USAGE}`;
+const USAGE = `usage: nn train FILE [--model M] [--epochs N] [--backend ts|onnx|auto] [--threads N] [--init W.safetensors] [--resume DIR] [--json] ${LIMITS_USAGE} ${DATA_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseFileArgs(args, USAGE, {
     model: { type: 'string' },
     epochs: { type: 'string' },
     backend: { type: 'string' },
+    threads: { type: 'string' },
     init: { type: 'string' },
     resume: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -32,7 +33,8 @@ export async function run(args: string[]): Promise<number> {
   const epochs = positiveIntOption(values.epochs, '--epochs');
   const limits = sizeLimitsOption(values);
   const sources = dataSourcesOption(values);
-  if (epochs === null || limits === null || sources === null) return 2;
+  const threads = threadsOption(values.threads);
+  if (epochs === null || limits === null || sources === null || threads === null) return 2;
   const backend = values.backend;
   if (backend !== undefined && backend !== 'ts' && backend !== 'onnx' && backend !== 'auto') {
     process.stderr.write(`--backend must be ts, onnx or auto, got ${backend}\n`);
@@ -61,7 +63,7 @@ export async function run(args: string[]): Promise<number> {
     if (event.type === 'start') {
       totalEpochs = event.epochs;
       const resumed = event.resumedFrom !== undefined ? `, resumed from step ${event.resumedFrom}` : '';
-      process.stdout.write(`training ${event.model} (${event.params} parameters, ${event.stepsPerEpoch} steps per epoch, backend ${event.backend}${resumed})\n`);
+      process.stdout.write(`training ${event.model} (${event.params} parameters, ${event.stepsPerEpoch} steps per epoch, backend ${event.backend}${event.threads ? ` on ${event.threads} thread${event.threads === 1 ? '' : 's'}` : ''}${resumed})\n`);
       if (event.note) process.stdout.write(`note: ${event.note}\n`);
     } else if (event.type === 'epoch') {
       process.stdout.write(formatEpoch(event, totalEpochs) + '\n');
@@ -85,6 +87,7 @@ export async function run(args: string[]): Promise<number> {
         epochs,
         init: values.init,
         backend,
+        threads,
         resume: values.resume,
         limits,
         sources,

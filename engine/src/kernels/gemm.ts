@@ -1,5 +1,6 @@
-// Single-threaded GEMM: C (+)= op(A) · op(B) with op = identity or transpose, row-major.
-// Blocked in the BLIS style: panels of A and B are packed into contiguous buffers (which
+// GEMM: C (+)= op(A) · op(B) with op = identity or transpose, row-major. Large products are
+// split over the kernel threads (pool.ts) by columns or rows of C, never along the summed
+// dimension, so every element is computed exactly as on one thread. Blocked in the BLIS style: panels of A and B are packed into contiguous buffers (which
 // also absorbs the transposes, so backward passes never materialize A^T or B^T), then a
 // register-blocked micro-kernel runs over the packed panels: for float32 C a strip of 4×8
 // WebAssembly SIMD tiles per call (simd-tile.ts), otherwise (float64, or no SIMD) a 4×3 JavaScript
@@ -7,10 +8,12 @@
 
 import type { FloatArray } from '../tensor/tensor.js';
 import { simdTiles, SIMD_MR, SIMD_NR, type SimdTiles } from './simd-tile.js';
+import { parallelFor } from './pool.js';
 
 const MR = 4;
 const NR = 3;
-const KC = 256; // depth of one packed block
+/** The depth of one packed block: a product sums its K dimension in blocks of this many. */
+export const KC = 256;
 const MC = 64; // rows of A per packed block
 const NC = 2048; // columns of B per packed block
 
@@ -30,15 +33,25 @@ export interface GemmOperand {
 /** Packs rows [i0, i0+mc) × depth [p0, p0+kc) of op(A) into `mr`-row panels, zero-padded. */
 function packA(a: GemmOperand, lda: number, i0: number, mc: number, p0: number, kc: number, dst: FloatArray, mr: number): void {
   const data = a.data;
-  let at = 0;
-  for (let ir = 0; ir < mc; ir += mr) {
+  for (let ir = 0, panel = 0; ir < mc; ir += mr, panel += kc * mr) {
     const rows = Math.min(mr, mc - ir);
-    for (let p = 0; p < kc; p++) {
-      const k = p0 + p;
-      for (let r = 0; r < mr; r++) {
-        const i = i0 + ir + r;
-        dst[at++] = r >= rows ? 0 : a.transposed ? data[a.offset + k * lda + i] : data[a.offset + i * lda + k];
+    if (a.transposed) {
+      // op(A)'s rows are stored as columns: each depth step reads `rows` consecutive values.
+      for (let p = 0; p < kc; p++) {
+        const src = a.offset + (p0 + p) * lda + i0 + ir;
+        const at = panel + p * mr;
+        for (let r = 0; r < mr; r++) dst[at + r] = r < rows ? data[src + r] : 0;
       }
+      continue;
+    }
+    // Row by row, so the reads run along memory.
+    for (let r = 0; r < mr; r++) {
+      if (r >= rows) {
+        for (let p = 0; p < kc; p++) dst[panel + p * mr + r] = 0;
+        continue;
+      }
+      const src = a.offset + (i0 + ir + r) * lda + p0;
+      for (let p = 0; p < kc; p++) dst[panel + p * mr + r] = data[src + p];
     }
   }
 }
@@ -46,20 +59,25 @@ function packA(a: GemmOperand, lda: number, i0: number, mc: number, p0: number, 
 /** Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into `nr`-column panels, zero-padded. */
 function packB(b: GemmOperand, ldb: number, p0: number, kc: number, j0: number, nc: number, dst: FloatArray, nr: number): void {
   const data = b.data;
-  let at = 0;
-  for (let jr = 0; jr < nc; jr += nr) {
+  for (let jr = 0, panel = 0; jr < nc; jr += nr, panel += kc * nr) {
     const cols = Math.min(nr, nc - jr);
-    if (!b.transposed && cols === nr) {
-      let src = b.offset + p0 * ldb + j0 + jr;
-      for (let p = 0; p < kc; p++, src += ldb) for (let col = 0; col < nr; col++) dst[at++] = data[src + col];
+    if (!b.transposed) {
+      for (let p = 0; p < kc; p++) {
+        const src = b.offset + (p0 + p) * ldb + j0 + jr;
+        const at = panel + p * nr;
+        if (cols === nr) for (let col = 0; col < nr; col++) dst[at + col] = data[src + col];
+        else for (let col = 0; col < nr; col++) dst[at + col] = col < cols ? data[src + col] : 0;
+      }
       continue;
     }
-    for (let p = 0; p < kc; p++) {
-      const k = p0 + p;
-      for (let col = 0; col < nr; col++) {
-        const j = j0 + jr + col;
-        dst[at++] = col >= cols ? 0 : b.transposed ? data[b.offset + j * ldb + k] : data[b.offset + k * ldb + j];
+    // op(B)'s columns are stored as rows: column by column, so the reads run along memory.
+    for (let col = 0; col < nr; col++) {
+      if (col >= cols) {
+        for (let p = 0; p < kc; p++) dst[panel + p * nr + col] = 0;
+        continue;
       }
+      const src = b.offset + (j0 + jr + col) * ldb + p0;
+      for (let p = 0; p < kc; p++) dst[panel + p * nr + col] = data[src + p];
     }
   }
 }
@@ -132,6 +150,9 @@ function microKernel(
   }
 }
 
+/** Multiply-adds below which a product runs on the calling thread (about 0.2 ms of work). */
+const PARALLEL_GEMM_WORK = 1 << 21;
+
 /**
  * C[M×N] = op(A)[M×K] · op(B)[K×N], or C += ... when `accumulate`. Leading dimensions
  * follow from the stored layouts: A is [M, K] (or [K, M] transposed), B is [K, N] (or [N, K]).
@@ -146,13 +167,51 @@ export function gemm(
   cOffset: number,
   accumulate: boolean,
 ): void {
+  const byColumns = n >= m;
+  const scalars = [m, n, k, a.offset, +a.transposed, b.offset, +b.transposed, cOffset, +accumulate, +byColumns];
+  parallelFor('gemm', byColumns ? n : m, m * n * k >= PARALLEL_GEMM_WORK ? m * n * k : 0, [a.data, b.data, c], [2], scalars);
+}
+
+/**
+ * The rows [first, end) (or with `byColumns` the columns) of the product `gemm` computes;
+ * the kernel-thread task behind it (scalars as `gemm` packs them).
+ */
+export function gemmPart(arrays: readonly FloatArray[], scalars: readonly number[], first: number, end: number): void {
+  const [a, b, c] = arrays;
+  const [m, n, k, aOffset, aTransposed, bOffset, bTransposed, cOffset, accumulate, byColumns] = scalars;
+  const lda = aTransposed ? m : k;
+  const ldb = bTransposed ? k : n;
+  const opA = { data: a, offset: aOffset, transposed: aTransposed === 1 };
+  const opB = { data: b, offset: bOffset, transposed: bTransposed === 1 };
+  if (byColumns) {
+    // Columns j of op(B) start at j (stored [K, N]) or at row j (stored [N, K]).
+    const part = { ...opB, offset: bOffset + first * (opB.transposed ? ldb : 1) };
+    gemmBlock(m, end - first, k, opA, lda, part, ldb, c, cOffset + first, n, accumulate === 1);
+  } else {
+    const part = { ...opA, offset: aOffset + first * (opA.transposed ? 1 : lda) };
+    gemmBlock(end - first, n, k, part, lda, opB, ldb, c, cOffset + first * n, n, accumulate === 1);
+  }
+}
+
+/** The single-threaded product over explicit leading dimensions (ldc: C's row stride). */
+function gemmBlock(
+  m: number,
+  n: number,
+  k: number,
+  a: GemmOperand,
+  lda: number,
+  b: GemmOperand,
+  ldb: number,
+  c: FloatArray,
+  cOffset: number,
+  ldc: number,
+  accumulate: boolean,
+): void {
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
+    if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
     return;
   }
-  const lda = a.transposed ? m : k;
-  const ldb = b.transposed ? k : n;
   const simd = c instanceof Float32Array ? simdTiles : null;
   const mr = simd ? SIMD_MR : MR;
   const nr = simd ? SIMD_NR : NR;
@@ -177,7 +236,7 @@ export function gemm(
           // One call computes the whole strip of tiles across the packed B block.
           for (let ir = 0; ir < mc; ir += mr) {
             simd.run(kc, ir * kc, 0, Math.ceil(nc / nr));
-            storeStrip(simd, c, cOffset + (i0 + ir) * n + j0, n, Math.min(mr, mc - ir), nc, add);
+            storeStrip(simd, c, cOffset + (i0 + ir) * ldc + j0, ldc, Math.min(mr, mc - ir), nc, add);
           }
           continue;
         }
@@ -185,10 +244,27 @@ export function gemm(
           const cols = Math.min(nr, nc - jr);
           for (let ir = 0; ir < mc; ir += mr) {
             const rows = Math.min(mr, mc - ir);
-            microKernel(kc, ir * kc, jr * kc, c, cOffset + (i0 + ir) * n + j0 + jr, n, rows, cols, add);
+            microKernel(kc, ir * kc, jr * kc, c, cOffset + (i0 + ir) * ldc + j0 + jr, ldc, rows, cols, add);
           }
         }
       }
     }
   }
+}
+
+/**
+ * The product on the calling thread, for kernels that are already split over the threads;
+ * `ldc` is C's row stride when the product fills a block of a wider matrix.
+ */
+export function gemmSerial(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number, accumulate: boolean, ldc = n): void {
+  gemmBlock(m, n, k, a, a.transposed ? m : k, b, b.transposed ? k : n, c, cOffset, ldc, accumulate);
+}
+
+/**
+ * One depth block [p0, p0 + kc) (kc ≤ KC) of the product of A [M, K] and Bᵀ (B stored
+ * [N, K]) into C [M, N] (not accumulated): what `gemmSerial` adds into C for that block, so
+ * that summing the blocks into C in order gives its exact result.
+ */
+export function gemmDepthBlock(m: number, n: number, k: number, p0: number, kc: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
+  gemmBlock(m, n, kc, { ...a, offset: a.offset + p0 }, k, { ...b, offset: b.offset + p0 }, k, c, cOffset, n, false);
 }

@@ -2,9 +2,9 @@
 // and the step unrolled `stepsPerRun` times) and one InferenceSession each serves every
 // run (any batch size, through the symbolic batch dim). onnxruntime-node 1.30 copies every
 // output into a fresh ArrayBuffer, so taking many steps per run is what makes this fast.
-// Parameters, buffers and optimizer state live in two sets of ORT tensors: each run feeds
-// one set and has ORT write the updated values into the other, so no buffer is both fed
-// and fetched.
+// Parameters, buffers and optimizer state are fed from the ORT tensors the previous run
+// returned. (Pre-allocated outputs would cost more: ORT writes them, then the binding still
+// copies each into a fresh buffer.)
 
 import * as ort from 'onnxruntime-node';
 import type { FnIR, IrNode, ModelIR, TrainIR } from '../lang/api.js';
@@ -17,9 +17,10 @@ import { fillDropoutMask } from '../ops/dropout.js';
 import { streamRng } from '../train/batches.js';
 import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
 import { RAW_ACTIVATION_STATS } from './activations.js';
+import { resolveThreads } from '../kernels/threads.js';
 
 export interface OnnxTrainerOptions {
-  /** onnxruntime intra-op threads; one was fastest on a 2-core machine. */
+  /** onnxruntime intra-op threads (default: every core). */
   threads?: number;
   /** Compute the per-parameter gradient statistics (default true). */
   stats?: boolean;
@@ -44,8 +45,9 @@ export interface OnnxTrainerOptions {
   /**
    * Training steps per `session.run` in `run`: the step graph is unrolled this many times,
    * so parameters and optimizer state cross into JS once per run (onnxruntime-node copies
-   * every output into a fresh buffer). By default as many as fit NODE_BUDGET, at most
-   * MAX_STEPS_PER_RUN.
+   * every output into a fresh buffer). By default enough that each step's share of the
+   * state a run copies out stays near STATE_BYTES_PER_STEP, at least MIN_STEPS_PER_RUN and
+   * at most MAX_STEPS_PER_RUN, within NODE_BUDGET.
    */
   stepsPerRun?: number;
 }
@@ -58,6 +60,21 @@ export interface OnnxTrainerOptions {
  */
 export const MAX_STEPS_PER_RUN = 32;
 export const NODE_BUDGET = 6000;
+/**
+ * A run's fixed cost is mostly copying the parameters and optimizer state out (about 1 ms
+ * per MB, plus 0.3 ms): unrolling further than keeps each step's share near this many
+ * bytes only makes session creation slower (the small CNN: 2.7 s for 25 steps, 0.9 s for 8).
+ */
+const STATE_BYTES_PER_STEP = 90_000;
+/** The statistics on the last step of each run cost about a third of a step on the small CNN: at least this many steps share them. */
+const MIN_STEPS_PER_RUN = 8;
+
+/** The default steps per run for a step graph (see OnnxTrainerOptions.stepsPerRun). */
+function defaultStepsPerRun(graph: TrainStepGraph): number {
+  const floats = [...graph.params, ...graph.buffers, ...graph.state].reduce((n, slot) => n + slot.shape.reduce((a, d) => a * d, 1), 0);
+  const wanted = Math.max(MIN_STEPS_PER_RUN, Math.ceil((4 * floats) / STATE_BYTES_PER_STEP));
+  return Math.max(1, Math.floor(Math.min(wanted, MAX_STEPS_PER_RUN, NODE_BUDGET / graph.nodes)));
+}
 
 /**
  * A batch tensor: data with its shape (batch first); an engine Tensor fits. Integer
@@ -89,12 +106,17 @@ export interface OnnxActivationStats {
   saturatedFraction: number;
 }
 
+/**
+ * 'extended' rather than 'all': the NCHWc layout rewrites of 'all' made the step slower
+ * (CNN 0.91×, LeNet 0.95×, MLP 0.95×, Net 1.0× the time per step with 'extended', measured
+ * in one process) and the session slower to create.
+ */
 function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: 'extended',
   };
 }
 
@@ -121,9 +143,8 @@ interface RunnerKind {
 }
 
 export class OnnxTrainer {
-  /** The current values (fed next run) and the spare set (written next run). */
+  /** The current values of the parameters, buffers and optimizer state (fed next run). */
   private tensors = new Map<string, ort.Tensor>();
-  private spare = new Map<string, ort.Tensor>();
   private stepCount = 0;
   private forwardSession: ort.InferenceSession | null = null;
   private forwardGraph: ForwardGraph | null = null;
@@ -160,8 +181,8 @@ export class OnnxTrainer {
       stepsPerRun: 1,
     };
     const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, dropout: settings.dropout });
-    settings.stepsPerRun = Math.max(1, Math.floor(options.stepsPerRun ?? Math.min(MAX_STEPS_PER_RUN, NODE_BUDGET / graph.nodes)));
-    const threads = options.threads ?? 1;
+    settings.stepsPerRun = Math.max(1, Math.floor(options.stepsPerRun ?? defaultStepsPerRun(graph)));
+    const threads = resolveThreads(options.threads);
     const trainer = new OnnxTrainer(model, fns, train, graph, threads, settings);
     const kind: RunnerKind = { steps: 1, stats: settings.stats ? 'every' : 'none' };
     trainer.runners.set(OnnxTrainer.key(kind), ort.InferenceSession.create(graph.bytes, sessionOptions(threads)).then((session) => ({ graph, session })));
@@ -172,12 +193,10 @@ export class OnnxTrainer {
       const size = slot.shape.reduce((a, n) => a * n, 1);
       if (data.length !== size) throw new Error(`'${slot.name}' has ${data.length} values, expected ${size} for [${slot.shape.join(', ')}]`);
       trainer.tensors.set(slot.name, new ort.Tensor('float32', Float32Array.from(data), slot.shape));
-      trainer.spare.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
     }
     for (const slot of graph.state) {
       const size = slot.shape.reduce((a, n) => a * n, 1);
       trainer.tensors.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
-      trainer.spare.set(slot.name, new ort.Tensor('float32', new Float32Array(size), slot.shape));
     }
     return trainer;
   }
@@ -255,11 +274,9 @@ export class OnnxTrainer {
     });
     for (const [name, tensor] of this.tensors) feeds[name] = tensor;
     feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(first), []);
-    const fetches: Record<string, ort.Tensor | null> = { [graph.lossOutput]: null };
-    if (graph.statsOutput) fetches[graph.statsOutput] = null;
-    for (const [name, tensor] of this.spare) fetches[NEXT_PREFIX + name] = tensor;
+    const fetches = [graph.lossOutput, ...(graph.statsOutput ? [graph.statsOutput] : []), ...[...this.tensors.keys()].map((name) => NEXT_PREFIX + name)];
     const out = await session.run(feeds, fetches);
-    [this.tensors, this.spare] = [this.spare, this.tensors];
+    for (const name of this.tensors.keys()) this.tensors.set(name, out[NEXT_PREFIX + name]);
     this.stepCount += batches.length;
     const losses = out[graph.lossOutput].data as Float32Array;
     const raw = graph.statsOutput ? (out[graph.statsOutput].data as Float32Array) : null;

@@ -1,13 +1,11 @@
 // The `Conv2d` layer and its op `conv2d` (NCHW, square stride and padding): im2col per
 // image, then one GEMM with the [out, in·kH·kW] weight; the backward pass reuses the GEMM
-// with transposed operands.
+// with transposed operands (the kernels are in kernels/conv.ts).
 
 import type { Tensor } from '../tensor/tensor.js';
-import type { Val } from '../onnx/context.js';
-import { allocateFloat } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
-import { gemm } from '../kernels/gemm.js';
-import { col2im, im2col, type ConvGeometry } from '../kernels/im2col.js';
+import { convBiasGrad, convForward, convInputGrad, convWeightGrad, type ConvShape } from '../kernels/conv.js';
+import type { LoweringContext, Val } from '../onnx/context.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { elementCount, ruleError, windowSize, type RuleResult } from '../shape/rules.js';
 import { bool, defineLayer, defineOpWith, size } from './def.js';
@@ -28,54 +26,17 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const [batch, channels, height, width] = x.shape;
   const [outChannels, , kernelH, kernelW] = weight.shape;
   const [, , outH, outW] = shape;
-  const geometry: ConvGeometry = { channels, height, width, kernelH, kernelW, stride, padding, outH, outW };
-  const patch = channels * kernelH * kernelW;
-  const spatial = outH * outW;
-  const imageSize = channels * height * width;
-  const dtype = resultDType(x, weight);
-  const cols = allocateFloat(dtype, patch * spatial);
-  const out = emptyFloat(shape, dtype);
-  const y = out.values;
-  const weightOperand = { data: weight.values, offset: 0, transposed: false };
-  for (let n = 0; n < batch; n++) {
-    im2col(x.values, n * imageSize, geometry, cols);
-    gemm(outChannels, spatial, patch, weightOperand, { data: cols, offset: 0, transposed: false }, y, n * outChannels * spatial, false);
-    if (bias) {
-      const bv = bias.values;
-      for (let o = 0; o < outChannels; o++) {
-        const start = (n * outChannels + o) * spatial;
-        for (let s = 0; s < spatial; s++) y[start + s] += bv[o];
-      }
-    }
-  }
+  const conv: ConvShape = { channels, height, width, kernelH, kernelW, stride, padding, outH, outW, batch, outChannels };
+  const out = emptyFloat(shape, resultDType(x, weight));
+  convForward(x.values, weight.values, bias ? bias.values : null, out.values, conv);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record('conv2d', out, inputs, (g) => {
-    const gv = g.values;
     const gradX = x.requiresGrad ? emptyFloat(x.shape, g.dtype) : null;
     const gradW = weight.requiresGrad ? emptyFloat(weight.shape, g.dtype) : null;
     const gradB = bias?.requiresGrad ? emptyFloat(bias.shape, g.dtype) : null;
-    const colGrad = gradX ? allocateFloat(dtype, patch * spatial) : null;
-    for (let n = 0; n < batch; n++) {
-      const upstream = { data: gv, offset: n * outChannels * spatial, transposed: false };
-      if (gradW) {
-        // The columns are recomputed rather than kept from the forward pass, to save memory.
-        im2col(x.values, n * imageSize, geometry, cols);
-        gemm(outChannels, patch, spatial, upstream, { data: cols, offset: 0, transposed: true }, gradW.values, 0, n > 0);
-      }
-      if (gradX && colGrad) {
-        gemm(patch, spatial, outChannels, { data: weight.values, offset: 0, transposed: true }, upstream, colGrad, 0, false);
-        col2im(colGrad, geometry, gradX.values, n * imageSize);
-      }
-      if (gradB) {
-        const gb = gradB.values;
-        for (let o = 0; o < outChannels; o++) {
-          const start = (n * outChannels + o) * spatial;
-          let total = 0;
-          for (let s = 0; s < spatial; s++) total += gv[start + s];
-          gb[o] += total;
-        }
-      }
-    }
+    if (gradW) convWeightGrad(x.values, g.values, gradW.values, conv);
+    if (gradX) convInputGrad(g.values, weight.values, gradX.values, conv);
+    if (gradB) convBiasGrad(g.values, gradB.values, conv);
     return [gradX, gradW, gradB];
   });
 }
@@ -100,6 +61,32 @@ const conv2dRule = ([x, weight]: readonly Shape[], { stride, padding }: Conv2dAt
   if (!x[1].equals(inChannels)) return ruleError('NN2104', ['Conv2d', inChannels.toString(), { input: 0 }, formatShape(x), { origin: 0 }], out);
   return { shape: out };
 };
+
+/**
+ * conv2d's weight gradient, dWᵀ = sum over images of cols_n · g_nᵀ: the receptive fields of
+ * x unfolded (im2col) by a grouped convolution with one-hot kernels, one batched MatMul
+ * against g transposed (the smaller operand), a sum over the batch and a transpose of the
+ * small result. 1.7× faster on the Net conv2 shapes (26 vs 45 ms on one thread) than a
+ * convolution of x with g as its kernel (batch as channels), whose 3×3 output makes the
+ * GEMM nine columns wide.
+ */
+function onnxConvWeightGrad(ctx: LoweringContext, x: Val, w: Val, g: Val, stride: number, padding: number): Val {
+  const [outChannels, channels, kh, kw] = ctx.constantDims(w.shape, 'conv2d weight');
+  const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'conv2d');
+  const patch = channels * kh * kw;
+  const spatial = oh * ow;
+  // Kernel row c·kh·kw + i·kw + j of group c picks x[c, i, j] of each window: im2col's row order.
+  const oneHot = new Array<number>(patch * kh * kw).fill(0);
+  for (let row = 0; row < patch; row++) oneHot[row * kh * kw + (row % (kh * kw))] = 1;
+  const n = x.shape[0];
+  const cols = ctx.op('Conv', [x.name, ctx.b.constFloat(oneHot, [patch, 1, kh, kw])], {
+    group: channels, kernel_shape: [kh, kw], strides: [stride, stride], pads: [padding, padding, padding, padding],
+  }, [n, Dim.of(patch), Dim.of(oh), Dim.of(ow)]);
+  const gT = ctx.b.op1('Transpose', [ctx.b.op1('Reshape', [g.name, ctx.b.constInt([0, outChannels, spatial])])], { perm: [0, 2, 1] });
+  const perImage = ctx.b.op1('MatMul', [ctx.b.op1('Reshape', [cols.name, ctx.b.constInt([0, patch, spatial])]), gT]);
+  const sum = ctx.b.op1('Transpose', [ctx.b.op1('ReduceSum', [perImage, ctx.b.constInt([0])], { keepdims: 0 })], { perm: [1, 0] });
+  return ctx.op('Reshape', [sum, ctx.b.constInt([outChannels, channels, kh, kw])], {}, w.shape);
+}
 
 export const conv2dOp = defineOpWith<Conv2dAttrs>()({
   name: 'conv2d',
@@ -136,22 +123,7 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
           kernel_shape: [kh, kw], strides: [stride, stride], pads: [padding, padding, padding, padding], output_padding: outputPadding,
         }, x.shape);
       }
-      let dw: Val | null = null;
-      if (needs[1]) {
-        // Weight gradient: a convolution of x (batch as channels) with g as the kernel,
-        // dilated by the stride; both transposed so the batch is the reduced axis.
-        const xt = ctx.op('Transpose', [x.name], { perm: [1, 0, 2, 3] }, [x.shape[1], x.shape[0], x.shape[2], x.shape[3]]);
-        const gt = ctx.op('Transpose', [g.name], { perm: [1, 0, 2, 3] }, [g.shape[1], g.shape[0], g.shape[2], g.shape[3]]);
-        const fullH = h + 2 * padding - (oh - 1) * stride;
-        const fullW = wd + 2 * padding - (ow - 1) * stride;
-        let corr = ctx.op('Conv', [xt.name, gt.name], {
-          kernel_shape: [oh, ow], pads: [padding, padding, padding, padding], dilations: [stride, stride],
-        }, [w.shape[1], w.shape[0], Dim.of(fullH), Dim.of(fullW)]);
-        if (fullH !== kh || fullW !== kw) {
-          corr = ctx.op('Slice', [corr.name, ctx.b.constInt([0, 0]), ctx.b.constInt([kh, kw]), ctx.b.constInt([2, 3])], {}, [w.shape[1], w.shape[0], Dim.of(kh), Dim.of(kw)]);
-        }
-        dw = ctx.op('Transpose', [corr.name], { perm: [1, 0, 2, 3] }, w.shape);
-      }
+      const dw = needs[1] ? onnxConvWeightGrad(ctx, x, w, g, stride, padding) : null;
       const db = bias && needs[2] ? ctx.sum(g, [0, 2, 3], false) : null;
       return [dx, dw, db];
     },

@@ -11,6 +11,7 @@ import type { LoweringContext, Val } from '../onnx/context.js';
 import { defineOp, number, tensor, type ActivationKind, type OpDoc, type OnnxRules } from './def.js';
 import { emptyFloat, requireFloat } from './operand.js';
 import { erf } from './erf.js';
+import { reluBackward, reluForward } from '../kernels/elementwise.js';
 
 type Forward = (x: number) => number;
 type Derivative = (x: number, y: number) => number;
@@ -36,23 +37,14 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** PyTorch's softplus switches to the identity above this input (beta = 1). */
 const SOFTPLUS_THRESHOLD = 20;
 
-/** NOTE: relu has its own loops rather than `unary`'s callbacks: it is the hot activation. */
+/** NOTE: relu has its own kernels rather than `unary`'s callbacks: it is the hot activation. */
 export function relu(x: Tensor): Tensor {
   requireFloat('relu', x);
   const out = emptyFloat(x.shape, x.dtype);
-  const src = x.values;
-  const dst = out.values;
-  // Branch-free forms: on random signs a branch mispredicts half the time (8× slower here).
-  // (v + |v|)/2 is exactly max(v, 0), never −0, and keeps NaN.
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i];
-    dst[i] = (v + Math.abs(v)) * 0.5;
-  }
+  reluForward(x.values, out.values);
   return record('relu', out, [x], (g) => {
     const grad = emptyFloat(x.shape, g.dtype);
-    const gd = grad.values;
-    const up = g.values;
-    for (let i = 0; i < gd.length; i++) gd[i] = up[i] * +(dst[i] > 0) + 0; // + 0 turns −0 into 0
+    reluBackward(g.values, out.values, grad.values);
     return [grad];
   }, [out]);
 }

@@ -4,6 +4,7 @@
 
 import type { Tensor, FloatArray } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
+import { adamUpdate } from '../kernels/adam.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -39,16 +40,15 @@ export class Adam extends Optimizer {
     const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
     const m = this.stateBuffer(this.firstMoments, index);
     const v = this.stateBuffer(this.secondMoments, index);
-    const stepSize = lr / (1 - beta1 ** this.stepCount);
-    const sqrtCorrection2 = Math.sqrt(1 - beta2 ** this.stepCount);
-    const l2 = decoupled ? 0 : weightDecay;
-    const decay = decoupled ? 1 - lr * weightDecay : 1;
-    for (let i = 0; i < param.length; i++) {
-      const g = grad[i] + l2 * param[i];
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      param[i] = param[i] * decay - (stepSize * m[i]) / (Math.sqrt(v[i]) / sqrtCorrection2 + eps);
-    }
+    adamUpdate(param, grad, m, v, {
+      beta1,
+      beta2,
+      eps,
+      stepSize: lr / (1 - beta1 ** this.stepCount),
+      sqrtCorrection2: Math.sqrt(1 - beta2 ** this.stepCount),
+      l2: decoupled ? 0 : weightDecay,
+      decay: decoupled ? 1 - lr * weightDecay : 1,
+    });
   }
 }
 

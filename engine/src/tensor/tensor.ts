@@ -3,6 +3,7 @@
 
 import type { TapeNode } from '../autograd/tape.js';
 import { shapeSize, formatDims } from './shape.js';
+import { sharedArray, wantsShared } from '../kernels/pool.js';
 
 /**
  * Element types. `int64` holds labels and token ids; it is stored in an `Int32Array`
@@ -12,14 +13,18 @@ export type DType = 'float32' | 'float64' | 'int64';
 export type FloatArray = Float32Array | Float64Array;
 export type TensorData = FloatArray | Int32Array;
 
+/**
+ * Zeroed storage for `size` elements; large arrays go to shared memory while the kernel
+ * threads are on, so the threads read and write them in place.
+ */
 export function allocate(dtype: DType, size: number): TensorData {
-  if (dtype === 'float32') return new Float32Array(size);
-  if (dtype === 'float64') return new Float64Array(size);
-  return new Int32Array(size);
+  if (dtype === 'int64') return wantsShared(size) ? sharedArray(Int32Array, size) : new Int32Array(size);
+  return allocateFloat(dtype, size);
 }
 
 export function allocateFloat(dtype: DType, size: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+  const type = dtype === 'float64' ? Float64Array : Float32Array;
+  return wantsShared(size) ? sharedArray(type, size) : new type(size);
 }
 
 export class Tensor {

@@ -23,6 +23,8 @@ export type StepOutcome = { loss: number; params: ParamGradStats[]; activations:
 
 export interface TrainingBackend {
   kind: 'ts' | 'onnx';
+  /** Threads it computes on. */
+  threads: number;
   /** How many batches `run` takes at once to go fastest (the loop may pass fewer). */
   stepsPerRun: number;
   /**
@@ -40,7 +42,7 @@ export interface TrainingBackend {
   release(): Promise<void>;
 }
 
-export function tsBackend(prepared: Prepared): TrainingBackend {
+export function tsBackend(prepared: Prepared, threads: number): TrainingBackend {
   const { lowered, train: spec } = prepared;
   const optimizer = optimizerFromSpec(spec.optimizer, lowered.params.map((p) => p.tensor));
   const oneStep = async (batch: Batch, step: number): Promise<StepOutcome> => {
@@ -72,6 +74,7 @@ export function tsBackend(prepared: Prepared): TrainingBackend {
   };
   return {
     kind: 'ts',
+    threads,
     optimizer,
     stepsPerRun: 1,
     async run(batches, firstStep) {
@@ -126,17 +129,18 @@ function onnxOptimizerState(trainer: OnnxTrainer, paramNames: readonly string[])
 }
 
 /** The ONNX back end, starting from the lowered model's current weights. */
-export async function onnxBackend(prepared: Prepared): Promise<TrainingBackend> {
+export async function onnxBackend(prepared: Prepared, threads: number): Promise<TrainingBackend> {
   const { lowered, train: spec } = prepared;
   const initial = new Map<string, Float32Array>();
   for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) initial.set(name, Float32Array.from(tensor.data));
   // Gradient statistics on the last step of each session run (every 32nd step on an MLP):
   // every step's would cost a third of the step time (bench/onnx/run.ts).
-  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed });
+  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads });
   const paramNames = lowered.params.map((p) => p.name);
   const labels = nodeLabels(prepared.model.graph, prepared.lineOf);
   return {
     kind: 'onnx',
+    threads,
     optimizer: onnxOptimizerState(trainer, paramNames),
     stepsPerRun: trainer.stepsPerRun,
     async run(batches, firstStep) {

@@ -57,6 +57,8 @@ export type RunEvent =
       epochs: number;
       stepsPerEpoch: number;
       params: number;
+      /** Threads the back end computes on (absent in run logs written before it was recorded). */
+      threads?: number;
       resumedFrom?: number;
       /** Why the run uses the back end it does, when not the one asked for. */
       note?: string;

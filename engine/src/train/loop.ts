@@ -19,6 +19,8 @@ import { layerGradStats } from './stats.js';
 import { correctCount, lossOf } from './objective.js';
 import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
+import { resolveThreads } from '../kernels/threads.js';
+import { setKernelThreads } from '../kernels/pool.js';
 
 export interface TrainOptions extends PrepareOptions, FetchOptions {
   /** Total epochs (the `train` block's `epochs` by default). */
@@ -31,6 +33,8 @@ export interface TrainOptions extends PrepareOptions, FetchOptions {
   resume?: string;
   /** Overrides the `train` block's `backend`. */
   backend?: 'ts' | 'onnx' | 'auto';
+  /** Threads for onnxruntime or the TS engine's kernels (`nn.threads`, `--threads`); 0 or absent: every core. */
+  threads?: number;
   signal?: AbortSignal;
 }
 
@@ -78,19 +82,19 @@ export async function evaluate(prepared: Prepared, backend: TrainingBackend, spl
  * The back end a run uses: `ts` when asked, otherwise the ONNX path when it can lower the
  * model; `auto` falls back to `ts` and says why.
  */
-async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx' | 'auto'): Promise<{ backend: TrainingBackend; note: string | null } | RunError> {
+async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx' | 'auto', threads: number): Promise<{ backend: TrainingBackend; note: string | null } | RunError> {
   const spec = prepared.train;
   const range = spec.keyRanges.backend ?? spec.range;
-  if (requested === 'ts') return { backend: tsBackend(prepared), note: null };
+  if (requested === 'ts') return { backend: tsBackend(prepared, threads), note: null };
   const choice = chooseBackend(prepared.model, prepared.check.fnIrs, { ...spec, backend: requested });
   if ('error' in choice) return { code: 'NN4002', message: choice.error, range };
-  if (choice.backend === 'ts') return { backend: tsBackend(prepared), note: choice.reason };
+  if (choice.backend === 'ts') return { backend: tsBackend(prepared, threads), note: choice.reason };
   try {
-    return { backend: await onnxBackend(prepared), note: null };
+    return { backend: await onnxBackend(prepared, threads), note: null };
   } catch (error) {
     const message = `onnxruntime could not start: ${(error as Error).message}`;
     if (requested === 'onnx') return { code: 'NN4002', message, range };
-    return { backend: tsBackend(prepared), note: `${message}; training on the TS engine` };
+    return { backend: tsBackend(prepared, threads), note: `${message}; training on the TS engine` };
   }
 }
 
@@ -99,6 +103,17 @@ async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx
  * not check, a data or weights file is bad), or the run's end event.
  */
 export async function train(text: string, options: TrainOptions, onEvent: (event: RunEvent) => void): Promise<{ errors: RunError[] } | { end: EndEvent }> {
+  // The TS engine's kernel threads are set before the model is lowered, so that its
+  // parameters are allocated where the threads share them; the ONNX path turns them off.
+  setKernelThreads(resolveThreads(options.threads));
+  try {
+    return await runTraining(text, options, onEvent);
+  } finally {
+    setKernelThreads(1);
+  }
+}
+
+async function runTraining(text: string, options: TrainOptions, onEvent: (event: RunEvent) => void): Promise<{ errors: RunError[] } | { end: EndEvent }> {
   const started = Date.now();
   const fetched = await fetchTrainData(text, options);
   if ('errors' in fetched) return fetched;
@@ -125,9 +140,10 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
     position = loaded;
     resumed = { state, steps: saved.stepCount };
   }
-  const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend);
+  const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend, resolveThreads(options.threads));
   if (isRunError(chosen)) return { errors: [chosen] };
   const { backend, note } = chosen;
+  if (backend.kind === 'onnx') setKernelThreads(1);
   if (resumed) backend.restoreOptimizer(resumed.state, resumed.steps);
   mkdirSync(saveDir, { recursive: true });
   const log = new RunLog(join(saveDir, RUN_LOG_FILE));
@@ -144,6 +160,7 @@ export async function train(text: string, options: TrainOptions, onEvent: (event
     type: 'start',
     model: lowered.name,
     backend: backend.kind,
+    threads: backend.threads,
     epochs,
     stepsPerEpoch,
     params: paramCount,

@@ -249,7 +249,7 @@ export class Runs {
     const progressToken = await this.progressToken(params.workDoneToken).finally(() => (this.startingTraining = false));
     const download = new DownloadProgressReport((value) => progressToken !== null && this.progress(progressToken, `Training ${train.model}`, value));
     const job = startJob(
-      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path },
+      { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path, threads: this.ctx.settings().threads },
       (event) => this.onRunEvent(params.uri, runId, train.model, event, progressToken, source.analysis),
       (progress) => download.report(progress),
     );

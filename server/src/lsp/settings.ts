@@ -3,7 +3,8 @@
 
 export interface Settings {
   backend: 'auto' | 'ts' | 'onnx';
-  threads: number; // 0: every core (read for the engine; the TS engine runs on one thread today)
+  /** `nn.threads`: onnxruntime's intra-op threads or the TS engine's kernel threads in a training run; 0: every core. */
+  threads: number;
   inlayHints: { shapes: boolean; gradients: boolean };
   maxNumberOfProblems: number;
   trace: { server: 'off' | 'messages' | 'verbose' };
