@@ -176,7 +176,7 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
     case 'bool':
       return v.kind === 'bool' ? v.value : wrongKind('true or false');
     case 'dims':
-      return dimsOf(param, arg, callee, site) ?? FAILED;
+      return dimListOf(param, arg, callee, site) ?? FAILED;
     case 'hyper':
       if (v.kind === 'number') return v.dim ?? v.value ?? NaN;
       return wrongKind('a number');
@@ -202,7 +202,7 @@ function inRange(param: Param, value: number, arg: ArgIn, callee: string, site: 
 }
 
 /** A list of dims `[B, 25]` (one `-1` where the parameter allows it). */
-function dimsOf(param: Param, arg: ArgIn, callee: string, site: CallSite): Shape | null {
+function dimListOf(param: Param, arg: ArgIn, callee: string, site: CallSite): Shape | null {
   const v = arg.value;
   if (v.kind !== 'list') {
     if (isVague(v)) site.quiet();
