@@ -1,17 +1,18 @@
-// Custom messages between the VS Code client and the language server: one method and one
-// type per message, with the side that sends it, and the Node options the server runs with.
-// Plain data only, so both sides import it.
+// Custom messages between the VS Code client and the language server, as typed
+// RequestType/NotificationType constants (method, parameters and result in one place), the
+// commands the server executes for any LSP client, and the Node options the server runs with.
+// Both sides import it.
 
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import { serverNodeOptions } from '../../engine/src/cli/serverNodeOptions.js';
-import type { RunEvent, Finding, ParamGradStats, EvaluatedOn } from '../../engine/src/train/events.js';
+import type { RunEvent, Finding, LayerGradStats, ParamGradStats, EvaluatedOn } from '../../engine/src/train/events.js';
 
-export type { RunEvent, Finding, ParamGradStats };
+export type { RunEvent, Finding, LayerGradStats, ParamGradStats };
 
 /** Node options the server is started with, by the VS Code client and by `nn lsp`. */
 export const serverExecArgv: string[] = [...serverNodeOptions];
 
 /** client → server request: train the model of a `train` block; answers when the run ends. */
-export const trainRequest = 'nn/train';
 export interface TrainParams {
   uri: string;
   model?: string;
@@ -26,16 +27,16 @@ export interface TrainResult {
   /** The split `testAccuracy` is measured on. */
   evaluatedOn?: EvaluatedOn;
 }
+export const trainRequest = new RequestType<TrainParams, TrainResult, void>('nn/train');
 
-/** client → server request: stop the running training (same as cancelling its progress). */
-export const stopTrainingRequest = 'nn/stopTraining';
-/** Whether a run was going (it then ends with reason 'cancelled' after saving a checkpoint). */
+/** client → server request: stop the running training (same as cancelling its progress).
+ * Whether a run was going (it then ends with reason 'cancelled' after saving a checkpoint). */
 export interface StopTrainingResult {
   stopped: boolean;
 }
+export const stopTrainingRequest = new RequestType0<StopTrainingResult, void>('nn/stopTraining');
 
 /** client → server request: one forward + backward pass on the first batches (a probe). */
-export const probeRequest = 'nn/probe';
 export interface ProbeParams {
   uri: string;
   model?: string;
@@ -44,11 +45,12 @@ export interface ProbeParams {
 export interface ProbeResult {
   loss: number;
   params: ParamGradStats[];
+  layers: LayerGradStats[];
   findings: Finding[];
 }
+export const probeRequest = new RequestType<ProbeParams, ProbeResult, void>('nn/probe');
 
 /** client → server request: gradcheck every `fn` with a `grad` block (or the one named). */
-export const gradcheckRequest = 'nn/gradcheck';
 export interface GradcheckParams {
   uri: string;
   fn?: string;
@@ -56,9 +58,9 @@ export interface GradcheckParams {
 export interface GradcheckResult {
   fns: { fn: string; ok: boolean; inputs: { name: string; maxAbsError: number; maxRelError: number }[] }[];
 }
+export const gradcheckRequest = new RequestType<GradcheckParams, GradcheckResult, void>('nn/gradcheck');
 
 /** client → server request: export the model to ONNX (forward-only) beside the file. */
-export const exportOnnxRequest = 'nn/exportOnnx';
 export interface ExportOnnxParams {
   uri: string;
   model?: string;
@@ -69,14 +71,15 @@ export interface ExportOnnxResult {
   /** The checkpoint whose weights were exported, or null for the seeded initial weights. */
   weights?: string | null;
 }
+export const exportOnnxRequest = new RequestType<ExportOnnxParams, ExportOnnxResult, void>('nn/exportOnnx');
 
 /** server → client notification: one run event, for the Training view and status bar. */
-export const trainProgressNotification = 'nn/trainProgress';
 export interface TrainProgressParams {
   uri: string;
   runId: string;
   event: RunEvent;
 }
+export const trainProgressNotification = new NotificationType<TrainProgressParams>('nn/trainProgress');
 
 /**
  * Initialization options the client passes in `initialize`. `trusted` says whether the
@@ -88,20 +91,30 @@ export interface InitializationOptions {
 }
 
 /** client → server notification: the workspace's trust changed. */
-export const trustChangedNotification = 'nn/trustChanged';
 export interface TrustChangedParams {
   trusted: boolean;
 }
+export const trustChangedNotification = new NotificationType<TrustChangedParams>('nn/trustChanged');
 
-/** The commands the code lenses invoke; the client implements them (arguments: one object). */
-export const trainCommand = 'nn.train';
-export const probeGradientsCommand = 'nn.probeGradients';
-export const gradcheckCommand = 'nn.gradcheck';
+/**
+ * The commands the server executes (`workspace/executeCommand`), which its code lenses name,
+ * so that ▶ Train works in every LSP client: progress on `$/progress`, cancellable, a
+ * `window/showMessage` at the end, findings as diagnostics. Arguments: one object. The VS
+ * Code client runs its own richer commands for them instead (the Training view).
+ */
+export const SERVER_COMMANDS = {
+  train: 'nn.server.train',
+  probe: 'nn.server.probe',
+  gradcheck: 'nn.server.gradcheck',
+  exportOnnx: 'nn.server.exportOnnx',
+} as const;
+export type ServerCommand = (typeof SERVER_COMMANDS)[keyof typeof SERVER_COMMANDS];
+
 export interface ModelCommandArgs {
   uri: string;
-  model: string;
+  model?: string;
 }
 export interface FnCommandArgs {
   uri: string;
-  fn: string;
+  fn?: string;
 }

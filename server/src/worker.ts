@@ -15,6 +15,7 @@ import { fetchTrainData, type RunError } from '../../engine/src/train/prepare.js
 import { writeFileAtomic } from '../../engine/src/train/safetensors.js';
 import type { ExportOnnxResult, ProbeResult, TrainResult } from './protocol.js';
 import { randomInputProbe } from './randomProbe.js';
+import { layerGradStats } from '../../engine/src/train/stats.js';
 import type { InitProbeResult, Job, JobResults, WorkerInput, WorkerReply } from './workerProtocol.js';
 
 const port = parentPort;
@@ -58,7 +59,7 @@ async function runProbe(job: Job & { kind: 'probe' }): Promise<ProbeResult> {
   if ('errors' in fetched) throw new Error(describe(fetched.errors));
   const outcome = probe(job.text, { ...options, check: fetched.check });
   if ('errors' in outcome) throw new Error(describe(outcome.errors));
-  return { loss: outcome.loss, params: outcome.params, findings: outcome.findings };
+  return { loss: outcome.loss, params: outcome.params, layers: outcome.layers, findings: outcome.findings };
 }
 
 /** One pass at init: the first batch of the data when it loads, else random inputs. */
@@ -66,11 +67,11 @@ function runInitProbe(job: Job & { kind: 'initProbe' }): InitProbeResult {
   if (job.withData) {
     // Never downloads: the pass runs after edits, unasked; data not on the machine means random inputs.
     const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: 1, sources: sourcesOf(job) });
-    if (!('errors' in outcome)) return { params: outcome.params, inputs: 'data' };
+    if (!('errors' in outcome)) return { params: outcome.params, layers: outcome.layers, inputs: 'data' };
   }
   const random = randomInputProbe(job.text, job.model);
   if ('error' in random) throw new Error(random.error);
-  return { params: random.params, inputs: 'random' };
+  return { params: random.params, layers: layerGradStats(random.params), inputs: 'random' };
 }
 
 function runExport(job: Job & { kind: 'exportOnnx' }): ExportOnnxResult {

@@ -2,7 +2,7 @@
 // the worker runs, and what it posts back. Plain data only (structured clone).
 
 import type { DownloadProgress } from '../../engine/src/data/fetch.js';
-import type { ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
+import type { LayerGradStats, ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
 import type { SizeLimits } from '../../engine/src/train/limits.js';
 import type { ExportOnnxResult, GradcheckResult, ProbeResult, TrainResult } from './protocol.js';
 
@@ -40,6 +40,7 @@ export const RANDOM_DIM_SIZE = 8;
 /** The init-time pass: on the first batch of the data set, or on random inputs without one. */
 export interface InitProbeResult {
   params: ParamGradStats[];
+  layers: LayerGradStats[];
   inputs: 'data' | 'random';
 }
 

@@ -57,7 +57,7 @@ test('linear ticks are round numbers inside the range', () => {
 });
 
 function layer(name: string, meanAbs: number, maxAbs: number, flagged = false): LayerGradient {
-  return { layer: name, meanAbs, maxAbs, zeroFraction: 0, flagged };
+  return { layer: name, params: [`${name}.weight`], gradNorm: maxAbs, gradMax: maxAbs, gradMeanAbs: meanAbs, zeroFraction: 0, updateRatio: 0, flagged };
 }
 
 test('layer bars: one column per layer in order, heights on the log scale', () => {

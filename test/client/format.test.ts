@@ -57,8 +57,8 @@ test('the end message names the test accuracy and checkpoint, or why the run sto
 
 test('the probe table lines up its columns', () => {
   const lines = gradientTable([
-    { name: 'conv1.weight', layer: 'conv1', gradNorm: 0.5, gradMax: 0.1, gradMeanAbs: 0.001, zeroFraction: 0.25, updateRatio: 0 },
-    { name: 'fc.bias', layer: 'fc', gradNorm: 0, gradMax: 0, gradMeanAbs: 0, zeroFraction: 1, updateRatio: 0 },
+    { name: 'conv1.weight', layer: 'conv1', gradNorm: 0.5, gradMax: 0.1, gradMeanAbs: 0.001, zeroFraction: 0.25, updateRatio: 0, size: 4, weightNorm: 1 },
+    { name: 'fc.bias', layer: 'fc', gradNorm: 0, gradMax: 0, gradMeanAbs: 0, zeroFraction: 1, updateRatio: 0, size: 2, weightNorm: 1 },
   ]);
   assert.equal(lines.length, 3);
   assert.match(lines[0], /^parameter\s+‖g‖\s+max \|g\|\s+mean \|g\|\s+zeros$/);

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
-import { MAX_CURVE_POINTS, TrainingRun, averageDown, layerGradients } from '../../client/src/training/run.js';
+import { layerGradStats } from '../../engine/src/train/stats.js';
+import { MAX_CURVE_POINTS, TrainingRun, averageDown } from '../../client/src/training/run.js';
 
 function param(name: string, gradMeanAbs: number, gradMax: number, zeroFraction = 0): ParamGradStats {
-  return { name, layer: name.split('.')[0], gradNorm: gradMax * 2, gradMax, gradMeanAbs, zeroFraction, updateRatio: 0 };
+  return { name, layer: name.split('.')[0], gradNorm: gradMax * 2, gradMax, gradMeanAbs, zeroFraction, updateRatio: 0, size: 10, weightNorm: 1 };
 }
 
 function finding(code: Finding['code'], layer: string, step: number): Finding {
@@ -16,7 +17,7 @@ function finding(code: Finding['code'], layer: string, step: number): Finding {
 const start: RunEvent = { type: 'start', model: 'Net', backend: 'ts', epochs: 2, stepsPerEpoch: 5, params: 1234 };
 
 function step(stepIndex: number, loss: number, params: ParamGradStats[] = []): RunEvent {
-  return { type: 'step', epoch: stepIndex <= 5 ? 0 : 1, step: stepIndex, loss, samplesPerSec: 100, params, activations: [] };
+  return { type: 'step', epoch: stepIndex <= 5 ? 0 : 1, step: stepIndex, loss, samplesPerSec: 100, params, layers: layerGradStats(params), activations: [] };
 }
 
 test('step and epoch events become the loss and accuracy curves, by global step', () => {
@@ -96,7 +97,8 @@ test('the gradient flow follows the latest step, and findings flag their layer',
   run.apply({ type: 'finding', finding: finding('NN5001', 'fc1', 2) });
   let flow = run.view().gradientFlow;
   assert.equal(flow?.step, 2);
-  assert.deepEqual(flow?.layers.map((l) => [l.layer, l.meanAbs, l.maxAbs, l.flagged]), [
+  // The layers are the engine's statistics from the event, as they are.
+  assert.deepEqual(flow?.layers.map((l) => [l.layer, l.gradMeanAbs, l.gradMax, l.flagged]), [
     ['fc1', 1e-4, 1e-3, true],
     ['fc2', 1e-3, 1e-2, false],
   ]);
@@ -114,34 +116,12 @@ test('the gradient flow follows the latest step, and findings flag their layer',
 
 test('a probe shows its gradient flow with no step and its loss in the status', () => {
   const run = new TrainingRun('file:///m.nn', 'm.nn', 'Net');
-  run.applyProbe(2.302585, [param('conv1.weight', 1e-3, 1e-2)], [finding('NN5003', 'conv1', 0)]);
+  run.applyProbe(2.302585, layerGradStats([param('conv1.weight', 1e-3, 1e-2)]), [finding('NN5003', 'conv1', 0)]);
   const view = run.view();
   assert.equal(view.gradientFlow?.step, null);
   assert.equal(view.gradientFlow?.layers[0].flagged, true);
   assert.equal(view.status, 'probe · loss 2.3026');
   assert.equal(view.running, false);
-});
-
-test('layer gradients: model order, biases left out when the layer has weights', () => {
-  const layers = layerGradients(
-    [
-      param('conv1.weight', 0.002, 0.05, 0.1),
-      param('conv1.bias', 0.5, 0.9, 0),
-      param('fc.weight', 0.001, 0.02, 0.5),
-      param('fc.other_weight', 0.003, 0.01, 0.3),
-      param('scale.bias', 0.25, 0.75, 0.2),
-    ],
-    new Set(['fc']),
-  );
-  assert.deepEqual(layers.map((l) => l.layer), ['conv1', 'fc', 'scale']);
-  assert.equal(layers[0].meanAbs, 0.002);
-  assert.equal(layers[0].maxAbs, 0.05);
-  assert.ok(Math.abs(layers[1].meanAbs - 0.002) < 1e-15);
-  assert.equal(layers[1].maxAbs, 0.02);
-  assert.ok(Math.abs(layers[1].zeroFraction - 0.4) < 1e-15);
-  assert.equal(layers[1].flagged, true);
-  // A layer with only a bias still gets a column.
-  assert.deepEqual([layers[2].meanAbs, layers[2].maxAbs, layers[2].flagged], [0.25, 0.75, false]);
 });
 
 test('long curves are averaged down in buckets, keeping their level and order', () => {

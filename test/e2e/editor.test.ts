@@ -125,9 +125,10 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
     assert.match(hover, new RegExp(weight), 'weight shape');
     assert.match(hover, /backward/i, 'the backward pass is explained');
     assert.match(hover, new RegExp(`dL/dy : ${output}`), 'the upstream gradient with its shape');
-    assert.match(hover, new RegExp(`dL/dx[^\\n]*: ${input}`), 'the input gradient with its shape');
-    assert.match(hover, new RegExp(`dL/dW[^\\n]*: ${weight}`), 'the weight gradient with its shape');
-    assert.match(hover, new RegExp(`dL/db[^\\n]*: \\[${fc.outFeatures}\\]`), 'the bias gradient with its shape');
+    assert.match(hover, /dL\/dW = /, 'the gradient formula, from the op registry');
+    assert.match(hover, new RegExp(`dL/dx : ${input}`), 'the input gradient with its shape');
+    assert.match(hover, new RegExp(`dL/d${fc.name}\\.weight : ${weight}`), 'the weight gradient with its shape');
+    assert.match(hover, new RegExp(`dL/d${fc.name}\\.bias : \\[${fc.outFeatures}\\]`), 'the bias gradient with its shape');
   });
 
   scenario('4 ▶ Train: progress, loss curve, gradient flow, status bar; Cancel keeps a checkpoint', async ({ bench, run }) => {

@@ -1,88 +1,83 @@
-// Unit tests of the editor's plain-data layer that need no checker: name resolution over
-// tokens, the formatter's invariants, settings parsing, the workspace boundary and the
-// FLOP-count evaluation behind the init-time pass's budget.
+// Unit tests of the editor's plain-data layer: the formatter on the parser's tokens and tree
+// (broken items left alone, blocks split, comment columns kept), settings parsing, the
+// workspace boundary and the FLOP-count evaluation behind the init-time pass's budget.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Dim } from '../../engine/src/shape/dim.js';
+import { parse } from '../../engine/src/lang/parser.js';
 import { formatText } from '../../server/src/ide/formatter.js';
-import { definitionOf, indexNames, occurrenceAt, occurrencesOf, symbolOf } from '../../server/src/ide/names.js';
-import { tokenize } from '../../server/src/ide/syntax.js';
-import { symbolicAt } from '../../server/src/lsp/runs.js';
+import { countAt } from '../../server/src/lsp/runs.js';
 import { readSettings } from '../../server/src/lsp/settings.js';
 import { writablePath } from '../../server/src/lsp/workspace.js';
 
-const source = `const hidden = 8
-model Block[c](x: [B, c, H, W]) -> [B, c, H, W] {
-  conv = Conv2d(c, c, 3, padding = 1)
-  return relu(conv(x))
+function format(text: string): string | null {
+  const { tree, tokens, errors } = parse(text, { tokens: true });
+  return formatText(text, tokens!.tokens(), tree, errors.map((e) => e.range.start));
 }
-model M(x: [B, 2]) -> [B, hidden] {
-  fc = Linear(2, hidden)
-  h = fc(x)
-  h = relu(h)
-  return h
-}
-train M { data = xor() }
-`;
-
-function index(text: string) {
-  return indexNames(tokenize(text).filter((t) => t.kind !== 'comment'), text);
-}
-
-describe('names', () => {
-  const names = index(source);
-  const at = (needle: string, nth = 0, delta = 0) => {
-    let offset = -1;
-    for (let i = 0; i <= nth; i++) offset = source.indexOf(needle, offset + 1);
-    return occurrenceAt(names, offset + delta)!;
-  };
-
-  test('items with their kinds and ranges', () => {
-    assert.deepEqual(names.items.map((it) => `${it.kind} ${it.name}`), ['const hidden', 'model Block', 'model M', 'train M']);
-    assert.equal(source.slice(names.items[0].range.start, names.items[0].range.end), 'const hidden = 8');
-    assert.ok(source.slice(names.items[2].range.start, names.items[2].range.end).endsWith('return h\n}'));
-  });
-
-  test('roles: hyper-parameters, inputs, dims, bindings, keyword arguments, train keys', () => {
-    assert.equal(at('c]').role, 'hyperParam');
-    assert.equal(at('x: [B, c').role, 'input');
-    assert.equal(at('H, W]').role, 'dim');
-    assert.equal(at('c, H', 0).role, 'reference');
-    assert.equal(at('padding').role, 'keywordArg');
-    assert.equal(at('data').role, 'trainKey');
-    assert.equal(at('fc =').role, 'binding');
-  });
-
-  test('a rebound name resolves to the binding visible at the use', () => {
-    const use = at('relu(h)', 0, 5);
-    assert.equal(definitionOf(names, use)?.start, source.indexOf('h = fc(x)'));
-    const returned = at('return h', 0, 7);
-    assert.equal(definitionOf(names, returned)?.start, source.indexOf('h = relu(h)'));
-  });
-
-  test('a const is one symbol across items; built-ins have none', () => {
-    const symbol = symbolOf(names, at('hidden'))!;
-    assert.deepEqual(symbol, { scope: -1, name: 'hidden' });
-    assert.equal(occurrencesOf(names, symbol).length, 3);
-    assert.equal(symbolOf(names, at('relu')), null);
-  });
-});
 
 describe('formatter', () => {
-  test('refuses to touch text it cannot tokenize fully', () => {
+  test('refuses to touch text it cannot tokenize fully, or keeps it', () => {
     const text = 'model M(x: [B, 2]) -> [B, 2] {\n  return x $ x\n}\n';
-    const formatted = formatText(text, tokenize(text));
+    const formatted = format(text);
     assert.ok(formatted === null || formatted.replace(/\s+/g, '') === text.replace(/\s+/g, ''));
   });
 
   test('keeps Windows line ends', () => {
-    const text = 'const a=1 # one\r\n\r\n\r\nconst b=2\r\n';
-    assert.equal(formatText(text, tokenize(text)), 'const a = 1  # one\r\n\r\nconst b = 2\r\n');
+    assert.equal(format('const a=1 # one\r\n\r\n\r\nconst b=2\r\n'), 'const a = 1  # one\r\n\r\nconst b = 2\r\n');
   });
 
   test('keeps comments, collapses blank lines, ends with one newline', () => {
-    const text = '\n\n# lead\nconst a = 1   # trailing\n\n\n\nconst b = 2';
-    assert.equal(formatText(text, tokenize(text)), '# lead\nconst a = 1  # trailing\n\nconst b = 2\n');
+    assert.equal(format('\n\n# lead\nconst a = 1   # trailing\n\n\n\nconst b = 2'), '# lead\nconst a = 1  # trailing\n\nconst b = 2\n');
+  });
+
+  test('an unclosed bracket leaves its item as it is and re-indents nothing after it', () => {
+    const text = [
+      'model A(x: [B, 2]) -> [B, 2] {',
+      '  h = relu(x',
+      '     h = relu(h)',
+      '  return h',
+      '}',
+      '',
+      'model C(x: [B, 2]) -> [B, 2] {',
+      '      return   relu(x)',
+      '}',
+      '',
+    ].join('\n');
+    const formatted = format(text)!;
+    const lines = formatted.split('\n');
+    assert.deepEqual(lines.slice(0, 5), text.split('\n').slice(0, 5), 'the broken item is kept');
+    assert.equal(lines[7], '  return relu(x)', 'the next item is laid out as if nothing were wrong');
+    assert.equal(format(formatted), formatted);
+  });
+
+  test('a block spanning lines gets its braces on lines of their own: `return h }` is split', () => {
+    const text = 'model M(x: [B, 2]) -> [B, 2] { h = relu(x)\n  return h }\ntrain M { data = xor() }\n';
+    assert.equal(format(text), 'model M(x: [B, 2]) -> [B, 2] {\n  h = relu(x)\n  return h\n}\n\ntrain M { data = xor() }\n');
+  });
+
+  test('trailing comments of a run of lines share one column, lines without one in between included', () => {
+    const text = [
+      'model M(x: [B, 2]) -> [B, 2] {',
+      '  a = relu(x)   # first',
+      '  bb = relu(a)',
+      '  c = relu(bb) # third',
+      '',
+      '  return c # alone',
+      '}',
+      '',
+    ].join('\n');
+    const formatted = format(text)!;
+    const lines = formatted.split('\n');
+    assert.equal(lines[1].indexOf('#'), lines[3].indexOf('#'), formatted);
+    assert.equal(lines[1].indexOf('#'), '  bb = relu(a)'.length + 2);
+    assert.equal(lines[5], '  return c  # alone', 'a blank line starts a new run');
+    assert.equal(format(formatted), formatted);
+  });
+
+  test('statements continued on later lines are indented four more', () => {
+    const text = 'model M(x: [B, 2]) -> [B, 2] {\n  h = x\n|> relu\n  return h +\n1\n}\n';
+    assert.equal(format(text), 'model M(x: [B, 2]) -> [B, 2] {\n  h = x\n      |> relu\n  return h +\n      1\n}\n');
   });
 });
 
@@ -103,8 +98,11 @@ describe('settings and the workspace boundary', () => {
   });
 
   test('symbolic FLOP counts evaluate at a batch size', () => {
-    assert.equal(symbolicAt('2359296*B', 16), 2359296 * 16);
-    assert.equal(symbolicAt('4*B*T + 10', 2), 4 * 2 * 2 + 10);
-    assert.equal(symbolicAt('0', 16), 0);
+    const B = Dim.named('B');
+    const T = Dim.named('T');
+    assert.equal(countAt(B.scale(2359296), 16), 2359296 * 16);
+    assert.equal(countAt(B.mul(T).scale(4).add(10), 2), 4 * 2 * 2 + 10);
+    assert.equal(countAt(Dim.of(0), 16), 0);
+    assert.equal(countAt(null, 16), Infinity);
   });
 });

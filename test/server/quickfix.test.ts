@@ -37,3 +37,33 @@ for (const [file, code] of cases) {
     assert.ok(!after.diagnostics.some((d) => d.severity === 1), `no error after "${fix.title}": ${after.diagnostics.map((d) => d.message).join('; ')}`);
   });
 }
+
+test('did-you-mean fixes for a misspelt layer, function, keyword argument and train key, each applied in turn', async () => {
+  const text = [
+    'model M(x: [B, 2]) -> [B, 2] {',
+    '  fc = Linera(2, 2)',
+    '  h = rleu(x)',
+    '  h = softmax(h, axs = 1)',
+    '  return fc(h)',
+    '}',
+    'train M {',
+    '  data  = xor()',
+    '  epocs = 2',
+    '}',
+    '',
+  ].join('\n');
+  const uri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'misspelt.nn'), text);
+  let published = await client.diagnosticsFor(uri);
+  const applied: string[] = [];
+  for (let round = 0; round < 6; round++) {
+    const diagnostic = published.diagnostics.find((d) => d.severity === 1);
+    if (!diagnostic) break;
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } });
+    const fix = actions.find((a) => a.title.startsWith('Change to'));
+    assert.ok(fix?.edit?.changes?.[uri], `a did-you-mean fix for ${diagnostic.code} ${diagnostic.message}`);
+    applied.push(fix.title);
+    published = await client.diagnosticsFor(uri, await client.edit(uri, fix.edit.changes[uri]));
+  }
+  assert.deepEqual(applied, ['Change to `Linear`', 'Change to `relu`', 'Change to `axis`', 'Change to `epochs`']);
+  assert.deepEqual(published.diagnostics.filter((d) => d.severity === 1), []);
+});

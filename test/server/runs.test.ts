@@ -8,8 +8,9 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Hover, InlayHint } from 'vscode-languageserver/node';
-import type { ExportOnnxResult, GradcheckResult, ProbeResult, TrainProgressParams, TrainResult } from '../../server/src/protocol.js';
+import type { CodeLens, Hover, InlayHint } from 'vscode-languageserver/node';
+import { UNTRUSTED_SUFFIX } from '../../server/src/ide/codeLens.js';
+import { SERVER_COMMANDS, type ExportOnnxResult, type GradcheckResult, type ProbeResult, type TrainProgressParams, type TrainResult } from '../../server/src/protocol.js';
 import { LspClient, repoRoot } from './lspClient.js';
 
 const fixtures = resolve(repoRoot, 'test', 'server', 'fixtures');
@@ -68,6 +69,66 @@ describe('workspace trust', () => {
   });
 });
 
+describe('the code lenses\' commands, for any LSP client', () => {
+  const lensCommand = async (c: LspClient, uri: string, title: string) => {
+    const lenses = await c.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
+    const lens = lenses.find((l) => l.command?.title.startsWith(title));
+    assert.ok(lens?.command, `a ${title} lens: ${JSON.stringify(lenses)}`);
+    return lens.command;
+  };
+
+  test('▶ Train through workspace/executeCommand: $/progress on a server token, run events, then window/showMessage', async () => {
+    const uri = await client.open(join(workspace, 'tiny_train.nn'));
+    const command = await lensCommand(client, uri, '▶ Train');
+    assert.equal(command.command, SERVER_COMMANDS.train);
+    const notified = client.notifications.length;
+    const progressed = client.progress.length;
+    const result = await client.request<TrainResult>('workspace/executeCommand', { command: command.command, arguments: command.arguments });
+    assert.equal(result.reason, 'done', result.message);
+    const progress = client.progress.slice(progressed);
+    const token = progress[0]?.token;
+    assert.equal(progress[0]?.value.kind, 'begin');
+    assert.ok(progress.some((p) => p.token === token && p.value.kind === 'report' && p.value.percentage === 100));
+    assert.ok(progress.some((p) => p.token === token && p.value.kind === 'end'));
+    const after = client.notifications.slice(notified);
+    assert.ok(after.some((n) => n.method === 'nn/trainProgress'));
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    const shown = message.params as { type: number; message: string };
+    assert.equal(shown.type, 3, 'information');
+    assert.match(shown.message, /Trained Small/);
+  });
+
+  test('∇ Probe gradients through workspace/executeCommand: its findings become diagnostics, and a message says so', async () => {
+    const uri = await client.open(join(workspace, 'sigmoid_mlp.nn'));
+    await client.diagnosticsFor(uri);
+    const command = await lensCommand(client, uri, '∇ Probe');
+    const notified = client.notifications.length;
+    const result = await client.request<ProbeResult>('workspace/executeCommand', { command: command.command, arguments: command.arguments });
+    assert.ok(result.findings.length > 0);
+    await client.waitFor(() => [...client.published].reverse().find((p) => p.uri === uri && p.diagnostics.some((d) => String(d.code).startsWith('NN5'))), 10000, 'findings as diagnostics');
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    assert.match((message.params as { message: string }).message, /finding/);
+  });
+
+  test('in an untrusted workspace the lenses are shown disabled, with the reason, and name no command', async () => {
+    await LspClient.using({ workspaceFolder: workspace, initializationOptions: { trusted: false } }, async (untrusted) => {
+      const uri = await untrusted.open(join(workspace, 'tiny_train.nn'));
+      await untrusted.diagnosticsFor(uri);
+      const lenses = await untrusted.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
+      const train = lenses.find((l) => l.command?.title.startsWith('▶ Train'));
+      assert.ok(train?.command);
+      assert.equal(train.command.title, `▶ Train${UNTRUSTED_SUFFIX}`);
+      assert.equal(train.command.command, '');
+      const refused = await untrusted.request<TrainResult>('workspace/executeCommand', { command: SERVER_COMMANDS.train, arguments: [{ uri }] });
+      assert.equal(refused.reason, 'error');
+      assert.match(refused.message, /not trusted/);
+      await untrusted.connection.sendNotification('nn/trustChanged', { trusted: true });
+      const trusted = await untrusted.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
+      assert.equal(trusted.find((l) => l.command?.title === '▶ Train')?.command?.command, SERVER_COMMANDS.train);
+    });
+  });
+});
+
 describe('probe', () => {
   test('gradient statistics per parameter, then shown in hovers and hints labelled "probe"', async () => {
     const uri = await client.open(join(workspace, 'tiny_train.nn'));
@@ -107,6 +168,7 @@ describe('training', () => {
   test('a short run: $/progress with percentages, every run event, the result at the end', async () => {
     const uri = await client.open(join(workspace, 'tiny_train.nn'));
     const token = 'train-small';
+    const started = client.notifications.length;
     const result = await client.request<TrainResult>('nn/train', { uri, model: 'Small', workDoneToken: token });
     assert.equal(result.reason, 'done', result.message);
     assert.ok(result.checkpoint && result.checkpoint.startsWith(workspace) && existsSync(result.checkpoint));
@@ -117,7 +179,7 @@ describe('training', () => {
     assert.ok(percentages.length > 3);
     assert.deepEqual(percentages, [...percentages].sort((a, b) => a - b));
     assert.equal(percentages[percentages.length - 1], 100);
-    const events = client.notifications.filter((n) => n.method === 'nn/trainProgress').map((n) => (n.params as TrainProgressParams).event);
+    const events = client.notifications.slice(started).filter((n) => n.method === 'nn/trainProgress').map((n) => (n.params as TrainProgressParams).event);
     assert.equal(events[0].type, 'start');
     assert.equal(events.filter((e) => e.type === 'epoch').length, 3);
     assert.equal(events[events.length - 1].type, 'end');

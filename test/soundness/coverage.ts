@@ -1,6 +1,8 @@
-// What the generator must cover, read from docs/language.md (every built-in function, layer
-// and loss of §6, every optimizer, data set and init), plus the constructs of issue #15's
+// What the generator must cover, read from the language catalogue (every built-in function,
+// layer and loss, every optimizer, data set and init), plus the constructs of issue #15's
 // list; and the constructs a set of cases covers, from the features the generator records.
+
+import { catalogueEntries } from '../../engine/src/lang/catalogue.js';
 
 /** Structural constructs of the issue's list, as the generator's feature names. */
 export const STRUCTURES = [
@@ -9,19 +11,10 @@ export const STRUCTURES = [
   'task:classification', 'task:regression', 'task:one-hot', 'backend:ts', 'backend:onnx', 'backend:auto',
 ] as const;
 
-const names = (text: string): string[] => [...text.matchAll(/`([A-Za-z_]\w*)[(`]/g)].map((m) => m[1]);
-
-/** The built-ins, optimizers, data sets and inits docs/language.md documents. */
-export function documentedConstructs(markdown: string): string[] {
-  const section = (from: string, to: string) => markdown.slice(markdown.indexOf(from), markdown.indexOf(to, markdown.indexOf(from)));
-  const firstCells = (text: string) => text.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => names(l.split('|')[1]));
-  const builtins = firstCells(section('## 6. Built-ins', '## 7.'));
-  const optimizerRow = markdown.split('\n').find((l) => l.startsWith('| `optimizer` |')) ?? '';
-  const optimizers = [...optimizerRow.split('|')[2].matchAll(/`(\w+)\(/g)].map((m) => m[1]);
-  const data = firstCells(section('### Data sets', '\n\n`'));
-  const initsAt = markdown.indexOf('Inits:');
-  const inits = names(markdown.slice(initsAt, markdown.indexOf('.\n', initsAt)));
-  return [...new Set([...builtins, ...optimizers, ...data, ...inits])];
+/** The built-ins, layers, losses, optimizers, data sets and inits of the language catalogue (docs/language.md's tables are generated from it). */
+export function documentedConstructs(): string[] {
+  const kinds = ['function', 'loss', 'layer', 'param', 'init', 'dataset', 'optimizer'] as const;
+  return [...new Set(kinds.flatMap((kind) => catalogueEntries(kind).map((e) => e.name)))];
 }
 
 const DATA_NAMES: Record<string, string> = { fashion: 'fashion_mnist' };

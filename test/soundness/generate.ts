@@ -193,7 +193,7 @@ class Body {
   }
 }
 
-const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'gelu', 'silu', 'softplus', 'abs', 'leaky_relu'] as const;
+const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'gelu', 'silu', 'softplus', 'abs', 'leaky_relu', 'elu', 'hardswish', 'clamp'] as const;
 
 /** A size for a new layer output. */
 function width(b: Body): D {
@@ -242,6 +242,14 @@ const OPS: Op[] = [
         const text = [`leaky_relu(${v.ref}, 0.2)`, `leaky_relu(${v.ref}, slope = 0.1)`, `leaky_relu(${v.ref}, negative_slope = 0.05)`, `${v.ref} |> leaky_relu(slope = 0.3)`][form];
         if (form === 3) b.p.feature('pipe');
         return b.bind(text, v.shape);
+      }
+      if (f === 'elu' || f === 'clamp') {
+        const forms = f === 'elu'
+          ? [`elu(${v.ref})`, `elu(${v.ref}, 0.5)`, `elu(${v.ref}, alpha = 2)`, `${v.ref} |> elu(alpha = 0.3)`]
+          : [`clamp(${v.ref}, -1, 1)`, `clamp(${v.ref}, min = 0)`, `clamp(${v.ref}, max = 0.5)`, `${v.ref} |> clamp(-2, 2)`];
+        const form = b.c.int(4);
+        if (form === 3) b.p.feature('pipe');
+        return b.bind(forms[form], v.shape);
       }
       if (b.c.oneIn(3)) {
         b.p.feature('pipe');

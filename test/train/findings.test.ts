@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import { OPS } from '../../engine/src/ops/registry.js';
 import assert from 'node:assert/strict';
-import { activationStats, paramGradStats } from '../../engine/src/train/stats.js';
+import { activationStats, aggregateGradStats, layerGradStats, paramGradStats } from '../../engine/src/train/stats.js';
 import {
   DEAD_RELU_FRACTION,
   EXPLODING_NORM,
@@ -12,13 +12,13 @@ import {
   VANISHING_RATIO,
   probeFindings,
 } from '../../engine/src/train/findings.js';
-import type { ParamGradStats } from '../../engine/src/train/events.js';
+import type { LayerGradStats } from '../../engine/src/train/events.js';
 
 const range = { start: 0, end: 1 };
 const rangeOf = () => range;
 
-function layerWithNorm(layer: string, norm: number): ParamGradStats {
-  return paramGradStats(`${layer}.weight`, layer, [norm * 0.6, norm * 0.8], [1, 1], 0);
+function layerWithNorm(layer: string, norm: number): LayerGradStats {
+  return aggregateGradStats(layer, [paramGradStats(`${layer}.weight`, layer, [norm * 0.6, norm * 0.8], [1, 1], 0)]);
 }
 
 test('parameter statistics', () => {
@@ -28,6 +28,27 @@ test('parameter statistics', () => {
   assert.equal(s.gradMeanAbs, 7 / 4);
   assert.equal(s.zeroFraction, 0.5);
   assert.equal(s.updateRatio, 0.5);
+  assert.equal(s.size, 4);
+  assert.equal(s.weightNorm, 1);
+});
+
+test('layer statistics are those of its parameters taken as one tensor', () => {
+  const weight = [3, -4, 0, 0, 1, 1];
+  const bias = [0, 2];
+  const w = [1, 2, 2, 0, 0, 0];
+  const b = [3, 0];
+  const params = [paramGradStats('fc.weight', 'fc', weight, w, 1.5), paramGradStats('fc.bias', 'fc', bias, b, 2), paramGradStats('out.weight', 'out', [1], [1], 0)];
+  const [fc, out] = layerGradStats(params);
+  const all = [...weight, ...bias];
+  const together = paramGradStats('fc', 'fc', all, [...w, ...b], Math.hypot(1.5, 2));
+  assert.equal(fc.layer, 'fc');
+  assert.deepEqual(fc.params, ['fc.weight', 'fc.bias']);
+  assert.ok(Math.abs(fc.gradNorm - together.gradNorm) < 1e-12);
+  assert.equal(fc.gradMax, together.gradMax);
+  assert.ok(Math.abs(fc.gradMeanAbs - together.gradMeanAbs) < 1e-12);
+  assert.ok(Math.abs(fc.zeroFraction - together.zeroFraction) < 1e-12);
+  assert.ok(Math.abs(fc.updateRatio - together.updateRatio) < 1e-12);
+  assert.equal(out.layer, 'out');
 });
 
 test('activation statistics: dead ReLU units and saturated sigmoid values', () => {

@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import { randomUUID } from 'node:crypto';
-import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node.js';
+import { WorkDoneProgress, type LanguageClient, type RequestType } from 'vscode-languageclient/node.js';
 import {
   exportOnnxRequest,
   gradcheckRequest,
@@ -13,14 +13,10 @@ import {
   trainProgressNotification,
   trainRequest,
   type ExportOnnxParams,
-  type ExportOnnxResult,
   type GradcheckParams,
-  type GradcheckResult,
   type ProbeParams,
-  type ProbeResult,
   type TrainParams,
   type TrainProgressParams,
-  type TrainResult,
 } from '../../../server/src/protocol.js';
 import { fileName, resolveTarget, type Target } from '../targets.js';
 import { gradcheckReport, gradientTable, runLogLine, trainResultMessage } from './format.js';
@@ -93,7 +89,7 @@ export class RunController implements vscode.Disposable {
           const cancelListener = token.onCancellationRequested(() => void this.stopTraining());
           try {
             const params: TrainParams = { uri: run.uri, model: target.model, workDoneToken };
-            return await this.client.sendRequest<TrainResult>(trainRequest, params);
+            return await this.client.sendRequest(trainRequest, params);
           } finally {
             progressListener.dispose();
             cancelListener.dispose();
@@ -134,9 +130,9 @@ export class RunController implements vscode.Disposable {
     const label = target.model ?? fileName(target.uri);
     try {
       const params: ProbeParams = { uri: target.uri.toString(), model: target.model };
-      const result = await this.requestWithProgress<ProbeResult>(`Probing the gradients of ${label}…`, probeRequest, params);
+      const result = await this.requestWithProgress(`Probing the gradients of ${label}…`, probeRequest, params);
       const run = new TrainingRun(params.uri, fileName(target.uri), target.model);
-      run.applyProbe(result.loss, result.params, result.findings);
+      run.applyProbe(result.loss, result.layers, result.findings);
       this.output.appendLine(`── ${new Date().toLocaleTimeString()} probe ${target.uri.fsPath}: ${run.status()}`);
       for (const line of gradientTable(result.params)) this.output.appendLine(line);
       for (const finding of result.findings) this.output.appendLine(`${finding.severity} ${finding.code} in ${finding.layer}: ${finding.message}`);
@@ -160,7 +156,7 @@ export class RunController implements vscode.Disposable {
     if (!target || !this.requireTrust('gradcheck')) return;
     try {
       const params: GradcheckParams = { uri: target.uri.toString(), fn: target.fn };
-      const result = await this.requestWithProgress<GradcheckResult>(`Checking grad blocks of ${target.fn ?? fileName(target.uri)}…`, gradcheckRequest, params);
+      const result = await this.requestWithProgress(`Checking grad blocks of ${target.fn ?? fileName(target.uri)}…`, gradcheckRequest, params);
       const report = gradcheckReport(result);
       this.output.appendLine(`── ${new Date().toLocaleTimeString()} gradcheck ${target.uri.fsPath}`);
       for (const line of report.lines) this.output.appendLine(line);
@@ -177,7 +173,7 @@ export class RunController implements vscode.Disposable {
     const label = target.model ?? fileName(target.uri);
     try {
       const params: ExportOnnxParams = { uri: target.uri.toString(), model: target.model };
-      const result = await this.requestWithProgress<ExportOnnxResult>(`Exporting ${label} to ONNX…`, exportOnnxRequest, params);
+      const result = await this.requestWithProgress(`Exporting ${label} to ONNX…`, exportOnnxRequest, params);
       this.output.appendLine(`exported ${label} to ${result.path}`);
       void vscode.window.showInformationMessage(`Exported ${label} to ${result.path}`);
     } catch (error) {
@@ -223,8 +219,8 @@ export class RunController implements vscode.Disposable {
   }
 
   /** Sends a request to the server with a progress notification titled `title` while it runs. */
-  private requestWithProgress<R>(title: string, method: string, params: unknown): Thenable<R> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => this.client.sendRequest<R>(method, params));
+  private requestWithProgress<P, R>(title: string, type: RequestType<P, R, void>, params: P): Thenable<R> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => this.client.sendRequest(type, params));
   }
 
   private target(arg: unknown, action: string): Target | undefined {

@@ -2,8 +2,8 @@
 // into loss and accuracy curves, the latest gradient flow and the findings, and turns that
 // into the TrainingView the webview draws. Pure: no `vscode`, so it is unit-tested directly.
 
-import { splitName, type Finding, type ParamGradStats, type RunEvent } from '../../../engine/src/train/events.js';
-import type { GradientFlow, LayerGradient, Point, TrainingView } from '../webview/view.js';
+import { splitName, type Finding, type LayerGradStats, type RunEvent } from '../../../engine/src/train/events.js';
+import type { GradientFlow, Point, TrainingView } from '../webview/view.js';
 import { formatLoss, formatPercent } from './format.js';
 
 /** Curves are averaged down to this many points before they go to the webview. */
@@ -54,7 +54,7 @@ export class TrainingRun {
       case 'step':
         this.lastStep = { epoch: event.epoch, step: event.step, loss: event.loss };
         this.trainLoss.push({ x: event.step, y: event.loss });
-        if (event.params.length > 0) this.setGradients(event.params, event.step);
+        if (event.layers.length > 0) this.setGradients(event.layers, event.step);
         break;
       case 'epoch':
         this.testLoss.push({ x: event.step, y: event.testLoss });
@@ -78,10 +78,10 @@ export class TrainingRun {
   }
 
   /** A probe has no events: its one forward + backward pass arrives as a whole. */
-  applyProbe(loss: number, params: ParamGradStats[], findings: Finding[]): void {
+  applyProbe(loss: number, layers: readonly LayerGradStats[], findings: Finding[]): void {
     this.probeLoss = loss;
     for (const finding of findings) this.addFinding(finding);
-    this.setGradients(params, null);
+    this.setGradients(layers, null);
   }
 
   view(): TrainingView {
@@ -112,9 +112,10 @@ export class TrainingRun {
     return parts.join(' · ');
   }
 
-  private setGradients(params: ParamGradStats[], step: number | null): void {
+  /** The engine's per-layer statistics, shown as they are, flagged where a finding names the layer. */
+  private setGradients(layers: readonly LayerGradStats[], step: number | null): void {
     const flagged = new Set(this.findings.map((f) => f.layer));
-    this.gradientFlow = { step, layers: layerGradients(params, flagged) };
+    this.gradientFlow = { step, layers: layers.map((l) => ({ ...l, flagged: flagged.has(l.layer) })) };
   }
 
   /** A finding repeated at a later step replaces the earlier one of the same code and layer. */
@@ -139,39 +140,6 @@ function endStatus(end: EndEvent): string {
     case 'nan':
       return `stopped at step ${end.step}: the loss became NaN or infinite`;
   }
-}
-
-/**
- * Per-layer gradient statistics in the order the layers first appear. Like plot_grad_flow,
- * biases are left out when a layer has weights: their gradients live on another scale and
- * would hide the weights'. Mean is the mean of the parameters' mean |g|, max the largest |g|.
- */
-export function layerGradients(params: ParamGradStats[], flaggedLayers: ReadonlySet<string>): LayerGradient[] {
-  const byLayer = new Map<string, ParamGradStats[]>();
-  for (const param of params) {
-    const group = byLayer.get(param.layer);
-    if (group) group.push(param);
-    else byLayer.set(param.layer, [param]);
-  }
-  return [...byLayer].map(([layer, group]) => {
-    const weights = group.filter((p) => !isBias(p.name));
-    const used = weights.length > 0 ? weights : group;
-    return {
-      layer,
-      meanAbs: mean(used.map((p) => p.gradMeanAbs)),
-      maxAbs: Math.max(...used.map((p) => p.gradMax)),
-      zeroFraction: mean(used.map((p) => p.zeroFraction)),
-      flagged: flaggedLayers.has(layer),
-    };
-  });
-}
-
-function isBias(paramName: string): boolean {
-  return paramName === 'bias' || paramName.endsWith('.bias');
-}
-
-function mean(values: number[]): number {
-  return values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
 /**

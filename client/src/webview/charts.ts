@@ -156,7 +156,7 @@ const FLOW_BOX: Box = { width: 600, height: 260, top: 10, right: 12, bottom: 80,
  * max |gradient| and a narrow one up to the mean |gradient|, on a shared log scale.
  */
 export function layerBars(layers: LayerGradient[], box: Box = FLOW_BOX): { bars: LayerBar[]; domain: [number, number]; y: Scale } {
-  const domain = logDomain(layers.flatMap((l) => [l.maxAbs, l.meanAbs]));
+  const domain = logDomain(layers.flatMap((l) => [l.gradMax, l.gradMeanAbs]));
   const baseY = box.height - box.bottom;
   const y = logScale(domain, [baseY, box.top]);
   const columnWidth = (box.width - box.left - box.right) / Math.max(1, layers.length);
@@ -165,8 +165,8 @@ export function layerBars(layers: LayerGradient[], box: Box = FLOW_BOX): { bars:
     x: box.left + i * columnWidth,
     width: columnWidth,
     baseY,
-    maxY: y(l.maxAbs),
-    meanY: y(l.meanAbs),
+    maxY: y(l.gradMax),
+    meanY: y(l.gradMeanAbs),
     flagged: l.flagged,
   }));
   return { bars, domain, y };
@@ -189,7 +189,7 @@ export function gradientFlowSvg(layers: LayerGradient[]): string {
     const wide = bar.width * 0.7;
     const narrow = bar.width * 0.35;
     const tooltip = escapeXml(
-      `${bar.layer}: max |g| ${formatGradient(stats.maxAbs)}, mean |g| ${formatGradient(stats.meanAbs)}, ` +
+      `${bar.layer}: max |g| ${formatGradient(stats.gradMax)}, mean |g| ${formatGradient(stats.gradMeanAbs)}, ` +
         `${formatPercent(stats.zeroFraction)} zeros — click to show in the editor`,
     );
     parts.push(`<g class="layer${bar.flagged ? ' flagged' : ''}" data-layer="${name}"><title>${tooltip}</title>`);

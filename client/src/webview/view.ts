@@ -1,7 +1,7 @@
 // The data the Training webview draws and the messages it exchanges with the extension;
 // plain types only, shared by the extension host and the browser bundle.
 
-import type { Finding } from '../../../engine/src/train/events.js';
+import type { Finding, LayerGradStats } from '../../../engine/src/train/events.js';
 import type { TextRange } from '../../../engine/src/lang/api.js';
 
 /** One point of a curve: x is the global training step. */
@@ -10,14 +10,11 @@ export interface Point {
   y: number;
 }
 
-/** Gradient statistics of one layer at one step: one column of the gradient-flow chart. */
-export interface LayerGradient {
-  layer: string;
-  /** Mean |gradient| over the layer's weights (the plot_grad_flow "mean" bar). */
-  meanAbs: number;
-  /** Max |gradient| over the layer's weights (the plot_grad_flow "max" bar). */
-  maxAbs: number;
-  zeroFraction: number;
+/**
+ * One column of the gradient-flow chart: the engine's statistics of one layer at one step
+ * (mean |g| and max |g| are the plot_grad_flow bars), as the run events carry them.
+ */
+export interface LayerGradient extends LayerGradStats {
   /** A finding (vanishing, exploding, dead units...) names this layer. */
   flagged: boolean;
 }

@@ -4,7 +4,7 @@
 // will download it. Every problem is an NN4005 error value.
 
 import type { DataHeader, DataHeaderReader, DataSpec } from '../lang/api.js';
-import { IMAGE_SETS } from './catalog.js';
+import { DATA_SETS } from '../lang/trainCatalogue.js';
 import { isDataError, type DataError, type Dataset } from './dataset.js';
 import { idxHeader, loadCsv, loadIdx, loadNpy, npyHeader, valueRange } from './files.js';
 import { loadImages, locateImages } from './images.js';
@@ -54,15 +54,15 @@ function headerOf(spec: DataSpec, baseDir: string, sources: () => DataSources): 
     case 'cifar10': {
       const location = locateImages(spec, sources());
       if (isDataError(location)) return location;
-      const set = IMAGE_SETS[spec.kind];
-      const header: DataHeader = { sampleShape: set.sampleShape, classes: set.classes, labelShape: [] };
+      const header: DataHeader = DATA_SETS[spec.kind].header!({ train: spec.train, test: spec.test });
       return location.kind === 'download' ? { ...header, download: { bytes: location.bytes, from: location.from, into: location.into } } : header;
     }
     case 'spirals':
-      return { sampleShape: [2], classes: spec.classes, labelShape: [] };
+      return DATA_SETS.spirals.header!({ classes: spec.classes, points: spec.points });
     case 'moons':
+      return DATA_SETS.moons.header!({ points: spec.points });
     case 'xor':
-      return { sampleShape: [2], classes: 2, labelShape: [] };
+      return DATA_SETS.xor.header!({});
     case 'csv': {
       const data = loadCsv(spec.path, spec.label, baseDir);
       if (isDataError(data)) return data;

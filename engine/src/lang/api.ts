@@ -4,6 +4,7 @@
 
 import type { Dim, Shape } from '../shape/dim.js';
 import type { AttrsOfOp, OpName } from '../ops/registry.js';
+import type { SemanticModel } from './semantics.js';
 
 export interface TextRange {
   start: number;
@@ -76,6 +77,8 @@ export interface BindingInfo {
   receivesGradient: boolean;
   /** The bound value in its body's graph (a model's IR graph, or a fn's forward or grad graph). */
   value: ValueId;
+  /** The shape as dims (null when an error left it unknown); dL/dvalue has the same. */
+  readonly dims: Shape | null;
 }
 
 /** What the editor shows for a declared or anonymous layer, and for a call site. */
@@ -89,14 +92,22 @@ export interface LayerInfo {
   callRanges: TextRange[];
   inShape: string | null; // formatted input shape at the first application
   outShape: string | null;
+  /** The same shapes as dims. */
+  readonly input: Shape | null;
+  readonly output: Shape | null;
   params: { name: string; shape: number[] }[];
   paramCount: number;
   flops: string; // forward FLOPs, symbolic in B where needed, e.g. "2359296*B"
+  /** The same count as a dim (null when unknown). */
+  readonly flopCount: Dim | null;
   activationBytes: string; // output activation memory, symbolic
   receivesGradient: boolean;
 }
 
-/** A call of a built-in function or `fn` (relu, sigmoid, my_linear, ...), for hovers. */
+/**
+ * A call of a built-in function or `fn` (relu, sigmoid, my_linear, ...), or an operator
+ * (`+`, `@`: the callee is the op, `add`, `matmul`; calleeRange the operator), for hovers.
+ */
 export interface CallInfo {
   model: string;
   callee: string;
@@ -104,6 +115,9 @@ export interface CallInfo {
   calleeRange: TextRange;
   inShapes: string[];
   outShape: string;
+  /** The tensor inputs' and the output's shapes as dims (null where unknown). */
+  readonly inputs: readonly (Shape | null)[];
+  readonly output: Shape | null;
 }
 
 export interface ModelSummary {
@@ -115,6 +129,8 @@ export interface ModelSummary {
   output: string;
   paramCount: number;
   flops: string;
+  /** Forward FLOPs as a dim (null when unknown). */
+  readonly flopCount: Dim | null;
 }
 
 export interface FnSummary {
@@ -262,4 +278,6 @@ export interface CheckResult {
   irs: Map<string, ModelIR>;
   fnIrs: Map<string, FnIR>;
   trains: TrainIR[];
+  /** With the `semantics` option: every name resolved to its symbol, and the tokens with comments. */
+  semantics?: SemanticModel;
 }

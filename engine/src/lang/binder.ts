@@ -4,6 +4,7 @@
 import type { Diagnostic } from './api.js';
 import { layerDef } from '../ops/registry.js';
 import { makeDiagnostic } from './diagnostics.js';
+import { didYouMean } from './fixes.js';
 import type { ConstItem, Expr, FnItem, ModelItem, SourceFile, Stmt, TrainItem } from './syntax.js';
 
 export interface Symbols {
@@ -81,7 +82,7 @@ function evaluateConsts(symbols: Symbols): void {
       }
       case 'name':
         if (symbols.consts.has(expr.name) && !evaluating.has(expr.name)) return valueOf(expr.name);
-        symbols.diagnostics.push(makeDiagnostic('NN2001', expr.range, [expr.name]));
+        symbols.diagnostics.push(makeDiagnostic('NN2001', expr.range, [expr.name], didYouMean(expr.range, expr.name, symbols.consts.keys())));
         return null;
       case 'binary': {
         const a = evaluate(expr.left, item);

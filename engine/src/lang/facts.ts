@@ -1,5 +1,5 @@
-// Editor facts the checker records as it goes: each built-in or fn call with its shapes,
-// formatted only when the editor reads them (most checks publish diagnostics only).
+// Editor facts the checker records as it goes: each built-in, fn or operator call with its
+// shapes as dims, formatted only when the editor reads them (most checks publish diagnostics only).
 
 import { formatShape, type Shape } from '../shape/dim.js';
 import type { CallInfo, TextRange } from './api.js';
@@ -28,8 +28,8 @@ export class LazyCallInfo implements CallInfo {
     readonly callee: string,
     readonly range: TextRange,
     readonly calleeRange: TextRange,
-    private readonly inputs: readonly (Shape | null)[],
-    private readonly out: Shape | null,
+    readonly inputs: readonly (Shape | null)[],
+    readonly output: Shape | null,
   ) {}
 
   /** Made once, so readers share the array. */
@@ -38,10 +38,10 @@ export class LazyCallInfo implements CallInfo {
   }
 
   get outShape(): string {
-    return this.out ? formatShapeOnce(this.out) : '?';
+    return this.output ? formatShapeOnce(this.output) : '?';
   }
 
-  toJSON(): CallInfo {
+  toJSON(): Omit<CallInfo, 'inputs' | 'output'> {
     const { model, callee, range, calleeRange, inShapes, outShape } = this;
     return { model, callee, range, calleeRange, inShapes, outShape };
   }

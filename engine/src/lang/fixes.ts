@@ -1,5 +1,6 @@
-// Quick fixes the shape checks offer: change a layer's size argument to the input's size,
-// and sum a hand-written gradient over the axes its input was broadcast along.
+// Quick fixes the checks offer: change a layer's size argument to the input's size, sum a
+// hand-written gradient over the axes its input was broadcast along, and change a misspelt
+// name, layer, keyword argument or train key to the closest one that exists.
 
 import { Dim, shapesEqual, type Shape } from '../shape/dim.js';
 import type { Fix, RelatedInfo, TextEdit, TextRange } from './api.js';
@@ -44,4 +45,49 @@ export function gradientSumFix(text: string, expr: Expr, grad: Shape, input: Sha
     }
   }
   return shapesEqual(shape, input) ? { range: expr.range, newText: written } : null;
+}
+
+/**
+ * Edits needed to turn `a` into `b` (insert, delete, substitute, or swap two neighbours: the
+ * optimal string alignment distance), case differences counting half.
+ */
+export function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[] = new Array(rows * cols);
+  for (let i = 0; i < rows; i++) d[i * cols] = i;
+  for (let j = 0; j < cols; j++) d[j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const x = a[i - 1];
+      const y = b[j - 1];
+      const cost = x === y ? 0 : x.toLowerCase() === y.toLowerCase() ? 0.5 : 1;
+      let best = Math.min(d[(i - 1) * cols + j] + 1, d[i * cols + j - 1] + 1, d[(i - 1) * cols + j - 1] + cost);
+      if (i > 1 && j > 1 && x === b[j - 2] && a[i - 2] === y) best = Math.min(best, d[(i - 2) * cols + j - 2] + 1);
+      d[i * cols + j] = best;
+    }
+  }
+  return d[rows * cols - 1];
+}
+
+/** The candidate closest to a misspelt `name`, if one is close enough (about one edit per three letters). */
+export function closestName(name: string, candidates: Iterable<string>): string | null {
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    if (candidate === name || Math.abs(candidate.length - name.length) > limit) continue;
+    const distance = editDistance(name, candidate);
+    if (distance <= limit && distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** The did-you-mean quick fix for a misspelt name at `range` (`Linera` → `Linear`), as diagnostic extras. */
+export function didYouMean(range: TextRange, name: string, candidates: Iterable<string>): { fixes?: Fix[] } {
+  const closest = closestName(name, candidates);
+  return closest === null ? {} : { fixes: [{ title: `Change to \`${closest}\``, edits: [{ range, newText: closest }] }] };
 }

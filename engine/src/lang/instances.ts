@@ -7,6 +7,7 @@ import { dims, type Param } from '../ops/def.js';
 import { layerDef } from '../ops/registry.js';
 import type { InitSpec, TextRange } from './api.js';
 import { anonymousLayers, declarationCall } from './binder.js';
+import { didYouMean } from './fixes.js';
 import { bindCall, type ArgIn, type BoundCall } from './signatures.js';
 import type { Frame, ShapeChecker } from './shapes.js';
 import type { Expr, ModelItem, Stmt } from './syntax.js';
@@ -150,7 +151,8 @@ export class Instances {
     const expr = arg?.expr ?? null;
     const name = expr === null ? 'kaiming_uniform' : expr.kind === 'name' ? expr.name : expr.kind === 'call' && expr.callee.kind === 'name' ? expr.callee.name : '';
     if (!(name in PARAM_INITS)) {
-      this.checker.report(f, 'NN2015', arg?.range ?? call.range, [this.checker.textOf(expr)]);
+      const nameRange = expr?.kind === 'name' ? expr.range : expr?.kind === 'call' ? expr.callee.range : null;
+      this.checker.report(f, 'NN2015', arg?.range ?? call.range, [this.checker.textOf(expr)], nameRange ? didYouMean(nameRange, name, Object.keys(PARAM_INITS)) : undefined);
       return null;
     }
     const concrete = concreteOrEmpty(shape);

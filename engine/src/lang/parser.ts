@@ -4,7 +4,7 @@
 
 import type { Diagnostic } from './api.js';
 import { makeDiagnostic } from './diagnostics.js';
-import { Lexer, type Token } from './scanner.js';
+import { Lexer, RecordingLexer, type Token, type TokenSpans } from './scanner.js';
 import type {
   Arg,
   Block,
@@ -41,10 +41,13 @@ const ITEM_KEYWORDS = new Set(['const', 'model', 'fn', 'train']);
 export interface ParseResult {
   tree: SourceFile;
   errors: Diagnostic[];
+  /** With `tokens: true`: every token's span in source order, comments included. */
+  tokens?: TokenSpans;
 }
 
-export function parse(text: string): ParseResult {
-  const lexer = new Lexer(text, false);
+export function parse(text: string, options: { tokens?: boolean } = {}): ParseResult {
+  const recording = options.tokens ? new RecordingLexer(text) : null;
+  const lexer = recording ?? new Lexer(text, false);
   const parser = new Parser(lexer);
   const tree = parser.parseFile(text.length);
   const lexErrors = lexer.errors.map((e) => makeDiagnostic(e.code, e.range, e.code === 'NN1002' ? [e.args[0] === '"' ? 'string literal' : `\`${e.args[0]}\``] : e.args));
@@ -54,7 +57,8 @@ export function parse(text: string): ParseResult {
     unclosed.some((u) => u.range.start <= e.range.start && (!text.slice(u.range.start, e.range.start).includes('\n') || (text[u.range.start] === '{' && e.message.startsWith('expected `}`'))));
   const parseErrors = unclosed.length === 0 ? parser.errors : parser.errors.filter((e) => !explained(e));
   // Lexical errors first, so that the stable sort keeps them before a parse error at the same offset.
-  return { tree, errors: [...lexErrors, ...parseErrors].sort((a, b) => a.range.start - b.range.start) };
+  const errors = [...lexErrors, ...parseErrors].sort((a, b) => a.range.start - b.range.start);
+  return recording ? { tree, errors, tokens: recording.spans } : { tree, errors };
 }
 
 function describe(token: Token): string {

@@ -28,7 +28,9 @@ import { LineIndex } from './lines.js';
 import { parse } from './parser.js';
 import { ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
 import type { ModelItem, TrainItem } from './syntax.js';
+import { SemanticModel } from './semantics.js';
 import { checkTrain } from './training.js';
+import { DEFAULT_LOSS } from './trainCatalogue.js';
 
 export interface CheckOptions {
   /** Reads data-file headers for `train` blocks (the CLI and server pass one); without it, file data sets are not checked against the model. */
@@ -37,10 +39,12 @@ export interface CheckOptions {
   allowPathsOutsideWorkspace?: boolean;
   /** Where a `save` folder really leads when a symlink takes it out of the file's folder, else null (the caller follows links: no I/O here). */
   saveFolderOutside?: (path: string) => string | null;
+  /** Keep the tokens and resolve names for the editor (`CheckResult.semantics`). */
+  semantics?: boolean;
 }
 
 export function checkProgram(text: string, options: CheckOptions = {}): CheckResult {
-  const { tree, errors } = parse(text);
+  const { tree, errors, tokens } = parse(text, { tokens: options.semantics === true });
   let lines: LineIndex | null = null; // only a duplicate definition's message needs line numbers
   const symbols = bind(tree, (offset) => (lines ??= new LineIndex(text)).lineOf(offset));
   const ctx: CheckContext = { symbols, text, diagnostics: [], calls: [], callRemovals: new Map(), instanceErrors: [] };
@@ -138,12 +142,14 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   // An error inside a block instance is the instance's (NN2017) only when the block checks on its own.
   const instanceErrors = ctx.instanceErrors.filter((e) => !modelsWithErrors.has(e.block)).map((e) => e.diagnostic);
   result.diagnostics = dedupe([...errors, ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
+  if (tokens) result.semantics = new SemanticModel(text, tree, tokens, symbols);
   return result;
 }
 
 function trainsWithCrossEntropy(item: TrainItem): boolean {
   const loss = item.entries.find((e) => e.key.name === 'loss');
-  return loss === undefined || (loss.value.kind === 'name' && loss.value.name === 'cross_entropy');
+  const name = loss === undefined ? DEFAULT_LOSS : loss.value.kind === 'name' ? loss.value.name : null;
+  return name === 'cross_entropy';
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
@@ -160,7 +166,7 @@ function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
 
 // The editor shows few of the formatted shapes of a check (the hints on screen, one hover),
 // so the facts below format on first read: getters on the class (no closures per fact),
-// and `toJSON` so that JSON still carries every field.
+// and `toJSON` so that JSON carries every formatted field (the dims themselves stay out).
 
 /** Binding facts of one body; `reach` null for a grad block (no gradient flows into it). */
 function bindingInfos(pending: PendingBinding[], reach: GradientReach | null): BindingInfo[] {
@@ -175,7 +181,7 @@ class LazyBindingInfo implements BindingInfo {
   readonly range: TextRange;
   readonly hintOffset: number;
   readonly value: ValueId;
-  private readonly valueShape: Shape | null;
+  readonly dims: Shape | null;
 
   constructor(
     b: PendingBinding,
@@ -186,18 +192,18 @@ class LazyBindingInfo implements BindingInfo {
     this.range = b.range;
     this.hintOffset = b.hintOffset;
     this.value = b.value;
-    this.valueShape = b.shape;
+    this.dims = b.shape;
   }
 
   get shape(): string {
-    return this.valueShape ? formatShapeOnce(this.valueShape) : '?';
+    return this.dims ? formatShapeOnce(this.dims) : '?';
   }
 
   get gradShape(): string | null {
     return this.receivesGradient ? this.shape : null;
   }
 
-  toJSON(): BindingInfo {
+  toJSON(): Omit<BindingInfo, 'dims'> {
     const { model, name, range, hintOffset, shape, gradShape, receivesGradient, value } = this;
     return { model, name, range, hintOffset, shape, gradShape, receivesGradient, value };
   }
@@ -248,6 +254,14 @@ class LazyLayerInfo implements LayerInfo {
     return total;
   }
 
+  get input(): Shape | null {
+    return this.layer.inShape;
+  }
+
+  get output(): Shape | null {
+    return this.layer.outShape;
+  }
+
   get inShape(): string | null {
     return this.layer.inShape ? formatShapeOnce(this.layer.inShape) : null;
   }
@@ -256,16 +270,20 @@ class LazyLayerInfo implements LayerInfo {
     return this.layer.outShape ? formatShapeOnce(this.layer.outShape) : null;
   }
 
-  get flops(): string {
+  get flopCount(): Dim | null {
     const nodes = this.layer.nodes;
-    return (nodes && graphFlops(this.graph, nodes.from, nodes.to)?.toString()) ?? '?';
+    return (nodes && graphFlops(this.graph, nodes.from, nodes.to)) ?? null;
+  }
+
+  get flops(): string {
+    return this.flopCount?.toString() ?? '?';
   }
 
   get activationBytes(): string {
     return this.layer.outShape ? elementCount(this.layer.outShape).scale(bytesPerElement('float32')).toString() : '?';
   }
 
-  toJSON(): LayerInfo {
+  toJSON(): Omit<LayerInfo, 'input' | 'output' | 'flopCount'> {
     const { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient } = this;
     return { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient };
   }
@@ -302,11 +320,15 @@ class LazyModelSummary implements ModelSummary {
     this.paramCount = paramCount;
   }
 
-  get flops(): string {
-    return graphFlops(this.checked.graph)?.toString() ?? '?';
+  get flopCount(): Dim | null {
+    return graphFlops(this.checked.graph) ?? null;
   }
 
-  toJSON(): ModelSummary {
+  get flops(): string {
+    return this.flopCount?.toString() ?? '?';
+  }
+
+  toJSON(): Omit<ModelSummary, 'flopCount'> {
     const { name, range, nameRange, hyperParams, inputs, output, paramCount, flops } = this;
     return { name, range, nameRange, hyperParams, inputs, output, paramCount, flops };
   }

@@ -238,6 +238,67 @@ export class Lexer {
   }
 }
 
+const KIND_CODES: Readonly<Record<TokenKind, number>> = { name: 0, keyword: 1, number: 2, string: 3, punct: 4, newline: 5, comment: 6, error: 7, eof: 8 };
+const TOKEN_KINDS = Object.keys(KIND_CODES) as TokenKind[];
+
+/**
+ * The spans of every token a lexer handed out, comments (trivia) included, kept as numbers
+ * (start, end, kind) so that keeping them costs the parse little; `tokens()` makes the
+ * token objects when the editor asks.
+ */
+export class TokenSpans {
+  private data = new Int32Array(3 * 256);
+  private count = 0;
+
+  constructor(private readonly text: string) {}
+
+  add(token: Token): void {
+    if (3 * (this.count + 1) > this.data.length) {
+      const grown = new Int32Array(2 * this.data.length);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    const at = 3 * this.count++;
+    this.data[at] = token.start;
+    this.data[at + 1] = token.end;
+    this.data[at + 2] = KIND_CODES[token.kind];
+  }
+
+  /** The tokens, in source order, without statement ends and `eof`. */
+  tokens(): Token[] {
+    const out: Token[] = [];
+    for (let k = 0; k < this.count; k++) {
+      const kind = TOKEN_KINDS[this.data[3 * k + 2]];
+      if (kind === 'newline' || kind === 'eof') continue;
+      const start = this.data[3 * k];
+      const end = this.data[3 * k + 1];
+      out.push({ kind, text: this.text.slice(start, end), start, end });
+    }
+    return out;
+  }
+}
+
+/**
+ * A lexer that also keeps the span of every token it hands out, comments included, while
+ * the parser sees only the significant ones: the editor's tokens are the parser's own.
+ */
+export class RecordingLexer extends Lexer {
+  readonly spans: TokenSpans;
+
+  constructor(text: string) {
+    super(text, true);
+    this.spans = new TokenSpans(text);
+  }
+
+  next(): Token {
+    for (;;) {
+      const token = super.next();
+      if (token.kind !== 'eof') this.spans.add(token);
+      if (token.kind !== 'comment') return token;
+    }
+  }
+}
+
 function findOpener(brackets: Token[], closer: string): number {
   for (let k = brackets.length - 1; k >= 0; k--) {
     if (CLOSERS[brackets[k].text] === closer) return k;

@@ -7,12 +7,12 @@ import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import { DimBinding, expandGroups, patternShape, type PatternDim } from '../shape/binding.js';
 import type { RuleArg } from '../shape/rules.js';
 import type { SomeOpDef } from '../ops/def.js';
-import { builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
+import { ALL_LAYERS, ALL_OPS, builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
 import type { Diagnostic, Fix, IrNode, RelatedInfo, TextEdit, TextRange, ValueId } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic, type DiagnosticArg, type MessageId } from './diagnostics.js';
 import { LazyCallInfo } from './facts.js';
-import { layerSizeFix } from './fixes.js';
+import { didYouMean, layerSizeFix } from './fixes.js';
 import { checkGradBlock, type GradBlockResult } from './gradients.js';
 import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
@@ -104,7 +104,10 @@ function symbolic(dim: Dim): NumberValue {
   return { kind: 'number', value: dim.constant(), dim };
 }
 
-const OPERATORS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '@': 'matmul' } as const;
+const OPERATORS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '@': 'matmul', '**': 'pow' } as const;
+
+/** The shape of a number in an expression: it broadcasts like a tensor of shape `[]`. */
+const SCALAR: Shape = [];
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 
@@ -434,8 +437,18 @@ export class ShapeChecker {
     if (symbols.fns.has(name) || builtinFunction(name) !== undefined || symbols.models.has(name) || layerDef(name) !== undefined) {
       return { kind: 'callable', name };
     }
-    this.report(f, 'NN2001', range, [name]);
+    this.report(f, 'NN2001', range, [name], didYouMean(range, name, this.visibleNames(f)));
     return UNKNOWN;
+  }
+
+  /** Every name a body can use: its scope, the file's fns and models, the built-in functions and layers. */
+  private *visibleNames(f: Frame): Iterable<string> {
+    yield* f.scope.names();
+    yield* this.ctx.symbols.fns.keys();
+    yield* this.ctx.symbols.models.keys();
+    for (const op of ALL_OPS) if (builtinFunction(op.name)) yield op.name;
+    for (const layer of ALL_LAYERS) yield layer.name;
+    yield 'param';
   }
 
   private kindError(f: Frame, range: TextRange, operator: string, value: Value): Value {
@@ -457,7 +470,7 @@ export class ShapeChecker {
         this.report(f, 'NN2003/kind', expr.right.range, ['**', 'exponent', 'a number', describeValue(right)]);
         return this.placeholder(f, base.shape, expr.range, [base]);
       }
-      return this.applyOp(f, 'pow', [base], { exponent: right.value }, expr.range, { texts });
+      return this.recordOperator(f, expr, [base.shape, SCALAR], this.applyOp(f, 'pow', [base], { exponent: right.value }, expr.range, { texts }));
     }
     const op = OPERATORS[expr.op];
     const a = this.asTensor(left, f, expr.left.range);
@@ -465,9 +478,9 @@ export class ShapeChecker {
     if (op === 'matmul') {
       if (a === null) return this.kindError(f, expr.left.range, '@', left);
       if (b === null) return this.kindError(f, expr.right.range, '@', right);
-      return this.applyOp(f, 'matmul', [a, b], {}, expr.range, { texts });
+      return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, 'matmul', [a, b], {}, expr.range, { texts }));
     }
-    if (a !== null && b !== null) return this.applyOp(f, op, [a, b], {}, expr.range, { texts });
+    if (a !== null && b !== null) return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, op, [a, b], {}, expr.range, { texts }));
     const tensor = a ?? b;
     const scalar = a === null ? left : right;
     if (tensor === null) return this.kindError(f, expr.range, expr.op, left.kind === 'number' ? right : left);
@@ -477,7 +490,14 @@ export class ShapeChecker {
       return this.placeholder(f, tensor.shape, expr.range, [tensor]);
     }
     const attrs = a === null ? { scalar: scalar.value, scalarFirst: true } : { scalar: scalar.value };
-    return this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]] });
+    const result = this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]] });
+    return this.recordOperator(f, expr, a === null ? [SCALAR, tensor.shape] : [tensor.shape, SCALAR], result);
+  }
+
+  /** An operator's application for the editor: its operands' shapes (a number's is `[]`) and its result. */
+  private recordOperator(f: Frame, expr: Expr & { kind: 'binary' }, operands: (Shape | null)[], result: TensorValue): TensorValue {
+    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, OPERATORS[expr.op], expr.range, expr.opRange, operands, result.shape));
+    return result;
   }
 
   private evalPipe(expr: Expr & { kind: 'pipe' }, f: Frame): Value {
@@ -803,6 +823,11 @@ export class Scope {
 
   set(name: string, value: Value): void {
     this.own.set(name, value);
+  }
+
+  *names(): Iterable<string> {
+    yield* this.own.keys();
+    yield* this.parent.keys();
   }
 }
 

@@ -7,6 +7,7 @@ import { Dim, type Shape } from '../shape/dim.js';
 import type { Param } from '../ops/def.js';
 import type { Fix, RelatedInfo, TextRange } from './api.js';
 import type { DiagnosticArg, MessageId } from './diagnostics.js';
+import { didYouMean } from './fixes.js';
 import type { Expr, Ident } from './syntax.js';
 import { describeValue, isVague, type TensorValue, type Value } from './values.js';
 
@@ -84,7 +85,8 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
       const key = arg.name.name;
       const param = params.find((p) => p.name === key || p.aliases?.includes(key));
       if (param === undefined) {
-        site.report('NN2003/unknownKeyword', arg.name.range, [callee, key, params.map((p) => p.name).join(', ')]);
+        const spellings = params.flatMap((p) => [p.name, ...(p.aliases ?? [])]);
+        site.report('NN2003/unknownKeyword', arg.name.range, [callee, key, params.map((p) => p.name).join(', ')], didYouMean(arg.name.range, key, spellings));
         return null;
       }
       if (!give(param, arg)) return null;
@@ -174,7 +176,7 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
     case 'bool':
       return v.kind === 'bool' ? v.value : wrongKind('true or false');
     case 'dims':
-      return dimsOf(param, arg, callee, site) ?? FAILED;
+      return dimListOf(param, arg, callee, site) ?? FAILED;
     case 'hyper':
       if (v.kind === 'number') return v.dim ?? v.value ?? NaN;
       return wrongKind('a number');
@@ -200,7 +202,7 @@ function inRange(param: Param, value: number, arg: ArgIn, callee: string, site: 
 }
 
 /** A list of dims `[B, 25]` (one `-1` where the parameter allows it). */
-function dimsOf(param: Param, arg: ArgIn, callee: string, site: CallSite): Shape | null {
+function dimListOf(param: Param, arg: ArgIn, callee: string, site: CallSite): Shape | null {
   const v = arg.value;
   if (v.kind !== 'list') {
     if (isVague(v)) site.quiet();

@@ -2,46 +2,32 @@
 // model's input and output, the loss against the output, and data paths that stay inside
 // the workspace. File headers come from the caller's reader: no I/O here.
 
-import { IMAGE_SETS, formatBytes, isImageSetName, type ImageSet } from '../data/catalog.js';
+import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
+import { opDef } from '../ops/registry.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
+import { didYouMean } from './fixes.js';
 import type { Signature } from './shapes.js';
 import { DimBinding } from '../shape/binding.js';
 import { targetForm } from './targets.js';
-import { opDef } from '../ops/registry.js';
 import type { Expr, TrainItem } from './syntax.js';
+import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
 
-const KEYS = ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save'];
-const LOSSES = ['cross_entropy', 'mse', 'bce_with_logits'] as const;
-type Loss = (typeof LOSSES)[number];
+const KEYS = TRAIN_KEYS.map((k) => k.name);
+const DATA_SET_NAMES = Object.keys(DATA_SETS);
 
-/** Built-in data sets: their arguments with defaults and least values, sample shape and class count (image sets from the data catalogue). */
-const imageSet = (set: ImageSet) => ({
-  // A test split may be empty (the run then evaluates on the training data).
-  params: [['train', set.defaults.train, 1], ['test', set.defaults.test, 0]] as [string, number, number][],
-  header: (): DataHeader => ({ sampleShape: set.sampleShape, classes: set.classes, labelShape: [] }),
-});
-const BUILTIN_DATA: Readonly<Record<string, { params: [string, number, number][]; header: (args: Record<string, number>) => DataHeader }>> = {
-  fashion_mnist: imageSet(IMAGE_SETS.fashion_mnist),
-  mnist: imageSet(IMAGE_SETS.mnist),
-  cifar10: imageSet(IMAGE_SETS.cifar10),
-  spirals: { params: [['classes', 3, 1], ['points', 100, 1]], header: (a) => ({ sampleShape: [2], classes: a.classes, labelShape: [] }) },
-  moons: { params: [['points', 200, 1]], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
-  xor: { params: [], header: () => ({ sampleShape: [2], classes: 2, labelShape: [] }) },
-};
+/** The name a data set or optimizer value calls (`Adam(lr = 0.01)`) or names (`xor`). */
+function calleeOf(expr: Expr): { name: string; range: TextRange } | null {
+  if (expr.kind === 'call' && expr.callee.kind === 'name') return { name: expr.callee.name, range: expr.callee.range };
+  return expr.kind === 'name' ? { name: expr.name, range: expr.range } : null;
+}
 
-const FILE_DATA: Readonly<Record<string, string[]>> = { csv: ['path', 'label'], idx: ['images', 'labels'], npy: ['x', 'y'] };
-
-/** An optimizer argument: its default (null: required) and, for Adam's betas, the bound it stays below (PyTorch's checks). */
-type OptimizerParam = [name: string, fallback: number | null, below?: number];
-
-const OPTIMIZERS: Readonly<Record<string, OptimizerParam[]>> = {
-  SGD: [['lr', null], ['momentum', 0], ['weight_decay', 0]],
-  Adam: [['lr', 0.001], ['beta1', 0.9, 1], ['beta2', 0.999, 1], ['eps', 1e-8], ['weight_decay', 0]],
-  AdamW: [['lr', 0.001], ['beta1', 0.9, 1], ['beta2', 0.999, 1], ['eps', 1e-8], ['weight_decay', 0.01]],
-};
+/** `a, b or c`. */
+function either(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
 
 export interface TrainCheck {
   diagnostics: Diagnostic[];
@@ -91,7 +77,7 @@ export function checkTrain(
   for (const entry of item.entries) {
     const key = entry.key.name;
     if (!KEYS.includes(key)) {
-      bad(entry.key.range, key, `unknown key; the keys are ${KEYS.join(', ')}`);
+      diagnostics.push(makeDiagnostic('NN4002', entry.key.range, [key, `unknown key; the keys are ${KEYS.join(', ')}`], didYouMean(entry.key.range, key, KEYS)));
       continue;
     }
     if (entries.has(key)) {
@@ -140,24 +126,22 @@ export function checkTrain(
   };
 
   /** A call's arguments by name (positional ones take the parameter order). */
-  const callArgs = (expr: Expr, key: string, params: string[]): { name: string; args: Map<string, { value: TrainValue; expr: Expr }> } | null => {
-    const call = expr.kind === 'call' && expr.callee.kind === 'name' ? expr : null;
-    const name = call ? (call.callee as { name: string }).name : expr.kind === 'name' ? expr.name : null;
-    if (name === null) {
-      bad(expr.range, key, 'expected a call such as `Adam(lr = 0.001)`');
-      return null;
-    }
+  const callArgs = (expr: Expr, key: string, signature: readonly TrainParam[]): { args: Map<string, { value: TrainValue; expr: Expr }> } | null => {
+    const call = expr.kind === 'call' ? expr : null;
+    const name = calleeOf(expr)!.name;
+    const params = signature.map((p) => p.name);
     const args = new Map<string, { value: TrainValue; expr: Expr }>();
     let position = 0;
     for (const arg of call?.args ?? []) {
       const argName = arg.name?.name ?? params[position++];
       if (argName === undefined || !params.includes(argName)) {
-        bad(arg.range, key, arg.name ? `\`${name}\` has no argument \`${argName}\`` : `too many arguments to \`${name}\``);
+        const problem = arg.name ? `\`${name}\` has no argument \`${argName}\`` : `too many arguments to \`${name}\``;
+        diagnostics.push(makeDiagnostic('NN4002', arg.range, [key, problem], arg.name ? didYouMean(arg.name.range, argName!, params) : {}));
         return null;
       }
       args.set(argName, { value: valueOf(arg.value), expr: arg.value });
     }
-    return { name, args };
+    return { args };
   };
 
   // -- data ------------------------------------------------------------------------------
@@ -167,108 +151,108 @@ export function checkTrain(
   if (dataExpr === undefined) {
     bad(item.model.range, 'data', 'missing: every `train` needs a data set');
   } else {
-    const name = dataExpr.kind === 'call' && dataExpr.callee.kind === 'name' ? dataExpr.callee.name : dataExpr.kind === 'name' ? dataExpr.name : '';
-    const builtin = BUILTIN_DATA[name];
-    const fileParams = FILE_DATA[name];
-    if (builtin) {
-      const parsed = callArgs(dataExpr, 'data', builtin.params.map(([p]) => p));
-      if (parsed) {
-        const values: Record<string, number> = {};
-        let ok = true;
-        for (const [p, fallback, least] of builtin.params) {
-          const arg = parsed.args.get(p);
-          if (arg === undefined) values[p] = fallback;
-          else if (arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= least) values[p] = arg.value.value;
-          else {
-            bad(arg.expr.range, 'data', `\`${p}\` must be ${least === 0 ? 'a non-negative' : 'a positive'} integer`);
-            ok = false;
-          }
+    const callee = calleeOf(dataExpr);
+    const set = callee ? dataSetDef(callee.name) : undefined;
+    const parsed = set ? callArgs(dataExpr, 'data', set.params) : null;
+    if (!set) {
+      const expected = `expected ${either(DATA_SET_NAMES.map((n) => `${n}(...)`))}`;
+      diagnostics.push(makeDiagnostic('NN4002', dataExpr.range, ['data', expected], callee ? didYouMean(callee.range, callee.name, DATA_SET_NAMES) : {}));
+    } else if (parsed && !set.files) {
+      const values: Record<string, number> = {};
+      let ok = true;
+      for (const p of set.params) {
+        const arg = parsed.args.get(p.name);
+        if (arg === undefined) values[p.name] = p.default!;
+        else if (arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= (p.min ?? 1)) values[p.name] = arg.value.value;
+        else {
+          bad(arg.expr.range, 'data', `\`${p.name}\` must be ${p.min === 0 ? 'a non-negative' : 'a positive'} integer`);
+          ok = false;
         }
-        if (ok) {
-          header = builtin.header(values);
-          const spec: DataSpec = isImageSetName(name) ? { kind: name, train: values.train, test: values.test } : name === 'spirals' ? { kind: 'spirals', classes: values.classes, points: values.points } : name === 'moons' ? { kind: 'moons', points: values.points } : { kind: 'xor' };
-          data = spec;
-          if (isImageSetName(name) && readDataHeader) {
-            // Where the images come from: NN4005 when they cannot be had, a note when the run downloads them.
-            const read = readHeader(readDataHeader, spec);
-            if ('error' in read) {
-              diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [`${name}(train = ${values.train}, test = ${values.test})`, read.problem ?? read.error]));
-              data = null;
-              header = null;
-            } else if (read.download) {
-              diagnostics.push(makeDiagnostic('NN4008', dataExpr.range, [IMAGE_SETS[name].title, formatBytes(read.download.bytes), read.download.from, read.download.into]));
-            }
+      }
+      if (ok) {
+        header = set.header!(values);
+        const name = set.name;
+        const spec: DataSpec = isImageSetName(name) ? { kind: name, train: values.train, test: values.test } : name === 'spirals' ? { kind: 'spirals', classes: values.classes, points: values.points } : name === 'moons' ? { kind: 'moons', points: values.points } : { kind: 'xor' };
+        data = spec;
+        if (isImageSetName(name) && readDataHeader) {
+          // Where the images come from: NN4005 when they cannot be had, a note when the run downloads them.
+          const read = readHeader(readDataHeader, spec);
+          if ('error' in read) {
+            diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [`${name}(train = ${values.train}, test = ${values.test})`, read.problem ?? read.error]));
+            data = null;
+            header = null;
+          } else if (read.download) {
+            diagnostics.push(makeDiagnostic('NN4008', dataExpr.range, [IMAGE_SETS[name].title, formatBytes(read.download.bytes), read.download.from, read.download.into]));
           }
         }
       }
-    } else if (fileParams) {
-      const parsed = callArgs(dataExpr, 'data', fileParams);
-      if (parsed) {
-        const strings: Record<string, string> = {};
-        let ok = true;
-        for (const p of fileParams) {
-          const arg = parsed.args.get(p);
-          if (arg === undefined || arg.value.kind !== 'string') {
-            bad(arg?.expr.range ?? dataExpr.range, 'data', `\`${name}\` needs \`${p}\` as a string`);
-            ok = false;
-            continue;
-          }
-          strings[p] = arg.value.value;
-          const isPath = !(name === 'csv' && p === 'label');
-          if (isPath && leavesAllowedFolder(arg.value.value)) {
-            diagnostics.push(makeDiagnostic('NN4006', arg.expr.range, [arg.value.value]));
-            ok = false;
-          }
+    } else if (parsed) {
+      const name = set.name;
+      const strings: Record<string, string> = {};
+      let ok = true;
+      for (const p of set.params) {
+        const arg = parsed.args.get(p.name);
+        if (arg === undefined || arg.value.kind !== 'string') {
+          bad(arg?.expr.range ?? dataExpr.range, 'data', `\`${name}\` needs \`${p.name}\` as a string`);
+          ok = false;
+          continue;
         }
-        if (ok) {
-          data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label } : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels } : { kind: 'npy', x: strings.x, y: strings.y };
-          if (readDataHeader) {
-            const read = readHeader(readDataHeader, data);
-            if ('error' in read && read.code === 'NN4006') {
-              diagnostics.push(makeDiagnostic('NN4006', dataExpr.range, [read.path ?? read.error]));
-              data = null;
-            } else if ('error' in read) {
-              diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [Object.values(strings).filter((_, k) => !(name === 'csv' && k === 1)).join('", "'), read.error]));
-              data = null;
-            } else header = read;
-          }
+        strings[p.name] = arg.value.value;
+        const isPath = !(name === 'csv' && p.name === 'label');
+        if (isPath && leavesAllowedFolder(arg.value.value)) {
+          diagnostics.push(makeDiagnostic('NN4006', arg.expr.range, [arg.value.value]));
+          ok = false;
         }
       }
-    } else {
-      bad(dataExpr.range, 'data', 'expected fashion_mnist(...), mnist(...), cifar10(...), spirals(...), moons(...), xor(), csv(...), idx(...) or npy(...)');
+      if (ok) {
+        data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label } : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels } : { kind: 'npy', x: strings.x, y: strings.y };
+        if (readDataHeader) {
+          const read = readHeader(readDataHeader, data);
+          if ('error' in read && read.code === 'NN4006') {
+            diagnostics.push(makeDiagnostic('NN4006', dataExpr.range, [read.path ?? read.error]));
+            data = null;
+          } else if ('error' in read) {
+            diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [Object.values(strings).filter((_, k) => !(name === 'csv' && k === 1)).join('", "'), read.error]));
+            data = null;
+          } else header = read;
+        }
+      }
     }
   }
 
   // -- loss and optimizer ----------------------------------------------------------------
-  let loss: Loss = 'cross_entropy';
+  let loss: TrainLoss = DEFAULT_LOSS;
   const lossExpr = entries.get('loss');
   if (lossExpr) {
     const v = valueOf(lossExpr);
-    if (v.kind === 'name' && (LOSSES as readonly string[]).includes(v.value)) loss = v.value as Loss;
-    else bad(lossExpr.range, 'loss', `expected ${LOSSES.join(', ')}`);
+    if (v.kind === 'name' && (TRAIN_LOSSES as readonly string[]).includes(v.value)) loss = v.value as TrainLoss;
+    else diagnostics.push(makeDiagnostic('NN4002', lossExpr.range, ['loss', `expected ${either(TRAIN_LOSSES)}`], v.kind === 'name' ? didYouMean(lossExpr.range, v.value, TRAIN_LOSSES) : {}));
   }
 
-  let optimizer: OptimizerSpec = { kind: 'Adam', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+  let optimizer: OptimizerSpec = DEFAULT_OPTIMIZER;
   const optimizerExpr = entries.get('optimizer');
   if (optimizerExpr) {
-    const name = optimizerExpr.kind === 'call' && optimizerExpr.callee.kind === 'name' ? optimizerExpr.callee.name : optimizerExpr.kind === 'name' ? optimizerExpr.name : '';
-    const params = OPTIMIZERS[name];
-    if (!params) bad(optimizerExpr.range, 'optimizer', 'expected SGD(...), Adam(...) or AdamW(...)');
-    else {
-      const parsed = callArgs(optimizerExpr, 'optimizer', params.map(([p]) => p));
+    const callee = calleeOf(optimizerExpr);
+    const def = callee ? optimizerDef(callee.name) : undefined;
+    if (!def) {
+      const names = Object.keys(OPTIMIZERS);
+      diagnostics.push(makeDiagnostic('NN4002', optimizerExpr.range, ['optimizer', `expected ${either(names.map((n) => `${n}(...)`))}`], callee ? didYouMean(callee.range, callee.name, names) : {}));
+    } else {
+      const name = def.name;
+      const parsed = callArgs(optimizerExpr, 'optimizer', def.params);
       if (parsed) {
         const values: Record<string, number> = {};
         let ok = true;
-        for (const [p, fallback, below] of params) {
-          const arg = parsed.args.get(p);
+        for (const p of def.params) {
+          const arg = parsed.args.get(p.name);
           if (arg === undefined) {
-            if (fallback === null) {
-              bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p}\``);
+            if (p.default === undefined) {
+              bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p.name}\``);
               ok = false;
-            } else values[p] = fallback;
-          } else if (arg.value.kind === 'number' && arg.value.value >= 0 && arg.value.value < (below ?? Infinity)) values[p] = arg.value.value;
+            } else values[p.name] = p.default;
+          } else if (arg.value.kind === 'number' && arg.value.value >= 0 && Number.isFinite(arg.value.value) && arg.value.value < (p.below ?? Infinity)) values[p.name] = arg.value.value;
           else {
-            bad(arg.expr.range, 'optimizer', below === undefined ? `\`${p}\` must be a non-negative number` : `\`${p}\` must be a number in [0, ${below})`);
+            bad(arg.expr.range, 'optimizer', p.below === undefined ? `\`${p.name}\` must be a non-negative number` : `\`${p.name}\` must be a number in [0, ${p.below})`);
             ok = false;
           }
         }
@@ -280,15 +264,15 @@ export function checkTrain(
           optimizer =
             name === 'SGD'
               ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay }
-              : { kind: name as 'Adam' | 'AdamW', lr: values.lr, beta1: values.beta1, beta2: values.beta2, eps: values.eps, weightDecay: values.weight_decay };
+              : { kind: name, lr: values.lr, beta1: values.beta1, beta2: values.beta2, eps: values.eps, weightDecay: values.weight_decay };
         }
       }
     }
   }
 
-  const epochs = integer('epochs', 1, 1);
-  const batch = integer('batch', 32, 1);
-  const seed = integer('seed', 0, 0);
+  const epochs = integer('epochs', numericDefault('epochs'), 1);
+  const batch = integer('batch', numericDefault('batch'), 1);
+  const seed = integer('seed', numericDefault('seed'), 0);
 
   let validate: number | 'test' = 'test';
   const validateExpr = entries.get('validate');
@@ -303,8 +287,8 @@ export function checkTrain(
   const backendExpr = entries.get('backend');
   if (backendExpr) {
     const v = valueOf(backendExpr);
-    if ((v.kind === 'string' || v.kind === 'name') && (v.value === 'auto' || v.value === 'ts' || v.value === 'onnx')) backend = v.value;
-    else bad(backendExpr.range, 'backend', 'expected "auto", "ts" or "onnx"');
+    if ((v.kind === 'string' || v.kind === 'name') && (BACKENDS as readonly string[]).includes(v.value)) backend = v.value as TrainIR['backend'];
+    else bad(backendExpr.range, 'backend', `expected ${either(BACKENDS.map((b) => `"${b}"`))}`);
   }
 
   let save = `runs/${modelName}`;
@@ -338,7 +322,7 @@ function checkAgainstModel(
   signature: Signature,
   header: DataHeader,
   data: DataSpec | null,
-  loss: Loss,
+  loss: TrainLoss,
   dataExpr: Expr,
   lossAnchor: { range: TextRange },
   diagnostics: Diagnostic[],

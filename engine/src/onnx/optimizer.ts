@@ -165,5 +165,7 @@ export function gradStatsFromRaw(raw: Float32Array, index: number, size: number)
     gradMeanAbs: l1 / Math.max(size, 1),
     zeroFraction,
     updateRatio: weightNorm > 0 ? updateNorm / weightNorm : 0,
+    size,
+    weightNorm,
   };
 }

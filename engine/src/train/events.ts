@@ -12,6 +12,23 @@ export interface ParamGradStats {
   gradMeanAbs: number; // mean |g| (the plot_grad_flow "mean" bar)
   zeroFraction: number; // fraction of exactly-zero gradient entries
   updateRatio: number; // ||update|| / ||weight|| for this step (0 in a probe)
+  size: number; // gradient entries
+  weightNorm: number; // ||weight|| after this step's update
+}
+
+/**
+ * Gradient statistics of one layer (or block) at one step, over all its parameters' gradient
+ * entries at once: what NN5001/NN5002, the editor's hovers and hints and the Training view's
+ * chart all show (train/stats.ts `aggregateGradStats` is the one formula).
+ */
+export interface LayerGradStats {
+  layer: string; // `fc1`, `res1.conv1`, or a block instance `res1`
+  params: string[]; // its parameters' state_dict names
+  gradNorm: number; // L2 norm over all its gradient entries
+  gradMax: number; // max |g|
+  gradMeanAbs: number; // mean |g| over all its gradient entries
+  zeroFraction: number; // fraction of its gradient entries that are exactly zero
+  updateRatio: number; // ||update|| / ||weight|| over all its parameters (0 in a probe)
 }
 
 /** Activation statistics of one activation op at one step. */
@@ -46,7 +63,17 @@ export type RunEvent =
       /** Why the run uses the back end it does, when not the one asked for. */
       note?: string;
     }
-  | { type: 'step'; epoch: number; step: number; loss: number; samplesPerSec: number; params: ParamGradStats[]; activations: ActivationStats[] }
+  | {
+      type: 'step';
+      epoch: number;
+      step: number;
+      loss: number;
+      samplesPerSec: number;
+      /** Per parameter, and per layer from them; empty on a step without statistics (ONNX samples them). */
+      params: ParamGradStats[];
+      layers: LayerGradStats[];
+      activations: ActivationStats[];
+    }
   | {
       type: 'epoch';
       epoch: number;

@@ -4,7 +4,7 @@
 
 import { formatMessage } from '../lang/diagnostics.js';
 import type { TextRange } from '../lang/api.js';
-import type { ActivationStats, Finding, ParamGradStats } from './events.js';
+import type { ActivationStats, Finding, LayerGradStats } from './events.js';
 import { opDef } from '../ops/registry.js';
 import { SATURATED_DERIVATIVE } from './stats.js';
 
@@ -29,24 +29,6 @@ export const SATURATED_FRACTION = 0.5;
 /** ...for this many consecutive training steps (a probe needs it once, on its batches). */
 export const PERSISTENT_STEPS = 20;
 
-/** Per-layer gradient summary: the L2 norm over all its parameters, the largest mean |g|. */
-export interface LayerGradient {
-  layer: string;
-  norm: number;
-  meanAbs: number;
-}
-
-export function layerGradients(params: readonly ParamGradStats[]): LayerGradient[] {
-  const byLayer = new Map<string, { sumSquares: number; meanAbs: number }>();
-  for (const p of params) {
-    const entry = byLayer.get(p.layer) ?? { sumSquares: 0, meanAbs: 0 };
-    entry.sumSquares += p.gradNorm * p.gradNorm;
-    entry.meanAbs = Math.max(entry.meanAbs, p.gradMeanAbs);
-    byLayer.set(p.layer, entry);
-  }
-  return [...byLayer].map(([layer, e]) => ({ layer, norm: Math.sqrt(e.sumSquares), meanAbs: e.meanAbs }));
-}
-
 const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2));
 const percent = (x: number): string => `${Math.round(x * 100)}%`;
 
@@ -55,25 +37,25 @@ function finding(code: Finding['code'], layer: string, detail: string, range: Te
 }
 
 /** NN5001 for every layer whose gradient vanishes relative to the largest one. */
-function vanishing(layers: readonly LayerGradient[], rangeOf: (layer: string) => TextRange, step: number): Finding[] {
-  const largest = layers.reduce((best, l) => (l.norm > best.norm ? l : best), layers[0]);
-  if (!largest || !Number.isFinite(largest.norm)) return [];
+function vanishing(layers: readonly LayerGradStats[], rangeOf: (layer: string) => TextRange, step: number): Finding[] {
+  const largest = layers.reduce((best, l) => (l.gradNorm > best.gradNorm ? l : best), layers[0]);
+  if (!largest || !Number.isFinite(largest.gradNorm)) return [];
   const out: Finding[] = [];
   for (const l of layers) {
-    if (largest.norm > 0 && l.norm < VANISHING_RATIO * largest.norm) {
-      const detail = `gradient norm ${fmt(l.norm)} is ${fmt(l.norm / largest.norm)} × the largest layer gradient norm (\`${largest.layer}\`, ${fmt(largest.norm)}); threshold ${VANISHING_RATIO}`;
+    if (largest.gradNorm > 0 && l.gradNorm < VANISHING_RATIO * largest.gradNorm) {
+      const detail = `gradient norm ${fmt(l.gradNorm)} is ${fmt(l.gradNorm / largest.gradNorm)} × the largest layer gradient norm (\`${largest.layer}\`, ${fmt(largest.gradNorm)}); threshold ${VANISHING_RATIO}`;
       out.push(finding('NN5001', l.layer, detail, rangeOf(l.layer), step));
-    } else if (l.meanAbs < VANISHING_MEAN_ABS) {
-      out.push(finding('NN5001', l.layer, `mean |g| ${fmt(l.meanAbs)} is below ${VANISHING_MEAN_ABS}`, rangeOf(l.layer), step));
+    } else if (l.gradMeanAbs < VANISHING_MEAN_ABS) {
+      out.push(finding('NN5001', l.layer, `mean |g| ${fmt(l.gradMeanAbs)} is below ${VANISHING_MEAN_ABS}`, rangeOf(l.layer), step));
     }
   }
   return out;
 }
 
-function explodingNorm(layers: readonly LayerGradient[], rangeOf: (layer: string) => TextRange, step: number): Finding[] {
+function explodingNorm(layers: readonly LayerGradStats[], rangeOf: (layer: string) => TextRange, step: number): Finding[] {
   return layers
-    .filter((l) => l.norm > EXPLODING_NORM)
-    .map((l) => finding('NN5002', l.layer, `gradient norm ${fmt(l.norm)} exceeds ${EXPLODING_NORM}`, rangeOf(l.layer), step));
+    .filter((l) => l.gradNorm > EXPLODING_NORM)
+    .map((l) => finding('NN5002', l.layer, `gradient norm ${fmt(l.gradNorm)} exceeds ${EXPLODING_NORM}`, rangeOf(l.layer), step));
 }
 
 function activationFinding(a: ActivationStats, step: number, persistent: boolean): Finding | null {
@@ -89,8 +71,7 @@ function activationFinding(a: ActivationStats, step: number, persistent: boolean
 }
 
 /** Findings of a probe: every rule once, on the probe's (mean) statistics. */
-export function probeFindings(params: readonly ParamGradStats[], activations: readonly ActivationStats[], rangeOf: (layer: string) => TextRange): Finding[] {
-  const layers = layerGradients(params);
+export function probeFindings(layers: readonly LayerGradStats[], activations: readonly ActivationStats[], rangeOf: (layer: string) => TextRange): Finding[] {
   return [
     ...vanishing(layers, rangeOf, 0),
     ...explodingNorm(layers, rangeOf, 0),
@@ -111,8 +92,7 @@ export class FindingTracker {
 
   constructor(private readonly rangeOf: (layer: string) => TextRange) {}
 
-  observe(step: number, params: readonly ParamGradStats[], activations: readonly ActivationStats[]): Finding[] {
-    const layers = layerGradients(params);
+  observe(step: number, layers: readonly LayerGradStats[], activations: readonly ActivationStats[]): Finding[] {
     const candidates = [...vanishing(layers, this.rangeOf, step), ...explodingNorm(layers, this.rangeOf, step), ...this.growth(layers, step)];
     for (const a of activations) {
       const key = `${a.op}:${a.layer}`;
@@ -135,11 +115,11 @@ export class FindingTracker {
    * growth. A back end that samples its statistics (ONNX: the last step of each session run)
    * observes fewer steps, so the message names the steps the windows cover.
    */
-  private growth(layers: readonly LayerGradient[], step: number): Finding[] {
+  private growth(layers: readonly LayerGradStats[], step: number): Finding[] {
     const out: Finding[] = [];
     for (const l of layers) {
       const history = this.normHistory.get(l.layer) ?? [];
-      history.push({ step, norm: l.norm });
+      history.push({ step, norm: l.gradNorm });
       if (history.length > 2 * EXPLODING_WINDOW) history.shift();
       this.normHistory.set(l.layer, history);
       if (step < EXPLODING_WARMUP_STEPS || history.length < 2 * EXPLODING_WINDOW) continue;

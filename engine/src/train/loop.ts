@@ -15,6 +15,7 @@ import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
 import { CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from './batches.js';
 import { FindingTracker } from './findings.js';
+import { layerGradStats } from './stats.js';
 import { correctCount, lossOf } from './objective.js';
 import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
@@ -208,8 +209,9 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           epochBatches++;
           samples += batches[i].size;
           const seconds = (Date.now() - epochStarted) / 1000;
-          emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, activations: outcome.activations });
-          for (const finding of tracker.observe(step, outcome.params, outcome.activations)) report(finding);
+          const layers = layerGradStats(outcome.params);
+          emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, layers, activations: outcome.activations });
+          for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
           b++;
           position = { step, epoch, batch: b, epochLossSum, epochBatches };
         }

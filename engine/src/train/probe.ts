@@ -2,7 +2,7 @@
 // (no shuffling, dropout off, batch norm in training mode), without updating anything; the
 // mean raw gradients, their per-layer statistics and the findings they show.
 
-import type { ActivationStats, Finding, ParamGradStats } from './events.js';
+import type { ActivationStats, Finding, LayerGradStats, ParamGradStats } from './events.js';
 import { batchCount, epochOrder, makeBatch, streamRng } from './batches.js';
 import { probeFindings, nanFinding } from './findings.js';
 import { NonFiniteError } from './lower.js';
@@ -10,7 +10,7 @@ import { lossOf } from './objective.js';
 import { batchLayout, layerRanges } from './loop.js';
 import { loadWeights } from './checkpoint.js';
 import { prepare, type PrepareOptions, type RunError } from './prepare.js';
-import { paramGradStats } from './stats.js';
+import { layerGradStats, paramGradStats } from './stats.js';
 
 export interface ProbeOptions extends PrepareOptions {
   /** Batches to average over (1 by default). */
@@ -23,6 +23,7 @@ export interface ProbeOutcome {
   /** Mean loss over the probed batches. */
   loss: number;
   params: ParamGradStats[];
+  layers: LayerGradStats[];
   activations: ActivationStats[];
   findings: Finding[];
   /** Mean raw gradient per parameter, by state_dict name. */
@@ -54,7 +55,7 @@ export function probe(text: string, options: ProbeOptions): { errors: RunError[]
       if (!(error instanceof NonFiniteError)) throw error;
       const line = prepared.lineOf(error.node.range.start);
       const finding = nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, in probe batch ${b + 1}`, error.node.range, 0);
-      return { loss: NaN, params: [], activations, findings: [finding], gradients: new Map() };
+      return { loss: NaN, params: [], layers: [], activations, findings: [finding], gradients: new Map() };
     }
     for (const p of lowered.params) p.tensor.grad = null;
     loss.backward();
@@ -75,6 +76,7 @@ export function probe(text: string, options: ProbeOptions): { errors: RunError[]
   const params = lowered.params.map((p, i) => paramGradStats(p.name, p.layer, sums[i], p.tensor.data, 0));
   const activations = [...activationSums.values()];
   const gradients = new Map(lowered.params.map((p, i) => [p.name, { shape: p.tensor.shape, data: sums[i] }]));
-  return { loss: lossSum / batches, params, activations, findings: probeFindings(params, activations, layerRanges(prepared)), gradients };
+  const layers = layerGradStats(params);
+  return { loss: lossSum / batches, params, layers, activations, findings: probeFindings(layers, activations, layerRanges(prepared)), gradients };
 }
 

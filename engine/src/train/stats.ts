@@ -1,7 +1,7 @@
 // Gradient and activation statistics of one step: what the training view plots and what the
 // findings (findings.ts) are computed from. Plain loops over typed arrays, no allocation.
 
-import type { ActivationStats, ParamGradStats } from './events.js';
+import type { ActivationStats, LayerGradStats, ParamGradStats } from './events.js';
 import type { TextRange } from '../lang/api.js';
 import type { ActivationKind } from '../ops/def.js';
 
@@ -53,7 +53,53 @@ export function paramGradStats(name: string, layer: string, grad: Values, weight
     gradMeanAbs: sumAbs / n,
     zeroFraction: zeros / n,
     updateRatio: weightNorm > 0 ? updateNorm / weightNorm : 0,
+    size: grad.length,
+    weightNorm,
   };
+}
+
+/**
+ * The statistics of a layer (or a block instance) from its parameters': norms and means over
+ * all its gradient entries at once, as if its parameters were one tensor.
+ */
+export function aggregateGradStats(layer: string, params: readonly ParamGradStats[]): LayerGradStats {
+  let sumSquares = 0;
+  let max = 0;
+  let sumAbs = 0;
+  let zeros = 0;
+  let entries = 0;
+  let updateSquares = 0;
+  let weightSquares = 0;
+  for (const p of params) {
+    sumSquares += p.gradNorm * p.gradNorm;
+    if (p.gradMax > max || Number.isNaN(p.gradMax)) max = p.gradMax;
+    sumAbs += p.gradMeanAbs * p.size;
+    zeros += p.zeroFraction * p.size;
+    entries += p.size;
+    updateSquares += (p.updateRatio * p.weightNorm) ** 2;
+    weightSquares += p.weightNorm * p.weightNorm;
+  }
+  const n = Math.max(entries, 1);
+  return {
+    layer,
+    params: params.map((p) => p.name),
+    gradNorm: Math.sqrt(sumSquares),
+    gradMax: max,
+    gradMeanAbs: sumAbs / n,
+    zeroFraction: zeros / n,
+    updateRatio: weightSquares > 0 ? Math.sqrt(updateSquares / weightSquares) : 0,
+  };
+}
+
+/** Per-layer statistics, in the order the layers' parameters first appear. */
+export function layerGradStats(params: readonly ParamGradStats[]): LayerGradStats[] {
+  const byLayer = new Map<string, ParamGradStats[]>();
+  for (const p of params) {
+    const group = byLayer.get(p.layer);
+    if (group) group.push(p);
+    else byLayer.set(p.layer, [p]);
+  }
+  return [...byLayer].map(([layer, group]) => aggregateGradStats(layer, group));
 }
 
 /**

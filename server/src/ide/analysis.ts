@@ -1,42 +1,20 @@
-// One document's analysis — the checker's result, and the tokens and names the editor
-// features read — cached by version, so every feature asking about the same version shares
-// one check. Tokens and names are computed on first use: publishing diagnostics needs neither.
+// One document's analysis — the checker's result with its semantic model (names resolved to
+// symbols, the parser's tokens and comments) — cached by version, so every feature asking
+// about the same version shares one check.
 
 import type { CheckResult } from '../../../engine/src/lang/api.js';
-import { indexNames, type NameIndex } from './names.js';
-import { tokenize, type Token } from './syntax.js';
+import { emptySemantics, type SemanticModel } from '../../../engine/src/lang/semantics.js';
 
 export interface Analysis {
   readonly uri: string;
   readonly version: number;
   readonly text: string;
   readonly check: CheckResult;
-  readonly tokens: Token[];
-  readonly names: NameIndex;
+  readonly semantics: SemanticModel;
 }
 
-/** Runs the checker; the caller supplies it so that data-file reading stays outside `ide`. */
+/** Runs the checker (with its semantic model); the caller supplies it so that data-file reading stays outside `ide`. */
 export type Checker = (uri: string, text: string) => CheckResult;
-
-class DocumentAnalysis implements Analysis {
-  private tokenCache: Token[] | null = null;
-  private nameCache: NameIndex | null = null;
-
-  constructor(
-    readonly uri: string,
-    readonly version: number,
-    readonly text: string,
-    readonly check: CheckResult,
-  ) {}
-
-  get tokens(): Token[] {
-    return (this.tokenCache ??= tokenize(this.text));
-  }
-
-  get names(): NameIndex {
-    return (this.nameCache ??= indexNames(this.tokens.filter((t) => t.kind !== 'comment'), this.text));
-  }
-}
 
 export class AnalysisCache {
   private readonly latest = new Map<string, Analysis>();
@@ -50,7 +28,8 @@ export class AnalysisCache {
     // Let go of the stale analysis first: the check allocates a lot, and the garbage
     // collector would otherwise copy the old result along with the new one.
     this.latest.delete(uri);
-    const analysis = new DocumentAnalysis(uri, version, text, this.checker(uri, text));
+    const check = this.checker(uri, text);
+    const analysis: Analysis = { uri, version, text, check, semantics: check.semantics ?? emptySemantics(text) };
     this.latest.set(uri, analysis);
     return analysis;
   }

@@ -1,10 +1,15 @@
-// Completion: keywords, built-in functions and layers with their signatures and docs, the
-// names in scope, `train` keys and, after a key, its possible values (data sets, losses...).
+// Completion, filtered by where the cursor is: inside a `train` block only its keys, or after
+// `key =` that key's values (data sets, losses, optimizers...); inside a call its keyword
+// arguments first; after `|>` only what takes a tensor (layers, blocks, fns and the built-in
+// functions of a tensor); elsewhere in a body the names in scope, the built-ins and `return`;
+// between items the item keywords. Names and signatures come from the semantic model and the
+// engine's catalogue.
 
+import type { Token } from '../../../engine/src/lang/scanner.js';
+import { catalogueEntries, catalogueEntry, type CatalogueEntry, type EntryKind } from '../../../engine/src/lang/catalogue.js';
+import type { SemanticItem, SemanticSymbol } from '../../../engine/src/lang/semantics.js';
+import { BACKENDS, trainKeyDef, type TrainValueKind } from '../../../engine/src/lang/trainCatalogue.js';
 import type { Analysis } from './analysis.js';
-import { BUILTINS, KEYWORDS, builtin, signatureOf, type Builtin, type BuiltinKind } from './builtins.js';
-import { itemAt } from './names.js';
-import type { Token } from './syntax.js';
 
 export type CompletionKind = 'keyword' | 'function' | 'layer' | 'variable' | 'constant' | 'model' | 'fn' | 'key' | 'value' | 'argument';
 
@@ -16,74 +21,87 @@ export interface Completion {
   insertText?: string;
 }
 
-const valuesOfKey: Record<string, BuiltinKind | string[]> = {
+/** The catalogue entries a train key's value is one of, or literal values. */
+const VALUES_OF: Partial<Record<TrainValueKind, EntryKind | readonly string[]>> = {
   data: 'dataset',
   loss: 'loss',
   optimizer: 'optimizer',
-  backend: ['"auto"', '"ts"', '"onnx"'],
+  backend: BACKENDS.map((b) => `"${b}"`),
+  validate: ['"test"'],
 };
 
+const ITEM_KEYWORDS = ['const', 'model', 'fn', 'train'];
+
 export function completions(analysis: Analysis, offset: number): Completion[] {
-  const { names, tokens } = analysis;
-  const before = tokens.filter((t) => t.end <= offset && t.kind !== 'comment');
-  const item = itemAt(names, offset);
+  const { semantics } = analysis;
+  const before = semantics.tokens.filter((t) => t.end <= offset && t.kind !== 'comment');
+  const item = semantics.itemAt(offset);
   const lineTokens = tokensOnLineBefore(analysis.text, before, offset);
   const insideBraces = item !== null && item.kind !== 'const' && before.some((t) => t.text === '{' && t.start > item.range.start);
-
-  // Inside a call's parentheses: keyword arguments of the callee come first.
   const call = enclosingCall(before);
-  const argumentNames = call ? keywordArguments(call) : [];
+  const argumentNames = call ? keywordArguments(analysis, call, item) : [];
 
-  if (item?.kind === 'train' && insideBraces && !call) {
+  if (item?.kind === 'train' && insideBraces) {
+    if (call) return argumentNames;
     const key = lineTokens.length >= 2 && lineTokens[1].text === '=' ? lineTokens[0].text : null;
-    if (key === null) return BUILTINS.filter((b) => b.kind === 'trainKey').map((b) => ({ label: b.name, kind: 'key', documentation: b.doc, insertText: `${b.name} = ` }));
-    const values = valuesOfKey[key];
-    if (Array.isArray(values)) return values.map((v) => ({ label: v, kind: 'value' }));
-    if (values) return BUILTINS.filter((b) => b.kind === values).map(builtinCompletion);
-    return [];
+    if (key === null) return catalogueEntries('trainKey').map((e) => ({ label: e.name, kind: 'key', detail: e.signature, documentation: e.summary, insertText: `${e.name} = ` }));
+    const values = VALUES_OF[trainKeyDef(key)?.value ?? 'path'];
+    if (values === undefined) return [];
+    if (typeof values !== 'string') return values.map((v) => ({ label: v, kind: 'value' }));
+    return catalogueEntries(values).map(entryCompletion);
   }
   if (!item || (!insideBraces && item.kind !== 'const')) {
-    if (call) return [...argumentNames, ...scopeNames(analysis, offset, -1)];
-    return KEYWORDS.filter((k) => k === 'const' || k === 'model' || k === 'fn' || k === 'train').map((k) => ({ label: k, kind: 'keyword' }));
+    if (call) return [...argumentNames, ...scopeNames(analysis, offset, null)];
+    return ITEM_KEYWORDS.map((k) => ({ label: k, kind: 'keyword' }));
   }
 
   const previous = before[before.length - 1];
-  if (previous?.text === '=' && before[before.length - 2]?.text === 'init') {
-    return BUILTINS.filter((b) => b.kind === 'init').map(builtinCompletion);
+  if (previous?.text === '=' && before[before.length - 2]?.text === 'init' && call?.callee === 'param') {
+    return catalogueEntries('init').map(entryCompletion);
   }
-  const scope = names.items.indexOf(item);
+  const owner = item.kind === 'model' || item.kind === 'fn' ? item : null;
+  // After `|>`: a stage takes the tensor on its left.
+  if (previous?.text === '|>') return pipeStages(analysis, offset, owner);
+
   const out: Completion[] = [...argumentNames];
   if (lineTokens.length === 0) out.push({ label: 'return', kind: 'keyword' });
-  out.push(...scopeNames(analysis, offset, scope));
-  for (const b of BUILTINS) {
-    if (b.kind === 'function' || b.kind === 'loss' || (b.kind === 'layer' && item.kind === 'model')) out.push(builtinCompletion(b));
-  }
+  out.push(...scopeNames(analysis, offset, owner));
+  out.push(...catalogueEntries('function').map(entryCompletion), ...catalogueEntries('loss').map(entryCompletion));
+  if (item.kind === 'model') out.push(...catalogueEntries('layer').map(entryCompletion), entryCompletion(catalogueEntry('param', 'param')!));
   out.push({ label: 'true', kind: 'keyword' }, { label: 'false', kind: 'keyword' });
   return out;
 }
 
-function builtinCompletion(b: Builtin): Completion {
-  return { label: b.name, kind: b.kind === 'layer' ? 'layer' : b.kind === 'function' || b.kind === 'loss' ? 'function' : 'value', detail: signatureOf(b), documentation: b.doc };
+function entryCompletion(e: CatalogueEntry): Completion {
+  const kind: CompletionKind = e.kind === 'layer' ? 'layer' : e.kind === 'function' || e.kind === 'loss' || e.kind === 'param' ? 'function' : 'value';
+  return { label: e.name, kind, detail: e.signature, documentation: e.summary };
+}
+
+/** What may follow `|>`: declared layers, blocks, fns, layer constructors and the built-in functions of a tensor. */
+function pipeStages(analysis: Analysis, offset: number, owner: SemanticItem | null): Completion[] {
+  const locals = scopeNames(analysis, offset, owner).filter((c) => {
+    const symbol = owner ? analysis.semantics.localsOf(owner.name).find((s) => s.name === c.label) : undefined;
+    return symbol ? symbol.kind === 'layer' : c.kind === 'model' || c.kind === 'fn';
+  });
+  const builtins = [...catalogueEntries('function'), ...(owner?.kind === 'model' ? catalogueEntries('layer') : [])].filter((e) => e.takesTensor);
+  return [...locals, ...builtins.map(entryCompletion)];
 }
 
 /** Locals visible at the offset (one entry per name) and the top-level consts, models and fns. */
-function scopeNames(analysis: Analysis, offset: number, scope: number): Completion[] {
-  const { names, check } = analysis;
+function scopeNames(analysis: Analysis, offset: number, owner: SemanticItem | null): Completion[] {
+  const { semantics, check } = analysis;
   const out = new Map<string, Completion>();
-  for (const o of names.occurrences) {
-    if (o.item !== scope || scope < 0 || out.has(o.name)) continue;
-    if (o.role !== 'binding' && o.role !== 'input' && o.role !== 'hyperParam' && o.role !== 'dim' && o.role !== 'gradParam') continue;
-    if (o.role === 'binding' && o.range.start > offset) continue;
-    const model = names.items[scope].name;
-    const layer = check.layers.find((l) => l.model === model && l.name === o.name);
-    const binding = check.bindings.find((b) => b.model === model && b.name === o.name);
-    out.set(o.name, {
-      label: o.name,
+  for (const symbol of owner ? semantics.localsOf(owner.name) : []) {
+    if (out.has(symbol.name) || !visible(symbol, offset, owner!)) continue;
+    const layer = check.layers.find((l) => l.model === owner!.name && l.name === symbol.name);
+    const binding = check.bindings.find((b) => b.model === owner!.name && b.name === symbol.name);
+    out.set(symbol.name, {
+      label: symbol.name,
       kind: 'variable',
-      detail: layer ? `${layer.ctor}: ${layer.inShape ?? '?'} → ${layer.outShape ?? '?'}` : binding ? binding.shape : o.role,
+      detail: layer ? `${layer.ctor}: ${layer.inShape ?? '?'} → ${layer.outShape ?? '?'}` : binding ? binding.shape : symbol.kind,
     });
   }
-  for (const item of names.items) {
+  for (const item of semantics.items) {
     if (item.kind === 'train' || out.has(item.name)) continue;
     const model = check.models.find((m) => m.name === item.name);
     const fn = check.fns.find((f) => f.name === item.name);
@@ -94,6 +112,12 @@ function scopeNames(analysis: Analysis, offset: number, scope: number): Completi
     });
   }
   return [...out.values()];
+}
+
+/** A local is offered where it is defined: a binding from its definition on, within its own body. */
+function visible(symbol: SemanticSymbol, offset: number, owner: SemanticItem): boolean {
+  if (symbol.kind !== 'binding') return true;
+  return symbol.definitions[0].start <= offset && offset <= owner.range.end;
 }
 
 function tokensOnLineBefore(text: string, before: readonly Token[], offset: number): Token[] {
@@ -121,11 +145,25 @@ export function enclosingCall(before: readonly Token[]): { callee: string; open:
   return null;
 }
 
-function keywordArguments(call: { callee: string; args: Token[] }): Completion[] {
-  const b = builtin(call.callee);
-  if (!b) return [];
+/** The entry whose parameters a call's keyword arguments name: a built-in, a data set or optimizer in a train block. */
+export function calleeEntry(callee: string, item: SemanticItem | null): CatalogueEntry | undefined {
+  const kinds: EntryKind[] = item?.kind === 'train' ? ['dataset', 'optimizer'] : ['function', 'loss', 'layer', 'param', 'init'];
+  for (const kind of kinds) {
+    const entry = catalogueEntry(callee, kind);
+    if (entry) return entry;
+  }
+  return undefined;
+}
+
+function keywordArguments(analysis: Analysis, call: { callee: string; args: Token[] }, item: SemanticItem | null): Completion[] {
   const given = new Set(call.args.filter((t, i) => t.kind === 'name' && call.args[i + 1]?.text === '=').map((t) => t.text));
-  return b.params
-    .filter((p) => p.default !== undefined && !given.has(p.name))
-    .map((p) => ({ label: `${p.name} =`, kind: 'argument', detail: `${p.name} = ${p.default}`, insertText: `${p.name} = `, ...(p.doc ? { documentation: p.doc } : {}) }));
+  const entry = calleeEntry(call.callee, item);
+  if (entry) {
+    return entry.params
+      .filter((p) => !p.tensor && !given.has(p.name))
+      .map((p) => ({ label: `${p.name} =`, kind: 'argument', detail: p.label, insertText: `${p.name} = `, ...(p.doc ? { documentation: p.doc } : {}) }));
+  }
+  // A block's hyper-parameters.
+  const model = analysis.check.models.find((m) => m.name === call.callee);
+  return (model?.hyperParams ?? []).filter((h) => !given.has(h)).map((h) => ({ label: `${h} =`, kind: 'argument', detail: `hyper-parameter of ${model!.name}`, insertText: `${h} = ` }));
 }

@@ -1,19 +1,22 @@
-// Small text helpers shared by hovers and hints: shape strings and statistics numbers.
+// Small text helpers shared by hovers and hints: shapes (from the checker's dims) and
+// statistics numbers.
 
-/** The dims of a formatted shape: "[B, 64, 12, 12]" → ["B", "64", "12", "12"]. */
-export function dimsOf(shape: string): string[] {
-  const inner = shape.trim().replace(/^int/, '').replace(/^\[/, '').replace(/\]$/, '').trim();
-  return inner === '' ? [] : inner.split(/\s*,\s*/);
+import { formatShape, type Dim, type Shape } from '../../../engine/src/shape/dim.js';
+
+/** A shape for people: `[B, 64, 12, 12]`, `?` when an error left it unknown. */
+export function shapeText(shape: Shape | null): string {
+  return shape ? formatShape(shape) : '?';
 }
 
 export function formatDims(dims: readonly (string | number)[]): string {
   return `[${dims.join(', ')}]`;
 }
 
-/** `Σ_B` or `Σ_{B,T}` over the given axes' dims. */
-export function sumOver(dims: readonly string[]): string {
+/** `Σ_B ` or `Σ_{B,T} ` over the given dims (nothing for none). */
+export function sumOver(dims: readonly Dim[]): string {
   if (dims.length === 0) return '';
-  return dims.length === 1 ? `Σ_${dims[0]} ` : `Σ_{${dims.join(',')}} `;
+  const names = dims.map((d) => d.toString());
+  return names.length === 1 ? `Σ_${names[0]} ` : `Σ_{${names.join(',')}} `;
 }
 
 /** A statistic in three significant digits, exponent form when small or large. */

@@ -1,9 +1,14 @@
-// The canonical layout of a `.nn` file, computed from the scanner's tokens so that only
-// whitespace changes: two-space indentation per brace, continuation lines four spaces deeper,
-// one space around binary operators, aligned `=` in runs of layer declarations and train keys,
-// aligned trailing comments, at most one blank line. Formatting its own output changes nothing.
+// The canonical layout of a `.nn` file, from the parser's tokens (comments included) and its
+// syntax tree, so that only whitespace changes: two-space indentation per block, statements
+// continued on later lines four spaces deeper, one space around binary operators, a block's
+// braces on lines of their own when the block spans lines, aligned `=` in runs of layer
+// declarations and train keys, trailing comments aligned within a run of lines (as gofmt
+// aligns them), at most one blank line. An item with a syntax error keeps its text as it is,
+// so an unclosed bracket re-indents nothing. Formatting its own output changes nothing.
 
-import type { Token } from './syntax.js';
+import type { Token } from '../../../engine/src/lang/scanner.js';
+import type { TextRange } from '../../../engine/src/lang/api.js';
+import type { Block, SourceFile } from '../../../engine/src/lang/syntax.js';
 
 const binaryOperators = new Set(['+', '-', '*', '/', '**', '@', '=', '|>', '->']);
 const openers = new Set(['(', '[']);
@@ -15,13 +20,34 @@ interface Line {
   blankBefore: number;
   indent: number;
   continuation: boolean;
+  /** Blocks around the line's first token. */
+  depth: number;
+  /** Inside a `train` block's braces. */
+  inTrain: boolean;
+  /** The original text of a line of an item with a syntax error: kept as it is. */
+  verbatim: string | null;
 }
 
-/** The formatted text, or null when the tokens do not cover the text's non-blank characters. */
-export function formatText(text: string, tokens: readonly Token[]): string | null {
+/** What the layout reads from the tree: blocks, the spans statements cover, items left as they are. */
+interface Structure {
+  /** Each block's `{` offset and `}` offset (the text's end when it never closes). */
+  blocks: { open: number; close: number; train: boolean; multiline: boolean }[];
+  /** Statements, train entries, consts and item headers, in source order and disjoint: a line starting inside one continues it. */
+  statements: TextRange[];
+  /** Items with a syntax error in them. */
+  broken: TextRange[];
+}
+
+/**
+ * The formatted text, or null when the tokens do not cover the text's non-blank characters.
+ * `errors` are the offsets of the syntax errors (NN1001, NN1002).
+ */
+export function formatText(text: string, allTokens: readonly Token[], tree: SourceFile, errors: readonly number[]): string | null {
+  const tokens = allTokens.filter((t) => t.kind !== 'newline' && t.kind !== 'eof');
   if (!coversText(text, tokens)) return null;
-  const lines = splitLines(text, tokens);
-  layOut(lines);
+  const structure = structureOf(tree, text, errors);
+  const lines = splitLines(text, tokens, structure);
+  layOut(lines, structure);
   const rendered = lines.map(renderCode);
   alignAssignments(lines, rendered);
   alignTrailingComments(lines, rendered);
@@ -44,14 +70,78 @@ function coversText(text: string, tokens: readonly Token[]): boolean {
   return !/\S/.test(text.slice(at));
 }
 
-function splitLines(text: string, tokens: readonly Token[]): Line[] {
+function structureOf(tree: SourceFile, text: string, errors: readonly number[]): Structure {
+  const structure: Structure = { blocks: [], statements: [], broken: [] };
+  const addBlock = (range: TextRange, train: boolean) => {
+    if (text[range.start] !== '{') return;
+    const closed = range.end > range.start + 1 && text[range.end - 1] === '}';
+    const close = closed ? range.end - 1 : text.length;
+    structure.blocks.push({ open: range.start, close, train, multiline: text.slice(range.start, close).includes('\n') });
+  };
+  const addBody = (block: Block) => {
+    addBlock(block.range, false);
+    for (const stmt of block.stmts) structure.statements.push(stmt.range);
+  };
+  for (const item of tree.items) {
+    if (item.kind === 'error' || errors.some((e) => e >= item.range.start && e <= item.range.end)) {
+      structure.broken.push(item.range);
+      continue;
+    }
+    if (item.kind === 'const') structure.statements.push(item.range);
+    else if (item.kind === 'train') {
+      addBlock(item.body, true);
+      structure.statements.push({ start: item.range.start, end: item.body.start });
+      for (const entry of item.entries) structure.statements.push(entry.range);
+    } else {
+      structure.statements.push({ start: item.range.start, end: item.body.range.start });
+      addBody(item.body);
+      if (item.kind === 'fn' && item.grad) addBody(item.grad.body);
+    }
+  }
+  structure.statements.sort((a, b) => a.start - b.start);
+  return structure;
+}
+
+const within = (ranges: readonly TextRange[], offset: number) => ranges.some((r) => r.start <= offset && offset < r.end);
+
+/** Of ranges sorted by start and not overlapping, the last one starting before `offset` (binary search). */
+function lastStartingBefore(ranges: readonly TextRange[], offset: number): TextRange | null {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  let found: TextRange | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid].start < offset) {
+      found = ranges[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+function splitLines(text: string, tokens: readonly Token[], structure: Structure): Line[] {
+  // A block spanning lines puts its braces at line ends: code after `{` or before `}` moves to a line of its own.
+  const breakBefore = new Set<number>();
+  for (const block of structure.blocks) {
+    if (!block.multiline) continue;
+    const afterOpen = tokens.find((t) => t.start > block.open);
+    if (afterOpen && afterOpen.kind !== 'comment' && afterOpen.start < block.close && !text.slice(block.open, afterOpen.start).includes('\n')) breakBefore.add(afterOpen.start);
+    if (block.close < text.length) {
+      const lineStart = text.lastIndexOf('\n', block.close - 1) + 1;
+      if (/\S/.test(text.slice(lineStart, block.close))) breakBefore.add(block.close);
+    }
+  }
   const lines: Line[] = [];
   let previousEnd = 0;
   for (const t of tokens) {
-    const gap = text.slice(previousEnd, t.start);
-    const newlines = (gap.match(/\n/g) ?? []).length;
-    if (lines.length === 0 || newlines > 0) {
-      lines.push({ tokens: [], comment: null, blankBefore: lines.length === 0 ? 0 : Math.min(1, newlines - 1), indent: 0, continuation: false });
+    const newlines = (text.slice(previousEnd, t.start).match(/\n/g) ?? []).length;
+    const broken = within(structure.broken, t.start);
+    const forced = breakBefore.has(t.start) && !broken;
+    if (lines.length === 0 || newlines > 0 || forced) {
+      const lineStart = text.lastIndexOf('\n', t.start - 1) + 1;
+      const lineEnd = text.indexOf('\n', t.start);
+      const verbatim = broken ? text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd).replace(/\r$/, '') : null;
+      lines.push({ tokens: [], comment: null, blankBefore: lines.length === 0 ? 0 : Math.min(1, Math.max(0, newlines - 1)), indent: 0, continuation: false, depth: 0, inTrain: false, verbatim });
     }
     const line = lines[lines.length - 1];
     if (t.kind === 'comment') line.comment = t;
@@ -61,34 +151,33 @@ function splitLines(text: string, tokens: readonly Token[]): Line[] {
   return lines;
 }
 
-/** Indentation and blank lines: braces set the depth, open brackets and operators continue. */
-function layOut(lines: Line[]): void {
-  let braceDepth = 0;
-  let bracketDepth = 0;
+/** Indentation and blank lines: the blocks around a line set its depth, a statement begun above continues it. */
+function layOut(lines: Line[], structure: Structure): void {
   let previousCode: Line | null = null;
   for (const line of lines) {
-    const first = line.tokens[0];
-    if (!first) {
-      line.indent = 2 * braceDepth;
+    const first = line.tokens[0] ?? line.comment!;
+    const at = first.start;
+    const around = structure.blocks.filter((b) => b.open < at && at < b.close);
+    line.depth = around.length;
+    line.inTrain = around.some((b) => b.train);
+    if (line.verbatim !== null) {
+      previousCode = line.tokens.length > 0 ? line : previousCode;
       continue;
     }
+    if (line.tokens.length === 0) {
+      line.indent = 2 * line.depth;
+      continue;
+    }
+    const lineStart = first.start;
     const last = previousCode?.tokens[previousCode.tokens.length - 1];
-    line.continuation =
-      (bracketDepth > 0 && !closers.has(first.text)) ||
-      first.text === '|>' ||
-      (last !== undefined && (binaryOperators.has(last.text) || last.text === ','));
-    const depth = first.text === '}' ? braceDepth - 1 : braceDepth;
-    line.indent = 2 * Math.max(0, depth) + (line.continuation ? 4 : 0);
+    const statement = lastStartingBefore(structure.statements, lineStart);
+    const startedAbove = statement !== null && lineStart < statement.end;
+    line.continuation = startedAbove && !closers.has(first.text) && first.text !== '{';
+    line.indent = 2 * line.depth + (line.continuation ? 4 : 0);
     // No blank line right after an opening brace or right before a closing one.
     if (first.text === '}' || (previousCode && last?.text === '{')) line.blankBefore = 0;
     // Top-level items are separated by one blank line.
-    if (braceDepth === 0 && bracketDepth === 0 && previousCode && last?.text === '}' && !line.continuation && first.text !== 'grad') line.blankBefore = 1;
-    for (const t of line.tokens) {
-      if (t.text === '{') braceDepth++;
-      else if (t.text === '}') braceDepth = Math.max(0, braceDepth - 1);
-      else if (openers.has(t.text)) bracketDepth++;
-      else if (closers.has(t.text)) bracketDepth = Math.max(0, bracketDepth - 1);
-    }
+    if (line.depth === 0 && previousCode && last?.text === '}' && !line.continuation && first.text !== 'grad' && first.text !== '}') line.blankBefore = 1;
     previousCode = line;
   }
   if (lines.length > 0) lines[0].blankBefore = 0;
@@ -117,6 +206,7 @@ function spaceBetween(tokens: readonly Token[], i: number): string {
 }
 
 function renderCode(line: Line): string {
+  if (line.verbatim !== null) return line.verbatim;
   if (line.tokens.length === 0) return line.comment ? `${' '.repeat(line.indent)}${line.comment.text.trimEnd()}` : '';
   let out = ' '.repeat(line.indent);
   line.tokens.forEach((t, i) => {
@@ -126,24 +216,32 @@ function renderCode(line: Line): string {
   return out;
 }
 
-/** Trailing comments of consecutive code lines start in one column, two spaces after the longest code. */
+/**
+ * Trailing comments of a run of consecutive code lines (no blank or comment-only line
+ * between) start in one column, two spaces after the longest code from the run's first
+ * commented line to its last; lines without a comment in between keep the run going.
+ */
 function alignTrailingComments(lines: Line[], rendered: string[]): void {
   let run: number[] = [];
   const flush = () => {
-    const width = Math.max(...run.map((i) => rendered[i].length));
-    for (const i of run) rendered[i] = `${rendered[i].padEnd(width)}  ${lines[i].comment!.text.trimEnd()}`;
+    const commented = run.filter((i) => lines[i].comment !== null);
+    if (commented.length > 0) {
+      const span = run.slice(run.indexOf(commented[0]), run.indexOf(commented[commented.length - 1]) + 1);
+      const width = Math.max(...span.map((i) => rendered[i].length));
+      for (const i of commented) rendered[i] = `${rendered[i].padEnd(width)}  ${lines[i].comment!.text.trimEnd()}`;
+    }
     run = [];
   };
   lines.forEach((line, i) => {
-    const trailing = line.comment !== null && line.tokens.length > 0;
-    if (run.length > 0 && (!trailing || line.blankBefore > 0)) flush();
-    if (trailing) run.push(i);
+    const code = line.tokens.length > 0 && line.verbatim === null;
+    if (!code || line.blankBefore > 0) flush();
+    if (code) run.push(i);
   });
-  if (run.length > 0) flush();
+  flush();
 }
 
 /**
- * Aligns the `=` of consecutive lines that declare layers or params (`fc1   = Linear(...)`)
+ * Aligns the `=` of consecutive lines that declare layers or params (`fc1   = Ctor(...)`)
  * or set train keys, like the examples in the language design.
  */
 function alignAssignments(lines: Line[], rendered: string[]): void {
@@ -160,28 +258,19 @@ function alignAssignments(lines: Line[], rendered: string[]): void {
     }
     run = [];
   };
-  let braceDepth = 0;
-  let inTrain = false;
   lines.forEach((line, i) => {
     const [name, equals, value] = line.tokens;
     const aligned =
-      braceDepth > 0 &&
+      line.verbatim === null &&
+      line.depth > 0 &&
       !line.continuation &&
       name?.kind === 'name' &&
       equals?.text === '=' &&
       value !== undefined &&
-      (inTrain || /^[A-Z]/.test(value.text) || value.text === 'param');
+      (line.inTrain || /^[A-Z]/.test(value.text) || value.text === 'param');
     const sameRun = run.length > 0 && line.blankBefore === 0 && lines[i].indent === lines[run[0]].indent;
     if (!aligned || !sameRun) flush();
     if (aligned) run.push(i);
-    for (const t of line.tokens) {
-      if (t.kind === 'keyword' && t.text === 'train' && braceDepth === 0) inTrain = true;
-      if (t.text === '{') braceDepth++;
-      else if (t.text === '}') {
-        braceDepth = Math.max(0, braceDepth - 1);
-        if (braceDepth === 0) inTrain = false;
-      }
-    }
   });
   flush();
 }

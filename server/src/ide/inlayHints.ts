@@ -4,7 +4,8 @@
 import type { TextRange } from '../../../engine/src/lang/api.js';
 import type { Analysis } from './analysis.js';
 import { formatStat } from './format.js';
-import { flowLabel, layerStats, type FlowLookup } from './hover.js';
+import { flowLabel, type FlowLookup } from './hover.js';
+import { layerStats } from './runResults.js';
 
 export interface InlayHint {
   offset: number;
@@ -22,10 +23,10 @@ export function inlayHints(analysis: Analysis, range: TextRange, options: InlayH
   const hints: InlayHint[] = [];
   const inRange = (offset: number) => range.start <= offset && offset <= range.end;
   if (options.shapes) {
-    const bindingStarts = new Set(analysis.names.occurrences.filter((o) => o.role === 'binding').map((o) => o.range.start));
     for (const b of analysis.check.bindings) {
       if (!inRange(b.hintOffset)) continue;
-      const isBinding = bindingStarts.has(b.range.start);
+      // A binding's range is its name (a definition); a pipe stage's is its expression.
+      const isBinding = analysis.semantics.occurrenceAt(b.range.start)?.role === 'definition';
       hints.push({
         offset: b.hintOffset,
         label: isBinding ? `: ${b.shape}` : b.shape,
@@ -42,9 +43,9 @@ export function inlayHints(analysis: Analysis, range: TextRange, options: InlayH
       if (!flow || !stats) continue;
       hints.push({
         offset: layer.range.end,
-        label: `∇ ${formatStat(stats.gradNorm)} (${flowLabel(flow)})`,
+        label: `∇ ${formatStat(stats.stats.gradNorm)} (${flowLabel(flow)})`,
         kind: 'gradient',
-        tooltip: `‖dL/d${layer.name}‖ over its parameters, max |g| ${formatStat(stats.gradMax)}`,
+        tooltip: `‖dL/d${layer.name}‖ over its parameters, max |g| ${formatStat(stats.stats.gradMax)}`,
       });
     }
   }

@@ -1,20 +1,17 @@
-// What runs, probes and init-time passes found, per model: per-layer gradient statistics
-// with their trend, and findings (NN5001–NN5005). Each result is anchored to the text of the
-// items it concerns and disappears once that text changes.
+// What runs, probes and init-time passes found, per model: the engine's per-layer gradient
+// statistics (as the run events carry them) with their trend, and findings (NN5001–NN5005).
+// Each result is anchored to the text of the items it concerns and disappears once that text changes.
 
 import type { TextRange } from '../../../engine/src/lang/api.js';
-import type { Finding, ParamGradStats } from '../../../engine/src/train/events.js';
-import type { Item, NameIndex } from './names.js';
+import type { SemanticItem, SemanticModel } from '../../../engine/src/lang/semantics.js';
+import type { Finding, LayerGradStats, ParamGradStats } from '../../../engine/src/train/events.js';
+import { aggregateGradStats } from '../../../engine/src/train/stats.js';
 
 export type StatsSource = 'init' | 'probe' | 'run';
 
-/** Gradient statistics of one layer (its parameters aggregated), with the norm's history. */
-export interface LayerGradient {
-  layer: string;
-  gradNorm: number; // √Σ‖g_p‖² over the layer's parameters
-  gradMax: number;
-  zeroFraction: number; // mean over the layer's parameters
-  updateRatio: number; // max over the layer's parameters
+/** A layer's statistics at the flow's step, its parameters' own, and its norm's history. */
+export interface LayerFlow {
+  stats: LayerGradStats;
   params: ParamGradStats[];
   history: number[]; // gradNorm per recorded step, oldest first (bounded)
 }
@@ -25,34 +22,40 @@ export interface GradientFlow {
   /** For an init-time pass: whether it ran on the data set's first batch or on random inputs. */
   inputs?: 'data' | 'random';
   step: number;
-  layers: Map<string, LayerGradient>;
+  layers: Map<string, LayerFlow>;
+}
+
+/** What one step, probe or pass measured: the engine's per-parameter and per-layer statistics. */
+export interface GradientStats {
+  params: readonly ParamGradStats[];
+  layers: readonly LayerGradStats[];
 }
 
 const maxHistory = 120;
 
-/** Aggregates per-parameter statistics by layer, extending the trend of a previous flow. */
-export function layerGradients(params: readonly ParamGradStats[], previous?: GradientFlow): Map<string, LayerGradient> {
-  const byLayer = new Map<string, ParamGradStats[]>();
-  for (const stat of params) {
-    const list = byLayer.get(stat.layer) ?? [];
-    list.push(stat);
-    byLayer.set(stat.layer, list);
-  }
-  const out = new Map<string, LayerGradient>();
-  for (const [layer, stats] of byLayer) {
-    const gradNorm = Math.sqrt(stats.reduce((s, p) => s + p.gradNorm * p.gradNorm, 0));
-    const history = [...(previous?.layers.get(layer)?.history ?? []), gradNorm];
-    out.set(layer, {
-      layer,
-      gradNorm,
-      gradMax: Math.max(...stats.map((s) => s.gradMax)),
-      zeroFraction: stats.reduce((s, p) => s + p.zeroFraction, 0) / stats.length,
-      updateRatio: Math.max(...stats.map((s) => s.updateRatio)),
-      params: stats,
+/** The layers of a measurement, extending the trend of a previous flow. */
+function layerFlows(stats: GradientStats, previous?: GradientFlow): Map<string, LayerFlow> {
+  const out = new Map<string, LayerFlow>();
+  for (const layer of stats.layers) {
+    const history = [...(previous?.layers.get(layer.layer)?.history ?? []), layer.gradNorm];
+    out.set(layer.layer, {
+      stats: layer,
+      params: stats.params.filter((p) => p.layer === layer.layer),
       history: history.length > maxHistory ? thin(history) : history,
     });
   }
   return out;
+}
+
+/**
+ * A layer's statistics: its own, or for a block instance (`res1`) those of its inner layers
+ * (`res1.conv1`, ...) taken together, by the engine's one formula.
+ */
+export function layerStats(flow: GradientFlow, layer: string): LayerFlow | null {
+  const own = flow.layers.get(layer);
+  if (own) return own;
+  const params = [...flow.layers.values()].filter((l) => l.stats.layer.startsWith(`${layer}.`)).flatMap((l) => l.params);
+  return params.length === 0 ? null : { stats: aggregateGradStats(layer, params), params, history: [] };
 }
 
 /** Halves a history by keeping every other point (the latest always kept). */
@@ -62,7 +65,7 @@ function thin(history: number[]): number[] {
 
 /** The text of the items a result depends on, so it can be dropped when they change. */
 interface Anchor {
-  itemKind: Item['kind'];
+  itemKind: SemanticItem['kind'];
   itemName: string;
   itemText: string;
 }
@@ -79,16 +82,16 @@ interface ModelResult {
   findings: AnchoredFinding[];
 }
 
-function anchorOf(item: Item, text: string): Anchor {
+function anchorOf(item: SemanticItem, text: string): Anchor {
   return { itemKind: item.kind, itemName: item.name, itemText: text.slice(item.range.start, item.range.end) };
 }
 
-function locate(anchor: Anchor, index: NameIndex, text: string): Item | null {
+function locate(anchor: Anchor, index: SemanticModel, text: string): SemanticItem | null {
   const item = index.items.find((it) => it.kind === anchor.itemKind && it.name === anchor.itemName);
   return item && text.slice(item.range.start, item.range.end) === anchor.itemText ? item : null;
 }
 
-function modelItem(index: NameIndex, model: string): Item | null {
+function modelItem(index: SemanticModel, model: string): SemanticItem | null {
   return index.items.find((it) => it.kind === 'model' && it.name === model) ?? null;
 }
 
@@ -98,17 +101,17 @@ export class RunResults {
   private readonly atInit = new Map<string, ModelResult>();
 
   /** Records a run's or probe's gradient statistics (one step event or a probe's end). */
-  recordStats(model: string, source: 'probe' | 'run', step: number, params: readonly ParamGradStats[], index: NameIndex, text: string): void {
+  recordStats(model: string, source: 'probe' | 'run', step: number, stats: GradientStats, index: SemanticModel, text: string): void {
     const item = modelItem(index, model);
     if (!item) return;
     const previous = this.trained.get(model);
     const sameRun = previous?.flow?.source === source && source === 'run' && previous.flow.step < step ? previous.flow : undefined;
-    const flow: GradientFlow = { model, source, step, layers: layerGradients(params, sameRun) };
+    const flow: GradientFlow = { model, source, step, layers: layerFlows(stats, sameRun) };
     this.trained.set(model, { model: anchorOf(item, text), flow, findings: sameRun ? (previous?.findings ?? []) : [] });
   }
 
   /** Records the findings of a run or probe, anchored at the items their ranges fall in. */
-  recordFindings(model: string, findings: readonly Finding[], index: NameIndex, text: string): void {
+  recordFindings(model: string, findings: readonly Finding[], index: SemanticModel, text: string): void {
     const item = modelItem(index, model);
     if (!item) return;
     const result = this.trained.get(model) ?? { model: anchorOf(item, text), flow: null, findings: [] };
@@ -125,14 +128,14 @@ export class RunResults {
   }
 
   /** Replaces the init-time statistics of a model (one forward + backward at initialization). */
-  recordInit(model: string, params: readonly ParamGradStats[], inputs: 'data' | 'random', index: NameIndex, text: string): void {
+  recordInit(model: string, stats: GradientStats, inputs: 'data' | 'random', index: SemanticModel, text: string): void {
     const item = modelItem(index, model);
     if (!item) return;
-    this.atInit.set(model, { model: anchorOf(item, text), flow: { model, source: 'init', inputs, step: 0, layers: layerGradients(params) }, findings: [] });
+    this.atInit.set(model, { model: anchorOf(item, text), flow: { model, source: 'init', inputs, step: 0, layers: layerFlows(stats) }, findings: [] });
   }
 
   /** The gradient flow to show for a model now: a valid run or probe, else a valid init pass. */
-  flow(model: string, index: NameIndex, text: string): GradientFlow | null {
+  flow(model: string, index: SemanticModel, text: string): GradientFlow | null {
     for (const results of [this.trained, this.atInit]) {
       const result = results.get(model);
       if (result?.flow && locate(result.model, index, text)) return result.flow;
@@ -141,7 +144,7 @@ export class RunResults {
   }
 
   /** Every model with a flow to show now. */
-  flows(index: NameIndex, text: string): GradientFlow[] {
+  flows(index: SemanticModel, text: string): GradientFlow[] {
     const models = new Set([...this.trained.keys(), ...this.atInit.keys()]);
     return [...models].map((m) => this.flow(m, index, text)).filter((f): f is GradientFlow => f !== null);
   }
@@ -152,7 +155,7 @@ export class RunResults {
   }
 
   /** Findings still valid for the current text, with ranges moved to where their items are now. */
-  findings(index: NameIndex, text: string): Finding[] {
+  findings(index: SemanticModel, text: string): Finding[] {
     const out: Finding[] = [];
     for (const result of this.trained.values()) {
       if (!locate(result.model, index, text)) continue;

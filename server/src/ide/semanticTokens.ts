@@ -1,9 +1,9 @@
-// Semantic tokens: each token classified by what its name means (a layer constructor, a
-// model used as a block, a local binding, an input, a symbolic dim, a train key...).
+// Semantic tokens: each token classified by what the checker's semantic model says its name
+// means (a layer constructor, a model used as a block, a local binding, an input, a symbolic
+// dim, a train key...), and keywords, numbers, strings, comments and operators from the parser's tokens.
 
+import type { BuiltinKind, Occurrence, SymbolKind } from '../../../engine/src/lang/semantics.js';
 import type { Analysis } from './analysis.js';
-import { builtin } from './builtins.js';
-import { symbolOf, type Occurrence } from './names.js';
 
 export const TOKEN_TYPES = ['keyword', 'number', 'string', 'comment', 'function', 'class', 'variable', 'parameter', 'typeParameter', 'property', 'type', 'operator'] as const;
 export const TOKEN_MODIFIERS = ['declaration', 'readonly', 'defaultLibrary'] as const;
@@ -18,10 +18,35 @@ export interface SemanticToken {
   modifiers: TokenModifier[];
 }
 
+const SYMBOL_TYPES: Record<SymbolKind, TokenType> = {
+  const: 'variable',
+  model: 'class',
+  fn: 'function',
+  hyperParam: 'parameter',
+  input: 'parameter',
+  gradParam: 'parameter',
+  dim: 'typeParameter',
+  binding: 'variable',
+  layer: 'variable',
+  param: 'variable',
+};
+
+const BUILTIN_TYPES: Record<BuiltinKind, TokenType> = {
+  function: 'function',
+  loss: 'function',
+  param: 'function',
+  layer: 'class',
+  optimizer: 'class',
+  dataset: 'function',
+  init: 'variable',
+};
+
 export function semanticTokens(analysis: Analysis): SemanticToken[] {
-  const byStart = new Map(analysis.names.occurrences.map((o) => [o.range.start, o]));
+  const { semantics } = analysis;
+  const byStart = new Map<number, Occurrence>();
+  for (const o of semantics.occurrences) byStart.set(o.range.start, o);
   const out: SemanticToken[] = [];
-  for (const t of analysis.tokens) {
+  for (const t of semantics.tokens) {
     const length = t.end - t.start;
     if (t.kind === 'keyword' || t.kind === 'number' || t.kind === 'string' || t.kind === 'comment') {
       out.push({ start: t.start, length, type: t.kind, modifiers: [] });
@@ -37,43 +62,20 @@ export function semanticTokens(analysis: Analysis): SemanticToken[] {
 }
 
 function classify(analysis: Analysis, o: Occurrence): { type: TokenType; modifiers: TokenModifier[] } | null {
-  const { names } = analysis;
   switch (o.role) {
     case 'keywordArg':
     case 'trainKey':
       return { type: 'property', modifiers: [] };
-    case 'input':
-    case 'gradParam':
-    case 'hyperParam':
-      return { type: 'parameter', modifiers: ['declaration'] };
-    case 'dim':
-      return { type: 'typeParameter', modifiers: ['declaration'] };
-    case 'binding':
-      return { type: 'variable', modifiers: ['declaration'] };
-    case 'item': {
-      const item = names.items.find((it) => it.nameRange.start === o.range.start);
-      if (item?.kind === 'model') return { type: 'class', modifiers: ['declaration'] };
-      if (item?.kind === 'fn') return { type: 'function', modifiers: ['declaration'] };
-      return { type: 'variable', modifiers: ['declaration', 'readonly'] };
-    }
+    case 'builtin':
+      return { type: BUILTIN_TYPES[o.builtin], modifiers: o.builtin === 'init' ? ['readonly', 'defaultLibrary'] : ['defaultLibrary'] };
+    case 'unresolved':
+      return null;
+    case 'definition':
     case 'reference': {
-      const symbol = symbolOf(names, o);
-      if (symbol && symbol.scope >= 0) {
-        const definition = names.occurrences.find((d) => d.item === symbol.scope && d.name === o.name && d.role !== 'reference');
-        if (definition?.role === 'dim') return { type: 'typeParameter', modifiers: [] };
-        if (definition?.role === 'binding') return { type: 'variable', modifiers: [] };
-        return { type: 'parameter', modifiers: [] };
-      }
-      if (symbol) {
-        const item = names.items.find((it) => it.kind !== 'train' && it.name === o.name);
-        if (item?.kind === 'model') return { type: 'class', modifiers: [] };
-        if (item?.kind === 'fn') return { type: 'function', modifiers: [] };
-        return { type: 'variable', modifiers: ['readonly'] };
-      }
-      const b = builtin(o.name);
-      if (!b) return null;
-      const isClass = b.kind === 'layer' || b.kind === 'optimizer';
-      return { type: isClass ? 'class' : 'function', modifiers: ['defaultLibrary'] };
+      const symbol = analysis.semantics.symbol(o.symbol);
+      const modifiers: TokenModifier[] = o.role === 'definition' ? ['declaration'] : [];
+      if (symbol.kind === 'const') modifiers.push('readonly');
+      return { type: SYMBOL_TYPES[symbol.kind], modifiers };
     }
   }
 }

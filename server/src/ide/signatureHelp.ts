@@ -1,10 +1,9 @@
-// Signature help inside a call's parentheses: built-ins, models with hyper-parameters,
-// fns, and applications of a declared layer, with the active parameter.
+// Signature help inside a call's parentheses: built-ins (from the engine's catalogue), data
+// sets and optimizers in a `train` block, models with hyper-parameters, fns, and applications
+// of a declared layer, with the active parameter.
 
 import type { Analysis } from './analysis.js';
-import { builtin, formatParam } from './builtins.js';
-import { enclosingCall } from './completion.js';
-import { itemAt } from './names.js';
+import { calleeEntry, enclosingCall } from './completion.js';
 
 export interface SignatureHelp {
   label: string;
@@ -14,7 +13,7 @@ export interface SignatureHelp {
 }
 
 export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp | null {
-  const code = analysis.tokens.filter((t) => t.kind !== 'comment');
+  const code = analysis.semantics.tokens.filter((t) => t.kind !== 'comment');
   const before = code.filter((t) => t.end <= offset);
   const call = enclosingCall(before);
   if (!call) return null;
@@ -34,7 +33,7 @@ export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp
       keyword = null;
     } else if (depth === 0 && t.kind === 'name' && code[call.open + 2 + i]?.text === '=') keyword = t.text;
   });
-  const named = keyword === null ? -1 : signature.names.indexOf(keyword);
+  const named = keyword === null ? -1 : signature.names.findIndex((names) => names.includes(keyword!));
   return {
     label: signature.label,
     parameters: signature.parameters,
@@ -46,24 +45,25 @@ export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp
 interface Signature {
   label: string;
   parameters: string[];
-  names: string[];
+  /** Per parameter, the keyword spellings that name it. */
+  names: string[][];
   documentation?: string;
 }
 
-function build(name: string, parameters: string[], names: string[], suffix = '', documentation?: string): Signature {
+function build(name: string, parameters: string[], names: string[][], suffix = '', documentation?: string): Signature {
   return { label: `${name}(${parameters.join(', ')})${suffix}`, parameters, names, ...(documentation ? { documentation } : {}) };
 }
 
 function signatureOfCallee(analysis: Analysis, callee: string, offset: number): Signature | null {
-  const { check, names } = analysis;
-  const item = itemAt(names, offset);
+  const { check, semantics } = analysis;
+  const item = semantics.itemAt(offset);
   const layer = item ? check.layers.find((l) => l.model === item.name && l.name === callee) : undefined;
-  if (layer) return build(callee, [`x: ${layer.inShape ?? '?'}`], ['x'], ` -> ${layer.outShape ?? '?'}`, `applies ${layer.ctor} ${callee}`);
-  const model = check.models.find((m) => m.name === callee);
-  if (model) return build(callee, model.hyperParams, model.hyperParams, '', `instantiates the block ${callee}`);
-  const fn = check.fns.find((f) => f.name === callee);
-  if (fn) return build(callee, fn.inputs.map((i) => `${i.name}: ${i.shape}`), fn.inputs.map((i) => i.name), ` -> ${fn.output}`);
-  const b = builtin(callee);
-  if (b) return build(callee, b.params.map(formatParam), b.params.map((p) => p.name), '', b.doc);
+  if (layer) return build(callee, [`x: ${layer.inShape ?? '?'}`], [['x']], ` -> ${layer.outShape ?? '?'}`, `applies ${layer.ctor} ${callee}`);
+  const model = item?.kind !== 'train' ? check.models.find((m) => m.name === callee) : undefined;
+  if (model) return build(callee, model.hyperParams, model.hyperParams.map((h) => [h]), '', `instantiates the block ${callee}`);
+  const fn = item?.kind !== 'train' ? check.fns.find((f) => f.name === callee) : undefined;
+  if (fn) return build(callee, fn.inputs.map((i) => `${i.name}: ${i.shape}`), fn.inputs.map((i) => [i.name]), ` -> ${fn.output}`);
+  const entry = calleeEntry(callee, item);
+  if (entry) return build(callee, entry.params.map((p) => p.label), entry.params.map((p) => [p.name, ...p.aliases]), '', entry.summary);
   return null;
 }

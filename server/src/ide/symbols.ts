@@ -1,5 +1,5 @@
 // Document symbols (models with their layers, fns, consts, train blocks) and folding ranges
-// (braced bodies and runs of comment lines).
+// (braced bodies and runs of comment lines), from the checker's semantic model and tokens.
 
 import type { TextRange } from '../../../engine/src/lang/api.js';
 import type { Analysis } from './analysis.js';
@@ -14,8 +14,8 @@ export interface DocumentSymbol {
 }
 
 export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
-  const { names, check } = analysis;
-  return names.items.map((item) => {
+  const { semantics, check } = analysis;
+  return semantics.items.map((item) => {
     const model = check.models.find((m) => m.name === item.name);
     const fn = check.fns.find((f) => f.name === item.name);
     const children: DocumentSymbol[] =
@@ -23,8 +23,11 @@ export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
         ? check.layers
             .filter((l) => l.model === item.name && l.range.start >= item.range.start && l.range.end <= item.range.end)
             .map((l) => {
-              const selection = names.occurrences.find((o) => o.role === 'binding' && o.name === l.name && o.range.start >= l.range.start && o.range.end <= l.range.end)?.range ?? l.range;
-              return { name: l.name, detail: `${l.ctor} ${l.inShape ?? '?'} → ${l.outShape ?? '?'}`, kind: 'layer' as const, range: l.range, selectionRange: selection, children: [] };
+              const local = semantics.localsOf(item.name).find((s) => (s.kind === 'layer' || s.kind === 'param') && s.name === l.name);
+              // From the declared name (`fc1 = Ctor(...)`) to the constructor's end; an anonymous layer is its constructor.
+              const name = local?.definitions[0];
+              const range = name && name.start < l.range.start ? { start: name.start, end: l.range.end } : l.range;
+              return { name: l.name, detail: `${l.ctor} ${l.inShape ?? '?'} → ${l.outShape ?? '?'}`, kind: 'layer' as const, range, selectionRange: name ?? l.range, children: [] };
             })
         : [];
     const detail =
@@ -52,7 +55,7 @@ export interface FoldingRange {
 export function foldingRanges(analysis: Analysis): FoldingRange[] {
   const out: FoldingRange[] = [];
   const open: number[] = [];
-  for (const t of analysis.tokens) {
+  for (const t of analysis.semantics.tokens) {
     if (t.text === '{') open.push(t.start);
     else if (t.text === '}' && open.length > 0) out.push({ start: open.pop()!, end: t.start, kind: 'region' });
   }

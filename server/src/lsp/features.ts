@@ -23,7 +23,6 @@ import {
 } from 'vscode-languageserver/node';
 import type { Analysis } from '../ide/analysis.js';
 import { codeLenses } from '../ide/codeLens.js';
-import type { FnCommandArgs, ModelCommandArgs } from '../protocol.js';
 import { quickFixes } from '../ide/codeActions.js';
 import { completions, type CompletionKind } from '../ide/completion.js';
 import { formatText } from '../ide/formatter.js';
@@ -44,6 +43,8 @@ export interface FeatureContext {
   analysis(uri: string): Analysis | null;
   flowLookup(uri: string): FlowLookup;
   settings(): Settings;
+  /** Whether the workspace is trusted: runnable code lenses only then. */
+  trusted(): boolean;
 }
 
 const completionKinds: Record<CompletionKind, CompletionItemKind> = {
@@ -97,10 +98,8 @@ export function registerFeatures(connection: Connection, ctx: FeatureContext): v
 
   connection.onCodeLens(({ textDocument }) =>
     withAnalysis<CodeLens[]>(textDocument.uri, [], (doc, analysis) =>
-      codeLenses(analysis).map((lens) => {
-        const argument: ModelCommandArgs | FnCommandArgs = { uri: textDocument.uri, ...lens.argument };
-        return { range: toRange(doc, lens.range), command: { title: lens.title, command: lens.command, arguments: [argument] } };
-      }),
+      // A disabled lens names no command (an empty id): editors show its title, and it does nothing.
+      codeLenses(analysis, ctx.trusted()).map((lens) => ({ range: toRange(doc, lens.range), command: { title: lens.title, command: lens.command ?? '', arguments: [lens.argument] } })),
     ),
   );
 
@@ -181,7 +180,8 @@ export function registerFeatures(connection: Connection, ctx: FeatureContext): v
 
   connection.onDocumentFormatting(({ textDocument }) =>
     withAnalysis<TextEdit[]>(textDocument.uri, [], (doc, analysis) => {
-      const formatted = formatText(analysis.text, analysis.tokens);
+      const errors = analysis.check.diagnostics.filter((d) => d.code === 'NN1001' || d.code === 'NN1002').map((d) => d.range.start);
+      const formatted = formatText(analysis.text, analysis.semantics.tokens, analysis.semantics.tree, errors);
       if (formatted === null || formatted === analysis.text) return [];
       return [{ range: { start: doc.positionAt(0), end: doc.positionAt(analysis.text.length) }, newText: formatted }];
     }),

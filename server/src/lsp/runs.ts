@@ -8,14 +8,18 @@ import { join } from 'node:path';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   LSPErrorCodes,
+  MessageType,
   ResponseError,
+  ShowMessageNotification,
   WorkDoneProgress,
   WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
   type CancellationToken,
   type Connection,
+  type ExecuteCommandParams,
   type ProgressToken,
 } from 'vscode-languageserver/node';
+import { Dim } from '../../../engine/src/shape/dim.js';
 import { CHECKPOINT_FILE } from '../../../engine/src/train/checkpoint.js';
 import { splitName, type RunEvent } from '../../../engine/src/train/events.js';
 import { sizeLimitProblem } from '../../../engine/src/train/limits.js';
@@ -25,10 +29,13 @@ import {
   exportOnnxRequest,
   gradcheckRequest,
   probeRequest,
+  SERVER_COMMANDS,
   stopTrainingRequest,
   trainProgressNotification,
   trainRequest,
   type ExportOnnxParams,
+  type FnCommandArgs,
+  type ModelCommandArgs,
   type ExportOnnxResult,
   type GradcheckParams,
   type GradcheckResult,
@@ -71,6 +78,7 @@ interface ActiveTraining {
 }
 
 let runCounter = 0;
+let progressCounter = 0;
 
 export class Runs {
   private training: ActiveTraining | null = null;
@@ -88,11 +96,76 @@ export class Runs {
   ) {}
 
   register(): void {
-    this.connection.onRequest(trainRequest, (params: TrainParams, token: CancellationToken) => this.train(params, token));
+    this.connection.onRequest(trainRequest, (params, token) => this.train(params, token));
     this.connection.onRequest(stopTrainingRequest, () => this.stopTraining());
-    this.connection.onRequest(probeRequest, (params: ProbeParams) => this.probe(params));
-    this.connection.onRequest(gradcheckRequest, (params: GradcheckParams) => this.gradcheck(params));
-    this.connection.onRequest(exportOnnxRequest, (params: ExportOnnxParams) => this.exportOnnx(params));
+    this.connection.onRequest(probeRequest, (params) => this.probe(params));
+    this.connection.onRequest(gradcheckRequest, (params) => this.gradcheck(params));
+    this.connection.onRequest(exportOnnxRequest, (params) => this.exportOnnx(params));
+    this.connection.onExecuteCommand((params, token) => this.execute(params, token));
+  }
+
+  /**
+   * A code lens's command from any LSP client: the run with `$/progress` (cancellable on a
+   * train), its findings as diagnostics, and a `window/showMessage` saying how it ended.
+   */
+  private async execute({ command, arguments: args, workDoneToken }: ExecuteCommandParams, token: CancellationToken): Promise<unknown> {
+    const arg = (args?.[0] ?? {}) as Partial<ModelCommandArgs & FnCommandArgs>;
+    if (typeof arg.uri !== 'string') {
+      this.announce(MessageType.Error, `${command} needs a document: { "uri": ... } as its argument.`);
+      return null;
+    }
+    const uri = arg.uri;
+    if (command === SERVER_COMMANDS.train) {
+      const result = await this.train({ uri, ...(arg.model ? { model: arg.model } : {}), ...(workDoneToken !== undefined ? { workDoneToken } : {}) }, token);
+      this.announce(result.reason === 'error' ? MessageType.Error : result.reason === 'nan' ? MessageType.Warning : MessageType.Info, result.message);
+      return result;
+    }
+    const label = arg.model ?? arg.fn ?? 'this file';
+    try {
+      switch (command) {
+        case SERVER_COMMANDS.probe: {
+          const result = await this.withProgress(`Probing the gradients of ${label}`, workDoneToken, () => this.probe({ uri, ...(arg.model ? { model: arg.model } : {}) }));
+          const findings = result.findings.length === 1 ? '1 finding' : `${result.findings.length} findings`;
+          this.announce(MessageType.Info, `Gradient probe of ${label}: loss ${result.loss.toPrecision(4)}, ${findings}${result.findings.length > 0 ? ' (in the problems list)' : ''}.`);
+          return result;
+        }
+        case SERVER_COMMANDS.gradcheck: {
+          const result = await this.withProgress(`Checking the grad blocks of ${label}`, workDoneToken, () => this.gradcheck({ uri, ...(arg.fn ? { fn: arg.fn } : {}) }));
+          const failed = result.fns.filter((f) => !f.ok).map((f) => f.fn);
+          if (failed.length === 0) this.announce(MessageType.Info, `gradcheck: ${result.fns.map((f) => f.fn).join(', ')} match${result.fns.length === 1 ? 'es' : ''} finite differences.`);
+          else this.announce(MessageType.Warning, `gradcheck: ${failed.join(', ')} ${failed.length === 1 ? 'does' : 'do'} not match finite differences.`);
+          return result;
+        }
+        case SERVER_COMMANDS.exportOnnx: {
+          const result = await this.withProgress(`Exporting ${label} to ONNX`, workDoneToken, () => this.exportOnnx({ uri, ...(arg.model ? { model: arg.model } : {}) }));
+          this.announce(MessageType.Info, `Exported ${label} to ${result.path}.`);
+          return result;
+        }
+        default:
+          this.announce(MessageType.Error, `Unknown command ${command}.`);
+          return null;
+      }
+    } catch (error) {
+      this.announce(MessageType.Error, (error as Error).message);
+      return null;
+    }
+  }
+
+  /** A `window/showMessage` (a notification: no answer is awaited). */
+  private announce(type: MessageType, message: string): void {
+    void this.connection.sendNotification(ShowMessageNotification.type, { type, message });
+  }
+
+  /** Runs `work` with a `$/progress` begin and end on the client's token, or one of the server's. */
+  private async withProgress<T>(title: string, clientToken: ProgressToken | undefined, work: () => Promise<T>): Promise<T> {
+    const token = await this.progressToken(clientToken);
+    if (token === null) return work();
+    this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'begin', title, cancellable: false });
+    try {
+      return await work();
+    } finally {
+      this.connection.sendProgress(WorkDoneProgress.type, token, { kind: 'end' });
+    }
   }
 
   /** Registered after `initialize`, replacing the library's handler, so a client's own token cancels too. */
@@ -215,8 +288,8 @@ export class Runs {
     try {
       const result = await job.result;
       const results = this.ctx.results(params.uri);
-      results.recordStats(train.model, 'probe', 0, result.params, source.analysis.names, source.text);
-      results.recordFindings(train.model, result.findings, source.analysis.names, source.text);
+      results.recordStats(train.model, 'probe', 0, result, source.analysis.semantics, source.text);
+      results.recordFindings(train.model, result.findings, source.analysis.semantics, source.text);
       this.ctx.resultsChanged(params.uri);
       return result;
     } catch (error) {
@@ -269,7 +342,7 @@ export class Runs {
   private async progressToken(clientToken: string | number | undefined): Promise<ProgressToken | null> {
     if (clientToken !== undefined) return clientToken;
     if (!this.ctx.progressSupported()) return null;
-    const token = `nn-train-${runCounter}`;
+    const token = `nn-run-${++progressCounter}`;
     try {
       await this.connection.sendRequest(WorkDoneProgressCreateRequest.type, { token });
       return token;
@@ -285,9 +358,10 @@ export class Runs {
     const results = this.ctx.results(uri);
     if (progressToken !== null) this.reportProgress(progressToken, model, event);
     if (event.type === 'step') {
-      results.recordStats(model, 'run', event.step, event.params, analysis.names, analysis.text);
+      // A back end that samples its statistics sends steps without them: the last ones stay.
+      if (event.layers.length > 0) results.recordStats(model, 'run', event.step, event, analysis.semantics, analysis.text);
     } else if (event.type === 'end') {
-      results.recordFindings(model, event.findings, analysis.names, analysis.text);
+      results.recordFindings(model, event.findings, analysis.semantics, analysis.text);
       this.ctx.resultsChanged(uri);
     } else if (event.type === 'epoch') {
       this.ctx.resultsChanged(uri);
@@ -337,10 +411,10 @@ export class Runs {
     const { check } = source.analysis;
     const candidates = check.models
       .filter((m) => m.hyperParams.length === 0 && check.irs.has(m.name))
-      .map((m) => ({ model: m.name, flops: m.flops, train: check.trains.find((t) => t.model === m.name) }))
+      .map((m) => ({ model: m.name, flops: m.flopCount, train: check.trains.find((t) => t.model === m.name) }))
       .filter(({ model, flops, train }) => {
         const batch = train?.batch ?? RANDOM_DIM_SIZE;
-        return 3 * symbolicAt(flops, batch) <= budget && !this.overLimits(source.analysis, model, batch);
+        return 3 * countAt(flops, batch) <= budget && !this.overLimits(source.analysis, model, batch);
       });
     const version = this.ctx.document(uri)?.version;
     for (const { model, train } of candidates) {
@@ -356,24 +430,15 @@ export class Runs {
         if (this.initJobs.get(uri) === job) this.initJobs.delete(uri);
       }
       if (this.ctx.document(uri)?.version !== version) return;
-      this.ctx.results(uri).recordInit(model, result.params, result.inputs, source.analysis.names, source.text);
+      this.ctx.results(uri).recordInit(model, result, result.inputs, source.analysis.semantics, source.text);
       this.ctx.resultsChanged(uri);
     }
   }
 }
 
-/** A symbolic count ("2359296*B + 10" FLOPs or bytes) evaluated with every name set to `batch`. */
-export function symbolicAt(count: string, batch: number): number {
-  let total = 0;
-  for (const term of count.replace(/\s+/g, '').replace(/-/g, '+-').split('+')) {
-    if (term === '') continue;
-    const value = term.split('*').reduce((product, factor) => {
-      const sign = factor.startsWith('-') ? -1 : 1;
-      const body = factor.replace(/^-/, '');
-      const n = Number(body);
-      return product * sign * (Number.isFinite(n) && body !== '' ? n : batch);
-    }, 1);
-    total += value;
-  }
-  return Number.isFinite(total) ? total : Infinity;
+/** A symbolic count (FLOPs of `2359296*B + 10`) with every dim name set to `size`; unknown counts are infinite. */
+export function countAt(count: Dim | null, size: number): number {
+  if (count === null) return Infinity;
+  const sizes = new Map([...count.names()].map((name) => [name, Dim.of(size)]));
+  return count.substitute(sizes).constant() ?? Infinity;
 }

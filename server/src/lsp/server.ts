@@ -5,6 +5,7 @@
 import { dirname } from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
+  CodeLensRefreshRequest,
   DidChangeConfigurationNotification,
   TextDocuments,
   TextDocumentSyncKind,
@@ -19,7 +20,7 @@ import type { CheckResult } from '../../../engine/src/lang/api.js';
 import { sizeLimitDiagnostics } from '../../../engine/src/train/limits.js';
 import { AnalysisCache, type Analysis } from '../ide/analysis.js';
 import { RunResults } from '../ide/runResults.js';
-import { trustChangedNotification, type InitializationOptions, type TrustChangedParams } from '../protocol.js';
+import { SERVER_COMMANDS, trustChangedNotification, type InitializationOptions, type TrustChangedParams } from '../protocol.js';
 import { findingDiagnostic, toDiagnostic } from './convert.js';
 import { Debouncer } from './debounce.js';
 import { registerFeatures, SEMANTIC_TOKENS_LEGEND } from './features.js';
@@ -40,6 +41,7 @@ export const SETTINGS_WAIT_MS = 2000;
 function emptyResult(): CheckResult {
   return { diagnostics: [], bindings: [], layers: [], calls: [], models: [], fns: [], irs: new Map(), fnIrs: new Map(), trains: [] };
 }
+
 
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
@@ -63,12 +65,13 @@ export function startServer(connection: Connection): void {
   let settingsLoaded = true;
   let supportsProgress = false;
   let supportsInlayRefresh = false;
+  let supportsCodeLensRefresh = false;
 
   const cache = new AnalysisCache((uri, text) => {
     const file = filePathOf(uri);
     try {
       const allowPathsOutsideWorkspace = settings.allowPathsOutsideWorkspace;
-      const check = checkProgram(text, file ? fileChecks(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }) : {});
+      const check = checkProgram(text, file ? { ...fileChecks(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }), semantics: true } : { semantics: true });
       // A model over the nn.limits settings gets NN4002 while you type, as in `nn check`.
       check.diagnostics.push(...sizeLimitDiagnostics(check, settings.limits));
       return check;
@@ -98,7 +101,7 @@ export function startServer(connection: Connection): void {
     const diagnostics: LspDiagnostic[] = checked.slice(0, settings.maxNumberOfProblems).map((d) => toDiagnostic(doc, d));
     const runResults = results.get(uri);
     if (runResults?.hasFindings()) {
-      for (const finding of runResults.findings(analysis.names, analysis.text)) diagnostics.push(findingDiagnostic(doc, finding, 'nn (run)'));
+      for (const finding of runResults.findings(analysis.semantics, analysis.text)) diagnostics.push(findingDiagnostic(doc, finding, 'nn (run)'));
     }
     void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
   };
@@ -134,6 +137,7 @@ export function startServer(connection: Connection): void {
     settingsLoaded = !supportsConfiguration;
     supportsProgress = capabilities.window?.workDoneProgress === true;
     supportsInlayRefresh = capabilities.workspace?.inlayHint?.refreshSupport === true;
+    supportsCodeLensRefresh = capabilities.workspace?.codeLens?.refreshSupport === true;
     const options = (params.initializationOptions ?? {}) as InitializationOptions;
     trusted = options.trusted !== false;
     roots = (params.workspaceFolders ?? []).map((f) => filePathOf(f.uri)).filter((p): p is string => p !== null);
@@ -157,6 +161,7 @@ export function startServer(connection: Connection): void {
         documentFormattingProvider: true,
         semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true },
         codeActionProvider: { codeActionKinds: ['quickfix'] },
+        executeCommandProvider: { commands: Object.values(SERVER_COMMANDS), workDoneProgress: true },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'nn-studio', version: '0.1.0' },
@@ -213,6 +218,8 @@ export function startServer(connection: Connection): void {
   connection.onNotification(trustChangedNotification, (params: TrustChangedParams) => {
     trusted = params.trusted === true;
     if (!trusted) runs.trustRevoked();
+    // The ▶ Train lenses become runnable (or disabled).
+    if (supportsCodeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type);
   });
 
   documents.onDidChangeContent(({ document }) => checkDebouncer.schedule(document.uri, CHECK_DELAY_MS, () => check(document.uri)));
@@ -230,9 +237,10 @@ export function startServer(connection: Connection): void {
     flowLookup: (uri) => {
       const analysis = analysisOf(uri);
       const r = results.get(uri);
-      return (model) => (analysis && r ? r.flow(model, analysis.names, analysis.text) : null);
+      return (model) => (analysis && r ? r.flow(model, analysis.semantics, analysis.text) : null);
     },
     settings: () => settings,
+    trusted: () => trusted,
   });
   runs.register();
 

@@ -1,0 +1,198 @@
+// What a `train` block takes, as data: its keys with their defaults, the built-in data sets
+// and the optimizers with their arguments. The checker (training.ts) binds against these, and
+// the editor's completion, hover and signature help and the generated docs tables show them.
+
+import { IMAGE_SETS, type ImageSetName } from '../data/catalog.js';
+import { ALL_OPS } from '../ops/registry.js';
+import type { DataHeader, DataSpec, OptimizerSpec, TrainIR } from './api.js';
+
+/** An argument of a data set or optimizer: a positive integer, a non-negative number or a string. */
+export interface TrainParam {
+  readonly name: string;
+  readonly kind: 'count' | 'number' | 'string';
+  /** Absent: required. */
+  readonly default?: number;
+  /** The least a count may be (default 1: a test split may be empty, 0). */
+  readonly min?: number;
+  /** The bound a number stays below (Adam's betas: 1, as PyTorch checks). */
+  readonly below?: number;
+  readonly doc: string;
+}
+
+export interface DataSetDef {
+  readonly name: DataSpec['kind'];
+  readonly params: readonly TrainParam[];
+  readonly doc: string;
+  /** One sample's shape and the class count, as the docs show them (Markdown). */
+  readonly samples: string;
+  readonly classes: string;
+  /** Read from files (their paths are the string arguments); else built in. */
+  readonly files: boolean;
+  /** A built-in set's header from its arguments (file sets are read by the caller). */
+  readonly header?: (args: Readonly<Record<string, number>>) => DataHeader;
+}
+
+const count = (name: string, defaultValue: number, doc: string, min = 1): TrainParam => ({ name, kind: 'count', default: defaultValue, min, doc });
+const path = (name: string, doc: string): TrainParam => ({ name, kind: 'string', doc });
+
+function imageSet(name: ImageSetName, origin: string): DataSetDef {
+  const set = IMAGE_SETS[name];
+  const [c, h, w] = set.sampleShape;
+  return {
+    name,
+    params: [
+      count('train', set.defaults.train, `training images, the first of the official ${set.full.train}`),
+      count('test', set.defaults.test, `test images, the first of the official ${set.full.test} (0: evaluate on the training data)`, 0),
+    ],
+    doc: `${set.title} images \`[${c}, ${h}, ${w}]\`, pixels scaled to [0, 1], ${set.classes} classes: the first \`train\` training and \`test\` test images of the official files, as torchvision's \`${set.title.replace(/-/g, '')}\` with \`ToTensor()\` gives them; ${origin}.`,
+    samples: `\`[${set.sampleShape.join(', ')}]\``,
+    classes: String(set.classes),
+    files: false,
+    header: () => ({ sampleShape: set.sampleShape, classes: set.classes, labelShape: [] }),
+  };
+}
+
+const twoFeatures = (classes: number): DataHeader => ({ sampleShape: [2], classes, labelShape: [] });
+
+/** The data sets a `train` block's `data` names, in the order the docs list them. */
+export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
+  fashion_mnist: imageSet('fashion_mnist', 'the defaults are the subset bundled with NN Studio (no download)'),
+  mnist: imageSet('mnist', 'downloaded into the data cache on first use'),
+  cifar10: imageSet('cifar10', 'downloaded into the data cache on first use (CIFAR-10\'s binary version)'),
+  spirals: {
+    name: 'spirals',
+    params: [count('classes', 3, 'arms, one class each'), count('points', 100, 'points per class')],
+    doc: 'Interleaved 2-D spirals (CS231n\'s), `points` per class, generated from fixed seeds (the same for every `seed`).',
+    samples: '`[2]`',
+    classes: '`classes`',
+    files: false,
+    header: (args) => twoFeatures(args.classes),
+  },
+  moons: {
+    name: 'moons',
+    params: [count('points', 200, 'points in each split')],
+    doc: 'Two interleaved half-moons with noise, generated from fixed seeds (the same for every `seed`).',
+    samples: '`[2]`',
+    classes: '2',
+    files: false,
+    header: () => twoFeatures(2),
+  },
+  xor: {
+    name: 'xor',
+    params: [],
+    doc: 'The four XOR points.',
+    samples: '`[2]`',
+    classes: '2',
+    files: false,
+    header: () => twoFeatures(2),
+  },
+  csv: {
+    name: 'csv',
+    params: [path('path', 'the CSV file, relative to the `.nn` file'), path('label', 'the label column\'s header')],
+    doc: 'A CSV file with a header line: every column but `label` is a feature; numbers quoted or not, the delimiter `,` `;` tab or `|` that the header uses most, a UTF-8 BOM skipped.',
+    samples: '`[number of columns − 1]`',
+    classes: 'largest id + 1 for integer labels, else regression targets `[1]`',
+    files: true,
+  },
+  idx: {
+    name: 'idx',
+    params: [path('images', 'the IDX images file'), path('labels', 'the IDX labels file')],
+    doc: 'IDX files (the MNIST format): `[N, H, W]` images get a channel dim, as `fashion_mnist`; uint8 is scaled to [0, 1].',
+    samples: '`[1, H, W]` for `[N, H, W]` images, else the array without its first dim',
+    classes: 'largest label + 1',
+    files: true,
+  },
+  npy: {
+    name: 'npy',
+    params: [path('x', 'the `.npy` samples'), path('y', 'the `.npy` labels or targets')],
+    doc: 'NumPy `.npy` arrays of samples and labels (v1.0/2.0 headers, little-endian `<f4 <f8 <i4 <i8 |u1`).',
+    samples: 'the shape of `x` without its first dim',
+    classes: 'largest id + 1 for integer `y`, else regression targets',
+    files: true,
+  },
+};
+
+/** The data set of this name, if there is one. */
+export function dataSetDef(name: string): DataSetDef | undefined {
+  return Object.prototype.hasOwnProperty.call(DATA_SETS, name) ? DATA_SETS[name as DataSpec['kind']] : undefined;
+}
+
+export interface OptimizerDef {
+  readonly name: OptimizerSpec['kind'];
+  readonly params: readonly TrainParam[];
+  readonly doc: string;
+}
+
+const rate = (name: string, defaultValue: number | undefined, doc: string, below?: number): TrainParam => ({ name, kind: 'number', ...(defaultValue === undefined ? {} : { default: defaultValue }), ...(below === undefined ? {} : { below }), doc });
+const adamParams = (weightDecay: number, decayDoc: string): TrainParam[] => [
+  rate('lr', 0.001, 'learning rate'),
+  rate('beta1', 0.9, 'decay of the gradient\'s running mean', 1),
+  rate('beta2', 0.999, 'decay of the squared gradient\'s running mean', 1),
+  rate('eps', 1e-8, 'added to the denominator'),
+  rate('weight_decay', weightDecay, decayDoc),
+];
+
+/** The optimizers a `train` block's `optimizer` names, as in torch.optim. */
+export const OPTIMIZERS: Readonly<Record<OptimizerSpec['kind'], OptimizerDef>> = {
+  SGD: {
+    name: 'SGD',
+    params: [rate('lr', undefined, 'learning rate'), rate('momentum', 0, 'momentum factor'), rate('weight_decay', 0, 'L2 penalty added to the gradient')],
+    doc: 'Stochastic gradient descent with optional momentum (torch.optim.SGD).',
+  },
+  Adam: { name: 'Adam', params: adamParams(0, 'L2 penalty added to the gradient'), doc: 'Adam (torch.optim.Adam); weight decay is an L2 penalty added to the gradient.' },
+  AdamW: { name: 'AdamW', params: adamParams(0.01, 'decoupled weight decay'), doc: 'Adam with decoupled weight decay (torch.optim.AdamW).' },
+};
+
+export function optimizerDef(name: string): OptimizerDef | undefined {
+  return Object.prototype.hasOwnProperty.call(OPTIMIZERS, name) ? OPTIMIZERS[name as OptimizerSpec['kind']] : undefined;
+}
+
+/** The optimizer when a `train` block names none. */
+export const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'Adam', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+
+export type TrainLoss = TrainIR['loss'];
+
+/** The losses a `train` block's `loss` names: the registry's ops of surface `loss`. */
+export const TRAIN_LOSSES: readonly TrainLoss[] = ALL_OPS.filter((op) => op.surface === 'loss').map((op) => op.name as TrainLoss);
+
+/** The loss when a `train` block names none (PyTorch's usual classifier loss). */
+export const DEFAULT_LOSS: TrainLoss = 'cross_entropy';
+
+/** The back ends a `train` block's `backend` names. */
+export const BACKENDS = ['auto', 'ts', 'onnx'] as const;
+
+/**
+ * What a key's value is: a data set or optimizer call, a loss name, a count, a seed, a
+ * fraction or `test`, a back end, a folder path.
+ */
+export type TrainValueKind = 'data' | 'optimizer' | 'loss' | 'count' | 'seed' | 'validate' | 'backend' | 'path';
+
+export interface TrainKeyDef {
+  readonly name: string;
+  readonly value: TrainValueKind;
+  /** The default as written in `.nn` (absent: required). */
+  readonly default?: string;
+  readonly doc: string;
+}
+
+/** The keys of a `train` block (LANGUAGE.md §9), in the order the docs list them. */
+export const TRAIN_KEYS: readonly TrainKeyDef[] = [
+  { name: 'data', value: 'data', doc: 'The data set: a built-in one or files.' },
+  { name: 'loss', value: 'loss', default: DEFAULT_LOSS, doc: 'The loss between the model output and the targets.' },
+  { name: 'optimizer', value: 'optimizer', default: 'Adam(lr = 0.001)', doc: 'The optimizer, as in torch.optim.' },
+  { name: 'epochs', value: 'count', default: '1', doc: 'Passes over the training data (an integer ≥ 1).' },
+  { name: 'batch', value: 'count', default: '32', doc: 'Samples per step (an integer ≥ 1).' },
+  { name: 'seed', value: 'seed', default: '0', doc: 'Seed of initialization, shuffling and dropout (an integer ≥ 0).' },
+  { name: 'validate', value: 'validate', default: '"test"', doc: 'A fraction in (0, 1) of the training data held out, or `"test"` for the data set\'s test split (files without one hold out nothing).' },
+  { name: 'backend', value: 'backend', default: '"auto"', doc: '`"auto"`, `"ts"` (the TypeScript autograd engine) or `"onnx"` (onnxruntime-node).' },
+  { name: 'save', value: 'path', default: '"runs/<model>"', doc: 'Output folder for checkpoints (`.safetensors`), the exported `.onnx` and the run log.' },
+];
+
+export function trainKeyDef(name: string): TrainKeyDef | undefined {
+  return TRAIN_KEYS.find((k) => k.name === name);
+}
+
+/** A key's default as a number (`epochs`, `batch`, `seed`). */
+export function numericDefault(key: string): number {
+  return Number(trainKeyDef(key)?.default);
+}
