@@ -6,7 +6,6 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { caseLists, runCampaign, shrink, type Disagreement } from './campaign.js';
