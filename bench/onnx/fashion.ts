@@ -12,7 +12,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { train } from '../../engine/src/train/loop.js';
+import { train } from '../../engine/src/run/loop.js';
 
 const TARGET = 0.9;
 const args = process.argv.slice(2);

@@ -5,7 +5,7 @@
 
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import { serverNodeOptions } from '../../engine/src/cli/serverNodeOptions.js';
-import type { RunEvent, Finding, LayerGradStats, ParamGradStats, EvaluatedOn } from '../../engine/src/train/events.js';
+import type { RunEvent, Finding, LayerGradStats, ParamGradStats, EvaluatedOn } from '../../engine/src/core/events.js';
 
 export type { RunEvent, Finding, LayerGradStats, ParamGradStats };
 

@@ -7,9 +7,9 @@ import { Dim } from '../../engine/src/shape/dim.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
 import { randn } from '../../engine/src/tensor/random-tensors.js';
 import { Rng } from '../../engine/src/random.js';
-import { lowerModel } from '../../engine/src/train/lower.js';
-import { paramGradStats } from '../../engine/src/train/stats.js';
-import type { ParamGradStats } from '../../engine/src/train/events.js';
+import { lowerModel } from '../../engine/src/backend-ts/lower.js';
+import { paramGradStats } from '../../engine/src/core/stats.js';
+import type { ParamGradStats } from '../../engine/src/core/events.js';
 import { RANDOM_DIM_SIZE } from './workerProtocol.js';
 
 

@@ -2,8 +2,8 @@
 // the worker runs, and what it posts back. Plain data only (structured clone).
 
 import type { DownloadProgress } from '../../engine/src/data/fetch.js';
-import type { LayerGradStats, ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
-import type { SizeLimits } from '../../engine/src/train/limits.js';
+import type { LayerGradStats, ParamGradStats, RunEvent } from '../../engine/src/core/events.js';
+import type { SizeLimits } from '../../engine/src/run/limits.js';
 import type { ExportOnnxResult, GradcheckResult, ProbeResult, TrainResult } from './protocol.js';
 
 interface DocumentJob {

@@ -2,8 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Finding, ParamGradStats, RunEvent } from '../../engine/src/train/events.js';
-import { layerGradStats } from '../../engine/src/train/stats.js';
+import type { Finding, ParamGradStats, RunEvent } from '../../engine/src/core/events.js';
+import { layerGradStats } from '../../engine/src/core/stats.js';
 import { MAX_CURVE_POINTS, TrainingRun, averageDown } from '../../client/src/training/run.js';
 
 function param(name: string, gradMeanAbs: number, gradMax: number, zeroFraction = 0): ParamGradStats {

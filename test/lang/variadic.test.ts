@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkProgram } from '../../engine/src/lang/program.js';
-import { gradcheckProgram } from '../../engine/src/train/gradcheck.js';
-import { train } from '../../engine/src/train/loop.js';
-import type { RunEvent } from '../../engine/src/train/events.js';
+import { gradcheckProgram } from '../../engine/src/run/gradcheck.js';
+import { train } from '../../engine/src/run/loop.js';
+import type { RunEvent } from '../../engine/src/core/events.js';
 
 const codes = (text: string) => checkProgram(text).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${text.slice(0, d.range.start).split('\n').length}`);
 

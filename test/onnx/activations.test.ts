@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onnxBackend, tsBackend, type StepOutcome } from '../../engine/src/train/backends.js';
-import { makeBatch } from '../../engine/src/train/batches.js';
-import { batchLayout } from '../../engine/src/train/loop.js';
-import { isRunError, prepare, type Prepared } from '../../engine/src/train/prepare.js';
-import type { ActivationStats } from '../../engine/src/train/events.js';
+import { onnxBackend, tsBackend, type StepOutcome } from '../../engine/src/run/backends.js';
+import { makeBatch } from '../../engine/src/core/batches.js';
+import { batchLayout } from '../../engine/src/run/loop.js';
+import { isRunError, prepare, type Prepared } from '../../engine/src/run/prepare.js';
+import type { ActivationStats } from '../../engine/src/core/events.js';
 
 const TEXT = `model Squash(x: [B, 2]) -> [B, 3] {
   fc1 = Linear(2, 16)

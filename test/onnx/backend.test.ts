@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TrainIR } from '../../engine/src/lang/api.js';
-import { chooseBackend, createOnnxTrainer } from '../../engine/src/onnx/backend.js';
+import { chooseBackend, createOnnxTrainer } from '../../engine/src/run/backendChoice.js';
 import { Tensor } from '../../engine/src/tensor/tensor.js';
 import { IrBuilder, mlpIR } from './irBuilder.js';
 import { initialWeights } from './parityHarness.js';

@@ -8,9 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { exportOnnx } from '../../engine/src/onnx/export.js';
+import { exportOnnx } from '../../engine/src/export/onnx.js';
 import { ModelProto } from '../../engine/src/onnx/schema.js';
-import { storedTensor, writeSafetensors } from '../../engine/src/train/safetensors.js';
+import { storedTensor, writeSafetensors } from '../../engine/src/core/safetensors.js';
 import { run as runExportCli } from '../../engine/src/cli/export.js';
 import { exportCase, relativeError, type ExportCase } from './exportHarness.js';
 

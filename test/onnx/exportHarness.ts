@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckResult, ModelIR } from '../../engine/src/lang/api.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
-import { lowerModel } from '../../engine/src/train/lower.js';
+import { lowerModel } from '../../engine/src/backend-ts/lower.js';
 import { Rng } from '../../engine/src/random.js';
 import { Tensor } from '../../engine/src/tensor/tensor.js';
 import { noGrad } from '../../engine/src/index.js';

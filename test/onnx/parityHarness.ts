@@ -1,14 +1,14 @@
-// Runs the same training on the TS engine (engine/src/train/lower.ts) and on the ONNX
+// Runs the same training on the TS engine (engine/src/backend-ts/lower.ts) and on the ONNX
 // step graph from the same initial weights and batches, for the parity tests.
 
 import type { FnIR, ModelIR, OptimizerSpec, TrainIR } from '../../engine/src/lang/api.js';
-import { lowerModel } from '../../engine/src/train/lower.js';
+import { lowerModel } from '../../engine/src/backend-ts/lower.js';
 import { Rng } from '../../engine/src/random.js';
 import { Tensor } from '../../engine/src/tensor/tensor.js';
 import assert from 'node:assert/strict';
 import * as engine from '../../engine/src/index.js';
-import { OnnxTrainer } from '../../engine/src/onnx/session.js';
-import { lossOf } from '../../engine/src/train/objective.js';
+import { OnnxTrainer } from '../../engine/src/backend-onnx/session.js';
+import { lossOf } from '../../engine/src/backend-ts/objective.js';
 
 export interface Batch {
   x: Float32Array | Int32Array;

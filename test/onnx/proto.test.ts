@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import * as ort from 'onnxruntime-node';
-import { exportOnnx } from '../../engine/src/onnx/export.js';
+import { exportOnnx } from '../../engine/src/export/onnx.js';
 import { ModelProto } from '../../engine/src/onnx/schema.js';
 import { descriptorOf } from '../../scripts/onnx-proto.mjs';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportPytorch } from '../../engine/src/export/pytorch.js';
-import { storedTensor, writeSafetensors } from '../../engine/src/train/safetensors.js';
+import { storedTensor, writeSafetensors } from '../../engine/src/core/safetensors.js';
 import { exportCase, relativeError } from './exportHarness.js';
 
 const PYTHON = '/usr/bin/python3';

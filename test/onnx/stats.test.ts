@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OnnxTrainer, type OnnxStepResult } from '../../engine/src/onnx/session.js';
-import { paramGradStats, differenceNorm } from '../../engine/src/train/stats.js';
+import { OnnxTrainer, type OnnxStepResult } from '../../engine/src/backend-onnx/session.js';
+import { paramGradStats, differenceNorm } from '../../engine/src/core/stats.js';
 import { mlpIR } from './irBuilder.js';
 import { initialWeights, randomBatches } from './parityHarness.js';
 

@@ -18,7 +18,7 @@ import { gradcheck } from '../../engine/src/gradcheck.js';
 import { Rng } from '../../engine/src/random.js';
 import { OnnxGraphBuilder } from '../../engine/src/onnx/builder.js';
 import { LoweringContext, type Val } from '../../engine/src/onnx/context.js';
-import { lowerOp } from '../../engine/src/onnx/forward.js';
+import { lowerOp } from '../../engine/src/backend-onnx/forward.js';
 import { OnnxUnsupported } from '../../engine/src/onnx/unsupported.js';
 import { BATCH, CASES, concreteShape, symbolicShape, type InputSpec, type OpCase } from './cases.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { prepare } from '../../engine/src/train/prepare.js';
+import { prepare } from '../../engine/src/run/prepare.js';
 import type { TrainResult } from '../../server/src/protocol.js';
 import { LspClient } from '../server/lspClient.js';
 import { assertCleanFailure, nn, tempWorkspace, writeFiles } from './harness.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
 import fc from 'fast-check';
-import { readSafetensors, type SafetensorsFile } from '../../engine/src/train/safetensors.js';
+import { readSafetensors, type SafetensorsFile } from '../../engine/src/core/safetensors.js';
 import { assertCleanFailure, type CliResult, cliPath, nn, repoRoot, tempWorkspace } from './harness.js';
 
 const CHECKPOINT = 'checkpoint.safetensors';
@@ -226,7 +226,7 @@ describe('SIGKILL while checkpoints are written never leaves a torn checkpoint',
     mkdirSync(dir, { recursive: true });
     // The engine's writer, bundled once so each child starts in plain Node quickly.
     const bundle = join(dir, 'safetensors.js');
-    buildSync({ entryPoints: [join(repoRoot, 'engine/src/train/safetensors.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'error' });
+    buildSync({ entryPoints: [join(repoRoot, 'engine/src/core/safetensors.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'error' });
     // A child that rewrites a 4 MB checkpoint back to back, each version filled with its number.
     const writer = [
       `const { writeSafetensors, storedTensor } = require(${JSON.stringify(bundle)});`,

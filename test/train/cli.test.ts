@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readSafetensors, storedTensor, writeSafetensors } from '../../engine/src/train/safetensors.js';
+import { readSafetensors, storedTensor, writeSafetensors } from '../../engine/src/core/safetensors.js';
 
 const cli = resolve('dist/cli.js');
 const work = mkdtempSync(join(tmpdir(), 'nn-cli-'));

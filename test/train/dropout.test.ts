@@ -6,8 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { train } from '../../engine/src/train/loop.js';
-import type { RunEvent } from '../../engine/src/train/events.js';
+import { train } from '../../engine/src/run/loop.js';
+import type { RunEvent } from '../../engine/src/core/events.js';
 
 const MODEL = `
 model Drop(x: [B, 2]) -> [B, 3] {

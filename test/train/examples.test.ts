@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { train } from '../../engine/src/train/loop.js';
-import { readSafetensors } from '../../engine/src/train/safetensors.js';
+import { train } from '../../engine/src/run/loop.js';
+import { readSafetensors } from '../../engine/src/core/safetensors.js';
 
 const examples = resolve('examples');
 const work = mkdtempSync(join(tmpdir(), 'nn-examples-'));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import { OPS } from '../../engine/src/ops/registry.js';
 import assert from 'node:assert/strict';
-import { activationStats, aggregateGradStats, layerGradStats, paramGradStats } from '../../engine/src/train/stats.js';
+import { activationStats, aggregateGradStats, layerGradStats, paramGradStats } from '../../engine/src/core/stats.js';
 import {
   DEAD_RELU_FRACTION,
   EXPLODING_NORM,
@@ -11,8 +11,8 @@ import {
   PERSISTENT_STEPS,
   VANISHING_RATIO,
   probeFindings,
-} from '../../engine/src/train/findings.js';
-import type { LayerGradStats } from '../../engine/src/train/events.js';
+} from '../../engine/src/run/findings.js';
+import type { LayerGradStats } from '../../engine/src/core/events.js';
 
 const range = { start: 0, end: 1 };
 const rangeOf = () => range;

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { decodeSafetensors, readSafetensors, storedTensor, writeSafetensors } from '../../engine/src/train/safetensors.js';
+import { decodeSafetensors, readSafetensors, storedTensor, writeSafetensors } from '../../engine/src/core/safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-st-'));
 

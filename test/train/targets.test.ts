@@ -7,10 +7,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { train } from '../../engine/src/train/loop.js';
+import { train } from '../../engine/src/run/loop.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
 import { readDataHeader } from '../../engine/src/data/index.js';
-import type { RunEvent } from '../../engine/src/train/events.js';
+import type { RunEvent } from '../../engine/src/core/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-targets-'));
 writeFileSync(join(dir, 'r.csv'), 'x1,x2,y\n1,2,3\n2,3,5\n3,1,4\n4,4,8\n2,2,4\n');

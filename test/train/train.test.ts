@@ -6,16 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { train, type TrainOptions } from '../../engine/src/train/loop.js';
-import { probe } from '../../engine/src/train/probe.js';
-import { prepare } from '../../engine/src/train/prepare.js';
-import { batchLayout } from '../../engine/src/train/loop.js';
-import { epochOrder, makeBatch } from '../../engine/src/train/batches.js';
-import { lossOf } from '../../engine/src/train/objective.js';
-import { streamRng } from '../../engine/src/train/batches.js';
-import { gradcheckProgram } from '../../engine/src/train/gradcheck.js';
-import { readSafetensors } from '../../engine/src/train/safetensors.js';
-import type { RunEvent } from '../../engine/src/train/events.js';
+import { train, type TrainOptions } from '../../engine/src/run/loop.js';
+import { probe } from '../../engine/src/run/probe.js';
+import { prepare } from '../../engine/src/run/prepare.js';
+import { batchLayout } from '../../engine/src/run/loop.js';
+import { epochOrder, makeBatch } from '../../engine/src/core/batches.js';
+import { lossOf } from '../../engine/src/backend-ts/objective.js';
+import { streamRng } from '../../engine/src/core/batches.js';
+import { gradcheckProgram } from '../../engine/src/run/gradcheck.js';
+import { readSafetensors } from '../../engine/src/core/safetensors.js';
+import type { RunEvent } from '../../engine/src/core/events.js';
 
 const work = mkdtempSync(join(tmpdir(), 'nn-train-'));
 

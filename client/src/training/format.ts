@@ -1,7 +1,7 @@
 // Text the extension shows for runs: numbers, run-log lines, the end-of-run message and the
 // probe and gradcheck reports. Pure, so the wording is tested without an editor.
 
-import { splitName, type ParamGradStats, type RunEvent } from '../../../engine/src/train/events.js';
+import { splitName, type ParamGradStats, type RunEvent } from '../../../engine/src/core/events.js';
 import type { GradcheckResult, TrainResult } from '../../../server/src/protocol.js';
 
 export function formatLoss(loss: number): string {

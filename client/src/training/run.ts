@@ -2,7 +2,7 @@
 // into loss and accuracy curves, the latest gradient flow and the findings, and turns that
 // into the TrainingView the webview draws. Pure: no `vscode`, so it is unit-tested directly.
 
-import { splitName, type Finding, type LayerGradStats, type RunEvent } from '../../../engine/src/train/events.js';
+import { splitName, type Finding, type LayerGradStats, type RunEvent } from '../../../engine/src/core/events.js';
 import type { GradientFlow, Point, TrainingView } from '../webview/view.js';
 import { formatLoss, formatPercent } from './format.js';
 

@@ -1,7 +1,7 @@
 // The data the Training webview draws and the messages it exchanges with the extension;
 // plain types only, shared by the extension host and the browser bundle.
 
-import type { Finding, LayerGradStats } from '../../../engine/src/train/events.js';
+import type { Finding, LayerGradStats } from '../../../engine/src/core/events.js';
 import type { TextRange } from '../../../engine/src/lang/api.js';
 
 /** One point of a curve: x is the global training step. */

@@ -11,7 +11,7 @@ import { fileChecks } from '../data/index.js';
 import type { Diagnostic, TextRange } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
-import { sizeLimitDiagnostics } from '../train/limits.js';
+import { sizeLimitDiagnostics } from '../run/limits.js';
 import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, sizeLimitsOption } from './command.js';
 
 const USAGE = `usage: nn check FILE... [--format text|json] ${LIMITS_USAGE} ${DATA_USAGE}`;

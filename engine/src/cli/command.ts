@@ -3,9 +3,9 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { dataSources, type DataSources } from '../data/sources.js';
-import { DEFAULT_SIZE_LIMITS, type SizeLimits } from '../train/limits.js';
-import type { RunError } from '../train/prepare.js';
-import { formatError } from '../train/console.js';
+import { DEFAULT_SIZE_LIMITS, type SizeLimits } from '../run/limits.js';
+import type { RunError } from '../run/prepare.js';
+import { formatError } from '../run/console.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 const HELP = { type: 'boolean', short: 'h', default: false } as const;

@@ -5,9 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { checkProgram } from '../lang/program.js';
-import { exportOnnx, pickModel, readWeightsFile } from '../onnx/export.js';
+import { exportOnnx, pickModel, readWeightsFile } from '../export/onnx.js';
 import { exportPytorch } from '../export/pytorch.js';
-import { readSource } from '../train/console.js';
+import { readSource } from '../run/console.js';
 import { parseFileArgs } from './command.js';
 
 const USAGE = 'usage: nn export FILE [--model M] [--weights W.safetensors] [--format onnx|pytorch] [-o OUT]';

@@ -1,8 +1,8 @@
 // `nn gradcheck FILE [--fn NAME]`: compares each `fn`'s `grad` block with central finite
 // differences in float64 and prints the worst absolute and relative error per input.
 
-import { gradcheckProgram } from '../train/gradcheck.js';
-import { formatGradcheck, readSource } from '../train/console.js';
+import { gradcheckProgram } from '../run/gradcheck.js';
+import { formatGradcheck, readSource } from '../run/console.js';
 import { parseFileArgs, reportInternalError, reportRunErrors } from './command.js';
 
 const USAGE = 'usage: nn gradcheck FILE [--fn NAME] [--json]';

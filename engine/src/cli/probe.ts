@@ -5,10 +5,10 @@
 // with `loss`, `params`, `activations` and `findings`.
 
 import { dirname, resolve } from 'node:path';
-import { fetchTrainData } from '../train/prepare.js';
-import { probe } from '../train/probe.js';
-import { formatFinding, formatGradientTable, readSource } from '../train/console.js';
-import { storedTensor, writeSafetensors } from '../train/safetensors.js';
+import { fetchTrainData } from '../run/prepare.js';
+import { probe } from '../run/probe.js';
+import { formatFinding, formatGradientTable, readSource } from '../run/console.js';
+import { storedTensor, writeSafetensors } from '../core/safetensors.js';
 import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
 import { downloadReporter } from './downloadProgress.js';
 

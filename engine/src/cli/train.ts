@@ -8,9 +8,9 @@
 import { dirname, resolve } from 'node:path';
 import { checkProgram } from '../lang/program.js';
 import { fileChecks } from '../data/index.js';
-import { train } from '../train/loop.js';
-import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../train/console.js';
-import type { RunEvent } from '../train/events.js';
+import { train } from '../run/loop.js';
+import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../run/console.js';
+import type { RunEvent } from '../core/events.js';
 import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption, threadsOption } from './command.js';
 import { downloadReporter } from './downloadProgress.js';
 

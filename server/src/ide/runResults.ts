@@ -4,8 +4,8 @@
 
 import type { TextRange } from '../../../engine/src/lang/api.js';
 import type { SemanticItem, SemanticModel } from '../../../engine/src/lang/semantics.js';
-import type { Finding, LayerGradStats, ParamGradStats } from '../../../engine/src/train/events.js';
-import { aggregateGradStats } from '../../../engine/src/train/stats.js';
+import type { Finding, LayerGradStats, ParamGradStats } from '../../../engine/src/core/events.js';
+import { aggregateGradStats } from '../../../engine/src/core/stats.js';
 
 export type StatsSource = 'init' | 'probe' | 'run';
 

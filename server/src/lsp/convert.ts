@@ -12,7 +12,7 @@ import {
   type TextEdit as LspTextEdit,
 } from 'vscode-languageserver/node';
 import type { Diagnostic, Severity, TextEdit, TextRange } from '../../../engine/src/lang/api.js';
-import type { Finding } from '../../../engine/src/train/events.js';
+import type { Finding } from '../../../engine/src/core/events.js';
 
 /**
  * Where a code's documentation lives: `docs/diagnostics.md` of the installed extension (or

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DownloadProgress } from '../../../engine/src/data/fetch.js';
-import type { RunEvent } from '../../../engine/src/train/events.js';
+import type { RunEvent } from '../../../engine/src/core/events.js';
 import type { Job, JobResults, WorkerInput, WorkerReply } from '../workerProtocol.js';
 
 export interface RunningJob<K extends keyof JobResults> {

@@ -20,9 +20,9 @@ import {
   type ProgressToken,
 } from 'vscode-languageserver/node';
 import { Dim } from '../../../engine/src/shape/dim.js';
-import { CHECKPOINT_FILE } from '../../../engine/src/train/checkpoint.js';
-import { splitName, type RunEvent } from '../../../engine/src/train/events.js';
-import { sizeLimitProblem } from '../../../engine/src/train/limits.js';
+import { CHECKPOINT_FILE } from '../../../engine/src/run/checkpoint.js';
+import { splitName, type RunEvent } from '../../../engine/src/core/events.js';
+import { sizeLimitProblem } from '../../../engine/src/run/limits.js';
 import type { Analysis } from '../ide/analysis.js';
 import type { RunResults } from '../ide/runResults.js';
 import {

@@ -17,7 +17,7 @@ import { checkProgram } from '../../../engine/src/lang/program.js';
 import { fileChecks } from '../../../engine/src/data/index.js';
 import { dataSources, type DataSources } from '../../../engine/src/data/sources.js';
 import type { CheckResult } from '../../../engine/src/lang/api.js';
-import { sizeLimitDiagnostics } from '../../../engine/src/train/limits.js';
+import { sizeLimitDiagnostics } from '../../../engine/src/run/limits.js';
 import { AnalysisCache, type Analysis } from '../ide/analysis.js';
 import { RunResults } from '../ide/runResults.js';
 import { SERVER_COMMANDS, trustChangedNotification, type InitializationOptions, type TrustChangedParams } from '../protocol.js';

@@ -4,13 +4,13 @@
 
 import type { FnIR, IrNode, ModelIR, OptimizerSpec, TrainIR, ValueId } from '../lang/api.js';
 import { Dim, type Shape } from '../shape/dim.js';
-import { OnnxGraphBuilder } from './builder.js';
-import { LoweringContext, type DType, type MaskSlot, type Val } from './context.js';
+import { OnnxGraphBuilder } from '../onnx/builder.js';
+import { LoweringContext, type DType, type MaskSlot, type Val } from '../onnx/context.js';
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward } from './backward.js';
 import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
 import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot, type ParamUpdate } from './optimizer.js';
-import { OnnxUnsupported } from './unsupported.js';
+import { OnnxUnsupported } from '../onnx/unsupported.js';
 
 export interface TensorSlot {
   /** The ONNX input name; the matching output (if any) is `NEXT_PREFIX + name`. */

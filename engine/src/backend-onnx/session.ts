@@ -8,13 +8,13 @@
 
 import * as ort from 'onnxruntime-node';
 import type { FnIR, IrNode, ModelIR, TrainIR } from '../lang/api.js';
-import type { ParamGradStats } from '../train/events.js';
+import type { ParamGradStats } from '../core/events.js';
 import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type StepBatchSlots, type TrainStepGraph } from './graphs.js';
 import { Dim } from '../shape/dim.js';
 import { DimBinding } from '../shape/binding.js';
 import { sizeOf } from '../ops/shape-rule.js';
 import { fillDropoutMask } from '../ops/dropout.js';
-import { streamRng } from '../train/batches.js';
+import { streamRng } from '../core/batches.js';
 import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
 import { RAW_ACTIVATION_STATS } from './activations.js';
 import { resolveThreads } from '../kernels/threads.js';

@@ -4,7 +4,7 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 import type { FloatArray } from '../tensor/tensor.js';
-import { readSafetensors, storedTensor, writeSafetensors, type StoredTensor } from './safetensors.js';
+import { readSafetensors, storedTensor, writeSafetensors, type StoredTensor } from '../core/safetensors.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const RUN_LOG_FILE = 'run.jsonl';

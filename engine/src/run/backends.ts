@@ -4,20 +4,20 @@
 // parameter statistics on the last step of each run and no activation statistics). The
 // loop drives either.
 
-import type { Finding, ActivationStats, ParamGradStats } from './events.js';
+import type { Finding, ActivationStats, ParamGradStats } from '../core/events.js';
 import { Tensor } from '../tensor/tensor.js';
 import { optimizerFromSpec } from '../optim/from-spec.js';
 import type { FloatArray } from '../tensor/tensor.js';
-import { createOnnxTrainer } from '../onnx/backend.js';
-import type { OnnxTrainer } from '../onnx/session.js';
-import type { Batch } from './batches.js';
-import { streamRng } from './batches.js';
+import { createOnnxTrainer } from './backendChoice.js';
+import type { OnnxTrainer } from '../backend-onnx/session.js';
+import type { Batch } from '../core/batches.js';
+import { streamRng } from '../core/batches.js';
 import type { OptimizerBuffers, OptimizerState } from './checkpoint.js';
 import { nanFinding } from './findings.js';
-import { NonFiniteError, nodeLabels } from './lower.js';
-import { lossOf } from './objective.js';
+import { NonFiniteError, nodeLabels } from '../backend-ts/lower.js';
+import { lossOf } from '../backend-ts/objective.js';
 import type { Prepared } from './prepare.js';
-import { differenceNorm, hasNonFinite, paramGradStats } from './stats.js';
+import { differenceNorm, hasNonFinite, paramGradStats } from '../core/stats.js';
 
 export type StepOutcome = { loss: number; params: ParamGradStats[]; activations: ActivationStats[] } | { nan: Finding };
 

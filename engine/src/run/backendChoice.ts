@@ -3,9 +3,9 @@
 // with the reason, `ts` never touches onnxruntime.
 
 import type { FnIR, ModelIR, TrainIR } from '../lang/api.js';
-import { buildTrainStep } from './graphs.js';
-import { OnnxTrainer, type OnnxTrainerOptions } from './session.js';
-import { OnnxUnsupported } from './unsupported.js';
+import { buildTrainStep } from '../backend-onnx/graphs.js';
+import { OnnxTrainer, type OnnxTrainerOptions } from '../backend-onnx/session.js';
+import { OnnxUnsupported } from '../onnx/unsupported.js';
 
 export type BackendChoice =
   | { backend: 'onnx' }

@@ -13,8 +13,8 @@ import { record, noGrad } from '../autograd/tape.js';
 import { Rng } from '../random.js';
 import type { TsMode } from '../ops/def.js';
 import { initTensor } from '../nn/init.js';
-import { activationStats, hasNonFinite } from './stats.js';
-import type { ActivationStats } from './events.js';
+import { activationStats, hasNonFinite } from '../core/stats.js';
+import type { ActivationStats } from '../core/events.js';
 
 export interface LoweredParam {
   name: string;

@@ -2,15 +2,15 @@
 // (no shuffling, dropout off, batch norm in training mode), without updating anything; the
 // mean raw gradients, their per-layer statistics and the findings they show.
 
-import type { ActivationStats, Finding, LayerGradStats, ParamGradStats } from './events.js';
-import { batchCount, epochOrder, makeBatch, streamRng } from './batches.js';
+import type { ActivationStats, Finding, LayerGradStats, ParamGradStats } from '../core/events.js';
+import { batchCount, epochOrder, makeBatch, streamRng } from '../core/batches.js';
 import { probeFindings, nanFinding } from './findings.js';
-import { NonFiniteError } from './lower.js';
-import { lossOf } from './objective.js';
+import { NonFiniteError } from '../backend-ts/lower.js';
+import { lossOf } from '../backend-ts/objective.js';
 import { batchLayout, layerRanges } from './loop.js';
 import { loadWeights } from './checkpoint.js';
 import { prepare, type PrepareOptions, type RunError } from './prepare.js';
-import { layerGradStats, paramGradStats } from './stats.js';
+import { layerGradStats, paramGradStats } from '../core/stats.js';
 
 export interface ProbeOptions extends PrepareOptions {
   /** Batches to average over (1 by default). */

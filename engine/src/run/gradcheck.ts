@@ -9,7 +9,7 @@ import { expandGroups, patternOf } from '../shape/binding.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { Rng } from '../random.js';
-import { evaluateGraph, type GraphContext } from './lower.js';
+import { evaluateGraph, type GraphContext } from '../backend-ts/lower.js';
 import { checkErrors, type RunError } from './prepare.js';
 import { checkProgram } from '../lang/program.js';
 

@@ -2,7 +2,7 @@
 
 import type { TrainIR } from '../lang/api.js';
 import { Tensor } from '../tensor/tensor.js';
-import { bceWithLogits, crossEntropy, mse } from '../index.js';
+import { bceWithLogits, crossEntropy, mse } from '../ops/losses.js';
 import type { TargetForm } from '../lang/targets.js';
 
 /** The loss of an output against targets in the loss's form (see lang/targets.ts and batches.ts). */

@@ -3,8 +3,8 @@
 // the run events carry.
 
 import type { OptimizerSpec } from '../lang/api.js';
-import type { ParamGradStats } from '../train/events.js';
-import type { LoweringContext, Val } from './context.js';
+import type { ParamGradStats } from '../core/events.js';
+import type { LoweringContext, Val } from '../onnx/context.js';
 
 export interface ParamSlot {
   /** state_dict name: `fc1.weight`. */

@@ -11,7 +11,7 @@ import { fetchData, type DownloadProgress } from '../data/fetch.js';
 import { fileChecks, isDataError, loadDataset, type DataSources, type Dataset, type Split } from '../data/index.js';
 import { dataSources } from '../data/sources.js';
 import { Rng } from '../random.js';
-import { lineIndex, lowerModel, type LoweredModel } from './lower.js';
+import { lineIndex, lowerModel, type LoweredModel } from '../backend-ts/lower.js';
 import { DEFAULT_SIZE_LIMITS, sizeLimitError, type SizeLimits } from './limits.js';
 
 export interface RunError {

@@ -4,8 +4,8 @@
 
 import type { Graph, IrNode, ValueId } from '../lang/api.js';
 import { opDef } from '../ops/registry.js';
-import { SATURATED_DERIVATIVE } from '../train/stats.js';
-import type { LoweringContext, Val } from './context.js';
+import { SATURATED_DERIVATIVE } from '../core/stats.js';
+import type { LoweringContext, Val } from '../onnx/context.js';
 
 /** Floats per activation op in the stats vector: dead fraction, saturated fraction. */
 export const RAW_ACTIVATION_STATS = 2;

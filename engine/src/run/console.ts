@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Diagnostic, TextRange } from '../lang/api.js';
-import { splitName, type Finding, type ParamGradStats, type RunEvent } from './events.js';
+import { splitName, type Finding, type ParamGradStats, type RunEvent } from '../core/events.js';
 import type { RunError } from './prepare.js';
 import type { FnCheck } from './gradcheck.js';
 

@@ -4,9 +4,9 @@
 
 import { formatMessage } from '../lang/diagnostics.js';
 import type { TextRange } from '../lang/api.js';
-import type { ActivationStats, Finding, LayerGradStats } from './events.js';
+import type { ActivationStats, Finding, LayerGradStats } from '../core/events.js';
 import { opDef } from '../ops/registry.js';
-import { SATURATED_DERIVATIVE } from './stats.js';
+import { SATURATED_DERIVATIVE } from '../core/stats.js';
 
 /** NN5001: a layer's gradient norm below this times the largest layer gradient norm. */
 export const VANISHING_RATIO = 1e-5;

@@ -4,7 +4,7 @@
 
 import { formatShape, shapesEqual } from '../shape/dim.js';
 import { opDef } from '../ops/registry.js';
-import { LoweringContext, type TapeEntry, type Val } from './context.js';
+import { LoweringContext, type TapeEntry, type Val } from '../onnx/context.js';
 import { fnShapes, lowerGraph, LoweringBug } from './forward.js';
 
 /** Gradients of a `fn` call's inputs from its `grad(g)` block: a graph of the fn's arguments then g. */

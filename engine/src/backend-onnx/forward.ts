@@ -8,8 +8,8 @@ import { opDef } from '../ops/registry.js';
 import type { OnnxOut } from '../ops/def.js';
 import { resolveAttrs } from '../ops/shape-rule.js';
 import type { Graph, TextRange, ValueId } from '../lang/api.js';
-import { LoweringContext, type Val } from './context.js';
-import { OnnxUnsupported } from './unsupported.js';
+import { LoweringContext, type Val } from '../onnx/context.js';
+import { OnnxUnsupported } from '../onnx/unsupported.js';
 
 /** An op the lowering reached that does not hold together: a bug, never a user's mistake. */
 export class LoweringBug extends Error {}

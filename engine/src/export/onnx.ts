@@ -4,10 +4,10 @@
 
 import type { CheckResult, FnIR, ModelIR } from '../lang/api.js';
 import { checkProgram } from '../lang/program.js';
-import { lowerModel } from '../train/lower.js';
-import { readSafetensors } from '../train/safetensors.js';
-import { buildForward } from './graphs.js';
-import { OnnxUnsupported } from './unsupported.js';
+import { lowerModel } from '../backend-ts/lower.js';
+import { readSafetensors } from '../core/safetensors.js';
+import { buildForward } from '../backend-onnx/graphs.js';
+import { OnnxUnsupported } from '../onnx/unsupported.js';
 
 /** Every parameter and buffer of `model` by name: from `weights` where given, else initialized with `seed`. */
 export function modelWeights(model: ModelIR, fns: ReadonlyMap<string, FnIR>, seed: number, weights?: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> | { error: string } {

@@ -3,7 +3,7 @@
 
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../core/events.js';
 
 export class RunLog {
   private fd: number | null;
