@@ -1,5 +1,5 @@
 // The per-parameter gradient statistics of the ONNX step match the TS loop's definitions
-// (train/stats.ts) computed from the same step's gradient and update.
+// (core/stats.ts) computed from the same step's gradient and update.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

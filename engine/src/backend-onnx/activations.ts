@@ -1,4 +1,4 @@
-// Activation statistics inside the step graph, as train/stats.ts defines them: for each op
+// Activation statistics inside the step graph, as core/stats.ts defines them: for each op
 // with an activation kind in the registry, the fraction of dead rectifier units (zero for
 // every sample of the batch) and the fraction of saturated values (derivative below 0.01).
 

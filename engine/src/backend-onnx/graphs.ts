@@ -6,6 +6,7 @@ import type { FnIR, IrNode, ModelIR, OptimizerSpec, TrainIR, ValueId } from '../
 import { Dim, type Shape } from '../shape/dim.js';
 import { OnnxGraphBuilder } from '../onnx/builder.js';
 import { LoweringContext, type DType, type MaskSlot, type Val } from '../onnx/context.js';
+import { OPS } from '../ops/registry.js';
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward } from './backward.js';
 import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
@@ -100,10 +101,10 @@ function asVal(name: string, shape: readonly number[]): Val {
   return { name, shape: shape.map((n) => Dim.of(n)), dtype: 'float32' };
 }
 
-/** The label input a loss takes: int64 class ids [B] for cross entropy, else the output's shape. */
+/** The label input a loss takes: int64 class ids [B] (cross entropy), else the output's shape. */
 function labelSlot(loss: LossKind, output: Shape, copy: number): DataSlot {
   const name = slotName('labels', copy);
-  if (loss === 'cross_entropy') return { name, dtype: 'int64', dims: [output[0].constant() ?? output[0].toString()] };
+  if (OPS[loss].target === 'class-ids') return { name, dtype: 'int64', dims: [output[0].constant() ?? output[0].toString()] };
   return { name, dtype: 'float32', dims: output.map((d) => d.constant() ?? d.toString()) };
 }
 

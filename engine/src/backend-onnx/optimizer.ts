@@ -156,7 +156,7 @@ export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[
   return b.op1('Concat', perParam, { axis: 0 });
 }
 
-/** The statistics of parameter `index` from the raw reductions, as train/stats.ts defines them. */
+/** The statistics of parameter `index` from the raw reductions, as core/stats.ts defines them. */
 export function gradStatsFromRaw(raw: Float32Array, index: number, size: number): Omit<ParamGradStats, 'name' | 'layer'> {
   const [l2, max, min, l1, zeroFraction, weightNorm, updateNorm] = raw.subarray(RAW_STATS * index, RAW_STATS * (index + 1));
   return {

@@ -99,7 +99,7 @@ export interface OnnxStepResult {
   activations: OnnxActivationStats[];
 }
 
-/** An activation op's statistics (see train/stats.ts); the caller names the op. */
+/** An activation op's statistics (see core/stats.ts); the caller names the op. */
 export interface OnnxActivationStats {
   node: IrNode;
   deadFraction: number;

@@ -2,13 +2,18 @@
 
 import type { TrainIR } from '../lang/api.js';
 import { Tensor } from '../tensor/tensor.js';
-import { bceWithLogits, crossEntropy, mse } from '../ops/losses.js';
+import { OPS } from '../ops/registry.js';
+import type { TsContext } from '../ops/def.js';
+import { defaultRng } from '../random.js';
 import type { TargetForm } from '../lang/targets.js';
+
+/** Losses read neither the forward mode nor shapes: their value is a scalar. */
+const LOSS_CONTEXT: TsContext = { mode: { dropout: false, batchNormTraining: false, rng: defaultRng() }, concrete: () => [], outShape: [] };
 
 /** The loss of an output against targets in the loss's form (see lang/targets.ts and batches.ts). */
 export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor): Tensor {
-  if (loss === 'cross_entropy') return crossEntropy(output, target);
-  return loss === 'mse' ? mse(output, target) : bceWithLogits(output, target);
+  // A `train` block names a loss without arguments: its attributes are the defaults (none yet).
+  return OPS[loss].ts([output, target], {} as never, LOSS_CONTEXT);
 }
 
 /** The index of the largest of `width` values from `start`. */

@@ -11,6 +11,7 @@ import { formatFinding, formatGradientTable, readSource } from '../run/console.j
 import { storedTensor, writeSafetensors } from '../core/safetensors.js';
 import { DATA_OPTIONS, DATA_USAGE, LIMIT_OPTIONS, LIMITS_USAGE, dataSourcesOption, parseFileArgs, positiveIntOption, reportInternalError, reportRunErrors, sizeLimitsOption } from './command.js';
 import { downloadReporter } from './downloadProgress.js';
+import { opDef } from '../ops/registry.js';
 
 const USAGE = `usage: nn probe FILE [--model M] [--weights W.safetensors] [--batches N] [--save G.safetensors] [--json] ${LIMITS_USAGE} ${DATA_USAGE}`;
 
@@ -50,8 +51,9 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(`loss ${outcome.loss.toFixed(4)} (mean over ${batches} batch${batches === 1 ? '' : 'es'})\n`);
       process.stdout.write(formatGradientTable(outcome.params) + '\n');
       for (const a of outcome.activations) {
-        const value = a.op === 'relu' ? `${(a.deadFraction * 100).toFixed(1)}% dead` : `${(a.saturatedFraction * 100).toFixed(1)}% saturated`;
-        if (a.op === 'relu' || a.op === 'sigmoid' || a.op === 'tanh') process.stdout.write(`${a.layer} (${a.op}): ${value}\n`);
+        const rectifier = opDef(a.op)?.activation?.kind === 'rectifier';
+        const value = rectifier ? `${(a.deadFraction * 100).toFixed(1)}% dead` : `${(a.saturatedFraction * 100).toFixed(1)}% saturated`;
+        process.stdout.write(`${a.layer} (${a.op}): ${value}\n`);
       }
       process.stdout.write(`findings: ${outcome.findings.length === 0 ? 'none' : outcome.findings.length}\n`);
       for (const f of outcome.findings) process.stdout.write(`  ${formatFinding(file, text, f)}\n`);

@@ -19,7 +19,7 @@ export interface ParamGradStats {
 /**
  * Gradient statistics of one layer (or block) at one step, over all its parameters' gradient
  * entries at once: what NN5001/NN5002, the editor's hovers and hints and the Training view's
- * chart all show (train/stats.ts `aggregateGradStats` is the one formula).
+ * chart all show (core/stats.ts `aggregateGradStats` is the one formula).
  */
 export interface LayerGradStats {
   layer: string; // `fc1`, `res1.conv1`, or a block instance `res1`
@@ -34,10 +34,10 @@ export interface LayerGradStats {
 /** Activation statistics of one activation op at one step. */
 export interface ActivationStats {
   layer: string; // the op's binding or layer, e.g. `relu@12` when anonymous
-  op: string; // an op with an activation kind in the registry: relu, sigmoid, tanh
+  op: string; // an op with an activation kind in the registry (a rectifier or a saturating op)
   range: TextRange;
-  deadFraction: number; // relu: fraction of units that are zero for every sample of the batch
-  saturatedFraction: number; // sigmoid/tanh: fraction of units with |f'| < 0.01 ... see docs/diagnostics.md
+  deadFraction: number; // a rectifier: fraction of units that are zero for every sample of the batch
+  saturatedFraction: number; // a saturating op: fraction of units with |f'| < 0.01 ... see docs/diagnostics.md
 }
 
 export interface Finding {

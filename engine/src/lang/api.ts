@@ -238,7 +238,7 @@ export interface TrainIR {
   range: TextRange; // the `train` block
   data: DataSpec;
   dataRange: TextRange;
-  loss: 'cross_entropy' | 'mse' | 'bce_with_logits';
+  loss: OpName; // an op whose surface is 'loss'
   optimizer: OptimizerSpec;
   epochs: number;
   batch: number;

@@ -1,9 +1,10 @@
 // What a `train` block's loss compares the model's output with, from a data set's labels:
-// class ids (cross_entropy), class labels as one-hot rows (mse or bce_with_logits on a
-// [B, C] output), or the label values shaped like one output. One rule for the checker
+// class ids (a loss whose registry target is 'class-ids'), class labels as one-hot rows (any
+// other loss on a [B, C] output), or the label values shaped like one output. One rule for the checker
 // (NN4007 when nothing fits) and for both back ends (the target tensors of each batch).
 
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
+import { OPS } from '../ops/registry.js';
 import type { DataHeader, TrainIR } from './api.js';
 
 export type TargetForm =
@@ -22,8 +23,8 @@ const scalarLike = (s: Shape): boolean => s.length === 0 || (s.length === 1 && s
  * caller reports a class count that differs (NN4004) on its own.
  */
 export function targetForm(loss: TrainIR['loss'], perSample: Shape, header: Pick<DataHeader, 'classes' | 'labelShape'>): TargetForm | { problem: string } {
-  if (loss === 'cross_entropy') {
-    if (perSample.length !== 1) return { problem: 'cross_entropy takes class scores of shape [B, C]' };
+  if (OPS[loss].target === 'class-ids') {
+    if (perSample.length !== 1) return { problem: `${loss} takes class scores of shape [B, C]` };
     if (header.classes === null) return { problem: 'the data set has regression targets, not class labels' };
     return { kind: 'class-ids' };
   }

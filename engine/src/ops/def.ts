@@ -94,7 +94,7 @@ export type ShapeRuleOf<A> = (shapes: readonly Shape[], attrs: A, dtypes: RuleIn
 export type FlopsRule<A> = (inputs: readonly Shape[], output: Shape, attrs: A) => Dim;
 
 /**
- * What the activation statistics say about an op's output (train/stats.ts):
+ * What the activation statistics say about an op's output (core/stats.ts):
  * a rectifier's units die (zero for the whole batch); a saturating activation's values
  * saturate where its derivative, computed from the output, is tiny; `bound` is the
  * largest the derivative gets (the worst-case gradient factor of NN3104).
@@ -190,6 +190,8 @@ export interface OpDef<A = unknown> {
   readonly namesOrigin?: boolean;
   /** Mixes features linearly (NN3103 looks for two in a row) or only moves values (looked through by NN3103). */
   readonly linearity?: 'linear-map' | 'shape-only';
+  /** A loss's target: int64 class ids `[B]` against `[B, C]` scores, or values shaped like the prediction. */
+  readonly target?: 'class-ids' | 'values';
   readonly ts: TsKernel<A>;
   readonly onnx: OnnxRules<A>;
   readonly pytorch: PytorchForm<A>;

@@ -90,6 +90,7 @@ export const crossEntropyOp = defineOp({
   params: [tensor('logits', { doc: 'scores [B, C], not probabilities' }), tensor('labels', { aliases: ['target'], doc: 'int class indices [B]' })],
   doc: { summary: 'Fused log-softmax + negative log-likelihood over `[B, C]` logits and `int` labels `[B]`, averaged over the batch.', gradient: 'dL/dlogits = (softmax(logits) − onehot(labels)) / B' },
   shape: crossEntropyRule,
+  target: 'class-ids',
   gradInputs: () => [0],
   ts: ([logits, labels]) => crossEntropy(logits, labels),
   onnx: {
@@ -116,6 +117,7 @@ export const mseOp = defineOp({
   params: [tensor('prediction', { aliases: ['input', 'pred'] }), tensor('target')],
   doc: { summary: 'Mean squared error over every element.', gradient: 'dL/dprediction = 2(prediction − target) / N' },
   shape: pairRule,
+  target: 'values',
   ts: ([prediction, target]) => mse(prediction, target),
   onnx: {
     forward: (ctx, [prediction, target]) => {
@@ -137,6 +139,7 @@ export const bceWithLogitsOp = defineOp({
   params: [tensor('logits', { aliases: ['input'] }), tensor('target', { doc: 'probabilities in [0, 1], the logits\' shape' })],
   doc: { summary: 'Binary cross-entropy on logits, computed stably, averaged over every element.', gradient: 'dL/dlogits = (σ(logits) − target) / N' },
   shape: pairRule,
+  target: 'values',
   ts: ([logits, target]) => bceWithLogits(logits, target),
   onnx: {
     forward: (ctx, [z, t]) => {
