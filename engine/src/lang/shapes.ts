@@ -17,7 +17,7 @@ import { checkGradBlock, type GradBlockResult } from './gradients.js';
 import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
 import { bindCall, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
-import type { Expr, FnItem, Ident, ModelItem, ParamSyntax, ShapeSyntax, Stmt } from './syntax.js';
+import type { BinaryOp, Expr, FnItem, Ident, ModelItem, ParamSyntax, ShapeSyntax, Stmt } from './syntax.js';
 import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
 
 export type { PatternDim };
@@ -104,7 +104,8 @@ function symbolic(dim: Dim): NumberValue {
   return { kind: 'number', value: dim.constant(), dim };
 }
 
-const OPERATORS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '@': 'matmul', '**': 'pow' } as const;
+/** The op each binary operator applies, by its registry definition's `symbol`. */
+const OPERATORS = Object.fromEntries(ALL_OPS.flatMap((op) => (op.symbol ? [[op.symbol, op.name]] : []))) as Record<BinaryOp, OpName>;
 
 /** The shape of a number in an expression: it broadcasts like a tensor of shape `[]`. */
 const SCALAR: Shape = [];

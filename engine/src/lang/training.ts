@@ -5,7 +5,7 @@
 import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
-import { opDef } from '../ops/registry.js';
+import { OPS, opDef } from '../ops/registry.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
@@ -348,7 +348,7 @@ function checkAgainstModel(
     return;
   }
   const scores = output[1]?.constant();
-  if (loss === 'cross_entropy' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
+  if (OPS[loss].target === 'class-ids' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
     diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
   }
 }

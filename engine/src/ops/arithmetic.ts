@@ -132,7 +132,7 @@ const elementwiseOp = defineOpWith<ElementwiseAttrs>();
 
 function binaryDef<const N extends 'add' | 'sub' | 'mul' | 'div'>(
   name: N,
-  symbol: string,
+  symbol: '+' | '-' | '*' | '/',
   fn: (a: Operand, b: Operand) => Tensor,
   summary: string,
   gradient: string,
@@ -141,6 +141,7 @@ function binaryDef<const N extends 'add' | 'sub' | 'mul' | 'div'>(
   return elementwiseOp({
     name,
     surface: 'operator',
+    symbol,
     params: [],
     doc: { summary, gradient },
     shape: elementwiseRule,
@@ -207,6 +208,7 @@ export const negOp = defineOpWith<Record<string, never>>()({
 export const powOp = defineOpWith<{ exponent: number }>()({
   name: 'pow',
   surface: 'operator',
+  symbol: '**',
   params: [],
   doc: { summary: '`x ** p` for a number exponent `p`.', derivative: 'p · x^(p−1)', gradient: 'dL/dx = g ⊙ p · x^(p−1)' },
   shape: sameShapeRule,

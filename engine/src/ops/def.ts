@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../random.js';
 import type { LoweringContext, TapeEntry, Val, DType as OnnxDType } from '../onnx/context.js';
 import type { InitSpec } from '../lang/api.js';
+import type { BinaryOp } from '../lang/syntax.js';
 
 // ---------------------------------------------------------------------------------------
 // Signatures: the parameters of a built-in function or layer constructor, as data.
@@ -190,6 +191,8 @@ export interface OpDef<A = unknown> {
   readonly namesOrigin?: boolean;
   /** Mixes features linearly (NN3103 looks for two in a row) or only moves values (looked through by NN3103). */
   readonly linearity?: 'linear-map' | 'shape-only';
+  /** A binary operator's spelling in `.nn` (`+`, `@`); the checker maps the syntax through it. */
+  readonly symbol?: BinaryOp;
   /** A loss's target: int64 class ids `[B]` against `[B, C]` scores, or values shaped like the prediction. */
   readonly target?: 'class-ids' | 'values';
   readonly ts: TsKernel<A>;
