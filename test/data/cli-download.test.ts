@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { downloadReporter } from '../../engine/src/cli/downloadProgress.js';
-import { TestMirror, mnistFiles } from './mirror.js';
+import { TestMirror, mnistFiles, imageModel } from './mirror.js';
 
 const cli = resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const mirror = new TestMirror();
@@ -18,16 +18,7 @@ let base = '';
 let work = '';
 let env: NodeJS.ProcessEnv;
 
-const MODEL = `model Net(x: [B, 1, 28, 28]) -> [B, 10] {
-  return x |> flatten |> Linear(784, 10)
-}
-
-train Net {
-  data = mnist(train = 30, test = 10)
-  epochs = 1
-  batch = 10
-}
-`;
+const MODEL = imageModel('mnist(train = 30, test = 10)');
 
 before(async () => {
   for (const [name, body] of Object.entries(mnistFiles(30, 10).files)) mirror.files.set(`/mnist/${name}`, body);
@@ -71,7 +62,7 @@ test('nn check notes the download; nn train downloads with progress lines, then 
 });
 
 test('offline, nn train stops with NN4005 at the data line and no stack trace', async () => {
-  const cifar = MODEL.replace('mnist(train = 30, test = 10)', 'cifar10(train = 10, test = 10)').replace('[B, 1, 28, 28]', '[B, 3, 32, 32]').replace('Linear(784, 10)', 'Linear(3072, 10)');
+  const cifar = imageModel('cifar10(train = 10, test = 10)', { image: '[B, 3, 32, 32]' });
   writeFileSync(join(work, 'offline.nn'), cifar);
   const result = await nn(['train', 'offline.nn', '--data-mirror', 'http://127.0.0.1:9']);
   assert.equal(result.status, 1);

@@ -16,7 +16,7 @@ import { fetchData } from '../../engine/src/data/fetch.js';
 import { isDataError, loadDataset, readDataHeader } from '../../engine/src/data/index.js';
 import type { DataSources } from '../../engine/src/data/sources.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
-import { TestMirror, bytes, cifarArchive, mnistFiles } from './mirror.js';
+import { TestMirror, bytes, cifarArchive, mnistFiles, imageModel } from './mirror.js';
 
 const mirror = new TestMirror();
 let base = '';
@@ -114,16 +114,7 @@ test('HTTP errors and an unreachable host give a sentence, not an exception', as
   assert.match(offline ?? '', /cannot download http:\/\/127\.0\.0\.1:\d+\/x\.bin: ECONNREFUSED 127\.0\.0\.1:\d+\. Are you offline\? Copy the files into .*, or set nn\.dataMirror \(NN_DATA_MIRROR\)/);
 });
 
-const MODEL = `model Net(x: [B, 1, 28, 28]) -> [B, 10] {
-  return x |> flatten |> Linear(784, 10)
-}
-
-train Net {
-  data = mnist(train = 50, test = 20)
-  epochs = 1
-  batch = 10
-}
-`;
+const MODEL = imageModel('mnist(train = 50, test = 20)');
 
 test('mnist(): the checker notes the download, the run fetches and verifies it, then the checker is quiet', async () => {
   const { files, trainImages, trainLabels } = mnistFiles(60, 20);

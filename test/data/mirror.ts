@@ -124,3 +124,19 @@ export async function cifarArchive(perBatch: number, test: number): Promise<{ ar
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A linear classifier of a downloaded image set: `data` is the train block's data line's value. */
+export function imageModel(data: string, opts: { image?: string; backend?: string } = {}): string {
+  const image = opts.image ?? '[B, 1, 28, 28]';
+  const features = image === '[B, 3, 32, 32]' ? 3072 : 784;
+  return `model Net(x: ${image}) -> [B, 10] {
+  return x |> flatten |> Linear(${features}, 10)
+}
+
+train Net {
+  data = ${data}
+  epochs = 1
+  batch = 10
+${opts.backend ? `  backend = "${opts.backend}"\n` : ''}}
+`;
+}

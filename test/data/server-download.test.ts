@@ -10,19 +10,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TrainResult } from '../../server/src/protocol.js';
 import { LspClient } from '../server/lspClient.js';
-import { TestMirror, mnistFiles } from './mirror.js';
+import { TestMirror, mnistFiles, imageModel } from './mirror.js';
 
-const MODEL = `model Net(x: [B, 1, 28, 28]) -> [B, 10] {
-  return x |> flatten |> Linear(784, 10)
-}
-
-train Net {
-  data = mnist(train = 40, test = 10)
-  epochs = 1
-  batch = 10
-  backend = "ts"
-}
-`;
+const MODEL = imageModel('mnist(train = 40, test = 10)', { backend: 'ts' });
 
 const mirror = new TestMirror();
 let base = '';
@@ -74,7 +64,7 @@ test('the NN4008 note, a download with $/progress on ▶ Train, then no note', a
 
 test('an unreachable mirror fails the run with NN4005, not an exception', async () => {
   const other = join(workspace, 'offline.nn');
-  writeFileSync(other, MODEL.replace('mnist(train = 40, test = 10)', 'cifar10(train = 10, test = 10)').replace('[B, 1, 28, 28]', '[B, 3, 32, 32]').replace('Linear(784, 10)', 'Linear(3072, 10)'));
+  writeFileSync(other, imageModel('cifar10(train = 10, test = 10)', { image: '[B, 3, 32, 32]', backend: 'ts' }));
   const uri = await client.open(other);
   await client.setSettings({ dataCache: join(workspace, 'cache'), dataMirror: 'http://127.0.0.1:9' }, uri);
   const result = await client.request<TrainResult>('nn/train', { uri });
