@@ -745,7 +745,8 @@ function applyBlock(b: Body, v: Val): Val {
     }
   }
   // A hyper-parameter as a window: a kernel, a stride, a padding or a pool size.
-  const windowHyper = r === 4 && b.ev(v.shape[2]) >= 3 && b.ev(v.shape[3]) >= 3 && p.c.oneIn(2) ? p.c.pick(['kernel', 'stride', 'padding', 'pool'] as const) : null;
+  // (Its conv takes the channels as a size: a constant, not a dim of the outer input.)
+  const windowHyper = r === 4 && isConstant(v.shape[channelAxis]) && b.ev(v.shape[2]) >= 3 && b.ev(v.shape[3]) >= 3 && p.c.oneIn(2) ? p.c.pick(['kernel', 'stride', 'padding', 'pool'] as const) : null;
   const rateHyper = p.c.oneIn(6);
   const windowName = { kernel: 'k', stride: 's', padding: 'pad', pool: 'k' } as const;
   const windowValue = { kernel: 3, stride: 2, padding: 1, pool: 2 } as const;

@@ -858,17 +858,15 @@ function numberArithmetic(op: string, a: NumberValue, b: NumberValue): Value {
     const value = a.value !== null && b.value !== null ? a.value / b.value : null;
     return { kind: 'number', value, dim: a.dim.floorDiv(b.dim) };
   }
+  // Integers stay dims through `+ - *`, so a floor taken inside (`(5 - 2) / 2 + 1`) holds
+  // where a dim is wanted (2) while the number is what it reads as (2.5).
+  const dim = a.dim && b.dim ? (op === '+' ? a.dim.add(b.dim) : op === '-' ? a.dim.sub(b.dim) : op === '*' ? a.dim.mul(b.dim) : null) : null;
   if (a.value !== null && b.value !== null) {
     const value = arithmetic(op, a.value, b.value);
-    return value === null || !Number.isFinite(value) ? UNKNOWN : num(value);
+    if (value === null || !Number.isFinite(value)) return UNKNOWN;
+    return dim === null || dim.constant() === value ? num(value) : { kind: 'number', value, dim };
   }
-  if (a.dim && b.dim) {
-    if (op === '+') return symbolic(a.dim.add(b.dim));
-    if (op === '-') return symbolic(a.dim.sub(b.dim));
-    if (op === '*') return symbolic(a.dim.mul(b.dim));
-    if (op === '/' && !b.dim.equals(0)) return symbolic(a.dim.floorDiv(b.dim));
-  }
-  return UNKNOWN;
+  return dim === null ? UNKNOWN : symbolic(dim);
 }
 
 function valueIds(tensors: readonly TensorValue[]): ValueId[] {
