@@ -88,6 +88,12 @@ export const CASES: Cases = {
     { label: 'alpha 1', inputs: [{ shape: ['B', 5] }], attrs: { alpha: 1 } },
     { label: 'alpha 0.5', inputs: [{ shape: [2, 'B', 4] }], attrs: { alpha: 0.5 } },
   ],
+  selu: [{ label: 'both signs', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
+  mish: [{ label: 'both signs', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
+  hardtanh: [
+    { label: 'default bounds', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: { min: -1, max: 1 } },
+    { label: 'own bounds', inputs: [{ shape: [2, 'B', 3], values: 'wide' }], attrs: { min: -2.5, max: 0.5 } },
+  ],
   hardswish: [{ label: 'around the kinks', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
   clamp: [
     { label: 'both bounds', inputs: [{ shape: ['B', 5] }], attrs: { min: -0.5, max: 0.7 } },
