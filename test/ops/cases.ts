@@ -153,6 +153,19 @@ export const CASES: Cases = {
   layer_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }, { shape: [6] }], attrs: { eps: 1e-5 } }],
   embedding: [{ label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: {} }],
   cross_entropy: [{ label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: {} }],
+  narrow: [
+    { label: 'last axis', inputs: [{ shape: ['B', 6] }], attrs: { dim: -1, start: 2, length: 3 } },
+    { label: 'middle axis', inputs: [{ shape: ['B', 5, 2] }], attrs: { dim: 1, start: 0, length: 2 } },
+  ],
+  scaled_dot_product_attention: [
+    { label: 'plain', inputs: [{ shape: ['B', 4, 3] }, { shape: ['B', 5, 3] }, { shape: ['B', 5, 2] }], attrs: { causal: false, scale: undefined } },
+    { label: 'causal, heads', inputs: [{ shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }], attrs: { causal: true, scale: undefined } },
+    { label: 'mask and scale', inputs: [{ shape: ['B', 3, 2] }, { shape: ['B', 4, 2] }, { shape: ['B', 4, 2] }, { shape: [3, 4] }], attrs: { causal: false, scale: 0.3 } },
+  ],
+  multihead_attention: [
+    { label: 'causal, 2 heads', inputs: [{ shape: ['B', 4, 6] }, { shape: [18, 6] }, { shape: [18] }, { shape: [6, 6] }, { shape: [6] }], attrs: { heads: 2, causal: true, bias: true } },
+    { label: 'no bias, 3 heads', inputs: [{ shape: ['B', 3, 6] }, { shape: [18, 6] }, { shape: [6, 6] }], attrs: { heads: 3, causal: false, bias: false } },
+  ],
   mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
   bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],
 };

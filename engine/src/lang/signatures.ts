@@ -112,15 +112,17 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
   for (const param of params) {
     const arg = given.get(param.name);
     if (param.kind === 'tensor' || param.kind === 'tensors') {
-      const items = param.kind === 'tensors' && arg!.value.kind === 'list' ? arg!.value.items : [arg!.value];
+      // An optional tensor left out (attention's `mask`): the op gets fewer inputs.
+      if (arg === undefined) continue;
+      const items = param.kind === 'tensors' && arg.value.kind === 'list' ? arg.value.items : [arg.value];
       for (const item of items) {
-        const tensor = site.asTensor(item, arg!.range);
+        const tensor = site.asTensor(item, arg.range);
         if (tensor === null) {
           if (isVague(item)) site.quiet();
-          else site.report('NN2003/kind', arg!.range, [callee, param.name, 'a tensor', describeValue(item)]);
+          else site.report('NN2003/kind', arg.range, [callee, param.name, 'a tensor', describeValue(item)]);
           return null;
         }
-        tensors.push({ value: tensor, arg: arg! });
+        tensors.push({ value: tensor, arg });
       }
       continue;
     }

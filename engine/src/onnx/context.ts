@@ -24,6 +24,8 @@ export interface TapeEntry<A = object> {
   attrs: A;
   /** Intermediate forward values a gradient rule reuses (batch norm's `xhat`, pool indices). */
   saved: Record<string, Val>;
+  /** A composite op's own tape: the registry ops its forward was built from (onnx/compose.ts). */
+  inner?: TapeEntry[];
   range?: TextRange;
 }
 

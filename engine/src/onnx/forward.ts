@@ -38,7 +38,7 @@ export function lowerOp(
   const gradInputs = def.gradInputs?.(inputs.length) ?? inputs.map((_, k) => k);
   if (gradInputs.some((k) => inputs[k] !== undefined && ctx.needsGrad(inputs[k]))) {
     outputs.forEach((v) => v.dtype === 'float32' && ctx.requiresGrad.add(v.name));
-    ctx.tape.push({ op, inputs, outputs, attrs, saved: result.saved ?? {}, range });
+    ctx.tape.push({ op, inputs, outputs, attrs, saved: result.saved ?? {}, ...(result.inner ? { inner: result.inner } : {}), range });
   }
   return { outputs, bufferUpdates: result.bufferUpdates };
 }

@@ -144,6 +144,8 @@ export interface OnnxForwardResult {
   saved?: Record<string, Val>;
   /** New running statistics (batch norm in training mode), in the order of its buffer inputs. */
   bufferUpdates?: Val[];
+  /** A composite op's own tape (onnx/compose.ts), which its gradient runs backwards. */
+  inner?: TapeEntry[];
 }
 
 export interface OnnxRules<A> {
@@ -245,6 +247,8 @@ export interface LayerDef<A = unknown, OpA = unknown> {
   readonly inputSize?: { arg: string; pytorchName: string; axis: number };
   /** The torch.nn module with the same parameters: `nn.Linear(784, 128)`. */
   pytorch(args: A): string;
+  /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple); absent: `module(x)`. */
+  pytorchCall?(module: string, x: string, args: A): string;
 }
 
 /** Defines a layer whose constructor arguments are its signature's parameters. */
