@@ -100,7 +100,9 @@ export interface LayerInfo {
   flops: string; // forward FLOPs, symbolic in B where needed, e.g. "2359296*B"
   /** The same count as a dim (null when unknown). */
   readonly flopCount: Dim | null;
-  activationBytes: string; // output activation memory, symbolic
+  activationBytes: string; // activation memory (the output and the internals), symbolic
+  /** Intermediate values the layer's op keeps for its backward (attention's `[B, heads, T, T]` scores). */
+  readonly internals: readonly { name: string; shape: Shape }[];
   receivesGradient: boolean;
 }
 
@@ -118,6 +120,8 @@ export interface CallInfo {
   /** The tensor inputs' and the output's shapes as dims (null where unknown). */
   readonly inputs: readonly (Shape | null)[];
   readonly output: Shape | null;
+  /** Intermediate values the op keeps for its backward (attention's scores), where it says. */
+  readonly internals: readonly { name: string; shape: Shape }[];
 }
 
 export interface ModelSummary {

@@ -77,6 +77,7 @@ export const scaledDotProductAttentionOp = defineOp({
   },
   shape: (shapes) => attentionRule(shapes),
   flops: attentionFlops,
+  internals: ([q, k]) => [{ name: 'scores', shape: scoresShape(q, k) }, { name: 'probabilities', shape: scoresShape(q, k) }],
   gradInputs: (count) => [0, 1, 2, ...(count > 3 ? [3] : [])],
   ...compositeRules<AttentionAttrs>(attention),
   pytorch: ([q, k, v, mask], { causal, scale }) => {
@@ -127,6 +128,18 @@ export const multiheadAttentionOp = defineOpWith<MultiheadAttrs>()({
     gradient: 'through the projections (linear), the head split (narrow, reshape, transpose) and scaled_dot_product_attention',
   },
   shape: multiheadRule,
+  internals: ([x], _output, { heads }) => {
+    const [batch, time, model] = x;
+    const perHead = [batch, Dim.of(heads), time, model.floorDiv(Dim.of(heads))];
+    const scores = [batch, Dim.of(heads), time, time];
+    return [
+      { name: 'q per head', shape: perHead },
+      { name: 'k per head', shape: perHead },
+      { name: 'v per head', shape: perHead },
+      { name: 'scores per head', shape: scores },
+      { name: 'probabilities per head', shape: scores },
+    ];
+  },
   // 8·B·T·D² for the four projections, 4·B·T²·D for the scores and their product with v.
   flops: ([x], output) => {
     const [batch, time, model] = x;

@@ -93,6 +93,14 @@ export type ShapeRuleOf<A> = (shapes: readonly Shape[], attrs: A, dtypes: RuleIn
 /** Forward FLOPs (a multiply-add counts 2) from the input shapes and the output shape. */
 export type FlopsRule<A> = (inputs: readonly Shape[], output: Shape, attrs: A) => Dim;
 
+/** An intermediate value an op keeps for its backward pass, by the field's name for it. */
+export interface Internal {
+  name: string;
+  shape: Shape;
+}
+
+export type InternalsRule<A> = (inputs: readonly Shape[], output: Shape, attrs: A) => Internal[];
+
 /**
  * What the activation statistics say about an op's output (train/stats.ts):
  * a rectifier's units die (zero for the whole batch); a saturating activation's values
@@ -183,6 +191,8 @@ export interface OpDef<A = unknown> {
   readonly shape: ShapeRuleOf<A>;
   /** Forward FLOPs; absent: free (elementwise and layout ops are not counted). */
   readonly flops?: FlopsRule<A>;
+  /** Intermediate values the backward keeps besides the output (attention's scores), for hovers and activation memory. */
+  readonly internals?: InternalsRule<A>;
   readonly activation?: ActivationKind;
   /** The output keeps the first input's element type (reshaping int ids); otherwise float32. */
   readonly keepsDtype?: boolean;
