@@ -153,6 +153,16 @@ export const CASES: Cases = {
   layer_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }, { shape: [6] }], attrs: { eps: 1e-5 } }],
   embedding: [{ label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: {} }],
   cross_entropy: [{ label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: {} }],
+  group_norm: [
+    { label: '2 groups of 2 channels', inputs: [{ shape: ['B', 4, 3, 2] }, { shape: [4] }, { shape: [4] }], attrs: { groups: d(2), eps: 1e-5, affine: true } },
+    { label: 'sequences, no affine', inputs: [{ shape: ['B', 6, 5] }], attrs: { groups: d(3), eps: 1e-3, affine: false } },
+  ],
+  instance_norm2d: [
+    { label: 'no affine', inputs: [{ shape: ['B', 2, 3, 3] }], attrs: { groups: d(2), eps: 1e-5, affine: false } },
+    { label: 'affine', inputs: [{ shape: ['B', 3, 2, 2] }, { shape: [3] }, { shape: [3] }], attrs: { groups: d(3), eps: 1e-5, affine: true } },
+  ],
+  rms_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }], attrs: { eps: 1e-6 } }],
+  identity: [{ label: 'any shape', inputs: [{ shape: ['B', 3, 2] }], attrs: {} }],
   narrow: [
     { label: 'last axis', inputs: [{ shape: ['B', 6] }], attrs: { dim: -1, start: 2, length: 3 } },
     { label: 'middle axis', inputs: [{ shape: ['B', 5, 2] }], attrs: { dim: 1, start: 0, length: 2 } },

@@ -60,7 +60,6 @@ function initLine(target: string, init: InitSpec): string {
   }
 }
 
-/** The body lines of a graph (indented), binding every node output; returns the lines. */
 /** How a built-in layer is applied: `self.conv1(x)`, or the layer's own call form. */
 function layerCall(use: LayerUse, x: string): string {
   const def = layerDef(use.ctor)!;
@@ -68,6 +67,7 @@ function layerCall(use: LayerUse, x: string): string {
   return def.pytorchCall ? def.pytorchCall(module, x, use.args as never) : `${module}(${x})`;
 }
 
+/** The body lines of a graph (indented), binding every node output; returns the lines. */
 function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: IrNode) => LayerUse | null, inModule: boolean): string[] {
   const lines: string[] = [];
   for (const node of graph.nodes) {
@@ -161,10 +161,11 @@ export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, so
       }
     }
   };
-  // Built-in layers become their torch.nn modules, applied as `self.<name>(x)`.
-  const modules = new Map(graph.layers.map((use) => [use.name, use]));
+  // Built-in layers become their torch.nn modules, applied as `self.<name>(x)`; a layer
+  // without one (RMSNorm: torch 1.13 has none) keeps plain parameters and its op's functional form.
+  const modules = new Map(graph.layers.filter((use) => layerDef(use.ctor)!.pytorch(use.args as never) !== null).map((use) => [use.name, use]));
   const layerOf = (node: IrNode): LayerUse | null => (node.layer !== undefined && node.op !== 'call_fn' ? modules.get(node.layer) ?? null : null);
-  for (const use of graph.layers) {
+  for (const use of modules.values()) {
     ensureParents(use.name);
     moduleLines.push(`        self.${use.name} = ${layerDef(use.ctor)!.pytorch(use.args as never)}`);
   }

@@ -255,8 +255,11 @@ export interface LayerDef<A = unknown, OpA = unknown> {
    * input's last dim): a size error at the layer points at it, and the quick fix changes it.
    */
   readonly inputSize?: { arg: string; pytorchName: string; axis: number };
-  /** The torch.nn module with the same parameters: `nn.Linear(784, 128)`. */
-  pytorch(args: A): string;
+  /**
+   * The torch.nn module with the same parameters: `nn.Linear(784, 128)`; null where torch has
+   * none (the export then declares the parameters and applies the op's functional form).
+   */
+  pytorch(args: A): string | null;
   /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple); absent: `module(x)`. */
   pytorchCall?(module: string, x: string, args: A): string;
 }
