@@ -145,6 +145,11 @@ export const CASES: Cases = {
     { label: 'padded', inputs: [{ shape: ['B', 2, 5, 5] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1) } },
     { label: 'strided, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 3, 3] }], attrs: { stride: d(2), padding: d(0) } },
   ],
+  conv1d: [
+    { label: 'padded', inputs: [{ shape: ['B', 2, 7] }, { shape: [3, 2, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(1), groups: d(1) } },
+    { label: 'strided, dilated, no bias', inputs: [{ shape: ['B', 2, 9] }, { shape: [2, 2, 3] }], attrs: { stride: d(2), padding: d(1), dilation: d(2), groups: d(1) } },
+    { label: '2 groups', inputs: [{ shape: ['B', 4, 6] }, { shape: [6, 2, 2] }, { shape: [6] }], attrs: { stride: d(1), padding: d(0), dilation: d(1), groups: d(2) } },
+  ],
   batch_norm2d: batchNorm2d,
   batch_norm1d: [
     { label: 'features', inputs: [{ shape: ['B', 3] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }], attrs: { eps: 1e-5, momentum: 0.1 }, pythonTraining: true },
