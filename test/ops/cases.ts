@@ -157,7 +157,18 @@ export const CASES: Cases = {
   ],
   layer_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }, { shape: [6] }], attrs: { eps: 1e-5 } }],
   embedding: [{ label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: {} }],
-  cross_entropy: [{ label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: {} }],
+  cross_entropy: [
+    { label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: { label_smoothing: 0 } },
+    { label: 'sequences, smoothed', inputs: [{ shape: ['B', 3, 4] }, { shape: ['B', 3], values: { ids: 4 } }], attrs: { label_smoothing: 0.1 } },
+    { label: 'class weights, smoothed', inputs: [{ shape: ['B', 4] }, { shape: ['B'], values: { ids: 4 } }, { shape: [4], values: 'positive' }], attrs: { label_smoothing: 0.2 } },
+  ],
+  nll: [
+    { label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: {} },
+    { label: 'sequences, class weights', inputs: [{ shape: ['B', 2, 4] }, { shape: ['B', 2], values: { ids: 4 } }, { shape: [4], values: 'positive' }], attrs: {} },
+  ],
+  huber: [{ label: 'both branches', inputs: [{ shape: ['B', 4], values: 'wide' }, { shape: ['B', 4] }], attrs: { delta: 1.5 } }],
+  smooth_l1: [{ label: 'both branches', inputs: [{ shape: ['B', 4], values: 'wide' }, { shape: ['B', 4] }], attrs: { beta: 0.5 } }],
+  kl_div: [{ label: 'distributions', inputs: [{ shape: ['B', 4] }, { shape: ['B', 4], values: 'probability' }], attrs: {} }],
   group_norm: [
     { label: '2 groups of 2 channels', inputs: [{ shape: ['B', 4, 3, 2] }, { shape: [4] }, { shape: [4] }], attrs: { groups: d(2), eps: 1e-5, affine: true } },
     { label: 'sequences, no affine', inputs: [{ shape: ['B', 6, 5] }], attrs: { groups: d(3), eps: 1e-3, affine: false } },
@@ -178,8 +189,8 @@ export const CASES: Cases = {
     { label: 'mask and scale', inputs: [{ shape: ['B', 3, 2] }, { shape: ['B', 4, 2] }, { shape: ['B', 4, 2] }, { shape: [3, 4] }], attrs: { causal: false, scale: 0.3 } },
   ],
   multihead_attention: [
-    { label: 'causal, 2 heads', inputs: [{ shape: ['B', 4, 6] }, { shape: [18, 6] }, { shape: [18] }, { shape: [6, 6] }, { shape: [6] }], attrs: { heads: 2, causal: true, bias: true } },
-    { label: 'no bias, 3 heads', inputs: [{ shape: ['B', 3, 6] }, { shape: [18, 6] }, { shape: [6, 6] }], attrs: { heads: 3, causal: false, bias: false } },
+    { label: 'causal, 2 heads', inputs: [{ shape: ['B', 4, 6] }, { shape: [18, 6] }, { shape: [18] }, { shape: [6, 6] }, { shape: [6] }], attrs: { heads: d(2), causal: true, bias: true } },
+    { label: 'no bias, 3 heads', inputs: [{ shape: ['B', 3, 6] }, { shape: [18, 6] }, { shape: [6, 6] }], attrs: { heads: d(3), causal: false, bias: false } },
   ],
   mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
   bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],

@@ -231,7 +231,8 @@ export type DataSpec =
   | { kind: 'xor' }
   | { kind: 'csv'; path: string; label: string }
   | { kind: 'idx'; images: string; labels: string }
-  | { kind: 'npy'; x: string; y: string };
+  | { kind: 'npy'; x: string; y: string }
+  | { kind: 'text'; path: string; block: number; stride: number };
 
 export type OptimizerSpec =
   | { kind: 'SGD'; lr: number; momentum: number; weightDecay: number }
@@ -242,7 +243,8 @@ export interface TrainIR {
   range: TextRange; // the `train` block
   data: DataSpec;
   dataRange: TextRange;
-  loss: 'cross_entropy' | 'mse' | 'bce_with_logits';
+  /** A loss of the registry (surface `loss`). */
+  loss: 'cross_entropy' | 'nll' | 'mse' | 'bce_with_logits' | 'huber' | 'smooth_l1' | 'kl_div';
   optimizer: OptimizerSpec;
   epochs: number;
   batch: number;

@@ -3,7 +3,7 @@
 // the editor's completion, hover and signature help and the generated docs tables show them.
 
 import { IMAGE_SETS, type ImageSetName } from '../data/catalog.js';
-import { ALL_OPS } from '../ops/registry.js';
+import { ALL_OPS, OPS } from '../ops/registry.js';
 import type { DataHeader, DataSpec, OptimizerSpec, TrainIR } from './api.js';
 
 /** An argument of a data set or optimizer: a positive integer, a non-negative number or a string. */
@@ -110,6 +110,14 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
     classes: 'largest id + 1 for integer `y`, else regression targets',
     files: true,
   },
+  text: {
+    name: 'text',
+    params: [path('path', 'the UTF-8 text file, relative to the `.nn` file'), count('block', 64, 'characters per sample (the model\'s sequence length T)'), count('stride', 64, 'characters between the starts of two samples')],
+    doc: 'Character-level language modelling: the file\'s distinct characters in code-point order are the vocabulary (id = rank); each sample is `block` character ids from a window start (every `stride` characters), its labels the next character at each position.',
+    samples: '`int[block]` character ids',
+    classes: 'the number of distinct characters',
+    files: true,
+  },
 };
 
 /** The data set of this name, if there is one. */
@@ -154,6 +162,13 @@ export type TrainLoss = TrainIR['loss'];
 
 /** The losses a `train` block's `loss` names: the registry's ops of surface `loss`. */
 export const TRAIN_LOSSES: readonly TrainLoss[] = ALL_OPS.filter((op) => op.surface === 'loss').map((op) => op.name as TrainLoss);
+
+/** A loss's attributes as a `train` block applies it: every parameter at its default (label_smoothing 0, delta 1). */
+export function lossAttrs(loss: TrainLoss): Record<string, unknown> {
+  const attrs: Record<string, unknown> = {};
+  for (const param of OPS[loss].params) if (param.kind !== 'tensor' && param.kind !== 'tensors') attrs[param.name] = param.default ?? undefined;
+  return attrs;
+}
 
 /** The loss when a `train` block names none (PyTorch's usual classifier loss). */
 export const DEFAULT_LOSS: TrainLoss = 'cross_entropy';

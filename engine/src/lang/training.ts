@@ -189,9 +189,19 @@ export function checkTrain(
     } else if (parsed) {
       const name = set.name;
       const strings: Record<string, string> = {};
+      const counts: Record<string, number> = {};
       let ok = true;
       for (const p of set.params) {
         const arg = parsed.args.get(p.name);
+        if (p.kind === 'count') {
+          if (arg === undefined) counts[p.name] = p.default!;
+          else if (arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= (p.min ?? 1)) counts[p.name] = arg.value.value;
+          else {
+            bad(arg.expr.range, 'data', `\`${p.name}\` must be a positive integer`);
+            ok = false;
+          }
+          continue;
+        }
         if (arg === undefined || arg.value.kind !== 'string') {
           bad(arg?.expr.range ?? dataExpr.range, 'data', `\`${name}\` needs \`${p.name}\` as a string`);
           ok = false;
@@ -205,7 +215,10 @@ export function checkTrain(
         }
       }
       if (ok) {
-        data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label } : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels } : { kind: 'npy', x: strings.x, y: strings.y };
+        data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label }
+          : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels }
+          : name === 'text' ? { kind: 'text', path: strings.path, block: counts.block, stride: counts.stride }
+          : { kind: 'npy', x: strings.x, y: strings.y };
         if (readDataHeader) {
           const read = readHeader(readDataHeader, data);
           if ('error' in read && read.code === 'NN4006') {
@@ -347,8 +360,8 @@ function checkAgainstModel(
     diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), form.problem]));
     return;
   }
-  const scores = output[1]?.constant();
-  if (loss === 'cross_entropy' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
+  const scores = output[output.length - 1]?.constant();
+  if (form.kind === 'class-ids' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
     diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
   }
 }

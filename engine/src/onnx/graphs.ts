@@ -11,6 +11,8 @@ import { lowerBackward } from './backward.js';
 import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
 import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot, type ParamUpdate } from './optimizer.js';
 import { OnnxUnsupported } from './unsupported.js';
+import { opDef } from '../ops/registry.js';
+import { lossAttrs } from '../lang/trainCatalogue.js';
 
 export interface TensorSlot {
   /** The ONNX input name; the matching output (if any) is `NEXT_PREFIX + name`. */
@@ -100,10 +102,10 @@ function asVal(name: string, shape: readonly number[]): Val {
   return { name, shape: shape.map((n) => Dim.of(n)), dtype: 'float32' };
 }
 
-/** The label input a loss takes: int64 class ids [B] for cross entropy, else the output's shape. */
+/** The label input a loss takes: int64 class ids (the output without its class dim) for a class loss, else the output's shape. */
 function labelSlot(loss: LossKind, output: Shape, copy: number): DataSlot {
   const name = slotName('labels', copy);
-  if (loss === 'cross_entropy') return { name, dtype: 'int64', dims: [output[0].constant() ?? output[0].toString()] };
+  if (opDef(loss)?.targets === 'class-ids') return { name, dtype: 'int64', dims: output.slice(0, -1).map((d) => d.constant() ?? d.toString()) };
   return { name, dtype: 'float32', dims: output.map((d) => d.constant() ?? d.toString()) };
 }
 
@@ -150,7 +152,7 @@ function lowerStep(
   const labels = labelSlot(loss, output.shape, copy);
   b.addInput(labels.name, labels.dtype, labels.dims);
   const labelVal: Val = { name: labels.name, shape: labels.dims.map((d) => Dim.from(d)), dtype: labels.dtype };
-  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], {}, [{ shape: [], dtype: 'float32' }]).outputs;
+  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss), [{ shape: [], dtype: 'float32' }]).outputs;
   if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
 
   const grads = lowerBackward(ctx, lossVal, state.params);

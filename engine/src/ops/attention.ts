@@ -5,7 +5,7 @@
 
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { broadcast, elementCount, ruleError, type RuleResult } from '../shape/rules.js';
-import { bool, defineLayer, defineOp, defineOpWith, int, number, size, tensor, type WeightSpec } from './def.js';
+import { bool, defineLayer, defineOp, defineOpWith, number, size, tensor, type WeightSpec } from './def.js';
 import { compositeRules, type Builder } from './compose.js';
 import { knownSize, uniformInit, ZEROS } from './initSpecs.js';
 import { sizeOf } from './shape-rule.js';
@@ -90,7 +90,7 @@ export const scaledDotProductAttentionOp = defineOp({
 // -- MultiheadAttention --------------------------------------------------------------------
 
 interface MultiheadAttrs {
-  heads: number;
+  heads: Dim;
   causal: boolean;
   bias: boolean;
 }
@@ -100,7 +100,8 @@ const multiheadRule = ([x, inWeight]: readonly Shape[], { heads }: MultiheadAttr
   const model = inWeight[1];
   if (!x[2].equals(model)) return ruleError('NN2111', ['MultiheadAttention', `${model} features on the last axis`, { input: 0 }, formatShape(x)], x);
   const d = model.constant();
-  if (d !== null && d % heads !== 0) return ruleError('NN2130', [heads, d], x);
+  const h = heads.constant();
+  if (d !== null && h !== null && d % h !== 0) return ruleError('NN2130', [h, d], x);
   return { shape: x };
 };
 
@@ -109,10 +110,11 @@ function multihead<T>(b: Builder<T>, inputs: T[], { heads, causal, bias }: Multi
   const [x, inWeight, inBias, outWeight, outBias] = bias ? inputs : [inputs[0], inputs[1], null, inputs[2], null];
   const [batch, time, model] = b.shape(x);
   const d = sizeOf(model);
+  const h = sizeOf(heads);
   const packed = b.apply('linear', inBias ? [x, inWeight, inBias] : [x, inWeight], {});
   const split = (i: number): T => {
     const part = b.apply('narrow', [packed], { dim: -1, start: i * d, length: d });
-    return b.apply('transpose', [b.apply('reshape', [part], { shape: [batch, time, Dim.of(heads), Dim.of(d / heads)] })], { a: 1, b: 2 });
+    return b.apply('transpose', [b.apply('reshape', [part], { shape: [batch, time, Dim.of(h), Dim.of(d / h)] })], { a: 1, b: 2 });
   };
   const attended = b.apply(NAME, [split(0), split(1), split(2)], { causal, scale: undefined });
   const merged = b.apply('reshape', [b.apply('transpose', [attended], { a: 1, b: 2 })], { shape: [batch, time, model] });
@@ -130,8 +132,8 @@ export const multiheadAttentionOp = defineOpWith<MultiheadAttrs>()({
   shape: multiheadRule,
   internals: ([x], _output, { heads }) => {
     const [batch, time, model] = x;
-    const perHead = [batch, Dim.of(heads), time, model.floorDiv(Dim.of(heads))];
-    const scores = [batch, Dim.of(heads), time, time];
+    const perHead = [batch, heads, time, model.floorDiv(heads)];
+    const scores = [batch, heads, time, time];
     return [
       { name: 'q per head', shape: perHead },
       { name: 'k per head', shape: perHead },
@@ -160,7 +162,7 @@ export const MultiheadAttentionLayer = defineLayer({
   op: multiheadAttentionOp,
   params: [
     size('d', { aliases: ['embed_dim'], min: 1, doc: 'the model dim D (the input\'s last dim)' }),
-    int('heads', { aliases: ['num_heads'], min: 1, doc: 'attention heads; must divide d' }),
+    size('heads', { aliases: ['num_heads'], min: 1, doc: 'attention heads; must divide d' }),
     bool('causal', { default: false, doc: 'each position attends to itself and the positions before it (a decoder)' }),
     bool('bias', { default: true, doc: 'learn the projections\' biases' }),
   ],

@@ -194,6 +194,8 @@ export interface OpDef<A = unknown> {
   /** Intermediate values the backward keeps besides the output (attention's scores), for hovers and activation memory. */
   readonly internals?: InternalsRule<A>;
   readonly activation?: ActivationKind;
+  /** A loss: what a `train` block's data gives it as targets (class ids, or values shaped like the output). */
+  readonly targets?: 'class-ids' | 'values';
   /** The output keeps the first input's element type (reshaping int ids); otherwise float32. */
   readonly keepsDtype?: boolean;
   /** Indices of the inputs a gradient flows into; absent: every input. */
