@@ -35,6 +35,7 @@ export function onnxBuilder(ctx: LoweringContext): Builder<Val> {
     shape: (v) => v.shape,
     apply: (op, inputs, attrs) => emit(ctx, op, inputs, attrs),
     causalBias: (scores) => causalBias(ctx, scores),
+    constant: (d, what) => ctx.constantDims([d], what)[0],
   };
 }
 

@@ -5,12 +5,12 @@
 // both back ends run the same formula.
 
 import { Tensor } from '../tensor/tensor.js';
-import { concreteShape, type Shape } from '../shape/dim.js';
+import { concreteShape, type Dim, type Shape } from '../shape/dim.js';
 import { formatMessage } from '../lang/diagnostics.js';
 import { onnxBuilder, composite, compositeBackward } from '../onnx/compose.js';
 import { opDef } from './registry.js';
 import type { OnnxRules, TsContext, TsKernel } from './def.js';
-import { constantShape, engineArgs, ShapeError } from './shape-rule.js';
+import { constantShape, engineArgs, ShapeError, sizeOf } from './shape-rule.js';
 
 /** What a composite's build may do with its values (tensors on the TS engine, ONNX values). */
 export interface Builder<T> {
@@ -19,6 +19,8 @@ export interface Builder<T> {
   apply(op: string, inputs: T[], attrs: object): T;
   /** An additive mask [rows, cols] shaped for `scores`' last two axes: 0 on and below the diagonal, −∞ above. */
   causalBias(scores: T): T;
+  /** A dim the build needs as a number (a recurrent layer's sequence length); `what` names it where it cannot be one. */
+  constant(d: Dim, what: string): number;
 }
 
 export type CompositeBuild<A> = <T>(b: Builder<T>, inputs: T[], attrs: A) => T;
@@ -49,6 +51,7 @@ function tsBuilder(ctx: TsContext): Builder<Tensor> {
       if ('error' in result) throw new ShapeError(op, result.error.code, formatMessage(result.error.code, engineArgs(def, result.error.args)));
       return def.ts(inputs, attrs as never, { ...ctx, outShape: result.shape, concrete: (shape) => concreteShape(shape) ?? ctx.concrete(shape) });
     },
+    constant: (d) => sizeOf(d),
     causalBias: (scores) => {
       const [rows, cols] = scores.shape.slice(-2);
       const dtype = scores.dtype === 'float64' ? 'float64' : 'float32';
