@@ -46,7 +46,7 @@ export function loadDataset(spec: DataSpec, baseDir: string, access: DataAccess 
     case 'npy':
       return loadNpy(spec.x, spec.y, baseDir);
     case 'text':
-      return loadText(spec.path, spec.block, spec.stride, baseDir);
+      return loadText(spec, baseDir);
   }
 }
 

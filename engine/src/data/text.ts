@@ -1,10 +1,11 @@
 // `text(path, block, stride)`: a character-level language-modelling set from a UTF-8 file.
 // The vocabulary is the file's distinct characters in code-point order (id = rank), each
 // sample `block` ids from a window start (every `stride` characters) and its labels the
-// next character at each position: inputs int[block], labels int[block].
+// next character at each position: inputs int[block], labels int[block]. The last `test`
+// fraction of the text is the test split.
 
-import type { DataHeader } from '../lang/api.js';
-import { dataError, isDataError, readFileBytes, type DataError, type Dataset } from './dataset.js';
+import type { DataHeader, DataSpec } from '../lang/api.js';
+import { dataError, isDataError, readFileBytes, type DataError, type Dataset, type Split } from './dataset.js';
 import { join } from 'node:path';
 
 /** A text's characters and their ids. */
@@ -30,29 +31,38 @@ export function readText(path: string, baseDir: string, block: number): { text: 
   return { text, vocabulary, ids };
 }
 
-/** How many windows of `block` (and the character after) start every `stride` characters. */
-const windowCount = (length: number, block: number, stride: number): number => Math.floor((length - block - 1) / stride) + 1;
-
-export function loadText(path: string, block: number, stride: number, baseDir: string): Dataset | DataError {
-  const read = readText(path, baseDir, block);
-  if (isDataError(read)) return read;
-  const count = windowCount(read.ids.length, block, stride);
+/** The samples of `ids`: windows of `block` (and the character after) every `stride` characters. */
+function windows(ids: Int32Array, block: number, stride: number): Split {
+  const count = ids.length < block + 1 ? 0 : Math.floor((ids.length - block - 1) / stride) + 1;
   const inputs = new Float32Array(count * block);
   const targets = new Float32Array(count * block);
   for (let s = 0; s < count; s++) {
     const start = s * stride;
     for (let t = 0; t < block; t++) {
-      inputs[s * block + t] = read.ids[start + t];
-      targets[s * block + t] = read.ids[start + t + 1];
+      inputs[s * block + t] = ids[start + t];
+      targets[s * block + t] = ids[start + t + 1];
     }
   }
+  return { count, inputs, targets };
+}
+
+/** The training windows from the text before its last `test` fraction, the test windows from that fraction. */
+export function loadText(spec: Extract<DataSpec, { kind: 'text' }>, baseDir: string): Dataset | DataError {
+  const { path, block, stride, test } = spec;
+  const read = readText(path, baseDir, block);
+  if (isDataError(read)) return read;
+  const cut = Math.round(read.ids.length * (1 - test));
+  const train = windows(read.ids.subarray(0, cut), block, stride);
+  if (train.count === 0) return dataError(path, `the training part (${cut} characters) is shorter than a block of ${block} and the character after it`);
+  const held = test > 0 ? windows(read.ids.subarray(cut), block, stride) : null;
+  if (held !== null && held.count === 0) return dataError(path, `the test part (the last ${read.ids.length - cut} characters) is shorter than a block of ${block} and the character after it; lower \`block\` or raise \`test\``);
   return {
-    description: `text("${path}", block = ${block}, stride = ${stride})`,
+    description: `text("${path}", block = ${block}, stride = ${stride}, test = ${test})`,
     sampleShape: [block],
     classes: read.vocabulary.chars.length,
     labelShape: [block],
-    train: { count, inputs, targets },
-    test: null,
+    train,
+    test: held,
   };
 }
 

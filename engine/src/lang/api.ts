@@ -232,7 +232,7 @@ export type DataSpec =
   | { kind: 'csv'; path: string; label: string }
   | { kind: 'idx'; images: string; labels: string }
   | { kind: 'npy'; x: string; y: string }
-  | { kind: 'text'; path: string; block: number; stride: number };
+  | { kind: 'text'; path: string; block: number; stride: number; test: number };
 
 export type OptimizerSpec =
   | { kind: 'SGD'; lr: number; momentum: number; weightDecay: number }

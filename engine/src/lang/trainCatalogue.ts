@@ -112,8 +112,8 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
   },
   text: {
     name: 'text',
-    params: [path('path', 'the UTF-8 text file, relative to the `.nn` file'), count('block', 64, 'characters per sample (the model\'s sequence length T)'), count('stride', 64, 'characters between the starts of two samples')],
-    doc: 'Character-level language modelling: the file\'s distinct characters in code-point order are the vocabulary (id = rank); each sample is `block` character ids from a window start (every `stride` characters), its labels the next character at each position.',
+    params: [path('path', 'the UTF-8 text file, relative to the `.nn` file'), count('block', 64, 'characters per sample (the model\'s sequence length T)'), count('stride', 64, 'characters between the starts of two samples'), { name: 'test', kind: 'number', default: 0.1, below: 1, doc: 'the fraction of the text, at its end, that is the test split (0: none)' }],
+    doc: 'Character-level language modelling: the file\'s distinct characters in code-point order are the vocabulary (id = rank); each sample is `block` character ids from a window start (every `stride` characters), its labels the next character at each position. The last `test` fraction of the text is the test split, so no test window overlaps a training one.',
     samples: '`int[block]` character ids',
     classes: 'the number of distinct characters',
     files: true,

@@ -193,11 +193,13 @@ export function checkTrain(
       let ok = true;
       for (const p of set.params) {
         const arg = parsed.args.get(p.name);
-        if (p.kind === 'count') {
+        if (p.kind === 'count' || p.kind === 'number') {
+          const integer = p.kind === 'count';
+          const fits = (v: number) => (integer ? Number.isInteger(v) && v >= (p.min ?? 1) : v >= 0 && v < (p.below ?? Infinity));
           if (arg === undefined) counts[p.name] = p.default!;
-          else if (arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= (p.min ?? 1)) counts[p.name] = arg.value.value;
+          else if (arg.value.kind === 'number' && fits(arg.value.value)) counts[p.name] = arg.value.value;
           else {
-            bad(arg.expr.range, 'data', `\`${p.name}\` must be a positive integer`);
+            bad(arg.expr.range, 'data', `\`${p.name}\` must be ${integer ? 'a positive integer' : `a number in [0, ${p.below})`}`);
             ok = false;
           }
           continue;
@@ -217,7 +219,7 @@ export function checkTrain(
       if (ok) {
         data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label }
           : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels }
-          : name === 'text' ? { kind: 'text', path: strings.path, block: counts.block, stride: counts.stride }
+          : name === 'text' ? { kind: 'text', path: strings.path, block: counts.block, stride: counts.stride, test: counts.test }
           : { kind: 'npy', x: strings.x, y: strings.y };
         if (readDataHeader) {
           const read = readHeader(readDataHeader, data);
