@@ -1011,6 +1011,8 @@ export function generate(values: readonly number[]): Case {
     input = [name('B'), num(data.sample[0])];
   }
   if (symbolicDims) p.feature('symbolic-dims');
+  // A language model: next-character logits at every position, [B, T, vocabulary].
+  if (data.kind === 'text') out = [name('B'), input[1], p.constFor(data.classes!, 'classes')];
 
   const body = new Body(p, 'Net', env, 'B');
   const inputLine = { text: '', tag: p.tag() };
@@ -1035,10 +1037,8 @@ export function generate(values: readonly number[]): Case {
     body.mutant({ kind: 'embedding-float', tag: inputLine.tag, text: `model Net(x: ${shapeText(input)}) -> ${shapeText(out)} {`, at: body.lines[body.lines.length - 1].tag!, codes: ['NN2111'] });
   }
   if (data.kind === 'text') {
-    // A language model: next-character logits at every position, [B, T, vocabulary].
     const attention = OPS.find((op) => op.name === 'attention')!;
     if (c.oneIn(2) && attention.when(x, body)) x = attention.run(body, x);
-    out = [name('B'), input[1], p.constFor(data.classes!, 'classes')];
   } else {
     const steps = c.between(0, 6);
     for (let k = 0; k < steps; k++) x = step(body, x);
