@@ -32,6 +32,12 @@ export interface OpCase<A> {
   attrs: A;
   /** The ONNX lowering refuses this form (then `auto` trains on the TS engine): the construct it names. */
   onnxUnsupported?: string;
+  /**
+   * Attributes the float64 gradcheck uses instead, where the gradient departs from the
+   * derivative by convention (Embedding's padding row gets none, as in PyTorch); the ONNX and
+   * PyTorch comparisons still use `attrs`.
+   */
+  gradcheckAttrs?: A;
   /** Batch norm in training mode, dropout off (the modes the comparisons run in). */
   pythonTraining?: boolean;
 }
@@ -156,7 +162,10 @@ export const CASES: Cases = {
     { label: 'sequences', inputs: [{ shape: ['B', 3, 4] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }], attrs: { eps: 1e-3, momentum: 0.2 }, pythonTraining: true },
   ],
   layer_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }, { shape: [6] }], attrs: { eps: 1e-5 } }],
-  embedding: [{ label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: {} }],
+  embedding: [
+    { label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: { padding_idx: undefined } },
+    { label: 'a padding row', inputs: [{ shape: ['B', 5], values: { ids: 3 } }, { shape: [3, 2] }], attrs: { padding_idx: 1 }, gradcheckAttrs: { padding_idx: undefined } },
+  ],
   cross_entropy: [
     { label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: { label_smoothing: 0 } },
     { label: 'sequences, smoothed', inputs: [{ shape: ['B', 3, 4] }, { shape: ['B', 3], values: { ids: 4 } }], attrs: { label_smoothing: 0.1 } },

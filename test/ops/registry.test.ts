@@ -238,7 +238,8 @@ for (const [name, cases] of Object.entries(CASES) as [OpName, readonly AnyCase[]
         // Only the inputs a gradient reaches are perturbed: the others (labels, class weights) are constants.
         const reached = gradInputs(def, c);
         const withLeaves = (xs: Tensor[]) => inputs.map((t, k) => (reached.includes(k) ? xs[reached.indexOf(k)] : t));
-        const result = gradcheck((...xs) => runTs(def, c, withLeaves(xs)), reached.map((k) => inputs[k]));
+        const checked = c.gradcheckAttrs === undefined ? c : { ...c, attrs: c.gradcheckAttrs };
+        const result = gradcheck((...xs) => runTs(def, checked, withLeaves(xs)), reached.map((k) => inputs[k]));
         assert.ok(result.ok, result.message);
       });
 

@@ -154,7 +154,7 @@ export function planData(c: Choices, kind: (typeof DATA_KINDS)[number], batch: n
       const text = Array.from({ length }, (_, i) => letters[i < vocab ? i : Math.floor(random() * vocab)]).join('');
       const cut = Math.round(length * (1 - test));
       const trainCount = Math.floor((cut - block - 1) / stride) + 1;
-      const args = [`block = ${block}`, ...(stride !== 1 || c.oneIn(2) ? [`stride = ${stride}`] : []), ...(test !== 0.1 ? [`test = ${test}`] : [])];
+      const args = [`block = ${block}`, `stride = ${stride}`, `test = ${test}`];
       return {
         ...base,
         kind,

@@ -55,7 +55,8 @@ export type InitSpec =
   | { kind: 'xavier_uniform'; fanIn: number; fanOut: number }
   | { kind: 'zeros' }
   | { kind: 'ones' }
-  | { kind: 'normal'; std: number };
+  /** `zeroRow`: that row of a 2-D weight is 0 (Embedding's padding_idx, as PyTorch initializes it). */
+  | { kind: 'normal'; std: number; zeroRow?: number };
 
 /** A non-trainable tensor carried by a layer (batch norm running statistics). */
 export interface BufferInfo {
