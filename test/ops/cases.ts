@@ -204,6 +204,14 @@ export const CASES: Cases = {
       attrs: { hidden: d(2), layers: d(1), bidirectional: true, bias: true },
     },
   ],
+  adaptive_avg_pool2d: [
+    { label: 'uneven windows', inputs: [{ shape: ['B', 2, 5, 7] }], attrs: { size: d(3) } },
+    { label: 'global', inputs: [{ shape: ['B', 3, 4, 4] }], attrs: { size: d(1) } },
+  ],
+  upsample: [
+    { label: 'nearest', inputs: [{ shape: ['B', 2, 3, 2] }], attrs: { scale: 2, mode: 'nearest' } },
+    { label: 'bilinear', inputs: [{ shape: ['B', 1, 3, 4] }], attrs: { scale: 3, mode: 'bilinear' } },
+  ],
   narrow: [
     { label: 'last axis', inputs: [{ shape: ['B', 6] }], attrs: { dim: -1, start: 2, length: 3 } },
     { label: 'middle axis', inputs: [{ shape: ['B', 5, 2] }], attrs: { dim: 1, start: 0, length: 2 } },

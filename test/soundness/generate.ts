@@ -664,6 +664,25 @@ const OPS: Op[] = [
     },
   },
   {
+    name: 'resample',
+    when: (v) => isFloat(v) && rank(v) === 4 && isConstant(v.shape[2]) && isConstant(v.shape[3]),
+    run(b, v) {
+      const [n, ch, h, w] = v.shape;
+      if (b.c.oneIn(2)) {
+        const size = b.c.between(1, Math.min(b.ev(h), b.ev(w)));
+        b.p.feature('op:adaptive_avg_pool2d');
+        return b.bind(b.c.oneIn(2) ? `adaptive_avg_pool2d(${v.ref}, ${size})` : `adaptive_avg_pool2d(${v.ref}, output_size = ${size})`, [n, ch, num(size), num(size)]);
+      }
+      const scale = b.c.pick([2, 3]);
+      const mode = b.c.pick(['nearest', 'bilinear']);
+      const call = (m: string) => (m === 'nearest' && b.c.oneIn(2) ? `upsample(${v.ref}, ${scale})` : `upsample(${v.ref}, scale = ${scale}, mode = "${m}")`);
+      b.p.feature('op:upsample');
+      const use = b.bind(call(mode), [n, ch, mul(h, scale), mul(w, scale)]);
+      b.mutant({ kind: 'upsample-mode', tag: use.tag, text: `  ${use.ref} = upsample(${v.ref}, scale = ${scale}, mode = "cubic")`, at: use.tag, codes: ['NN2007'] });
+      return use;
+    },
+  },
+  {
     name: 'detach',
     when: isFloat,
     run(b, v) {

@@ -54,7 +54,7 @@ function formatNumber(n: number): string {
 function formatDefault(param: Param): string | undefined {
   const d = param.default;
   if (d === undefined || d === null) return undefined;
-  return typeof d === 'object' ? d.sameAs : typeof d === 'number' ? formatNumber(d) : String(d);
+  return typeof d === 'object' ? d.sameAs : typeof d === 'number' ? formatNumber(d) : typeof d === 'string' ? `"${d}"` : String(d);
 }
 
 function fromParam(param: Param): EntryParam {

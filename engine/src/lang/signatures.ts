@@ -30,7 +30,7 @@ export interface CallSite {
 }
 
 /** A bound attribute: a number, a flag, a dim (a size) or a shape, or absent. */
-export type BoundValue = number | boolean | Dim | Shape | undefined;
+export type BoundValue = number | boolean | string | Dim | Shape | undefined;
 
 export interface BoundCall {
   /** The tensor inputs in parameter order (a variadic parameter's in call order), each with its argument. */
@@ -185,6 +185,16 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
     case 'init':
       // Read from the argument's syntax by the caller.
       return undefined;
+    case 'choice': {
+      const choices = param.choices ?? [];
+      const wanted = `one of ${choices.map((c) => `"${c}"`).join(', ')}`;
+      if (v.kind === 'string' && choices.includes(v.value)) return v.value;
+      if (v.kind === 'string') {
+        site.report('NN2007', arg.range, [callee, param.name, wanted, `"${v.value}"`]);
+        return FAILED;
+      }
+      return wrongKind(wanted);
+    }
     default:
       return wrongKind('a tensor');
   }

@@ -25,9 +25,11 @@ const scalarLike = (s: Shape): boolean => s.length === 0 || (s.length === 1 && s
 export function targetForm(loss: TrainIR['loss'], perSample: Shape, header: Pick<DataHeader, 'classes' | 'labelShape'>): TargetForm | { problem: string } {
   if (opDef(loss)?.targets === 'class-ids') {
     // Scores [B, C] for one label per sample, [B, T, C] for a label per position (`text`'s next characters).
+    // A symbolic length (`x: int[B, T]`) fits the labels' length: the checker bound it to the samples'.
     const positions = perSample.slice(0, -1);
     const labels = header.labelShape.map((n) => Dim.of(n));
-    if (perSample.length === 0 || !shapesEqual(positions, labels)) {
+    const fits = positions.length === labels.length && positions.every((d, k) => d.constant() === null || d.constant() === header.labelShape[k]);
+    if (perSample.length === 0 || !fits) {
       return { problem: `${loss} takes class scores of shape ${formatShape([Dim.named('B'), ...labels, Dim.named('C')])} for labels ${formatShape([Dim.named('B'), ...labels])}` };
     }
     if (header.classes === null) return { problem: 'the data set has regression targets, not class labels' };

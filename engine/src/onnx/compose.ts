@@ -7,6 +7,7 @@ import type { OnnxForwardResult } from '../ops/def.js';
 import type { Builder } from '../ops/compose.js';
 import { causalBiasValues } from '../ops/compose.js';
 import type { LoweringContext, TapeEntry, Val } from './context.js';
+import { Dim } from '../shape/dim.js';
 import { lowerOp, LoweringBug } from './forward.js';
 import { backpropagate } from './backward.js';
 
@@ -36,6 +37,7 @@ export function onnxBuilder(ctx: LoweringContext): Builder<Val> {
     apply: (op, inputs, attrs) => emit(ctx, op, inputs, attrs),
     causalBias: (scores) => causalBias(ctx, scores),
     constant: (d, what) => ctx.constantDims([d], what)[0],
+    matrix: (rows, cols, values) => ({ name: ctx.b.constFloat(values, [rows, cols]), shape: [Dim.of(rows), Dim.of(cols)], dtype: 'float32' }),
   };
 }
 

@@ -21,6 +21,8 @@ export interface Builder<T> {
   causalBias(scores: T): T;
   /** A dim the build needs as a number (a recurrent layer's sequence length); `what` names it where it cannot be one. */
   constant(d: Dim, what: string): number;
+  /** A constant [rows, cols] matrix, row-major (resampling weights), of `like`'s float type. */
+  matrix(rows: number, cols: number, values: readonly number[], like: T): T;
 }
 
 export type CompositeBuild<A> = <T>(b: Builder<T>, inputs: T[], attrs: A) => T;
@@ -52,6 +54,8 @@ function tsBuilder(ctx: TsContext): Builder<Tensor> {
       return def.ts(inputs, attrs as never, { ...ctx, outShape: result.shape, concrete: (shape) => concreteShape(shape) ?? ctx.concrete(shape) });
     },
     constant: (d) => sizeOf(d),
+    matrix: (rows, cols, values, like) =>
+      like.dtype === 'float64' ? new Tensor(Float64Array.from(values), [rows, cols], 'float64') : new Tensor(Float32Array.from(values), [rows, cols], 'float32'),
     causalBias: (scores) => {
       const [rows, cols] = scores.shape.slice(-2);
       const dtype = scores.dtype === 'float64' ? 'float64' : 'float32';

@@ -21,18 +21,19 @@ import type { InitSpec } from '../lang/api.js';
  * - `int`: a constant integer; `number`: any number; `bool`: true or false;
  * - `dims`: a list of dims `[B, 25]` (`-1` allowed where the op says so);
  * - `hyper`: a block's hyper-parameter, any number (an integer one may be a size);
- * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax.
+ * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax;
+ * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`.
  */
-export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'hyper' | 'init';
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'hyper' | 'init' | 'choice';
 
 /** The attribute value a parameter kind binds to. */
-export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : number;
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' ? string : number;
 
 /**
  * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the
  * attribute is then undefined), or another parameter's value (`stride` defaults to `k`).
  */
-export type ParamDefault = number | boolean | null | { readonly sameAs: string };
+export type ParamDefault = number | boolean | string | null | { readonly sameAs: string };
 
 export interface Param<N extends string = string, K extends ParamKind = ParamKind> {
   readonly name: N;
@@ -51,6 +52,8 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly inferable?: boolean;
   /** One line for signature help and the docs. */
   readonly doc?: string;
+  /** `choice` only: the strings it accepts. */
+  readonly choices?: readonly string[];
 }
 
 type IsAttr<Q> = Q extends Param<string, infer K> ? (K extends 'tensor' | 'tensors' ? false : true) : false;
@@ -71,6 +74,7 @@ export const int = <const N extends string, const O extends Options<'int'>>(name
 export const number = <const N extends string, const O extends Options<'number'>>(name: N, options: O) => ({ name, kind: 'number' as const, ...options });
 export const bool = <const N extends string, const O extends Options<'bool'>>(name: N, options: O) => ({ name, kind: 'bool' as const, ...options });
 export const dims = <const N extends string, const O extends Options<'dims'>>(name: N, options: O) => ({ name, kind: 'dims' as const, ...options });
+export const choice = <const N extends string, const O extends Options<'choice'>>(name: N, options: O) => ({ name, kind: 'choice' as const, ...options });
 
 // ---------------------------------------------------------------------------------------
 // The parts of an op.
