@@ -596,7 +596,7 @@ const OPS: Op[] = [
     when: (v) => isFloat(v) && rank(v) >= 2 && v.shape.slice(1).every(isConstant),
     run(b, v) {
       const channels = b.ev(v.shape[1]);
-      const image = rank(v) === 4;
+      const image = rank(v) === 4 && b.ev(v.shape[2]) * b.ev(v.shape[3]) > 1;
       const kind = b.c.int(image ? 3 : 2);
       if (kind === 1) {
         b.p.feature('layer:Identity');
@@ -679,6 +679,23 @@ const OPS: Op[] = [
       b.p.feature('op:upsample');
       const use = b.bind(call(mode), [n, ch, mul(h, scale), mul(w, scale)]);
       b.mutant({ kind: 'upsample-mode', tag: use.tag, text: `  ${use.ref} = upsample(${v.ref}, scale = ${scale}, mode = "cubic")`, at: use.tag, codes: ['NN2007'] });
+      return use;
+    },
+  },
+  {
+    name: 'conv_transpose2d',
+    when: (v, b) => isFloat(v) && rank(v) === 4 && b.isSize(v.shape[1]),
+    run(b, v) {
+      const [n, cin, h, w] = v.shape;
+      const kernel = b.c.between(1, 3);
+      const stride = b.c.pick([1, 2]);
+      const out = b.p.constFor(b.c.pick([2, 3]), 'ch');
+      const extra = stride !== 1 ? `, stride = ${stride}` : '';
+      const decl = b.declare('up', `ConvTranspose2d(${t(cin)}, ${t(out)}, ${kernel}${extra})`);
+      const grow = (d: D) => add(mul(sub(d, 1), stride), kernel);
+      const use = b.bind(`${decl.ref}(${v.ref})`, [n, out, grow(h), grow(w)]);
+      b.p.feature('layer:ConvTranspose2d');
+      b.mutant({ kind: 'in_channels', tag: decl.tag, text: `  ${decl.ref} = ConvTranspose2d(${t(add(cin, 1))}, ${t(out)}, ${kernel}${extra})`, at: use.tag, codes: ['NN2104'], related: decl.tag });
       return use;
     },
   },

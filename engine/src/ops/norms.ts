@@ -40,6 +40,12 @@ function groupNormRule(layer: string) {
   return ([x, weight]: readonly Shape[], { groups }: GroupNormAttrs): RuleResult => {
     if (x.length < 2) return ruleError('NN2108', [layer, 'an input [N, C, ...]', { input: 0 }, formatShape(x)]);
     if (weight && !x[1].equals(weight[0])) return ruleError('NN2104', [layer, weight[0].toString(), { input: 0 }, formatShape(x), ''], x);
+    if (layer === 'InstanceNorm2d') {
+      // Without affine parameters only the constructor's channel count says what it expects.
+      if (!x[1].equals(groups)) return ruleError('NN2104', [layer, groups.toString(), { input: 0 }, formatShape(x), ''], x);
+      // One position per channel standardizes to 0; PyTorch refuses it in training.
+      if (x.length === 4 && elementCount(x.slice(2)).constant() === 1) return ruleError('NN2111', [layer, 'more than one position per channel (H·W > 1)', { input: 0 }, formatShape(x)], x);
+    }
     const channels = x[1].constant();
     const g = groups.constant();
     if (layer === 'GroupNorm' && channels !== null && g !== null && channels % g !== 0) return ruleError('NN2007', ['GroupNorm', 'groups', `a divisor of the ${channels} channels`, g], x);
