@@ -49,7 +49,7 @@ function groupParams<T>(params: T[], { layers, bidirectional, bias }: RecurrentA
 /** One direction of one layer over x [B, T, I]: the hidden state at every step, in time order. */
 function direction<T>(b: Builder<T>, cell: Cell, x: T, p: DirectionParams<T>, hidden: number, reverse: boolean): T[] {
   const [batch, time] = b.shape(x);
-  const steps = b.constant(time, `an ${cell.toUpperCase()} over a symbolic sequence length (${time.toString()})`);
+  const steps = b.constant(time, `an ${cell.toUpperCase()} over a sequence`);
   const gates = GATES[cell];
   const rows = [batch, Dim.of(gates * hidden)];
   const projected = b.apply('linear', p.inputBias ? [x, p.inputWeight, p.inputBias] : [x, p.inputWeight], {});

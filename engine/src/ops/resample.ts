@@ -47,8 +47,8 @@ export const linearWeights: Weights = (out, input) => {
 /** x [N, C, H, W] → [N, C, oh, ow] through the weights of each axis. */
 function resample<T>(b: Builder<T>, x: T, [outH, outW]: [number, number], weights: Weights, what: string): T {
   const [, , h, w] = b.shape(x);
-  const height = b.constant(h, `${what} over a symbolic height (${h.toString()})`);
-  const width = b.constant(w, `${what} over a symbolic width (${w.toString()})`);
+  const height = b.constant(h, `${what} over an image`);
+  const width = b.constant(w, `${what} over an image`);
   const rows = b.matrix(outH, height, weights(outH, height), x);
   const widthT = weights(outW, width);
   // M_wᵀ [W, ow]: the transpose of the [ow, W] weights.
@@ -92,7 +92,7 @@ export const upsampleOp = defineOp({
   ...compositeRules<UpsampleAttrs>((b, [x], { scale, mode }) => {
     const [, , h, w] = b.shape(x);
     const what = `upsample (${mode})`;
-    const out: [number, number] = [b.constant(h, `${what} over a symbolic height (${h.toString()})`) * scale, b.constant(w, `${what} over a symbolic width (${w.toString()})`) * scale];
+    const out: [number, number] = [b.constant(h, `${what} over an image`) * scale, b.constant(w, `${what} over an image`) * scale];
     return resample(b, x, out, mode === 'bilinear' ? linearWeights : nearestWeights, what);
   }),
   pytorch: ([x], { scale, mode }) => `F.interpolate(${x}, scale_factor=${scale}, mode="${mode}"${mode === 'bilinear' ? ', align_corners=False' : ''})`,
