@@ -295,7 +295,7 @@ describe('completion and signature help', () => {
     assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save']);
     const losses = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'loss = ', 0, 7) })).map((c) => c.label);
     assert.deepEqual(losses, [...TRAIN_LOSSES]);
-    assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'mse']);
+    assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'huber', 'kl_div', 'mse', 'nll', 'smooth_l1']);
     const args = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'Adam(', 0, 5) })).map((c) => c.label);
     assert.deepEqual(args, ['lr =', 'beta1 =', 'beta2 =', 'eps =', 'weight_decay =']);
   });
