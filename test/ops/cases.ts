@@ -155,6 +155,7 @@ export const CASES: Cases = {
     { label: 'padded', inputs: [{ shape: ['B', 2, 7] }, { shape: [3, 2, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(1), groups: d(1) } },
     { label: 'strided, dilated, no bias', inputs: [{ shape: ['B', 2, 9] }, { shape: [2, 2, 3] }], attrs: { stride: d(2), padding: d(1), dilation: d(2), groups: d(1) } },
     { label: '2 groups', inputs: [{ shape: ['B', 4, 6] }, { shape: [6, 2, 2] }, { shape: [6] }], attrs: { stride: d(1), padding: d(0), dilation: d(1), groups: d(2) } },
+    { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5] }, { shape: [2, 2, 3] }, { shape: [2] }], attrs: { stride: d(1), padding: 'same', dilation: d(2), groups: d(1) } },
   ],
   conv_transpose2d: [
     { label: 'stride 2, padded', inputs: [{ shape: ['B', 2, 3, 3] }, { shape: [2, 3, 3, 3] }, { shape: [3] }], attrs: { stride: d(2), padding: d(1), outputPadding: d(1), dilation: d(1) } },

@@ -639,10 +639,13 @@ const OPS: Op[] = [
       const padding = !isConstant(length) || dilation * (kernel - 1) > b.ev(length) - 1 ? dilation * (kernel - 1) : b.c.int(2);
       const stride = b.c.pick([1, 2, 1]);
       const out = b.p.constFor(b.c.pick([2, 3, 4]), 'ch');
-      const extra = (stride !== 1 ? `, stride = ${stride}` : '') + (padding !== 0 ? `, padding = ${padding}` : '') + (dilation !== 1 ? `, dilation = ${dilation}` : '');
+      // padding = "same" keeps the length: stride 1 and an odd window.
+      const same = stride === 1 && (dilation * (kernel - 1)) % 2 === 0 && b.c.oneIn(3);
+      const paddingText = same ? ', padding = "same"' : padding !== 0 ? `, padding = ${padding}` : '';
+      const extra = (stride !== 1 ? `, stride = ${stride}` : '') + paddingText + (dilation !== 1 ? `, dilation = ${dilation}` : '');
       const decl = b.declare('conv', `Conv1d(${t(cin)}, ${t(out)}, ${kernel}${extra})`);
       const reach = dilation * (kernel - 1) + 1;
-      const use = b.bind(`${decl.ref}(${v.ref})`, [v.shape[0], out, rule.window(length, num(reach), num(stride), num(padding))]);
+      const use = b.bind(`${decl.ref}(${v.ref})`, [v.shape[0], out, same ? length : rule.window(length, num(reach), num(stride), num(padding))]);
       b.p.feature('layer:Conv1d');
       b.mutant({ kind: 'in_channels', tag: decl.tag, text: `  ${decl.ref} = Conv1d(${t(add(cin, 1))}, ${t(out)}, ${kernel}${extra})`, at: use.tag, codes: ['NN2104'], related: decl.tag });
       return use;

@@ -160,6 +160,7 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
       if (v.kind === 'number' && v.dim && v.value !== null) return inRange(param, v.value, arg, callee, site);
       return wrongKind('a constant integer');
     case 'size':
+      if (v.kind === 'string' && param.choices?.includes(v.value)) return v.value;
       if (v.kind === 'number' && v.dim) {
         const value = v.dim.constant();
         return value === null || inRange(param, value, arg, callee, site) !== FAILED ? v.dim : FAILED;

@@ -15,7 +15,8 @@ import { emptyFloat, requireFloat, resultDType } from './operand.js';
 
 export interface Conv1dAttrs {
   stride: Dim;
-  padding: Dim;
+  /** Zeros on each side, or `same`: the length kept at stride 1 (PyTorch's padding="same"). */
+  padding: Dim | 'same';
   dilation: Dim;
   groups: Dim;
 }
@@ -60,7 +61,7 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Co
   const shape = outputShape(conv1dOp, bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape], attrs);
   const geo: Geometry = {
     batch: x.shape[0], channels: x.shape[1], length: x.shape[2], outChannels: weight.shape[0], kernel: weight.shape[2], outLength: shape[2],
-    stride: sizeOf(attrs.stride), padding: sizeOf(attrs.padding), dilation: sizeOf(attrs.dilation), groups: sizeOf(attrs.groups),
+    stride: sizeOf(attrs.stride), padding: sizeOf(sidePadding(attrs.padding, Dim.of(weight.shape[2]), attrs.dilation)), dilation: sizeOf(attrs.dilation), groups: sizeOf(attrs.groups),
   };
   const out = emptyFloat(shape, resultDType(x, weight));
   const y = out.values;
@@ -84,12 +85,24 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Co
   });
 }
 
+/** The zeros on each side: `same` pads d·(k − 1) / 2 (the rule refuses an odd total). */
+export function sidePadding(padding: Dim | 'same', kernel: Dim, dilation: Dim): Dim {
+  return padding === 'same' ? dilation.mul(kernel.sub(1)).floorDiv(Dim.of(2)) : padding;
+}
+
 // -- definitions ---------------------------------------------------------------------------
 
-const conv1dRule = ([x, weight]: readonly Shape[], { stride, padding, dilation, groups }: Conv1dAttrs): RuleResult => {
+const conv1dRule = ([x, weight]: readonly Shape[], attrs: Conv1dAttrs): RuleResult => {
+  const { stride, dilation, groups } = attrs;
   if (x.length !== 3) return ruleError('NN2108', ['Conv1d', 'a 3-D input [N, C, L]', { input: 0 }, formatShape(x)]);
   const [outChannels, inPerGroup, kernel] = weight;
   const reach = dilation.mul(kernel.sub(1)).add(1);
+  if (attrs.padding === 'same') {
+    const total = dilation.mul(kernel.sub(1)).constant();
+    if (!stride.equals(1)) return ruleError('NN2007', ['Conv1d', 'padding = "same"', 'used with stride 1', `stride ${stride}`]);
+    if (total !== null && total % 2 !== 0) return ruleError('NN2007', ['Conv1d', 'padding = "same"', 'used with an odd window dilation·(k − 1) + 1 (it pads evenly)', `a window of ${total + 1}`]);
+  }
+  const padding = sidePadding(attrs.padding, kernel, dilation);
   const length = windowSize(x[2], reach, stride, padding);
   const out = [x[0], outChannels, length];
   const value = length.constant();
@@ -133,7 +146,7 @@ export const conv1dOp = defineOpWith<Conv1dAttrs>()({
   onnx: {
     forward: (ctx, [x, w, bias], attrs) => {
       const [kernel] = ctx.constantDims([w.shape[2]], 'conv1d kernel');
-      const padding = sizeOf(attrs.padding);
+      const padding = sizeOf(sidePadding(attrs.padding, Dim.of(kernel), attrs.dilation));
       return {
         outputs: [ctx.b.op1('Conv', bias ? [x.name, w.name, bias.name] : [x.name, w.name], {
           kernel_shape: [kernel], strides: [sizeOf(attrs.stride)], pads: [padding, padding], dilations: [sizeOf(attrs.dilation)], group: sizeOf(attrs.groups),
@@ -145,7 +158,7 @@ export const conv1dOp = defineOpWith<Conv1dAttrs>()({
       const [outChannels, , kernel] = ctx.constantDims(w.shape, 'conv1d weight');
       const [outLength] = ctx.constantDims([g.shape[2]], 'conv1d output');
       const stride = sizeOf(attrs.stride);
-      const padding = sizeOf(attrs.padding);
+      const padding = sizeOf(sidePadding(attrs.padding, Dim.of(kernel), attrs.dilation));
       const dilation = sizeOf(attrs.dilation);
       const groups = sizeOf(attrs.groups);
       let dx: Val | null = null;
@@ -161,7 +174,8 @@ export const conv1dOp = defineOpWith<Conv1dAttrs>()({
       return [dx, dw, db];
     },
   },
-  pytorch: ([x, w, b], { stride, padding, dilation, groups }) => `F.conv1d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${padding}, dilation=${dilation}, groups=${groups})`,
+  pytorch: ([x, w, b], { stride, padding, dilation, groups }) =>
+    `F.conv1d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${padding === 'same' ? '"same"' : padding}, dilation=${dilation}, groups=${groups})`,
 });
 
 export const Conv1dLayer = defineLayer({
@@ -172,7 +186,7 @@ export const Conv1dLayer = defineLayer({
     size('out', { aliases: ['out_channels'], min: 1, doc: 'output channels' }),
     size('kernel', { aliases: ['kernel_size'], min: 1, doc: 'kernel size' }),
     size('stride', { default: 1, min: 1 }),
-    size('padding', { default: 0, min: 0, doc: 'zeros added on each side' }),
+    size('padding', { default: 0, min: 0, choices: ['same'], doc: 'zeros added on each side, or "same": the length kept (stride 1, an odd window)' }),
     size('dilation', { default: 1, min: 1, doc: 'spacing between kernel taps' }),
     size('groups', { default: 1, min: 1, doc: 'channel groups (each output channel sees in / groups input channels); must divide in and out' }),
     bool('bias', { default: true, doc: 'learn an additive bias per output channel' }),
@@ -187,5 +201,5 @@ export const Conv1dLayer = defineLayer({
   },
   attrs: (args) => ({ stride: args.stride, padding: args.padding, dilation: args.dilation, groups: args.groups }),
   inputSize: { arg: 'in', pytorchName: 'in_channels', axis: 1 },
-  pytorch: (args) => `nn.Conv1d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${args.padding}, dilation=${args.dilation}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
+  pytorch: (args) => `nn.Conv1d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${args.padding === 'same' ? '"same"' : args.padding}, dilation=${args.dilation}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
 });

@@ -52,12 +52,14 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly inferable?: boolean;
   /** One line for signature help and the docs. */
   readonly doc?: string;
-  /** `choice` only: the strings it accepts. */
+  /** The strings it accepts: a `choice`'s values, or a `size`'s named alternatives (`padding = "same"`). */
   readonly choices?: readonly string[];
 }
 
 type IsAttr<Q> = Q extends Param<string, infer K> ? (K extends 'tensor' | 'tensors' ? false : true) : false;
-type AttrValueOf<Q> = Q extends Param<string, infer K> ? (Q extends { default: null } ? KindValue<K> | undefined : KindValue<K>) : never;
+type AttrValueOf<Q> = Q extends Param<string, infer K>
+  ? Q extends { choices: readonly (infer C)[] } ? KindValue<K> | C : Q extends { default: null } ? KindValue<K> | undefined : KindValue<K>
+  : never;
 
 /** The typed attributes of a signature: one field per non-tensor parameter, by its name. */
 export type AttrsOf<P extends readonly Param[]> = {
