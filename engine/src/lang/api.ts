@@ -246,6 +246,8 @@ export interface TrainIR {
   dataRange: TextRange;
   /** A loss of the registry (surface `loss`). */
   loss: 'cross_entropy' | 'nll' | 'mse' | 'bce_with_logits' | 'huber' | 'smooth_l1' | 'kl_div';
+  /** The loss's number arguments the block gives (`cross_entropy(label_smoothing = 0.1)`); the others take their defaults. */
+  lossArgs?: Readonly<Record<string, number>>;
   optimizer: OptimizerSpec;
   epochs: number;
   batch: number;

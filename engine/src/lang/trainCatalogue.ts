@@ -163,11 +163,16 @@ export type TrainLoss = TrainIR['loss'];
 /** The losses a `train` block's `loss` names: the registry's ops of surface `loss`. */
 export const TRAIN_LOSSES: readonly TrainLoss[] = ALL_OPS.filter((op) => op.surface === 'loss').map((op) => op.name as TrainLoss);
 
-/** A loss's attributes as a `train` block applies it: every parameter at its default (label_smoothing 0, delta 1). */
-export function lossAttrs(loss: TrainLoss): Record<string, unknown> {
+/** A loss's attributes as a `train` block applies it: its given number arguments, the others at their defaults (label_smoothing 0, delta 1). */
+export function lossAttrs(loss: TrainLoss, args: Readonly<Record<string, number>> = {}): Record<string, unknown> {
   const attrs: Record<string, unknown> = {};
-  for (const param of OPS[loss].params) if (param.kind !== 'tensor' && param.kind !== 'tensors') attrs[param.name] = param.default ?? undefined;
+  for (const param of OPS[loss].params) if (param.kind !== 'tensor' && param.kind !== 'tensors') attrs[param.name] = args[param.name] ?? param.default ?? undefined;
   return attrs;
+}
+
+/** The number arguments a `train` block may give a loss (`cross_entropy(label_smoothing = 0.1)`), with their bounds. */
+export function lossParams(loss: TrainLoss): { name: string; min?: number; max?: number }[] {
+  return OPS[loss].params.filter((p) => p.kind === 'number').map((p) => ({ name: p.name, ...(p.min === undefined ? {} : { min: p.min }), ...(p.max === undefined ? {} : { max: p.max }) }));
 }
 
 /** The loss when a `train` block names none (PyTorch's usual classifier loss). */
@@ -193,7 +198,7 @@ export interface TrainKeyDef {
 /** The keys of a `train` block (LANGUAGE.md §9), in the order the docs list them. */
 export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'data', value: 'data', doc: 'The data set: a built-in one or files.' },
-  { name: 'loss', value: 'loss', default: DEFAULT_LOSS, doc: 'The loss between the model output and the targets.' },
+  { name: 'loss', value: 'loss', default: DEFAULT_LOSS, doc: 'The loss between the model output and the targets, by name or with its number arguments (`cross_entropy(label_smoothing = 0.1)`).' },
   { name: 'optimizer', value: 'optimizer', default: 'Adam(lr = 0.001)', doc: 'The optimizer, as in torch.optim.' },
   { name: 'epochs', value: 'count', default: '1', doc: 'Passes over the training data (an integer ≥ 1).' },
   { name: 'batch', value: 'count', default: '32', doc: 'Samples per step (an integer ≥ 1).' },

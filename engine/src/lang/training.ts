@@ -13,7 +13,7 @@ import type { Signature } from './shapes.js';
 import { DimBinding } from '../shape/binding.js';
 import { targetForm } from './targets.js';
 import type { Expr, TrainItem } from './syntax.js';
-import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
+import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, lossParams, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
 
 const KEYS = TRAIN_KEYS.map((k) => k.name);
 const DATA_SET_NAMES = Object.keys(DATA_SETS);
@@ -237,11 +237,25 @@ export function checkTrain(
 
   // -- loss and optimizer ----------------------------------------------------------------
   let loss: TrainLoss = DEFAULT_LOSS;
+  const lossArgs: Record<string, number> = {};
   const lossExpr = entries.get('loss');
   if (lossExpr) {
-    const v = valueOf(lossExpr);
-    if (v.kind === 'name' && (TRAIN_LOSSES as readonly string[]).includes(v.value)) loss = v.value as TrainLoss;
-    else diagnostics.push(makeDiagnostic('NN4002', lossExpr.range, ['loss', `expected ${either(TRAIN_LOSSES)}`], v.kind === 'name' ? didYouMean(lossExpr.range, v.value, TRAIN_LOSSES) : {}));
+    // A loss by name, or called with its number arguments: `cross_entropy(label_smoothing = 0.1)`.
+    const callee = calleeOf(lossExpr);
+    if (callee && (TRAIN_LOSSES as readonly string[]).includes(callee.name)) {
+      loss = callee.name as TrainLoss;
+      const params = lossParams(loss);
+      const parsed = lossExpr.kind === 'call' ? callArgs(lossExpr, 'loss', params.map((p) => ({ name: p.name, kind: 'number', doc: '' }))) : null;
+      for (const p of params) {
+        const arg = parsed?.args.get(p.name);
+        if (arg === undefined) continue;
+        if (arg.value.kind === 'number' && arg.value.value >= (p.min ?? -Infinity) && arg.value.value <= (p.max ?? Infinity)) lossArgs[p.name] = arg.value.value;
+        else bad(arg.expr.range, 'loss', `\`${p.name}\` must be a number${p.min !== undefined && p.max !== undefined ? ` in [${p.min}, ${p.max}]` : p.min !== undefined ? ` ≥ ${p.min}` : ''}`);
+      }
+    } else {
+      const v = valueOf(lossExpr);
+      diagnostics.push(makeDiagnostic('NN4002', lossExpr.range, ['loss', `expected ${either(TRAIN_LOSSES)}`], callee ? didYouMean(callee.range, callee.name, TRAIN_LOSSES) : v.kind === 'name' ? didYouMean(lossExpr.range, v.value, TRAIN_LOSSES) : {}));
+    }
   }
 
   let optimizer: OptimizerSpec = DEFAULT_OPTIMIZER;
@@ -327,7 +341,7 @@ export function checkTrain(
   const hasErrors = diagnostics.some((d) => d.severity === 'error');
   const train: TrainIR | null =
     data && !hasErrors && symbols.models.has(modelName)
-      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, optimizer, epochs, batch, seed, validate, backend, save, keyRanges }
+      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, lossArgs, optimizer, epochs, batch, seed, validate, backend, save, keyRanges }
       : null;
   return { diagnostics, train };
 }

@@ -70,6 +70,8 @@ export interface TrainStepOptions {
   statsOn?: 'every' | 'last';
   /** Training steps per run (default 1): the step is unrolled this many times, parameters flowing from copy to copy. */
   steps?: number;
+  /** The loss's arguments from the `train` block (the others take their defaults). */
+  lossArgs?: TrainIR['lossArgs'];
 }
 
 type LossKind = TrainIR['loss'];
@@ -152,7 +154,7 @@ function lowerStep(
   const labels = labelSlot(loss, output.shape, copy);
   b.addInput(labels.name, labels.dtype, labels.dims);
   const labelVal: Val = { name: labels.name, shape: labels.dims.map((d) => Dim.from(d)), dtype: labels.dtype };
-  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss), [{ shape: [], dtype: 'float32' }]).outputs;
+  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss, options.lossArgs), [{ shape: [], dtype: 'float32' }]).outputs;
   if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
 
   const grads = lowerBackward(ctx, lossVal, state.params);

@@ -12,9 +12,9 @@ import { Rng } from '../random.js';
 const LOSS_MODE: TsMode = { dropout: false, batchNormTraining: false, rng: new Rng(0) };
 
 /** The loss of an output against targets in the loss's form (see lang/targets.ts and batches.ts), by the loss's registry kernel. */
-export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor): Tensor {
+export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor, args: TrainIR['lossArgs'] = {}): Tensor {
   const def = OPS[loss] as unknown as OpDef<object>;
-  return def.ts([output, target], lossAttrs(loss), { mode: LOSS_MODE, outShape: [], concrete: (shape) => shape.map((d) => d.constant() ?? 0) });
+  return def.ts([output, target], lossAttrs(loss, args), { mode: LOSS_MODE, outShape: [], concrete: (shape) => shape.map((d) => d.constant() ?? 0) });
 }
 
 /** The index of the largest of `width` values from `start`. */
