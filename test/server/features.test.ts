@@ -303,7 +303,7 @@ describe('completion and signature help', () => {
   test('signature help names the active parameter, keyword arguments included', async () => {
     const uri = await client.open(fixture('err_conv_channels.nn'));
     const help = await client.request<SignatureHelp>('textDocument/signatureHelp', { textDocument: { uri }, position: client.positionOf(uri, 'padding = 1', 0, 2) });
-    assert.equal(help.signatures[0].label, 'Conv2d(in, out, kernel, stride = 1, padding = 0, bias = true)');
+    assert.equal(help.signatures[0].label, 'Conv2d(in, out, kernel, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true)');
     assert.equal(help.activeParameter, 4);
     const second = await client.request<SignatureHelp>('textDocument/signatureHelp', { textDocument: { uri }, position: client.positionOf(uri, '16, 3', 0, 1) });
     assert.equal(second.activeParameter, 1);

@@ -31,7 +31,7 @@ export interface EntryParam {
 export interface CatalogueEntry {
   name: string;
   kind: EntryKind;
-  /** `Conv2d(in, out, kernel, stride = 1, padding = 0, bias = true)`; a train key: `epochs = 1`. */
+  /** `Conv2d(in, out, kernel, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true)`; a train key: `epochs = 1`. */
   signature: string;
   params: readonly EntryParam[];
   /** One sentence. */
