@@ -1,7 +1,7 @@
 // Runs the benchmarks under bench/ one after another: `npm run bench [-- checker engine lsp onnx fashion soundness]`.
 import { spawnSync } from 'node:child_process';
 
-const all = ['checker', 'engine', 'lsp', 'onnx', 'fashion', 'soundness'];
+const all = ['checker', 'engine', 'lsp', 'onnx', 'fashion', 'tiny_gpt', 'soundness'];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
 let failed = false;
 for (const name of chosen) {

@@ -11,7 +11,7 @@ import { diagnosticEntry } from '../engine/src/lang/diagnostics.js';
 import { LineIndex } from '../engine/src/lang/lines.js';
 import { checkProgram } from '../engine/src/lang/program.js';
 
-const folders = ['test/fixtures/conformance', 'test/fixtures/cases'];
+const folders = ['test/fixtures/conformance', 'test/fixtures/cases', 'test/fixtures/layers'];
 
 function fixtures(): string[] {
   return folders.flatMap((folder) => {

@@ -12,6 +12,8 @@ import { readDataHeader } from '../engine/src/data/index.js';
 
 const root = join(__dirname, '..');
 const casesDir = join(root, 'test/fixtures/cases');
+/** The fixture folders: the shared cases and the layers' own (attention, recurrent layers, sequences). */
+const fixtureDirs = [casesDir, join(root, 'test/fixtures/layers')];
 const diagnosticsDoc = readFileSync(join(root, 'docs/diagnostics.md'), 'utf8');
 const languageDoc = readFileSync(join(root, 'docs/language.md'), 'utf8');
 
@@ -95,20 +97,20 @@ test('every diagnostics.md entry names its severity and has a wrong and a fixed 
   }
 });
 
-test('every static code has a wrong and a fixed fixture in test/fixtures/cases', () => {
-  const files = readdirSync(casesDir).filter((f) => f.endsWith('.nn'));
+test('every static code has a wrong and a fixed fixture in test/fixtures/cases (or test/fixtures/layers)', () => {
+  const files = fixtureDirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.nn')).map((f) => ({ name: f, path: join(dir, f) })));
   const annotated = new Set<string>();
   for (const file of files) {
-    for (const m of readFileSync(join(casesDir, file), 'utf8').matchAll(/#!((?:\s+NN\d{4})+)/g)) {
+    for (const m of readFileSync(file.path, 'utf8').matchAll(/#!((?:\s+NN\d{4})+)/g)) {
       for (const code of m[1]!.trim().split(/\s+/)) annotated.add(code);
     }
   }
   for (const code of catalogueCodes.filter((c) => c < 'NN5000')) {
     assert.ok(annotated.has(code), `no fixture annotates ${code}`);
-    const fixed = files.filter((f) => f.startsWith(`ok_${code.toLowerCase()}_`));
+    const fixed = files.filter((f) => f.name.startsWith(`ok_${code.toLowerCase()}_`));
     assert.ok(fixed.length > 0, `no ok_${code.toLowerCase()}_*.nn fixture shows the fixed form of ${code}`);
     for (const file of fixed) {
-      assert.doesNotMatch(readFileSync(join(casesDir, file), 'utf8'), /#!/, `${file} is an ok fixture but has annotations`);
+      assert.doesNotMatch(readFileSync(file.path, 'utf8'), /#!/, `${file.name} is an ok fixture but has annotations`);
     }
   }
 });

@@ -32,7 +32,7 @@ test('the docs tables show the checker\'s defaults', () => {
   assert.ok(doc.includes('`dropout(x, p = 0.5)`'));
   assert.ok(doc.includes('`flatten(x, start = 1, end = -1)`'));
   assert.ok(doc.includes('`max_pool2d(x, k, stride = k, padding = 0)`'));
-  assert.ok(doc.includes('`Conv2d(in, out, kernel, stride = 1, padding = 0, bias = true)`'));
+  assert.ok(doc.includes('`Conv2d(in, out, kernel, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true)`'));
 });
 
 test('a stale generated table is detected', () => {

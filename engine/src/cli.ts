@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: 'train the model of a `train` block', load: () => import('./cli/train.js') },
   export: { summary: 'export a model to ONNX or PyTorch', load: () => import('./cli/export.js') },
   gradcheck: { summary: 'compare `grad` blocks with finite differences', load: () => import('./cli/gradcheck.js') },
+  generate: { summary: 'sample text from a model trained on text(...) data', load: () => import('./cli/generate.js') },
   probe: { summary: 'run a few steps and report gradient findings', load: () => import('./cli/probe.js') },
   lsp: { summary: 'start the language server on stdio', load: () => import('./cli/lsp.js') },
 };

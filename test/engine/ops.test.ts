@@ -266,7 +266,7 @@ test('shape errors come from the shared shape rules, name the op and carry the c
   assert.throws(() => E.reshape(E.zeros([2, 3]), [4, -1]), /^RangeError: reshape: .*\(NN2106\)$/);
   assert.throws(() => E.conv2d(E.zeros([1, 2, 2, 2]), E.zeros([1, 2, 3, 3])), /^RangeError: conv2d: .*\(NN2105\)$/);
   assert.throws(() => E.linear(E.zeros([2, 3]), E.zeros([4, 5])), /^RangeError: linear: Linear expects input features 5.*\(NN2103\)$/);
-  assert.throws(() => E.crossEntropy(E.zeros([2, 3]), E.tensor([0, 3], { dtype: 'int64' })), /label 3 at row 1/);
+  assert.throws(() => E.crossEntropy(E.zeros([2, 3]), E.tensor([0, 3], { dtype: 'int64' })), /label 3 at position 1/);
 });
 
 test('matmul accepts a vector operand', () => {

@@ -71,7 +71,7 @@ test('the PyTorch module declares the state_dict names of the .nn model', () => 
   const c = exportCase('resnet_block.nn');
   const source = exportPytorch(c.model, c.check.fnIrs, c.file);
   assert.match(source, /self\.res1 = nn\.Module\(\)/);
-  assert.match(source, /self\.res1\.conv1 = nn\.Conv2d\(8, 8, 3, stride=1, padding=1\)/);
+  assert.match(source, /self\.res1\.conv1 = nn\.Conv2d\(8, 8, 3, stride=1, padding=1, dilation=1, groups=1\)/);
   assert.match(source, /self\.res1\.bn1 = nn\.BatchNorm2d\(8/);
   assert.match(source, /self\.head = nn\.Linear\(392, 10\)/);
   const custom = exportCase('custom_grad.nn');

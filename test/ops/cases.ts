@@ -32,6 +32,12 @@ export interface OpCase<A> {
   attrs: A;
   /** The ONNX lowering refuses this form (then `auto` trains on the TS engine): the construct it names. */
   onnxUnsupported?: string;
+  /**
+   * Attributes the float64 gradcheck uses instead, where the gradient departs from the
+   * derivative by convention (Embedding's padding row gets none, as in PyTorch); the ONNX and
+   * PyTorch comparisons still use `attrs`.
+   */
+  gradcheckAttrs?: A;
   /** Batch norm in training mode, dropout off (the modes the comparisons run in). */
   pythonTraining?: boolean;
 }
@@ -88,6 +94,12 @@ export const CASES: Cases = {
     { label: 'alpha 1', inputs: [{ shape: ['B', 5] }], attrs: { alpha: 1 } },
     { label: 'alpha 0.5', inputs: [{ shape: [2, 'B', 4] }], attrs: { alpha: 0.5 } },
   ],
+  selu: [{ label: 'both signs', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
+  mish: [{ label: 'both signs', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
+  hardtanh: [
+    { label: 'default bounds', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: { min: -1, max: 1 } },
+    { label: 'own bounds', inputs: [{ shape: [2, 'B', 3], values: 'wide' }], attrs: { min: -2.5, max: 0.5 } },
+  ],
   hardswish: [{ label: 'around the kinks', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
   clamp: [
     { label: 'both bounds', inputs: [{ shape: ['B', 5] }], attrs: { min: -0.5, max: 0.7 } },
@@ -138,6 +150,18 @@ export const CASES: Cases = {
   conv2d: [
     { label: 'padded', inputs: [{ shape: ['B', 2, 5, 5] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1) } },
     { label: 'strided, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 3, 3] }], attrs: { stride: d(2), padding: d(0) } },
+    { label: 'dilated', inputs: [{ shape: ['B', 2, 6, 6] }, { shape: [3, 2, 2, 2] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(2), groups: d(1) } },
+    { label: '2 groups, strided', inputs: [{ shape: ['B', 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], attrs: { stride: d(2), padding: d(1), dilation: d(1), groups: d(2) } },
+  ],
+  conv1d: [
+    { label: 'padded', inputs: [{ shape: ['B', 2, 7] }, { shape: [3, 2, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(1), groups: d(1) } },
+    { label: 'strided, dilated, no bias', inputs: [{ shape: ['B', 2, 9] }, { shape: [2, 2, 3] }], attrs: { stride: d(2), padding: d(1), dilation: d(2), groups: d(1) } },
+    { label: '2 groups', inputs: [{ shape: ['B', 4, 6] }, { shape: [6, 2, 2] }, { shape: [6] }], attrs: { stride: d(1), padding: d(0), dilation: d(1), groups: d(2) } },
+    { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5] }, { shape: [2, 2, 3] }, { shape: [2] }], attrs: { stride: d(1), padding: 'same', dilation: d(2), groups: d(1) } },
+  ],
+  conv_transpose2d: [
+    { label: 'stride 2, padded', inputs: [{ shape: ['B', 2, 3, 3] }, { shape: [2, 3, 3, 3] }, { shape: [3] }], attrs: { stride: d(2), padding: d(1), outputPadding: d(1), dilation: d(1) } },
+    { label: 'dilated, no bias', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: [2, 2, 2, 2] }], attrs: { stride: d(1), padding: d(0), outputPadding: d(0), dilation: d(2) } },
   ],
   batch_norm2d: batchNorm2d,
   batch_norm1d: [
@@ -145,8 +169,69 @@ export const CASES: Cases = {
     { label: 'sequences', inputs: [{ shape: ['B', 3, 4] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }], attrs: { eps: 1e-3, momentum: 0.2 }, pythonTraining: true },
   ],
   layer_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }, { shape: [6] }], attrs: { eps: 1e-5 } }],
-  embedding: [{ label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: {} }],
-  cross_entropy: [{ label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: {} }],
+  embedding: [
+    { label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: { padding_idx: undefined } },
+    { label: 'a padding row', inputs: [{ shape: ['B', 5], values: { ids: 3 } }, { shape: [3, 2] }], attrs: { padding_idx: 1 }, gradcheckAttrs: { padding_idx: undefined } },
+  ],
+  cross_entropy: [
+    { label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: { label_smoothing: 0 } },
+    { label: 'sequences, smoothed', inputs: [{ shape: ['B', 3, 4] }, { shape: ['B', 3], values: { ids: 4 } }], attrs: { label_smoothing: 0.1 } },
+    { label: 'class weights, smoothed', inputs: [{ shape: ['B', 4] }, { shape: ['B'], values: { ids: 4 } }, { shape: [4], values: 'positive' }], attrs: { label_smoothing: 0.2 } },
+  ],
+  nll: [
+    { label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: {} },
+    { label: 'sequences, class weights', inputs: [{ shape: ['B', 2, 4] }, { shape: ['B', 2], values: { ids: 4 } }, { shape: [4], values: 'positive' }], attrs: {} },
+  ],
+  huber: [{ label: 'both branches', inputs: [{ shape: ['B', 4], values: 'wide' }, { shape: ['B', 4] }], attrs: { delta: 1.5 } }],
+  smooth_l1: [{ label: 'both branches', inputs: [{ shape: ['B', 4], values: 'wide' }, { shape: ['B', 4] }], attrs: { beta: 0.5 } }],
+  kl_div: [{ label: 'distributions', inputs: [{ shape: ['B', 4] }, { shape: ['B', 4], values: 'probability' }], attrs: {} }],
+  group_norm: [
+    { label: '2 groups of 2 channels', inputs: [{ shape: ['B', 4, 3, 2] }, { shape: [4] }, { shape: [4] }], attrs: { groups: d(2), eps: 1e-5, affine: true } },
+    { label: 'sequences, no affine', inputs: [{ shape: ['B', 6, 5] }], attrs: { groups: d(3), eps: 1e-3, affine: false } },
+  ],
+  instance_norm2d: [
+    { label: 'no affine', inputs: [{ shape: ['B', 2, 3, 3] }], attrs: { groups: d(2), eps: 1e-5, affine: false } },
+    { label: 'affine', inputs: [{ shape: ['B', 3, 2, 2] }, { shape: [3] }, { shape: [3] }], attrs: { groups: d(3), eps: 1e-5, affine: true } },
+  ],
+  rms_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }], attrs: { eps: 1e-6 } }],
+  identity: [{ label: 'any shape', inputs: [{ shape: ['B', 3, 2] }], attrs: {} }],
+  lstm: [
+    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [12, 2] }, { shape: [12, 3] }, { shape: [12] }, { shape: [12] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true } },
+    {
+      label: 'two layers, bidirectional, no bias',
+      inputs: [{ shape: ['B', 3, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }],
+      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false },
+    },
+  ],
+  gru: [
+    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [9, 2] }, { shape: [9, 3] }, { shape: [9] }, { shape: [9] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true } },
+    {
+      label: 'bidirectional',
+      inputs: [{ shape: ['B', 2, 3] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }],
+      attrs: { hidden: d(2), layers: d(1), bidirectional: true, bias: true },
+    },
+  ],
+  adaptive_avg_pool2d: [
+    { label: 'uneven windows', inputs: [{ shape: ['B', 2, 5, 7] }], attrs: { size: d(3) } },
+    { label: 'global', inputs: [{ shape: ['B', 3, 4, 4] }], attrs: { size: d(1) } },
+  ],
+  upsample: [
+    { label: 'nearest', inputs: [{ shape: ['B', 2, 3, 2] }], attrs: { scale: 2, mode: 'nearest' } },
+    { label: 'bilinear', inputs: [{ shape: ['B', 1, 3, 4] }], attrs: { scale: 3, mode: 'bilinear' } },
+  ],
+  narrow: [
+    { label: 'last axis', inputs: [{ shape: ['B', 6] }], attrs: { dim: -1, start: 2, length: 3 } },
+    { label: 'middle axis', inputs: [{ shape: ['B', 5, 2] }], attrs: { dim: 1, start: 0, length: 2 } },
+  ],
+  scaled_dot_product_attention: [
+    { label: 'plain', inputs: [{ shape: ['B', 4, 3] }, { shape: ['B', 5, 3] }, { shape: ['B', 5, 2] }], attrs: { causal: false, scale: undefined } },
+    { label: 'causal, heads', inputs: [{ shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }], attrs: { causal: true, scale: undefined } },
+    { label: 'mask and scale', inputs: [{ shape: ['B', 3, 2] }, { shape: ['B', 4, 2] }, { shape: ['B', 4, 2] }, { shape: [3, 4] }], attrs: { causal: false, scale: 0.3 } },
+  ],
+  multihead_attention: [
+    { label: 'causal, 2 heads', inputs: [{ shape: ['B', 4, 6] }, { shape: [18, 6] }, { shape: [18] }, { shape: [6, 6] }, { shape: [6] }], attrs: { heads: d(2), causal: true, bias: true } },
+    { label: 'no bias, 3 heads', inputs: [{ shape: ['B', 3, 6] }, { shape: [18, 6] }, { shape: [6, 6] }], attrs: { heads: d(3), causal: false, bias: false } },
+  ],
   mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
   bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],
 };

@@ -19,6 +19,7 @@ import { Rng } from '../../engine/src/random.js';
 import { OnnxGraphBuilder } from '../../engine/src/onnx/builder.js';
 import { LoweringContext, type Val } from '../../engine/src/onnx/context.js';
 import { lowerOp } from '../../engine/src/backend-onnx/forward.js';
+import { ONNX_PASSES } from '../../engine/src/backend-onnx/backward.js';
 import { OnnxUnsupported } from '../../engine/src/onnx/unsupported.js';
 import { BATCH, CASES, concreteShape, symbolicShape, type InputSpec, type OpCase } from './cases.js';
 
@@ -96,7 +97,7 @@ function tsForwardBackward(def: AnyDef, c: AnyCase, inputs64: Tensor[]): { y: Te
 /** The op lowered alone to ONNX (forward, then its gradient emitter on an upstream input), run by onnxruntime. */
 async function onnxForwardBackward(name: string, def: AnyDef, c: AnyCase, inputs64: Tensor[]): Promise<{ y: Float32Array; grads: (Float32Array | null)[] }> {
   const b = new OnnxGraphBuilder('op_case');
-  const ctx = new LoweringContext(b, { training: true, dropout: false }, new Map());
+  const ctx = new LoweringContext(b, { training: true, dropout: false }, new Map(), ONNX_PASSES);
   const onnxDims = (shape: Shape) => shape.map((d) => d.constant() ?? d.toString());
   const vals: Val[] = c.inputs.map((spec, k) => {
     const dtype = isIds(spec) ? 'int64' as const : 'float32' as const;
@@ -235,7 +236,11 @@ for (const [name, cases] of Object.entries(CASES) as [OpName, readonly AnyCase[]
           assert.equal(runTs(def, c, leaves).requiresGrad, false, 'no gradient flows through it');
           return;
         }
-        const result = gradcheck((...xs) => runTs(def, c, xs), inputs);
+        // Only the inputs a gradient reaches are perturbed: the others (labels, class weights) are constants.
+        const reached = gradInputs(def, c);
+        const withLeaves = (xs: Tensor[]) => inputs.map((t, k) => (reached.includes(k) ? xs[reached.indexOf(k)] : t));
+        const checked = c.gradcheckAttrs === undefined ? c : { ...c, attrs: c.gradcheckAttrs };
+        const result = gradcheck((...xs) => runTs(def, checked, withLeaves(xs)), reached.map((k) => inputs[k]));
         assert.ok(result.ok, result.message);
       });
 

@@ -146,6 +146,16 @@ describe('hover', () => {
     assert.ok(tanh.includes(OPS.tanh.doc.derivative!), tanh);
   });
 
+  test('attention shows its per-head scores [B, heads, T, T] and the memory growing with T²', async () => {
+    const uri = await client.open(resolve(repoRoot, 'test', 'fixtures', 'layers', 'ok_attention.nn'));
+    const layer = await hoverAt(uri, 'attn = ');
+    assert.ok(layer.includes('`scores per head : [B, 4, T, T]`, `16*B*T*T bytes`'), layer);
+    assert.ok(layer.includes('`k per head : [B, 4, T, 4]`'), layer);
+    assert.ok(layer.includes('activation memory `32*B*T*T + 256*B*T bytes`'), layer);
+    const call = await hoverAt(uri, 'scaled_dot_product_attention(h', 0, 1);
+    assert.ok(call.includes('`probabilities : [B, T, T]`, `4*B*T*T bytes`'), call);
+  });
+
   test('a binding shows its shape and its gradient shape', async () => {
     const uri = await client.open(fixture('ok_cnn.nn'));
     const text = await hoverAt(uri, 'h = max_pool2d');
@@ -285,7 +295,7 @@ describe('completion and signature help', () => {
     assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'save']);
     const losses = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'loss = ', 0, 7) })).map((c) => c.label);
     assert.deepEqual(losses, [...TRAIN_LOSSES]);
-    assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'mse']);
+    assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'huber', 'kl_div', 'mse', 'nll', 'smooth_l1']);
     const args = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'Adam(', 0, 5) })).map((c) => c.label);
     assert.deepEqual(args, ['lr =', 'beta1 =', 'beta2 =', 'eps =', 'weight_decay =']);
   });
@@ -293,7 +303,7 @@ describe('completion and signature help', () => {
   test('signature help names the active parameter, keyword arguments included', async () => {
     const uri = await client.open(fixture('err_conv_channels.nn'));
     const help = await client.request<SignatureHelp>('textDocument/signatureHelp', { textDocument: { uri }, position: client.positionOf(uri, 'padding = 1', 0, 2) });
-    assert.equal(help.signatures[0].label, 'Conv2d(in, out, kernel, stride = 1, padding = 0, bias = true)');
+    assert.equal(help.signatures[0].label, 'Conv2d(in, out, kernel, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true)');
     assert.equal(help.activeParameter, 4);
     const second = await client.request<SignatureHelp>('textDocument/signatureHelp', { textDocument: { uri }, position: client.positionOf(uri, '16, 3', 0, 1) });
     assert.equal(second.activeParameter, 1);

@@ -48,7 +48,7 @@ function classIds(count: number, classes: number, random: () => number): number[
 const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 /** Kinds from the simplest; every one is reachable from the choices. */
-export const DATA_KINDS = ['xor', 'moons', 'spirals', 'csv', 'npy-vec', 'npy-img', 'idx-img', 'npy-seq', 'npy-ids', 'idx-vec', 'fashion', 'mnist', 'cifar10'] as const;
+export const DATA_KINDS = ['xor', 'moons', 'spirals', 'csv', 'npy-vec', 'npy-img', 'idx-img', 'npy-seq', 'npy-ids', 'idx-vec', 'fashion', 'mnist', 'cifar10', 'text'] as const;
 
 /**
  * A data set for a batch of `batch` samples and two training steps. `regression` asks for
@@ -139,6 +139,34 @@ export function planData(c: Choices, kind: (typeof DATA_KINDS)[number], batch: n
         target,
         count,
         maxId: ids ? vocab - 1 : null,
+      };
+    }
+    case 'text': {
+      // Every letter of the vocabulary first (so the file's vocabulary is the plan's), then random letters.
+      const vocab = c.between(2, 6);
+      const block = c.between(2, 4);
+      const stride = c.between(1, 3);
+      const test = c.pick([0, 0.25]);
+      const count = Math.max(minCount, c.between(4, 10));
+      const trainChars = (count - 1) * stride + block + 1;
+      const length = test === 0 ? trainChars : Math.ceil(trainChars / (1 - test)) + block + 1;
+      const letters = 'abcdef';
+      const text = Array.from({ length }, (_, i) => letters[i < vocab ? i : Math.floor(random() * vocab)]).join('');
+      const cut = Math.round(length * (1 - test));
+      const trainCount = Math.floor((cut - block - 1) / stride) + 1;
+      const args = [`block = ${block}`, `stride = ${stride}`, `test = ${test}`];
+      return {
+        ...base,
+        kind,
+        expr: `text("corpus.txt", ${args.join(', ')})`,
+        files: { 'corpus.txt': text },
+        input: 'ids',
+        sample: [block],
+        classes: vocab,
+        target: [block],
+        count: trainCount,
+        maxId: vocab - 1,
+        hasTest: test > 0,
       };
     }
     case 'idx-img':

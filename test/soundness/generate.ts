@@ -193,7 +193,7 @@ class Body {
   }
 }
 
-const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'gelu', 'silu', 'softplus', 'abs', 'leaky_relu', 'elu', 'hardswish', 'clamp'] as const;
+const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'gelu', 'silu', 'softplus', 'abs', 'leaky_relu', 'elu', 'hardswish', 'clamp', 'selu', 'mish', 'hardtanh'] as const;
 
 /** A size for a new layer output. */
 function width(b: Body): D {
@@ -250,6 +250,14 @@ const OPS: Op[] = [
         const form = b.c.int(4);
         if (form === 3) b.p.feature('pipe');
         return b.bind(forms[form], v.shape);
+      }
+      if (f === 'hardtanh') {
+        const forms = (low: number) => [`hardtanh(${v.ref})`, `hardtanh(${v.ref}, ${low}, 2)`, `hardtanh(${v.ref}, min_val = ${low}, max_val = 0.5)`, `${v.ref} |> hardtanh(min = ${low})`];
+        const form = b.c.int(4);
+        if (form === 3) b.p.feature('pipe');
+        const use = b.bind(forms(-0.5)[form], v.shape);
+        if (form === 1 || form === 2) b.mutant({ kind: 'hardtanh-bounds', tag: use.tag, text: `  ${use.ref} = ${forms(3)[form]}`, at: use.tag, codes: ['NN2007'] });
+        return use;
       }
       if (b.c.oneIn(3)) {
         b.p.feature('pipe');
@@ -530,9 +538,168 @@ const OPS: Op[] = [
     when: isFloat,
     run(b, v) {
       // A loss called in a body: a scalar that broadcasts.
-      const f = b.c.pick(['mse', 'bce_with_logits']);
+      const ids = b.history.find((u) => u.dtype === 'int' && rank(v) === rank(u) + 1 && u.shape.every((d, k) => dimText(d) === dimText(v.shape[k])));
+      const f = b.c.pick(['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div', ...(ids && isConstant(last(v)) ? ['nll', 'cross_entropy'] : [])]);
       b.p.feature(`op:${f}`);
-      return b.bind(f === 'mse' ? `${v.ref} + mse(${v.ref}, ${v.ref} * 0.5) * 0.1` : `${v.ref} * bce_with_logits(${v.ref}, sigmoid(${v.ref}))`, v.shape);
+      const texts: Record<string, string> = {
+        mse: `${v.ref} + mse(${v.ref}, ${v.ref} * 0.5) * 0.1`,
+        bce_with_logits: `${v.ref} * bce_with_logits(${v.ref}, sigmoid(${v.ref}))`,
+        huber: `${v.ref} + huber(${v.ref}, ${v.ref} * 0.5, delta = 0.5) * 0.1`,
+        smooth_l1: `${v.ref} - smooth_l1(${v.ref} * 0.5, ${v.ref}) * 0.1`,
+        kl_div: `${v.ref} + kl_div(log_softmax(${v.ref}, -1), softmax(${v.ref} * 0.5, -1)) * 0.1`,
+        nll: `${v.ref} + nll(log_softmax(${v.ref}, -1), ${ids?.ref}) * 0.1`,
+        cross_entropy: `${v.ref} + cross_entropy(${v.ref}, ${ids?.ref}, label_smoothing = 0.1) * 0.1`,
+      };
+      if (f === 'kl_div' || f === 'nll') b.p.feature('op:log_softmax');
+      return b.bind(texts[f], v.shape);
+    },
+  },
+  {
+    name: 'narrow',
+    when: (v) => isFloat(v) && rank(v) >= 2 && v.shape.slice(1).some((d) => isConstant(d) && evalDim(d, new Map()) >= 2),
+    run(b, v) {
+      const axes = v.shape.map((_, k) => k).filter((k) => k > 0 && isConstant(v.shape[k]) && b.ev(v.shape[k]) >= 2);
+      const axis = b.c.pick(axes);
+      const size = b.ev(v.shape[axis]);
+      const start = b.c.int(size - 1);
+      const length = b.c.between(1, size - start);
+      const dimText2 = b.c.oneIn(2) ? String(axis) : String(axis - rank(v));
+      const call = (first: number) => (b.c.oneIn(4) ? `narrow(${v.ref}, dim = ${dimText2}, start = ${first}, length = ${length})` : `narrow(${v.ref}, ${dimText2}, ${first}, ${length})`);
+      b.p.feature('op:narrow');
+      const use = b.bind(call(start), v.shape.map((d, k) => (k === axis ? num(length) : d)));
+      b.mutant({ kind: 'narrow-range', tag: use.tag, text: `  ${use.ref} = ${call(size - length + 1)}`, at: use.tag, codes: ['NN2007'] });
+      return use;
+    },
+  },
+  {
+    name: 'attention',
+    weight: 2,
+    when: (v) => isFloat(v) && rank(v) === 3 && isConstant(last(v)),
+    run(b, v) {
+      const d = b.ev(last(v));
+      if (b.c.oneIn(2)) {
+        const forms = [`scaled_dot_product_attention(${v.ref}, ${v.ref}, ${v.ref})`, `scaled_dot_product_attention(${v.ref}, ${v.ref}, ${v.ref}, causal = true)`, `scaled_dot_product_attention(q = ${v.ref}, k = ${v.ref} * 0.5, v = ${v.ref}, scale = 0.5)`];
+        b.p.feature('op:scaled_dot_product_attention');
+        return b.bind(b.c.pick(forms), v.shape);
+      }
+      const heads = b.c.pick(Array.from({ length: d }, (_, k) => k + 1).filter((h) => d % h === 0));
+      const causal = b.c.oneIn(2) ? ', causal = true' : '';
+      b.p.feature('layer:MultiheadAttention');
+      const decl = b.declare('attn', `MultiheadAttention(${d}, ${heads}${causal})`);
+      const use = b.bind(`${decl.ref}(${v.ref})`, v.shape);
+      b.mutant({ kind: 'heads', tag: decl.tag, text: `  ${decl.ref} = MultiheadAttention(${d}, ${d + 1}${causal})`, at: use.tag, codes: ['NN2130'] });
+      return use;
+    },
+  },
+  {
+    name: 'group_norm',
+    when: (v) => isFloat(v) && rank(v) >= 2 && v.shape.slice(1).every(isConstant),
+    run(b, v) {
+      const channels = b.ev(v.shape[1]);
+      const image = rank(v) === 4 && b.ev(v.shape[2]) * b.ev(v.shape[3]) > 1;
+      const kind = b.c.int(image ? 3 : 2);
+      if (kind === 1) {
+        b.p.feature('layer:Identity');
+        const decl = b.declare('skip', 'Identity()');
+        return b.bind(`${decl.ref}(${v.ref})`, v.shape);
+      }
+      if (kind === 2) {
+        b.p.feature('layer:InstanceNorm2d');
+        const affine = b.c.oneIn(2) ? ', affine = true' : '';
+        const decl = b.declare('inorm', `InstanceNorm2d(${channels}${affine})`);
+        const use = b.bind(`${decl.ref}(${v.ref})`, v.shape);
+        b.mutant({ kind: 'norm-size', tag: decl.tag, text: `  ${decl.ref} = InstanceNorm2d(${channels + 1}${affine})`, at: use.tag, codes: ['NN2104'], related: decl.tag });
+        return use;
+      }
+      const groups = b.c.pick(Array.from({ length: channels }, (_, k) => k + 1).filter((g) => channels % g === 0));
+      b.p.feature('layer:GroupNorm');
+      const decl = b.declare('gn', `GroupNorm(${groups}, ${channels})`);
+      const use = b.bind(`${decl.ref}(${v.ref})`, v.shape);
+      if (channels > 1) b.mutant({ kind: 'groups', tag: decl.tag, text: `  ${decl.ref} = GroupNorm(${channels + 1}, ${channels})`, at: use.tag, codes: ['NN2007'] });
+      return use;
+    },
+  },
+  {
+    name: 'rms_norm',
+    when: (v, b) => isFloat(v) && rank(v) >= 2 && b.isSize(last(v)),
+    run(b, v) {
+      b.p.feature('layer:RMSNorm');
+      return normLayer(b, v, 'RMSNorm', last(v), 'NN2111');
+    },
+  },
+  {
+    name: 'conv1d',
+    weight: 2,
+    when: (v, b) => isFloat(v) && rank(v) === 3 && b.isSize(v.shape[1]),
+    run(b, v) {
+      const [, cin, length] = v.shape;
+      const dilation = b.c.pick([1, 1, 2]);
+      const kernel = b.c.between(1, 3);
+      // A symbolic length may be short in another instance: padded so every window fits.
+      const padding = !isConstant(length) || dilation * (kernel - 1) > b.ev(length) - 1 ? dilation * (kernel - 1) : b.c.int(2);
+      const stride = b.c.pick([1, 2, 1]);
+      const out = b.p.constFor(b.c.pick([2, 3, 4]), 'ch');
+      // padding = "same" keeps the length: stride 1 and an odd window.
+      const same = stride === 1 && (dilation * (kernel - 1)) % 2 === 0 && b.c.oneIn(3);
+      const paddingText = same ? ', padding = "same"' : padding !== 0 ? `, padding = ${padding}` : '';
+      const extra = (stride !== 1 ? `, stride = ${stride}` : '') + paddingText + (dilation !== 1 ? `, dilation = ${dilation}` : '');
+      const decl = b.declare('conv', `Conv1d(${t(cin)}, ${t(out)}, ${kernel}${extra})`);
+      const reach = dilation * (kernel - 1) + 1;
+      const use = b.bind(`${decl.ref}(${v.ref})`, [v.shape[0], out, same ? length : rule.window(length, num(reach), num(stride), num(padding))]);
+      b.p.feature('layer:Conv1d');
+      b.mutant({ kind: 'in_channels', tag: decl.tag, text: `  ${decl.ref} = Conv1d(${t(add(cin, 1))}, ${t(out)}, ${kernel}${extra})`, at: use.tag, codes: ['NN2104'], related: decl.tag });
+      return use;
+    },
+  },
+  {
+    name: 'recurrent',
+    when: (v, b) => isFloat(v) && rank(v) === 3 && b.isSize(last(v)) && isConstant(v.shape[1]) && evalDim(v.shape[1], new Map()) <= 6,
+    run(b, v) {
+      const ctor = b.c.pick(['LSTM', 'GRU']);
+      const hidden = width(b);
+      const extra = b.c.pick(['', ', layers = 2', ', bidirectional = true', ', num_layers = 2, bidirectional = true', ', bias = false']);
+      const directions = extra.includes('bidirectional') ? 2 : 1;
+      b.p.feature(`layer:${ctor}`);
+      const decl = b.declare(ctor.toLowerCase(), `${ctor}(${t(last(v))}, ${t(hidden)}${extra})`);
+      const use = b.bind(`${decl.ref}(${v.ref})`, [v.shape[0], v.shape[1], mul(hidden, directions)]);
+      b.mutant({ kind: 'input_size', tag: decl.tag, text: `  ${decl.ref} = ${ctor}(${t(add(last(v), 1))}, ${t(hidden)}${extra})`, at: use.tag, codes: ['NN2111'], related: decl.tag });
+      return use;
+    },
+  },
+  {
+    name: 'resample',
+    when: (v) => isFloat(v) && rank(v) === 4 && isConstant(v.shape[2]) && isConstant(v.shape[3]),
+    run(b, v) {
+      const [n, ch, h, w] = v.shape;
+      if (b.c.oneIn(2)) {
+        const size = b.c.between(1, Math.min(b.ev(h), b.ev(w)));
+        b.p.feature('op:adaptive_avg_pool2d');
+        return b.bind(b.c.oneIn(2) ? `adaptive_avg_pool2d(${v.ref}, ${size})` : `adaptive_avg_pool2d(${v.ref}, output_size = ${size})`, [n, ch, num(size), num(size)]);
+      }
+      const scale = b.c.pick([2, 3]);
+      const mode = b.c.pick(['nearest', 'bilinear']);
+      const call = (m: string) => (m === 'nearest' && b.c.oneIn(2) ? `upsample(${v.ref}, ${scale})` : `upsample(${v.ref}, scale = ${scale}, mode = "${m}")`);
+      b.p.feature('op:upsample');
+      const use = b.bind(call(mode), [n, ch, mul(h, scale), mul(w, scale)]);
+      b.mutant({ kind: 'upsample-mode', tag: use.tag, text: `  ${use.ref} = upsample(${v.ref}, scale = ${scale}, mode = "cubic")`, at: use.tag, codes: ['NN2007'] });
+      return use;
+    },
+  },
+  {
+    name: 'conv_transpose2d',
+    when: (v, b) => isFloat(v) && rank(v) === 4 && b.isSize(v.shape[1]),
+    run(b, v) {
+      const [n, cin, h, w] = v.shape;
+      const kernel = b.c.between(1, 3);
+      const stride = b.c.pick([1, 2]);
+      const out = b.p.constFor(b.c.pick([2, 3]), 'ch');
+      const extra = stride !== 1 ? `, stride = ${stride}` : '';
+      const decl = b.declare('up', `ConvTranspose2d(${t(cin)}, ${t(out)}, ${kernel}${extra})`);
+      const grow = (d: D) => add(mul(sub(d, 1), stride), kernel);
+      const use = b.bind(`${decl.ref}(${v.ref})`, [n, out, grow(h), grow(w)]);
+      b.p.feature('layer:ConvTranspose2d');
+      b.mutant({ kind: 'in_channels', tag: decl.tag, text: `  ${decl.ref} = ConvTranspose2d(${t(add(cin, 1))}, ${t(out)}, ${kernel}${extra})`, at: use.tag, codes: ['NN2104'], related: decl.tag });
+      return use;
     },
   },
   {
@@ -852,7 +1019,11 @@ export function generate(values: readonly number[]): Case {
   // The loss and the output it needs.
   let loss: Loss;
   let out: D[];
-  if (data.classes !== null) {
+  if (data.kind === 'text') {
+    loss = 'cross_entropy';
+    out = [];
+    p.feature('task:classification');
+  } else if (data.classes !== null) {
     loss = c.oneIn(5) ? c.pick(['mse', 'bce_with_logits'] as const) : 'cross_entropy';
     out = [name('B'), p.constFor(data.classes, 'classes')];
     p.feature(loss === 'cross_entropy' ? 'task:classification' : 'task:one-hot');
@@ -880,6 +1051,8 @@ export function generate(values: readonly number[]): Case {
     input = [name('B'), num(data.sample[0])];
   }
   if (symbolicDims) p.feature('symbolic-dims');
+  // A language model: next-character logits at every position, [B, T, vocabulary].
+  if (data.kind === 'text') out = [name('B'), input[1], p.constFor(data.classes!, 'classes')];
 
   const body = new Body(p, 'Net', env, 'B');
   const inputLine = { text: '', tag: p.tag() };
@@ -903,19 +1076,24 @@ export function generate(values: readonly number[]): Case {
     }
     body.mutant({ kind: 'embedding-float', tag: inputLine.tag, text: `model Net(x: ${shapeText(input)}) -> ${shapeText(out)} {`, at: body.lines[body.lines.length - 1].tag!, codes: ['NN2111'] });
   }
-  const steps = c.between(0, 6);
-  for (let k = 0; k < steps; k++) x = step(body, x);
+  if (data.kind === 'text') {
+    const attention = OPS.find((op) => op.name === 'attention')!;
+    if (c.oneIn(2) && attention.when(x, body)) x = attention.run(body, x);
+  } else {
+    const steps = c.between(0, 6);
+    for (let k = 0; k < steps; k++) x = step(body, x);
+    x = toFeatures(body, x);
+  }
 
   // The output projection, written one of several ways, with the out-features mutant.
-  x = toFeatures(body, x);
   const n = last(x);
-  const k = out.length === 2 ? out[1] : num(1);
+  const k = out.length >= 2 ? out[out.length - 1] : num(1);
   const form = c.int(3);
   const head = form === 2 ? body.declare('head', `Linear(${t(n)}, ${t(k)})`) : null;
   const project = (m: D) => (form === 0 ? `Linear(${t(n)}, ${t(m)})(${x.ref})` : form === 1 ? `${x.ref} |> Linear(${t(n)}, ${t(m)})` : `${head!.ref}(${x.ref})`);
   const returnTag = body.line(`return ${out.length === 1 ? `mean(${project(k)}, 1)` : project(k)}`);
   p.feature('layer:Linear');
-  if (out.length === 2) {
+  if (out.length >= 2) {
     const wrongOut = add(k, 1);
     if (head) body.mutant({ kind: 'out_features', tag: head.tag, text: `  ${head.ref} = Linear(${t(n)}, ${t(wrongOut)})`, at: returnTag, codes: ['NN2110'] });
     else body.mutant({ kind: 'out_features', tag: returnTag, text: `  return ${project(wrongOut)}`, at: returnTag, codes: ['NN2110'] });

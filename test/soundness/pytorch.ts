@@ -33,7 +33,8 @@ import torch.nn.functional as F
 
 def loss_of(kind, y, labels, classes):
     if kind == "cross_entropy":
-        return F.cross_entropy(y, labels)
+        # Scores [B, T, C] against labels [B, T] (a text set's next characters): one row per position.
+        return F.cross_entropy(y.reshape(-1, y.shape[-1]), labels.reshape(-1))
     target = labels.to(torch.float32)
     # Class labels against [B, classes] scores are compared one-hot (docs/language.md, section 9).
     if classes is not None and target.dim() == 1 and y.dim() == 2 and y.shape[1] == classes and classes > 1:

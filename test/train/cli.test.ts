@@ -1,4 +1,4 @@
-// The `nn train`, `nn probe` and `nn gradcheck` commands, spawned from the built dist/cli.js
+// The `nn train`, `nn probe`, `nn gradcheck` and `nn generate` commands, spawned from the built dist/cli.js
 // (run `npm run build` first; scripts/test.mjs does).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -214,4 +214,34 @@ test('the smaller CLI problems of issue #15: a closed pipe, an unreadable file, 
   assert.match(noTest.stdout, /epoch 1\/1: train loss [\d.]+, train-set eval loss [\d.]+, train-set accuracy [\d.]+/);
   assert.match(noTest.stdout, /train-set accuracy: [\d.]+ \(the data set has no test split\)/);
   assert.doesNotMatch(noTest.stdout, /test accuracy|train loss [\d.]+, train loss/);
+});
+
+test('nn generate prints the prompt and the sampled characters; bad usage and a non-text model are refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nn-generate-cli-'));
+  writeFileSync(join(dir, 'corpus.txt'), 'abcabcabcabcabcabcabcabcabcabc');
+  writeFileSync(join(dir, 'chars.nn'), `model Chars(x: int[B, 4]) -> [B, 4, 3] {
+  emb = Embedding(3, 8)
+  head = Linear(8, 3)
+  return head(emb(x))
+}
+
+train Chars {
+  data = text("corpus.txt", block = 4, stride = 2, test = 0)
+  epochs = 2
+  batch = 4
+  save = "runs/chars"
+}
+`);
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8' });
+  const trained = run('train', 'chars.nn');
+  assert.equal(trained.status, 0, trained.stderr);
+  const sampled = run('generate', 'chars.nn', '--weights', 'runs/chars/checkpoint.safetensors', '--prompt', 'ab', '--tokens', '12', '--seed', '1');
+  assert.equal(sampled.status, 0, sampled.stderr);
+  assert.match(sampled.stdout, /^ab[abc]{12}\n$/);
+  const missing = run('generate', 'chars.nn', '--prompt', 'ab');
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--weights and --prompt are required/);
+  const notText = nn('generate', 'xor.nn', '--weights', 'none.safetensors', '--prompt', 'a');
+  assert.equal(notText.code, 1);
+  assert.match(notText.stderr, /NN4002.*samples from a model trained on `text\(\.\.\.\)` data/);
 });

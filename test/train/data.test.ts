@@ -174,3 +174,27 @@ test('every kind of bad file gives NN4005 with the path and the problem', () => 
   expectNN4005({ kind: 'csv', path: file('empty.csv', ''), label: 'label' }, 'empty.csv', /empty file/);
   expectNN4005({ kind: 'csv', path: '.', label: 'label' }, '.', /folder/);
 });
+
+test('npy: integer labels [N, T] are class ids per position (token ids in, next tokens out)', () => {
+  const x = file('tokens_x.npy', npyBytes('<i8', [3, 4], BigInt64Array.from([0, 1, 2, 3, 1, 2, 3, 0, 2, 3, 0, 1], BigInt)));
+  const y = file('tokens_y.npy', npyBytes('<i8', [3, 4], BigInt64Array.from([1, 2, 3, 0, 2, 3, 0, 1, 3, 0, 1, 2], BigInt)));
+  const data = load({ kind: 'npy', x, y });
+  assert.deepEqual([data.sampleShape, data.labelShape, data.classes], [[4], [4], 4]);
+  const header = readDataHeader(dir)({ kind: 'npy', x, y });
+  assert.ok(!('error' in header));
+  assert.deepEqual([header.labelShape, header.classes, header.inputIds], [[4], 4, { min: 0, max: 3 }]);
+});
+
+test('text: character ids in code-point order, next characters as labels, the last fraction as the test split', () => {
+  const path = file('abc.txt', 'abcabcabcabcabcabcba');
+  const data = load({ kind: 'text', path, block: 3, stride: 2, test: 0.25 });
+  assert.deepEqual([data.sampleShape, data.labelShape, data.classes], [[3], [3], 3]);
+  // The first 15 characters train: windows at 0, 2, …, 10; the last 5 test: one window.
+  assert.equal(data.train.count, 6);
+  assert.deepEqual([...data.train.inputs.subarray(0, 6)], [0, 1, 2, 2, 0, 1]);
+  assert.deepEqual([...data.train.targets.subarray(0, 3)], [1, 2, 0]);
+  assert.equal(data.test?.count, 1);
+  assert.deepEqual([[...data.test!.inputs], [...data.test!.targets]], [[0, 1, 2], [1, 2, 1]]); // 'abc' then 'bcb' of 'abcba'
+  const short = loadDataset({ kind: 'text', path: file('tiny.txt', 'ab'), block: 3, stride: 1, test: 0 }, dir);
+  assert.ok(isDataError(short) && /holds 2 characters; a block of 3 needs at least 4/.test(short.message), JSON.stringify(short));
+});

@@ -4,8 +4,8 @@
 
 import { formatShape, shapesEqual } from '../shape/dim.js';
 import { opDef } from '../ops/registry.js';
-import { LoweringContext, type TapeEntry, type Val } from '../onnx/context.js';
-import { fnShapes, lowerGraph, LoweringBug } from './forward.js';
+import { LoweringBug, LoweringContext, type LoweringPasses, type TapeEntry, type Val } from '../onnx/context.js';
+import { fnShapes, lowerGraph, lowerOp } from './forward.js';
 
 /** Gradients of a `fn` call's inputs from its `grad(g)` block: a graph of the fn's arguments then g. */
 function fnCallGradients(ctx: LoweringContext, { inputs, attrs, range }: TapeEntry<{ fn: string }>, g: Val): (Val | null)[] {
@@ -35,8 +35,17 @@ function entryGradients(ctx: LoweringContext, entry: TapeEntry, g: Val, needs: b
  * (a zero-filled tensor for a parameter no gradient reaches).
  */
 export function lowerBackward(ctx: LoweringContext, loss: Val, wanted: readonly Val[]): Val[] {
-  const grads = new Map<string, Val>([[loss.name, { name: ctx.scalar(1), shape: [], dtype: 'float32' }]]);
-  const entries = [...ctx.tape];
+  const grads = backpropagate(ctx, ctx.tape, new Map([[loss.name, { name: ctx.scalar(1), shape: [], dtype: 'float32' }]]));
+  return wanted.map((v) => grads.get(v.name) ?? ctx.binary('Mul', v, ctx.scalar(0), v));
+}
+
+/**
+ * Runs `tape` backwards from the gradients in `seeds` (by value name), accumulating the
+ * gradients of reused values; returns every gradient it formed, seeds included.
+ */
+export function backpropagate(ctx: LoweringContext, tape: readonly TapeEntry[], seeds: ReadonlyMap<string, Val>): Map<string, Val> {
+  const grads = new Map(seeds);
+  const entries = [...tape];
   const pooledRectifiers = rectifierPoolPairs(entries);
   const passThrough = new Set(pooledRectifiers.values());
   for (let i = entries.length - 1; i >= 0; i--) {
@@ -60,7 +69,7 @@ export function lowerBackward(ctx: LoweringContext, loss: Val, wanted: readonly 
       grads.set(input.name, previous ? ctx.binary('Add', previous, ig, input) : ig);
     });
   }
-  return wanted.map((v) => grads.get(v.name) ?? ctx.binary('Mul', v, ctx.scalar(0), v));
+  return grads;
 }
 
 /**
@@ -79,3 +88,6 @@ function rectifierPoolPairs(entries: readonly TapeEntry[]): Map<TapeEntry, TapeE
   }
   return pairs;
 }
+
+/** This back end's passes, for the composites' inner ops: a new LoweringContext takes them. */
+export const ONNX_PASSES: LoweringPasses = { lowerOp, backpropagate };

@@ -8,11 +8,9 @@ import { opDef } from '../ops/registry.js';
 import type { OnnxOut } from '../ops/def.js';
 import { resolveAttrs } from '../ops/shape-rule.js';
 import type { Graph, TextRange, ValueId } from '../lang/api.js';
-import { LoweringContext, type Val } from '../onnx/context.js';
+import { LoweringBug, LoweringContext, type Val } from '../onnx/context.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
 
-/** An op the lowering reached that does not hold together: a bug, never a user's mistake. */
-export class LoweringBug extends Error {}
 
 /**
  * Lowers one op; records it on the tape when a gradient can flow through it. The op's shape
@@ -38,7 +36,7 @@ export function lowerOp(
   const gradInputs = def.gradInputs?.(inputs.length) ?? inputs.map((_, k) => k);
   if (gradInputs.some((k) => inputs[k] !== undefined && ctx.needsGrad(inputs[k]))) {
     outputs.forEach((v) => v.dtype === 'float32' && ctx.requiresGrad.add(v.name));
-    ctx.tape.push({ op, inputs, outputs, attrs, saved: result.saved ?? {}, range });
+    ctx.tape.push({ op, inputs, outputs, attrs, saved: result.saved ?? {}, ...(result.inner ? { inner: result.inner } : {}), range });
   }
   return { outputs, bufferUpdates: result.bufferUpdates };
 }

@@ -6,12 +6,13 @@ import type { FnIR, IrNode, ModelIR, OptimizerSpec, TrainIR, ValueId } from '../
 import { Dim, type Shape } from '../shape/dim.js';
 import { OnnxGraphBuilder } from '../onnx/builder.js';
 import { LoweringContext, type DType, type MaskSlot, type Val } from '../onnx/context.js';
-import { OPS } from '../ops/registry.js';
 import { lowerGraph, lowerOp } from './forward.js';
-import { lowerBackward } from './backward.js';
+import { lowerBackward, ONNX_PASSES } from './backward.js';
 import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
 import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot, type ParamUpdate } from './optimizer.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
+import { opDef } from '../ops/registry.js';
+import { lossAttrs } from '../lang/trainCatalogue.js';
 
 export interface TensorSlot {
   /** The ONNX input name; the matching output (if any) is `NEXT_PREFIX + name`. */
@@ -69,6 +70,8 @@ export interface TrainStepOptions {
   statsOn?: 'every' | 'last';
   /** Training steps per run (default 1): the step is unrolled this many times, parameters flowing from copy to copy. */
   steps?: number;
+  /** The loss's arguments from the `train` block (the others take their defaults). */
+  lossArgs?: TrainIR['lossArgs'];
 }
 
 type LossKind = TrainIR['loss'];
@@ -101,10 +104,10 @@ function asVal(name: string, shape: readonly number[]): Val {
   return { name, shape: shape.map((n) => Dim.of(n)), dtype: 'float32' };
 }
 
-/** The label input a loss takes: int64 class ids [B] (cross entropy), else the output's shape. */
+/** The label input a loss takes: int64 class ids (the output without its class dim) for a class loss, else the output's shape. */
 function labelSlot(loss: LossKind, output: Shape, copy: number): DataSlot {
   const name = slotName('labels', copy);
-  if (OPS[loss].target === 'class-ids') return { name, dtype: 'int64', dims: [output[0].constant() ?? output[0].toString()] };
+  if (opDef(loss)?.target === 'class-ids') return { name, dtype: 'int64', dims: output.slice(0, -1).map((d) => d.constant() ?? d.toString()) };
   return { name, dtype: 'float32', dims: output.map((d) => d.constant() ?? d.toString()) };
 }
 
@@ -136,7 +139,7 @@ function lowerStep(
   withStats: boolean,
   activations: readonly IrNode[],
 ): { result: StepResult; batch: StepBatchSlots } {
-  const ctx = new LoweringContext(b, { training: true, dropout: options.dropout }, fns);
+  const ctx = new LoweringContext(b, { training: true, dropout: options.dropout }, fns, ONNX_PASSES);
   const g = model.graph;
   const data = dataSlots(model, copy);
   const bound = bindInputs(ctx, model, data);
@@ -151,7 +154,7 @@ function lowerStep(
   const labels = labelSlot(loss, output.shape, copy);
   b.addInput(labels.name, labels.dtype, labels.dims);
   const labelVal: Val = { name: labels.name, shape: labels.dims.map((d) => Dim.from(d)), dtype: labels.dtype };
-  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], {}, [{ shape: [], dtype: 'float32' }]).outputs;
+  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss, options.lossArgs), [{ shape: [], dtype: 'float32' }]).outputs;
   if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
 
   const grads = lowerBackward(ctx, lossVal, state.params);
@@ -244,7 +247,7 @@ export function buildForward(
   probes: readonly ValueId[] = [],
 ): ForwardGraph {
   const b = new OnnxGraphBuilder(model.name);
-  const ctx = new LoweringContext(b, { training: false, dropout: false }, fns);
+  const ctx = new LoweringContext(b, { training: false, dropout: false }, fns, ONNX_PASSES);
   const g = model.graph;
   const data = dataSlots(model);
   const bound = bindInputs(ctx, model, data);

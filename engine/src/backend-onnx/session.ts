@@ -154,7 +154,7 @@ export class OnnxTrainer {
   private constructor(
     private readonly model: ModelIR,
     private readonly fns: ReadonlyMap<string, FnIR>,
-    private readonly train: Pick<TrainIR, 'loss' | 'optimizer'>,
+    private readonly train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer'>,
     /** The one-step graph with statistics (when on): names the parameter, buffer and state slots. */
     private readonly graph: TrainStepGraph,
     private readonly threads: number,
@@ -168,7 +168,7 @@ export class OnnxTrainer {
   static async create(
     model: ModelIR,
     fns: ReadonlyMap<string, FnIR>,
-    train: Pick<TrainIR, 'loss' | 'optimizer'>,
+    train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer'>,
     initial: ReadonlyMap<string, Float32Array>,
     options: OnnxTrainerOptions = {},
   ): Promise<OnnxTrainer> {
@@ -180,7 +180,7 @@ export class OnnxTrainer {
       seed: options.seed ?? 0,
       stepsPerRun: 1,
     };
-    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, dropout: settings.dropout });
+    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, dropout: settings.dropout, lossArgs: train.lossArgs });
     settings.stepsPerRun = Math.max(1, Math.floor(options.stepsPerRun ?? defaultStepsPerRun(graph)));
     const threads = resolveThreads(options.threads);
     const trainer = new OnnxTrainer(model, fns, train, graph, threads, settings);
@@ -210,7 +210,7 @@ export class OnnxTrainer {
     let runner = this.runners.get(key);
     if (!runner) {
       const stats = { stats: kind.stats !== 'none', statsOn: kind.stats === 'last' ? 'last' as const : 'every' as const };
-      const graph = buildTrainStep(this.model, this.fns, this.train.loss, this.train.optimizer, { steps: kind.steps, ...stats, dropout: this.options.dropout });
+      const graph = buildTrainStep(this.model, this.fns, this.train.loss, this.train.optimizer, { steps: kind.steps, ...stats, dropout: this.options.dropout, lossArgs: this.train.lossArgs });
       runner = ort.InferenceSession.create(graph.bytes, sessionOptions(this.threads)).then((session) => ({ graph, session }));
       this.runners.set(key, runner);
     }

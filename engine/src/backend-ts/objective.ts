@@ -1,19 +1,20 @@
 // The `train` block's loss on a model output, and the accuracy of a split's predictions.
 
 import type { TrainIR } from '../lang/api.js';
-import { Tensor } from '../tensor/tensor.js';
-import { OPS } from '../ops/registry.js';
-import type { TsContext } from '../ops/def.js';
-import { defaultRng } from '../random.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { TargetForm } from '../lang/targets.js';
+import { OPS } from '../ops/registry.js';
+import type { OpDef, TsMode } from '../ops/def.js';
+import { lossAttrs } from '../lang/trainCatalogue.js';
+import { Rng } from '../random.js';
 
-/** Losses read neither the forward mode nor shapes: their value is a scalar. */
-const LOSS_CONTEXT: TsContext = { mode: { dropout: false, batchNormTraining: false, rng: defaultRng() }, concrete: () => [], outShape: [] };
+/** A loss runs no dropout and no batch norm: its kernel's mode is fixed. */
+const LOSS_MODE: TsMode = { dropout: false, batchNormTraining: false, rng: new Rng(0) };
 
-/** The loss of an output against targets in the loss's form (see lang/targets.ts and batches.ts). */
-export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor): Tensor {
-  // A `train` block names a loss without arguments: its attributes are the defaults (none yet).
-  return OPS[loss].ts([output, target], {} as never, LOSS_CONTEXT);
+/** The loss of an output against targets in the loss's form (see lang/targets.ts and batches.ts), by the loss's registry kernel. */
+export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor, args: TrainIR['lossArgs'] = {}): Tensor {
+  const def = OPS[loss] as unknown as OpDef<object>;
+  return def.ts([output, target], lossAttrs(loss, args), { mode: LOSS_MODE, outShape: [], concrete: (shape) => shape.map((d) => d.constant() ?? 0) });
 }
 
 /** The index of the largest of `width` values from `start`. */
@@ -34,8 +35,11 @@ export function correctCount(loss: TrainIR['loss'], form: TargetForm, output: Te
   const width = output.size / batch;
   let correct = 0;
   if (form.kind === 'class-ids') {
-    for (let b = 0; b < batch; b++) if (argmax(out, b * width, width) === labels[b]) correct++;
-    return correct;
+    // One label per position of a sequence: a sample counts by the fraction of positions right.
+    const positions = form.shape.reduce((a, b) => a * b, 1);
+    const classes = width / positions;
+    for (let r = 0; r < batch * positions; r++) if (argmax(out, r * classes, classes) === labels[r]) correct++;
+    return correct / positions;
   }
   if (form.kind === 'one-hot') {
     for (let b = 0; b < batch; b++) if (argmax(out, b * width, width) === argmax(labels, b * width, width)) correct++;

@@ -58,8 +58,11 @@ function targetOf(split: Split, indices: readonly number[], labelSize: number, l
   const floats = (size: number) => (floatDtype === 'float64' ? new Float64Array(size) : new Float32Array(size));
   const labels = split.targets;
   switch (form.kind) {
-    case 'class-ids':
-      return new Tensor(Int32Array.from(indices, (from) => labels[from]), [indices.length], 'int64');
+    case 'class-ids': {
+      const ids = new Int32Array(indices.length * labelSize);
+      indices.forEach((from, to) => ids.set(labels.subarray(from * labelSize, (from + 1) * labelSize), to * labelSize));
+      return new Tensor(ids, [indices.length, ...form.shape], 'int64');
+    }
     case 'one-hot': {
       const rows = floats(indices.length * form.classes);
       indices.forEach((from, to) => {

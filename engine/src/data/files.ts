@@ -47,7 +47,6 @@ export function loadNpy(xPath: string, yPath: string, baseDir: string): Dataset 
   if (mismatch) return mismatch;
   let classes: number | null = null;
   if (isIntegerDtype(y.dtype)) {
-    if (y.shape.length !== 1) return dataError(yPath, `integer labels must be 1-D class ids, got shape (${y.shape.join(', ')})`);
     const counted = countClasses(y.values, yPath);
     if (isDataError(counted)) return counted;
     classes = counted;
@@ -83,7 +82,8 @@ export function npyHeader(xPath: string, yPath: string, baseDir: string): DataHe
   if (isDataError(y)) return y;
   const classes = countClasses(y.values, yPath);
   if (isDataError(classes)) return classes;
-  return ranged({ sampleShape: x.shape.slice(1), classes, labelShape: [] });
+  // Integer labels are class ids: one per sample [N], or one per position of a sequence [N, T].
+  return ranged({ sampleShape: x.shape.slice(1), classes, labelShape: yHeader.shape.slice(1) });
 }
 
 /** The smallest and largest of some values (at least one). */

@@ -11,6 +11,7 @@ import { loadImages, locateImages } from './images.js';
 import { escapingFolder, escapingPath } from './paths.js';
 import { dataSources, type DataSources } from './sources.js';
 import { moons, spirals, xor } from './synthetic.js';
+import { loadText, textHeader } from './text.js';
 
 export type { DataError, Dataset, Split } from './dataset.js';
 export { isDataError } from './dataset.js';
@@ -44,6 +45,8 @@ export function loadDataset(spec: DataSpec, baseDir: string, access: DataAccess 
       return loadIdx(spec.images, spec.labels, baseDir);
     case 'npy':
       return loadNpy(spec.x, spec.y, baseDir);
+    case 'text':
+      return loadText(spec, baseDir);
   }
 }
 
@@ -73,6 +76,8 @@ function headerOf(spec: DataSpec, baseDir: string, sources: () => DataSources): 
       return idxHeader(spec.images, spec.labels, baseDir);
     case 'npy':
       return npyHeader(spec.x, spec.y, baseDir);
+    case 'text':
+      return textHeader(spec.path, spec.block, baseDir);
   }
 }
 

@@ -15,6 +15,8 @@ function filePaths(spec: DataSpec): string[] {
       return [spec.images, spec.labels];
     case 'npy':
       return [spec.x, spec.y];
+    case 'text':
+      return [spec.path];
     default:
       return [];
   }

@@ -3,7 +3,7 @@
 // torch.autograd.Function when it has a `grad` block), and a loader for the .safetensors
 // checkpoints written in plain Python (json + struct), so no extra package is needed.
 
-import type { FnIR, Graph, InitSpec, IrNode, ModelIR, OpNode, ValueId } from '../lang/api.js';
+import type { FnIR, Graph, InitSpec, IrNode, LayerUse, ModelIR, OpNode, ValueId } from '../lang/api.js';
 import { layerDef, opDef } from '../ops/registry.js';
 import { uniformBound } from '../nn/init.js';
 
@@ -60,20 +60,27 @@ function initLine(target: string, init: InitSpec): string {
   }
 }
 
+/** How a built-in layer is applied: `self.conv1(x)`, or the layer's own call form. */
+function layerCall(use: LayerUse, x: string): string {
+  const def = layerDef(use.ctor)!;
+  const module = `self.${use.name}`;
+  return def.pytorchCall ? def.pytorchCall(module, x, use.args as never) : `${module}(${x})`;
+}
+
 /** The body lines of a graph (indented), binding every node output; returns the lines. */
-function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: IrNode) => string | null, inModule: boolean): string[] {
+function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: IrNode) => LayerUse | null, inModule: boolean): string[] {
   const lines: string[] = [];
   for (const node of graph.nodes) {
     const args = node.inputs.map((id) => names.get(id));
     if (node.op === 'unknown') throw new Error('a value an error left undetermined cannot be exported');
     const layer = layerOf(node);
-    const expression = layer ? `self.${layer}(${args[0]})`
+    const expression = layer ? layerCall(layer, args[0])
       : node.op === 'call_fn' ? `${node.attrs.fn}(${args.join(', ')})`
       : opExpression(graph, node, args, inModule);
     // Unnamed values are called after their layer (`conv1`) or op (`relu`); a fn's result
     // gets a suffix so the name does not shadow the fn.
     const hint = graph.values[node.outputs[0]].name
-      ?? (layer ? layer.split('.').pop() : node.op === 'call_fn' ? `${node.attrs.fn}_out` : node.op);
+      ?? (layer ? layer.name.split('.').pop() : node.op === 'call_fn' ? `${node.attrs.fn}_out` : node.op);
     const out = names.bind(node.outputs[0], hint);
     lines.push(`${indent}${out} = ${expression}`);
   }
@@ -154,10 +161,11 @@ export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, so
       }
     }
   };
-  // Built-in layers become their torch.nn modules, applied as `self.<name>(x)`.
-  const modules = new Map(graph.layers.map((use) => [use.name, use]));
-  const layerOf = (node: IrNode): string | null => (node.layer !== undefined && modules.has(node.layer) && node.op !== 'call_fn' ? node.layer : null);
-  for (const use of graph.layers) {
+  // Built-in layers become their torch.nn modules, applied as `self.<name>(x)`; a layer
+  // without one (RMSNorm: torch 1.13 has none) keeps plain parameters and its op's functional form.
+  const modules = new Map(graph.layers.filter((use) => layerDef(use.ctor)!.pytorch(use.args as never) !== null).map((use) => [use.name, use]));
+  const layerOf = (node: IrNode): LayerUse | null => (node.layer !== undefined && node.op !== 'call_fn' ? modules.get(node.layer) ?? null : null);
+  for (const use of modules.values()) {
     ensureParents(use.name);
     moduleLines.push(`        self.${use.name} = ${layerDef(use.ctor)!.pytorch(use.args as never)}`);
   }

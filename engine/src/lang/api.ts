@@ -55,7 +55,8 @@ export type InitSpec =
   | { kind: 'xavier_uniform'; fanIn: number; fanOut: number }
   | { kind: 'zeros' }
   | { kind: 'ones' }
-  | { kind: 'normal'; std: number };
+  /** `zeroRow`: that row of a 2-D weight is 0 (Embedding's padding_idx, as PyTorch initializes it). */
+  | { kind: 'normal'; std: number; zeroRow?: number };
 
 /** A non-trainable tensor carried by a layer (batch norm running statistics). */
 export interface BufferInfo {
@@ -100,7 +101,9 @@ export interface LayerInfo {
   flops: string; // forward FLOPs, symbolic in B where needed, e.g. "2359296*B"
   /** The same count as a dim (null when unknown). */
   readonly flopCount: Dim | null;
-  activationBytes: string; // output activation memory, symbolic
+  activationBytes: string; // activation memory (the output and the internals), symbolic
+  /** Intermediate values the layer's op keeps for its backward (attention's `[B, heads, T, T]` scores). */
+  readonly internals: readonly { name: string; shape: Shape }[];
   receivesGradient: boolean;
 }
 
@@ -118,6 +121,8 @@ export interface CallInfo {
   /** The tensor inputs' and the output's shapes as dims (null where unknown). */
   readonly inputs: readonly (Shape | null)[];
   readonly output: Shape | null;
+  /** Intermediate values the op keeps for its backward (attention's scores), where it says. */
+  readonly internals: readonly { name: string; shape: Shape }[];
 }
 
 export interface ModelSummary {
@@ -227,7 +232,8 @@ export type DataSpec =
   | { kind: 'xor' }
   | { kind: 'csv'; path: string; label: string }
   | { kind: 'idx'; images: string; labels: string }
-  | { kind: 'npy'; x: string; y: string };
+  | { kind: 'npy'; x: string; y: string }
+  | { kind: 'text'; path: string; block: number; stride: number; test: number };
 
 export type OptimizerSpec =
   | { kind: 'SGD'; lr: number; momentum: number; weightDecay: number }
@@ -239,6 +245,8 @@ export interface TrainIR {
   data: DataSpec;
   dataRange: TextRange;
   loss: OpName; // an op whose surface is 'loss'
+  /** The loss's number arguments the block gives (`cross_entropy(label_smoothing = 0.1)`); the others take their defaults. */
+  lossArgs?: Readonly<Record<string, number>>;
   optimizer: OptimizerSpec;
   epochs: number;
   batch: number;

@@ -31,7 +31,7 @@ export interface EntryParam {
 export interface CatalogueEntry {
   name: string;
   kind: EntryKind;
-  /** `Conv2d(in, out, kernel, stride = 1, padding = 0, bias = true)`; a train key: `epochs = 1`. */
+  /** `Conv2d(in, out, kernel, stride = 1, padding = 0, dilation = 1, groups = 1, bias = true)`; a train key: `epochs = 1`. */
   signature: string;
   params: readonly EntryParam[];
   /** One sentence. */
@@ -54,7 +54,7 @@ function formatNumber(n: number): string {
 function formatDefault(param: Param): string | undefined {
   const d = param.default;
   if (d === undefined || d === null) return undefined;
-  return typeof d === 'object' ? d.sameAs : typeof d === 'number' ? formatNumber(d) : String(d);
+  return typeof d === 'object' ? d.sameAs : typeof d === 'number' ? formatNumber(d) : typeof d === 'string' ? `"${d}"` : String(d);
 }
 
 function fromParam(param: Param): EntryParam {

@@ -3,6 +3,8 @@
 
 import { Dim, type Shape } from '../shape/dim.js';
 import { opDef } from '../ops/registry.js';
+import { elementCount } from '../shape/rules.js';
+import type { Internal } from '../ops/def.js';
 import type { GraphBuilder } from './ir.js';
 
 /** The recorded shape of a graph value, null when the checker could not know it. */
@@ -27,6 +29,20 @@ export function graphFlops(graph: GraphBuilder, from = 0, to = graph.nodes.lengt
     const flops = opDef(node.op)?.flops;
     if (flops) total = total.add(flops(inputs as Shape[], output, node.attrs as never));
   }
+  return total;
+}
+
+/** The intermediate values op `op` keeps for its backward (attention's scores), from known shapes. */
+export function opInternals(op: string, inputs: readonly (Shape | null)[], output: Shape | null, attrs: object): Internal[] {
+  const rule = opDef(op)?.internals;
+  if (!rule || output === null || inputs.some((s) => s === null)) return [];
+  return rule(inputs as Shape[], output, attrs as never);
+}
+
+/** The float32 bytes of some intermediate values. */
+export function internalBytes(internals: readonly Internal[]): Dim {
+  let total = Dim.of(0);
+  for (const v of internals) total = total.add(elementCount(v.shape).scale(bytesPerElement('float32')));
   return total;
 }
 

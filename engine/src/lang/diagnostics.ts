@@ -99,6 +99,13 @@ export const DIAGNOSTICS = {
     title: 'pool padding over half the window',
     template: '{0} padding {1} is more than half the window {2}: a window could hold only padding',
   },
+  NN2130: { severity: 'error', title: 'heads do not divide the model dim', template: 'MultiheadAttention: {0} heads do not divide the model dim {1} (each head gets d / heads features)' },
+  NN2131: { severity: 'error', title: 'attention operands do not fit', template: '`{0}` has shape {1} but `{2}` has shape {3}: {4}' },
+  NN2132: {
+    severity: 'error',
+    title: 'attention mask of the wrong shape',
+    template: 'the attention mask `{0}` has shape {1}, which does not broadcast to the scores {2} ([..., queries, keys])',
+  },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',

@@ -3,6 +3,8 @@
 
 import { formatShape, type Shape } from '../shape/dim.js';
 import type { CallInfo, TextRange } from './api.js';
+import type { Internal } from '../ops/def.js';
+import { opInternals } from './costs.js';
 
 const formattedShapes = new WeakMap<Shape, string>();
 
@@ -30,7 +32,12 @@ export class LazyCallInfo implements CallInfo {
     readonly calleeRange: TextRange,
     readonly inputs: readonly (Shape | null)[],
     readonly output: Shape | null,
+    private readonly attrs: object,
   ) {}
+
+  get internals(): Internal[] {
+    return opInternals(this.callee, this.inputs, this.output, this.attrs);
+  }
 
   /** Made once, so readers share the array. */
   get inShapes(): string[] {
@@ -41,7 +48,7 @@ export class LazyCallInfo implements CallInfo {
     return this.output ? formatShapeOnce(this.output) : '?';
   }
 
-  toJSON(): Omit<CallInfo, 'inputs' | 'output'> {
+  toJSON(): Omit<CallInfo, 'inputs' | 'output' | 'internals'> {
     const { model, callee, range, calleeRange, inShapes, outShape } = this;
     return { model, callee, range, calleeRange, inShapes, outShape };
   }

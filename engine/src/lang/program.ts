@@ -21,7 +21,8 @@ import { bind } from './binder.js';
 import { gradientReach, producers, saturatingChains, softmaxBeforeCrossEntropy, stackedLinearLayers, unreachedParameters, type GradientReach } from './gradients.js';
 import { makeDiagnostic } from './diagnostics.js';
 import type { GraphBuilder } from './ir.js';
-import { bytesPerElement, graphFlops } from './costs.js';
+import { bytesPerElement, graphFlops, internalBytes, opInternals } from './costs.js';
+import type { Internal } from '../ops/def.js';
 import { elementCount } from '../shape/rules.js';
 import { formatShapeOnce } from './facts.js';
 import { LineIndex } from './lines.js';
@@ -279,11 +280,20 @@ class LazyLayerInfo implements LayerInfo {
     return this.flopCount?.toString() ?? '?';
   }
 
-  get activationBytes(): string {
-    return this.layer.outShape ? elementCount(this.layer.outShape).scale(bytesPerElement('float32')).toString() : '?';
+  /** What the layer's own op keeps for its backward (a built-in layer is one node). */
+  get internals(): Internal[] {
+    const nodes = this.layer.nodes;
+    if (!nodes || nodes.to - nodes.from !== 1) return [];
+    const node = this.graph.nodes[nodes.from];
+    const shape = (id: number) => (this.graph.unknownShapes.has(id) ? null : this.graph.values[id].shape);
+    return opInternals(node.op, node.inputs.map(shape), shape(node.outputs[0]), node.attrs);
   }
 
-  toJSON(): Omit<LayerInfo, 'input' | 'output' | 'flopCount'> {
+  get activationBytes(): string {
+    return this.layer.outShape ? elementCount(this.layer.outShape).scale(bytesPerElement('float32')).add(internalBytes(this.internals)).toString() : '?';
+  }
+
+  toJSON(): Omit<LayerInfo, 'input' | 'output' | 'flopCount' | 'internals'> {
     const { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient } = this;
     return { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient };
   }

@@ -497,7 +497,7 @@ export class ShapeChecker {
 
   /** An operator's application for the editor: its operands' shapes (a number's is `[]`) and its result. */
   private recordOperator(f: Frame, expr: Expr & { kind: 'binary' }, operands: (Shape | null)[], result: TensorValue): TensorValue {
-    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, OPERATORS[expr.op], expr.range, expr.opRange, operands, result.shape));
+    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, OPERATORS[expr.op], expr.range, expr.opRange, operands, result.shape, {}));
     return result;
   }
 
@@ -705,9 +705,9 @@ export class ShapeChecker {
     return { kind: 'tensor', id: output, shape: outShape, dtype: 'float32' };
   }
 
-  private recordCall(f: Frame, callee: string, range: TextRange, calleeRange: TextRange, inputs: readonly TensorValue[], out: Shape | null): void {
+  private recordCall(f: Frame, callee: string, range: TextRange, calleeRange: TextRange, inputs: readonly TensorValue[], out: Shape | null, attrs: object = {}): void {
     if (f.silent) return;
-    this.ctx.calls.push(new LazyCallInfo(f.owner, callee, range, calleeRange, inputs.map((t) => t.shape), out));
+    this.ctx.calls.push(new LazyCallInfo(f.owner, callee, range, calleeRange, inputs.map((t) => t.shape), out, attrs));
   }
 
   // -- built-in calls --------------------------------------------------------------------
@@ -727,7 +727,7 @@ export class ShapeChecker {
         : { range, newText: this.ctx.text.slice(x.range.start, x.range.end) };
       this.ctx.callRemovals.set(f.graph.nodes[f.graph.nodes.length - 1], edit);
     }
-    this.recordCall(f, def.name, range, calleeRange, inputs, result.shape);
+    this.recordCall(f, def.name, range, calleeRange, inputs, result.shape, bound.attrs);
     return result;
   }
 

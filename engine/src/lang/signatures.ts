@@ -30,7 +30,7 @@ export interface CallSite {
 }
 
 /** A bound attribute: a number, a flag, a dim (a size) or a shape, or absent. */
-export type BoundValue = number | boolean | Dim | Shape | undefined;
+export type BoundValue = number | boolean | string | Dim | Shape | undefined;
 
 export interface BoundCall {
   /** The tensor inputs in parameter order (a variadic parameter's in call order), each with its argument. */
@@ -112,15 +112,17 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
   for (const param of params) {
     const arg = given.get(param.name);
     if (param.kind === 'tensor' || param.kind === 'tensors') {
-      const items = param.kind === 'tensors' && arg!.value.kind === 'list' ? arg!.value.items : [arg!.value];
+      // An optional tensor left out (attention's `mask`): the op gets fewer inputs.
+      if (arg === undefined) continue;
+      const items = param.kind === 'tensors' && arg.value.kind === 'list' ? arg.value.items : [arg.value];
       for (const item of items) {
-        const tensor = site.asTensor(item, arg!.range);
+        const tensor = site.asTensor(item, arg.range);
         if (tensor === null) {
           if (isVague(item)) site.quiet();
-          else site.report('NN2003/kind', arg!.range, [callee, param.name, 'a tensor', describeValue(item)]);
+          else site.report('NN2003/kind', arg.range, [callee, param.name, 'a tensor', describeValue(item)]);
           return null;
         }
-        tensors.push({ value: tensor, arg: arg! });
+        tensors.push({ value: tensor, arg });
       }
       continue;
     }
@@ -158,6 +160,7 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
       if (v.kind === 'number' && v.dim && v.value !== null) return inRange(param, v.value, arg, callee, site);
       return wrongKind('a constant integer');
     case 'size':
+      if (v.kind === 'string' && param.choices?.includes(v.value)) return v.value;
       if (v.kind === 'number' && v.dim) {
         const value = v.dim.constant();
         return value === null || inRange(param, value, arg, callee, site) !== FAILED ? v.dim : FAILED;
@@ -183,6 +186,16 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
     case 'init':
       // Read from the argument's syntax by the caller.
       return undefined;
+    case 'choice': {
+      const choices = param.choices ?? [];
+      const wanted = `one of ${choices.map((c) => `"${c}"`).join(', ')}`;
+      if (v.kind === 'string' && choices.includes(v.value)) return v.value;
+      if (v.kind === 'string') {
+        site.report('NN2007', arg.range, [callee, param.name, wanted, `"${v.value}"`]);
+        return FAILED;
+      }
+      return wrongKind(wanted);
+    }
     default:
       return wrongKind('a tensor');
   }

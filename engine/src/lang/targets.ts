@@ -4,12 +4,12 @@
 // (NN4007 when nothing fits) and for both back ends (the target tensors of each batch).
 
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
-import { OPS } from '../ops/registry.js';
 import type { DataHeader, TrainIR } from './api.js';
+import { opDef } from '../ops/registry.js';
 
 export type TargetForm =
-  /** int64 class ids [B]. */
-  | { kind: 'class-ids' }
+  /** int64 class ids [B], or [B, ...shape] for a sequence's (one per position). */
+  | { kind: 'class-ids'; shape: number[] }
   /** float rows [B, classes]: 1 at the label's class, 0 elsewhere. */
   | { kind: 'one-hot'; classes: number }
   /** the labels' values as floats, each sample's shaped like one output (`[B]` labels fit a `[B, 1]` output). */
@@ -23,10 +23,17 @@ const scalarLike = (s: Shape): boolean => s.length === 0 || (s.length === 1 && s
  * caller reports a class count that differs (NN4004) on its own.
  */
 export function targetForm(loss: TrainIR['loss'], perSample: Shape, header: Pick<DataHeader, 'classes' | 'labelShape'>): TargetForm | { problem: string } {
-  if (OPS[loss].target === 'class-ids') {
-    if (perSample.length !== 1) return { problem: `${loss} takes class scores of shape [B, C]` };
+  if (opDef(loss)?.target === 'class-ids') {
+    // Scores [B, C] for one label per sample, [B, T, C] for a label per position (`text`'s next characters).
+    // A symbolic length (`x: int[B, T]`) fits the labels' length: the checker bound it to the samples'.
+    const positions = perSample.slice(0, -1);
+    const labels = header.labelShape.map((n) => Dim.of(n));
+    const fits = positions.length === labels.length && positions.every((d, k) => d.constant() === null || d.constant() === header.labelShape[k]);
+    if (perSample.length === 0 || !fits) {
+      return { problem: `${loss} takes class scores of shape ${formatShape([Dim.named('B'), ...labels, Dim.named('C')])} for labels ${formatShape([Dim.named('B'), ...labels])}` };
+    }
     if (header.classes === null) return { problem: 'the data set has regression targets, not class labels' };
-    return { kind: 'class-ids' };
+    return { kind: 'class-ids', shape: header.labelShape.slice() };
   }
   const concrete = perSample.map((d) => d.constant());
   if (concrete.some((n) => n === null)) return { problem: `a ${loss} target needs the output's dims after the batch to be known numbers` };

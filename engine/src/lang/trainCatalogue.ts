@@ -3,7 +3,7 @@
 // the editor's completion, hover and signature help and the generated docs tables show them.
 
 import { IMAGE_SETS, type ImageSetName } from '../data/catalog.js';
-import { ALL_OPS } from '../ops/registry.js';
+import { ALL_OPS, OPS } from '../ops/registry.js';
 import type { DataHeader, DataSpec, OptimizerSpec, TrainIR } from './api.js';
 
 /** An argument of a data set or optimizer: a positive integer, a non-negative number or a string. */
@@ -110,6 +110,14 @@ export const DATA_SETS: Readonly<Record<DataSpec['kind'], DataSetDef>> = {
     classes: 'largest id + 1 for integer `y`, else regression targets',
     files: true,
   },
+  text: {
+    name: 'text',
+    params: [path('path', 'the UTF-8 text file, relative to the `.nn` file'), count('block', 64, 'characters per sample (the model\'s sequence length T)'), count('stride', 64, 'characters between the starts of two samples'), { name: 'test', kind: 'number', default: 0.1, below: 1, doc: 'the fraction of the text, at its end, that is the test split (0: none)' }],
+    doc: 'Character-level language modelling: the file\'s distinct characters in code-point order are the vocabulary (id = rank); each sample is `block` character ids from a window start (every `stride` characters), its labels the next character at each position. The last `test` fraction of the text is the test split, so no test window overlaps a training one.',
+    samples: '`int[block]` character ids',
+    classes: 'the number of distinct characters',
+    files: true,
+  },
 };
 
 /** The data set of this name, if there is one. */
@@ -155,6 +163,18 @@ export type TrainLoss = TrainIR['loss'];
 /** The losses a `train` block's `loss` names: the registry's ops of surface `loss`. */
 export const TRAIN_LOSSES: readonly TrainLoss[] = ALL_OPS.filter((op) => op.surface === 'loss').map((op) => op.name as TrainLoss);
 
+/** A loss's attributes as a `train` block applies it: its given number arguments, the others at their defaults (label_smoothing 0, delta 1). */
+export function lossAttrs(loss: TrainLoss, args: Readonly<Record<string, number>> = {}): Record<string, unknown> {
+  const attrs: Record<string, unknown> = {};
+  for (const param of OPS[loss].params) if (param.kind !== 'tensor' && param.kind !== 'tensors') attrs[param.name] = args[param.name] ?? param.default ?? undefined;
+  return attrs;
+}
+
+/** The number arguments a `train` block may give a loss (`cross_entropy(label_smoothing = 0.1)`), with their bounds. */
+export function lossParams(loss: TrainLoss): { name: string; min?: number; max?: number }[] {
+  return OPS[loss].params.filter((p) => p.kind === 'number').map((p) => ({ name: p.name, ...(p.min === undefined ? {} : { min: p.min }), ...(p.max === undefined ? {} : { max: p.max }) }));
+}
+
 /** The loss when a `train` block names none (PyTorch's usual classifier loss). */
 export const DEFAULT_LOSS: TrainLoss = 'cross_entropy';
 
@@ -178,7 +198,7 @@ export interface TrainKeyDef {
 /** The keys of a `train` block (LANGUAGE.md §9), in the order the docs list them. */
 export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'data', value: 'data', doc: 'The data set: a built-in one or files.' },
-  { name: 'loss', value: 'loss', default: DEFAULT_LOSS, doc: 'The loss between the model output and the targets.' },
+  { name: 'loss', value: 'loss', default: DEFAULT_LOSS, doc: 'The loss between the model output and the targets, by name or with its number arguments (`cross_entropy(label_smoothing = 0.1)`).' },
   { name: 'optimizer', value: 'optimizer', default: 'Adam(lr = 0.001)', doc: 'The optimizer, as in torch.optim.' },
   { name: 'epochs', value: 'count', default: '1', doc: 'Passes over the training data (an integer ≥ 1).' },
   { name: 'batch', value: 'count', default: '32', doc: 'Samples per step (an integer ≥ 1).' },

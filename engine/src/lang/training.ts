@@ -5,7 +5,7 @@
 import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
-import { OPS, opDef } from '../ops/registry.js';
+import { opDef } from '../ops/registry.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
@@ -13,7 +13,7 @@ import type { Signature } from './shapes.js';
 import { DimBinding } from '../shape/binding.js';
 import { targetForm } from './targets.js';
 import type { Expr, TrainItem } from './syntax.js';
-import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
+import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, lossParams, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
 
 const KEYS = TRAIN_KEYS.map((k) => k.name);
 const DATA_SET_NAMES = Object.keys(DATA_SETS);
@@ -189,9 +189,21 @@ export function checkTrain(
     } else if (parsed) {
       const name = set.name;
       const strings: Record<string, string> = {};
+      const counts: Record<string, number> = {};
       let ok = true;
       for (const p of set.params) {
         const arg = parsed.args.get(p.name);
+        if (p.kind === 'count' || p.kind === 'number') {
+          const integer = p.kind === 'count';
+          const fits = (v: number) => (integer ? Number.isInteger(v) && v >= (p.min ?? 1) : v >= 0 && v < (p.below ?? Infinity));
+          if (arg === undefined) counts[p.name] = p.default!;
+          else if (arg.value.kind === 'number' && fits(arg.value.value)) counts[p.name] = arg.value.value;
+          else {
+            bad(arg.expr.range, 'data', `\`${p.name}\` must be ${integer ? 'a positive integer' : `a number in [0, ${p.below})`}`);
+            ok = false;
+          }
+          continue;
+        }
         if (arg === undefined || arg.value.kind !== 'string') {
           bad(arg?.expr.range ?? dataExpr.range, 'data', `\`${name}\` needs \`${p.name}\` as a string`);
           ok = false;
@@ -205,7 +217,10 @@ export function checkTrain(
         }
       }
       if (ok) {
-        data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label } : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels } : { kind: 'npy', x: strings.x, y: strings.y };
+        data = name === 'csv' ? { kind: 'csv', path: strings.path, label: strings.label }
+          : name === 'idx' ? { kind: 'idx', images: strings.images, labels: strings.labels }
+          : name === 'text' ? { kind: 'text', path: strings.path, block: counts.block, stride: counts.stride, test: counts.test }
+          : { kind: 'npy', x: strings.x, y: strings.y };
         if (readDataHeader) {
           const read = readHeader(readDataHeader, data);
           if ('error' in read && read.code === 'NN4006') {
@@ -222,11 +237,25 @@ export function checkTrain(
 
   // -- loss and optimizer ----------------------------------------------------------------
   let loss: TrainLoss = DEFAULT_LOSS;
+  const lossArgs: Record<string, number> = {};
   const lossExpr = entries.get('loss');
   if (lossExpr) {
-    const v = valueOf(lossExpr);
-    if (v.kind === 'name' && (TRAIN_LOSSES as readonly string[]).includes(v.value)) loss = v.value as TrainLoss;
-    else diagnostics.push(makeDiagnostic('NN4002', lossExpr.range, ['loss', `expected ${either(TRAIN_LOSSES)}`], v.kind === 'name' ? didYouMean(lossExpr.range, v.value, TRAIN_LOSSES) : {}));
+    // A loss by name, or called with its number arguments: `cross_entropy(label_smoothing = 0.1)`.
+    const callee = calleeOf(lossExpr);
+    if (callee && (TRAIN_LOSSES as readonly string[]).includes(callee.name)) {
+      loss = callee.name as TrainLoss;
+      const params = lossParams(loss);
+      const parsed = lossExpr.kind === 'call' ? callArgs(lossExpr, 'loss', params.map((p) => ({ name: p.name, kind: 'number', doc: '' }))) : null;
+      for (const p of params) {
+        const arg = parsed?.args.get(p.name);
+        if (arg === undefined) continue;
+        if (arg.value.kind === 'number' && arg.value.value >= (p.min ?? -Infinity) && arg.value.value <= (p.max ?? Infinity)) lossArgs[p.name] = arg.value.value;
+        else bad(arg.expr.range, 'loss', `\`${p.name}\` must be a number${p.min !== undefined && p.max !== undefined ? ` in [${p.min}, ${p.max}]` : p.min !== undefined ? ` ≥ ${p.min}` : ''}`);
+      }
+    } else {
+      const v = valueOf(lossExpr);
+      diagnostics.push(makeDiagnostic('NN4002', lossExpr.range, ['loss', `expected ${either(TRAIN_LOSSES)}`], callee ? didYouMean(callee.range, callee.name, TRAIN_LOSSES) : v.kind === 'name' ? didYouMean(lossExpr.range, v.value, TRAIN_LOSSES) : {}));
+    }
   }
 
   let optimizer: OptimizerSpec = DEFAULT_OPTIMIZER;
@@ -312,7 +341,7 @@ export function checkTrain(
   const hasErrors = diagnostics.some((d) => d.severity === 'error');
   const train: TrainIR | null =
     data && !hasErrors && symbols.models.has(modelName)
-      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, optimizer, epochs, batch, seed, validate, backend, save, keyRanges }
+      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, lossArgs, optimizer, epochs, batch, seed, validate, backend, save, keyRanges }
       : null;
   return { diagnostics, train };
 }
@@ -347,8 +376,8 @@ function checkAgainstModel(
     diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), form.problem]));
     return;
   }
-  const scores = output[1]?.constant();
-  if (OPS[loss].target === 'class-ids' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
+  const scores = output[output.length - 1]?.constant();
+  if (form.kind === 'class-ids' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
     diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
   }
 }

@@ -43,6 +43,7 @@ export function initTensor(spec: InitSpec, shape: readonly number[], rng: Rng, d
       break;
     case 'normal':
       for (let i = 0; i < data.length; i++) data[i] = rng.normal(0, spec.std);
+      if (spec.zeroRow !== undefined) data.fill(0, spec.zeroRow * shape[1], (spec.zeroRow + 1) * shape[1]);
       break;
   }
   return new Tensor(data, shape, dtype === 'int64' ? 'float32' : dtype);

@@ -24,7 +24,18 @@ export interface TapeEntry<A = object> {
   attrs: A;
   /** Intermediate forward values a gradient rule reuses (batch norm's `xhat`, pool indices). */
   saved: Record<string, Val>;
+  /** A composite op's own tape: the registry ops its forward was built from (onnx/compose.ts). */
+  inner?: TapeEntry[];
   range?: TextRange;
+}
+
+/** An op the lowering reached that does not hold together: a bug, never a user's mistake. */
+export class LoweringBug extends Error {}
+
+/** The back end's own passes, which a composite applies to the registry ops it is built from (onnx/compose.ts). */
+export interface LoweringPasses {
+  lowerOp(ctx: LoweringContext, op: string, inputs: Val[], attrs: object, outs: { shape: Shape; dtype: DType }[]): { outputs: Val[] };
+  backpropagate(ctx: LoweringContext, tape: readonly TapeEntry[], seeds: ReadonlyMap<string, Val>): Map<string, Val>;
 }
 
 export interface LoweringMode {
@@ -53,6 +64,7 @@ export class LoweringContext {
     readonly b: OnnxGraphBuilder,
     readonly mode: LoweringMode,
     readonly fns: ReadonlyMap<string, FnIR>,
+    readonly passes: LoweringPasses,
   ) {}
 
   /** A float value's gradient is needed when it depends on a parameter. */

@@ -1,6 +1,7 @@
 // The `Conv2d` layer and its op `conv2d` (NCHW, square stride and padding): im2col per
 // image, then one GEMM with the [out, in·kH·kW] weight; the backward pass reuses the GEMM
-// with transposed operands (the kernels are in kernels/conv.ts).
+// with transposed operands (the kernels are in kernels/conv.ts). A dilated or grouped
+// convolution runs a direct loop instead (rarer, and small in the models it appears in).
 
 import type { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
@@ -16,13 +17,72 @@ import { emptyFloat, requireFloat, resultDType } from './operand.js';
 export interface Conv2dOptions {
   stride?: number;
   padding?: number;
+  dilation?: number;
+  groups?: number;
+}
+
+/** Calls `visit(xIndex, wIndex, yIndex)` for every product term of a dilated, grouped convolution. */
+function forEachTerm(x: readonly number[], w: readonly number[], y: readonly number[], stride: number, padding: number, dilation: number, groups: number, visit: (xi: number, wi: number, yi: number) => void): void {
+  const [batch, channels, height, width] = x;
+  const [outChannels, inPerGroup, kernelH, kernelW] = w;
+  const [, , outH, outW] = y;
+  const outPerGroup = outChannels / groups;
+  for (let n = 0; n < batch; n++) {
+    for (let o = 0; o < outChannels; o++) {
+      const firstChannel = Math.floor(o / outPerGroup) * inPerGroup;
+      const yBase = (n * outChannels + o) * outH * outW;
+      for (let c = 0; c < inPerGroup; c++) {
+        const xBase = (n * channels + firstChannel + c) * height * width;
+        for (let a = 0; a < kernelH; a++) {
+          for (let b = 0; b < kernelW; b++) {
+            const wi = ((o * inPerGroup + c) * kernelH + a) * kernelW + b;
+            for (let i = 0; i < outH; i++) {
+              const row = i * stride - padding + a * dilation;
+              if (row < 0 || row >= height) continue;
+              for (let j = 0; j < outW; j++) {
+                const col = j * stride - padding + b * dilation;
+                if (col >= 0 && col < width) visit(xBase + row * width + col, wi, yBase + i * outW + j);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** A dilated or grouped conv2d by direct loops, with its backward rule. */
+function directConv2d(x: Tensor, weight: Tensor, bias: Tensor | null, shape: number[], stride: number, padding: number, dilation: number, groups: number): Tensor {
+  const out = emptyFloat(shape, resultDType(x, weight));
+  const plane = shape[2] * shape[3];
+  const outChannels = shape[1];
+  if (bias) for (let k = 0; k < out.values.length; k++) out.values[k] = bias.values[Math.floor(k / plane) % outChannels];
+  const terms = (visit: (xi: number, wi: number, yi: number) => void) => forEachTerm(x.shape, weight.shape, shape, stride, padding, dilation, groups, visit);
+  terms((xi, wi, yi) => {
+    out.values[yi] += x.values[xi] * weight.values[wi];
+  });
+  return record('conv2d', out, bias ? [x, weight, bias] : [x, weight], (g) => {
+    const up = g.values;
+    const gradX = x.requiresGrad ? emptyFloat(x.shape, g.dtype) : null;
+    const gradW = weight.requiresGrad ? emptyFloat(weight.shape, g.dtype) : null;
+    const gradB = bias?.requiresGrad ? emptyFloat(bias.shape, g.dtype) : null;
+    terms((xi, wi, yi) => {
+      if (gradX) gradX.values[xi] += up[yi] * weight.values[wi];
+      if (gradW) gradW.values[wi] += up[yi] * x.values[xi];
+    });
+    if (gradB) for (let k = 0; k < up.length; k++) gradB.values[Math.floor(k / plane) % outChannels] += up[k];
+    return [gradX, gradW, gradB];
+  });
 }
 
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   requireFloat('conv2d', x, weight, ...(bias ? [bias] : []));
   const stride = options.stride ?? 1;
   const padding = options.padding ?? 0;
-  const shape = outputShape(conv2dOp, bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape], { stride: Dim.of(stride), padding: Dim.of(padding) });
+  const dilation = options.dilation ?? 1;
+  const groups = options.groups ?? 1;
+  const shape = outputShape(conv2dOp, bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape], { stride: Dim.of(stride), padding: Dim.of(padding), dilation: Dim.of(dilation), groups: Dim.of(groups) });
+  if (dilation !== 1 || groups !== 1) return directConv2d(x, weight, bias ?? null, shape, stride, padding, dilation, groups);
   const [batch, channels, height, width] = x.shape;
   const [outChannels, , kernelH, kernelW] = weight.shape;
   const [, , outH, outW] = shape;
@@ -46,21 +106,54 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 export interface Conv2dAttrs {
   stride: Dim;
   padding: Dim;
+  /** Spacing between kernel taps (1 when absent). */
+  dilation?: Dim;
+  /** Channel groups (1 when absent): each output channel sees in / groups input channels. */
+  groups?: Dim;
 }
 
-const conv2dRule = ([x, weight]: readonly Shape[], { stride, padding }: Conv2dAttrs): RuleResult => {
-  const [outChannels, inChannels, kernelH, kernelW] = weight;
+const ONE = Dim.of(1);
+
+const conv2dRule = ([x, weight]: readonly Shape[], { stride, padding, dilation = ONE, groups = ONE }: Conv2dAttrs): RuleResult => {
+  const [outChannels, inPerGroup, kernelH, kernelW] = weight;
   if (x.length !== 4) return ruleError('NN2108', ['Conv2d', 'a 4-D input [N, C, H, W]', { input: 0 }, formatShape(x)]);
-  const height = windowSize(x[2], kernelH, stride, padding);
-  const width = windowSize(x[3], kernelW, stride, padding);
+  const reachH = dilation.mul(kernelH.sub(1)).add(1);
+  const reachW = dilation.mul(kernelW.sub(1)).add(1);
+  const height = windowSize(x[2], reachH, stride, padding);
+  const width = windowSize(x[3], reachW, stride, padding);
   const out = [x[0], outChannels, height, width];
-  for (const [outSize, input, kernel] of [[height, x[2], kernelH], [width, x[3], kernelW]] as const) {
+  for (const [outSize, input, reach] of [[height, x[2], reachH], [width, x[3], reachW]] as const) {
     const value = outSize.constant();
-    if (value !== null && value < 1) return ruleError('NN2105', ['Conv2d', kernel.toString(), input.add(padding.scale(2)).toString(), value], out);
+    if (value !== null && value < 1) return ruleError('NN2105', ['Conv2d', reach.toString(), input.add(padding.scale(2)).toString(), value], out);
   }
+  const g = groups.constant();
+  const channels = x[1].constant();
+  if (g !== null && channels !== null && channels % g !== 0) return ruleError('NN2007', ['Conv2d', 'groups', `a divisor of the ${channels} input channels`, g], out);
+  const inChannels = inPerGroup.mul(groups);
   if (!x[1].equals(inChannels)) return ruleError('NN2104', ['Conv2d', inChannels.toString(), { input: 0 }, formatShape(x), { origin: 0 }], out);
   return { shape: out };
 };
+
+/**
+ * The weight gradient of a dilated or grouped conv2d: x unfolded into [N, C·k·k, oh·ow]
+ * columns (a grouped one-hot Conv), one batched MatMul per group with g.
+ */
+function onnxGroupedWeightGrad(ctx: LoweringContext, x: Val, w: Val, g: Val, stride: number, padding: number, dilation: number, groups: number): Val {
+  const [outChannels, inPerGroup, kh, kw] = ctx.constantDims(w.shape, 'conv2d weight');
+  const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'conv2d');
+  const channels = inPerGroup * groups;
+  const taps = kh * kw;
+  const oneHot = new Array<number>(channels * taps * taps).fill(0);
+  for (let row = 0; row < channels * taps; row++) oneHot[row * taps + (row % taps)] = 1;
+  const cols = ctx.b.op1('Conv', [x.name, ctx.b.constFloat(oneHot, [channels * taps, 1, kh, kw])], {
+    group: channels, kernel_shape: [kh, kw], strides: [stride, stride], pads: [padding, padding, padding, padding], dilations: [dilation, dilation],
+  });
+  const outPerGroup = outChannels / groups;
+  const grouped = ctx.b.op1('Reshape', [cols, ctx.b.constInt([0, groups, inPerGroup * taps, oh * ow])]);
+  const gT = ctx.b.op1('Transpose', [ctx.b.op1('Reshape', [g.name, ctx.b.constInt([0, groups, outPerGroup, oh * ow])])], { perm: [0, 1, 3, 2] });
+  const summed = ctx.b.op1('ReduceSum', [ctx.b.op1('MatMul', [grouped, gT]), ctx.b.constInt([0])], { keepdims: 0 });
+  return ctx.op('Reshape', [ctx.b.op1('Transpose', [summed], { perm: [0, 2, 1] }), ctx.b.constInt([outChannels, inPerGroup, kh, kw])], {}, w.shape);
+}
 
 /**
  * conv2d's weight gradient, dWᵀ = sum over images of cols_n · g_nᵀ: the receptive fields of
@@ -99,18 +192,37 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
   shape: conv2dRule,
   flops: (inputs, output) => elementCount(output).mul(elementCount(inputs[1].slice(1))).scale(2),
   linearity: 'linear-map',
-  ts: ([x, weight, bias], { stride, padding }) => conv2d(x, weight, bias ?? null, { stride: sizeOf(stride), padding: sizeOf(padding) }),
+  ts: ([x, weight, bias], { stride, padding, dilation = ONE, groups = ONE }) =>
+    conv2d(x, weight, bias ?? null, { stride: sizeOf(stride), padding: sizeOf(padding), dilation: sizeOf(dilation), groups: sizeOf(groups) }),
   onnx: {
     forward: (ctx, [x, w, bias], attrs) => {
       const stride = sizeOf(attrs.stride);
       const padding = sizeOf(attrs.padding);
+      const dilation = sizeOf(attrs.dilation ?? ONE);
       const kernel = ctx.constantDims(w.shape.slice(2), 'conv2d kernel');
       const inputs = bias ? [x.name, w.name, bias.name] : [x.name, w.name];
-      return { outputs: [ctx.b.op1('Conv', inputs, { kernel_shape: kernel, strides: [stride, stride], pads: [padding, padding, padding, padding] })] };
+      const extra: Record<string, number | number[]> = dilation !== 1 || sizeOf(attrs.groups ?? ONE) !== 1 ? { dilations: [dilation, dilation], group: sizeOf(attrs.groups ?? ONE) } : {};
+      return { outputs: [ctx.b.op1('Conv', inputs, { kernel_shape: kernel, strides: [stride, stride], pads: [padding, padding, padding, padding], ...extra })] };
     },
     backward: (ctx, { inputs: [x, w, bias], attrs }, g, needs) => {
       const stride = sizeOf(attrs.stride);
       const padding = sizeOf(attrs.padding);
+      const dilation = sizeOf(attrs.dilation ?? ONE);
+      const groups = sizeOf(attrs.groups ?? ONE);
+      if (dilation !== 1 || groups !== 1) {
+        const [h, wd] = ctx.constantDims(x.shape.slice(2), 'conv2d');
+        const [, , kh, kw] = ctx.constantDims(w.shape, 'conv2d weight');
+        const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'conv2d output');
+        const reach = (k: number) => dilation * (k - 1) + 1;
+        const dx = needs[0]
+          ? ctx.op('ConvTranspose', [g.name, w.name], {
+            kernel_shape: [kh, kw], strides: [stride, stride], pads: [padding, padding, padding, padding], dilations: [dilation, dilation], group: groups,
+            output_padding: [h - ((oh - 1) * stride + reach(kh) - 2 * padding), wd - ((ow - 1) * stride + reach(kw) - 2 * padding)],
+          }, x.shape)
+          : null;
+        const dw = needs[1] ? onnxGroupedWeightGrad(ctx, x, w, g, stride, padding, dilation, groups) : null;
+        return [dx, dw, bias && needs[2] ? ctx.sum(g, [0, 2, 3], false) : null];
+      }
       const [h, wd] = ctx.constantDims(x.shape.slice(2), 'conv2d');
       const [, , kh, kw] = ctx.constantDims(w.shape, 'conv2d weight');
       const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'conv2d output');
@@ -128,7 +240,7 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
       return [dx, dw, db];
     },
   },
-  pytorch: ([x, w, b], { stride, padding }) => `F.conv2d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${padding})`,
+  pytorch: ([x, w, b], { stride, padding, dilation = ONE, groups = ONE }) => `F.conv2d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${padding}, dilation=${dilation}, groups=${groups})`,
 });
 
 export const Conv2dLayer = defineLayer({
@@ -140,16 +252,19 @@ export const Conv2dLayer = defineLayer({
     size('kernel', { aliases: ['kernel_size'], min: 1, doc: 'square kernel size' }),
     size('stride', { default: 1, min: 1 }),
     size('padding', { default: 0, min: 0, doc: 'zeros added on each side' }),
+    size('dilation', { default: 1, min: 1, doc: 'spacing between kernel taps' }),
+    size('groups', { default: 1, min: 1, doc: 'channel groups (each output channel sees in / groups input channels); must divide in and out' }),
     bool('bias', { default: true, doc: 'learn an additive bias per output channel' }),
   ],
-  doc: { summary: '2-D convolution over `[B, C, H, W]`; `weight: [out, in, k, k]`, `bias: [out]`. Output size `(H + 2·padding − k) / stride + 1`.' },
+  doc: { summary: '2-D convolution over `[B, C, H, W]`; `weight: [out, in / groups, k, k]`, `bias: [out]`. Output size `(H + 2·padding − dilation·(k − 1) − 1) / stride + 1`.' },
   weights: (args) => {
-    const fanIn = knownSize(args.in) * knownSize(args.kernel) * knownSize(args.kernel);
-    const params = [{ suffix: 'weight', shape: [args.out, args.in, args.kernel, args.kernel], init: uniformInit('kaiming_uniform', fanIn) }];
+    const perGroup = args.in.floorDiv(args.groups);
+    const fanIn = knownSize(perGroup) * knownSize(args.kernel) * knownSize(args.kernel);
+    const params = [{ suffix: 'weight', shape: [args.out, perGroup, args.kernel, args.kernel], init: uniformInit('kaiming_uniform', fanIn) }];
     if (args.bias) params.push({ suffix: 'bias', shape: [args.out], init: uniformInit('bias_uniform', fanIn) });
     return { params, buffers: [] };
   },
-  attrs: (args) => ({ stride: args.stride, padding: args.padding }),
+  attrs: (args) => ({ stride: args.stride, padding: args.padding, dilation: args.dilation, groups: args.groups }),
   inputSize: { arg: 'in', pytorchName: 'in_channels', axis: 1 },
-  pytorch: (args) => `nn.Conv2d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${args.padding}${args.bias ? '' : ', bias=False'})`,
+  pytorch: (args) => `nn.Conv2d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${args.padding}, dilation=${args.dilation}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
 });

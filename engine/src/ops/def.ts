@@ -22,18 +22,19 @@ import type { BinaryOp } from '../lang/syntax.js';
  * - `int`: a constant integer; `number`: any number; `bool`: true or false;
  * - `dims`: a list of dims `[B, 25]` (`-1` allowed where the op says so);
  * - `hyper`: a block's hyper-parameter, any number (an integer one may be a size);
- * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax.
+ * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax;
+ * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`.
  */
-export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'hyper' | 'init';
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'hyper' | 'init' | 'choice';
 
 /** The attribute value a parameter kind binds to. */
-export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : number;
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' ? string : number;
 
 /**
  * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the
  * attribute is then undefined), or another parameter's value (`stride` defaults to `k`).
  */
-export type ParamDefault = number | boolean | null | { readonly sameAs: string };
+export type ParamDefault = number | boolean | string | null | { readonly sameAs: string };
 
 export interface Param<N extends string = string, K extends ParamKind = ParamKind> {
   readonly name: N;
@@ -52,10 +53,14 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly inferable?: boolean;
   /** One line for signature help and the docs. */
   readonly doc?: string;
+  /** The strings it accepts: a `choice`'s values, or a `size`'s named alternatives (`padding = "same"`). */
+  readonly choices?: readonly string[];
 }
 
 type IsAttr<Q> = Q extends Param<string, infer K> ? (K extends 'tensor' | 'tensors' ? false : true) : false;
-type AttrValueOf<Q> = Q extends Param<string, infer K> ? (Q extends { default: null } ? KindValue<K> | undefined : KindValue<K>) : never;
+type AttrValueOf<Q> = Q extends Param<string, infer K>
+  ? Q extends { choices: readonly (infer C)[] } ? KindValue<K> | C : Q extends { default: null } ? KindValue<K> | undefined : KindValue<K>
+  : never;
 
 /** The typed attributes of a signature: one field per non-tensor parameter, by its name. */
 export type AttrsOf<P extends readonly Param[]> = {
@@ -72,6 +77,7 @@ export const int = <const N extends string, const O extends Options<'int'>>(name
 export const number = <const N extends string, const O extends Options<'number'>>(name: N, options: O) => ({ name, kind: 'number' as const, ...options });
 export const bool = <const N extends string, const O extends Options<'bool'>>(name: N, options: O) => ({ name, kind: 'bool' as const, ...options });
 export const dims = <const N extends string, const O extends Options<'dims'>>(name: N, options: O) => ({ name, kind: 'dims' as const, ...options });
+export const choice = <const N extends string, const O extends Options<'choice'>>(name: N, options: O) => ({ name, kind: 'choice' as const, ...options });
 
 // ---------------------------------------------------------------------------------------
 // The parts of an op.
@@ -93,6 +99,14 @@ export type ShapeRuleOf<A> = (shapes: readonly Shape[], attrs: A, dtypes: RuleIn
 
 /** Forward FLOPs (a multiply-add counts 2) from the input shapes and the output shape. */
 export type FlopsRule<A> = (inputs: readonly Shape[], output: Shape, attrs: A) => Dim;
+
+/** An intermediate value an op keeps for its backward pass, by the field's name for it. */
+export interface Internal {
+  name: string;
+  shape: Shape;
+}
+
+export type InternalsRule<A> = (inputs: readonly Shape[], output: Shape, attrs: A) => Internal[];
 
 /**
  * What the activation statistics say about an op's output (core/stats.ts):
@@ -145,6 +159,8 @@ export interface OnnxForwardResult {
   saved?: Record<string, Val>;
   /** New running statistics (batch norm in training mode), in the order of its buffer inputs. */
   bufferUpdates?: Val[];
+  /** A composite op's own tape (onnx/compose.ts), which its gradient runs backwards. */
+  inner?: TapeEntry[];
 }
 
 export interface OnnxRules<A> {
@@ -182,6 +198,8 @@ export interface OpDef<A = unknown> {
   readonly shape: ShapeRuleOf<A>;
   /** Forward FLOPs; absent: free (elementwise and layout ops are not counted). */
   readonly flops?: FlopsRule<A>;
+  /** Intermediate values the backward keeps besides the output (attention's scores), for hovers and activation memory. */
+  readonly internals?: InternalsRule<A>;
   readonly activation?: ActivationKind;
   /** The output keeps the first input's element type (reshaping int ids); otherwise float32. */
   readonly keepsDtype?: boolean;
@@ -193,7 +211,7 @@ export interface OpDef<A = unknown> {
   readonly linearity?: 'linear-map' | 'shape-only';
   /** A binary operator's spelling in `.nn` (`+`, `@`); the checker maps the syntax through it. */
   readonly symbol?: BinaryOp;
-  /** A loss's target: int64 class ids `[B]` against `[B, C]` scores, or values shaped like the prediction. */
+  /** A loss's target: int64 class ids (`[B]` against `[B, C]` scores, `[B, T]` against `[B, T, C]`), or values shaped like the prediction. */
   readonly target?: 'class-ids' | 'values';
   readonly ts: TsKernel<A>;
   readonly onnx: OnnxRules<A>;
@@ -248,8 +266,13 @@ export interface LayerDef<A = unknown, OpA = unknown> {
    * input's last dim): a size error at the layer points at it, and the quick fix changes it.
    */
   readonly inputSize?: { arg: string; pytorchName: string; axis: number };
-  /** The torch.nn module with the same parameters: `nn.Linear(784, 128)`. */
-  pytorch(args: A): string;
+  /**
+   * The torch.nn module with the same parameters: `nn.Linear(784, 128)`; null where torch has
+   * none (the export then declares the parameters and applies the op's functional form).
+   */
+  pytorch(args: A): string | null;
+  /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple); absent: `module(x)`. */
+  pytorchCall?(module: string, x: string, args: A): string;
 }
 
 /** Defines a layer whose constructor arguments are its signature's parameters. */

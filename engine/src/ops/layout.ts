@@ -210,6 +210,8 @@ export const flattenOp = defineOp({
   doc: { summary: 'Merges the axes from `start` to `end` into one.', gradient: 'dL/dx = reshape(g, shape of x)' },
   shape: flattenRule,
   ...reshapeTo,
+  // torch.flatten itself: a reshape's target may hold dims (a pooled symbolic size) that are no name of the input's.
+  pytorch: ([input], { start, end }) => `torch.flatten(${input}, ${start}, ${end})`,
 });
 
 const concatRule = (inputs: readonly Shape[], attrs: { axis: number }): RuleResult => {

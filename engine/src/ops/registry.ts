@@ -16,12 +16,20 @@ import * as normalization from './normalization.js';
 import * as embedding from './embedding.js';
 import * as dropout from './dropout.js';
 import * as losses from './losses.js';
+import * as narrow from './narrow.js';
+import * as attention from './attention.js';
+import * as norms from './norms.js';
+import * as identity from './identity.js';
+import * as conv1d from './conv1d.js';
+import * as recurrent from './recurrent.js';
+import * as resample from './resample.js';
+import * as convTranspose2d from './convTranspose2d.js';
 
 /**
  * The op files. Each file's exported OpDefs and LayerDefs are the registry's: a new op in a
  * file is registered by being defined there, and a new file by one line here.
  */
-const FAMILIES = [unary, arithmetic, matmul, conv2d, layout, reduce, softmax, pool, normalization, embedding, dropout, losses] as const;
+const FAMILIES = [unary, arithmetic, matmul, conv2d, layout, reduce, softmax, pool, normalization, embedding, dropout, losses, narrow, attention, norms, identity, conv1d, recurrent, resample, convTranspose2d] as const;
 
 type Family = (typeof FAMILIES)[number];
 type Exported<M> = M[keyof M];

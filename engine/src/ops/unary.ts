@@ -1,5 +1,5 @@
-// Elementwise functions of one tensor: relu, leaky_relu, elu, sigmoid, tanh, gelu, silu,
-// hardswish, softplus, exp, log, sqrt, abs, clamp. Each is one definition: its TS kernel
+// Elementwise functions of one tensor: relu, leaky_relu, elu, selu, sigmoid, tanh, gelu,
+// silu, mish, hardswish, hardtanh, softplus, exp, log, sqrt, abs, clamp. Each is one definition: its TS kernel
 // (forward function and derivative from the input x and the output y), ONNX forward and
 // backward, PyTorch form and docs; the shape rule is the identity.
 
@@ -74,13 +74,9 @@ export const silu = (x: Tensor): Tensor =>
     return s * (1 + v * (1 - s));
   });
 
-export const softplus = (x: Tensor): Tensor =>
-  unary(
-    'softplus',
-    x,
-    (v) => (v > SOFTPLUS_THRESHOLD ? v : Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)))),
-    (v) => (v > SOFTPLUS_THRESHOLD ? 1 : sigmoidOf(v)),
-  );
+const softplusOf = (v: number): number => (v > SOFTPLUS_THRESHOLD ? v : Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))));
+
+export const softplus = (x: Tensor): Tensor => unary('softplus', x, softplusOf, (v) => (v > SOFTPLUS_THRESHOLD ? 1 : sigmoidOf(v)));
 
 export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (_v, y) => y);
 
@@ -296,6 +292,78 @@ export const hardswishOp = elementwise(
   }),
   'F.hardswish',
 );
+
+/** SELU's constants (Klambauer et al. 2017), as PyTorch has them. */
+export const SELU_ALPHA = 1.6732632423543772848170429916717;
+export const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/** scale · (x for x > 0, else alpha · (e^x − 1)). */
+export const selu = (x: Tensor): Tensor =>
+  unary('selu', x, (v) => SELU_SCALE * (v > 0 ? v : SELU_ALPHA * Math.expm1(v)), (v, y) => (v > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA));
+
+export const seluOp = elementwise(
+  'selu',
+  { summary: 'Scaled exponential linear unit `scale · elu(x, alpha)` with the self-normalizing constants (alpha ≈ 1.6733, scale ≈ 1.0507).', derivative: 'scale for x > 0, else scale · alpha · e^x', gradient: 'dL/dx = g ⊙ (scale · 1[x > 0] + scale · alpha · e^x · 1[x ≤ 0])' },
+  selu,
+  {
+    forward: (ctx, [input]) => ({ outputs: [ctx.b.op1('Selu', [input.name], { alpha: { f: SELU_ALPHA }, gamma: { f: SELU_SCALE } })] }),
+    backward: (ctx, { inputs: [input], outputs: [y] }, g) => [
+      ctx.where(ctx.b.op1('Greater', [input.name, ctx.zero()]), mul(ctx, g, ctx.scalar(SELU_SCALE)), mul(ctx, g, ctx.binary('Add', y, ctx.scalar(SELU_SCALE * SELU_ALPHA), y))),
+    ],
+  },
+  'F.selu',
+);
+
+/** x · tanh(softplus(x)) (Misra 2019). */
+export const mish = (x: Tensor): Tensor =>
+  unary('mish', x, (v) => v * Math.tanh(softplusOf(v)), (v) => {
+    const t = Math.tanh(softplusOf(v));
+    return t + v * sigmoidOf(v) * (1 - t * t);
+  });
+
+export const mishOp = elementwise(
+  'mish',
+  { summary: 'Mish `x · tanh(softplus(x))`, a smooth, non-monotonic activation.', derivative: 'tanh(sp(x)) + x · σ(x) · (1 − tanh²(sp(x)))', gradient: 'dL/dx = g ⊙ (tanh(sp(x)) + x · σ(x) · (1 − tanh²(sp(x)))), sp = softplus' },
+  mish,
+  {
+    // Mish itself is only in opset 18: Softplus, Tanh and Mul.
+    forward: (ctx, [input]) => {
+      const t = ctx.unary('Tanh', ctx.unary('Softplus', input));
+      return { outputs: [ctx.b.op1('Mul', [input.name, t.name])], saved: { t } };
+    },
+    backward: (ctx, { inputs: [input], saved: { t } }, g) => {
+      const sech2 = ctx.binary('Sub', ctx.scalar(1), mul(ctx, t, t), t);
+      return [mul(ctx, g, ctx.binary('Add', t, mul(ctx, mul(ctx, input, ctx.unary('Sigmoid', input)), sech2), t))];
+    },
+  },
+  'F.mish',
+);
+
+interface HardtanhAttrs {
+  min: number;
+  max: number;
+}
+
+/** x limited to [min, max]; the gradient passes strictly inside, as PyTorch's hardtanh_backward. */
+export const hardtanh = (x: Tensor, min = -1, max = 1): Tensor =>
+  unary('hardtanh', x, (v) => Math.min(Math.max(v, min), max), (v) => (v > min && v < max ? 1 : 0));
+
+export const hardtanhOp = defineOp({
+  name: 'hardtanh',
+  surface: 'function',
+  params: [x, number('min', { default: -1, aliases: ['min_val'], doc: 'the lower bound' }), number('max', { default: 1, aliases: ['max_val'], doc: 'the upper bound' })],
+  doc: { summary: 'Linear in `(min, max)`, constant outside (−1 and 1 by default).', derivative: '1[min < x < max]', gradient: 'dL/dx = g ⊙ 1[min < x < max]' },
+  shape: ([input]: readonly Shape[], { min, max }: HardtanhAttrs) => (min >= max ? ruleError('NN2007', ['hardtanh', 'min', `below max (${max})`, min], input) : { shape: input }),
+  ts: ([input], { min, max }) => hardtanh(input, min, max),
+  onnx: {
+    forward: (ctx, [input], { min, max }) => ({ outputs: [ctx.b.op1('Clip', [input.name, ctx.scalar(min), ctx.scalar(max)])] }),
+    backward: (ctx, { inputs: [input], attrs: { min, max } }, g) => {
+      const inside = ctx.b.op1('And', [ctx.b.op1('Greater', [input.name, ctx.scalar(min)]), ctx.b.op1('Less', [input.name, ctx.scalar(max)])]);
+      return [ctx.where(inside, g, ctx.zero())];
+    },
+  },
+  pytorch: ([a], { min, max }) => `F.hardtanh(${a}, min_val=${pyFloat(min)}, max_val=${pyFloat(max)})`,
+});
 
 interface ClampAttrs {
   min: number | undefined;

@@ -50,7 +50,7 @@ export function tsBackend(prepared: Prepared, threads: number): TrainingBackend 
     let loss: Tensor;
     try {
       const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', step - 1), activations, detectNonFinite: true };
-      loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target);
+      loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target, spec.lossArgs);
     } catch (error) {
       if (!(error instanceof NonFiniteError)) throw error;
       const line = prepared.lineOf(error.node.range.start);

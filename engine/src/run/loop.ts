@@ -70,7 +70,7 @@ export async function evaluate(prepared: Prepared, backend: TrainingBackend, spl
     const batch = makeBatch(split, order, start, EVAL_BATCH, layout);
     const output = await backend.evalOutput(batch.input);
     noGrad(() => {
-      lossSum += lossOf(prepared.train.loss, output, batch.target).item() * batch.size;
+      lossSum += lossOf(prepared.train.loss, output, batch.target, prepared.train.lossArgs).item() * batch.size;
     });
     const right = correctCount(prepared.train.loss, layout.target, output, batch.target);
     correct = right === null || correct === null ? null : correct + right;

@@ -9,6 +9,7 @@ import { catalogueEntry, type CatalogueEntry } from '../../../engine/src/lang/ca
 import type { Occurrence, SemanticItem, SemanticSymbol } from '../../../engine/src/lang/semantics.js';
 import { PARAM_INITS } from '../../../engine/src/lang/instances.js';
 import { layerDef, opDef } from '../../../engine/src/ops/registry.js';
+import { internalBytes } from '../../../engine/src/lang/costs.js';
 import type { Dim, Shape } from '../../../engine/src/shape/dim.js';
 import type { Analysis } from './analysis.js';
 import { calleeEntry } from './completion.js';
@@ -139,6 +140,7 @@ function callHover(call: CallInfo, entry: CatalogueEntry): string {
   const tensors = entry.params.filter((p) => p.tensor);
   const grads = call.inputs.map((shape, k) => `${code(`dL/d${tensors[Math.min(k, tensors.length - 1)]?.name ?? 'x'} : ${shapeText(shape)}`)}`);
   if (grads.length > 0) lines.push('', `gradient shapes: ${grads.join(', ')}`);
+  lines.push(...internalsLines(call.internals));
   return lines.join('\n');
 }
 
@@ -166,6 +168,12 @@ function upstreamHover(name: string, fn: FnSummary): string {
   return lines.join('\n');
 }
 
+/** The intermediate values an op keeps for its backward (attention's scores), with their memory. */
+function internalsLines(internals: readonly { name: string; shape: Shape }[]): string[] {
+  if (internals.length === 0) return [];
+  return ['', 'kept for the backward:', ...internals.map((v) => `- ${code(`${v.name} : ${shapeText(v.shape)}`)}, ${code(`${internalBytes([v])} bytes`)}`)];
+}
+
 /** A layer's input size (`in = 9216`) and the like, as the constructor was called. */
 function argsText(layer: LayerInfo): string {
   return Object.entries(layer.args).map(([k, v]) => `${k} = ${v}`).join(', ');
@@ -178,6 +186,8 @@ function layerHover(analysis: Analysis, layer: LayerInfo, flow: GradientFlow | n
   for (const param of layer.params) lines.push(`- ${code(`${param.name} : ${formatDims(param.shape)}`)}`);
   lines.push('', `backward, with ${code(`g = dL/dy : ${shapeText(layer.output)}`)}:`);
   lines.push(...layerBackward(analysis, layer).map((line) => `- ${line}`));
+  lines.push(...internalsLines(layer.internals));
+  if (layer.internals.length > 0) lines.push('', `activation memory ${code(`${layer.activationBytes} bytes`)} (the output and the values above)`);
   if (!layer.receivesGradient) lines.push('', `⚠ no gradient reaches ${code(layer.name)}`);
   const stats = flow ? layerStats(flow, layer.name) : null;
   if (flow && stats) lines.push('', ...statsLines(flow, stats));
