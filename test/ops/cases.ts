@@ -114,6 +114,9 @@ export const CASES: Cases = {
   log: positive(),
   sqrt: positive(),
   abs: unary(),
+  log1p: positive(),
+  cos: unary(),
+  sin: unary(),
   softmax: [
     { label: 'last axis', inputs: [{ shape: ['B', 5] }], attrs: { axis: -1 } },
     { label: 'axis 1 of 3', inputs: [{ shape: ['B', 3, 2] }], attrs: { axis: 1 } },

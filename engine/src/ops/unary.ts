@@ -1,5 +1,5 @@
 // Elementwise functions of one tensor: relu, leaky_relu, elu, selu, sigmoid, tanh, gelu,
-// silu, mish, hardswish, hardtanh, softplus, exp, log, sqrt, abs, clamp. Each is one definition: its TS kernel
+// silu, mish, hardswish, hardtanh, softplus, exp, log, log1p, sqrt, abs, cos, sin, clamp. Each is one definition: its TS kernel
 // (forward function and derivative from the input x and the output y), ONNX forward and
 // backward, PyTorch form and docs; the shape rule is the identity.
 
@@ -81,6 +81,12 @@ export const softplus = (x: Tensor): Tensor => unary('softplus', x, softplusOf, 
 export const exp = (x: Tensor): Tensor => unary('exp', x, Math.exp, (_v, y) => y);
 
 export const log = (x: Tensor): Tensor => unary('log', x, Math.log, (v) => 1 / v);
+
+export const log1p = (x: Tensor): Tensor => unary('log1p', x, Math.log1p, (v) => 1 / (1 + v));
+
+export const cos = (x: Tensor): Tensor => unary('cos', x, Math.cos, (v) => -Math.sin(v));
+
+export const sin = (x: Tensor): Tensor => unary('sin', x, Math.sin, (v) => Math.cos(v));
 
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x, Math.sqrt, (_v, y) => 0.5 / y);
 
@@ -237,6 +243,37 @@ export const logOp = elementwise(
   log,
   oneNode('Log', (ctx, input, _y, g) => ctx.binary('Div', g, input, g)),
   'torch.log',
+);
+
+export const log1pOp = elementwise(
+  'log1p',
+  { summary: 'Elementwise `log(1 + x)`, accurate for small `x`.', derivative: '1/(1 + x)', gradient: 'dL/dx = g / (1 + x)' },
+  log1p,
+  {
+    // ONNX has no Log1p: log(1 + x), the same value in float32 away from tiny x.
+    forward: (ctx, [input]) => {
+      const shifted = ctx.binary('Add', input, ctx.scalar(1), input);
+      return { outputs: [ctx.b.op1('Log', [shifted.name])], saved: { shifted } };
+    },
+    backward: (ctx, { saved: { shifted } }, g) => [ctx.binary('Div', g, shifted, g)],
+  },
+  'torch.log1p',
+);
+
+export const cosOp = elementwise(
+  'cos',
+  { summary: 'Elementwise cosine.', derivative: '−sin(x)', gradient: 'dL/dx = −g ⊙ sin(x)' },
+  cos,
+  oneNode('Cos', (ctx, input, _y, g) => ctx.unary('Neg', mul(ctx, g, ctx.unary('Sin', input)))),
+  'torch.cos',
+);
+
+export const sinOp = elementwise(
+  'sin',
+  { summary: 'Elementwise sine.', derivative: 'cos(x)', gradient: 'dL/dx = g ⊙ cos(x)' },
+  sin,
+  oneNode('Sin', (ctx, input, _y, g) => mul(ctx, g, ctx.unary('Cos', input))),
+  'torch.sin',
 );
 
 export const sqrtOp = elementwise(
