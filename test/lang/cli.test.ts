@@ -55,10 +55,11 @@ test('nn summary prints a layer table with gradient shapes and totals', () => {
   const { status, stdout } = nn('summary', `${dir}/ok_cnn.nn`);
   assert.equal(status, 0);
   assert.match(stdout, /Net\(x: \[B, 1, 28, 28\]\) -> \[B, 10\]/);
-  assert.match(stdout, /fc1 \(Linear\)\s+\[B, 128\]\s+\[B, 128\]\s+1,179,776/);
+  assert.match(stdout, /├─Linear \(fc1\): 1-\d+\s+\[B, 128\]\s+\[B, 128\]\s+1,179,776/);
   assert.match(stdout, /Total params: 1,199,882/);
   const unused = nn('summary', `${dir}/warn_unused_layer.nn`, '--model', 'M');
-  assert.match(unused.stdout, /fc2 \(Linear\)\s+-\s+none\s+72/);
+  assert.match(unused.stdout, /├─Linear \(fc2\): 1-4\s+--\s+--\s+72/);
+  assert.match(unused.stdout, /Non-trainable params: 72 \(no gradient reaches them\)/);
   assert.equal(nn('summary', `${dir}/ok_cnn.nn`, '--model', 'Nope').status, 2);
 });
 

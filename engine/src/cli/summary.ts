@@ -1,5 +1,6 @@
-// `nn summary FILE [--model NAME]`: a table per model like torchinfo — each layer and binding
-// in source order with its output shape, its gradient shape and its parameters, then totals.
+// `nn summary FILE [--model NAME] [--batch N]`: a table per model like torchinfo's — each
+// applied layer, op and block with its output and gradient shapes, parameters and
+// mult-adds, then totals and, at a batch size, the input, pass and total sizes in MB.
 
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,62 +9,81 @@ import { fileChecks } from '../data/index.js';
 import type { CheckResult, ModelSummary } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
+import { atBatch, formatMegabytes, formatQuantity } from '../lang/quantity.js';
+import { rowShape, summarizeModel, type SummaryRow } from '../lang/summary.js';
+import type { Dim } from '../shape/dim.js';
 import { formatText } from './check.js';
 
-const USAGE = 'usage: nn summary FILE [--model NAME]';
-
-interface Row {
-  offset: number;
-  name: string;
-  shape: string;
-  grad: string;
-  params: string;
-}
-
-function rowsOf(result: CheckResult, model: string): Row[] {
-  const rows: Row[] = [];
-  for (const layer of result.layers) {
-    if (layer.model !== model) continue;
-    rows.push({
-      offset: layer.callRanges[0]?.end ?? layer.range.end,
-      name: `${layer.name} (${layer.ctor})`,
-      shape: layer.outShape ?? '-',
-      grad: layer.receivesGradient ? (layer.outShape ?? '-') : 'none',
-      params: layer.paramCount.toLocaleString('en-US'),
-    });
-  }
-  for (const binding of result.bindings) {
-    if (binding.model !== model) continue;
-    rows.push({ offset: binding.hintOffset + 0.5, name: binding.name, shape: binding.shape, grad: binding.gradShape ?? 'none', params: '' });
-  }
-  return rows.sort((a, b) => a.offset - b.offset);
-}
+const USAGE = 'usage: nn summary FILE [--model NAME] [--batch N]';
 
 function table(headers: string[], rows: string[][]): string[] {
   const widths = headers.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
-  const line = (cells: string[]) => cells.map((c, k) => (k === cells.length - 1 ? c.padStart(widths[k]) : c.padEnd(widths[k]))).join('   ');
+  const line = (cells: string[]) => cells.map((c, k) => (k >= 3 ? c.padStart(widths[k]) : c.padEnd(widths[k]))).join('   ').trimEnd();
   const rule = '='.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
   return [rule, line(headers), rule, ...rows.map(line), rule];
 }
 
-export function formatSummary(result: CheckResult, model: ModelSummary): string {
-  const rows = rowsOf(result, model.name).map((r) => [r.name.length > 48 ? `${r.name.slice(0, 45)}...` : r.name, r.shape, r.grad, r.params]);
-  const ir = result.irs.get(model.name);
-  const bytes = ir ? ir.params.reduce((sum, p) => sum + 4 * p.shape.reduce((a, b) => a * b, 1), 0) : null;
+/** torchinfo's first column: the tree, the type, the layer's name, the depth-index. */
+function rowLabel(row: SummaryRow): string {
+  const tree = row.depth === 1 ? '├─' : `${'│    '.repeat(row.depth - 1)}└─`;
+  const name = row.name === null ? '' : ` (${row.name.split('.').pop()})`;
+  return `${tree}${row.type}${name}: ${row.depth}-${row.index}`;
+}
+
+function rowCells(row: SummaryRow): string[] {
+  const gradient = row.output === null ? '--' : row.receivesGradient ? rowShape(row) : 'none';
+  const params = row.params === null ? '--' : row.params.toLocaleString('en-US');
+  const multAdds = row.multAdds === null || row.kind === 'block' || row.multAdds.equals(0) ? '--' : formatQuantity(row.multAdds);
+  return [rowLabel(row), rowShape(row), gradient, params, multAdds];
+}
+
+/** Bytes in MB when every dim is known, else the symbolic byte count (`3.14 K·H·W bytes`). */
+function megabytes(bytes: Dim): string {
+  const known = bytes.constant();
+  return known === null ? `${formatQuantity(bytes)} bytes` : formatMegabytes(known);
+}
+
+export function formatSummary(result: CheckResult, model: ModelSummary, batch: number | null): string {
   const header = `${model.name}${model.hyperParams.length ? `[${model.hyperParams.join(', ')}]` : ''}(${model.inputs.map((i) => `${i.name}: ${i.shape}`).join(', ')}) -> ${model.output}`;
+  const summary = summarizeModel(result, model.name);
+  if (summary === null) return `${header}
+(no table: the model has errors)`;
+  const at = batch !== null && summary.batchDim !== null ? ` at ${summary.batchDim} = ${batch}` : '';
+  const bound = (count: Dim) => (at ? atBatch(count, summary.batchDim!, batch!) : count);
+  const multAdds = `Total mult-adds: ${formatQuantity(bound(summary.multAdds))}${at}${at ? ` (${formatQuantity(summary.multAdds)})` : ''}`;
+  const total = bound(summary.inputBytes).add(bound(summary.passBytes)).add(summary.paramBytes + summary.bufferBytes);
+  const sizes = at
+    ? [
+      `Input size (MB): ${megabytes(bound(summary.inputBytes))}`,
+      `Forward/backward pass size (MB): ${megabytes(bound(summary.passBytes))}`,
+      `Params size (MB): ${formatMegabytes(summary.paramBytes)}`,
+      ...(summary.buffers > 0 ? [`Buffers size (MB): ${formatMegabytes(summary.bufferBytes)}`] : []),
+      `Estimated Total Size (MB): ${megabytes(total)}`,
+    ]
+    : [`Params size (MB): ${formatMegabytes(summary.paramBytes)}`, 'Sizes at a batch size: nn summary --batch N'];
+  const rule = (lines: string[]) => '='.repeat(lines[0].length);
+  const body = table([`Layer (type (name): depth-idx)`, 'Output shape', 'Gradient shape', 'Param #', 'Mult-adds'], [
+    [model.name, model.output, '--', '--', '--'],
+    ...summary.rows.map(rowCells),
+  ]);
   return [
     header,
-    ...table(['Layer / binding', 'Output shape', 'Gradient shape', 'Param #'], rows),
-    `Total params: ${model.paramCount.toLocaleString('en-US')}`,
-    `Forward FLOPs: ${model.flops}`,
-    ...(bytes !== null ? [`Params size (MB): ${(bytes / 1e6).toFixed(2)}`] : []),
+    ...body,
+    `Total params: ${summary.params.toLocaleString('en-US')}`,
+    `Trainable params: ${(summary.params - summary.untrainedParams).toLocaleString('en-US')}`,
+    `Non-trainable params: ${summary.untrainedParams.toLocaleString('en-US')}${summary.untrainedParams > 0 ? ' (no gradient reaches them)' : ''}`,
+    `Buffers: ${summary.buffers.toLocaleString('en-US')}`,
+    multAdds,
+    rule(body),
+    ...sizes,
+    rule(body),
   ].join('\n');
 }
 
 export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { model: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { model: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
     console.error(`nn summary: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     return 2;
@@ -85,13 +105,18 @@ export async function run(args: string[]): Promise<number> {
     console.error(`nn summary: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
   }
+  const batchOption = values.batch === undefined ? null : Number(values.batch);
+  if (batchOption !== null && !(Number.isInteger(batchOption) && batchOption >= 1)) {
+    console.error(`nn summary: --batch must be a positive integer, got \`${values.batch}\`\n${USAGE}`);
+    return 2;
+  }
   const result = checkProgram(source, fileChecks(dirname(file)));
   const models = values.model === undefined ? result.models : result.models.filter((m) => m.name === values.model);
   if (models.length === 0) {
     console.error(values.model === undefined ? `nn summary: ${file} has no model` : `nn summary: no model \`${values.model}\` in ${file} (models: ${result.models.map((m) => m.name).join(', ') || 'none'})`);
     return 2;
   }
-  console.log(models.map((m) => formatSummary(result, m)).join('\n\n'));
+  console.log(models.map((m) => formatSummary(result, m, batchOption ?? result.trains.find((t) => t.model === m.name)?.batch ?? null)).join('\n\n'));
   const lines = new LineIndex(source);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) {

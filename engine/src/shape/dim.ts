@@ -320,16 +320,24 @@ export class Dim {
   }
 
   private format(): string {
+    return this.formatWith(String, '*');
+  }
+
+  /**
+   * The dim written with each coefficient's magnitude by `coefficient` and factors joined by
+   * `times`: `2*B + 3` by default, `23.98 M·B` for counts (lang/quantity.ts).
+   */
+  formatWith(coefficient: (magnitude: number) => string, times: string): string {
     if (this.terms.length === 0) return '0';
     return this.terms
       .map((t, i) => {
         const magnitude = Math.abs(t.coeff);
-        const factors = [...(magnitude !== 1 || t.atoms.length === 0 ? [String(magnitude)] : []), ...t.atoms];
+        const factors = [...(magnitude !== 1 || t.atoms.length === 0 ? [coefficient(magnitude)] : []), ...t.atoms];
         // A quotient among other factors, or negated first, is parenthesized: `2*(H // 2)`, `-(H // 2)`.
         if (factors.length > 1 || (i === 0 && t.coeff < 0)) {
           for (let k = 0; k < factors.length; k++) if (floorDivAtoms.has(factors[k])) factors[k] = `(${factors[k]})`;
         }
-        const body = factors.join('*');
+        const body = factors.join(times);
         if (i === 0) return t.coeff < 0 ? `-${body}` : body;
         return t.coeff < 0 ? ` - ${body}` : ` + ${body}`;
       })

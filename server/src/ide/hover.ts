@@ -14,6 +14,7 @@ import type { Dim, Shape } from '../../../engine/src/shape/dim.js';
 import type { Analysis } from './analysis.js';
 import { calleeEntry } from './completion.js';
 import { formatCount, formatDims, formatPercent, formatStat, shapeText, sparkline, sumOver } from './format.js';
+import { formatQuantity } from '../../../engine/src/lang/quantity.js';
 import { layerStats, type GradientFlow, type LayerFlow } from './runResults.js';
 
 export interface Hover {
@@ -100,7 +101,7 @@ function symbolHover(analysis: Analysis, symbol: SemanticSymbol, o: Occurrence &
       const inline = ownerItem ? check.layers.find((l) => l.model === ownerItem.name && l.ctor === symbol.name && contains(l.range, o.range.start)) : undefined;
       if (inline) return layerHover(analysis, inline, flowOf(inline.model));
       const signature = `model ${model.name}${model.hyperParams.length ? `[${model.hyperParams.join(', ')}]` : ''}(${model.inputs.map((i) => `${i.name}: ${i.shape}`).join(', ')}) -> ${model.output}`;
-      return `${code(signature)}\n\n${formatCount(model.paramCount)} parameters · forward FLOPs ${code(model.flops)}`;
+      return `${code(signature)}\n\n${formatCount(model.paramCount)} parameters · forward FLOPs ${code(model.flopCount ? formatQuantity(model.flopCount) : '?')}`;
     }
     case 'fn': {
       const fn = check.fns.find((f) => f.name === symbol.name);
@@ -181,7 +182,7 @@ function argsText(layer: LayerInfo): string {
 
 function layerHover(analysis: Analysis, layer: LayerInfo, flow: GradientFlow | null): string {
   const lines = [`${code(`${layer.name} = ${layer.ctor}(${argsText(layer)})`)} in ${code(layer.model)}`, ''];
-  lines.push(`forward ${code(shapeText(layer.input))} → ${code(shapeText(layer.output))} · FLOPs ${code(layer.flops)}`);
+  lines.push(`forward ${code(shapeText(layer.input))} → ${code(shapeText(layer.output))} · FLOPs ${code(layer.flopCount ? formatQuantity(layer.flopCount) : '?')}`);
   lines.push('', `${formatCount(layer.paramCount)} parameters:`);
   for (const param of layer.params) lines.push(`- ${code(`${param.name} : ${formatDims(param.shape)}`)}`);
   lines.push('', `backward, with ${code(`g = dL/dy : ${shapeText(layer.output)}`)}:`);
