@@ -277,6 +277,8 @@ const OPS: Op[] = [
         [`${v.ref} ** 2`, ['pow']],
         [`-${v.ref}`, ['neg']],
         [`log(exp(${v.ref}) + 1)`, ['log', 'exp']],
+        [`cos(${v.ref}) + sin(${v.ref})`, ['cos', 'sin']],
+        [`log1p(sigmoid(${v.ref}))`, ['log1p', 'sigmoid']],
       ];
       const [text, ops] = b.c.pick(forms);
       if (ops.includes('sigmoid')) b.sigmoids++;
