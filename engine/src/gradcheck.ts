@@ -71,3 +71,14 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   });
   return { ok: message === '', maxAbsError, message };
 }
+
+/** The central difference (f(x + eps) − f(x − eps)) / 2·eps of a scalar `f` in element `k` of `values`, restored after. */
+export function centralDifference(values: Float64Array, k: number, f: () => number, eps: number): number {
+  const original = values[k];
+  values[k] = original + eps;
+  const plus = f();
+  values[k] = original - eps;
+  const minus = f();
+  values[k] = original;
+  return (plus - minus) / (2 * eps);
+}

@@ -6,14 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { train, type TrainOptions } from '../../engine/src/run/loop.js';
+import { batchLayout, train, type TrainOptions } from '../../engine/src/run/loop.js';
 import { probe } from '../../engine/src/run/probe.js';
 import { prepare } from '../../engine/src/run/prepare.js';
-import { batchLayout } from '../../engine/src/run/loop.js';
-import { epochOrder, makeBatch } from '../../engine/src/core/batches.js';
+import { epochOrder, makeBatch, streamRng } from '../../engine/src/core/batches.js';
 import { lossOf } from '../../engine/src/backend-ts/objective.js';
-import { streamRng } from '../../engine/src/core/batches.js';
 import { gradcheckProgram } from '../../engine/src/run/gradcheck.js';
+import { centralDifference } from '../../engine/src/gradcheck.js';
 import { readSafetensors } from '../../engine/src/core/safetensors.js';
 import type { RunEvent } from '../../engine/src/core/events.js';
 
@@ -162,14 +161,7 @@ train Tiny {
   for (const p of prepared.lowered.params) {
     const analytic = outcome.gradients.get(p.name)!.data;
     for (let k = 0; k < p.tensor.size; k++) {
-      const values = p.tensor.data as Float64Array;
-      const original = values[k];
-      values[k] = original + eps;
-      const plus = meanLoss();
-      values[k] = original - eps;
-      const minus = meanLoss();
-      values[k] = original;
-      const numeric = (plus - minus) / (2 * eps);
+      const numeric = centralDifference(p.tensor.data as Float64Array, k, meanLoss, eps);
       assert.ok(Math.abs(analytic[k] - numeric) <= 1e-7 + 1e-5 * Math.abs(numeric), `${p.name}[${k}]: ${analytic[k]} vs ${numeric}`);
       checked++;
     }

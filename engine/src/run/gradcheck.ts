@@ -9,6 +9,7 @@ import { expandGroups, patternOf } from '../shape/binding.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { Rng } from '../random.js';
+import { centralDifference } from '../gradcheck.js';
 import { evaluateGraph, type GraphContext } from '../backend-ts/lower.js';
 import { checkErrors, type RunError } from './prepare.js';
 import { checkProgram } from '../lang/program.js';
@@ -110,13 +111,7 @@ function checkAtRank(fn: FnIR, fns: ReadonlyMap<string, FnIR>, seed: number, gro
       return { name, maxAbsError: Infinity, maxRelError: Infinity };
     }
     for (let k = 0; k < values.length; k++) {
-      const original = values[k];
-      values[k] = original + GRADCHECK_EPS;
-      const plus = projected();
-      values[k] = original - GRADCHECK_EPS;
-      const minus = projected();
-      values[k] = original;
-      const numeric = (plus - minus) / (2 * GRADCHECK_EPS);
+      const numeric = centralDifference(values, k, projected, GRADCHECK_EPS);
       const error = Math.abs(exact[k] - numeric);
       maxAbsError = Math.max(maxAbsError, error);
       maxRelError = Math.max(maxRelError, error / Math.max(Math.abs(numeric), Math.abs(exact[k]), 1e-12));
