@@ -5,7 +5,7 @@
 
 import { formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import { opDef } from '../ops/registry.js';
-import type { Diagnostic, Graph, IrNode, TextEdit, ValueId } from './api.js';
+import type { Diagnostic, Graph, IrNode, TextEdit, TextRange, ValueId } from './api.js';
 import { makeDiagnostic } from './diagnostics.js';
 import { gradientSumFix } from './fixes.js';
 import type { BodyResult, Frame, ShapeChecker, Signature } from './shapes.js';
@@ -112,8 +112,16 @@ export function producers(graph: Graph): (IrNode | undefined)[] {
   return byValue;
 }
 
-function softmaxWarning(node: IrNode, removals: ReadonlyMap<IrNode, TextEdit>): Diagnostic {
-  const edit = removals.get(node);
+/** A one-input built-in call as the checker met it: the range removing it replaces, and the input's text to keep there (none in a pipe). */
+export interface CallRemoval {
+  node: IrNode;
+  range: TextRange;
+  keep: TextRange | null;
+}
+
+function softmaxWarning(node: IrNode, removals: readonly CallRemoval[], text: string): Diagnostic {
+  const removal = removals.find((r) => r.node === node);
+  const edit: TextEdit | undefined = removal && { range: removal.range, newText: removal.keep ? text.slice(removal.keep.start, removal.keep.end) : '' };
   return makeDiagnostic('NN3102', node.range, [node.op], {
     fixes: edit ? [{ title: `Remove \`${node.op}\`: cross_entropy takes logits`, edits: [edit] }] : [],
   });
@@ -123,7 +131,7 @@ function softmaxWarning(node: IrNode, removals: ReadonlyMap<IrNode, TextEdit>): 
  * NN3102: a softmax/log_softmax output fed to cross_entropy — the model's output when it
  * is trained with cross_entropy, or a cross_entropy call in the body.
  */
-export function softmaxBeforeCrossEntropy(graph: Graph, byValue: readonly (IrNode | undefined)[], trainedWithCrossEntropy: boolean, removals: ReadonlyMap<IrNode, TextEdit>): Diagnostic[] {
+export function softmaxBeforeCrossEntropy(graph: Graph, byValue: readonly (IrNode | undefined)[], trainedWithCrossEntropy: boolean, removals: readonly CallRemoval[], text: string): Diagnostic[] {
   const found = new Set<IrNode>();
   const isSoftmax = (node: IrNode | undefined): node is IrNode => node !== undefined && (node.op === 'softmax' || node.op === 'log_softmax');
   if (trainedWithCrossEntropy && graph.output >= 0) {
@@ -135,7 +143,7 @@ export function softmaxBeforeCrossEntropy(graph: Graph, byValue: readonly (IrNod
     const logits = byValue[node.inputs[0]];
     if (isSoftmax(logits)) found.add(logits);
   }
-  return [...found].map((node) => softmaxWarning(node, removals));
+  return [...found].map((node) => softmaxWarning(node, removals, text));
 }
 
 /** NN3103: a Linear/Conv2d applied to another's output with only reshaping between them. */

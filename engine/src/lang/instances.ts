@@ -8,7 +8,7 @@ import { layerDef } from '../ops/registry.js';
 import type { InitSpec, TextRange } from './api.js';
 import { anonymousLayers, declarationCall } from './binder.js';
 import { didYouMean } from './fixes.js';
-import { bindCall, type ArgIn, type BoundCall } from './signatures.js';
+import { bindCall, givenArg, type ArgIn, type BoundCall } from './signatures.js';
 import type { Frame, ShapeChecker } from './shapes.js';
 import type { Expr, ModelItem, Stmt } from './syntax.js';
 import { UNKNOWN, type LayerBuffer, type LayerInstance, type LayerParam, type Value } from './values.js';
@@ -34,6 +34,9 @@ type InitName = keyof typeof PARAM_INITS;
 const NO_BUFFERS: readonly LayerBuffer[] = Object.freeze([]);
 
 export class Instances {
+  /** Each block's hyper-parameters as parameters, one list per block (binding keeps what it derives from a list). */
+  private readonly blockParams = new Map<object, Param[]>();
+
   constructor(private readonly checker: ShapeChecker) {}
 
   /** Creates the layers a body declares and its anonymous layers, before the body runs. */
@@ -63,6 +66,15 @@ export class Instances {
     }
   }
 
+  private hyperParamsOf(model: { hyperParams: readonly { name: string }[] }): Param[] {
+    let params = this.blockParams.get(model);
+    if (params === undefined) {
+      params = model.hyperParams.map((hp): Param => ({ name: hp.name, kind: 'hyper' }));
+      this.blockParams.set(model, params);
+    }
+    return params;
+  }
+
   private createLayer(call: Expr & { kind: 'call' }, localName: string, declarationRange: TextRange, f: Frame): LayerInstance | null {
     const ctor = (call.callee as { name: string }).name;
     const layer: LayerInstance = {
@@ -87,15 +99,17 @@ export class Instances {
     if (ctor === 'param') return this.createParam(layer, args, call, f);
     const model = this.checker.ctx.symbols.models.get(ctor);
     const def = model ? null : layerDef(ctor)!;
-    const params = def ? def.params : model!.hyperParams.map((hp): Param => ({ name: hp.name, kind: 'hyper' }));
+    const params = def ? def.params : this.hyperParamsOf(model!);
     const bound = bindCall(params, args, ctor, call.range, this.checker.site(f));
     if (bound === null) return null;
     layer.args = bound.attrs;
-    for (const [name, arg] of bound.given) layer.argRanges[name] = arg.expr?.range ?? arg.range;
+    bound.given.forEach((arg, k) => {
+      if (arg !== undefined) layer.argRanges[params[k].name] = arg.expr?.range ?? arg.range;
+    });
     if (model) return this.createBlock(layer, model, f);
-    for (const param of def!.params) {
-      const size = bound.attrs[param.name];
-      if (size instanceof Dim && !this.isSize(size, bound.given.get(param.name)?.range ?? call.range, ctor, param.name, f)) return null;
+    for (let k = 0; k < params.length; k++) {
+      const size = bound.attrs[params[k].name];
+      if (size instanceof Dim && !this.isSize(size, bound.given[k]?.range ?? call.range, ctor, params[k].name, f)) return null;
     }
     layer.def = def;
     const weights = def!.weights(bound.attrs as never);
@@ -119,7 +133,7 @@ export class Instances {
    * every input. Inlined blocks were checked where their hyper-parameters got values.
    */
   private isSize(size: Dim, range: TextRange, callee: string, what: string, f: Frame): boolean {
-    if (f.silent) return true;
+    if (f.silent || size.constant() !== null) return true;
     const inputDim = [...size.names()].find((n) => !f.hyperParams.has(n));
     if (inputDim === undefined) return true;
     const wanted = f.hyperParams.size > 0 ? 'a constant or a hyper-parameter' : 'a constant';
@@ -137,7 +151,7 @@ export class Instances {
     const bound = bindCall(PARAM_PARAMS, args, 'param', call.range, this.checker.site(f));
     if (bound === null) return null;
     const shape = bound.attrs.shape as Shape;
-    if (!shape.every((d) => this.isSize(d, bound.given.get('shape')?.range ?? call.range, 'param', 'shape', f))) return null;
+    if (!shape.every((d) => this.isSize(d, givenArg(PARAM_PARAMS, bound, 'shape')?.range ?? call.range, 'param', 'shape', f))) return null;
     const init = this.initOf(bound, shape, call, f);
     if (init === null) return null;
     layer.params.push(this.addParam(layer.name, shape, init, layer, f));
@@ -147,7 +161,7 @@ export class Instances {
 
   /** A `param`'s init spec, with PyTorch's fan-in and fan-out of its shape. */
   private initOf(bound: BoundCall, shape: Shape, call: Expr & { kind: 'call' }, f: Frame): InitSpec | null {
-    const arg = bound.given.get('init');
+    const arg = givenArg(PARAM_PARAMS, bound, 'init');
     const expr = arg?.expr ?? null;
     const name = expr === null ? 'kaiming_uniform' : expr.kind === 'name' ? expr.name : expr.kind === 'call' && expr.callee.kind === 'name' ? expr.callee.name : '';
     if (!(name in PARAM_INITS)) {

@@ -48,7 +48,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
   const { tree, errors, tokens } = parse(text, { tokens: options.semantics === true });
   let lines: LineIndex | null = null; // only a duplicate definition's message needs line numbers
   const symbols = bind(tree, (offset) => (lines ??= new LineIndex(text)).lineOf(offset));
-  const ctx: CheckContext = { symbols, text, diagnostics: [], calls: [], callRemovals: new Map(), instanceErrors: [] };
+  const ctx: CheckContext = { symbols, text, diagnostics: [], calls: [], callRemovals: [], instanceErrors: [] };
   const checker = new ShapeChecker(ctx);
   const result: CheckResult = { diagnostics: [], bindings: [], layers: [], calls: ctx.calls, models: [], fns: [], irs: new Map(), fnIrs: new Map(), trains: [] };
   const brokenRanges = errors.map((e) => e.range);
@@ -113,7 +113,7 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     for (const layer of checked.layers) result.layers.push(new LazyLayerInfo(model.name.name, layer, checked.graph, reach));
     if (!broken && graph.output >= 0) ctx.diagnostics.push(...unreachedParameters(checked.layers, reach));
     const byValue = producers(graph);
-    ctx.diagnostics.push(...softmaxBeforeCrossEntropy(graph, byValue, crossEntropyModels.has(model.name.name), ctx.callRemovals));
+    ctx.diagnostics.push(...softmaxBeforeCrossEntropy(graph, byValue, crossEntropyModels.has(model.name.name), ctx.callRemovals, text));
     ctx.diagnostics.push(...stackedLinearLayers(graph, byValue, checked.inlined));
     ctx.diagnostics.push(...saturatingChains(graph, checked.inlined));
     result.models.push(new LazyModelSummary(model, checked));
@@ -215,11 +215,11 @@ type CheckedLayer = ReturnType<ShapeChecker['checkModel']>['layers'][number];
 class LazyLayerInfo implements LayerInfo {
   readonly name: string;
   readonly ctor: string;
-  readonly args: Record<string, number | boolean>;
   readonly range: TextRange;
   readonly callRanges: TextRange[];
   readonly receivesGradient: boolean;
   private knownParams: { name: string; shape: number[] }[] | null = null;
+  private shownArgs: Record<string, number | boolean> | null = null;
 
   constructor(
     readonly model: string,
@@ -229,12 +229,16 @@ class LazyLayerInfo implements LayerInfo {
   ) {
     this.name = layer.localName;
     this.ctor = layer.ctor;
-    this.args = editorArgs(layer.args);
     this.range = layer.ctorRange;
     this.callRanges = layer.callRanges;
     let reached = layer.params.length === 0;
     for (const p of layer.params) if (reach.has(p.value)) reached = true;
     this.receivesGradient = reached;
+  }
+
+  /** The constructor arguments as the editor shows them (made once, on first read). */
+  get args(): Record<string, number | boolean> {
+    return (this.shownArgs ??= editorArgs(this.layer.args));
   }
 
   /** The parameters whose shape is known (made once, so readers share the array). */

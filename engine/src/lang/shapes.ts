@@ -6,14 +6,14 @@
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import { DimBinding, expandGroups, patternShape, type PatternDim } from '../shape/binding.js';
 import type { RuleArg } from '../shape/rules.js';
-import type { SomeOpDef } from '../ops/def.js';
+import type { Param, SomeOpDef } from '../ops/def.js';
 import { ALL_LAYERS, ALL_OPS, builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
-import type { Diagnostic, Fix, IrNode, RelatedInfo, TextEdit, TextRange, ValueId } from './api.js';
+import type { Diagnostic, Fix, IrNode, RelatedInfo, TextRange, ValueId } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic, type DiagnosticArg, type MessageId } from './diagnostics.js';
 import { LazyCallInfo } from './facts.js';
 import { didYouMean, layerSizeFix } from './fixes.js';
-import { checkGradBlock, type GradBlockResult } from './gradients.js';
+import { checkGradBlock, type CallRemoval, type GradBlockResult } from './gradients.js';
 import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
 import { bindCall, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
@@ -51,7 +51,8 @@ export interface CheckContext {
   diagnostics: Diagnostic[];
   calls: LazyCallInfo[];
   /** For NN3102: the edit that removes a one-tensor call (softmax), keeping its input. */
-  callRemovals: Map<IrNode, TextEdit>;
+  /** Each one-input built-in call, with what removing it would replace (made into an edit only when offered). */
+  callRemovals: CallRemoval[];
   instanceErrors: InstanceError[];
 }
 
@@ -117,6 +118,9 @@ export class ShapeChecker {
   private readonly consts: ReadonlyMap<string, Value>;
   /** A fn's signature depends only on constants, so each is evaluated once. */
   private readonly fnSignatures = new Map<FnItem, Signature>();
+  /** Each fn's inputs as parameters, one list per fn (binding keeps what it derives from a list). */
+  private readonly fnParams = new Map<FnItem, Param[]>();
+  private readonly sites = new WeakMap<Frame, CallSite>();
   /** A block instance's signature depends only on constants and its hyper-parameters. */
   private readonly blockSignatures = new Map<object, Signature>();
   private readonly instances = new Instances(this);
@@ -145,16 +149,21 @@ export class ShapeChecker {
     this.ctx.instanceErrors.push({ block: layer.ctor, diagnostic });
   }
 
-  /** What argument binding needs, for one frame. */
+  /** What argument binding needs, for one frame (made once per frame). */
   site(f: Frame): CallSite {
-    return {
-      report: (id, range, args, extras) => this.report(f, id, range, args, extras),
-      quiet: () => {
-        f.errors++;
-      },
-      textOf: (expr) => this.textOf(expr),
-      asTensor: (value, range) => this.asTensor(value, f, range),
-    };
+    let site = this.sites.get(f);
+    if (site === undefined) {
+      site = {
+        report: (id, range, args, extras) => this.report(f, id, range, args, extras),
+        quiet: () => {
+          f.errors++;
+        },
+        textOf: (expr) => this.textOf(expr),
+        asTensor: (value, range) => this.asTensor(value, f, range),
+      };
+      this.sites.set(f, site);
+    }
+    return site;
   }
 
   /** The source text of an expression (or a range), on one line and at most 40 characters. */
@@ -683,7 +692,12 @@ export class ShapeChecker {
       signature = this.signature(fn, this.constScope(), null);
       this.fnSignatures.set(fn, signature);
     }
-    const bound = bindCall(fn.inputs.map((i) => ({ name: i.name.name, kind: 'tensor' as const })), args, fn.name.name, range, this.site(f));
+    let params = this.fnParams.get(fn);
+    if (params === undefined) {
+      params = fn.inputs.map((i): Param => ({ name: i.name.name, kind: 'tensor' }));
+      this.fnParams.set(fn, params);
+    }
+    const bound = bindCall(params, args, fn.name.name, range, this.site(f));
     if (bound === null) return this.placeholder(f, null, range, args);
     const binding = new DimBinding();
     const inputs = bound.tensors.map((t) => t.value);
@@ -720,12 +734,9 @@ export class ShapeChecker {
     const origin = def.namesOrigin && inputs[0].shape ? { op: def.name, shape: inputs[0].shape } : undefined;
     const result = this.applyOp(f, def.name as OpName, inputs, bound.attrs, range, { texts, dtype: def.keepsDtype ? inputs[0].dtype : 'float32', origin });
     if (bound.tensors.length === 1 && !f.silent) {
-      // The edit that removes the call and keeps its input (NN3102 offers it for softmax).
-      const x = bound.tensors[0].arg;
-      const edit: TextEdit = pipe
-        ? { range: { start: pipe.left.range.end, end: pipe.range.end }, newText: '' }
-        : { range, newText: this.ctx.text.slice(x.range.start, x.range.end) };
-      this.ctx.callRemovals.set(f.graph.nodes[f.graph.nodes.length - 1], edit);
+      // What removing the call and keeping its input needs (NN3102 offers it for softmax).
+      const node = f.graph.nodes[f.graph.nodes.length - 1];
+      this.ctx.callRemovals.push(pipe ? { node, range: { start: pipe.left.range.end, end: pipe.range.end }, keep: null } : { node, range, keep: bound.tensors[0].arg.range });
     }
     this.recordCall(f, def.name, range, calleeRange, inputs, result.shape, bound.attrs);
     return result;

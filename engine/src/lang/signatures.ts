@@ -37,8 +37,13 @@ export interface BoundCall {
   tensors: { value: TensorValue; arg: ArgIn }[];
   /** Every non-tensor parameter's value by name, defaults filled in. */
   attrs: Record<string, BoundValue>;
-  /** The argument given for each parameter, by parameter name. */
-  given: Map<string, ArgIn>;
+  /** The argument given for each parameter, by the parameter's index in the signature. */
+  given: readonly (ArgIn | undefined)[];
+}
+
+/** The argument given for the parameter named `name`, if any. */
+export function givenArg(params: readonly Param[], bound: BoundCall, name: string): ArgIn | undefined {
+  return bound.given[params.findIndex((p) => p.name === name)];
 }
 
 /** Dims beyond this are refused, so dim arithmetic stays within exact integers. */
@@ -50,70 +55,119 @@ export function isDimValue(n: number): boolean {
 
 const FAILED = Symbol('failed');
 
+/** What binding reads of a parameter list, worked out once per list. */
+interface Signature {
+  /** The index of the parameter taking any number of tensors (`concat`'s), or -1. */
+  variadic: number;
+  /** The indices positional arguments go to, in order (all but the variadic one). */
+  positional: readonly number[];
+  /** Each parameter's index by its name and by each alias. */
+  byKeyword: ReadonlyMap<string, number>;
+  /** Every spelling, for "did you mean". */
+  spellings: readonly string[];
+  /** Every attribute with its default, in parameter order: each call's attributes start as a copy. */
+  defaults: Readonly<Record<string, BoundValue>>;
+  /** A default that is another parameter's value (`stride` defaults to `k`): [index, name, from]. */
+  sameAs: readonly (readonly [number, string, string])[];
+}
+
+const signatures = new WeakMap<readonly Param[], Signature>();
+
+function signatureOf(params: readonly Param[]): Signature {
+  let signature = signatures.get(params);
+  if (signature === undefined) {
+    const byKeyword = new Map<string, number>();
+    const defaults: Record<string, BoundValue> = {};
+    const sameAs: [number, string, string][] = [];
+    params.forEach((p, k) => {
+      byKeyword.set(p.name, k);
+      for (const alias of p.aliases ?? []) byKeyword.set(alias, k);
+      if (p.kind !== 'tensor' && p.kind !== 'tensors') defaults[p.name] = defaultValue(p);
+      if (p.default !== null && typeof p.default === 'object') sameAs.push([k, p.name, p.default.sameAs]);
+    });
+    const variadic = params.findIndex((p) => p.kind === 'tensors');
+    signature = {
+      variadic,
+      positional: params.map((_, k) => k).filter((k) => k !== variadic),
+      byKeyword,
+      spellings: [...byKeyword.keys()],
+      defaults,
+      sameAs,
+    };
+    signatures.set(params, signature);
+  }
+  return signature;
+}
+
+/** A parameter's default as a bound value (`size` defaults become dims). */
+function defaultValue(param: Param): BoundValue {
+  const fallback = param.default;
+  if (fallback === null || fallback === undefined || typeof fallback === 'object') return undefined;
+  return param.kind === 'size' && typeof fallback === 'number' ? Dim.of(fallback) : fallback;
+}
+
 /**
  * Binds `args` to `params`, reporting the first mistake at its argument. Returns null after
- * a mistake (or when an argument is an unknown value left by an earlier error).
+ * a mistake (or when an argument is an unknown value left by an earlier error). `params`
+ * should be one array per signature (the registry's): what binding derives from it is kept.
  */
 export function bindCall(params: readonly Param[], args: readonly ArgIn[], callee: string, range: TextRange, site: CallSite): BoundCall | null {
-  const given = new Map<string, ArgIn>();
-  const variadic = params.find((p) => p.kind === 'tensors');
-  const spread: ArgIn[] = [];
+  const signature = signatureOf(params);
+  const { variadic } = signature;
+  const given: (ArgIn | undefined)[] = new Array(params.length);
+  let spread: ArgIn[] | null = null;
   let positional = 0;
-  const give = (param: Param, arg: ArgIn): boolean => {
-    if (given.has(param.name)) {
-      site.report('NN2003/twice', arg.range, [callee, param.name]);
-      return false;
-    }
-    given.set(param.name, arg);
-    return true;
-  };
   for (const arg of args) {
+    let index: number | undefined;
     if (arg.name === null) {
-      if (variadic && arg.value.kind !== 'number') {
+      if (variadic >= 0 && arg.value.kind !== 'number') {
         // `concat(a, b, 1)`: tensors (or one list of them), then the other parameters.
-        spread.push(arg);
+        (spread ??= []).push(arg);
         continue;
       }
-      const candidates = params.filter((p) => p !== variadic);
-      const param = variadic ? candidates[positional++] : params[positional++];
-      if (param === undefined) {
+      index = variadic >= 0 ? signature.positional[positional++] : positional++;
+      if (index === undefined || index >= params.length) {
         site.report('NN2003/tooMany', arg.range, [callee, params.length, args.length]);
         return null;
       }
-      if (!give(param, arg)) return null;
     } else {
       const key = arg.name.name;
-      const param = params.find((p) => p.name === key || p.aliases?.includes(key));
-      if (param === undefined) {
-        const spellings = params.flatMap((p) => [p.name, ...(p.aliases ?? [])]);
-        site.report('NN2003/unknownKeyword', arg.name.range, [callee, key, params.map((p) => p.name).join(', ')], didYouMean(arg.name.range, key, spellings));
+      index = signature.byKeyword.get(key);
+      if (index === undefined) {
+        site.report('NN2003/unknownKeyword', arg.name.range, [callee, key, params.map((p) => p.name).join(', ')], didYouMean(arg.name.range, key, signature.spellings));
         return null;
       }
-      if (!give(param, arg)) return null;
     }
+    if (given[index] !== undefined) {
+      site.report('NN2003/twice', arg.range, [callee, params[index].name]);
+      return null;
+    }
+    given[index] = arg;
   }
-  if (variadic && spread.length > 0) {
+  if (variadic >= 0 && spread !== null) {
     const items = spread.length === 1 && spread[0].value.kind === 'list' ? null : spread;
-    given.set(variadic.name, items === null ? spread[0] : {
+    given[variadic] = items === null ? spread[0] : {
       name: null,
       value: { kind: 'list', items: items.map((a) => a.value) },
       expr: items[0].expr,
       range: { start: items[0].range.start, end: items[items.length - 1].range.end },
-    });
+    };
   }
-  const missing = params.filter((p) => p.default === undefined && !given.has(p.name));
-  if (missing.length > 0) {
+  for (let k = 0; k < params.length; k++) {
+    if (given[k] !== undefined || params[k].default !== undefined) continue;
+    const missing = params.filter((p, j) => p.default === undefined && given[j] === undefined);
     site.report('NN2003/missing', range, [callee, missing.map((p) => `\`${p.name}\``).join(', ')]);
     return null;
   }
 
   const tensors: BoundCall['tensors'] = [];
-  const attrs: Record<string, BoundValue> = {};
-  for (const param of params) {
-    const arg = given.get(param.name);
+  // A copy of the defaults: the attribute objects of one signature share a shape.
+  const attrs: Record<string, BoundValue> = { ...signature.defaults };
+  for (let k = 0; k < params.length; k++) {
+    const arg = given[k];
+    if (arg === undefined) continue;
+    const param = params[k];
     if (param.kind === 'tensor' || param.kind === 'tensors') {
-      // An optional tensor left out (attention's `mask`): the op gets fewer inputs.
-      if (arg === undefined) continue;
       const items = param.kind === 'tensors' && arg.value.kind === 'list' ? arg.value.items : [arg.value];
       for (const item of items) {
         const tensor = site.asTensor(item, arg.range);
@@ -126,27 +180,15 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
       }
       continue;
     }
-    if (arg === undefined) continue;
     const value = convert(param, arg, callee, site);
     if (value === FAILED) return null;
     attrs[param.name] = value;
   }
-  for (const param of params) {
-    if (given.has(param.name) || param.kind === 'tensor' || param.kind === 'tensors') continue;
-    const fallback = param.default;
-    if (fallback === null || fallback === undefined) attrs[param.name] = undefined;
-    else if (typeof fallback === 'object') continue;
-    else attrs[param.name] = param.kind === 'size' && typeof fallback === 'number' ? Dim.of(fallback) : fallback;
-  }
   // `stride` defaults to `k`: copied once every parameter has its value.
-  for (const param of params) {
-    const fallback = param.default;
-    if (!given.has(param.name) && fallback !== null && typeof fallback === 'object') attrs[param.name] = attrs[fallback.sameAs];
-  }
+  for (const [k, name, from] of signature.sameAs) if (given[k] === undefined) attrs[name] = attrs[from];
   return { tensors, attrs, given };
 }
 
-/** An argument's value as its parameter's kind wants it, or FAILED after reporting why not. */
 function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): BoundValue | typeof FAILED {
   const v = arg.value;
   const wrongKind = (wanted: string): typeof FAILED => {

@@ -4,15 +4,16 @@
 import type { Dim } from '../shape/dim.js';
 import type { InitSpec } from '../lang/api.js';
 
-const uniformInits = new Map<string, InitSpec>();
+/** Shared specs by kind, then by fan-in (bounded: fan-ins come from the user's text). */
+const uniformInits = { kaiming_uniform: new Map<number, InitSpec>(), bias_uniform: new Map<number, InitSpec>() };
 
 /** kaiming_uniform (a weight, a = √5) or bias_uniform (±1/√fanIn) of a fan-in. */
 export function uniformInit(kind: 'kaiming_uniform' | 'bias_uniform', fanIn: number): InitSpec {
-  const key = `${kind}:${fanIn}`;
-  const shared = uniformInits.get(key);
+  const byFanIn = uniformInits[kind];
+  const shared = byFanIn.get(fanIn);
   if (shared !== undefined) return shared;
   const init: InitSpec = Object.freeze({ kind, fanIn });
-  if (uniformInits.size < 4096) uniformInits.set(key, init);
+  if (byFanIn.size < 4096) byFanIn.set(fanIn, init);
   return init;
 }
 
