@@ -291,7 +291,7 @@ export class ShapeChecker {
     this.instances.createLayers(model.body.stmts, f);
     const returned = this.evalBody(model.body.stmts, f);
     this.finishBody(model, signature.output, returned, f);
-    return { ...this.result(f, returned), signature };
+    return { graph: f.graph, bindings: f.bindings, layers: f.layers, inlined: f.inlined, errors: f.errors, returned, signature };
   }
 
   private result(f: Frame, returned: Value[] | null): BodyResult {
@@ -369,7 +369,7 @@ export class ShapeChecker {
     this.instances.createLayers(fn.body.stmts, f);
     const returned = this.evalBody(fn.body.stmts, f);
     this.finishBody(fn, signature.output, returned, f);
-    const forward = { ...this.result(f, returned), firstError: f.firstError };
+    const forward = { graph: f.graph, bindings: f.bindings, layers: f.layers, inlined: f.inlined, errors: f.errors, returned, firstError: f.firstError };
     if (fn.grad === null) return { forward, backward: null, backwardFrame: null, signature };
     const g = this.newFrame(fn.name.name, new GraphBuilder(), this.constScope(), { inFn: true, silent });
     return { forward, backward: checkGradBlock(this, fn, signature, inputs, g, groupRank === null), backwardFrame: g, signature };
@@ -591,20 +591,21 @@ export class ShapeChecker {
       if (layer.callRanges.length === 0) layer.callRanges = [range];
       else layer.callRanges.push(range);
     }
-    const weights = [...layer.params.map(paramTensor), ...layer.buffers.map(paramTensor)];
     if (layer.block) return this.applyBlock(layer, args, range, f);
     const def = layer.def!;
-    if (args.length !== 1 || args[0].name !== null) {
-      this.report(f, 'NN2003/tooMany', range, [layer.localName, 1, args.length]);
-      return this.placeholder(f, null, range, [...args, ...weights]);
-    }
-    const input = this.asTensor(args[0].value, f, args[0].range);
+    const input = args.length === 1 && args[0].name === null ? this.asTensor(args[0].value, f, args[0].range) : null;
+    // The op's inputs: the layer's input, then its parameters and buffers.
+    const inputs: TensorValue[] = [];
+    if (input !== null) inputs.push(input);
+    for (const p of layer.params) inputs.push(paramTensor(p));
+    for (const b of layer.buffers) inputs.push(paramTensor(b));
     if (input === null) {
-      this.report(f, 'NN2003/kind', args[0].range, [layer.localName, 'input', 'a tensor', describeValue(args[0].value)]);
-      return this.placeholder(f, null, range, [...args, ...weights]);
+      if (args.length !== 1 || args[0].name !== null) this.report(f, 'NN2003/tooMany', range, [layer.localName, 1, args.length]);
+      else this.report(f, 'NN2003/kind', args[0].range, [layer.localName, 'input', 'a tensor', describeValue(args[0].value)]);
+      return this.placeholder(f, null, range, [...args, ...inputs]);
     }
     const attrs = def.attrs(layer.args as never) as Record<string, BoundValue>;
-    const result = this.applyOp(f, def.op.name as OpName, [input, ...weights], attrs, range, { layer, texts: [args[0].expr] });
+    const result = this.applyOp(f, def.op.name as OpName, inputs, attrs, range, { layer, texts: [args[0].expr] });
     if (!layer.applied) {
       layer.applied = true;
       layer.inShape = input.shape;

@@ -65,8 +65,8 @@ interface Signature {
   byKeyword: ReadonlyMap<string, number>;
   /** Every spelling, for "did you mean". */
   spellings: readonly string[];
-  /** Every attribute with its default, in parameter order: each call's attributes start as a copy. */
-  defaults: Readonly<Record<string, BoundValue>>;
+  /** Each parameter's default as a bound value, by index. */
+  defaults: readonly BoundValue[];
   /** A default that is another parameter's value (`stride` defaults to `k`): [index, name, from]. */
   sameAs: readonly (readonly [number, string, string])[];
 }
@@ -77,12 +77,12 @@ function signatureOf(params: readonly Param[]): Signature {
   let signature = signatures.get(params);
   if (signature === undefined) {
     const byKeyword = new Map<string, number>();
-    const defaults: Record<string, BoundValue> = {};
+    const defaults: BoundValue[] = [];
     const sameAs: [number, string, string][] = [];
     params.forEach((p, k) => {
       byKeyword.set(p.name, k);
       for (const alias of p.aliases ?? []) byKeyword.set(alias, k);
-      if (p.kind !== 'tensor' && p.kind !== 'tensors') defaults[p.name] = defaultValue(p);
+      defaults.push(defaultValue(p));
       if (p.default !== null && typeof p.default === 'object') sameAs.push([k, p.name, p.default.sameAs]);
     });
     const variadic = params.findIndex((p) => p.kind === 'tensors');
@@ -161,13 +161,14 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
   }
 
   const tensors: BoundCall['tensors'] = [];
-  // A copy of the defaults: the attribute objects of one signature share a shape.
-  const attrs: Record<string, BoundValue> = { ...signature.defaults };
+  // Every attribute is set in parameter order: the attribute objects of one signature share a shape.
+  const attrs: Record<string, BoundValue> = {};
   for (let k = 0; k < params.length; k++) {
     const arg = given[k];
-    if (arg === undefined) continue;
     const param = params[k];
     if (param.kind === 'tensor' || param.kind === 'tensors') {
+      // An optional tensor left out (attention's `mask`): the op gets fewer inputs.
+      if (arg === undefined) continue;
       const items = param.kind === 'tensors' && arg.value.kind === 'list' ? arg.value.items : [arg.value];
       for (const item of items) {
         const tensor = site.asTensor(item, arg.range);
@@ -178,6 +179,10 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
         }
         tensors.push({ value: tensor, arg });
       }
+      continue;
+    }
+    if (arg === undefined) {
+      attrs[param.name] = signature.defaults[k];
       continue;
     }
     const value = convert(param, arg, callee, site);
