@@ -43,14 +43,9 @@ export interface ModelSummaryTable {
   passBytes: Dim;
 }
 
-/** torch.nn's class names for the ops a summary row names by type (`relu` → `ReLU`). */
-const TYPE_NAMES: Record<string, string> = {
-  relu: 'ReLU', leaky_relu: 'LeakyReLU', gelu: 'GELU', silu: 'SiLU', elu: 'ELU', max_pool2d: 'MaxPool2d', avg_pool2d: 'AvgPool2d',
-  log_softmax: 'LogSoftmax', batch_norm2d: 'BatchNorm2d', layer_norm: 'LayerNorm', conv2d: 'Conv2d', matmul: 'MatMul', bce_with_logits: 'BCEWithLogits', mse: 'MSE',
-};
-
+/** The type a summary row names an op by: torch.nn's class (`relu` → `ReLU`), else the name in CamelCase. */
 function typeName(op: string): string {
-  return TYPE_NAMES[op] ?? op.split('_').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+  return opDef(op)?.doc.torchClass ?? op.split('_').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
 }
 
 function size(shape: readonly number[]): number {

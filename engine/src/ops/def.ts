@@ -187,6 +187,8 @@ export interface OpDoc {
   gradient: string;
   /** The local derivative of an elementwise op: `1[x > 0]`. */
   derivative?: string;
+  /** torch.nn's class name where it is not the op's name in CamelCase (`ReLU`): a summary row's type, as torchinfo prints it. */
+  torchClass?: string;
 }
 
 export interface OpDef<A = unknown> {

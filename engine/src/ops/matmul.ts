@@ -141,7 +141,7 @@ export const matmulOp = defineOpWith<Record<string, never>>()({
   surface: 'operator',
   symbol: '@',
   params: [],
-  doc: { summary: 'Matrix product `a @ b`: 2-D, or batched over broadcast leading dims.', gradient: 'dL/da = g @ bᵀ, dL/db = aᵀ @ g, summed over broadcast batch dims' },
+  doc: { torchClass: 'MatMul', summary: 'Matrix product `a @ b`: 2-D, or batched over broadcast leading dims.', gradient: 'dL/da = g @ bᵀ, dL/db = aᵀ @ g, summed over broadcast batch dims' },
   shape: matmulRule,
   flops: ([a], output) => (a.length > 0 ? elementCount(output).mul(a[a.length - 1]).scale(2) : Dim.of(0)),
   ts: ([a, b]) => matmul(a, b),

@@ -131,7 +131,7 @@ const mul = (ctx: LoweringContext, a: Val, b: Val | string): Val => ctx.binary('
 
 export const reluOp = elementwise(
   'relu',
-  { summary: 'Rectified linear unit `max(x, 0)`.', derivative: '1[x > 0]', gradient: 'dL/dx = g ⊙ 1[x > 0]' },
+  { torchClass: 'ReLU', summary: 'Rectified linear unit `max(x, 0)`.', derivative: '1[x > 0]', gradient: 'dL/dx = g ⊙ 1[x > 0]' },
   relu,
   // From relu's output rather than its input: y > 0 exactly where x > 0, and a conv whose
   // output only relu reads is fused with it by onnxruntime.
@@ -144,7 +144,7 @@ export const leakyReluOp = defineOp({
   name: 'leaky_relu',
   surface: 'function',
   params: [x, number('slope', { default: LEAKY_RELU_SLOPE, aliases: ['negative_slope'], doc: 'the slope for x ≤ 0' })],
-  doc: { summary: '`x` for `x > 0`, else `slope · x`.', derivative: '1[x > 0] + slope · 1[x ≤ 0]', gradient: 'dL/dx = g ⊙ (1[x > 0] + slope · 1[x ≤ 0])' },
+  doc: { torchClass: 'LeakyReLU', summary: '`x` for `x > 0`, else `slope · x`.', derivative: '1[x > 0] + slope · 1[x ≤ 0]', gradient: 'dL/dx = g ⊙ (1[x > 0] + slope · 1[x ≤ 0])' },
   shape: sameShapeRule,
   ts: ([input], { slope }) => leakyRelu(input, slope),
   onnx: {
@@ -186,7 +186,7 @@ export const tanhOp = elementwise(
 
 export const geluOp = elementwise(
   'gelu',
-  { summary: 'Gaussian error linear unit `x · Φ(x)` (the exact form, PyTorch\'s default).', derivative: 'Φ(x) + x·φ(x)', gradient: 'dL/dx = g ⊙ (Φ(x) + x·φ(x))' },
+  { torchClass: 'GELU', summary: 'Gaussian error linear unit `x · Φ(x)` (the exact form, PyTorch\'s default).', derivative: 'Φ(x) + x·φ(x)', gradient: 'dL/dx = g ⊙ (Φ(x) + x·φ(x))' },
   gelu,
   {
     forward: (ctx, [input]) => {
@@ -205,7 +205,7 @@ export const geluOp = elementwise(
 
 export const siluOp = elementwise(
   'silu',
-  { summary: 'Sigmoid linear unit (swish) `x · σ(x)`.', derivative: 'σ(x)(1 + x(1 − σ(x)))', gradient: 'dL/dx = g ⊙ σ(x)(1 + x(1 − σ(x)))' },
+  { torchClass: 'SiLU', summary: 'Sigmoid linear unit (swish) `x · σ(x)`.', derivative: 'σ(x)(1 + x(1 − σ(x)))', gradient: 'dL/dx = g ⊙ σ(x)(1 + x(1 − σ(x)))' },
   silu,
   {
     forward: (ctx, [input]) => {
@@ -302,7 +302,7 @@ export const eluOp = defineOp({
   name: 'elu',
   surface: 'function',
   params: [x, number('alpha', { default: ELU_ALPHA, doc: 'the value elu approaches for large negative x is −alpha' })],
-  doc: { summary: 'Exponential linear unit: `x` for `x > 0`, else `alpha · (e^x − 1)`.', derivative: '1[x > 0] + (y + alpha) · 1[x ≤ 0]', gradient: 'dL/dx = g ⊙ (1[x > 0] + alpha · e^x · 1[x ≤ 0])' },
+  doc: { torchClass: 'ELU', summary: 'Exponential linear unit: `x` for `x > 0`, else `alpha · (e^x − 1)`.', derivative: '1[x > 0] + (y + alpha) · 1[x ≤ 0]', gradient: 'dL/dx = g ⊙ (1[x > 0] + alpha · e^x · 1[x ≤ 0])' },
   shape: sameShapeRule,
   ts: ([input], { alpha }) => elu(input, alpha),
   onnx: {
