@@ -22,8 +22,9 @@ export interface ExportCase {
   expected: { data: Float32Array; shape: number[] };
 }
 
+/** `file` is under `examples/` unless it names a folder. */
 export function exportCase(file: string, batch = 5): ExportCase {
-  const text = readFileSync(join('examples', file), 'utf8');
+  const text = readFileSync(file.includes('/') ? file : join('examples', file), 'utf8');
   const check = checkProgram(text);
   const model = check.irs.get(check.trains[0].model) as ModelIR;
   const weights = initialWeights(model, check.fnIrs, 0);

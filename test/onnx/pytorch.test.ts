@@ -35,10 +35,14 @@ for job in jobs:
     open(job["output"], "wb").write(y.contiguous().numpy().astype("float32").tobytes())
 `;
 
-test('exported PyTorch modules reproduce the TS forward for every example', { skip: torchMissing ?? false }, () => {
+/** The export fixtures: models that need more of the exporter than the examples do. */
+const FIXTURES = 'test/fixtures/export';
+
+test('exported PyTorch modules reproduce the TS forward for every example and export fixture', { skip: torchMissing ?? false }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'nn-pytorch-'));
   try {
-    const files = readdirSync('examples').filter((f) => f.endsWith('.nn')).sort();
+    const nnFiles = (folder: string) => readdirSync(folder).filter((f) => f.endsWith('.nn')).sort();
+    const files = [...nnFiles('examples'), ...nnFiles(FIXTURES).map((f) => `${FIXTURES}/${f}`)];
     const cases = files.map((file) => exportCase(file));
     const jobs = cases.map((c, i) => {
       const base = join(dir, `m${i}`);

@@ -188,7 +188,7 @@ function torchCases(): Record<string, TorchCase> {
       const inputs = inputsOf(name, c);
       const reached = new Set(gradInputs(def, c));
       const outShape = ruleShape(def, c);
-      const expression = def.pytorch(c.inputs.map((_, k) => `a${k}`), c.attrs, { inModule: true, outShape, inShapes: c.inputs.map(symbolicShape) });
+      const expression = def.pytorch(c.inputs.map((_, k) => `a${k}`), c.attrs, { inModule: true, outShape, inShapes: c.inputs.map(symbolicShape), inputDim: () => null });
       out[`${name}/${c.label}`] = {
         expression,
         inputs: inputs.map((t, k) => ({ data: [...t.data], shape: t.shape.slice(), ids: t.dtype === 'int64', grad: reached.has(k) })),

@@ -40,9 +40,9 @@ class Names {
 }
 
 /** The Python expression of one op node, by the op's PyTorch form in the registry. */
-function opExpression(graph: Graph, node: OpNode, args: string[], inModule: boolean): string {
+function opExpression(graph: Graph, node: OpNode, args: string[], inModule: boolean, inputDim: (name: string) => string | null): string {
   const def = opDef(node.op)!;
-  const ctx = { inModule, outShape: graph.values[node.outputs[0]].shape, inShapes: node.inputs.map((id) => graph.values[id].shape) };
+  const ctx = { inModule, outShape: graph.values[node.outputs[0]].shape, inShapes: node.inputs.map((id) => graph.values[id].shape), inputDim };
   return def.pytorch(args, node.attrs as never, ctx);
 }
 
@@ -70,13 +70,22 @@ function layerCall(use: LayerUse, x: string): string {
 /** The body lines of a graph (indented), binding every node output; returns the lines. */
 function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: IrNode) => LayerUse | null, inModule: boolean): string[] {
   const lines: string[] = [];
+  // Each dim name of the graph's inputs, read from the first input that has it.
+  const inputDims = new Map<string, string>();
+  for (const id of graph.inputs) {
+    graph.values[id].shape.forEach((d, axis) => {
+      const name = d.singleName();
+      if (name !== null && !inputDims.has(name)) inputDims.set(name, `${names.get(id)}.shape[${axis}]`);
+    });
+  }
+  const inputDim = (name: string) => inputDims.get(name) ?? null;
   for (const node of graph.nodes) {
     const args = node.inputs.map((id) => names.get(id));
     if (node.op === 'unknown') throw new Error('a value an error left undetermined cannot be exported');
     const layer = layerOf(node);
     const expression = layer ? layerCall(layer, args[0])
       : node.op === 'call_fn' ? `${node.attrs.fn}(${args.join(', ')})`
-      : opExpression(graph, node, args, inModule);
+      : opExpression(graph, node, args, inModule, inputDim);
     // Unnamed values are called after their layer (`conv1`) or op (`relu`); a fn's result
     // gets a suffix so the name does not shadow the fn.
     const hint = graph.values[node.outputs[0]].name

@@ -176,6 +176,8 @@ export interface PytorchContext {
   /** The node's checked output shape (a reshape's target). */
   outShape: Shape;
   inShapes: readonly Shape[];
+  /** A dim name of the graph's inputs as Python (`x.shape[2]`), for shapes that name dims the node's inputs lost; null if none has it. */
+  inputDim(name: string): string | null;
 }
 
 export type PytorchForm<A> = (args: string[], attrs: A, ctx: PytorchContext) => string;

@@ -158,7 +158,7 @@ function pythonShape(input: string, target: Shape, ctx: PytorchContext): string 
   const source = ctx.inShapes[0];
   const atom = (name: string): string | null => {
     const at = source.findIndex((d) => d.singleName() === name);
-    return at < 0 ? null : `${input}.shape[${at}]`;
+    return at < 0 ? ctx.inputDim(name) : `${input}.shape[${at}]`;
   };
   let inferredUsed = false;
   const parts = target.map((d) => {
