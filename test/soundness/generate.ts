@@ -553,6 +553,8 @@ const OPS: Op[] = [
         cross_entropy: `${v.ref} + cross_entropy(${v.ref}, ${ids?.ref}, label_smoothing = 0.1) * 0.1`,
       };
       if (f === 'kl_div' || f === 'nll') b.p.feature('op:log_softmax');
+      // Labels read from the int input: the input made float is then wrong at two lines, not one.
+      if ((f === 'nll' || f === 'cross_entropy') && ids?.ref === 'x') b.p.mutants.splice(0, Infinity, ...b.p.mutants.filter((m) => m.kind !== 'embedding-float'));
       return b.bind(texts[f], v.shape);
     },
   },

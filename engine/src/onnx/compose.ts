@@ -50,5 +50,10 @@ export function composite(ctx: LoweringContext, build: () => Val): OnnxForwardRe
 /** A composite's input gradients: its inner tape run backwards from `g`. */
 export function compositeBackward(ctx: LoweringContext, entry: TapeEntry<unknown>, g: Val, needs: boolean[]): (Val | null)[] {
   const grads = ctx.passes.backpropagate(ctx, entry.inner ?? [], new Map([[entry.outputs[0].name, g]]));
-  return entry.inputs.map((v, k) => (needs[k] ? grads.get(v.name) ?? null : null));
+  // A value passed more than once (`attention(h, h, h)`) has its whole gradient, summed over
+  // its uses inside, given once: the caller adds each input's gradient to its value's.
+  return entry.inputs.map((v, k) => {
+    const first = entry.inputs.findIndex((u) => u.name === v.name) === k;
+    return needs[k] && first ? grads.get(v.name) ?? null : null;
+  });
 }
