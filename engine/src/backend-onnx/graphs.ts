@@ -9,7 +9,7 @@ import { LoweringContext, type DType, type MaskSlot, type Val } from '../onnx/co
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward, ONNX_PASSES } from './backward.js';
 import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
-import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot, type ParamUpdate } from './optimizer.js';
+import { lowerGradClipping, lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot, type ParamUpdate } from './optimizer.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
 import { opDef } from '../ops/registry.js';
 import { lossAttrs } from '../lang/trainCatalogue.js';
@@ -49,6 +49,8 @@ export interface TrainStepGraph {
   state: (TensorSlot & { scale: number })[];
   /** The float32 scalar input holding the 1-based number of the run's first step (Adam's bias correction). */
   stepInput: string;
+  /** With a scheduled learning rate, the float32 scalar input of each step's rate (`steps` entries); else null. */
+  lrInputs: string[] | null;
   /**
    * Output names: the losses [steps] and the raw stats vector (RAW_STATS floats per
    * parameter, in `params` order, then RAW_ACTIVATION_STATS floats per node of
@@ -72,6 +74,11 @@ export interface TrainStepOptions {
   steps?: number;
   /** The loss's arguments from the `train` block (the others take their defaults). */
   lossArgs?: TrainIR['lossArgs'];
+  /** The learning rate is an input per step (a schedule) rather than the optimizer's constant. */
+  scheduledLr?: boolean;
+  /** Gradient clipping by total norm and by value (null or absent: none). */
+  clipGradNorm?: number | null;
+  clipGradValue?: number | null;
 }
 
 type LossKind = TrainIR['loss'];
@@ -135,6 +142,7 @@ function lowerStep(
   options: TrainStepOptions,
   state: StepState,
   step: string,
+  lr: string | null,
   copy: number,
   withStats: boolean,
   activations: readonly IrNode[],
@@ -157,9 +165,10 @@ function lowerStep(
   const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss, options.lossArgs), [{ shape: [], dtype: 'float32' }]).outputs;
   if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
 
-  const grads = lowerBackward(ctx, lossVal, state.params);
+  const clip = { norm: options.clipGradNorm ?? null, value: options.clipGradValue ?? null };
+  const grads = lowerGradClipping(ctx, lowerBackward(ctx, lossVal, state.params), clip);
   const slots: ParamSlot[] = g.params.map(({ param }, i) => ({ name: param.name, value: state.params[i], grad: grads[i] }));
-  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats);
+  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats, lr);
   const pieces = withStats && slots.length > 0 ? [lowerGradStats(ctx, slots, updated.params)] : [];
   if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, values));
   const stats = pieces.length === 0 ? null : pieces.length === 1 ? pieces[0] : b.op1('Concat', pieces, { axis: 0 });
@@ -190,7 +199,8 @@ export function buildTrainStep(
   const g = model.graph;
   const params: TensorSlot[] = g.params.map(({ param }) => ({ name: param.name, shape: param.shape }));
   const buffers: TensorSlot[] = g.buffers.map(({ buffer }) => ({ name: buffer.name, shape: buffer.shape }));
-  const stateSlots = params.flatMap((p) => stateKeys(optimizer).map((key) => ({ name: `${p.name}.${key}`, shape: p.shape, scale: stateScale(optimizer, key) })));
+  const scheduled = options.scheduledLr ?? false;
+  const stateSlots = params.flatMap((p) => stateKeys(optimizer).map((key) => ({ name: `${p.name}.${key}`, shape: p.shape, scale: stateScale(optimizer, key, scheduled) })));
   let state: StepState = {
     params: params.map((p) => asVal(b.addInput(p.name, 'float32', p.shape), p.shape)),
     buffers: new Map(buffers.map((s) => [s.name, asVal(b.addInput(s.name, 'float32', s.shape), s.shape)])),
@@ -202,10 +212,11 @@ export function buildTrainStep(
   const losses: string[] = [];
   const stats: string[] = [];
   const activations = activationNodes(g);
+  const lrInputs = scheduled ? Array.from({ length: steps }, (_, copy) => b.addInput(slotName('lr', copy), 'float32', [])) : null;
   for (let copy = 0; copy < steps; copy++) {
     const step = copy === 0 ? stepInput : b.op1('Add', [stepInput, b.constFloat(copy)]);
     const withStats = options.stats && (options.statsOn !== 'last' || copy === steps - 1);
-    const { result, batch } = lowerStep(b, model, fns, loss, optimizer, options, state, step, copy, withStats, activations);
+    const { result, batch } = lowerStep(b, model, fns, loss, optimizer, options, state, step, lrInputs?.[copy] ?? null, copy, withStats, activations);
     batches.push(batch);
     losses.push(b.op1('Unsqueeze', [result.loss.name, b.constInt([0])]));
     if (result.stats) stats.push(result.stats);
@@ -221,7 +232,7 @@ export function buildTrainStep(
   const statsActivations = statsOutput ? activations : [];
   const perStep = RAW_STATS * params.length + RAW_ACTIVATION_STATS * statsActivations.length;
   if (statsOutput) b.addOutput(statsOutput, stats.length === 1 ? stats[0] : b.op1('Concat', stats, { axis: 0 }), 'float32', [perStep * stats.length]);
-  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput, activations: statsActivations };
+  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, buffers, state: stateSlots, stepInput, lrInputs, lossOutput: 'loss', statsOutput, activations: statsActivations };
 }
 
 export interface ForwardGraph {
