@@ -1,0 +1,93 @@
+// The `train` block's training controls (LANGUAGE.md §9): `schedule`, `warmup`,
+// `clip_grad_norm`, `clip_grad_value` and `early_stopping`, each bad value an NN4002 at it.
+
+import type { ScheduleSpec, TextRange, TrainControls } from './api.js';
+import type { Expr } from './syntax.js';
+import { SCHEDULES, scheduleDef, trainCallSignature, type TrainParam } from './trainCatalogue.js';
+
+/** What the block's checker lends: values, call arguments and the NN4002 report. */
+export interface ControlReader {
+  entries: ReadonlyMap<string, Expr>;
+  /** A number the expression evaluates to (constants folded), else null. */
+  number(expr: Expr): number | null;
+  /** A call's arguments by name, or null when one is unknown (reported). */
+  callArgs(expr: Expr, key: string, params: readonly TrainParam[]): Map<string, Expr> | null;
+  /** The name a call or bare name calls. */
+  callee(expr: Expr): { name: string; range: TextRange } | null;
+  bad(range: TextRange, key: string, problem: string): void;
+}
+
+/** The arguments of a schedule call, each checked against its parameter. */
+function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
+  const callee = reader.callee(expr);
+  const def = callee ? scheduleDef(callee.name) : undefined;
+  if (!def) {
+    reader.bad(expr.range, 'schedule', `expected ${Object.values(SCHEDULES).map((s) => `\`${trainCallSignature(s.name, s.params)}\``).join(', ')}`);
+    return null;
+  }
+  const args = reader.callArgs(expr, 'schedule', def.params);
+  if (!args) return null;
+  const values: Record<string, number | null> = {};
+  let ok = true;
+  for (const p of def.params) {
+    const arg = args.get(p.name);
+    if (arg === undefined) {
+      if (p.default === undefined && !(def.name === 'cosine' && p.name === 'T_max')) {
+        reader.bad(expr.range, 'schedule', `\`${def.name}\` needs \`${p.name}\``);
+        ok = false;
+      }
+      values[p.name] = p.default ?? null;
+      continue;
+    }
+    const v = reader.number(arg);
+    const fits = v !== null && Number.isFinite(v) && (p.kind === 'count' ? Number.isInteger(v) && v >= 1 : v >= 0);
+    if (fits) values[p.name] = v;
+    else {
+      reader.bad(arg.range, 'schedule', `\`${p.name}\` must be ${p.kind === 'count' ? 'an integer ≥ 1' : 'a non-negative number'}`);
+      ok = false;
+    }
+  }
+  if (!ok) return null;
+  const n = (name: string): number => values[name] as number;
+  switch (def.name) {
+    case 'step':
+      return { kind: 'step', stepSize: n('step_size'), gamma: n('gamma') };
+    case 'cosine':
+      return { kind: 'cosine', tMax: values.T_max ?? null, etaMin: n('eta_min') };
+    case 'linear':
+      return { kind: 'linear', startFactor: n('start_factor'), endFactor: n('end_factor'), totalIters: n('total_iters') };
+  }
+}
+
+/** The controls the block gives; absent keys take their defaults (none). */
+export function checkControls(reader: ControlReader, lr: number): TrainControls {
+  const { entries } = reader;
+  const positive = (key: string): number | null => {
+    const expr = entries.get(key);
+    if (expr === undefined) return null;
+    const v = reader.number(expr);
+    if (v !== null && Number.isFinite(v) && v > 0) return v;
+    reader.bad(expr.range, key, 'expected a positive number');
+    return null;
+  };
+  const integer = (key: string, min: number): number | null => {
+    const expr = entries.get(key);
+    if (expr === undefined) return null;
+    const v = reader.number(expr);
+    if (v !== null && Number.isInteger(v) && v >= min) return v;
+    reader.bad(expr.range, key, `expected an integer of at least ${min}`);
+    return null;
+  };
+  const scheduleExpr = entries.get('schedule');
+  const schedule = scheduleExpr ? scheduleOf(scheduleExpr, reader) : null;
+  if (schedule?.kind === 'cosine' && scheduleExpr && schedule.etaMin > lr) {
+    reader.bad(scheduleExpr.range, 'schedule', `\`eta_min\` (${schedule.etaMin}) is above the optimizer's \`lr\` (${lr}): the rate would rise`);
+  }
+  return {
+    schedule,
+    warmup: integer('warmup', 0) ?? 0,
+    clipGradNorm: positive('clip_grad_norm'),
+    clipGradValue: positive('clip_grad_value'),
+    earlyStopping: integer('early_stopping', 1),
+  };
+}
