@@ -109,6 +109,7 @@ const CASES = [
   { optimizer: 'AdamW(lr = 0.05, weight_decay = 0.1)', controls: 'schedule = step(step_size = 4, gamma = 0.5)\n  clip_grad_value = 0.05' },
   { optimizer: 'Adam(lr = 0.05)', controls: 'schedule = linear(start_factor = 0.1, total_iters = 8)\n  clip_grad_norm = 0.5\n  clip_grad_value = 0.1' },
   { optimizer: 'SGD(lr = 0.3)', controls: 'warmup = 5' },
+  { optimizer: 'AdamW(lr = 0.05)', controls: 'freeze = [linear_0]\n  clip_grad_norm = 0.3' },
 ];
 
 for (const c of CASES) {
@@ -120,6 +121,30 @@ for (const c of CASES) {
     assert.ok(run.ts.some((l, i) => Math.abs(l - plain.ts[i]) > 1e-4), 'the controls change the steps');
   });
 }
+
+test('frozen layers keep their weights on both back ends and leave the gradient statistics', async () => {
+  const p = prepared(program('SGD(lr = 0.5, momentum = 0.9, weight_decay = 0.1)', 'freeze = [linear_0]'));
+  assert.deepEqual(p.train.controls?.frozen, ['linear_0.weight', 'linear_0.bias']);
+  const initial = new Map(p.lowered.params.map((x) => [x.name, Float32Array.from(x.tensor.data)]));
+  const batches = batchesOf(p);
+  const onnx = await onnxBackend(p, 1, STEPS);
+  const onnxSteps = await onnx.run(batches, 1);
+  onnx.sync();
+  const afterOnnx = new Map(p.lowered.params.map((x) => [x.name, Float32Array.from(x.tensor.data)]));
+  await onnx.release();
+  for (const x of p.lowered.params) x.tensor.data.set(initial.get(x.name)!);
+  const tsSteps = await tsBackend(p, 1, STEPS).run(batches, 1);
+  for (const [name, before] of initial) {
+    const moved = (after: Float32Array) => after.some((v, i) => v !== before[i]);
+    const ts = p.lowered.params.find((x) => x.name === name)!.tensor.data as Float32Array;
+    assert.equal(moved(ts), !name.startsWith('linear_0.'), `TS: ${name}`);
+    assert.equal(moved(afterOnnx.get(name)!), !name.startsWith('linear_0.'), `ONNX: ${name}`);
+  }
+  for (const steps of [tsSteps, onnxSteps]) {
+    const named = steps.flatMap((s) => ('params' in s ? s.params.map((q) => q.name) : []));
+    assert.ok(named.length > 0 && named.every((n) => n.startsWith('linear_1.')), named.join(', '));
+  }
+});
 
 test('the learning rates are those of torch.optim.lr_scheduler, step by step', { skip: torchMissing }, () => {
   const configs = [
@@ -189,6 +214,9 @@ test('bad control values are NN4002 at the value', () => {
     ['clip_grad_norm = 0', '0', /positive number/],
     ['clip_grad_value = -1', '-1', /positive number/],
     ['early_stopping = 0', '0', /integer of at least 1/],
+    ['freeze = [linear_0, fc9]', 'fc9', /`fc9` is not a layer with parameters of the model; its layers are linear_0, linear_1/],
+    ['freeze = [linear_0, linear_1]', '[linear_0, linear_1]', /every parameter is frozen/],
+    ['freeze = ["linear_0"]', '"linear_0"', /expected a list of layer names/],
   ];
   for (const [controls, at, message] of cases) {
     const text = program('SGD(lr = 0.1)', controls);

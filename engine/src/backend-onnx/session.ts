@@ -169,7 +169,7 @@ export class OnnxTrainer {
   /** What every step graph of a run shares: dropout, the loss's arguments, the rate input and clipping. */
   private static graphOptions(train: Pick<TrainIR, 'lossArgs' | 'controls'>, dropout: boolean, scheduledLr: boolean): Omit<TrainStepOptions, 'stats'> {
     const controls = train.controls;
-    return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null };
+    return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [] };
   }
 
   /**
@@ -288,13 +288,14 @@ export class OnnxTrainer {
     feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(first), []);
     const learningRate = this.options.learningRate;
     if (graph.lrInputs && learningRate) graph.lrInputs.forEach((name, i) => { feeds[name] = new ort.Tensor('float32', Float32Array.of(learningRate(first + i)), []); });
-    const fetches = [graph.lossOutput, ...(graph.statsOutput ? [graph.statsOutput] : []), ...[...this.tensors.keys()].map((name) => NEXT_PREFIX + name)];
+    const updated = [...this.tensors.keys()].filter((name) => !graph.frozen.has(name));
+    const fetches = [graph.lossOutput, ...(graph.statsOutput ? [graph.statsOutput] : []), ...updated.map((name) => NEXT_PREFIX + name)];
     const out = await session.run(feeds, fetches);
-    for (const name of this.tensors.keys()) this.tensors.set(name, out[NEXT_PREFIX + name]);
+    for (const name of updated) this.tensors.set(name, out[NEXT_PREFIX + name]);
     this.stepCount += batches.length;
     const losses = out[graph.lossOutput].data as Float32Array;
     const raw = graph.statsOutput ? (out[graph.statsOutput].data as Float32Array) : null;
-    const perStep = RAW_STATS * graph.params.length + RAW_ACTIVATION_STATS * graph.activations.length;
+    const perStep = RAW_STATS * graph.trained.length + RAW_ACTIVATION_STATS * graph.activations.length;
     const block = (i: number): number => (kind.stats === 'last' ? 0 : i);
     return batches.map((_, i) => {
       const stats = raw && due[i] ? raw.subarray(perStep * block(i), perStep * (block(i) + 1)) : null;
@@ -318,7 +319,7 @@ export class OnnxTrainer {
   }
 
   private readStats(raw: Float32Array): ParamGradStats[] {
-    return this.graph.params.map((p, i) => {
+    return this.graph.trained.map((p, i) => {
       const info = this.model.params.find((q) => q.name === p.name);
       const size = p.shape.reduce((a, n) => a * n, 1);
       return { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, i, size) };
@@ -327,7 +328,7 @@ export class OnnxTrainer {
 
   /** The activation statistics that follow the parameters' in a step's stats block. */
   private readActivations(graph: TrainStepGraph, raw: Float32Array): OnnxActivationStats[] {
-    const offset = RAW_STATS * graph.params.length;
+    const offset = RAW_STATS * graph.trained.length;
     return graph.activations.map((node, i) => ({
       node,
       deadFraction: raw[offset + RAW_ACTIVATION_STATS * i],

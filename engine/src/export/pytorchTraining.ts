@@ -1,5 +1,5 @@
 // The training side of the PyTorch export: a `train` block's optimizer, learning-rate
-// schedule (torch.optim.lr_scheduler, warmup through SequentialLR) and gradient clipping
+// schedule (torch.optim.lr_scheduler, warmup through SequentialLR), frozen parameters and gradient clipping
 // as Python functions beside the exported module, so a PyTorch loop steps as `nn train` does.
 
 import type { OptimizerSpec, ScheduleSpec, TrainIR } from '../lang/api.js';
@@ -37,6 +37,7 @@ export function pytorchTraining(train: TrainIR): string[] {
   const scheduler = warmup > 0
     ? main ? `torch.optim.lr_scheduler.SequentialLR(optimizer, [${warmupLine}, ${main}], milestones=[${warmup}])` : warmupLine
     : main ?? 'None';
+  const frozen = controls?.frozen ?? [];
   const clips = [
     ...(controls?.clipGradNorm != null ? [`    torch.nn.utils.clip_grad_norm_(model.parameters(), ${py(controls.clipGradNorm)})`] : []),
     ...(controls?.clipGradValue != null ? [`    torch.nn.utils.clip_grad_value_(model.parameters(), ${py(controls.clipGradValue)})`] : []),
@@ -44,6 +45,12 @@ export function pytorchTraining(train: TrainIR): string[] {
   return [
     'def make_training(model, total_steps):',
     '    """The optimizer and learning-rate scheduler (None: a constant rate) of the `train` block; call scheduler.step() after every optimizer.step()."""',
+    ...(frozen.length > 0 ? [
+      `    frozen = {${frozen.map((name) => JSON.stringify(name)).join(', ')}}`,
+      '    for name, parameter in model.named_parameters():',
+      '        if name in frozen:',
+      '            parameter.requires_grad_(False)',
+    ] : []),
     `    optimizer = ${optimizerLine(train.optimizer)}`,
     `    scheduler = ${scheduler}`,
     '    return optimizer, scheduler',

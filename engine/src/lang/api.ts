@@ -256,6 +256,8 @@ export interface TrainControls {
   clipGradValue: number | null;
   /** Epochs without a lower evaluation loss before the run stops (null: never). */
   earlyStopping: number | null;
+  /** The parameters (state_dict names) of the `freeze` layers: no gradient, no update. */
+  frozen: string[];
 }
 
 export interface TrainIR {

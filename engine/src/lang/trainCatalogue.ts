@@ -224,7 +224,7 @@ export const BACKENDS = ['auto', 'ts', 'onnx'] as const;
  * What a key's value is: a data set or optimizer call, a loss name, a count, a seed, a
  * fraction or `test`, a back end, a folder path.
  */
-export type TrainValueKind = 'data' | 'optimizer' | 'loss' | 'count' | 'seed' | 'validate' | 'backend' | 'path' | 'schedule' | 'steps' | 'positive' | 'patience';
+export type TrainValueKind = 'data' | 'optimizer' | 'loss' | 'count' | 'seed' | 'validate' | 'backend' | 'path' | 'schedule' | 'steps' | 'positive' | 'patience' | 'layers';
 
 export interface TrainKeyDef {
   readonly name: string;
@@ -249,6 +249,7 @@ export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'clip_grad_norm', value: 'positive', default: 'none', doc: 'Scales all gradients down so that their total L2 norm is at most this (`torch.nn.utils.clip_grad_norm_`), before the update; the gradient statistics show the clipped gradients.' },
   { name: 'clip_grad_value', value: 'positive', default: 'none', doc: 'Clamps every gradient element to [−v, v] (`torch.nn.utils.clip_grad_value_`), after `clip_grad_norm`.' },
   { name: 'early_stopping', value: 'patience', default: 'none', doc: 'Stops when the evaluation loss has not improved for this many epochs (an integer ≥ 1), keeping the best epoch\'s weights in `best.safetensors` beside the checkpoint.' },
+  { name: 'freeze', value: 'layers', default: '[]', doc: 'Layers (or block instances, or raw `param`s) whose parameters get no gradient and no update: `freeze = [conv1, conv2]`, as `requires_grad_(False)` in PyTorch.' },
   { name: 'save', value: 'path', default: '"runs/<model>"', doc: 'Output folder for checkpoints (`.safetensors`), the exported `.onnx` and the run log.' },
 ];
 

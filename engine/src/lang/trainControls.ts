@@ -1,7 +1,8 @@
 // The `train` block's training controls (LANGUAGE.md §9): `schedule`, `warmup`,
-// `clip_grad_norm`, `clip_grad_value` and `early_stopping`, each bad value an NN4002 at it.
+// `clip_grad_norm`, `clip_grad_value`, `early_stopping` and `freeze`, each bad value an NN4002 at it.
 
-import type { ScheduleSpec, TextRange, TrainControls } from './api.js';
+import type { ParamInfo, ScheduleSpec, TextRange, TrainControls } from './api.js';
+import { didYouMean } from './fixes.js';
 import type { Expr } from './syntax.js';
 import { SCHEDULES, scheduleDef, trainCallSignature, type TrainParam } from './trainCatalogue.js';
 
@@ -14,7 +15,37 @@ export interface ControlReader {
   callArgs(expr: Expr, key: string, params: readonly TrainParam[]): Map<string, Expr> | null;
   /** The name a call or bare name calls. */
   callee(expr: Expr): { name: string; range: TextRange } | null;
-  bad(range: TextRange, key: string, problem: string): void;
+  bad(range: TextRange, key: string, problem: string, fix?: ReturnType<typeof didYouMean>): void;
+  /** The model's parameters, when its graph checked. */
+  params: readonly ParamInfo[] | null;
+}
+
+/** Whether `name` (a layer, block instance or raw `param`) owns parameter `p`: `res1` owns `res1.conv1.weight`. */
+function owns(name: string, p: ParamInfo): boolean {
+  return p.layer === name || p.layer.startsWith(`${name}.`);
+}
+
+/** The parameters `freeze = [a, b]` names, each name checked against the model's layers. */
+function frozenOf(expr: Expr, reader: ControlReader): string[] {
+  const items = expr.kind === 'list' ? expr.items : [expr];
+  const params = reader.params;
+  const layers = params ? [...new Set(params.map((p) => p.layer.split('.')[0]))] : [];
+  const frozen = new Set<string>();
+  for (const item of items) {
+    if (item.kind !== 'name') {
+      reader.bad(item.range, 'freeze', 'expected a list of layer names: `freeze = [fc1, conv1]`');
+      continue;
+    }
+    if (params === null) continue;
+    const owned = params.filter((p) => owns(item.name, p));
+    if (owned.length === 0) {
+      reader.bad(item.range, 'freeze', `\`${item.name}\` is not a layer with parameters of the model; its layers are ${layers.join(', ')}`, didYouMean(item.range, item.name, layers));
+      continue;
+    }
+    for (const p of owned) frozen.add(p.name);
+  }
+  if (params !== null && params.length > 0 && frozen.size === params.length) reader.bad(expr.range, 'freeze', 'every parameter is frozen: nothing would train');
+  return params ? params.filter((p) => frozen.has(p.name)).map((p) => p.name) : [];
 }
 
 /** The arguments of a schedule call, each checked against its parameter. */
@@ -89,5 +120,6 @@ export function checkControls(reader: ControlReader, lr: number): TrainControls 
     clipGradNorm: positive('clip_grad_norm'),
     clipGradValue: positive('clip_grad_value'),
     earlyStopping: integer('early_stopping', 1),
+    frozen: entries.has('freeze') ? frozenOf(entries.get('freeze') as Expr, reader) : [],
   };
 }

@@ -312,7 +312,8 @@ export function checkTrain(
         return parsed ? new Map([...parsed.args].map(([name, arg]) => [name, arg.expr])) : null;
       },
       callee: calleeOf,
-      bad,
+      bad: (range, key, problem, fix) => diagnostics.push(makeDiagnostic('NN4002', range, [key, problem], fix ?? {})),
+      params: graph ? graph.params.map((p) => p.param) : null,
     },
     optimizer.lr,
   );

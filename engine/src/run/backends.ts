@@ -59,6 +59,11 @@ export function tsBackend(prepared: Prepared, threads: number, totalSteps = bloc
   const { lowered, train: spec } = prepared;
   const tensors = lowered.params.map((p) => p.tensor);
   const optimizer = optimizerFromSpec(spec.optimizer, tensors);
+  // Frozen parameters stay in the optimizer's list (its state is indexed like the model's
+  // parameters) but get no gradient, so its step leaves them as they are.
+  const frozen = new Set(spec.controls?.frozen ?? []);
+  for (const p of lowered.params) if (frozen.has(p.name)) p.tensor.requiresGrad = false;
+  const trained = lowered.params.filter((p) => !frozen.has(p.name));
   const lrAt = runLearningRate(spec, totalSteps);
   const clipNorm = spec.controls?.clipGradNorm ?? null;
   const clipValue = spec.controls?.clipGradValue ?? null;
@@ -84,10 +89,10 @@ export function tsBackend(prepared: Prepared, threads: number, totalSteps = bloc
     }
     if (clipNorm !== null) clipGradNorm(tensors, clipNorm);
     if (clipValue !== null) clipGradValue(tensors, clipValue);
-    const before = lowered.params.map((p) => p.tensor.data.slice());
+    const before = trained.map((p) => p.tensor.data.slice());
     optimizer.lr = lrAt(step);
     optimizer.step();
-    const params = lowered.params.map((p, i) =>
+    const params = trained.map((p, i) =>
       paramGradStats(p.name, p.layer, p.tensor.grad?.data ?? new Float32Array(p.tensor.size), p.tensor.data, differenceNorm(p.tensor.data, before[i])),
     );
     return { loss: lossValue, params, activations };
