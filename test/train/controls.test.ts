@@ -228,3 +228,10 @@ test('bad control values are NN4002 at the value', () => {
     assert.deepEqual([errors[0].range.start, errors[0].range.end], [start, start + at.length], controls);
   }
 });
+
+test('the checker marks the layers `freeze` names as frozen, for the hover', () => {
+  const check = checkProgram(program('SGD(lr = 0.1)', 'freeze = [linear_0]'));
+  const frozen = Object.fromEntries(check.layers.map((l) => [l.name, l.frozen]));
+  assert.deepEqual(frozen, { linear_0: true, linear_1: false });
+  assert.ok(checkProgram(program('SGD(lr = 0.1)', '')).layers.every((l) => !l.frozen));
+});

@@ -105,6 +105,8 @@ export interface LayerInfo {
   /** Intermediate values the layer's op keeps for its backward (attention's `[B, heads, T, T]` scores). */
   readonly internals: readonly { name: string; shape: Shape }[];
   receivesGradient: boolean;
+  /** Its parameters are in the model's `train` block's `freeze`: no gradient, no update. */
+  frozen: boolean;
 }
 
 /**
