@@ -10,8 +10,10 @@ import type { DataHeader, DataSpec, OptimizerSpec, ScheduleSpec, TrainIR } from 
 export interface TrainParam {
   readonly name: string;
   readonly kind: 'count' | 'number' | 'string';
-  /** Absent: required. */
+  /** Absent: required (unless `defaultText` says what stands in). */
   readonly default?: number;
+  /** An optional argument's default when no number is it (a cosine's `T_max`: the run's steps), as the docs show it. */
+  readonly defaultText?: string;
   /** The least a count may be (default 1: a test split may be empty, 0). */
   readonly min?: number;
   /** The bound a number stays below (Adam's betas: 1, as PyTorch checks). */
@@ -176,7 +178,7 @@ export const SCHEDULES: Readonly<Record<ScheduleSpec['kind'], ScheduleDef>> = {
   },
   cosine: {
     name: 'cosine',
-    params: [{ name: 'T_max', kind: 'count', doc: 'steps of the half cosine (default: every step of the run after the warmup)' }, rate('eta_min', 0, 'the least learning rate')],
+    params: [{ name: 'T_max', kind: 'count', defaultText: 'steps', doc: 'steps of the half cosine (default: every step of the run after the warmup)' }, rate('eta_min', 0, 'the least learning rate')],
     torch: 'CosineAnnealingLR',
     doc: 'eta_min + (lr − eta_min) · (1 + cos(π t / T_max)) / 2 at step t (torch.optim.lr_scheduler.CosineAnnealingLR).',
   },
@@ -194,7 +196,8 @@ export function scheduleDef(name: string): ScheduleDef | undefined {
 
 /** A data set's, optimizer's or schedule's call as the docs show it: `step(step_size, gamma = 0.1)`. */
 export function trainCallSignature(name: string, params: readonly TrainParam[]): string {
-  return `${name}(${params.map((p) => (p.default === undefined ? p.name : `${p.name} = ${+p.default.toPrecision(6)}`)).join(', ')})`;
+  const shown = (p: TrainParam): string => (p.default !== undefined ? `${p.name} = ${+p.default.toPrecision(6)}` : p.defaultText !== undefined ? `${p.name} = <${p.defaultText}>` : p.name);
+  return `${name}(${params.map(shown).join(', ')})`;
 }
 
 export type TrainLoss = TrainIR['loss'];

@@ -63,7 +63,7 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
   for (const p of def.params) {
     const arg = args.get(p.name);
     if (arg === undefined) {
-      if (p.default === undefined && !(def.name === 'cosine' && p.name === 'T_max')) {
+      if (p.default === undefined && p.defaultText === undefined) {
         reader.bad(expr.range, 'schedule', `\`${def.name}\` needs \`${p.name}\``);
         ok = false;
       }
