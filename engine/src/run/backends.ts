@@ -18,7 +18,7 @@ import { NonFiniteError, nodeLabels } from '../backend-ts/lower.js';
 import { lossOf } from '../backend-ts/objective.js';
 import type { Prepared } from './prepare.js';
 import { clipGradNorm, clipGradValue } from '../optim/clip.js';
-import { learningRate } from '../optim/schedule.js';
+import { hasSchedule, learningRate } from '../optim/schedule.js';
 import { differenceNorm, hasNonFinite, paramGradStats } from '../core/stats.js';
 
 export type StepOutcome = { loss: number; params: ParamGradStats[]; activations: ActivationStats[] } | { nan: Finding };
@@ -158,9 +158,10 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
   const { lowered, train: spec } = prepared;
   const initial = new Map<string, Float32Array>();
   for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) initial.set(name, Float32Array.from(tensor.data));
+  // A constant learning rate stays a constant of the step graph (folded into its Gemms).
   // Gradient statistics on the last step of each session run (every 32nd step on an MLP):
   // every step's would cost a third of the step time (bench/onnx/run.ts).
-  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads, learningRate: runLearningRate(spec, totalSteps) });
+  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads, ...(hasSchedule(spec.controls) ? { learningRate: runLearningRate(spec, totalSteps) } : {}) });
   const paramNames = lowered.params.map((p) => p.name);
   const labels = nodeLabels(prepared.model.graph, prepared.lineOf);
   return {
