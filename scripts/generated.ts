@@ -4,7 +4,7 @@
 // file's text, so the staleness test computes the same and compares.
 
 import { catalogueEntries, type CatalogueEntry } from '../engine/src/lang/catalogue.js';
-import { DATA_SETS, OPTIMIZERS, TRAIN_KEYS } from '../engine/src/lang/trainCatalogue.js';
+import { DATA_SETS, OPTIMIZERS, SCHEDULES, TRAIN_KEYS, trainCallSignature } from '../engine/src/lang/trainCatalogue.js';
 
 export const GRAMMAR_FILE = 'syntaxes/nn.tmLanguage.json';
 export const LANGUAGE_DOC = 'docs/language.md';
@@ -62,9 +62,10 @@ export function docTables(): Record<string, string> {
     inits: table(['init', 'what it does'], catalogueEntries('init').map((e) => [code(e.signature), e.summary])),
     'train-keys': table(
       ['key', 'value', 'default'],
-      TRAIN_KEYS.map((k) => [code(k.name), k.value === 'optimizer' ? `${k.doc} ${Object.values(OPTIMIZERS).map((o) => code(catalogueEntries('optimizer').find((e) => e.name === o.name)!.signature)).join(', ')}` : k.value === 'data' ? `${k.doc.replace(/\.$/, '')} (below).` : k.value === 'loss' ? `${k.doc} ${catalogueEntries('loss').map((e) => code(e.name)).join(', ')}` : k.doc, k.default === undefined ? 'required' : code(k.default)]),
+      TRAIN_KEYS.map((k) => [code(k.name), k.value === 'optimizer' ? `${k.doc} ${Object.values(OPTIMIZERS).map((o) => code(catalogueEntries('optimizer').find((e) => e.name === o.name)!.signature)).join(', ')}` : k.value === 'schedule' ? `${k.doc} ${Object.values(SCHEDULES).map((s) => code(trainCallSignature(s.name, s.params))).join(', ')} (below)` : k.value === 'data' ? `${k.doc.replace(/\.$/, '')} (below).` : k.value === 'loss' ? `${k.doc} ${catalogueEntries('loss').map((e) => code(e.name)).join(', ')}` : k.doc, k.default === undefined ? 'required' : code(k.default)]),
     ),
     optimizers: table(['optimizer', 'what it does'], catalogueEntries('optimizer').map((e) => [code(e.signature), e.summary])),
+    schedules: table(['schedule', 'learning rate at step t (from 0)'], Object.values(SCHEDULES).map((s) => [code(trainCallSignature(s.name, s.params)), s.doc])),
     'data-sets': table(
       ['data set', 'samples', 'classes', 'what it is'],
       Object.values(DATA_SETS).map((set) => [code(catalogueEntries('dataset').find((e) => e.name === set.name)!.signature), set.samples, set.classes, set.doc]),

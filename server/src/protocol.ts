@@ -20,7 +20,7 @@ export interface TrainParams {
   workDoneToken?: string | number;
 }
 export interface TrainResult {
-  reason: 'done' | 'cancelled' | 'nan' | 'error';
+  reason: 'done' | 'cancelled' | 'nan' | 'early_stop' | 'error';
   message: string;
   checkpoint: string | null;
   testAccuracy: number | null;

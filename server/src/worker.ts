@@ -46,6 +46,7 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
     const message =
       end.reason === 'done' ? `Trained ${job.model}: ${end.step} steps in ${end.seconds.toFixed(1)} s${accuracy}.`
       : end.reason === 'cancelled' ? `Training of ${job.model} stopped at step ${end.step}; checkpoint saved.`
+      : end.reason === 'early_stop' ? `Training of ${job.model} stopped early at step ${end.step}; best epoch ${(end.best?.epoch ?? 0) + 1} kept in ${end.best?.path}.`
       : `Training of ${job.model} stopped at step ${end.step}: NaN or Inf (see the NN5004 diagnostic).`;
     return { reason: end.reason, message, checkpoint: end.checkpoint, testAccuracy: end.testAccuracy, evaluatedOn: end.evaluatedOn };
   } finally {

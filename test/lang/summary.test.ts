@@ -128,3 +128,24 @@ test('parameter counts and mult-adds agree with PyTorch (torchinfo\'s counting) 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a layer the train block freezes is marked in its row and its parameters count as non-trainable', () => {
+  const text = `model M(x: [B, 2]) -> [B, 2] {
+  fc1 = Linear(2, 8)
+  fc2 = Linear(8, 2)
+  return x |> fc1 |> relu |> fc2
+}
+
+train M {
+  data   = moons(points = 100)
+  freeze = [fc1]
+}
+`;
+  const summary = summarizeModel(checkProgram(text), 'M');
+  assert.ok(summary);
+  assert.deepEqual(summary.rows.filter((r) => r.kind === 'layer').map((r) => [r.name, r.frozen ?? false]), [['fc1', true], ['fc2', false]]);
+  assert.equal(summary.frozenParams, 24);
+  assert.equal(summary.untrainedParams, 24);
+  const plain = summarizeModel(checkProgram(text.replace('freeze = [fc1]', '')), 'M');
+  assert.equal(plain?.frozenParams, 0);
+});

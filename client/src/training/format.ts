@@ -66,6 +66,8 @@ export function trainResultMessage(model: string, result: TrainResult): { text: 
       return { text: `Training ${model} was cancelled. ${result.message}`.trim(), ok: true };
     case 'nan':
       return { text: `Training ${model} stopped: the loss became NaN or infinite. ${result.message}`.trim(), ok: false };
+    case 'early_stop':
+      return { text: result.message, ok: true };
     case 'error':
       return { text: `Training ${model} failed: ${result.message}`, ok: false };
   }

@@ -139,6 +139,8 @@ function endStatus(end: EndEvent): string {
       return `cancelled at step ${end.step}`;
     case 'nan':
       return `stopped at step ${end.step}: the loss became NaN or infinite`;
+    case 'early_stop':
+      return `stopped early at step ${end.step}: best epoch ${(end.best?.epoch ?? 0) + 1}`;
   }
 }
 

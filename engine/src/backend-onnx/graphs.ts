@@ -9,7 +9,7 @@ import { LoweringContext, type DType, type MaskSlot, type Val } from '../onnx/co
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward, ONNX_PASSES } from './backward.js';
 import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
-import { lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot, type ParamUpdate } from './optimizer.js';
+import { lowerGradClipping, lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot } from './optimizer.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
 import { opDef } from '../ops/registry.js';
 import { lossAttrs } from '../lang/trainCatalogue.js';
@@ -44,11 +44,17 @@ export interface TrainStepGraph {
   /** The input slots of each step's batch (`steps` entries); step 0's names are the model's. */
   batches: StepBatchSlots[];
   params: TensorSlot[];
+  /** The parameters that train (all but the frozen), in `params` order: the stats follow it. */
+  trained: TensorSlot[];
+  /** Frozen parameters: inputs only, with no `next:` output. */
+  frozen: ReadonlySet<string>;
   buffers: TensorSlot[];
   /** Optimizer state, named `<param>.<key>` (`fc1.weight.exp_avg`); `scale` times PyTorch's value. */
   state: (TensorSlot & { scale: number })[];
   /** The float32 scalar input holding the 1-based number of the run's first step (Adam's bias correction). */
   stepInput: string;
+  /** With a scheduled learning rate, the float32 scalar input of each step's rate (`steps` entries); else null. */
+  lrInputs: string[] | null;
   /**
    * Output names: the losses [steps] and the raw stats vector (RAW_STATS floats per
    * parameter, in `params` order, then RAW_ACTIVATION_STATS floats per node of
@@ -72,6 +78,13 @@ export interface TrainStepOptions {
   steps?: number;
   /** The loss's arguments from the `train` block (the others take their defaults). */
   lossArgs?: TrainIR['lossArgs'];
+  /** The learning rate is an input per step (a schedule) rather than the optimizer's constant. */
+  scheduledLr?: boolean;
+  /** Gradient clipping by total norm and by value (null or absent: none). */
+  clipGradNorm?: number | null;
+  clipGradValue?: number | null;
+  /** Parameters (state_dict names) that get no gradient and no update. */
+  frozen?: readonly string[];
 }
 
 type LossKind = TrainIR['loss'];
@@ -135,6 +148,7 @@ function lowerStep(
   options: TrainStepOptions,
   state: StepState,
   step: string,
+  lr: string | null,
   copy: number,
   withStats: boolean,
   activations: readonly IrNode[],
@@ -143,10 +157,10 @@ function lowerStep(
   const g = model.graph;
   const data = dataSlots(model, copy);
   const bound = bindInputs(ctx, model, data);
-  g.params.forEach(({ value }, i) => {
-    ctx.requiresGrad.add(state.params[i].name);
-    bound.set(value, state.params[i]);
-  });
+  const frozen = new Set(options.frozen ?? []);
+  const trained = g.params.flatMap(({ param }, i) => (frozen.has(param.name) ? [] : [{ param, value: state.params[i] }]));
+  for (const { value } of trained) ctx.requiresGrad.add(value.name);
+  g.params.forEach(({ value }, i) => bound.set(value, state.params[i]));
   for (const { buffer, value } of g.buffers) bound.set(value, state.buffers.get(buffer.name) as Val);
 
   const values = lowerGraph(ctx, g, bound);
@@ -157,16 +171,17 @@ function lowerStep(
   const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss, options.lossArgs), [{ shape: [], dtype: 'float32' }]).outputs;
   if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
 
-  const grads = lowerBackward(ctx, lossVal, state.params);
-  const slots: ParamSlot[] = g.params.map(({ param }, i) => ({ name: param.name, value: state.params[i], grad: grads[i] }));
-  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats);
+  const clip = { norm: options.clipGradNorm ?? null, value: options.clipGradValue ?? null };
+  const grads = lowerGradClipping(ctx, lowerBackward(ctx, lossVal, trained.map((t) => t.value)), clip);
+  const slots: ParamSlot[] = trained.map(({ param, value }, i) => ({ name: param.name, value, grad: grads[i] }));
+  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats, lr);
   const pieces = withStats && slots.length > 0 ? [lowerGradStats(ctx, slots, updated.params)] : [];
   if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, values));
   const stats = pieces.length === 0 ? null : pieces.length === 1 ? pieces[0] : b.op1('Concat', pieces, { axis: 0 });
   // Batch norm records its running statistics' new values under the name of the value it read.
   const buffers = new Map([...state.buffers].map(([name, v]) => [name, ctx.bufferUpdates.get(v.name) ?? v]));
   const next: StepState = {
-    params: slots.map((s) => (updated.params.get(s.name) as ParamUpdate).next),
+    params: g.params.map(({ param }, i) => updated.params.get(param.name)?.next ?? state.params[i]),
     buffers,
     optimizer: updated.state,
   };
@@ -190,7 +205,10 @@ export function buildTrainStep(
   const g = model.graph;
   const params: TensorSlot[] = g.params.map(({ param }) => ({ name: param.name, shape: param.shape }));
   const buffers: TensorSlot[] = g.buffers.map(({ buffer }) => ({ name: buffer.name, shape: buffer.shape }));
-  const stateSlots = params.flatMap((p) => stateKeys(optimizer).map((key) => ({ name: `${p.name}.${key}`, shape: p.shape, scale: stateScale(optimizer, key) })));
+  const scheduled = options.scheduledLr ?? false;
+  const frozen = new Set(options.frozen ?? []);
+  const trained = params.filter((p) => !frozen.has(p.name));
+  const stateSlots = trained.flatMap((p) => stateKeys(optimizer).map((key) => ({ name: `${p.name}.${key}`, shape: p.shape, scale: stateScale(optimizer, key, scheduled) })));
   let state: StepState = {
     params: params.map((p) => asVal(b.addInput(p.name, 'float32', p.shape), p.shape)),
     buffers: new Map(buffers.map((s) => [s.name, asVal(b.addInput(s.name, 'float32', s.shape), s.shape)])),
@@ -202,10 +220,11 @@ export function buildTrainStep(
   const losses: string[] = [];
   const stats: string[] = [];
   const activations = activationNodes(g);
+  const lrInputs = scheduled ? Array.from({ length: steps }, (_, copy) => b.addInput(slotName('lr', copy), 'float32', [])) : null;
   for (let copy = 0; copy < steps; copy++) {
     const step = copy === 0 ? stepInput : b.op1('Add', [stepInput, b.constFloat(copy)]);
     const withStats = options.stats && (options.statsOn !== 'last' || copy === steps - 1);
-    const { result, batch } = lowerStep(b, model, fns, loss, optimizer, options, state, step, copy, withStats, activations);
+    const { result, batch } = lowerStep(b, model, fns, loss, optimizer, options, state, step, lrInputs?.[copy] ?? null, copy, withStats, activations);
     batches.push(batch);
     losses.push(b.op1('Unsqueeze', [result.loss.name, b.constInt([0])]));
     if (result.stats) stats.push(result.stats);
@@ -214,14 +233,16 @@ export function buildTrainStep(
 
   // Stats read values that addOutput renames, so they are lowered before the outputs.
   b.addOutput('loss', losses.length === 1 ? losses[0] : b.op1('Concat', losses, { axis: 0 }), 'float32', [steps]);
-  params.forEach((p, i) => b.addOutput(NEXT_PREFIX + p.name, state.params[i].name, 'float32', p.shape));
+  params.forEach((p, i) => {
+    if (!frozen.has(p.name)) b.addOutput(NEXT_PREFIX + p.name, state.params[i].name, 'float32', p.shape);
+  });
   for (const s of stateSlots) b.addOutput(NEXT_PREFIX + s.name, (state.optimizer.get(s.name) as Val).name, 'float32', s.shape);
   for (const buf of buffers) b.addOutput(NEXT_PREFIX + buf.name, (state.buffers.get(buf.name) as Val).name, 'float32', buf.shape);
   const statsOutput = stats.length > 0 ? 'stats' : null;
   const statsActivations = statsOutput ? activations : [];
-  const perStep = RAW_STATS * params.length + RAW_ACTIVATION_STATS * statsActivations.length;
+  const perStep = RAW_STATS * trained.length + RAW_ACTIVATION_STATS * statsActivations.length;
   if (statsOutput) b.addOutput(statsOutput, stats.length === 1 ? stats[0] : b.op1('Concat', stats, { axis: 0 }), 'float32', [perStep * stats.length]);
-  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, buffers, state: stateSlots, stepInput, lossOutput: 'loss', statsOutput, activations: statsActivations };
+  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, trained, frozen, buffers, state: stateSlots, stepInput, lrInputs, lossOutput: 'loss', statsOutput, activations: statsActivations };
 }
 
 export interface ForwardGraph {

@@ -28,10 +28,32 @@ export function stateKeys(spec: OptimizerSpec): string[] {
 
 /**
  * The factor between a state tensor in the graph and PyTorch's: SGD keeps its momentum
- * buffer times lr (one pass less per step), unless lr is 0.
+ * buffer times lr (one pass less per step), unless lr is 0 or changes from step to step.
  */
-export function stateScale(spec: OptimizerSpec, key: string): number {
-  return spec.kind === 'SGD' && key === 'momentum_buffer' && spec.lr !== 0 ? spec.lr : 1;
+export function stateScale(spec: OptimizerSpec, key: string, scheduled = false): number {
+  return spec.kind === 'SGD' && key === 'momentum_buffer' && spec.lr !== 0 && !scheduled ? spec.lr : 1;
+}
+
+/**
+ * The gradients clipped as torch.nn.utils does (see optim/clip.ts): scaled by
+ * min(1, maxNorm / (total L2 norm + 1e-6)), then each element clamped to [-value, value].
+ */
+export function lowerGradClipping(ctx: LoweringContext, grads: readonly Val[], clip: { norm: number | null; value: number | null }): Val[] {
+  let out = [...grads];
+  const b = ctx.b;
+  if (clip.norm !== null && out.length > 0) {
+    const squares = out.map((g) => b.op1('ReduceSumSquare', [g.name], { keepdims: 0 }));
+    const sum = squares.reduce((a, x) => b.op1('Add', [a, x]));
+    const coefficient = b.op1('Div', [ctx.scalar(clip.norm), b.op1('Add', [b.op1('Sqrt', [sum]), ctx.scalar(1e-6)])]);
+    const clamped = b.op1('Min', [coefficient, ctx.scalar(1)]);
+    out = out.map((g) => ctx.binary('Mul', g, clamped, g));
+  }
+  if (clip.value !== null) {
+    const low = ctx.scalar(-clip.value);
+    const high = ctx.scalar(clip.value);
+    out = out.map((g) => ({ ...g, name: b.op1('Min', [b.op1('Max', [g.name, low]), high]) }));
+  }
+  return out;
 }
 
 /** What the update produced for one parameter. */
@@ -43,7 +65,9 @@ export interface ParamUpdate {
 
 /**
  * Emits one update per parameter. `state` holds the current state tensors (graph inputs)
- * by name; `step` is the 1-based step count as a float32 scalar input. With `fold`, SGD
+ * by name; `step` is the 1-based step count as a float32 scalar input; `lr`, when the rate
+ * follows a schedule, the float32 scalar input holding this step's (else `spec.lr` is a
+ * constant). With `fold` (only for a constant rate), SGD
  * folds its first scale-and-add, and Adam a scale, into the Gemm that computed a weight
  * gradient (the gradient itself is then never written, so the statistics cannot read it).
  * Returns the updated parameters and the new state values, by name.
@@ -55,11 +79,14 @@ export function lowerOptimizer(
   state: ReadonlyMap<string, Val>,
   step: string,
   fold = false,
+  lr: string | null = null,
 ): { params: Map<string, ParamUpdate>; state: Map<string, Val> } {
   const newParams = new Map<string, ParamUpdate>();
   const newState = new Map<string, Val>();
   const b = ctx.b;
   const s = (x: number): string => ctx.scalar(x);
+  const rate = lr ?? s(spec.lr);
+  if (lr !== null) fold = false;
   // Adam's step-dependent scalars, computed once per step for all parameters. PyTorch:
   // p -= lr / c1 * m / (sqrt(v) / sqrt(c2) + eps), written as m / (sqrt(v) * a + e) with
   // a = c1 / (lr * sqrt(c2)) and e = eps * c1 / lr, c1 = 1 - beta1^t, c2 = 1 - beta2^t.
@@ -68,7 +95,7 @@ export function lowerOptimizer(
   if (spec.kind !== 'SGD') {
     const c1 = b.op1('Sub', [s(1), b.op1('Pow', [s(spec.beta1), step])]);
     const c2 = b.op1('Sub', [s(1), b.op1('Pow', [s(spec.beta2), step])]);
-    const c1OverLr = b.op1('Div', [c1, s(spec.lr)]);
+    const c1OverLr = b.op1('Div', [c1, rate]);
     sqrtScale = b.op1('Div', [c1OverLr, b.op1('Sqrt', [c2])]);
     epsScale = b.op1('Mul', [c1OverLr, s(spec.eps)]);
   }
@@ -88,22 +115,25 @@ export function lowerOptimizer(
           newParams.set(name, { next: g, delta: null });
           continue;
         }
-        delta = ctx.binary('Mul', g, s(spec.lr), p);
+        delta = ctx.binary('Mul', g, rate, p);
       } else {
         // PyTorch: buf = momentum * buf + g (buf starts at g, which equals this from zeros).
         const key = `${name}.momentum_buffer`;
         const u = state.get(key) as Val;
-        const scale = stateScale(spec, 'momentum_buffer');
+        const scale = stateScale(spec, 'momentum_buffer', lr !== null);
         if (canFold && ctx.b.foldIntoGemm(g.name, u.name, scale, spec.momentum)) delta = g;
         else delta = ctx.binary('Add', ctx.binary('Mul', u, s(spec.momentum), p), scale === 1 ? g : ctx.binary('Mul', g, s(scale), p), p);
         newState.set(key, delta);
-        if (scale === 1) delta = ctx.binary('Mul', delta, s(spec.lr), p);
+        if (scale === 1) delta = ctx.binary('Mul', delta, rate, p);
       }
       newParams.set(name, { next: ctx.binary('Sub', p, delta, p), delta });
       continue;
     }
     let weights = p;
-    if (spec.kind === 'AdamW' && spec.weightDecay !== 0) weights = ctx.binary('Mul', p, s(1 - spec.lr * spec.weightDecay), p);
+    if (spec.kind === 'AdamW' && spec.weightDecay !== 0) {
+      const decay = lr === null ? s(1 - spec.lr * spec.weightDecay) : b.op1('Sub', [s(1), b.op1('Mul', [lr, s(spec.weightDecay)])]);
+      weights = ctx.binary('Mul', p, decay, p);
+    }
     // With `fold`, the gradient's Gemm also scales it by r = sqrt(1 - beta2) (and adds Adam's
     // weight decay): gr = r * g, so v takes gr * gr, one pass less, and m takes gr * (1 - beta1) / r.
     const r = Math.sqrt(1 - spec.beta2);

@@ -9,7 +9,7 @@
 import * as ort from 'onnxruntime-node';
 import type { FnIR, IrNode, ModelIR, TrainIR } from '../lang/api.js';
 import type { ParamGradStats } from '../core/events.js';
-import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type StepBatchSlots, type TrainStepGraph } from './graphs.js';
+import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type StepBatchSlots, type TrainStepGraph, type TrainStepOptions } from './graphs.js';
 import { Dim } from '../shape/dim.js';
 import { DimBinding } from '../shape/binding.js';
 import { sizeOf } from '../ops/shape-rule.js';
@@ -50,6 +50,11 @@ export interface OnnxTrainerOptions {
    * at most MAX_STEPS_PER_RUN, within NODE_BUDGET.
    */
   stepsPerRun?: number;
+  /**
+   * The learning rate of each 1-based step when it follows a schedule (run/backends.ts);
+   * absent: the optimizer's constant rate, folded into the graph.
+   */
+  learningRate?: (step: number) => number;
 }
 
 /**
@@ -154,12 +159,18 @@ export class OnnxTrainer {
   private constructor(
     private readonly model: ModelIR,
     private readonly fns: ReadonlyMap<string, FnIR>,
-    private readonly train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer'>,
+    private readonly train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>,
     /** The one-step graph with statistics (when on): names the parameter, buffer and state slots. */
     private readonly graph: TrainStepGraph,
     private readonly threads: number,
-    private readonly options: { stats: boolean; statsEvery: number; statsAtRunEnd: boolean; dropout: boolean; seed: number; stepsPerRun: number },
+    private readonly options: { stats: boolean; statsEvery: number; statsAtRunEnd: boolean; dropout: boolean; seed: number; stepsPerRun: number; learningRate: ((step: number) => number) | null },
   ) {}
+
+  /** What every step graph of a run shares: dropout, the loss's arguments, the rate input and clipping. */
+  private static graphOptions(train: Pick<TrainIR, 'lossArgs' | 'controls'>, dropout: boolean, scheduledLr: boolean): Omit<TrainStepOptions, 'stats'> {
+    const controls = train.controls;
+    return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [] };
+  }
 
   /**
    * Builds the one-step graph and its session. `initial` holds every parameter and buffer
@@ -168,7 +179,7 @@ export class OnnxTrainer {
   static async create(
     model: ModelIR,
     fns: ReadonlyMap<string, FnIR>,
-    train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer'>,
+    train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>,
     initial: ReadonlyMap<string, Float32Array>,
     options: OnnxTrainerOptions = {},
   ): Promise<OnnxTrainer> {
@@ -179,8 +190,9 @@ export class OnnxTrainer {
       dropout: options.dropout ?? true,
       seed: options.seed ?? 0,
       stepsPerRun: 1,
+      learningRate: options.learningRate ?? null,
     };
-    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, dropout: settings.dropout, lossArgs: train.lossArgs });
+    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, ...OnnxTrainer.graphOptions(train, settings.dropout, settings.learningRate !== null) });
     settings.stepsPerRun = Math.max(1, Math.floor(options.stepsPerRun ?? defaultStepsPerRun(graph)));
     const threads = resolveThreads(options.threads);
     const trainer = new OnnxTrainer(model, fns, train, graph, threads, settings);
@@ -210,7 +222,7 @@ export class OnnxTrainer {
     let runner = this.runners.get(key);
     if (!runner) {
       const stats = { stats: kind.stats !== 'none', statsOn: kind.stats === 'last' ? 'last' as const : 'every' as const };
-      const graph = buildTrainStep(this.model, this.fns, this.train.loss, this.train.optimizer, { steps: kind.steps, ...stats, dropout: this.options.dropout, lossArgs: this.train.lossArgs });
+      const graph = buildTrainStep(this.model, this.fns, this.train.loss, this.train.optimizer, { steps: kind.steps, ...stats, ...OnnxTrainer.graphOptions(this.train, this.options.dropout, this.options.learningRate !== null) });
       runner = ort.InferenceSession.create(graph.bytes, sessionOptions(this.threads)).then((session) => ({ graph, session }));
       this.runners.set(key, runner);
     }
@@ -274,13 +286,16 @@ export class OnnxTrainer {
     });
     for (const [name, tensor] of this.tensors) feeds[name] = tensor;
     feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(first), []);
-    const fetches = [graph.lossOutput, ...(graph.statsOutput ? [graph.statsOutput] : []), ...[...this.tensors.keys()].map((name) => NEXT_PREFIX + name)];
+    const learningRate = this.options.learningRate;
+    if (graph.lrInputs && learningRate) graph.lrInputs.forEach((name, i) => { feeds[name] = new ort.Tensor('float32', Float32Array.of(learningRate(first + i)), []); });
+    const updated = [...this.tensors.keys()].filter((name) => !graph.frozen.has(name));
+    const fetches = [graph.lossOutput, ...(graph.statsOutput ? [graph.statsOutput] : []), ...updated.map((name) => NEXT_PREFIX + name)];
     const out = await session.run(feeds, fetches);
-    for (const name of this.tensors.keys()) this.tensors.set(name, out[NEXT_PREFIX + name]);
+    for (const name of updated) this.tensors.set(name, out[NEXT_PREFIX + name]);
     this.stepCount += batches.length;
     const losses = out[graph.lossOutput].data as Float32Array;
     const raw = graph.statsOutput ? (out[graph.statsOutput].data as Float32Array) : null;
-    const perStep = RAW_STATS * graph.params.length + RAW_ACTIVATION_STATS * graph.activations.length;
+    const perStep = RAW_STATS * graph.trained.length + RAW_ACTIVATION_STATS * graph.activations.length;
     const block = (i: number): number => (kind.stats === 'last' ? 0 : i);
     return batches.map((_, i) => {
       const stats = raw && due[i] ? raw.subarray(perStep * block(i), perStep * (block(i) + 1)) : null;
@@ -304,7 +319,7 @@ export class OnnxTrainer {
   }
 
   private readStats(raw: Float32Array): ParamGradStats[] {
-    return this.graph.params.map((p, i) => {
+    return this.graph.trained.map((p, i) => {
       const info = this.model.params.find((q) => q.name === p.name);
       const size = p.shape.reduce((a, n) => a * n, 1);
       return { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, i, size) };
@@ -313,7 +328,7 @@ export class OnnxTrainer {
 
   /** The activation statistics that follow the parameters' in a step's stats block. */
   private readActivations(graph: TrainStepGraph, raw: Float32Array): OnnxActivationStats[] {
-    const offset = RAW_STATS * graph.params.length;
+    const offset = RAW_STATS * graph.trained.length;
     return graph.activations.map((node, i) => ({
       node,
       deadFraction: raw[offset + RAW_ACTIVATION_STATS * i],

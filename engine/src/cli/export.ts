@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
     const out = values.output ?? `${model.name}.py`;
-    writeFileSync(out, exportPytorch(model, check.fnIrs, basename(file)));
+    writeFileSync(out, exportPytorch(model, check.fnIrs, basename(file), check.trains.find((t) => t.model === model.name)));
     process.stdout.write(`wrote ${out} (PyTorch module ${model.name}; load weights with load_model("W.safetensors"))\n`);
     return 0;
   }

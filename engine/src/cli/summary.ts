@@ -32,7 +32,7 @@ function rowLabel(row: SummaryRow): string {
 
 function rowCells(row: SummaryRow): string[] {
   const gradient = row.output === null ? '--' : row.receivesGradient ? rowShape(row) : 'none';
-  const params = row.params === null ? '--' : row.params.toLocaleString('en-US');
+  const params = row.params === null ? '--' : `${row.params.toLocaleString('en-US')}${row.frozen ? ' frozen' : ''}`;
   const multAdds = row.multAdds === null || row.kind === 'block' || row.multAdds.equals(0) ? '--' : formatQuantity(row.multAdds);
   return [rowLabel(row), rowShape(row), gradient, params, multAdds];
 }
@@ -41,6 +41,13 @@ function rowCells(row: SummaryRow): string[] {
 function megabytes(bytes: Dim): string {
   const known = bytes.constant();
   return known === null ? `${formatQuantity(bytes)} bytes` : formatMegabytes(known);
+}
+
+/** Why parameters do not train: frozen by the `train` block, or out of the gradient's reach. */
+function untrainedNote(untrained: number, frozen: number): string {
+  if (untrained === 0) return '';
+  if (frozen === untrained) return ' (frozen by the train block)';
+  return frozen > 0 ? ` (${frozen.toLocaleString('en-US')} frozen by the train block, the others out of the gradient's reach)` : ' (no gradient reaches them)';
 }
 
 export function formatSummary(result: CheckResult, model: ModelSummary, batch: number | null): string {
@@ -71,7 +78,7 @@ export function formatSummary(result: CheckResult, model: ModelSummary, batch: n
     ...body,
     `Total params: ${summary.params.toLocaleString('en-US')}`,
     `Trainable params: ${(summary.params - summary.untrainedParams).toLocaleString('en-US')}`,
-    `Non-trainable params: ${summary.untrainedParams.toLocaleString('en-US')}${summary.untrainedParams > 0 ? ' (no gradient reaches them)' : ''}`,
+    `Non-trainable params: ${summary.untrainedParams.toLocaleString('en-US')}${untrainedNote(summary.untrainedParams, summary.frozenParams)}`,
     `Buffers: ${summary.buffers.toLocaleString('en-US')}`,
     multAdds,
     rule(body),

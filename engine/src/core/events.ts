@@ -89,13 +89,16 @@ export type RunEvent =
   | { type: 'checkpoint'; step: number; path: string }
   | {
       type: 'end';
-      reason: 'done' | 'cancelled' | 'nan';
+      /** `early_stop`: the evaluation loss did not improve for the block's `early_stopping` epochs. */
+      reason: 'done' | 'cancelled' | 'nan' | 'early_stop';
       step: number;
       /** The last epoch's accuracy on the split `evaluatedOn` names. */
       testAccuracy: number | null;
       evaluatedOn?: EvaluatedOn;
       seconds: number;
       checkpoint: string | null;
+      /** With `early_stopping`: the epoch of the lowest evaluation loss and the checkpoint kept from it. */
+      best?: { epoch: number; loss: number; path: string };
       findings: Finding[];
     };
 

@@ -3,7 +3,8 @@
 // torch.autograd.Function when it has a `grad` block), and a loader for the .safetensors
 // checkpoints written in plain Python (json + struct), so no extra package is needed.
 
-import type { FnIR, Graph, InitSpec, IrNode, LayerUse, ModelIR, OpNode, ValueId } from '../lang/api.js';
+import type { FnIR, Graph, InitSpec, IrNode, LayerUse, ModelIR, OpNode, TrainIR, ValueId } from '../lang/api.js';
+import { pytorchTraining } from './pytorchTraining.js';
 import { layerDef, opDef } from '../ops/registry.js';
 import { uniformBound } from '../nn/init.js';
 
@@ -153,8 +154,11 @@ def load_safetensors(path):
     return tensors
 `;
 
-/** The Python source of `model` (and the fns it calls); `source` names the `.nn` file. */
-export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, source: string): string {
+/**
+ * The Python source of `model` (and the fns it calls); `source` names the `.nn` file. With
+ * the model's `train` block, also its optimizer, schedule and clipping (pytorchTraining.ts).
+ */
+export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, source: string, train?: TrainIR): string {
   const graph = model.graph;
   const className = model.name;
   const names = new Names();
@@ -242,5 +246,6 @@ export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, so
     '        model.load_state_dict(state, strict=False)',
     '    return model',
     '',
+    ...(train ? ['', ...pytorchTraining(train)] : []),
   ].join('\n');
 }

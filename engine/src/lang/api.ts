@@ -105,6 +105,8 @@ export interface LayerInfo {
   /** Intermediate values the layer's op keeps for its backward (attention's `[B, heads, T, T]` scores). */
   readonly internals: readonly { name: string; shape: Shape }[];
   receivesGradient: boolean;
+  /** Its parameters are in the model's `train` block's `freeze`: no gradient, no update. */
+  frozen: boolean;
 }
 
 /**
@@ -239,6 +241,27 @@ export type OptimizerSpec =
   | { kind: 'SGD'; lr: number; momentum: number; weightDecay: number }
   | { kind: 'Adam' | 'AdamW'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
 
+/** A learning-rate schedule, as torch.optim.lr_scheduler defines it, stepped once per optimizer step. */
+export type ScheduleSpec =
+  | { kind: 'step'; stepSize: number; gamma: number }
+  | { kind: 'cosine'; /** null: every step of the run */ tMax: number | null; etaMin: number }
+  | { kind: 'linear'; startFactor: number; endFactor: number; totalIters: number };
+
+/** The training controls of a `train` block beyond the optimizer (none by default). */
+export interface TrainControls {
+  schedule: ScheduleSpec | null;
+  /** Steps of linear warmup before the schedule (0: none). */
+  warmup: number;
+  /** The total L2 norm all gradients are scaled down to (torch.nn.utils.clip_grad_norm_), or null. */
+  clipGradNorm: number | null;
+  /** The bound every gradient element is clamped to (torch.nn.utils.clip_grad_value_), or null. */
+  clipGradValue: number | null;
+  /** Epochs without a lower evaluation loss before the run stops (null: never). */
+  earlyStopping: number | null;
+  /** The parameters (state_dict names) of the `freeze` layers: no gradient, no update. */
+  frozen: string[];
+}
+
 export interface TrainIR {
   model: string;
   range: TextRange; // the `train` block
@@ -248,6 +271,8 @@ export interface TrainIR {
   /** The loss's number arguments the block gives (`cross_entropy(label_smoothing = 0.1)`); the others take their defaults. */
   lossArgs?: Readonly<Record<string, number>>;
   optimizer: OptimizerSpec;
+  /** Schedule, clipping and early stopping (absent: none). */
+  controls?: TrainControls;
   epochs: number;
   batch: number;
   seed: number;

@@ -139,12 +139,25 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
     ctx.diagnostics.push(...checked.diagnostics);
     if (checked.train) result.trains.push(checked.train satisfies TrainIR);
   }
+  markFrozen(result.layers, result.trains);
 
   // An error inside a block instance is the instance's (NN2017) only when the block checks on its own.
   const instanceErrors = ctx.instanceErrors.filter((e) => !modelsWithErrors.has(e.block)).map((e) => e.diagnostic);
   result.diagnostics = dedupe([...errors, ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
   if (tokens) result.semantics = new SemanticModel(text, tree, tokens, symbols);
   return result;
+}
+
+/** A layer whose parameters a `train` block's `freeze` names all is frozen (the hover says so). */
+function markFrozen(layers: readonly LayerInfo[], trains: readonly TrainIR[]): void {
+  for (const train of trains) {
+    const frozen = new Set(train.controls?.frozen ?? []);
+    if (frozen.size === 0) continue;
+    for (const layer of layers) {
+      if (layer.model !== train.model || layer.params.length === 0) continue;
+      if (layer.params.every((p) => frozen.has(p.name))) (layer as LazyLayerInfo).frozen = true;
+    }
+  }
 }
 
 function trainsWithCrossEntropy(item: TrainItem): boolean {
@@ -218,6 +231,7 @@ class LazyLayerInfo implements LayerInfo {
   readonly range: TextRange;
   readonly callRanges: TextRange[];
   readonly receivesGradient: boolean;
+  frozen = false;
   private knownParams: { name: string; shape: number[] }[] | null = null;
   private shownArgs: Record<string, number | boolean> | null = null;
 
@@ -298,8 +312,8 @@ class LazyLayerInfo implements LayerInfo {
   }
 
   toJSON(): Omit<LayerInfo, 'input' | 'output' | 'flopCount' | 'internals'> {
-    const { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient } = this;
-    return { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient };
+    const { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient, frozen } = this;
+    return { model, name, ctor, args, range, callRanges, inShape, outShape, params, paramCount, flops, activationBytes, receivesGradient, frozen };
   }
 }
 

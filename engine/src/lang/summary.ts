@@ -24,6 +24,8 @@ export interface SummaryRow {
   receivesGradient: boolean;
   params: number | null; // null: a row without parameters of its own (an op, a block)
   multAdds: Dim | null; // null: not counted (a block's are its rows')
+  /** A layer whose parameters the model's `train` block freezes. */
+  frozen?: boolean;
 }
 
 export interface ModelSummaryTable {
@@ -32,8 +34,10 @@ export interface ModelSummaryTable {
   batchDim: string | null;
   rows: SummaryRow[];
   params: number;
-  /** Parameters no gradient reaches (training leaves them as initialized). */
+  /** Parameters no gradient reaches or the `train` block freezes (training leaves them as initialized). */
   untrainedParams: number;
+  /** Of those, the frozen ones. */
+  frozenParams: number;
   buffers: number;
   bufferBytes: number;
   paramBytes: number;
@@ -160,7 +164,11 @@ export function summarizeModel(result: CheckResult, model: string): ModelSummary
   const graph = ir.graph;
   const reach = gradientReach(graph);
   const rows = nodeRows(result, ir, reach);
-  const untrained = graph.params.filter((p) => !reach.has(p.value)).reduce((sum, p) => sum + size(p.param.shape), 0);
+  const frozen = new Set(result.trains.find((t) => t.model === model)?.controls?.frozen ?? []);
+  const frozenLayers = new Set(graph.params.filter((p) => frozen.has(p.param.name)).map((p) => p.param.layer));
+  for (const row of rows) if (row.kind === 'layer' && row.name !== null && frozenLayers.has(row.name)) row.frozen = true;
+  const untrained = graph.params.filter((p) => !reach.has(p.value) || frozen.has(p.param.name)).reduce((sum, p) => sum + size(p.param.shape), 0);
+  const frozenParams = graph.params.filter((p) => frozen.has(p.param.name)).reduce((sum, p) => sum + size(p.param.shape), 0);
   const params = ir.params.reduce((sum, p) => sum + size(p.shape), 0);
   const buffers = ir.buffers.reduce((sum, b) => sum + size(b.shape), 0);
   let multAdds = Dim.of(0);
@@ -179,6 +187,7 @@ export function summarizeModel(result: CheckResult, model: string): ModelSummary
     rows,
     params,
     untrainedParams: untrained,
+    frozenParams,
     buffers,
     bufferBytes: 4 * buffers,
     paramBytes: 4 * params,

@@ -4,14 +4,16 @@
 
 import { IMAGE_SETS, type ImageSetName } from '../data/catalog.js';
 import { ALL_OPS, OPS } from '../ops/registry.js';
-import type { DataHeader, DataSpec, OptimizerSpec, TrainIR } from './api.js';
+import type { DataHeader, DataSpec, OptimizerSpec, ScheduleSpec, TrainIR } from './api.js';
 
 /** An argument of a data set or optimizer: a positive integer, a non-negative number or a string. */
 export interface TrainParam {
   readonly name: string;
   readonly kind: 'count' | 'number' | 'string';
-  /** Absent: required. */
+  /** Absent: required (unless `defaultText` says what stands in). */
   readonly default?: number;
+  /** An optional argument's default when no number is it (a cosine's `T_max`: the run's steps), as the docs show it. */
+  readonly defaultText?: string;
   /** The least a count may be (default 1: a test split may be empty, 0). */
   readonly min?: number;
   /** The bound a number stays below (Adam's betas: 1, as PyTorch checks). */
@@ -158,6 +160,46 @@ export function optimizerDef(name: string): OptimizerDef | undefined {
 /** The optimizer when a `train` block names none. */
 export const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'Adam', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 
+export interface ScheduleDef {
+  readonly name: ScheduleSpec['kind'];
+  readonly params: readonly TrainParam[];
+  /** The torch.optim.lr_scheduler class it is. */
+  readonly torch: string;
+  readonly doc: string;
+}
+
+/** The learning-rate schedules a `train` block's `schedule` names, stepped once per optimizer step. */
+export const SCHEDULES: Readonly<Record<ScheduleSpec['kind'], ScheduleDef>> = {
+  step: {
+    name: 'step',
+    params: [{ name: 'step_size', kind: 'count', doc: 'steps between two decays' }, rate('gamma', 0.1, 'the factor of each decay')],
+    torch: 'StepLR',
+    doc: 'lr · gamma^⌊t / step_size⌋ at step t (torch.optim.lr_scheduler.StepLR).',
+  },
+  cosine: {
+    name: 'cosine',
+    params: [{ name: 'T_max', kind: 'count', defaultText: 'steps', doc: 'steps of the half cosine (default: every step of the run after the warmup)' }, rate('eta_min', 0, 'the least learning rate')],
+    torch: 'CosineAnnealingLR',
+    doc: 'eta_min + (lr − eta_min) · (1 + cos(π t / T_max)) / 2 at step t (torch.optim.lr_scheduler.CosineAnnealingLR).',
+  },
+  linear: {
+    name: 'linear',
+    params: [rate('start_factor', 1 / 3, 'the factor of lr at the first step'), rate('end_factor', 1, 'the factor from step total_iters on'), count('total_iters', 5, 'steps from start_factor to end_factor')],
+    torch: 'LinearLR',
+    doc: 'lr times a factor going linearly from start_factor to end_factor over total_iters steps (torch.optim.lr_scheduler.LinearLR).',
+  },
+};
+
+export function scheduleDef(name: string): ScheduleDef | undefined {
+  return Object.prototype.hasOwnProperty.call(SCHEDULES, name) ? SCHEDULES[name as ScheduleSpec['kind']] : undefined;
+}
+
+/** A data set's, optimizer's or schedule's call as the docs show it: `step(step_size, gamma = 0.1)`. */
+export function trainCallSignature(name: string, params: readonly TrainParam[]): string {
+  const shown = (p: TrainParam): string => (p.default !== undefined ? `${p.name} = ${+p.default.toPrecision(6)}` : p.defaultText !== undefined ? `${p.name} = <${p.defaultText}>` : p.name);
+  return `${name}(${params.map(shown).join(', ')})`;
+}
+
 export type TrainLoss = TrainIR['loss'];
 
 /** The losses a `train` block's `loss` names: the registry's ops of surface `loss`. */
@@ -185,7 +227,7 @@ export const BACKENDS = ['auto', 'ts', 'onnx'] as const;
  * What a key's value is: a data set or optimizer call, a loss name, a count, a seed, a
  * fraction or `test`, a back end, a folder path.
  */
-export type TrainValueKind = 'data' | 'optimizer' | 'loss' | 'count' | 'seed' | 'validate' | 'backend' | 'path';
+export type TrainValueKind = 'data' | 'optimizer' | 'loss' | 'count' | 'seed' | 'validate' | 'backend' | 'path' | 'schedule' | 'steps' | 'positive' | 'patience' | 'layers';
 
 export interface TrainKeyDef {
   readonly name: string;
@@ -205,6 +247,12 @@ export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'seed', value: 'seed', default: '0', doc: 'Seed of initialization, shuffling and dropout (an integer ≥ 0).' },
   { name: 'validate', value: 'validate', default: '"test"', doc: 'A fraction in (0, 1) of the training data held out, or `"test"` for the data set\'s test split (files without one hold out nothing).' },
   { name: 'backend', value: 'backend', default: '"auto"', doc: '`"auto"`, `"ts"` (the TypeScript autograd engine) or `"onnx"` (onnxruntime-node).' },
+  { name: 'schedule', value: 'schedule', default: 'none', doc: 'A learning-rate schedule, stepped after every optimizer step as in torch.optim.lr_scheduler.' },
+  { name: 'warmup', value: 'steps', default: '0', doc: 'Steps of linear warmup before the schedule: lr · (1/N + (1 − 1/N) · t/N) at step t < N, as `LinearLR(start_factor = 1/N, total_iters = N)` followed by the schedule in `SequentialLR` (an integer ≥ 0).' },
+  { name: 'clip_grad_norm', value: 'positive', default: 'none', doc: 'Scales all gradients down so that their total L2 norm is at most this (`torch.nn.utils.clip_grad_norm_`), before the update; the gradient statistics show the clipped gradients.' },
+  { name: 'clip_grad_value', value: 'positive', default: 'none', doc: 'Clamps every gradient element to [−v, v] (`torch.nn.utils.clip_grad_value_`), after `clip_grad_norm`.' },
+  { name: 'early_stopping', value: 'patience', default: 'none', doc: 'Stops when the evaluation loss has not improved for this many epochs (an integer ≥ 1), keeping the best epoch\'s weights in `best.safetensors` beside the checkpoint.' },
+  { name: 'freeze', value: 'layers', default: '[]', doc: 'Layers (or block instances, or raw `param`s) whose parameters get no gradient and no update: `freeze = [conv1, conv2]`, as `requires_grad_(False)` in PyTorch.' },
   { name: 'save', value: 'path', default: '"runs/<model>"', doc: 'Output folder for checkpoints (`.safetensors`), the exported `.onnx` and the run log.' },
 ];
 

@@ -13,6 +13,7 @@ import type { Signature } from './shapes.js';
 import { DimBinding } from '../shape/binding.js';
 import { targetForm } from './targets.js';
 import type { Expr, TrainItem } from './syntax.js';
+import { checkControls } from './trainControls.js';
 import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, lossParams, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
 
 const KEYS = TRAIN_KEYS.map((k) => k.name);
@@ -299,6 +300,24 @@ export function checkTrain(
     }
   }
 
+  const controls = checkControls(
+    {
+      entries,
+      number: (expr) => {
+        const v = valueOf(expr);
+        return v.kind === 'number' ? v.value : null;
+      },
+      callArgs: (expr, key, params) => {
+        const parsed = callArgs(expr, key, params);
+        return parsed ? new Map([...parsed.args].map(([name, arg]) => [name, arg.expr])) : null;
+      },
+      callee: calleeOf,
+      bad: (range, key, problem, fix) => diagnostics.push(makeDiagnostic('NN4002', range, [key, problem], fix ?? {})),
+      params: graph ? graph.params.map((p) => p.param) : null,
+    },
+    optimizer.lr,
+  );
+
   const epochs = integer('epochs', numericDefault('epochs'), 1);
   const batch = integer('batch', numericDefault('batch'), 1);
   const seed = integer('seed', numericDefault('seed'), 0);
@@ -341,7 +360,7 @@ export function checkTrain(
   const hasErrors = diagnostics.some((d) => d.severity === 'error');
   const train: TrainIR | null =
     data && !hasErrors && symbols.models.has(modelName)
-      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, lossArgs, optimizer, epochs, batch, seed, validate, backend, save, keyRanges }
+      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, lossArgs, optimizer, controls, epochs, batch, seed, validate, backend, save, keyRanges }
       : null;
   return { diagnostics, train };
 }

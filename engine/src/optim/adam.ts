@@ -15,7 +15,8 @@ export interface AdamOptions {
 }
 
 export class Adam extends Optimizer {
-  readonly lr: number;
+  /** The learning rate of the next step (a schedule sets it before each). */
+  lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;

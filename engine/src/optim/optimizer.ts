@@ -6,6 +6,8 @@ import { allocateFloat } from '../tensor/tensor.js';
 export abstract class Optimizer {
   /** Steps taken so far (Adam's bias correction uses it). */
   stepCount = 0;
+  /** The learning rate of the next step (a schedule sets it before each). */
+  abstract lr: number;
 
   constructor(readonly params: readonly Tensor[]) {
     for (const p of params) {

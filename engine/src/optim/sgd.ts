@@ -11,7 +11,8 @@ export interface SgdOptions {
 }
 
 export class SGD extends Optimizer {
-  readonly lr: number;
+  /** The learning rate of the next step (a schedule sets it before each). */
+  lr: number;
   readonly momentum: number;
   readonly weightDecay: number;
   private readonly momentumBuffers: (FloatArray | undefined)[] = [];

@@ -32,7 +32,7 @@ export function chooseBackend(model: ModelIR, fns: ReadonlyMap<string, FnIR>, tr
  */
 export function createOnnxTrainer(
   model: ModelIR,
-  train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer'>,
+  train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>,
   initial: ReadonlyMap<string, Float32Array>,
   options: OnnxTrainerOptions & { fns?: ReadonlyMap<string, FnIR> } = {},
 ): Promise<OnnxTrainer> {

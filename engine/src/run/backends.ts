@@ -11,12 +11,14 @@ import type { FloatArray } from '../tensor/tensor.js';
 import { createOnnxTrainer } from './backendChoice.js';
 import type { OnnxTrainer } from '../backend-onnx/session.js';
 import type { Batch } from '../core/batches.js';
-import { streamRng } from '../core/batches.js';
+import { batchCount, streamRng } from '../core/batches.js';
 import type { OptimizerBuffers, OptimizerState } from './checkpoint.js';
 import { nanFinding } from './findings.js';
 import { NonFiniteError, nodeLabels } from '../backend-ts/lower.js';
 import { lossOf } from '../backend-ts/objective.js';
 import type { Prepared } from './prepare.js';
+import { clipGradNorm, clipGradValue } from '../optim/clip.js';
+import { hasSchedule, learningRate } from '../optim/schedule.js';
 import { differenceNorm, hasNonFinite, paramGradStats } from '../core/stats.js';
 
 export type StepOutcome = { loss: number; params: ParamGradStats[]; activations: ActivationStats[] } | { nan: Finding };
@@ -42,9 +44,29 @@ export interface TrainingBackend {
   release(): Promise<void>;
 }
 
-export function tsBackend(prepared: Prepared, threads: number): TrainingBackend {
+/** The learning rate of each 1-based step of a run of `totalSteps` steps, under the block's schedule. */
+export function runLearningRate(spec: Prepared['train'], totalSteps: number): (step: number) => number {
+  return (step) => learningRate(spec.controls, spec.optimizer.lr, step, totalSteps);
+}
+
+/** The steps of a run of the block's epochs (a schedule's horizon when the caller gives none). */
+function blockSteps(prepared: Prepared): number {
+  return prepared.train.epochs * batchCount(prepared.trainSplit.count, prepared.train.batch);
+}
+
+/** The TS back end; `totalSteps` is the run's step count (a schedule's horizon). */
+export function tsBackend(prepared: Prepared, threads: number, totalSteps = blockSteps(prepared)): TrainingBackend {
   const { lowered, train: spec } = prepared;
-  const optimizer = optimizerFromSpec(spec.optimizer, lowered.params.map((p) => p.tensor));
+  const tensors = lowered.params.map((p) => p.tensor);
+  const optimizer = optimizerFromSpec(spec.optimizer, tensors);
+  // Frozen parameters stay in the optimizer's list (its state is indexed like the model's
+  // parameters) but get no gradient, so its step leaves them as they are.
+  const frozen = new Set(spec.controls?.frozen ?? []);
+  for (const p of lowered.params) if (frozen.has(p.name)) p.tensor.requiresGrad = false;
+  const trained = lowered.params.filter((p) => !frozen.has(p.name));
+  const lrAt = runLearningRate(spec, totalSteps);
+  const clipNorm = spec.controls?.clipGradNorm ?? null;
+  const clipValue = spec.controls?.clipGradValue ?? null;
   const oneStep = async (batch: Batch, step: number): Promise<StepOutcome> => {
     const activations: ActivationStats[] = [];
     let loss: Tensor;
@@ -65,9 +87,12 @@ export function tsBackend(prepared: Prepared, threads: number): TrainingBackend 
       const line = prepared.lineOf(bad.info.range.start);
       return { nan: nanFinding(bad.layer, `the gradient of \`${bad.name}\` (declared at line ${line}) has a NaN or Inf at step ${step}; training stopped`, bad.info.range, step) };
     }
-    const before = lowered.params.map((p) => p.tensor.data.slice());
+    if (clipNorm !== null) clipGradNorm(tensors, clipNorm);
+    if (clipValue !== null) clipGradValue(tensors, clipValue);
+    const before = trained.map((p) => p.tensor.data.slice());
+    optimizer.lr = lrAt(step);
     optimizer.step();
-    const params = lowered.params.map((p, i) =>
+    const params = trained.map((p, i) =>
       paramGradStats(p.name, p.layer, p.tensor.grad?.data ?? new Float32Array(p.tensor.size), p.tensor.data, differenceNorm(p.tensor.data, before[i])),
     );
     return { loss: lossValue, params, activations };
@@ -129,13 +154,14 @@ function onnxOptimizerState(trainer: OnnxTrainer, paramNames: readonly string[])
 }
 
 /** The ONNX back end, starting from the lowered model's current weights. */
-export async function onnxBackend(prepared: Prepared, threads: number): Promise<TrainingBackend> {
+export async function onnxBackend(prepared: Prepared, threads: number, totalSteps = blockSteps(prepared)): Promise<TrainingBackend> {
   const { lowered, train: spec } = prepared;
   const initial = new Map<string, Float32Array>();
   for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) initial.set(name, Float32Array.from(tensor.data));
+  // A constant learning rate stays a constant of the step graph (folded into its Gemms).
   // Gradient statistics on the last step of each session run (every 32nd step on an MLP):
   // every step's would cost a third of the step time (bench/onnx/run.ts).
-  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads });
+  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads, ...(hasSchedule(spec.controls) ? { learningRate: runLearningRate(spec, totalSteps) } : {}) });
   const paramNames = lowered.params.map((p) => p.name);
   const labels = nodeLabels(prepared.model.graph, prepared.lineOf);
   return {

@@ -7,6 +7,8 @@ import type { FloatArray } from '../tensor/tensor.js';
 import { readSafetensors, storedTensor, writeSafetensors, type StoredTensor } from '../core/safetensors.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+/** With `early_stopping`: the checkpoint of the epoch with the lowest evaluation loss. */
+export const BEST_FILE = 'best.safetensors';
 export const RUN_LOG_FILE = 'run.jsonl';
 const FORMAT = 'nn-studio-checkpoint-1';
 const OPTIM_PREFIX = 'optim.';

@@ -97,11 +97,12 @@ export function formatEpoch(event: Extract<RunEvent, { type: 'epoch' }>, epochs:
 }
 
 export function formatSummary(file: string, text: string, end: Extract<RunEvent, { type: 'end' }>): string {
-  const status = end.reason === 'done' ? 'finished' : end.reason === 'cancelled' ? 'stopped (cancelled)' : 'stopped: NaN or Inf';
+  const status = end.reason === 'done' ? 'finished' : end.reason === 'cancelled' ? 'stopped (cancelled)' : end.reason === 'early_stop' ? 'stopped early (no better evaluation loss)' : 'stopped: NaN or Inf';
   const lines = [
     `training ${status} after ${end.step} steps in ${end.seconds.toFixed(1)} s`,
     `${splitName(end.evaluatedOn)} accuracy: ${end.testAccuracy === null ? 'n/a' : end.testAccuracy.toFixed(4)}${end.evaluatedOn === 'train' ? ' (the data set has no test split)' : ''}`,
     `checkpoint: ${end.checkpoint ?? 'none'}`,
+    ...(end.best ? [`best: epoch ${end.best.epoch + 1}, loss ${end.best.loss.toFixed(4)}, ${end.best.path}`] : []),
     `findings: ${end.findings.length === 0 ? 'none' : end.findings.length}`,
     ...end.findings.map((f) => `  ${formatFinding(file, text, f)}`),
   ];

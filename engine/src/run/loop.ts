@@ -12,7 +12,7 @@ import { stateKeys } from '../backend-onnx/optimizer.js';
 import type { Split } from '../data/index.js';
 import type { Finding, RunEvent } from '../core/events.js';
 import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
-import { CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
+import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
 import { FindingTracker } from './findings.js';
 import { layerGradStats } from '../core/stats.js';
@@ -82,19 +82,19 @@ export async function evaluate(prepared: Prepared, backend: TrainingBackend, spl
  * The back end a run uses: `ts` when asked, otherwise the ONNX path when it can lower the
  * model; `auto` falls back to `ts` and says why.
  */
-async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx' | 'auto', threads: number): Promise<{ backend: TrainingBackend; note: string | null } | RunError> {
+async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx' | 'auto', threads: number, totalSteps: number): Promise<{ backend: TrainingBackend; note: string | null } | RunError> {
   const spec = prepared.train;
   const range = spec.keyRanges.backend ?? spec.range;
-  if (requested === 'ts') return { backend: tsBackend(prepared, threads), note: null };
+  if (requested === 'ts') return { backend: tsBackend(prepared, threads, totalSteps), note: null };
   const choice = chooseBackend(prepared.model, prepared.check.fnIrs, { ...spec, backend: requested });
   if ('error' in choice) return { code: 'NN4002', message: choice.error, range };
-  if (choice.backend === 'ts') return { backend: tsBackend(prepared, threads), note: choice.reason };
+  if (choice.backend === 'ts') return { backend: tsBackend(prepared, threads, totalSteps), note: choice.reason };
   try {
-    return { backend: await onnxBackend(prepared, threads), note: null };
+    return { backend: await onnxBackend(prepared, threads, totalSteps), note: null };
   } catch (error) {
     const message = `onnxruntime could not start: ${(error as Error).message}`;
     if (requested === 'onnx') return { code: 'NN4002', message, range };
-    return { backend: tsBackend(prepared, threads), note: `${message}; training on the TS engine` };
+    return { backend: tsBackend(prepared, threads, totalSteps), note: `${message}; training on the TS engine` };
   }
 }
 
@@ -140,7 +140,9 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
     position = loaded;
     resumed = { state, steps: saved.stepCount };
   }
-  const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend, resolveThreads(options.threads));
+  const epochs = options.epochs ?? spec.epochs;
+  const stepsPerEpoch = batchCount(trainSplit.count, spec.batch);
+  const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend, resolveThreads(options.threads), epochs * stepsPerEpoch);
   if (isRunError(chosen)) return { errors: [chosen] };
   const { backend, note } = chosen;
   if (backend.kind === 'onnx') setKernelThreads(1);
@@ -152,9 +154,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
     onEvent(event);
   };
 
-  const epochs = options.epochs ?? spec.epochs;
   const layout = batchLayout(prepared);
-  const stepsPerEpoch = batchCount(trainSplit.count, spec.batch);
   const paramCount = lowered.params.reduce((n, p) => n + p.tensor.size, 0);
   emit({
     type: 'start',
@@ -175,12 +175,16 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
     emit({ type: 'finding', finding });
   };
   let lastCheckpoint: string | null = options.resume ? checkpointPath : null;
-  const save = (): void => {
+  const save = (path = checkpointPath): void => {
     backend.sync();
-    saveCheckpoint(checkpointPath, { model: lowered.name, seed: spec.seed, params, buffers: lowered.buffers, optimizer: backend.optimizer, optimizerKind: spec.optimizer.kind, position });
+    saveCheckpoint(path, { model: lowered.name, seed: spec.seed, params, buffers: lowered.buffers, optimizer: backend.optimizer, optimizerKind: spec.optimizer.kind, position });
+    if (path !== checkpointPath) return;
     lastCheckpoint = checkpointPath;
     emit({ type: 'checkpoint', step: position.step, path: checkpointPath });
   };
+  // Early stopping: the best evaluation loss so far, kept as its own checkpoint.
+  const patience = spec.controls?.earlyStopping ?? null;
+  let best: EndEvent['best'] = undefined;
 
   let reason: EndEvent['reason'] = 'done';
   let testAccuracy: number | null = null;
@@ -235,11 +239,20 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
       });
       position = { step, epoch: epoch + 1, batch: 0, epochLossSum: 0, epochBatches: 0 };
       save();
+      if (patience !== null) {
+        if (best === undefined || evaluation.loss < best.loss) {
+          best = { epoch, loss: evaluation.loss, path: join(saveDir, BEST_FILE) };
+          save(best.path);
+        } else if (epoch - best.epoch >= patience && epoch + 1 < epochs) {
+          reason = 'early_stop';
+          break training;
+        }
+      }
     }
   } finally {
     await backend.release();
   }
-  const end: EndEvent = { type: 'end', reason, step, testAccuracy, evaluatedOn, seconds: (Date.now() - started) / 1000, checkpoint: lastCheckpoint, findings };
+  const end: EndEvent = { type: 'end', reason, step, testAccuracy, evaluatedOn, seconds: (Date.now() - started) / 1000, checkpoint: lastCheckpoint, ...(best ? { best } : {}), findings };
   emit(end);
   log.close();
   return { end };

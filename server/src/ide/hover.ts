@@ -189,7 +189,8 @@ function layerHover(analysis: Analysis, layer: LayerInfo, flow: GradientFlow | n
   lines.push(...layerBackward(analysis, layer).map((line) => `- ${line}`));
   lines.push(...internalsLines(layer.internals));
   if (layer.internals.length > 0) lines.push('', `activation memory ${code(`${layer.activationBytes} bytes`)} (the output and the values above)`);
-  if (!layer.receivesGradient) lines.push('', `⚠ no gradient reaches ${code(layer.name)}`);
+  if (layer.frozen) lines.push('', `frozen by the \`train\` block's \`freeze\`: no gradient, no update`);
+  else if (!layer.receivesGradient) lines.push('', `⚠ no gradient reaches ${code(layer.name)}`);
   const stats = flow ? layerStats(flow, layer.name) : null;
   if (flow && stats) lines.push('', ...statsLines(flow, stats));
   return lines.join('\n');

@@ -1,0 +1,125 @@
+// The `train` block's training controls (LANGUAGE.md §9): `schedule`, `warmup`,
+// `clip_grad_norm`, `clip_grad_value`, `early_stopping` and `freeze`, each bad value an NN4002 at it.
+
+import type { ParamInfo, ScheduleSpec, TextRange, TrainControls } from './api.js';
+import { didYouMean } from './fixes.js';
+import type { Expr } from './syntax.js';
+import { SCHEDULES, scheduleDef, trainCallSignature, type TrainParam } from './trainCatalogue.js';
+
+/** What the block's checker lends: values, call arguments and the NN4002 report. */
+export interface ControlReader {
+  entries: ReadonlyMap<string, Expr>;
+  /** A number the expression evaluates to (constants folded), else null. */
+  number(expr: Expr): number | null;
+  /** A call's arguments by name, or null when one is unknown (reported). */
+  callArgs(expr: Expr, key: string, params: readonly TrainParam[]): Map<string, Expr> | null;
+  /** The name a call or bare name calls. */
+  callee(expr: Expr): { name: string; range: TextRange } | null;
+  bad(range: TextRange, key: string, problem: string, fix?: ReturnType<typeof didYouMean>): void;
+  /** The model's parameters, when its graph checked. */
+  params: readonly ParamInfo[] | null;
+}
+
+/** Whether `name` (a layer, block instance or raw `param`) owns parameter `p`: `res1` owns `res1.conv1.weight`. */
+function owns(name: string, p: ParamInfo): boolean {
+  return p.layer === name || p.layer.startsWith(`${name}.`);
+}
+
+/** The parameters `freeze = [a, b]` names, each name checked against the model's layers. */
+function frozenOf(expr: Expr, reader: ControlReader): string[] {
+  const items = expr.kind === 'list' ? expr.items : [expr];
+  const params = reader.params;
+  const layers = params ? [...new Set(params.map((p) => p.layer.split('.')[0]))] : [];
+  const frozen = new Set<string>();
+  for (const item of items) {
+    if (item.kind !== 'name') {
+      reader.bad(item.range, 'freeze', 'expected a list of layer names: `freeze = [fc1, conv1]`');
+      continue;
+    }
+    if (params === null) continue;
+    const owned = params.filter((p) => owns(item.name, p));
+    if (owned.length === 0) {
+      reader.bad(item.range, 'freeze', `\`${item.name}\` is not a layer with parameters of the model; its layers are ${layers.join(', ')}`, didYouMean(item.range, item.name, layers));
+      continue;
+    }
+    for (const p of owned) frozen.add(p.name);
+  }
+  if (params !== null && params.length > 0 && frozen.size === params.length) reader.bad(expr.range, 'freeze', 'every parameter is frozen: nothing would train');
+  return params ? params.filter((p) => frozen.has(p.name)).map((p) => p.name) : [];
+}
+
+/** The arguments of a schedule call, each checked against its parameter. */
+function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
+  const callee = reader.callee(expr);
+  const def = callee ? scheduleDef(callee.name) : undefined;
+  if (!def) {
+    reader.bad(expr.range, 'schedule', `expected ${Object.values(SCHEDULES).map((s) => `\`${trainCallSignature(s.name, s.params)}\``).join(', ')}`);
+    return null;
+  }
+  const args = reader.callArgs(expr, 'schedule', def.params);
+  if (!args) return null;
+  const values: Record<string, number | null> = {};
+  let ok = true;
+  for (const p of def.params) {
+    const arg = args.get(p.name);
+    if (arg === undefined) {
+      if (p.default === undefined && p.defaultText === undefined) {
+        reader.bad(expr.range, 'schedule', `\`${def.name}\` needs \`${p.name}\``);
+        ok = false;
+      }
+      values[p.name] = p.default ?? null;
+      continue;
+    }
+    const v = reader.number(arg);
+    const fits = v !== null && Number.isFinite(v) && (p.kind === 'count' ? Number.isInteger(v) && v >= 1 : v >= 0);
+    if (fits) values[p.name] = v;
+    else {
+      reader.bad(arg.range, 'schedule', `\`${p.name}\` must be ${p.kind === 'count' ? 'an integer ≥ 1' : 'a non-negative number'}`);
+      ok = false;
+    }
+  }
+  if (!ok) return null;
+  const n = (name: string): number => values[name] as number;
+  switch (def.name) {
+    case 'step':
+      return { kind: 'step', stepSize: n('step_size'), gamma: n('gamma') };
+    case 'cosine':
+      return { kind: 'cosine', tMax: values.T_max ?? null, etaMin: n('eta_min') };
+    case 'linear':
+      return { kind: 'linear', startFactor: n('start_factor'), endFactor: n('end_factor'), totalIters: n('total_iters') };
+  }
+}
+
+/** The controls the block gives; absent keys take their defaults (none). */
+export function checkControls(reader: ControlReader, lr: number): TrainControls {
+  const { entries } = reader;
+  const positive = (key: string): number | null => {
+    const expr = entries.get(key);
+    if (expr === undefined) return null;
+    const v = reader.number(expr);
+    if (v !== null && Number.isFinite(v) && v > 0) return v;
+    reader.bad(expr.range, key, 'expected a positive number');
+    return null;
+  };
+  const integer = (key: string, min: number): number | null => {
+    const expr = entries.get(key);
+    if (expr === undefined) return null;
+    const v = reader.number(expr);
+    if (v !== null && Number.isInteger(v) && v >= min) return v;
+    reader.bad(expr.range, key, `expected an integer of at least ${min}`);
+    return null;
+  };
+  const scheduleExpr = entries.get('schedule');
+  const schedule = scheduleExpr ? scheduleOf(scheduleExpr, reader) : null;
+  if (schedule?.kind === 'cosine' && scheduleExpr && schedule.etaMin > lr) {
+    reader.bad(scheduleExpr.range, 'schedule', `\`eta_min\` (${schedule.etaMin}) is above the optimizer's \`lr\` (${lr}): the rate would rise`);
+  }
+  return {
+    schedule,
+    warmup: integer('warmup', 0) ?? 0,
+    clipGradNorm: positive('clip_grad_norm'),
+    clipGradValue: positive('clip_grad_value'),
+    earlyStopping: integer('early_stopping', 1),
+    frozen: entries.has('freeze') ? frozenOf(entries.get('freeze') as Expr, reader) : [],
+  };
+}

@@ -1,0 +1,237 @@
+// The `train` block's training controls: learning-rate schedules and warmup against
+// torch.optim.lr_scheduler, gradient clipping, and whole steps with them on the TS engine,
+// on the ONNX path and in PyTorch (the exported module and make_training/clip_gradients)
+// from the same weights and batches; early stopping; bad values are NN4002 at the value.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkProgram } from '../../engine/src/lang/program.js';
+import type { TrainIR } from '../../engine/src/lang/api.js';
+import { prepare, type Prepared } from '../../engine/src/run/prepare.js';
+import { onnxBackend, tsBackend } from '../../engine/src/run/backends.js';
+import { batchLayout, train } from '../../engine/src/run/loop.js';
+import { epochOrder, makeBatch, type Batch } from '../../engine/src/core/batches.js';
+import { learningRate } from '../../engine/src/optim/schedule.js';
+import { exportPytorch } from '../../engine/src/export/pytorch.js';
+import { pytorchTraining } from '../../engine/src/export/pytorchTraining.js';
+import { storedTensor, writeSafetensors } from '../../engine/src/core/safetensors.js';
+import type { RunEvent } from '../../engine/src/core/events.js';
+
+const PYTHON = '/usr/bin/python3';
+const torchMissing = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0 ? 'python3-torch not installed' : false;
+
+const program = (optimizer: string, controls: string) => `model Net(x: [B, 2]) -> [B, 3] {
+  return x |> Linear(2, 16) |> tanh |> Linear(16, 3)
+}
+
+train Net {
+  data = spirals(classes = 3, points = 64)
+  optimizer = ${optimizer}
+  batch = 16
+  ${controls}
+}
+`;
+
+function prepared(text: string): Prepared {
+  const p = prepare(text, { baseDir: '.' });
+  if (Array.isArray(p)) assert.fail(p.map((e) => e.message).join('; '));
+  return p;
+}
+
+const STEPS = 12;
+
+function batchesOf(p: Prepared): Batch[] {
+  const order = epochOrder(p.trainSplit.count, 0, 0, true);
+  return Array.from({ length: STEPS }, (_, k) => makeBatch(p.trainSplit, order, (k % 12) * 16, 16, batchLayout(p)));
+}
+
+const lossesOf = (outcomes: Awaited<ReturnType<ReturnType<typeof tsBackend>['run']>>): number[] => outcomes.map((s) => ('loss' in s ? s.loss : NaN));
+
+/** Losses of STEPS steps on both back ends from the block's seeded weights, and those weights. */
+async function bothBackEnds(text: string): Promise<{ ts: number[]; onnx: number[]; p: Prepared; initial: Map<string, Float32Array>; batches: Batch[] }> {
+  const p = prepared(text);
+  const batches = batchesOf(p);
+  const initial = new Map([...p.lowered.params, ...p.lowered.buffers].map((x) => [x.name, Float32Array.from(x.tensor.data)]));
+  const onnx = await onnxBackend(p, 1, STEPS);
+  const onnxLosses = lossesOf(await onnx.run(batches, 1));
+  await onnx.release();
+  const ts = lossesOf(await tsBackend(p, 1, STEPS).run(batches, 1));
+  return { ts, onnx: onnxLosses, p, initial, batches };
+}
+
+/** Trains the exported module in PyTorch with make_training and clip_gradients; its losses. */
+function torchLosses(run: { p: Prepared; initial: Map<string, Float32Array>; batches: Batch[] }): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'nn-controls-'));
+  try {
+    writeFileSync(join(dir, 'net.py'), exportPytorch(run.p.model, run.p.check.fnIrs, 'net.nn', run.p.train));
+    writeSafetensors(join(dir, 'w.safetensors'), { tensors: new Map([...run.initial].map(([name, data]) => [name, storedTensor(run.p.model.params.find((q) => q.name === name)!.shape, data)])), metadata: {} });
+    const batches = run.batches.map((b) => ({ x: Array.from(b.input.data), shape: b.input.shape, y: Array.from(b.target.data) }));
+    writeFileSync(join(dir, 'batches.json'), JSON.stringify(batches));
+    const driver = `
+import json, sys, torch, torch.nn.functional as F
+sys.path.insert(0, ${JSON.stringify(dir)})
+import net
+model = net.load_model(${JSON.stringify(join(dir, 'w.safetensors'))})
+optimizer, scheduler = net.make_training(model, ${STEPS})
+losses = []
+for b in json.load(open(${JSON.stringify(join(dir, 'batches.json'))})):
+    x = torch.tensor(b["x"], dtype=torch.float32).reshape(b["shape"])
+    y = torch.tensor(b["y"], dtype=torch.int64)
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    net.clip_gradients(model)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    losses.append(loss.item())
+print(json.dumps(losses))
+`;
+    const result = spawnSync(PYTHON, ['-c', driver], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    return JSON.parse(result.stdout.trim().split('\n').pop()!) as number[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const close = (a: number[], b: number[], tolerance: number, what: string): void => {
+  assert.equal(a.length, b.length, what);
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= tolerance * Math.max(1, Math.abs(x)), `${what}, step ${i + 1}: ${x} vs ${b[i]}`));
+};
+
+const CASES = [
+  { optimizer: 'SGD(lr = 0.5, momentum = 0.9)', controls: 'warmup = 3\n  schedule = cosine(eta_min = 0.01)\n  clip_grad_norm = 0.2' },
+  { optimizer: 'AdamW(lr = 0.05, weight_decay = 0.1)', controls: 'schedule = step(step_size = 4, gamma = 0.5)\n  clip_grad_value = 0.05' },
+  { optimizer: 'Adam(lr = 0.05)', controls: 'schedule = linear(start_factor = 0.1, total_iters = 8)\n  clip_grad_norm = 0.5\n  clip_grad_value = 0.1' },
+  { optimizer: 'SGD(lr = 0.3)', controls: 'warmup = 5' },
+  { optimizer: 'AdamW(lr = 0.05)', controls: 'freeze = [linear_0]\n  clip_grad_norm = 0.3' },
+];
+
+for (const c of CASES) {
+  test(`${c.optimizer} with ${c.controls.replace(/\n\s*/g, ', ')}: TS and ONNX agree, and PyTorch takes the same steps`, { skip: torchMissing }, async () => {
+    const run = await bothBackEnds(program(c.optimizer, c.controls));
+    close(run.ts, run.onnx, 1e-4, 'TS vs ONNX');
+    close(run.ts, torchLosses(run), 1e-4, 'TS vs PyTorch');
+    const plain = await bothBackEnds(program(c.optimizer, ''));
+    assert.ok(run.ts.some((l, i) => Math.abs(l - plain.ts[i]) > 1e-4), 'the controls change the steps');
+  });
+}
+
+test('frozen layers keep their weights on both back ends and leave the gradient statistics', async () => {
+  const p = prepared(program('SGD(lr = 0.5, momentum = 0.9, weight_decay = 0.1)', 'freeze = [linear_0]'));
+  assert.deepEqual(p.train.controls?.frozen, ['linear_0.weight', 'linear_0.bias']);
+  const initial = new Map(p.lowered.params.map((x) => [x.name, Float32Array.from(x.tensor.data)]));
+  const batches = batchesOf(p);
+  const onnx = await onnxBackend(p, 1, STEPS);
+  const onnxSteps = await onnx.run(batches, 1);
+  onnx.sync();
+  const afterOnnx = new Map(p.lowered.params.map((x) => [x.name, Float32Array.from(x.tensor.data)]));
+  await onnx.release();
+  for (const x of p.lowered.params) x.tensor.data.set(initial.get(x.name)!);
+  const tsSteps = await tsBackend(p, 1, STEPS).run(batches, 1);
+  for (const [name, before] of initial) {
+    const moved = (after: Float32Array) => after.some((v, i) => v !== before[i]);
+    const ts = p.lowered.params.find((x) => x.name === name)!.tensor.data as Float32Array;
+    assert.equal(moved(ts), !name.startsWith('linear_0.'), `TS: ${name}`);
+    assert.equal(moved(afterOnnx.get(name)!), !name.startsWith('linear_0.'), `ONNX: ${name}`);
+  }
+  for (const steps of [tsSteps, onnxSteps]) {
+    const named = steps.flatMap((s) => ('params' in s ? s.params.map((q) => q.name) : []));
+    assert.ok(named.length > 0 && named.every((n) => n.startsWith('linear_1.')), named.join(', '));
+  }
+});
+
+test('the learning rates are those of torch.optim.lr_scheduler, step by step', { skip: torchMissing }, () => {
+  const configs = [
+    'schedule = step(step_size = 3, gamma = 0.5)',
+    'schedule = cosine(T_max = 7, eta_min = 0.001)',
+    'schedule = cosine()',
+    'schedule = linear(start_factor = 0.25, end_factor = 0.75, total_iters = 6)',
+    'warmup = 4',
+    'warmup = 4\n  schedule = cosine()',
+    'warmup = 3\n  schedule = step(step_size = 2, gamma = 0.3)',
+  ];
+  const total = 20;
+  for (const controls of configs) {
+    const check = checkProgram(program('SGD(lr = 0.1)', controls));
+    const spec = check.trains[0] as TrainIR;
+    assert.ok(spec, controls);
+    const driver = `
+import json, torch
+model = torch.nn.Linear(1, 1)
+${pytorchTraining(spec).join('\n')}
+optimizer, scheduler = make_training(model, ${total})
+rates = []
+for _ in range(${total}):
+    rates.append(optimizer.param_groups[0]["lr"])
+    optimizer.step()
+    scheduler.step()
+print(json.dumps(rates))
+`;
+    const result = spawnSync(PYTHON, ['-c', driver], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const torchRates = JSON.parse(result.stdout.trim().split('\n').pop()!) as number[];
+    const ours = Array.from({ length: total }, (_, t) => learningRate(spec.controls, 0.1, t + 1, total));
+    close(ours, torchRates, 1e-9, controls);
+  }
+});
+
+test('early stopping ends the run after `early_stopping` epochs without a better loss and keeps the best epoch', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nn-early-'));
+  try {
+    // A rate this large makes the evaluation loss climb after the first epoch.
+    const text = program('SGD(lr = 40)', 'epochs = 12\n  early_stopping = 2\n  backend = "ts"');
+    const events: RunEvent[] = [];
+    const outcome = await train(text, { baseDir: '.', saveDir: dir, threads: 1 }, (e) => events.push(e));
+    assert.ok('end' in outcome);
+    const epochs = events.filter((e): e is Extract<RunEvent, { type: 'epoch' }> => e.type === 'epoch');
+    const best = outcome.end.best!;
+    assert.ok(best, 'a best epoch');
+    const lowest = Math.min(...epochs.map((e) => e.testLoss));
+    assert.equal(best.loss, lowest);
+    assert.equal(epochs[best.epoch].testLoss, lowest);
+    assert.equal(outcome.end.reason, 'early_stop');
+    assert.equal(epochs.length, best.epoch + 3, 'stops two epochs after the best');
+    assert.ok(readFileSync(best.path).length > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad control values are NN4002 at the value', () => {
+  const cases: [string, string, RegExp][] = [
+    ['schedule = cosine(eta_min = 1)', 'cosine(eta_min = 1)', /above the optimizer's `lr`/],
+    ['schedule = step()', 'step()', /needs `step_size`/],
+    ['schedule = step(step_size = 2.5)', '2.5', /`step_size` must be an integer/],
+    ['schedule = exponential(gamma = 0.9)', 'exponential(gamma = 0.9)', /expected `step\(step_size, gamma = 0.1\)`/],
+    ['schedule = cosine(t_max = 3)', 't_max = 3', /has no argument `t_max`/],
+    ['warmup = 1.5', '1.5', /integer of at least 0/],
+    ['clip_grad_norm = 0', '0', /positive number/],
+    ['clip_grad_value = -1', '-1', /positive number/],
+    ['early_stopping = 0', '0', /integer of at least 1/],
+    ['freeze = [linear_0, fc9]', 'fc9', /`fc9` is not a layer with parameters of the model; its layers are linear_0, linear_1/],
+    ['freeze = [linear_0, linear_1]', '[linear_0, linear_1]', /every parameter is frozen/],
+    ['freeze = ["linear_0"]', '"linear_0"', /expected a list of layer names/],
+  ];
+  for (const [controls, at, message] of cases) {
+    const text = program('SGD(lr = 0.1)', controls);
+    const errors = checkProgram(text).diagnostics.filter((d) => d.severity === 'error');
+    assert.equal(errors.length, 1, `${controls}: ${errors.map((e) => e.message).join('; ')}`);
+    assert.equal(errors[0].code, 'NN4002', controls);
+    assert.match(errors[0].message, message, controls);
+    const start = text.indexOf(at, text.indexOf('batch = 16'));
+    assert.deepEqual([errors[0].range.start, errors[0].range.end], [start, start + at.length], controls);
+  }
+});
+
+test('the checker marks the layers `freeze` names as frozen, for the hover', () => {
+  const check = checkProgram(program('SGD(lr = 0.1)', 'freeze = [linear_0]'));
+  const frozen = Object.fromEntries(check.layers.map((l) => [l.name, l.frozen]));
+  assert.deepEqual(frozen, { linear_0: true, linear_1: false });
+  assert.ok(checkProgram(program('SGD(lr = 0.1)', '')).layers.every((l) => !l.frozen));
+});
