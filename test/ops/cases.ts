@@ -18,6 +18,8 @@ export type Values =
   | 'probability'
   /** Spread over (−5, 5), past the kinks at ±3 of hardswish. */
   | 'wide'
+  /** Whole numbers 0 and 1 as floats, so that `==` and `!=` meet equal entries. */
+  | 'steps'
   /** int64 class ids or token ids below `high`. */
   | { ids: number };
 
@@ -239,8 +241,8 @@ export const CASES: Cases = {
   gt: binary(),
   le: binary(),
   ge: binary(),
-  eq: [{ label: 'equal entries', inputs: [{ shape: ['B', 4], values: { ids: 2 } }, { shape: [4], values: { ids: 2 } }], attrs: {} }, ...binary().slice(2)],
-  ne: [{ label: 'equal entries', inputs: [{ shape: ['B', 4], values: { ids: 2 } }, { shape: [4], values: { ids: 2 } }], attrs: {} }, ...binary().slice(2)],
+  eq: [{ label: 'equal entries', inputs: [{ shape: ['B', 4], values: 'steps' }, { shape: [4], values: 'steps' }], attrs: {} }, { label: 'number', inputs: [{ shape: ['B', 3], values: 'steps' }], attrs: { scalar: 1 } }],
+  ne: [{ label: 'equal entries', inputs: [{ shape: ['B', 4], values: 'steps' }, { shape: [4], values: 'steps' }], attrs: {} }, { label: 'number first', inputs: [{ shape: ['B', 3], values: 'steps' }], attrs: { scalar: 0, scalarFirst: true } }],
   subscript: [
     { label: 'x[:, -1]', inputs: [{ shape: ['B', 4, 3] }], attrs: { items: ':,i', bounds: [d(-1)] } },
     { label: 'x[..., 1:3]', inputs: [{ shape: ['B', 2, 5] }], attrs: { items: '...,s:e', bounds: [d(1), d(3)] } },

@@ -106,7 +106,7 @@ export const DIAGNOSTICS = {
     title: 'attention mask of the wrong shape',
     template: 'the attention mask `{0}` has shape {1}, which does not broadcast to the scores {2} ([..., queries, keys])',
   },
-  NN2140: { severity: 'error', title: 'mask where a float tensor is needed', template: '`{0}` is a mask (the result of a comparison) and `{1}` needs a float tensor: use `{0} * 1.0`, or the mask in arithmetic with a float tensor' },
+  NN2140: { severity: 'error', title: 'mask where a float tensor is needed', template: '`{0}` is a mask (the result of a comparison) and `{1}` needs a float tensor: multiply the mask by 1.0 first, or use it in arithmetic with a float tensor' },
   NN2141: { severity: 'error', title: 'two ellipses in a subscript', template: 'a subscript has at most one `...`' },
   NN2142: { severity: 'error', title: 'too many indices', template: 'the subscript indexes {0} axes, but {1} has {2}' },
   NN2143: { severity: 'error', title: 'index out of range', template: 'index {0} is out of range for axis {1} of size {2}' },
