@@ -114,7 +114,6 @@ export const DIAGNOSTICS = {
   NN2145: { severity: 'error', title: 'pieces of a symbolic size', template: '`{0}` into pieces of {1}: the size {2} of {3} is not known to be a multiple' },
   NN2146: { severity: 'error', title: 'split sizes do not add up', template: 'the sizes {0} add up to {1}, but axis {2} of {3} has {4}' },
   NN2147: { severity: 'error', title: 'wrong number of names bound', template: '{0} names are bound, but `{1}` gives {2}' },
-  NN2148: { severity: 'error', title: 'no such piece', template: 'there are {0} pieces; piece {1} does not exist' },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',

@@ -71,7 +71,8 @@ function pieceRule<A extends { part: number }>(pieces: (input: Shape, attrs: A) 
     const result = pieces(input, attrs);
     if ('error' in result) return result.error;
     const piece = result.pieces[attrs.part];
-    if (piece === undefined) return ruleError('NN2148', [result.pieces.length, attrs.part + 1]);
+    // The checker makes one node per piece, so a part past the pieces is a bug, not a user's mistake.
+    if (piece === undefined) throw new RangeError(`piece ${attrs.part} of ${result.pieces.length}`);
     return { shape: input.map((d, k) => (k === result.at ? piece : d)) };
   };
 }
