@@ -406,9 +406,11 @@ export class ShapeChecker {
       if (isVague(value)) f.errors++;
       else this.report(f, 'NN2147', stmt.value.range, [stmt.targets.length, this.textOf(stmt.value), items === null ? describeValue(value) : `${items.length} results`]);
     }
+    // After an error each name is the vague value itself, which keeps the edges from the inputs.
+    const fallback = items === null && value.kind === 'tensor' ? value : UNKNOWN;
     stmt.targets.forEach((target, k) => {
       const item = items?.[k];
-      f.scope.set(target.name, item ?? UNKNOWN);
+      f.scope.set(target.name, item ?? fallback);
       if (!f.silent && item) f.bindings.push({ owner: f.owner, name: target.name, range: target.range, hintOffset: stmt.value.range.end, value: item.id, shape: item.shape });
     });
   }
@@ -837,9 +839,9 @@ export class ShapeChecker {
     const shape = inputs[0].shape;
     const count = shape === null ? null : def.parts!(shape, attrs as never);
     if (count === null) {
-      // The rule says why there are no pieces (or an earlier error left the shape unknown).
-      this.applyOp(f, def.name as OpName, inputs, { ...attrs, part: 0 }, range, { texts });
-      return UNKNOWN;
+      // The rule says why there are no pieces (or an earlier error left the shape unknown):
+      // a tensor of unknown shape, which a tuple binding gives every name (no follow-on error).
+      return this.applyOp(f, def.name as OpName, inputs, { ...attrs, part: 0 }, range, { texts });
     }
     const items = Array.from({ length: count }, (_, part) => this.applyOp(f, def.name as OpName, inputs, { ...attrs, part }, range, { texts, dtype: def.keepsDtype ? inputs[0].dtype : 'float32' }));
     this.recordCall(f, def.name, range, calleeRange, inputs, items[0]?.shape ?? null, attrs);
