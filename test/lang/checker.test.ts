@@ -169,3 +169,42 @@ test('a norm layer of the wrong size points at its declared size, with a fix tha
     assert.deepEqual(problems(checkProgram(applyFix(text, d))), [], ctor);
   }
 });
+
+test('subscripts keep shapes symbolic; tuple bindings take the pieces', () => {
+  const text = [
+    'model M(x: [B, T, 2*D], ids: int[B, T]) -> [B, D] {',
+    '  a, b = chunk(x, 2, dim = -1)',
+    '  p, q = split(x, [1, T - 1], dim = 1)',
+    '  head = x[:, :T-1]',
+    '  tail = x[..., -D:]',
+    '  every = x[:, ::2, 0]',
+    '  first = ids[:, 0]',
+    '  m = (a > 0)',
+    '  second = chunk(x, 2, dim = -1)[-1]',
+    '  return a[:, -1] * m[:, 0] + second[:, 0]',
+    '}',
+    '',
+  ].join('\n');
+  const result = checkProgram(text);
+  assert.deepEqual(problems(result), []);
+  const byName = new Map(result.bindings.map((b) => [b.name, b]));
+  const shapes = Object.fromEntries(['a', 'b', 'p', 'q', 'head', 'tail', 'every', 'first', 'second'].map((n) => [n, byName.get(n)!.shape]));
+  assert.deepEqual(shapes, {
+    a: '[B, T, D]', b: '[B, T, D]', p: '[B, 1, 2*D]', q: '[B, T - 1, 2*D]', head: '[B, T - 1, 2*D]',
+    tail: '[B, T, D]', every: '[B, (T - 1) // 2 + 1]', first: '[B]', second: '[B, T, D]',
+  });
+  assert.equal(byName.get('a')!.gradShape, '[B, T, D]');
+  const ir = result.irs.get('M')!.graph;
+  const subscripts = ir.nodes.filter((n) => n.op === 'subscript');
+  assert.deepEqual(subscripts.map((n) => (n.op === 'subscript' ? n.attrs.items : '')), [':,:e', '...,s:', ':,::2,i', ':,i', ':,i', ':,i', ':,i']);
+  assert.equal(ir.values[subscripts[3].outputs[0]].dtype, 'int64');
+  const pieces = ir.nodes.filter((n) => n.op === 'chunk');
+  assert.deepEqual(pieces.map((n) => (n.op === 'chunk' ? n.attrs.part : -1)), [0, 1, 0, 1]);
+});
+
+test('a comparison parses looser than arithmetic, a tuple binding needs two names', () => {
+  const result = checkProgram('model M(x: [B, 4]) -> [B, 4] {\n  return x * (x + 1 > 2 * x)\n}\n');
+  assert.deepEqual(problems(result), []);
+  const ops = result.irs.get('M')!.graph.nodes.map((n) => n.op);
+  assert.deepEqual(ops, ['add', 'mul', 'gt', 'mul']);
+});

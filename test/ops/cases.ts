@@ -18,6 +18,8 @@ export type Values =
   | 'probability'
   /** Spread over (−5, 5), past the kinks at ±3 of hardswish. */
   | 'wide'
+  /** Whole numbers 0 and 1 as floats, so that `==` and `!=` meet equal entries. */
+  | 'steps'
   /** int64 class ids or token ids below `high`. */
   | { ids: number };
 
@@ -234,6 +236,28 @@ export const CASES: Cases = {
   multihead_attention: [
     { label: 'causal, 2 heads', inputs: [{ shape: ['B', 4, 6] }, { shape: [18, 6] }, { shape: [18] }, { shape: [6, 6] }, { shape: [6] }], attrs: { heads: d(2), causal: true, bias: true } },
     { label: 'no bias, 3 heads', inputs: [{ shape: ['B', 3, 6] }, { shape: [18, 6] }, { shape: [6, 6] }], attrs: { heads: d(3), causal: false, bias: false } },
+  ],
+  lt: binary(),
+  gt: binary(),
+  le: binary(),
+  ge: binary(),
+  eq: [{ label: 'equal entries', inputs: [{ shape: ['B', 4], values: 'steps' }, { shape: [4], values: 'steps' }], attrs: {} }, { label: 'number', inputs: [{ shape: ['B', 3], values: 'steps' }], attrs: { scalar: 1 } }],
+  ne: [{ label: 'equal entries', inputs: [{ shape: ['B', 4], values: 'steps' }, { shape: [4], values: 'steps' }], attrs: {} }, { label: 'number first', inputs: [{ shape: ['B', 3], values: 'steps' }], attrs: { scalar: 0, scalarFirst: true } }],
+  subscript: [
+    { label: 'x[:, -1]', inputs: [{ shape: ['B', 4, 3] }], attrs: { items: ':,i', bounds: [d(-1)] } },
+    { label: 'x[..., 1:3]', inputs: [{ shape: ['B', 2, 5] }], attrs: { items: '...,s:e', bounds: [d(1), d(3)] } },
+    { label: 'x[:, 1::2, -2:]', inputs: [{ shape: ['B', 6, 4] }], attrs: { items: ':,s::2,s:', bounds: [d(1), d(-2)] } },
+    { label: 'x[0]', inputs: [{ shape: [2, 'B', 3] }], attrs: { items: 'i', bounds: [d(0)] } },
+    { label: 'x[1, ..., ::3]', inputs: [{ shape: [2, 'B', 7] }], attrs: { items: 'i,...,::3', bounds: [d(1)] } },
+    { label: 'x[:B-1]', inputs: [{ shape: ['B', 2] }], attrs: { items: ':e', bounds: [B.sub(1)] }, onnxUnsupported: 'a subscript with a symbolic dim (B - 1)' },
+  ],
+  chunk: [
+    { label: 'even halves, second', inputs: [{ shape: ['B', 6] }], attrs: { chunks: 2, dim: -1, part: 1 } },
+    { label: 'uneven, last', inputs: [{ shape: ['B', 5, 2] }], attrs: { chunks: 2, dim: 1, part: 1 } },
+  ],
+  split: [
+    { label: 'size 2, last piece', inputs: [{ shape: ['B', 5] }], attrs: { sizes: d(2), dim: 1, part: 2 } },
+    { label: 'sizes [1, 3], second', inputs: [{ shape: ['B', 4, 2] }], attrs: { sizes: [d(1), d(3)], dim: 1, part: 1 } },
   ],
   mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
   bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],

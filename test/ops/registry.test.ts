@@ -41,7 +41,7 @@ function inputsOf(op: string, c: AnyCase): Tensor[] {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = spec.values ?? 'normal';
     if (typeof values === 'object') return new Tensor(Int32Array.from({ length: size }, () => Math.floor(rng.next() * values.ids)), shape, 'int64');
-    const draw = values === 'positive' ? () => 0.5 + rng.next() * 2 : values === 'probability' ? () => 0.05 + rng.next() * 0.9 : values === 'wide' ? () => -5 + rng.next() * 10 : () => rng.normal();
+    const draw = values === 'positive' ? () => 0.5 + rng.next() * 2 : values === 'probability' ? () => 0.05 + rng.next() * 0.9 : values === 'wide' ? () => -5 + rng.next() * 10 : values === 'steps' ? () => Math.floor(rng.next() * 2) : () => rng.normal();
     return new Tensor(Float64Array.from({ length: size }, draw), shape, 'float64');
   });
 }

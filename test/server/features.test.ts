@@ -179,6 +179,29 @@ describe('hover', () => {
   });
 });
 
+describe('hover on a subscript and its binding', () => {
+  const source = [
+    'model M(x: [B, T, D]) -> [B, T - 1, D] {',
+    '  last = x[:, -1]',
+    '  a, b = chunk(x, 2, dim = 0)',
+    '  return x[:, :T-1]',
+    '}',
+    '',
+  ].join('\n');
+  const open = () => client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'subscript.nn'), source);
+
+  test('the brackets show the shape taken and the shape given, the binding its symbolic shape', async () => {
+    const uri = await open();
+    const index = await hoverAt(uri, '[:, -1]', 0, 1);
+    assert.ok(index.includes('`[B, T, D][:, -1] → [B, D]`'), index);
+    assert.ok(index.includes(OPS.subscript.doc.gradient), index);
+    const slice = await hoverAt(uri, '[:, :T-1]', 0, 2);
+    assert.ok(slice.includes('→ [B, T - 1, D]`'), slice);
+    const binding = await hoverAt(uri, 'last', 0, 1);
+    assert.ok(binding.includes('[B, D]'), binding);
+  });
+});
+
 describe('hover on operators, g and param', () => {
   const source = [
     'model M(x: [B, 4]) -> [B, 3] {',

@@ -71,3 +71,13 @@ test('the canonical layout: spacing, indentation, aligned declarations and comme
     ].join('\n'),
   );
 });
+
+test('slices are laid out as in Python, comparisons and tuple bindings as operators and bindings', async () => {
+  const text = 'model M(x: [B, T, 2*D]) -> [B, D] {\n  a,b=chunk(x,2,dim=-1)\n  h = a[ : , 1 : T-1 : 2,...]\n  m = h[...,:-1]>-1\n  return a[:,-1]*(b[:, 0]>=0.5)\n}\n';
+  const uri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'slices.nn'), text);
+  const edits = await client.request<TextEdit[]>('textDocument/formatting', { textDocument: { uri }, options });
+  assert.equal(
+    applyEdits(text, edits),
+    'model M(x: [B, T, 2 * D]) -> [B, D] {\n  a, b = chunk(x, 2, dim = -1)\n  h = a[:, 1:T - 1:2, ...]\n  m = h[..., :-1] > -1\n  return a[:, -1] * (b[:, 0] >= 0.5)\n}\n',
+  );
+});

@@ -7,7 +7,7 @@ import { catalogueEntries } from '../../engine/src/lang/catalogue.js';
 /** Structural constructs of the list, as the generator's feature names. */
 export const STRUCTURES = [
   'const', 'pipe', 'param', 'residual', 'keepdims', 'reduce-all', 'shared-layer', 'block', 'block:hyper', 'block:hyper-kernel', 'block:hyper-stride', 'block:hyper-padding', 'block:hyper-pool', 'block:hyper-rate',
-  'fn:fixed', 'fn:variadic', 'fn:grad-fixed', 'fn:grad-variadic', 'conv:stride', 'conv:padding', 'symbolic-dims', 'validate',
+  'fn:fixed', 'fn:variadic', 'fn:grad-fixed', 'fn:grad-variadic', 'conv:stride', 'conv:padding', 'symbolic-dims', 'validate', 'tuple-binding', 'mask',
   'task:classification', 'task:regression', 'task:one-hot', 'backend:ts', 'backend:onnx', 'backend:auto',
 ] as const;
 

@@ -165,6 +165,18 @@ class Body {
     return evalDim(d, new Map([...this.env, ...this.p.constValues]));
   }
 
+  /** `a, b = expr` (a tuple binding), each name recorded as a binding of its shape. */
+  bindTuple(expr: string, shapes: D[][]): (Val & { tag: string })[] {
+    const refs = shapes.map(() => this.fresh('h'));
+    const tag = this.line(`${refs.join(', ')} = ${expr}`);
+    return shapes.map((shape, k) => {
+      this.bindings.push({ model: this.model, tag, name: refs[k], shape, env: this.env });
+      const v = { ref: refs[k], shape, dtype: 'float' as const, tag };
+      this.history.push(v);
+      return v;
+    });
+  }
+
   /** A line of the body; returns its tag. */
   line(text: string): string {
     const tag = this.p.tag();
@@ -537,6 +549,7 @@ const OPS: Op[] = [
   },
   {
     name: 'loss',
+    weight: 2,
     when: isFloat,
     run(b, v) {
       // A loss called in a body: a scalar that broadcasts.
@@ -556,6 +569,78 @@ const OPS: Op[] = [
       // Labels read from the int input: the input made float is then wrong at two lines, not one.
       if ((f === 'nll' || f === 'cross_entropy') && ids?.ref === 'x') b.p.mutants.splice(0, Infinity, ...b.p.mutants.filter((m) => m.kind !== 'embedding-float'));
       return b.bind(texts[f], v.shape);
+    },
+  },
+  {
+    name: 'subscript',
+    weight: 2,
+    when: (v, b) => isFloat(v) && rank(v) >= 2 && v.shape.slice(1).some((d) => b.ev(d) >= 2),
+    run(b, v) {
+      const axis = b.c.pick(v.shape.map((_, k) => k).filter((k) => k > 0 && b.ev(v.shape[k]) >= 2));
+      const d = v.shape[axis];
+      const n = b.ev(d);
+      const lead = axis === rank(v) - 1 && b.c.oneIn(2) ? '..., ' : ':, '.repeat(axis);
+      const at = (item: string) => `${v.ref}[${lead}${item}]`;
+      const cut = (size: D) => v.shape.map((e, k) => (k === axis ? size : e));
+      const forms: [string, D[]][] = [[at(':-1'), cut(sub(d, 1))], [at('1:'), cut(sub(d, 1))]];
+      if (isConstant(d)) {
+        const start = b.c.int(n - 1);
+        const stop = b.c.between(start + 1, n);
+        forms.push([at(`${start}:${stop}`), cut(num(stop - start))], [at('::2'), cut(num(Math.ceil(n / 2)))], [at(`1::2`), cut(num(Math.floor(n / 2)))]);
+      }
+      // An index drops its axis (kept off rank-2 values, whose last axis the head needs).
+      const index = isConstant(d) ? b.c.between(-n, n - 1) : b.c.pick([0, -1]);
+      if (rank(v) >= 3) forms.push([at(String(index)), v.shape.filter((_, k) => k !== axis)]);
+      const [text, shape] = b.c.pick(forms);
+      b.p.feature('op:subscript');
+      const use = b.bind(text, shape);
+      if (rank(v) >= 3 && isConstant(d) && text === at(String(index))) b.mutant({ kind: 'index-range', tag: use.tag, text: `  ${use.ref} = ${at(String(n))}`, at: use.tag, codes: ['NN2143'] });
+      b.mutant({ kind: 'too-many-indices', tag: use.tag, text: `  ${use.ref} = ${v.ref}[${':, '.repeat(rank(v))}0]`, at: use.tag, codes: ['NN2142'] });
+      return use;
+    },
+  },
+  {
+    name: 'pieces',
+    when: (v, b) => isFloat(v) && rank(v) >= 2 && v.shape.slice(1).some((d) => isConstant(d) && b.ev(d) >= 2),
+    run(b, v) {
+      const axis = b.c.pick(v.shape.map((_, k) => k).filter((k) => k > 0 && isConstant(v.shape[k]) && b.ev(v.shape[k]) >= 2));
+      const n = b.ev(v.shape[axis]);
+      const dim = b.c.oneIn(2) ? String(axis) : String(axis - rank(v));
+      let sizes: number[];
+      let text: string;
+      if (b.c.oneIn(2)) {
+        const chunks = b.c.between(2, Math.min(n, 3));
+        const each = Math.ceil(n / chunks);
+        sizes = Array.from({ length: Math.ceil(n / each) }, (_, k) => Math.min(each, n - k * each));
+        text = `chunk(${v.ref}, ${chunks}, dim = ${dim})`;
+        b.p.feature('op:chunk');
+      } else {
+        const first = b.c.between(1, n - 1);
+        const listed = b.c.oneIn(2);
+        sizes = listed ? [first, n - first] : Array.from({ length: Math.ceil(n / first) }, (_, k) => Math.min(first, n - k * first));
+        text = `split(${v.ref}, ${listed ? `[${first}, ${n - first}]` : first}, ${b.c.oneIn(2) ? `dim = ${dim}` : dim})`;
+        b.p.feature('op:split');
+      }
+      b.p.feature('tuple-binding');
+      const pieces = b.bindTuple(text, sizes.map((size) => v.shape.map((e, k) => (k === axis ? num(size) : e))));
+      const names = pieces.map((p) => p.ref);
+      b.mutant({ kind: 'tuple-count', tag: pieces[0].tag, text: `  ${[...names, 'extra'].join(', ')} = ${text}`, at: pieces[0].tag, codes: ['NN2147'] });
+      return b.c.pick(pieces);
+    },
+  },
+  {
+    name: 'mask',
+    when: isFloat,
+    run(b, v) {
+      const [symbol, op] = b.c.pick([['>', 'gt'], ['<', 'lt'], ['>=', 'ge'], ['<=', 'le'], ['!=', 'ne'], ['==', 'eq']] as const);
+      const threshold = b.c.pick(['0', '0.5', '-0.25']);
+      const mask = `(${v.ref} ${symbol} ${threshold})`;
+      const text = b.c.pick([`${v.ref} * ${mask}`, `${mask} * ${v.ref}`, `${v.ref} - ${mask} * 0.5`, `${v.ref} * (${v.ref} * 0.5 ${symbol} ${v.ref})`]);
+      b.p.feature(`op:${op}`);
+      b.p.feature('mask');
+      const use = b.bind(text, v.shape);
+      b.mutant({ kind: 'mask-as-float', tag: use.tag, text: `  ${use.ref} = tanh${mask} + ${v.ref}`, at: use.tag, codes: ['NN2140'] });
+      return use;
     },
   },
   {

@@ -123,9 +123,14 @@ function checkBindings(c: Case, result: CheckResult, failures: Failure[]): Map<s
     if (shown.join() !== expected.join()) {
       failures.push({ stage: 'binding', message: `line ${line}: \`${b.name}\` is shown as ${info.shape}, which is [${shown}] at ${formatEnv(env)}; the oracle says [${expected}]` });
     }
-    if (b.model === c.model) values.set(b.tag, info.value);
+    if (b.model === c.model) values.set(bindingKey(b), info.value);
   }
   return values;
+}
+
+/** A binding by its line and name (a tuple binding `a, b = chunk(x, 2)` binds several on one line). */
+function bindingKey(b: { tag: string; name: string }): string {
+  return `${b.tag}/${b.name}`;
 }
 
 function formatEnv(env: ReadonlyMap<string, number>): string {
@@ -151,7 +156,7 @@ function compareShapes(stage: string, c: Case, prepared: Prepared, runtime: Read
   }
   const env = new Map([...c.env, ...c.consts]);
   for (const b of c.bindings) {
-    const id = bindingValues.get(b.tag);
+    const id = bindingValues.get(bindingKey(b));
     if (id === undefined) continue;
     const actual = runtime.get(id);
     const expected = evalShape(b.shape as D[], env);

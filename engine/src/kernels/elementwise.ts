@@ -93,7 +93,10 @@ function forEachRun(
   }
 }
 
-export type BinaryCode = 'add' | 'sub' | 'mul' | 'div';
+export type BinaryCode = 'add' | 'sub' | 'mul' | 'div' | ComparisonCode;
+
+/** The comparisons, each giving 1 where it holds and 0 elsewhere (a mask). */
+export type ComparisonCode = 'lt' | 'gt' | 'le' | 'ge' | 'eq' | 'ne';
 
 /** out = a (op) b with broadcasting; one loop per op so the inner loops stay monomorphic. */
 export function broadcastBinary(
@@ -118,6 +121,24 @@ export function broadcastBinary(
         break;
       case 'div':
         for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] / b[bo + i * bs];
+        break;
+      case 'lt':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] < b[bo + i * bs] ? 1 : 0;
+        break;
+      case 'gt':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] > b[bo + i * bs] ? 1 : 0;
+        break;
+      case 'le':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] <= b[bo + i * bs] ? 1 : 0;
+        break;
+      case 'ge':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] >= b[bo + i * bs] ? 1 : 0;
+        break;
+      case 'eq':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] === b[bo + i * bs] ? 1 : 0;
+        break;
+      case 'ne':
+        for (let i = 0; i < n; i++) out[oo + i] = a[ao + i * as] !== b[bo + i * bs] ? 1 : 0;
         break;
     }
   });

@@ -5,7 +5,7 @@ import type { Diagnostic } from './api.js';
 import { layerDef } from '../ops/registry.js';
 import { makeDiagnostic } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
-import type { ConstItem, Expr, FnItem, ModelItem, SourceFile, Stmt, TrainItem } from './syntax.js';
+import type { ConstItem, Expr, FnItem, IndexItem, ModelItem, SourceFile, Stmt, TrainItem } from './syntax.js';
 
 export interface Symbols {
   consts: Map<string, ConstItem>;
@@ -124,7 +124,7 @@ type Visit = (expr: Expr, parent: Expr | Stmt) => void;
 /** Calls `visit` on every expression of a statement list, in source order. */
 export function walkStatements(stmts: readonly Stmt[], visit: Visit): void {
   for (const stmt of stmts) {
-    if (stmt.kind === 'assign') walkExpr(stmt.value, stmt, visit);
+    if (stmt.kind === 'assign' || stmt.kind === 'unpack') walkExpr(stmt.value, stmt, visit);
     else if (stmt.kind === 'return') for (const v of stmt.values) walkExpr(v, stmt, visit);
     else if (stmt.kind === 'expr') walkExpr(stmt.expr, stmt, visit);
   }
@@ -154,9 +154,20 @@ function walkExpr(expr: Expr, parent: Expr | Stmt, visit: Visit): void {
     case 'paren':
       walkExpr(expr.inner, expr, visit);
       break;
+    case 'subscript':
+      walkExpr(expr.target, expr, visit);
+      for (const item of expr.items) for (const bound of indexBounds(item)) walkExpr(bound, expr, visit);
+      break;
     default:
       break;
   }
+}
+
+/** The expressions of a subscript's item: its index, or its slice's start, end and step. */
+export function indexBounds(item: IndexItem): Expr[] {
+  if (item.kind === 'index') return [item.expr];
+  if (item.kind === 'ellipsis') return [];
+  return [item.start, item.stop, item.step].filter((e): e is Expr => e !== null);
 }
 
 /** Whether `name` constructs a layer: a built-in layer or a model (used as a block). */

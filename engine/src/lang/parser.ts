@@ -12,6 +12,7 @@ import type {
   Expr,
   FnItem,
   Ident,
+  IndexItem,
   Item,
   ModelItem,
   ParamSyntax,
@@ -396,6 +397,19 @@ class Parser {
       const range = { start, end: this.previousEnd() };
       return { kind: 'return', values: broken ? [{ kind: 'error', range: { start: values[0].range.start, end: range.end } }] : values, range };
     }
+    const unpacked = this.unpackTargetCount();
+    if (unpacked > 0) {
+      const list = this.startList();
+      for (let k = 0; k < unpacked; k++) {
+        this.addToList(this.ident('a name')!);
+        this.advance(); // the `,` between names, then the `=`
+      }
+      const targets = this.endList<Ident>(list);
+      const valueStart = this.token.start;
+      let value = this.parseExpr();
+      if (this.endStatement()) value = { kind: 'error', range: { start: valueStart, end: this.previousEnd() } };
+      return { kind: 'unpack', targets, value, range: { start, end: this.previousEnd() } };
+    }
     if (this.token.kind === 'name' && this.peek().kind === 'punct' && this.peek().text === '=') {
       const target = this.ident('a name')!;
       this.advance();
@@ -407,6 +421,19 @@ class Parser {
     const expr = this.parseExpr();
     const broken = this.endStatement();
     return broken ? { kind: 'error', range: { start, end: this.previousEnd() } } : { kind: 'expr', expr, range: { start, end: this.previousEnd() } };
+  }
+
+  /** At `a, b = ...` (two or more names, then `=`): how many names; else 0. */
+  private unpackTargetCount(): number {
+    let count = 0;
+    for (let offset = 0; ; offset += 2) {
+      const name = this.peek(offset);
+      const after = this.peek(offset + 1);
+      if (name.kind !== 'name' || after.kind !== 'punct') return 0;
+      count++;
+      if (after.text === '=') return count >= 2 ? count : 0;
+      if (after.text !== ',') return 0;
+    }
   }
 
   /** Checks the statement ends here; on garbage, reports and skips it. True when the statement is broken. */
@@ -472,7 +499,8 @@ class Parser {
     return { kind: 'error', range: { start, end: this.previousEnd() } };
   }
 
-  private static readonly LEVELS: readonly (readonly string[])[] = [['+', '-'], ['*', '/', '@']];
+  /** Binary operators by precedence, loosest first: comparisons (masks), then sums, then products. */
+  private static readonly LEVELS: readonly (readonly string[])[] = [['<', '>', '<=', '>=', '==', '!='], ['+', '-'], ['*', '/', '@']];
 
   private parseBinary(level: number): Expr {
     if (level >= Parser.LEVELS.length) return this.parseUnary();
@@ -537,12 +565,47 @@ class Parser {
 
   private parsePostfix(): Expr {
     let expr = this.parsePrimary();
-    while (this.is('(')) {
-      const open = this.advance();
-      const args = this.parseArgs(open);
-      expr = { kind: 'call', callee: expr, args, range: { start: expr.range.start, end: this.previousEnd() } };
+    for (;;) {
+      if (this.is('(')) {
+        const open = this.advance();
+        const args = this.parseArgs(open);
+        expr = { kind: 'call', callee: expr, args, range: { start: expr.range.start, end: this.previousEnd() } };
+      } else if (this.is('[')) {
+        const open = this.advance();
+        const items = this.parseIndexItems(open);
+        expr = { kind: 'subscript', target: expr, items, range: { start: expr.range.start, end: this.previousEnd() } };
+      } else {
+        return expr;
+      }
     }
-    return expr;
+  }
+
+  /** The items of a subscript after its `[`, through the `]`: `:, 1:T-1:2, ..., -1`. */
+  private parseIndexItems(open: Token): IndexItem[] {
+    const list = this.startList();
+    do {
+      if (this.is(']')) break;
+      this.addToList(this.parseIndexItem());
+    } while (this.accept(','));
+    const items = this.endList<IndexItem>(list);
+    if (!this.accept(']')) {
+      this.error('`,` or `]`');
+      this.skipToCloser(open);
+    }
+    return items;
+  }
+
+  private parseIndexItem(): IndexItem {
+    const start = this.token.start;
+    const ellipsis = this.accept('...');
+    if (ellipsis) return { kind: 'ellipsis', range: { start, end: ellipsis.end } };
+    const bound = (): Expr | null => (this.is(':') || this.is(',') || this.is(']') ? null : this.parseExpr());
+    const first = bound();
+    if (first !== null && !this.is(':')) return { kind: 'index', expr: first, range: first.range };
+    this.expect(':');
+    const stop = bound();
+    const step = this.accept(':') ? bound() : null;
+    return { kind: 'slice', start: first, stop, step, range: { start, end: this.previousEnd() } };
   }
 
   private parseArgs(open: Token): Arg[] {

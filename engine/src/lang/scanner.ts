@@ -35,9 +35,9 @@ export const KEYWORDS: ReadonlySet<string> = new Set(['const', 'model', 'fn', 'g
 const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set(['const', 'model', 'fn', 'train', 'return']);
 
 /** Operators after which a newline continues the statement. */
-const CONTINUING: ReadonlySet<string> = new Set(['+', '-', '*', '/', '**', '@', '|>', ',', '=', '->']);
+const CONTINUING: ReadonlySet<string> = new Set(['+', '-', '*', '/', '**', '@', '|>', ',', '=', '->', '<', '>', '<=', '>=', '==', '!=']);
 
-const SINGLE_PUNCTUATION = new Map<number, string>([...'()[]{},=+-*/@:;'].map((p) => [p.charCodeAt(0), p]));
+const SINGLE_PUNCTUATION = new Map<number, string>([...'()[]{},=+-*/@:;<>'].map((p) => [p.charCodeAt(0), p]));
 
 /** The punctuation token starting at `i` (two-character operators first), if any. */
 function punctuationAt(text: string, i: number, c: number): string | undefined {
@@ -45,6 +45,9 @@ function punctuationAt(text: string, i: number, c: number): string | undefined {
   if (c === 124 /* | */ && next === 62 /* > */) return '|>';
   if (c === 45 /* - */ && next === 62) return '->';
   if (c === 42 /* * */ && next === 42) return '**';
+  // Comparisons: `<=`, `>=`, `==`, `!=` (a lone `!` is no operator).
+  if (next === 61 /* = */ && (c === 60 /* < */ || c === 62 /* > */ || c === 61 || c === 33 /* ! */)) return text.slice(i, i + 2);
+  if (c === 46 /* . */ && next === 46 && text.charCodeAt(i + 2) === 46) return '...';
   return SINGLE_PUNCTUATION.get(c);
 }
 

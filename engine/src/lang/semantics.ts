@@ -6,10 +6,10 @@
 
 import type { TextRange } from './api.js';
 import { builtinFunction, layerDef } from '../ops/registry.js';
-import { declarationCall, type Symbols } from './binder.js';
+import { declarationCall, indexBounds, type Symbols } from './binder.js';
 import { PARAM_INITS } from './instances.js';
 import type { Token, TokenSpans } from './scanner.js';
-import type { Arg, Block, Expr, FnItem, Item, ModelItem, ParamSyntax, ShapeSyntax, SourceFile, Stmt, TrainItem } from './syntax.js';
+import type { Arg, Block, Expr, FnItem, Ident, Item, ModelItem, ParamSyntax, ShapeSyntax, SourceFile, Stmt, TrainItem } from './syntax.js';
 import { dataSetDef, optimizerDef, TRAIN_LOSSES, trainKeyDef } from './trainCatalogue.js';
 
 export type SymbolKind = 'const' | 'model' | 'fn' | 'hyperParam' | 'input' | 'dim' | 'binding' | 'layer' | 'param' | 'gradParam';
@@ -304,26 +304,34 @@ class Resolver {
   }
 
   private statement(stmt: Stmt, scope: Scope, owner: string): void {
-    if (stmt.kind === 'assign') {
+    if (stmt.kind === 'unpack') {
       this.expr(stmt.value, scope, stmt.range.start);
-      const declared = scope.get(stmt.target.name);
-      // A declaration is its symbol's first definition, made before the body ran.
-      if (declared !== undefined && this.out.symbols[declared].definitions[0] === stmt.target.range) {
-        this.definitionAt(declared, stmt.target.range);
-        return;
-      }
-      // A binding is visible after its statement; rebinding a local adds a definition.
-      const local = declared !== undefined && this.out.symbols[declared].owner === owner ? declared : undefined;
-      if (local === undefined) {
-        this.defineLocal(scope, 'binding', stmt.target.name, owner, stmt.target.range, stmt.range.end);
-      } else {
-        this.addDefinition(local, stmt.target.range, stmt.range.end);
-        this.definitionAt(local, stmt.target.range);
-      }
+      for (const target of stmt.targets) this.bind(target, stmt, scope, owner);
+    } else if (stmt.kind === 'assign') {
+      this.expr(stmt.value, scope, stmt.range.start);
+      this.bind(stmt.target, stmt, scope, owner);
     } else if (stmt.kind === 'return') {
       for (const v of stmt.values) this.expr(v, scope, stmt.range.start);
     } else if (stmt.kind === 'expr') {
       this.expr(stmt.expr, scope, stmt.range.start);
+    }
+  }
+
+  /** A name a statement binds: a declaration's first definition, a new local, or a local's rebinding. */
+  private bind(target: Ident, stmt: Stmt, scope: Scope, owner: string): void {
+    const declared = scope.get(target.name);
+    // A declaration is its symbol's first definition, made before the body ran.
+    if (declared !== undefined && this.out.symbols[declared].definitions[0] === target.range) {
+      this.definitionAt(declared, target.range);
+      return;
+    }
+    // A binding is visible after its statement; rebinding a local adds a definition.
+    const local = declared !== undefined && this.out.symbols[declared].owner === owner ? declared : undefined;
+    if (local === undefined) {
+      this.defineLocal(scope, 'binding', target.name, owner, target.range, stmt.range.end);
+    } else {
+      this.addDefinition(local, target.range, stmt.range.end);
+      this.definitionAt(local, target.range);
     }
   }
 
@@ -352,6 +360,10 @@ class Resolver {
       case 'pipe':
         this.expr(expr.left, scope, at);
         return this.expr(expr.stage, scope, at);
+      case 'subscript':
+        this.expr(expr.target, scope, at);
+        for (const item of expr.items) for (const bound of indexBounds(item)) this.expr(bound, scope, at);
+        return;
       case 'call':
         return this.call(expr, scope, at);
       default:

@@ -17,7 +17,7 @@ import { checkGradBlock, type CallRemoval, type GradBlockResult } from './gradie
 import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
 import { bindCall, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
-import type { BinaryOp, Expr, FnItem, Ident, ModelItem, ParamSyntax, ShapeSyntax, Stmt } from './syntax.js';
+import { isComparison, type BinaryOp, type Expr, type FnItem, type Ident, type ModelItem, type ParamSyntax, type ShapeSyntax, type Stmt } from './syntax.js';
 import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
 
 export type { PatternDim };
@@ -394,6 +394,8 @@ export class ShapeChecker {
         if (!f.silent && value.kind === 'tensor') {
           f.bindings.push({ owner: f.owner, name: stmt.target.name, range: stmt.target.range, hintOffset: stmt.value.range.end, value: value.id, shape: value.shape });
         }
+      } else if (stmt.kind === 'unpack') {
+        this.evalUnpack(stmt, f);
       } else if (stmt.kind === 'return') {
         return stmt.values.map((v) => this.evalExpr(v, f));
       } else if (stmt.kind === 'expr') {
@@ -403,6 +405,23 @@ export class ShapeChecker {
       }
     }
     return null;
+  }
+
+  /** `a, b = chunk(x, 2)`: each name bound to its result; a count that differs is NN2147. */
+  private evalUnpack(stmt: Stmt & { kind: 'unpack' }, f: Frame): void {
+    const value = this.evalExpr(stmt.value, f);
+    const items = value.kind === 'tuple' ? value.items : null;
+    if (items === null || items.length !== stmt.targets.length) {
+      if (isVague(value)) f.errors++;
+      else this.report(f, 'NN2147', stmt.value.range, [stmt.targets.length, this.textOf(stmt.value), items === null ? describeValue(value) : `${items.length} results`]);
+    }
+    // After an error each name is the vague value itself, which keeps the edges from the inputs.
+    const fallback = items === null && value.kind === 'tensor' ? value : UNKNOWN;
+    stmt.targets.forEach((target, k) => {
+      const item = items?.[k];
+      f.scope.set(target.name, item ?? fallback);
+      if (!f.silent && item) f.bindings.push({ owner: f.owner, name: target.name, range: target.range, hintOffset: stmt.value.range.end, value: item.id, shape: item.shape });
+    });
   }
 
   // -- expressions -----------------------------------------------------------------------
@@ -434,6 +453,8 @@ export class ShapeChecker {
         return this.evalCall(expr, null, f);
       case 'pipe':
         return this.evalPipe(expr, f);
+      case 'subscript':
+        return this.evalSubscript(expr, f);
       case 'error':
         f.errors++;
         return UNKNOWN;
@@ -490,7 +511,12 @@ export class ShapeChecker {
       if (b === null) return this.kindError(f, expr.right.range, '@', right);
       return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, 'matmul', [a, b], {}, expr.range, { texts }));
     }
-    if (a !== null && b !== null) return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, op, [a, b], {}, expr.range, { texts }));
+    const mask = isComparison(expr.op) ? (true as const) : undefined;
+    if (a !== null && b !== null) {
+      // Two masks combine as bools in PyTorch (`+` is or): one must be made a float first.
+      if (a.mask && b.mask && !mask) return this.maskError(f, expr.left, expr.op);
+      return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, op, [a, b], {}, expr.range, { texts, mask }));
+    }
     const tensor = a ?? b;
     const scalar = a === null ? left : right;
     if (tensor === null) return this.kindError(f, expr.range, expr.op, left.kind === 'number' ? right : left);
@@ -500,14 +526,90 @@ export class ShapeChecker {
       return this.placeholder(f, tensor.shape, expr.range, [tensor]);
     }
     const attrs = a === null ? { scalar: scalar.value, scalarFirst: true } : { scalar: scalar.value };
-    const result = this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]] });
+    const result = this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]], mask });
     return this.recordOperator(f, expr, a === null ? [SCALAR, tensor.shape] : [tensor.shape, SCALAR], result);
+  }
+
+  /** NN2140: a mask where a float tensor is needed. */
+  private maskError(f: Frame, operand: Expr, needer: string): Value {
+    this.report(f, 'NN2140', operand.range, [this.textOf(operand), needer]);
+    return UNKNOWN;
   }
 
   /** An operator's application for the editor: its operands' shapes (a number's is `[]`) and its result. */
   private recordOperator(f: Frame, expr: Expr & { kind: 'binary' }, operands: (Shape | null)[], result: TensorValue): TensorValue {
     if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, OPERATORS[expr.op], expr.range, expr.opRange, operands, result.shape, {}));
     return result;
+  }
+
+  /**
+   * `x[:, 1:T-1, ..., -1]`: the `subscript` op, its items written as its attributes say
+   * (ops/subscript.ts); a bound is an integer dim, a step a constant integer at least 1.
+   * A result of several (`chunk(x, 2)[0]`) is indexed by a constant.
+   */
+  private evalSubscript(expr: Expr & { kind: 'subscript' }, f: Frame): Value {
+    const target = this.evalExpr(expr.target, f);
+    const bounds: Dim[] = [];
+    const items: string[] = [];
+    let broken = false;
+    // Each bound written is pushed to `bounds` and marked in `items` by its initial (`i`, `s`, `e`).
+    const bound = (e: Expr, what: 'index' | 'start' | 'end'): string => {
+      const value = this.evalExpr(e, f);
+      if (value.kind === 'number' && value.dim) bounds.push(value.dim);
+      else {
+        broken = true;
+        if (isVague(value)) f.errors++;
+        else this.report(f, 'NN2003/kind', e.range, ['[]', what, 'an integer dim', describeValue(value)]);
+      }
+      return what[0];
+    };
+    for (const item of expr.items) {
+      if (item.kind === 'ellipsis') items.push('...');
+      else if (item.kind === 'index') items.push(bound(item.expr, 'index'));
+      else {
+        const start = item.start ? bound(item.start, 'start') : '';
+        const stop = item.stop ? bound(item.stop, 'end') : '';
+        let step = '';
+        if (item.step) {
+          const value = this.evalExpr(item.step, f);
+          if (value.kind === 'number' && value.value !== null && Number.isInteger(value.value) && value.value >= 1) step = value.value === 1 ? '' : `:${value.value}`;
+          else {
+            broken = true;
+            if (isVague(value)) f.errors++;
+            else this.report(f, 'NN2007', item.step.range, ['[]', 'step', 'a constant integer at least 1', this.textOf(item.step)]);
+          }
+        }
+        items.push(`${start}:${stop}${step}`);
+      }
+    }
+    if (target.kind === 'tuple') return this.tupleItem(target, expr, bounds, items.join(','), f);
+    const tensor = this.asTensor(target, f, expr.target.range);
+    if (tensor === null) return this.kindError(f, expr.target.range, '[]', target);
+    if (broken) return this.placeholder(f, null, expr.range, [tensor]);
+    const calleeRange = { start: expr.target.range.end, end: expr.range.end };
+    const result = this.applyOp(f, 'subscript', [tensor], { items: items.join(','), bounds }, expr.range, {
+      texts: [expr.target],
+      dtype: tensor.dtype,
+      mask: tensor.mask,
+      itemRanges: expr.items.map((item) => item.range),
+    });
+    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, 'subscript', expr.range, calleeRange, [tensor.shape], result.shape, {}));
+    return result;
+  }
+
+  /** `chunk(x, 3)[k]` for a constant k (negative from the end). */
+  private tupleItem(tuple: Value & { kind: 'tuple' }, expr: Expr & { kind: 'subscript' }, bounds: Dim[], items: string, f: Frame): Value {
+    const at = bounds[0]?.constant() ?? null;
+    const count = tuple.items.length;
+    if (items !== 'i' || at === null) {
+      this.report(f, 'NN2003/kind', expr.range, ['[]', 'index', `one constant index of the ${count} results`, this.textOf(expr)]);
+      return UNKNOWN;
+    }
+    if (at < -count || at >= count) {
+      this.report(f, 'NN2143', expr.items[0].range, [at, 0, count]);
+      return UNKNOWN;
+    }
+    return tuple.items[at < 0 ? at + count : at];
   }
 
   private evalPipe(expr: Expr & { kind: 'pipe' }, f: Frame): Value {
@@ -732,6 +834,7 @@ export class ShapeChecker {
     if (bound === null) return this.placeholder(f, null, range, args);
     const inputs = bound.tensors.map((t) => t.value);
     const texts = bound.tensors.map((t) => t.arg.expr);
+    if (def.parts) return this.callWithParts(def, inputs, bound.attrs, range, calleeRange, texts, f);
     const origin = def.namesOrigin && inputs[0].shape ? { op: def.name, shape: inputs[0].shape } : undefined;
     const result = this.applyOp(f, def.name as OpName, inputs, bound.attrs, range, { texts, dtype: def.keepsDtype ? inputs[0].dtype : 'float32', origin });
     if (bound.tensors.length === 1 && !f.silent) {
@@ -741,6 +844,20 @@ export class ShapeChecker {
     }
     this.recordCall(f, def.name, range, calleeRange, inputs, result.shape, bound.attrs);
     return result;
+  }
+
+  /** An op with several results (`chunk`): a node per piece, together a tuple; unknown after an error. */
+  private callWithParts(def: SomeOpDef, inputs: TensorValue[], attrs: Record<string, BoundValue>, range: TextRange, calleeRange: TextRange, texts: (Expr | null)[], f: Frame): Value {
+    const shape = inputs[0].shape;
+    const count = shape === null ? null : def.parts!(shape, attrs as never);
+    if (count === null) {
+      // The rule says why there are no pieces (or an earlier error left the shape unknown):
+      // a tensor of unknown shape, which a tuple binding gives every name (no follow-on error).
+      return this.applyOp(f, def.name as OpName, inputs, { ...attrs, part: 0 }, range, { texts });
+    }
+    const items = Array.from({ length: count }, (_, part) => this.applyOp(f, def.name as OpName, inputs, { ...attrs, part }, range, { texts, dtype: def.keepsDtype ? inputs[0].dtype : 'float32' }));
+    this.recordCall(f, def.name, range, calleeRange, inputs, items[0]?.shape ?? null, attrs);
+    return { kind: 'tuple', op: def.name, items };
   }
 
   // -- applying one op -------------------------------------------------------------------
@@ -763,6 +880,10 @@ export class ShapeChecker {
       layer?: LayerInstance;
       dtype?: DType;
       origin?: TensorValue['origin'];
+      /** The result is a mask (a comparison's, or a subscript of one). */
+      mask?: true;
+      /** The ranges of the written items a rule error may be about (a subscript's). */
+      itemRanges?: TextRange[];
     } = {},
   ): TensorValue {
     let shape: Shape | null = null;
@@ -775,13 +896,20 @@ export class ShapeChecker {
       else shapes[k] = s;
       dtypes[k] = inputs[k].dtype;
     }
+    const def = opOf(op);
+    const maskAt = def.takesMasks ? -1 : inputs.findIndex((t) => t.mask);
+    if (maskAt >= 0) {
+      const text = options.texts?.[maskAt];
+      this.report(f, 'NN2140', text?.range ?? range, [this.textOf(text ?? null, range), options.layer?.localName ?? op]);
+      known = false;
+    }
     if (known) {
-      const def = opOf(op);
       const result = def.shape(shapes, attrs as never, dtypes);
       if ('error' in result) {
         const args = result.error.args.map((arg) => this.ruleArg(arg, inputs, options.texts));
         const details = options.layer ? layerSizeFix(options.layer, result.error.code, shapes[0], this.ctx.text) : undefined;
-        this.report(f, result.error.code as MessageId, range, args, details);
+        const at = result.error.item === undefined ? range : (options.itemRanges?.[result.error.item] ?? range);
+        this.report(f, result.error.code as MessageId, at, args, details);
         // A shape the op could not produce (a window that does not fit) is unknown, not wrong.
         shape = result.shape && result.shape.every((d) => (d.constant() ?? 1) >= 1) ? result.shape : null;
       } else {
@@ -790,7 +918,9 @@ export class ShapeChecker {
     }
     const dtype = options.dtype ?? 'float32';
     const output = f.graph.addNode(op, valueIds(inputs), attrs, range, shape, dtype, options.layer?.name);
-    return options.origin ? { kind: 'tensor', id: output, shape, dtype, origin: options.origin } : { kind: 'tensor', id: output, shape, dtype };
+    const value: TensorValue = options.origin ? { kind: 'tensor', id: output, shape, dtype, origin: options.origin } : { kind: 'tensor', id: output, shape, dtype };
+    if (options.mask) value.mask = true;
+    return value;
   }
 
   /** A rule error's argument for the message: input references become the inputs' text or origin. */

@@ -227,6 +227,13 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
       return v.kind === 'bool' ? v.value : wrongKind('true or false');
     case 'dims':
       return dimListOf(param, arg, callee, site) ?? FAILED;
+    case 'sizes':
+      if (v.kind === 'number' && v.dim) {
+        const value = v.dim.constant();
+        return value === null || inRange(param, value, arg, callee, site) !== FAILED ? v.dim : FAILED;
+      }
+      if (v.kind === 'list') return dimListOf(param, arg, callee, site) ?? FAILED;
+      return wrongKind('an integer or a list of integer dims');
     case 'hyper':
       if (v.kind === 'number') return v.dim ?? v.value ?? NaN;
       return wrongKind('a number');

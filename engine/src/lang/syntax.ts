@@ -19,9 +19,25 @@ export type Expr =
   | { kind: 'pipe'; left: Expr; stage: Expr; range: TextRange }
   | { kind: 'list'; items: Expr[]; range: TextRange }
   | { kind: 'paren'; inner: Expr; range: TextRange }
+  | { kind: 'subscript'; target: Expr; items: IndexItem[]; range: TextRange }
   | { kind: 'error'; range: TextRange };
 
-export type BinaryOp = '+' | '-' | '*' | '/' | '**' | '@';
+export type ComparisonOp = '<' | '>' | '<=' | '>=' | '==' | '!=';
+
+export type BinaryOp = '+' | '-' | '*' | '/' | '**' | '@' | ComparisonOp;
+
+const COMPARISONS: ReadonlySet<string> = new Set<ComparisonOp>(['<', '>', '<=', '>=', '==', '!=']);
+
+/** A comparison operator: its result is a mask. */
+export function isComparison(op: BinaryOp): op is ComparisonOp {
+  return COMPARISONS.has(op);
+}
+
+/** One item of a subscript `x[:, 1:T-1, ..., -1]`: an index (drops its axis), a slice, or `...`. */
+export type IndexItem =
+  | { kind: 'index'; expr: Expr; range: TextRange }
+  | { kind: 'slice'; start: Expr | null; stop: Expr | null; step: Expr | null; range: TextRange }
+  | { kind: 'ellipsis'; range: TextRange };
 
 export interface Arg {
   name: Ident | null;
@@ -46,6 +62,8 @@ export interface ParamSyntax {
 
 export type Stmt =
   | { kind: 'assign'; target: Ident; value: Expr; range: TextRange }
+  /** Tuple binding of an op's several results: `a, b = chunk(x, 2)`. */
+  | { kind: 'unpack'; targets: Ident[]; value: Expr; range: TextRange }
   | { kind: 'return'; values: Expr[]; range: TextRange }
   | { kind: 'expr'; expr: Expr; range: TextRange }
   | { kind: 'error'; range: TextRange };

@@ -16,6 +16,8 @@ export interface TensorValue {
   dtype: DType;
   /** How the value was formed, for messages: `flatten of [B, 64, 12, 12]` (formatted only when reported). */
   origin?: { op: string; shape: Shape };
+  /** A mask (a comparison's result, 0 or 1; no gradient): only ops that take masks accept it (NN2140). */
+  mask?: true;
 }
 
 export interface NumberValue {
@@ -32,6 +34,8 @@ export type Value =
   | { kind: 'bool'; value: boolean }
   | { kind: 'string'; value: string }
   | { kind: 'list'; items: Value[] }
+  /** An op's several results (`chunk`), bound by `a, b = ...` (NN2147 when the count differs). */
+  | { kind: 'tuple'; op: string; items: TensorValue[] }
   | { kind: 'layer'; layer: LayerInstance }
   | { kind: 'callable'; name: string }
   | { kind: 'unknown' };
@@ -106,6 +110,8 @@ export function describeValue(value: Value): string {
       return 'a string';
     case 'list':
       return 'a list';
+    case 'tuple':
+      return `${value.items.length} results of \`${value.op}\``;
     case 'layer':
       return `the layer \`${value.layer.localName}\``;
     case 'callable':

@@ -15,7 +15,7 @@ import { pyFloat } from './unary.js';
 import { asTensor, emptyFloat, requireFloat, resultDType, type Operand } from './operand.js';
 
 /** Elementwise a (op) b into a new tensor of the broadcast shape. */
-function compute(code: BinaryCode, a: Tensor, b: Tensor, shape: readonly number[]): Tensor {
+export function compute(code: BinaryCode, a: Tensor, b: Tensor, shape: readonly number[]): Tensor {
   const out = emptyFloat(shape, resultDType(a, b));
   broadcastBinary(code, a.values, a.shape, b.values, b.shape, out.values, shape);
   return out;
@@ -29,7 +29,7 @@ export function reduceGradTo(grad: Tensor, input: Tensor): Tensor {
   return out;
 }
 
-function operands(op: BinaryCode, a: Operand, b: Operand): [Tensor, Tensor, number[]] {
+function operands(op: keyof typeof BINARY_OPS, a: Operand, b: Operand): [Tensor, Tensor, number[]] {
   const ta = asTensor(a, b);
   const tb = asTensor(b, a);
   requireFloat(op, ta, tb);
@@ -107,22 +107,22 @@ export interface ElementwiseAttrs {
   scalarFirst?: boolean;
 }
 
-const elementwiseRule = (shapes: readonly Shape[]): RuleResult => (shapes.length < 2 ? { shape: shapes[0] } : broadcast(shapes[0], shapes[1]));
+export const elementwiseRule = (shapes: readonly Shape[]): RuleResult => (shapes.length < 2 ? { shape: shapes[0] } : broadcast(shapes[0], shapes[1]));
 
 /** A two-tensor op, or the same op with its number operand on the side the attributes say. */
-function withOperand(attrs: ElementwiseAttrs, inputs: Tensor[], fn: (a: Operand, b: Operand) => Tensor): Tensor {
+export function withOperand(attrs: ElementwiseAttrs, inputs: Tensor[], fn: (a: Operand, b: Operand) => Tensor): Tensor {
   if (inputs.length === 2 || attrs.scalar === undefined) return fn(inputs[0], inputs[1]);
   return attrs.scalarFirst === true ? fn(attrs.scalar, inputs[0]) : fn(inputs[0], attrs.scalar);
 }
 
 /** The ONNX inputs of a binary op: the tensors, with a number operand as a constant on its side. */
-function onnxOperands(ctx: LoweringContext, inputs: Val[], attrs: ElementwiseAttrs): [string, string] {
+export function onnxOperands(ctx: LoweringContext, inputs: Val[], attrs: ElementwiseAttrs): [string, string] {
   if (inputs.length === 2 || attrs.scalar === undefined) return [inputs[0].name, inputs[1].name];
   const scalar = ctx.scalar(attrs.scalar);
   return attrs.scalarFirst === true ? [scalar, inputs[0].name] : [inputs[0].name, scalar];
 }
 
-function pyOperands(args: string[], attrs: ElementwiseAttrs): [string, string] {
+export function pyOperands(args: string[], attrs: ElementwiseAttrs): [string, string] {
   if (args.length === 2 || attrs.scalar === undefined) return [args[0], args[1]];
   const scalar = pyFloat(attrs.scalar);
   return attrs.scalarFirst === true ? [scalar, args[0]] : [args[0], scalar];
@@ -144,6 +144,7 @@ function binaryDef<const N extends 'add' | 'sub' | 'mul' | 'div'>(
     symbol,
     params: [],
     doc: { summary, gradient },
+    takesMasks: true,
     shape: elementwiseRule,
     ts: (inputs, attrs) => withOperand(attrs, inputs, fn),
     onnx: {

@@ -21,14 +21,15 @@ import type { BinaryOp } from '../lang/syntax.js';
  * - `size`: an integer dim, symbolic where a block's hyper-parameter gives it (`Conv2d(c, c, k)`);
  * - `int`: a constant integer; `number`: any number; `bool`: true or false;
  * - `dims`: a list of dims `[B, 25]` (`-1` allowed where the op says so);
+ * - `sizes`: an integer dim or a list of them (`split`'s size of each piece, or the pieces' sizes);
  * - `hyper`: a block's hyper-parameter, any number (an integer one may be a size);
  * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax;
  * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`.
  */
-export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'hyper' | 'init' | 'choice';
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice';
 
 /** The attribute value a parameter kind binds to. */
-export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' ? string : number;
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' ? string : number;
 
 /**
  * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the
@@ -77,6 +78,7 @@ export const int = <const N extends string, const O extends Options<'int'>>(name
 export const number = <const N extends string, const O extends Options<'number'>>(name: N, options: O) => ({ name, kind: 'number' as const, ...options });
 export const bool = <const N extends string, const O extends Options<'bool'>>(name: N, options: O) => ({ name, kind: 'bool' as const, ...options });
 export const dims = <const N extends string, const O extends Options<'dims'>>(name: N, options: O) => ({ name, kind: 'dims' as const, ...options });
+export const sizes = <const N extends string, const O extends Options<'sizes'>>(name: N, options: O) => ({ name, kind: 'sizes' as const, ...options });
 export const choice = <const N extends string, const O extends Options<'choice'>>(name: N, options: O) => ({ name, kind: 'choice' as const, ...options });
 
 // ---------------------------------------------------------------------------------------
@@ -209,6 +211,17 @@ export interface OpDef<A = unknown> {
   readonly keepsDtype?: boolean;
   /** Indices of the inputs a gradient flows into; absent: every input. */
   readonly gradInputs?: (inputCount: number) => number[];
+  /**
+   * Accepts masks (the comparisons' results) as inputs: arithmetic, comparisons, `where`.
+   * Any other op given a mask is an error (NN2140), as PyTorch's float ops refuse bool tensors.
+   */
+  readonly takesMasks?: boolean;
+  /**
+   * An op with several results (`chunk`, `split`), bound by tuple binding `a, b = chunk(x, 2)`:
+   * how many for an input of this shape (null when the shape rule reports why not). Each
+   * result is its own node, the op's attributes with `part` set to its index.
+   */
+  readonly parts?: (input: Shape, attrs: A) => number | null;
   /** Messages about a value it made say what from (NN2103's "flatten of [B, 64, 12, 12]"). */
   readonly namesOrigin?: boolean;
   /** Mixes features linearly (NN3103 looks for two in a row) or only moves values (looked through by NN3103). */

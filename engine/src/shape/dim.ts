@@ -229,6 +229,11 @@ export class Dim {
     return this.constant() !== null;
   }
 
+  /** Every term's coefficient is negative (`-1`, `-d`, `-2*T - 1`): below 0 for any positive names. */
+  isNegative(): boolean {
+    return this.terms.length > 0 && this.terms.every((t) => t.coeff < 0);
+  }
+
   equals(other: Dim | number): boolean {
     if (typeof other === 'number') return this.constant() === other;
     // Normalized terms are canonical (sorted, merged, no zeros), so equal dims have equal terms.

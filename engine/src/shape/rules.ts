@@ -16,6 +16,8 @@ export interface RuleError {
   /** A code of engine/src/lang/diagnostics.ts. */
   code: string;
   args: RuleArg[];
+  /** The written item the error is about (a subscript's index), where the checker has its range. */
+  item?: number;
 }
 
 /**

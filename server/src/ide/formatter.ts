@@ -10,7 +10,7 @@ import type { Token } from '../../../engine/src/lang/scanner.js';
 import type { TextRange } from '../../../engine/src/lang/api.js';
 import type { Block, SourceFile } from '../../../engine/src/lang/syntax.js';
 
-const binaryOperators = new Set(['+', '-', '*', '/', '**', '@', '=', '|>', '->']);
+const binaryOperators = new Set(['+', '-', '*', '/', '**', '@', '=', '|>', '->', '<', '>', '<=', '>=', '==', '!=']);
 const openers = new Set(['(', '[']);
 const closers = new Set([')', ']']);
 
@@ -192,9 +192,26 @@ function isUnary(tokens: readonly Token[], i: number): boolean {
   return binaryOperators.has(previous.text) || openers.has(previous.text) || previous.text === ',' || previous.text === ':' || previous.text === ';' || previous.text === '{' || (previous.kind === 'keyword' && previous.text === 'return');
 }
 
+/** Whether token i is inside a subscript's brackets (`x[1:3]`) on its line, where `:` separates bounds. */
+function inSubscript(tokens: readonly Token[], i: number): boolean {
+  let depth = 0;
+  for (let k = i - 1; k >= 0; k--) {
+    const t = tokens[k].text;
+    if (closers.has(t)) depth++;
+    else if (openers.has(t)) {
+      if (depth === 0) return t === '[' && k > 0 && (tokens[k - 1].kind === 'name' || closers.has(tokens[k - 1].text));
+      depth--;
+    }
+  }
+  return false;
+}
+
 function spaceBetween(tokens: readonly Token[], i: number): string {
   const a = tokens[i - 1];
   const b = tokens[i];
+  // A slice is written as in Python: `x[1:3, ::2]`, `x[..., :d]`.
+  if (b.text === ':' && a.text === ',' && inSubscript(tokens, i)) return ' ';
+  if (a.text === ':' && inSubscript(tokens, i)) return '';
   if (b.text === ',' || b.text === ';' || b.text === ':' || closers.has(b.text)) return '';
   if (openers.has(a.text)) return '';
   if (isUnary(tokens, i - 1)) return '';

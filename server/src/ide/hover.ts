@@ -223,6 +223,7 @@ function operatorHover(analysis: Analysis, call: CallInfo): string {
   const def = opDef(call.callee)!;
   const { text } = analysis;
   const symbol = text.slice(call.calleeRange.start, call.calleeRange.end);
+  if (def.name === 'subscript') return subscriptHover(call, symbol, def.doc);
   const operands = [text.slice(call.range.start, call.calleeRange.start).trim(), text.slice(call.calleeRange.end, call.range.end).trim()];
   const [a, b] = call.inputs;
   const lines = [code(`${shapeText(a)} ${symbol} ${shapeText(b)} → ${shapeText(call.output)}`), '', `${code(symbol)}: ${def.doc.summary}`];
@@ -240,6 +241,18 @@ function operatorHover(analysis: Analysis, call: CallInfo): string {
     lines.push(`- ${code(`dL/d${label} : ${shapeText(shape)}`)} for ${code(operand)}${sum}`);
   });
   return lines.join('\n');
+}
+
+/** A subscript `x[:, -1]`: the shape it takes and gives, and its gradient. */
+function subscriptHover(call: CallInfo, items: string, doc: { summary: string; gradient: string }): string {
+  const [input] = call.inputs;
+  return [
+    code(`${shapeText(input)}${items} → ${shapeText(call.output)}`),
+    '',
+    doc.summary,
+    '',
+    `backward, with ${code(`g : ${shapeText(call.output)}`)}: ${code(doc.gradient)}, shaped ${code(shapeText(input))}`,
+  ].join('\n');
 }
 
 /** The output axes an operand was broadcast along (missing in front, or of size 1): its gradient sums over them. */
