@@ -29,11 +29,13 @@ export const SATURATED_FRACTION = 0.5;
 /** ...for this many consecutive training steps (a probe needs it once, on its batches). */
 export const PERSISTENT_STEPS = 20;
 
-const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2));
+/** A number as the findings' messages show it: three digits, exponent form when very large or small. */
+export const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2));
 const percent = (x: number): string => `${Math.round(x * 100)}%`;
 
-function finding(code: Finding['code'], layer: string, detail: string, range: TextRange, step: number): Finding {
-  return { code, severity: code === 'NN5004' ? 'error' : 'warning', message: formatMessage(code, [layer, detail]), layer, range, step };
+/** A finding of `code` from its catalogue template: `{0}` is `layer`, `{1}` the detail (what the numbers were). */
+export function finding(code: Finding['code'], layer: string, detail: string, range: TextRange, step: number, fix?: Finding['fix']): Finding {
+  return { code, severity: code === 'NN5004' ? 'error' : 'warning', message: formatMessage(code, [layer, detail]), layer, range, step, ...(fix ? { fix } : {}) };
 }
 
 /** NN5001 for every layer whose gradient vanishes relative to the largest one. */
