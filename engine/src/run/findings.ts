@@ -91,6 +91,8 @@ export class FindingTracker {
   private readonly reported = new Set<string>();
   private readonly normHistory = new Map<string, { step: number; norm: number }[]>();
   private readonly streaks = new Map<string, number>();
+  /** Per layer, the largest mean gradient norm of any EXPLODING_WINDOW observed steps so far. */
+  private readonly peaks = new Map<string, number>();
 
   constructor(private readonly rangeOf: (layer: string) => TextRange) {}
 
@@ -103,9 +105,13 @@ export class FindingTracker {
       this.streaks.set(key, streak);
       if (holds && streak >= PERSISTENT_STEPS) candidates.push(holds);
     }
+    // One verdict per layer: exploding wins over vanishing in the same step, and a layer once
+    // reported as one is not reported as the other.
+    const verdict = (code: string, layer: string): boolean => code === 'NN5001' || code === 'NN5002' ? this.reported.has(`${code === 'NN5001' ? 'NN5002' : 'NN5001'}:${layer}`) : false;
+    const exploding = new Set(candidates.filter((f) => f.code === 'NN5002').map((f) => f.layer));
     return candidates.filter((f) => {
       const key = `${f.code}:${f.layer}`;
-      if (this.reported.has(key)) return false;
+      if (this.reported.has(key) || verdict(f.code, f.layer) || (f.code === 'NN5001' && exploding.has(f.layer))) return false;
       this.reported.add(key);
       return true;
     });
@@ -124,12 +130,17 @@ export class FindingTracker {
       history.push({ step, norm: l.gradNorm });
       if (history.length > 2 * EXPLODING_WINDOW) history.shift();
       this.normHistory.set(l.layer, history);
+      if (history.length < EXPLODING_WINDOW) continue;
+      const recent = mean(history.slice(-EXPLODING_WINDOW).map((h) => h.norm));
+      const peak = this.peaks.get(l.layer) ?? 0;
+      this.peaks.set(l.layer, Math.max(peak, recent));
       if (step < EXPLODING_WARMUP_STEPS || history.length < 2 * EXPLODING_WINDOW) continue;
       const earlier = history.slice(0, EXPLODING_WINDOW);
       const later = history.slice(EXPLODING_WINDOW);
       const before = mean(earlier.map((h) => h.norm));
-      const recent = mean(later.map((h) => h.norm));
-      if (before > 0 && recent > EXPLODING_GROWTH * before) {
+      // Growth back to norms the layer had earlier in the run (a late mini-batch bump after
+      // convergence) is not exploding: the recent mean must exceed every earlier window's.
+      if (before > 0 && recent > EXPLODING_GROWTH * before && recent > peak) {
         const steps = (window: readonly { step: number }[]): string => `steps ${window[0].step}–${window[window.length - 1].step}`;
         const detail = `mean gradient norm grew ${fmt(recent / before)}× from ${steps(earlier)} to ${steps(later)} (${fmt(before)} → ${fmt(recent)}); threshold ${EXPLODING_GROWTH}×`;
         out.push(finding('NN5002', l.layer, detail, this.rangeOf(l.layer), step));
