@@ -40,7 +40,7 @@ function lineOf(text: string, offset: number): number {
   return line;
 }
 
-export async function runSetup(setup: Setup, backend: 'ts' | 'onnx', extra: { threads?: number } = {}): Promise<Outcome> {
+export async function runSetup(setup: Setup, backend: 'ts' | 'onnx', extra: { threads?: number; keep?: boolean } = {}): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'nn-diagnose-'));
   try {
     for (const [name, content] of Object.entries(setup.files ?? {})) writeFileSync(join(dir, name), content);
@@ -60,6 +60,6 @@ export async function runSetup(setup: Setup, backend: 'ts' | 'onnx', extra: { th
     const findings = result.end.findings;
     return { findings, lines: findings.map((f) => lineOf(setup.text, f.range.start)), steps, msPerStep: steps > 0 ? elapsed / steps : 0, backend: kind, errors: [] };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!extra.keep) rmSync(dir, { recursive: true, force: true });
   }
 }
