@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOSS_WINDOW, LossTracker, PLATEAU_STEPS, SPIKE_FACTOR } from '../../engine/src/run/lossFindings.js';
+import { LossTracker, PLATEAU_STEPS, SPIKE_FACTOR } from '../../engine/src/run/lossFindings.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
 import type { TrainIR } from '../../engine/src/lang/api.js';
 import { runSetup } from '../../bench/diagnose/harness.js';
