@@ -112,3 +112,22 @@ test('the best evaluated weights are written next to the checkpoint', async () =
   assert.ok(existsSync(file), file);
   assert.ok(existsSync(join(file, '..', 'checkpoint.safetensors')));
 });
+
+test('a NaN on ONNX is reported at the op and its line, as on the TS engine (the failing steps replayed)', async () => {
+  const text = `model M(x: [B, 2]) -> [B, 2] {
+  h = sqrt(Linear(2, 16)(x))
+  return Linear(16, 2)(h)
+}
+
+train M {
+  data = moons(points = 200)
+}
+`;
+  const onnx = await runSetup({ name: 'nan', text }, 'onnx');
+  const ts = await runSetup({ name: 'nan', text }, 'ts');
+  const nan = (o: typeof onnx) => o.findings.find((f) => f.code === 'NN5004')!;
+  assert.equal(onnx.backend, 'onnx');
+  assert.match(nan(onnx).message, /the output of `sqrt` \(line 2\)/);
+  assert.equal(nan(onnx).step, nan(ts).step);
+  assert.equal(onnx.lines[onnx.findings.indexOf(nan(onnx))], 2);
+});
