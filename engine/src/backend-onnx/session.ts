@@ -150,6 +150,8 @@ interface RunnerKind {
 export class OnnxTrainer {
   /** The current values of the parameters, buffers and optimizer state (fed next run). */
   private tensors = new Map<string, ort.Tensor>();
+  /** The tensors the last `run` started from (session outputs are fresh buffers, so keeping these costs no copy). */
+  private beforeLastRun = new Map<string, ort.Tensor>();
   private stepCount = 0;
   private forwardSession: ort.InferenceSession | null = null;
   private forwardGraph: ForwardGraph | null = null;
@@ -258,6 +260,7 @@ export class OnnxTrainer {
    */
   async run(batches: readonly TrainingBatch[]): Promise<OnnxStepResult[]> {
     const results: OnnxStepResult[] = [];
+    this.beforeLastRun = new Map(this.tensors);
     const k = this.options.stepsPerRun;
     for (let i = 0; i < batches.length;) {
       const size = batches[i].labels.shape[0];
@@ -336,15 +339,20 @@ export class OnnxTrainer {
     }));
   }
 
-  /** Copies of the current parameters and buffers by state_dict name. */
-  params(): Map<string, Float32Array> {
-    return new Map([...this.graph.params, ...this.graph.buffers].map((s) => [s.name, Float32Array.from(this.tensors.get(s.name)?.data as Float32Array)]));
+  /**
+   * Copies of the current parameters and buffers by state_dict name; with `beforeLastRun`,
+   * those the last `run` started from (to replay its steps on the TS engine).
+   */
+  params(beforeLastRun = false): Map<string, Float32Array> {
+    const tensors = beforeLastRun ? this.beforeLastRun : this.tensors;
+    return new Map([...this.graph.params, ...this.graph.buffers].map((s) => [s.name, Float32Array.from(tensors.get(s.name)?.data as Float32Array)]));
   }
 
-  /** Copies of the optimizer state by `<param>.<key>` name, as PyTorch keeps it. */
-  optimizerState(): Map<string, Float32Array> {
+  /** Copies of the optimizer state by `<param>.<key>` name, as PyTorch keeps it (now, or before the last run). */
+  optimizerState(beforeLastRun = false): Map<string, Float32Array> {
+    const tensors = beforeLastRun ? this.beforeLastRun : this.tensors;
     return new Map(this.graph.state.map((s) => {
-      const values = Float32Array.from(this.tensors.get(s.name)?.data as Float32Array);
+      const values = Float32Array.from(tensors.get(s.name)?.data as Float32Array);
       if (s.scale !== 1) for (let i = 0; i < values.length; i++) values[i] /= s.scale;
       return [s.name, values];
     }));

@@ -40,13 +40,18 @@ export interface ActivationStats {
   saturatedFraction: number; // a saturating op: fraction of units with |f'| < 0.01 ... see docs/diagnostics.md
 }
 
+export type FindingCode = 'NN5001' | 'NN5002' | 'NN5003' | 'NN5004' | 'NN5005' | 'NN5006' | 'NN5007' | 'NN5008';
+
 export interface Finding {
-  code: 'NN5001' | 'NN5002' | 'NN5003' | 'NN5004' | 'NN5005';
+  code: FindingCode;
   severity: 'warning' | 'error';
   message: string;
+  /** The layer or op it concerns, or for a run-level finding the `train` key (`optimizer`, `epochs`, `data`). */
   layer: string;
-  range: TextRange; // where in the .nn file the finding belongs (the layer's declaration or op)
+  range: TextRange; // where in the .nn file the finding belongs (the layer's declaration, the op, or a `train` key's value)
   step: number;
+  /** A one-token quick fix: `newText` replaces the text at `range` (a learning rate, an epoch count). */
+  fix?: { title: string; newText: string };
 }
 
 export type RunEvent =

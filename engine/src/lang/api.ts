@@ -281,6 +281,8 @@ export interface TrainIR {
   save: string;
   /** Range of each key's value, for findings reported at `train` keys. */
   keyRanges: Record<string, TextRange>;
+  /** The optimizer's `lr` argument value, when the block gives one (the learning-rate findings' quick fix replaces it). */
+  lrRange?: TextRange;
 }
 
 /** What the checker knows of a data set, given to it by the caller (no I/O in analysis). */

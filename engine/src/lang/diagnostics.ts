@@ -174,6 +174,9 @@ export const DIAGNOSTICS = {
   NN5003: { severity: 'warning', title: 'dead ReLU units', template: 'dead ReLU units at `{0}`: {1}' },
   NN5004: { severity: 'error', title: 'NaN or Inf', template: 'NaN or Inf at `{0}`: {1}' },
   NN5005: { severity: 'warning', title: 'saturated activations', template: 'saturated units at `{0}`: {1}' },
+  NN5006: { severity: 'warning', title: 'loss not decreasing', template: 'the loss is not decreasing: {1}' },
+  NN5007: { severity: 'warning', title: 'loss oscillating or diverging', template: 'the loss is {1}' },
+  NN5008: { severity: 'warning', title: 'overfitting', template: 'overfitting: {1}' },
   NN9001: {
     severity: 'error',
     title: 'internal checker error',

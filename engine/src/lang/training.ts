@@ -260,6 +260,7 @@ export function checkTrain(
   }
 
   let optimizer: OptimizerSpec = DEFAULT_OPTIMIZER;
+  let lrRange: TextRange | undefined;
   const optimizerExpr = entries.get('optimizer');
   if (optimizerExpr) {
     const callee = calleeOf(optimizerExpr);
@@ -291,6 +292,7 @@ export function checkTrain(
           ok = false;
         }
         if (ok) {
+          lrRange = parsed.args.get('lr')?.expr.range;
           optimizer =
             name === 'SGD'
               ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay }
@@ -360,7 +362,7 @@ export function checkTrain(
   const hasErrors = diagnostics.some((d) => d.severity === 'error');
   const train: TrainIR | null =
     data && !hasErrors && symbols.models.has(modelName)
-      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, lossArgs, optimizer, controls, epochs, batch, seed, validate, backend, save, keyRanges }
+      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, lossArgs, optimizer, controls, epochs, batch, seed, validate, backend, save, keyRanges, ...(lrRange ? { lrRange } : {}) }
       : null;
   return { diagnostics, train };
 }

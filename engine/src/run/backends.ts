@@ -1,8 +1,8 @@
 // The two ways training steps run: on the TS engine (forward, backward and update over
 // engine tensors, with activation statistics and the first op of a NaN/Inf), or on
 // onnxruntime through the ONNX path's trainer (several steps per session run; faster, with
-// parameter statistics on the last step of each run and no activation statistics). The
-// loop drives either.
+// parameter and activation statistics on the last step of each run, and a NaN/Inf located by
+// replaying its steps on the TS engine). The loop drives either.
 
 import type { Finding, ActivationStats, ParamGradStats } from '../core/events.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -134,23 +134,47 @@ function lossFinding(prepared: Prepared, lossValue: number, step: number): Findi
   return nanFinding('loss', `the ${spec.loss} loss is ${lossValue} at step ${step}; training stopped`, spec.keyRanges.loss ?? spec.range, step);
 }
 
-/** The ONNX trainer's optimizer state (`fc1.weight.exp_avg`) as per-parameter buffers. */
+/** Optimizer state by `<param>.<key>` name (`fc1.weight.exp_avg`) as per-parameter buffers. */
+function byParam(named: ReadonlyMap<string, Float32Array>, paramNames: readonly string[]): OptimizerBuffers {
+  const out: Record<string, (FloatArray | undefined)[]> = {};
+  for (const [name, values] of named) {
+    const index = paramNames.findIndex((p) => name.startsWith(`${p}.`) && !name.slice(p.length + 1).includes('.'));
+    if (index < 0) continue;
+    const key = name.slice(paramNames[index].length + 1);
+    (out[key] ??= [])[index] = values;
+  }
+  return out;
+}
+
+/** The ONNX trainer's optimizer state as per-parameter buffers. */
 function onnxOptimizerState(trainer: OnnxTrainer, paramNames: readonly string[]): OptimizerState {
   return {
     get stepCount() {
       return trainer.steps;
     },
-    state() {
-      const out: Record<string, (FloatArray | undefined)[]> = {};
-      for (const [name, values] of trainer.optimizerState()) {
-        const index = paramNames.findIndex((p) => name.startsWith(`${p}.`) && !name.slice(p.length + 1).includes('.'));
-        if (index < 0) continue;
-        const key = name.slice(paramNames[index].length + 1);
-        (out[key] ??= [])[index] = values;
-      }
-      return out;
-    },
+    state: () => byParam(trainer.optimizerState(), paramNames),
   };
+}
+
+/**
+ * The ONNX path sees a NaN/Inf only in the loss; to name the op and its line as the TS engine
+ * does, the session run's steps up to the failing one are replayed on the TS engine from the
+ * weights, buffers and optimizer state that run started from, on the same batches. When the
+ * replay does not reproduce it (float32 rounding differs), the loss finding stands.
+ */
+async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches: readonly Batch[], runFirstStep: number, failing: number, lossValue: number): Promise<Finding> {
+  const { lowered } = prepared;
+  const before = trainer.params(true);
+  for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) {
+    const values = before.get(name);
+    if (values) tensor.data.set(values);
+  }
+  const replay = tsBackend(prepared, 1);
+  replay.restoreOptimizer(byParam(trainer.optimizerState(true), lowered.params.map((p) => p.name)), runFirstStep - 1);
+  const outcomes = await replay.run(batches.slice(0, failing + 1), runFirstStep);
+  const last = outcomes[outcomes.length - 1];
+  if (last && 'nan' in last && last.nan.step === runFirstStep + failing) return last.nan;
+  return lossFinding(prepared, lossValue, runFirstStep + failing);
 }
 
 /** The ONNX back end, starting from the lowered model's current weights. */
@@ -173,7 +197,7 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
       const results = await trainer.run(batches.map((b) => ({ inputs: b.input, labels: b.target })));
       const outcomes: StepOutcome[] = [];
       for (const [i, result] of results.entries()) {
-        if (!Number.isFinite(result.loss)) return [...outcomes, { nan: lossFinding(prepared, result.loss, firstStep + i) }];
+        if (!Number.isFinite(result.loss)) return [...outcomes, { nan: await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss) }];
         const activations = result.activations.map(({ node, deadFraction, saturatedFraction }) => ({
           layer: labels.get(node) ?? node.op,
           op: node.op,

@@ -7,9 +7,9 @@ import type { FloatArray } from '../tensor/tensor.js';
 import { readSafetensors, storedTensor, writeSafetensors, type StoredTensor } from '../core/safetensors.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
-/** With `early_stopping`: the checkpoint of the epoch with the lowest evaluation loss. */
-export const BEST_FILE = 'best.safetensors';
 export const RUN_LOG_FILE = 'run.jsonl';
+/** The weights of the epoch with the lowest evaluated loss, next to the checkpoint (`--init` loads them). */
+export const BEST_FILE = 'best.safetensors';
 const FORMAT = 'nn-studio-checkpoint-1';
 const OPTIM_PREFIX = 'optim.';
 
@@ -81,6 +81,13 @@ export function saveCheckpoint(path: string, content: CheckpointContent): void {
     rng: `shuffle=Rng(seed, epoch ${p.epoch}), dropout=Rng(seed, step ${p.step})`,
   };
   writeSafetensors(path, { tensors, metadata });
+}
+
+/** The parameters and buffers alone (no optimizer state), with the epoch and step they are from. */
+export function saveWeights(path: string, content: { model: string; params: readonly NamedTensor[]; buffers: readonly NamedTensor[]; epoch: number; step: number; loss: number }): void {
+  const tensors = new Map<string, StoredTensor>();
+  for (const { name, tensor } of [...content.params, ...content.buffers]) tensors.set(name, stored(tensor));
+  writeSafetensors(path, { tensors, metadata: { format: 'nn-studio-weights-1', model: content.model, epoch: String(content.epoch), step: String(content.step), loss: String(content.loss) } });
 }
 
 function shapeText(shape: readonly number[]): string {

@@ -29,11 +29,13 @@ export const SATURATED_FRACTION = 0.5;
 /** ...for this many consecutive training steps (a probe needs it once, on its batches). */
 export const PERSISTENT_STEPS = 20;
 
-const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2));
+/** A number as the findings' messages show it: three digits, exponent form when very large or small. */
+export const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2));
 const percent = (x: number): string => `${Math.round(x * 100)}%`;
 
-function finding(code: Finding['code'], layer: string, detail: string, range: TextRange, step: number): Finding {
-  return { code, severity: code === 'NN5004' ? 'error' : 'warning', message: formatMessage(code, [layer, detail]), layer, range, step };
+/** A finding of `code` from its catalogue template: `{0}` is `layer`, `{1}` the detail (what the numbers were). */
+export function finding(code: Finding['code'], layer: string, detail: string, range: TextRange, step: number, fix?: Finding['fix']): Finding {
+  return { code, severity: code === 'NN5004' ? 'error' : 'warning', message: formatMessage(code, [layer, detail]), layer, range, step, ...(fix ? { fix } : {}) };
 }
 
 /** NN5001 for every layer whose gradient vanishes relative to the largest one. */
@@ -89,6 +91,8 @@ export class FindingTracker {
   private readonly reported = new Set<string>();
   private readonly normHistory = new Map<string, { step: number; norm: number }[]>();
   private readonly streaks = new Map<string, number>();
+  /** Per layer, the largest mean gradient norm of any EXPLODING_WINDOW observed steps so far. */
+  private readonly peaks = new Map<string, number>();
 
   constructor(private readonly rangeOf: (layer: string) => TextRange) {}
 
@@ -101,9 +105,13 @@ export class FindingTracker {
       this.streaks.set(key, streak);
       if (holds && streak >= PERSISTENT_STEPS) candidates.push(holds);
     }
+    // One verdict per layer: exploding wins over vanishing in the same step, and a layer once
+    // reported as one is not reported as the other.
+    const verdict = (code: string, layer: string): boolean => code === 'NN5001' || code === 'NN5002' ? this.reported.has(`${code === 'NN5001' ? 'NN5002' : 'NN5001'}:${layer}`) : false;
+    const exploding = new Set(candidates.filter((f) => f.code === 'NN5002').map((f) => f.layer));
     return candidates.filter((f) => {
       const key = `${f.code}:${f.layer}`;
-      if (this.reported.has(key)) return false;
+      if (this.reported.has(key) || verdict(f.code, f.layer) || (f.code === 'NN5001' && exploding.has(f.layer))) return false;
       this.reported.add(key);
       return true;
     });
@@ -122,12 +130,17 @@ export class FindingTracker {
       history.push({ step, norm: l.gradNorm });
       if (history.length > 2 * EXPLODING_WINDOW) history.shift();
       this.normHistory.set(l.layer, history);
+      if (history.length < EXPLODING_WINDOW) continue;
+      const recent = mean(history.slice(-EXPLODING_WINDOW).map((h) => h.norm));
+      const peak = this.peaks.get(l.layer) ?? 0;
+      this.peaks.set(l.layer, Math.max(peak, recent));
       if (step < EXPLODING_WARMUP_STEPS || history.length < 2 * EXPLODING_WINDOW) continue;
       const earlier = history.slice(0, EXPLODING_WINDOW);
       const later = history.slice(EXPLODING_WINDOW);
       const before = mean(earlier.map((h) => h.norm));
-      const recent = mean(later.map((h) => h.norm));
-      if (before > 0 && recent > EXPLODING_GROWTH * before) {
+      // Growth back to norms the layer had earlier in the run (a late mini-batch bump after
+      // convergence) is not exploding: the recent mean must exceed every earlier window's.
+      if (before > 0 && recent > EXPLODING_GROWTH * before && recent > peak) {
         const steps = (window: readonly { step: number }[]): string => `steps ${window[0].step}–${window[window.length - 1].step}`;
         const detail = `mean gradient norm grew ${fmt(recent / before)}× from ${steps(earlier)} to ${steps(later)} (${fmt(before)} → ${fmt(recent)}); threshold ${EXPLODING_GROWTH}×`;
         out.push(finding('NN5002', l.layer, detail, this.rangeOf(l.layer), step));

@@ -12,9 +12,10 @@ import { stateKeys } from '../backend-onnx/optimizer.js';
 import type { Split } from '../data/index.js';
 import type { Finding, RunEvent } from '../core/events.js';
 import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
-import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
+import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
 import { FindingTracker } from './findings.js';
+import { LossTracker } from './lossFindings.js';
 import { layerGradStats } from '../core/stats.js';
 import { correctCount, lossOf } from '../backend-ts/objective.js';
 import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
@@ -169,6 +170,9 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   });
 
   const tracker = new FindingTracker(layerRanges(prepared));
+  const evaluatedOn = evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation';
+  const bestPath = join(saveDir, BEST_FILE);
+  const losses = new LossTracker(spec, evaluatedOn, bestPath);
   const findings: Finding[] = [];
   const report = (finding: Finding): void => {
     findings.push(finding);
@@ -188,7 +192,6 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
 
   let reason: EndEvent['reason'] = 'done';
   let testAccuracy: number | null = null;
-  const evaluatedOn = evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation';
   let { step } = position;
   try {
     training: for (let epoch = position.epoch; epoch < epochs; epoch++) {
@@ -204,6 +207,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
         const outcomes = await backend.run(batches, step + 1);
         for (const [i, outcome] of outcomes.entries()) {
           if ('nan' in outcome) {
+            for (const finding of losses.observeNonFinite(step + 1)) report(finding);
             report(outcome.nan);
             reason = 'nan';
             break training;
@@ -216,6 +220,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           const layers = layerGradStats(outcome.params);
           emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, layers, activations: outcome.activations });
           for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
+          for (const finding of losses.observeStep(step, outcome.loss, layers)) report(finding);
           b++;
           position = { step, epoch, batch: b, epochLossSum, epochBatches };
         }
@@ -228,22 +233,19 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
       }
       const evaluation = await evaluate(prepared, backend, evalSplit ?? trainSplit, layout);
       testAccuracy = evaluation.accuracy;
-      emit({
-        type: 'epoch',
-        epoch,
-        step,
-        trainLoss: epochBatches > 0 ? epochLossSum / epochBatches : NaN,
-        testLoss: evaluation.loss,
-        testAccuracy,
-        evaluatedOn,
-      });
+      const trainLoss = epochBatches > 0 ? epochLossSum / epochBatches : NaN;
+      emit({ type: 'epoch', epoch, step, trainLoss, testLoss: evaluation.loss, testAccuracy, evaluatedOn });
+      const judged = losses.observeEpoch({ epoch, step, trainLoss, testLoss: evaluation.loss });
+      if (judged.best) {
+        backend.sync();
+        saveWeights(bestPath, { model: lowered.name, params, buffers: lowered.buffers, epoch: epoch + 1, step, loss: evaluation.loss });
+      }
+      for (const finding of judged.findings) report(finding);
       position = { step, epoch: epoch + 1, batch: 0, epochLossSum: 0, epochBatches: 0 };
       save();
       if (patience !== null) {
-        if (best === undefined || evaluation.loss < best.loss) {
-          best = { epoch, loss: evaluation.loss, path: join(saveDir, BEST_FILE) };
-          save(best.path);
-        } else if (epoch - best.epoch >= patience && epoch + 1 < epochs) {
+        // The best epoch's weights are in bestPath already (written above on every new best).
+        if (best === undefined || evaluation.loss < best.loss) best = { epoch, loss: evaluation.loss, path: bestPath }; else if (epoch - best.epoch >= patience && epoch + 1 < epochs) {
           reason = 'early_stop';
           break training;
         }

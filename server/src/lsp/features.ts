@@ -32,7 +32,8 @@ import { definition, prepareRename, references, rename } from '../ide/navigation
 import { semanticTokens, TOKEN_MODIFIERS, TOKEN_TYPES } from '../ide/semanticTokens.js';
 import { signatureHelp } from '../ide/signatureHelp.js';
 import { documentSymbols, foldingRanges, type DocumentSymbol as IdeSymbol } from '../ide/symbols.js';
-import { toDiagnostic, toEdit, toRange } from './convert.js';
+import { findingDiagnostic, toDiagnostic, toEdit, toRange } from './convert.js';
+import type { Finding } from '../../../engine/src/core/events.js';
 import type { Settings } from './settings.js';
 
 export const SEMANTIC_TOKENS_LEGEND: SemanticTokensLegend = { tokenTypes: [...TOKEN_TYPES], tokenModifiers: [...TOKEN_MODIFIERS] };
@@ -42,6 +43,8 @@ export interface FeatureContext {
   document(uri: string): TextDocument | undefined;
   analysis(uri: string): Analysis | null;
   flowLookup(uri: string): FlowLookup;
+  /** The latest run's findings still valid for the document's text (their ranges where they are now). */
+  findings(uri: string): Finding[];
   settings(): Settings;
   /** Whether the workspace is trusted: runnable code lenses only then. */
   trusted(): boolean;
@@ -200,14 +203,27 @@ export function registerFeatures(connection: Connection, ctx: FeatureContext): v
   );
 
   connection.onCodeAction(({ textDocument, range }) =>
-    withAnalysis<CodeAction[]>(textDocument.uri, [], (doc, analysis) =>
-      quickFixes(analysis, { start: doc.offsetAt(range.start), end: doc.offsetAt(range.end) }).map((fix) => ({
+    withAnalysis<CodeAction[]>(textDocument.uri, [], (doc, analysis) => {
+      const wanted = { start: doc.offsetAt(range.start), end: doc.offsetAt(range.end) };
+      const checked: CodeAction[] = quickFixes(analysis, wanted).map((fix) => ({
         title: fix.title,
         kind: CodeActionKind.QuickFix,
         diagnostics: [toDiagnostic(doc, fix.diagnostic)],
         isPreferred: fix.preferred,
         edit: { changes: { [textDocument.uri]: fix.edits.map((e) => toEdit(doc, e)) } },
-      })),
-    ),
+      }));
+      // A run finding's one-token fix (a learning rate, an epoch count) replaces the text at its range.
+      const fromRun: CodeAction[] = ctx
+        .findings(textDocument.uri)
+        .filter((f) => f.fix && f.range.end >= wanted.start && f.range.start <= wanted.end)
+        .map((f) => ({
+          title: f.fix!.title,
+          kind: CodeActionKind.QuickFix,
+          diagnostics: [findingDiagnostic(doc, f, 'nn (run)')],
+          isPreferred: true,
+          edit: { changes: { [textDocument.uri]: [toEdit(doc, { range: f.range, newText: f.fix!.newText })] } },
+        }));
+      return [...checked, ...fromRun];
+    }),
   );
 }

@@ -239,6 +239,11 @@ export function startServer(connection: Connection): void {
       const r = results.get(uri);
       return (model) => (analysis && r ? r.flow(model, analysis.semantics, analysis.text) : null);
     },
+    findings: (uri) => {
+      const analysis = analysisOf(uri);
+      const r = results.get(uri);
+      return analysis && r?.hasFindings() ? r.findings(analysis.semantics, analysis.text) : [];
+    },
     settings: () => settings,
     trusted: () => trusted,
   });
