@@ -259,6 +259,31 @@ export const CASES: Cases = {
     { label: 'size 2, last piece', inputs: [{ shape: ['B', 5] }], attrs: { sizes: d(2), dim: 1, part: 2 } },
     { label: 'sizes [1, 3], second', inputs: [{ shape: ['B', 4, 2] }], attrs: { sizes: [d(1), d(3)], dim: 1, part: 1 } },
   ],
+  unsqueeze: [
+    { label: 'a middle axis', inputs: [{ shape: ['B', 3] }], attrs: { dim: 1 } },
+    { label: 'after the last, negative', inputs: [{ shape: ['B', 2, 3] }], attrs: { dim: -1 } },
+  ],
+  squeeze: [
+    { label: 'a middle axis', inputs: [{ shape: ['B', 1, 3] }], attrs: { dim: 1 } },
+    { label: 'the last, negative', inputs: [{ shape: [2, 'B', 1] }], attrs: { dim: -1 } },
+  ],
+  permute: [
+    { label: '[0, 2, 1]', inputs: [{ shape: ['B', 3, 2] }], attrs: { dims: [0, 2, 1] } },
+    { label: 'a cycle, negative', inputs: [{ shape: [2, 'B', 3, 4] }], attrs: { dims: [-1, 0, 2, 1] } },
+  ],
+  stack: [
+    { label: 'two, dim 0', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: { dim: 0 } },
+    { label: 'three, last', inputs: [{ shape: [2, 'B'] }, { shape: [2, 'B'] }, { shape: [2, 'B'] }], attrs: { dim: -1 } },
+  ],
+  expand: [
+    { label: 'a size-1 axis, -1 kept', inputs: [{ shape: ['B', 1, 3] }], attrs: { sizes: [d(-1), d(4), d(-1)] } },
+    { label: 'new leading axes', inputs: [{ shape: [1, 3] }], attrs: { sizes: [d(2), d(4), d(3)] } },
+    { label: 'the batch named', inputs: [{ shape: ['B', 1] }], attrs: { sizes: [B, d(3)] } },
+  ],
+  repeat: [
+    { label: 'each axis', inputs: [{ shape: ['B', 2] }], attrs: { repeats: [d(2), d(3)] } },
+    { label: 'new leading axes', inputs: [{ shape: [2, 'B'] }], attrs: { repeats: [d(2), d(1), d(2)] } },
+  ],
   mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
   bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],
 };

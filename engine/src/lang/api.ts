@@ -166,8 +166,8 @@ export interface ValueInfo {
   name?: string;
 }
 
-/** An attribute of an IR node: a number, flag or name, a size (a dim), or a shape (a reshape's target). */
-export type AttrValue = number | boolean | string | Dim | Shape | undefined;
+/** An attribute of an IR node: a number, flag or name, a size (a dim), a shape (a reshape's target), or a list of axes (a permutation). */
+export type AttrValue = number | boolean | string | Dim | Shape | readonly number[] | undefined;
 
 interface NodeBase {
   inputs: ValueId[];

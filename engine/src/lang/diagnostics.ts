@@ -114,6 +114,11 @@ export const DIAGNOSTICS = {
   NN2145: { severity: 'error', title: 'pieces of a symbolic size', template: '`{0}` into pieces of {1}: the size {2} of {3} is not known to be a multiple' },
   NN2146: { severity: 'error', title: 'split sizes do not add up', template: 'the sizes {0} add up to {1}, but axis {2} of {3} has {4}' },
   NN2147: { severity: 'error', title: 'wrong number of names bound', template: '{0} names are bound, but `{1}` gives {2}' },
+  NN2150: { severity: 'error', title: 'squeeze of an axis not of size 1', template: 'axis {0} of {1} has size {2}{3}: `squeeze` removes only an axis of size 1' },
+  NN2151: { severity: 'error', title: 'not a permutation of the axes', template: '{0} is not an order of the {1} axes of {2}: `permute` lists every axis once' },
+  NN2152: { severity: 'error', title: 'stacked tensors of different shapes', template: '`stack` needs tensors of one shape: tensor 1 is {0}, tensor {1} is {2}' },
+  NN2153: { severity: 'error', title: 'fewer sizes than axes', template: '`{0}` to {1}: {2} sizes for the {3} axes of {4} (one per axis at least)' },
+  NN2154: { severity: 'error', title: 'expand of an axis not of size 1', template: 'axis {0} of {1} has size {2} and cannot expand to {3}: only an axis of size 1 expands' },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',

@@ -30,7 +30,7 @@ export interface CallSite {
 }
 
 /** A bound attribute: a number, a flag, a dim (a size) or a shape, or absent. */
-export type BoundValue = number | boolean | string | Dim | Shape | undefined;
+export type BoundValue = number | boolean | string | Dim | Shape | readonly number[] | undefined;
 
 export interface BoundCall {
   /** The tensor inputs in parameter order (a variadic parameter's in call order), each with its argument. */
@@ -206,6 +206,8 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
     case 'int':
       if (v.kind === 'number' && v.dim && v.value !== null) return inRange(param, v.value, arg, callee, site);
       return wrongKind('a constant integer');
+    case 'axes':
+      return axisListOf(param, arg, callee, site) ?? FAILED;
     case 'size':
       if (v.kind === 'string' && param.choices?.includes(v.value)) return v.value;
       if (v.kind === 'number' && v.dim) {
@@ -288,9 +290,25 @@ function dimListOf(param: Param, arg: ArgIn, callee: string, site: CallSite): Sh
     return null;
   }
   const inferred = out.filter((d) => d.constant() === -1).length;
-  if (inferred > (param.inferable ? 1 : 0)) {
+  if (!param.keepable && inferred > (param.inferable ? 1 : 0)) {
     if (param.inferable) site.report('NN2018', arg.range, []);
     else site.report('NN2007', arg.range, [callee, param.name, 'a list of positive dims', site.textOf(arg.expr)]);
+    return null;
+  }
+  return out;
+}
+
+/** A list of constant integer axes `[0, 2, 1]` (negative ones count from the end; the shape rule checks them). */
+function axisListOf(param: Param, arg: ArgIn, callee: string, site: CallSite): number[] | null {
+  const v = arg.value;
+  const out: number[] = [];
+  for (const item of v.kind === 'list' ? v.items : [v]) {
+    if (v.kind === 'list' && item.kind === 'number' && item.dim && item.value !== null) {
+      out.push(item.value);
+      continue;
+    }
+    if (isVague(item)) site.quiet();
+    else site.report('NN2003/kind', arg.range, [callee, param.name, 'a list of constant integer axes like [0, 2, 1]', site.textOf(arg.expr)]);
     return null;
   }
   return out;

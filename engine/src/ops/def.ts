@@ -18,6 +18,7 @@ import type { BinaryOp } from '../lang/syntax.js';
  * What an argument must be:
  * - `tensor`: one tensor input; `tensors`: every positional tensor (`concat(a, b, axis = 1)`);
  * - `axis`: a constant integer axis, negative counting from the end (checked by the shape rule);
+ * - `axes`: a list of such axes (`permute`'s order);
  * - `size`: an integer dim, symbolic where a block's hyper-parameter gives it (`Conv2d(c, c, k)`);
  * - `int`: a constant integer; `number`: any number; `bool`: true or false;
  * - `dims`: a list of dims `[B, 25]` (`-1` allowed where the op says so);
@@ -26,10 +27,10 @@ import type { BinaryOp } from '../lang/syntax.js';
  * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax;
  * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`.
  */
-export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice';
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'axes' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice';
 
 /** The attribute value a parameter kind binds to. */
-export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' ? string : number;
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' ? string : K extends 'axes' ? readonly number[] : number;
 
 /**
  * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the
@@ -52,6 +53,8 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly below?: number;
   /** `dims` only: one dim may be -1, inferred from the element count. */
   readonly inferable?: boolean;
+  /** `dims` only: any dim may be -1, keeping the input's size there (`expand`). */
+  readonly keepable?: boolean;
   /** One line for signature help and the docs. */
   readonly doc?: string;
   /** The strings it accepts: a `choice`'s values, or a `size`'s named alternatives (`padding = "same"`). */
@@ -73,6 +76,7 @@ type Options<K extends ParamKind> = Omit<Param<string, K>, 'name' | 'kind'>;
 export const tensor = <const N extends string>(name: N, options: Options<'tensor'> = {}) => ({ name, kind: 'tensor' as const, ...options });
 export const tensors = <const N extends string>(name: N, options: Options<'tensors'> = {}) => ({ name, kind: 'tensors' as const, ...options });
 export const axis = <const N extends string, const O extends Options<'axis'>>(name: N, options: O) => ({ name, kind: 'axis' as const, ...options });
+export const axes = <const N extends string, const O extends Options<'axes'>>(name: N, options: O) => ({ name, kind: 'axes' as const, ...options });
 export const size = <const N extends string, const O extends Options<'size'>>(name: N, options: O) => ({ name, kind: 'size' as const, ...options });
 export const int = <const N extends string, const O extends Options<'int'>>(name: N, options: O) => ({ name, kind: 'int' as const, ...options });
 export const number = <const N extends string, const O extends Options<'number'>>(name: N, options: O) => ({ name, kind: 'number' as const, ...options });

@@ -18,6 +18,8 @@ export interface RuleError {
   args: RuleArg[];
   /** The written item the error is about (a subscript's index), where the checker has its range. */
   item?: number;
+  /** The parameter whose argument the error is about (`squeeze`'s `dim`): the checker points at that argument. */
+  param?: string;
 }
 
 /**
@@ -28,6 +30,11 @@ export type RuleResult = { shape: Shape } | { error: RuleError; shape?: Shape };
 
 export function ruleError(code: string, args: RuleArg[], shape?: Shape): RuleResult {
   return shape === undefined ? { error: { code, args } } : { error: { code, args }, shape };
+}
+
+/** An error about the argument of parameter `param` (reported at that argument). */
+export function argError(param: string, code: string, args: RuleArg[], shape?: Shape): RuleResult {
+  return shape === undefined ? { error: { code, args, param } } : { error: { code, args, param }, shape };
 }
 
 /** The rule of every op whose output has its first input's shape. */
