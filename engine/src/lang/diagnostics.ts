@@ -117,7 +117,7 @@ export const DIAGNOSTICS = {
   NN2150: { severity: 'error', title: 'squeeze of an axis not of size 1', template: 'axis {0} of {1} has size {2}{3}: `squeeze` removes only an axis of size 1' },
   NN2151: { severity: 'error', title: 'not a permutation of the axes', template: '{0} is not an order of the {1} axes of {2}: `permute` lists every axis once' },
   NN2152: { severity: 'error', title: 'stacked tensors of different shapes', template: '`stack` needs tensors of one shape: tensor 1 is {0}, tensor {1} is {2}' },
-  NN2153: { severity: 'error', title: 'fewer sizes than axes', template: '`{0}` to {1}: {2} sizes for the {3} axes of {4} (one per axis at least)' },
+  NN2153: { severity: 'error', title: 'fewer sizes or counts than axes', template: '`{0}` with {1}: {2} given for the {3} axes of {4}, which needs one per axis at least' },
   NN2154: { severity: 'error', title: 'expand of an axis not of size 1', template: 'axis {0} of {1} has size {2} and cannot expand to {3}: only an axis of size 1 expands' },
   NN3001: {
     severity: 'error',

@@ -170,6 +170,10 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
       // An optional tensor left out (attention's `mask`): the op gets fewer inputs.
       if (arg === undefined) continue;
       const items = param.kind === 'tensors' && arg.value.kind === 'list' ? arg.value.items : [arg.value];
+      if (items.length === 0) {
+        site.report('NN2003/kind', arg.range, [callee, param.name, 'at least one tensor', site.textOf(arg.expr)]);
+        return null;
+      }
       for (const item of items) {
         const tensor = site.asTensor(item, arg.range);
         if (tensor === null) {
