@@ -4,7 +4,7 @@
 // `param`s, pipes and every built-in of docs/language.md; and its mutants, each one dim,
 // axis, argument or target changed, with the code and line the checker must report.
 
-import { add, dimText, div, evalDim, isConstant, mul, name, namesOf, num, product, shapeText, sub, type D } from './dims.js';
+import { add, constantOf, dimText, div, evalDim, isConstant, mul, name, namesOf, num, product, shapeText, sub, type D } from './dims.js';
 import { Choices } from './choices.js';
 import { DATA_KINDS, planData, type DataPlan } from './data.js';
 import { FN_TEMPLATES, type FnTemplate } from './fns.js';
@@ -481,6 +481,100 @@ const OPS: Op[] = [
       b.p.feature('op:transpose');
       const use = b.bind(call(a, c2), rule.transpose(v.shape, a, c2));
       b.mutant({ kind: 'axis', tag: use.tag, text: `  ${use.ref} = ${call(a, rank(v) + 1)}`, at: use.tag, codes: ['NN2109'] });
+      return use;
+    },
+  },
+  // -- the axis ops (unsqueeze, squeeze, permute, stack, expand, repeat), the batch kept first.
+  {
+    name: 'unsqueeze',
+    when: (v) => isFloat(v) && rank(v) <= 3,
+    run(b, v) {
+      const at = b.c.between(1, rank(v));
+      const dim = b.c.oneIn(3) ? at - rank(v) - 1 : at;
+      const call = (d: number) => (b.c.oneIn(2) ? `unsqueeze(${v.ref}, dim = ${d})` : `unsqueeze(${v.ref}, ${d})`);
+      b.p.feature('op:unsqueeze');
+      const use = b.bind(call(dim), rule.unsqueeze(v.shape, dim));
+      b.mutant({ kind: 'unsqueeze-axis', tag: use.tag, text: `  ${use.ref} = ${call(rank(v) + 1)}`, at: use.tag, codes: ['NN2109'] });
+      return use;
+    },
+  },
+  {
+    name: 'squeeze',
+    weight: 2,
+    when: (v) => isFloat(v) && v.shape.some((d, k) => k > 0 && isConstant(d) && constantOf(d) === 1),
+    run(b, v) {
+      const at = b.c.pick(v.shape.map((_, k) => k).filter((k) => k > 0 && isConstant(v.shape[k]) && constantOf(v.shape[k]) === 1));
+      const dim = b.c.oneIn(3) ? at - rank(v) : at;
+      b.p.feature('op:squeeze');
+      const use = b.bind(`squeeze(${v.ref}, ${dim})`, rule.squeeze(v.shape, dim));
+      // An axis of another size, symbolic or not, is NN2150.
+      const wide = v.shape.map((_, k) => k).filter((k) => k > 0 && b.ev(v.shape[k]) >= 2);
+      if (wide.length > 0) b.mutant({ kind: 'squeeze-size', tag: use.tag, text: `  ${use.ref} = squeeze(${v.ref}, dim = ${b.c.pick(wide)})`, at: use.tag, codes: ['NN2150'] });
+      return use;
+    },
+  },
+  {
+    name: 'permute',
+    when: (v) => isFloat(v) && rank(v) >= 3,
+    run(b, v) {
+      const rest = Array.from({ length: rank(v) - 1 }, (_, k) => k + 1);
+      const order = [0];
+      while (rest.length > 0) order.push(rest.splice(b.c.int(rest.length), 1)[0]);
+      const written = order.map((a) => (a > 0 && b.c.oneIn(3) ? a - rank(v) : a));
+      b.p.feature('op:permute');
+      const use = b.bind(`permute(${v.ref}, [${written.join(', ')}])`, rule.permute(v.shape, written));
+      const twice = [...written.slice(0, -1), written[0]];
+      b.mutant({ kind: 'permute-twice', tag: use.tag, text: `  ${use.ref} = permute(${v.ref}, [${twice.join(', ')}])`, at: use.tag, codes: ['NN2151'] });
+      return use;
+    },
+  },
+  {
+    name: 'stack',
+    when: (v) => isFloat(v) && rank(v) <= 3,
+    run(b, v) {
+      const partners = b.history.filter((u) => u !== v && isFloat(u) && sameShape(b, u, v));
+      const others = [v, ...partners].slice(0, 3);
+      const picked = [v, ...Array.from({ length: b.c.int(2) + 1 }, () => b.c.pick(others))];
+      const dim = b.c.between(1, rank(v));
+      const refs = picked.map((u) => u.ref).join(', ');
+      const text = b.c.oneIn(2) ? `stack(${refs}, dim = ${dim})` : b.c.oneIn(2) ? `stack([${refs}], ${dim})` : `stack(${refs}, ${dim})`;
+      b.p.feature('op:stack');
+      const use = b.bind(text, rule.stack(v.shape, picked.length, dim));
+      b.mutant({ kind: 'stack-shapes', tag: use.tag, text: `  ${use.ref} = stack(${v.ref}, unsqueeze(${v.ref}, 1), dim = ${dim})`, at: use.tag, codes: ['NN2152'] });
+      return use;
+    },
+  },
+  {
+    name: 'expand',
+    when: (v) => isFloat(v) && rank(v) <= 3,
+    run(b, v) {
+      // A size-1 axis the value has, or one unsqueezed for it in the same expression.
+      const ones = v.shape.map((_, k) => k).filter((k) => k > 0 && isConstant(v.shape[k]) && constantOf(v.shape[k]) === 1);
+      const [source, shape] = ones.length > 0 && !b.c.oneIn(3) ? [v.ref, v.shape] : [`unsqueeze(${v.ref}, 1)`, rule.unsqueeze(v.shape, 1)];
+      const grown = ones.length > 0 && source === v.ref ? b.c.pick(ones) : 1;
+      const size = b.c.between(2, 3);
+      const sizes = shape.map((_, k) => (k === grown ? size : -1 as const));
+      const written = sizes.map((s, k) => (s === -1 && isConstant(shape[k]) && b.c.oneIn(2) ? String(constantOf(shape[k])) : String(s)));
+      b.p.feature('op:expand');
+      const use = b.bind(`expand(${source}, [${written.join(', ')}])`, rule.expand(shape, sizes));
+      const wide = v.shape.map((_, k) => k).filter((k) => k > 0 && b.ev(v.shape[k]) >= 2);
+      if (wide.length > 0) {
+        const at = b.c.pick(wide);
+        const other = v.shape.map((_, k) => (k === at ? String(b.ev(v.shape[k]) + 1) : '-1'));
+        b.mutant({ kind: 'expand-size', tag: use.tag, text: `  ${use.ref} = expand(${v.ref}, [${other.join(', ')}])`, at: use.tag, codes: ['NN2154'] });
+      }
+      return use;
+    },
+  },
+  {
+    name: 'repeat',
+    when: (v) => isFloat(v) && rank(v) >= 2 && rank(v) <= 3,
+    run(b, v) {
+      const tiled = b.c.between(1, rank(v) - 1);
+      const counts = v.shape.map((_, k) => (k === tiled ? 2 : 1));
+      b.p.feature('op:repeat');
+      const use = b.bind(`repeat(${v.ref}, [${counts.join(', ')}])`, rule.repeat(v.shape, counts));
+      b.mutant({ kind: 'repeat-counts', tag: use.tag, text: `  ${use.ref} = repeat(${v.ref}, [${counts.slice(1).join(', ')}])`, at: use.tag, codes: ['NN2153'] });
       return use;
     },
   },

@@ -66,3 +66,36 @@ export function matmul(a: readonly D[], b: readonly D[]): D[] {
 export function embedding(ids: readonly D[], dim: D): D[] {
   return [...ids, dim];
 }
+
+/** `unsqueeze(x, dim)`: a 1 inserted so that it is axis `dim` of the result. */
+export function unsqueeze(x: readonly D[], dim: number): D[] {
+  const at = axisIndex(dim, x.length + 1);
+  return [...x.slice(0, at), num(1), ...x.slice(at)];
+}
+
+/** `squeeze(x, dim)` of an axis of size 1: the axis gone. */
+export function squeeze(x: readonly D[], dim: number): D[] {
+  const at = axisIndex(dim, x.length);
+  return x.filter((_, k) => k !== at);
+}
+
+/** `permute(x, dims)`: axis k of the result is axis dims[k] of x. */
+export function permute(x: readonly D[], dims: readonly number[]): D[] {
+  return dims.map((d) => x[axisIndex(d, x.length)]);
+}
+
+/** `stack` of `count` tensors of shape x: a new axis of size count at `dim`. */
+export function stack(x: readonly D[], count: number, dim: number): D[] {
+  const at = axisIndex(dim, x.length + 1);
+  return [...x.slice(0, at), num(count), ...x.slice(at)];
+}
+
+/** `expand(x, sizes)` without new leading axes: -1 keeps x's dim, any other size replaces it. */
+export function expand(x: readonly D[], sizes: readonly (number | -1)[]): D[] {
+  return x.map((d, k) => (sizes[k] === -1 ? d : num(sizes[k])));
+}
+
+/** `repeat(x, counts)` with one count per axis: each dim times its count. */
+export function repeat(x: readonly D[], counts: readonly number[]): D[] {
+  return x.map((d, k) => (counts[k] === 1 ? d : mul(d, counts[k])));
+}
