@@ -540,7 +540,8 @@ const OPS: Op[] = [
       const text = b.c.oneIn(2) ? `stack(${refs}, dim = ${dim})` : b.c.oneIn(2) ? `stack([${refs}], ${dim})` : `stack(${refs}, ${dim})`;
       b.p.feature('op:stack');
       const use = b.bind(text, rule.stack(v.shape, picked.length, dim));
-      b.mutant({ kind: 'stack-shapes', tag: use.tag, text: `  ${use.ref} = stack(${v.ref}, unsqueeze(${v.ref}, 1), dim = ${dim})`, at: use.tag, codes: ['NN2152'] });
+      const mismatched = [v.ref, `unsqueeze(${v.ref}, 1)`, ...picked.slice(2).map((u) => u.ref)];
+      b.mutant({ kind: 'stack-shapes', tag: use.tag, text: `  ${use.ref} = stack(${mismatched.join(', ')}, dim = ${dim})`, at: use.tag, codes: ['NN2152'] });
       return use;
     },
   },

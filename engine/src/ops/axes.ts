@@ -37,10 +37,10 @@ export const unsqueezeOp = defineOp({
 const squeezeRule = ([input]: readonly Shape[], { dim }: { dim: number }): RuleResult => {
   const at = normalizeAxis(dim, input.length);
   if (at === null) return argError('dim', 'NN2109', [dim, formatShape(input)]);
-  const out = input.filter((_, k) => k !== at);
-  // PyTorch leaves an axis of another size in place; here that is the mistake it usually is.
-  if (!input[at].equals(1)) return argError('dim', 'NN2150', [dim, formatShape(input), input[at].toString(), input[at].isConstant() ? '' : ', not known to be 1'], out);
-  return { shape: out };
+  // PyTorch leaves an axis of another size in place; here that is the mistake it usually is
+  // (the result is unknown: which shape was meant is not).
+  if (!input[at].equals(1)) return argError('dim', 'NN2150', [dim, formatShape(input), input[at].toString(), input[at].isConstant() ? '' : ', not known to be 1']);
+  return { shape: input.filter((_, k) => k !== at) };
 };
 
 export const squeezeOp = defineOp({
