@@ -202,6 +202,41 @@ test('subscripts keep shapes symbolic; tuple bindings take the pieces', () => {
   assert.deepEqual(pieces.map((n) => (n.op === 'chunk' ? n.attrs.part : -1)), [0, 1, 0, 1]);
 });
 
+test('the axis ops keep shapes symbolic, and their errors point at the argument', () => {
+  const text = [
+    'model M(x: [B, T, D], y: [B, T, D], v: [1, D]) -> [B, D, T] {',
+    '  a = unsqueeze(x, dim = 1)',
+    '  s = squeeze(a, -3)',
+    '  p = permute(s, [0, -1, 1])',
+    '  st = stack(x, y, dim = -1)',
+    '  st2 = stack([x, y, x])',
+    '  e = expand(v, [3, T, -1])',
+    '  r = repeat(v, [2, 1, 3])',
+    '  return p',
+    '}',
+    '',
+  ].join('\n');
+  const result = checkProgram(text);
+  assert.deepEqual(problems(result), []);
+  const shapes = Object.fromEntries(result.bindings.map((b) => [b.name, b.shape]));
+  assert.deepEqual(shapes, { a: '[B, 1, T, D]', s: '[B, T, D]', p: '[B, D, T]', st: '[B, T, D, 2]', st2: '[3, B, T, D]', e: '[3, T, D]', r: '[2, 1, 3*D]' });
+  const errors: [string, string, string][] = [
+    ['squeeze(x, dim = 2)', 'NN2150', 'dim = 2'],
+    ['permute(x, [0, 0, 1])', 'NN2151', '[0, 0, 1]'],
+    ['stack(x, v)', 'NN2152', 'x, v'],
+    ['expand(x, [B, 4, -1])', 'NN2154', '[B, 4, -1]'],
+    ['repeat(x, [2, 2])', 'NN2153', '[2, 2]'],
+    ['unsqueeze(x, -5)', 'NN2109', '-5'],
+  ];
+  for (const [call, code, at] of errors) {
+    const source = `model M(x: [B, T, D], v: [1, D]) -> [B, T, D] {\n  h = ${call}\n  return x\n}\n`;
+    const d = only(checkProgram(source), code);
+    assert.equal(source.slice(d.range.start, d.range.end), at, call);
+  }
+  assert.equal(only(checkProgram('model M(x: [B, T, D]) -> [B, D] {\n  return squeeze(x, 1)\n}\n'), 'NN2150').message, 'axis 1 of [B, T, D] has size T, not known to be 1: `squeeze` removes only an axis of size 1');
+  assert.equal(only(checkProgram('model M(x: [B, 4]) -> [B, 4] {\n  h = stack([])\n  return x\n}\n'), 'NN2003').message, '`stack`: `tensors` must be at least one tensor, got []');
+});
+
 test('a comparison parses looser than arithmetic, a tuple binding needs two names', () => {
   const result = checkProgram('model M(x: [B, 4]) -> [B, 4] {\n  return x * (x + 1 > 2 * x)\n}\n');
   assert.deepEqual(problems(result), []);
