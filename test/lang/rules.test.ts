@@ -131,3 +131,22 @@ test('reductions, axes and the remaining layer ops', () => {
   assert.equal(error(inferShape('cross_entropy', [shapeOf([10]), shapeOf(['B'])], { label_smoothing: 0 }))[0], 'NN2108');
   assert.equal(error(inferShape('mse', [shapeOf(['B', 1]), shapeOf(['B'])], {}))[0], 'NN2101');
 });
+
+test('the axis ops: squeeze and expand need a size provably 1, permute a permutation', () => {
+  const [B, T] = ['B', 'T'].map((n) => Dim.named(n));
+  assert.equal(shape(inferShape('squeeze', [[B, T.sub(T).add(1), d(3)]], { dim: 1 })), '[B, 3]');
+  assert.deepEqual(error(inferShape('squeeze', [[B, T, d(3)]], { dim: 1 })), ['NN2150', [1, '[B, T, 3]', 'T', ', not known to be 1'], null]);
+  assert.equal(shape(inferShape('unsqueeze', [[B, T]], { dim: -1 })), '[B, T, 1]');
+  assert.equal(error(inferShape('unsqueeze', [[B, T]], { dim: 3 }))[0], 'NN2109');
+  assert.equal(shape(inferShape('permute', [[B, T, d(3)]], { dims: [-1, 0, 1] })), '[3, B, T]');
+  for (const dims of [[0, 1], [0, 1, 1], [0, 1, 3]]) assert.equal(error(inferShape('permute', [[B, T, d(3)]], { dims }))[0], 'NN2151', `[${dims}]`);
+  assert.equal(shape(inferShape('stack', [[B, T], [B, T]], { dim: 1 })), '[B, 2, T]');
+  assert.deepEqual(error(inferShape('stack', [[B, T], [B, T], [B, d(2)]], { dim: 0 })), ['NN2152', ['[B, T]', 3, '[B, 2]'], '[3, B, T]']);
+  assert.equal(shape(inferShape('expand', [[d(1), T]], { sizes: [d(2), B, d(-1)] })), '[2, B, T]');
+  assert.equal(shape(inferShape('expand', [[B, T]], { sizes: [B, T] })), '[B, T]');
+  assert.deepEqual(error(inferShape('expand', [[B, T]], { sizes: [d(-1), d(4)] })), ['NN2154', [1, '[B, T]', 'T', '4'], null]);
+  assert.equal(error(inferShape('expand', [[B, d(1)]], { sizes: [d(-1), d(2), d(-1)] }))[0], 'NN2007');
+  assert.equal(error(inferShape('expand', [[B, d(1)]], { sizes: [d(3)] }))[0], 'NN2153');
+  assert.equal(shape(inferShape('repeat', [[B, T]], { repeats: [d(2), d(1), d(3)] })), '[2, B, 3*T]');
+  assert.equal(error(inferShape('repeat', [[B, T]], { repeats: [d(2)] }))[0], 'NN2153');
+});
