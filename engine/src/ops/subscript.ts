@@ -175,11 +175,11 @@ function onnxBackward(ctx: LoweringContext, input: Val, attrs: SubscriptAttrs, g
   return ctx.op('Pad', [grad.name, ctx.b.constInt(pads)], {}, input.shape);
 }
 
-/** A dim as Python: constants, and the input's own dims as `x.shape[i]`. */
-export function pythonDim(d: Dim, input: string, inShape: Shape): string {
+/** A dim as Python: constants, the input's own dims as `x.shape[i]`, other names as `otherDim` has them (the graph's inputs'). */
+export function pythonDim(d: Dim, input: string, inShape: Shape, otherDim: (name: string) => string | null = () => null): string {
   const rendered = d.render((name) => {
     const at = inShape.findIndex((s) => s.singleName() === name);
-    return at < 0 ? null : `${input}.shape[${at}]`;
+    return at < 0 ? otherDim(name) : `${input}.shape[${at}]`;
   });
   if (rendered === null) throw new Error(`the dim ${d.toString()} is not a function of ${formatShape(inShape)}`);
   return rendered;

@@ -6,29 +6,23 @@ import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { argError, type RuleResult } from '../shape/rules.js';
 import type { LoweringContext, Val } from '../onnx/context.js';
 import { stridesOf } from '../tensor/shape.js';
-import { defineOp, dims, tensor, type PytorchContext } from './def.js';
+import { defineOp, dims, tensor } from './def.js';
 import { gather } from './gather.js';
+import { pythonDim } from './subscript.js';
 
 const x = tensor('x', { aliases: ['input'] });
 
-/** A dim as Python: the input's own dims as `x.shape[i]`, other names as the graph's inputs have them. */
-function pythonDim(d: Dim, input: string, ctx: PytorchContext): string {
-  const rendered = d.render((name) => {
-    const at = ctx.inShapes[0].findIndex((s) => s.singleName() === name);
-    return at < 0 ? ctx.inputDim(name) : `${input}.shape[${at}]`;
-  });
-  if (rendered === null) throw new Error(`the dim ${d.toString()} is not a function of the inputs' dims`);
-  return rendered;
-}
-
-/** The dims of an ONNX shape input: constants, or symbolic ones read from the input's runtime shape. */
-function shapeInput(ctx: LoweringContext, dimsOut: Shape, input: Val, what: string): string {
+/**
+ * Expand's shape input: constants, symbolic sizes read from the input's runtime shape. Not
+ * ctx.shapeTensor, which writes a symbolic dim as -1 (a reshape's inferred dim; Expand has none).
+ */
+function shapeInput(ctx: LoweringContext, dimsOut: Shape, input: Val): string {
   if (dimsOut.every((d) => d.isConstant())) return ctx.b.constInt(dimsOut.map((d) => d.constant()!));
   const pieces = dimsOut.map((d) => {
     const n = d.constant();
     if (n !== null) return ctx.b.constInt([n]);
     const at = input.shape.findIndex((s) => s.equals(d));
-    if (at < 0) throw ctx.unsupported(`${what} with a symbolic size (${d.toString()}) that is no dim of its input`);
+    if (at < 0) throw ctx.unsupported(`expand with a symbolic size (${d.toString()}) that is no dim of its input`);
     return ctx.b.op1('Shape', [input.name], { start: at, end: at + 1 });
   });
   return ctx.b.op1('Concat', pieces, { axis: 0 });
@@ -72,13 +66,13 @@ export const expandOp = defineOp({
       // Expand broadcasts: a 1 keeps the input's size, so only new and grown sizes are spelled out.
       const lead = out.shape.length - input.shape.length;
       const target = out.shape.map((d, k) => (k >= lead && d.equals(input.shape[k - lead]) ? Dim.of(1) : d));
-      return { outputs: [ctx.b.op1('Expand', [input.name, shapeInput(ctx, target, input, 'expand')])] };
+      return { outputs: [ctx.b.op1('Expand', [input.name, shapeInput(ctx, target, input)])] };
     },
     backward: (ctx, { inputs: [input] }, g) => [ctx.reduceToShape(g, input.shape)],
   },
   pytorch: ([input], _attrs, ctx) => {
     const lead = ctx.outShape.length - ctx.inShapes[0].length;
-    const sizes = ctx.outShape.map((d, k) => (k >= lead && d.equals(ctx.inShapes[0][k - lead]) ? '-1' : pythonDim(d, input, ctx)));
+    const sizes = ctx.outShape.map((d, k) => (k >= lead && d.equals(ctx.inShapes[0][k - lead]) ? '-1' : pythonDim(d, input, ctx.inShapes[0], ctx.inputDim)));
     return `${input}.expand(${sizes.join(', ')})`;
   },
 });
@@ -122,5 +116,5 @@ export const repeatOp = defineOp({
       return [lead > 0 ? ctx.reshape(summed, input.shape, [input]) : { ...summed, shape: input.shape }];
     },
   },
-  pytorch: ([input], { repeats }, ctx) => `${input}.repeat(${repeats.map((r) => pythonDim(r, input, ctx)).join(', ')})`,
+  pytorch: ([input], { repeats }, ctx) => `${input}.repeat(${repeats.map((r) => pythonDim(r, input, ctx.inShapes[0], ctx.inputDim)).join(', ')})`,
 });
