@@ -239,6 +239,104 @@ const rank = (v: Val) => v.shape.length;
 const last = (v: Val) => v.shape[v.shape.length - 1];
 const isFloat = (v: Val) => v.dtype === 'float';
 
+/** The axis ops (unsqueeze, squeeze, permute, stack, expand, repeat), the batch axis kept first. */
+const AXIS_OPS: Op[] = [
+  {
+    name: 'unsqueeze',
+    when: (v) => isFloat(v) && rank(v) <= 3,
+    run(b, v) {
+      const at = b.c.between(1, rank(v));
+      const dim = b.c.oneIn(3) ? at - rank(v) - 1 : at;
+      const call = (d: number) => (b.c.oneIn(2) ? `unsqueeze(${v.ref}, dim = ${d})` : `unsqueeze(${v.ref}, ${d})`);
+      b.p.feature('op:unsqueeze');
+      const use = b.bind(call(dim), rule.unsqueeze(v.shape, dim));
+      b.mutant({ kind: 'unsqueeze-axis', tag: use.tag, text: `  ${use.ref} = ${call(rank(v) + 1)}`, at: use.tag, codes: ['NN2109'] });
+      return use;
+    },
+  },
+  {
+    name: 'squeeze',
+    weight: 2,
+    when: (v) => isFloat(v) && v.shape.some((d, k) => k > 0 && isConstant(d) && constantOf(d) === 1),
+    run(b, v) {
+      const at = b.c.pick(v.shape.map((_, k) => k).filter((k) => k > 0 && isConstant(v.shape[k]) && constantOf(v.shape[k]) === 1));
+      const dim = b.c.oneIn(3) ? at - rank(v) : at;
+      b.p.feature('op:squeeze');
+      const use = b.bind(`squeeze(${v.ref}, ${dim})`, rule.squeeze(v.shape, dim));
+      // An axis of another size, symbolic or not, is NN2150.
+      const wide = v.shape.map((_, k) => k).filter((k) => k > 0 && b.ev(v.shape[k]) >= 2);
+      if (wide.length > 0) b.mutant({ kind: 'squeeze-size', tag: use.tag, text: `  ${use.ref} = squeeze(${v.ref}, dim = ${b.c.pick(wide)})`, at: use.tag, codes: ['NN2150'] });
+      return use;
+    },
+  },
+  {
+    name: 'permute',
+    when: (v) => isFloat(v) && rank(v) >= 3,
+    run(b, v) {
+      const rest = Array.from({ length: rank(v) - 1 }, (_, k) => k + 1);
+      const order = [0];
+      while (rest.length > 0) order.push(rest.splice(b.c.int(rest.length), 1)[0]);
+      const written = order.map((a) => (a > 0 && b.c.oneIn(3) ? a - rank(v) : a));
+      b.p.feature('op:permute');
+      const use = b.bind(`permute(${v.ref}, [${written.join(', ')}])`, rule.permute(v.shape, written));
+      const twice = [...written.slice(0, -1), written[0]];
+      b.mutant({ kind: 'permute-twice', tag: use.tag, text: `  ${use.ref} = permute(${v.ref}, [${twice.join(', ')}])`, at: use.tag, codes: ['NN2151'] });
+      return use;
+    },
+  },
+  {
+    name: 'stack',
+    when: (v) => isFloat(v) && rank(v) <= 3,
+    run(b, v) {
+      const partners = b.history.filter((u) => u !== v && isFloat(u) && sameShape(b, u, v));
+      const others = [v, ...partners].slice(0, 3);
+      const picked = [v, ...Array.from({ length: b.c.int(2) + 1 }, () => b.c.pick(others))];
+      const dim = b.c.between(1, rank(v));
+      const refs = picked.map((u) => u.ref).join(', ');
+      const text = b.c.oneIn(2) ? `stack(${refs}, dim = ${dim})` : b.c.oneIn(2) ? `stack([${refs}], ${dim})` : `stack(${refs}, ${dim})`;
+      b.p.feature('op:stack');
+      const use = b.bind(text, rule.stack(v.shape, picked.length, dim));
+      const mismatched = [v.ref, `unsqueeze(${v.ref}, 1)`, ...picked.slice(2).map((u) => u.ref)];
+      b.mutant({ kind: 'stack-shapes', tag: use.tag, text: `  ${use.ref} = stack(${mismatched.join(', ')}, dim = ${dim})`, at: use.tag, codes: ['NN2152'] });
+      return use;
+    },
+  },
+  {
+    name: 'expand',
+    when: (v) => isFloat(v) && rank(v) <= 3,
+    run(b, v) {
+      // A size-1 axis the value has, or one unsqueezed for it in the same expression.
+      const ones = v.shape.map((_, k) => k).filter((k) => k > 0 && isConstant(v.shape[k]) && constantOf(v.shape[k]) === 1);
+      const [source, shape] = ones.length > 0 && !b.c.oneIn(3) ? [v.ref, v.shape] : [`unsqueeze(${v.ref}, 1)`, rule.unsqueeze(v.shape, 1)];
+      const grown = ones.length > 0 && source === v.ref ? b.c.pick(ones) : 1;
+      const size = b.c.between(2, 3);
+      const sizes = shape.map((_, k) => (k === grown ? size : -1 as const));
+      const written = sizes.map((s, k) => (s === -1 && isConstant(shape[k]) && b.c.oneIn(2) ? String(constantOf(shape[k])) : String(s)));
+      b.p.feature('op:expand');
+      const use = b.bind(`expand(${source}, [${written.join(', ')}])`, rule.expand(shape, sizes));
+      const wide = v.shape.map((_, k) => k).filter((k) => k > 0 && b.ev(v.shape[k]) >= 2);
+      if (wide.length > 0) {
+        const at = b.c.pick(wide);
+        const other = v.shape.map((_, k) => (k === at ? String(b.ev(v.shape[k]) + 1) : '-1'));
+        b.mutant({ kind: 'expand-size', tag: use.tag, text: `  ${use.ref} = expand(${v.ref}, [${other.join(', ')}])`, at: use.tag, codes: ['NN2154'] });
+      }
+      return use;
+    },
+  },
+  {
+    name: 'repeat',
+    when: (v) => isFloat(v) && rank(v) >= 2 && rank(v) <= 3,
+    run(b, v) {
+      const tiled = b.c.between(1, rank(v) - 1);
+      const counts = v.shape.map((_, k) => (k === tiled ? 2 : 1));
+      b.p.feature('op:repeat');
+      const use = b.bind(`repeat(${v.ref}, [${counts.join(', ')}])`, rule.repeat(v.shape, counts));
+      b.mutant({ kind: 'repeat-counts', tag: use.tag, text: `  ${use.ref} = repeat(${v.ref}, [${counts.slice(1).join(', ')}])`, at: use.tag, codes: ['NN2153'] });
+      return use;
+    },
+  },
+];
+
 const OPS: Op[] = [
   {
     name: 'activation',
@@ -484,100 +582,12 @@ const OPS: Op[] = [
       return use;
     },
   },
-  // -- the axis ops (unsqueeze, squeeze, permute, stack, expand, repeat), the batch kept first.
   {
-    name: 'unsqueeze',
-    when: (v) => isFloat(v) && rank(v) <= 3,
-    run(b, v) {
-      const at = b.c.between(1, rank(v));
-      const dim = b.c.oneIn(3) ? at - rank(v) - 1 : at;
-      const call = (d: number) => (b.c.oneIn(2) ? `unsqueeze(${v.ref}, dim = ${d})` : `unsqueeze(${v.ref}, ${d})`);
-      b.p.feature('op:unsqueeze');
-      const use = b.bind(call(dim), rule.unsqueeze(v.shape, dim));
-      b.mutant({ kind: 'unsqueeze-axis', tag: use.tag, text: `  ${use.ref} = ${call(rank(v) + 1)}`, at: use.tag, codes: ['NN2109'] });
-      return use;
-    },
-  },
-  {
-    name: 'squeeze',
-    weight: 2,
-    when: (v) => isFloat(v) && v.shape.some((d, k) => k > 0 && isConstant(d) && constantOf(d) === 1),
-    run(b, v) {
-      const at = b.c.pick(v.shape.map((_, k) => k).filter((k) => k > 0 && isConstant(v.shape[k]) && constantOf(v.shape[k]) === 1));
-      const dim = b.c.oneIn(3) ? at - rank(v) : at;
-      b.p.feature('op:squeeze');
-      const use = b.bind(`squeeze(${v.ref}, ${dim})`, rule.squeeze(v.shape, dim));
-      // An axis of another size, symbolic or not, is NN2150.
-      const wide = v.shape.map((_, k) => k).filter((k) => k > 0 && b.ev(v.shape[k]) >= 2);
-      if (wide.length > 0) b.mutant({ kind: 'squeeze-size', tag: use.tag, text: `  ${use.ref} = squeeze(${v.ref}, dim = ${b.c.pick(wide)})`, at: use.tag, codes: ['NN2150'] });
-      return use;
-    },
-  },
-  {
-    name: 'permute',
-    when: (v) => isFloat(v) && rank(v) >= 3,
-    run(b, v) {
-      const rest = Array.from({ length: rank(v) - 1 }, (_, k) => k + 1);
-      const order = [0];
-      while (rest.length > 0) order.push(rest.splice(b.c.int(rest.length), 1)[0]);
-      const written = order.map((a) => (a > 0 && b.c.oneIn(3) ? a - rank(v) : a));
-      b.p.feature('op:permute');
-      const use = b.bind(`permute(${v.ref}, [${written.join(', ')}])`, rule.permute(v.shape, written));
-      const twice = [...written.slice(0, -1), written[0]];
-      b.mutant({ kind: 'permute-twice', tag: use.tag, text: `  ${use.ref} = permute(${v.ref}, [${twice.join(', ')}])`, at: use.tag, codes: ['NN2151'] });
-      return use;
-    },
-  },
-  {
-    name: 'stack',
-    when: (v) => isFloat(v) && rank(v) <= 3,
-    run(b, v) {
-      const partners = b.history.filter((u) => u !== v && isFloat(u) && sameShape(b, u, v));
-      const others = [v, ...partners].slice(0, 3);
-      const picked = [v, ...Array.from({ length: b.c.int(2) + 1 }, () => b.c.pick(others))];
-      const dim = b.c.between(1, rank(v));
-      const refs = picked.map((u) => u.ref).join(', ');
-      const text = b.c.oneIn(2) ? `stack(${refs}, dim = ${dim})` : b.c.oneIn(2) ? `stack([${refs}], ${dim})` : `stack(${refs}, ${dim})`;
-      b.p.feature('op:stack');
-      const use = b.bind(text, rule.stack(v.shape, picked.length, dim));
-      const mismatched = [v.ref, `unsqueeze(${v.ref}, 1)`, ...picked.slice(2).map((u) => u.ref)];
-      b.mutant({ kind: 'stack-shapes', tag: use.tag, text: `  ${use.ref} = stack(${mismatched.join(', ')}, dim = ${dim})`, at: use.tag, codes: ['NN2152'] });
-      return use;
-    },
-  },
-  {
-    name: 'expand',
-    when: (v) => isFloat(v) && rank(v) <= 3,
-    run(b, v) {
-      // A size-1 axis the value has, or one unsqueezed for it in the same expression.
-      const ones = v.shape.map((_, k) => k).filter((k) => k > 0 && isConstant(v.shape[k]) && constantOf(v.shape[k]) === 1);
-      const [source, shape] = ones.length > 0 && !b.c.oneIn(3) ? [v.ref, v.shape] : [`unsqueeze(${v.ref}, 1)`, rule.unsqueeze(v.shape, 1)];
-      const grown = ones.length > 0 && source === v.ref ? b.c.pick(ones) : 1;
-      const size = b.c.between(2, 3);
-      const sizes = shape.map((_, k) => (k === grown ? size : -1 as const));
-      const written = sizes.map((s, k) => (s === -1 && isConstant(shape[k]) && b.c.oneIn(2) ? String(constantOf(shape[k])) : String(s)));
-      b.p.feature('op:expand');
-      const use = b.bind(`expand(${source}, [${written.join(', ')}])`, rule.expand(shape, sizes));
-      const wide = v.shape.map((_, k) => k).filter((k) => k > 0 && b.ev(v.shape[k]) >= 2);
-      if (wide.length > 0) {
-        const at = b.c.pick(wide);
-        const other = v.shape.map((_, k) => (k === at ? String(b.ev(v.shape[k]) + 1) : '-1'));
-        b.mutant({ kind: 'expand-size', tag: use.tag, text: `  ${use.ref} = expand(${v.ref}, [${other.join(', ')}])`, at: use.tag, codes: ['NN2154'] });
-      }
-      return use;
-    },
-  },
-  {
-    name: 'repeat',
-    when: (v) => isFloat(v) && rank(v) >= 2 && rank(v) <= 3,
-    run(b, v) {
-      const tiled = b.c.between(1, rank(v) - 1);
-      const counts = v.shape.map((_, k) => (k === tiled ? 2 : 1));
-      b.p.feature('op:repeat');
-      const use = b.bind(`repeat(${v.ref}, [${counts.join(', ')}])`, rule.repeat(v.shape, counts));
-      b.mutant({ kind: 'repeat-counts', tag: use.tag, text: `  ${use.ref} = repeat(${v.ref}, [${counts.slice(1).join(', ')}])`, at: use.tag, codes: ['NN2153'] });
-      return use;
-    },
+    // One entry for the six, so that together they are about as likely as one other op.
+    name: 'axes',
+    weight: 1,
+    when: (v, b) => AXIS_OPS.some((op) => op.when(v, b)),
+    run: (b, v) => b.c.pick(AXIS_OPS.filter((op) => op.when(v, b))).run(b, v),
   },
   {
     name: 'split',
@@ -649,7 +659,8 @@ const OPS: Op[] = [
     run(b, v) {
       // A loss called in a body: a scalar that broadcasts.
       const ids = b.history.find((u) => u.dtype === 'int' && rank(v) === rank(u) + 1 && u.shape.every((d, k) => dimText(d) === dimText(v.shape[k])));
-      const f = b.c.pick(['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div', ...(ids && isConstant(last(v)) ? ['nll', 'cross_entropy'] : [])]);
+      // The losses over class ids whenever they can be (ids of the right shape are rare).
+      const f = ids && isConstant(last(v)) && b.c.oneIn(2) ? b.c.pick(['nll', 'cross_entropy']) : b.c.pick(['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div', ...(ids && isConstant(last(v)) ? ['nll', 'cross_entropy'] : [])]);
       b.p.feature(`op:${f}`);
       const texts: Record<string, string> = {
         mse: `${v.ref} + mse(${v.ref}, ${v.ref} * 0.5) * 0.1`,
