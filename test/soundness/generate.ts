@@ -68,6 +68,8 @@ interface Val {
   ref: string;
   shape: D[];
   dtype: 'float' | 'int';
+  /** An int value's entries are below this (the data's ids: a loss over classes needs as many). */
+  below?: number;
 }
 
 const OPTIMIZERS = ['SGD', 'Adam', 'AdamW'] as const;
@@ -658,9 +660,10 @@ const OPS: Op[] = [
     when: isFloat,
     run(b, v) {
       // A loss called in a body: a scalar that broadcasts.
-      const ids = b.history.find((u) => u.dtype === 'int' && rank(v) === rank(u) + 1 && u.shape.every((d, k) => dimText(d) === dimText(v.shape[k])));
+      const classes = isConstant(last(v)) ? b.ev(last(v)) : 0;
+      const ids = b.history.find((u) => u.dtype === 'int' && (u.below ?? Infinity) <= classes && rank(v) === rank(u) + 1 && u.shape.every((d, k) => dimText(d) === dimText(v.shape[k])));
       // The losses over class ids whenever they can be (ids of the right shape are rare).
-      const f = ids && isConstant(last(v)) && b.c.oneIn(2) ? b.c.pick(['nll', 'cross_entropy']) : b.c.pick(['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div', ...(ids && isConstant(last(v)) ? ['nll', 'cross_entropy'] : [])]);
+      const f = ids && b.c.oneIn(2) ? b.c.pick(['nll', 'cross_entropy']) : b.c.pick(['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div', ...(ids ? ['nll', 'cross_entropy'] : [])]);
       b.p.feature(`op:${f}`);
       const texts: Record<string, string> = {
         mse: `${v.ref} + mse(${v.ref}, ${v.ref} * 0.5) * 0.1`,
@@ -1251,7 +1254,7 @@ export function generate(values: readonly number[]): Case {
 
   const body = new Body(p, 'Net', env, 'B');
   const inputLine = { text: '', tag: p.tag() };
-  let x: Val = { ref: 'x', shape: input, dtype: data.input === 'ids' ? 'int' : 'float' };
+  let x: Val = data.input === 'ids' ? { ref: 'x', shape: input, dtype: 'int', below: data.maxId! + 1 } : { ref: 'x', shape: input, dtype: 'float' };
   body.history.push(x);
   if (data.input === 'ids') {
     const vocab = data.maxId! + 1;

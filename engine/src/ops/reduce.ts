@@ -35,14 +35,17 @@ function scaledSum(op: 'sum' | 'mean', x: Tensor, options: ReduceOptions, scaleO
   const scale = scaleOf(length);
   const src = x.values;
   const dst = out.values;
+  // Summed in float64 and rounded once: a float32 running sum drifts by up to n·ε over a
+  // long axis, where ONNX's ReduceSum does not (the soundness campaign saw it amplified).
+  const total = new Float64Array(dst.length);
   for (let o = 0; o < outer; o++) {
     const base = o * length * inner;
     for (let l = 0; l < length; l++) {
       const row = base + l * inner;
-      for (let i = 0; i < inner; i++) dst[o * inner + i] += src[row + i];
+      for (let i = 0; i < inner; i++) total[o * inner + i] += src[row + i];
     }
   }
-  if (scale !== 1) for (let i = 0; i < dst.length; i++) dst[i] *= scale;
+  for (let i = 0; i < dst.length; i++) dst[i] = total[i] * scale;
   return record(op, out, [x], (g) => {
     const grad = emptyFloat(x.shape, g.dtype);
     const up = g.values;
