@@ -21,7 +21,7 @@ const unsqueezeRule = ([input]: readonly Shape[], { dim }: { dim: number }): Rul
 export const unsqueezeOp = defineOp({
   name: 'unsqueeze',
   surface: 'function',
-  params: [x, axis('dim', { doc: 'where the new axis of size 1 goes, in -rank-1 .. rank' })],
+  params: [x, axis('dim', { aliases: ['axis'], doc: 'where the new axis of size 1 goes, in -rank-1 .. rank' })],
   doc: { summary: 'The same entries with a new axis of size 1 at `dim` (torch.unsqueeze).', gradient: 'dL/dx = squeeze(g, dim)' },
   shape: unsqueezeRule,
   keepsDtype: true,
@@ -46,7 +46,7 @@ const squeezeRule = ([input]: readonly Shape[], { dim }: { dim: number }): RuleR
 export const squeezeOp = defineOp({
   name: 'squeeze',
   surface: 'function',
-  params: [x, axis('dim', { doc: 'the axis of size 1 to remove' })],
+  params: [x, axis('dim', { aliases: ['axis'], doc: 'the axis of size 1 to remove' })],
   doc: { summary: 'The same entries without axis `dim`, which must have size 1 (torch.squeeze with a dim).', gradient: 'dL/dx = unsqueeze(g, dim)' },
   shape: squeezeRule,
   keepsDtype: true,

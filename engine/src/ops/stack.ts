@@ -20,7 +20,7 @@ const stackRule = (inputs: readonly Shape[], { dim }: { dim: number }): RuleResu
 export const stackOp = defineOp({
   name: 'stack',
   surface: 'function',
-  params: [tensors('tensors', { doc: 'the tensors, all of one shape, or one list of them' }), axis('dim', { default: 0, doc: 'where the new axis goes, in -rank-1 .. rank' })],
+  params: [tensors('tensors', { doc: 'the tensors, all of one shape, or one list of them' }), axis('dim', { aliases: ['axis'], default: 0, doc: 'where the new axis goes, in -rank-1 .. rank' })],
   doc: { summary: 'Tensors of one shape joined along a new axis `dim`, of size their count (torch.stack).', gradient: 'dL/dxᵢ = g at index i of axis dim' },
   shape: stackRule,
   linearity: 'shape-only',
