@@ -90,7 +90,8 @@ function correctExpression(prepared: Prepared): string | null {
   switch (form.kind) {
     case 'class-ids': {
       const positions = form.shape.reduce((a, b) => a * b, 1);
-      return `(output.reshape(target.numel(), -1).argmax(1) == target.reshape(-1)).sum().item() / ${positions}`;
+      const right = '(output.reshape(target.numel(), -1).argmax(1) == target.reshape(-1)).sum().item()';
+      return positions === 1 ? right : `${right} / ${positions}`;
     }
     case 'one-hot':
       return '(output.reshape(output.shape[0], -1).argmax(1) == target.argmax(1)).sum().item()';
