@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { run as exportCommand } from '../../engine/src/cli/export.js';
 import { train } from '../../engine/src/run/loop.js';
+import { prepare } from '../../engine/src/run/prepare.js';
+import { loadWeights } from '../../engine/src/run/checkpoint.js';
 import { readSafetensors } from '../../engine/src/core/safetensors.js';
 import type { RunEvent } from '../../engine/src/core/events.js';
 
@@ -139,6 +141,10 @@ test('train.py in one process takes nn train\'s steps: same losses, evaluation a
     assert.ok(!('error' in init) && !('error' in trained));
     assert.deepEqual(trained.tensors.get('fc2.weight')!.data, init.tensors.get('fc2.weight')!.data);
     assert.notDeepEqual(trained.tensors.get('fc1.weight')!.data, init.tensors.get('fc1.weight')!.data);
+    // The way back: nn train --init reads the weights train.py ends with.
+    const back = prepare(MOONS, { baseDir: dir });
+    assert.ok(!Array.isArray(back));
+    assert.equal(loadWeights(join(dir, 'trained.safetensors'), back.lowered.params, back.lowered.buffers), null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
