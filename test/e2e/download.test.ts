@@ -39,13 +39,13 @@ function prepareWorkspace(workspace: string): void {
 describeEditor('NN Studio in VS Code (a data set to download)', { runName: 'download', trusted: true, prepareWorkspace }, (scenario) => {
   scenario('7 a data set not on the machine: the NN4008 note, ▶ Train downloads it with progress, then trains', async ({ bench, run }) => {
     await bench.openFile('digits.nn');
+    const lens = bench.editor.locator('.codelens-decoration a', { hasText: 'Train' }).first();
+    await lens.waitFor({ timeout: 60_000 });
     const rows = await waitFor('the NN4008 note', () => bench.problems(), (p) => p.some((row) => row.text.includes('NN4008')), 60_000);
     const note = rows.find((row) => row.text.includes('NN4008'))!;
     assert.match(note.text, /MNIST is not on this machine yet: the first run downloads [\d.]+ kB from http:\/\/127\.0\.0\.1:\d+/);
     assert.equal(note.line, 6, `the note is at the data line: ${note.text}`);
 
-    const lens = bench.editor.locator('.codelens-decoration a', { hasText: 'Train' }).first();
-    await lens.waitFor({ timeout: 30_000 });
     await lens.click();
     const toast = await waitFor('a download in the progress notification', () => bench.notifications(), (n) => n.some((t) => /downloading MNIST \S+\.gz/.test(t)), 60_000);
     assert.ok(toast.some((t) => /train/i.test(t)), `the notification is the run's: ${toast.join(' | ')}`);
