@@ -68,8 +68,6 @@ interface Val {
   ref: string;
   shape: D[];
   dtype: 'float' | 'int';
-  /** An int value's entries are below this (the data's ids: a loss over classes needs as many). */
-  below?: number;
 }
 
 const OPTIMIZERS = ['SGD', 'Adam', 'AdamW'] as const;
@@ -86,6 +84,8 @@ class Program {
   private blockCount = 0;
   private tagCount = 0;
   dropout = false;
+  /** The data's int ids lie below this (an op reading them as indices needs that many rows or classes). */
+  idsBelow = 0;
 
   constructor(values: readonly number[]) {
     this.c = new Choices(values);
@@ -660,10 +660,11 @@ const OPS: Op[] = [
     when: isFloat,
     run(b, v) {
       // A loss called in a body: a scalar that broadcasts.
-      const classes = isConstant(last(v)) ? b.ev(last(v)) : 0;
-      const ids = b.history.find((u) => u.dtype === 'int' && (u.below ?? Infinity) <= classes && rank(v) === rank(u) + 1 && u.shape.every((d, k) => dimText(d) === dimText(v.shape[k])));
-      // The losses over class ids whenever they can be (ids of the right shape are rare).
-      const f = ids && b.c.oneIn(2) ? b.c.pick(['nll', 'cross_entropy']) : b.c.pick(['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div', ...(ids ? ['nll', 'cross_entropy'] : [])]);
+      const ids = b.history.find((u) => u.dtype === 'int' && rank(v) === rank(u) + 1 && u.shape.every((d, k) => dimText(d) === dimText(v.shape[k])));
+      const classes = [...namesOf(last(v))].every((n) => b.p.constValues.has(n)) ? evalDim(last(v), b.p.constValues) : null;
+      // Labels at hand are rare: a class loss takes them every other time.
+      const labels = ids !== undefined && classes !== null && classes >= b.p.idsBelow && b.c.oneIn(2);
+      const f = b.c.pick(labels ? ['nll', 'cross_entropy'] : ['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div']);
       b.p.feature(`op:${f}`);
       const texts: Record<string, string> = {
         mse: `${v.ref} + mse(${v.ref}, ${v.ref} * 0.5) * 0.1`,
@@ -1254,12 +1255,15 @@ export function generate(values: readonly number[]): Case {
 
   const body = new Body(p, 'Net', env, 'B');
   const inputLine = { text: '', tag: p.tag() };
-  let x: Val = data.input === 'ids' ? { ref: 'x', shape: input, dtype: 'int', below: data.maxId! + 1 } : { ref: 'x', shape: input, dtype: 'float' };
+  let x: Val = { ref: 'x', shape: input, dtype: data.input === 'ids' ? 'int' : 'float' };
   body.history.push(x);
   if (data.input === 'ids') {
     const vocab = data.maxId! + 1;
+    p.idsBelow = vocab;
     const rows = vocab + c.int(3);
-    const dim = width(body);
+    // As wide as the vocabulary at times, so that a class loss in the body may read the ids as labels.
+    const asWide = c.oneIn(3);
+    const dim = asWide ? p.constFor(vocab, 'hidden') : width(body);
     const form = c.int(3);
     const ctor = (n: number) => (form === 1 ? `Embedding(num_embeddings = ${n}, embedding_dim = ${t(dim)})` : `Embedding(${n}, ${t(dim)})`);
     p.feature('layer:Embedding');
@@ -1273,6 +1277,7 @@ export function generate(values: readonly number[]): Case {
       body.mutant({ kind: 'embedding-rows', tag: decl.tag, text: `  ${decl.ref} = ${ctor(vocab - 1)}`, at: 'data', codes: ['NN4009'], related: decl.tag });
     }
     body.mutant({ kind: 'embedding-float', tag: inputLine.tag, text: `model Net(x: ${shapeText(input)}) -> ${shapeText(out)} {`, at: body.lines[body.lines.length - 1].tag!, codes: ['NN2111'] });
+    if (asWide && c.oneIn(2)) x = OPS.find((op) => op.name === 'loss')!.run(body, x);
   }
   if (data.kind === 'text') {
     const attention = OPS.find((op) => op.name === 'attention')!;
