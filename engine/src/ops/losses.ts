@@ -363,7 +363,13 @@ export const bceWithLogitsOp = defineOp({
     },
     backward: (ctx, { inputs: [z, t] }, g, needs) => {
       const scale = ctx.b.op1('Div', [g.name, ctx.count(z, z.shape.map((_, i) => i))]);
-      const dz = needs[0] ? ctx.binary('Mul', ctx.binary('Sub', ctx.unary('Sigmoid', z), t, z), scale, z) : null;
+      // σ(z) as exp(min(z, 0)) / (1 + exp(−|z|)), not onnxruntime's Sigmoid, which is inexact
+      // far in the tail: a gradient of 1e-8 for a true 1e-12 that Adam then takes as a full step.
+      const sigmoid = () => {
+        const tail = ctx.unary('Exp', ctx.unary('Neg', ctx.unary('Abs', z)));
+        return ctx.binary('Div', ctx.unary('Exp', ctx.binary('Sub', z, ctx.unary('Relu', z), z)), ctx.binary('Add', tail, ctx.scalar(1), z), z);
+      };
+      const dz = needs[0] ? ctx.binary('Mul', ctx.binary('Sub', sigmoid(), t, z), scale, z) : null;
       const dt = needs[1] ? ctx.reduceToShape(ctx.binary('Mul', ctx.unary('Neg', z), scale, z), t.shape) : null;
       return [dz, dt];
     },
