@@ -85,6 +85,8 @@ export interface TrainStepOptions {
   clipGradValue?: number | null;
   /** Parameters (state_dict names) that get no gradient and no update. */
   frozen?: readonly string[];
+  /** Parameters (state_dict names) the optimizer's weight decay skips. */
+  noDecay?: readonly string[];
 }
 
 type LossKind = TrainIR['loss'];
@@ -174,7 +176,7 @@ function lowerStep(
   const clip = { norm: options.clipGradNorm ?? null, value: options.clipGradValue ?? null };
   const grads = lowerGradClipping(ctx, lowerBackward(ctx, lossVal, trained.map((t) => t.value)), clip);
   const slots: ParamSlot[] = trained.map(({ param, value }, i) => ({ name: param.name, value, grad: grads[i] }));
-  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats, lr);
+  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats, lr, new Set(options.noDecay ?? []));
   const pieces = withStats && slots.length > 0 ? [lowerGradStats(ctx, slots, updated.params)] : [];
   if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, values));
   const stats = pieces.length === 0 ? null : pieces.length === 1 ? pieces[0] : b.op1('Concat', pieces, { axis: 0 });

@@ -171,7 +171,7 @@ export class OnnxTrainer {
   /** What every step graph of a run shares: dropout, the loss's arguments, the rate input and clipping. */
   private static graphOptions(train: Pick<TrainIR, 'lossArgs' | 'controls'>, dropout: boolean, scheduledLr: boolean): Omit<TrainStepOptions, 'stats'> {
     const controls = train.controls;
-    return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [] };
+    return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [], noDecay: controls?.noDecay ?? [] };
   }
 
   /**

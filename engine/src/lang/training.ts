@@ -35,7 +35,7 @@ export interface TrainCheck {
   train: TrainIR | null;
 }
 
-type TrainValue = { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'name'; value: string } | { kind: 'other' };
+type TrainValue = { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'name'; value: string } | { kind: 'bool'; value: boolean } | { kind: 'other' };
 
 /** A path that is absolute or climbs above the workspace folder with `..`. */
 export function leavesWorkspace(path: string): boolean {
@@ -95,6 +95,8 @@ export function checkTrain(
         return { kind: 'number', value: expr.value };
       case 'string':
         return { kind: 'string', value: expr.value };
+      case 'bool':
+        return { kind: 'bool', value: expr.value };
       case 'paren':
         return valueOf(expr.inner);
       case 'unary': {
@@ -281,6 +283,12 @@ export function checkTrain(
               bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p.name}\``);
               ok = false;
             } else values[p.name] = p.default;
+          } else if (p.kind === 'flag') {
+            if (arg.value.kind === 'bool') values[p.name] = arg.value.value ? 1 : 0;
+            else {
+              bad(arg.expr.range, 'optimizer', `\`${p.name}\` must be \`true\` or \`false\``);
+              ok = false;
+            }
           } else if (arg.value.kind === 'number' && arg.value.value >= 0 && Number.isFinite(arg.value.value) && arg.value.value < (p.below ?? Infinity)) values[p.name] = arg.value.value;
           else {
             bad(arg.expr.range, 'optimizer', p.below === undefined ? `\`${p.name}\` must be a non-negative number` : `\`${p.name}\` must be a number in [0, ${p.below})`);
@@ -291,12 +299,18 @@ export function checkTrain(
           bad(parsed.args.get('lr')?.expr.range ?? optimizerExpr.range, 'optimizer', '`lr` must be positive');
           ok = false;
         }
+        if (ok && values.nesterov === 1 && values.momentum === 0) {
+          bad(parsed.args.get('nesterov')!.expr.range, 'optimizer', 'Nesterov momentum needs a `momentum` above 0');
+          ok = false;
+        }
         if (ok) {
           lrRange = parsed.args.get('lr')?.expr.range;
           optimizer =
             name === 'SGD'
-              ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay }
-              : { kind: name, lr: values.lr, beta1: values.beta1, beta2: values.beta2, eps: values.eps, weightDecay: values.weight_decay };
+              ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay, ...(values.nesterov === 1 ? { nesterov: true } : {}) }
+              : name === 'RMSprop'
+                ? { kind: 'RMSprop', lr: values.lr, alpha: values.alpha, eps: values.eps, weightDecay: values.weight_decay, momentum: values.momentum }
+                : { kind: name, lr: values.lr, beta1: values.beta1, beta2: values.beta2, eps: values.eps, weightDecay: values.weight_decay };
         }
       }
     }
@@ -308,6 +322,10 @@ export function checkTrain(
       number: (expr) => {
         const v = valueOf(expr);
         return v.kind === 'number' ? v.value : null;
+      },
+      word: (expr) => {
+        const v = valueOf(expr);
+        return v.kind === 'string' || v.kind === 'name' ? v.value : null;
       },
       callArgs: (expr, key, params) => {
         const parsed = callArgs(expr, key, params);

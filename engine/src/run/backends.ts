@@ -58,7 +58,8 @@ function blockSteps(prepared: Prepared): number {
 export function tsBackend(prepared: Prepared, threads: number, totalSteps = blockSteps(prepared)): TrainingBackend {
   const { lowered, train: spec } = prepared;
   const tensors = lowered.params.map((p) => p.tensor);
-  const optimizer = optimizerFromSpec(spec.optimizer, tensors);
+  const noDecay = new Set(spec.controls?.noDecay ?? []);
+  const optimizer = optimizerFromSpec(spec.optimizer, tensors, lowered.params.map((p) => noDecay.has(p.name)));
   // Frozen parameters stay in the optimizer's list (its state is indexed like the model's
   // parameters) but get no gradient, so its step leaves them as they are.
   const frozen = new Set(spec.controls?.frozen ?? []);
