@@ -110,7 +110,35 @@ const CASES = [
   { optimizer: 'Adam(lr = 0.05)', controls: 'schedule = linear(start_factor = 0.1, total_iters = 8)\n  clip_grad_norm = 0.5\n  clip_grad_value = 0.1' },
   { optimizer: 'SGD(lr = 0.3)', controls: 'warmup = 5' },
   { optimizer: 'AdamW(lr = 0.05)', controls: 'freeze = [linear_0]\n  clip_grad_norm = 0.3' },
+  { optimizer: 'SGD(lr = 0.5, momentum = 0.9, nesterov = true)', controls: 'schedule = one_cycle()' },
+  { optimizer: 'Adam(lr = 0.05, beta2 = 0.98)', controls: 'schedule = one_cycle(pct_start = 0.25, div_factor = 10, final_div_factor = 100)\n  clip_grad_norm = 0.5' },
+  { optimizer: 'AdamW(lr = 0.05, weight_decay = 0.5)', controls: 'no_decay = "bias_and_norm"' },
+  { optimizer: 'SGD(lr = 0.5, momentum = 0.9, weight_decay = 0.1)', controls: 'no_decay = "bias_and_norm"\n  schedule = step(step_size = 3)' },
+  { optimizer: 'RMSprop(lr = 0.01, weight_decay = 0.1)', controls: 'no_decay = "bias_and_norm"' },
 ];
+
+/** Optimizers whose every step a parity test compares; the controls above vary their steps. */
+const OPTIMIZER_CASES = [
+  'SGD(lr = 0.5, momentum = 0.9, nesterov = true)',
+  'SGD(lr = 0.5, momentum = 0.9, weight_decay = 0.1, nesterov = true)',
+  'RMSprop()',
+  'RMSprop(lr = 0.005, alpha = 0.9, eps = 1e-6, momentum = 0.5, weight_decay = 0.01)',
+  'Adam(lr = 0.05, beta1 = 0.8, beta2 = 0.98)',
+];
+
+for (const optimizer of OPTIMIZER_CASES) {
+  test(`${optimizer}: TS and ONNX agree, and PyTorch takes the same steps`, { skip: torchMissing }, async () => {
+    for (const controls of ['', 'schedule = cosine()']) {
+      const run = await bothBackEnds(program(optimizer, controls));
+      close(run.ts, run.onnx, 1e-4, `TS vs ONNX ${controls}`);
+      close(run.ts, torchLosses(run), 1e-4, `TS vs PyTorch ${controls}`);
+      if (optimizer.includes('nesterov')) {
+        const classic = await bothBackEnds(program(optimizer.replace(', nesterov = true', ''), controls));
+        assert.ok(run.ts.some((l, i) => Math.abs(l - classic.ts[i]) > 1e-4), 'Nesterov momentum changes the steps');
+      }
+    }
+  });
+}
 
 for (const c of CASES) {
   test(`${c.optimizer} with ${c.controls.replace(/\n\s*/g, ', ')}: TS and ONNX agree, and PyTorch takes the same steps`, { skip: torchMissing }, async () => {
@@ -155,6 +183,8 @@ test('the learning rates are those of torch.optim.lr_scheduler, step by step', {
     'warmup = 4',
     'warmup = 4\n  schedule = cosine()',
     'warmup = 3\n  schedule = step(step_size = 2, gamma = 0.3)',
+    'schedule = one_cycle()',
+    'schedule = one_cycle(pct_start = 0.25, div_factor = 10, final_div_factor = 100)',
   ];
   const total = 20;
   for (const controls of configs) {
