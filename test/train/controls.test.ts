@@ -51,10 +51,20 @@ function batchesOf(p: Prepared): Batch[] {
 
 const lossesOf = (outcomes: Awaited<ReturnType<ReturnType<typeof tsBackend>['run']>>): number[] => outcomes.map((s) => ('loss' in s ? s.loss : NaN));
 
+/**
+ * STEPS step batches of `accumulate` micro-batches of 16, every fourth with 40 samples
+ * (16, 16 and 8), as the loop makes them (run/loop.ts).
+ */
+function accumulatedBatchesOf(p: Prepared, accumulate: number): Batch[] {
+  const order = epochOrder(p.trainSplit.count, 0, 0, true);
+  const size = 16 * accumulate;
+  return Array.from({ length: STEPS }, (_, k) => makeBatch(p.trainSplit, order, (k % 4) * size, k % 4 === 3 ? 40 : size, batchLayout(p)));
+}
+
 /** Losses of STEPS steps on both back ends from the block's seeded weights, and those weights. */
-async function bothBackEnds(text: string): Promise<{ ts: number[]; onnx: number[]; p: Prepared; initial: Map<string, Float32Array>; batches: Batch[] }> {
+async function bothBackEnds(text: string, batchesFor: (p: Prepared) => Batch[] = batchesOf): Promise<{ ts: number[]; onnx: number[]; p: Prepared; initial: Map<string, Float32Array>; batches: Batch[] }> {
   const p = prepared(text);
-  const batches = batchesOf(p);
+  const batches = batchesFor(p);
   const initial = new Map([...p.lowered.params, ...p.lowered.buffers].map((x) => [x.name, Float32Array.from(x.tensor.data)]));
   const onnx = await onnxBackend(p, 1, STEPS);
   const onnxLosses = lossesOf(await onnx.run(batches, 1));
@@ -82,13 +92,19 @@ for b in json.load(open(${JSON.stringify(join(dir, 'batches.json'))})):
     x = torch.tensor(b["x"], dtype=torch.float32).reshape(b["shape"])
     y = torch.tensor(b["y"], dtype=torch.int64)
     optimizer.zero_grad()
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
+    # A step's batch holds up to ACCUMULATE batches of 16: (loss / n).backward() on each.
+    xs, ys = x.split(16), y.split(16)
+    assert len(xs) <= net.ACCUMULATE
+    total = 0.0
+    for xm, ym in zip(xs, ys):
+        loss = F.cross_entropy(model(xm), ym) / len(xs)
+        loss.backward()
+        total += loss.item()
     net.clip_gradients(model)
     optimizer.step()
     if scheduler is not None:
         scheduler.step()
-    losses.append(loss.item())
+    losses.append(total)
 print(json.dumps(losses))
 `;
     const result = spawnSync(PYTHON, ['-c', driver], { encoding: 'utf8' });
@@ -149,6 +165,45 @@ for (const c of CASES) {
     assert.ok(run.ts.some((l, i) => Math.abs(l - plain.ts[i]) > 1e-4), 'the controls change the steps');
   });
 }
+
+for (const c of [
+  { optimizer: 'SGD(lr = 0.5, momentum = 0.9)', controls: 'accumulate = 3' },
+  { optimizer: 'AdamW(lr = 0.05, weight_decay = 0.1)', controls: 'accumulate = 3\n  schedule = one_cycle()\n  clip_grad_norm = 0.3\n  no_decay = "bias_and_norm"' },
+]) {
+  test(`${c.optimizer} with ${c.controls.replace(/\n\s*/g, ', ')}: micro-batches of 16 averaged on TS, ONNX and PyTorch`, { skip: torchMissing }, async () => {
+    const run = await bothBackEnds(program(c.optimizer, c.controls), (p) => accumulatedBatchesOf(p, 3));
+    close(run.ts, run.onnx, 1e-4, 'TS vs ONNX');
+    close(run.ts, torchLosses(run), 1e-4, 'TS vs PyTorch');
+  });
+}
+
+test('accumulating micro-batches of a mean loss takes the step of their whole batch (no batch norm, no dropout)', async () => {
+  // One batch of 64 per step (no partial step: equal micro-batches average to the batch's mean).
+  const whole = (p: Prepared): Batch[] => {
+    const order = epochOrder(p.trainSplit.count, 0, 0, true);
+    return Array.from({ length: STEPS }, (_, k) => makeBatch(p.trainSplit, order, (k % 3) * 64, 64, batchLayout(p)));
+  };
+  const a = await bothBackEnds(program('SGD(lr = 0.5, momentum = 0.9)', 'accumulate = 4'), whole);
+  const b = await bothBackEnds(program('SGD(lr = 0.5, momentum = 0.9)', '').replace('batch = 16', 'batch = 64'), whole);
+  close(a.ts, b.ts, 1e-5, 'TS: 4 × 16 vs 64');
+  close(a.onnx, b.onnx, 1e-5, 'ONNX: 4 × 16 vs 64');
+});
+
+test('accumulation with dropout and batch norm: one dropout stream and one running-statistics update per micro-batch on both back ends', async () => {
+  const text = `model Net(x: [B, 2]) -> [B, 3] {
+  return x |> Linear(2, 16) |> BatchNorm1d(16) |> tanh |> dropout(0.2) |> Linear(16, 3)
+}
+
+train Net {
+  data = spirals(classes = 3, points = 64)
+  optimizer = Adam(lr = 0.05)
+  batch = 16
+  accumulate = 3
+}
+`;
+  const run = await bothBackEnds(text, (p) => accumulatedBatchesOf(p, 3));
+  close(run.ts, run.onnx, 1e-4, 'TS vs ONNX');
+});
 
 test('frozen layers keep their weights on both back ends and leave the gradient statistics', async () => {
   const p = prepared(program('SGD(lr = 0.5, momentum = 0.9, weight_decay = 0.1)', 'freeze = [linear_0]'));
