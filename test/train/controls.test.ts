@@ -302,6 +302,12 @@ test('bad control values are NN4002 at the value', () => {
     ['freeze = [linear_0, fc9]', 'fc9', /`fc9` is not a layer with parameters of the model; its layers are linear_0, linear_1/],
     ['freeze = [linear_0, linear_1]', '[linear_0, linear_1]', /every parameter is frozen/],
     ['freeze = ["linear_0"]', '"linear_0"', /expected a list of layer names/],
+    ['schedule = one_cycle(pct_start = 1.5)', '1.5', /`pct_start` must be a number in \[0, 1\)/],
+    ['schedule = one_cycle(div_factor = 0)', '0', /`div_factor` must be above 0/],
+    ['warmup = 5\n  schedule = one_cycle()', '5', /`one_cycle` warms up by itself/],
+    ['accumulate = 0', '0', /integer of at least 1/],
+    ['accumulate = 2.5', '2.5', /integer of at least 1/],
+    ['no_decay = "biases"', '"biases"', /expected `"none"` or `"bias_and_norm"`/],
   ];
   for (const [controls, at, message] of cases) {
     const text = program('SGD(lr = 0.1)', controls);
@@ -311,6 +317,70 @@ test('bad control values are NN4002 at the value', () => {
     assert.match(errors[0].message, message, controls);
     const start = text.indexOf(at, text.indexOf('batch = 16'));
     assert.deepEqual([errors[0].range.start, errors[0].range.end], [start, start + at.length], controls);
+  }
+});
+
+test('bad optimizer arguments are NN4002 at the argument', () => {
+  const cases: [string, string, RegExp][] = [
+    ['SGD(lr = 0.1, nesterov = true)', 'true', /Nesterov momentum needs a `momentum` above 0/],
+    ['SGD(lr = 0.1, momentum = 0.9, nesterov = 1)', '1)', /`nesterov` must be `true` or `false`/],
+    ['RMSprop(alpha = 1)', '1)', /`alpha` must be a number in \[0, 1\)/],
+    ['RMSprop(momentum = -0.5)', '-0.5', /`momentum` must be a non-negative number/],
+    ['Adam(betas = 0.9)', 'betas = 0.9', /`Adam` has no argument `betas`/],
+  ];
+  for (const [optimizer, at, message] of cases) {
+    const text = program(optimizer, '');
+    const errors = checkProgram(text).diagnostics.filter((d) => d.severity === 'error');
+    assert.equal(errors.length, 1, `${optimizer}: ${errors.map((e) => e.message).join('; ')}`);
+    assert.equal(errors[0].code, 'NN4002', optimizer);
+    assert.match(errors[0].message, message, optimizer);
+    const start = text.indexOf(at, text.indexOf('optimizer = '));
+    const length = at.endsWith(')') ? at.length - 1 : at.length;
+    assert.deepEqual([errors[0].range.start, errors[0].range.end], [start, start + length], optimizer);
+  }
+});
+
+test('the checked block carries the new controls: accumulate, no_decay (every parameter of fewer than 2 dims), nesterov, RMSprop, one_cycle', () => {
+  const text = `model Net(x: [B, 2]) -> [B, 3] {
+  h = x |> Linear(2, 16) |> LayerNorm(16) |> tanh
+  return h |> Linear(16, 3, bias = false)
+}
+
+train Net {
+  data = spirals()
+  optimizer = SGD(lr = 0.1, momentum = 0.9, nesterov = true)
+  accumulate = 4
+  no_decay = "bias_and_norm"
+  schedule = one_cycle(pct_start = 0.4)
+}
+`;
+  const check = checkProgram(text);
+  assert.deepEqual(check.diagnostics.filter((d) => d.severity === 'error'), []);
+  const spec = check.trains[0] as TrainIR;
+  assert.deepEqual(spec.optimizer, { kind: 'SGD', lr: 0.1, momentum: 0.9, weightDecay: 0, nesterov: true });
+  assert.equal(spec.controls?.accumulate, 4);
+  assert.deepEqual(spec.controls?.noDecay, ['linear_0.bias', 'layernorm_0.weight', 'layernorm_0.bias']);
+  assert.deepEqual(spec.controls?.schedule, { kind: 'one_cycle', pctStart: 0.4, divFactor: 25, finalDivFactor: 1e4 });
+  const rms = checkProgram(program('RMSprop()', '')).trains[0] as TrainIR;
+  assert.deepEqual(rms.optimizer, { kind: 'RMSprop', lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0 });
+});
+
+test('with accumulate, an epoch has ceil(N / (batch · accumulate)) optimizer steps', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nn-accumulate-'));
+  try {
+    // 192 samples, steps of 5 · 16 = 80: two full steps and one of 32 (two micro-batches).
+    for (const backend of ['ts', 'onnx']) {
+      const text = program('SGD(lr = 0.1)', `accumulate = 5\n  epochs = 2\n  backend = "${backend}"`);
+      const events: RunEvent[] = [];
+      const outcome = await train(text, { baseDir: '.', saveDir: dir, threads: 1 }, (e) => events.push(e));
+      assert.ok('end' in outcome, backend);
+      const start = events.find((e): e is Extract<RunEvent, { type: 'start' }> => e.type === 'start')!;
+      assert.equal(start.stepsPerEpoch, 3, backend);
+      assert.equal(events.filter((e) => e.type === 'step').length, 6, backend);
+      assert.equal(outcome.end.step, 6, backend);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
