@@ -326,7 +326,9 @@ test('bad optimizer arguments are NN4002 at the argument', () => {
     ['SGD(lr = 0.1, momentum = 0.9, nesterov = 1)', '1)', /`nesterov` must be `true` or `false`/],
     ['RMSprop(alpha = 1)', '1)', /`alpha` must be a number in \[0, 1\)/],
     ['RMSprop(momentum = -0.5)', '-0.5', /`momentum` must be a non-negative number/],
-    ['Adam(betas = 0.9)', 'betas = 0.9', /`Adam` has no argument `betas`/],
+    ['Adam(betas = 0.9)', 'betas = 0.9', /`Adam` takes PyTorch's `betas = \(b1, b2\)` as `beta1 = b1, beta2 = b2`/],
+    ['AdamW(betas = [0.9, 0.98])', 'betas = [0.9, 0.98]', /`AdamW` takes PyTorch's `betas/],
+    ['SGD(lr = 0.1, betas = [0.9, 0.98])', 'betas = [0.9, 0.98]', /`SGD` has no argument `betas`/],
   ];
   for (const [optimizer, at, message] of cases) {
     const text = program(optimizer, '');
@@ -338,6 +340,15 @@ test('bad optimizer arguments are NN4002 at the argument', () => {
     const length = at.endsWith(')') ? at.length - 1 : at.length;
     assert.deepEqual([errors[0].range.start, errors[0].range.end], [start, start + length], optimizer);
   }
+  const text = program('AdamW(betas = [0.9, 0.98])', '');
+  const [error] = checkProgram(text).diagnostics;
+  const edit = error.fixes?.[0]?.edits[0];
+  assert.ok(edit, 'a quick fix');
+  const fixed = text.slice(0, edit.range.start) + edit.newText + text.slice(edit.range.end);
+  assert.match(fixed, /optimizer = AdamW\(beta1 = 0\.9, beta2 = 0\.98\)/);
+  const check = checkProgram(fixed);
+  assert.deepEqual(check.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.equal((check.trains[0]?.optimizer as { beta2: number }).beta2, 0.98);
 });
 
 test('the checked block carries the new controls: accumulate, no_decay (every parameter of fewer than 2 dims), nesterov, RMSprop, one_cycle', () => {

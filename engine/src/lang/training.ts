@@ -4,7 +4,7 @@
 
 import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
-import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
+import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Fix, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
 import { opDef } from '../ops/registry.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
@@ -36,6 +36,14 @@ export interface TrainCheck {
 }
 
 type TrainValue = { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'name'; value: string } | { kind: 'bool'; value: boolean } | { kind: 'other' };
+
+/** `betas = [0.9, 0.98]` rewritten as the optimizer's `beta1 = 0.9, beta2 = 0.98`, when its value is two numbers. */
+function betasFix(range: TextRange, value: Expr): { fixes?: Fix[] } {
+  const items = value.kind === 'list' ? value.items : [];
+  if (items.length !== 2 || items.some((item) => item.kind !== 'number')) return {};
+  const [b1, b2] = items.map((item) => (item.kind === 'number' ? item.text : ''));
+  return { fixes: [{ title: `Change to \`beta1 = ${b1}, beta2 = ${b2}\``, edits: [{ range, newText: `beta1 = ${b1}, beta2 = ${b2}` }] }] };
+}
 
 /** A path that is absolute or climbs above the workspace folder with `..`. */
 export function leavesWorkspace(path: string): boolean {
@@ -137,6 +145,10 @@ export function checkTrain(
     let position = 0;
     for (const arg of call?.args ?? []) {
       const argName = arg.name?.name ?? params[position++];
+      if (argName === 'betas' && params.includes('beta1') && params.includes('beta2')) {
+        diagnostics.push(makeDiagnostic('NN4002', arg.range, [key, `\`${name}\` takes PyTorch's \`betas = (b1, b2)\` as \`beta1 = b1, beta2 = b2\``], betasFix(arg.range, arg.value)));
+        return null;
+      }
       if (argName === undefined || !params.includes(argName)) {
         const problem = arg.name ? `\`${name}\` has no argument \`${argName}\`` : `too many arguments to \`${name}\``;
         diagnostics.push(makeDiagnostic('NN4002', arg.range, [key, problem], arg.name ? didYouMean(arg.name.range, argName!, params) : {}));
