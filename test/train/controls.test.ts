@@ -395,6 +395,31 @@ test('with accumulate, an epoch has ceil(N / (batch · accumulate)) optimizer st
   }
 });
 
+test('--resume with RMSprop (momentum), accumulate and dropout continues bit for bit on the TS engine', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'nn-resume-'));
+  try {
+    const text = program('RMSprop(lr = 0.01, momentum = 0.5)', 'accumulate = 3\n  epochs = 3\n  backend = "ts"\n  schedule = one_cycle()').replace('|> tanh |>', '|> tanh |> dropout(0.2) |>');
+    const losses = async (saveDir: string, options: { resume?: string; stopAfter?: number } = {}): Promise<number[]> => {
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const outcome = await train(text, { baseDir: '.', saveDir, threads: 1, signal: controller.signal, ...(options.resume ? { resume: options.resume } : {}) }, (e) => {
+        if (e.type !== 'step') return;
+        seen.push(e.loss);
+        if (options.stopAfter !== undefined && e.step >= options.stopAfter) controller.abort();
+      });
+      assert.ok('end' in outcome);
+      return seen;
+    };
+    const full = await losses(join(work, 'full'));
+    assert.equal(full.length, 12, '3 epochs of ⌈192 / 48⌉ steps');
+    const first = await losses(join(work, 'cut'), { stopAfter: 5 });
+    const rest = await losses(join(work, 'cut'), { resume: join(work, 'cut') });
+    assert.deepEqual([...first, ...rest], full);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('the checker marks the layers `freeze` names as frozen, for the hover', () => {
   const check = checkProgram(program('SGD(lr = 0.1)', 'freeze = [linear_0]'));
   const frozen = Object.fromEntries(check.layers.map((l) => [l.name, l.frozen]));
