@@ -2,7 +2,8 @@
 // engine tensors, with activation statistics and the first op of a NaN/Inf), or on
 // onnxruntime through the ONNX path's trainer (several steps per session run; faster, with
 // parameter and activation statistics on the last step of each run, and a NaN/Inf located by
-// replaying its steps on the TS engine). The loop drives either.
+// replaying its steps on the TS engine). The loop drives either; with `accumulate`, each step's
+// batch splits into micro-batches whose gradients are averaged before the update.
 
 import type { Finding, ActivationStats, ParamGradStats } from '../core/events.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -11,7 +12,7 @@ import type { FloatArray } from '../tensor/tensor.js';
 import { createOnnxTrainer } from './backendChoice.js';
 import type { OnnxTrainer } from '../backend-onnx/session.js';
 import type { Batch } from '../core/batches.js';
-import { batchCount, streamRng } from '../core/batches.js';
+import { batchCount, microBatches, streamRng } from '../core/batches.js';
 import type { OptimizerBuffers, OptimizerState } from './checkpoint.js';
 import { nanFinding } from './findings.js';
 import { NonFiniteError, nodeLabels } from '../backend-ts/lower.js';
@@ -30,7 +31,8 @@ export interface TrainingBackend {
   /** How many batches `run` takes at once to go fastest (the loop may pass fewer). */
   stepsPerRun: number;
   /**
-   * One optimizer step per batch, in order; `firstStep` is the 1-based number of the first.
+   * One optimizer step per batch (of `stepSamples` samples: its micro-batches of `batch`), in
+   * order; `firstStep` is the 1-based number of the first.
    * The outcomes end at the first NaN/Inf finding, if any.
    */
   run(batches: readonly Batch[], firstStep: number): Promise<StepOutcome[]>;
@@ -49,16 +51,27 @@ export function runLearningRate(spec: Prepared['train'], totalSteps: number): (s
   return (step) => learningRate(spec.controls, spec.optimizer.lr, step, totalSteps);
 }
 
+/** The samples of one optimizer step: `accumulate` micro-batches of `batch`. */
+export function stepSamples(spec: Prepared['train']): number {
+  return spec.batch * (spec.controls?.accumulate ?? 1);
+}
+
+/** The micro-batch `micro` of the 1-based step `step`'s dropout stream: one per micro-batch. */
+export function dropoutStream(spec: Prepared['train'], step: number, micro: number): number {
+  return (step - 1) * (spec.controls?.accumulate ?? 1) + micro;
+}
+
 /** The steps of a run of the block's epochs (a schedule's horizon when the caller gives none). */
 function blockSteps(prepared: Prepared): number {
-  return prepared.train.epochs * batchCount(prepared.trainSplit.count, prepared.train.batch);
+  return prepared.train.epochs * batchCount(prepared.trainSplit.count, stepSamples(prepared.train));
 }
 
 /** The TS back end; `totalSteps` is the run's step count (a schedule's horizon). */
 export function tsBackend(prepared: Prepared, threads: number, totalSteps = blockSteps(prepared)): TrainingBackend {
   const { lowered, train: spec } = prepared;
   const tensors = lowered.params.map((p) => p.tensor);
-  const optimizer = optimizerFromSpec(spec.optimizer, tensors);
+  const noDecay = new Set(spec.controls?.noDecay ?? []);
+  const optimizer = optimizerFromSpec(spec.optimizer, tensors, lowered.params.map((p) => noDecay.has(p.name)));
   // Frozen parameters stay in the optimizer's list (its state is indexed like the model's
   // parameters) but get no gradient, so its step leaves them as they are.
   const frozen = new Set(spec.controls?.frozen ?? []);
@@ -69,19 +82,28 @@ export function tsBackend(prepared: Prepared, threads: number, totalSteps = bloc
   const clipValue = spec.controls?.clipGradValue ?? null;
   const oneStep = async (batch: Batch, step: number): Promise<StepOutcome> => {
     const activations: ActivationStats[] = [];
-    let loss: Tensor;
-    try {
-      const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', step - 1), activations, detectNonFinite: true };
-      loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target, spec.lossArgs);
-    } catch (error) {
-      if (!(error instanceof NonFiniteError)) throw error;
-      const line = prepared.lineOf(error.node.range.start);
-      return { nan: nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, at step ${step}; training stopped`, error.node.range, step) };
-    }
-    const lossValue = loss.item();
-    if (!Number.isFinite(lossValue)) return { nan: lossFinding(prepared, lossValue, step) };
+    const micro = microBatches(batch, spec.batch);
+    let lossSum = 0;
     optimizer.zeroGrad();
-    loss.backward();
+    for (const [j, part] of micro.entries()) {
+      let loss: Tensor;
+      try {
+        // The activation statistics are the last micro-batch's.
+        const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', dropoutStream(spec, step, j)), activations: j === micro.length - 1 ? activations : [], detectNonFinite: true };
+        loss = lossOf(spec.loss, lowered.forward([part.input], mode), part.target, spec.lossArgs);
+      } catch (error) {
+        if (!(error instanceof NonFiniteError)) throw error;
+        const line = prepared.lineOf(error.node.range.start);
+        return { nan: nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, at step ${step}; training stopped`, error.node.range, step) };
+      }
+      const lossValue = loss.item();
+      if (!Number.isFinite(lossValue)) return { nan: lossFinding(prepared, lossValue, step) };
+      lossSum += lossValue;
+      loss.backward();
+    }
+    const lossValue = lossSum / micro.length;
+    // The gradients of the micro-batches summed into .grad; their mean, as (loss / n).backward() gives.
+    if (micro.length > 1) for (const t of tensors) if (t.grad) for (let i = 0; i < t.grad.values.length; i++) t.grad.values[i] /= micro.length;
     const bad = lowered.params.find((p) => p.tensor.grad !== null && hasNonFinite(p.tensor.grad.data));
     if (bad) {
       const line = prepared.lineOf(bad.info.range.start);
@@ -194,7 +216,7 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
     optimizer: onnxOptimizerState(trainer, paramNames),
     stepsPerRun: trainer.stepsPerRun,
     async run(batches, firstStep) {
-      const results = await trainer.run(batches.map((b) => ({ inputs: b.input, labels: b.target })));
+      const results = await trainer.run(batches.map((b) => microBatches(b, spec.batch).map((m) => ({ inputs: m.input, labels: m.target }))));
       const outcomes: StepOutcome[] = [];
       for (const [i, result] of results.entries()) {
         if (!Number.isFinite(result.loss)) return [...outcomes, { nan: await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss) }];

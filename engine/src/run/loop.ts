@@ -11,7 +11,7 @@ import { chooseBackend } from './backendChoice.js';
 import { stateKeys } from '../backend-onnx/optimizer.js';
 import type { Split } from '../data/index.js';
 import type { EvaluatedOn, Finding, RunEvent } from '../core/events.js';
-import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
+import { onnxBackend, stepSamples, tsBackend, type TrainingBackend } from './backends.js';
 import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
 import { FindingTracker } from './findings.js';
@@ -147,7 +147,8 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
     resumed = { state, steps: saved.stepCount };
   }
   const epochs = options.epochs ?? spec.epochs;
-  const stepsPerEpoch = batchCount(trainSplit.count, spec.batch);
+  const stepSize = stepSamples(spec);
+  const stepsPerEpoch = batchCount(trainSplit.count, stepSize);
   const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend, resolveThreads(options.threads), epochs * stepsPerEpoch);
   if (isRunError(chosen)) return { errors: [chosen] };
   const { backend, note } = chosen;
@@ -206,9 +207,10 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
       const epochStarted = Date.now();
       let samples = 0;
       for (let b = firstBatch; b < stepsPerEpoch;) {
-        // The back end takes several batches per run (the ONNX path); events stay per step.
+        // The back end takes several batches per run (the ONNX path); events stay per step. A
+        // batch is an optimizer step's samples: `accumulate` micro-batches of `batch`.
         const count = Math.min(backend.stepsPerRun, stepsPerEpoch - b);
-        const batches = Array.from({ length: count }, (_, i) => makeBatch(trainSplit, order, (b + i) * spec.batch, spec.batch, layout));
+        const batches = Array.from({ length: count }, (_, i) => makeBatch(trainSplit, order, (b + i) * stepSize, stepSize, layout));
         const outcomes = await backend.run(batches, step + 1);
         for (const [i, outcome] of outcomes.entries()) {
           if ('nan' in outcome) {
