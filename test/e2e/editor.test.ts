@@ -1,4 +1,4 @@
-// End-to-end scenarios 1-5 in a real VS Code (code-server + headless Chromium), trusted
+// End-to-end scenarios 1-6 in a real VS Code (code-server + headless Chromium), trusted
 // workspace: the extension is installed from its .vsix and used through the screen only.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -8,7 +8,7 @@ import { waitFor } from './harness/workbench.js';
 import { exampleFile, trainCommandTitle } from './model.js';
 
 describeEditor('NN Studio in VS Code (untrusted workspace)', { runName: 'untrusted', trusted: false }, (scenario) => {
-  scenario('6 untrusted workspace: ▶ Train is shown disabled, and refused with a clear message', async ({ bench, run }) => {
+  scenario('7 untrusted workspace: ▶ Train is shown disabled, and refused with a clear message', async ({ bench, run }) => {
     await bench.openFile(exampleFile);
     await waitFor('the Restricted Mode indicator (the workspace is untrusted)', () => bench.statusBar(), (s) => /Restricted Mode/.test(s), 60_000);
     assert.equal(await bench.languageMode(), 'NN');
