@@ -1,4 +1,4 @@
-// End-to-end scenario 6: in an untrusted workspace (restricted mode) the extension still checks
+// End-to-end scenario 7: in an untrusted workspace (restricted mode) the extension still checks
 // the file; the ▶ Train lens is shown disabled with the reason, the Train command is refused
 // with a message that says why, and nothing is written.
 import assert from 'node:assert/strict';
