@@ -205,6 +205,7 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
     assert.equal(seen.lossMarks, seen.findings.length);
     assert.deepEqual(seen.accuracyCurves.sort(), ['test-accuracy', 'train-accuracy']);
     await bench.screenshotOf(frame.locator('#findings').locator('..'), 'findings-list');
+    await bench.screenshotOf(frame.locator('#loss-chart').locator('..'), 'loss-with-finding-marks');
 
     // Clicking a finding shows its line in the editor.
     const first = lineOf(seen.findings[0]!);

@@ -5,10 +5,11 @@
 import { escapeXml } from './charts.js';
 import { formatPercent } from '../training/format.js';
 
-/** Cell size and the room the class names take on the left and on top. */
+/** Cell size, the room the class names take on the left and on top, and the room the last slanted name runs into on the right. */
 const CELL = 34;
 const LEFT = 110;
 const TOP = 96;
+const RIGHT = 64;
 const PAD = 8;
 
 /** The share of `row` that `cell` is (0 for an empty row). */
@@ -21,7 +22,7 @@ export function rowShare(row: readonly number[], cell: number): number {
 export function confusionSvg(counts: readonly (readonly number[])[], classNames: readonly string[]): string {
   const n = counts.length;
   const name = (id: number): string => classNames[id] ?? String(id);
-  const width = LEFT + n * CELL + PAD;
+  const width = LEFT + n * CELL + RIGHT;
   const height = TOP + n * CELL + PAD;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" preserveAspectRatio="xMinYMin meet">`,
