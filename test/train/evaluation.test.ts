@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { train } from '../../engine/src/run/loop.js';
 import { isDataError, loadDataset } from '../../engine/src/data/index.js';
-import { pixelBytes, TRAIN_ACCURACY_SAMPLES, trainAccuracyOrder, WORST_SAMPLES } from '../../engine/src/run/evaluate.js';
+import { imageShape, MAX_MATRIX_CLASSES, pixelBytes, sampleClasses, TRAIN_ACCURACY_SAMPLES, trainAccuracyOrder, WORST_SAMPLES } from '../../engine/src/run/evaluate.js';
 import type { RunEvent } from '../../engine/src/core/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-evaluation-'));
@@ -45,6 +45,18 @@ test('trainAccuracyOrder: every sample up to 1000, else 1000 evenly spaced in fi
   assert.equal(spaced.length, TRAIN_ACCURACY_SAMPLES);
   assert.deepEqual(spaced.slice(0, 3), [0, 6, 12]);
   assert.equal(spaced.at(-1), 5994);
+});
+
+test('a confusion matrix is for one class per sample, up to 100 classes; the worst grid for 1- or 3-channel images', () => {
+  assert.equal(sampleClasses({ kind: 'class-ids', shape: [] }, { classes: 10 }), 10);
+  assert.equal(sampleClasses({ kind: 'one-hot', classes: 3 }, { classes: 3 }), 3);
+  assert.equal(sampleClasses({ kind: 'class-ids', shape: [16] }, { classes: 65 }), null, 'a class per position');
+  assert.equal(sampleClasses({ kind: 'values', shape: [1] }, { classes: 2 }), null);
+  assert.equal(sampleClasses({ kind: 'class-ids', shape: [] }, { classes: MAX_MATRIX_CLASSES + 1 }), null);
+  assert.deepEqual(imageShape([1, 28, 28]), [1, 28, 28]);
+  assert.deepEqual(imageShape([3, 32, 32]), [3, 32, 32]);
+  assert.equal(imageShape([2, 8, 8]), null);
+  assert.equal(imageShape([784]), null);
 });
 
 test('pixelBytes stretches a sample over 0-255; a constant one is mid-grey', () => {

@@ -31,13 +31,17 @@ export interface Evaluation {
   worst: WorstSample[] | null;
 }
 
+/** A confusion matrix of more classes would make every epoch event large and the view unreadable. */
+export const MAX_MATRIX_CLASSES = 100;
+
 /**
- * The class count when each sample has one class (class ids `[B]` or one-hot rows), which
- * a confusion matrix and a worst-sample grid need; null for sequences and regression.
+ * The class count when each sample has one class (class ids `[B]` or one-hot rows) and at
+ * most 100 of them, which a confusion matrix and a worst-sample grid need; null otherwise
+ * (sequences, regression, a thousand classes).
  */
 export function sampleClasses(form: TargetForm, data: Pick<Dataset, 'classes'>): number | null {
-  if (form.kind === 'one-hot') return form.classes;
-  return form.kind === 'class-ids' && form.shape.length === 0 ? data.classes : null;
+  const classes = form.kind === 'one-hot' ? form.classes : form.kind === 'class-ids' && form.shape.length === 0 ? data.classes : null;
+  return classes !== null && classes <= MAX_MATRIX_CLASSES ? classes : null;
 }
 
 /** What each class id stands for: the data set's names, else the ids themselves. */
