@@ -1,4 +1,4 @@
-// The training loop: seeded shuffling, batches, epochs, evaluation each epoch, run events,
+// The training loop: seeded shuffling, batches, epochs, evaluation each epoch (evaluate.ts), run events,
 // gradient-flow findings, NaN/Inf detection (NN5004), checkpoints and exact resumption, and
 // cancellation through an AbortSignal (the run stops after the current back-end run and saves).
 // A plain async function, so the CLI runs it in-process and the language server in a worker.
