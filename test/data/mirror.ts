@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ export class TestMirror {
   /** Paths whose next response is cut after this many bytes (once). */
   readonly dropOnce = new Map<string, number>();
   ignoreRange = false;
+  /** Bytes per second each response is sent at (a slow link, so that progress can be watched); 0: at once. */
+  throttle = 0;
   private server: Server | null = null;
 
   /** Starts the server; returns its base URL. */
@@ -48,6 +50,7 @@ export class TestMirror {
         res.write(body.subarray(start, start + drop), () => res.socket?.end());
         return;
       }
+      if (this.throttle > 0) return sendSlowly(res, body.subarray(start), this.throttle);
       res.end(body.subarray(start));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -62,6 +65,20 @@ export class TestMirror {
   checksums(): Record<string, FileChecksum> {
     return Object.fromEntries([...this.files].map(([path, body]) => [path.slice(1), { md5: createHash('md5').update(body).digest('hex'), bytes: body.length }]));
   }
+}
+
+/** Sends `body` in tenth-of-a-second slices at `rate` bytes per second. */
+function sendSlowly(res: ServerResponse, body: Buffer, rate: number): void {
+  const slice = Math.max(1, Math.round(rate / 10));
+  let at = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    if (at >= body.length) return void res.end();
+    res.write(body.subarray(at, at + slice));
+    at += slice;
+    setTimeout(next, 100);
+  };
+  next();
 }
 
 export function idxBytes(typeCode: number, shape: number[], body: Uint8Array): Buffer {

@@ -1,4 +1,4 @@
-// End-to-end scenarios 1-6 in a real VS Code (code-server + headless Chromium), trusted
+// End-to-end scenarios 1-5 and 9 in a real VS Code (code-server + headless Chromium), trusted
 // workspace: the extension is installed from its .vsix and used through the screen only.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -186,7 +186,7 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
     );
   });
 
-  scenario('6 the Training view after a run: findings linked to lines, accuracy curves, confusion matrix, worst samples', async ({ bench, run }) => {
+  scenario('9 the Training view after a run: findings linked to lines, accuracy curves, confusion matrix, worst samples', async ({ bench, run }) => {
     const text = readFileSync(join(run.workspace, 'dead_units.nn'), 'utf8');
     await bench.openFile('dead_units.nn');
     await clickTrainLens(bench);

@@ -1,4 +1,4 @@
-// End-to-end scenario 7: in an untrusted workspace (restricted mode) the extension still checks
+// End-to-end scenario 6: in an untrusted workspace (restricted mode) the extension still checks
 // the file; the ▶ Train lens is shown disabled with the reason, the Train command is refused
 // with a message that says why, and nothing is written.
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { waitFor } from './harness/workbench.js';
 import { exampleFile, trainCommandTitle } from './model.js';
 
 describeEditor('NN Studio in VS Code (untrusted workspace)', { runName: 'untrusted', trusted: false }, (scenario) => {
-  scenario('7 untrusted workspace: ▶ Train is shown disabled, and refused with a clear message', async ({ bench, run }) => {
+  scenario('6 untrusted workspace: ▶ Train is shown disabled, and refused with a clear message', async ({ bench, run }) => {
     await bench.openFile(exampleFile);
     await waitFor('the Restricted Mode indicator (the workspace is untrusted)', () => bench.statusBar(), (s) => /Restricted Mode/.test(s), 60_000);
     assert.equal(await bench.languageMode(), 'NN');

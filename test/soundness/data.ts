@@ -149,7 +149,9 @@ export function planData(c: Choices, kind: (typeof DATA_KINDS)[number], batch: n
       const test = c.pick([0, 0.25]);
       const count = Math.max(minCount, c.between(4, 10));
       const trainChars = (count - 1) * stride + block + 1;
-      const length = test === 0 ? trainChars : Math.ceil(trainChars / (1 - test)) + block + 1;
+      // The shortest text whose training part holds the windows and whose test part holds one.
+      let length = trainChars;
+      while (test > 0 && (Math.round(length * (1 - test)) < trainChars || length - Math.round(length * (1 - test)) < block + 1)) length++;
       const letters = 'abcdef';
       const text = Array.from({ length }, (_, i) => letters[i < vocab ? i : Math.floor(random() * vocab)]).join('');
       const cut = Math.round(length * (1 - test));

@@ -84,6 +84,8 @@ class Program {
   private blockCount = 0;
   private tagCount = 0;
   dropout = false;
+  /** The data's int ids lie below this (an op reading them as indices needs that many rows or classes). */
+  idsBelow = 0;
 
   constructor(values: readonly number[]) {
     this.c = new Choices(values);
@@ -554,7 +556,10 @@ const OPS: Op[] = [
     run(b, v) {
       // A loss called in a body: a scalar that broadcasts.
       const ids = b.history.find((u) => u.dtype === 'int' && rank(v) === rank(u) + 1 && u.shape.every((d, k) => dimText(d) === dimText(v.shape[k])));
-      const f = b.c.pick(['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div', ...(ids && isConstant(last(v)) ? ['nll', 'cross_entropy'] : [])]);
+      const classes = [...namesOf(last(v))].every((n) => b.p.constValues.has(n)) ? evalDim(last(v), b.p.constValues) : null;
+      // Labels at hand are rare: a class loss takes them every other time.
+      const labels = ids !== undefined && classes !== null && classes >= b.p.idsBelow && b.c.oneIn(2);
+      const f = b.c.pick(labels ? ['nll', 'cross_entropy'] : ['mse', 'bce_with_logits', 'huber', 'smooth_l1', 'kl_div']);
       b.p.feature(`op:${f}`);
       const texts: Record<string, string> = {
         mse: `${v.ref} + mse(${v.ref}, ${v.ref} * 0.5) * 0.1`,
@@ -1149,8 +1154,11 @@ export function generate(values: readonly number[]): Case {
   body.history.push(x);
   if (data.input === 'ids') {
     const vocab = data.maxId! + 1;
+    p.idsBelow = vocab;
     const rows = vocab + c.int(3);
-    const dim = width(body);
+    // As wide as the vocabulary at times, so that a class loss in the body may read the ids as labels.
+    const asWide = c.oneIn(3);
+    const dim = asWide ? p.constFor(vocab, 'hidden') : width(body);
     const form = c.int(3);
     const ctor = (n: number) => (form === 1 ? `Embedding(num_embeddings = ${n}, embedding_dim = ${t(dim)})` : `Embedding(${n}, ${t(dim)})`);
     p.feature('layer:Embedding');
@@ -1164,6 +1172,7 @@ export function generate(values: readonly number[]): Case {
       body.mutant({ kind: 'embedding-rows', tag: decl.tag, text: `  ${decl.ref} = ${ctor(vocab - 1)}`, at: 'data', codes: ['NN4009'], related: decl.tag });
     }
     body.mutant({ kind: 'embedding-float', tag: inputLine.tag, text: `model Net(x: ${shapeText(input)}) -> ${shapeText(out)} {`, at: body.lines[body.lines.length - 1].tag!, codes: ['NN2111'] });
+    if (asWide && c.oneIn(2)) x = OPS.find((op) => op.name === 'loss')!.run(body, x);
   }
   if (data.kind === 'text') {
     const attention = OPS.find((op) => op.name === 'attention')!;

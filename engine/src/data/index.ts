@@ -77,7 +77,7 @@ function headerOf(spec: DataSpec, baseDir: string, sources: () => DataSources): 
     case 'npy':
       return npyHeader(spec.x, spec.y, baseDir);
     case 'text':
-      return textHeader(spec.path, spec.block, baseDir);
+      return textHeader(spec, baseDir);
   }
 }
 

@@ -166,8 +166,8 @@ export const DIAGNOSTICS = {
   },
   NN4009: {
     severity: 'error',
-    title: 'token ids outside the Embedding',
-    template: 'data set `{0}` has token ids from {1} to {2}, but `{3}` has {4} rows (ids 0 to {5})',
+    title: 'token ids outside what reads them',
+    template: 'data set `{0}` has token ids from {1} to {2}, but `{3}` has {4} {5} (ids 0 to {6})',
   },
   NN5001: { severity: 'warning', title: 'vanishing gradient', template: 'vanishing gradient at `{0}`: {1}' },
   NN5002: { severity: 'warning', title: 'exploding gradient', template: 'exploding gradient at `{0}`: {1}' },

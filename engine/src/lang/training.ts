@@ -228,7 +228,7 @@ export function checkTrain(
             diagnostics.push(makeDiagnostic('NN4006', dataExpr.range, [read.path ?? read.error]));
             data = null;
           } else if ('error' in read) {
-            diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [Object.values(strings).filter((_, k) => !(name === 'csv' && k === 1)).join('", "'), read.error]));
+            diagnostics.push(makeDiagnostic('NN4005', dataExpr.range, [Object.values(strings).filter((_, k) => !(name === 'csv' && k === 1)).join('", "'), read.problem ?? read.error]));
             data = null;
           } else header = read;
         }
@@ -404,8 +404,9 @@ function checkAgainstModel(
 }
 
 /**
- * NN4009: an `Embedding` fed the data's ids (directly or through reshapes) has a row for
- * every id in the data; the run would refuse the first id outside it.
+ * NN4009: an op that reads the data's ids (directly or through reshapes) as indices — an
+ * `Embedding`'s rows, a class loss's labels — has room for every id in the data; the run
+ * would refuse the first id outside it.
  */
 function checkTokenIds(graph: Graph, ids: { min: number; max: number }, dataName: string, dataRange: TextRange): Diagnostic[] {
   const producer = new Map<ValueId, Graph['nodes'][number]>();
@@ -420,13 +421,16 @@ function checkTokenIds(graph: Graph, ids: { min: number; max: number }, dataName
   };
   const out: Diagnostic[] = [];
   for (const node of graph.nodes) {
-    if (node.op !== 'embedding' || !readsData(node.inputs[0])) continue;
-    const weight = graph.params.find((p) => p.value === node.inputs[1])?.param;
-    const rows = weight?.shape[0];
-    if (weight === undefined || rows === undefined || (ids.min >= 0 && ids.max < rows)) continue;
+    const reads = node.op === 'call_fn' || node.op === 'unknown' ? undefined : opDef(node.op)?.ids;
+    if (reads === undefined || !readsData(node.inputs[reads.input])) continue;
+    const count = reads.count(node.inputs.map((v) => graph.values[v].shape))?.constant();
+    if (count === null || count === undefined || (ids.min >= 0 && ids.max < count)) continue;
+    // An Embedding is named by its layer; any other op by its name, at its call.
+    const weight = graph.params.find((p) => node.inputs.includes(p.value))?.param;
+    const reader = node.op === 'embedding' && weight ? { name: weight.layer, range: weight.range, what: 'is declared' } : { name: node.op, range: graph.values[node.outputs[0]].range, what: 'reads them' };
     out.push(
-      makeDiagnostic('NN4009', dataRange, [dataName, ids.min, ids.max, weight.layer, rows, rows - 1], {
-        related: [{ range: weight.range, message: `\`${weight.layer}\` is declared with ${rows} rows here` }],
+      makeDiagnostic('NN4009', dataRange, [dataName, ids.min, ids.max, reader.name, count, reads.noun, count - 1], {
+        related: [{ range: reader.range, message: `\`${reader.name}\` ${reader.what} with ${count} ${reads.noun} here` }],
       }),
     );
   }

@@ -209,6 +209,11 @@ export interface OpDef<A = unknown> {
   readonly activation?: ActivationKind;
   /** The output keeps the first input's element type (reshaping int ids); otherwise float32. */
   readonly keepsDtype?: boolean;
+  /**
+   * An input of int ids that must each lie below a count the other inputs give (an
+   * `Embedding`'s rows, a loss's classes): the checker compares the data's ids with it (NN4009).
+   */
+  readonly ids?: { readonly input: number; readonly count: (inShapes: readonly Shape[]) => Dim | undefined; readonly noun: string };
   /** Indices of the inputs a gradient flows into; absent: every input. */
   readonly gradInputs?: (inputCount: number) => number[];
   /**

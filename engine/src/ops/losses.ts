@@ -225,6 +225,9 @@ function flatClasses(ctx: LoweringContext, scores: Val, labels: Val): { scores: 
   };
 }
 
+/** A class loss's labels are ids below its class count, the scores' last dim. */
+const classIdsInput = { input: 1, count: ([scores]: readonly Shape[]) => scores[scores.length - 1], noun: 'classes' };
+
 /** Losses of a prediction and a target of the same shape. */
 const pairRule = ([prediction, target]: readonly Shape[]): RuleResult =>
   shapesEqual(prediction, target) ? { shape: [] } : ruleError('NN2101', [formatShape(prediction), formatShape(target), 'prediction', 'target'], []);
@@ -245,6 +248,7 @@ export const crossEntropyOp = defineOp({
   shape: classLossRule('cross_entropy', 'logits'),
   gradInputs: () => [0],
   target: 'class-ids',
+  ids: classIdsInput,
   ts: ([logits, labels, weight], { label_smoothing }) => crossEntropy(logits, labels, { weight: weight ?? null, labelSmoothing: label_smoothing }),
   onnx: {
     forward: (ctx, [logits, labels, weight], { label_smoothing: smoothing }) => {
@@ -297,6 +301,7 @@ export const nllOp = defineOp({
   shape: classLossRule('nll', 'log-probabilities'),
   gradInputs: () => [0],
   target: 'class-ids',
+  ids: classIdsInput,
   ts: ([logProbs, labels, weight]) => nll(logProbs, labels, weight ?? null),
   onnx: {
     forward: (ctx, [logProbs, labels, weight]) => {

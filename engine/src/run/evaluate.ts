@@ -14,7 +14,7 @@ import type { TrainingBackend } from './backends.js';
 import type { Prepared } from './prepare.js';
 
 /** Evaluation batch size: large, since evaluation keeps no tape. */
-const EVAL_BATCH = 256;
+export const EVAL_BATCH = 256;
 
 /** At most this many training samples are evaluated for the epoch's train accuracy. */
 export const TRAIN_ACCURACY_SAMPLES = 1000;

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { TextRange } from '../lang/api.js';
 import { chooseBackend } from './backendChoice.js';
 import { stateKeys } from '../backend-onnx/optimizer.js';
-import type { Finding, RunEvent } from '../core/events.js';
+import type { EvaluatedOn, Finding, RunEvent } from '../core/events.js';
 import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
 import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
@@ -38,6 +38,11 @@ export interface TrainOptions extends PrepareOptions, FetchOptions {
 }
 
 export type EndEvent = Extract<RunEvent, { type: 'end' }>;
+
+/** The split evaluated after each epoch, as the run's events name it. */
+export function evaluatedSplit(prepared: Prepared): EvaluatedOn {
+  return prepared.evalSplit === null ? 'train' : prepared.evalSplit === prepared.data.test ? 'test' : 'validation';
+}
 
 export function batchLayout(prepared: Prepared): BatchLayout {
   const inputValue = prepared.model.graph.values[prepared.model.graph.inputs[0]];
@@ -149,7 +154,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   });
 
   const tracker = new FindingTracker(layerRanges(prepared));
-  const evaluatedOn = evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation';
+  const evaluatedOn = evaluatedSplit(prepared);
   const bestPath = join(saveDir, BEST_FILE);
   const losses = new LossTracker(spec, evaluatedOn, bestPath);
   const findings: Finding[] = [];

@@ -51,8 +51,9 @@ function quietSettings(trusted: boolean): Record<string, unknown> {
 
 /**
  * The environment every code-server process of a run gets: nothing from the real home, and
- * an empty folder in place of Debian's datasets (/usr/share/datasets), so that the scenarios
- * use what the .vsix carries, as on a machine without the `dataset-fashion-mnist` package.
+ * (unless the scenario file set NN_DATA_SYSTEM_DIR) an empty folder in place of Debian's
+ * datasets (/usr/share/datasets), so that the scenarios use what the .vsix carries, as on a
+ * machine without the `dataset-fashion-mnist` package.
  */
 function privateEnv(root: string, install: E2eInstall): NodeJS.ProcessEnv {
   const home = join(root, 'home');
@@ -62,12 +63,11 @@ function privateEnv(root: string, install: E2eInstall): NodeJS.ProcessEnv {
     env[name] = join(home, sub);
     mkdirSync(env[name]!, { recursive: true });
   }
-  env[DATA_ENV.systemDir] = join(root, 'no-system-datasets');
-  mkdirSync(env[DATA_ENV.systemDir]!, { recursive: true });
-  // The download cache and mirror come from the private home too, never the caller's.
-  delete env[DATA_ENV.cache];
-  delete env[DATA_ENV.mirror];
-  delete env[DATA_ENV.checksums];
+  // A scenario file may have chosen its own (download.test.ts: '', with a mirror and a cache).
+  if (env[DATA_ENV.systemDir] === undefined) {
+    env[DATA_ENV.systemDir] = join(root, 'no-system-datasets');
+    mkdirSync(env[DATA_ENV.systemDir]!, { recursive: true });
+  }
   env.PATH = `${join(install.nodeBin, '..')}:${process.env.PATH ?? ''}`;
   // A stray VS Code IPC hook from an outer editor would make code-server talk to it.
   delete env.VSCODE_IPC_HOOK_CLI;
