@@ -11,11 +11,13 @@ import { chooseBackend } from './backendChoice.js';
 import { stateKeys } from '../backend-onnx/optimizer.js';
 import type { Split } from '../data/index.js';
 import type { Finding, RunEvent } from '../core/events.js';
-import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
+import { onnxBackend, runLearningRate, sampledBatches, tsBackend, type TrainingBackend } from './backends.js';
 import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
 import { FindingTracker } from './findings.js';
 import { LossTracker } from './lossFindings.js';
+import { inputScaleFindings, INPUT_BATCHES } from './inputFindings.js';
+import { UpdateRatioTracker } from './updateFindings.js';
 import { layerGradStats } from '../core/stats.js';
 import { correctCount, lossOf } from '../backend-ts/objective.js';
 import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
@@ -170,6 +172,10 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   });
 
   const tracker = new FindingTracker(layerRanges(prepared));
+  const inputName = prepared.model.graph.values[prepared.model.graph.inputs[0]]?.name ?? 'input';
+  const matrices = new Set(lowered.params.filter((p) => p.tensor.shape.length >= 2).map((p) => p.name));
+  const updates = new UpdateRatioTracker(spec, matrices, layerRanges(prepared), runLearningRate(spec, epochs * stepsPerEpoch), (layer) => tracker.hasVerdict(layer));
+  const batchSize = (b: number): number => Math.min(spec.batch, trainSplit.count - b * spec.batch);
   const evaluatedOn = evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation';
   const bestPath = join(saveDir, BEST_FILE);
   const losses = new LossTracker(spec, evaluatedOn, bestPath);
@@ -190,6 +196,11 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   const patience = spec.controls?.earlyStopping ?? null;
   let best: EndEvent['best'] = undefined;
 
+  // The input's scale, from the batches the run starts with, before any step.
+  const firstOrder = epochOrder(trainSplit.count, spec.seed, position.epoch, true);
+  const firstBatches = Array.from({ length: Math.min(INPUT_BATCHES, stepsPerEpoch - position.batch) }, (_, i) => makeBatch(trainSplit, firstOrder, (position.batch + i) * spec.batch, spec.batch, layout));
+  for (const finding of inputScaleFindings(spec, inputName, firstBatches, position.step + 1)) report(finding);
+
   let reason: EndEvent['reason'] = 'done';
   let testAccuracy: number | null = null;
   let { step } = position;
@@ -200,6 +211,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
       let { epochLossSum, epochBatches } = epoch === position.epoch ? position : { epochLossSum: 0, epochBatches: 0 };
       const epochStarted = Date.now();
       let samples = 0;
+      const sampled = sampledBatches(firstBatch, stepsPerEpoch, backend.statsRun, batchSize);
       for (let b = firstBatch; b < stepsPerEpoch;) {
         // The back end takes several batches per run (the ONNX path); events stay per step.
         const count = Math.min(backend.stepsPerRun, stepsPerEpoch - b);
@@ -221,6 +233,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, layers, activations: outcome.activations });
           for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
           for (const finding of losses.observeStep(step, outcome.loss, layers)) report(finding);
+          if (sampled.has(b)) for (const finding of updates.observe(step, outcome.params)) report(finding);
           b++;
           position = { step, epoch, batch: b, epochLossSum, epochBatches };
         }
