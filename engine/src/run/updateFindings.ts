@@ -64,7 +64,7 @@ export class UpdateRatioTracker {
     const numbers = `the update/weight ratio ‖Δw‖/‖w‖ was ${fmt(Math.min(...ratios))} to ${fmt(Math.max(...ratios))} on the last ${UPDATE_WINDOW} sampled steps (${window.map((w) => w.step).join(', ')})`;
     const lr = lrText(this.spec.optimizer.lr);
     return low
-      ? `barely change: ${numbers}, below ${UPDATE_RATIO_LOW} (rule of thumb ~${TARGET_UPDATE_RATIO}); the learning rate ${lr} is too low for this layer: raise it, or scale down its initial weights`
-      : `change too much per step: ${numbers}, above ${UPDATE_RATIO_HIGH} (rule of thumb ~${TARGET_UPDATE_RATIO}); the learning rate ${lr} is too high for this layer: lower it, or clip the gradients`;
+      ? `barely change: ${numbers}, below ${UPDATE_RATIO_LOW.toExponential()} (rule of thumb ~${TARGET_UPDATE_RATIO.toExponential()}); the learning rate ${lr} is too low for this layer: raise it, or scale down its initial weights`
+      : `change too much per step: ${numbers}, above ${UPDATE_RATIO_HIGH} (rule of thumb ~${TARGET_UPDATE_RATIO.toExponential()}); the learning rate ${lr} is too high for this layer: lower it, or clip the gradients`;
   }
 }
