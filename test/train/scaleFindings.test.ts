@@ -29,7 +29,7 @@ train M {
 }
 `;
 const spec: TrainIR = checkProgram(program).trains[0]!;
-const batchOf = (values: number[], dtype: 'float32' | 'int64' = 'float32') => ({ input: new Tensor(Float32Array.from(values), [values.length / 2, 2], dtype), target: new Tensor(new Float32Array(1), [1]), size: values.length / 2 });
+const batchOf = (values: number[], dtype: 'float32' | 'int64' = 'float32') => ({ input: new Tensor(Float32Array.from(values), [values.length / 2, 2], dtype), target: new Tensor(new Float32Array(1), [1], 'float32'), size: values.length / 2 });
 
 test('NN5009: inputs of unit scale are quiet; raw pixels, huge or tiny features are reported at `data`', () => {
   assert.deepEqual(inputScaleFindings(spec, 'x', [batchOf([0.1, -1.2, 0.7, 0.4])], 1), []);
@@ -54,8 +54,8 @@ function stats(ratio: number): ParamGradStats[] {
   ];
 }
 
-function tracker(options: { lr?: (step: number) => number; verdict?: boolean } = {}): UpdateRatioTracker {
-  return new UpdateRatioTracker(spec, new Set(['fc.weight']), () => ({ start: 3, end: 4 }), options.lr ?? (() => spec.optimizer.lr), () => options.verdict ?? false);
+function tracker(options: { lr?: (step: number) => number; reported?: 'NN5001' | 'NN5002' } = {}): UpdateRatioTracker {
+  return new UpdateRatioTracker(spec, new Set(['fc.weight']), () => ({ start: 3, end: 4 }), options.lr ?? (() => spec.optimizer.lr), (code) => code === options.reported);
 }
 
 test('NN5010: a ratio below 1e-5 on 5 sampled steps in a row after the warmup is reported once, at the layer', () => {
@@ -82,15 +82,21 @@ test('NN5010: a ratio above 0.1 sustained is "too much"; one sample in range bre
   for (let k = 0; k < 20; k++) assert.deepEqual(healthy.observe(UPDATE_WARMUP_STEPS + k, stats(1e-3)), [], 'the bias ratio of 1 is left out');
 });
 
-test('NN5010: not judged in the first steps, at a scheduled rate below half the optimizer\'s, or for a layer already named', () => {
+test('NN5010: not judged in the first steps, at a scheduled rate below half the optimizer\'s, or for a layer a gradient finding explains', () => {
   const early = tracker();
   for (let step = 1; step < UPDATE_WARMUP_STEPS; step++) assert.deepEqual(early.observe(step, stats(UPDATE_RATIO_HIGH * 5)), []);
   const decayed = tracker({ lr: (step) => spec.optimizer.lr * Math.max(0, 1 - step / 100) });
   const found = [];
   for (let step = UPDATE_WARMUP_STEPS; step < 200; step++) found.push(...decayed.observe(step, stats(UPDATE_RATIO_LOW / 10)));
   assert.deepEqual(found, [], 'the end of a decay to zero');
-  const named = tracker({ verdict: true });
-  for (let step = UPDATE_WARMUP_STEPS; step < 100; step++) assert.deepEqual(named.observe(step, stats(UPDATE_RATIO_LOW / 10)), []);
+  const vanishing = tracker({ reported: 'NN5001' });
+  for (let step = UPDATE_WARMUP_STEPS; step < 100; step++) assert.deepEqual(vanishing.observe(step, stats(UPDATE_RATIO_LOW / 10)), [], 'vanishing explains it');
+  const exploding = tracker({ reported: 'NN5002' });
+  for (let step = UPDATE_WARMUP_STEPS; step < 100; step++) assert.deepEqual(exploding.observe(step, stats(UPDATE_RATIO_HIGH * 5)), [], 'exploding explains it');
+  const collapsing = tracker({ reported: 'NN5001' });
+  const found2 = [];
+  for (let step = UPDATE_WARMUP_STEPS; step < 100; step++) found2.push(...collapsing.observe(step, stats(UPDATE_RATIO_HIGH * 5)));
+  assert.equal(found2.length, 1, 'a vanishing gradient does not explain weights that change too much');
 });
 
 test('sampledBatches: the last step of each piece the ONNX trainer runs', () => {

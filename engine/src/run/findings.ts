@@ -96,9 +96,9 @@ export class FindingTracker {
 
   constructor(private readonly rangeOf: (layer: string) => TextRange) {}
 
-  /** Whether a gradient-flow finding has named `layer`. */
-  hasVerdict(layer: string): boolean {
-    return [...this.reported].some((key) => key.endsWith(`:${layer}`));
+  /** Whether `layer` has been reported with `code`. */
+  hasReported(code: Finding['code'], layer: string): boolean {
+    return this.reported.has(`${code}:${layer}`);
   }
 
   observe(step: number, layers: readonly LayerGradStats[], activations: readonly ActivationStats[]): Finding[] {

@@ -174,7 +174,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   const tracker = new FindingTracker(layerRanges(prepared));
   const inputName = prepared.model.graph.values[prepared.model.graph.inputs[0]]?.name ?? 'input';
   const matrices = new Set(lowered.params.filter((p) => p.tensor.shape.length >= 2).map((p) => p.name));
-  const updates = new UpdateRatioTracker(spec, matrices, layerRanges(prepared), runLearningRate(spec, epochs * stepsPerEpoch), (layer) => tracker.hasVerdict(layer));
+  const updates = new UpdateRatioTracker(spec, matrices, layerRanges(prepared), runLearningRate(spec, epochs * stepsPerEpoch), (code, layer) => tracker.hasReported(code, layer));
   const batchSize = (b: number): number => Math.min(spec.batch, trainSplit.count - b * spec.batch);
   const evaluatedOn = evalSplit === null ? 'train' : evalSplit === prepared.data.test ? 'test' : 'validation';
   const bestPath = join(saveDir, BEST_FILE);

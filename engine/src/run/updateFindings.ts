@@ -23,12 +23,13 @@ export const UPDATE_LR_SHARE = 0.5;
  * Watches each layer's update/weight ratio over the sampled steps. Only parameters of rank 2
  * or more count (weight matrices and kernels): a bias or a norm's gain starts at or near zero
  * and its ratio is large for as long as it stays there. Frozen parameters have no statistics.
- * Each layer is reported once, and not when `hasVerdict` says the gradient-flow findings
- * already named it (a vanishing gradient also barely changes the weights).
+ * Each layer is reported once, and not when `reported` says the gradient-flow findings
+ * already named it: as exploding (large updates follow), or, for barely changing weights,
+ * as vanishing (which also barely changes them).
  */
 export class UpdateRatioTracker {
   private readonly history = new Map<string, { step: number; ratio: number }[]>();
-  private readonly reported = new Set<string>();
+  private readonly done = new Set<string>();
 
   constructor(
     private readonly spec: TrainIR,
@@ -36,7 +37,7 @@ export class UpdateRatioTracker {
     private readonly matrices: ReadonlySet<string>,
     private readonly rangeOf: (layer: string) => TextRange,
     private readonly learningRate: (step: number) => number,
-    private readonly hasVerdict: (layer: string) => boolean,
+    private readonly reported: (code: 'NN5001' | 'NN5002', layer: string) => boolean,
   ) {}
 
   /** The statistics of a sampled step. */
@@ -49,11 +50,11 @@ export class UpdateRatioTracker {
       const ratio = aggregateGradStats(layer, group).updateRatio;
       const window = [...(this.history.get(layer) ?? []), { step, ratio }].slice(-UPDATE_WINDOW);
       this.history.set(layer, window);
-      if (window.length < UPDATE_WINDOW || this.reported.has(layer) || this.hasVerdict(layer)) continue;
-      const low = window.every((w) => w.ratio < UPDATE_RATIO_LOW);
+      if (window.length < UPDATE_WINDOW || this.done.has(layer) || this.reported('NN5002', layer)) continue;
+      const low = window.every((w) => w.ratio < UPDATE_RATIO_LOW) && !this.reported('NN5001', layer);
       const high = window.every((w) => w.ratio > UPDATE_RATIO_HIGH);
       if (!low && !high) continue;
-      this.reported.add(layer);
+      this.done.add(layer);
       out.push(finding('NN5010', layer, this.detail(window, low), this.rangeOf(layer), step));
     }
     return out;
@@ -63,8 +64,9 @@ export class UpdateRatioTracker {
     const ratios = window.map((w) => w.ratio);
     const numbers = `the update/weight ratio ‖Δw‖/‖w‖ was ${fmt(Math.min(...ratios))} to ${fmt(Math.max(...ratios))} on the last ${UPDATE_WINDOW} sampled steps (${window.map((w) => w.step).join(', ')})`;
     const lr = lrText(this.spec.optimizer.lr);
+    const decay = this.spec.optimizer.weightDecay > 0 ? ` or the weight decay ${this.spec.optimizer.weightDecay}` : '';
     return low
       ? `barely change: ${numbers}, below ${UPDATE_RATIO_LOW.toExponential()} (rule of thumb ~${TARGET_UPDATE_RATIO.toExponential()}); the learning rate ${lr} is too low for this layer: raise it, or scale down its initial weights`
-      : `change too much per step: ${numbers}, above ${UPDATE_RATIO_HIGH} (rule of thumb ~${TARGET_UPDATE_RATIO.toExponential()}); the learning rate ${lr} is too high for this layer: lower it, or clip the gradients`;
+      : `change too much per step: ${numbers}, above ${UPDATE_RATIO_HIGH} (rule of thumb ~${TARGET_UPDATE_RATIO.toExponential()}); the learning rate ${lr} is too high for this layer: lower it${decay}, or clip the gradients`;
   }
 }
