@@ -1,0 +1,70 @@
+// The monitoring overhead of the ONNX back end on the diagnosis benchmark's healthy setups:
+// the time per step of the run's trainer (statistics on the last step of each session run,
+// as `nn train` creates it) against the same trainer without statistics, on the same batches,
+// alternating the two so that machine load falls on both alike.
+// Usage: npx tsx bench/diagnose/overhead.ts [rounds]
+
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { prepare } from '../../engine/src/run/prepare.js';
+import { batchLayout } from '../../engine/src/run/loop.js';
+import { createOnnxTrainer } from '../../engine/src/run/backendChoice.js';
+import { epochOrder, makeBatch } from '../../engine/src/core/batches.js';
+import { healthySetups } from './setups.js';
+
+const medianOf = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 5);
+  const overheads: number[] = [];
+  console.log('| setup | ms/step with statistics | without | overhead |');
+  console.log('| --- | --- | --- | --- |');
+  for (const setup of healthySetups()) {
+    const dir = mkdtempSync(join(tmpdir(), 'nn-overhead-'));
+    try {
+      for (const [name, content] of Object.entries(setup.files ?? {})) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), content);
+      }
+      const prepared = prepare(setup.text, { baseDir: dir });
+      if (Array.isArray(prepared)) throw new Error(`${setup.name}: ${prepared.map((e) => e.message).join('; ')}`);
+      const { train: spec, lowered, trainSplit } = prepared;
+      const initial = new Map(lowered.params.map((p) => [p.name, Float32Array.from(p.tensor.data)] as const));
+      for (const b of lowered.buffers) initial.set(b.name, Float32Array.from(b.tensor.data));
+      const layout = batchLayout(prepared);
+      const order = epochOrder(trainSplit.count, spec.seed, 0, true);
+      const batches = Array.from({ length: Math.ceil(trainSplit.count / spec.batch) }, (_, i) => makeBatch(trainSplit, order, i * spec.batch, spec.batch, layout)).map((b) => ({ inputs: b.input, labels: b.target }));
+      const options = { fns: prepared.check.fnIrs, seed: spec.seed, threads: 1 };
+      const withStats = await createOnnxTrainer(prepared.model, spec, initial, { ...options, statsAt: 'run-end' });
+      const without = await createOnnxTrainer(prepared.model, spec, initial, { ...options, stats: false });
+      const times = { with: [] as number[], without: [] as number[] };
+      const timeEpoch = async (trainer: typeof withStats, into: number[]): Promise<void> => {
+        const started = performance.now();
+        for (let i = 0; i < batches.length; i += trainer.stepsPerRun) await trainer.run(batches.slice(i, i + trainer.stepsPerRun));
+        into.push((performance.now() - started) / batches.length);
+      };
+      // One epoch each first: graphs of every run length are built then, not timed.
+      await timeEpoch(withStats, []);
+      await timeEpoch(without, []);
+      for (let r = 0; r < rounds; r++) {
+        await timeEpoch(withStats, times.with);
+        await timeEpoch(without, times.without);
+      }
+      await withStats.release();
+      await without.release();
+      const a = medianOf(times.with);
+      const b = medianOf(times.without);
+      overheads.push(a / b - 1);
+      console.log(`| ${setup.name} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${((a / b - 1) * 100).toFixed(1)}% |`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`| median over ${overheads.length} setups | | | ${(medianOf(overheads) * 100).toFixed(1)}% |`);
+}
+
+void main();
