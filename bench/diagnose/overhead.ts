@@ -1,11 +1,12 @@
-// The monitoring overhead of the ONNX back end on the diagnosis benchmark's healthy setups:
+// The monitoring overhead of the ONNX back end on the diagnosis benchmark's healthy setups
+// and on the Fashion-MNIST examples:
 // the time per step of the run's trainer (statistics on the last step of each session run,
 // as `nn train` creates it) against the same trainer without statistics, on the same batches,
 // alternating the two so that machine load falls on both alike, and keeping each one's fastest
 // round (a shared machine only ever adds time).
-// Usage: npx tsx bench/diagnose/overhead.ts [rounds] [epochs per round]
+// Usage: npx tsx bench/diagnose/overhead.ts [rounds] [epochs per round of a small setup; an example's is 1]
 
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { prepare } from '../../engine/src/run/prepare.js';
@@ -13,6 +14,9 @@ import { batchLayout } from '../../engine/src/run/loop.js';
 import { createOnnxTrainer } from '../../engine/src/run/backendChoice.js';
 import { epochOrder, makeBatch } from '../../engine/src/core/batches.js';
 import { healthySetups } from './setups.js';
+
+/** Examples of real size, after the small setups: one epoch of each is many session runs of full length. */
+const EXAMPLES = ['fashion_mlp.nn', 'fashion_cnn.nn'];
 
 const medianOf = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,10 +29,15 @@ async function main(): Promise<void> {
   const overheads: number[] = [];
   console.log('| setup | steps per epoch | ms/step with statistics | without | overhead |');
   console.log('| --- | --- | --- | --- | --- |');
-  for (const setup of healthySetups()) {
-    const dir = mkdtempSync(join(tmpdir(), 'nn-overhead-'));
+  const examples = join(__dirname, '../../examples');
+  const runs = [
+    ...healthySetups().map((setup) => ({ name: setup.name, text: setup.text, files: setup.files ?? {}, baseDir: null as string | null })),
+    ...EXAMPLES.map((file) => ({ name: `examples/${file}`, text: readFileSync(join(examples, file), 'utf8'), files: {}, baseDir: examples })),
+  ];
+  for (const setup of runs) {
+    const dir = setup.baseDir ?? mkdtempSync(join(tmpdir(), 'nn-overhead-'));
     try {
-      for (const [name, content] of Object.entries(setup.files ?? {})) {
+      for (const [name, content] of Object.entries(setup.files)) {
         mkdirSync(dirname(join(dir, name)), { recursive: true });
         writeFileSync(join(dir, name), content);
       }
@@ -55,20 +64,20 @@ async function main(): Promise<void> {
       await timeEpochs(withStats, [], 1);
       await timeEpochs(without, [], 1);
       for (let r = 0; r < rounds; r++) {
-        await timeEpochs(withStats, times.with, epochsPerRound);
-        await timeEpochs(without, times.without, epochsPerRound);
+        await timeEpochs(withStats, times.with, setup.baseDir === null ? epochsPerRound : 1);
+        await timeEpochs(without, times.without, setup.baseDir === null ? epochsPerRound : 1);
       }
       await withStats.release();
       await without.release();
       const a = Math.min(...times.with);
       const b = Math.min(...times.without);
-      overheads.push(a / b - 1);
+      if (setup.baseDir === null) overheads.push(a / b - 1);
       console.log(`| ${setup.name} | ${batches.length} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${((a / b - 1) * 100).toFixed(1)}% |`);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (setup.baseDir === null) rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log(`| median over ${overheads.length} setups | | | | ${(medianOf(overheads) * 100).toFixed(1)}% |`);
+  console.log(`| median over the ${overheads.length} healthy setups | | | | ${(medianOf(overheads) * 100).toFixed(1)}% |`);
 }
 
 void main();
