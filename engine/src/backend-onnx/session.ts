@@ -74,6 +74,25 @@ const STATE_BYTES_PER_STEP = 90_000;
 /** The statistics on the last step of each run cost about a third of a step on the small CNN: at least this many steps share them. */
 const MIN_STEPS_PER_RUN = 8;
 
+/**
+ * How `OnnxTrainer.run` splits steps into session runs, as counts: `stepsPerRun` steps of one
+ * size at a time (a step's size: its batch size, or its micro-batches' sizes), then what
+ * remains of one size in runs of the largest powers of two (so at most log2(stepsPerRun) more
+ * graphs are ever built per size). With statistics at the end of each run, the last step of
+ * each piece is the one with statistics.
+ */
+export function runSplits(stepSizes: readonly (number | string)[], stepsPerRun: number): number[] {
+  const counts: number[] = [];
+  for (let i = 0; i < stepSizes.length;) {
+    let same = 1;
+    while (same < stepsPerRun && i + same < stepSizes.length && stepSizes[i + same] === stepSizes[i]) same++;
+    const count = same === stepsPerRun ? stepsPerRun : 2 ** Math.floor(Math.log2(same));
+    counts.push(count);
+    i += count;
+  }
+  return counts;
+}
+
 /** The default steps per run for a step graph (see OnnxTrainerOptions.stepsPerRun). */
 function defaultStepsPerRun(graph: TrainStepGraph): number {
   const floats = [...graph.params, ...graph.buffers, ...graph.state].reduce((n, slot) => n + slot.shape.reduce((a, d) => a * d, 1), 0);
@@ -175,6 +194,19 @@ export class OnnxTrainer {
     return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [], noDecay: controls?.noDecay ?? [] };
   }
 
+  /** The one-step graph a trainer of these settings starts from (its size sets the default steps per run). */
+  private static oneStepGraph(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>, options: OnnxTrainerOptions): TrainStepGraph {
+    return buildTrainStep(model, fns, train.loss, train.optimizer, { stats: options.stats ?? true, ...OnnxTrainer.graphOptions(train, options.dropout ?? true, options.learningRate !== undefined) });
+  }
+
+  /**
+   * The steps per session run a trainer created with these arguments takes, without creating
+   * it (the run layer samples the statistics of the TS engine at the same steps).
+   */
+  static stepsPerRunFor(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>, options: OnnxTrainerOptions = {}): number {
+    return Math.max(1, Math.floor(options.stepsPerRun ?? defaultStepsPerRun(OnnxTrainer.oneStepGraph(model, fns, train, options))));
+  }
+
   /**
    * Builds the one-step graph and its session. `initial` holds every parameter and buffer
    * by state_dict name (optimizer state starts at zero, as in PyTorch).
@@ -195,7 +227,7 @@ export class OnnxTrainer {
       stepsPerRun: 1,
       learningRate: options.learningRate ?? null,
     };
-    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, ...OnnxTrainer.graphOptions(train, settings.dropout, settings.learningRate !== null) });
+    const graph = OnnxTrainer.oneStepGraph(model, fns, train, options);
     settings.stepsPerRun = Math.max(1, Math.floor(options.stepsPerRun ?? defaultStepsPerRun(graph)));
     const threads = resolveThreads(options.threads);
     const trainer = new OnnxTrainer(model, fns, train, graph, threads, settings);
@@ -256,21 +288,15 @@ export class OnnxTrainer {
 
   /**
    * Training steps on `batches` in order (a step's batch, or its micro-batches whose mean
-   * gradient makes the step), in as few session runs as the step graphs allow: `stepsPerRun`
-   * steps of one batch size at a time, then what remains of one size in runs of the largest
-   * powers of two (so at most log2(stepsPerRun) more graphs are ever built per micro-batch count).
+   * gradient makes the step), in as few session runs as the step graphs allow (`runSplits`).
    */
   async run(batches: readonly (TrainingBatch | readonly TrainingBatch[])[]): Promise<OnnxStepResult[]> {
     const steps = batches.map((b) => (Array.isArray(b) ? b : [b]) as readonly TrainingBatch[]);
     const sizes = (step: readonly TrainingBatch[]): string => step.map((b) => b.labels.shape[0]).join(',');
     const results: OnnxStepResult[] = [];
     this.beforeLastRun = new Map(this.tensors);
-    const k = this.options.stepsPerRun;
-    for (let i = 0; i < steps.length;) {
-      const size = sizes(steps[i]);
-      let same = 1;
-      while (same < k && i + same < steps.length && sizes(steps[i + same]) === size) same++;
-      const count = same === k ? k : 2 ** Math.floor(Math.log2(same));
+    let i = 0;
+    for (const count of runSplits(steps.map(sizes), this.options.stepsPerRun)) {
       results.push(...await this.runSteps(steps.slice(i, i + count)));
       i += count;
     }

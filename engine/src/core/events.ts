@@ -40,13 +40,13 @@ export interface ActivationStats {
   saturatedFraction: number; // a saturating op: fraction of units with |f'| < 0.01 ... see docs/diagnostics.md
 }
 
-export type FindingCode = 'NN5001' | 'NN5002' | 'NN5003' | 'NN5004' | 'NN5005' | 'NN5006' | 'NN5007' | 'NN5008';
+export type FindingCode = 'NN5001' | 'NN5002' | 'NN5003' | 'NN5004' | 'NN5005' | 'NN5006' | 'NN5007' | 'NN5008' | 'NN5009' | 'NN5010';
 
 export interface Finding {
   code: FindingCode;
   severity: 'warning' | 'error';
   message: string;
-  /** The layer or op it concerns, or for a run-level finding the `train` key (`optimizer`, `epochs`, `data`). */
+  /** The layer or op it concerns, the model input (NN5009), or for a run-level finding the `train` key (`optimizer`, `epochs`). */
   layer: string;
   range: TextRange; // where in the .nn file the finding belongs (the layer's declaration, the op, or a `train` key's value)
   step: number;

@@ -177,6 +177,12 @@ export const DIAGNOSTICS = {
   NN5006: { severity: 'warning', title: 'loss not decreasing', template: 'the loss is not decreasing: {1}' },
   NN5007: { severity: 'warning', title: 'loss oscillating or diverging', template: 'the loss is {1}' },
   NN5008: { severity: 'warning', title: 'overfitting', template: 'overfitting: {1}' },
+  NN5009: { severity: 'warning', title: 'inputs far from unit scale', template: 'the input `{0}` is far from unit scale: {1}' },
+  NN5010: {
+    severity: 'warning',
+    title: 'weights barely changing or changing too much',
+    template: 'the weights of `{0}` {1}',
+  },
   NN9001: {
     severity: 'error',
     title: 'internal checker error',

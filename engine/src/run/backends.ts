@@ -10,7 +10,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { optimizerFromSpec } from '../optim/from-spec.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { createOnnxTrainer } from './backendChoice.js';
-import type { OnnxTrainer } from '../backend-onnx/session.js';
+import { OnnxTrainer, runSplits, type OnnxTrainerOptions } from '../backend-onnx/session.js';
+import { OnnxUnsupported } from '../onnx/unsupported.js';
 import type { Batch } from '../core/batches.js';
 import { batchCount, microBatches, streamRng } from '../core/batches.js';
 import type { OptimizerBuffers, OptimizerState } from './checkpoint.js';
@@ -30,6 +31,11 @@ export interface TrainingBackend {
   threads: number;
   /** How many batches `run` takes at once to go fastest (the loop may pass fewer). */
   stepsPerRun: number;
+  /**
+   * The steps per session run of the ONNX path for this model (1 when it does not lower):
+   * the statistics that must agree between the back ends are sampled as `sampledBatches` says.
+   */
+  readonly statsRun: number;
   /**
    * One optimizer step per batch (of `stepSamples` samples: its micro-batches of `batch`), in
    * order; `firstStep` is the 1-based number of the first.
@@ -64,6 +70,44 @@ export function dropoutStream(spec: Prepared['train'], step: number, micro: numb
 /** The steps of a run of the block's epochs (a schedule's horizon when the caller gives none). */
 function blockSteps(prepared: Prepared): number {
   return prepared.train.epochs * batchCount(prepared.trainSplit.count, stepSamples(prepared.train));
+}
+
+/**
+ * The options the ONNX trainer of a run is created with (its steps per run follow from them).
+ */
+function onnxTrainerOptions(prepared: Prepared, threads: number, totalSteps: number): OnnxTrainerOptions & { fns: Prepared['check']['fnIrs'] } {
+  const spec = prepared.train;
+  return { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads, ...(hasSchedule(spec.controls) ? { learningRate: runLearningRate(spec, totalSteps) } : {}) };
+}
+
+/**
+ * The batches of an epoch (0-based indices from `firstBatch` on) whose step the ONNX path
+ * computes statistics for: the loop hands it `statsRun` batches at a time (fewer at the end
+ * of the epoch), the trainer splits those by `runSplits`, and each piece's last step has them.
+ * `batchSize(b)` is the size of batch `b` (the last of an epoch may be smaller).
+ */
+export function sampledBatches(firstBatch: number, stepsPerEpoch: number, statsRun: number, batchSize: (b: number) => number): Set<number> {
+  const sampled = new Set<number>();
+  for (let b = firstBatch; b < stepsPerEpoch;) {
+    const count = Math.min(statsRun, stepsPerEpoch - b);
+    let end = b;
+    for (const piece of runSplits(Array.from({ length: count }, (_, i) => batchSize(b + i)), statsRun)) {
+      end += piece;
+      sampled.add(end - 1);
+    }
+    b += count;
+  }
+  return sampled;
+}
+
+/** The steps per run the ONNX path would take for this run, without starting onnxruntime (1 when the model does not lower). */
+function onnxStatsRun(prepared: Prepared, totalSteps: number): number {
+  try {
+    return OnnxTrainer.stepsPerRunFor(prepared.model, prepared.check.fnIrs, prepared.train, onnxTrainerOptions(prepared, 1, totalSteps));
+  } catch (error) {
+    if (error instanceof OnnxUnsupported) return 1;
+    throw error;
+  }
 }
 
 /** The TS back end; `totalSteps` is the run's step count (a schedule's horizon). */
@@ -119,11 +163,15 @@ export function tsBackend(prepared: Prepared, threads: number, totalSteps = bloc
     );
     return { loss: lossValue, params, activations };
   };
+  let statsRun: number | null = null;
   return {
     kind: 'ts',
     threads,
     optimizer,
     stepsPerRun: 1,
+    get statsRun() {
+      return (statsRun ??= onnxStatsRun(prepared, totalSteps));
+    },
     async run(batches, firstStep) {
       const outcomes: StepOutcome[] = [];
       for (const [i, batch] of batches.entries()) {
@@ -207,7 +255,7 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
   // A constant learning rate stays a constant of the step graph (folded into its Gemms).
   // Gradient statistics on the last step of each session run (every 32nd step on an MLP):
   // every step's would cost a third of the step time (bench/onnx/run.ts).
-  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads, ...(hasSchedule(spec.controls) ? { learningRate: runLearningRate(spec, totalSteps) } : {}) });
+  const trainer = await createOnnxTrainer(prepared.model, spec, initial, onnxTrainerOptions(prepared, threads, totalSteps));
   const paramNames = lowered.params.map((p) => p.name);
   const labels = nodeLabels(prepared.model.graph, prepared.lineOf);
   return {
@@ -215,6 +263,7 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
     threads,
     optimizer: onnxOptimizerState(trainer, paramNames),
     stepsPerRun: trainer.stepsPerRun,
+    statsRun: trainer.stepsPerRun,
     async run(batches, firstStep) {
       const results = await trainer.run(batches.map((b) => microBatches(b, spec.batch).map((m) => ({ inputs: m.input, labels: m.target }))));
       const outcomes: StepOutcome[] = [];

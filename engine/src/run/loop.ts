@@ -9,12 +9,14 @@ import type { TextRange } from '../lang/api.js';
 import { chooseBackend } from './backendChoice.js';
 import { stateKeys } from '../backend-onnx/optimizer.js';
 import type { EvaluatedOn, Finding, RunEvent } from '../core/events.js';
-import { onnxBackend, stepSamples, tsBackend, type TrainingBackend } from './backends.js';
+import { onnxBackend, runLearningRate, sampledBatches, stepSamples, tsBackend, type TrainingBackend } from './backends.js';
 import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
 import { classNames, evaluate, sampleClasses, trainAccuracyOrder } from './evaluate.js';
 import { FindingTracker } from './findings.js';
 import { LossTracker } from './lossFindings.js';
+import { inputScaleFindings, INPUT_BATCHES } from './inputFindings.js';
+import { UpdateRatioTracker } from './updateFindings.js';
 import { layerGradStats } from '../core/stats.js';
 import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
@@ -155,6 +157,10 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   });
 
   const tracker = new FindingTracker(layerRanges(prepared));
+  const inputName = prepared.model.graph.values[prepared.model.graph.inputs[0]]?.name ?? 'input';
+  const matrices = new Set(lowered.params.filter((p) => p.tensor.shape.length >= 2).map((p) => p.name));
+  const updates = new UpdateRatioTracker(spec, matrices, layerRanges(prepared), runLearningRate(spec, epochs * stepsPerEpoch), (code, layer) => tracker.hasReported(code, layer));
+  const batchSize = (b: number): number => Math.min(stepSize, trainSplit.count - b * stepSize);
   const evaluatedOn = evaluatedSplit(prepared);
   const bestPath = join(saveDir, BEST_FILE);
   const losses = new LossTracker(spec, evaluatedOn, bestPath);
@@ -175,6 +181,11 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   const patience = spec.controls?.earlyStopping ?? null;
   let best: EndEvent['best'] = undefined;
 
+  // The input's scale, from the batches the run starts with, before any step.
+  const firstOrder = epochOrder(trainSplit.count, spec.seed, position.epoch, true);
+  const firstBatches = Array.from({ length: Math.min(INPUT_BATCHES, stepsPerEpoch - position.batch) }, (_, i) => makeBatch(trainSplit, firstOrder, (position.batch + i) * spec.batch, spec.batch, layout));
+  for (const finding of inputScaleFindings(spec, inputName, firstBatches, position.step + 1)) report(finding);
+
   let reason: EndEvent['reason'] = 'done';
   let testAccuracy: number | null = null;
   let { step } = position;
@@ -185,6 +196,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
       let { epochLossSum, epochBatches } = epoch === position.epoch ? position : { epochLossSum: 0, epochBatches: 0 };
       const epochStarted = Date.now();
       let samples = 0;
+      const sampled = sampledBatches(firstBatch, stepsPerEpoch, backend.statsRun, batchSize);
       for (let b = firstBatch; b < stepsPerEpoch;) {
         // The back end takes several batches per run (the ONNX path); events stay per step. A
         // batch is an optimizer step's samples: `accumulate` micro-batches of `batch`.
@@ -207,6 +219,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, layers, activations: outcome.activations });
           for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
           for (const finding of losses.observeStep(step, outcome.loss, layers)) report(finding);
+          if (sampled.has(b)) for (const finding of updates.observe(step, outcome.params)) report(finding);
           b++;
           position = { step, epoch, batch: b, epochLossSum, epochBatches };
         }
