@@ -120,8 +120,8 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
   for (const arg of args) {
     let index: number | undefined;
     if (arg.name === null) {
-      if (variadic >= 0 && arg.value.kind !== 'number') {
-        // `concat(a, b, 1)`: tensors (or one list of them), then the other parameters.
+      if (variadic >= 0 && arg.value.kind !== 'number' && arg.value.kind !== 'string') {
+        // `concat(a, b, 1)`, `einsum("ij,jk->ik", a, b)`: tensors (or one list of them) and the other parameters in order.
         (spread ??= []).push(arg);
         continue;
       }
@@ -250,6 +250,8 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
       }
       return wrongKind(wanted);
     }
+    case 'string':
+      return v.kind === 'string' ? v.value : wrongKind('a string');
     default:
       return wrongKind('a tensor');
   }
