@@ -229,9 +229,10 @@ function operandGradient(ctx: LoweringContext, equation: Equation, inputs: reado
   const x = inputs[k];
   const covered = x.shape.length - term.letters.length;
   const sizeOf = (c: string) => x.shape[letterAxis(term, term.letters.indexOf(c), covered)];
-  const lead = term.ellipsis < 0 ? '' : ELLIPSIS;
+  // With `...` in the equation (so in g), the gradient keeps the broadcast axes first, even where xₖ has none.
+  const lead = equation.output.ellipsis < 0 ? '' : ELLIPSIS;
   const gradEquation = `${[equation.output, ...others].map(termText).join(',')}->${lead}${kept.join('')}`;
-  const operands = [g, ...inputs.filter((_, j) => j !== k)];
+  const operands = [g, ...others.map((t, j) => alignedBroadcast(ctx, t, inputs.filter((_, i) => i !== k)[j], broadcastAxes.length))];
   let grad = ctx.op('Einsum', operands.map((v) => v.name), { equation: gradEquation }, [...(lead ? broadcastAxes : []), ...kept.map(sizeOf)]);
   const ownBroadcast = term.ellipsis < 0 ? [] : x.shape.slice(term.ellipsis, term.ellipsis + covered);
   grad = ctx.reduceToShape(grad, [...ownBroadcast, ...kept.map(sizeOf)]);
@@ -241,11 +242,24 @@ function operandGradient(ctx: LoweringContext, equation: Equation, inputs: reado
     const built = order.map((axis) => x.shape[axis]);
     const axes = lonely.map((_, j) => ownBroadcast.length + kept.length + j);
     const unsqueezed = ctx.op('Unsqueeze', [grad.name, ctx.b.constInt(axes)], {}, built.map((d, j) => (axes.includes(j) ? Dim.of(1) : d)));
-    grad = ctx.op('Expand', [unsqueezed.name, ctx.shapeTensor(built, [x])], {}, built);
+    const builtShape = ctx.b.op1('Gather', [ctx.b.op1('Shape', [x.name]), ctx.b.constInt(order)], { axis: 0 });
+    grad = ctx.op('Expand', [unsqueezed.name, builtShape], {}, built);
   }
   if (order.every((axis, j) => axis === j)) return grad;
   const perm = x.shape.map((_, axis) => order.indexOf(axis));
   return ctx.op('Transpose', [grad.name], { perm }, x.shape);
+}
+
+/**
+ * The operand with its `...` widened by unit axes to the broadcast rank: ONNX's Einsum wants
+ * every `...` to span as many axes (unit axes then broadcast as NumPy's do).
+ */
+function alignedBroadcast(ctx: LoweringContext, term: Term, v: Val, broadcastRank: number): Val {
+  const missing = term.ellipsis < 0 ? 0 : broadcastRank - (v.shape.length - term.letters.length);
+  if (missing === 0) return v;
+  const axes = Array.from({ length: missing }, (_, j) => term.ellipsis + j);
+  const shape = [...v.shape.slice(0, term.ellipsis), ...axes.map(() => Dim.of(1)), ...v.shape.slice(term.ellipsis)];
+  return ctx.op('Unsqueeze', [v.name, ctx.b.constInt(axes)], {}, shape);
 }
 
 function checkedEquation(text: string): Equation {
@@ -283,7 +297,12 @@ export const einsumOp = defineOp({
   },
   ts: (operands, { equation }) => einsum(equation, operands),
   onnx: {
-    forward: (ctx, operands, { equation }) => ({ outputs: [ctx.b.op1('Einsum', operands.map((v) => v.name), { equation: explicitText(checkedEquation(equation)) })] }),
+    forward: (ctx, operands, { equation: text }, [out]) => {
+      const equation = checkedEquation(text);
+      const rank = broadcastAxesOf(equation, out.shape).length;
+      const aligned = operands.map((v, k) => alignedBroadcast(ctx, equation.inputs[k], v, rank));
+      return { outputs: [ctx.b.op1('Einsum', aligned.map((v) => v.name), { equation: explicitText(equation) })] };
+    },
     backward: (ctx, { inputs, attrs, outputs }, g, needs) => {
       const equation = checkedEquation(attrs.equation);
       const broadcastAxes = broadcastAxesOf(equation, outputs[0].shape);
