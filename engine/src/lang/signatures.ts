@@ -170,14 +170,18 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
       // An optional tensor left out (attention's `mask`): the op gets fewer inputs.
       if (arg === undefined) continue;
       const items = param.kind === 'tensors' && arg.value.kind === 'list' ? arg.value.items : [arg.value];
-      for (const item of items) {
-        const tensor = site.asTensor(item, arg.range);
+      // Tensors written one by one (`concat(a, b)`) keep their own arguments, for messages about one of them.
+      const written = k === variadic && spread !== null && spread.length === items.length ? spread : null;
+      for (let j = 0; j < items.length; j++) {
+        const item = items[j];
+        const own = written?.[j] ?? arg;
+        const tensor = site.asTensor(item, own.range);
         if (tensor === null) {
           if (isVague(item)) site.quiet();
-          else site.report('NN2003/kind', arg.range, [callee, param.name, 'a tensor', describeValue(item)]);
+          else site.report('NN2003/kind', own.range, [callee, param.name, 'a tensor', describeValue(item)]);
           return null;
         }
-        tensors.push({ value: tensor, arg });
+        tensors.push({ value: tensor, arg: own });
       }
       continue;
     }
