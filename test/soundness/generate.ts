@@ -662,13 +662,12 @@ const OPS: Op[] = [
   },
   {
     name: 'einsum',
-    when: (v) => isFloat(v) && rank(v) >= 2,
+    // Rank 3 and more: the batch axis stays first, and a reduction leaves the head its last axis.
+    when: (v) => isFloat(v) && rank(v) >= 3,
     run(b, v) {
       const n = rank(v);
       const swapped = [...v.shape.slice(0, -2), v.shape[n - 1], v.shape[n - 2]];
-      const forms: [string, D[]][] = [[`einsum("...ij->...ji", ${v.ref})`, swapped]];
-      // A reduction drops the last axis: kept off rank-2 values, whose last axis the head needs.
-      if (n >= 3) forms.push([`einsum("...ij,...ij->...i", ${v.ref}, ${v.ref})`, v.shape.slice(0, -1)]);
+      const forms: [string, D[]][] = [[`einsum("...ij->...ji", ${v.ref})`, swapped], [`einsum("...ij,...ij->...i", ${v.ref}, ${v.ref})`, v.shape.slice(0, -1)]];
       const [text, shape] = b.c.pick(forms);
       b.p.feature('op:einsum');
       const use = b.bind(text, shape);
