@@ -259,6 +259,18 @@ export const CASES: Cases = {
     { label: 'size 2, last piece', inputs: [{ shape: ['B', 5] }], attrs: { sizes: d(2), dim: 1, part: 2 } },
     { label: 'sizes [1, 3], second', inputs: [{ shape: ['B', 4, 2] }], attrs: { sizes: [d(1), d(3)], dim: 1, part: 1 } },
   ],
+  einsum: [
+    { label: 'matmul ij,jk->ik', inputs: [{ shape: ['B', 4] }, { shape: [4, 3] }], attrs: { equation: 'ij,jk->ik' } },
+    { label: 'bmm bij,bjk->bik', inputs: [{ shape: ['B', 2, 3] }, { shape: ['B', 3, 4] }], attrs: { equation: 'bij,bjk->bik' } },
+    { label: 'transpose ij->ji', inputs: [{ shape: ['B', 4] }], attrs: { equation: 'ij->ji' } },
+    { label: 'outer product i,j->ij', inputs: [{ shape: [4] }, { shape: [3] }], attrs: { equation: 'i,j->ij' } },
+    { label: 'attention scores bhqd,bhkd->bhqk', inputs: [{ shape: ['B', 2, 3, 4] }, { shape: ['B', 2, 5, 4] }], attrs: { equation: 'bhqd,bhkd->bhqk' } },
+    { label: 'implicit output ij,jk', inputs: [{ shape: ['B', 3] }, { shape: [3, 2] }], attrs: { equation: 'ij,jk' } },
+    { label: 'row sums ij->i', inputs: [{ shape: ['B', 4] }], attrs: { equation: 'ij->i' } },
+    { label: 'bilinear form i,ij,j->', inputs: [{ shape: [3] }, { shape: [3, 4] }, { shape: [4] }], attrs: { equation: 'i,ij,j->' } },
+    { label: 'broadcast ...ij,...jk->...ik', inputs: [{ shape: ['B', 1, 2, 3] }, { shape: [2, 3, 4] }], attrs: { equation: '...ij,...jk->...ik' } },
+    { label: 'ellipsis inside b...d,d->b...', inputs: [{ shape: ['B', 2, 3, 4] }, { shape: [4] }], attrs: { equation: 'b...d,d->b...' } },
+  ],
   mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
   bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],
 };

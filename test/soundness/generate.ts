@@ -666,6 +666,21 @@ const OPS: Op[] = [
     },
   },
   {
+    name: 'einsum',
+    // Rank 3 and more: the batch axis stays first, and a reduction leaves the head its last axis.
+    when: (v) => isFloat(v) && rank(v) >= 3,
+    run(b, v) {
+      const n = rank(v);
+      const swapped = [...v.shape.slice(0, -2), v.shape[n - 1], v.shape[n - 2]];
+      const forms: [string, D[]][] = [[`einsum("...ij->...ji", ${v.ref})`, swapped], [`einsum("...ij,...ij->...i", ${v.ref}, ${v.ref})`, v.shape.slice(0, -1)]];
+      const [text, shape] = b.c.pick(forms);
+      b.p.feature('op:einsum');
+      const use = b.bind(text, shape);
+      b.mutant({ kind: 'einsum-operands', tag: use.tag, text: `  ${use.ref} = einsum("...ij,jk->...ik", ${v.ref})`, at: use.tag, codes: ['NN2171'] });
+      return use;
+    },
+  },
+  {
     name: 'attention',
     weight: 2,
     when: (v) => isFloat(v) && rank(v) === 3 && isConstant(last(v)),

@@ -114,6 +114,12 @@ export const DIAGNOSTICS = {
   NN2145: { severity: 'error', title: 'pieces of a symbolic size', template: '`{0}` into pieces of {1}: the size {2} of {3} is not known to be a multiple' },
   NN2146: { severity: 'error', title: 'split sizes do not add up', template: 'the sizes {0} add up to {1}, but axis {2} of {3} has {4}' },
   NN2147: { severity: 'error', title: 'wrong number of names bound', template: '{0} names are bound, but `{1}` gives {2}' },
+  NN2170: { severity: 'error', title: 'malformed einsum equation', template: 'the einsum equation "{0}" is malformed: {1}' },
+  NN2171: { severity: 'error', title: 'wrong number of einsum operands', template: 'the einsum equation "{0}" has {1} input term(s), but {2} operand(s) are given' },
+  NN2172: { severity: 'error', title: 'einsum term does not fit its operand', template: 'the einsum term `{0}` names {1} axes, but `{2}` has shape {3}' },
+  NN2173: { severity: 'error', title: 'einsum letter of two sizes', template: 'the einsum letter `{0}` is {1} in `{2}` but {3} in `{4}`' },
+  NN2174: { severity: 'error', title: 'einsum output letter not in the inputs', template: 'the output letter `{0}` of the einsum equation "{1}" is in no input term' },
+  NN2175: { severity: 'error', title: 'einsum letter repeated in a term', template: 'the einsum term `{0}` repeats `{1}`: diagonals and traces (`ii->i`) are not supported' },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',

@@ -5,7 +5,7 @@
 
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import { DimBinding, expandGroups, patternShape, type PatternDim } from '../shape/binding.js';
-import type { RuleArg } from '../shape/rules.js';
+import type { RuleArg, RuleError } from '../shape/rules.js';
 import type { Param, SomeOpDef } from '../ops/def.js';
 import { ALL_LAYERS, ALL_OPS, builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
 import type { Diagnostic, Fix, IrNode, RelatedInfo, TextRange, ValueId } from './api.js';
@@ -16,7 +16,7 @@ import { didYouMean, layerSizeFix } from './fixes.js';
 import { checkGradBlock, type CallRemoval, type GradBlockResult } from './gradients.js';
 import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
-import { bindCall, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
+import { bindCall, givenArg, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
 import { isComparison, type BinaryOp, type Expr, type FnItem, type Ident, type ModelItem, type ParamSyntax, type ShapeSyntax, type Stmt } from './syntax.js';
 import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
 
@@ -836,7 +836,8 @@ export class ShapeChecker {
     const texts = bound.tensors.map((t) => t.arg.expr);
     if (def.parts) return this.callWithParts(def, inputs, bound.attrs, range, calleeRange, texts, f);
     const origin = def.namesOrigin && inputs[0].shape ? { op: def.name, shape: inputs[0].shape } : undefined;
-    const result = this.applyOp(f, def.name as OpName, inputs, bound.attrs, range, { texts, dtype: def.keepsDtype ? inputs[0].dtype : 'float32', origin });
+    const argumentRange = (at: NonNullable<RuleError['argument']>) => ('input' in at ? bound.tensors[at.input]?.arg.range : givenArg(def.params, bound, at.param)?.range);
+    const result = this.applyOp(f, def.name as OpName, inputs, bound.attrs, range, { texts, dtype: def.keepsDtype ? inputs[0].dtype : 'float32', origin, argumentRange });
     if (bound.tensors.length === 1 && !f.silent) {
       // What removing the call and keeping its input needs (NN3102 offers it for softmax).
       const node = f.graph.nodes[f.graph.nodes.length - 1];
@@ -884,6 +885,8 @@ export class ShapeChecker {
       mask?: true;
       /** The ranges of the written items a rule error may be about (a subscript's). */
       itemRanges?: TextRange[];
+      /** The range of the call's argument a rule error is about. */
+      argumentRange?: (at: NonNullable<RuleError['argument']>) => TextRange | undefined;
     } = {},
   ): TensorValue {
     let shape: Shape | null = null;
@@ -908,7 +911,8 @@ export class ShapeChecker {
       if ('error' in result) {
         const args = result.error.args.map((arg) => this.ruleArg(arg, inputs, options.texts));
         const details = options.layer ? layerSizeFix(options.layer, result.error.code, shapes[0], this.ctx.text) : undefined;
-        const at = result.error.item === undefined ? range : (options.itemRanges?.[result.error.item] ?? range);
+        const { item, argument } = result.error;
+        const at = (item !== undefined ? options.itemRanges?.[item] : argument !== undefined ? options.argumentRange?.(argument) : undefined) ?? range;
         this.report(f, result.error.code as MessageId, at, args, details);
         // A shape the op could not produce (a window that does not fit) is unknown, not wrong.
         shape = result.shape && result.shape.every((d) => (d.constant() ?? 1) >= 1) ? result.shape : null;

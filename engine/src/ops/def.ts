@@ -24,12 +24,13 @@ import type { BinaryOp } from '../lang/syntax.js';
  * - `sizes`: an integer dim or a list of them (`split`'s size of each piece, or the pieces' sizes);
  * - `hyper`: a block's hyper-parameter, any number (an integer one may be a size);
  * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax;
- * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`.
+ * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`;
+ * - `string`: any string, read by the op's shape rule (`einsum`'s equation).
  */
-export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice';
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice' | 'string';
 
 /** The attribute value a parameter kind binds to. */
-export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' ? string : number;
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' | 'string' ? string : number;
 
 /**
  * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the
@@ -80,6 +81,7 @@ export const bool = <const N extends string, const O extends Options<'bool'>>(na
 export const dims = <const N extends string, const O extends Options<'dims'>>(name: N, options: O) => ({ name, kind: 'dims' as const, ...options });
 export const sizes = <const N extends string, const O extends Options<'sizes'>>(name: N, options: O) => ({ name, kind: 'sizes' as const, ...options });
 export const choice = <const N extends string, const O extends Options<'choice'>>(name: N, options: O) => ({ name, kind: 'choice' as const, ...options });
+export const string = <const N extends string, const O extends Options<'string'>>(name: N, options: O) => ({ name, kind: 'string' as const, ...options });
 
 // ---------------------------------------------------------------------------------------
 // The parts of an op.

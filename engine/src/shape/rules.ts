@@ -18,6 +18,8 @@ export interface RuleError {
   args: RuleArg[];
   /** The written item the error is about (a subscript's index), where the checker has its range. */
   item?: number;
+  /** The argument of a built-in call the error is about: a tensor input's, or a parameter's by name (`einsum`'s equation). */
+  argument?: { readonly input: number } | { readonly param: string };
 }
 
 /**
