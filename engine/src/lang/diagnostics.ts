@@ -114,6 +114,9 @@ export const DIAGNOSTICS = {
   NN2145: { severity: 'error', title: 'pieces of a symbolic size', template: '`{0}` into pieces of {1}: the size {2} of {3} is not known to be a multiple' },
   NN2146: { severity: 'error', title: 'split sizes do not add up', template: 'the sizes {0} add up to {1}, but axis {2} of {3} has {4}' },
   NN2147: { severity: 'error', title: 'wrong number of names bound', template: '{0} names are bound, but `{1}` gives {2}' },
+  NN2160: { severity: 'error', title: 'float tensor where a mask is needed', template: '`{0}` is not a mask: `{1}` takes a mask (the result of a comparison, such as `x > 0`) as its `{2}`' },
+  NN2161: { severity: 'error', title: 'int64 tensor where a float tensor is needed', template: '`{0}` holds int64 values (ids or indices) and `{1}` needs a float tensor: `one_hot` makes class ids a float tensor' },
+  NN2162: { severity: 'error', title: 'one_hot of a float tensor', template: '`one_hot` takes int class ids, but `{0}` is a float tensor of shape {1}' },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',

@@ -57,6 +57,7 @@ export const embeddingOp = defineOpWith<EmbeddingAttrs>()({
   params: [],
   doc: { summary: 'The op of `Embedding`: the weight rows the ids select.', gradient: 'dL/dW[i] = Σ of g over the positions whose id is i (0 for padding_idx); no gradient reaches the ids' },
   shape: embeddingRule,
+  intInputs: [0],
   gradInputs: () => [1],
   ts: ([ids, weight], { padding_idx }) => embedding(ids, weight, padding_idx),
   onnx: {
