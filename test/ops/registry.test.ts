@@ -233,7 +233,7 @@ for (const [name, cases] of Object.entries(CASES) as [OpName, readonly AnyCase[]
       test(`${c.label}: TS gradients equal finite differences in float64`, () => {
         const inputs = inputsOf(name, c);
         if (gradInputs(def, c).length === 0) {
-          const leaves = inputs.map((t) => new Tensor(t.values, t.shape, t.dtype, t.dtype !== 'int64'));
+          const leaves = inputs.map((t) => new Tensor(t.data, t.shape, t.dtype, t.dtype !== 'int64'));
           assert.equal(runTs(def, c, leaves).requiresGrad, false, 'no gradient flows through it');
           return;
         }
