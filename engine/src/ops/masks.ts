@@ -7,7 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { broadcastBinary } from '../kernels/elementwise.js';
 import { record } from '../autograd/tape.js';
 import { formatShape, type Shape } from '../shape/dim.js';
-import { broadcast, ruleError, type RuleResult } from '../shape/rules.js';
+import { broadcast, type RuleResult } from '../shape/rules.js';
 import type { LoweringContext, Val } from '../onnx/context.js';
 import { defineOp, int, number, tensor } from './def.js';
 import { outputShape } from './shape-rule.js';
@@ -155,7 +155,7 @@ function triangleDef<const N extends 'tril' | 'triu'>(name: N, kept: string) {
       int('diagonal', { default: 0, doc: 'the diagonal kept: 0 the main one, k > 0 above it, k < 0 below' }),
     ],
     doc: { summary: `The entries of the last two axes ${kept} the \`diagonal\`, the others zero (torch.${name}).`, gradient: `dL/dx = g ${kept} the diagonal, 0 elsewhere` },
-    shape: ([x]) => (x.length < 2 ? ruleError('NN2108', [name, 'a tensor of at least 2 dims (the last two a matrix)', { input: 0 }, formatShape(x)]) : { shape: x }),
+    shape: ([x]) => (x.length < 2 ? { error: { code: 'NN2108', args: [name, 'a tensor of at least 2 dims (the last two a matrix)', { input: 0 }, formatShape(x)], item: 0 } } : { shape: x }),
     linearity: 'shape-only',
     ts: ([x], { diagonal }) => triangle(name, x, diagonal),
     onnx: {
