@@ -648,13 +648,14 @@ const OPS: Op[] = [
     when: isFloat,
     run(b, v) {
       const x = v.ref;
-      const keepdims = rank(v) >= 2 ? [`where(mean(${x}, -1, keepdims = true) > 0, ${x}, -${x})`] : [];
+      // Thresholds off the round values a constant or one-hot entry takes, so no back end's rounding flips a comparison.
+      const keepdims = rank(v) >= 2 ? [`where(mean(${x}, -1, keepdims = true) > 0.0625, ${x}, -${x})`] : [];
       const forms: [string, string][] = [
-        [`where(${x} > 0, ${x}, ${x} * 0.5)`, 'where'],
-        [`where(cond = ${x} < 0.5, input = ${x} * 2, other = ${x})`, 'where'],
+        [`where(${x} > 0.375, ${x}, ${x} * 0.5)`, 'where'],
+        [`where(cond = ${x} < 0.625, input = ${x} * 2, other = ${x})`, 'where'],
         ...keepdims.map((text): [string, string] => [text, 'where']),
-        [`masked_fill(${x}, ${x} < -0.5, 0)`, 'masked_fill'],
-        [`masked_fill(${x}, mask = ${x} > 1, value = -1)`, 'masked_fill'],
+        [`masked_fill(${x}, ${x} < -0.5625, 0)`, 'masked_fill'],
+        [`masked_fill(${x}, mask = ${x} > 1.3125, value = -1)`, 'masked_fill'],
       ];
       const [text, op] = b.c.pick(forms);
       b.p.feature(`op:${op}`);
