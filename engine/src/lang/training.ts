@@ -453,7 +453,7 @@ function checkTokenIds(graph: Graph, ids: { min: number; max: number }, dataName
   for (const node of graph.nodes) {
     const reads = node.op === 'call_fn' || node.op === 'unknown' ? undefined : opDef(node.op)?.ids;
     if (reads === undefined || !readsData(node.inputs[reads.input])) continue;
-    const count = reads.count(node.inputs.map((v) => graph.values[v].shape))?.constant();
+    const count = reads.count(node.inputs.map((v) => graph.values[v].shape), node.attrs as never)?.constant();
     if (count === null || count === undefined || (ids.min >= 0 && ids.max < count)) continue;
     // An Embedding is named by its layer; any other op by its name, at its call.
     const weight = graph.params.find((p) => node.inputs.includes(p.value))?.param;

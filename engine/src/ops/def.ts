@@ -209,13 +209,17 @@ export interface OpDef<A = unknown> {
   /** Intermediate values the backward keeps besides the output (attention's scores), for hovers and activation memory. */
   readonly internals?: InternalsRule<A>;
   readonly activation?: ActivationKind;
-  /** The output keeps the first input's element type (reshaping int ids); otherwise float32. */
+  /** The output keeps the first input's element type (reshaping int ids); otherwise float32 (or `outputDtype`). */
   readonly keepsDtype?: boolean;
   /**
-   * An input of int ids that must each lie below a count the other inputs give (an
-   * `Embedding`'s rows, a loss's classes): the checker compares the data's ids with it (NN4009).
+   * The input of int64 ids (`Embedding`'s ids, a class loss's labels, `one_hot`'s), each below
+   * a count the other inputs or the attributes give (rows, classes): the checker compares the
+   * data's ids with it (NN4009), and an int64 tensor at any other input is NN2161, unless the
+   * op keeps its input's element type.
    */
-  readonly ids?: { readonly input: number; readonly count: (inShapes: readonly Shape[]) => Dim | undefined; readonly noun: string };
+  readonly ids?: { readonly input: number; readonly count: (inShapes: readonly Shape[], attrs: A) => Dim | undefined; readonly noun: string };
+  /** The output's element type whatever the inputs' (`argmax`'s int64 indices); absent: as `keepsDtype` says. */
+  readonly outputDtype?: 'int64';
   /** Indices of the inputs a gradient flows into; absent: every input. */
   readonly gradInputs?: (inputCount: number) => number[];
   /**
@@ -223,6 +227,10 @@ export interface OpDef<A = unknown> {
    * Any other op given a mask is an error (NN2140), as PyTorch's float ops refuse bool tensors.
    */
   readonly takesMasks?: boolean;
+  /** Inputs that must be masks (`where`'s condition, `masked_fill`'s mask): any other tensor there is NN2160. */
+  readonly maskInputs?: readonly number[];
+  /** The result is a mask when these inputs all are (`where`'s two branches); absent: never (comparisons say so themselves). */
+  readonly masksFrom?: readonly number[];
   /**
    * An op with several results (`chunk`, `split`), bound by tuple binding `a, b = chunk(x, 2)`:
    * how many for an input of this shape (null when the shape rule reports why not). Each
@@ -240,6 +248,11 @@ export interface OpDef<A = unknown> {
   readonly ts: TsKernel<A>;
   readonly onnx: OnnxRules<A>;
   readonly pytorch: PytorchForm<A>;
+}
+
+/** The element type of an op's output, from its inputs'. */
+export function outputDtypeOf(def: Pick<OpDef<never>, 'keepsDtype' | 'outputDtype'>, inputs: readonly ('float32' | 'int64')[]): 'float32' | 'int64' {
+  return def.outputDtype ?? (def.keepsDtype ? (inputs[0] ?? 'float32') : 'float32');
 }
 
 /** An op definition whose name is a literal type (the registry checks keys against names). */

@@ -28,12 +28,16 @@ import * as compare from './compare.js';
 import * as subscript from './subscript.js';
 import * as split from './split.js';
 import * as einsum from './einsum.js';
+import * as masks from './masks.js';
+import * as moments from './moments.js';
+import * as indices from './indices.js';
+import * as cumsum from './cumsum.js';
 
 /**
  * The op files. Each file's exported OpDefs and LayerDefs are the registry's: a new op in a
  * file is registered by being defined there, and a new file by one line here.
  */
-const FAMILIES = [unary, arithmetic, matmul, conv2d, layout, reduce, softmax, pool, normalization, embedding, dropout, losses, narrow, attention, norms, identity, conv1d, recurrent, resample, convTranspose2d, compare, subscript, split, einsum] as const;
+const FAMILIES = [unary, arithmetic, matmul, conv2d, layout, reduce, softmax, pool, normalization, embedding, dropout, losses, narrow, attention, norms, identity, conv1d, recurrent, resample, convTranspose2d, compare, subscript, split, masks, moments, indices, cumsum, einsum] as const;
 
 type Family = (typeof FAMILIES)[number];
 type Exported<M> = M[keyof M];
