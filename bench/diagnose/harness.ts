@@ -2,16 +2,16 @@
 // unmarked healthy one) on a back end and says what the run found: shared by the benchmark
 // (run.ts) and the docs-examples test.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { train } from '../../engine/src/run/loop.js';
 import type { Finding, RunEvent } from '../../engine/src/core/events.js';
 
 export interface Setup {
   name: string;
   text: string;
-  /** Data files the program reads, written into its folder before the run. */
+  /** Data files the program reads (paths relative to its folder), written there before the run. */
   files?: Record<string, string>;
 }
 
@@ -43,7 +43,10 @@ function lineOf(text: string, offset: number): number {
 export async function runSetup(setup: Setup, backend: 'ts' | 'onnx', extra: { threads?: number; keep?: boolean } = {}): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'nn-diagnose-'));
   try {
-    for (const [name, content] of Object.entries(setup.files ?? {})) writeFileSync(join(dir, name), content);
+    for (const [name, content] of Object.entries(setup.files ?? {})) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), content);
+    }
     let steps = 0;
     let started = 0;
     let kind: 'ts' | 'onnx' = backend;

@@ -2,7 +2,7 @@
 // line, no healthy one may report anything. Prints per back end the detection rate (the
 // expected code anywhere), localization rate (at the marked line), false-alarm rate (healthy
 // runs with any finding), median steps to the first alert, and ms per step.
-// Usage: npx tsx bench/diagnose/run.ts [ts|onnx ...]
+// Usage: npx tsx bench/diagnose/run.ts [ts|onnx ...]; the monitoring overhead: bench/diagnose/overhead.ts.
 
 import { expectation, runSetup, type Outcome } from './harness.js';
 import { faultySetups, healthySetups } from './setups.js';

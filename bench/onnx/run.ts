@@ -54,7 +54,7 @@ const MODELS = {
 }`,
 };
 
-const OPTIMIZERS: Record<string, OptimizerSpec> = {
+const OPTIMIZERS: Record<string, Exclude<OptimizerSpec, { kind: 'RMSprop' }>> = {
   SGD: { kind: 'SGD', lr: 0.01, momentum: 0.9, weightDecay: 0 },
   Adam: { kind: 'Adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
 };

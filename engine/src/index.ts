@@ -30,6 +30,7 @@ export { initTensor, kaimingUniformBound } from './nn/init.js';
 export { Optimizer } from './optim/optimizer.js';
 export { SGD, type SgdOptions } from './optim/sgd.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
+export { RMSprop, type RmspropOptions } from './optim/rmsprop.js';
 export { optimizerFromSpec } from './optim/from-spec.js';
 
 export { setKernelThreads, kernelThreads, kernelThreadsStarted } from './kernels/pool.js';

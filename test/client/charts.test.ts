@@ -111,8 +111,27 @@ test('a fixed y domain puts 0 at the bottom and 1 at the top of the plot', () =>
   assert.ok(d);
   const [, , y0, , y1] = d.map(Number);
   assert.ok(y0 > y1, 'higher accuracy is drawn higher');
-  assert.match(svg, /y1="10"/); // the axis top: accuracy 1 sits on the plot's top edge
-  close(y1, 10);
+  assert.match(svg, /y1="14"/); // the axis top: accuracy 1 sits on the plot's top edge
+  close(y1, 14);
+});
+
+test('finding marks: a clickable dashed line at each finding\'s step, inside the x range', () => {
+  const points = [{ x: 0, y: 2 }, { x: 100, y: 1 }];
+  const svg = lineChartSvg([{ points, className: 'train-loss', label: 'train loss' }], {
+    empty: '',
+    marks: [
+      { x: 50, severity: 'warning', label: 'NN5006 at step 50: <lr>', finding: 0 },
+      { x: 100, severity: 'error', label: 'NN5004', finding: 1 },
+    ],
+  });
+  const marks = [...svg.matchAll(/<g class="finding-mark (\w+)" data-finding="(\d)"><title>([^<]*)<\/title><line class="mark-line" x1="([\d.]+)"/g)];
+  assert.deepEqual(marks.map((m) => [m[1], m[2], m[3]]), [['warning', '0', 'NN5006 at step 50: &#60;lr&#62;'], ['error', '1', 'NN5004']]);
+  const [left, right] = [56, 600 - 12]; // the plot's edges: step 50 halfway, step 100 at the right end
+  close(Number(marks[0][4]), (left + right) / 2, 0.05);
+  close(Number(marks[1][4]), right, 0.05);
+  // A mark past the last point widens the x range instead of leaving the chart.
+  const later = lineChartSvg([{ points, className: 'train-loss', label: '' }], { empty: '', marks: [{ x: 200, severity: 'warning', label: '', finding: 0 }] });
+  close(Number(/class="mark-line" x1="([\d.]+)"/.exec(later)![1]), right, 0.05);
 });
 
 test('escapeXml escapes markup characters', () => {

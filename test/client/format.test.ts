@@ -27,13 +27,17 @@ test('run log lines say what happened with the numbers', () => {
     'epoch 1 done at step 100: train loss 0.5000, test loss 0.6000, test accuracy 81.2%',
   );
   assert.equal(
+    runLogLine({ type: 'epoch', epoch: 0, step: 100, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.8123, trainAccuracy: 0.9 }),
+    'epoch 1 done at step 100: train loss 0.5000, test loss 0.6000, test accuracy 81.2%, train accuracy 90.0%',
+  );
+  assert.equal(
     runLogLine({ type: 'end', reason: 'done', step: 300, testAccuracy: 0.9, seconds: 12.34, checkpoint: 'runs/a/model.safetensors', findings: [] }),
     'run done at step 300 after 12.3 s, test accuracy 90.0%, checkpoint runs/a/model.safetensors',
   );
   assert.equal(runLogLine({ type: 'checkpoint', step: 7, path: 'c.safetensors' }), 'checkpoint at step 7: c.safetensors');
   // Without a test split the accuracy is on the training data, and is named so.
   assert.equal(
-    runLogLine({ type: 'epoch', epoch: 0, step: 2, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.25, evaluatedOn: 'train' }),
+    runLogLine({ type: 'epoch', epoch: 0, step: 2, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.25, evaluatedOn: 'train', trainAccuracy: 0.25 }),
     'epoch 1 done at step 2: train loss 0.5000, train-set eval loss 0.6000, train-set accuracy 25.0%',
   );
   assert.equal(

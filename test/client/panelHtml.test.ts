@@ -57,7 +57,13 @@ test('each page load gets a fresh 128-bit nonce', () => {
 
 test('the chart containers the webview script draws into are on the page', () => {
   const html = trainingPanelHtml(resources);
-  for (const id of ['title', 'status', 'loss-chart', 'accuracy-chart', 'flow-chart', 'flow-step', 'findings']) {
+  for (const id of ['title', 'status', 'loss-chart', 'accuracy-chart', 'flow-chart', 'flow-step', 'findings', 'confusion-chart', 'confusion-epoch', 'worst-samples', 'worst-epoch']) {
     assert.match(html, new RegExp(`id="${id}"`));
   }
+});
+
+test('the confusion matrix and the worst samples are hidden until a run classifies', () => {
+  const html = trainingPanelHtml(resources);
+  for (const id of ['confusion-section', 'worst-section']) assert.match(html, new RegExp(`<section id="${id}" hidden>`));
+  assert.match(html, /<select id="confusion-epoch">/);
 });

@@ -135,3 +135,26 @@ test('long curves are averaged down in buckets, keeping their level and order', 
   assert.deepEqual(averageDown(short, 10), short);
   assert.notEqual(averageDown(short, 10), short);
 });
+
+test('epochs add the train accuracy, a confusion matrix each and the latest worst samples; findings get their lines', () => {
+  const text = 'model Net(x: [B, 2]) -> [B, 2] {\n  fc1 = Linear(2, 2)\n  return fc1(x)\n}\n';
+  const run = new TrainingRun('file:///m.nn', 'm.nn', undefined, text);
+  run.apply({ ...start, classNames: ['cat', 'dog'] } as RunEvent);
+  const worst = (index: number) => ({ index, label: 1, predicted: 0, confidence: 0.9, loss: 2.3, shape: [1, 2, 2] as [number, number, number], pixels: 'AAAAAA==' });
+  run.apply({ type: 'epoch', epoch: 0, step: 5, trainLoss: 2, testLoss: 1.8, testAccuracy: 0.5, evaluatedOn: 'validation', trainAccuracy: 0.6, confusion: [[3, 1], [2, 2]], worst: [worst(7)] });
+  run.apply({ type: 'epoch', epoch: 1, step: 10, trainLoss: 1, testLoss: 0.9, testAccuracy: 0.75, evaluatedOn: 'validation', trainAccuracy: 0.8, confusion: [[4, 0], [1, 3]], worst: [worst(3)] });
+  const offset = text.indexOf('fc1 =');
+  run.apply({ type: 'finding', finding: { ...finding('NN5001', 'fc1', 7), range: { start: offset, end: offset + 3 } } });
+  const view = run.view();
+  assert.deepEqual(view.trainAccuracy, [{ x: 5, y: 0.6 }, { x: 10, y: 0.8 }]);
+  assert.equal(view.evaluatedSplit, 'validation');
+  assert.deepEqual(view.classNames, ['cat', 'dog']);
+  assert.deepEqual(view.confusion, [{ epoch: 0, counts: [[3, 1], [2, 2]] }, { epoch: 1, counts: [[4, 0], [1, 3]] }]);
+  assert.deepEqual(view.worst, { epoch: 1, samples: [worst(3)] });
+  assert.deepEqual(view.findings.map((f) => [f.code, f.line]), [['NN5001', 2]]);
+  // Without the file's text a finding has no line.
+  const blind = new TrainingRun('file:///m.nn', 'm.nn', undefined);
+  blind.apply({ type: 'finding', finding: finding('NN5001', 'fc1', 7) });
+  assert.equal(blind.view().findings[0].line, null);
+  assert.equal(blind.view().classNames, null);
+});

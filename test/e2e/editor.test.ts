@@ -1,4 +1,4 @@
-// End-to-end scenarios 1-5 in a real VS Code (code-server + headless Chromium), trusted
+// End-to-end scenarios 1-5 and 9 in a real VS Code (code-server + headless Chromium), trusted
 // workspace: the extension is installed from its .vsix and used through the screen only.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,9 @@ import { listFiles } from './harness/run.js';
 import { positionOf, waitFor, type Workbench } from './harness/workbench.js';
 import { exampleFile, exampleText, firstLinear, withTrainKey, writeVariant } from './model.js';
 import type { Frame } from 'playwright-core';
-import { chartSignature, readSafetensorsHeader, trainingViewFrame } from './training.js';
+import { chartSignature, readSafetensorsHeader, trainingViewFrame, viewContent } from './training.js';
+import { DATA_ENV } from '../../engine/src/data/sources.js';
+import { IMAGE_SETS } from '../../engine/src/data/catalog.js';
 
 const shape = /^:?\s*\[[^\]]*\]$/;
 
@@ -25,6 +27,8 @@ const variants: Record<string, (text: string) => string> = {
   'flatten_mistake.nn': (t) => t,
   'train_cancel.nn': (t) => withTrainKey(t, 'epochs', '500'), // far more than the scenario waits for
   'explodes.nn': (t) => withTrainKey(withTrainKey(t, 'optimizer', 'SGD(lr = 1e12)'), 'epochs', '1'),
+  // A learning rate high enough to kill ReLU units (NN5003) while the model still learns.
+  'dead_units.nn': (t) => withTrainKey(withTrainKey(t, 'optimizer', 'Adam(lr = 0.03)'), 'epochs', '2'),
 };
 
 function prepareWorkspace(workspace: string): void {
@@ -57,7 +61,9 @@ async function cancelTraining(bench: Workbench, frame: Frame): Promise<void> {
 
 /** The line of the NN5004 that `nn train` reports for the same file, the reference for the editor. */
 function cliNanLine(path: string): number | null {
-  const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'train', path], { cwd: dirname(path), encoding: 'utf8', timeout: 300_000 });
+  // Debian's datasets ignored, as the editor's run ignores them (harness/codeServer.ts).
+  const env = { ...process.env, [DATA_ENV.systemDir]: '' };
+  const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'train', path], { cwd: dirname(path), encoding: 'utf8', timeout: 300_000, env });
   const match = /:(\d+):\d+: error NN5004/.exec(`${result.stdout}${result.stderr}`);
   return match ? Number(match[1]) : null;
 }
@@ -178,5 +184,63 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
       (nan.line! > modelStart && nan.line! < modelEnd) || nan.line === lossLine,
       `NN5004 on line ${nan.line}: neither a layer of the model (${modelStart}-${modelEnd}) nor the loss (${lossLine})`,
     );
+  });
+
+  scenario('9 the Training view after a run: findings linked to lines, accuracy curves, confusion matrix, worst samples', async ({ bench, run }) => {
+    const text = readFileSync(join(run.workspace, 'dead_units.nn'), 'utf8');
+    await bench.openFile('dead_units.nn');
+    await clickTrainLens(bench);
+    const frame = (await waitFor('the Training view', async () => trainingViewFrame(bench), (f) => f !== null, 60_000))!;
+    await waitFor('the run to finish', () => frame.locator('#status').innerText(), (t) => /^done/.test(t), 300_000);
+    const seen = await waitFor('the view drawn from the last epoch', () => viewContent(frame), (v) => v.epochs.length === 2 && v.worst.length > 0, 30_000);
+
+    // Findings: each names its line, a relu of the model; the loss curve marks where they appeared.
+    assert.ok(seen.findings.length >= 1, `findings: ${JSON.stringify(seen.findings)}`);
+    const reluLines = text.split('\n').flatMap((line, i) => (/relu\(/.test(line) ? [i + 1] : []));
+    const lineOf = (finding: string) => Number(/^NN50\d\d line (\d+)/.exec(finding)?.[1]);
+    for (const finding of seen.findings) assert.ok(lineOf(finding) >= 1 && lineOf(finding) <= text.split('\n').length, finding);
+    const dead = seen.findings.filter((f) => f.startsWith('NN5003'));
+    assert.ok(dead.length >= 1, `an NN5003 finding: ${JSON.stringify(seen.findings)}`);
+    for (const finding of dead) assert.ok(reluLines.includes(lineOf(finding)), `${finding}: not on a relu line (${reluLines.join(', ')})`);
+    assert.equal(seen.lossMarks, seen.findings.length);
+    assert.deepEqual(seen.accuracyCurves.sort(), ['test-accuracy', 'train-accuracy']);
+    await bench.screenshotOf(frame.locator('#findings').locator('..'), 'findings-list');
+    await bench.screenshotOf(frame.locator('#loss-chart').locator('..'), 'loss-with-finding-marks');
+
+    // Clicking a finding shows its line in the editor.
+    const first = lineOf(seen.findings[0]!);
+    await bench.goto(1, 1);
+    await frame.locator('#findings .finding').first().click();
+    await waitFor(`the cursor on line ${first}`, () => bench.cursorLine(), (line) => line === first, 20_000);
+
+    // The confusion matrix: Fashion-MNIST's classes, 10 × 10 counts over the 1,000 test images, an epoch picker.
+    const classes = [...IMAGE_SETS.fashion_mnist.classNames];
+    assert.ok(seen.confusionVisible);
+    assert.deepEqual(seen.classNames, classes);
+    assert.equal(seen.confusion.length, 10);
+    assert.ok(seen.confusion.every((row) => row.length === 10));
+    const total = (m: number[][]) => m.flat().reduce((a, b) => a + b, 0);
+    const diagonal = (m: number[][]) => m.reduce((sum, row, k) => sum + row[k]!, 0);
+    assert.equal(total(seen.confusion), 1000);
+    assert.ok(diagonal(seen.confusion) > 500, `the model learns: ${diagonal(seen.confusion)} of 1000 on the diagonal`);
+    assert.deepEqual(seen.epochs, ['epoch 1', 'epoch 2']);
+    assert.equal(seen.pickedEpoch, '1');
+    await bench.screenshotOf(frame.locator('#confusion-section'), 'confusion-matrix');
+    await frame.locator('#confusion-epoch').selectOption('0');
+    const earlier = await waitFor('the first epoch\'s matrix', () => viewContent(frame), (v) => v.pickedEpoch === '0', 10_000);
+    assert.equal(total(earlier.confusion), 1000);
+    assert.notDeepEqual(earlier.confusion, seen.confusion, 'each epoch has its own matrix');
+
+    // The worst-classified test images, drawn: 28 × 28, not blank, captioned with class names.
+    assert.ok(seen.worstVisible);
+    assert.equal(seen.worst.length, 8);
+    for (const sample of seen.worst) {
+      assert.deepEqual([sample.width, sample.height], [28, 28]);
+      assert.ok(sample.levels > 10, `a drawn image has many grey levels, got ${sample.levels}`);
+      const [truth, guess] = sample.caption.split('→').map((part) => part.trim());
+      assert.ok(classes.includes(truth!), `caption ${sample.caption}`);
+      assert.ok(classes.some((name) => guess!.startsWith(`${name} `)) && /\d+\.\d%$/.test(guess!), `caption ${sample.caption}`);
+    }
+    await bench.screenshotOf(frame.locator('#worst-section'), 'worst-samples');
   });
 });

@@ -42,6 +42,60 @@ export async function chartSignature(frame: Frame): Promise<ChartSignature> {
   })()`);
 }
 
+/** What the Training view shows after a run, besides the loss and gradient-flow charts. */
+export interface ViewContent {
+  /** The findings list's rows, as read. */
+  findings: string[];
+  /** Finding marks on the loss curve. */
+  lossMarks: number;
+  /** Curves of the accuracy chart, by class (`train-accuracy`, `test-accuracy`). */
+  accuracyCurves: string[];
+  confusionVisible: boolean;
+  /** The confusion matrix's cell counts, row by row, and the class names on its axes. */
+  confusion: number[][];
+  classNames: string[];
+  /** The epoch picker's options and the one selected. */
+  epochs: string[];
+  pickedEpoch: string;
+  worstVisible: boolean;
+  /** Per worst-sample canvas: its size, and how many distinct grey levels it holds (0 when blank). */
+  worst: { width: number; height: number; levels: number; caption: string }[];
+}
+
+export async function viewContent(frame: Frame): Promise<ViewContent> {
+  return frame.evaluate(`(() => {
+    const all = (selector) => [...document.querySelectorAll(selector)];
+    const text = (el) => (el.textContent || '').replace(/\\s+/g, ' ').trim();
+    const rows = new Map();
+    for (const cell of all('#confusion-chart .cell')) {
+      const label = Number(cell.getAttribute('data-label'));
+      const row = rows.get(label) || [];
+      row[Number(cell.getAttribute('data-predicted'))] = Number(text(cell.querySelector('.count')));
+      rows.set(label, row);
+    }
+    const names = all('#confusion-chart .class-name').map(text);
+    const picker = document.querySelector('#confusion-epoch');
+    return {
+      findings: all('#findings .finding').map(text),
+      lossMarks: all('#loss-chart .finding-mark').length,
+      accuracyCurves: all('#accuracy-chart path.line').map((p) => p.getAttribute('class').replace('line ', '')),
+      confusionVisible: !document.querySelector('#confusion-section').hidden,
+      confusion: [...rows.keys()].sort((a, b) => a - b).map((k) => rows.get(k)),
+      classNames: names.filter((_, i) => i % 2 === 0), // a column's label, then its row's
+      epochs: picker ? [...picker.options].map((o) => o.textContent) : [],
+      pickedEpoch: picker ? picker.value : '',
+      worstVisible: !document.querySelector('#worst-section').hidden,
+      worst: all('#worst-samples figure').map((figure) => {
+        const canvas = figure.querySelector('canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        const levels = new Set();
+        for (let i = 0; i < pixels.length; i += 4) if (pixels[i + 3] > 0) levels.add(pixels[i]);
+        return { width: canvas.width, height: canvas.height, levels: levels.size, caption: text(figure.querySelector('figcaption')) };
+      }),
+    };
+  })()`);
+}
+
 /** The tensors a .safetensors file declares (its header), after checking the header is whole. */
 export function readSafetensorsHeader(path: string): Record<string, unknown> {
   const fd = openSync(path, 'r');

@@ -56,6 +56,11 @@ const reductions = (): OpCase<AttrsOfOp<'sum'>>[] => [
   { label: 'keepdims', inputs: [{ shape: ['B', 4] }], attrs: { axis: -1, keepdims: true } },
   { label: 'every axis', inputs: [{ shape: ['B', 3] }], attrs: { axis: undefined, keepdims: false } },
 ];
+const moments = (): OpCase<AttrsOfOp<'var'>>[] => [
+  { label: 'an axis', inputs: [{ shape: ['B', 4, 2] }], attrs: { axis: 1, keepdims: false, correction: 1 } },
+  { label: 'keepdims, population', inputs: [{ shape: ['B', 5] }], attrs: { axis: -1, keepdims: true, correction: 0 } },
+  { label: 'every axis', inputs: [{ shape: ['B', 3] }], attrs: { axis: undefined, keepdims: false, correction: 1 } },
+];
 const pools = (): OpCase<AttrsOfOp<'max_pool2d'>>[] => [
   { label: '2x2 windows', inputs: [{ shape: ['B', 2, 4, 4] }], attrs: { k: d(2), stride: d(2), padding: d(0) } },
   { label: 'overlapping, padded', inputs: [{ shape: ['B', 1, 5, 5] }], attrs: { k: d(3), stride: d(1), padding: d(1) } },
@@ -283,6 +288,43 @@ export const CASES: Cases = {
   repeat: [
     { label: 'each axis', inputs: [{ shape: ['B', 2] }], attrs: { repeats: [d(2), d(3)] } },
     { label: 'new leading axes', inputs: [{ shape: [2, 'B'] }], attrs: { repeats: [d(2), d(1), d(2)] } },
+  ],
+  einsum: [
+    { label: 'matmul ij,jk->ik', inputs: [{ shape: ['B', 4] }, { shape: [4, 3] }], attrs: { equation: 'ij,jk->ik' } },
+    { label: 'bmm bij,bjk->bik', inputs: [{ shape: ['B', 2, 3] }, { shape: ['B', 3, 4] }], attrs: { equation: 'bij,bjk->bik' } },
+    { label: 'transpose ij->ji', inputs: [{ shape: ['B', 4] }], attrs: { equation: 'ij->ji' } },
+    { label: 'outer product i,j->ij', inputs: [{ shape: [4] }, { shape: [3] }], attrs: { equation: 'i,j->ij' } },
+    { label: 'attention scores bhqd,bhkd->bhqk', inputs: [{ shape: ['B', 2, 3, 4] }, { shape: ['B', 2, 5, 4] }], attrs: { equation: 'bhqd,bhkd->bhqk' } },
+    { label: 'implicit output ij,jk', inputs: [{ shape: ['B', 3] }, { shape: [3, 2] }], attrs: { equation: 'ij,jk' } },
+    { label: 'row sums ij->i', inputs: [{ shape: ['B', 4] }], attrs: { equation: 'ij->i' } },
+    { label: 'bilinear form i,ij,j->', inputs: [{ shape: [3] }, { shape: [3, 4] }, { shape: [4] }], attrs: { equation: 'i,ij,j->' } },
+    { label: 'broadcast ...ij,...jk->...ik', inputs: [{ shape: ['B', 1, 2, 3] }, { shape: [2, 3, 4] }], attrs: { equation: '...ij,...jk->...ik' } },
+    { label: 'ellipsis inside b...d,d->b...', inputs: [{ shape: ['B', 2, 3, 4] }, { shape: [4] }], attrs: { equation: 'b...d,d->b...' } },
+  ],
+  where: [
+    { label: 'three-way broadcast', inputs: [{ shape: ['B', 1, 4], values: 'steps' }, { shape: [3, 4] }, { shape: ['B', 3, 1] }], attrs: {} },
+    { label: 'same shapes', inputs: [{ shape: ['B', 3], values: 'steps' }, { shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} },
+  ],
+  masked_fill: [
+    { label: 'mask broadcast', inputs: [{ shape: ['B', 3, 4] }, { shape: [3, 4], values: 'steps' }], attrs: { value: -1e9 } },
+    { label: 'x broadcast', inputs: [{ shape: [1, 4] }, { shape: ['B', 4], values: 'steps' }], attrs: { value: 2.5 } },
+  ],
+  tril: [
+    { label: 'square', inputs: [{ shape: ['B', 4, 4] }], attrs: { diagonal: 0 } },
+    { label: 'wide, below the diagonal', inputs: [{ shape: [3, 5] }], attrs: { diagonal: -1 } },
+  ],
+  triu: [
+    { label: 'square', inputs: [{ shape: ['B', 4, 4] }], attrs: { diagonal: 0 } },
+    { label: 'tall, above the diagonal', inputs: [{ shape: ['B', 5, 3] }], attrs: { diagonal: 1 } },
+  ],
+  var: moments(),
+  std: moments(),
+  min: reductions(),
+  argmax: [...reductions(), { label: 'every axis, keepdims', inputs: [{ shape: ['B', 4] }], attrs: { axis: undefined, keepdims: true } }],
+  one_hot: [{ label: 'ids', inputs: [{ shape: ['B', 3], values: { ids: 4 } }], attrs: { num_classes: d(4) } }],
+  cumsum: [
+    { label: 'last axis', inputs: [{ shape: ['B', 4] }], attrs: { dim: -1 } },
+    { label: 'middle axis', inputs: [{ shape: ['B', 3, 2] }], attrs: { dim: 1 } },
   ],
   mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
   bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],

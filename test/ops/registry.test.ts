@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { Dim, formatShape, shapesEqual, type Shape } from '../../engine/src/shape/dim.js';
 import { ALL_OPS, OPS, type OpName } from '../../engine/src/ops/registry.js';
-import type { OpDef, TsContext } from '../../engine/src/ops/def.js';
+import { outputDtypeOf, type OpDef, type TsContext } from '../../engine/src/ops/def.js';
 import { resolveAttrs } from '../../engine/src/ops/shape-rule.js';
 import { Tensor } from '../../engine/src/tensor/tensor.js';
 import { backward } from '../../engine/src/autograd/tape.js';
@@ -95,7 +95,7 @@ function tsForwardBackward(def: AnyDef, c: AnyCase, inputs64: Tensor[]): { y: Te
 }
 
 /** The op lowered alone to ONNX (forward, then its gradient emitter on an upstream input), run by onnxruntime. */
-async function onnxForwardBackward(name: string, def: AnyDef, c: AnyCase, inputs64: Tensor[]): Promise<{ y: Float32Array; grads: (Float32Array | null)[] }> {
+async function onnxForwardBackward(name: string, def: AnyDef, c: AnyCase, inputs64: Tensor[]): Promise<{ y: Float64Array; grads: (Float32Array | null)[] }> {
   const b = new OnnxGraphBuilder('op_case');
   const ctx = new LoweringContext(b, { training: true, dropout: false }, new Map(), ONNX_PASSES);
   const onnxDims = (shape: Shape) => shape.map((d) => d.constant() ?? d.toString());
@@ -108,7 +108,8 @@ async function onnxForwardBackward(name: string, def: AnyDef, c: AnyCase, inputs
   const reached = gradInputs(def, c);
   for (const k of reached) ctx.requiresGrad.add(vals[k].name);
   const outShape = ruleShape(def, c);
-  const { outputs: [y] } = lowerOp(ctx, name, vals, c.attrs as object, [{ shape: outShape, dtype: 'float32' }]);
+  const outDtype = outputDtypeOf(def, vals.map((v) => v.dtype));
+  const { outputs: [y] } = lowerOp(ctx, name, vals, c.attrs as object, [{ shape: outShape, dtype: outDtype }]);
   const entry = ctx.tape[ctx.tape.length - 1];
   b.addInput('g', 'float32', onnxDims(outShape));
   const needs = c.inputs.map((_, k) => reached.includes(k));
@@ -118,13 +119,13 @@ async function onnxForwardBackward(name: string, def: AnyDef, c: AnyCase, inputs
   });
   // Outputs are declared last: declaring one renames the node that makes it.
   const outputNames = new Map<string, string>();
-  const output = (outName: string, value: string, shape: Shape): string => {
+  const output = (outName: string, value: string, shape: Shape, dtype: 'float32' | 'int64' = 'float32'): string => {
     const known = outputNames.get(value);
-    b.addOutput(outName, known ?? value, 'float32', onnxDims(shape));
+    b.addOutput(outName, known ?? value, dtype, onnxDims(shape));
     if (!known) outputNames.set(value, outName);
     return outName;
   };
-  output('y', y.name, outShape);
+  output('y', y.name, outShape, outDtype);
   const gradOutputs = gradVals.map((gv, k) => (gv && needs[k] ? output(`grad${k}`, gv.name, vals[k].shape) : null));
   const session = await ort.InferenceSession.create(b.toBytes());
   try {
@@ -135,7 +136,7 @@ async function onnxForwardBackward(name: string, def: AnyDef, c: AnyCase, inputs
     const yShape = numbers(outShape);
     feeds.g = new ort.Tensor('float32', Float32Array.from(upstreamFor(yShape)), yShape);
     const out = await session.run(feeds);
-    return { y: out.y.data as Float32Array, grads: gradOutputs.map((n) => (n ? (out[n].data as Float32Array) : null)) };
+    return { y: Float64Array.from(out.y.data as Float32Array | BigInt64Array, Number), grads: gradOutputs.map((n) => (n ? (out[n].data as Float32Array) : null)) };
   } finally {
     await session.release();
   }
@@ -145,7 +146,7 @@ async function onnxForwardBackward(name: string, def: AnyDef, c: AnyCase, inputs
 
 interface TorchCase {
   expression: string;
-  inputs: { data: number[]; shape: number[]; ids: boolean; grad: boolean }[];
+  inputs: { data: number[]; shape: number[]; ids: boolean; mask: boolean; grad: boolean }[];
   upstream: number[];
   training: boolean;
 }
@@ -165,7 +166,7 @@ for key, case in json.load(sys.stdin).items():
     env = {"torch": torch, "nn": nn, "F": F, "self": self}
     tensors = []
     for k, spec in enumerate(case["inputs"]):
-        dtype = torch.int64 if spec["ids"] else torch.float64
+        dtype = torch.int64 if spec["ids"] else torch.bool if spec["mask"] else torch.float64
         t = torch.tensor(spec["data"], dtype=dtype).reshape(spec["shape"])
         if spec["grad"]:
             t.requires_grad_(True)
@@ -191,7 +192,7 @@ function torchCases(): Record<string, TorchCase> {
       const expression = def.pytorch(c.inputs.map((_, k) => `a${k}`), c.attrs, { inModule: true, outShape, inShapes: c.inputs.map(symbolicShape), inputDim: () => null });
       out[`${name}/${c.label}`] = {
         expression,
-        inputs: inputs.map((t, k) => ({ data: [...t.data], shape: t.shape.slice(), ids: t.dtype === 'int64', grad: reached.has(k) })),
+        inputs: inputs.map((t, k) => ({ data: [...t.data], shape: t.shape.slice(), ids: t.dtype === 'int64', mask: def.maskInputs?.includes(k) ?? false, grad: reached.has(k) })),
         upstream: [...upstreamFor(numbers(outShape))],
         training: c.pythonTraining ?? true,
       };
@@ -232,7 +233,7 @@ for (const [name, cases] of Object.entries(CASES) as [OpName, readonly AnyCase[]
       test(`${c.label}: TS gradients equal finite differences in float64`, () => {
         const inputs = inputsOf(name, c);
         if (gradInputs(def, c).length === 0) {
-          const leaves = inputs.map((t) => new Tensor(t.values, t.shape, t.dtype, t.dtype !== 'int64'));
+          const leaves = inputs.map((t) => new Tensor(t.data, t.shape, t.dtype, t.dtype !== 'int64'));
           assert.equal(runTs(def, c, leaves).requiresGrad, false, 'no gradient flows through it');
           return;
         }
@@ -252,7 +253,7 @@ for (const [name, cases] of Object.entries(CASES) as [OpName, readonly AnyCase[]
         }
         const ts = tsForwardBackward(def, c, inputs);
         const onnx = await onnxForwardBackward(name, def, c, inputs);
-        close(onnx.y, ts.y.values, 1e-5, 1e-4, 'forward');
+        close(onnx.y, ts.y.data, 1e-5, 1e-4, 'forward');
         ts.grads.forEach((g, k) => {
           if (g) close(onnx.grads[k] ?? [], g, 1e-5, 1e-4, `gradient of input ${k}`);
         });
@@ -266,7 +267,7 @@ for (const [name, cases] of Object.entries(CASES) as [OpName, readonly AnyCase[]
         const leaves = inputs.map((x, k) => (reached.has(k) ? new Tensor(x.values, x.shape, x.dtype, true) : x));
         const y = runTs(def, c, leaves);
         assert.deepEqual(y.shape, expected.shape);
-        close(y.values, expected.y, 1e-9, 1e-7, 'forward');
+        close(y.data, expected.y, 1e-9, 1e-7, 'forward');
         if (!y.requiresGrad) return;
         backward(y, new Tensor(upstreamFor(y.shape), y.shape, 'float64'));
         leaves.forEach((x, k) => {

@@ -315,12 +315,18 @@ describe('completion and signature help', () => {
     const text = 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\ntrain M {\n  data = xor()\n  \n  loss = \n  optimizer = Adam()\n}\n';
     const uri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_completion.nn'), text);
     const keys = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, '  \n  loss', 0, 2) })).map((c) => c.label);
-    assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'schedule', 'warmup', 'clip_grad_norm', 'clip_grad_value', 'early_stopping', 'freeze', 'save']);
+    assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'schedule', 'warmup', 'clip_grad_norm', 'clip_grad_value', 'early_stopping', 'accumulate', 'no_decay', 'freeze', 'save']);
     const losses = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'loss = ', 0, 7) })).map((c) => c.label);
     assert.deepEqual(losses, [...TRAIN_LOSSES]);
     assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'huber', 'kl_div', 'mse', 'nll', 'smooth_l1']);
     const args = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'Adam(', 0, 5) })).map((c) => c.label);
     assert.deepEqual(args, ['lr =', 'beta1 =', 'beta2 =', 'eps =', 'weight_decay =']);
+    const controls = 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\ntrain M {\n  data = xor()\n  no_decay = \n  optimizer = SGD(lr = 0.1, momentum = 0.9)\n}\n';
+    const controlsUri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_controls_completion.nn'), controls);
+    const groups = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: controlsUri }, position: client.positionOf(controlsUri, 'no_decay = ', 0, 11) })).map((c) => c.label);
+    assert.deepEqual(groups, ['"none"', '"bias_and_norm"']);
+    const sgd = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: controlsUri }, position: client.positionOf(controlsUri, '0.1, ', 0, 5) })).map((c) => c.label);
+    assert.ok(sgd.includes('nesterov ='), sgd.join(' '));
   });
 
   test('signature help names the active parameter, keyword arguments included', async () => {

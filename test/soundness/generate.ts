@@ -70,7 +70,7 @@ interface Val {
   dtype: 'float' | 'int';
 }
 
-const OPTIMIZERS = ['SGD', 'Adam', 'AdamW'] as const;
+const OPTIMIZERS = ['SGD', 'Adam', 'AdamW', 'RMSprop'] as const;
 
 class Program {
   readonly c: Choices;
@@ -444,7 +444,7 @@ const OPS: Op[] = [
     when: (v, b) => isFloat(v) && rank(v) >= 2 && rank(v) <= 3 && b.isSize(last(v)),
     run(b, v) {
       const n = last(v);
-      const m = b.c.oneIn(4) ? n : width(b);
+      const m = b.c.oneIn(3) ? n : width(b);
       const out = rule.linear(v.shape, m);
       const form = b.c.int(6);
       b.p.feature('layer:Linear');
@@ -461,7 +461,7 @@ const OPS: Op[] = [
       }
       const decl = b.declare('fc', args(n));
       // Applied twice (shared weights) where its output size is its input size for every instance.
-      const twice = dimText(m) === dimText(n) && b.c.oneIn(2);
+      const twice = form !== 5 && dimText(m) === dimText(n);
       const apply = form === 5 ? `${v.ref} |> ${decl.ref}` : twice ? `${decl.ref}(${decl.ref}(${v.ref}))` : `${decl.ref}(${v.ref})`;
       if (twice) b.p.feature('shared-layer');
       const use = b.bind(apply, out);
@@ -754,6 +754,96 @@ const OPS: Op[] = [
     },
   },
   {
+    name: 'select',
+    when: isFloat,
+    run(b, v) {
+      const x = v.ref;
+      // Thresholds off the round values a constant or one-hot entry takes, so no back end's rounding flips a comparison.
+      const keepdims = rank(v) >= 2 ? [`where(mean(${x}, -1, keepdims = true) > 0.0625, ${x}, -${x})`] : [];
+      const forms: [string, string][] = [
+        [`where(${x} > 0.375, ${x}, ${x} * 0.5)`, 'where'],
+        [`where(cond = ${x} < 0.625, input = ${x} * 2, other = ${x})`, 'where'],
+        ...keepdims.map((text): [string, string] => [text, 'where']),
+        [`masked_fill(${x}, ${x} < -0.5625, 0)`, 'masked_fill'],
+        [`masked_fill(${x}, mask = ${x} > 1.3125, value = -1)`, 'masked_fill'],
+      ];
+      const [text, op] = b.c.pick(forms);
+      b.p.feature(`op:${op}`);
+      b.p.feature('mask');
+      if (text.includes('mean(')) b.p.feature('op:mean');
+      const use = b.bind(text, v.shape);
+      const wrong = op === 'where' ? `where(${x} * 0.5, ${x}, ${x})` : `masked_fill(${x}, ${x} * 0.5, 0)`;
+      b.mutant({ kind: 'float-as-mask', tag: use.tag, text: `  ${use.ref} = ${wrong}`, at: use.tag, codes: ['NN2160'] });
+      return use;
+    },
+  },
+  {
+    name: 'triangle',
+    when: (v) => isFloat(v) && rank(v) >= 3,
+    run(b, v) {
+      const f = b.c.pick(['tril', 'triu']);
+      const forms = [`${f}(${v.ref})`, `${f}(${v.ref}, 1)`, `${f}(${v.ref}, diagonal = -1)`, `${f}(input = ${v.ref}, diagonal = 0)`];
+      b.p.feature(`op:${f}`);
+      const use = b.bind(`${b.c.pick(forms)} + ${v.ref} * 0.5`, v.shape);
+      b.mutant({ kind: 'triangle-rank', tag: use.tag, text: `  ${use.ref} = ${f}(sum(${v.ref})) + ${v.ref}`, at: use.tag, codes: ['NN2108'] });
+      return use;
+    },
+  },
+  {
+    name: 'moments',
+    when: (v, b) => isFloat(v) && rank(v) >= 2 && v.shape.slice(1).some((d) => b.ev(d) >= 2),
+    run(b, v) {
+      const axes = v.shape.map((_, k) => k).filter((k) => k > 0 && b.ev(v.shape[k]) >= 2);
+      const axis = b.c.pick(axes);
+      const a = b.c.oneIn(2) ? String(axis) : String(axis - rank(v));
+      const x = v.ref;
+      // std's gradient divides by it: a ramp along the axis (cumsum of ones) keeps its entries apart.
+      const ramped = `${x} + cumsum(${x} * 0 + 1, dim = ${a})`;
+      const forms: [(axisText: string) => string, string[]][] = [
+        [(t2) => `${x} * var(${x}, ${t2}, keepdims = true)`, ['var']],
+        [(t2) => `${x} - var(${x}, dim = ${t2}, keepdim = true, correction = 0)`, ['var']],
+        [(t2) => `(${x} - mean(${x}, ${t2}, keepdims = true)) / (std(${ramped}, dim = ${t2}, keepdim = true) + 1)`, ['std', 'mean', 'cumsum']],
+        [(t2) => `${x} - min(${x}, ${t2}, keepdims = true)`, ['min']],
+        [(t2) => `${x} + cumsum(${x}, dim = ${t2}) * 0.5`, ['cumsum']],
+      ];
+      const [form, ops] = b.c.pick(forms);
+      ops.forEach((o) => b.p.feature(`op:${o}`));
+      b.p.feature('keepdims');
+      const use = b.bind(form(a), v.shape);
+      if (!ops.includes('std')) b.mutant({ kind: 'axis', tag: use.tag, text: `  ${use.ref} = ${form(String(rank(v)))}`, at: use.tag, codes: ['NN2109'] });
+      return use;
+    },
+  },
+  {
+    name: 'moments-reduce',
+    when: (v) => isFloat(v) && rank(v) >= 3,
+    run(b, v) {
+      const { axis, text } = axisOf(b, rank(v));
+      const f = b.c.pick(['var', 'min']);
+      // A variance over a single entry divides by 0 (correction 1): the population one then.
+      const correction = f === 'var' && b.ev(v.shape[axis]) < 2 ? ', correction = 0' : '';
+      const call = (a: string) => `${f}(${v.ref}, dim = ${a}${correction})`;
+      b.p.feature(`op:${f}`);
+      const use = b.bind(call(text), rule.reduce(v.shape, axis, false));
+      b.mutant({ kind: 'axis', tag: use.tag, text: `  ${use.ref} = ${call(String(rank(v)))}`, at: use.tag, codes: ['NN2109'] });
+      return use;
+    },
+  },
+  {
+    name: 'argmax',
+    when: (v) => isFloat(v) && rank(v) >= 2 && isConstant(last(v)),
+    run(b, v) {
+      const n = dimText(last(v));
+      const form = b.c.int(3);
+      const text = [`${v.ref} * one_hot(argmax(${v.ref}, -1), ${n})`, `${v.ref} + one_hot(argmax(${v.ref}, dim = -1, keepdim = false), num_classes = ${n})`, `one_hot(ids = argmax(input = ${v.ref}, axis = ${rank(v) - 1}), num_classes = ${n}) - ${v.ref}`][form];
+      b.p.feature('op:argmax');
+      b.p.feature('op:one_hot');
+      const use = b.bind(text, v.shape);
+      b.mutant({ kind: 'int-as-float', tag: use.tag, text: `  ${use.ref} = ${v.ref} * relu(argmax(${v.ref}, -1))`, at: use.tag, codes: ['NN2161'] });
+      return use;
+    },
+  },
+  {
     name: 'narrow',
     when: (v) => isFloat(v) && rank(v) >= 2 && v.shape.slice(1).some((d) => isConstant(d) && evalDim(d, new Map()) >= 2),
     run(b, v) {
@@ -767,6 +857,21 @@ const OPS: Op[] = [
       b.p.feature('op:narrow');
       const use = b.bind(call(start), v.shape.map((d, k) => (k === axis ? num(length) : d)));
       b.mutant({ kind: 'narrow-range', tag: use.tag, text: `  ${use.ref} = ${call(size - length + 1)}`, at: use.tag, codes: ['NN2007'] });
+      return use;
+    },
+  },
+  {
+    name: 'einsum',
+    // Rank 3 and more: the batch axis stays first, and a reduction leaves the head its last axis.
+    when: (v) => isFloat(v) && rank(v) >= 3,
+    run(b, v) {
+      const n = rank(v);
+      const swapped = [...v.shape.slice(0, -2), v.shape[n - 1], v.shape[n - 2]];
+      const forms: [string, D[]][] = [[`einsum("...ij->...ji", ${v.ref})`, swapped], [`einsum("...ij,...ij->...i", ${v.ref}, ${v.ref})`, v.shape.slice(0, -1)]];
+      const [text, shape] = b.c.pick(forms);
+      b.p.feature('op:einsum');
+      const use = b.bind(text, shape);
+      b.mutant({ kind: 'einsum-operands', tag: use.tag, text: `  ${use.ref} = einsum("...ij,jk->...ik", ${v.ref})`, at: use.tag, codes: ['NN2171'] });
       return use;
     },
   },
@@ -1315,12 +1420,14 @@ export function generate(values: readonly number[]): Case {
   const lr = c.pick(['0.01', '0.1', '0.001']);
   const optimizerText =
     optimizer === 'SGD'
-      ? c.pick([`SGD(lr = ${lr})`, `SGD(lr = ${lr}, momentum = 0.9)`, `SGD(lr = ${lr}, momentum = 0.5, weight_decay = 0.01)`])
-      : c.pick([`${optimizer}(lr = ${lr})`, `${optimizer}()`, `${optimizer}(lr = ${lr}, beta1 = 0.8, beta2 = 0.99)`, `${optimizer}(lr = ${lr}, weight_decay = 0.1, eps = 1e-6)`]);
+      ? c.pick([`SGD(lr = ${lr})`, `SGD(lr = ${lr}, momentum = 0.9)`, `SGD(lr = ${lr}, momentum = 0.5, weight_decay = 0.01)`, `SGD(lr = ${lr}, momentum = 0.9, nesterov = true)`])
+      : optimizer === 'RMSprop'
+        ? c.pick([`RMSprop(lr = ${lr})`, `RMSprop()`, `RMSprop(lr = ${lr}, alpha = 0.9, momentum = 0.5)`, `RMSprop(lr = ${lr}, weight_decay = 0.01, eps = 1e-6)`])
+        : c.pick([`${optimizer}(lr = ${lr})`, `${optimizer}()`, `${optimizer}(lr = ${lr}, beta1 = 0.8, beta2 = 0.99)`, `${optimizer}(lr = ${lr}, weight_decay = 0.1, eps = 1e-6)`]);
   if (optimizer !== 'Adam' || c.oneIn(2)) {
     trainLines.push({ text: `  optimizer = ${optimizerText}`, tag: 'optimizer' });
     if (optimizer === 'SGD') p.mutants.push({ kind: 'optimizer', tag: 'optimizer', text: `  optimizer = SGD(lr = 0)`, at: 'optimizer', codes: ['NN4002'] });
-    else p.mutants.push({ kind: 'optimizer', tag: 'optimizer', text: `  optimizer = ${optimizer}(lr = ${lr}, beta1 = 1.5)`, at: 'optimizer', codes: ['NN4002'] });
+    else p.mutants.push({ kind: 'optimizer', tag: 'optimizer', text: optimizer === 'RMSprop' ? `  optimizer = RMSprop(lr = ${lr}, alpha = 1.5)` : `  optimizer = ${optimizer}(lr = ${lr}, beta1 = 1.5)`, at: 'optimizer', codes: ['NN4002'] });
   }
   trainLines.push({ text: `  epochs = ${c.between(1, 2)}`, tag: 'epochs' });
   p.mutants.push({ kind: 'epochs', tag: 'epochs', text: '  epochs = 0', at: 'epochs', codes: ['NN4002'] });

@@ -50,7 +50,7 @@ test('nn train --json prints one event per line; each step has step and loss', (
 test('nn train prints a summary with the test accuracy and the checkpoint', () => {
   const { code, stdout } = nn('train', 'xor.nn', '--epochs', '5');
   assert.equal(code, 0);
-  assert.match(stdout, /epoch 5\/5: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+/);
+  assert.match(stdout, /epoch 5\/5: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+, train accuracy [\d.]+/);
   assert.match(stdout, /test accuracy: [\d.]+/);
   assert.match(stdout, /checkpoint: .*runs\/xor\/checkpoint\.safetensors/);
 });

@@ -59,12 +59,13 @@ export class RunController implements vscode.Disposable {
   async train(arg: unknown): Promise<void> {
     const target = this.target(arg, 'train its model');
     if (!target || !this.requireTrust('Training')) return;
+    const text = await this.textOf(target.uri);
     if (this.active) {
       const choice = await vscode.window.showWarningMessage('A training run is already in progress.', 'Stop It');
       if (choice) await this.stopTraining();
       return;
     }
-    const run = new TrainingRun(target.uri.toString(), fileName(target.uri), target.model);
+    const run = new TrainingRun(target.uri.toString(), fileName(target.uri), target.model, text);
     const active: ActiveRun = { run };
     this.active = active;
     this.shown = run;
@@ -130,8 +131,9 @@ export class RunController implements vscode.Disposable {
     const label = target.model ?? fileName(target.uri);
     try {
       const params: ProbeParams = { uri: target.uri.toString(), model: target.model };
+      const text = await this.textOf(target.uri);
       const result = await this.requestWithProgress(`Probing the gradients of ${label}…`, probeRequest, params);
-      const run = new TrainingRun(params.uri, fileName(target.uri), target.model);
+      const run = new TrainingRun(params.uri, fileName(target.uri), target.model, text);
       run.applyProbe(result.loss, result.layers, result.findings);
       this.output.appendLine(`── ${new Date().toLocaleTimeString()} probe ${target.uri.fsPath}: ${run.status()}`);
       for (const line of gradientTable(result.params)) this.output.appendLine(line);
@@ -221,6 +223,15 @@ export class RunController implements vscode.Disposable {
   /** Sends a request to the server with a progress notification titled `title` while it runs. */
   private requestWithProgress<P, R>(title: string, type: RequestType<P, R, void>, params: P): Thenable<R> {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => this.client.sendRequest(type, params));
+  }
+
+  /** The text the server runs: the open document's (its findings' offsets point into it). */
+  private async textOf(uri: vscode.Uri): Promise<string | undefined> {
+    try {
+      return (await vscode.workspace.openTextDocument(uri)).getText();
+    } catch {
+      return undefined;
+    }
   }
 
   private target(arg: unknown, action: string): Target | undefined {

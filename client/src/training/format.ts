@@ -36,9 +36,10 @@ export function runLogLine(event: RunEvent): string {
     case 'epoch': {
       const split = splitName(event.evaluatedOn);
       const accuracy = event.testAccuracy === null ? '' : `, ${split} accuracy ${formatPercent(event.testAccuracy)}`;
+      const trainAccuracy = event.trainAccuracy == null || event.evaluatedOn === 'train' ? '' : `, train accuracy ${formatPercent(event.trainAccuracy)}`;
       return (
         `epoch ${event.epoch + 1} done at step ${event.step}: train loss ${formatLoss(event.trainLoss)}, ` +
-        `${split}${event.evaluatedOn === 'train' ? ' eval' : ''} loss ${formatLoss(event.testLoss)}${accuracy}`
+        `${split}${event.evaluatedOn === 'train' ? ' eval' : ''} loss ${formatLoss(event.testLoss)}${accuracy}${trainAccuracy}`
       );
     }
     case 'finding':

@@ -41,11 +41,18 @@ export function trainingPanelHtml(resources: PanelResources): string {
 <body>
 <header><h1 id="title">Training</h1><p id="status">No run yet: use ▶ Train on a model.</p></header>
 <section><h2>Loss</h2><div id="loss-chart" class="chart"></div>
-<p class="legend"><span class="swatch train-loss"></span>train (per step) <span class="swatch test-loss"></span>test (per epoch)</p></section>
-<section><h2>Test accuracy</h2><div id="accuracy-chart" class="chart"></div></section>
+<p class="legend"><span class="swatch train-loss"></span>train (per step) <span class="swatch test-loss"></span><span class="split-name">test</span> (per epoch) <span class="swatch finding-mark"></span>a finding appeared (click to show it)</p></section>
+<section><h2>Accuracy</h2><div id="accuracy-chart" class="chart"></div>
+<p class="legend"><span class="swatch train-accuracy"></span>train (up to 1,000 training samples, per epoch) <span class="swatch test-accuracy"></span><span class="split-name">test</span> (per epoch)</p></section>
+<section><h2>Findings</h2><ul id="findings"></ul></section>
+<section id="confusion-section" hidden><h2>Confusion matrix <label>at <select id="confusion-epoch"></select></label></h2>
+<div id="confusion-chart" class="chart"></div>
+<p class="legend">rows: the true class; columns: the predicted one; shade: the share of the row (<span class="split-name">test</span> split)</p></section>
+<section id="worst-section" hidden><h2>Worst-classified <span class="split-name">test</span> samples <span id="worst-epoch"></span></h2>
+<div id="worst-samples"></div>
+<p class="legend">the highest losses of the latest epoch: true class, then the prediction and its confidence</p></section>
 <section><h2>Gradient flow <span id="flow-step"></span></h2><div id="flow-chart" class="chart"></div>
 <p class="legend"><span class="swatch bar-max"></span>max |gradient| <span class="swatch bar-mean"></span>mean |gradient| (log scale; click a layer to show it)</p></section>
-<section><h2>Findings</h2><ul id="findings"></ul></section>
 <script nonce="${escapeXml(resources.nonce)}" src="${escapeXml(resources.scriptUri)}"></script>
 </body>
 </html>

@@ -1,9 +1,11 @@
 // One training run (or gradient probe) as the editor shows it: folds the server's RunEvents
-// into loss and accuracy curves, the latest gradient flow and the findings, and turns that
-// into the TrainingView the webview draws. Pure: no `vscode`, so it is unit-tested directly.
+// into loss and accuracy curves, the latest gradient flow, the findings with their lines, the
+// confusion matrix of each epoch and the latest worst-classified samples, and turns that into
+// the TrainingView the webview draws. Pure: no `vscode`, so it is unit-tested directly.
 
-import { splitName, type Finding, type LayerGradStats, type RunEvent } from '../../../engine/src/core/events.js';
-import type { GradientFlow, Point, TrainingView } from '../webview/view.js';
+import { splitName, type EvaluatedOn, type Finding, type LayerGradStats, type RunEvent } from '../../../engine/src/core/events.js';
+import { LineIndex } from '../../../engine/src/lang/lines.js';
+import type { ConfusionMatrix, FindingItem, GradientFlow, Point, TrainingView } from '../webview/view.js';
 import { formatLoss, formatPercent } from './format.js';
 
 /** Curves are averaged down to this many points before they go to the webview. */
@@ -19,18 +21,29 @@ export class TrainingRun {
   private readonly trainLoss: Point[] = [];
   private readonly testLoss: Point[] = [];
   private readonly testAccuracy: Point[] = [];
+  private readonly trainAccuracy: Point[] = [];
+  private evaluatedOn: EvaluatedOn | undefined;
   private gradientFlow: GradientFlow | null = null;
   private readonly findings: Finding[] = [];
+  private readonly confusion: ConfusionMatrix[] = [];
+  private worst: TrainingView['worst'] = null;
+  private readonly lines: LineIndex | null;
   private probeLoss: number | null = null;
   /** How the run ended when no `end` event said so (refused, failed, stopped before starting). */
   private outcome: { text: string; ok: boolean } | null = null;
 
-  /** `fileName` is the `.nn` file's base name; `model` the model asked for, if any. */
+  /**
+   * `fileName` is the `.nn` file's base name; `model` the model asked for, if any; `text` the
+   * file's text the run started from, which the findings' offsets point into.
+   */
   constructor(
     readonly uri: string,
     private readonly fileName: string,
     private model: string | undefined,
-  ) {}
+    text?: string,
+  ) {
+    this.lines = text === undefined ? null : new LineIndex(text);
+  }
 
   get modelName(): string | undefined {
     return this.start?.model ?? this.model;
@@ -57,8 +70,12 @@ export class TrainingRun {
         if (event.layers.length > 0) this.setGradients(event.layers, event.step);
         break;
       case 'epoch':
+        this.evaluatedOn = event.evaluatedOn;
         this.testLoss.push({ x: event.step, y: event.testLoss });
         if (event.testAccuracy !== null) this.testAccuracy.push({ x: event.step, y: event.testAccuracy });
+        if (event.trainAccuracy != null) this.trainAccuracy.push({ x: event.step, y: event.trainAccuracy });
+        if (event.confusion) this.confusion.push({ epoch: event.epoch, counts: event.confusion });
+        if (event.worst) this.worst = { epoch: event.epoch, samples: event.worst };
         break;
       case 'finding':
         this.addFinding(event.finding);
@@ -93,8 +110,13 @@ export class TrainingRun {
       trainLoss: averageDown(this.trainLoss, MAX_CURVE_POINTS),
       testLoss: this.testLoss.slice(),
       testAccuracy: this.testAccuracy.slice(),
+      trainAccuracy: this.trainAccuracy.slice(),
+      evaluatedSplit: splitName(this.evaluatedOn),
       gradientFlow: this.gradientFlow,
-      findings: this.findings.slice(),
+      findings: this.findings.map((f): FindingItem => ({ ...f, line: this.lines ? this.lines.lineOf(f.range.start) + 1 : null })),
+      classNames: this.start?.classNames ?? null,
+      confusion: this.confusion.slice(),
+      worst: this.worst,
     };
   }
 

@@ -88,14 +88,25 @@ export interface Series {
   markers?: boolean;
 }
 
-const LINE_BOX: Box = { width: 600, height: 200, top: 10, right: 12, bottom: 26, left: 56 };
+/** A vertical mark at a step: where a finding appeared on the loss curve. */
+export interface StepMark {
+  x: number;
+  severity: 'warning' | 'error';
+  /** The tooltip. */
+  label: string;
+  /** Which finding it marks (the index the webview reveals on click). */
+  finding: number;
+}
 
-/** A line chart over training steps; `yDomain` fixes the y range (e.g. [0, 1] for accuracy). */
-export function lineChartSvg(series: Series[], options: { yDomain?: [number, number]; empty: string }): string {
+const LINE_BOX: Box = { width: 600, height: 200, top: 14, right: 12, bottom: 26, left: 56 };
+
+/** A line chart over training steps; `yDomain` fixes the y range (e.g. [0, 1] for accuracy); `marks` flag steps. */
+export function lineChartSvg(series: Series[], options: { yDomain?: [number, number]; empty: string; marks?: StepMark[] }): string {
   const box = LINE_BOX;
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return emptySvg(box, options.empty);
-  const xs = all.map((p) => p.x);
+  const marks = options.marks ?? [];
+  const xs = [...all.map((p) => p.x), ...marks.map((m) => m.x)];
   const ys = all.map((p) => p.y);
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs, xMin + 1);
@@ -113,6 +124,7 @@ export function lineChartSvg(series: Series[], options: { yDomain?: [number, num
     parts.push(`<text class="tick" x="${tx}" y="${box.height - box.bottom + 16}" text-anchor="middle">${tickLabel(tick)}</text>`);
   }
   parts.push(axes(box));
+  for (const mark of marks) parts.push(stepMark(mark, x(mark.x), box));
   for (const s of series) {
     if (s.points.length === 0) continue;
     const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join('');
@@ -128,6 +140,18 @@ export function lineChartSvg(series: Series[], options: { yDomain?: [number, num
   }
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** A dashed line over the plot at a step, with a clickable triangle above it. */
+function stepMark(mark: StepMark, at: number, box: Box): string {
+  const cx = at.toFixed(1);
+  const bottom = box.height - box.bottom;
+  const triangle = `${(at - 5).toFixed(1)},${box.top - 10} ${(at + 5).toFixed(1)},${box.top - 10} ${cx},${box.top - 1}`;
+  return (
+    `<g class="finding-mark ${mark.severity}" data-finding="${mark.finding}"><title>${escapeXml(mark.label)}</title>` +
+    `<line class="mark-line" x1="${cx}" x2="${cx}" y1="${box.top}" y2="${bottom}"/>` +
+    `<polygon class="mark-head" points="${triangle}"/></g>`
+  );
 }
 
 /** Min..max with 5% head- and footroom, never empty. */

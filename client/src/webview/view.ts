@@ -1,7 +1,7 @@
 // The data the Training webview draws and the messages it exchanges with the extension;
 // plain types only, shared by the extension host and the browser bundle.
 
-import type { Finding, LayerGradStats } from '../../../engine/src/core/events.js';
+import type { Finding, LayerGradStats, WorstSample } from '../../../engine/src/core/events.js';
 import type { TextRange } from '../../../engine/src/lang/api.js';
 
 /** One point of a curve: x is the global training step. */
@@ -25,6 +25,18 @@ export interface GradientFlow {
   layers: LayerGradient[];
 }
 
+/** A finding as the list shows it, with the 1-based line its range starts on (null when the file's text is unknown). */
+export interface FindingItem extends Finding {
+  line: number | null;
+}
+
+/** One epoch's confusion matrix: `counts[label][predicted]` over the evaluated split. */
+export interface ConfusionMatrix {
+  /** The epoch, counted from 0 as the events count it. */
+  epoch: number;
+  counts: number[][];
+}
+
 /** Everything the webview shows, computed on the extension side from run events. */
 export interface TrainingView {
   /** `Net · mnist.nn`, or empty before the first run. */
@@ -35,8 +47,18 @@ export interface TrainingView {
   trainLoss: Point[];
   testLoss: Point[];
   testAccuracy: Point[];
+  /** Accuracy on up to 1000 training samples, per epoch. */
+  trainAccuracy: Point[];
+  /** What the evaluated split is called: `test`, `validation` or `train-set`. */
+  evaluatedSplit: string;
   gradientFlow: GradientFlow | null;
-  findings: Finding[];
+  findings: FindingItem[];
+  /** The class of each label id, when the run classifies whole samples. */
+  classNames: string[] | null;
+  /** One per epoch so far, in order. */
+  confusion: ConfusionMatrix[];
+  /** The latest epoch's worst-classified samples, for image data. */
+  worst: { epoch: number; samples: WorstSample[] } | null;
 }
 
 /** extension → webview. */

@@ -41,7 +41,9 @@ export interface TrainStepGraph {
   steps: number;
   /** ONNX nodes in the graph (session creation time grows faster than linearly in it). */
   nodes: number;
-  /** The input slots of each step's batch (`steps` entries); step 0's names are the model's. */
+  /** Micro-batches per step. */
+  micro: number;
+  /** The input slots of each step's micro-batches (`steps · micro` entries, step by step); step 0's first has the model's names. */
   batches: StepBatchSlots[];
   params: TensorSlot[];
   /** The parameters that train (all but the frozen), in `params` order: the stats follow it. */
@@ -76,6 +78,8 @@ export interface TrainStepOptions {
   statsOn?: 'every' | 'last';
   /** Training steps per run (default 1): the step is unrolled this many times, parameters flowing from copy to copy. */
   steps?: number;
+  /** Micro-batches per step (default 1): each gets its forward and backward, their mean gradient the update (gradient accumulation). */
+  micro?: number;
   /** The loss's arguments from the `train` block (the others take their defaults). */
   lossArgs?: TrainIR['lossArgs'];
   /** The learning rate is an input per step (a schedule) rather than the optimizer's constant. */
@@ -85,6 +89,8 @@ export interface TrainStepOptions {
   clipGradValue?: number | null;
   /** Parameters (state_dict names) that get no gradient and no update. */
   frozen?: readonly string[];
+  /** Parameters (state_dict names) the optimizer's weight decay skips. */
+  noDecay?: readonly string[];
 }
 
 type LossKind = TrainIR['loss'];
@@ -103,11 +109,19 @@ function slotName(name: string, copy: number): string {
   return copy === 0 ? name : `${name}@${copy}`;
 }
 
-function bindInputs(ctx: LoweringContext, model: ModelIR, data: DataSlot[]): Map<ValueId, Val> {
+/**
+ * Dims as the graph declares them for a step's micro-batch `micro`: onnxruntime takes one
+ * size per dim name, and a step's last micro-batch may be smaller than the others (`B` → `B~2`).
+ */
+function declaredDims(dims: readonly (number | string)[], micro: number): (number | string)[] {
+  return micro === 0 ? [...dims] : dims.map((d) => (typeof d === 'number' ? d : d.replace(/[A-Za-z_]\w*/g, (name) => `${name}~${micro}`)));
+}
+
+function bindInputs(ctx: LoweringContext, model: ModelIR, data: DataSlot[], micro = 0): Map<ValueId, Val> {
   const g = model.graph;
   const bound = new Map<ValueId, Val>();
   g.inputs.forEach((id, i) => {
-    ctx.b.addInput(data[i].name, data[i].dtype, data[i].dims);
+    ctx.b.addInput(data[i].name, data[i].dtype, declaredDims(data[i].dims, micro));
     bound.set(id, { name: data[i].name, shape: g.values[id].shape, dtype: data[i].dtype });
   });
   return bound;
@@ -138,7 +152,55 @@ interface StepResult {
   next: StepState;
 }
 
-/** Lowers one training step (forward, loss, backward, update) reading `state`, on batch `copy`. */
+/** What one micro-batch's forward, loss and backward produced. */
+interface MicroResult {
+  ctx: LoweringContext;
+  loss: Val;
+  /** The trained parameters' gradients, in `trained` order. */
+  grads: Val[];
+  values: Map<ValueId, Val>;
+  /** The buffers after it (batch norm's running statistics). */
+  buffers: Map<string, Val>;
+  batch: StepBatchSlots;
+}
+
+/** Lowers the forward, loss and backward of batch slot `copy` (micro-batch `micro` of its step), reading `state`. */
+function lowerMicro(
+  b: OnnxGraphBuilder,
+  model: ModelIR,
+  fns: ReadonlyMap<string, FnIR>,
+  loss: LossKind,
+  options: TrainStepOptions,
+  state: StepState,
+  trained: readonly { value: Val }[],
+  copy: number,
+  micro: number,
+): MicroResult {
+  const ctx = new LoweringContext(b, { training: true, dropout: options.dropout }, fns, ONNX_PASSES);
+  const g = model.graph;
+  const data = dataSlots(model, copy);
+  const bound = bindInputs(ctx, model, data, micro);
+  for (const { value } of trained) ctx.requiresGrad.add(value.name);
+  g.params.forEach(({ value }, i) => bound.set(value, state.params[i]));
+  for (const { buffer, value } of g.buffers) bound.set(value, state.buffers.get(buffer.name) as Val);
+
+  const values = lowerGraph(ctx, g, bound);
+  const output = values.get(g.output) as Val;
+  const labels = labelSlot(loss, output.shape, copy);
+  b.addInput(labels.name, labels.dtype, declaredDims(labels.dims, micro));
+  const labelVal: Val = { name: labels.name, shape: labels.dims.map((d) => Dim.from(d)), dtype: labels.dtype };
+  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss, options.lossArgs), [{ shape: [], dtype: 'float32' }]).outputs;
+  if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
+  const grads = lowerBackward(ctx, lossVal, trained.map((t) => t.value));
+  // Batch norm records its running statistics' new values under the name of the value it read.
+  const buffers = new Map([...state.buffers].map(([name, v]) => [name, ctx.bufferUpdates.get(v.name) ?? v]));
+  return { ctx, loss: lossVal, grads, values, buffers, batch: { data, labels, masks: ctx.masks } };
+}
+
+/**
+ * Lowers one training step reading `state`: forward, loss and backward on each of its
+ * micro-batches (batch slots `copies`), their mean gradient clipped, then the update.
+ */
 function lowerStep(
   b: OnnxGraphBuilder,
   model: ModelIR,
@@ -149,43 +211,43 @@ function lowerStep(
   state: StepState,
   step: string,
   lr: string | null,
-  copy: number,
+  copies: readonly number[],
   withStats: boolean,
   activations: readonly IrNode[],
-): { result: StepResult; batch: StepBatchSlots } {
-  const ctx = new LoweringContext(b, { training: true, dropout: options.dropout }, fns, ONNX_PASSES);
+): { result: StepResult; batches: StepBatchSlots[] } {
   const g = model.graph;
-  const data = dataSlots(model, copy);
-  const bound = bindInputs(ctx, model, data);
   const frozen = new Set(options.frozen ?? []);
   const trained = g.params.flatMap(({ param }, i) => (frozen.has(param.name) ? [] : [{ param, value: state.params[i] }]));
-  for (const { value } of trained) ctx.requiresGrad.add(value.name);
-  g.params.forEach(({ value }, i) => bound.set(value, state.params[i]));
-  for (const { buffer, value } of g.buffers) bound.set(value, state.buffers.get(buffer.name) as Val);
-
-  const values = lowerGraph(ctx, g, bound);
-  const output = values.get(g.output) as Val;
-  const labels = labelSlot(loss, output.shape, copy);
-  b.addInput(labels.name, labels.dtype, labels.dims);
-  const labelVal: Val = { name: labels.name, shape: labels.dims.map((d) => Dim.from(d)), dtype: labels.dtype };
-  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss, options.lossArgs), [{ shape: [], dtype: 'float32' }]).outputs;
-  if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
-
+  const micros: MicroResult[] = [];
+  let buffers = state.buffers;
+  for (const [j, copy] of copies.entries()) {
+    const micro = lowerMicro(b, model, fns, loss, options, { ...state, buffers }, trained, copy, j);
+    buffers = micro.buffers;
+    micros.push(micro);
+  }
+  const last = micros[micros.length - 1];
+  const ctx = last.ctx;
+  let grads = last.grads;
+  let lossVal = last.loss;
+  if (micros.length > 1) {
+    // The mean over the micro-batches, as (loss / n).backward() on each accumulates it.
+    const mean = (pieces: Val[]): Val => ctx.binary('Mul', pieces.reduce((a, x) => ctx.binary('Add', a, x, x)), ctx.scalar(1 / pieces.length), pieces[0]);
+    grads = grads.map((_, i) => mean(micros.map((m) => m.grads[i])));
+    lossVal = mean(micros.map((m) => m.loss));
+  }
   const clip = { norm: options.clipGradNorm ?? null, value: options.clipGradValue ?? null };
-  const grads = lowerGradClipping(ctx, lowerBackward(ctx, lossVal, trained.map((t) => t.value)), clip);
+  grads = lowerGradClipping(ctx, grads, clip);
   const slots: ParamSlot[] = trained.map(({ param, value }, i) => ({ name: param.name, value, grad: grads[i] }));
-  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats, lr);
+  const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats && micros.length === 1, lr, new Set(options.noDecay ?? []));
   const pieces = withStats && slots.length > 0 ? [lowerGradStats(ctx, slots, updated.params)] : [];
-  if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, values));
+  if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, last.values));
   const stats = pieces.length === 0 ? null : pieces.length === 1 ? pieces[0] : b.op1('Concat', pieces, { axis: 0 });
-  // Batch norm records its running statistics' new values under the name of the value it read.
-  const buffers = new Map([...state.buffers].map(([name, v]) => [name, ctx.bufferUpdates.get(v.name) ?? v]));
   const next: StepState = {
     params: g.params.map(({ param }, i) => updated.params.get(param.name)?.next ?? state.params[i]),
     buffers,
     optimizer: updated.state,
   };
-  return { result: { loss: lossVal, stats, next }, batch: { data, labels, masks: ctx.masks } };
+  return { result: { loss: lossVal, stats, next }, batches: micros.map((m) => m.batch) };
 }
 
 /**
@@ -201,6 +263,7 @@ export function buildTrainStep(
   options: TrainStepOptions,
 ): TrainStepGraph {
   const steps = Math.max(1, Math.floor(options.steps ?? 1));
+  const micro = Math.max(1, Math.floor(options.micro ?? 1));
   const b = new OnnxGraphBuilder(`${model.name}_train_step`);
   const g = model.graph;
   const params: TensorSlot[] = g.params.map(({ param }) => ({ name: param.name, shape: param.shape }));
@@ -224,8 +287,9 @@ export function buildTrainStep(
   for (let copy = 0; copy < steps; copy++) {
     const step = copy === 0 ? stepInput : b.op1('Add', [stepInput, b.constFloat(copy)]);
     const withStats = options.stats && (options.statsOn !== 'last' || copy === steps - 1);
-    const { result, batch } = lowerStep(b, model, fns, loss, optimizer, options, state, step, lrInputs?.[copy] ?? null, copy, withStats, activations);
-    batches.push(batch);
+    const slots = Array.from({ length: micro }, (_, j) => copy * micro + j);
+    const { result, batches: stepBatches } = lowerStep(b, model, fns, loss, optimizer, options, state, step, lrInputs?.[copy] ?? null, slots, withStats, activations);
+    batches.push(...stepBatches);
     losses.push(b.op1('Unsqueeze', [result.loss.name, b.constInt([0])]));
     if (result.stats) stats.push(result.stats);
     state = result.next;
@@ -242,7 +306,7 @@ export function buildTrainStep(
   const statsActivations = statsOutput ? activations : [];
   const perStep = RAW_STATS * trained.length + RAW_ACTIVATION_STATS * statsActivations.length;
   if (statsOutput) b.addOutput(statsOutput, stats.length === 1 ? stats[0] : b.op1('Concat', stats, { axis: 0 }), 'float32', [perStep * stats.length]);
-  return { bytes: b.toBytes(), steps, nodes: b.nodeCount, batches, params, trained, frozen, buffers, state: stateSlots, stepInput, lrInputs, lossOutput: 'loss', statsOutput, activations: statsActivations };
+  return { bytes: b.toBytes(), steps, micro, nodes: b.nodeCount, batches, params, trained, frozen, buffers, state: stateSlots, stepInput, lrInputs, lossOutput: 'loss', statsOutput, activations: statsActivations };
 }
 
 export interface ForwardGraph {

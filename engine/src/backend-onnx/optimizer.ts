@@ -1,6 +1,6 @@
-// The optimizer update as ONNX ops with PyTorch's formulas (SGD with momentum and weight
-// decay, Adam, AdamW), and the reductions behind the per-parameter gradient statistics
-// the run events carry.
+// The optimizer update as ONNX ops with PyTorch's formulas (SGD with momentum, Nesterov's
+// too, and weight decay, Adam, AdamW, RMSprop), and the reductions behind the per-parameter
+// gradient statistics the run events carry.
 
 import type { OptimizerSpec } from '../lang/api.js';
 import type { ParamGradStats } from '../core/events.js';
@@ -23,6 +23,7 @@ export interface StateSlot {
 /** The optimizer state tensors a spec keeps per parameter, named as PyTorch's state keys. */
 export function stateKeys(spec: OptimizerSpec): string[] {
   if (spec.kind === 'SGD') return spec.momentum !== 0 ? ['momentum_buffer'] : [];
+  if (spec.kind === 'RMSprop') return spec.momentum !== 0 ? ['square_avg', 'momentum_buffer'] : ['square_avg'];
   return ['exp_avg', 'exp_avg_sq'];
 }
 
@@ -70,7 +71,8 @@ export interface ParamUpdate {
  * constant). With `fold` (only for a constant rate), SGD
  * folds its first scale-and-add, and Adam a scale, into the Gemm that computed a weight
  * gradient (the gradient itself is then never written, so the statistics cannot read it).
- * Returns the updated parameters and the new state values, by name.
+ * `noDecay` names the parameters weight decay skips. Returns the updated parameters and the
+ * new state values, by name.
  */
 export function lowerOptimizer(
   ctx: LoweringContext,
@@ -80,6 +82,7 @@ export function lowerOptimizer(
   step: string,
   fold = false,
   lr: string | null = null,
+  noDecay: ReadonlySet<string> = new Set(),
 ): { params: Map<string, ParamUpdate>; state: Map<string, Val> } {
   const newParams = new Map<string, ParamUpdate>();
   const newState = new Map<string, Val>();
@@ -92,7 +95,7 @@ export function lowerOptimizer(
   // a = c1 / (lr * sqrt(c2)) and e = eps * c1 / lr, c1 = 1 - beta1^t, c2 = 1 - beta2^t.
   let sqrtScale = '';
   let epsScale = '';
-  if (spec.kind !== 'SGD') {
+  if (spec.kind === 'Adam' || spec.kind === 'AdamW') {
     const c1 = b.op1('Sub', [s(1), b.op1('Pow', [s(spec.beta1), step])]);
     const c2 = b.op1('Sub', [s(1), b.op1('Pow', [s(spec.beta2), step])]);
     const c1OverLr = b.op1('Div', [c1, rate]);
@@ -101,14 +104,33 @@ export function lowerOptimizer(
   }
   for (const { name, value: p, grad } of params) {
     let g = grad;
+    const weightDecay = noDecay.has(name) ? 0 : spec.weightDecay;
+    if (spec.kind === 'RMSprop') {
+      // PyTorch: v = alpha * v + (1 - alpha) * g^2; p -= lr * g / (sqrt(v) + eps), or through
+      // buf = momentum * buf + g / (sqrt(v) + eps); p -= lr * buf.
+      if (weightDecay !== 0) g = ctx.binary('Add', g, ctx.binary('Mul', p, s(weightDecay), p), p);
+      const v = state.get(`${name}.square_avg`) as Val;
+      const v2 = ctx.binary('Add', ctx.binary('Mul', v, s(spec.alpha), p), ctx.binary('Mul', ctx.binary('Mul', g, s(1 - spec.alpha), p), g, p), p);
+      newState.set(`${name}.square_avg`, v2);
+      let scaled = ctx.binary('Div', g, ctx.binary('Add', ctx.unary('Sqrt', v2), s(spec.eps), p), p);
+      if (spec.momentum !== 0) {
+        const key = `${name}.momentum_buffer`;
+        scaled = ctx.binary('Add', ctx.binary('Mul', state.get(key) as Val, s(spec.momentum), p), scaled, p);
+        newState.set(key, scaled);
+      }
+      const delta = ctx.binary('Mul', scaled, rate, p);
+      newParams.set(name, { next: ctx.binary('Sub', p, delta, p), delta });
+      continue;
+    }
     if (spec.kind === 'SGD') {
       // The momentum buffer is kept scaled by lr (see stateScale): u = momentum * u + lr * g,
       // p -= u. With `fold`, the first scale-and-add goes into the gradient's Gemm.
       const foldable = fold && g.shape.length === 2;
-      if (spec.weightDecay !== 0 && !(foldable && ctx.b.foldIntoGemm(g.name, p.name, 1, spec.weightDecay))) {
-        g = ctx.binary('Add', g, ctx.binary('Mul', p, s(spec.weightDecay), p), p);
+      if (weightDecay !== 0 && !(foldable && ctx.b.foldIntoGemm(g.name, p.name, 1, weightDecay))) {
+        g = ctx.binary('Add', g, ctx.binary('Mul', p, s(weightDecay), p), p);
       }
-      const canFold = foldable && spec.weightDecay === 0;
+      // Nesterov's step reads the gradient after the buffer's update, so nothing folds it away.
+      const canFold = foldable && weightDecay === 0 && !spec.nesterov;
       let delta: Val;
       if (spec.momentum === 0) {
         if (canFold && ctx.b.foldIntoGemm(g.name, p.name, -spec.lr, 1)) {
@@ -124,22 +146,24 @@ export function lowerOptimizer(
         if (canFold && ctx.b.foldIntoGemm(g.name, u.name, scale, spec.momentum)) delta = g;
         else delta = ctx.binary('Add', ctx.binary('Mul', u, s(spec.momentum), p), scale === 1 ? g : ctx.binary('Mul', g, s(scale), p), p);
         newState.set(key, delta);
-        if (scale === 1) delta = ctx.binary('Mul', delta, rate, p);
+        // Nesterov: p -= lr * (g + momentum * buf), with u = scale * buf.
+        if (spec.nesterov) delta = ctx.binary('Add', ctx.binary('Mul', g, scale === 1 ? rate : s(spec.lr), p), ctx.binary('Mul', delta, scale === 1 ? b.op1('Mul', [rate, s(spec.momentum)]) : s(spec.momentum), p), p);
+        else if (scale === 1) delta = ctx.binary('Mul', delta, rate, p);
       }
       newParams.set(name, { next: ctx.binary('Sub', p, delta, p), delta });
       continue;
     }
     let weights = p;
-    if (spec.kind === 'AdamW' && spec.weightDecay !== 0) {
-      const decay = lr === null ? s(1 - spec.lr * spec.weightDecay) : b.op1('Sub', [s(1), b.op1('Mul', [lr, s(spec.weightDecay)])]);
+    if (spec.kind === 'AdamW' && weightDecay !== 0) {
+      const decay = lr === null ? s(1 - spec.lr * weightDecay) : b.op1('Sub', [s(1), b.op1('Mul', [lr, s(weightDecay)])]);
       weights = ctx.binary('Mul', p, decay, p);
     }
     // With `fold`, the gradient's Gemm also scales it by r = sqrt(1 - beta2) (and adds Adam's
     // weight decay): gr = r * g, so v takes gr * gr, one pass less, and m takes gr * (1 - beta1) / r.
     const r = Math.sqrt(1 - spec.beta2);
-    const decay = spec.kind === 'Adam' && spec.weightDecay !== 0;
-    const scaled = fold && r > 0 && g.shape.length === 2 && ctx.b.foldIntoGemm(g.name, decay ? p.name : null, r, spec.weightDecay * r);
-    if (decay && !scaled) g = ctx.binary('Add', g, ctx.binary('Mul', p, s(spec.weightDecay), p), p);
+    const decay = spec.kind === 'Adam' && weightDecay !== 0;
+    const scaled = fold && r > 0 && g.shape.length === 2 && ctx.b.foldIntoGemm(g.name, decay ? p.name : null, r, weightDecay * r);
+    if (decay && !scaled) g = ctx.binary('Add', g, ctx.binary('Mul', p, s(weightDecay), p), p);
     const m = state.get(`${name}.exp_avg`) as Val;
     const v = state.get(`${name}.exp_avg_sq`) as Val;
     const m2 = ctx.binary('Add', ctx.binary('Mul', m, s(spec.beta1), p), ctx.binary('Mul', g, s(scaled ? (1 - spec.beta1) / r : 1 - spec.beta1), p), p);

@@ -74,6 +74,25 @@ const STATE_BYTES_PER_STEP = 90_000;
 /** The statistics on the last step of each run cost about a third of a step on the small CNN: at least this many steps share them. */
 const MIN_STEPS_PER_RUN = 8;
 
+/**
+ * How `OnnxTrainer.run` splits steps into session runs, as counts: `stepsPerRun` steps of one
+ * size at a time (a step's size: its batch size, or its micro-batches' sizes), then what
+ * remains of one size in runs of the largest powers of two (so at most log2(stepsPerRun) more
+ * graphs are ever built per size). With statistics at the end of each run, the last step of
+ * each piece is the one with statistics.
+ */
+export function runSplits(stepSizes: readonly (number | string)[], stepsPerRun: number): number[] {
+  const counts: number[] = [];
+  for (let i = 0; i < stepSizes.length;) {
+    let same = 1;
+    while (same < stepsPerRun && i + same < stepSizes.length && stepSizes[i + same] === stepSizes[i]) same++;
+    const count = same === stepsPerRun ? stepsPerRun : 2 ** Math.floor(Math.log2(same));
+    counts.push(count);
+    i += count;
+  }
+  return counts;
+}
+
 /** The default steps per run for a step graph (see OnnxTrainerOptions.stepsPerRun). */
 function defaultStepsPerRun(graph: TrainStepGraph): number {
   const floats = [...graph.params, ...graph.buffers, ...graph.state].reduce((n, slot) => n + slot.shape.reduce((a, d) => a * d, 1), 0);
@@ -141,9 +160,10 @@ interface StepRunner {
   session: ort.InferenceSession;
 }
 
-/** Which step graph to build: steps per run and which of them compute the statistics. */
+/** Which step graph to build: steps per run, micro-batches per step and which steps compute the statistics. */
 interface RunnerKind {
   steps: number;
+  micro: number;
   stats: 'none' | 'every' | 'last';
 }
 
@@ -171,7 +191,20 @@ export class OnnxTrainer {
   /** What every step graph of a run shares: dropout, the loss's arguments, the rate input and clipping. */
   private static graphOptions(train: Pick<TrainIR, 'lossArgs' | 'controls'>, dropout: boolean, scheduledLr: boolean): Omit<TrainStepOptions, 'stats'> {
     const controls = train.controls;
-    return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [] };
+    return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [], noDecay: controls?.noDecay ?? [] };
+  }
+
+  /** The one-step graph a trainer of these settings starts from (its size sets the default steps per run). */
+  private static oneStepGraph(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>, options: OnnxTrainerOptions): TrainStepGraph {
+    return buildTrainStep(model, fns, train.loss, train.optimizer, { stats: options.stats ?? true, ...OnnxTrainer.graphOptions(train, options.dropout ?? true, options.learningRate !== undefined) });
+  }
+
+  /**
+   * The steps per session run a trainer created with these arguments takes, without creating
+   * it (the run layer samples the statistics of the TS engine at the same steps).
+   */
+  static stepsPerRunFor(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>, options: OnnxTrainerOptions = {}): number {
+    return Math.max(1, Math.floor(options.stepsPerRun ?? defaultStepsPerRun(OnnxTrainer.oneStepGraph(model, fns, train, options))));
   }
 
   /**
@@ -194,11 +227,11 @@ export class OnnxTrainer {
       stepsPerRun: 1,
       learningRate: options.learningRate ?? null,
     };
-    const graph = buildTrainStep(model, fns, train.loss, train.optimizer, { stats: settings.stats, ...OnnxTrainer.graphOptions(train, settings.dropout, settings.learningRate !== null) });
+    const graph = OnnxTrainer.oneStepGraph(model, fns, train, options);
     settings.stepsPerRun = Math.max(1, Math.floor(options.stepsPerRun ?? defaultStepsPerRun(graph)));
     const threads = resolveThreads(options.threads);
     const trainer = new OnnxTrainer(model, fns, train, graph, threads, settings);
-    const kind: RunnerKind = { steps: 1, stats: settings.stats ? 'every' : 'none' };
+    const kind: RunnerKind = { steps: 1, micro: 1, stats: settings.stats ? 'every' : 'none' };
     trainer.runners.set(OnnxTrainer.key(kind), ort.InferenceSession.create(graph.bytes, sessionOptions(threads)).then((session) => ({ graph, session })));
     await trainer.runner(kind);
     for (const slot of [...graph.params, ...graph.buffers]) {
@@ -216,7 +249,7 @@ export class OnnxTrainer {
   }
 
   private static key(kind: RunnerKind): string {
-    return `${kind.steps}/${kind.stats}`;
+    return `${kind.steps}/${kind.micro}/${kind.stats}`;
   }
 
   private runner(kind: RunnerKind): Promise<StepRunner> {
@@ -224,7 +257,7 @@ export class OnnxTrainer {
     let runner = this.runners.get(key);
     if (!runner) {
       const stats = { stats: kind.stats !== 'none', statsOn: kind.stats === 'last' ? 'last' as const : 'every' as const };
-      const graph = buildTrainStep(this.model, this.fns, this.train.loss, this.train.optimizer, { steps: kind.steps, ...stats, ...OnnxTrainer.graphOptions(this.train, this.options.dropout, this.options.learningRate !== null) });
+      const graph = buildTrainStep(this.model, this.fns, this.train.loss, this.train.optimizer, { steps: kind.steps, micro: kind.micro, ...stats, ...OnnxTrainer.graphOptions(this.train, this.options.dropout, this.options.learningRate !== null) });
       runner = ort.InferenceSession.create(graph.bytes, sessionOptions(this.threads)).then((session) => ({ graph, session }));
       this.runners.set(key, runner);
     }
@@ -237,11 +270,11 @@ export class OnnxTrainer {
     return Array.from({ length: count }, (_, i) => stats && (statsAtRunEnd ? i === count - 1 : first + i === 1 || (first + i) % statsEvery === 0));
   }
 
-  /** The graph for a run: statistics on every step, on the last only, or on none. */
-  private static kindFor(due: readonly boolean[]): RunnerKind {
+  /** The graph for a run of steps of `micro` micro-batches: statistics on every step, on the last only, or on none. */
+  private static kindFor(due: readonly boolean[], micro: number): RunnerKind {
     const steps = due.length;
-    if (!due.some(Boolean)) return { steps, stats: 'none' };
-    return { steps, stats: steps > 1 && due.filter(Boolean).length === 1 && due[steps - 1] ? 'last' : 'every' };
+    if (!due.some(Boolean)) return { steps, micro, stats: 'none' };
+    return { steps, micro, stats: steps > 1 && due.filter(Boolean).length === 1 && due[steps - 1] ? 'last' : 'every' };
   }
 
   /**
@@ -249,44 +282,44 @@ export class OnnxTrainer {
    * statistics are empty on steps that skip them (see `statsEvery`).
    */
   async step(inputs: BatchTensor | BatchTensor[], labels: BatchTensor): Promise<OnnxStepResult> {
-    const [result] = await this.runSteps([{ inputs, labels }]);
+    const [result] = await this.runSteps([[{ inputs, labels }]]);
     return result;
   }
 
   /**
-   * Training steps on `batches` in order, in as few session runs as the step graphs allow:
-   * `stepsPerRun` batches of one size at a time, then what remains of one size in runs of
-   * the largest powers of two (so at most log2(stepsPerRun) more graphs are ever built).
+   * Training steps on `batches` in order (a step's batch, or its micro-batches whose mean
+   * gradient makes the step), in as few session runs as the step graphs allow (`runSplits`).
    */
-  async run(batches: readonly TrainingBatch[]): Promise<OnnxStepResult[]> {
+  async run(batches: readonly (TrainingBatch | readonly TrainingBatch[])[]): Promise<OnnxStepResult[]> {
+    const steps = batches.map((b) => (Array.isArray(b) ? b : [b]) as readonly TrainingBatch[]);
+    const sizes = (step: readonly TrainingBatch[]): string => step.map((b) => b.labels.shape[0]).join(',');
     const results: OnnxStepResult[] = [];
     this.beforeLastRun = new Map(this.tensors);
-    const k = this.options.stepsPerRun;
-    for (let i = 0; i < batches.length;) {
-      const size = batches[i].labels.shape[0];
-      let same = 1;
-      while (same < k && i + same < batches.length && batches[i + same].labels.shape[0] === size) same++;
-      const count = same === k ? k : 2 ** Math.floor(Math.log2(same));
-      results.push(...await this.runSteps(batches.slice(i, i + count)));
+    let i = 0;
+    for (const count of runSplits(steps.map(sizes), this.options.stepsPerRun)) {
+      results.push(...await this.runSteps(steps.slice(i, i + count)));
       i += count;
     }
     return results;
   }
 
-  /** One session run over `batches` (of one size), through the graph unrolled that many times. */
-  private async runSteps(batches: readonly TrainingBatch[]): Promise<OnnxStepResult[]> {
+  /** One session run over `steps` (of one batch size and micro-batch count), through the graph unrolled that many times. */
+  private async runSteps(steps: readonly (readonly TrainingBatch[])[]): Promise<OnnxStepResult[]> {
     const first = this.stepCount + 1;
-    const due = this.statsDue(first, batches.length);
-    const kind = OnnxTrainer.kindFor(due);
+    const due = this.statsDue(first, steps.length);
+    const micro = steps[0].length;
+    const kind = OnnxTrainer.kindFor(due, micro);
     const { graph, session } = await this.runner(kind);
     const feeds: Record<string, ort.Tensor> = {};
-    batches.forEach(({ inputs, labels }, i) => {
+    const accumulate = this.train.controls?.accumulate ?? 1;
+    steps.forEach((parts, i) => parts.forEach(({ inputs, labels }, j) => {
       const list = Array.isArray(inputs) ? inputs : [inputs];
-      const slots = graph.batches[i];
-      slots.data.forEach((slot, j) => { feeds[slot.name] = toOrt(list[j], slot); });
+      const slots = graph.batches[i * micro + j];
+      slots.data.forEach((slot, n) => { feeds[slot.name] = toOrt(list[n], slot); });
       feeds[slots.labels.name] = toOrt(labels, slots.labels);
-      if (slots.masks.length > 0) Object.assign(feeds, this.masks(slots, list, first + i));
-    });
+      // One dropout stream per micro-batch, as the TS engine draws them (run/backends.ts).
+      if (slots.masks.length > 0) Object.assign(feeds, this.masks(slots, list, (first + i - 1) * accumulate + j));
+    }));
     for (const [name, tensor] of this.tensors) feeds[name] = tensor;
     feeds[graph.stepInput] = new ort.Tensor('float32', Float32Array.of(first), []);
     const learningRate = this.options.learningRate;
@@ -295,22 +328,22 @@ export class OnnxTrainer {
     const fetches = [graph.lossOutput, ...(graph.statsOutput ? [graph.statsOutput] : []), ...updated.map((name) => NEXT_PREFIX + name)];
     const out = await session.run(feeds, fetches);
     for (const name of updated) this.tensors.set(name, out[NEXT_PREFIX + name]);
-    this.stepCount += batches.length;
+    this.stepCount += steps.length;
     const losses = out[graph.lossOutput].data as Float32Array;
     const raw = graph.statsOutput ? (out[graph.statsOutput].data as Float32Array) : null;
     const perStep = RAW_STATS * graph.trained.length + RAW_ACTIVATION_STATS * graph.activations.length;
     const block = (i: number): number => (kind.stats === 'last' ? 0 : i);
-    return batches.map((_, i) => {
+    return steps.map((_, i) => {
       const stats = raw && due[i] ? raw.subarray(perStep * block(i), perStep * (block(i) + 1)) : null;
       return { loss: losses[i], params: stats ? this.readStats(stats) : [], activations: stats ? this.readActivations(graph, stats) : [] };
     });
   }
 
-  /** The dropout masks of the 1-based step `step`, from the run's dropout stream for it. */
-  private masks(slots: StepBatchSlots, inputs: readonly BatchTensor[], step: number): Record<string, ort.Tensor> {
+  /** The dropout masks of a micro-batch, from the run's dropout stream `stream` (a step's, without accumulation: its number − 1). */
+  private masks(slots: StepBatchSlots, inputs: readonly BatchTensor[], stream: number): Record<string, ort.Tensor> {
     const dims = new DimBinding();
     slots.data.forEach((slot, j) => dims.match(slot.dims.map((d) => Dim.from(d)), inputs[j].shape.map((n) => Dim.of(n))));
-    const rng = streamRng(this.options.seed, 'dropout', step - 1);
+    const rng = streamRng(this.options.seed, 'dropout', stream);
     const feeds: Record<string, ort.Tensor> = {};
     for (const mask of slots.masks) {
       const shape = dims.resolveShape(mask.shape).map(sizeOf);

@@ -90,13 +90,13 @@ const labelCache = new WeakMap<Graph, { lineOf: (offset: number) => number; labe
 
 /**
  * How each op of a graph is named in statistics and findings: its layer (`fc1`) or its op
- * and `.nn` line (`relu@12`); an op at a line used several times (a block instantiated
- * twice) gets `#1`, `#2`... in execution order.
+ * and `.nn` line (`relu (line 12)`); an op at a line used several times (two on one line, a
+ * block instantiated twice) gets `#1`, `#2`... in execution order (`relu (line 12, #2)`).
  */
 export function nodeLabels(graph: Graph, lineOf: (offset: number) => number): Map<IrNode, string> {
   const cached = labelCache.get(graph);
   if (cached && cached.lineOf === lineOf) return cached.labels;
-  const base = graph.nodes.map((node) => node.layer ?? `${node.op}@${lineOf(node.range.start)}`);
+  const base = graph.nodes.map((node) => node.layer ?? `${node.op} (line ${lineOf(node.range.start)}`);
   const total = new Map<string, number>();
   for (const label of base) total.set(label, (total.get(label) ?? 0) + 1);
   const seen = new Map<string, number>();
@@ -104,7 +104,7 @@ export function nodeLabels(graph: Graph, lineOf: (offset: number) => number): Ma
   graph.nodes.forEach((node, i) => {
     const count = (seen.get(base[i]) ?? 0) + 1;
     seen.set(base[i], count);
-    labels.set(node, total.get(base[i])! > 1 && !node.layer ? `${base[i]}#${count}` : base[i]);
+    labels.set(node, node.layer ? base[i] : total.get(base[i])! > 1 ? `${base[i]}, #${count})` : `${base[i]})`);
   });
   labelCache.set(graph, { lineOf, labels });
   return labels;

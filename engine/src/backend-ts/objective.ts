@@ -18,7 +18,7 @@ export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor, ar
 }
 
 /** The index of the largest of `width` values from `start`. */
-function argmax(values: ArrayLike<number>, start: number, width: number): number {
+export function argmax(values: ArrayLike<number>, start: number, width: number): number {
   let best = 0;
   for (let c = 1; c < width; c++) if (values[start + c] > values[start + best]) best = c;
   return best;

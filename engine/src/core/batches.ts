@@ -52,6 +52,26 @@ export function makeBatch(split: Split, order: readonly number[], start: number,
 }
 
 /** The batch's targets in the loss's form. */
+/** Rows [from, to) of a batch-first tensor. */
+function rows(t: Tensor, from: number, to: number): Tensor {
+  const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return new Tensor(t.data.slice(from * rowSize, to * rowSize), [to - from, ...t.shape.slice(1)], t.dtype);
+}
+
+/**
+ * An optimizer step's batch as its micro-batches of `size` samples (the last may be smaller),
+ * in order: gradient accumulation runs forward and backward on each.
+ */
+export function microBatches(batch: Batch, size: number): Batch[] {
+  if (batch.size <= size) return [batch];
+  const out: Batch[] = [];
+  for (let from = 0; from < batch.size; from += size) {
+    const to = Math.min(batch.size, from + size);
+    out.push({ input: rows(batch.input, from, to), target: rows(batch.target, from, to), size: to - from });
+  }
+  return out;
+}
+
 function targetOf(split: Split, indices: readonly number[], labelSize: number, layout: BatchLayout): Tensor {
   const form = layout.target;
   const floatDtype = layout.inputDtype === 'float64' ? 'float64' : 'float32';

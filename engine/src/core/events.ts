@@ -40,13 +40,13 @@ export interface ActivationStats {
   saturatedFraction: number; // a saturating op: fraction of units with |f'| < 0.01 ... see docs/diagnostics.md
 }
 
-export type FindingCode = 'NN5001' | 'NN5002' | 'NN5003' | 'NN5004' | 'NN5005' | 'NN5006' | 'NN5007' | 'NN5008';
+export type FindingCode = 'NN5001' | 'NN5002' | 'NN5003' | 'NN5004' | 'NN5005' | 'NN5006' | 'NN5007' | 'NN5008' | 'NN5009' | 'NN5010';
 
 export interface Finding {
   code: FindingCode;
   severity: 'warning' | 'error';
   message: string;
-  /** The layer or op it concerns, or for a run-level finding the `train` key (`optimizer`, `epochs`, `data`). */
+  /** The layer or op it concerns, the model input (NN5009), or for a run-level finding the `train` key (`optimizer`, `epochs`). */
   layer: string;
   range: TextRange; // where in the .nn file the finding belongs (the layer's declaration, the op, or a `train` key's value)
   step: number;
@@ -67,6 +67,11 @@ export type RunEvent =
       resumedFrom?: number;
       /** Why the run uses the back end it does, when not the one asked for. */
       note?: string;
+      /**
+       * What each class id stands for, when the run classifies whole samples (the labels of an
+       * epoch's `confusion` and `worst`): the data set's names (`Coat`), else the ids (`0`, `1`).
+       */
+      classNames?: string[];
     }
   | {
       type: 'step';
@@ -89,6 +94,18 @@ export type RunEvent =
       /** Which split `testLoss`/`testAccuracy` come from: the data set's test split, the
        * `validate` fraction held out, or the training split when the data set has neither. */
       evaluatedOn?: EvaluatedOn;
+      /**
+       * Accuracy in eval mode on at most 1000 training samples, evenly spaced over the training
+       * split (run/evaluate.ts); null without classes (absent in older run logs).
+       */
+      trainAccuracy?: number | null;
+      /**
+       * When the run classifies whole samples: counts over the evaluated split, `confusion[label][predicted]`
+       * (rows the true class, columns the predicted one, as sklearn's confusion_matrix).
+       */
+      confusion?: number[][];
+      /** For image data classified by the run: the evaluated samples with the highest loss, worst first. */
+      worst?: WorstSample[];
     }
   | { type: 'finding'; finding: Finding }
   | { type: 'checkpoint'; step: number; path: string }
@@ -106,6 +123,25 @@ export type RunEvent =
       best?: { epoch: number; loss: number; path: string };
       findings: Finding[];
     };
+
+/** One sample of an epoch's worst-classified ones, small enough to travel in every epoch event. */
+export interface WorstSample {
+  /** Its index in the evaluated split (file order). */
+  index: number;
+  label: number;
+  predicted: number;
+  /** The softmax probability of the predicted class. */
+  confidence: number;
+  /** The sample's loss under the run's loss function. */
+  loss: number;
+  /** [channels, height, width]; channels 1 (grey) or 3 (RGB). */
+  shape: [number, number, number];
+  /**
+   * The pixels as bytes, channel planes one after the other (the tensor's layout), base64;
+   * each sample's values stretched over 0-255 (as matplotlib's imshow scales an image).
+   */
+  pixels: string;
+}
 
 /** The split a run evaluates on each epoch. */
 export type EvaluatedOn = 'test' | 'validation' | 'train';

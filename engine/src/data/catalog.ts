@@ -25,6 +25,8 @@ export interface ImageSet {
   format: 'idx' | 'cifar-binary';
   sampleShape: number[];
   classes: number;
+  /** The class of each label id, as torchvision's `classes` lists them. */
+  classNames: readonly string[];
   full: { train: number; test: number };
   /** The defaults of `train` and `test` in a `train` block. */
   defaults: { train: number; test: number };
@@ -51,6 +53,12 @@ export const CIFAR_RECORD_BYTES = 1 + 3 * 32 * 32;
 export const CIFAR_TRAIN_BATCHES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
 export const CIFAR_TEST_BATCH = 'test_batch.bin';
 
+// The classes of each set in label order: torchvision's FashionMNIST.classes, the digits
+// (MNIST.classes spells them `0 - zero`), CIFAR-10's batches.meta.txt.
+const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
 export const IMAGE_SETS: Readonly<Record<ImageSetName, ImageSet>> = {
   fashion_mnist: {
     name: 'fashion_mnist',
@@ -63,7 +71,8 @@ export const IMAGE_SETS: Readonly<Record<ImageSetName, ImageSet>> = {
     ),
     format: 'idx',
     sampleShape: [1, 28, 28],
-    classes: 10,
+    classes: FASHION_MNIST_CLASSES.length,
+    classNames: FASHION_MNIST_CLASSES,
     full: { train: 60000, test: 10000 },
     // The bundled subset's size: the default trains without a download.
     defaults: { train: 6000, test: 1000 },
@@ -80,7 +89,8 @@ export const IMAGE_SETS: Readonly<Record<ImageSetName, ImageSet>> = {
     ),
     format: 'idx',
     sampleShape: [1, 28, 28],
-    classes: 10,
+    classes: MNIST_CLASSES.length,
+    classNames: MNIST_CLASSES,
     full: { train: 60000, test: 10000 },
     defaults: { train: 60000, test: 10000 },
   },
@@ -92,7 +102,8 @@ export const IMAGE_SETS: Readonly<Record<ImageSetName, ImageSet>> = {
     files: [{ name: CIFAR_ARCHIVE, bytes: 170052171, md5: 'c32a1d4ab5d03f1284b67883e8d87530' }],
     format: 'cifar-binary',
     sampleShape: [3, 32, 32],
-    classes: 10,
+    classes: CIFAR10_CLASSES.length,
+    classNames: CIFAR10_CLASSES,
     full: { train: 50000, test: 10000 },
     defaults: { train: 50000, test: 10000 },
   },

@@ -17,6 +17,8 @@ export interface Dataset {
   sampleShape: number[];
   /** The number of classes, or null for regression targets. */
   classes: number | null;
+  /** What each class id stands for, where the data set names its classes (the image sets). */
+  classNames?: readonly string[];
   /** Shape of one target: `[]` for a class id. */
   labelShape: number[];
   train: Split;

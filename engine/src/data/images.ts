@@ -126,7 +126,7 @@ export function loadImages(request: ImageRequest, sources: DataSources = dataSou
   }
   const read = set.format === 'idx' ? readIdxSplits(location.dir, request) : readCifarSplits(location.dir, request);
   if (isDataError(read)) return read;
-  return { description: describeRequest(request), sampleShape: set.sampleShape, classes: set.classes, labelShape: [], train: read.train, test: read.test };
+  return { description: describeRequest(request), sampleShape: set.sampleShape, classes: set.classes, classNames: set.classNames, labelShape: [], train: read.train, test: read.test };
 }
 
 type Splits = { train: Split; test: Split | null };

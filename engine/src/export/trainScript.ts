@@ -12,7 +12,8 @@ import { epochOrder, makeBatch } from '../core/batches.js';
 import { storedTensor, type SafetensorsFile, type StoredTensor } from '../core/safetensors.js';
 import type { Split } from '../data/index.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { EVAL_BATCH, batchLayout, evaluatedSplit } from '../run/loop.js';
+import { batchLayout, evaluatedSplit } from '../run/loop.js';
+import { EVAL_BATCH } from '../run/evaluate.js';
 import type { Prepared } from '../run/prepare.js';
 
 /** The files written beside the exported module. */

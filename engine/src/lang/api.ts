@@ -238,14 +238,16 @@ export type DataSpec =
   | { kind: 'text'; path: string; block: number; stride: number; test: number };
 
 export type OptimizerSpec =
-  | { kind: 'SGD'; lr: number; momentum: number; weightDecay: number }
-  | { kind: 'Adam' | 'AdamW'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
+  | { kind: 'SGD'; lr: number; momentum: number; weightDecay: number; /** Nesterov momentum (absent: off). */ nesterov?: boolean }
+  | { kind: 'Adam' | 'AdamW'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number }
+  | { kind: 'RMSprop'; lr: number; alpha: number; eps: number; weightDecay: number; momentum: number };
 
 /** A learning-rate schedule, as torch.optim.lr_scheduler defines it, stepped once per optimizer step. */
 export type ScheduleSpec =
   | { kind: 'step'; stepSize: number; gamma: number }
   | { kind: 'cosine'; /** null: every step of the run */ tMax: number | null; etaMin: number }
-  | { kind: 'linear'; startFactor: number; endFactor: number; totalIters: number };
+  | { kind: 'linear'; startFactor: number; endFactor: number; totalIters: number }
+  | { kind: 'one_cycle'; pctStart: number; divFactor: number; finalDivFactor: number };
 
 /** The training controls of a `train` block beyond the optimizer (none by default). */
 export interface TrainControls {
@@ -260,6 +262,10 @@ export interface TrainControls {
   earlyStopping: number | null;
   /** The parameters (state_dict names) of the `freeze` layers: no gradient, no update. */
   frozen: string[];
+  /** Micro-batches of `batch` samples whose averaged gradients make one optimizer step (1: none; absent: 1). */
+  accumulate?: number;
+  /** The parameters (state_dict names) the optimizer's weight decay skips (`no_decay`; absent: none). */
+  noDecay?: string[];
 }
 
 export interface TrainIR {

@@ -71,7 +71,7 @@ function fromParam(param: Param): EntryParam {
 }
 
 function fromTrainParam(param: TrainParam): EntryParam {
-  const defaultText = param.default === undefined ? undefined : formatNumber(param.default);
+  const defaultText = param.default === undefined ? undefined : param.kind === 'flag' ? String(param.default === 1) : formatNumber(param.default);
   const label = param.kind === 'string' && defaultText === undefined ? param.name : defaultText === undefined ? param.name : `${param.name} = ${defaultText}`;
   return { name: param.name, label, ...(defaultText !== undefined ? { default: defaultText } : {}), doc: param.doc, aliases: [], tensor: false };
 }

@@ -119,6 +119,15 @@ export const DIAGNOSTICS = {
   NN2152: { severity: 'error', title: 'stacked tensors of different shapes', template: '`stack` needs tensors of one shape: tensor 1 is {0}, tensor {1} is {2}' },
   NN2153: { severity: 'error', title: 'fewer sizes or counts than axes', template: '`{0}` with {1}: {2} given for the {3} axes of {4}, which needs one per axis at least' },
   NN2154: { severity: 'error', title: 'expand of an axis not of size 1', template: 'axis {0} of {1} has size {2} and cannot expand to {3}: only an axis of size 1 expands' },
+  NN2160: { severity: 'error', title: 'float tensor where a mask is needed', template: '`{0}` is not a mask: `{1}` takes a mask (the result of a comparison, such as `x > 0`) as its `{2}`' },
+  NN2161: { severity: 'error', title: 'int64 tensor where a float tensor is needed', template: '`{0}` holds int64 values (ids or indices) and `{1}` needs a float tensor: `one_hot` makes class ids a float tensor' },
+  NN2162: { severity: 'error', title: 'one_hot of a float tensor', template: '`one_hot` takes int class ids, but `{0}` is a float tensor of shape {1}' },
+  NN2170: { severity: 'error', title: 'malformed einsum equation', template: 'the einsum equation "{0}" is malformed: {1}' },
+  NN2171: { severity: 'error', title: 'wrong number of einsum operands', template: 'the einsum equation "{0}" has {1} input term(s), but {2} operand(s) are given' },
+  NN2172: { severity: 'error', title: 'einsum term does not fit its operand', template: 'the einsum term `{0}` names {1} axes, but `{2}` has shape {3}' },
+  NN2173: { severity: 'error', title: 'einsum letter of two sizes', template: 'the einsum letter `{0}` is {1} in `{2}` but {3} in `{4}`' },
+  NN2174: { severity: 'error', title: 'einsum output letter not in the inputs', template: 'the output letter `{0}` of the einsum equation "{1}" is in no input term' },
+  NN2175: { severity: 'error', title: 'einsum letter repeated in a term', template: 'the einsum term `{0}` repeats `{1}`: diagonals and traces (`ii->i`) are not supported' },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',
@@ -182,6 +191,12 @@ export const DIAGNOSTICS = {
   NN5006: { severity: 'warning', title: 'loss not decreasing', template: 'the loss is not decreasing: {1}' },
   NN5007: { severity: 'warning', title: 'loss oscillating or diverging', template: 'the loss is {1}' },
   NN5008: { severity: 'warning', title: 'overfitting', template: 'overfitting: {1}' },
+  NN5009: { severity: 'warning', title: 'inputs far from unit scale', template: 'the input `{0}` is far from unit scale: {1}' },
+  NN5010: {
+    severity: 'warning',
+    title: 'weights barely changing or changing too much',
+    template: 'the weights of `{0}` {1}',
+  },
   NN9001: {
     severity: 'error',
     title: 'internal checker error',

@@ -5,8 +5,8 @@
 
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import { DimBinding, expandGroups, patternShape, type PatternDim } from '../shape/binding.js';
-import type { RuleArg } from '../shape/rules.js';
-import type { Param, SomeOpDef } from '../ops/def.js';
+import type { RuleArg, RuleError } from '../shape/rules.js';
+import { outputDtypeOf, type Param, type SomeOpDef } from '../ops/def.js';
 import { ALL_LAYERS, ALL_OPS, builtinFunction, layerDef, opDef, type OpName } from '../ops/registry.js';
 import type { Diagnostic, Fix, IrNode, RelatedInfo, TextRange, ValueId } from './api.js';
 import { arithmetic, type Symbols } from './binder.js';
@@ -836,8 +836,8 @@ export class ShapeChecker {
     const texts = bound.tensors.map((t) => t.arg.expr);
     if (def.parts) return this.callWithParts(def, inputs, bound.attrs, range, calleeRange, texts, f);
     const origin = def.namesOrigin && inputs[0].shape ? { op: def.name, shape: inputs[0].shape } : undefined;
-    const argRange = (param: string) => givenArg(def.params, bound, param)?.range;
-    const result = this.applyOp(f, def.name as OpName, inputs, bound.attrs, range, { texts, dtype: def.keepsDtype ? inputs[0].dtype : 'float32', origin, argRange });
+    const argumentRange = (at: NonNullable<RuleError['argument']>) => ('input' in at ? bound.tensors[at.input]?.arg.range : givenArg(def.params, bound, at.param)?.range);
+    const result = this.applyOp(f, def.name as OpName, inputs, bound.attrs, range, { texts, dtype: outputDtypeOf(def, inputs.map((t) => t.dtype)), origin, argumentRange });
     if (bound.tensors.length === 1 && !f.silent) {
       // What removing the call and keeping its input needs (NN3102 offers it for softmax).
       const node = f.graph.nodes[f.graph.nodes.length - 1];
@@ -856,7 +856,7 @@ export class ShapeChecker {
       // a tensor of unknown shape, which a tuple binding gives every name (no follow-on error).
       return this.applyOp(f, def.name as OpName, inputs, { ...attrs, part: 0 }, range, { texts });
     }
-    const items = Array.from({ length: count }, (_, part) => this.applyOp(f, def.name as OpName, inputs, { ...attrs, part }, range, { texts, dtype: def.keepsDtype ? inputs[0].dtype : 'float32' }));
+    const items = Array.from({ length: count }, (_, part) => this.applyOp(f, def.name as OpName, inputs, { ...attrs, part }, range, { texts, dtype: outputDtypeOf(def, inputs.map((t) => t.dtype)) }));
     this.recordCall(f, def.name, range, calleeRange, inputs, items[0]?.shape ?? null, attrs);
     return { kind: 'tuple', op: def.name, items };
   }
@@ -885,8 +885,8 @@ export class ShapeChecker {
       mask?: true;
       /** The ranges of the written items a rule error may be about (a subscript's). */
       itemRanges?: TextRange[];
-      /** The range of a call's argument for a parameter, for a rule error about it (`RuleError.param`). */
-      argRange?: (param: string) => TextRange | undefined;
+      /** The range of the call's argument a rule error is about. */
+      argumentRange?: (at: NonNullable<RuleError['argument']>) => TextRange | undefined;
     } = {},
   ): TensorValue {
     let shape: Shape | null = null;
@@ -900,19 +900,14 @@ export class ShapeChecker {
       dtypes[k] = inputs[k].dtype;
     }
     const def = opOf(op);
-    const maskAt = def.takesMasks ? -1 : inputs.findIndex((t) => t.mask);
-    if (maskAt >= 0) {
-      const text = options.texts?.[maskAt];
-      this.report(f, 'NN2140', text?.range ?? range, [this.textOf(text ?? null, range), options.layer?.localName ?? op]);
-      known = false;
-    }
+    if (!this.elementTypesFit(f, def, op, inputs, range, options)) known = false;
     if (known) {
       const result = def.shape(shapes, attrs as never, dtypes);
       if ('error' in result) {
         const args = result.error.args.map((arg) => this.ruleArg(arg, inputs, options.texts));
         const details = options.layer ? layerSizeFix(options.layer, result.error.code, shapes[0], this.ctx.text) : undefined;
-        const { item, param } = result.error;
-        const at = (item !== undefined ? options.itemRanges?.[item] : param !== undefined ? options.argRange?.(param) : undefined) ?? range;
+        const { item, argument } = result.error;
+        const at = (item !== undefined ? options.itemRanges?.[item] : argument !== undefined ? options.argumentRange?.(argument) : undefined) ?? range;
         this.report(f, result.error.code as MessageId, at, args, details);
         // A shape the op could not produce (a window that does not fit) is unknown, not wrong.
         shape = result.shape && result.shape.every((d) => (d.constant() ?? 1) >= 1) ? result.shape : null;
@@ -923,8 +918,34 @@ export class ShapeChecker {
     const dtype = options.dtype ?? 'float32';
     const output = f.graph.addNode(op, valueIds(inputs), attrs, range, shape, dtype, options.layer?.name);
     const value: TensorValue = options.origin ? { kind: 'tensor', id: output, shape, dtype, origin: options.origin } : { kind: 'tensor', id: output, shape, dtype };
-    if (options.mask) value.mask = true;
+    if (options.mask || def.masksFrom?.every((k) => inputs[k]?.mask)) value.mask = true;
     return value;
+  }
+
+  /**
+   * Masks and int64 tensors only where the op takes them: NN2140 for a mask where a float
+   * tensor is needed, NN2160 for a float tensor where a mask is, NN2161 for int64 values
+   * where floats are. Each is reported at the argument; an input an error left vague is not.
+   */
+  private elementTypesFit(f: Frame, def: SomeOpDef, op: string, inputs: readonly TensorValue[], range: TextRange, options: { texts?: (Expr | null)[]; layer?: LayerInstance }): boolean {
+    const needer = options.layer?.localName ?? op;
+    const at = (k: number) => options.texts?.[k] ?? null;
+    const report = (id: MessageId, k: number, args: DiagnosticArg[]) => {
+      this.report(f, id, at(k)?.range ?? range, [this.textOf(at(k), range), ...args]);
+      return false;
+    };
+    const maskInputs = def.maskInputs ?? [];
+    for (let k = 0; k < inputs.length; k++) {
+      const input = inputs[k];
+      if (maskInputs.includes(k)) {
+        if (!input.mask && !isVague(input)) return report('NN2160', k, [needer, def.params.filter((p) => p.kind === 'tensor')[k]?.name ?? 'mask']);
+      } else if (input.mask && !def.takesMasks) {
+        return report('NN2140', k, [needer]);
+      } else if (input.dtype === 'int64' && !(def.keepsDtype && k === 0) && def.ids?.input !== k) {
+        return report('NN2161', k, [needer]);
+      }
+    }
+    return true;
   }
 
   /** A rule error's argument for the message: input references become the inputs' text or origin. */

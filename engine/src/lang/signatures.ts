@@ -120,8 +120,8 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
   for (const arg of args) {
     let index: number | undefined;
     if (arg.name === null) {
-      if (variadic >= 0 && arg.value.kind !== 'number') {
-        // `concat(a, b, 1)`: tensors (or one list of them), then the other parameters.
+      if (variadic >= 0 && arg.value.kind !== 'number' && arg.value.kind !== 'string') {
+        // `concat(a, b, 1)`, `einsum("ij,jk->ik", a, b)`: tensors (or one list of them) and the other parameters in order.
         (spread ??= []).push(arg);
         continue;
       }
@@ -174,14 +174,18 @@ export function bindCall(params: readonly Param[], args: readonly ArgIn[], calle
         site.report('NN2003/kind', arg.range, [callee, param.name, 'at least one tensor', site.textOf(arg.expr)]);
         return null;
       }
-      for (const item of items) {
-        const tensor = site.asTensor(item, arg.range);
+      // Tensors written one by one (`concat(a, b)`) keep their own arguments, for messages about one of them.
+      const written = k === variadic && spread !== null && spread.length === items.length ? spread : null;
+      for (let j = 0; j < items.length; j++) {
+        const item = items[j];
+        const own = written?.[j] ?? arg;
+        const tensor = site.asTensor(item, own.range);
         if (tensor === null) {
           if (isVague(item)) site.quiet();
-          else site.report('NN2003/kind', arg.range, [callee, param.name, 'a tensor', describeValue(item)]);
+          else site.report('NN2003/kind', own.range, [callee, param.name, 'a tensor', describeValue(item)]);
           return null;
         }
-        tensors.push({ value: tensor, arg });
+        tensors.push({ value: tensor, arg: own });
       }
       continue;
     }
@@ -256,6 +260,8 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
       }
       return wrongKind(wanted);
     }
+    case 'string':
+      return v.kind === 'string' ? v.value : wrongKind('a string');
     default:
       return wrongKind('a tensor');
   }

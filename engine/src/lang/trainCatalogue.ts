@@ -6,10 +6,10 @@ import { IMAGE_SETS, type ImageSetName } from '../data/catalog.js';
 import { ALL_OPS, OPS } from '../ops/registry.js';
 import type { DataHeader, DataSpec, OptimizerSpec, ScheduleSpec, TrainIR } from './api.js';
 
-/** An argument of a data set or optimizer: a positive integer, a non-negative number or a string. */
+/** An argument of a data set or optimizer: a positive integer, a non-negative number, a string or a flag (`true`/`false`, its default 0 or 1). */
 export interface TrainParam {
   readonly name: string;
-  readonly kind: 'count' | 'number' | 'string';
+  readonly kind: 'count' | 'number' | 'string' | 'flag';
   /** Absent: required (unless `defaultText` says what stands in). */
   readonly default?: number;
   /** An optional argument's default when no number is it (a cosine's `T_max`: the run's steps), as the docs show it. */
@@ -142,15 +142,22 @@ const adamParams = (weightDecay: number, decayDoc: string): TrainParam[] => [
   rate('weight_decay', weightDecay, decayDoc),
 ];
 
+const flag = (name: string, doc: string): TrainParam => ({ name, kind: 'flag', default: 0, doc });
+
 /** The optimizers a `train` block's `optimizer` names, as in torch.optim. */
 export const OPTIMIZERS: Readonly<Record<OptimizerSpec['kind'], OptimizerDef>> = {
   SGD: {
     name: 'SGD',
-    params: [rate('lr', undefined, 'learning rate'), rate('momentum', 0, 'momentum factor'), rate('weight_decay', 0, 'L2 penalty added to the gradient')],
-    doc: 'Stochastic gradient descent with optional momentum (torch.optim.SGD).',
+    params: [rate('lr', undefined, 'learning rate'), rate('momentum', 0, 'momentum factor'), rate('weight_decay', 0, 'L2 penalty added to the gradient'), flag('nesterov', 'Nesterov momentum: the step is g + momentum · buf (needs a momentum)')],
+    doc: 'Stochastic gradient descent with optional momentum, Nesterov\'s with `nesterov = true` (torch.optim.SGD).',
   },
   Adam: { name: 'Adam', params: adamParams(0, 'L2 penalty added to the gradient'), doc: 'Adam (torch.optim.Adam); weight decay is an L2 penalty added to the gradient.' },
   AdamW: { name: 'AdamW', params: adamParams(0.01, 'decoupled weight decay'), doc: 'Adam with decoupled weight decay (torch.optim.AdamW).' },
+  RMSprop: {
+    name: 'RMSprop',
+    params: [rate('lr', 0.01, 'learning rate'), rate('alpha', 0.99, 'decay of the squared gradient\'s running mean', 1), rate('eps', 1e-8, 'added to the denominator'), rate('weight_decay', 0, 'L2 penalty added to the gradient'), rate('momentum', 0, 'momentum factor')],
+    doc: 'RMSprop (torch.optim.RMSprop, not centered): v = alpha · v + (1 − alpha) · g², p −= lr · g / (√v + eps), through a momentum buffer when `momentum` > 0.',
+  },
 };
 
 export function optimizerDef(name: string): OptimizerDef | undefined {
@@ -188,6 +195,16 @@ export const SCHEDULES: Readonly<Record<ScheduleSpec['kind'], ScheduleDef>> = {
     torch: 'LinearLR',
     doc: 'lr times a factor going linearly from start_factor to end_factor over total_iters steps (torch.optim.lr_scheduler.LinearLR).',
   },
+  one_cycle: {
+    name: 'one_cycle',
+    params: [
+      rate('pct_start', 0.3, 'the fraction of the run\'s steps spent raising the rate', 1),
+      rate('div_factor', 25, 'the first rate is lr / div_factor'),
+      rate('final_div_factor', 1e4, 'the last rate is lr / (div_factor · final_div_factor)'),
+    ],
+    torch: 'OneCycleLR',
+    doc: 'The 1cycle policy over every step of the run (torch.optim.lr_scheduler.OneCycleLR with max_lr = lr, anneal_strategy "cos", cycle_momentum off): cosine from lr / div_factor up to lr over the first pct_start of the steps, then cosine down to lr / (div_factor · final_div_factor).',
+  },
 };
 
 export function scheduleDef(name: string): ScheduleDef | undefined {
@@ -196,7 +213,7 @@ export function scheduleDef(name: string): ScheduleDef | undefined {
 
 /** A data set's, optimizer's or schedule's call as the docs show it: `step(step_size, gamma = 0.1)`. */
 export function trainCallSignature(name: string, params: readonly TrainParam[]): string {
-  const shown = (p: TrainParam): string => (p.default !== undefined ? `${p.name} = ${+p.default.toPrecision(6)}` : p.defaultText !== undefined ? `${p.name} = <${p.defaultText}>` : p.name);
+  const shown = (p: TrainParam): string => (p.kind === 'flag' ? `${p.name} = ${p.default === 1}` : p.default !== undefined ? `${p.name} = ${+p.default.toPrecision(6)}` : p.defaultText !== undefined ? `${p.name} = <${p.defaultText}>` : p.name);
   return `${name}(${params.map(shown).join(', ')})`;
 }
 
@@ -227,7 +244,10 @@ export const BACKENDS = ['auto', 'ts', 'onnx'] as const;
  * What a key's value is: a data set or optimizer call, a loss name, a count, a seed, a
  * fraction or `test`, a back end, a folder path.
  */
-export type TrainValueKind = 'data' | 'optimizer' | 'loss' | 'count' | 'seed' | 'validate' | 'backend' | 'path' | 'schedule' | 'steps' | 'positive' | 'patience' | 'layers';
+export type TrainValueKind = 'data' | 'optimizer' | 'loss' | 'count' | 'seed' | 'validate' | 'backend' | 'path' | 'schedule' | 'steps' | 'positive' | 'patience' | 'layers' | 'decay_groups';
+
+/** What `no_decay` may name: the parameters the optimizer's weight decay skips. */
+export const NO_DECAY_GROUPS = ['none', 'bias_and_norm'] as const;
 
 export interface TrainKeyDef {
   readonly name: string;
@@ -252,6 +272,8 @@ export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'clip_grad_norm', value: 'positive', default: 'none', doc: 'Scales all gradients down so that their total L2 norm is at most this (`torch.nn.utils.clip_grad_norm_`), before the update; the gradient statistics show the clipped gradients.' },
   { name: 'clip_grad_value', value: 'positive', default: 'none', doc: 'Clamps every gradient element to [−v, v] (`torch.nn.utils.clip_grad_value_`), after `clip_grad_norm`.' },
   { name: 'early_stopping', value: 'patience', default: 'none', doc: 'Stops when the evaluation loss has not improved for this many epochs (an integer ≥ 1), keeping the best epoch\'s weights in `best.safetensors` beside the checkpoint.' },
+  { name: 'accumulate', value: 'count', default: '1', doc: 'Micro-batches of `batch` samples per optimizer step (an integer ≥ 1): their gradients are averaged, as `(loss / accumulate).backward()` on each and `optimizer.step()` after every `accumulate`-th in PyTorch; an epoch\'s last step averages the micro-batches left. Schedules, warmup and clipping count and act on optimizer steps.' },
+  { name: 'no_decay', value: 'decay_groups', default: '"none"', doc: '`"bias_and_norm"`: the optimizer\'s `weight_decay` skips every parameter of fewer than 2 dims (biases and the weights of norm layers), as two parameter groups in PyTorch (the second with `weight_decay = 0`); `"none"`: every parameter decays, as `torch.optim` does with `model.parameters()`.' },
   { name: 'freeze', value: 'layers', default: '[]', doc: 'Layers (or block instances, or raw `param`s) whose parameters get no gradient and no update: `freeze = [conv1, conv2]`, as `requires_grad_(False)` in PyTorch.' },
   { name: 'save', value: 'path', default: '"runs/<model>"', doc: 'Output folder for checkpoints (`.safetensors`), the exported `.onnx` and the run log.' },
 ];

@@ -1,16 +1,19 @@
 // The `train` block's training controls (LANGUAGE.md §9): `schedule`, `warmup`,
-// `clip_grad_norm`, `clip_grad_value`, `early_stopping` and `freeze`, each bad value an NN4002 at it.
+// `clip_grad_norm`, `clip_grad_value`, `early_stopping`, `freeze`, `accumulate` and `no_decay`,
+// each bad value an NN4002 at it.
 
 import type { ParamInfo, ScheduleSpec, TextRange, TrainControls } from './api.js';
 import { didYouMean } from './fixes.js';
 import type { Expr } from './syntax.js';
-import { SCHEDULES, scheduleDef, trainCallSignature, type TrainParam } from './trainCatalogue.js';
+import { NO_DECAY_GROUPS, SCHEDULES, scheduleDef, trainCallSignature, type TrainParam } from './trainCatalogue.js';
 
 /** What the block's checker lends: values, call arguments and the NN4002 report. */
 export interface ControlReader {
   entries: ReadonlyMap<string, Expr>;
   /** A number the expression evaluates to (constants folded), else null. */
   number(expr: Expr): number | null;
+  /** A string or bare name's text, else null. */
+  word(expr: Expr): string | null;
   /** A call's arguments by name, or null when one is unknown (reported). */
   callArgs(expr: Expr, key: string, params: readonly TrainParam[]): Map<string, Expr> | null;
   /** The name a call or bare name calls. */
@@ -71,11 +74,21 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
       continue;
     }
     const v = reader.number(arg);
-    const fits = v !== null && Number.isFinite(v) && (p.kind === 'count' ? Number.isInteger(v) && v >= 1 : v >= 0);
+    const fits = v !== null && Number.isFinite(v) && (p.kind === 'count' ? Number.isInteger(v) && v >= 1 : v >= 0 && v < (p.below ?? Infinity));
     if (fits) values[p.name] = v;
     else {
-      reader.bad(arg.range, 'schedule', `\`${p.name}\` must be ${p.kind === 'count' ? 'an integer ≥ 1' : 'a non-negative number'}`);
+      reader.bad(arg.range, 'schedule', `\`${p.name}\` must be ${p.kind === 'count' ? 'an integer ≥ 1' : p.below === undefined ? 'a non-negative number' : `a number in [0, ${p.below})`}`);
       ok = false;
+    }
+  }
+  // OneCycleLR's rates divide by these: 0 would make them infinite (or the warm phase empty).
+  if (def.name === 'one_cycle') {
+    for (const name of ['pct_start', 'div_factor', 'final_div_factor']) {
+      const arg = args.get(name);
+      if (ok && arg !== undefined && values[name] === 0) {
+        reader.bad(arg.range, 'schedule', `\`${name}\` must be above 0`);
+        ok = false;
+      }
     }
   }
   if (!ok) return null;
@@ -87,7 +100,20 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
       return { kind: 'cosine', tMax: values.T_max ?? null, etaMin: n('eta_min') };
     case 'linear':
       return { kind: 'linear', startFactor: n('start_factor'), endFactor: n('end_factor'), totalIters: n('total_iters') };
+    case 'one_cycle':
+      return { kind: 'one_cycle', pctStart: n('pct_start'), divFactor: n('div_factor'), finalDivFactor: n('final_div_factor') };
   }
+}
+
+/** The parameters `no_decay` exempts from weight decay: those of fewer than 2 dims (biases, norm weights) for `"bias_and_norm"`. */
+function noDecayOf(expr: Expr, reader: ControlReader): string[] {
+  const group = reader.word(expr);
+  if (group === null || !(NO_DECAY_GROUPS as readonly string[]).includes(group)) {
+    reader.bad(expr.range, 'no_decay', `expected ${NO_DECAY_GROUPS.map((g) => `\`"${g}"\``).join(' or ')}`);
+    return [];
+  }
+  if (group === 'none' || reader.params === null) return [];
+  return reader.params.filter((p) => p.shape.length < 2).map((p) => p.name);
 }
 
 /** The controls the block gives; absent keys take their defaults (none). */
@@ -114,12 +140,21 @@ export function checkControls(reader: ControlReader, lr: number): TrainControls 
   if (schedule?.kind === 'cosine' && scheduleExpr && schedule.etaMin > lr) {
     reader.bad(scheduleExpr.range, 'schedule', `\`eta_min\` (${schedule.etaMin}) is above the optimizer's \`lr\` (${lr}): the rate would rise`);
   }
+  let warmup = integer('warmup', 0) ?? 0;
+  const warmupExpr = entries.get('warmup');
+  if (schedule?.kind === 'one_cycle' && warmup > 0 && warmupExpr) {
+    reader.bad(warmupExpr.range, 'warmup', '`one_cycle` warms up by itself over `pct_start` of the steps; drop `warmup` or set `pct_start`');
+    warmup = 0;
+  }
+  const noDecay = entries.has('no_decay') ? noDecayOf(entries.get('no_decay') as Expr, reader) : [];
   return {
     schedule,
-    warmup: integer('warmup', 0) ?? 0,
+    warmup,
     clipGradNorm: positive('clip_grad_norm'),
     clipGradValue: positive('clip_grad_value'),
     earlyStopping: integer('early_stopping', 1),
     frozen: entries.has('freeze') ? frozenOf(entries.get('freeze') as Expr, reader) : [],
+    accumulate: integer('accumulate', 1) ?? 1,
+    ...(noDecay.length > 0 ? { noDecay } : {}),
   };
 }

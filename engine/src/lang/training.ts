@@ -4,7 +4,7 @@
 
 import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
-import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
+import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Fix, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
 import { opDef } from '../ops/registry.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
@@ -35,7 +35,15 @@ export interface TrainCheck {
   train: TrainIR | null;
 }
 
-type TrainValue = { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'name'; value: string } | { kind: 'other' };
+type TrainValue = { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'name'; value: string } | { kind: 'bool'; value: boolean } | { kind: 'other' };
+
+/** `betas = [0.9, 0.98]` rewritten as the optimizer's `beta1 = 0.9, beta2 = 0.98`, when its value is two numbers. */
+function betasFix(range: TextRange, value: Expr): { fixes?: Fix[] } {
+  const items = value.kind === 'list' ? value.items : [];
+  if (items.length !== 2 || items.some((item) => item.kind !== 'number')) return {};
+  const [b1, b2] = items.map((item) => (item.kind === 'number' ? item.text : ''));
+  return { fixes: [{ title: `Change to \`beta1 = ${b1}, beta2 = ${b2}\``, edits: [{ range, newText: `beta1 = ${b1}, beta2 = ${b2}` }] }] };
+}
 
 /** A path that is absolute or climbs above the workspace folder with `..`. */
 export function leavesWorkspace(path: string): boolean {
@@ -95,6 +103,8 @@ export function checkTrain(
         return { kind: 'number', value: expr.value };
       case 'string':
         return { kind: 'string', value: expr.value };
+      case 'bool':
+        return { kind: 'bool', value: expr.value };
       case 'paren':
         return valueOf(expr.inner);
       case 'unary': {
@@ -135,6 +145,10 @@ export function checkTrain(
     let position = 0;
     for (const arg of call?.args ?? []) {
       const argName = arg.name?.name ?? params[position++];
+      if (argName === 'betas' && params.includes('beta1') && params.includes('beta2')) {
+        diagnostics.push(makeDiagnostic('NN4002', arg.range, [key, `\`${name}\` takes PyTorch's \`betas = (b1, b2)\` as \`beta1 = b1, beta2 = b2\``], betasFix(arg.range, arg.value)));
+        return null;
+      }
       if (argName === undefined || !params.includes(argName)) {
         const problem = arg.name ? `\`${name}\` has no argument \`${argName}\`` : `too many arguments to \`${name}\``;
         diagnostics.push(makeDiagnostic('NN4002', arg.range, [key, problem], arg.name ? didYouMean(arg.name.range, argName!, params) : {}));
@@ -281,6 +295,12 @@ export function checkTrain(
               bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p.name}\``);
               ok = false;
             } else values[p.name] = p.default;
+          } else if (p.kind === 'flag') {
+            if (arg.value.kind === 'bool') values[p.name] = arg.value.value ? 1 : 0;
+            else {
+              bad(arg.expr.range, 'optimizer', `\`${p.name}\` must be \`true\` or \`false\``);
+              ok = false;
+            }
           } else if (arg.value.kind === 'number' && arg.value.value >= 0 && Number.isFinite(arg.value.value) && arg.value.value < (p.below ?? Infinity)) values[p.name] = arg.value.value;
           else {
             bad(arg.expr.range, 'optimizer', p.below === undefined ? `\`${p.name}\` must be a non-negative number` : `\`${p.name}\` must be a number in [0, ${p.below})`);
@@ -291,12 +311,18 @@ export function checkTrain(
           bad(parsed.args.get('lr')?.expr.range ?? optimizerExpr.range, 'optimizer', '`lr` must be positive');
           ok = false;
         }
+        if (ok && values.nesterov === 1 && values.momentum === 0) {
+          bad(parsed.args.get('nesterov')!.expr.range, 'optimizer', 'Nesterov momentum needs a `momentum` above 0');
+          ok = false;
+        }
         if (ok) {
           lrRange = parsed.args.get('lr')?.expr.range;
           optimizer =
             name === 'SGD'
-              ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay }
-              : { kind: name, lr: values.lr, beta1: values.beta1, beta2: values.beta2, eps: values.eps, weightDecay: values.weight_decay };
+              ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay, ...(values.nesterov === 1 ? { nesterov: true } : {}) }
+              : name === 'RMSprop'
+                ? { kind: 'RMSprop', lr: values.lr, alpha: values.alpha, eps: values.eps, weightDecay: values.weight_decay, momentum: values.momentum }
+                : { kind: name, lr: values.lr, beta1: values.beta1, beta2: values.beta2, eps: values.eps, weightDecay: values.weight_decay };
         }
       }
     }
@@ -308,6 +334,10 @@ export function checkTrain(
       number: (expr) => {
         const v = valueOf(expr);
         return v.kind === 'number' ? v.value : null;
+      },
+      word: (expr) => {
+        const v = valueOf(expr);
+        return v.kind === 'string' || v.kind === 'name' ? v.value : null;
       },
       callArgs: (expr, key, params) => {
         const parsed = callArgs(expr, key, params);
@@ -423,7 +453,7 @@ function checkTokenIds(graph: Graph, ids: { min: number; max: number }, dataName
   for (const node of graph.nodes) {
     const reads = node.op === 'call_fn' || node.op === 'unknown' ? undefined : opDef(node.op)?.ids;
     if (reads === undefined || !readsData(node.inputs[reads.input])) continue;
-    const count = reads.count(node.inputs.map((v) => graph.values[v].shape))?.constant();
+    const count = reads.count(node.inputs.map((v) => graph.values[v].shape), node.attrs as never)?.constant();
     if (count === null || count === undefined || (ids.min >= 0 && ids.max < count)) continue;
     // An Embedding is named by its layer; any other op by its name, at its call.
     const weight = graph.params.find((p) => node.inputs.includes(p.value))?.param;

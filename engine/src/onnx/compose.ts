@@ -3,7 +3,7 @@
 // gradient runs that tape backwards.
 
 import { opDef } from '../ops/registry.js';
-import type { OnnxForwardResult } from '../ops/def.js';
+import { outputDtypeOf, type OnnxForwardResult } from '../ops/def.js';
 import type { Builder } from '../ops/compose.js';
 import { causalBiasValues } from '../ops/compose.js';
 import { LoweringBug, type LoweringContext, type TapeEntry, type Val } from './context.js';
@@ -15,7 +15,7 @@ function emit(ctx: LoweringContext, op: string, inputs: Val[], attrs: object): V
   if (!def) throw new LoweringBug(`a composite uses the unknown op \`${op}\``);
   const rule = def.shape(inputs.map((v) => v.shape), attrs as never, inputs.map((v) => v.dtype));
   if ('error' in rule) throw new LoweringBug(`${op} inside a composite: its shape rule refuses the inputs (${rule.error.code})`);
-  const dtype = def.keepsDtype ? inputs[0].dtype : 'float32';
+  const dtype = outputDtypeOf(def, inputs.map((v) => v.dtype));
   return ctx.passes.lowerOp(ctx, op, inputs, attrs, [{ shape: rule.shape, dtype }]).outputs[0];
 }
 

@@ -163,8 +163,8 @@ export class LoweringContext {
     return this.op('ReduceSum', [x.name, this.b.constInt(axes)], { keepdims: keepdims ? 1 : 0 }, shape);
   }
 
-  /** ReduceMean and ReduceMax take their axes as an attribute in opset 17. */
-  reduce(opType: 'ReduceMean' | 'ReduceMax', x: Val, axes: number[], keepdims: boolean): Val {
+  /** ReduceMean, ReduceMax and ReduceMin take their axes as an attribute in opset 17. */
+  reduce(opType: 'ReduceMean' | 'ReduceMax' | 'ReduceMin', x: Val, axes: number[], keepdims: boolean): Val {
     return this.op(opType, [x.name], { axes, keepdims: keepdims ? 1 : 0 }, reducedShape(x.shape, axes, keepdims));
   }
 

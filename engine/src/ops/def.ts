@@ -25,12 +25,13 @@ import type { BinaryOp } from '../lang/syntax.js';
  * - `sizes`: an integer dim or a list of them (`split`'s size of each piece, or the pieces' sizes);
  * - `hyper`: a block's hyper-parameter, any number (an integer one may be a size);
  * - `init`: the name of an init (`param`'s `zeros`, `normal(0.02)`), read from the syntax;
- * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`.
+ * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`;
+ * - `string`: any string, read by the op's shape rule (`einsum`'s equation).
  */
-export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'axes' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice';
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'axes' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice' | 'string';
 
 /** The attribute value a parameter kind binds to. */
-export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' ? string : K extends 'axes' ? readonly number[] : number;
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' | 'string' ? string : K extends 'axes' ? readonly number[] : number;
 
 /**
  * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the
@@ -84,6 +85,7 @@ export const bool = <const N extends string, const O extends Options<'bool'>>(na
 export const dims = <const N extends string, const O extends Options<'dims'>>(name: N, options: O) => ({ name, kind: 'dims' as const, ...options });
 export const sizes = <const N extends string, const O extends Options<'sizes'>>(name: N, options: O) => ({ name, kind: 'sizes' as const, ...options });
 export const choice = <const N extends string, const O extends Options<'choice'>>(name: N, options: O) => ({ name, kind: 'choice' as const, ...options });
+export const string = <const N extends string, const O extends Options<'string'>>(name: N, options: O) => ({ name, kind: 'string' as const, ...options });
 
 // ---------------------------------------------------------------------------------------
 // The parts of an op.
@@ -211,13 +213,17 @@ export interface OpDef<A = unknown> {
   /** Intermediate values the backward keeps besides the output (attention's scores), for hovers and activation memory. */
   readonly internals?: InternalsRule<A>;
   readonly activation?: ActivationKind;
-  /** The output keeps the first input's element type (reshaping int ids); otherwise float32. */
+  /** The output keeps the first input's element type (reshaping int ids); otherwise float32 (or `outputDtype`). */
   readonly keepsDtype?: boolean;
   /**
-   * An input of int ids that must each lie below a count the other inputs give (an
-   * `Embedding`'s rows, a loss's classes): the checker compares the data's ids with it (NN4009).
+   * The input of int64 ids (`Embedding`'s ids, a class loss's labels, `one_hot`'s), each below
+   * a count the other inputs or the attributes give (rows, classes): the checker compares the
+   * data's ids with it (NN4009), and an int64 tensor at any other input is NN2161, unless the
+   * op keeps its input's element type.
    */
-  readonly ids?: { readonly input: number; readonly count: (inShapes: readonly Shape[]) => Dim | undefined; readonly noun: string };
+  readonly ids?: { readonly input: number; readonly count: (inShapes: readonly Shape[], attrs: A) => Dim | undefined; readonly noun: string };
+  /** The output's element type whatever the inputs' (`argmax`'s int64 indices); absent: as `keepsDtype` says. */
+  readonly outputDtype?: 'int64';
   /** Indices of the inputs a gradient flows into; absent: every input. */
   readonly gradInputs?: (inputCount: number) => number[];
   /**
@@ -225,6 +231,10 @@ export interface OpDef<A = unknown> {
    * Any other op given a mask is an error (NN2140), as PyTorch's float ops refuse bool tensors.
    */
   readonly takesMasks?: boolean;
+  /** Inputs that must be masks (`where`'s condition, `masked_fill`'s mask): any other tensor there is NN2160. */
+  readonly maskInputs?: readonly number[];
+  /** The result is a mask when these inputs all are (`where`'s two branches); absent: never (comparisons say so themselves). */
+  readonly masksFrom?: readonly number[];
   /**
    * An op with several results (`chunk`, `split`), bound by tuple binding `a, b = chunk(x, 2)`:
    * how many for an input of this shape (null when the shape rule reports why not). Each
@@ -242,6 +252,11 @@ export interface OpDef<A = unknown> {
   readonly ts: TsKernel<A>;
   readonly onnx: OnnxRules<A>;
   readonly pytorch: PytorchForm<A>;
+}
+
+/** The element type of an op's output, from its inputs'. */
+export function outputDtypeOf(def: Pick<OpDef<never>, 'keepsDtype' | 'outputDtype'>, inputs: readonly ('float32' | 'int64')[]): 'float32' | 'int64' {
+  return def.outputDtype ?? (def.keepsDtype ? (inputs[0] ?? 'float32') : 'float32');
 }
 
 /** An op definition whose name is a literal type (the registry checks keys against names). */

@@ -30,12 +30,17 @@ import * as split from './split.js';
 import * as axes from './axes.js';
 import * as stack from './stack.js';
 import * as tile from './tile.js';
+import * as einsum from './einsum.js';
+import * as masks from './masks.js';
+import * as moments from './moments.js';
+import * as indices from './indices.js';
+import * as cumsum from './cumsum.js';
 
 /**
  * The op files. Each file's exported OpDefs and LayerDefs are the registry's: a new op in a
  * file is registered by being defined there, and a new file by one line here.
  */
-const FAMILIES = [unary, arithmetic, matmul, conv2d, layout, reduce, softmax, pool, normalization, embedding, dropout, losses, narrow, attention, norms, identity, conv1d, recurrent, resample, convTranspose2d, compare, subscript, split, axes, stack, tile] as const;
+const FAMILIES = [unary, arithmetic, matmul, conv2d, layout, reduce, softmax, pool, normalization, embedding, dropout, losses, narrow, attention, norms, identity, conv1d, recurrent, resample, convTranspose2d, compare, subscript, split, masks, moments, indices, cumsum, einsum, axes, stack, tile] as const;
 
 type Family = (typeof FAMILIES)[number];
 type Exported<M> = M[keyof M];

@@ -38,7 +38,8 @@ export class Adam extends Optimizer {
   }
 
   protected update(param: FloatArray, grad: FloatArray, index: number): void {
-    const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
+    const { lr, beta1, beta2, eps, decoupled } = this;
+    const weightDecay = this.decayOf(index, this.weightDecay);
     const m = this.stateBuffer(this.firstMoments, index);
     const v = this.stateBuffer(this.secondMoments, index);
     adamUpdate(param, grad, m, v, {

@@ -8,6 +8,8 @@ export abstract class Optimizer {
   stepCount = 0;
   /** The learning rate of the next step (a schedule sets it before each). */
   abstract lr: number;
+  /** Indices of the parameters weight decay skips (a `train` block's `no_decay`: PyTorch's second parameter group). */
+  readonly noDecay = new Set<number>();
 
   constructor(readonly params: readonly Tensor[]) {
     for (const p of params) {
@@ -29,6 +31,11 @@ export abstract class Optimizer {
   }
 
   protected abstract update(param: FloatArray, grad: FloatArray, index: number): void;
+
+  /** The weight decay of parameter `index`: the optimizer's, or 0 in the no-decay group. */
+  protected decayOf(index: number, weightDecay: number): number {
+    return this.noDecay.has(index) ? 0 : weightDecay;
+  }
 
   /**
    * The per-parameter state buffers by PyTorch's state names (`exp_avg`, `momentum_buffer`),

@@ -1,5 +1,6 @@
-// SGD with momentum and weight decay, PyTorch's formulas (dampening 0, nesterov off):
-// g = grad + wd·p; buf = g on the first step, then buf = μ·buf + g; p −= lr·buf.
+// SGD with momentum and weight decay, PyTorch's formulas (dampening 0):
+// g = grad + wd·p; buf = g on the first step, then buf = μ·buf + g; p −= lr·buf,
+// or with Nesterov momentum p −= lr·(g + μ·buf).
 
 import type { Tensor, FloatArray } from '../tensor/tensor.js';
 import { Optimizer } from './optimizer.js';
@@ -8,6 +9,7 @@ export interface SgdOptions {
   lr: number;
   momentum?: number;
   weightDecay?: number;
+  nesterov?: boolean;
 }
 
 export class SGD extends Optimizer {
@@ -15,6 +17,7 @@ export class SGD extends Optimizer {
   lr: number;
   readonly momentum: number;
   readonly weightDecay: number;
+  readonly nesterov: boolean;
   private readonly momentumBuffers: (FloatArray | undefined)[] = [];
 
   constructor(params: readonly Tensor[], options: SgdOptions) {
@@ -22,6 +25,8 @@ export class SGD extends Optimizer {
     this.lr = options.lr;
     this.momentum = options.momentum ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    if (this.nesterov && this.momentum === 0) throw new Error('SGD: Nesterov momentum needs a momentum above 0');
   }
 
   override state(): Record<string, (FloatArray | undefined)[]> {
@@ -29,7 +34,8 @@ export class SGD extends Optimizer {
   }
 
   protected update(param: FloatArray, grad: FloatArray, index: number): void {
-    const { lr, momentum, weightDecay } = this;
+    const { lr, momentum, nesterov } = this;
+    const weightDecay = this.decayOf(index, this.weightDecay);
     if (momentum === 0) {
       for (let i = 0; i < param.length; i++) param[i] -= lr * (grad[i] + weightDecay * param[i]);
       return;
@@ -39,7 +45,7 @@ export class SGD extends Optimizer {
     for (let i = 0; i < param.length; i++) {
       const g = grad[i] + weightDecay * param[i];
       buffer[i] = firstStep ? g : momentum * buffer[i] + g;
-      param[i] -= lr * buffer[i];
+      param[i] -= lr * (nesterov ? g + momentum * buffer[i] : buffer[i]);
     }
   }
 }

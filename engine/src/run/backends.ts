@@ -2,16 +2,18 @@
 // engine tensors, with activation statistics and the first op of a NaN/Inf), or on
 // onnxruntime through the ONNX path's trainer (several steps per session run; faster, with
 // parameter and activation statistics on the last step of each run, and a NaN/Inf located by
-// replaying its steps on the TS engine). The loop drives either.
+// replaying its steps on the TS engine). The loop drives either; with `accumulate`, each step's
+// batch splits into micro-batches whose gradients are averaged before the update.
 
 import type { Finding, ActivationStats, ParamGradStats } from '../core/events.js';
 import { Tensor } from '../tensor/tensor.js';
 import { optimizerFromSpec } from '../optim/from-spec.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { createOnnxTrainer } from './backendChoice.js';
-import type { OnnxTrainer } from '../backend-onnx/session.js';
+import { OnnxTrainer, runSplits, type OnnxTrainerOptions } from '../backend-onnx/session.js';
+import { OnnxUnsupported } from '../onnx/unsupported.js';
 import type { Batch } from '../core/batches.js';
-import { batchCount, streamRng } from '../core/batches.js';
+import { batchCount, microBatches, streamRng } from '../core/batches.js';
 import type { OptimizerBuffers, OptimizerState } from './checkpoint.js';
 import { nanFinding } from './findings.js';
 import { NonFiniteError, nodeLabels } from '../backend-ts/lower.js';
@@ -30,7 +32,13 @@ export interface TrainingBackend {
   /** How many batches `run` takes at once to go fastest (the loop may pass fewer). */
   stepsPerRun: number;
   /**
-   * One optimizer step per batch, in order; `firstStep` is the 1-based number of the first.
+   * The steps per session run of the ONNX path for this model (1 when it does not lower):
+   * the statistics that must agree between the back ends are sampled as `sampledBatches` says.
+   */
+  readonly statsRun: number;
+  /**
+   * One optimizer step per batch (of `stepSamples` samples: its micro-batches of `batch`), in
+   * order; `firstStep` is the 1-based number of the first.
    * The outcomes end at the first NaN/Inf finding, if any.
    */
   run(batches: readonly Batch[], firstStep: number): Promise<StepOutcome[]>;
@@ -49,16 +57,65 @@ export function runLearningRate(spec: Prepared['train'], totalSteps: number): (s
   return (step) => learningRate(spec.controls, spec.optimizer.lr, step, totalSteps);
 }
 
+/** The samples of one optimizer step: `accumulate` micro-batches of `batch`. */
+export function stepSamples(spec: Prepared['train']): number {
+  return spec.batch * (spec.controls?.accumulate ?? 1);
+}
+
+/** The micro-batch `micro` of the 1-based step `step`'s dropout stream: one per micro-batch. */
+export function dropoutStream(spec: Prepared['train'], step: number, micro: number): number {
+  return (step - 1) * (spec.controls?.accumulate ?? 1) + micro;
+}
+
 /** The steps of a run of the block's epochs (a schedule's horizon when the caller gives none). */
 function blockSteps(prepared: Prepared): number {
-  return prepared.train.epochs * batchCount(prepared.trainSplit.count, prepared.train.batch);
+  return prepared.train.epochs * batchCount(prepared.trainSplit.count, stepSamples(prepared.train));
+}
+
+/**
+ * The options the ONNX trainer of a run is created with (its steps per run follow from them).
+ */
+function onnxTrainerOptions(prepared: Prepared, threads: number, totalSteps: number): OnnxTrainerOptions & { fns: Prepared['check']['fnIrs'] } {
+  const spec = prepared.train;
+  return { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads, ...(hasSchedule(spec.controls) ? { learningRate: runLearningRate(spec, totalSteps) } : {}) };
+}
+
+/**
+ * The batches of an epoch (0-based indices from `firstBatch` on) whose step the ONNX path
+ * computes statistics for: the loop hands it `statsRun` batches at a time (fewer at the end
+ * of the epoch), the trainer splits those by `runSplits`, and each piece's last step has them.
+ * `batchSize(b)` is the size of batch `b` (the last of an epoch may be smaller).
+ */
+export function sampledBatches(firstBatch: number, stepsPerEpoch: number, statsRun: number, batchSize: (b: number) => number): Set<number> {
+  const sampled = new Set<number>();
+  for (let b = firstBatch; b < stepsPerEpoch;) {
+    const count = Math.min(statsRun, stepsPerEpoch - b);
+    let end = b;
+    for (const piece of runSplits(Array.from({ length: count }, (_, i) => batchSize(b + i)), statsRun)) {
+      end += piece;
+      sampled.add(end - 1);
+    }
+    b += count;
+  }
+  return sampled;
+}
+
+/** The steps per run the ONNX path would take for this run, without starting onnxruntime (1 when the model does not lower). */
+function onnxStatsRun(prepared: Prepared, totalSteps: number): number {
+  try {
+    return OnnxTrainer.stepsPerRunFor(prepared.model, prepared.check.fnIrs, prepared.train, onnxTrainerOptions(prepared, 1, totalSteps));
+  } catch (error) {
+    if (error instanceof OnnxUnsupported) return 1;
+    throw error;
+  }
 }
 
 /** The TS back end; `totalSteps` is the run's step count (a schedule's horizon). */
 export function tsBackend(prepared: Prepared, threads: number, totalSteps = blockSteps(prepared)): TrainingBackend {
   const { lowered, train: spec } = prepared;
   const tensors = lowered.params.map((p) => p.tensor);
-  const optimizer = optimizerFromSpec(spec.optimizer, tensors);
+  const noDecay = new Set(spec.controls?.noDecay ?? []);
+  const optimizer = optimizerFromSpec(spec.optimizer, tensors, lowered.params.map((p) => noDecay.has(p.name)));
   // Frozen parameters stay in the optimizer's list (its state is indexed like the model's
   // parameters) but get no gradient, so its step leaves them as they are.
   const frozen = new Set(spec.controls?.frozen ?? []);
@@ -69,19 +126,28 @@ export function tsBackend(prepared: Prepared, threads: number, totalSteps = bloc
   const clipValue = spec.controls?.clipGradValue ?? null;
   const oneStep = async (batch: Batch, step: number): Promise<StepOutcome> => {
     const activations: ActivationStats[] = [];
-    let loss: Tensor;
-    try {
-      const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', step - 1), activations, detectNonFinite: true };
-      loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target, spec.lossArgs);
-    } catch (error) {
-      if (!(error instanceof NonFiniteError)) throw error;
-      const line = prepared.lineOf(error.node.range.start);
-      return { nan: nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, at step ${step}; training stopped`, error.node.range, step) };
-    }
-    const lossValue = loss.item();
-    if (!Number.isFinite(lossValue)) return { nan: lossFinding(prepared, lossValue, step) };
+    const micro = microBatches(batch, spec.batch);
+    let lossSum = 0;
     optimizer.zeroGrad();
-    loss.backward();
+    for (const [j, part] of micro.entries()) {
+      let loss: Tensor;
+      try {
+        // The activation statistics are the last micro-batch's.
+        const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', dropoutStream(spec, step, j)), activations: j === micro.length - 1 ? activations : [], detectNonFinite: true };
+        loss = lossOf(spec.loss, lowered.forward([part.input], mode), part.target, spec.lossArgs);
+      } catch (error) {
+        if (!(error instanceof NonFiniteError)) throw error;
+        const line = prepared.lineOf(error.node.range.start);
+        return { nan: nanFinding(error.where, `the output of \`${error.node.op}\` (line ${line}) is the first value with a NaN or Inf, at step ${step}; training stopped`, error.node.range, step) };
+      }
+      const lossValue = loss.item();
+      if (!Number.isFinite(lossValue)) return { nan: lossFinding(prepared, lossValue, step) };
+      lossSum += lossValue;
+      loss.backward();
+    }
+    const lossValue = lossSum / micro.length;
+    // The gradients of the micro-batches summed into .grad; their mean, as (loss / n).backward() gives.
+    if (micro.length > 1) for (const t of tensors) if (t.grad) for (let i = 0; i < t.grad.values.length; i++) t.grad.values[i] /= micro.length;
     const bad = lowered.params.find((p) => p.tensor.grad !== null && hasNonFinite(p.tensor.grad.data));
     if (bad) {
       const line = prepared.lineOf(bad.info.range.start);
@@ -97,11 +163,15 @@ export function tsBackend(prepared: Prepared, threads: number, totalSteps = bloc
     );
     return { loss: lossValue, params, activations };
   };
+  let statsRun: number | null = null;
   return {
     kind: 'ts',
     threads,
     optimizer,
     stepsPerRun: 1,
+    get statsRun() {
+      return (statsRun ??= onnxStatsRun(prepared, totalSteps));
+    },
     async run(batches, firstStep) {
       const outcomes: StepOutcome[] = [];
       for (const [i, batch] of batches.entries()) {
@@ -185,7 +255,7 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
   // A constant learning rate stays a constant of the step graph (folded into its Gemms).
   // Gradient statistics on the last step of each session run (every 32nd step on an MLP):
   // every step's would cost a third of the step time (bench/onnx/run.ts).
-  const trainer = await createOnnxTrainer(prepared.model, spec, initial, { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads, ...(hasSchedule(spec.controls) ? { learningRate: runLearningRate(spec, totalSteps) } : {}) });
+  const trainer = await createOnnxTrainer(prepared.model, spec, initial, onnxTrainerOptions(prepared, threads, totalSteps));
   const paramNames = lowered.params.map((p) => p.name);
   const labels = nodeLabels(prepared.model.graph, prepared.lineOf);
   return {
@@ -193,8 +263,9 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
     threads,
     optimizer: onnxOptimizerState(trainer, paramNames),
     stepsPerRun: trainer.stepsPerRun,
+    statsRun: trainer.stepsPerRun,
     async run(batches, firstStep) {
-      const results = await trainer.run(batches.map((b) => ({ inputs: b.input, labels: b.target })));
+      const results = await trainer.run(batches.map((b) => microBatches(b, spec.batch).map((m) => ({ inputs: m.input, labels: m.target }))));
       const outcomes: StepOutcome[] = [];
       for (const [i, result] of results.entries()) {
         if (!Number.isFinite(result.loss)) return [...outcomes, { nan: await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss) }];

@@ -93,7 +93,9 @@ export function formatEpoch(event: Extract<RunEvent, { type: 'epoch' }>, epochs:
   const accuracy = event.testAccuracy === null ? '' : `, ${split} accuracy ${event.testAccuracy.toFixed(4)}`;
   // Without a test split the training data is evaluated again, in eval mode: not the epoch's running loss.
   const loss = event.evaluatedOn === 'train' ? `${split} eval loss` : `${split} loss`;
-  return `epoch ${event.epoch + 1}/${epochs}: train loss ${event.trainLoss.toFixed(4)}, ${loss} ${event.testLoss.toFixed(4)}${accuracy}`;
+  // The train accuracy (on up to 1000 training samples) beside a test or validation one; a run evaluated on its training data has it already.
+  const trainAccuracy = event.trainAccuracy == null || event.evaluatedOn === 'train' ? '' : `, train accuracy ${event.trainAccuracy.toFixed(4)}`;
+  return `epoch ${event.epoch + 1}/${epochs}: train loss ${event.trainLoss.toFixed(4)}, ${loss} ${event.testLoss.toFixed(4)}${accuracy}${trainAccuracy}`;
 }
 
 export function formatSummary(file: string, text: string, end: Extract<RunEvent, { type: 'end' }>): string {

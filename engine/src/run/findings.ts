@@ -96,6 +96,11 @@ export class FindingTracker {
 
   constructor(private readonly rangeOf: (layer: string) => TextRange) {}
 
+  /** Whether `layer` has been reported with `code`. */
+  hasReported(code: Finding['code'], layer: string): boolean {
+    return this.reported.has(`${code}:${layer}`);
+  }
+
   observe(step: number, layers: readonly LayerGradStats[], activations: readonly ActivationStats[]): Finding[] {
     const candidates = [...vanishing(layers, this.rangeOf, step), ...explodingNorm(layers, this.rangeOf, step), ...this.growth(layers, step)];
     for (const a of activations) {

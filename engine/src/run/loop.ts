@@ -1,4 +1,4 @@
-// The training loop: seeded shuffling, batches, epochs, evaluation each epoch, run events,
+// The training loop: seeded shuffling, batches, epochs, evaluation each epoch (evaluate.ts), run events,
 // gradient-flow findings, NaN/Inf detection (NN5004), checkpoints and exact resumption, and
 // cancellation through an AbortSignal (the run stops after the current back-end run and saves).
 // A plain async function, so the CLI runs it in-process and the language server in a worker.
@@ -6,18 +6,18 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TextRange } from '../lang/api.js';
-import { noGrad } from '../autograd/tape.js';
 import { chooseBackend } from './backendChoice.js';
 import { stateKeys } from '../backend-onnx/optimizer.js';
-import type { Split } from '../data/index.js';
 import type { EvaluatedOn, Finding, RunEvent } from '../core/events.js';
-import { onnxBackend, tsBackend, type TrainingBackend } from './backends.js';
+import { onnxBackend, runLearningRate, sampledBatches, stepSamples, tsBackend, type TrainingBackend } from './backends.js';
 import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
+import { classNames, evaluate, sampleClasses, trainAccuracyOrder } from './evaluate.js';
 import { FindingTracker } from './findings.js';
 import { LossTracker } from './lossFindings.js';
+import { inputScaleFindings, INPUT_BATCHES } from './inputFindings.js';
+import { UpdateRatioTracker } from './updateFindings.js';
 import { layerGradStats } from '../core/stats.js';
-import { correctCount, lossOf } from '../backend-ts/objective.js';
 import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
 import { resolveThreads } from '../kernels/threads.js';
@@ -41,9 +41,6 @@ export interface TrainOptions extends PrepareOptions, FetchOptions {
 
 export type EndEvent = Extract<RunEvent, { type: 'end' }>;
 
-/** Evaluation batch size: large, since evaluation keeps no tape. */
-export const EVAL_BATCH = 256;
-
 /** The split evaluated after each epoch, as the run's events name it. */
 export function evaluatedSplit(prepared: Prepared): EvaluatedOn {
   return prepared.evalSplit === null ? 'train' : prepared.evalSplit === prepared.data.test ? 'test' : 'validation';
@@ -65,23 +62,6 @@ export function layerRanges(prepared: Prepared): (layer: string) => TextRange {
   const ranges = new Map<string, TextRange>();
   for (const p of prepared.lowered.params) if (!ranges.has(p.layer)) ranges.set(p.layer, p.info.range);
   return (layer) => ranges.get(layer) ?? prepared.train.range;
-}
-
-/** Mean loss and accuracy over a split, in eval mode, in file order. */
-export async function evaluate(prepared: Prepared, backend: TrainingBackend, split: Split, layout: BatchLayout): Promise<{ loss: number; accuracy: number | null }> {
-  const order = epochOrder(split.count, 0, 0, false);
-  let lossSum = 0;
-  let correct: number | null = 0;
-  for (let start = 0; start < split.count; start += EVAL_BATCH) {
-    const batch = makeBatch(split, order, start, EVAL_BATCH, layout);
-    const output = await backend.evalOutput(batch.input);
-    noGrad(() => {
-      lossSum += lossOf(prepared.train.loss, output, batch.target, prepared.train.lossArgs).item() * batch.size;
-    });
-    const right = correctCount(prepared.train.loss, layout.target, output, batch.target);
-    correct = right === null || correct === null ? null : correct + right;
-  }
-  return { loss: lossSum / split.count, accuracy: correct === null ? null : correct / split.count };
 }
 
 /**
@@ -147,7 +127,8 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
     resumed = { state, steps: saved.stepCount };
   }
   const epochs = options.epochs ?? spec.epochs;
-  const stepsPerEpoch = batchCount(trainSplit.count, spec.batch);
+  const stepSize = stepSamples(spec);
+  const stepsPerEpoch = batchCount(trainSplit.count, stepSize);
   const chosen = await chooseTrainingBackend(prepared, options.backend ?? spec.backend, resolveThreads(options.threads), epochs * stepsPerEpoch);
   if (isRunError(chosen)) return { errors: [chosen] };
   const { backend, note } = chosen;
@@ -172,9 +153,14 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
     params: paramCount,
     ...(options.resume ? { resumedFrom: position.step } : {}),
     ...(note ? { note } : {}),
+    ...(sampleClasses(layout.target, prepared.data) === null ? {} : { classNames: classNames(prepared.data) }),
   });
 
   const tracker = new FindingTracker(layerRanges(prepared));
+  const inputName = prepared.model.graph.values[prepared.model.graph.inputs[0]]?.name ?? 'input';
+  const matrices = new Set(lowered.params.filter((p) => p.tensor.shape.length >= 2).map((p) => p.name));
+  const updates = new UpdateRatioTracker(spec, matrices, layerRanges(prepared), runLearningRate(spec, epochs * stepsPerEpoch), (code, layer) => tracker.hasReported(code, layer));
+  const batchSize = (b: number): number => Math.min(stepSize, trainSplit.count - b * stepSize);
   const evaluatedOn = evaluatedSplit(prepared);
   const bestPath = join(saveDir, BEST_FILE);
   const losses = new LossTracker(spec, evaluatedOn, bestPath);
@@ -195,6 +181,11 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   const patience = spec.controls?.earlyStopping ?? null;
   let best: EndEvent['best'] = undefined;
 
+  // The input's scale, from the batches the run starts with, before any step.
+  const firstOrder = epochOrder(trainSplit.count, spec.seed, position.epoch, true);
+  const firstBatches = Array.from({ length: Math.min(INPUT_BATCHES, stepsPerEpoch - position.batch) }, (_, i) => makeBatch(trainSplit, firstOrder, (position.batch + i) * spec.batch, spec.batch, layout));
+  for (const finding of inputScaleFindings(spec, inputName, firstBatches, position.step + 1)) report(finding);
+
   let reason: EndEvent['reason'] = 'done';
   let testAccuracy: number | null = null;
   let { step } = position;
@@ -205,10 +196,12 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
       let { epochLossSum, epochBatches } = epoch === position.epoch ? position : { epochLossSum: 0, epochBatches: 0 };
       const epochStarted = Date.now();
       let samples = 0;
+      const sampled = sampledBatches(firstBatch, stepsPerEpoch, backend.statsRun, batchSize);
       for (let b = firstBatch; b < stepsPerEpoch;) {
-        // The back end takes several batches per run (the ONNX path); events stay per step.
+        // The back end takes several batches per run (the ONNX path); events stay per step. A
+        // batch is an optimizer step's samples: `accumulate` micro-batches of `batch`.
         const count = Math.min(backend.stepsPerRun, stepsPerEpoch - b);
-        const batches = Array.from({ length: count }, (_, i) => makeBatch(trainSplit, order, (b + i) * spec.batch, spec.batch, layout));
+        const batches = Array.from({ length: count }, (_, i) => makeBatch(trainSplit, order, (b + i) * stepSize, stepSize, layout));
         const outcomes = await backend.run(batches, step + 1);
         for (const [i, outcome] of outcomes.entries()) {
           if ('nan' in outcome) {
@@ -226,6 +219,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, layers, activations: outcome.activations });
           for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
           for (const finding of losses.observeStep(step, outcome.loss, layers)) report(finding);
+          if (sampled.has(b)) for (const finding of updates.observe(step, outcome.params)) report(finding);
           b++;
           position = { step, epoch, batch: b, epochLossSum, epochBatches };
         }
@@ -236,10 +230,22 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           break training;
         }
       }
-      const evaluation = await evaluate(prepared, backend, evalSplit ?? trainSplit, layout);
+      const evaluation = await evaluate(prepared, backend, evalSplit ?? trainSplit, layout, { details: true });
+      const trainAccuracy = (await evaluate(prepared, backend, trainSplit, layout, { order: trainAccuracyOrder(trainSplit.count) })).accuracy;
       testAccuracy = evaluation.accuracy;
       const trainLoss = epochBatches > 0 ? epochLossSum / epochBatches : NaN;
-      emit({ type: 'epoch', epoch, step, trainLoss, testLoss: evaluation.loss, testAccuracy, evaluatedOn });
+      emit({
+        type: 'epoch',
+        epoch,
+        step,
+        trainLoss,
+        testLoss: evaluation.loss,
+        testAccuracy,
+        evaluatedOn,
+        trainAccuracy,
+        ...(evaluation.confusion ? { confusion: evaluation.confusion } : {}),
+        ...(evaluation.worst ? { worst: evaluation.worst } : {}),
+      });
       const judged = losses.observeEpoch({ epoch, step, trainLoss, testLoss: evaluation.loss });
       if (judged.best) {
         backend.sync();

@@ -18,8 +18,8 @@ export interface RuleError {
   args: RuleArg[];
   /** The written item the error is about (a subscript's index), where the checker has its range. */
   item?: number;
-  /** The parameter whose argument the error is about (`squeeze`'s `dim`): the checker points at that argument. */
-  param?: string;
+  /** The argument of a built-in call the error is about: a tensor input's, or a parameter's by name (`einsum`'s equation). */
+  argument?: { readonly input: number } | { readonly param: string };
 }
 
 /**
@@ -34,7 +34,8 @@ export function ruleError(code: string, args: RuleArg[], shape?: Shape): RuleRes
 
 /** An error about the argument of parameter `param` (reported at that argument). */
 export function argError(param: string, code: string, args: RuleArg[], shape?: Shape): RuleResult {
-  return shape === undefined ? { error: { code, args, param } } : { error: { code, args, param }, shape };
+  const error = { code, args, argument: { param } };
+  return shape === undefined ? { error } : { error, shape };
 }
 
 /** The rule of every op whose output has its first input's shape. */

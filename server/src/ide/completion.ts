@@ -8,7 +8,7 @@
 import type { Token } from '../../../engine/src/lang/scanner.js';
 import { catalogueEntries, catalogueEntry, type CatalogueEntry, type EntryKind } from '../../../engine/src/lang/catalogue.js';
 import type { SemanticItem, SemanticSymbol } from '../../../engine/src/lang/semantics.js';
-import { BACKENDS, SCHEDULES, trainCallSignature, trainKeyDef, type TrainValueKind } from '../../../engine/src/lang/trainCatalogue.js';
+import { BACKENDS, NO_DECAY_GROUPS, SCHEDULES, trainCallSignature, trainKeyDef, type TrainValueKind } from '../../../engine/src/lang/trainCatalogue.js';
 import type { Analysis } from './analysis.js';
 
 export type CompletionKind = 'keyword' | 'function' | 'layer' | 'variable' | 'constant' | 'model' | 'fn' | 'key' | 'value' | 'argument';
@@ -28,6 +28,7 @@ const VALUES_OF: Partial<Record<TrainValueKind, EntryKind | readonly string[]>> 
   optimizer: 'optimizer',
   backend: BACKENDS.map((b) => `"${b}"`),
   validate: ['"test"'],
+  decay_groups: NO_DECAY_GROUPS.map((g) => `"${g}"`),
   schedule: Object.values(SCHEDULES).map((s) => trainCallSignature(s.name, s.params.filter((p) => p.default === undefined && p.defaultText === undefined))),
 };
 

@@ -1,5 +1,5 @@
 // What runs, probes and init-time passes found, per model: the engine's per-layer gradient
-// statistics (as the run events carry them) with their trend, and findings (NN5001–NN5005).
+// statistics (as the run events carry them) with their trend, and findings (NN5001–NN5010).
 // Each result is anchored to the text of the items it concerns and disappears once that text changes.
 
 import type { TextRange } from '../../../engine/src/lang/api.js';

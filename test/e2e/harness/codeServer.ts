@@ -5,6 +5,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { E2eInstall } from './install.js';
+import { DATA_ENV } from '../../../engine/src/data/sources.js';
 
 export interface CodeServerOptions {
   /** A folder for everything this server writes (home, user data, extensions, log). */
@@ -48,7 +49,12 @@ function quietSettings(trusted: boolean): Record<string, unknown> {
   };
 }
 
-/** The environment every code-server process of a run gets: nothing from the real home. */
+/**
+ * The environment every code-server process of a run gets: nothing from the real home, and
+ * (unless the scenario file set NN_DATA_SYSTEM_DIR) an empty folder in place of Debian's
+ * datasets (/usr/share/datasets), so that the scenarios use what the .vsix carries, as on a
+ * machine without the `dataset-fashion-mnist` package.
+ */
 function privateEnv(root: string, install: E2eInstall): NodeJS.ProcessEnv {
   const home = join(root, 'home');
   const dirs = { XDG_CONFIG_HOME: 'config', XDG_DATA_HOME: 'data', XDG_CACHE_HOME: 'cache', XDG_STATE_HOME: 'state' };
@@ -56,6 +62,11 @@ function privateEnv(root: string, install: E2eInstall): NodeJS.ProcessEnv {
   for (const [name, sub] of Object.entries(dirs)) {
     env[name] = join(home, sub);
     mkdirSync(env[name]!, { recursive: true });
+  }
+  // A scenario file may have chosen its own (download.test.ts: '', with a mirror and a cache).
+  if (env[DATA_ENV.systemDir] === undefined) {
+    env[DATA_ENV.systemDir] = join(root, 'no-system-datasets');
+    mkdirSync(env[DATA_ENV.systemDir]!, { recursive: true });
   }
   env.PATH = `${join(install.nodeBin, '..')}:${process.env.PATH ?? ''}`;
   // A stray VS Code IPC hook from an outer editor would make code-server talk to it.

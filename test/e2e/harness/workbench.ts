@@ -2,7 +2,7 @@
 // reading what is on screen), with a screenshot per step into the run's artifacts folder.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { E2eInstall } from './install.js';
 
 const chromiumFlags = [
@@ -79,6 +79,21 @@ export class Workbench {
     const path = join(this.screenshotDir, `${String(this.shot).padStart(2, '0')}-${name}.png`);
     await this.page.screenshot({ path }).catch(() => undefined);
     return path;
+  }
+
+  /** Saves a numbered screenshot of one element (scrolled into view); returns its path. */
+  async screenshotOf(element: Locator, name: string): Promise<string> {
+    this.shot += 1;
+    const path = join(this.screenshotDir, `${String(this.shot).padStart(2, '0')}-${name}.png`);
+    await element.screenshot({ path });
+    return path;
+  }
+
+  /** The cursor's 1-based line in the active editor, from the status bar's `Ln 12, Col 5`. */
+  async cursorLine(): Promise<number | null> {
+    const text = (await this.page.locator('#status\\.editor\\.selection').innerText().catch(() => '')) ?? '';
+    const match = /Ln (\d+)/.exec(text);
+    return match ? Number(match[1]) : null;
   }
 
   /** Opens a workspace file by quick open and waits for its editor. */

@@ -1,0 +1,83 @@
+// The monitoring overhead of the ONNX back end on the diagnosis benchmark's healthy setups
+// and on the Fashion-MNIST examples:
+// the time per step of the run's trainer (statistics on the last step of each session run,
+// as `nn train` creates it) against the same trainer without statistics, on the same batches,
+// alternating the two so that machine load falls on both alike, and keeping each one's fastest
+// round (a shared machine only ever adds time).
+// Usage: npx tsx bench/diagnose/overhead.ts [rounds] [epochs per round of a small setup; an example's is 1]
+
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { prepare } from '../../engine/src/run/prepare.js';
+import { batchLayout } from '../../engine/src/run/loop.js';
+import { createOnnxTrainer } from '../../engine/src/run/backendChoice.js';
+import { epochOrder, makeBatch } from '../../engine/src/core/batches.js';
+import { healthySetups } from './setups.js';
+
+/** Examples of real size, after the small setups: one epoch of each is many session runs of full length. */
+const EXAMPLES = ['fashion_mlp.nn', 'fashion_cnn.nn'];
+
+const medianOf = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 5);
+  const epochsPerRound = Number(process.argv[3] ?? 10);
+  const overheads: number[] = [];
+  console.log('| setup | steps per epoch | ms/step with statistics | without | overhead |');
+  console.log('| --- | --- | --- | --- | --- |');
+  const examples = join(__dirname, '../../examples');
+  const runs = [
+    ...healthySetups().map((setup) => ({ name: setup.name, text: setup.text, files: setup.files ?? {}, baseDir: null as string | null })),
+    ...EXAMPLES.map((file) => ({ name: `examples/${file}`, text: readFileSync(join(examples, file), 'utf8'), files: {}, baseDir: examples })),
+  ];
+  for (const setup of runs) {
+    const dir = setup.baseDir ?? mkdtempSync(join(tmpdir(), 'nn-overhead-'));
+    try {
+      for (const [name, content] of Object.entries(setup.files)) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), content);
+      }
+      const prepared = prepare(setup.text, { baseDir: dir });
+      if (Array.isArray(prepared)) throw new Error(`${setup.name}: ${prepared.map((e) => e.message).join('; ')}`);
+      const { train: spec, lowered, trainSplit } = prepared;
+      const initial = new Map(lowered.params.map((p) => [p.name, Float32Array.from(p.tensor.data)] as const));
+      for (const b of lowered.buffers) initial.set(b.name, Float32Array.from(b.tensor.data));
+      const layout = batchLayout(prepared);
+      const order = epochOrder(trainSplit.count, spec.seed, 0, true);
+      const batches = Array.from({ length: Math.ceil(trainSplit.count / spec.batch) }, (_, i) => makeBatch(trainSplit, order, i * spec.batch, spec.batch, layout)).map((b) => ({ inputs: b.input, labels: b.target }));
+      const options = { fns: prepared.check.fnIrs, seed: spec.seed, threads: 1 };
+      const withStats = await createOnnxTrainer(prepared.model, spec, initial, { ...options, statsAt: 'run-end' });
+      const without = await createOnnxTrainer(prepared.model, spec, initial, { ...options, stats: false });
+      const times = { with: [] as number[], without: [] as number[] };
+      const timeEpochs = async (trainer: typeof withStats, into: number[], epochs: number): Promise<void> => {
+        const started = performance.now();
+        for (let e = 0; e < epochs; e++) {
+          for (let i = 0; i < batches.length; i += trainer.stepsPerRun) await trainer.run(batches.slice(i, i + trainer.stepsPerRun));
+        }
+        into.push((performance.now() - started) / (epochs * batches.length));
+      };
+      // One epoch each first: graphs of every run length are built then, not timed.
+      await timeEpochs(withStats, [], 1);
+      await timeEpochs(without, [], 1);
+      for (let r = 0; r < rounds; r++) {
+        await timeEpochs(withStats, times.with, setup.baseDir === null ? epochsPerRound : 1);
+        await timeEpochs(without, times.without, setup.baseDir === null ? epochsPerRound : 1);
+      }
+      await withStats.release();
+      await without.release();
+      const a = Math.min(...times.with);
+      const b = Math.min(...times.without);
+      if (setup.baseDir === null) overheads.push(a / b - 1);
+      console.log(`| ${setup.name} | ${batches.length} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${((a / b - 1) * 100).toFixed(1)}% |`);
+    } finally {
+      if (setup.baseDir === null) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`| median over the ${overheads.length} healthy setups | | | | ${(medianOf(overheads) * 100).toFixed(1)}% |`);
+}
+
+void main();
