@@ -396,11 +396,16 @@ async function float64Reference(c: Case, dir: string, checked: CheckResult, init
   if (reference === null) return null;
   const nudged = await run(roundedOff(initial));
   const reckoned = (values: number[], moved: readonly number[] | undefined): Reckoned => {
-    const scale = Math.max(1e-6, ...values.map(Math.abs));
+    const scale = scaleOf(values);
     const shifts = values.map((v, i) => Math.abs(v - (moved?.[i] ?? NaN)) / scale);
     return { values, sensitivity: shifts.length > 0 && shifts.every(Number.isFinite) ? Math.max(...shifts) : 0 };
   };
   return { output: reckoned(reference.output, nudged?.output), losses: reckoned(reference.losses, nudged?.losses) };
+}
+
+/** The size differences between runs are measured against (at least 1e-6). */
+function scaleOf(values: readonly number[]): number {
+  return Math.max(1e-6, ...values.map(Math.abs));
 }
 
 /** Every weight moved by a relative 2^-24, up or down by a fixed pattern (float32's round-off of it). */
@@ -422,7 +427,7 @@ function roundedOff(weights: ReadonlyMap<string, Float64Array>): Map<string, Flo
 function arbitrate(ts: readonly number[], onnx: readonly number[], reference: Reckoned | null): string | null {
   if (reference === null || reference.values.length !== ts.length) return 'no float64 reference to compare with';
   const values = reference.values;
-  const scale = Math.max(1e-6, ...values.map(Math.abs));
+  const scale = scaleOf(values);
   const off = (xs: readonly number[]) => Math.max(...xs.map((x, i) => Math.abs(x - values[i]))) / scale;
   const [a, b] = [off(ts), off(onnx)];
   const worse = (x: number, y: number) => x > 10 * TOLERANCE && x > 10 * y && x > ROUND_OFF_GAIN * reference.sensitivity;
