@@ -8,7 +8,8 @@ import {
   EXPLODING_NORM,
   EXPLODING_WARMUP_STEPS,
   FindingTracker,
-  PERSISTENT_STEPS,
+  PERSISTENT_SAMPLES,
+  SATURATED_FRACTION,
   VANISHING_RATIO,
   probeFindings,
 } from '../../engine/src/run/findings.js';
@@ -69,15 +70,38 @@ test('vanishing and exploding gradients in a probe', () => {
   assert.deepEqual(fine, []);
 });
 
-test('dead ReLU units are reported after the persistent-step threshold, once', () => {
+test('dead ReLU units are reported after the persistent-sample threshold, once', () => {
   const tracker = new FindingTracker(rangeOf);
   const dead = activationStats('h', 'relu', OPS.relu.activation!, range, [0, 0, 0, 1], 1); // 75% dead
   assert.ok(dead.deadFraction > DEAD_RELU_FRACTION);
   const grads = [layerWithNorm('fc1', 1)];
-  for (let step = 1; step < PERSISTENT_STEPS; step++) assert.deepEqual(tracker.observe(step, grads, [dead]), []);
-  const found = tracker.observe(PERSISTENT_STEPS, grads, [dead]);
+  for (let step = 1; step < PERSISTENT_SAMPLES; step++) assert.deepEqual(tracker.observe(step, grads, [dead]), []);
+  // Steps without activation statistics (not sampled) neither count nor break the samples' run.
+  assert.deepEqual(tracker.observe(PERSISTENT_SAMPLES, grads, []), []);
+  const found = tracker.observe(PERSISTENT_SAMPLES + 1, grads, [dead]);
   assert.deepEqual(found.map((f) => f.code), ['NN5003']);
-  assert.deepEqual(tracker.observe(PERSISTENT_STEPS + 1, grads, [dead]), [], 'reported once');
+  assert.match(found[0]!.message, /75% of the units .* over 3 consecutive sampled steps/);
+  assert.deepEqual(tracker.observe(PERSISTENT_SAMPLES + 2, grads, [dead]), [], 'reported once');
+});
+
+/** Tanh statistics of `n` values of which a share `saturated` is saturated (|z| = 5) and the rest is not (z = 0). */
+function tanhSaturated(saturated: number, n = 100): ReturnType<typeof activationStats> {
+  const values = Array.from({ length: n }, (_, i) => (i < saturated * n ? Math.tanh(5) : 0));
+  return activationStats('t', 'tanh', OPS.tanh.activation!, range, values, 1);
+}
+
+test('saturation hovering around the threshold is judged on its mean over the sampled steps', () => {
+  // The fractions of a tanh after a normal(10) init on spirals: 52%, 34%, 58%, 45%, ... (a mean of 47%).
+  const hovering = [0.52, 0.34, 0.58, 0.45, 0.41, 0.53];
+  const tracker = new FindingTracker(rangeOf);
+  const found = hovering.flatMap((f, i) => tracker.observe(i + 1, [layerWithNorm('fc1', 1)], [tanhSaturated(f)]));
+  assert.deepEqual(found.map((f) => `${f.code} ${f.step}`), [`NN5005 ${PERSISTENT_SAMPLES}`]);
+  assert.match(found[0]!.message, /48% of the tanh values/);
+  // One saturated sample among unsaturated ones is not saturation.
+  const quiet = new FindingTracker(rangeOf);
+  const once = [0.1, 0.9, 0.1, 0.1, 0.2];
+  assert.ok(0.9 > SATURATED_FRACTION);
+  assert.deepEqual(once.flatMap((f, i) => quiet.observe(i + 1, [layerWithNorm('fc1', 1)], [tanhSaturated(f)])), []);
 });
 
 test('a mean gradient norm growing tenfold from one window to the next is exploding', () => {

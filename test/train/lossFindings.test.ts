@@ -65,14 +65,14 @@ test('a loss that falls and climbs back is diverging (NN5007), not a plateau', (
   assert.match(found[0]!.message, /diverging/);
 });
 
-test('test loss rising for 3 epochs while train loss falls is NN5008 from the best epoch, at epochs', () => {
+test('a 3-epoch mean test loss 1.1× the lowest earlier one while train loss falls is NN5008, the best epoch kept, at epochs', () => {
   const tracker = new LossTracker(spec, 'test', 'run/best.safetensors');
   const test = [1, 0.8, 0.6, 0.5, 0.65, 0.7, 0.8, 0.9];
   const results = test.map((testLoss, epoch) => tracker.observeEpoch({ epoch, step: 7 * (epoch + 1), trainLoss: 1 - epoch * 0.1, testLoss }));
   assert.deepEqual(results.map((r) => r.best), [true, true, true, true, false, false, false, false]);
   const found = results.flatMap((r) => r.findings);
   assert.deepEqual(found.map((f) => `${f.code} ${f.step}`), ['NN5008 49']);
-  assert.match(found[0]!.message, /rose from 0\.500 at epoch 4 .* to 0\.800 at epoch 7/);
+  assert.match(found[0]!.message, /rose from 0\.633 over epochs 2–4 to 0\.717 over epochs 5–7 .* the weights of epoch 4 \(the lowest test loss, 0\.500\)/);
   assert.match(found[0]!.message, /run\/best\.safetensors/);
   assert.deepEqual(found[0]!.range, spec.keyRanges.epochs);
   assert.deepEqual(found[0]!.fix, { title: 'Change epochs to 4', newText: '4' });

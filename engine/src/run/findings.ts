@@ -25,9 +25,12 @@ export const EXPLODING_WARMUP_STEPS = 50;
 /** NN5003: more than this fraction of a ReLU's units dead (zero for the whole batch)... */
 export const DEAD_RELU_FRACTION = 0.5;
 /** NN5005: more than this fraction of sigmoid/tanh values saturated (see stats.ts)... */
-export const SATURATED_FRACTION = 0.5;
-/** ...for this many consecutive training steps (a probe needs it once, on its batches). */
-export const PERSISTENT_STEPS = 20;
+export const SATURATED_FRACTION = 0.4;
+/**
+ * ...on average over this many consecutive sampled steps of a run (the steps both back ends
+ * compute statistics for, `sampledBatches`; a probe needs it once, on its batches).
+ */
+export const PERSISTENT_SAMPLES = 3;
 
 /** A number as the findings' messages show it: three digits, exponent form when very large or small. */
 export const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2));
@@ -61,7 +64,7 @@ function explodingNorm(layers: readonly LayerGradStats[], rangeOf: (layer: strin
 }
 
 function activationFinding(a: ActivationStats, step: number, persistent: boolean): Finding | null {
-  const over = persistent ? ` for ${PERSISTENT_STEPS} consecutive steps` : ' on the probe batches';
+  const over = persistent ? ` on average over ${PERSISTENT_SAMPLES} consecutive sampled steps` : ' on the probe batches';
   const activation = opDef(a.op)?.activation;
   if (activation?.kind === 'rectifier' && a.deadFraction > DEAD_RELU_FRACTION) {
     return finding('NN5003', a.layer, `${percent(a.deadFraction)} of the units are zero for every sample${over} (threshold ${percent(DEAD_RELU_FRACTION)})`, a.range, step);
@@ -84,13 +87,15 @@ export function probeFindings(layers: readonly LayerGradStats[], activations: re
 /**
  * Findings over a training run. Each (code, layer) is reported once, at the first step its
  * rule holds: vanishing and exploding norms at once, growth over EXPLODING_WINDOW steps
- * (after EXPLODING_WARMUP_STEPS),
- * dead and saturated units after PERSISTENT_STEPS consecutive steps.
+ * (after EXPLODING_WARMUP_STEPS), dead and saturated units when their mean fraction over
+ * PERSISTENT_SAMPLES consecutive sampled steps is over the threshold (the loop passes a step's
+ * activation statistics only on sampled steps, so both back ends judge the same steps).
  */
 export class FindingTracker {
   private readonly reported = new Set<string>();
   private readonly normHistory = new Map<string, { step: number; norm: number }[]>();
-  private readonly streaks = new Map<string, number>();
+  /** Per activation, its dead and saturated fractions on the latest PERSISTENT_SAMPLES sampled steps. */
+  private readonly samples = new Map<string, ActivationStats[]>();
   /** Per layer, the largest mean gradient norm of any EXPLODING_WINDOW observed steps so far. */
   private readonly peaks = new Map<string, number>();
 
@@ -104,11 +109,13 @@ export class FindingTracker {
   observe(step: number, layers: readonly LayerGradStats[], activations: readonly ActivationStats[]): Finding[] {
     const candidates = [...vanishing(layers, this.rangeOf, step), ...explodingNorm(layers, this.rangeOf, step), ...this.growth(layers, step)];
     for (const a of activations) {
-      const key = `${a.op}:${a.layer}`;
-      const holds = activationFinding(a, step, true);
-      const streak = holds ? (this.streaks.get(key) ?? 0) + 1 : 0;
-      this.streaks.set(key, streak);
-      if (holds && streak >= PERSISTENT_STEPS) candidates.push(holds);
+      const key = `${a.op}:${a.layer}:${a.range.start}`;
+      const recent = [...(this.samples.get(key) ?? []), a].slice(-PERSISTENT_SAMPLES);
+      this.samples.set(key, recent);
+      if (recent.length < PERSISTENT_SAMPLES) continue;
+      const averaged = { ...a, deadFraction: mean(recent.map((r) => r.deadFraction)), saturatedFraction: mean(recent.map((r) => r.saturatedFraction)) };
+      const holds = activationFinding(averaged, step, true);
+      if (holds) candidates.push(holds);
     }
     // One verdict per layer: exploding wins over vanishing in the same step, and a layer once
     // reported as one is not reported as the other.
