@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LossTracker, PLATEAU_STEPS, SPIKE_FACTOR } from '../../engine/src/run/lossFindings.js';
+import { LOSS_WINDOW, LossTracker, PLATEAU_STEPS, SPIKE_FACTOR, UNSETTLED_RISE } from '../../engine/src/run/lossFindings.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
 import type { TrainIR } from '../../engine/src/lang/api.js';
 import { runSetup } from '../../bench/diagnose/harness.js';
@@ -63,6 +63,64 @@ test('a loss that falls and climbs back is diverging (NN5007), not a plateau', (
   for (let step = 1; step <= 120; step++) found.push(...tracker.observeStep(step, step < 30 ? 0.7 - step * 0.02 : 0.12 + (step - 30) * 0.02, []));
   assert.deepEqual(found.map((f) => f.code), ['NN5007']);
   assert.match(found[0]!.message, /diverging/);
+});
+
+/** A fixed pseudo-random sequence in [0, 1). */
+function randoms(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+test('a loss thrown about above its start without progress is NN5007 (oscillating), not NN5006', () => {
+  // SGD(lr = 5) on 3 spirals: 1.08 at the first step, a jump to 3.8, then 1.0–2.3, never below the start.
+  const random = randoms(7);
+  const losses = Array.from({ length: 100 }, (_, i) => (i === 0 ? 1.08 : i === 2 ? 3.83 : i >= 5 && i < 12 ? 1.7 + 0.3 * random() : 1.05 + 0.4 * random()));
+  const tracker = new LossTracker(spec, 'test', 'best.safetensors');
+  const found = losses.flatMap((loss, i) => tracker.observeStep(i + 1, loss, []));
+  assert.deepEqual(found.map((f) => `${f.code} ${f.step}`), [`NN5007 ${PLATEAU_STEPS}`]);
+  assert.match(found[0]!.message, /oscillating .* not decreasing .* its start 1\.08 .* rose to .*× the start \(threshold 1\.25×\)/);
+  assert.deepEqual(found[0]!.fix?.newText, '0.001');
+  // The same start, a flat loss with batch noise that never rises far above it: NN5006.
+  const flat = new LossTracker(spec, 'test', 'best.safetensors');
+  const noise = randoms(8);
+  const plateau = Array.from({ length: 100 }, (_, i) => 1.08 * (1 + 0.1 * (noise() - 0.5)));
+  assert.ok(Math.max(...plateau) < UNSETTLED_RISE * Math.min(plateau[0]!, plateau.slice(0, LOSS_WINDOW).reduce((a, b) => a + b) / LOSS_WINDOW));
+  assert.deepEqual(plateau.flatMap((loss, i) => flat.observeStep(i + 1, loss, [])).map((f) => f.code), ['NN5006']);
+});
+
+test('a momentum bump that recovers within a window is not diverging', () => {
+  // SGD(lr = 0.1, momentum = 0.9) on spirals: the loss falls to ~0.2, jumps to 0.4–0.9 for five
+  // steps around step 70, and falls again.
+  const random = randoms(9);
+  const losses = Array.from({ length: 150 }, (_, i) => {
+    const level = i < 20 ? 0.7 - 0.02 * i : 0.3 * Math.exp(-(i - 20) / 100);
+    return i >= 64 && i < 72 && i % 2 === 0 ? 0.8 : level * (0.5 + random());
+  });
+  const tracker = new LossTracker(spec, 'test', 'best.safetensors');
+  assert.deepEqual(losses.flatMap((loss, i) => tracker.observeStep(i + 1, loss, [])).map((f) => f.message), []);
+  // The same start, climbing back and staying up: diverging after a window of steps.
+  const up = new LossTracker(spec, 'test', 'best.safetensors');
+  const climbing = losses.map((loss, i) => (i >= 64 ? 0.8 : loss));
+  const found = climbing.flatMap((loss, i) => up.observeStep(i + 1, loss, []));
+  assert.deepEqual(found.map((f) => f.code), ['NN5007']);
+  assert.match(found[0]!.message, /diverging .* for 10 steps/);
+});
+
+test('a noisy evaluated loss at chance that climbs while the train loss falls is NN5008; one unlucky epoch is not', () => {
+  // A wide MLP on 60 noisy-XOR rows: the validation loss wanders 0.64–0.70 with one lucky 0.637,
+  // then climbs to ~0.76 while the train loss falls from 0.65 to 0.50.
+  const random = randoms(10);
+  const testLosses = Array.from({ length: 60 }, (_, e) => (e === 30 ? 0.637 : e < 45 ? 0.665 + 0.035 * random() : 0.72 + 0.05 * random()));
+  const tracker = new LossTracker(spec, 'validation', 'best.safetensors');
+  const found = testLosses.flatMap((testLoss, epoch) => tracker.observeEpoch({ epoch, step: 10 * (epoch + 1), trainLoss: 0.8 - 0.005 * epoch, testLoss }).findings);
+  assert.deepEqual(found.map((f) => f.code), ['NN5008']);
+  assert.match(found[0]!.message, /the weights of epoch 31 \(the lowest validation loss, 0\.637\)/);
+  const quiet = new LossTracker(spec, 'validation', 'best.safetensors');
+  const unlucky = [0.9, 0.7, 0.6, 0.55, 0.9, 0.52, 0.5, 0.49, 0.48, 0.47];
+  assert.deepEqual(unlucky.flatMap((testLoss, epoch) => quiet.observeEpoch({ epoch, step: epoch, trainLoss: 1 - 0.05 * epoch, testLoss }).findings), []);
 });
 
 test('a 3-epoch mean test loss 1.1× the lowest earlier one while train loss falls is NN5008, the best epoch kept, at epochs', () => {
