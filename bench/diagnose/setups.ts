@@ -90,6 +90,17 @@ function namedMlp(classes: number, width: number, act: string, mark?: string): s
 `;
 }
 
+/**
+ * A stack of `depth` named layers of `width`, each through `act` on its own line, for the
+ * gradient-flow findings at a layer or an activation (`mark`, for a faulty one, goes on the first
+ * layer's line with `at: 'layer'`, on the second activation's with `at: 'activation'`).
+ */
+function deepMlp(classes: number, depth: number, width: number, act: string, mark?: { code: string; at: 'layer' | 'activation' }): string {
+  const layers = Array.from({ length: depth }, (_, i) => `  fc${i + 1} = Linear(${i === 0 ? 2 : width}, ${width})${mark?.at === 'layer' && i === 0 ? `  # expect ${mark.code}` : ''}`);
+  const body = Array.from({ length: depth }, (_, i) => `  h${i + 1} = ${act}(fc${i + 1}(${i === 0 ? 'x' : `h${i}`}))${mark?.at === 'activation' && i === 1 ? `  # expect ${mark.code}` : ''}`);
+  return [`model M(x: [B, 2]) -> [B, ${classes}] {`, ...layers, `  out = Linear(${width}, ${classes})`, ...body, `  return out(h${depth})`, '}', ''].join('\n');
+}
+
 export function faultySetups(): Setup[] {
   const out: Setup[] = [];
   // Learning rate far too low (NN5006 at the optimizer line).
@@ -180,6 +191,16 @@ export function faultySetups(): Setup[] {
     const shape = DATA[i % DATA.length];
     out.push({ name: `collapsing weights ${opt} ${shape.data}`, text: namedMlp(shape.classes, 32, 'tanh', 'NN5010') + trainBlock(shape, opt, 15, 32) });
   }
+  // Vanishing gradients through deep sigmoid stacks (NN5001 at the first layer).
+  for (const [i, [depth, width, opt]] of ([[8, 16, 'SGD(lr = 0.01)'], [10, 16, 'Adam(lr = 0.001)'], [6, 32, 'SGD(lr = 0.1)'], [12, 24, 'SGD(lr = 0.05, momentum = 0.9)']] as const).entries()) {
+    const shape = DATA[i % DATA.length];
+    out.push({ name: `vanishing ${depth} sigmoids ${opt} ${shape.data}`, text: deepMlp(shape.classes, depth, width, 'sigmoid', { code: 'NN5001', at: 'layer' }) + trainBlock(shape, opt, 5, 32) });
+  }
+  // Dead ReLUs after steps too large for them (NN5003 at the second relu, the one that dies).
+  for (const [i, opt] of ['SGD(lr = 20)', 'SGD(lr = 10)', 'Adam(lr = 1)', 'SGD(lr = 8, momentum = 0.5)'].entries()) {
+    const shape = DATA[i % 2 === 0 ? 0 : 2];
+    out.push({ name: `dead relu ${opt} ${shape.data}`, text: deepMlp(shape.classes, 2, 32 + 32 * (i % 2), 'relu', { code: 'NN5003', at: 'activation' }) + trainBlock(shape, opt, 10, 32) });
+  }
   return out;
 }
 
@@ -226,6 +247,11 @@ train M {
 }
 `,
   });
+  // Deep stacks that train well: no vanishing gradient, no dead units.
+  for (const [i, act] of ['relu', 'tanh', 'leaky_relu'].entries()) {
+    const shape = DATA[i];
+    out.push({ name: `healthy deep ${act} ${shape.data}`, text: deepMlp(shape.classes, 6, 32, act) + trainBlock(shape, 'Adam(lr = 0.003)', 8, 32) });
+  }
   out.push({ name: 'healthy cosine decay to zero', text: namedMlp(3, 32, 'relu') + trainBlock(DATA[1], 'SGD(lr = 0.1, momentum = 0.9)', 15, 32).replace('  batch = 32', '  batch = 32\n  schedule = cosine(eta_min = 0)') });
   return out;
 }

@@ -63,8 +63,8 @@ function explodingNorm(layers: readonly LayerGradStats[], rangeOf: (layer: strin
     .map((l) => finding('NN5002', l.layer, `gradient norm ${fmt(l.gradNorm)} exceeds ${EXPLODING_NORM}`, rangeOf(l.layer), step));
 }
 
-function activationFinding(a: ActivationStats, step: number, persistent: boolean): Finding | null {
-  const over = persistent ? ` on average over ${PERSISTENT_SAMPLES} consecutive sampled steps` : ' on the probe batches';
+/** NN5003/NN5005 when `a`'s fractions are over their thresholds; `over` says what they were measured on. */
+function activationFinding(a: ActivationStats, step: number, over: string): Finding | null {
   const activation = opDef(a.op)?.activation;
   if (activation?.kind === 'rectifier' && a.deadFraction > DEAD_RELU_FRACTION) {
     return finding('NN5003', a.layer, `${percent(a.deadFraction)} of the units are zero for every sample${over} (threshold ${percent(DEAD_RELU_FRACTION)})`, a.range, step);
@@ -80,7 +80,7 @@ export function probeFindings(layers: readonly LayerGradStats[], activations: re
   return [
     ...vanishing(layers, rangeOf, 0),
     ...explodingNorm(layers, rangeOf, 0),
-    ...activations.map((a) => activationFinding(a, 0, false)).filter((f): f is Finding => f !== null),
+    ...activations.map((a) => activationFinding(a, 0, ' on the probe batches')).filter((f): f is Finding => f !== null),
   ];
 }
 
@@ -88,8 +88,9 @@ export function probeFindings(layers: readonly LayerGradStats[], activations: re
  * Findings over a training run. Each (code, layer) is reported once, at the first step its
  * rule holds: vanishing and exploding norms at once, growth over EXPLODING_WINDOW steps
  * (after EXPLODING_WARMUP_STEPS), dead and saturated units when their mean fraction over
- * PERSISTENT_SAMPLES consecutive sampled steps is over the threshold (the loop passes a step's
- * activation statistics only on sampled steps, so both back ends judge the same steps).
+ * PERSISTENT_SAMPLES consecutive sampled steps is over the threshold (dead ones not reviving;
+ * the loop passes a step's activation statistics only on sampled steps, so both back ends
+ * judge the same steps).
  */
 export class FindingTracker {
   private readonly reported = new Set<string>();
@@ -110,11 +111,9 @@ export class FindingTracker {
     const candidates = [...vanishing(layers, this.rangeOf, step), ...explodingNorm(layers, this.rangeOf, step), ...this.growth(layers, step)];
     for (const a of activations) {
       const key = `${a.op}:${a.layer}:${a.range.start}`;
-      const recent = [...(this.samples.get(key) ?? []), a].slice(-PERSISTENT_SAMPLES);
+      const recent = [...(this.samples.get(key) ?? []), a].slice(-2 * PERSISTENT_SAMPLES);
       this.samples.set(key, recent);
-      if (recent.length < PERSISTENT_SAMPLES) continue;
-      const averaged = { ...a, deadFraction: mean(recent.map((r) => r.deadFraction)), saturatedFraction: mean(recent.map((r) => r.saturatedFraction)) };
-      const holds = activationFinding(averaged, step, true);
+      const holds = this.persistent(recent, step);
       if (holds) candidates.push(holds);
     }
     // One verdict per layer: exploding wins over vanishing in the same step, and a layer once
@@ -127,6 +126,24 @@ export class FindingTracker {
       this.reported.add(key);
       return true;
     });
+  }
+
+  /**
+   * An activation's finding on its mean fractions over the latest PERSISTENT_SAMPLES samples.
+   * Dead units must also not be reviving: a rectifier needs the PERSISTENT_SAMPLES samples
+   * before as well, with a mean dead fraction not above the latest one (deep ReLU stacks start
+   * with many units off that training turns back on; units that died stay dead).
+   */
+  private persistent(recent: readonly ActivationStats[], step: number): Finding | null {
+    if (recent.length < PERSISTENT_SAMPLES) return null;
+    const a = recent[recent.length - 1];
+    const average = (window: readonly ActivationStats[]): ActivationStats => ({ ...a, deadFraction: mean(window.map((r) => r.deadFraction)), saturatedFraction: mean(window.map((r) => r.saturatedFraction)) });
+    const latest = average(recent.slice(-PERSISTENT_SAMPLES));
+    if (opDef(a.op)?.activation?.kind !== 'rectifier') return activationFinding(latest, step, ` on average over ${PERSISTENT_SAMPLES} consecutive sampled steps`);
+    if (recent.length < 2 * PERSISTENT_SAMPLES) return null;
+    const before = average(recent.slice(0, PERSISTENT_SAMPLES));
+    if (latest.deadFraction < before.deadFraction) return null;
+    return activationFinding(latest, step, ` on average over ${PERSISTENT_SAMPLES} consecutive sampled steps, not fewer than over the ${PERSISTENT_SAMPLES} before (${percent(before.deadFraction)})`);
   }
 
   /**
