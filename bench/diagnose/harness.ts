@@ -2,7 +2,7 @@
 // unmarked healthy one) on a back end and says what the run found: shared by the benchmark
 // (run.ts) and the docs-examples test.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { train } from '../../engine/src/run/loop.js';
@@ -32,6 +32,14 @@ export function expectation(text: string): { code: string; line: number } | null
   const index = lines.findIndex((l) => /# expect NN\d{4}/.test(l));
   if (index < 0) return null;
   return { code: /# expect (NN\d{4})/.exec(lines[index])![1], line: index + 1 };
+}
+
+/** The Wrong and Fixed examples of one code in docs/diagnostics.md. */
+export function docsExamples(code: string): { wrong: string; fixed: string } {
+  const doc = readFileSync(join(__dirname, '../../docs/diagnostics.md'), 'utf8');
+  const section = doc.slice(doc.indexOf(`\n## ${code}\n`)).split('\n## ')[1]!;
+  const block = (label: string): string => /```nn\n([\s\S]*?)```/.exec(section.slice(section.indexOf(`**${label}:**`)))![1]!;
+  return { wrong: block('Wrong'), fixed: block('Fixed') };
 }
 
 function lineOf(text: string, offset: number): number {

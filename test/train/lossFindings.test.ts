@@ -2,12 +2,12 @@
 // Wrong/Fixed examples of docs/diagnostics.md trained on both back ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOSS_WINDOW, LossTracker, PLATEAU_STEPS, SPIKE_FACTOR, UNSETTLED_RISE } from '../../engine/src/run/lossFindings.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
 import type { TrainIR } from '../../engine/src/lang/api.js';
-import { runSetup } from '../../bench/diagnose/harness.js';
+import { docsExamples, runSetup } from '../../bench/diagnose/harness.js';
 
 const program = `model M(x: [B, 2]) -> [B, 2] {
   return x |> Linear(2, 4)
@@ -138,20 +138,13 @@ test('a 3-epoch mean test loss 1.1× the lowest earlier one while train loss fal
   assert.deepEqual(test.flatMap((testLoss, epoch) => onTrain.observeEpoch({ epoch, step: epoch, trainLoss: 1, testLoss }).findings), [], 'no overfitting measured on the training data');
 });
 
-/** The Wrong/Fixed examples of one code in docs/diagnostics.md. */
-function examples(code: string): { wrong: string; fixed: string } {
-  const doc = readFileSync(join(__dirname, '../../docs/diagnostics.md'), 'utf8');
-  const section = doc.slice(doc.indexOf(`\n## ${code}\n`)).split('\n## ')[1]!;
-  const block = (label: string): string => /```nn\n([\s\S]*?)```/.exec(section.slice(section.indexOf(`**${label}:**`)))![1]!;
-  return { wrong: block('Wrong'), fixed: block('Fixed') };
-}
 
 const lineOfKey = (text: string, key: string): number => text.split('\n').findIndex((l) => l.trim().startsWith(`${key} =`)) + 1;
 
 for (const [code, key] of [['NN5006', 'optimizer'], ['NN5007', 'optimizer'], ['NN5008', 'epochs']] as const) {
   for (const backend of ['ts', 'onnx'] as const) {
     test(`docs/diagnostics.md ${code} on ${backend}: the Wrong example reports it at \`${key}\`, the Fixed one does not`, async () => {
-      const { wrong, fixed } = examples(code);
+      const { wrong, fixed } = docsExamples(code);
       const bad = await runSetup({ name: code, text: wrong }, backend);
       assert.equal(bad.backend, backend);
       const at = bad.findings.findIndex((f) => f.code === code);
@@ -164,7 +157,7 @@ for (const [code, key] of [['NN5006', 'optimizer'], ['NN5007', 'optimizer'], ['N
 }
 
 test('the best evaluated weights are written next to the checkpoint', async () => {
-  const { wrong } = examples('NN5008');
+  const { wrong } = docsExamples('NN5008');
   const outcome = await runSetup({ name: 'best', text: wrong }, 'onnx', { keep: true });
   const file = outcome.findings.find((f) => f.code === 'NN5008')!.message.match(/kept in (\S+best\.safetensors)/)![1]!;
   assert.ok(existsSync(file), file);

@@ -16,7 +16,7 @@ import { UpdateRatioTracker, UPDATE_RATIO_HIGH, UPDATE_RATIO_LOW, UPDATE_WARMUP_
 import { onnxBackend, sampledBatches, tsBackend } from '../../engine/src/run/backends.js';
 import { prepare } from '../../engine/src/run/prepare.js';
 import { train } from '../../engine/src/run/loop.js';
-import { runSetup, type Outcome } from '../../bench/diagnose/harness.js';
+import { docsExamples, runSetup, type Outcome } from '../../bench/diagnose/harness.js';
 
 const program = `model M(x: [B, 2]) -> [B, 2] {
   fc1 = Linear(2, 2)
@@ -128,13 +128,6 @@ test('the TS engine samples the steps on which the ONNX trainer computes statist
   }
 });
 
-/** The Wrong/Fixed examples of one code in docs/diagnostics.md. */
-function examples(code: string): { wrong: string; fixed: string } {
-  const doc = readFileSync(join(__dirname, '../../docs/diagnostics.md'), 'utf8');
-  const section = doc.slice(doc.indexOf(`\n## ${code}\n`)).split('\n## ')[1]!;
-  const block = (label: string): string => /```nn\n([\s\S]*?)```/.exec(section.slice(section.indexOf(`**${label}:**`)))![1]!;
-  return { wrong: block('Wrong'), fixed: block('Fixed') };
-}
 
 /** The fixture data files the examples read (`data/pixels.csv`). */
 const dataFiles = Object.fromEntries(['pixels.csv', 'pixels_scaled.csv'].map((f) => [`data/${f}`, readFileSync(join(__dirname, '../fixtures/cases/data', f), 'utf8')]));
@@ -143,7 +136,7 @@ const of = (o: Outcome, code: string) => o.findings.map((f, i) => ({ code: f.cod
 
 for (const [code, lines] of [['NN5009', [6]], ['NN5010', [2, 3]]] as const) {
   test(`docs/diagnostics.md ${code}: the Wrong example reports it at the same lines and steps on both back ends, the Fixed one on neither`, async () => {
-    const { wrong, fixed } = examples(code);
+    const { wrong, fixed } = docsExamples(code);
     const ts = await runSetup({ name: code, text: wrong, files: dataFiles }, 'ts');
     const onnx = await runSetup({ name: code, text: wrong, files: dataFiles }, 'onnx');
     assert.equal(onnx.backend, 'onnx');

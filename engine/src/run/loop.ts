@@ -217,7 +217,8 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           const seconds = (Date.now() - epochStarted) / 1000;
           const layers = layerGradStats(outcome.params);
           emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, layers, activations: outcome.activations });
-          for (const finding of tracker.observe(step, layers, sampled.has(b) ? outcome.activations : [])) report(finding);
+          // Gradient-flow rules judge the sampled steps only, the steps both back ends have statistics for.
+          if (sampled.has(b)) for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
           for (const finding of losses.observeStep(step, outcome.loss, layers)) report(finding);
           if (sampled.has(b)) for (const finding of updates.observe(step, outcome.params)) report(finding);
           b++;
