@@ -33,7 +33,7 @@ function cliOverfitting(path: string): { line: number; epoch: number } | null {
   for (const line of result.stdout.split('\n')) {
     if (!line.includes('"NN5008"')) continue;
     const finding = JSON.parse(line).finding as { range: { start: number }; message: string };
-    const epoch = /from [\d.e+-]+ at epoch (\d+)/.exec(finding.message);
+    const epoch = /the weights of epoch (\d+) /.exec(finding.message);
     const findingLine = OVERFITS.slice(0, finding.range.start).split('\n').length;
     return epoch ? { line: findingLine, epoch: Number(epoch[1]) } : null;
   }
@@ -51,11 +51,11 @@ describeEditor('NN Studio in VS Code (a run that overfits)', { runName: 'finding
     const problem = rows.find((row) => row.text.includes('NN5008'))!;
     const epochsLine = positionOf(OVERFITS, 'epochs').line;
     assert.equal(problem.line, epochsLine, `NN5008 at the epochs line: ${problem.text}`);
-    assert.match(problem.text, /overfitting: the test loss rose from [\d.]+ at epoch \d+/);
+    assert.match(problem.text, /overfitting: the mean test loss rose from [\d.]+ over epochs \d+–\d+/);
     const cli = cliOverfitting(path);
     assert.ok(cli, 'nn train reports NN5008 for the same file');
     assert.equal(cli.line, problem.line, 'the terminal names the same line');
-    assert.ok(problem.text.includes(`at epoch ${cli.epoch} `), `the same best epoch as the terminal (${cli.epoch}): ${problem.text}`);
+    assert.ok(problem.text.includes(`the weights of epoch ${cli.epoch} `), `the same best epoch as the terminal (${cli.epoch}): ${problem.text}`);
     await bench.screenshot('overfitting');
 
     // The quick fix: epochs = the best epoch.
