@@ -1,7 +1,8 @@
 // The diagnosis benchmark: every faulty setup (setups.ts) must report its code at its marked
 // line, no healthy one may report anything. Prints per back end the detection rate (the
 // expected code anywhere), localization rate (at the marked line), false-alarm rate (healthy
-// runs with any finding), median steps to the first alert, and ms per step.
+// runs with any finding), median steps to the first alert, the NaN setups whose NN5004 names
+// the step the NaN appeared in (the step after the last one completed), and ms per step.
 // Usage: npx tsx bench/diagnose/run.ts [ts|onnx ...]; the monitoring overhead: bench/diagnose/overhead.ts.
 
 import { expectation, runSetup, type Outcome } from './harness.js';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     let alarms = 0;
     const firstAlert: number[] = [];
     const msPerStep: number[] = [];
+    const nanAtStep = { n: 0, found: 0 };
     const byCode = new Map<string, { n: number; found: number; placed: number }>();
     for (const setup of faulty) {
       const want = expectation(setup.text)!;
@@ -42,6 +44,10 @@ async function main(): Promise<void> {
         entry.placed++;
       }
       byCode.set(want.code, entry);
+      if (want.code === 'NN5004') {
+        nanAtStep.n++;
+        if (hits.some((h) => h.f.step === o.steps + 1)) nanAtStep.found++;
+      }
       msPerStep.push(o.msPerStep);
       if (hits.length === 0) console.error(`[${backend}] missed ${want.code}: ${setup.name}; found ${o.findings.map((f) => f.code).join(', ') || 'nothing'}`);
     }
@@ -54,11 +60,11 @@ async function main(): Promise<void> {
       }
       msPerStep.push(o.msPerStep);
     }
-    rows.push(`| ${backend} | ${pct(detected, faulty.length)} | ${pct(localized, faulty.length)} | ${pct(alarms, healthy.length)} | ${medianOf(firstAlert)} | ${medianOf(msPerStep).toFixed(2)} |`);
-    for (const [code, e] of [...byCode].sort()) rows.push(`|   ${code} | ${pct(e.found, e.n)} | ${pct(e.placed, e.n)} | | | |`);
+    rows.push(`| ${backend} | ${pct(detected, faulty.length)} | ${pct(localized, faulty.length)} | ${pct(alarms, healthy.length)} | ${medianOf(firstAlert)} | ${pct(nanAtStep.found, nanAtStep.n)} | ${medianOf(msPerStep).toFixed(2)} |`);
+    for (const [code, e] of [...byCode].sort()) rows.push(`|   ${code} | ${pct(e.found, e.n)} | ${pct(e.placed, e.n)} | | | | |`);
   }
-  console.log('| back end | detection | localization | false alarms | median steps to first alert | median ms/step |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('| back end | detection | localization | false alarms | median steps to first alert | NaN at its step | median ms/step |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
 }
 

@@ -86,7 +86,7 @@ test('a loss thrown about above its start without progress is NN5007 (oscillatin
   // The same start, a flat loss with batch noise that never rises far above it: NN5006.
   const flat = new LossTracker(spec, 'test', 'best.safetensors');
   const noise = randoms(8);
-  const plateau = Array.from({ length: 100 }, (_, i) => 1.08 * (1 + 0.1 * (noise() - 0.5)));
+  const plateau = Array.from({ length: 100 }, () => 1.08 * (1 + 0.1 * (noise() - 0.5)));
   assert.ok(Math.max(...plateau) < UNSETTLED_RISE * Math.min(plateau[0]!, plateau.slice(0, LOSS_WINDOW).reduce((a, b) => a + b) / LOSS_WINDOW));
   assert.deepEqual(plateau.flatMap((loss, i) => flat.observeStep(i + 1, loss, [])).map((f) => f.code), ['NN5006']);
 });
