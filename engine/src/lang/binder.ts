@@ -149,6 +149,7 @@ function walkExpr(expr: Expr, parent: Expr | Stmt, visit: Visit): void {
       walkExpr(expr.stage, expr, visit);
       break;
     case 'list':
+    case 'tuple':
       for (const item of expr.items) walkExpr(item, expr, visit);
       break;
     case 'paren':

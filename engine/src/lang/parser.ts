@@ -682,6 +682,17 @@ class Parser {
         if (t.text === '(') {
           this.advance();
           const inner = this.parseExpr();
+          if (this.is(',')) {
+            const list = this.startList();
+            this.addToList(inner);
+            while (this.accept(',') && !this.is(')') && this.token.kind !== 'eof') this.addToList(this.parseExpr());
+            const items = this.endList<Expr>(list);
+            if (!this.accept(')')) {
+              this.error('`,` or `)`');
+              this.skipToCloser(t);
+            }
+            return { kind: 'tuple', items, range: { start: t.start, end: this.previousEnd() } };
+          }
           if (!this.accept(')')) {
             this.error('`)`');
             this.skipToCloser(t);

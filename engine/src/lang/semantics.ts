@@ -355,6 +355,7 @@ class Resolver {
       case 'paren':
         return this.expr(expr.inner, scope, at);
       case 'list':
+      case 'tuple':
         for (const item of expr.items) this.expr(item, scope, at);
         return;
       case 'pipe':

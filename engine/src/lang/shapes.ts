@@ -437,6 +437,7 @@ export class ShapeChecker {
       case 'paren':
         return this.evalExpr(expr.inner, f);
       case 'list':
+      case 'tuple':
         return { kind: 'list', items: expr.items.map((item) => this.evalExpr(item, f)) };
       case 'name':
         return this.lookup(expr.name, expr.range, f);

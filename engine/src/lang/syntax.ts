@@ -18,6 +18,8 @@ export type Expr =
   | { kind: 'call'; callee: Expr; args: Arg[]; range: TextRange }
   | { kind: 'pipe'; left: Expr; stage: Expr; range: TextRange }
   | { kind: 'list'; items: Expr[]; range: TextRange }
+  /** `(0.9, 0.98)`: two or more items in parentheses (a one-item `(a,)` too), read wherever a list is. */
+  | { kind: 'tuple'; items: Expr[]; range: TextRange }
   | { kind: 'paren'; inner: Expr; range: TextRange }
   | { kind: 'subscript'; target: Expr; items: IndexItem[]; range: TextRange }
   | { kind: 'error'; range: TextRange };
