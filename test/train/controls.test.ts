@@ -444,3 +444,20 @@ test('the checker marks the layers `freeze` names as frozen, for the hover', () 
   assert.deepEqual(frozen, { linear_0: true, linear_1: false });
   assert.ok(checkProgram(program('SGD(lr = 0.1)', '')).layers.every((l) => !l.frozen));
 });
+
+test('the PyTorch export gives torch.optim the block\'s betas', () => {
+  const spec = checkProgram(program('AdamW(lr = 0.01, betas = (0.8, 0.98))', '')).trains[0] as TrainIR;
+  const lines = pytorchTraining(spec).join('\n');
+  assert.match(lines, /torch\.optim\.AdamW\(.*betas=\(0\.8, 0\.98\)/);
+  if (torchMissing) return;
+  const driver = `
+import json, torch
+model = torch.nn.Linear(1, 1)
+${lines}
+optimizer, scheduler = make_training(model, 1)
+print(json.dumps(list(optimizer.param_groups[0]["betas"])))
+`;
+  const result = spawnSync(PYTHON, ['-c', driver], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(JSON.parse(result.stdout), [0.8, 0.98]);
+});
