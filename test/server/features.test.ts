@@ -321,6 +321,9 @@ describe('completion and signature help', () => {
     assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'huber', 'kl_div', 'mse', 'nll', 'smooth_l1']);
     const args = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'Adam(', 0, 5) })).map((c) => c.label);
     assert.deepEqual(args, ['lr =', 'betas =', 'eps =', 'weight_decay =']);
+    const betasUri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_betas_hover.nn'), text.replace('  loss = \n', '').replace('Adam()', 'Adam(betas = (0.9, 0.98))'));
+    const betas = await hoverAt(betasUri, 'betas =', 0, 1);
+    assert.match(betas, /`betas = \(0\.9, 0\.999\)`: argument of `Adam\(lr = 0\.001, betas = \(0\.9, 0\.999\), eps = 1e-8, weight_decay = 0\)`/);
     const controls = 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\ntrain M {\n  data = xor()\n  no_decay = \n  optimizer = SGD(lr = 0.1, momentum = 0.9)\n}\n';
     const controlsUri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_controls_completion.nn'), controls);
     const groups = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: controlsUri }, position: client.positionOf(controlsUri, 'no_decay = ', 0, 11) })).map((c) => c.label);
