@@ -295,6 +295,7 @@ export function checkTrain(
       const parsed = callArgs(optimizerExpr, 'optimizer', def.params);
       if (parsed) {
         const values: Record<string, number> = {};
+        const tuples: Record<string, readonly number[]> = {};
         let ok = true;
         for (const p of def.params) {
           const arg = parsed.args.get(p.name);
@@ -303,7 +304,7 @@ export function checkTrain(
               bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p.name}\``);
               ok = false;
             } else if (p.kind !== 'tuple') values[p.name] = p.default;
-            else p.default.forEach((v, i) => (values[`${p.name}${i}`] = v));
+            else tuples[p.name] = p.default;
           } else if (p.kind === 'flag') {
             if (arg.value.kind === 'bool') values[p.name] = arg.value.value ? 1 : 0;
             else {
@@ -312,7 +313,7 @@ export function checkTrain(
             }
           } else if (p.kind === 'tuple') {
             const items = tupleOf(arg.expr, p, (range, problem) => bad(range, 'optimizer', problem));
-            if (items) items.forEach((v, i) => (values[`${p.name}${i}`] = v));
+            if (items) tuples[p.name] = items;
             else ok = false;
           } else if (arg.value.kind === 'number' && arg.value.value >= 0 && Number.isFinite(arg.value.value) && arg.value.value < (p.below ?? Infinity)) values[p.name] = arg.value.value;
           else {
@@ -335,7 +336,7 @@ export function checkTrain(
               ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay, ...(values.nesterov === 1 ? { nesterov: true } : {}) }
               : name === 'RMSprop'
                 ? { kind: 'RMSprop', lr: values.lr, alpha: values.alpha, eps: values.eps, weightDecay: values.weight_decay, momentum: values.momentum }
-                : { kind: name, lr: values.lr, beta1: values.betas0, beta2: values.betas1, eps: values.eps, weightDecay: values.weight_decay };
+                : { kind: name, lr: values.lr, beta1: tuples.betas[0], beta2: tuples.betas[1], eps: values.eps, weightDecay: values.weight_decay };
         }
       }
     }
