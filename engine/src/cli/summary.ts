@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileChecks } from '../data/index.js';
+import { sourceChecks } from '../data/sourceFiles.js';
 import type { CheckResult, ModelSummary } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
@@ -117,7 +118,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`nn summary: --batch must be a positive integer, got \`${values.batch}\`\n${USAGE}`);
     return 2;
   }
-  const result = checkProgram(source, fileChecks(dirname(file)));
+  const result = checkProgram(source, { ...fileChecks(dirname(file)), ...sourceChecks(file) });
   const models = values.model === undefined ? result.models : result.models.filter((m) => m.name === values.model);
   if (models.length === 0) {
     console.error(values.model === undefined ? `nn summary: ${file} has no model` : `nn summary: no model \`${values.model}\` in ${file} (models: ${result.models.map((m) => m.name).join(', ') || 'none'})`);

@@ -4,6 +4,7 @@
 
 import type { Dim, Shape } from '../shape/dim.js';
 import type { AttrsOfOp, OpName } from '../ops/registry.js';
+import type { ImportedFile } from './imports.js';
 import type { SemanticModel } from './semantics.js';
 
 export interface TextRange {
@@ -319,6 +320,11 @@ export interface CheckResult {
   irs: Map<string, ModelIR>;
   fnIrs: Map<string, FnIR>;
   trains: TrainIR[];
+  /** With imports: the imported files, each at its offset in the combined text that imported ranges point into. */
+  imports?: ImportedFile[];
+  /** With imports: the summaries of the imported models and fns (their ranges in the combined text). */
+  importedModels?: ModelSummary[];
+  importedFns?: FnSummary[];
   /** With the `semantics` option: every name resolved to its symbol, and the tokens with comments. */
   semantics?: SemanticModel;
 }

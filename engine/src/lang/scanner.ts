@@ -29,10 +29,10 @@ export interface ScanError {
   args: string[];
 }
 
-export const KEYWORDS: ReadonlySet<string> = new Set(['const', 'model', 'fn', 'grad', 'train', 'return', 'true', 'false']);
+export const KEYWORDS: ReadonlySet<string> = new Set(['import', 'const', 'model', 'fn', 'grad', 'train', 'return', 'true', 'false']);
 
 /** Keywords that can only start a statement or item, so a line starting with one ends an unclosed bracket. */
-const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set(['const', 'model', 'fn', 'train', 'return']);
+const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set(['import', 'const', 'model', 'fn', 'train', 'return']);
 
 /** Operators after which a newline continues the statement. */
 const CONTINUING: ReadonlySet<string> = new Set(['+', '-', '*', '/', '**', '@', '|>', ',', '=', '->', '<', '>', '<=', '>=', '==', '!=']);

@@ -9,6 +9,7 @@ import { targetForm, type TargetForm } from '../lang/targets.js';
 import { formatShape } from '../shape/dim.js';
 import { fetchData, type DownloadProgress } from '../data/fetch.js';
 import { fileChecks, isDataError, loadDataset, type DataSources, type Dataset, type Split } from '../data/index.js';
+import { sourceChecks } from '../data/sourceFiles.js';
 import { dataSources } from '../data/sources.js';
 import { Rng } from '../random.js';
 import { lineIndex, lowerModel, type LoweredModel } from '../backend-ts/lower.js';
@@ -39,6 +40,8 @@ export interface PrepareOptions {
   baseDir: string;
   /** The model whose `train` block to use; the first `train` block by default. */
   model?: string;
+  /** The `.nn` file itself, for the files it imports. */
+  file?: string;
   /** A check of the same text the caller already has (the language server's cache). */
   check?: CheckResult;
   /** Parameter dtype (float64 for finite-difference tests). */
@@ -99,7 +102,7 @@ function holdOut(split: Split, fraction: number, sampleSize: number, labelSize: 
 
 function checkOf(text: string, options: PrepareOptions): CheckResult {
   const access = { allowPathsOutside: options.allowPathsOutside, sources: options.sources };
-  return options.check ?? checkProgram(text, fileChecks(options.baseDir, access));
+  return options.check ?? checkProgram(text, { ...fileChecks(options.baseDir, access), ...(options.file === undefined ? {} : sourceChecks(options.file)) });
 }
 
 /**

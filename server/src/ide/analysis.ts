@@ -42,4 +42,11 @@ export class AnalysisCache {
   delete(uri: string): void {
     this.latest.delete(uri);
   }
+
+  /** The documents whose last check read the file at `path` through an import. */
+  importersOf(path: string): string[] {
+    const uris: string[] = [];
+    for (const [uri, analysis] of this.latest) if (analysis.check.imports?.some((f) => f.path === path)) uris.push(uri);
+    return uris;
+  }
 }
