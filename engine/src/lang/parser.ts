@@ -4,7 +4,7 @@
 
 import type { Diagnostic } from './api.js';
 import { makeDiagnostic } from './diagnostics.js';
-import { Lexer, RecordingLexer, type Token, type TokenSpans } from './scanner.js';
+import { ITEM_KEYWORDS, Lexer, RecordingLexer, type Token, type TokenSpans } from './scanner.js';
 import type {
   Arg,
   Block,
@@ -37,7 +37,7 @@ export const MAX_NESTING = 500;
  */
 export const MAX_TREE_DEPTH = 1200;
 
-const ITEM_KEYWORDS = new Set(['import', 'const', 'model', 'fn', 'train']);
+const ITEM_KEYWORD_SET: ReadonlySet<string> = new Set(ITEM_KEYWORDS);
 
 export interface ParseResult {
   tree: SourceFile;
@@ -326,7 +326,7 @@ class Parser {
 
   /** At `model`, `fn`, `train`, `const` or `import` (not a keyword argument spelled like one: `train = 2000`). */
   private atItemKeyword(): boolean {
-    return this.token.kind === 'keyword' && ITEM_KEYWORDS.has(this.token.text) && !(this.peek().kind === 'punct' && this.peek().text === '=');
+    return this.token.kind === 'keyword' && ITEM_KEYWORD_SET.has(this.token.text) && !(this.peek().kind === 'punct' && this.peek().text === '=');
   }
 
   private parseParams(): ParamSyntax[] {
