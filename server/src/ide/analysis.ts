@@ -2,7 +2,7 @@
 // symbols, the parser's tokens and comments) — cached by version, so every feature asking
 // about the same version shares one check.
 
-import type { CheckResult } from '../../../engine/src/lang/api.js';
+import type { CheckResult, FnSummary, ModelSummary } from '../../../engine/src/lang/api.js';
 import { emptySemantics, type SemanticModel } from '../../../engine/src/lang/semantics.js';
 
 export interface Analysis {
@@ -15,6 +15,16 @@ export interface Analysis {
 
 /** Runs the checker (with its semantic model); the caller supplies it so that data-file reading stays outside `ide`. */
 export type Checker = (uri: string, text: string) => CheckResult;
+
+/** A model of the file or of a file it imports, by name. */
+export function modelNamed(check: CheckResult, name: string): ModelSummary | undefined {
+  return check.models.find((m) => m.name === name) ?? check.importedModels?.find((m) => m.name === name);
+}
+
+/** A fn of the file or of a file it imports, by name. */
+export function fnNamed(check: CheckResult, name: string): FnSummary | undefined {
+  return check.fns.find((f) => f.name === name) ?? check.importedFns?.find((f) => f.name === name);
+}
 
 export class AnalysisCache {
   private readonly latest = new Map<string, Analysis>();

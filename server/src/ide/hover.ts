@@ -11,7 +11,7 @@ import { PARAM_INITS } from '../../../engine/src/lang/instances.js';
 import { layerDef, opDef } from '../../../engine/src/ops/registry.js';
 import { internalBytes } from '../../../engine/src/lang/costs.js';
 import type { Dim, Shape } from '../../../engine/src/shape/dim.js';
-import type { Analysis } from './analysis.js';
+import { fnNamed, modelNamed, type Analysis } from './analysis.js';
 import { calleeEntry } from './completion.js';
 import { formatCount, formatDims, formatPercent, formatStat, shapeText, sparkline, sumOver } from './format.js';
 import { formatQuantity } from '../../../engine/src/lang/quantity.js';
@@ -94,7 +94,7 @@ function symbolHover(analysis: Analysis, symbol: SemanticSymbol, o: Occurrence &
       return fn ? upstreamHover(symbol.name, fn) : null;
     }
     case 'model': {
-      const model = check.models.find((m) => m.name === symbol.name);
+      const model = modelNamed(check, symbol.name);
       if (!model) return null;
       // A block used inline (`x |> Residual(16)`) is a layer of the model it is in.
       const ownerItem = analysis.semantics.items[o.item];
@@ -104,7 +104,7 @@ function symbolHover(analysis: Analysis, symbol: SemanticSymbol, o: Occurrence &
       return `${code(signature)}\n\n${formatCount(model.paramCount)} parameters · forward FLOPs ${code(model.flopCount ? formatQuantity(model.flopCount) : '?')}`;
     }
     case 'fn': {
-      const fn = check.fns.find((f) => f.name === symbol.name);
+      const fn = fnNamed(check, symbol.name);
       if (!fn) return null;
       const call = check.calls.find((c) => c.calleeRange.start === o.range.start);
       return call ? `${fnHover(fn)}\n\nhere: ${code(`${call.callee}(${call.inShapes.join(', ')}) -> ${call.outShape}`)}` : fnHover(fn);
@@ -151,7 +151,7 @@ function keywordArgHover(analysis: Analysis, name: string, callee: string | null
   const entry = calleeEntry(callee, item);
   const param = entry?.params.find((p) => p.name === name || p.aliases.includes(name));
   if (entry && param) return `${code(param.label)}: argument of ${code(entry.signature)}${param.doc ? `\n\n${param.doc}` : ''}`;
-  const model = analysis.check.models.find((m) => m.name === callee);
+  const model = modelNamed(analysis.check, callee);
   if (model?.hyperParams.includes(name)) return `${code(name)}: a hyper-parameter of the block ${code(callee)}`;
   return null;
 }
@@ -201,7 +201,7 @@ function layerBackward(analysis: Analysis, layer: LayerInfo): string[] {
   const def = layerDef(layer.ctor);
   const shapes = [`${code(`dL/dx : ${shapeText(layer.input)}`)}`, ...layer.params.map((p) => code(`dL/d${p.name} : ${formatDims(p.shape)}`))];
   if (def) return [code(def.op.doc.gradient), `gradient shapes: ${shapes.join(', ')}`];
-  const block = analysis.check.models.find((m) => m.name === layer.ctor);
+  const block = modelNamed(analysis.check, layer.ctor);
   return [`back through the body of ${code(block?.name ?? layer.ctor)}`, `gradient shapes: ${shapes.join(', ')}`];
 }
 
