@@ -11,6 +11,7 @@ import type { SourceFiles } from '../../engine/src/lang/imports.js';
 import { parse } from '../../engine/src/lang/parser.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
 import { train } from '../../engine/src/run/loop.js';
+import { exportPytorch } from '../../engine/src/export/pytorch.js';
 import type { RunEvent } from '../../engine/src/core/events.js';
 
 /** Files in memory, paths as written (`/p/a.nn`), imports relative to the importing file's folder. */
@@ -138,6 +139,16 @@ test('bad input never crashes the import resolution', () => {
     const result = check({ '/p/main.nn': text, '/p/x.nn': 'const Q = 1\n' });
     for (const d of result.diagnostics) assert.notEqual(d.code, 'NN9001', `${JSON.stringify(text)}: ${d.message}`);
   }
+});
+
+test('a model using an imported block exports to PyTorch as with the block in its own file', () => {
+  const imported = check({ '/p/main.nn': `import "blocks.nn"\n${NET}`, '/p/blocks.nn': BLOCKS });
+  const inline = checkProgram(`${BLOCKS}\n${NET}`);
+  const net = imported.irs.get('Net');
+  assert.ok(net);
+  const script = exportPytorch(net, imported.fnIrs, 'main.nn', imported.trains[0]);
+  assert.equal(script, exportPytorch(inline.irs.get('Net')!, inline.fnIrs, 'main.nn', inline.trains[0]));
+  assert.match(script, /class Net\(nn\.Module\)/);
 });
 
 async function losses(dir: string, text: string, backend: 'ts' | 'onnx'): Promise<number[]> {
