@@ -10,6 +10,7 @@ import { dataSources } from '../../engine/src/data/sources.js';
 import { exportOnnx, readWeightsFile } from '../../engine/src/export/onnx.js';
 import { sourceChecks } from '../../engine/src/data/sourceFiles.js';
 import { gradcheckProgram } from '../../engine/src/run/gradcheck.js';
+import { checkProgram } from '../../engine/src/lang/program.js';
 import { probe } from '../../engine/src/run/probe.js';
 import { train } from '../../engine/src/run/loop.js';
 import { fetchTrainData, type RunError } from '../../engine/src/run/prepare.js';
@@ -71,7 +72,7 @@ function runInitProbe(job: Job & { kind: 'initProbe' }): InitProbeResult {
     const outcome = probe(job.text, { baseDir: dirname(job.file), file: job.file, allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: 1, sources: sourcesOf(job) });
     if (!('errors' in outcome)) return { params: outcome.params, layers: outcome.layers, inputs: 'data' };
   }
-  const random = randomInputProbe(job.text, job.model);
+  const random = randomInputProbe(job.text, job.model, sourceChecks(job.file));
   if ('error' in random) throw new Error(random.error);
   return { params: random.params, layers: layerGradStats(random.params), inputs: 'random' };
 }
@@ -95,7 +96,8 @@ async function run(job: Job): Promise<JobResults[keyof JobResults]> {
     case 'initProbe':
       return runInitProbe(job);
     case 'gradcheck': {
-      const outcome = gradcheckProgram(job.text, job.fn === null ? {} : { only: job.fn });
+      const check = checkProgram(job.text, sourceChecks(job.file));
+      const outcome = gradcheckProgram(job.text, job.fn === null ? { check } : { only: job.fn, check });
       if ('errors' in outcome) throw new Error(describe(outcome.errors));
       if ('unknownFn' in outcome) throw new Error(`no fn \`${outcome.unknownFn}\` with a grad block (fns with one: ${outcome.withGrad.join(', ') || 'none'})`);
       return { fns: outcome.fns };

@@ -177,3 +177,18 @@ test('a model using an imported block trains on both back ends as with the block
   const onnx = await losses(dir, imported, 'onnx');
   ts.forEach((loss, i) => assert.ok(Math.abs(loss - onnx[i]) <= 1e-4 * Math.max(1, Math.abs(loss)), `step ${i + 1}: TS ${loss}, ONNX ${onnx[i]}`));
 });
+
+test('a chain of shared imports is checked once per file, not once per path through it', () => {
+  // Each file imports the two of the next level: 2^20 paths, 40 files.
+  const files: Record<string, string> = { '/p/main.nn': 'import "a0.nn"\nimport "b0.nn"\n' };
+  for (let level = 0; level < 20; level++) {
+    const next = level + 1 < 20 ? `import "a${level + 1}.nn"\nimport "b${level + 1}.nn"\n` : '';
+    files[`/p/a${level}.nn`] = `${next}const a${level} = 1\n`;
+    files[`/p/b${level}.nn`] = `${next}const b${level} = 1\n`;
+  }
+  let reads = 0;
+  const counting = memory(files);
+  const result = checkProgram(files['/p/main.nn'], { files: { resolve: counting.resolve, read: (path) => (reads++, counting.read(path)) }, path: '/p/main.nn' });
+  assert.deepEqual(codes(result), []);
+  assert.ok(reads < 2000, `${reads} reads`);
+});

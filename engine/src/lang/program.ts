@@ -49,11 +49,19 @@ export interface CheckOptions {
   path?: string;
   /** Files whose check is under way around this one, for an imported file checked on its own. */
   importStack?: readonly string[];
+  /** The diagnostics of the imported files checked so far in this check, by path (a file imported twice is checked once). */
+  importChecks?: Map<string, Diagnostic[]>;
 }
 
 export function checkProgram(source: string, options: CheckOptions = {}): CheckResult {
   const { tree, errors, tokens } = parse(source, { tokens: options.semantics === true });
-  const imported = resolveImports(tree, source, { files: options.files, path: options.path, stack: options.importStack }, (path, text, stack) => checkProgram(text, { files: options.files, path, importStack: stack }).diagnostics);
+  const importChecks = options.importChecks ?? new Map<string, Diagnostic[]>();
+  const checkImported = (path: string, text: string, stack: readonly string[]): Diagnostic[] => {
+    let diagnostics = importChecks.get(path);
+    if (diagnostics === undefined) importChecks.set(path, (diagnostics = checkProgram(text, { files: options.files, path, importStack: stack, importChecks }).diagnostics));
+    return diagnostics;
+  };
+  const imported = resolveImports(tree, source, { files: options.files, path: options.path, stack: options.importStack }, checkImported);
   // Imported definitions are checked in one text with the file's own, past its end.
   const text = imported?.text ?? source;
   let lines: LineIndex | null = null; // only a duplicate definition's message needs line numbers
