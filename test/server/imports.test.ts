@@ -86,3 +86,16 @@ test("an open imported file's unsaved text wins over the disk's, and its edits r
   await client.replace(blocksUri, BLOCKS);
   await client.waitFor(() => client.published.slice(again).find((p) => p.uri === uri && p.diagnostics.length === 0), 10000, 'main.nn clean again');
 });
+
+test('an imported file changed on disk (workspace/didChangeWatchedFiles) re-checks the importing file', async () => {
+  assert.ok(client.registrations.includes('workspace/didChangeWatchedFiles'), client.registrations.join(', '));
+  await client.connection.sendNotification('textDocument/didClose', { textDocument: { uri: blocksUri } });
+  const uri = await client.open(join(dir, 'main.nn'));
+  await client.diagnosticsFor(uri);
+  const before = client.published.length;
+  writeFileSync(join(dir, 'blocks.nn'), BLOCKS.replace('fn scale', 'fn halve'));
+  await client.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: blocksUri, type: 2 }] });
+  const published = await client.waitFor(() => client.published.slice(before).find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'NN2001')), 10000, 'main.nn re-checked after the disk change');
+  assert.match(published.diagnostics.find((d) => d.code === 'NN2001')!.message, /`scale`/);
+  writeFileSync(join(dir, 'blocks.nn'), BLOCKS);
+});
