@@ -163,7 +163,7 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
   const instanceErrors = ctx.instanceErrors.filter((e) => !modelsWithErrors.has(e.block)).map((e) => e.diagnostic);
   result.diagnostics = dedupe([...errors, ...(imported?.diagnostics ?? []), ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
   if (imported) keepOwn(result, source.length, imported.files);
-  if (tokens) result.semantics = new SemanticModel(text, tree, tokens, symbols);
+  if (tokens) result.semantics = new SemanticModel(source, tree, tokens, symbols);
   return result;
 }
 
