@@ -149,3 +149,11 @@ train M {
   const plain = summarizeModel(checkProgram(text.replace('freeze = [fc1]', '')), 'M');
   assert.equal(plain?.frozenParams, 0);
 });
+
+test('a model with hyper-parameters says where its rows are, not that it has errors', () => {
+  const { status, stdout } = nn('summary', 'examples/resnet_block.nn');
+  assert.equal(status, 0, stdout);
+  assert.match(stdout, /^Residual\[c\]\(x: \[B, c, H, W\]\) -> \[B, c, H, W\]\n\(no table of its own: c is known only where a model uses it as a block; its rows are in the table of ResNetTiny\)\n/);
+  assert.doesNotMatch(stdout, /has errors/);
+  assert.match(stdout, /├─Residual \(res1\): 1-4/);
+});

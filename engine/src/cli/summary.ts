@@ -50,11 +50,21 @@ function untrainedNote(untrained: number, frozen: number): string {
   return frozen > 0 ? ` (${frozen.toLocaleString('en-US')} frozen by the train block, the others out of the gradient's reach)` : ' (no gradient reaches them)';
 }
 
+/**
+ * Why a model has no table: a model with hyper-parameters has its rows in the tables of the
+ * models that use it as a block (where its hyper-parameters have values); else it has errors.
+ */
+function noTableReason(result: CheckResult, model: ModelSummary): string {
+  if (model.hyperParams.length === 0) return '(no table: the model has errors)';
+  const users = result.models.filter((m) => summarizeModel(result, m.name)?.rows.some((r) => r.kind === 'block' && r.type === model.name));
+  const tables = users.length > 0 ? `; its rows are in the table of ${users.map((m) => m.name).join(', ')}` : '';
+  return `(no table of its own: ${model.hyperParams.join(', ')} ${model.hyperParams.length === 1 ? 'is' : 'are'} known only where a model uses it as a block${tables})`;
+}
+
 export function formatSummary(result: CheckResult, model: ModelSummary, batch: number | null): string {
   const header = `${model.name}${model.hyperParams.length ? `[${model.hyperParams.join(', ')}]` : ''}(${model.inputs.map((i) => `${i.name}: ${i.shape}`).join(', ')}) -> ${model.output}`;
   const summary = summarizeModel(result, model.name);
-  if (summary === null) return `${header}
-(no table: the model has errors)`;
+  if (summary === null) return `${header}\n${noTableReason(result, model)}`;
   const at = batch !== null && summary.batchDim !== null ? ` at ${summary.batchDim} = ${batch}` : '';
   const bound = (count: Dim) => (at ? atBatch(count, summary.batchDim!, batch!) : count);
   const multAdds = `Total mult-adds: ${formatQuantity(bound(summary.multAdds))}${at}${at ? ` (${formatQuantity(summary.multAdds)})` : ''}`;
