@@ -52,10 +52,10 @@ train Net {
 }
 `;
 
-test('the installed package holds the CLI, the server, the worker and the bundled subset, and no sources', () => {
+test('the installed package holds the CLI, the server, the workers (runs and kernel threads) and the bundled subset, and no sources', () => {
   assert.ok(existsSync(nn), 'npm linked bin/nn');
   const installed = join(prefix, 'lib', 'node_modules', 'nn-studio');
-  for (const file of ['dist/cli.js', 'dist/server.js', 'dist/worker.js', 'examples/data/fashion-mnist/LICENSE', 'examples/data/fashion-mnist/train-images-idx3-ubyte.gz']) {
+  for (const file of ['dist/cli.js', 'dist/server.js', 'dist/worker.js', 'dist/kernel-worker.js', 'examples/data/fashion-mnist/LICENSE', 'examples/data/fashion-mnist/train-images-idx3-ubyte.gz']) {
     assert.ok(existsSync(join(installed, file)), `${file} is installed`);
   }
   for (const folder of ['engine', 'server', 'client', 'test', 'scripts', 'bench']) assert.ok(!existsSync(join(installed, folder)), `${folder}/ is not installed`);
