@@ -89,6 +89,7 @@ test('nn lsp answers initialize over stdio and checks a document', async () => {
   const file = join(work, 'lsp.nn');
   writeFileSync(file, MODEL.replace('Linear(784, 10)', 'Linear(780, 10)'));
   await LspClient.using({ command: [nn, 'lsp'], workspaceFolder: work, env }, async (client) => {
+    assert.deepEqual(client.serverInfo, { name: 'nn-studio', version });
     const uri = await client.open(file);
     const published = await client.diagnosticsFor(uri, undefined, 20_000);
     assert.deepEqual(published.diagnostics.map((d) => d.code), ['NN2103']);

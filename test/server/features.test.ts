@@ -41,6 +41,10 @@ after(async () => {
   await client.stop();
 });
 
+test('the server names itself and the package version in its initialize answer', () => {
+  assert.deepEqual(client.serverInfo, { name: 'nn-studio', version: JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')).version });
+});
+
 describe('diagnostics', () => {
   for (const name of readdirSync(conformance).filter((f) => f.endsWith('.nn'))) {
     test(`${name}: every annotated code on its line, no other error or warning`, async () => {
