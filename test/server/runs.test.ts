@@ -146,6 +146,21 @@ describe('the code lenses\' commands, for any LSP client', () => {
     assert.deepEqual(refusal.params, { type: 1, message: `${SERVER_COMMANDS.exportOnnx} needs a document: { "uri": ... } as its argument.` });
   });
 
+  test('a train the server started on its own progress token is cancelled through that token, and says so', async () => {
+    const uri = await client.open(join(workspace, 'long_train.nn'));
+    const progressed = client.progress.length;
+    const notified = client.notifications.length;
+    const running = client.request<TrainResult>('workspace/executeCommand', { command: SERVER_COMMANDS.train, arguments: [{ uri }] });
+    const begin = await client.waitFor(() => client.progress.slice(progressed).find((p) => p.value.kind === 'begin'), 30000, 'the progress begin');
+    await client.waitFor(() => client.notifications.slice(notified).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), 30000, 'a training step');
+    await client.connection.sendNotification('window/workDoneProgress/cancel', { token: begin.token });
+    const result = await running;
+    assert.equal(result.reason, 'cancelled');
+    assert.ok(client.progress.slice(progressed).some((p) => p.token === begin.token && p.value.kind === 'end'));
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    assert.equal((message.params as { message: string }).message, result.message);
+  });
+
   test('in an untrusted workspace the lenses are shown disabled, with the reason, and name no command', async () => {
     await LspClient.using({ workspaceFolder: workspace, initializationOptions: { trusted: false } }, async (untrusted) => {
       const uri = await untrusted.open(join(workspace, 'tiny_train.nn'));
