@@ -32,7 +32,7 @@ function rowLabel(row: SummaryRow): string {
 
 function rowCells(row: SummaryRow): string[] {
   const gradient = row.output === null ? '--' : row.receivesGradient ? rowShape(row) : 'none';
-  const params = row.params === null ? '--' : `${row.params.toLocaleString('en-US')}${row.frozen ? ' frozen' : ''}`;
+  const params = row.params === null ? '--' : row.recursive ? '(recursive)' : `${row.params.toLocaleString('en-US')}${row.frozen ? ' frozen' : ''}`;
   const multAdds = row.multAdds === null || row.kind === 'block' || row.multAdds.equals(0) ? '--' : formatQuantity(row.multAdds);
   return [rowLabel(row), rowShape(row), gradient, params, multAdds];
 }
