@@ -172,6 +172,11 @@ test('a layer or param applied again is counted once, shown `(recursive)` as tor
     const { stdout } = nn('summary', join(dir, 'm.nn'));
     assert.match(stdout, /├─Linear \(fc\): 1-2\s+\[B, T, 16\]\s+\[B, T, 16\]\s+\(recursive\)\s+272·B·T\n/);
     assert.equal(stdout.match(/param \(W\)/g), null, 'W is counted in the MatMul rows that read it');
+    // At B = 8 the sizes still depend on T: in bytes, symbolic, not labelled MB.
+    const at8 = nn('summary', join(dir, 'm.nn'), '--batch', '8').stdout;
+    assert.match(at8, /\nInput size \(bytes\): 512·T\n/);
+    assert.match(at8, /\nParams size \(MB\): 0\.00\n/);
+    assert.match(at8, /\nEstimated Total Size \(bytes\): [\d.]+ K·T \+ [\d.]+ K\n/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -37,10 +37,10 @@ function rowCells(row: SummaryRow): string[] {
   return [rowLabel(row), rowShape(row), gradient, params, multAdds];
 }
 
-/** Bytes in MB when every dim is known, else the symbolic byte count (`3.14 K·H·W bytes`). */
-function megabytes(bytes: Dim): string {
+/** A size line in MB when every dim is known, else in bytes, symbolic (`Input size (bytes): 512·T`). */
+function sizeLine(label: string, bytes: Dim): string {
   const known = bytes.constant();
-  return known === null ? `${formatQuantity(bytes)} bytes` : formatMegabytes(known);
+  return known === null ? `${label} (bytes): ${formatQuantity(bytes)}` : `${label} (MB): ${formatMegabytes(known)}`;
 }
 
 /** Why parameters do not train: frozen by the `train` block, or out of the gradient's reach. */
@@ -71,11 +71,11 @@ export function formatSummary(result: CheckResult, model: ModelSummary, batch: n
   const total = bound(summary.inputBytes).add(bound(summary.passBytes)).add(summary.paramBytes + summary.bufferBytes);
   const sizes = at
     ? [
-      `Input size (MB): ${megabytes(bound(summary.inputBytes))}`,
-      `Forward/backward pass size (MB): ${megabytes(bound(summary.passBytes))}`,
+      sizeLine('Input size', bound(summary.inputBytes)),
+      sizeLine('Forward/backward pass size', bound(summary.passBytes)),
       `Params size (MB): ${formatMegabytes(summary.paramBytes)}`,
       ...(summary.buffers > 0 ? [`Buffers size (MB): ${formatMegabytes(summary.bufferBytes)}`] : []),
-      `Estimated Total Size (MB): ${megabytes(total)}`,
+      sizeLine('Estimated Total Size', total),
     ]
     : [`Params size (MB): ${formatMegabytes(summary.paramBytes)}`, 'Sizes at a batch size: nn summary --batch N'];
   const rule = (lines: string[]) => '='.repeat(lines[0].length);
