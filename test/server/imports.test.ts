@@ -27,7 +27,7 @@ const MAIN = `import "blocks.nn"
 
 model Net(x: [B, 4]) -> [B, 2] {
   body = Mlp(4, 2)
-  return scale(body(x))
+  return scale(body(x)) * hidden
 }
 `;
 writeFileSync(join(dir, 'blocks.nn'), BLOCKS);
@@ -61,6 +61,9 @@ test('an importing file checks cleanly; definition, hover and completion reach t
   assert.match((block?.contents as { value: string }).value, /body\.fc1\.weight : \[16, 4\][\s\S]*back through the body of `Mlp`/);
   const fn = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'scale(body') });
   assert.match((fn?.contents as { value: string }).value, /scale\(x: \[\*S\]\) -> \[\*S\]/);
+
+  const constant = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: client.positionOf(uri, 'hidden') });
+  assert.equal((constant?.contents as { value: string }).value, '`const hidden = 16`\n\nfrom `blocks.nn`');
 
   const items = await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'scale(body') });
   const labels = items.map((i) => i.label);

@@ -11,7 +11,8 @@ import { PARAM_INITS } from '../../../engine/src/lang/instances.js';
 import { layerDef, opDef } from '../../../engine/src/ops/registry.js';
 import { internalBytes } from '../../../engine/src/lang/costs.js';
 import type { Dim, Shape } from '../../../engine/src/shape/dim.js';
-import { fnNamed, modelNamed, type Analysis } from './analysis.js';
+import { fileName } from '../../../engine/src/lang/imports.js';
+import { fnNamed, importedLocation, modelNamed, type Analysis } from './analysis.js';
 import { calleeEntry } from './completion.js';
 import { formatCount, formatDims, formatPercent, formatStat, shapeText, sparkline, sumOver } from './format.js';
 import { formatQuantity } from '../../../engine/src/lang/quantity.js';
@@ -111,9 +112,19 @@ function symbolHover(analysis: Analysis, symbol: SemanticSymbol, o: Occurrence &
     }
     case 'const': {
       const item = analysis.semantics.items.find((it) => it.kind === 'const' && it.name === symbol.name);
-      return item ? code(text.slice(item.range.start, item.range.end).replace(/\s+/g, ' ')) : null;
+      if (item) return code(text.slice(item.range.start, item.range.end).replace(/\s+/g, ' '));
+      // An imported constant: its line in the file that defines it.
+      const at = importedLocation(analysis.check, symbol.definitions[0]);
+      return at ? `${code(lineAt(at.file.text, at.range.start))}\n\nfrom ${code(fileName(at.file.path))}` : null;
     }
   }
+}
+
+/** The line of `text` at the offset, without its comment (a constant's definition has no strings). */
+function lineAt(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  return text.slice(start, end < 0 ? text.length : end).replace(/#.*/, '').trim();
 }
 
 function contains(range: TextRange, offset: number): boolean {

@@ -6,7 +6,7 @@ import type { TextEdit, TextRange } from '../../../engine/src/lang/api.js';
 import { LANGUAGE_KEYWORDS } from '../../../engine/src/lang/catalogue.js';
 import type { SemanticModel, SymbolId } from '../../../engine/src/lang/semantics.js';
 import { builtinFunction, layerDef } from '../../../engine/src/ops/registry.js';
-import type { Analysis } from './analysis.js';
+import { importedLocation, type Analysis } from './analysis.js';
 
 /** The symbol of the name at the offset, and the occurrence there. */
 function symbolAt(semantics: SemanticModel, offset: number): { id: SymbolId; range: TextRange; definition: TextRange } | null {
@@ -18,8 +18,7 @@ function symbolAt(semantics: SemanticModel, offset: number): { id: SymbolId; ran
 export function definition(analysis: Analysis, offset: number): { file: { path: string; text: string } | null; range: TextRange } | null {
   const range = symbolAt(analysis.semantics, offset)?.definition;
   if (range === undefined) return null;
-  const file = analysis.check.imports?.find((f) => range.start >= f.base && range.start <= f.base + f.text.length);
-  return file ? { file, range: { start: range.start - file.base, end: range.end - file.base } } : { file: null, range };
+  return importedLocation(analysis.check, range) ?? { file: null, range };
 }
 
 export function references(analysis: Analysis, offset: number, includeDeclaration: boolean): TextRange[] {
