@@ -16,6 +16,7 @@ import { didYouMean, layerSizeFix } from './fixes.js';
 import { checkGradBlock, type CallRemoval, type GradBlockResult } from './gradients.js';
 import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
+import { sideEffectIn } from './checkpoints.js';
 import { bindCall, givenArg, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
 import { isComparison, type BinaryOp, type Expr, type FnItem, type Ident, type ModelItem, type ParamSyntax, type ShapeSyntax, type Stmt } from './syntax.js';
 import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
@@ -705,6 +706,7 @@ export class ShapeChecker {
    */
   private evalCheckpoint(call: Expr & { kind: 'call' }, f: Frame): Value {
     if (call.args.length !== 1 || call.args[0].name !== null) {
+      for (const arg of call.args) this.evalExpr(arg.value, f);
       this.report(f, 'NN2003/tooMany', call.range, ['checkpoint', 1, call.args.length]);
       return UNKNOWN;
     }
@@ -717,22 +719,10 @@ export class ShapeChecker {
       return UNKNOWN;
     }
     const span = { from, to: f.graph.nodes.length, output: value.id, range: call.range };
-    if (this.reportSideEffects(f, span, this.textOf(inner), inner.range)) return value;
-    if (span.to > span.from) f.graph.checkpoints.push(span);
+    const side = sideEffectIn(f.graph.nodes, span);
+    if (side) this.report(f, 'NN2190', inner.range, [this.textOf(inner), side.node.layer ?? side.node.op, side.effect]);
+    else if (span.to > span.from) f.graph.checkpoints.push(span);
     return value;
-  }
-
-  /** NN2190 at `range` for the first node of a span that running twice would change; whether there was one. */
-  reportSideEffects(f: Frame, span: { from: number; to: number }, what: string, range: TextRange): boolean {
-    for (let k = span.from; k < span.to; k++) {
-      const node = f.graph.nodes[k];
-      const effect = node.op === 'call_fn' || node.op === 'unknown' ? undefined : opDef(node.op)?.sideEffect;
-      if (effect) {
-        this.report(f, 'NN2190', range, [what, node.layer ?? node.op, effect]);
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Applies a layer to its arguments (`fc1(h)`, `h |> fc1`). */
