@@ -3,7 +3,7 @@
 // both back ends run without keeping their activations and recompute in the backward pass.
 
 import { opDef } from '../ops/registry.js';
-import type { Graph, IrNode, NodeSpan, TrainControls } from './api.js';
+import type { Graph, IrNode, ModelIR, NodeSpan, TrainControls } from './api.js';
 
 /** The first node of `nodes[from..to)` that running twice would change, with what it would change. */
 export function sideEffectIn(nodes: readonly IrNode[], span: { from: number; to: number }): { node: IrNode; effect: string } | null {
@@ -31,4 +31,11 @@ export function checkpointSpans(graph: Graph, controls?: TrainControls): NodeSpa
     if (!last || span.from >= last.to) outermost.push(span);
   }
   return outermost;
+}
+
+/** The model a run lowers: its graph's `checkpoints` are every span the run checkpoints. */
+export function checkpointedModel(model: ModelIR, controls?: TrainControls): ModelIR {
+  const spans = checkpointSpans(model.graph, controls);
+  if (spans.length === 0 && !model.graph.checkpoints) return model;
+  return { ...model, graph: { ...model.graph, checkpoints: spans } };
 }

@@ -46,7 +46,7 @@ function layerListOf(expr: Expr, key: string, reader: ControlReader, candidates:
     }
     if (candidates === null) continue;
     if (!known(item.name)) {
-      reader.bad(item.range, key, `\`${item.name}\` is not ${what} of the model; its layers are ${candidates.join(', ')}`, didYouMean(item.range, item.name, candidates));
+      reader.bad(item.range, key, `\`${item.name}\` is not ${what}; its layers are ${candidates.join(', ')}`, didYouMean(item.range, item.name, candidates));
       continue;
     }
     names.push(item.name);
@@ -58,7 +58,7 @@ function layerListOf(expr: Expr, key: string, reader: ControlReader, candidates:
 function frozenOf(expr: Expr, reader: ControlReader): string[] {
   const params = reader.params;
   const layers = params ? [...new Set(params.map((p) => p.layer.split('.')[0]))] : null;
-  const names = layerListOf(expr, 'freeze', reader, layers, (name) => params!.some((p) => owns(name, p)), 'a layer with parameters');
+  const names = layerListOf(expr, 'freeze', reader, layers, (name) => params!.some((p) => owns(name, p)), 'a layer with parameters of the model');
   const frozen = new Set(params ? params.filter((p) => names.some((name) => owns(name, p))).map((p) => p.name) : []);
   if (params !== null && params.length > 0 && frozen.size === params.length) reader.bad(expr.range, 'freeze', 'every parameter is frozen: nothing would train');
   return params ? params.filter((p) => frozen.has(p.name)).map((p) => p.name) : [];
@@ -68,7 +68,7 @@ function frozenOf(expr: Expr, reader: ControlReader): string[] {
 function checkpointOf(expr: Expr, reader: ControlReader): string[] {
   const graph = reader.graph;
   const instances = graph ? checkpointableInstances(graph) : null;
-  const names = layerListOf(expr, 'checkpoint', reader, instances, (name) => instances!.includes(name), 'a layer or block instance applied');
+  const names = layerListOf(expr, 'checkpoint', reader, instances, (name) => instances!.includes(name), 'a layer or block instance the model applies');
   return names.filter((name) => {
     const calls = graph!.instanceCalls!.filter((c) => c.layer === name);
     const side = calls.map((c) => sideEffectIn(graph!.nodes, c)).find((s) => s !== null);
