@@ -1,0 +1,114 @@
+// Activation checkpointing from the language: `checkpoint(expr)` and the `train` block's
+// `checkpoint = [...]` are checked (shape, errors), give the gradients of the plain model on
+// the TS engine (float64) and on the ONNX step graph, and keep fewer activations on the tape.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkProgram } from '../../engine/src/lang/program.js';
+import { formatShape } from '../../engine/src/shape/dim.js';
+import { prepare, type Prepared } from '../../engine/src/run/prepare.js';
+import { lossOf } from '../../engine/src/backend-ts/objective.js';
+import { Tensor } from '../../engine/src/tensor/tensor.js';
+import { tapeBytes } from '../../engine/src/autograd/tape.js';
+import { Rng } from '../../engine/src/random.js';
+import { maxRelativeDifference, randomBatches, runOnnx, runTs } from '../onnx/parityHarness.js';
+
+/** A residual model whose `body` is its forward's middle line and `key` a `train` entry. */
+const program = (body: string, key = '') => `model Res(x: [B, 32]) -> [B, 32] {
+  fc1 = Linear(32, 32)
+  fc2 = Linear(32, 32)
+  return x + fc2(tanh(fc1(x)) * sigmoid(x))
+}
+
+model Net(x: [B, 2]) -> [B, 3] {
+  inp = Linear(2, 32)
+  res1 = Res()
+  res2 = Res()
+  out = Linear(32, 3)
+  h = inp(x)
+  ${body}
+  return out(h)
+}
+
+train Net {
+  data = spirals(classes = 3, points = 64)
+  optimizer = SGD(lr = 0.1)
+  batch = 16
+  ${key}
+}
+`;
+const PLAIN = 'h = res2(res1(h))';
+
+function prepared(text: string, dtype: 'float32' | 'float64' = 'float32'): Prepared {
+  const p = prepare(text, { baseDir: '.', dtype });
+  if (Array.isArray(p)) assert.fail(p.map((e) => e.message).join('; '));
+  return p;
+}
+
+function codes(text: string): string[] {
+  return checkProgram(text).diagnostics.map((d) => `${d.code} ${text.slice(d.range.start, d.range.end)}`);
+}
+
+test('checkpoint(expr) has its expression\'s shape', () => {
+  const check = checkProgram(program('h = checkpoint(res2(checkpoint(res1(h)) * 2))'));
+  assert.deepEqual(check.diagnostics, []);
+  const h = check.bindings.filter((b) => b.name === 'h').map((b) => formatShape(b.shape!));
+  assert.deepEqual(h, ['[B, 32]', '[B, 32]']);
+  const graph = check.irs.get('Net')!.graph;
+  assert.equal(graph.checkpoints?.length, 2);
+});
+
+test('bad checkpoints are coded errors at what is wrong', () => {
+  assert.deepEqual(codes(program(PLAIN, 'checkpoint = [res1, rse2]')), ['NN4002 rse2']);
+  const fix = checkProgram(program(PLAIN, 'checkpoint = [res1, rse2]')).diagnostics[0].fixes?.[0];
+  assert.equal(fix?.edits[0].newText, 'res2');
+  assert.deepEqual(codes(program(PLAIN, 'checkpoint = ["res1"]')), ['NN4002 "res1"']);
+  assert.deepEqual(codes(program('h = checkpoint(dropout(res1(h), p = 0.1))')), ['NN2190 dropout(res1(h), p = 0.1)']);
+  assert.deepEqual(codes(program('h = checkpoint(res1(h), res2(h))')), ['NN2003 checkpoint(res1(h), res2(h))']);
+  const message = checkProgram(program('h = checkpoint(dropout(res1(h), p = 0.1))')).diagnostics[0].message;
+  assert.match(message, /`dropout` draws a new random mask when the backward pass recomputes it/);
+});
+
+/** Each parameter's gradient and the tape's retained bytes of one float64 step on the TS engine. */
+function tsGradients(p: Prepared): { grads: Map<string, Float64Array>; bytes: number; loss: number } {
+  const [batch] = randomBatches(p.model, 'cross_entropy', [64], 3);
+  const x = new Tensor(Float64Array.from(batch.x), batch.xShape, 'float64');
+  const y = new Tensor(batch.y, batch.yShape, 'int64');
+  const mode = { dropout: false, batchNormTraining: true, rng: new Rng(0), detectNonFinite: true, activations: [] };
+  const loss = lossOf('cross_entropy', p.lowered.forward([x], mode), y);
+  const bytes = tapeBytes(loss);
+  loss.backward();
+  return { grads: new Map(p.lowered.params.map((q) => [q.name, Float64Array.from(q.tensor.grad!.values)])), bytes, loss: loss.item() };
+}
+
+for (const [what, body, key] of [
+  ['checkpoint(expr)', 'h = checkpoint(res2(checkpoint(res1(h))))', ''],
+  ['the train key', PLAIN, 'checkpoint = [res1, res2]'],
+] as const) {
+  test(`${what}: the TS engine's float64 gradients are the plain model's, from a smaller tape`, () => {
+    const plain = tsGradients(prepared(program(PLAIN), 'float64'));
+    const checkpointed = tsGradients(prepared(program(body, key), 'float64'));
+    assert.equal(checkpointed.loss, plain.loss);
+    for (const [name, g] of plain.grads) {
+      const h = checkpointed.grads.get(name)!;
+      g.forEach((v, i) => assert.ok(Math.abs(v - h[i]) <= 1e-12 * (1 + Math.abs(v)), `${name}[${i}]: ${h[i]} vs ${v}`));
+    }
+    // Each Res keeps its fc1, tanh, sigmoid, product and fc2 outputs ([64, 32] each) without checkpointing.
+    assert.ok(checkpointed.bytes < plain.bytes * 0.6, `tape bytes ${checkpointed.bytes} vs ${plain.bytes}`);
+  });
+
+  test(`${what}: the ONNX step graph trains as without checkpointing, and as the TS engine`, async () => {
+    const plain = prepared(program(PLAIN));
+    const checkpointed = prepared(program(body, key));
+    const batches = randomBatches(plain.model, 'cross_entropy', [16, 16, 16], 5);
+    const optimizer = plain.train.optimizer;
+    const onnxPlain = await runOnnx(plain.model, plain.check.fnIrs, 'cross_entropy', optimizer, batches, 0);
+    const onnxCheckpointed = await runOnnx(checkpointed.model, checkpointed.check.fnIrs, 'cross_entropy', optimizer, batches, 0);
+    const tsCheckpointed = runTs(checkpointed.model, checkpointed.check.fnIrs, 'cross_entropy', optimizer, batches, 0);
+    const same = maxRelativeDifference(onnxCheckpointed.params, onnxPlain.params);
+    assert.ok(same.difference < 1e-6, `ONNX with vs without: ${same.name} differs by ${same.difference}`);
+    const parity = maxRelativeDifference(onnxCheckpointed.params, tsCheckpointed.params);
+    assert.ok(parity.difference < 1e-5, `ONNX vs TS: ${parity.name} differs by ${parity.difference}`);
+    onnxCheckpointed.losses.forEach((l, i) => assert.ok(Math.abs(l - onnxPlain.losses[i]) < 1e-6));
+  });
+}
