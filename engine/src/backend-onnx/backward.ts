@@ -1,7 +1,7 @@
 // The backward pass written as ONNX ops: the forward tape run in reverse, each entry by its
 // op's gradient emitter from the registry (a `fn`'s by its `grad` block, a checkpointed span's
-// by lowering it again), accumulating the
-// gradients of reused values, each checked to have its input's exact shape, as the TS tape does.
+// by lowering the span again), accumulating the gradients of reused values, each checked to
+// have its input's exact shape, as the TS tape does.
 
 import { formatShape, shapesEqual } from '../shape/dim.js';
 import { opDef } from '../ops/registry.js';
@@ -28,9 +28,9 @@ function fnCallGradients(ctx: LoweringContext, { inputs, attrs, range }: TapeEnt
  * and its own tape run backwards, so no forward value inside it is read after the forward pass.
  */
 function checkpointGradients(ctx: LoweringContext, entry: TapeEntry<CheckpointAttrs>, g: Val): (Val | null)[] {
-  const { output, tape } = recomputeCheckpoint(ctx, entry.inputs, entry.attrs);
+  const { output, tape, standIns } = recomputeCheckpoint(ctx, entry.inputs, g, entry.attrs);
   const grads = backpropagate(ctx, tape, new Map([[output.name, g]]));
-  return entry.inputs.map((v) => grads.get(v.name) ?? null);
+  return standIns.map((v) => grads.get(v.name) ?? null);
 }
 
 /** The input gradients of one tape entry. */

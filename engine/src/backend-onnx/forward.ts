@@ -111,12 +111,30 @@ function lowerCheckpointed(ctx: LoweringContext, graph: Graph, values: Map<Value
   ctx.tape.push({ op: 'checkpoint', inputs: outer.map((id) => values.get(id) as Val), outputs: [values.get(span.output) as Val], attrs, saved: {}, range: span.range });
 }
 
-/** The span of a checkpoint entry lowered again from its inputs: the recomputed output and the span's own tape. */
-export function recomputeCheckpoint(ctx: LoweringContext, inputs: readonly Val[], { graph, span, outer, resolve }: CheckpointAttrs): { output: Val; tape: TapeEntry[] } {
-  const values = new Map(outer.map((id, i) => [id, inputs[i]]));
+/**
+ * The span of a checkpoint entry lowered again from its inputs, once its output's gradient
+ * `g` is known: the recomputed output and the span's own tape.
+ */
+export function recomputeCheckpoint(ctx: LoweringContext, inputs: readonly Val[], g: Val, { graph, span, outer, resolve }: CheckpointAttrs): { output: Val; tape: TapeEntry[]; standIns: Val[] } {
+  // NOTE: onnxruntime's common-subexpression elimination would merge the recomputed nodes
+  // with the forward's (same op, inputs and attributes), and its scheduler could run them
+  // before the backward pass needs them: the data inputs are read through `x + 0·min(g)`,
+  // new values that exist only once `g` does. (A NaN or infinite `g` makes them NaN, but such
+  // a gradient is not finite downstream either.)
+  const weights = new Set([...graph.params, ...graph.buffers].map((w) => w.value));
+  const least = ctx.op('ReduceMin', [g.name], { keepdims: 0 }, []);
+  const zero = ctx.binary('Mul', least, ctx.scalar(0), least);
+  const standIns = outer.map((id, i) => {
+    const input = inputs[i];
+    if (weights.has(id) || input.dtype !== 'float32') return input;
+    const standIn = ctx.binary('Add', input, zero, input);
+    if (ctx.needsGrad(input)) ctx.requiresGrad.add(standIn.name);
+    return standIn;
+  });
+  const values = new Map(outer.map((id, i) => [id, standIns[i]]));
   const tapeLength = ctx.tape.length;
   lowerNodes(ctx, graph, values, resolve, span.from, span.to);
-  return { output: values.get(span.output) as Val, tape: ctx.tape.splice(tapeLength) };
+  return { output: values.get(span.output) as Val, tape: ctx.tape.splice(tapeLength), standIns };
 }
 
 /** The shapes of a `fn`'s own graph resolved against the arguments of one call. */

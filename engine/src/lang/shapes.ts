@@ -706,9 +706,9 @@ export class ShapeChecker {
    */
   private evalCheckpoint(call: Expr & { kind: 'call' }, f: Frame): Value {
     if (call.args.length !== 1 || call.args[0].name !== null) {
-      for (const arg of call.args) this.evalExpr(arg.value, f);
+      const args = call.args.map((arg) => this.evalExpr(arg.value, f));
       this.report(f, 'NN2003/tooMany', call.range, ['checkpoint', 1, call.args.length]);
-      return UNKNOWN;
+      return this.placeholder(f, null, call.range, args);
     }
     const inner = call.args[0].value;
     const from = f.graph.nodes.length;
@@ -716,7 +716,7 @@ export class ShapeChecker {
     if (isVague(value)) return value;
     if (value.kind !== 'tensor') {
       this.report(f, 'NN2003/kind', inner.range, ['checkpoint', 'expression', 'a tensor', describeValue(value)]);
-      return UNKNOWN;
+      return this.placeholder(f, null, call.range, [value]);
     }
     const span = { from, to: f.graph.nodes.length, output: value.id, range: call.range };
     const side = sideEffectIn(f.graph.nodes, span);
