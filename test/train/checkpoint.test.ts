@@ -11,6 +11,12 @@ import { Tensor } from '../../engine/src/tensor/tensor.js';
 import { tapeBytes } from '../../engine/src/autograd/tape.js';
 import { Rng } from '../../engine/src/random.js';
 import { maxRelativeDifference, randomBatches, runOnnx, runTs } from '../onnx/parityHarness.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { buildTrainStep } from '../../engine/src/backend-onnx/graphs.js';
+import { ModelProto } from '../../engine/src/onnx/schema.js';
 
 /** A residual model whose `body` is its forward's middle line and `key` a `train` entry. */
 const program = (body: string, key = '') => `model Res(x: [B, 32]) -> [B, 32] {
@@ -111,3 +117,29 @@ for (const [what, body, key] of [
     onnxCheckpointed.losses.forEach((l, i) => assert.ok(Math.abs(l - onnxPlain.losses[i]) < 1e-6));
   });
 }
+
+/** How many nodes of each op the step graph has once onnxruntime has optimized it ('extended', as the trainer runs it). */
+async function optimizedOps(p: Prepared): Promise<Map<string, number>> {
+  const graph = buildTrainStep(p.model, p.check.fnIrs, 'cross_entropy', p.train.optimizer, { stats: false, dropout: false, scheduledLr: false, clipGradNorm: null, clipGradValue: null, frozen: [], noDecay: [] });
+  const dir = mkdtempSync(join(tmpdir(), 'nn-checkpoint-'));
+  try {
+    const path = join(dir, 'optimized.onnx');
+    const session = await ort.InferenceSession.create(graph.bytes, { graphOptimizationLevel: 'extended', optimizedModelFilePath: path });
+    await session.release();
+    const model = ModelProto.toObject(ModelProto.decode(readFileSync(path)), { longs: Number }) as { graph: { node: { opType: string }[] } };
+    const counts = new Map<string, number>();
+    for (const node of model.graph.node) counts.set(node.opType, (counts.get(node.opType) ?? 0) + 1);
+    return counts;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the ONNX step graph recomputes a checkpointed span in its backward part, after optimization', async () => {
+  const plain = await optimizedOps(prepared(program(PLAIN)));
+  const checkpointed = await optimizedOps(prepared(program(PLAIN, 'checkpoint = [res1, res2]')));
+  // Each Res's fc1 with its tanh (fused into one FusedGemm) and its sigmoid run again in the
+  // backward pass: onnxruntime does not merge them with the forward's.
+  assert.equal(checkpointed.get('FusedGemm'), 2 * plain.get('FusedGemm')!);
+  assert.equal(checkpointed.get('Sigmoid'), 2 * plain.get('Sigmoid')!);
+});
