@@ -1,6 +1,7 @@
 // Activation checkpointing from the language: `checkpoint(expr)` and the `train` block's
 // `checkpoint = [...]` are checked (shape, errors), give the gradients of the plain model on
-// the TS engine (float64) and on the ONNX step graph, and keep fewer activations on the tape.
+// the TS engine (float64) and on the ONNX step graph, keep fewer activations on the tape, and
+// `nn summary` gives the smaller pass size.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -17,6 +18,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildTrainStep } from '../../engine/src/backend-onnx/graphs.js';
 import { ModelProto } from '../../engine/src/onnx/schema.js';
+import { summarizeModel } from '../../engine/src/lang/summary.js';
+import { formatSummary } from '../../engine/src/cli/summary.js';
 
 /** A residual model whose `body` is its forward's middle line and `key` a `train` entry. */
 const program = (body: string, key = '') => `model Res(x: [B, 32]) -> [B, 32] {
@@ -142,4 +145,19 @@ test('the ONNX step graph recomputes a checkpointed span in its backward part, a
   // backward pass: onnxruntime does not merge them with the forward's.
   assert.equal(checkpointed.get('FusedGemm'), 2 * plain.get('FusedGemm')!);
   assert.equal(checkpointed.get('Sigmoid'), 2 * plain.get('Sigmoid')!);
+});
+
+test('nn summary gives the pass size with and without checkpointing', () => {
+  const check = checkProgram(program(PLAIN, 'checkpoint = [res1, res2]'));
+  const net = check.models.find((m) => m.name === 'Net')!;
+  // Per sample, float32 activations and gradients: inp, each Res's six [32] values and out's [3]
+  // without checkpointing; with it, inp, the two Res outputs and out, plus one Res's five inner
+  // values while the backward pass recomputes it.
+  const plain = (32 + 12 * 32 + 3) * 8 * 1000;
+  const checkpointed = (3 * 32 + 3 + 5 * 32) * 8 * 1000;
+  const summary = summarizeModel(check, 'Net')!;
+  assert.equal(summary.passBytes.constant(), null);
+  assert.match(formatSummary(check, net, 1000), new RegExp(`Forward/backward pass size \\(MB\\): ${(plain / 1e6).toFixed(2)} \\(${(checkpointed / 1e6).toFixed(2)} with checkpointing\\)\\n`));
+  const unchecked = checkProgram(program(PLAIN));
+  assert.match(formatSummary(unchecked, unchecked.models.find((m) => m.name === 'Net')!, 1000), /pass size \(MB\): [\d.]+\n/);
 });

@@ -10,7 +10,7 @@ import type { CheckResult, ModelSummary } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
 import { atBatch, formatMegabytes, formatQuantity } from '../lang/quantity.js';
-import { rowShape, summarizeModel, type SummaryRow } from '../lang/summary.js';
+import { checkpointedPassBytes, rowShape, summarizeModel, type SummaryRow } from '../lang/summary.js';
 import type { Dim } from '../shape/dim.js';
 import { formatText } from './check.js';
 
@@ -62,7 +62,7 @@ export function formatSummary(result: CheckResult, model: ModelSummary, batch: n
   const sizes = at
     ? [
       `Input size (MB): ${megabytes(bound(summary.inputBytes))}`,
-      `Forward/backward pass size (MB): ${megabytes(bound(summary.passBytes))}`,
+      `Forward/backward pass size (MB): ${megabytes(bound(summary.passBytes))}${summary.checkpointing ? ` (${megabytes(checkpointedPassBytes(summary.checkpointing, bound))} with checkpointing)` : ''}`,
       `Params size (MB): ${formatMegabytes(summary.paramBytes)}`,
       ...(summary.buffers > 0 ? [`Buffers size (MB): ${formatMegabytes(summary.bufferBytes)}`] : []),
       `Estimated Total Size (MB): ${megabytes(total)}`,
