@@ -12,7 +12,10 @@ import { Tensor } from '../../engine/src/tensor/tensor.js';
 import { tapeBytes } from '../../engine/src/autograd/tape.js';
 import { Rng } from '../../engine/src/random.js';
 import { maxRelativeDifference, randomBatches, runOnnx, runTs } from '../onnx/parityHarness.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { exportPytorch } from '../../engine/src/export/pytorch.js';
+import { storedTensor, writeSafetensors } from '../../engine/src/core/safetensors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -46,6 +49,8 @@ train Net {
 }
 `;
 const PLAIN = 'h = res2(res1(h))';
+const PYTHON = '/usr/bin/python3';
+const torchMissing = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0 ? 'python3-torch not installed' : false;
 
 function prepared(text: string, dtype: 'float32' | 'float64' = 'float32'): Prepared {
   const p = prepare(text, { baseDir: '.', dtype });
@@ -78,8 +83,7 @@ test('bad checkpoints are coded errors at what is wrong', () => {
 });
 
 /** Each parameter's gradient and the tape's retained bytes of one float64 step on the TS engine. */
-function tsGradients(p: Prepared): { grads: Map<string, Float64Array>; bytes: number; loss: number } {
-  const [batch] = randomBatches(p.model, 'cross_entropy', [64], 3);
+function tsGradients(p: Prepared, [batch] = randomBatches(p.model, 'cross_entropy', [64], 3)): { grads: Map<string, Float64Array>; bytes: number; loss: number } {
   const x = new Tensor(Float64Array.from(batch.x), batch.xShape, 'float64');
   const y = new Tensor(batch.y, batch.yShape, 'int64');
   const mode = { dropout: false, batchNormTraining: true, rng: new Rng(0), detectNonFinite: true, activations: [] };
@@ -160,4 +164,48 @@ test('nn summary gives the pass size with and without checkpointing', () => {
   assert.match(formatSummary(check, net, 1000), new RegExp(`Forward/backward pass size \\(MB\\): ${(plain / 1e6).toFixed(2)} \\(${(checkpointed / 1e6).toFixed(2)} with checkpointing\\)\\n`));
   const unchecked = checkProgram(program(PLAIN));
   assert.match(formatSummary(unchecked, unchecked.models.find((m) => m.name === 'Net')!, 1000), /pass size \(MB\): [\d.]+\n/);
+});
+
+/** Loads the exported module and its weights in float64, and writes each parameter's gradient of one step's loss. */
+const GRADIENTS = `
+import importlib.util, json, sys
+import torch
+import torch.nn.functional as F
+job = json.load(open(sys.argv[1]))
+spec = importlib.util.spec_from_file_location("net", job["py"])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+model = module.load_model(job["weights"]).double()
+x = torch.tensor(job["x"], dtype=torch.float64).reshape(job["xShape"])
+y = torch.tensor(job["y"], dtype=torch.int64)
+F.cross_entropy(model(x), y).backward()
+json.dump({name: p.grad.flatten().tolist() for name, p in model.named_parameters()}, open(job["out"], "w"))
+`;
+
+test('the exported PyTorch module checkpoints the same spans and gives the TS engine\'s float64 gradients', { skip: torchMissing }, () => {
+  const p = prepared(program('h = res2(checkpoint(res1(h)) * 2)', 'checkpoint = [res2]'), 'float64');
+  const source = exportPytorch(p.model, p.check.fnIrs, 'net.nn', p.train);
+  assert.equal(source.match(/torch\.utils\.checkpoint\.checkpoint\(/g)?.length, 2);
+  // float32 weights (what a checkpoint stores), the same on both sides.
+  for (const q of p.lowered.params) (q.tensor.data as Float64Array).set(Float32Array.from(q.tensor.data as Float64Array));
+  const batches = randomBatches(p.model, 'cross_entropy', [8], 4);
+  const ts = tsGradients(p, batches);
+  const dir = mkdtempSync(join(tmpdir(), 'nn-checkpoint-'));
+  try {
+    writeFileSync(join(dir, 'net.py'), source);
+    writeSafetensors(join(dir, 'net.safetensors'), { tensors: new Map(p.lowered.params.map((q) => [q.name, storedTensor(q.tensor.shape, Float32Array.from(q.tensor.data as Float64Array))])), metadata: {} });
+    const job = { py: join(dir, 'net.py'), weights: join(dir, 'net.safetensors'), x: [...batches[0].x], xShape: batches[0].xShape, y: [...batches[0].y], out: join(dir, 'grads.json') };
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
+    writeFileSync(join(dir, 'driver.py'), GRADIENTS);
+    const result = spawnSync(PYTHON, [join(dir, 'driver.py'), join(dir, 'job.json')], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    const torchGrads = JSON.parse(readFileSync(job.out, 'utf8')) as Record<string, number[]>;
+    for (const [name, g] of ts.grads) {
+      const theirs = torchGrads[name];
+      assert.equal(theirs.length, g.length, name);
+      g.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) <= 1e-10 * (1 + Math.abs(v)), `${name}[${i}]: ${theirs[i]} vs ${v}`));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
