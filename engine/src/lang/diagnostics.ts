@@ -121,7 +121,6 @@ export const DIAGNOSTICS = {
   NN2154: { severity: 'error', title: 'expand of an axis not of size 1', template: 'axis {0} of {1} has size {2} and cannot expand to {3}: only an axis of size 1 expands' },
   NN2160: { severity: 'error', title: 'float tensor where a mask is needed', template: '`{0}` is not a mask: `{1}` takes a mask (the result of a comparison, such as `x > 0`) as its `{2}`' },
   NN2161: { severity: 'error', title: 'int64 tensor where a float tensor is needed', template: '`{0}` holds int64 values (ids or indices) and `{1}` needs a float tensor: `one_hot` makes class ids a float tensor' },
-  NN2190: { severity: 'error', title: 'checkpoint of an op with a side effect', template: '`{0}` is checkpointed, and its `{1}` {2} when the backward pass recomputes it: apply it outside the checkpoint' },
   NN2162: { severity: 'error', title: 'one_hot of a float tensor', template: '`one_hot` takes int class ids, but `{0}` is a float tensor of shape {1}' },
   NN2170: { severity: 'error', title: 'malformed einsum equation', template: 'the einsum equation "{0}" is malformed: {1}' },
   NN2171: { severity: 'error', title: 'wrong number of einsum operands', template: 'the einsum equation "{0}" has {1} input term(s), but {2} operand(s) are given' },
@@ -129,6 +128,7 @@ export const DIAGNOSTICS = {
   NN2173: { severity: 'error', title: 'einsum letter of two sizes', template: 'the einsum letter `{0}` is {1} in `{2}` but {3} in `{4}`' },
   NN2174: { severity: 'error', title: 'einsum output letter not in the inputs', template: 'the output letter `{0}` of the einsum equation "{1}" is in no input term' },
   NN2175: { severity: 'error', title: 'einsum letter repeated in a term', template: 'the einsum term `{0}` repeats `{1}`: diagonals and traces (`ii->i`) are not supported' },
+  NN2190: { severity: 'error', title: 'checkpoint of an op with a side effect', template: '`{0}` is checkpointed, and its `{1}` {2} when the backward pass recomputes it: apply it outside the checkpoint' },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',
