@@ -12,6 +12,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
   type InitializeParams,
+  type InitializeResult,
   type MessageConnection,
   type Position,
   type PublishDiagnosticsParams,
@@ -42,6 +43,8 @@ export class LspClient {
   private listeners: (() => void)[] = [];
   /** How many times the server has asked for the settings. */
   configurationRequests = 0;
+  /** What the server said it is in its `initialize` answer. */
+  serverInfo: InitializeResult['serverInfo'];
 
   private constructor(
     readonly connection: MessageConnection,
@@ -99,7 +102,7 @@ export class LspClient {
       },
       initializationOptions: options.initializationOptions ?? {},
     };
-    await connection.sendRequest('initialize', params);
+    client.serverInfo = (await connection.sendRequest<InitializeResult>('initialize', params)).serverInfo;
     await connection.sendNotification('initialized', {});
     return client;
   }

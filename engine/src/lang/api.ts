@@ -101,7 +101,7 @@ export interface LayerInfo {
   flops: string; // forward FLOPs, symbolic in B where needed, e.g. "2359296*B"
   /** The same count as a dim (null when unknown). */
   readonly flopCount: Dim | null;
-  activationBytes: string; // activation memory (the output and the internals), symbolic
+  activationBytes: string; // activation memory (the output and the internals), formatted as counts are: "32·B·T·T + 256·B·T"
   /** Intermediate values the layer's op keeps for its backward (attention's `[B, heads, T, T]` scores). */
   readonly internals: readonly { name: string; shape: Shape }[];
   receivesGradient: boolean;

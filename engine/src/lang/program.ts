@@ -22,6 +22,7 @@ import { gradientReach, producers, saturatingChains, softmaxBeforeCrossEntropy, 
 import { makeDiagnostic } from './diagnostics.js';
 import type { GraphBuilder } from './ir.js';
 import { bytesPerElement, graphFlops, internalBytes, opInternals } from './costs.js';
+import { formatQuantity } from './quantity.js';
 import type { Internal } from '../ops/def.js';
 import { elementCount } from '../shape/rules.js';
 import { formatShapeOnce } from './facts.js';
@@ -308,7 +309,7 @@ class LazyLayerInfo implements LayerInfo {
   }
 
   get activationBytes(): string {
-    return this.layer.outShape ? elementCount(this.layer.outShape).scale(bytesPerElement('float32')).add(internalBytes(this.internals)).toString() : '?';
+    return this.layer.outShape ? formatQuantity(elementCount(this.layer.outShape).scale(bytesPerElement('float32')).add(internalBytes(this.internals))) : '?';
   }
 
   toJSON(): Omit<LayerInfo, 'input' | 'output' | 'flopCount' | 'internals'> {

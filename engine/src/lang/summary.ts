@@ -28,6 +28,8 @@ export interface SummaryRow {
   multAdds: Dim | null; // null: not counted (a block's are its rows')
   /** A layer whose parameters the model's `train` block freezes. */
   frozen?: boolean;
+  /** Its parameters are an earlier row's (a layer or `param` applied again): torchinfo's `(recursive)`. */
+  recursive?: boolean;
 }
 
 export interface ModelSummaryTable {
@@ -175,24 +177,30 @@ function nodeRows(result: CheckResult, ir: ModelIR, reach: GradientReach): Summa
   const builder = new RowBuilder(result, ir.name);
   const paramOf = new Map(graph.params.map((p) => [p.value, p.param]));
   const ctors = new Map(graph.layers.map((l) => [l.name, l.ctor]));
+  const counted = new Set<string>();
   for (const node of graph.nodes) {
     const output = graph.values[node.outputs[0]].shape;
     const params = node.inputs.map((v) => paramOf.get(v)).filter((p) => p !== undefined);
     const receives = reach.has(node.outputs[0]);
+    const recursive = params.length > 0 && params.every((p) => counted.has(p.name)) ? { recursive: true } : {};
+    for (const p of params) counted.add(p.name);
     if (node.layer !== undefined && ctors.has(node.layer)) {
       const depth = builder.enterLayer(node.layer);
       const hasBias = params.some((p) => p.name.endsWith('.bias'));
-      builder.add({ kind: 'layer', depth, type: ctors.get(node.layer)!, name: node.layer, output, receivesGradient: receives, params: params.reduce((sum, p) => sum + size(p.shape), 0), multAdds: multAddsOf(graph, node, hasBias) });
+      builder.add({ kind: 'layer', depth, type: ctors.get(node.layer)!, name: node.layer, output, receivesGradient: receives, params: params.reduce((sum, p) => sum + size(p.shape), 0), multAdds: multAddsOf(graph, node, hasBias), ...recursive });
     } else {
       const depth = builder.enterFunction(node);
       const own = params.reduce((sum, p) => sum + size(p.shape), 0);
-      builder.add({ kind: 'op', depth, type: node.op === 'call_fn' ? node.attrs.fn : typeName(node.op), name: null, output, receivesGradient: receives, params: own > 0 ? own : null, multAdds: multAddsOf(graph, node, false) });
+      builder.add({ kind: 'op', depth, type: node.op === 'call_fn' ? node.attrs.fn : typeName(node.op), name: null, output, receivesGradient: receives, params: own > 0 ? own : null, multAdds: multAddsOf(graph, node, false), ...recursive });
     }
     builder.extendOpen(output, receives);
   }
-  // Declared layers the model never applies: PyTorch still counts their parameters.
+  // Declared layers the model never applies: PyTorch still counts their parameters. A raw
+  // `param` is never called, but its op's row already counts it when an op reads it.
+  const read = new Set(graph.nodes.flatMap((node) => node.inputs));
+  const readParams = new Set(graph.params.filter((p) => read.has(p.value)).map((p) => p.param.layer));
   for (const layer of result.layers) {
-    if (layer.model !== ir.name || layer.callRanges.length > 0) continue;
+    if (layer.model !== ir.name || layer.callRanges.length > 0 || readParams.has(layer.name)) continue;
     builder.add({ kind: 'unused', depth: 1, type: layer.ctor, name: layer.name, output: null, receivesGradient: false, params: layer.paramCount, multAdds: null });
   }
   return builder.rows;

@@ -84,7 +84,8 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
   const callee = reader.callee(expr);
   const def = callee ? scheduleDef(callee.name) : undefined;
   if (!def) {
-    reader.bad(expr.range, 'schedule', `expected ${Object.values(SCHEDULES).map((s) => `\`${trainCallSignature(s.name, s.params)}\``).join(', ')}`);
+    const names = Object.values(SCHEDULES).map((s) => s.name);
+    reader.bad(expr.range, 'schedule', `expected ${Object.values(SCHEDULES).map((s) => `\`${trainCallSignature(s.name, s.params)}\``).join(', ')}`, callee ? didYouMean(callee.range, callee.name, names) : undefined);
     return null;
   }
   const args = reader.callArgs(expr, 'schedule', def.params);

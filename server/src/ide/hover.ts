@@ -172,7 +172,7 @@ function upstreamHover(name: string, fn: FnSummary): string {
 /** The intermediate values an op keeps for its backward (attention's scores), with their memory. */
 function internalsLines(internals: readonly { name: string; shape: Shape }[]): string[] {
   if (internals.length === 0) return [];
-  return ['', 'kept for the backward:', ...internals.map((v) => `- ${code(`${v.name} : ${shapeText(v.shape)}`)}, ${code(`${internalBytes([v])} bytes`)}`)];
+  return ['', 'kept for the backward:', ...internals.map((v) => `- ${code(`${v.name} : ${shapeText(v.shape)}`)}, ${code(`${formatQuantity(internalBytes([v]))} bytes`)}`)];
 }
 
 /** A layer's input size (`in = 9216`) and the like, as the constructor was called. */

@@ -27,6 +27,7 @@ import { registerFeatures, SEMANTIC_TOKENS_LEGEND } from './features.js';
 import { Runs } from './runs.js';
 import { DEFAULT_SETTINGS, readSettings, type Settings } from './settings.js';
 import { filePathOf } from './workspace.js';
+import { name as packageName, version } from '../../../package.json';
 
 /**
  * Delay between an edit and its check: none, beyond handling the edits already received
@@ -164,7 +165,7 @@ export function startServer(connection: Connection): void {
         executeCommandProvider: { commands: Object.values(SERVER_COMMANDS), workDoneProgress: true },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
-      serverInfo: { name: 'nn-studio', version: '0.1.0' },
+      serverInfo: { name: packageName, version },
     };
   });
 
