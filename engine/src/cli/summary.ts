@@ -11,7 +11,7 @@ import type { CheckResult, ModelSummary } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
 import { atBatch, formatMegabytes, formatQuantity } from '../lang/quantity.js';
-import { rowShape, summarizeModel, type SummaryRow } from '../lang/summary.js';
+import { checkpointedPassBytes, rowShape, summarizeModel, type SummaryRow } from '../lang/summary.js';
 import type { Dim } from '../shape/dim.js';
 import { formatText } from './check.js';
 
@@ -40,8 +40,13 @@ function rowCells(row: SummaryRow): string[] {
 
 /** A size line in MB when every dim is known, else in bytes, symbolic (`Input size (bytes): 512·T`). */
 function sizeLine(label: string, bytes: Dim): string {
+  return `${label} (${bytes.constant() === null ? 'bytes' : 'MB'}): ${sizeValue(bytes)}`;
+}
+
+/** A size in MB when it is known, else its formula in bytes. */
+function sizeValue(bytes: Dim): string {
   const known = bytes.constant();
-  return known === null ? `${label} (bytes): ${formatQuantity(bytes)}` : `${label} (MB): ${formatMegabytes(known)}`;
+  return known === null ? formatQuantity(bytes) : formatMegabytes(known);
 }
 
 /** Why parameters do not train: frozen by the `train` block, or out of the gradient's reach. */
@@ -73,7 +78,7 @@ export function formatSummary(result: CheckResult, model: ModelSummary, batch: n
   const sizes = at
     ? [
       sizeLine('Input size', bound(summary.inputBytes)),
-      sizeLine('Forward/backward pass size', bound(summary.passBytes)),
+      `${sizeLine('Forward/backward pass size', bound(summary.passBytes))}${summary.checkpointing ? ` (${sizeValue(checkpointedPassBytes(summary.checkpointing, bound))} with checkpointing)` : ''}`,
       `Params size (MB): ${formatMegabytes(summary.paramBytes)}`,
       ...(summary.buffers > 0 ? [`Buffers size (MB): ${formatMegabytes(summary.bufferBytes)}`] : []),
       sizeLine('Estimated Total Size', total),

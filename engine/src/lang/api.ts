@@ -201,6 +201,19 @@ export interface LayerUse {
   args: Record<string, AttrValue>;
 }
 
+/**
+ * A run of nodes, `nodes[from]` to `nodes[to - 1]`, that computes `output` from values
+ * defined before it: a `checkpoint(...)` expression or one application of a layer or block
+ * instance (`layer` names it), which a `train` block's `checkpoint` can name.
+ */
+export interface NodeSpan {
+  from: number;
+  to: number;
+  output: ValueId;
+  range: TextRange;
+  layer?: string;
+}
+
 export interface Graph {
   values: ValueInfo[]; // indexed by ValueId
   nodes: IrNode[]; // in execution order
@@ -209,6 +222,10 @@ export interface Graph {
   buffers: { buffer: BufferInfo; value: ValueId }[];
   layers: LayerUse[];
   output: ValueId;
+  /** The `checkpoint(...)` expressions of the graph's own body (absent: none). */
+  checkpoints?: NodeSpan[];
+  /** Every application of the body's own layer and block instances (absent: none). */
+  instanceCalls?: NodeSpan[];
 }
 
 /** A `fn`: its forward graph over its arguments, and the `grad` block's graph if written. */
@@ -267,6 +284,8 @@ export interface TrainControls {
   accumulate?: number;
   /** The parameters (state_dict names) the optimizer's weight decay skips (`no_decay`; absent: none). */
   noDecay?: string[];
+  /** The layer and block instances whose applications are checkpointed (`checkpoint`; absent: none). */
+  checkpoint?: string[];
 }
 
 export interface TrainIR {

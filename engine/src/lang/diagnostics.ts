@@ -132,6 +132,7 @@ export const DIAGNOSTICS = {
   NN2181: { severity: 'error', title: 'import cycle', template: 'import cycle: {0}' },
   NN2182: { severity: 'error', title: 'imported name defined twice', template: '`{0}` from "{1}" is already defined {2}' },
   NN2183: { severity: 'error', title: 'errors in an imported file', template: '"{0}" has {1} error(s); the first, at line {2}: {3}' },
+  NN2190: { severity: 'error', title: 'checkpoint of an op with a side effect', template: '`{0}` is checkpointed, and its `{1}` {2} when the backward pass recomputes it: apply it outside the checkpoint' },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',

@@ -1,11 +1,13 @@
 // A model's summary as data, like torchinfo's: one row per applied layer, op and block (in
 // execution order, from the checked IR, so a pipe's stages appear once), with output and
-// gradient shapes, parameters and mult-adds, and the totals `nn summary` prints.
+// gradient shapes, parameters and mult-adds, and the totals `nn summary` prints (the pass
+// size with activation checkpointing too).
 
 import { opDef } from '../ops/registry.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { elementCount } from '../shape/rules.js';
-import type { CheckResult, Graph, IrNode, ModelIR } from './api.js';
+import type { CheckResult, Graph, IrNode, ModelIR, NodeSpan } from './api.js';
+import { checkpointSpans } from './checkpoints.js';
 import { bytesPerElement } from './costs.js';
 import { gradientReach, type GradientReach } from './gradients.js';
 
@@ -47,6 +49,45 @@ export interface ModelSummaryTable {
   inputBytes: Dim;
   /** Every row's output, and its gradient where one reaches it (torchinfo's forward/backward pass size). */
   passBytes: Dim;
+  /** With checkpointed spans (absent: none): the pass bytes kept outside them (their outputs included) and each span's own. */
+  checkpointing?: { retainedBytes: Dim; spanBytes: Dim[] };
+}
+
+/**
+ * The pass size with checkpointing: what is kept outside the spans, plus the largest span's
+ * own activations and gradients, which exist while the backward pass recomputes it (the sum
+ * of all spans', an upper bound, where a size is symbolic). `bind` binds the batch dim.
+ */
+export function checkpointedPassBytes(checkpointing: NonNullable<ModelSummaryTable['checkpointing']>, bind: (bytes: Dim) => Dim): Dim {
+  const spans = checkpointing.spanBytes.map(bind);
+  const known = spans.map((d) => d.constant());
+  const largest = known.every((k) => k !== null)
+    ? Dim.of(Math.max(0, ...(known as number[])))
+    : spans.reduce((sum, d) => sum.add(d), Dim.of(0));
+  return bind(checkpointing.retainedBytes).add(largest);
+}
+
+/** The pass bytes of one node: its output, and its gradient where one reaches it. */
+function nodePassBytes(graph: Graph, node: IrNode, reach: GradientReach): Dim {
+  return elementCount(graph.values[node.outputs[0]].shape).scale(4 * (reach.has(node.outputs[0]) ? 2 : 1));
+}
+
+/** Pass bytes kept outside the checkpointed spans and each span's own (its output is kept, so not its own). */
+function checkpointingOf(graph: Graph, spans: readonly NodeSpan[], reach: GradientReach): ModelSummaryTable['checkpointing'] {
+  if (spans.length === 0) return undefined;
+  const inside = new Set<IrNode>();
+  const spanBytes = spans.map((span) => {
+    let bytes = Dim.of(0);
+    for (const node of graph.nodes.slice(span.from, span.to)) {
+      if (node.outputs[0] === span.output) continue;
+      inside.add(node);
+      bytes = bytes.add(nodePassBytes(graph, node, reach));
+    }
+    return bytes;
+  });
+  let retainedBytes = Dim.of(0);
+  for (const node of graph.nodes) if (!inside.has(node)) retainedBytes = retainedBytes.add(nodePassBytes(graph, node, reach));
+  return { retainedBytes, spanBytes };
 }
 
 /** The type a summary row names an op by: torch.nn's class (`relu` → `ReLU`), else the name in CamelCase. */
@@ -172,7 +213,8 @@ export function summarizeModel(result: CheckResult, model: string): ModelSummary
   const graph = ir.graph;
   const reach = gradientReach(graph);
   const rows = nodeRows(result, ir, reach);
-  const frozen = new Set(result.trains.find((t) => t.model === model)?.controls?.frozen ?? []);
+  const controls = result.trains.find((t) => t.model === model)?.controls;
+  const frozen = new Set(controls?.frozen ?? []);
   const frozenLayers = new Set(graph.params.filter((p) => frozen.has(p.param.name)).map((p) => p.param.layer));
   for (const row of rows) if (row.kind === 'layer' && row.name !== null && frozenLayers.has(row.name)) row.frozen = true;
   const untrained = graph.params.filter((p) => !reach.has(p.value) || frozen.has(p.param.name)).reduce((sum, p) => sum + size(p.param.shape), 0);
@@ -186,6 +228,7 @@ export function summarizeModel(result: CheckResult, model: string): ModelSummary
     // A block row's output is already counted by its last row.
     if (row.output && row.kind !== 'block') passBytes = passBytes.add(elementCount(row.output).scale(4 * (row.receivesGradient ? 2 : 1)));
   }
+  const checkpointing = checkpointingOf(graph, checkpointSpans(graph, controls), reach);
   let inputBytes = Dim.of(0);
   for (const input of graph.inputs) inputBytes = inputBytes.add(elementCount(graph.values[input].shape).scale(bytesPerElement(graph.values[input].dtype)));
   const first = graph.inputs[0] === undefined ? undefined : graph.values[graph.inputs[0]].shape[0];
@@ -202,6 +245,7 @@ export function summarizeModel(result: CheckResult, model: string): ModelSummary
     multAdds,
     inputBytes,
     passBytes,
+    ...(checkpointing ? { checkpointing } : {}),
   };
 }
 

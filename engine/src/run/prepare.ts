@@ -2,6 +2,7 @@
 // block, load its data set and lower its model. Every failure is a RunError with a code and
 // a place in the `.nn` file, never an exception.
 
+import { checkpointedModel } from '../lang/checkpoints.js';
 import type { CheckResult, Diagnostic, ModelIR, TextRange, TrainIR } from '../lang/api.js';
 import { checkProgram } from '../lang/program.js';
 import { formatMessage } from '../lang/diagnostics.js';
@@ -126,8 +127,9 @@ export function prepare(text: string, options: PrepareOptions): Prepared | RunEr
   if (errors.length > 0) return errors;
   const train = pickTrain(check, options.model);
   if (isRunError(train)) return [train];
-  const model = check.irs.get(train.model);
-  if (!model) return [{ code: 'NN4001', message: `model \`${train.model}\` has no checked graph`, range: train.range }];
+  const checked = check.irs.get(train.model);
+  if (!checked) return [{ code: 'NN4001', message: `model \`${train.model}\` has no checked graph`, range: train.range }];
+  const model = checkpointedModel(checked, train.controls);
   const tooLarge = sizeLimitError(model, train, options.limits ?? DEFAULT_SIZE_LIMITS);
   if (tooLarge) return [tooLarge];
   const data = loadDataset(train.data, options.baseDir, access);
