@@ -41,6 +41,10 @@ after(async () => {
   await client.stop();
 });
 
+test('the server names itself and the package version in its initialize answer', () => {
+  assert.deepEqual(client.serverInfo, { name: 'nn-studio', version: JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')).version });
+});
+
 describe('diagnostics', () => {
   for (const name of readdirSync(conformance).filter((f) => f.endsWith('.nn'))) {
     test(`${name}: every annotated code on its line, no other error or warning`, async () => {
@@ -149,11 +153,11 @@ describe('hover', () => {
   test('attention shows its per-head scores [B, heads, T, T] and the memory growing with T²', async () => {
     const uri = await client.open(resolve(repoRoot, 'test', 'fixtures', 'layers', 'ok_attention.nn'));
     const layer = await hoverAt(uri, 'attn = ');
-    assert.ok(layer.includes('`scores per head : [B, 4, T, T]`, `16*B*T*T bytes`'), layer);
+    assert.ok(layer.includes('`scores per head : [B, 4, T, T]`, `16·B·T·T bytes`'), layer);
     assert.ok(layer.includes('`k per head : [B, 4, T, 4]`'), layer);
-    assert.ok(layer.includes('activation memory `32*B*T*T + 256*B*T bytes`'), layer);
+    assert.ok(layer.includes('activation memory `32·B·T·T + 256·B·T bytes`'), layer);
     const call = await hoverAt(uri, 'scaled_dot_product_attention(h', 0, 1);
-    assert.ok(call.includes('`probabilities : [B, T, T]`, `4*B*T*T bytes`'), call);
+    assert.ok(call.includes('`probabilities : [B, T, T]`, `4·B·T·T bytes`'), call);
   });
 
   test('a binding shows its shape and its gradient shape', async () => {

@@ -116,7 +116,14 @@ export interface TrainItem {
   range: TextRange;
 }
 
-export type Item = ConstItem | ModelItem | FnItem | TrainItem | { kind: 'error'; range: TextRange };
+/** `import "blocks.nn"`: another file's models, fns and constants, by a path relative to this file. */
+export interface ImportItem {
+  kind: 'import';
+  path: { value: string; range: TextRange };
+  range: TextRange;
+}
+
+export type Item = ConstItem | ModelItem | FnItem | TrainItem | ImportItem | { kind: 'error'; range: TextRange };
 
 export interface SourceFile {
   kind: 'file';

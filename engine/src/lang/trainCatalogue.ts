@@ -294,6 +294,7 @@ export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'accumulate', value: 'count', default: '1', doc: 'Micro-batches of `batch` samples per optimizer step (an integer ≥ 1): their gradients are averaged, as `(loss / accumulate).backward()` on each and `optimizer.step()` after every `accumulate`-th in PyTorch; an epoch\'s last step averages the micro-batches left. Schedules, warmup and clipping count and act on optimizer steps.' },
   { name: 'no_decay', value: 'decay_groups', default: '"none"', doc: '`"bias_and_norm"`: the optimizer\'s `weight_decay` skips every parameter of fewer than 2 dims (biases and the weights of norm layers), as two parameter groups in PyTorch (the second with `weight_decay = 0`); `"none"`: every parameter decays, as `torch.optim` does with `model.parameters()`.' },
   { name: 'freeze', value: 'layers', default: '[]', doc: 'Layers (or block instances, or raw `param`s) whose parameters get no gradient and no update: `freeze = [conv1, conv2]`, as `requires_grad_(False)` in PyTorch.' },
+  { name: 'checkpoint', value: 'layers', default: '[]', doc: 'Layer or block instances whose applications keep no activations for the backward pass and are recomputed in it (activation checkpointing, as `torch.utils.checkpoint.checkpoint`): less memory for more compute, the same gradients; `checkpoint = [res1, res2]`. Around any expression in a forward: `checkpoint(block(h))`.' },
   { name: 'save', value: 'path', default: '"runs/<model>"', doc: 'Output folder for checkpoints (`.safetensors`), the exported `.onnx` and the run log.' },
 ];
 

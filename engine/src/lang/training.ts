@@ -360,6 +360,7 @@ export function checkTrain(
       callee: calleeOf,
       bad: (range, key, problem, fix) => diagnostics.push(makeDiagnostic('NN4002', range, [key, problem], fix ?? {})),
       params: graph ? graph.params.map((p) => p.param) : null,
+      graph: graph ?? null,
     },
     optimizer.lr,
   );
