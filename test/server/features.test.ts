@@ -319,7 +319,7 @@ describe('completion and signature help', () => {
     const text = 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\ntrain M {\n  data = xor()\n  \n  loss = \n  optimizer = Adam()\n}\n';
     const uri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_completion.nn'), text);
     const keys = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, '  \n  loss', 0, 2) })).map((c) => c.label);
-    assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'schedule', 'warmup', 'clip_grad_norm', 'clip_grad_value', 'early_stopping', 'accumulate', 'no_decay', 'freeze', 'save']);
+    assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'schedule', 'warmup', 'clip_grad_norm', 'clip_grad_value', 'early_stopping', 'accumulate', 'no_decay', 'freeze', 'checkpoint', 'save']);
     const losses = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'loss = ', 0, 7) })).map((c) => c.label);
     assert.deepEqual(losses, [...TRAIN_LOSSES]);
     assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'huber', 'kl_div', 'mse', 'nll', 'smooth_l1']);
