@@ -4,6 +4,7 @@
 // file's text, so the staleness test computes the same and compares.
 
 import { catalogueEntries, type CatalogueEntry } from '../engine/src/lang/catalogue.js';
+import { ITEM_KEYWORDS } from '../engine/src/lang/scanner.js';
 import { DATA_SETS, OPTIMIZERS, SCHEDULES, TRAIN_KEYS, trainCallSignature } from '../engine/src/lang/trainCatalogue.js';
 
 export const GRAMMAR_FILE = 'syntaxes/nn.tmLanguage.json';
@@ -31,7 +32,7 @@ export function grammarMatches(): Record<string, string> {
 
 /** The grammar with its generated lists: the rules above and the train keys of the train block. */
 export function generateGrammar(current: string): string {
-  const grammar = JSON.parse(current) as { repository: Record<string, { match?: string; patterns?: unknown[] }> };
+  const grammar = JSON.parse(current) as { repository: Record<string, { match?: string; end?: string; patterns?: unknown[] }> };
   for (const [rule, match] of Object.entries(grammarMatches())) {
     const entry = grammar.repository[rule];
     if (!entry) throw new Error(`${GRAMMAR_FILE}: no repository rule "${rule}"`);
@@ -41,6 +42,12 @@ export function generateGrammar(current: string): string {
   const keys = block?.patterns?.find((p) => p.name === 'support.type.property-name.train-key.nn');
   if (!keys) throw new Error(`${GRAMMAR_FILE}: no train-key rule in the train block`);
   keys.match = alternation(TRAIN_KEYS.map((k) => k.name), '(?=\\s*=(?!=))');
+  // The scanner's item keywords: a train block with no braces yet ends at the next item, and each
+  // item keyword but `import` (its own keyword.control rule) is a declaration keyword, as is `grad`.
+  grammar.repository['train-block'].end = `(?<=\\})|(?=^\\s*(?:${ITEM_KEYWORDS.join('|')})\\b)`;
+  const declarations = (grammar.repository.keyword.patterns as { name?: string; match?: string }[]).find((p) => p.name === 'keyword.other.$1.nn');
+  if (!declarations) throw new Error(`${GRAMMAR_FILE}: no declaration keyword rule`);
+  declarations.match = `\\b(${[...ITEM_KEYWORDS.filter((k) => k !== 'import'), 'grad'].join('|')})\\b`;
   return `${JSON.stringify(grammar, null, 2)}\n`;
 }
 

@@ -10,6 +10,7 @@ import { readDataHeader } from '../engine/src/data/index.js';
 import { diagnosticEntry } from '../engine/src/lang/diagnostics.js';
 import { LineIndex } from '../engine/src/lang/lines.js';
 import { checkProgram } from '../engine/src/lang/program.js';
+import { sourceChecks } from '../engine/src/data/sourceFiles.js';
 
 const folders = ['test/fixtures/conformance', 'test/fixtures/cases', 'test/fixtures/layers'];
 
@@ -63,7 +64,7 @@ test('the conformance fixtures are present', () => {
 for (const file of all) {
   test(`fixture ${file}`, () => {
     const text = readFileSync(file, 'utf8');
-    const result = checkProgram(text, { readDataHeader: readDataHeader(dirname(file)) });
+    const result = checkProgram(text, { readDataHeader: readDataHeader(dirname(file)), ...sourceChecks(file) });
     const problems = mismatches(text, result.diagnostics);
     assert.deepEqual(problems, [], `${file}:\n${result.diagnostics.map((d) => `  ${new LineIndex(text).lineOf(d.range.start) + 1}: ${d.code} ${d.message}`).join('\n')}`);
     for (const d of result.diagnostics) assert.equal(d.severity, diagnosticEntry(d.code)?.severity, `${d.code} has its catalogue severity`);

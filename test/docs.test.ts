@@ -9,6 +9,7 @@ import { DIAGNOSTICS, diagnosticEntry } from '../engine/src/lang/diagnostics.js'
 import type { CheckResult } from '../engine/src/lang/api.js';
 import { checkProgram } from '../engine/src/lang/program.js';
 import { readDataHeader } from '../engine/src/data/index.js';
+import { sourceChecks } from '../engine/src/data/sourceFiles.js';
 
 const root = join(__dirname, '..');
 const casesDir = join(root, 'test/fixtures/cases');
@@ -65,6 +66,15 @@ function nnBlocks(markdown: string): string[] {
 /** Data paths in the examples (`data/points.csv`) are the fixture files under test/fixtures/cases/data. */
 const readHeader = readDataHeader(casesDir);
 
+/**
+ * An example is checked as the file test/fixtures/cases/imports/example.nn (its text, not the
+ * disk's), so `import "blocks.nn"` reads the fixtures' imported files there.
+ */
+const examplePath = join(casesDir, 'imports', 'example.nn');
+function checkExample(text: string): CheckResult {
+  return checkProgram(text, { readDataHeader: readHeader, ...sourceChecks(examplePath, (path) => (path === examplePath ? text : undefined)) });
+}
+
 function problems(result: CheckResult): string[] {
   return result.diagnostics
     .filter((d) => d.severity !== 'info')
@@ -119,7 +129,7 @@ test('diagnostics.md examples: fixed ones check cleanly, wrong ones report their
   for (const entry of entries) {
     await t.test(entry.code, () => {
       for (const example of entry.examples) {
-        const result = checkProgram(example.text, { readDataHeader: readHeader });
+        const result = checkExample(example.text);
         const codes = result.diagnostics.map((d) => d.code);
         const isRunFinding = entry.code >= 'NN5000';
         if (example.label === 'fixed' || isRunFinding) {
@@ -138,7 +148,7 @@ test('language.md examples check without errors or warnings', () => {
   const blocks = nnBlocks(languageDoc);
   assert.ok(blocks.length >= 5, 'language.md has its examples');
   for (const text of blocks) {
-    assert.deepEqual(problems(checkProgram(text, { readDataHeader: readHeader })), [], text);
+    assert.deepEqual(problems(checkExample(text)), [], text);
   }
 });
 

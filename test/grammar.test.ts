@@ -279,3 +279,10 @@ test('every example and fixture tokenizes back to the top level', async () => {
     assert.equal(depth, 1, `${file}: a grammar region is still open at the end`);
   }
 });
+
+test('an import: its keyword and path, and a train block with no braces yet ends at one', async () => {
+  const text = 'train Net\nimport "blocks.nn"\n';
+  const t = await tokenize(text);
+  expectScope(t, text, 'import "', 'import', 'keyword.control.import');
+  expectScope(t, text, 'import "', 'blocks', 'string.quoted.double');
+});

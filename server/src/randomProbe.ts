@@ -4,7 +4,7 @@
 // network's backward pass scales a gradient at initialization, layer by layer.
 
 import { Dim } from '../../engine/src/shape/dim.js';
-import { checkProgram } from '../../engine/src/lang/program.js';
+import { checkProgram, type CheckOptions } from '../../engine/src/lang/program.js';
 import { randn } from '../../engine/src/tensor/random-tensors.js';
 import { Rng } from '../../engine/src/random.js';
 import { lowerModel } from '../../engine/src/backend-ts/lower.js';
@@ -13,8 +13,8 @@ import type { ParamGradStats } from '../../engine/src/core/events.js';
 import { RANDOM_DIM_SIZE } from './workerProtocol.js';
 
 
-export function randomInputProbe(text: string, model: string, seed = 0): { params: ParamGradStats[] } | { error: string } {
-  const check = checkProgram(text);
+export function randomInputProbe(text: string, model: string, imports: Pick<CheckOptions, 'files' | 'path'> = {}, seed = 0): { params: ParamGradStats[] } | { error: string } {
+  const check = checkProgram(text, imports);
   const ir = check.irs.get(model);
   if (!ir) return { error: `${model} does not check without errors` };
   const rng = new Rng(seed);

@@ -8,7 +8,9 @@ import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { dataSources } from '../../engine/src/data/sources.js';
 import { exportOnnx, readWeightsFile } from '../../engine/src/export/onnx.js';
+import { sourceChecks } from '../../engine/src/data/sourceFiles.js';
 import { gradcheckProgram } from '../../engine/src/run/gradcheck.js';
+import { checkProgram } from '../../engine/src/lang/program.js';
 import { probe } from '../../engine/src/run/probe.js';
 import { train } from '../../engine/src/run/loop.js';
 import { fetchTrainData, type RunError } from '../../engine/src/run/prepare.js';
@@ -38,7 +40,7 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
     if (Atomics.load(stopFlag, 0) === 1) controller.abort();
   }, 25);
   try {
-    const options = { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, backend: job.backend, threads: job.threads, saveDir: job.saveDir, sources: sourcesOf(job) };
+    const options = { baseDir: dirname(job.file), file: job.file, allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, backend: job.backend, threads: job.threads, saveDir: job.saveDir, sources: sourcesOf(job) };
     const outcome = await train(job.text, { ...options, signal: controller.signal, onDownload: (progress) => post({ type: 'download', progress }) }, (event) => post({ type: 'event', event }));
     if ('errors' in outcome) return { reason: 'error', message: describe(outcome.errors), checkpoint: null, testAccuracy: null };
     const { end } = outcome;
@@ -55,7 +57,7 @@ async function runTrain(job: Job & { kind: 'train' }): Promise<TrainResult> {
 }
 
 async function runProbe(job: Job & { kind: 'probe' }): Promise<ProbeResult> {
-  const options = { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: job.batches, sources: sourcesOf(job) };
+  const options = { baseDir: dirname(job.file), file: job.file, allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: job.batches, sources: sourcesOf(job) };
   const fetched = await fetchTrainData(job.text, { ...options, onDownload: (progress) => post({ type: 'download', progress }) });
   if ('errors' in fetched) throw new Error(describe(fetched.errors));
   const outcome = probe(job.text, { ...options, check: fetched.check });
@@ -67,10 +69,10 @@ async function runProbe(job: Job & { kind: 'probe' }): Promise<ProbeResult> {
 function runInitProbe(job: Job & { kind: 'initProbe' }): InitProbeResult {
   if (job.withData) {
     // Never downloads: the pass runs after edits, unasked; data not on the machine means random inputs.
-    const outcome = probe(job.text, { baseDir: dirname(job.file), allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: 1, sources: sourcesOf(job) });
+    const outcome = probe(job.text, { baseDir: dirname(job.file), file: job.file, allowPathsOutside: job.allowPathsOutside, limits: job.limits, model: job.model, batches: 1, sources: sourcesOf(job) });
     if (!('errors' in outcome)) return { params: outcome.params, layers: outcome.layers, inputs: 'data' };
   }
-  const random = randomInputProbe(job.text, job.model);
+  const random = randomInputProbe(job.text, job.model, sourceChecks(job.file));
   if ('error' in random) throw new Error(random.error);
   return { params: random.params, layers: layerGradStats(random.params), inputs: 'random' };
 }
@@ -78,7 +80,7 @@ function runInitProbe(job: Job & { kind: 'initProbe' }): InitProbeResult {
 function runExport(job: Job & { kind: 'exportOnnx' }): ExportOnnxResult {
   const weights = job.weights === null ? undefined : readWeightsFile(job.weights);
   if (weights && 'error' in weights) throw new Error(`${job.weights}: ${weights.error}`);
-  const exported = exportOnnx(job.text, job.model, weights);
+  const exported = exportOnnx(job.text, job.model, weights, sourceChecks(job.file));
   if ('error' in exported) throw new Error(exported.error);
   mkdirSync(dirname(job.outPath), { recursive: true });
   writeFileAtomic(job.outPath, Buffer.from(exported.bytes));
@@ -94,7 +96,8 @@ async function run(job: Job): Promise<JobResults[keyof JobResults]> {
     case 'initProbe':
       return runInitProbe(job);
     case 'gradcheck': {
-      const outcome = gradcheckProgram(job.text, job.fn === null ? {} : { only: job.fn });
+      const check = checkProgram(job.text, sourceChecks(job.file));
+      const outcome = gradcheckProgram(job.text, job.fn === null ? { check } : { only: job.fn, check });
       if ('errors' in outcome) throw new Error(describe(outcome.errors));
       if ('unknownFn' in outcome) throw new Error(`no fn \`${outcome.unknownFn}\` with a grad block (fns with one: ${outcome.withGrad.join(', ') || 'none'})`);
       return { fns: outcome.fns };

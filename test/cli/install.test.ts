@@ -52,10 +52,10 @@ train Net {
 }
 `;
 
-test('the installed package holds the CLI, the server, the worker and the bundled subset, and no sources', () => {
+test('the installed package holds the CLI, the server, the workers (runs and kernel threads) and the bundled subset, and no sources', () => {
   assert.ok(existsSync(nn), 'npm linked bin/nn');
   const installed = join(prefix, 'lib', 'node_modules', 'nn-studio');
-  for (const file of ['dist/cli.js', 'dist/server.js', 'dist/worker.js', 'examples/data/fashion-mnist/LICENSE', 'examples/data/fashion-mnist/train-images-idx3-ubyte.gz']) {
+  for (const file of ['dist/cli.js', 'dist/server.js', 'dist/worker.js', 'dist/kernel-worker.js', 'examples/data/fashion-mnist/LICENSE', 'examples/data/fashion-mnist/train-images-idx3-ubyte.gz']) {
     assert.ok(existsSync(join(installed, file)), `${file} is installed`);
   }
   for (const folder of ['engine', 'server', 'client', 'test', 'scripts', 'bench']) assert.ok(!existsSync(join(installed, folder)), `${folder}/ is not installed`);
@@ -89,6 +89,7 @@ test('nn lsp answers initialize over stdio and checks a document', async () => {
   const file = join(work, 'lsp.nn');
   writeFileSync(file, MODEL.replace('Linear(784, 10)', 'Linear(780, 10)'));
   await LspClient.using({ command: [nn, 'lsp'], workspaceFolder: work, env }, async (client) => {
+    assert.deepEqual(client.serverInfo, { name: 'nn-studio', version });
     const uri = await client.open(file);
     const published = await client.diagnosticsFor(uri, undefined, 20_000);
     assert.deepEqual(published.diagnostics.map((d) => d.code), ['NN2103']);

@@ -3,6 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 function nn(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -70,4 +73,17 @@ test('nn --help lists the commands; an unknown command exits 2', () => {
   const unknown = nn('frobnicate');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command `frobnicate`/);
+});
+
+test('nn check, summary and export read the files a file imports', () => {
+  const cases = 'test/fixtures/cases';
+  assert.equal(nn('check', `${cases}/ok_nn2180_import.nn`).status, 0);
+  const broken = nn('check', `${cases}/err_nn2183_errors_in_import.nn`);
+  assert.equal(broken.status, 1);
+  assert.match(broken.stdout, /err_nn2183_errors_in_import\.nn:2:8: error NN2183: "imports\/broken\.nn" has 2 error\(s\); the first, at line 3: /);
+  assert.match(nn('summary', `${cases}/ok_nn2180_import.nn`).stdout, /Mlp \(body\)/);
+  const out = join(mkdtempSync(join(tmpdir(), 'nn-export-')), 'Net.py');
+  const exported = nn('export', `${cases}/ok_nn2180_import.nn`, '--format', 'pytorch', '--output', out);
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.match(readFileSync(out, 'utf8'), /class Net\(nn\.Module\)/);
 });

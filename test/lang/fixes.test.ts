@@ -1,6 +1,6 @@
 // The did-you-mean suggestions: edit distance with swaps, a closeness limit that grows with
 // the name, and the checker offering them where a name, layer, keyword argument, init or
-// train key is unknown.
+// train key or value (data set, loss, optimizer, schedule) is unknown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closestName, editDistance } from '../../engine/src/lang/fixes.js';
@@ -28,4 +28,14 @@ test('the checker offers the fix where the unknown name is', () => {
   const result = checkProgram(text);
   const fixes = result.diagnostics.flatMap((d) => d.fixes.map((f) => `${d.code} ${f.title} @${text.slice(f.edits[0].range.start, f.edits[0].range.end)}`));
   assert.deepEqual(fixes, ['NN2015 Change to `zeros` @zros', 'NN2001 Change to `sigmoid` @sigmod']);
+});
+
+test('a train block\'s misspelt data set, loss, optimizer and schedule are offered the one meant, and the fixed block checks', () => {
+  const text = 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\ntrain M {\n  data = xro()\n  loss = cross_entopy\n  optimizer = Adma(lr = 0.1)\n  schedule = cosin\n  epochs = 2\n}\n';
+  const result = checkProgram(text);
+  const fixes = result.diagnostics.flatMap((d) => d.fixes.map((f) => ({ title: `${d.code} ${f.title} @${text.slice(f.edits[0].range.start, f.edits[0].range.end)}`, edit: f.edits[0] })));
+  assert.deepEqual(fixes.map((f) => f.title), ['NN4002 Change to `xor` @xro', 'NN4002 Change to `cross_entropy` @cross_entopy', 'NN4002 Change to `Adam` @Adma', 'NN4002 Change to `cosine` @cosin']);
+  let fixed = text;
+  for (const { edit } of [...fixes].sort((a, b) => b.edit.range.start - a.edit.range.start)) fixed = fixed.slice(0, edit.range.start) + edit.newText + fixed.slice(edit.range.end);
+  assert.deepEqual(checkProgram(fixed).diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
 });

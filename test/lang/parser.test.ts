@@ -118,3 +118,20 @@ test('a flat chain of operators is not nesting: 1,000 terms check clean, a far l
   assert.deepEqual(long.map((d) => d.code), ['NN1001']);
   assert.match(long[0].message, /at most \d+ operators and levels in one expression/);
 });
+
+test('parentheses with commas are a tuple, `(a,)` one item, `(a)` a grouping, an unclosed tuple NN1002', () => {
+  const valueOf = (source: string): Expr => {
+    const stmt = model(`model M(x: [B]) -> [B] {\n  y = ${source}\n  return x\n}\n`).body.stmts[0];
+    assert.equal(stmt.kind, 'assign');
+    return (stmt as Stmt & { kind: 'assign' }).value;
+  };
+  const pair = valueOf('(0.9, 0.98)');
+  assert.equal(pair.kind, 'tuple');
+  assert.deepEqual(pair.kind === 'tuple' && pair.items.map((i) => i.kind === 'number' && i.value), [0.9, 0.98]);
+  const one = valueOf('(0.9,)');
+  assert.equal(one.kind === 'tuple' && one.items.length, 1);
+  assert.equal(valueOf('(0.9)').kind, 'paren');
+  const nested = valueOf('((1, 2), [3, 4])');
+  assert.deepEqual(nested.kind === 'tuple' && nested.items.map((i) => i.kind), ['tuple', 'list']);
+  assert.deepEqual(codes('model M(x: [B]) -> [B] {\n  y = (1, 2\n  return x\n}\n'), ['NN1002']);
+});

@@ -149,3 +149,35 @@ train M {
   const plain = summarizeModel(checkProgram(text.replace('freeze = [fc1]', '')), 'M');
   assert.equal(plain?.frozenParams, 0);
 });
+
+test('a model with hyper-parameters says where its rows are, not that it has errors', () => {
+  const { status, stdout } = nn('summary', 'examples/resnet_block.nn');
+  assert.equal(status, 0, stdout);
+  assert.match(stdout, /^Residual\[c\]\(x: \[B, c, H, W\]\) -> \[B, c, H, W\]\n\(no table of its own: c is known only where a model uses it as a block; its rows are in the table of ResNetTiny\)\n/);
+  assert.doesNotMatch(stdout, /has errors/);
+  assert.match(stdout, /├─Residual \(res1\): 1-4/);
+});
+
+test('a layer or param applied again is counted once, shown `(recursive)` as torchinfo does; a param no op reads keeps its own row', () => {
+  const source = `model M(x: [B, T, 16]) -> [B, T, 16] {\n  W = param([16, 16])\n  V = param([16, 16])\n  fc = Linear(16, 16)\n  h = fc(fc(x))\n  return h @ W + h @ W + x\n}\n`;
+  const summary = summarizeModel(checkProgram(source), 'M')!;
+  assert.deepEqual(
+    summary.rows.map((r) => `${r.type}${r.name ? `(${r.name})` : ''}:${r.params ?? '--'}${r.recursive ? ' recursive' : ''}`),
+    ['Linear(fc):272', 'Linear(fc):272 recursive', 'MatMul:256', 'MatMul:256 recursive', 'Add:--', 'Add:--', 'param(V):256'],
+  );
+  assert.equal(summary.params, 272 + 256 + 256);
+  const dir = mkdtempSync(join(tmpdir(), 'nn-summary-'));
+  try {
+    writeFileSync(join(dir, 'm.nn'), source);
+    const { stdout } = nn('summary', join(dir, 'm.nn'));
+    assert.match(stdout, /├─Linear \(fc\): 1-2\s+\[B, T, 16\]\s+\[B, T, 16\]\s+\(recursive\)\s+272·B·T\n/);
+    assert.equal(stdout.match(/param \(W\)/g), null, 'W is counted in the MatMul rows that read it');
+    // At B = 8 the sizes still depend on T: in bytes, symbolic, not labelled MB.
+    const at8 = nn('summary', join(dir, 'm.nn'), '--batch', '8').stdout;
+    assert.match(at8, /\nInput size \(bytes\): 512·T\n/);
+    assert.match(at8, /\nParams size \(MB\): 0\.00\n/);
+    assert.match(at8, /\nEstimated Total Size \(bytes\): [\d.]+ K·T \+ [\d.]+ K\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

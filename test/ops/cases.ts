@@ -162,6 +162,7 @@ export const CASES: Cases = {
     { label: 'strided, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 3, 3] }], attrs: { stride: d(2), padding: d(0) } },
     { label: 'dilated', inputs: [{ shape: ['B', 2, 6, 6] }, { shape: [3, 2, 2, 2] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(2), groups: d(1) } },
     { label: '2 groups, strided', inputs: [{ shape: ['B', 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], attrs: { stride: d(2), padding: d(1), dilation: d(1), groups: d(2) } },
+    { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5, 4] }, { shape: [2, 2, 3, 3] }, { shape: [2] }], attrs: { stride: d(1), padding: 'same', dilation: d(2), groups: d(1) } },
   ],
   conv1d: [
     { label: 'padded', inputs: [{ shape: ['B', 2, 7] }, { shape: [3, 2, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(1), groups: d(1) } },

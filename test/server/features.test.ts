@@ -41,6 +41,10 @@ after(async () => {
   await client.stop();
 });
 
+test('the server names itself and the package version in its initialize answer', () => {
+  assert.deepEqual(client.serverInfo, { name: 'nn-studio', version: JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')).version });
+});
+
 describe('diagnostics', () => {
   for (const name of readdirSync(conformance).filter((f) => f.endsWith('.nn'))) {
     test(`${name}: every annotated code on its line, no other error or warning`, async () => {
@@ -149,11 +153,11 @@ describe('hover', () => {
   test('attention shows its per-head scores [B, heads, T, T] and the memory growing with T²', async () => {
     const uri = await client.open(resolve(repoRoot, 'test', 'fixtures', 'layers', 'ok_attention.nn'));
     const layer = await hoverAt(uri, 'attn = ');
-    assert.ok(layer.includes('`scores per head : [B, 4, T, T]`, `16*B*T*T bytes`'), layer);
+    assert.ok(layer.includes('`scores per head : [B, 4, T, T]`, `16·B·T·T bytes`'), layer);
     assert.ok(layer.includes('`k per head : [B, 4, T, 4]`'), layer);
-    assert.ok(layer.includes('activation memory `32*B*T*T + 256*B*T bytes`'), layer);
+    assert.ok(layer.includes('activation memory `32·B·T·T + 256·B·T bytes`'), layer);
     const call = await hoverAt(uri, 'scaled_dot_product_attention(h', 0, 1);
-    assert.ok(call.includes('`probabilities : [B, T, T]`, `4*B*T*T bytes`'), call);
+    assert.ok(call.includes('`probabilities : [B, T, T]`, `4·B·T·T bytes`'), call);
   });
 
   test('a binding shows its shape and its gradient shape', async () => {
@@ -315,12 +319,15 @@ describe('completion and signature help', () => {
     const text = 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\ntrain M {\n  data = xor()\n  \n  loss = \n  optimizer = Adam()\n}\n';
     const uri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_completion.nn'), text);
     const keys = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, '  \n  loss', 0, 2) })).map((c) => c.label);
-    assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'schedule', 'warmup', 'clip_grad_norm', 'clip_grad_value', 'early_stopping', 'accumulate', 'no_decay', 'freeze', 'save']);
+    assert.deepEqual(keys, ['data', 'loss', 'optimizer', 'epochs', 'batch', 'seed', 'validate', 'backend', 'schedule', 'warmup', 'clip_grad_norm', 'clip_grad_value', 'early_stopping', 'accumulate', 'no_decay', 'freeze', 'checkpoint', 'save']);
     const losses = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'loss = ', 0, 7) })).map((c) => c.label);
     assert.deepEqual(losses, [...TRAIN_LOSSES]);
     assert.deepEqual([...losses].sort(), ['bce_with_logits', 'cross_entropy', 'huber', 'kl_div', 'mse', 'nll', 'smooth_l1']);
     const args = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: client.positionOf(uri, 'Adam(', 0, 5) })).map((c) => c.label);
-    assert.deepEqual(args, ['lr =', 'beta1 =', 'beta2 =', 'eps =', 'weight_decay =']);
+    assert.deepEqual(args, ['lr =', 'betas =', 'eps =', 'weight_decay =']);
+    const betasUri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_betas_hover.nn'), text.replace('  loss = \n', '').replace('Adam()', 'Adam(betas = (0.9, 0.98))'));
+    const betas = await hoverAt(betasUri, 'betas =', 0, 1);
+    assert.match(betas, /`betas = \(0\.9, 0\.999\)`: argument of `Adam\(lr = 0\.001, betas = \(0\.9, 0\.999\), eps = 1e-8, weight_decay = 0\)`/);
     const controls = 'model M(x: [B, 2]) -> [B, 2] {\n  return x |> Linear(2, 2)\n}\ntrain M {\n  data = xor()\n  no_decay = \n  optimizer = SGD(lr = 0.1, momentum = 0.9)\n}\n';
     const controlsUri = await client.open(resolve(repoRoot, 'test', 'server', 'fixtures', 'train_controls_completion.nn'), controls);
     const groups = (await client.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri: controlsUri }, position: client.positionOf(controlsUri, 'no_decay = ', 0, 11) })).map((c) => c.label);

@@ -12,6 +12,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
   type InitializeParams,
+  type InitializeResult,
   type MessageConnection,
   type Position,
   type PublishDiagnosticsParams,
@@ -40,8 +41,12 @@ export class LspClient {
   readonly progress: { token: string | number; value: { kind: string; percentage?: number; message?: string } }[] = [];
   private readonly docs = new Map<string, TextDocument>();
   private listeners: (() => void)[] = [];
+  /** The methods the server has registered for (`client/registerCapability`). */
+  readonly registrations: string[] = [];
   /** How many times the server has asked for the settings. */
   configurationRequests = 0;
+  /** What the server said it is in its `initialize` answer. */
+  serverInfo: InitializeResult['serverInfo'];
 
   private constructor(
     readonly connection: MessageConnection,
@@ -83,7 +88,10 @@ export class LspClient {
       return params.items.map(() => client.settings);
     });
     connection.onRequest('window/workDoneProgress/create', () => null);
-    connection.onRequest('client/registerCapability', () => null);
+    connection.onRequest('client/registerCapability', (params: { registrations: { method: string }[] }) => {
+      client.registrations.push(...params.registrations.map((r) => r.method));
+      return null;
+    });
     connection.onRequest('workspace/inlayHint/refresh', () => null);
     connection.onNotification('window/logMessage', () => undefined);
     connection.listen();
@@ -93,13 +101,13 @@ export class LspClient {
       rootUri: pathToFileURL(folder).href,
       workspaceFolders: [{ uri: pathToFileURL(folder).href, name: 'workspace' }],
       capabilities: {
-        workspace: { configuration: true, inlayHint: { refreshSupport: true }, didChangeConfiguration: { dynamicRegistration: true } },
+        workspace: { configuration: true, inlayHint: { refreshSupport: true }, didChangeConfiguration: { dynamicRegistration: true }, didChangeWatchedFiles: { dynamicRegistration: true } },
         window: { workDoneProgress: true },
         textDocument: { publishDiagnostics: { relatedInformation: true, codeDescriptionSupport: true } },
       },
       initializationOptions: options.initializationOptions ?? {},
     };
-    await connection.sendRequest('initialize', params);
+    client.serverInfo = (await connection.sendRequest<InitializeResult>('initialize', params)).serverInfo;
     await connection.sendNotification('initialized', {});
     return client;
   }

@@ -1,7 +1,9 @@
-// Runs through the server: workspace trust, a probe whose statistics reach hovers and hints
-// and whose findings land on the layers' lines, a short training run with `$/progress` and
-// run events, cancellation through window/workDoneProgress/cancel, and the init-time
-// gradient pass that shows a ten-sigmoid MLP's vanishing gradient before anything trains.
+// Runs through the server: workspace trust, each code lens's command through
+// workspace/executeCommand (train, probe, gradcheck, export) as any LSP client runs it, a
+// probe whose statistics reach hovers and hints and whose findings land on the layers'
+// lines, a short training run with `$/progress` and run events, cancellation through
+// window/workDoneProgress/cancel, and the init-time gradient pass that shows a ten-sigmoid
+// MLP's vanishing gradient before anything trains.
 
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -108,6 +110,55 @@ describe('the code lenses\' commands, for any LSP client', () => {
     await client.waitFor(() => [...client.published].reverse().find((p) => p.uri === uri && p.diagnostics.some((d) => String(d.code).startsWith('NN5'))), 10000, 'findings as diagnostics');
     const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
     assert.match((message.params as { message: string }).message, /finding/);
+  });
+
+  test('✓ Gradcheck through workspace/executeCommand: $/progress, then a message naming the fns that pass or fail', async () => {
+    const good = await client.open(resolve(repoRoot, 'test', 'fixtures', 'conformance', 'ok_custom_grad.nn'));
+    const command = await lensCommand(client, good, '✓ Gradcheck');
+    assert.equal(command.command, SERVER_COMMANDS.gradcheck);
+    let notified = client.notifications.length;
+    const progressed = client.progress.length;
+    const passed = await client.request<GradcheckResult>('workspace/executeCommand', { command: command.command, arguments: command.arguments });
+    assert.deepEqual(passed.fns.map((f) => [f.fn, f.ok]), [['my_linear', true]]);
+    const kinds = client.progress.slice(progressed).map((p) => p.value.kind);
+    assert.deepEqual([kinds[0], kinds.at(-1)], ['begin', 'end']);
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    assert.deepEqual(message.params, { type: 3, message: 'gradcheck: my_linear matches finite differences.' });
+    const bad = await client.open(join(fixtures, 'wrong_grad.nn'));
+    notified = client.notifications.length;
+    const failed = await client.request<GradcheckResult>('workspace/executeCommand', { command: SERVER_COMMANDS.gradcheck, arguments: [{ uri: bad, fn: 'scaled' }] });
+    assert.equal(failed.fns[0].ok, false);
+    const warning = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    assert.deepEqual(warning.params, { type: 2, message: 'gradcheck: scaled does not match finite differences.' });
+  });
+
+  test('ONNX export through workspace/executeCommand writes the model and says where; a bad argument is a message, not an exception', async () => {
+    const uri = await client.open(join(workspace, 'tiny_train.nn'));
+    let notified = client.notifications.length;
+    const result = await client.request<ExportOnnxResult>('workspace/executeCommand', { command: SERVER_COMMANDS.exportOnnx, arguments: [{ uri, model: 'Small' }] });
+    assert.equal(result.path, join(workspace, 'Small.onnx'));
+    assert.ok(existsSync(result.path));
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    assert.deepEqual(message.params, { type: 3, message: `Exported Small to ${result.path}.` });
+    notified = client.notifications.length;
+    assert.equal(await client.request('workspace/executeCommand', { command: SERVER_COMMANDS.exportOnnx, arguments: [] }), null);
+    const refusal = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the refusal');
+    assert.deepEqual(refusal.params, { type: 1, message: `${SERVER_COMMANDS.exportOnnx} needs a document: { "uri": ... } as its argument.` });
+  });
+
+  test('a train the server started on its own progress token is cancelled through that token, and says so', async () => {
+    const uri = await client.open(join(workspace, 'long_train.nn'));
+    const progressed = client.progress.length;
+    const notified = client.notifications.length;
+    const running = client.request<TrainResult>('workspace/executeCommand', { command: SERVER_COMMANDS.train, arguments: [{ uri }] });
+    const begin = await client.waitFor(() => client.progress.slice(progressed).find((p) => p.value.kind === 'begin'), 30000, 'the progress begin');
+    await client.waitFor(() => client.notifications.slice(notified).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), 30000, 'a training step');
+    await client.connection.sendNotification('window/workDoneProgress/cancel', { token: begin.token });
+    const result = await running;
+    assert.equal(result.reason, 'cancelled');
+    assert.ok(client.progress.slice(progressed).some((p) => p.token === begin.token && p.value.kind === 'end'));
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    assert.equal((message.params as { message: string }).message, result.message);
   });
 
   test('in an untrusted workspace the lenses are shown disabled, with the reason, and name no command', async () => {

@@ -1423,11 +1423,11 @@ export function generate(values: readonly number[]): Case {
       ? c.pick([`SGD(lr = ${lr})`, `SGD(lr = ${lr}, momentum = 0.9)`, `SGD(lr = ${lr}, momentum = 0.5, weight_decay = 0.01)`, `SGD(lr = ${lr}, momentum = 0.9, nesterov = true)`])
       : optimizer === 'RMSprop'
         ? c.pick([`RMSprop(lr = ${lr})`, `RMSprop()`, `RMSprop(lr = ${lr}, alpha = 0.9, momentum = 0.5)`, `RMSprop(lr = ${lr}, weight_decay = 0.01, eps = 1e-6)`])
-        : c.pick([`${optimizer}(lr = ${lr})`, `${optimizer}()`, `${optimizer}(lr = ${lr}, beta1 = 0.8, beta2 = 0.99)`, `${optimizer}(lr = ${lr}, weight_decay = 0.1, eps = 1e-6)`]);
+        : c.pick([`${optimizer}(lr = ${lr})`, `${optimizer}()`, `${optimizer}(lr = ${lr}, betas = (0.8, 0.99))`, `${optimizer}(lr = ${lr}, weight_decay = 0.1, eps = 1e-6)`]);
   if (optimizer !== 'Adam' || c.oneIn(2)) {
     trainLines.push({ text: `  optimizer = ${optimizerText}`, tag: 'optimizer' });
     if (optimizer === 'SGD') p.mutants.push({ kind: 'optimizer', tag: 'optimizer', text: `  optimizer = SGD(lr = 0)`, at: 'optimizer', codes: ['NN4002'] });
-    else p.mutants.push({ kind: 'optimizer', tag: 'optimizer', text: optimizer === 'RMSprop' ? `  optimizer = RMSprop(lr = ${lr}, alpha = 1.5)` : `  optimizer = ${optimizer}(lr = ${lr}, beta1 = 1.5)`, at: 'optimizer', codes: ['NN4002'] });
+    else p.mutants.push({ kind: 'optimizer', tag: 'optimizer', text: optimizer === 'RMSprop' ? `  optimizer = RMSprop(lr = ${lr}, alpha = 1.5)` : `  optimizer = ${optimizer}(lr = ${lr}, betas = (0.9, 1.5))`, at: 'optimizer', codes: ['NN4002'] });
   }
   trainLines.push({ text: `  epochs = ${c.between(1, 2)}`, tag: 'epochs' });
   p.mutants.push({ kind: 'epochs', tag: 'epochs', text: '  epochs = 0', at: 'epochs', codes: ['NN4002'] });

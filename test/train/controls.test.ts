@@ -127,7 +127,7 @@ const CASES = [
   { optimizer: 'SGD(lr = 0.3)', controls: 'warmup = 5' },
   { optimizer: 'AdamW(lr = 0.05)', controls: 'freeze = [linear_0]\n  clip_grad_norm = 0.3' },
   { optimizer: 'SGD(lr = 0.5, momentum = 0.9, nesterov = true)', controls: 'schedule = one_cycle()' },
-  { optimizer: 'Adam(lr = 0.05, beta2 = 0.98)', controls: 'schedule = one_cycle(pct_start = 0.25, div_factor = 10, final_div_factor = 100)\n  clip_grad_norm = 0.5' },
+  { optimizer: 'Adam(lr = 0.05, betas = (0.9, 0.98))', controls: 'schedule = one_cycle(pct_start = 0.25, div_factor = 10, final_div_factor = 100)\n  clip_grad_norm = 0.5' },
   { optimizer: 'AdamW(lr = 0.05, weight_decay = 0.5)', controls: 'no_decay = "bias_and_norm"' },
   { optimizer: 'SGD(lr = 0.5, momentum = 0.9, weight_decay = 0.1)', controls: 'no_decay = "bias_and_norm"\n  schedule = step(step_size = 3)' },
   { optimizer: 'RMSprop(lr = 0.01, weight_decay = 0.1)', controls: 'no_decay = "bias_and_norm"' },
@@ -139,7 +139,7 @@ const OPTIMIZER_CASES = [
   'SGD(lr = 0.5, momentum = 0.9, weight_decay = 0.1, nesterov = true)',
   'RMSprop()',
   'RMSprop(lr = 0.005, alpha = 0.9, eps = 1e-6, momentum = 0.5, weight_decay = 0.01)',
-  'Adam(lr = 0.05, beta1 = 0.8, beta2 = 0.98)',
+  'Adam(lr = 0.05, betas = (0.8, 0.98))',
 ];
 
 for (const optimizer of OPTIMIZER_CASES) {
@@ -326,9 +326,14 @@ test('bad optimizer arguments are NN4002 at the argument', () => {
     ['SGD(lr = 0.1, momentum = 0.9, nesterov = 1)', '1)', /`nesterov` must be `true` or `false`/],
     ['RMSprop(alpha = 1)', '1)', /`alpha` must be a number in \[0, 1\)/],
     ['RMSprop(momentum = -0.5)', '-0.5', /`momentum` must be a non-negative number/],
-    ['Adam(betas = 0.9)', 'betas = 0.9', /`Adam` takes PyTorch's `betas = \(b1, b2\)` as `beta1 = b1, beta2 = b2`/],
-    ['AdamW(betas = [0.9, 0.98])', 'betas = [0.9, 0.98]', /`AdamW` takes PyTorch's `betas/],
-    ['SGD(lr = 0.1, betas = [0.9, 0.98])', 'betas = [0.9, 0.98]', /`SGD` has no argument `betas`/],
+    ['Adam(betas = 0.9)', '0.9', /`betas` must be a tuple of 2 numbers, as `betas = \(0.9, 0.999\)`/],
+    ['Adam(betas = (0.9,))', '(0.9,)', /`betas` must be a tuple of 2 numbers/],
+    ['AdamW(betas = (0.9, 0.98, 0.99))', '(0.9, 0.98, 0.99)', /`betas` must be a tuple of 2 numbers/],
+    ['Adam(betas = (0.9, 1))', '1', /each of `betas` must be a number in \[0, 1\)/],
+    ['AdamW(betas = (-0.1, 0.98))', '-0.1', /each of `betas` must be a number in \[0, 1\)/],
+    ['Adam(betas = (0.9, "a"))', '"a"', /each of `betas` must be a number in \[0, 1\)/],
+    ['Adam(beta2 = 0.98)', 'beta2 = 0.98', /`Adam` takes PyTorch's `betas = \(b1, b2\)`, not `beta2`/],
+    ['SGD(lr = 0.1, betas = (0.9, 0.98))', 'betas = (0.9, 0.98)', /`SGD` has no argument `betas`/],
   ];
   for (const [optimizer, at, message] of cases) {
     const text = program(optimizer, '');
@@ -337,18 +342,31 @@ test('bad optimizer arguments are NN4002 at the argument', () => {
     assert.equal(errors[0].code, 'NN4002', optimizer);
     assert.match(errors[0].message, message, optimizer);
     const start = text.indexOf(at, text.indexOf('optimizer = '));
-    const length = at.endsWith(')') ? at.length - 1 : at.length;
+    const unbalanced = at.split(')').length > at.split('(').length; // `1)`: the call's own parenthesis ends the argument
+    const length = unbalanced ? at.length - 1 : at.length;
     assert.deepEqual([errors[0].range.start, errors[0].range.end], [start, start + length], optimizer);
   }
-  const text = program('AdamW(betas = [0.9, 0.98])', '');
-  const [error] = checkProgram(text).diagnostics;
-  const edit = error.fixes?.[0]?.edits[0];
-  assert.ok(edit, 'a quick fix');
-  const fixed = text.slice(0, edit.range.start) + edit.newText + text.slice(edit.range.end);
-  assert.match(fixed, /optimizer = AdamW\(beta1 = 0\.9, beta2 = 0\.98\)/);
-  const check = checkProgram(fixed);
-  assert.deepEqual(check.diagnostics.filter((d) => d.severity === 'error'), []);
-  assert.equal((check.trains[0]?.optimizer as { beta2: number }).beta2, 0.98);
+  for (const [betas, beta1, beta2] of [['(0.8, 0.98)', 0.8, 0.98], ['[0.5, 0.9]', 0.5, 0.9], ['(0.9, 0.999)', 0.9, 0.999]] as const) {
+    const check = checkProgram(program(`AdamW(betas = ${betas})`, ''));
+    assert.deepEqual(check.diagnostics.filter((d) => d.severity === 'error'), [], betas);
+    assert.deepEqual([(check.trains[0]?.optimizer as { beta1: number }).beta1, (check.trains[0]?.optimizer as { beta2: number }).beta2], [beta1, beta2], betas);
+  }
+  const defaults = checkProgram(program('Adam()', '')).trains[0]?.optimizer as { beta1: number; beta2: number };
+  assert.deepEqual([defaults.beta1, defaults.beta2], [0.9, 0.999], 'PyTorch\'s default betas');
+});
+
+test('betas reach the optimizer: other betas take other steps, the same on TS and ONNX', async () => {
+  const runs = [];
+  for (const betas of ['(0.9, 0.999)', '(0.5, 0.9)', '(0.9, 0.9)']) {
+    const run = await bothBackEnds(program(`Adam(lr = 0.05, betas = ${betas})`, ''));
+    close(run.ts, run.onnx, 1e-4, `TS vs ONNX, betas = ${betas}`);
+    runs.push(run.ts);
+  }
+  const differ = (a: number[], b: number[]) => a.some((l, i) => Math.abs(l - b[i]) > 1e-4);
+  assert.ok(differ(runs[0], runs[1]), 'beta1 changes the steps');
+  assert.ok(differ(runs[0], runs[2]), 'beta2 changes the steps');
+  const unnamed = await bothBackEnds(program('Adam(lr = 0.05)', ''));
+  assert.deepEqual(unnamed.ts, runs[0], 'the default betas are (0.9, 0.999)');
 });
 
 test('the checked block carries the new controls: accumulate, no_decay (every parameter of fewer than 2 dims), nesterov, RMSprop, one_cycle', () => {
@@ -425,4 +443,21 @@ test('the checker marks the layers `freeze` names as frozen, for the hover', () 
   const frozen = Object.fromEntries(check.layers.map((l) => [l.name, l.frozen]));
   assert.deepEqual(frozen, { linear_0: true, linear_1: false });
   assert.ok(checkProgram(program('SGD(lr = 0.1)', '')).layers.every((l) => !l.frozen));
+});
+
+test('the PyTorch export gives torch.optim the block\'s betas', () => {
+  const spec = checkProgram(program('AdamW(lr = 0.01, betas = (0.8, 0.98))', '')).trains[0] as TrainIR;
+  const lines = pytorchTraining(spec).join('\n');
+  assert.match(lines, /torch\.optim\.AdamW\(.*betas=\(0\.8, 0\.98\)/);
+  if (torchMissing) return;
+  const driver = `
+import json, torch
+model = torch.nn.Linear(1, 1)
+${lines}
+optimizer, scheduler = make_training(model, 1)
+print(json.dumps(list(optimizer.param_groups[0]["betas"])))
+`;
+  const result = spawnSync(PYTHON, ['-c', driver], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(JSON.parse(result.stdout), [0.8, 0.98]);
 });

@@ -1,11 +1,12 @@
 // The backward pass written as ONNX ops: the forward tape run in reverse, each entry by its
-// op's gradient emitter from the registry (a `fn`'s by its `grad` block), accumulating the
-// gradients of reused values, each checked to have its input's exact shape, as the TS tape does.
+// op's gradient emitter from the registry (a `fn`'s by its `grad` block, a checkpointed span's
+// by lowering the span again), accumulating the gradients of reused values, each checked to
+// have its input's exact shape, as the TS tape does.
 
 import { formatShape, shapesEqual } from '../shape/dim.js';
 import { opDef } from '../ops/registry.js';
 import { LoweringBug, LoweringContext, type LoweringPasses, type TapeEntry, type Val } from '../onnx/context.js';
-import { fnShapes, lowerGraph, lowerOp } from './forward.js';
+import { fnShapes, lowerGraph, lowerOp, recomputeCheckpoint, type CheckpointAttrs } from './forward.js';
 
 /** Gradients of a `fn` call's inputs from its `grad(g)` block: a graph of the fn's arguments then g. */
 function fnCallGradients(ctx: LoweringContext, { inputs, attrs, range }: TapeEntry<{ fn: string }>, g: Val): (Val | null)[] {
@@ -22,9 +23,20 @@ function fnCallGradients(ctx: LoweringContext, { inputs, attrs, range }: TapeEnt
   return backward.gradOutputs.map((id) => values.get(id) ?? null);
 }
 
+/**
+ * Gradients of a checkpointed span's inputs: the span is lowered again in the backward graph
+ * and its own tape run backwards, so no forward value inside it is read after the forward pass.
+ */
+function checkpointGradients(ctx: LoweringContext, entry: TapeEntry<CheckpointAttrs>, g: Val): (Val | null)[] {
+  const { output, tape, standIns } = recomputeCheckpoint(ctx, entry.inputs, g, entry.attrs);
+  const grads = backpropagate(ctx, tape, new Map([[output.name, g]]));
+  return standIns.map((v) => grads.get(v.name) ?? null);
+}
+
 /** The input gradients of one tape entry. */
 function entryGradients(ctx: LoweringContext, entry: TapeEntry, g: Val, needs: boolean[]): (Val | null)[] {
   if (entry.op === 'call_fn') return fnCallGradients(ctx, entry as TapeEntry<{ fn: string }>, g);
+  if (entry.op === 'checkpoint') return checkpointGradients(ctx, entry as TapeEntry<CheckpointAttrs>, g);
   const def = opDef(entry.op);
   if (!def) throw new LoweringBug(`no gradient rule for \`${entry.op}\``);
   return def.onnx.backward(ctx, entry as TapeEntry<never>, g, needs);

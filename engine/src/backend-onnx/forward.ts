@@ -1,14 +1,15 @@
 // Lowers the checked IR's forward computation to ONNX nodes: each node by its op's emitter
 // from the registry (engine/src/ops/), checked against the op's own shape rule, `fn` calls
-// inlined, and every differentiable op recorded on the tape for backward.ts.
+// inlined, and every differentiable op recorded on the tape for backward.ts (a checkpointed
+// span as one entry, which backward.ts lowers again).
 
 import { shapesEqual, formatShape, type Shape } from '../shape/dim.js';
 import { DimBinding, patternOf } from '../shape/binding.js';
 import { opDef } from '../ops/registry.js';
 import type { OnnxOut } from '../ops/def.js';
 import { resolveAttrs } from '../ops/shape-rule.js';
-import type { Graph, TextRange, ValueId } from '../lang/api.js';
-import { LoweringBug, LoweringContext, type Val } from '../onnx/context.js';
+import type { Graph, NodeSpan, TextRange, ValueId } from '../lang/api.js';
+import { LoweringBug, LoweringContext, type TapeEntry, type Val } from '../onnx/context.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
 
 
@@ -51,12 +52,25 @@ export type ShapeResolver = (shape: Shape) => Shape;
  */
 export function lowerGraph(ctx: LoweringContext, graph: Graph, bound: Map<ValueId, Val>, resolve: ShapeResolver = (s) => s): Map<ValueId, Val> {
   const values = new Map(bound);
+  let from = 0;
+  for (const span of graph.checkpoints ?? []) {
+    lowerNodes(ctx, graph, values, resolve, from, span.from);
+    lowerCheckpointed(ctx, graph, values, resolve, span);
+    from = span.to;
+  }
+  lowerNodes(ctx, graph, values, resolve, from, graph.nodes.length);
+  return values;
+}
+
+/** Lowers `graph.nodes[from..to)`, each output into `values`. */
+function lowerNodes(ctx: LoweringContext, graph: Graph, values: Map<ValueId, Val>, resolve: ShapeResolver, from: number, to: number): void {
   const get = (id: ValueId, range: TextRange): Val => {
     const v = values.get(id);
     if (!v) throw new LoweringBug(`a value used before it is defined (#${id}, at offset ${range.start})`);
     return v;
   };
-  for (const node of graph.nodes) {
+  for (let k = from; k < to; k++) {
+    const node = graph.nodes[k];
     const inputs = node.inputs.map((id) => get(id, node.range));
     if (node.op === 'call_fn') {
       values.set(node.outputs[0], inlineFn(ctx, node.attrs.fn, inputs, node.range));
@@ -69,7 +83,58 @@ export function lowerGraph(ctx: LoweringContext, graph: Graph, bound: Map<ValueI
     // Batch norm's new running statistics, recorded under the names of the buffers it read.
     bufferUpdates?.forEach((v, i) => ctx.bufferUpdates.set(inputs[3 + i].name, v));
   }
-  return values;
+}
+
+/** What a checkpointed span's tape entry keeps: how to lower the span again. */
+export interface CheckpointAttrs {
+  graph: Graph;
+  span: NodeSpan;
+  /** The span's inputs (values defined before it), in the order of the entry's inputs. */
+  outer: ValueId[];
+  resolve: ShapeResolver;
+}
+
+/**
+ * Lowers a checkpointed span and records it as one tape entry: the backward pass lowers the
+ * span again from its inputs (recomputeCheckpoint) rather than reading its forward values.
+ */
+function lowerCheckpointed(ctx: LoweringContext, graph: Graph, values: Map<ValueId, Val>, resolve: ShapeResolver, span: NodeSpan): void {
+  const nodes = graph.nodes.slice(span.from, span.to);
+  const defined = new Set(nodes.flatMap((n) => n.outputs));
+  const outer = [...new Set(nodes.flatMap((n) => n.inputs))].filter((id) => !defined.has(id));
+  const tapeLength = ctx.tape.length;
+  lowerNodes(ctx, graph, values, resolve, span.from, span.to);
+  const recorded = ctx.tape.length > tapeLength;
+  ctx.tape.length = tapeLength;
+  if (!recorded) return;
+  const attrs: CheckpointAttrs = { graph, span, outer, resolve };
+  ctx.tape.push({ op: 'checkpoint', inputs: outer.map((id) => values.get(id) as Val), outputs: [values.get(span.output) as Val], attrs, saved: {}, range: span.range });
+}
+
+/**
+ * The span of a checkpoint entry lowered again from its inputs, once its output's gradient
+ * `g` is known: the recomputed output and the span's own tape.
+ */
+export function recomputeCheckpoint(ctx: LoweringContext, inputs: readonly Val[], g: Val, { graph, span, outer, resolve }: CheckpointAttrs): { output: Val; tape: TapeEntry[]; standIns: Val[] } {
+  // NOTE: onnxruntime's common-subexpression elimination would merge the recomputed nodes
+  // with the forward's (same op, inputs and attributes), and its scheduler could run them
+  // before the backward pass needs them: the data inputs are read through `x + 0·min(g)`,
+  // new values that exist only once `g` does. (A NaN or infinite `g` makes them NaN, but such
+  // a gradient is not finite downstream either.)
+  const weights = new Set([...graph.params, ...graph.buffers].map((w) => w.value));
+  const least = ctx.op('ReduceMin', [g.name], { keepdims: 0 }, []);
+  const zero = ctx.binary('Mul', least, ctx.scalar(0), least);
+  const standIns = outer.map((id, i) => {
+    const input = inputs[i];
+    if (weights.has(id) || input.dtype !== 'float32') return input;
+    const standIn = ctx.binary('Add', input, zero, input);
+    if (ctx.needsGrad(input)) ctx.requiresGrad.add(standIn.name);
+    return standIn;
+  });
+  const values = new Map(outer.map((id, i) => [id, standIns[i]]));
+  const tapeLength = ctx.tape.length;
+  lowerNodes(ctx, graph, values, resolve, span.from, span.to);
+  return { output: values.get(span.output) as Val, tape: ctx.tape.splice(tapeLength), standIns };
 }
 
 /** The shapes of a `fn`'s own graph resolved against the arguments of one call. */

@@ -1,15 +1,17 @@
 // Lowering: the checked IR (api.ts's ModelIR and FnIR) becomes an executable model over the
 // TS engine's ops. Parameters are created by their InitSpec with the run's seeded Rng and
 // named like a PyTorch state_dict; a `fn` with a `grad` block becomes a custom autograd op
-// whose backward evaluates the grad block's graph (like torch.autograd.Function).
+// whose backward evaluates the grad block's graph (like torch.autograd.Function); a
+// checkpointed span runs through autograd/checkpoint.ts.
 
-import type { FnIR, Graph, IrNode, ModelIR, ParamInfo, ValueId } from '../lang/api.js';
+import type { FnIR, Graph, IrNode, ModelIR, NodeSpan, ParamInfo, ValueId } from '../lang/api.js';
 import type { Shape } from '../shape/dim.js';
 import { DimBinding, patternOf } from '../shape/binding.js';
 import { opDef } from '../ops/registry.js';
 import { constantShape, resolveAttrs, sizeOf } from '../ops/shape-rule.js';
 import { Tensor, full } from '../tensor/tensor.js';
 import { record, noGrad } from '../autograd/tape.js';
+import { checkpoint } from '../autograd/checkpoint.js';
 import { Rng } from '../random.js';
 import type { TsMode } from '../ops/def.js';
 import { initTensor } from '../nn/init.js';
@@ -121,7 +123,34 @@ export function evaluateGraph(graph: Graph, inputs: readonly Tensor[], env: Map<
     env.set(id, inputs[i]);
     dims.match(patternOf(graph.values[id].shape), constantShape(inputs[i].shape));
   });
-  for (const node of graph.nodes) {
+  const run: NodeRun = { graph, env, dims, labels, context };
+  let from = 0;
+  for (const span of graph.checkpoints ?? []) {
+    runNodes(run, from, span.from);
+    runCheckpointed(run, span);
+    from = span.to;
+  }
+  runNodes(run, from, graph.nodes.length);
+  return outputs.map((id) => {
+    const value = env.get(id);
+    if (!value) throw new LoweringError(`the graph's output value ${id} is not computed`);
+    return value;
+  });
+}
+
+/** What running a graph's nodes shares: their values so far and the bound dims. */
+interface NodeRun {
+  graph: Graph;
+  env: Map<ValueId, Tensor>;
+  dims: DimBinding;
+  labels: Map<IrNode, string>;
+  context: GraphContext;
+}
+
+/** Runs `graph.nodes[from..to)`, each output into `run.env`. */
+function runNodes({ graph, env, dims, labels, context }: NodeRun, from: number, to: number): void {
+  for (let k = from; k < to; k++) {
+    const node = graph.nodes[k];
     const args = node.inputs.map((id) => {
       const value = env.get(id);
       if (!value) throw new LoweringError(`${node.op}: input value ${id} is not computed`);
@@ -137,11 +166,29 @@ export function evaluateGraph(graph: Graph, inputs: readonly Tensor[], env: Map<
       throw new NonFiniteError(node, labels.get(node)!);
     }
   }
-  return outputs.map((id) => {
-    const value = env.get(id);
-    if (!value) throw new LoweringError(`the graph's output value ${id} is not computed`);
+}
+
+/**
+ * Runs a checkpointed span through autograd/checkpoint.ts: its activations are not kept, and
+ * the backward pass reruns it (without statistics or NaN checks, which the first run made).
+ */
+function runCheckpointed(run: NodeRun, span: NodeSpan): void {
+  const defined = new Set(run.graph.nodes.slice(span.from, span.to).flatMap((n) => n.outputs));
+  const outer = [...new Set(run.graph.nodes.slice(span.from, span.to).flatMap((n) => n.inputs))].filter((id) => !defined.has(id));
+  let first = true;
+  const segment = (...values: Tensor[]): Tensor => {
+    const env = new Map(outer.map((id, i) => [id, values[i]]));
+    const context = first ? run.context : { ...run.context, mode: { ...run.context.mode, activations: undefined, detectNonFinite: false } };
+    first = false;
+    runNodes({ ...run, env, context }, span.from, span.to);
+    return env.get(span.output) as Tensor;
+  };
+  const inputs = outer.map((id) => {
+    const value = run.env.get(id);
+    if (!value) throw new LoweringError(`checkpoint: input value ${id} is not computed`);
     return value;
   });
+  run.env.set(span.output, checkpoint(segment, ...inputs));
 }
 
 /** The TS kernel of one IR node. */

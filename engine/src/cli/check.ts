@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileChecks } from '../data/index.js';
+import { sourceChecks } from '../data/sourceFiles.js';
 import type { Diagnostic, TextRange } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
@@ -110,7 +111,7 @@ export async function run(args: string[]): Promise<number> {
       unreadableCount++;
       continue;
     }
-    const result = checkProgram(source, fileChecks(dirname(file), { sources }));
+    const result = checkProgram(source, { ...fileChecks(dirname(file), { sources }), ...sourceChecks(file) });
     const lines = new LineIndex(source);
     for (const d of [...result.diagnostics, ...sizeLimitDiagnostics(result, limits)]) {
       if (d.severity === 'error') {

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkProgram } from '../lang/program.js';
+import { sourceChecks } from '../data/sourceFiles.js';
 import { exportOnnx, pickModel, readWeightsFile } from '../export/onnx.js';
 import { exportPytorch } from '../export/pytorch.js';
 import { INIT_WEIGHTS, TRAIN_DATA, TRAIN_SCRIPT, initialWeights, trainData, trainScript } from '../export/trainScript.js';
@@ -52,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
 
   if (values.train) return exportTraining(file, text, values);
   if (values.format === 'pytorch') {
-    const check = checkProgram(text);
+    const check = checkProgram(text, sourceChecks(file));
     const model = pickModel(check, values.model);
     if ('error' in model) {
       process.stderr.write(`${file}: error: ${model.error}\n`);
@@ -73,7 +74,7 @@ export async function run(args: string[]): Promise<number> {
     }
     weights = read;
   }
-  const result = exportOnnx(text, values.model, weights);
+  const result = exportOnnx(text, values.model, weights, sourceChecks(file));
   if ('error' in result) {
     process.stderr.write(`${file}: error: ${result.error}\n`);
     return 1;
@@ -94,7 +95,7 @@ async function exportTraining(file: string, text: string, values: { model?: stri
   const sources = dataSourcesOption(values);
   if (sources === null) return 2;
   try {
-    const options = { baseDir: dirname(resolve(file)), model: values.model, sources };
+    const options = { baseDir: dirname(resolve(file)), file, model: values.model, sources };
     const fetched = await fetchTrainData(text, { ...options, onDownload: downloadReporter((s) => process.stderr.write(s), process.stderr.isTTY === true) });
     if ('errors' in fetched) return reportRunErrors(file, text, fetched.errors);
     const prepared = prepare(text, { ...options, check: fetched.check });

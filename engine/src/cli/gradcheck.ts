@@ -2,6 +2,8 @@
 // differences in float64 and prints the worst absolute and relative error per input.
 
 import { gradcheckProgram } from '../run/gradcheck.js';
+import { checkProgram } from '../lang/program.js';
+import { sourceChecks } from '../data/sourceFiles.js';
 import { formatGradcheck, readSource } from '../run/console.js';
 import { parseFileArgs, reportInternalError, reportRunErrors } from './command.js';
 
@@ -14,7 +16,7 @@ export async function run(args: string[]): Promise<number> {
   const text = readSource(file);
   if (text === null) return 2;
   try {
-    const outcome = gradcheckProgram(text, { only: values.fn });
+    const outcome = gradcheckProgram(text, { only: values.fn, check: checkProgram(text, sourceChecks(file)) });
     if ('errors' in outcome) return reportRunErrors(file, text, outcome.errors);
     if ('unknownFn' in outcome) {
       process.stderr.write(`nn gradcheck: --fn ${outcome.unknownFn}: ${file} has no fn \`${outcome.unknownFn}\` with a grad block (fns with one: ${outcome.withGrad.join(', ') || 'none'})\n${USAGE}\n`);

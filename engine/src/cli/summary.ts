@@ -6,11 +6,12 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileChecks } from '../data/index.js';
+import { sourceChecks } from '../data/sourceFiles.js';
 import type { CheckResult, ModelSummary } from '../lang/api.js';
 import { LineIndex } from '../lang/lines.js';
 import { checkProgram } from '../lang/program.js';
 import { atBatch, formatMegabytes, formatQuantity } from '../lang/quantity.js';
-import { rowShape, summarizeModel, type SummaryRow } from '../lang/summary.js';
+import { checkpointedPassBytes, rowShape, summarizeModel, type SummaryRow } from '../lang/summary.js';
 import type { Dim } from '../shape/dim.js';
 import { formatText } from './check.js';
 
@@ -32,15 +33,20 @@ function rowLabel(row: SummaryRow): string {
 
 function rowCells(row: SummaryRow): string[] {
   const gradient = row.output === null ? '--' : row.receivesGradient ? rowShape(row) : 'none';
-  const params = row.params === null ? '--' : `${row.params.toLocaleString('en-US')}${row.frozen ? ' frozen' : ''}`;
+  const params = row.params === null ? '--' : row.recursive ? '(recursive)' : `${row.params.toLocaleString('en-US')}${row.frozen ? ' frozen' : ''}`;
   const multAdds = row.multAdds === null || row.kind === 'block' || row.multAdds.equals(0) ? '--' : formatQuantity(row.multAdds);
   return [rowLabel(row), rowShape(row), gradient, params, multAdds];
 }
 
-/** Bytes in MB when every dim is known, else the symbolic byte count (`3.14 K·H·W bytes`). */
-function megabytes(bytes: Dim): string {
+/** A size line in MB when every dim is known, else in bytes, symbolic (`Input size (bytes): 512·T`). */
+function sizeLine(label: string, bytes: Dim): string {
+  return `${label} (${bytes.constant() === null ? 'bytes' : 'MB'}): ${sizeValue(bytes)}`;
+}
+
+/** A size in MB when it is known, else its formula in bytes. */
+function sizeValue(bytes: Dim): string {
   const known = bytes.constant();
-  return known === null ? `${formatQuantity(bytes)} bytes` : formatMegabytes(known);
+  return known === null ? formatQuantity(bytes) : formatMegabytes(known);
 }
 
 /** Why parameters do not train: frozen by the `train` block, or out of the gradient's reach. */
@@ -50,22 +56,32 @@ function untrainedNote(untrained: number, frozen: number): string {
   return frozen > 0 ? ` (${frozen.toLocaleString('en-US')} frozen by the train block, the others out of the gradient's reach)` : ' (no gradient reaches them)';
 }
 
+/**
+ * Why a model has no table: a model with hyper-parameters has its rows in the tables of the
+ * models that use it as a block (where its hyper-parameters have values); else it has errors.
+ */
+function noTableReason(result: CheckResult, model: ModelSummary): string {
+  if (model.hyperParams.length === 0) return '(no table: the model has errors)';
+  const users = result.models.filter((m) => summarizeModel(result, m.name)?.rows.some((r) => r.kind === 'block' && r.type === model.name));
+  const tables = users.length > 0 ? `; its rows are in the table of ${users.map((m) => m.name).join(', ')}` : '';
+  return `(no table of its own: ${model.hyperParams.join(', ')} ${model.hyperParams.length === 1 ? 'is' : 'are'} known only where a model uses it as a block${tables})`;
+}
+
 export function formatSummary(result: CheckResult, model: ModelSummary, batch: number | null): string {
   const header = `${model.name}${model.hyperParams.length ? `[${model.hyperParams.join(', ')}]` : ''}(${model.inputs.map((i) => `${i.name}: ${i.shape}`).join(', ')}) -> ${model.output}`;
   const summary = summarizeModel(result, model.name);
-  if (summary === null) return `${header}
-(no table: the model has errors)`;
+  if (summary === null) return `${header}\n${noTableReason(result, model)}`;
   const at = batch !== null && summary.batchDim !== null ? ` at ${summary.batchDim} = ${batch}` : '';
   const bound = (count: Dim) => (at ? atBatch(count, summary.batchDim!, batch!) : count);
   const multAdds = `Total mult-adds: ${formatQuantity(bound(summary.multAdds))}${at}${at ? ` (${formatQuantity(summary.multAdds)})` : ''}`;
   const total = bound(summary.inputBytes).add(bound(summary.passBytes)).add(summary.paramBytes + summary.bufferBytes);
   const sizes = at
     ? [
-      `Input size (MB): ${megabytes(bound(summary.inputBytes))}`,
-      `Forward/backward pass size (MB): ${megabytes(bound(summary.passBytes))}`,
+      sizeLine('Input size', bound(summary.inputBytes)),
+      `${sizeLine('Forward/backward pass size', bound(summary.passBytes))}${summary.checkpointing ? ` (${sizeValue(checkpointedPassBytes(summary.checkpointing, bound))} with checkpointing)` : ''}`,
       `Params size (MB): ${formatMegabytes(summary.paramBytes)}`,
       ...(summary.buffers > 0 ? [`Buffers size (MB): ${formatMegabytes(summary.bufferBytes)}`] : []),
-      `Estimated Total Size (MB): ${megabytes(total)}`,
+      sizeLine('Estimated Total Size', total),
     ]
     : [`Params size (MB): ${formatMegabytes(summary.paramBytes)}`, 'Sizes at a batch size: nn summary --batch N'];
   const rule = (lines: string[]) => '='.repeat(lines[0].length);
@@ -117,7 +133,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`nn summary: --batch must be a positive integer, got \`${values.batch}\`\n${USAGE}`);
     return 2;
   }
-  const result = checkProgram(source, fileChecks(dirname(file)));
+  const result = checkProgram(source, { ...fileChecks(dirname(file)), ...sourceChecks(file) });
   const models = values.model === undefined ? result.models : result.models.filter((m) => m.name === values.model);
   if (models.length === 0) {
     console.error(values.model === undefined ? `nn summary: ${file} has no model` : `nn summary: no model \`${values.model}\` in ${file} (models: ${result.models.map((m) => m.name).join(', ') || 'none'})`);

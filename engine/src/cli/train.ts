@@ -8,6 +8,7 @@
 import { dirname, resolve } from 'node:path';
 import { checkProgram } from '../lang/program.js';
 import { fileChecks } from '../data/index.js';
+import { sourceChecks } from '../data/sourceFiles.js';
 import { train } from '../run/loop.js';
 import { ProgressBar, formatDiagnostic, formatEpoch, formatFinding, formatSummary, readSource } from '../run/console.js';
 import type { RunEvent } from '../core/events.js';
@@ -75,7 +76,7 @@ export async function run(args: string[]): Promise<number> {
 
   const baseDir = dirname(resolve(file));
   try {
-    const check = checkProgram(text, fileChecks(baseDir, { sources }));
+    const check = checkProgram(text, { ...fileChecks(baseDir, { sources }), ...sourceChecks(file) });
     // Errors stop the run below; warnings and notes are shown before it starts.
     if (!json) for (const d of check.diagnostics) if (d.severity !== 'error') process.stdout.write(formatDiagnostic(file, text, d) + '\n');
     const outcome = await train(

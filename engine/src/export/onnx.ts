@@ -3,7 +3,7 @@
 // by its name, one output named `output`, and the symbolic batch dim `B`.
 
 import type { CheckResult, FnIR, ModelIR } from '../lang/api.js';
-import { checkProgram } from '../lang/program.js';
+import { checkProgram, type CheckOptions } from '../lang/program.js';
 import { lowerModel } from '../backend-ts/lower.js';
 import { readSafetensors } from '../core/safetensors.js';
 import { buildForward } from '../backend-onnx/graphs.js';
@@ -63,8 +63,8 @@ export function pickModel(check: CheckResult, name?: string): ModelIR | { error:
  * The ONNX bytes of a `.nn` file's model (the server's nn/exportOnnx and `nn export`):
  * with `weights` (by state_dict name) or, without, the seeded initial weights.
  */
-export function exportOnnx(text: string, model?: string, weights?: ReadonlyMap<string, Float32Array>): { bytes: Uint8Array; model: string } | { error: string } {
-  const check = checkProgram(text);
+export function exportOnnx(text: string, model?: string, weights?: ReadonlyMap<string, Float32Array>, imports: Pick<CheckOptions, 'files' | 'path'> = {}): { bytes: Uint8Array; model: string } | { error: string } {
+  const check = checkProgram(text, imports);
   const ir = pickModel(check, model);
   if ('error' in ir) return ir;
   const seed = check.trains.find((t) => t.model === ir.name)?.seed ?? 0;

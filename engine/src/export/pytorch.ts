@@ -5,6 +5,7 @@
 
 import type { FnIR, Graph, InitSpec, IrNode, LayerUse, ModelIR, OpNode, TrainIR, ValueId } from '../lang/api.js';
 import { pytorchTraining } from './pytorchTraining.js';
+import { checkpointedModel } from '../lang/checkpoints.js';
 import { layerDef, opDef } from '../ops/registry.js';
 import { uniformBound } from '../nn/init.js';
 
@@ -26,10 +27,16 @@ class Names {
     }
     let base = hint && /^[A-Za-z_][A-Za-z0-9_]*$/.test(hint) ? hint : 't';
     if (PYTHON_KEYWORDS.has(base)) base = `${base}_`;
+    const name = this.fresh(base);
+    this.byValue.set(id, name);
+    return name;
+  }
+
+  /** A name of no value (a nested function's). */
+  fresh(base: string): string {
     let name = base;
     for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
     this.taken.add(name);
-    this.byValue.set(id, name);
     return name;
   }
 
@@ -68,7 +75,10 @@ function layerCall(use: LayerUse, x: string): string {
   return def.pytorchCall ? def.pytorchCall(module, x, use.args as never) : `${module}(${x})`;
 }
 
-/** The body lines of a graph (indented), binding every node output; returns the lines. */
+/**
+ * The body lines of a graph (indented), binding every node output; returns the lines. A
+ * checkpointed span becomes a nested function run by `torch.utils.checkpoint.checkpoint`.
+ */
 function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: IrNode) => LayerUse | null, inModule: boolean): string[] {
   const lines: string[] = [];
   // Each dim name of the graph's inputs, read from the first input that has it.
@@ -80,20 +90,39 @@ function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: I
     });
   }
   const inputDim = (name: string) => inputDims.get(name) ?? null;
-  for (const node of graph.nodes) {
-    const args = node.inputs.map((id) => names.get(id));
-    if (node.op === 'unknown') throw new Error('a value an error left undetermined cannot be exported');
-    const layer = layerOf(node);
-    const expression = layer ? layerCall(layer, args[0])
-      : node.op === 'call_fn' ? `${node.attrs.fn}(${args.join(', ')})`
-      : opExpression(graph, node, args, inModule, inputDim);
-    // Unnamed values are called after their layer (`conv1`) or op (`relu`); a fn's result
-    // gets a suffix so the name does not shadow the fn.
-    const hint = graph.values[node.outputs[0]].name
-      ?? (layer ? layer.name.split('.').pop() : node.op === 'call_fn' ? `${node.attrs.fn}_out` : node.op);
-    const out = names.bind(node.outputs[0], hint);
-    lines.push(`${indent}${out} = ${expression}`);
+  const nodeLines = (from: number, to: number, at: string): void => {
+    for (const node of graph.nodes.slice(from, to)) {
+      const args = node.inputs.map((id) => names.get(id));
+      if (node.op === 'unknown') throw new Error('a value an error left undetermined cannot be exported');
+      const layer = layerOf(node);
+      const expression = layer ? layerCall(layer, args[0])
+        : node.op === 'call_fn' ? `${node.attrs.fn}(${args.join(', ')})`
+        : opExpression(graph, node, args, inModule, inputDim);
+      // Unnamed values are called after their layer (`conv1`) or op (`relu`); a fn's result
+      // gets a suffix so the name does not shadow the fn.
+      const hint = graph.values[node.outputs[0]].name
+        ?? (layer ? layer.name.split('.').pop() : node.op === 'call_fn' ? `${node.attrs.fn}_out` : node.op);
+      const out = names.bind(node.outputs[0], hint);
+      lines.push(`${at}${out} = ${expression}`);
+    }
+  };
+  let from = 0;
+  for (const span of graph.checkpoints ?? []) {
+    nodeLines(from, span.from, indent);
+    // The span's data inputs are the nested function's arguments (same names); parameters
+    // (`self.fc1.weight`) are read through the closure, which non-reentrant checkpointing allows.
+    const nodes = graph.nodes.slice(span.from, span.to);
+    const defined = new Set(nodes.flatMap((n) => n.outputs));
+    const weights = new Set([...graph.params, ...graph.buffers].map((w) => w.value));
+    const inputs = [...new Set(nodes.flatMap((n) => n.inputs))].filter((id) => !defined.has(id) && !weights.has(id)).map((id) => names.get(id));
+    const fn = names.fresh('checkpointed');
+    lines.push(`${indent}def ${fn}(${inputs.join(', ')}):`);
+    nodeLines(span.from, span.to, `${indent}    `);
+    lines.push(`${indent}    return ${names.get(span.output)}`);
+    lines.push(`${indent}${names.get(span.output)} = torch.utils.checkpoint.checkpoint(${[fn, ...inputs].join(', ')}, use_reentrant=False)`);
+    from = span.to;
   }
+  nodeLines(from, graph.nodes.length, indent);
   return lines;
 }
 
@@ -158,7 +187,8 @@ def load_safetensors(path):
  * The Python source of `model` (and the fns it calls); `source` names the `.nn` file. With
  * the model's `train` block, also its optimizer, schedule and clipping (pytorchTraining.ts).
  */
-export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, source: string, train?: TrainIR): string {
+export function exportPytorch(checked: ModelIR, fns: ReadonlyMap<string, FnIR>, source: string, train?: TrainIR): string {
+  const model = checkpointedModel(checked, train?.controls);
   const graph = model.graph;
   const className = model.name;
   const names = new Names();
@@ -215,6 +245,7 @@ export function exportPytorch(model: ModelIR, fns: ReadonlyMap<string, FnIR>, so
     'import struct',
     '',
     'import torch',
+    ...(graph.checkpoints?.length ? ['import torch.utils.checkpoint'] : []),
     'import torch.nn as nn',
     'import torch.nn.functional as F',
     '',

@@ -4,6 +4,7 @@
 
 import type { Dim, Shape } from '../shape/dim.js';
 import type { AttrsOfOp, OpName } from '../ops/registry.js';
+import type { ImportedFile } from './imports.js';
 import type { SemanticModel } from './semantics.js';
 
 export interface TextRange {
@@ -101,7 +102,7 @@ export interface LayerInfo {
   flops: string; // forward FLOPs, symbolic in B where needed, e.g. "2359296*B"
   /** The same count as a dim (null when unknown). */
   readonly flopCount: Dim | null;
-  activationBytes: string; // activation memory (the output and the internals), symbolic
+  activationBytes: string; // activation memory (the output and the internals), formatted as counts are: "32·B·T·T + 256·B·T"
   /** Intermediate values the layer's op keeps for its backward (attention's `[B, heads, T, T]` scores). */
   readonly internals: readonly { name: string; shape: Shape }[];
   receivesGradient: boolean;
@@ -200,6 +201,19 @@ export interface LayerUse {
   args: Record<string, AttrValue>;
 }
 
+/**
+ * A run of nodes, `nodes[from]` to `nodes[to - 1]`, that computes `output` from values
+ * defined before it: a `checkpoint(...)` expression or one application of a layer or block
+ * instance (`layer` names it), which a `train` block's `checkpoint` can name.
+ */
+export interface NodeSpan {
+  from: number;
+  to: number;
+  output: ValueId;
+  range: TextRange;
+  layer?: string;
+}
+
 export interface Graph {
   values: ValueInfo[]; // indexed by ValueId
   nodes: IrNode[]; // in execution order
@@ -208,6 +222,10 @@ export interface Graph {
   buffers: { buffer: BufferInfo; value: ValueId }[];
   layers: LayerUse[];
   output: ValueId;
+  /** The `checkpoint(...)` expressions of the graph's own body (absent: none). */
+  checkpoints?: NodeSpan[];
+  /** Every application of the body's own layer and block instances (absent: none). */
+  instanceCalls?: NodeSpan[];
 }
 
 /** A `fn`: its forward graph over its arguments, and the `grad` block's graph if written. */
@@ -266,6 +284,8 @@ export interface TrainControls {
   accumulate?: number;
   /** The parameters (state_dict names) the optimizer's weight decay skips (`no_decay`; absent: none). */
   noDecay?: string[];
+  /** The layer and block instances whose applications are checkpointed (`checkpoint`; absent: none). */
+  checkpoint?: string[];
 }
 
 export interface TrainIR {
@@ -319,6 +339,11 @@ export interface CheckResult {
   irs: Map<string, ModelIR>;
   fnIrs: Map<string, FnIR>;
   trains: TrainIR[];
+  /** With imports: the imported files, each at its offset in the combined text that imported ranges point into. */
+  imports?: ImportedFile[];
+  /** With imports: the summaries of the imported models and fns (their ranges in the combined text). */
+  importedModels?: ModelSummary[];
+  importedFns?: FnSummary[];
   /** With the `semantics` option: every name resolved to its symbol, and the tokens with comments. */
   semantics?: SemanticModel;
 }

@@ -32,7 +32,7 @@ export function bind(tree: SourceFile, lineOf: (offset: number) => number): Symb
   const firstDefinition = new Map<string, number>();
   const firstTrain = new Map<string, number>();
   for (const item of tree.items) {
-    if (item.kind === 'error') continue;
+    if (item.kind === 'error' || item.kind === 'import') continue;
     if (item.kind === 'train') {
       // One `train` block per model: a second one would be silently ignored by every run.
       const previous = firstTrain.get(item.model.name);
@@ -149,6 +149,7 @@ function walkExpr(expr: Expr, parent: Expr | Stmt, visit: Visit): void {
       walkExpr(expr.stage, expr, visit);
       break;
     case 'list':
+    case 'tuple':
       for (const item of expr.items) walkExpr(item, expr, visit);
       break;
     case 'paren':

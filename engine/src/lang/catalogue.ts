@@ -11,7 +11,7 @@ import type { SomeLayerDef, SomeOpDef } from '../ops/def.js';
 import { PARAM_INITS, PARAM_PARAMS } from './instances.js';
 import { KEYWORDS } from './scanner.js';
 import type { BuiltinKind } from './semantics.js';
-import { DATA_SETS, OPTIMIZERS, TRAIN_KEYS, dataSetDef, optimizerDef, trainKeyDef, type TrainParam } from './trainCatalogue.js';
+import { DATA_SETS, OPTIMIZERS, TRAIN_KEYS, dataSetDef, optimizerDef, trainDefaultText, trainKeyDef, type TrainParam } from './trainCatalogue.js';
 
 export type EntryKind = BuiltinKind | 'trainKey';
 
@@ -71,7 +71,7 @@ function fromParam(param: Param): EntryParam {
 }
 
 function fromTrainParam(param: TrainParam): EntryParam {
-  const defaultText = param.default === undefined ? undefined : param.kind === 'flag' ? String(param.default === 1) : formatNumber(param.default);
+  const defaultText = trainDefaultText(param, formatNumber);
   const label = param.kind === 'string' && defaultText === undefined ? param.name : defaultText === undefined ? param.name : `${param.name} = ${defaultText}`;
   return { name: param.name, label, ...(defaultText !== undefined ? { default: defaultText } : {}), doc: param.doc, aliases: [], tensor: false };
 }

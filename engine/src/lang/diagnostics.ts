@@ -128,6 +128,11 @@ export const DIAGNOSTICS = {
   NN2173: { severity: 'error', title: 'einsum letter of two sizes', template: 'the einsum letter `{0}` is {1} in `{2}` but {3} in `{4}`' },
   NN2174: { severity: 'error', title: 'einsum output letter not in the inputs', template: 'the output letter `{0}` of the einsum equation "{1}" is in no input term' },
   NN2175: { severity: 'error', title: 'einsum letter repeated in a term', template: 'the einsum term `{0}` repeats `{1}`: diagonals and traces (`ii->i`) are not supported' },
+  NN2180: { severity: 'error', title: 'imported file not readable', template: 'cannot import "{0}": {1}' },
+  NN2181: { severity: 'error', title: 'import cycle', template: 'import cycle: {0}' },
+  NN2182: { severity: 'error', title: 'imported name defined twice', template: '`{0}` from "{1}" is already defined {2}' },
+  NN2183: { severity: 'error', title: 'errors in an imported file', template: '"{0}" has {1} error(s); the first, at line {2}: {3}' },
+  NN2190: { severity: 'error', title: 'checkpoint of an op with a side effect', template: '`{0}` is checkpointed, and its `{1}` {2} when the backward pass recomputes it: apply it outside the checkpoint' },
   NN3001: {
     severity: 'error',
     title: 'wrong number of gradients',

@@ -1,6 +1,6 @@
 // Quick fixes the checks offer: change a layer's size argument to the input's size, sum a
 // hand-written gradient over the axes its input was broadcast along, and change a misspelt
-// name, layer, keyword argument or train key to the closest one that exists.
+// name, layer, keyword argument, train key or train value to the closest one that exists.
 
 import { Dim, shapesEqual, type Shape } from '../shape/dim.js';
 import type { Fix, RelatedInfo, TextEdit, TextRange } from './api.js';

@@ -1,7 +1,7 @@
 // Builds the checked IR: a flat SSA graph of values and op nodes, appended in execution order.
 
 import type { Shape } from '../shape/dim.js';
-import type { AttrValue, BufferInfo, Graph, IrNode, LayerUse, ParamInfo, TextRange, ValueId, ValueInfo } from './api.js';
+import type { AttrValue, BufferInfo, Graph, IrNode, LayerUse, NodeSpan, ParamInfo, TextRange, ValueId, ValueInfo } from './api.js';
 
 export type DType = 'float32' | 'int64';
 
@@ -13,6 +13,8 @@ export class GraphBuilder {
   readonly buffers: { buffer: BufferInfo; value: ValueId }[] = [];
   readonly layers: LayerUse[] = [];
   output: ValueId = -1;
+  readonly checkpoints: NodeSpan[] = [];
+  readonly instanceCalls: NodeSpan[] = [];
   /** Values whose shape the checker could not know (only after an error). */
   readonly unknownShapes = new Set<ValueId>();
 
@@ -43,6 +45,8 @@ export class GraphBuilder {
       buffers: this.buffers,
       layers: this.layers,
       output: this.output,
+      ...(this.checkpoints.length > 0 ? { checkpoints: this.checkpoints } : {}),
+      ...(this.instanceCalls.length > 0 ? { instanceCalls: this.instanceCalls } : {}),
     };
   }
 }

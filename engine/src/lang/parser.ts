@@ -4,7 +4,7 @@
 
 import type { Diagnostic } from './api.js';
 import { makeDiagnostic } from './diagnostics.js';
-import { Lexer, RecordingLexer, type Token, type TokenSpans } from './scanner.js';
+import { ITEM_KEYWORDS, Lexer, RecordingLexer, type Token, type TokenSpans } from './scanner.js';
 import type {
   Arg,
   Block,
@@ -37,7 +37,7 @@ export const MAX_NESTING = 500;
  */
 export const MAX_TREE_DEPTH = 1200;
 
-const ITEM_KEYWORDS = new Set(['const', 'model', 'fn', 'train']);
+const ITEM_KEYWORD_SET: ReadonlySet<string> = new Set(ITEM_KEYWORDS);
 
 export interface ParseResult {
   tree: SourceFile;
@@ -224,13 +224,26 @@ class Parser {
   private parseItem(): Item | null {
     const t = this.token;
     if (t.kind === 'keyword') {
+      if (t.text === 'import') return this.parseImport();
       if (t.text === 'const') return this.parseConst();
       if (t.text === 'model') return this.parseModel();
       if (t.text === 'fn') return this.parseFn();
       if (t.text === 'train') return this.parseTrain();
     }
-    this.error('`model`, `fn`, `const` or `train`');
+    this.error('`model`, `fn`, `const`, `train` or `import`');
     return null;
+  }
+
+  private parseImport(): Item {
+    const start = this.advance().start;
+    const t = this.token;
+    if (t.kind !== 'string') {
+      this.error('a file path in quotes, `import "blocks.nn"`');
+      this.skipStatement();
+      return { kind: 'error', range: { start, end: this.previousEnd() } };
+    }
+    this.advance();
+    return { kind: 'import', path: { value: t.value ?? '', range: { start: t.start, end: t.end } }, range: { start, end: t.end } };
   }
 
   private parseConst(): Item {
@@ -311,9 +324,9 @@ class Parser {
     return { kind: 'train', model, entries, body: { start: bodyStart, end: this.previousEnd() }, range: { start, end: this.previousEnd() } };
   }
 
-  /** At `model`, `fn`, `train` or `const` (not a keyword argument spelled like one: `train = 2000`). */
+  /** At `model`, `fn`, `train`, `const` or `import` (not a keyword argument spelled like one: `train = 2000`). */
   private atItemKeyword(): boolean {
-    return this.token.kind === 'keyword' && ITEM_KEYWORDS.has(this.token.text) && !(this.peek().kind === 'punct' && this.peek().text === '=');
+    return this.token.kind === 'keyword' && ITEM_KEYWORD_SET.has(this.token.text) && !(this.peek().kind === 'punct' && this.peek().text === '=');
   }
 
   private parseParams(): ParamSyntax[] {
@@ -682,6 +695,17 @@ class Parser {
         if (t.text === '(') {
           this.advance();
           const inner = this.parseExpr();
+          if (this.is(',')) {
+            const list = this.startList();
+            this.addToList(inner);
+            while (this.accept(',') && !this.is(')') && this.token.kind !== 'eof') this.addToList(this.parseExpr());
+            const items = this.endList<Expr>(list);
+            if (!this.accept(')')) {
+              this.error('`,` or `)`');
+              this.skipToCloser(t);
+            }
+            return { kind: 'tuple', items, range: { start: t.start, end: this.previousEnd() } };
+          }
           if (!this.accept(')')) {
             this.error('`)`');
             this.skipToCloser(t);

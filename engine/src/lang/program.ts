@@ -22,10 +22,12 @@ import { gradientReach, producers, saturatingChains, softmaxBeforeCrossEntropy, 
 import { makeDiagnostic } from './diagnostics.js';
 import type { GraphBuilder } from './ir.js';
 import { bytesPerElement, graphFlops, internalBytes, opInternals } from './costs.js';
+import { formatQuantity } from './quantity.js';
 import type { Internal } from '../ops/def.js';
 import { elementCount } from '../shape/rules.js';
 import { formatShapeOnce } from './facts.js';
 import { LineIndex } from './lines.js';
+import { resolveImports, type ImportedFile, type SourceFiles } from './imports.js';
 import { parse } from './parser.js';
 import { ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
 import type { ModelItem, TrainItem } from './syntax.js';
@@ -42,12 +44,29 @@ export interface CheckOptions {
   saveFolderOutside?: (path: string) => string | null;
   /** Keep the tokens and resolve names for the editor (`CheckResult.semantics`). */
   semantics?: boolean;
+  /** Reads the files `import` names (the CLI from disk, the server its open documents first); without it, an import is NN2180. */
+  files?: SourceFiles;
+  /** The checked file's own path: imports are relative to it. */
+  path?: string;
+  /** Files whose check is under way around this one, for an imported file checked on its own. */
+  importStack?: readonly string[];
+  /** The diagnostics of the imported files checked so far in this check, by path (a file imported twice is checked once). */
+  importChecks?: Map<string, Diagnostic[]>;
 }
 
-export function checkProgram(text: string, options: CheckOptions = {}): CheckResult {
-  const { tree, errors, tokens } = parse(text, { tokens: options.semantics === true });
+export function checkProgram(source: string, options: CheckOptions = {}): CheckResult {
+  const { tree, errors, tokens } = parse(source, { tokens: options.semantics === true });
+  const importChecks = options.importChecks ?? new Map<string, Diagnostic[]>();
+  const checkImported = (path: string, text: string, stack: readonly string[]): Diagnostic[] => {
+    let diagnostics = importChecks.get(path);
+    if (diagnostics === undefined) importChecks.set(path, (diagnostics = checkProgram(text, { files: options.files, path, importStack: stack, importChecks }).diagnostics));
+    return diagnostics;
+  };
+  const imported = resolveImports(tree, source, { files: options.files, path: options.path, stack: options.importStack }, checkImported);
+  // Imported definitions are checked in one text with the file's own, past its end.
+  const text = imported?.text ?? source;
   let lines: LineIndex | null = null; // only a duplicate definition's message needs line numbers
-  const symbols = bind(tree, (offset) => (lines ??= new LineIndex(text)).lineOf(offset));
+  const symbols = bind(imported ? { ...tree, items: [...tree.items, ...imported.items] } : tree, (offset) => (lines ??= new LineIndex(text)).lineOf(offset));
   const ctx: CheckContext = { symbols, text, diagnostics: [], calls: [], callRemovals: [], instanceErrors: [] };
   const checker = new ShapeChecker(ctx);
   const result: CheckResult = { diagnostics: [], bindings: [], layers: [], calls: ctx.calls, models: [], fns: [], irs: new Map(), fnIrs: new Map(), trains: [] };
@@ -143,9 +162,29 @@ export function checkProgram(text: string, options: CheckOptions = {}): CheckRes
 
   // An error inside a block instance is the instance's (NN2017) only when the block checks on its own.
   const instanceErrors = ctx.instanceErrors.filter((e) => !modelsWithErrors.has(e.block)).map((e) => e.diagnostic);
-  result.diagnostics = dedupe([...errors, ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
-  if (tokens) result.semantics = new SemanticModel(text, tree, tokens, symbols);
+  result.diagnostics = dedupe([...errors, ...(imported?.diagnostics ?? []), ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
+  if (imported) keepOwn(result, source.length, imported.files);
+  if (tokens) result.semantics = new SemanticModel(source, tree, tokens, symbols);
   return result;
+}
+
+/**
+ * Keeps what belongs to the file itself: an imported file's own diagnostics and facts are its
+ * check's (summarized at the import as NN2183); its fns' IR stays, since the file's models inline them.
+ */
+function keepOwn(result: CheckResult, end: number, files: ImportedFile[]): void {
+  const own = (range: TextRange) => range.start <= end;
+  result.diagnostics = result.diagnostics.filter((d) => own(d.range));
+  for (const d of result.diagnostics) if (d.related.some((r) => !own(r.range))) d.related = d.related.filter((r) => own(r.range));
+  result.bindings = result.bindings.filter((b) => own(b.range));
+  result.layers = result.layers.filter((l) => own(l.range));
+  result.calls = result.calls.filter((c) => own(c.range));
+  result.importedModels = result.models.filter((m) => !own(m.range));
+  result.importedFns = result.fns.filter((f) => !own(f.range));
+  result.models = result.models.filter((m) => own(m.range));
+  result.fns = result.fns.filter((f) => own(f.range));
+  for (const model of result.importedModels) result.irs.delete(model.name);
+  result.imports = files;
 }
 
 /** A layer whose parameters a `train` block's `freeze` names all is frozen (the hover says so). */
@@ -308,7 +347,7 @@ class LazyLayerInfo implements LayerInfo {
   }
 
   get activationBytes(): string {
-    return this.layer.outShape ? elementCount(this.layer.outShape).scale(bytesPerElement('float32')).add(internalBytes(this.internals)).toString() : '?';
+    return this.layer.outShape ? formatQuantity(elementCount(this.layer.outShape).scale(bytesPerElement('float32')).add(internalBytes(this.internals))) : '?';
   }
 
   toJSON(): Omit<LayerInfo, 'input' | 'output' | 'flopCount' | 'internals'> {

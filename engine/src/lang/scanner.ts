@@ -29,10 +29,13 @@ export interface ScanError {
   args: string[];
 }
 
-export const KEYWORDS: ReadonlySet<string> = new Set(['const', 'model', 'fn', 'grad', 'train', 'return', 'true', 'false']);
+/** The keywords that start a top-level item (the parser's items; the grammar's list is generated from it). */
+export const ITEM_KEYWORDS: readonly string[] = ['import', 'const', 'model', 'fn', 'train'];
+
+export const KEYWORDS: ReadonlySet<string> = new Set([...ITEM_KEYWORDS, 'grad', 'return', 'true', 'false']);
 
 /** Keywords that can only start a statement or item, so a line starting with one ends an unclosed bracket. */
-const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set(['const', 'model', 'fn', 'train', 'return']);
+const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set([...ITEM_KEYWORDS, 'return']);
 
 /** Operators after which a newline continues the statement. */
 const CONTINUING: ReadonlySet<string> = new Set(['+', '-', '*', '/', '**', '@', '|>', ',', '=', '->', '<', '>', '<=', '>=', '==', '!=']);

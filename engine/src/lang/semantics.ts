@@ -166,7 +166,7 @@ class Resolver {
   run(): Resolved {
     // Top-level names first: a body may use a model or fn defined below it.
     for (const item of this.tree.items) {
-      if (item.kind === 'error') continue;
+      if (item.kind === 'error' || item.kind === 'import') continue;
       if (item.kind === 'train') {
         this.out.items.push({ kind: 'train', name: item.model.name, nameRange: item.model.range, range: item.range, symbol: null });
         continue;
@@ -177,9 +177,14 @@ class Resolver {
       this.globals.set(item.name.name, id);
       this.out.items.push({ kind: item.kind, name: item.name.name, nameRange: item.name.range, range: item.range, symbol: id });
     }
+    // Imported definitions lie past the file's end, in the combined text the checker read.
+    for (const kind of ['const', 'model', 'fn'] as const) {
+      const table = kind === 'const' ? this.binder.consts : kind === 'model' ? this.binder.models : this.binder.fns;
+      for (const [name, item] of table) if (item.range.start > this.tree.range.end && this.globals.get(name) === undefined) this.globals.set(name, this.define(kind, name, null, item.name.range));
+    }
     let index = 0;
     for (const item of this.tree.items) {
-      if (item.kind === 'error') continue;
+      if (item.kind === 'error' || item.kind === 'import') continue;
       this.item = index++;
       this.resolveItem(item);
     }
@@ -228,7 +233,7 @@ class Resolver {
     this.occur({ role: 'definition', name: this.out.symbols[id].name, range, symbol: id, definition: range, item: this.item });
   }
 
-  private resolveItem(item: Exclude<Item, { kind: 'error' }>): void {
+  private resolveItem(item: Exclude<Item, { kind: 'error' | 'import' }>): void {
     if (item.kind === 'train') return this.resolveTrain(item);
     const id = this.globals.get(item.name.name)!;
     this.definitionAt(id, item.name.range);
@@ -355,6 +360,7 @@ class Resolver {
       case 'paren':
         return this.expr(expr.inner, scope, at);
       case 'list':
+      case 'tuple':
         for (const item of expr.items) this.expr(item, scope, at);
         return;
       case 'pipe':

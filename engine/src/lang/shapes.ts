@@ -16,6 +16,7 @@ import { didYouMean, layerSizeFix } from './fixes.js';
 import { checkGradBlock, type CallRemoval, type GradBlockResult } from './gradients.js';
 import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
+import { sideEffectIn } from './checkpoints.js';
 import { bindCall, givenArg, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
 import { isComparison, type BinaryOp, type Expr, type FnItem, type Ident, type ModelItem, type ParamSyntax, type ShapeSyntax, type Stmt } from './syntax.js';
 import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
@@ -437,6 +438,7 @@ export class ShapeChecker {
       case 'paren':
         return this.evalExpr(expr.inner, f);
       case 'list':
+      case 'tuple':
         return { kind: 'list', items: expr.items.map((item) => this.evalExpr(item, f)) };
       case 'name':
         return this.lookup(expr.name, expr.range, f);
@@ -662,6 +664,9 @@ export class ShapeChecker {
         return UNKNOWN;
       }
     }
+    if (callee.kind === 'name' && callee.name === 'checkpoint' && piped === null && !f.scope.has('checkpoint') && !this.ctx.symbols.fns.has('checkpoint')) {
+      return this.evalCheckpoint(call, f);
+    }
     const calleeValue = callee.kind === 'name' ? this.lookup(callee.name, callee.range, f) : this.evalExpr(callee, f);
     const args = this.evalArgs(call, f, piped);
     if (calleeValue.kind === 'unknown') return this.placeholder(f, null, call.range, args);
@@ -686,8 +691,43 @@ export class ShapeChecker {
 
   // -- layers ----------------------------------------------------------------------------
 
-  /** Applies a layer to its arguments (`fc1(h)`, `h |> fc1`). */
+  /** Applies a layer to its arguments; the body's own applications are kept as spans, which a `train` block's `checkpoint` names. */
   private applyLayer(layer: LayerInstance, args: ArgIn[], range: TextRange, f: Frame): Value {
+    const from = f.graph.nodes.length;
+    const result = this.applyLayerTo(layer, args, range, f);
+    if (!f.silent && result.kind === 'tensor' && f.graph.nodes.length > from) {
+      f.graph.instanceCalls.push({ from, to: f.graph.nodes.length, output: result.id, range, layer: layer.name });
+    }
+    return result;
+  }
+
+  /**
+   * `checkpoint(expr)`: the nodes of `expr` form a span whose activations the back ends do
+   * not keep for the backward pass but recompute; its value is `expr`'s.
+   */
+  private evalCheckpoint(call: Expr & { kind: 'call' }, f: Frame): Value {
+    if (call.args.length !== 1 || call.args[0].name !== null) {
+      const args = call.args.map((arg) => this.evalExpr(arg.value, f));
+      this.report(f, 'NN2003/tooMany', call.range, ['checkpoint', 1, call.args.length]);
+      return this.placeholder(f, null, call.range, args);
+    }
+    const inner = call.args[0].value;
+    const from = f.graph.nodes.length;
+    const value = this.evalExpr(inner, f);
+    if (isVague(value)) return value;
+    if (value.kind !== 'tensor') {
+      this.report(f, 'NN2003/kind', inner.range, ['checkpoint', 'expression', 'a tensor', describeValue(value)]);
+      return this.placeholder(f, null, call.range, [value]);
+    }
+    const span = { from, to: f.graph.nodes.length, output: value.id, range: call.range };
+    const side = sideEffectIn(f.graph.nodes, span);
+    if (side) this.report(f, 'NN2190', inner.range, [this.textOf(inner), side.node.layer ?? side.node.op, side.effect]);
+    else if (span.to > span.from) f.graph.checkpoints.push(span);
+    return value;
+  }
+
+  /** Applies a layer to its arguments (`fc1(h)`, `h |> fc1`). */
+  private applyLayerTo(layer: LayerInstance, args: ArgIn[], range: TextRange, f: Frame): Value {
     if (!f.silent) {
       // Most layers are applied once: a one-element array rather than one grown by `push`.
       if (layer.callRanges.length === 0) layer.callRanges = [range];

@@ -1,11 +1,13 @@
 // A model's summary as data, like torchinfo's: one row per applied layer, op and block (in
 // execution order, from the checked IR, so a pipe's stages appear once), with output and
-// gradient shapes, parameters and mult-adds, and the totals `nn summary` prints.
+// gradient shapes, parameters and mult-adds, and the totals `nn summary` prints (the pass
+// size with activation checkpointing too).
 
 import { opDef } from '../ops/registry.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { elementCount } from '../shape/rules.js';
-import type { CheckResult, Graph, IrNode, ModelIR } from './api.js';
+import type { CheckResult, Graph, IrNode, ModelIR, NodeSpan } from './api.js';
+import { checkpointSpans } from './checkpoints.js';
 import { bytesPerElement } from './costs.js';
 import { gradientReach, type GradientReach } from './gradients.js';
 
@@ -26,6 +28,8 @@ export interface SummaryRow {
   multAdds: Dim | null; // null: not counted (a block's are its rows')
   /** A layer whose parameters the model's `train` block freezes. */
   frozen?: boolean;
+  /** Its parameters are an earlier row's (a layer or `param` applied again): torchinfo's `(recursive)`. */
+  recursive?: boolean;
 }
 
 export interface ModelSummaryTable {
@@ -45,6 +49,45 @@ export interface ModelSummaryTable {
   inputBytes: Dim;
   /** Every row's output, and its gradient where one reaches it (torchinfo's forward/backward pass size). */
   passBytes: Dim;
+  /** With checkpointed spans (absent: none): the pass bytes kept outside them (their outputs included) and each span's own. */
+  checkpointing?: { retainedBytes: Dim; spanBytes: Dim[] };
+}
+
+/**
+ * The pass size with checkpointing: what is kept outside the spans, plus the largest span's
+ * own activations and gradients, which exist while the backward pass recomputes it (the sum
+ * of all spans', an upper bound, where a size is symbolic). `bind` binds the batch dim.
+ */
+export function checkpointedPassBytes(checkpointing: NonNullable<ModelSummaryTable['checkpointing']>, bind: (bytes: Dim) => Dim): Dim {
+  const spans = checkpointing.spanBytes.map(bind);
+  const known = spans.map((d) => d.constant());
+  const largest = known.every((k) => k !== null)
+    ? Dim.of(Math.max(0, ...(known as number[])))
+    : spans.reduce((sum, d) => sum.add(d), Dim.of(0));
+  return bind(checkpointing.retainedBytes).add(largest);
+}
+
+/** The pass bytes of one node: its output, and its gradient where one reaches it. */
+function nodePassBytes(graph: Graph, node: IrNode, reach: GradientReach): Dim {
+  return elementCount(graph.values[node.outputs[0]].shape).scale(4 * (reach.has(node.outputs[0]) ? 2 : 1));
+}
+
+/** Pass bytes kept outside the checkpointed spans and each span's own (its output is kept, so not its own). */
+function checkpointingOf(graph: Graph, spans: readonly NodeSpan[], reach: GradientReach): ModelSummaryTable['checkpointing'] {
+  if (spans.length === 0) return undefined;
+  const inside = new Set<IrNode>();
+  const spanBytes = spans.map((span) => {
+    let bytes = Dim.of(0);
+    for (const node of graph.nodes.slice(span.from, span.to)) {
+      if (node.outputs[0] === span.output) continue;
+      inside.add(node);
+      bytes = bytes.add(nodePassBytes(graph, node, reach));
+    }
+    return bytes;
+  });
+  let retainedBytes = Dim.of(0);
+  for (const node of graph.nodes) if (!inside.has(node)) retainedBytes = retainedBytes.add(nodePassBytes(graph, node, reach));
+  return { retainedBytes, spanBytes };
 }
 
 /** The type a summary row names an op by: torch.nn's class (`relu` → `ReLU`), else the name in CamelCase. */
@@ -134,24 +177,30 @@ function nodeRows(result: CheckResult, ir: ModelIR, reach: GradientReach): Summa
   const builder = new RowBuilder(result, ir.name);
   const paramOf = new Map(graph.params.map((p) => [p.value, p.param]));
   const ctors = new Map(graph.layers.map((l) => [l.name, l.ctor]));
+  const counted = new Set<string>();
   for (const node of graph.nodes) {
     const output = graph.values[node.outputs[0]].shape;
     const params = node.inputs.map((v) => paramOf.get(v)).filter((p) => p !== undefined);
     const receives = reach.has(node.outputs[0]);
+    const recursive = params.length > 0 && params.every((p) => counted.has(p.name)) ? { recursive: true } : {};
+    for (const p of params) counted.add(p.name);
     if (node.layer !== undefined && ctors.has(node.layer)) {
       const depth = builder.enterLayer(node.layer);
       const hasBias = params.some((p) => p.name.endsWith('.bias'));
-      builder.add({ kind: 'layer', depth, type: ctors.get(node.layer)!, name: node.layer, output, receivesGradient: receives, params: params.reduce((sum, p) => sum + size(p.shape), 0), multAdds: multAddsOf(graph, node, hasBias) });
+      builder.add({ kind: 'layer', depth, type: ctors.get(node.layer)!, name: node.layer, output, receivesGradient: receives, params: params.reduce((sum, p) => sum + size(p.shape), 0), multAdds: multAddsOf(graph, node, hasBias), ...recursive });
     } else {
       const depth = builder.enterFunction(node);
       const own = params.reduce((sum, p) => sum + size(p.shape), 0);
-      builder.add({ kind: 'op', depth, type: node.op === 'call_fn' ? node.attrs.fn : typeName(node.op), name: null, output, receivesGradient: receives, params: own > 0 ? own : null, multAdds: multAddsOf(graph, node, false) });
+      builder.add({ kind: 'op', depth, type: node.op === 'call_fn' ? node.attrs.fn : typeName(node.op), name: null, output, receivesGradient: receives, params: own > 0 ? own : null, multAdds: multAddsOf(graph, node, false), ...recursive });
     }
     builder.extendOpen(output, receives);
   }
-  // Declared layers the model never applies: PyTorch still counts their parameters.
+  // Declared layers the model never applies: PyTorch still counts their parameters. A raw
+  // `param` is never called, but its op's row already counts it when an op reads it.
+  const read = new Set(graph.nodes.flatMap((node) => node.inputs));
+  const readParams = new Set(graph.params.filter((p) => read.has(p.value)).map((p) => p.param.layer));
   for (const layer of result.layers) {
-    if (layer.model !== ir.name || layer.callRanges.length > 0) continue;
+    if (layer.model !== ir.name || layer.callRanges.length > 0 || readParams.has(layer.name)) continue;
     builder.add({ kind: 'unused', depth: 1, type: layer.ctor, name: layer.name, output: null, receivesGradient: false, params: layer.paramCount, multAdds: null });
   }
   return builder.rows;
@@ -164,7 +213,8 @@ export function summarizeModel(result: CheckResult, model: string): ModelSummary
   const graph = ir.graph;
   const reach = gradientReach(graph);
   const rows = nodeRows(result, ir, reach);
-  const frozen = new Set(result.trains.find((t) => t.model === model)?.controls?.frozen ?? []);
+  const controls = result.trains.find((t) => t.model === model)?.controls;
+  const frozen = new Set(controls?.frozen ?? []);
   const frozenLayers = new Set(graph.params.filter((p) => frozen.has(p.param.name)).map((p) => p.param.layer));
   for (const row of rows) if (row.kind === 'layer' && row.name !== null && frozenLayers.has(row.name)) row.frozen = true;
   const untrained = graph.params.filter((p) => !reach.has(p.value) || frozen.has(p.param.name)).reduce((sum, p) => sum + size(p.param.shape), 0);
@@ -178,6 +228,7 @@ export function summarizeModel(result: CheckResult, model: string): ModelSummary
     // A block row's output is already counted by its last row.
     if (row.output && row.kind !== 'block') passBytes = passBytes.add(elementCount(row.output).scale(4 * (row.receivesGradient ? 2 : 1)));
   }
+  const checkpointing = checkpointingOf(graph, checkpointSpans(graph, controls), reach);
   let inputBytes = Dim.of(0);
   for (const input of graph.inputs) inputBytes = inputBytes.add(elementCount(graph.values[input].shape).scale(bytesPerElement(graph.values[input].dtype)));
   const first = graph.inputs[0] === undefined ? undefined : graph.values[graph.inputs[0]].shape[0];
@@ -194,6 +245,7 @@ export function summarizeModel(result: CheckResult, model: string): ModelSummary
     multAdds,
     inputBytes,
     passBytes,
+    ...(checkpointing ? { checkpointing } : {}),
   };
 }
 

@@ -18,6 +18,8 @@ export type Expr =
   | { kind: 'call'; callee: Expr; args: Arg[]; range: TextRange }
   | { kind: 'pipe'; left: Expr; stage: Expr; range: TextRange }
   | { kind: 'list'; items: Expr[]; range: TextRange }
+  /** `(0.9, 0.98)`: two or more items in parentheses (a one-item `(a,)` too), read wherever a list is. */
+  | { kind: 'tuple'; items: Expr[]; range: TextRange }
   | { kind: 'paren'; inner: Expr; range: TextRange }
   | { kind: 'subscript'; target: Expr; items: IndexItem[]; range: TextRange }
   | { kind: 'error'; range: TextRange };
@@ -114,7 +116,14 @@ export interface TrainItem {
   range: TextRange;
 }
 
-export type Item = ConstItem | ModelItem | FnItem | TrainItem | { kind: 'error'; range: TextRange };
+/** `import "blocks.nn"`: another file's models, fns and constants, by a path relative to this file. */
+export interface ImportItem {
+  kind: 'import';
+  path: { value: string; range: TextRange };
+  range: TextRange;
+}
+
+export type Item = ConstItem | ModelItem | FnItem | TrainItem | ImportItem | { kind: 'error'; range: TextRange };
 
 export interface SourceFile {
   kind: 'file';

@@ -6,8 +6,8 @@ import { IMAGE_SETS, type ImageSetName } from '../data/catalog.js';
 import { ALL_OPS, OPS } from '../ops/registry.js';
 import type { DataHeader, DataSpec, OptimizerSpec, ScheduleSpec, TrainIR } from './api.js';
 
-/** An argument of a data set or optimizer: a positive integer, a non-negative number, a string or a flag (`true`/`false`, its default 0 or 1). */
-export interface TrainParam {
+/** An argument of a data set, optimizer or schedule: a positive integer, a non-negative number, a string or a flag (`true`/`false`, its default 0 or 1). */
+export interface ScalarParam {
   readonly name: string;
   readonly kind: 'count' | 'number' | 'string' | 'flag';
   /** Absent: required (unless `defaultText` says what stands in). */
@@ -16,14 +16,26 @@ export interface TrainParam {
   readonly defaultText?: string;
   /** The least a count may be (default 1: a test split may be empty, 0). */
   readonly min?: number;
-  /** The bound a number stays below (Adam's betas: 1, as PyTorch checks). */
+  /** The bound a number stays below (RMSprop's alpha: 1, as PyTorch checks). */
   readonly below?: number;
   readonly doc: string;
 }
 
+/** An optimizer's argument that is a tuple of numbers, each in [0, below): Adam's `betas = (0.9, 0.999)`, as many as its default has. */
+export interface TupleParam {
+  readonly name: string;
+  readonly kind: 'tuple';
+  readonly default: readonly number[];
+  readonly defaultText?: undefined;
+  readonly below: number;
+  readonly doc: string;
+}
+
+export type TrainParam = ScalarParam | TupleParam;
+
 export interface DataSetDef {
   readonly name: DataSpec['kind'];
-  readonly params: readonly TrainParam[];
+  readonly params: readonly ScalarParam[];
   readonly doc: string;
   /** One sample's shape and the class count, as the docs show them (Markdown). */
   readonly samples: string;
@@ -34,8 +46,8 @@ export interface DataSetDef {
   readonly header?: (args: Readonly<Record<string, number>>) => DataHeader;
 }
 
-const count = (name: string, defaultValue: number, doc: string, min = 1): TrainParam => ({ name, kind: 'count', default: defaultValue, min, doc });
-const path = (name: string, doc: string): TrainParam => ({ name, kind: 'string', doc });
+const count = (name: string, defaultValue: number, doc: string, min = 1): ScalarParam => ({ name, kind: 'count', default: defaultValue, min, doc });
+const path = (name: string, doc: string): ScalarParam => ({ name, kind: 'string', doc });
 
 function imageSet(name: ImageSetName, origin: string): DataSetDef {
   const set = IMAGE_SETS[name];
@@ -133,16 +145,15 @@ export interface OptimizerDef {
   readonly doc: string;
 }
 
-const rate = (name: string, defaultValue: number | undefined, doc: string, below?: number): TrainParam => ({ name, kind: 'number', ...(defaultValue === undefined ? {} : { default: defaultValue }), ...(below === undefined ? {} : { below }), doc });
+const rate = (name: string, defaultValue: number | undefined, doc: string, below?: number): ScalarParam => ({ name, kind: 'number', ...(defaultValue === undefined ? {} : { default: defaultValue }), ...(below === undefined ? {} : { below }), doc });
 const adamParams = (weightDecay: number, decayDoc: string): TrainParam[] => [
   rate('lr', 0.001, 'learning rate'),
-  rate('beta1', 0.9, 'decay of the gradient\'s running mean', 1),
-  rate('beta2', 0.999, 'decay of the squared gradient\'s running mean', 1),
+  { name: 'betas', kind: 'tuple', default: [0.9, 0.999], below: 1, doc: 'decays of the gradient\'s running mean and of the squared gradient\'s, each in [0, 1)' },
   rate('eps', 1e-8, 'added to the denominator'),
   rate('weight_decay', weightDecay, decayDoc),
 ];
 
-const flag = (name: string, doc: string): TrainParam => ({ name, kind: 'flag', default: 0, doc });
+const flag = (name: string, doc: string): ScalarParam => ({ name, kind: 'flag', default: 0, doc });
 
 /** The optimizers a `train` block's `optimizer` names, as in torch.optim. */
 export const OPTIMIZERS: Readonly<Record<OptimizerSpec['kind'], OptimizerDef>> = {
@@ -169,7 +180,7 @@ export const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'Adam', lr: 0.001, beta1
 
 export interface ScheduleDef {
   readonly name: ScheduleSpec['kind'];
-  readonly params: readonly TrainParam[];
+  readonly params: readonly ScalarParam[];
   /** The torch.optim.lr_scheduler class it is. */
   readonly torch: string;
   readonly doc: string;
@@ -211,9 +222,17 @@ export function scheduleDef(name: string): ScheduleDef | undefined {
   return Object.prototype.hasOwnProperty.call(SCHEDULES, name) ? SCHEDULES[name as ScheduleSpec['kind']] : undefined;
 }
 
+/** An argument's default as written in `.nn` (`true`, `0.001`, `(0.9, 0.999)`), its numbers by `format`. */
+export function trainDefaultText(p: TrainParam, format: (n: number) => string): string | undefined {
+  const d = p.default;
+  if (d === undefined) return undefined;
+  if (typeof d !== 'number') return `(${d.map(format).join(', ')})`;
+  return p.kind === 'flag' ? String(d === 1) : format(d);
+}
+
 /** A data set's, optimizer's or schedule's call as the docs show it: `step(step_size, gamma = 0.1)`. */
 export function trainCallSignature(name: string, params: readonly TrainParam[]): string {
-  const shown = (p: TrainParam): string => (p.kind === 'flag' ? `${p.name} = ${p.default === 1}` : p.default !== undefined ? `${p.name} = ${+p.default.toPrecision(6)}` : p.defaultText !== undefined ? `${p.name} = <${p.defaultText}>` : p.name);
+  const shown = (p: TrainParam): string => (p.default !== undefined ? `${p.name} = ${trainDefaultText(p, (n) => String(+n.toPrecision(6)))}` : p.defaultText !== undefined ? `${p.name} = <${p.defaultText}>` : p.name);
   return `${name}(${params.map(shown).join(', ')})`;
 }
 
@@ -275,6 +294,7 @@ export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'accumulate', value: 'count', default: '1', doc: 'Micro-batches of `batch` samples per optimizer step (an integer ≥ 1): their gradients are averaged, as `(loss / accumulate).backward()` on each and `optimizer.step()` after every `accumulate`-th in PyTorch; an epoch\'s last step averages the micro-batches left. Schedules, warmup and clipping count and act on optimizer steps.' },
   { name: 'no_decay', value: 'decay_groups', default: '"none"', doc: '`"bias_and_norm"`: the optimizer\'s `weight_decay` skips every parameter of fewer than 2 dims (biases and the weights of norm layers), as two parameter groups in PyTorch (the second with `weight_decay = 0`); `"none"`: every parameter decays, as `torch.optim` does with `model.parameters()`.' },
   { name: 'freeze', value: 'layers', default: '[]', doc: 'Layers (or block instances, or raw `param`s) whose parameters get no gradient and no update: `freeze = [conv1, conv2]`, as `requires_grad_(False)` in PyTorch.' },
+  { name: 'checkpoint', value: 'layers', default: '[]', doc: 'Layer or block instances whose applications keep no activations for the backward pass and are recomputed in it (activation checkpointing, as `torch.utils.checkpoint.checkpoint`): less memory for more compute, the same gradients; `checkpoint = [res1, res2]`. Around any expression in a forward: `checkpoint(block(h))`.' },
   { name: 'save', value: 'path', default: '"runs/<model>"', doc: 'Output folder for checkpoints (`.safetensors`), the exported `.onnx` and the run log.' },
 ];
 

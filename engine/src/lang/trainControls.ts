@@ -1,8 +1,9 @@
 // The `train` block's training controls (LANGUAGE.md §9): `schedule`, `warmup`,
-// `clip_grad_norm`, `clip_grad_value`, `early_stopping`, `freeze`, `accumulate` and `no_decay`,
+// `clip_grad_norm`, `clip_grad_value`, `early_stopping`, `freeze`, `accumulate`, `no_decay` and `checkpoint`,
 // each bad value an NN4002 at it.
 
-import type { ParamInfo, ScheduleSpec, TextRange, TrainControls } from './api.js';
+import type { Graph, ParamInfo, ScheduleSpec, TextRange, TrainControls } from './api.js';
+import { checkpointableInstances, sideEffectIn } from './checkpoints.js';
 import { didYouMean } from './fixes.js';
 import type { Expr } from './syntax.js';
 import { NO_DECAY_GROUPS, SCHEDULES, scheduleDef, trainCallSignature, type TrainParam } from './trainCatalogue.js';
@@ -21,6 +22,8 @@ export interface ControlReader {
   bad(range: TextRange, key: string, problem: string, fix?: ReturnType<typeof didYouMean>): void;
   /** The model's parameters, when its graph checked. */
   params: readonly ParamInfo[] | null;
+  /** The model's graph, when it checked. */
+  graph: Graph | null;
 }
 
 /** Whether `name` (a layer, block instance or raw `param`) owns parameter `p`: `res1` owns `res1.conv1.weight`. */
@@ -28,27 +31,52 @@ function owns(name: string, p: ParamInfo): boolean {
   return p.layer === name || p.layer.startsWith(`${name}.`);
 }
 
-/** The parameters `freeze = [a, b]` names, each name checked against the model's layers. */
-function frozenOf(expr: Expr, reader: ControlReader): string[] {
+/**
+ * The names of a layer list (`freeze = [a, b]`, `checkpoint = [a, b]`), each one `known`
+ * accepts or reported with the model's `candidates` (and a did-you-mean); null names when
+ * the model's graph did not check.
+ */
+function layerListOf(expr: Expr, key: string, reader: ControlReader, candidates: readonly string[] | null, known: (name: string) => boolean, what: string): string[] {
   const items = expr.kind === 'list' ? expr.items : [expr];
-  const params = reader.params;
-  const layers = params ? [...new Set(params.map((p) => p.layer.split('.')[0]))] : [];
-  const frozen = new Set<string>();
+  const names: string[] = [];
   for (const item of items) {
     if (item.kind !== 'name') {
-      reader.bad(item.range, 'freeze', 'expected a list of layer names: `freeze = [fc1, conv1]`');
+      reader.bad(item.range, key, `expected a list of layer names: \`${key} = [fc1, conv1]\``);
       continue;
     }
-    if (params === null) continue;
-    const owned = params.filter((p) => owns(item.name, p));
-    if (owned.length === 0) {
-      reader.bad(item.range, 'freeze', `\`${item.name}\` is not a layer with parameters of the model; its layers are ${layers.join(', ')}`, didYouMean(item.range, item.name, layers));
+    if (candidates === null) continue;
+    if (!known(item.name)) {
+      reader.bad(item.range, key, `\`${item.name}\` is not ${what}; its layers are ${candidates.join(', ')}`, didYouMean(item.range, item.name, candidates));
       continue;
     }
-    for (const p of owned) frozen.add(p.name);
+    names.push(item.name);
   }
+  return names;
+}
+
+/** The parameters `freeze = [a, b]` names, each name checked against the model's layers. */
+function frozenOf(expr: Expr, reader: ControlReader): string[] {
+  const params = reader.params;
+  const layers = params ? [...new Set(params.map((p) => p.layer.split('.')[0]))] : null;
+  const names = layerListOf(expr, 'freeze', reader, layers, (name) => params!.some((p) => owns(name, p)), 'a layer with parameters of the model');
+  const frozen = new Set(params ? params.filter((p) => names.some((name) => owns(name, p))).map((p) => p.name) : []);
   if (params !== null && params.length > 0 && frozen.size === params.length) reader.bad(expr.range, 'freeze', 'every parameter is frozen: nothing would train');
   return params ? params.filter((p) => frozen.has(p.name)).map((p) => p.name) : [];
+}
+
+/** The layer and block instances `checkpoint = [a, b]` names: applied by the model, with no op that recomputing would change. */
+function checkpointOf(expr: Expr, reader: ControlReader): string[] {
+  const graph = reader.graph;
+  const instances = graph ? checkpointableInstances(graph) : null;
+  const names = layerListOf(expr, 'checkpoint', reader, instances, (name) => instances!.includes(name), 'a layer or block instance the model applies');
+  return names.filter((name) => {
+    const calls = graph!.instanceCalls!.filter((c) => c.layer === name);
+    const side = calls.map((c) => sideEffectIn(graph!.nodes, c)).find((s) => s !== null);
+    if (!side) return true;
+    const item = (expr.kind === 'list' ? expr.items : [expr]).find((i) => i.kind === 'name' && i.name === name)!;
+    reader.bad(item.range, 'checkpoint', `\`${name}\`'s \`${side.node.layer ?? side.node.op}\` ${side.effect} when the backward pass recomputes it`);
+    return false;
+  });
 }
 
 /** The arguments of a schedule call, each checked against its parameter. */
@@ -56,7 +84,8 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
   const callee = reader.callee(expr);
   const def = callee ? scheduleDef(callee.name) : undefined;
   if (!def) {
-    reader.bad(expr.range, 'schedule', `expected ${Object.values(SCHEDULES).map((s) => `\`${trainCallSignature(s.name, s.params)}\``).join(', ')}`);
+    const names = Object.values(SCHEDULES).map((s) => s.name);
+    reader.bad(expr.range, 'schedule', `expected ${Object.values(SCHEDULES).map((s) => `\`${trainCallSignature(s.name, s.params)}\``).join(', ')}`, callee ? didYouMean(callee.range, callee.name, names) : undefined);
     return null;
   }
   const args = reader.callArgs(expr, 'schedule', def.params);
@@ -147,6 +176,7 @@ export function checkControls(reader: ControlReader, lr: number): TrainControls 
     warmup = 0;
   }
   const noDecay = entries.has('no_decay') ? noDecayOf(entries.get('no_decay') as Expr, reader) : [];
+  const checkpoint = entries.has('checkpoint') ? checkpointOf(entries.get('checkpoint') as Expr, reader) : [];
   return {
     schedule,
     warmup,
@@ -156,5 +186,6 @@ export function checkControls(reader: ControlReader, lr: number): TrainControls 
     frozen: entries.has('freeze') ? frozenOf(entries.get('freeze') as Expr, reader) : [],
     accumulate: integer('accumulate', 1) ?? 1,
     ...(noDecay.length > 0 ? { noDecay } : {}),
+    ...(checkpoint.length > 0 ? { checkpoint } : {}),
   };
 }

@@ -4,7 +4,7 @@
 
 import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
-import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Fix, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
+import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
 import { opDef } from '../ops/registry.js';
 import { arithmetic, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
@@ -14,7 +14,7 @@ import { DimBinding } from '../shape/binding.js';
 import { targetForm } from './targets.js';
 import type { Expr, TrainItem } from './syntax.js';
 import { checkControls } from './trainControls.js';
-import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, lossParams, numericDefault, optimizerDef, type TrainLoss, type TrainParam } from './trainCatalogue.js';
+import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, lossParams, numericDefault, optimizerDef, type TrainLoss, type TrainParam, type TupleParam } from './trainCatalogue.js';
 
 const KEYS = TRAIN_KEYS.map((k) => k.name);
 const DATA_SET_NAMES = Object.keys(DATA_SETS);
@@ -36,14 +36,6 @@ export interface TrainCheck {
 }
 
 type TrainValue = { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'name'; value: string } | { kind: 'bool'; value: boolean } | { kind: 'other' };
-
-/** `betas = [0.9, 0.98]` rewritten as the optimizer's `beta1 = 0.9, beta2 = 0.98`, when its value is two numbers. */
-function betasFix(range: TextRange, value: Expr): { fixes?: Fix[] } {
-  const items = value.kind === 'list' ? value.items : [];
-  if (items.length !== 2 || items.some((item) => item.kind !== 'number')) return {};
-  const [b1, b2] = items.map((item) => (item.kind === 'number' ? item.text : ''));
-  return { fixes: [{ title: `Change to \`beta1 = ${b1}, beta2 = ${b2}\``, edits: [{ range, newText: `beta1 = ${b1}, beta2 = ${b2}` }] }] };
-}
 
 /** A path that is absolute or climbs above the workspace folder with `..`. */
 export function leavesWorkspace(path: string): boolean {
@@ -145,18 +137,34 @@ export function checkTrain(
     let position = 0;
     for (const arg of call?.args ?? []) {
       const argName = arg.name?.name ?? params[position++];
-      if (argName === 'betas' && params.includes('beta1') && params.includes('beta2')) {
-        diagnostics.push(makeDiagnostic('NN4002', arg.range, [key, `\`${name}\` takes PyTorch's \`betas = (b1, b2)\` as \`beta1 = b1, beta2 = b2\``], betasFix(arg.range, arg.value)));
-        return null;
-      }
       if (argName === undefined || !params.includes(argName)) {
-        const problem = arg.name ? `\`${name}\` has no argument \`${argName}\`` : `too many arguments to \`${name}\``;
+        const problem = /^beta[12]$/.test(argName ?? '') && params.includes('betas') ? `\`${name}\` takes PyTorch's \`betas = (b1, b2)\`, not \`${argName}\`` : arg.name ? `\`${name}\` has no argument \`${argName}\`` : `too many arguments to \`${name}\``;
         diagnostics.push(makeDiagnostic('NN4002', arg.range, [key, problem], arg.name ? didYouMean(arg.name.range, argName!, params) : {}));
         return null;
       }
       args.set(argName, { value: valueOf(arg.value), expr: arg.value });
     }
     return { args };
+  };
+
+  /** A tuple argument's numbers (`betas = (0.9, 0.98)`; a list too, as PyTorch takes one), each in [0, below), as many as its default has; else reported. */
+  const tupleOf = (expr: Expr, p: TupleParam, report: (range: TextRange, problem: string) => void): number[] | null => {
+    const arity = p.default.length;
+    const inner = expr.kind === 'paren' ? expr.inner : expr;
+    if ((inner.kind !== 'tuple' && inner.kind !== 'list') || inner.items.length !== arity) {
+      report(expr.range, `\`${p.name}\` must be a tuple of ${arity} numbers, as \`${p.name} = (${p.default.join(', ')})\``);
+      return null;
+    }
+    const numbers: number[] = [];
+    for (const item of inner.items) {
+      const v = valueOf(item);
+      if (v.kind === 'number' && v.value >= 0 && Number.isFinite(v.value) && v.value < p.below) numbers.push(v.value);
+      else {
+        report(item.range, `each of \`${p.name}\` must be a number in [0, ${p.below})`);
+        return null;
+      }
+    }
+    return numbers;
   };
 
   // -- data ------------------------------------------------------------------------------
@@ -287,6 +295,7 @@ export function checkTrain(
       const parsed = callArgs(optimizerExpr, 'optimizer', def.params);
       if (parsed) {
         const values: Record<string, number> = {};
+        const tuples: Record<string, readonly number[]> = {};
         let ok = true;
         for (const p of def.params) {
           const arg = parsed.args.get(p.name);
@@ -294,13 +303,18 @@ export function checkTrain(
             if (p.default === undefined) {
               bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p.name}\``);
               ok = false;
-            } else values[p.name] = p.default;
+            } else if (p.kind !== 'tuple') values[p.name] = p.default;
+            else tuples[p.name] = p.default;
           } else if (p.kind === 'flag') {
             if (arg.value.kind === 'bool') values[p.name] = arg.value.value ? 1 : 0;
             else {
               bad(arg.expr.range, 'optimizer', `\`${p.name}\` must be \`true\` or \`false\``);
               ok = false;
             }
+          } else if (p.kind === 'tuple') {
+            const items = tupleOf(arg.expr, p, (range, problem) => bad(range, 'optimizer', problem));
+            if (items) tuples[p.name] = items;
+            else ok = false;
           } else if (arg.value.kind === 'number' && arg.value.value >= 0 && Number.isFinite(arg.value.value) && arg.value.value < (p.below ?? Infinity)) values[p.name] = arg.value.value;
           else {
             bad(arg.expr.range, 'optimizer', p.below === undefined ? `\`${p.name}\` must be a non-negative number` : `\`${p.name}\` must be a number in [0, ${p.below})`);
@@ -322,7 +336,7 @@ export function checkTrain(
               ? { kind: 'SGD', lr: values.lr, momentum: values.momentum, weightDecay: values.weight_decay, ...(values.nesterov === 1 ? { nesterov: true } : {}) }
               : name === 'RMSprop'
                 ? { kind: 'RMSprop', lr: values.lr, alpha: values.alpha, eps: values.eps, weightDecay: values.weight_decay, momentum: values.momentum }
-                : { kind: name, lr: values.lr, beta1: values.beta1, beta2: values.beta2, eps: values.eps, weightDecay: values.weight_decay };
+                : { kind: name, lr: values.lr, beta1: tuples.betas[0], beta2: tuples.betas[1], eps: values.eps, weightDecay: values.weight_decay };
         }
       }
     }
@@ -346,6 +360,7 @@ export function checkTrain(
       callee: calleeOf,
       bad: (range, key, problem, fix) => diagnostics.push(makeDiagnostic('NN4002', range, [key, problem], fix ?? {})),
       params: graph ? graph.params.map((p) => p.param) : null,
+      graph: graph ?? null,
     },
     optimizer.lr,
   );

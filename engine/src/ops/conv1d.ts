@@ -90,6 +90,20 @@ export function sidePadding(padding: Dim | 'same', kernel: Dim, dilation: Dim): 
   return padding === 'same' ? dilation.mul(kernel.sub(1)).floorDiv(Dim.of(2)) : padding;
 }
 
+/** Why `padding = "same"` cannot be had (it keeps the size at stride 1 and pads evenly, so an odd window); null when it can or the padding is a number. */
+export function samePaddingError(layer: string, padding: Dim | 'same', stride: Dim, kernel: Dim, dilation: Dim): RuleResult | null {
+  if (padding !== 'same') return null;
+  const total = dilation.mul(kernel.sub(1)).constant();
+  if (!stride.equals(1)) return ruleError('NN2007', [layer, 'padding = "same"', 'used with stride 1', `stride ${stride}`]);
+  if (total !== null && total % 2 !== 0) return ruleError('NN2007', [layer, 'padding = "same"', 'used with an odd window dilation·(k − 1) + 1 (it pads evenly)', `a window of ${total + 1}`]);
+  return null;
+}
+
+/** A padding as PyTorch spells it: a number or `"same"`. */
+export function pyPadding(padding: Dim | 'same' | number | string): string {
+  return padding === 'same' ? '"same"' : String(padding);
+}
+
 // -- definitions ---------------------------------------------------------------------------
 
 const conv1dRule = ([x, weight]: readonly Shape[], attrs: Conv1dAttrs): RuleResult => {
@@ -97,11 +111,8 @@ const conv1dRule = ([x, weight]: readonly Shape[], attrs: Conv1dAttrs): RuleResu
   if (x.length !== 3) return ruleError('NN2108', ['Conv1d', 'a 3-D input [N, C, L]', { input: 0 }, formatShape(x)]);
   const [outChannels, inPerGroup, kernel] = weight;
   const reach = dilation.mul(kernel.sub(1)).add(1);
-  if (attrs.padding === 'same') {
-    const total = dilation.mul(kernel.sub(1)).constant();
-    if (!stride.equals(1)) return ruleError('NN2007', ['Conv1d', 'padding = "same"', 'used with stride 1', `stride ${stride}`]);
-    if (total !== null && total % 2 !== 0) return ruleError('NN2007', ['Conv1d', 'padding = "same"', 'used with an odd window dilation·(k − 1) + 1 (it pads evenly)', `a window of ${total + 1}`]);
-  }
+  const same = samePaddingError('Conv1d', attrs.padding, stride, kernel, dilation);
+  if (same) return same;
   const padding = sidePadding(attrs.padding, kernel, dilation);
   const length = windowSize(x[2], reach, stride, padding);
   const out = [x[0], outChannels, length];
@@ -175,7 +186,7 @@ export const conv1dOp = defineOpWith<Conv1dAttrs>()({
     },
   },
   pytorch: ([x, w, b], { stride, padding, dilation, groups }) =>
-    `F.conv1d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${padding === 'same' ? '"same"' : padding}, dilation=${dilation}, groups=${groups})`,
+    `F.conv1d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${pyPadding(padding)}, dilation=${dilation}, groups=${groups})`,
 });
 
 export const Conv1dLayer = defineLayer({
@@ -201,5 +212,5 @@ export const Conv1dLayer = defineLayer({
   },
   attrs: (args) => ({ stride: args.stride, padding: args.padding, dilation: args.dilation, groups: args.groups }),
   inputSize: { arg: 'in', pytorchName: 'in_channels', axis: 1 },
-  pytorch: (args) => `nn.Conv1d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${args.padding === 'same' ? '"same"' : args.padding}, dilation=${args.dilation}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
+  pytorch: (args) => `nn.Conv1d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${pyPadding(args.padding as Dim | 'same')}, dilation=${args.dilation}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
 });

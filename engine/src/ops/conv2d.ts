@@ -12,6 +12,7 @@ import { elementCount, ruleError, windowSize, type RuleResult } from '../shape/r
 import { bool, defineLayer, defineOpWith, size } from './def.js';
 import { knownSize, uniformInit } from './initSpecs.js';
 import { outputShape, sizeOf } from './shape-rule.js';
+import { pyPadding, samePaddingError, sidePadding } from './conv1d.js';
 import { emptyFloat, requireFloat, resultDType } from './operand.js';
 
 export interface Conv2dOptions {
@@ -105,7 +106,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 
 export interface Conv2dAttrs {
   stride: Dim;
-  padding: Dim;
+  /** Zeros on each side, or `same`: the size kept at stride 1 (PyTorch's padding="same"). */
+  padding: Dim | 'same';
   /** Spacing between kernel taps (1 when absent). */
   dilation?: Dim;
   /** Channel groups (1 when absent): each output channel sees in / groups input channels. */
@@ -114,9 +116,12 @@ export interface Conv2dAttrs {
 
 const ONE = Dim.of(1);
 
-const conv2dRule = ([x, weight]: readonly Shape[], { stride, padding, dilation = ONE, groups = ONE }: Conv2dAttrs): RuleResult => {
+const conv2dRule = ([x, weight]: readonly Shape[], { stride, padding: given, dilation = ONE, groups = ONE }: Conv2dAttrs): RuleResult => {
   const [outChannels, inPerGroup, kernelH, kernelW] = weight;
   if (x.length !== 4) return ruleError('NN2108', ['Conv2d', 'a 4-D input [N, C, H, W]', { input: 0 }, formatShape(x)]);
+  const same = samePaddingError('Conv2d', given, stride, kernelH, dilation);
+  if (same) return same;
+  const padding = sidePadding(given, kernelH, dilation);
   const reachH = dilation.mul(kernelH.sub(1)).add(1);
   const reachW = dilation.mul(kernelW.sub(1)).add(1);
   const height = windowSize(x[2], reachH, stride, padding);
@@ -193,11 +198,11 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
   flops: (inputs, output) => elementCount(output).mul(elementCount(inputs[1].slice(1))).scale(2),
   linearity: 'linear-map',
   ts: ([x, weight, bias], { stride, padding, dilation = ONE, groups = ONE }) =>
-    conv2d(x, weight, bias ?? null, { stride: sizeOf(stride), padding: sizeOf(padding), dilation: sizeOf(dilation), groups: sizeOf(groups) }),
+    conv2d(x, weight, bias ?? null, { stride: sizeOf(stride), padding: sizeOf(sidePadding(padding, Dim.of(weight.shape[2]), dilation)), dilation: sizeOf(dilation), groups: sizeOf(groups) }),
   onnx: {
     forward: (ctx, [x, w, bias], attrs) => {
       const stride = sizeOf(attrs.stride);
-      const padding = sizeOf(attrs.padding);
+      const padding = sizeOf(sidePadding(attrs.padding, w.shape[2], attrs.dilation ?? ONE));
       const dilation = sizeOf(attrs.dilation ?? ONE);
       const kernel = ctx.constantDims(w.shape.slice(2), 'conv2d kernel');
       const inputs = bias ? [x.name, w.name, bias.name] : [x.name, w.name];
@@ -206,7 +211,7 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
     },
     backward: (ctx, { inputs: [x, w, bias], attrs }, g, needs) => {
       const stride = sizeOf(attrs.stride);
-      const padding = sizeOf(attrs.padding);
+      const padding = sizeOf(sidePadding(attrs.padding, w.shape[2], attrs.dilation ?? ONE));
       const dilation = sizeOf(attrs.dilation ?? ONE);
       const groups = sizeOf(attrs.groups ?? ONE);
       if (dilation !== 1 || groups !== 1) {
@@ -240,7 +245,7 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
       return [dx, dw, db];
     },
   },
-  pytorch: ([x, w, b], { stride, padding, dilation = ONE, groups = ONE }) => `F.conv2d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${padding}, dilation=${dilation}, groups=${groups})`,
+  pytorch: ([x, w, b], { stride, padding, dilation = ONE, groups = ONE }) => `F.conv2d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${pyPadding(padding)}, dilation=${dilation}, groups=${groups})`,
 });
 
 export const Conv2dLayer = defineLayer({
@@ -251,7 +256,7 @@ export const Conv2dLayer = defineLayer({
     size('out', { aliases: ['out_channels'], min: 1, doc: 'output channels' }),
     size('kernel', { aliases: ['kernel_size'], min: 1, doc: 'square kernel size' }),
     size('stride', { default: 1, min: 1 }),
-    size('padding', { default: 0, min: 0, doc: 'zeros added on each side' }),
+    size('padding', { default: 0, min: 0, choices: ['same'], doc: 'zeros added on each side, or "same": the size kept (stride 1, an odd window)' }),
     size('dilation', { default: 1, min: 1, doc: 'spacing between kernel taps' }),
     size('groups', { default: 1, min: 1, doc: 'channel groups (each output channel sees in / groups input channels); must divide in and out' }),
     bool('bias', { default: true, doc: 'learn an additive bias per output channel' }),
@@ -266,5 +271,5 @@ export const Conv2dLayer = defineLayer({
   },
   attrs: (args) => ({ stride: args.stride, padding: args.padding, dilation: args.dilation, groups: args.groups }),
   inputSize: { arg: 'in', pytorchName: 'in_channels', axis: 1 },
-  pytorch: (args) => `nn.Conv2d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${args.padding}, dilation=${args.dilation}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
+  pytorch: (args) => `nn.Conv2d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${pyPadding(args.padding as Dim | 'same')}, dilation=${args.dilation}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
 });

@@ -226,6 +226,8 @@ export interface OpDef<A = unknown> {
   readonly outputDtype?: 'int64';
   /** Indices of the inputs a gradient flows into; absent: every input. */
   readonly gradInputs?: (inputCount: number) => number[];
+  /** What running the op a second time would change (a `checkpoint` recomputes its segment); absent: nothing. */
+  readonly sideEffect?: string;
   /**
    * Accepts masks (the comparisons' results) as inputs: arithmetic, comparisons, `where`.
    * Any other op given a mask is an error (NN2140), as PyTorch's float ops refuse bool tensors.

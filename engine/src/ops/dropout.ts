@@ -41,6 +41,7 @@ export const dropoutOp = defineOp({
   doc: { summary: 'Zeroes each element with probability `p` while training and scales the rest by `1/(1−p)`; the identity in eval mode.', gradient: 'dL/dx = g ⊙ mask / (1−p)' },
   shape: sameShapeRule,
   linearity: 'shape-only',
+  sideEffect: 'draws a new random mask',
   ts: ([x], { p }, { mode }) => dropout(x, p, { training: mode.dropout, rng: mode.rng }),
   onnx: {
     forward: (ctx, [x], { p }) => {

@@ -263,6 +263,7 @@ function batchNormOp<const N extends 'batch_norm2d' | 'batch_norm1d'>(name: N, l
     shape: batchNormRule(layer),
     flops: (_inputs, output) => elementCount(output).scale(2),
     gradInputs: () => [0, 1, 2],
+    sideEffect: 'updates the running statistics again',
     ts: ([x, weight, bias, runningMean, runningVar], { eps, momentum }, { mode }) => batchNorm(x, weight, bias, runningMean, runningVar, { training: mode.batchNormTraining, eps, momentum }),
     onnx: batchNormOnnx,
     pytorch: ([x, w, b, mean, variance], { eps, momentum }, ctx) =>

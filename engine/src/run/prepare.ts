@@ -2,6 +2,7 @@
 // block, load its data set and lower its model. Every failure is a RunError with a code and
 // a place in the `.nn` file, never an exception.
 
+import { checkpointedModel } from '../lang/checkpoints.js';
 import type { CheckResult, Diagnostic, ModelIR, TextRange, TrainIR } from '../lang/api.js';
 import { checkProgram } from '../lang/program.js';
 import { formatMessage } from '../lang/diagnostics.js';
@@ -9,6 +10,7 @@ import { targetForm, type TargetForm } from '../lang/targets.js';
 import { formatShape } from '../shape/dim.js';
 import { fetchData, type DownloadProgress } from '../data/fetch.js';
 import { fileChecks, isDataError, loadDataset, type DataSources, type Dataset, type Split } from '../data/index.js';
+import { sourceChecks } from '../data/sourceFiles.js';
 import { dataSources } from '../data/sources.js';
 import { Rng } from '../random.js';
 import { lineIndex, lowerModel, type LoweredModel } from '../backend-ts/lower.js';
@@ -39,6 +41,8 @@ export interface PrepareOptions {
   baseDir: string;
   /** The model whose `train` block to use; the first `train` block by default. */
   model?: string;
+  /** The `.nn` file itself, for the files it imports. */
+  file?: string;
   /** A check of the same text the caller already has (the language server's cache). */
   check?: CheckResult;
   /** Parameter dtype (float64 for finite-difference tests). */
@@ -99,7 +103,7 @@ function holdOut(split: Split, fraction: number, sampleSize: number, labelSize: 
 
 function checkOf(text: string, options: PrepareOptions): CheckResult {
   const access = { allowPathsOutside: options.allowPathsOutside, sources: options.sources };
-  return options.check ?? checkProgram(text, fileChecks(options.baseDir, access));
+  return options.check ?? checkProgram(text, { ...fileChecks(options.baseDir, access), ...(options.file === undefined ? {} : sourceChecks(options.file)) });
 }
 
 /**
@@ -123,8 +127,9 @@ export function prepare(text: string, options: PrepareOptions): Prepared | RunEr
   if (errors.length > 0) return errors;
   const train = pickTrain(check, options.model);
   if (isRunError(train)) return [train];
-  const model = check.irs.get(train.model);
-  if (!model) return [{ code: 'NN4001', message: `model \`${train.model}\` has no checked graph`, range: train.range }];
+  const checked = check.irs.get(train.model);
+  if (!checked) return [{ code: 'NN4001', message: `model \`${train.model}\` has no checked graph`, range: train.range }];
+  const model = checkpointedModel(checked, train.controls);
   const tooLarge = sizeLimitError(model, train, options.limits ?? DEFAULT_SIZE_LIMITS);
   if (tooLarge) return [tooLarge];
   const data = loadDataset(train.data, options.baseDir, access);

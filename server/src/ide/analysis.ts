@@ -2,7 +2,8 @@
 // symbols, the parser's tokens and comments) — cached by version, so every feature asking
 // about the same version shares one check.
 
-import type { CheckResult } from '../../../engine/src/lang/api.js';
+import type { CheckResult, FnSummary, ModelSummary, TextRange } from '../../../engine/src/lang/api.js';
+import type { ImportedFile } from '../../../engine/src/lang/imports.js';
 import { emptySemantics, type SemanticModel } from '../../../engine/src/lang/semantics.js';
 
 export interface Analysis {
@@ -15,6 +16,22 @@ export interface Analysis {
 
 /** Runs the checker (with its semantic model); the caller supplies it so that data-file reading stays outside `ide`. */
 export type Checker = (uri: string, text: string) => CheckResult;
+
+/** The imported file a range of the combined text lies in, and the range within that file; null for the file's own. */
+export function importedLocation(check: CheckResult, range: TextRange): { file: ImportedFile; range: TextRange } | null {
+  const file = check.imports?.find((f) => range.start >= f.base && range.start <= f.base + f.text.length);
+  return file ? { file, range: { start: range.start - file.base, end: range.end - file.base } } : null;
+}
+
+/** A model of the file or of a file it imports, by name. */
+export function modelNamed(check: CheckResult, name: string): ModelSummary | undefined {
+  return check.models.find((m) => m.name === name) ?? check.importedModels?.find((m) => m.name === name);
+}
+
+/** A fn of the file or of a file it imports, by name. */
+export function fnNamed(check: CheckResult, name: string): FnSummary | undefined {
+  return check.fns.find((f) => f.name === name) ?? check.importedFns?.find((f) => f.name === name);
+}
 
 export class AnalysisCache {
   private readonly latest = new Map<string, Analysis>();
@@ -41,5 +58,12 @@ export class AnalysisCache {
 
   delete(uri: string): void {
     this.latest.delete(uri);
+  }
+
+  /** The documents whose last check read the file at `path` through an import. */
+  importersOf(path: string): string[] {
+    const uris: string[] = [];
+    for (const [uri, analysis] of this.latest) if (analysis.check.imports?.some((f) => f.path === path)) uris.push(uri);
+    return uris;
   }
 }

@@ -5,11 +5,11 @@
 // between items the item keywords. Names and signatures come from the semantic model and the
 // engine's catalogue.
 
-import type { Token } from '../../../engine/src/lang/scanner.js';
+import { ITEM_KEYWORDS, type Token } from '../../../engine/src/lang/scanner.js';
 import { catalogueEntries, catalogueEntry, type CatalogueEntry, type EntryKind } from '../../../engine/src/lang/catalogue.js';
 import type { SemanticItem, SemanticSymbol } from '../../../engine/src/lang/semantics.js';
 import { BACKENDS, NO_DECAY_GROUPS, SCHEDULES, trainCallSignature, trainKeyDef, type TrainValueKind } from '../../../engine/src/lang/trainCatalogue.js';
-import type { Analysis } from './analysis.js';
+import { fnNamed, modelNamed, type Analysis } from './analysis.js';
 
 export type CompletionKind = 'keyword' | 'function' | 'layer' | 'variable' | 'constant' | 'model' | 'fn' | 'key' | 'value' | 'argument';
 
@@ -31,8 +31,6 @@ const VALUES_OF: Partial<Record<TrainValueKind, EntryKind | readonly string[]>> 
   decay_groups: NO_DECAY_GROUPS.map((g) => `"${g}"`),
   schedule: Object.values(SCHEDULES).map((s) => trainCallSignature(s.name, s.params.filter((p) => p.default === undefined && p.defaultText === undefined))),
 };
-
-const ITEM_KEYWORDS = ['const', 'model', 'fn', 'train'];
 
 export function completions(analysis: Analysis, offset: number): Completion[] {
   const { semantics } = analysis;
@@ -103,10 +101,12 @@ function scopeNames(analysis: Analysis, offset: number, owner: SemanticItem | nu
       detail: layer ? `${layer.ctor}: ${layer.inShape ?? '?'} → ${layer.outShape ?? '?'}` : binding ? binding.shape : symbol.kind,
     });
   }
-  for (const item of semantics.items) {
+  // The file's own items, then what its imports define (top-level symbols defined past its end).
+  const imported = semantics.symbols.filter((s) => s.owner === null && s.definitions[0].start > analysis.text.length);
+  for (const item of [...semantics.items, ...imported]) {
     if (item.kind === 'train' || out.has(item.name)) continue;
-    const model = check.models.find((m) => m.name === item.name);
-    const fn = check.fns.find((f) => f.name === item.name);
+    const model = modelNamed(check, item.name);
+    const fn = fnNamed(check, item.name);
     out.set(item.name, {
       label: item.name,
       kind: item.kind === 'const' ? 'constant' : item.kind === 'model' ? 'model' : 'fn',
@@ -166,6 +166,6 @@ function keywordArguments(analysis: Analysis, call: { callee: string; args: Toke
       .map((p) => ({ label: `${p.name} =`, kind: 'argument', detail: p.label, insertText: `${p.name} = `, ...(p.doc ? { documentation: p.doc } : {}) }));
   }
   // A block's hyper-parameters.
-  const model = analysis.check.models.find((m) => m.name === call.callee);
+  const model = modelNamed(analysis.check, call.callee);
   return (model?.hyperParams ?? []).filter((h) => !given.has(h)).map((h) => ({ label: `${h} =`, kind: 'argument', detail: `hyper-parameter of ${model!.name}`, insertText: `${h} = ` }));
 }

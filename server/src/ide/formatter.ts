@@ -87,7 +87,7 @@ function structureOf(tree: SourceFile, text: string, errors: readonly number[]):
       structure.broken.push(item.range);
       continue;
     }
-    if (item.kind === 'const') structure.statements.push(item.range);
+    if (item.kind === 'const' || item.kind === 'import') structure.statements.push(item.range);
     else if (item.kind === 'train') {
       addBlock(item.body, true);
       structure.statements.push({ start: item.range.start, end: item.body.start });

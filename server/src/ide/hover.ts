@@ -11,7 +11,8 @@ import { PARAM_INITS } from '../../../engine/src/lang/instances.js';
 import { layerDef, opDef } from '../../../engine/src/ops/registry.js';
 import { internalBytes } from '../../../engine/src/lang/costs.js';
 import type { Dim, Shape } from '../../../engine/src/shape/dim.js';
-import type { Analysis } from './analysis.js';
+import { fileName } from '../../../engine/src/lang/imports.js';
+import { fnNamed, importedLocation, modelNamed, type Analysis } from './analysis.js';
 import { calleeEntry } from './completion.js';
 import { formatCount, formatDims, formatPercent, formatStat, shapeText, sparkline, sumOver } from './format.js';
 import { formatQuantity } from '../../../engine/src/lang/quantity.js';
@@ -94,7 +95,7 @@ function symbolHover(analysis: Analysis, symbol: SemanticSymbol, o: Occurrence &
       return fn ? upstreamHover(symbol.name, fn) : null;
     }
     case 'model': {
-      const model = check.models.find((m) => m.name === symbol.name);
+      const model = modelNamed(check, symbol.name);
       if (!model) return null;
       // A block used inline (`x |> Residual(16)`) is a layer of the model it is in.
       const ownerItem = analysis.semantics.items[o.item];
@@ -104,16 +105,26 @@ function symbolHover(analysis: Analysis, symbol: SemanticSymbol, o: Occurrence &
       return `${code(signature)}\n\n${formatCount(model.paramCount)} parameters · forward FLOPs ${code(model.flopCount ? formatQuantity(model.flopCount) : '?')}`;
     }
     case 'fn': {
-      const fn = check.fns.find((f) => f.name === symbol.name);
+      const fn = fnNamed(check, symbol.name);
       if (!fn) return null;
       const call = check.calls.find((c) => c.calleeRange.start === o.range.start);
       return call ? `${fnHover(fn)}\n\nhere: ${code(`${call.callee}(${call.inShapes.join(', ')}) -> ${call.outShape}`)}` : fnHover(fn);
     }
     case 'const': {
       const item = analysis.semantics.items.find((it) => it.kind === 'const' && it.name === symbol.name);
-      return item ? code(text.slice(item.range.start, item.range.end).replace(/\s+/g, ' ')) : null;
+      if (item) return code(text.slice(item.range.start, item.range.end).replace(/\s+/g, ' '));
+      // An imported constant: its line in the file that defines it.
+      const at = importedLocation(analysis.check, symbol.definitions[0]);
+      return at ? `${code(lineAt(at.file.text, at.range.start))}\n\nfrom ${code(fileName(at.file.path))}` : null;
     }
   }
+}
+
+/** The line of `text` at the offset, without its comment (a constant's definition has no strings). */
+function lineAt(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', offset);
+  return text.slice(start, end < 0 ? text.length : end).replace(/#.*/, '').trim();
 }
 
 function contains(range: TextRange, offset: number): boolean {
@@ -151,7 +162,7 @@ function keywordArgHover(analysis: Analysis, name: string, callee: string | null
   const entry = calleeEntry(callee, item);
   const param = entry?.params.find((p) => p.name === name || p.aliases.includes(name));
   if (entry && param) return `${code(param.label)}: argument of ${code(entry.signature)}${param.doc ? `\n\n${param.doc}` : ''}`;
-  const model = analysis.check.models.find((m) => m.name === callee);
+  const model = modelNamed(analysis.check, callee);
   if (model?.hyperParams.includes(name)) return `${code(name)}: a hyper-parameter of the block ${code(callee)}`;
   return null;
 }
@@ -172,7 +183,7 @@ function upstreamHover(name: string, fn: FnSummary): string {
 /** The intermediate values an op keeps for its backward (attention's scores), with their memory. */
 function internalsLines(internals: readonly { name: string; shape: Shape }[]): string[] {
   if (internals.length === 0) return [];
-  return ['', 'kept for the backward:', ...internals.map((v) => `- ${code(`${v.name} : ${shapeText(v.shape)}`)}, ${code(`${internalBytes([v])} bytes`)}`)];
+  return ['', 'kept for the backward:', ...internals.map((v) => `- ${code(`${v.name} : ${shapeText(v.shape)}`)}, ${code(`${formatQuantity(internalBytes([v]))} bytes`)}`)];
 }
 
 /** A layer's input size (`in = 9216`) and the like, as the constructor was called. */
@@ -201,7 +212,7 @@ function layerBackward(analysis: Analysis, layer: LayerInfo): string[] {
   const def = layerDef(layer.ctor);
   const shapes = [`${code(`dL/dx : ${shapeText(layer.input)}`)}`, ...layer.params.map((p) => code(`dL/d${p.name} : ${formatDims(p.shape)}`))];
   if (def) return [code(def.op.doc.gradient), `gradient shapes: ${shapes.join(', ')}`];
-  const block = analysis.check.models.find((m) => m.name === layer.ctor);
+  const block = modelNamed(analysis.check, layer.ctor);
   return [`back through the body of ${code(block?.name ?? layer.ctor)}`, `gradient shapes: ${shapes.join(', ')}`];
 }
 

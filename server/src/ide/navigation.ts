@@ -6,7 +6,7 @@ import type { TextEdit, TextRange } from '../../../engine/src/lang/api.js';
 import { LANGUAGE_KEYWORDS } from '../../../engine/src/lang/catalogue.js';
 import type { SemanticModel, SymbolId } from '../../../engine/src/lang/semantics.js';
 import { builtinFunction, layerDef } from '../../../engine/src/ops/registry.js';
-import type { Analysis } from './analysis.js';
+import { importedLocation, type Analysis } from './analysis.js';
 
 /** The symbol of the name at the offset, and the occurrence there. */
 function symbolAt(semantics: SemanticModel, offset: number): { id: SymbolId; range: TextRange; definition: TextRange } | null {
@@ -14,8 +14,11 @@ function symbolAt(semantics: SemanticModel, offset: number): { id: SymbolId; ran
   return o && (o.role === 'definition' || o.role === 'reference') ? { id: o.symbol, range: o.range, definition: o.definition } : null;
 }
 
-export function definition(analysis: Analysis, offset: number): TextRange | null {
-  return symbolAt(analysis.semantics, offset)?.definition ?? null;
+/** Where the name at the offset is defined: in this file (`file` null), or in an imported file, with its path and text. */
+export function definition(analysis: Analysis, offset: number): { file: { path: string; text: string } | null; range: TextRange } | null {
+  const range = symbolAt(analysis.semantics, offset)?.definition;
+  if (range === undefined) return null;
+  return importedLocation(analysis.check, range) ?? { file: null, range };
 }
 
 export function references(analysis: Analysis, offset: number, includeDeclaration: boolean): TextRange[] {
@@ -38,6 +41,7 @@ export function rename(analysis: Analysis, offset: number, newName: string): Ren
   const { semantics } = analysis;
   const at = symbolAt(semantics, offset);
   if (!at) return { error: 'Only names defined in this file can be renamed (not built-ins, keys or keyword arguments).' };
+  if (at.definition.start > analysis.text.length) return { error: `\`${semantics.symbol(at.id).name}\` is defined in an imported file: rename it there.` };
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(newName)) return { error: `\`${newName}\` is not a name: use letters, digits and _ and start with a letter.` };
   if (LANGUAGE_KEYWORDS.includes(newName)) return { error: `\`${newName}\` is a keyword.` };
   if (builtinFunction(newName) || layerDef(newName) || newName === 'param') return { error: `\`${newName}\` is a built-in; renaming to it would shadow it.` };

@@ -1,7 +1,8 @@
 // The protocol handlers of the language features: each turns a request's positions into
 // offsets, asks `ide`, and turns the plain result back into protocol types.
 
-import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { pathToFileURL } from 'node:url';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   CodeActionKind,
   CompletionItemKind,
@@ -132,8 +133,11 @@ export function registerFeatures(connection: Connection, ctx: FeatureContext): v
 
   connection.onDefinition(({ textDocument, position }) =>
     withAnalysis<Location | null>(textDocument.uri, null, (doc, analysis) => {
-      const range = definition(analysis, doc.offsetAt(position));
-      return range ? { uri: textDocument.uri, range: toRange(doc, range) } : null;
+      const found = definition(analysis, doc.offsetAt(position));
+      if (found === null) return null;
+      if (found.file === null) return { uri: textDocument.uri, range: toRange(doc, found.range) };
+      const uri = pathToFileURL(found.file.path).href;
+      return { uri, range: toRange(TextDocument.create(uri, 'nn', 0, found.file.text), found.range) };
     }),
   );
 

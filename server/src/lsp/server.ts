@@ -7,6 +7,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   CodeLensRefreshRequest,
   DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   TextDocuments,
   TextDocumentSyncKind,
   type Connection,
@@ -15,6 +16,7 @@ import {
 } from 'vscode-languageserver/node';
 import { checkProgram } from '../../../engine/src/lang/program.js';
 import { fileChecks } from '../../../engine/src/data/index.js';
+import { sourceChecks } from '../../../engine/src/data/sourceFiles.js';
 import { dataSources, type DataSources } from '../../../engine/src/data/sources.js';
 import type { CheckResult } from '../../../engine/src/lang/api.js';
 import { sizeLimitDiagnostics } from '../../../engine/src/run/limits.js';
@@ -27,6 +29,7 @@ import { registerFeatures, SEMANTIC_TOKENS_LEGEND } from './features.js';
 import { Runs } from './runs.js';
 import { DEFAULT_SETTINGS, readSettings, type Settings } from './settings.js';
 import { filePathOf } from './workspace.js';
+import { name as packageName, version } from '../../../package.json';
 
 /**
  * Delay between an edit and its check: none, beyond handling the edits already received
@@ -66,12 +69,15 @@ export function startServer(connection: Connection): void {
   let supportsProgress = false;
   let supportsInlayRefresh = false;
   let supportsCodeLensRefresh = false;
+  let supportsWatchedFiles = false;
 
+  /** An open document's text by file path: an import reads it before the disk's. */
+  const openText = (path: string): string | undefined => documents.all().find((d) => filePathOf(d.uri) === path)?.getText();
   const cache = new AnalysisCache((uri, text) => {
     const file = filePathOf(uri);
     try {
       const allowPathsOutsideWorkspace = settings.allowPathsOutsideWorkspace;
-      const check = checkProgram(text, file ? { ...fileChecks(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }), semantics: true } : { semantics: true });
+      const check = checkProgram(text, file ? { ...fileChecks(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }), ...sourceChecks(file, openText), semantics: true } : { semantics: true });
       // A model over the nn.limits settings gets NN4002 while you type, as in `nn check`.
       check.diagnostics.push(...sizeLimitDiagnostics(check, settings.limits));
       return check;
@@ -138,6 +144,7 @@ export function startServer(connection: Connection): void {
     supportsProgress = capabilities.window?.workDoneProgress === true;
     supportsInlayRefresh = capabilities.workspace?.inlayHint?.refreshSupport === true;
     supportsCodeLensRefresh = capabilities.workspace?.codeLens?.refreshSupport === true;
+    supportsWatchedFiles = capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     const options = (params.initializationOptions ?? {}) as InitializationOptions;
     trusted = options.trusted !== false;
     roots = (params.workspaceFolders ?? []).map((f) => filePathOf(f.uri)).filter((p): p is string => p !== null);
@@ -164,7 +171,7 @@ export function startServer(connection: Connection): void {
         executeCommandProvider: { commands: Object.values(SERVER_COMMANDS), workDoneProgress: true },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
-      serverInfo: { name: 'nn-studio', version: '0.1.0' },
+      serverInfo: { name: packageName, version },
     };
   });
 
@@ -201,6 +208,8 @@ export function startServer(connection: Connection): void {
         recheckAll();
       }, SETTINGS_WAIT_MS).unref();
     }
+    // Imported files saved, created or deleted outside the editor re-check the files that import them.
+    if (supportsWatchedFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*.nn' }] });
     connection.workspace.onDidChangeWorkspaceFolders((event) => {
       const removed = new Set(event.removed.map((f) => filePathOf(f.uri)));
       roots = [...roots.filter((r) => !removed.has(r)), ...event.added.map((f) => filePathOf(f.uri)).filter((p): p is string => p !== null)];
@@ -222,7 +231,21 @@ export function startServer(connection: Connection): void {
     if (supportsCodeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type);
   });
 
-  documents.onDidChangeContent(({ document }) => checkDebouncer.schedule(document.uri, CHECK_DELAY_MS, () => check(document.uri)));
+  /** The open documents that import the file at `path` are checked anew. */
+  const recheckImporters = (path: string | null) => {
+    if (path === null) return;
+    for (const uri of cache.importersOf(path)) {
+      cache.delete(uri);
+      checkDebouncer.schedule(uri, CHECK_DELAY_MS, () => check(uri));
+    }
+  };
+  documents.onDidChangeContent(({ document }) => {
+    checkDebouncer.schedule(document.uri, CHECK_DELAY_MS, () => check(document.uri));
+    recheckImporters(filePathOf(document.uri));
+  });
+  connection.onDidChangeWatchedFiles(({ changes }) => {
+    for (const change of changes) recheckImporters(filePathOf(change.uri));
+  });
   documents.onDidClose(({ document }) => {
     checkDebouncer.cancel(document.uri);
     runs.close(document.uri);
