@@ -15,8 +15,8 @@ import { DimBinding } from '../shape/binding.js';
 import { sizeOf } from '../ops/shape-rule.js';
 import { fillDropoutMask } from '../ops/dropout.js';
 import { streamRng } from '../core/batches.js';
-import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
-import { RAW_ACTIVATION_STATS } from './activations.js';
+import { gradStatsFromRaw, gradStatsOrder, RAW_STATS } from './optimizer.js';
+import { deadFractionOf, RAW_ACTIVATION_STATS } from './activations.js';
 import { resolveThreads } from '../kernels/threads.js';
 
 export interface OnnxTrainerOptions {
@@ -355,11 +355,16 @@ export class OnnxTrainer {
   }
 
   private readStats(raw: Float32Array): ParamGradStats[] {
-    return this.graph.trained.map((p, i) => {
+    const trained = this.graph.trained;
+    const blocks = gradStatsOrder(trained.map((p) => p.shape.length));
+    const stats: ParamGradStats[] = new Array(trained.length);
+    blocks.forEach((i, block) => {
+      const p = trained[i];
       const info = this.model.params.find((q) => q.name === p.name);
       const size = p.shape.reduce((a, n) => a * n, 1);
-      return { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, i, size) };
+      stats[i] = { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, block, size) };
     });
+    return stats;
   }
 
   /** The activation statistics that follow the parameters' in a step's stats block. */
@@ -367,7 +372,7 @@ export class OnnxTrainer {
     const offset = RAW_STATS * graph.trained.length;
     return graph.activations.map((node, i) => ({
       node,
-      deadFraction: raw[offset + RAW_ACTIVATION_STATS * i],
+      deadFraction: deadFractionOf(raw[offset + RAW_ACTIVATION_STATS * i]),
       saturatedFraction: raw[offset + RAW_ACTIVATION_STATS * i + 1],
     }));
   }
