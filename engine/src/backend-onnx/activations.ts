@@ -26,10 +26,9 @@ export function activationNodes(graph: Graph): IrNode[] {
 /** Float32 vectors that concatenated make [RAW_ACTIVATION_STATS * nodes], the raw statistics of `nodes`' outputs. */
 export function lowerActivationStats(ctx: LoweringContext, nodes: readonly IrNode[], values: ReadonlyMap<ValueId, Val>): string[] {
   const b = ctx.b;
-  // Made at first use (the builder shares constants): an initializer no node reads is a warning in onnxruntime.
-  const zero = (): string => b.constFloat(0, [1]);
+  const zero = b.constFloat(0, [1]);
   // Ops that are not rectifiers have no dead units: a live fraction of 1.
-  const one = (): string => b.constFloat(1, [1]);
+  const one = b.constFloat(1, [1]);
   // The mean of a rank-1 tensor with keepdims is already a vector; of any other, a Reshape makes one.
   const meanOf = (x: string, rank: number): string => (rank === 1 ? b.op1('ReduceMean', [x], { keepdims: 1 }) : b.op1('Reshape', [b.op1('ReduceMean', [x], { keepdims: 0 }), b.constInt([1])]));
   const fractionOf = (condition: string, rank: number): string => meanOf(b.op1('Cast', [condition], { to: 1 }), rank);
@@ -43,11 +42,11 @@ export function lowerActivationStats(ctx: LoweringContext, nodes: readonly IrNod
       // relu's outputs are never negative, so exactly when their sum over the batch is
       // positive (onnxruntime's ReduceSum over the batch axis is far faster than ReduceMax).
       const batchSum = b.op1('ReduceSum', [y, b.constInt([0])], { keepdims: 0 });
-      return [fractionOf(b.op1('Greater', [batchSum, ctx.scalar(0)]), rank - 1), zero()];
+      return [fractionOf(b.op1('Greater', [batchSum, ctx.scalar(0)]), rank - 1), zero];
     }
     if (activation?.kind === 'saturating') {
-      return [one(), fractionOf(b.op1('Less', [activation.onnxDerivative(ctx, output), ctx.scalar(SATURATED_DERIVATIVE)]), rank)];
+      return [one, fractionOf(b.op1('Less', [activation.onnxDerivative(ctx, output), ctx.scalar(SATURATED_DERIVATIVE)]), rank)];
     }
-    return [one(), zero()];
+    return [one, zero];
   });
 }
