@@ -7,46 +7,36 @@ import { opDef } from '../ops/registry.js';
 import { SATURATED_DERIVATIVE } from '../core/stats.js';
 import type { LoweringContext, Val } from '../onnx/context.js';
 
-/**
- * Floats per activation op in the stats vector: the fraction of live rectifier units (the
- * dead fraction is 1 minus it, taken outside the graph: `deadFractionOf`), the saturated fraction.
- */
+/** Floats per activation op in the stats vector: dead fraction, saturated fraction. */
 export const RAW_ACTIVATION_STATS = 2;
-
-/** The dead fraction from the raw live fraction, in float32 as a Sub in the graph would give it. */
-export function deadFractionOf(live: number): number {
-  return Math.fround(1 - live);
-}
 
 /** The model's activation ops that get statistics, in graph order. */
 export function activationNodes(graph: Graph): IrNode[] {
   return graph.nodes.filter((node) => opDef(node.op)?.activation !== undefined && graph.values[node.outputs[0]].shape.length > 0);
 }
 
-/** Float32 vectors that concatenated make [RAW_ACTIVATION_STATS * nodes], the raw statistics of `nodes`' outputs. */
-export function lowerActivationStats(ctx: LoweringContext, nodes: readonly IrNode[], values: ReadonlyMap<ValueId, Val>): string[] {
+/** One float32 vector [RAW_ACTIVATION_STATS * nodes] of the statistics of `nodes`' outputs. */
+export function lowerActivationStats(ctx: LoweringContext, nodes: readonly IrNode[], values: ReadonlyMap<ValueId, Val>): string {
   const b = ctx.b;
   const zero = b.constFloat(0, [1]);
-  // Ops that are not rectifiers have no dead units: a live fraction of 1.
-  const one = b.constFloat(1, [1]);
-  // The mean of a rank-1 tensor with keepdims is already a vector; of any other, a Reshape makes one.
-  const meanOf = (x: string, rank: number): string => (rank === 1 ? b.op1('ReduceMean', [x], { keepdims: 1 }) : b.op1('Reshape', [b.op1('ReduceMean', [x], { keepdims: 0 }), b.constInt([1])]));
-  const fractionOf = (condition: string, rank: number): string => meanOf(b.op1('Cast', [condition], { to: 1 }), rank);
-  return nodes.flatMap((node) => {
+  const asVector = (x: string): string => b.op1('Reshape', [x, b.constInt([1])]);
+  const fractionOf = (condition: string): string => asVector(b.op1('ReduceMean', [b.op1('Cast', [condition], { to: 1 })], { keepdims: 0 }));
+  const pieces = nodes.flatMap((node) => {
     const output = values.get(node.outputs[0]) as Val;
     const y = output.name;
-    const rank = output.shape.length;
     const activation = opDef(node.op)?.activation;
     if (activation?.kind === 'rectifier') {
       // A unit is alive when some sample of the batch (axis 0) has a positive value there:
       // relu's outputs are never negative, so exactly when their sum over the batch is
       // positive (onnxruntime's ReduceSum over the batch axis is far faster than ReduceMax).
       const batchSum = b.op1('ReduceSum', [y, b.constInt([0])], { keepdims: 0 });
-      return [fractionOf(b.op1('Greater', [batchSum, ctx.scalar(0)]), rank - 1), zero];
+      const alive = b.op1('Cast', [b.op1('Greater', [batchSum, ctx.scalar(0)])], { to: 1 });
+      return [b.op1('Sub', [b.constFloat(1, [1]), asVector(b.op1('ReduceMean', [alive], { keepdims: 0 }))]), zero];
     }
     if (activation?.kind === 'saturating') {
-      return [one, fractionOf(b.op1('Less', [activation.onnxDerivative(ctx, output), ctx.scalar(SATURATED_DERIVATIVE)]), rank)];
+      return [zero, fractionOf(b.op1('Less', [activation.onnxDerivative(ctx, output), ctx.scalar(SATURATED_DERIVATIVE)]))];
     }
-    return [one, zero];
+    return [zero, zero];
   });
+  return b.op1('Concat', pieces, { axis: 0 });
 }

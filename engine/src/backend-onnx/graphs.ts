@@ -59,7 +59,7 @@ export interface TrainStepGraph {
   lrInputs: string[] | null;
   /**
    * Output names: the losses [steps] and the raw stats vector (RAW_STATS floats per
-   * trained parameter, in `gradStatsOrder`, then RAW_ACTIVATION_STATS floats per node of
+   * parameter, in `params` order, then RAW_ACTIVATION_STATS floats per node of
    * `activations`, for each step that computes them, in turn).
    */
   lossOutput: string;
@@ -239,7 +239,8 @@ function lowerStep(
   grads = lowerGradClipping(ctx, grads, clip);
   const slots: ParamSlot[] = trained.map(({ param, value }, i) => ({ name: param.name, value, grad: grads[i] }));
   const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats && micros.length === 1, lr, new Set(options.noDecay ?? []));
-  const pieces = withStats && slots.length > 0 ? [...lowerGradStats(ctx, slots, updated.params), ...lowerActivationStats(ctx, activations, last.values)] : [];
+  const pieces = withStats && slots.length > 0 ? [lowerGradStats(ctx, slots, updated.params)] : [];
+  if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, last.values));
   const stats = pieces.length === 0 ? null : pieces.length === 1 ? pieces[0] : b.op1('Concat', pieces, { axis: 0 });
   const next: StepState = {
     params: g.params.map(({ param }, i) => updated.params.get(param.name)?.next ?? state.params[i]),

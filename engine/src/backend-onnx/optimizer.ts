@@ -187,27 +187,13 @@ export function lowerOptimizer(
  */
 export const RAW_STATS = 7;
 
-/**
- * Where each parameter's block sits in the stats vector: the parameters by rank (a scalar
- * counting as rank 1), in `params` order within a rank, so that one Concat joins a rank's
- * reductions (they keep their rank) and a single node per rank flattens them.
- */
-export function gradStatsOrder(ranks: readonly number[]): number[] {
-  const rank = (i: number): number => Math.max(ranks[i], 1);
-  return ranks.map((_, i) => i).sort((a, b) => rank(a) - rank(b) || a - b);
-}
-
-/**
- * Float32 vectors of the raw reductions above, which concatenated make [RAW_STATS * params]
- * with the parameters' blocks in `gradStatsOrder`. Fewer nodes is what counts: on a small
- * model each costs about a microsecond whatever its size.
- */
-export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[], updates: ReadonlyMap<string, ParamUpdate>): string[] {
+/** One float32 vector [RAW_STATS * params] of the raw reductions above, in `params` order. */
+export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[], updates: ReadonlyMap<string, ParamUpdate>): string {
   // Read-only reductions where possible: every extra written tensor is a pass over memory.
   const b = ctx.b;
-  const blocks = params.map(({ name, grad }) => {
+  const perParam = params.map(({ name, grad }) => {
     const update = updates.get(name) as ParamUpdate;
-    // keepdims=1 leaves [1, ..., 1] of the parameter's rank, so one Concat joins a rank's pieces.
+    // keepdims=1 gives every piece of a parameter the same rank, so one Concat joins them.
     const reduce = (op: string, x: string): string => b.op1(op, [x], { keepdims: 1 });
     const zeros = b.op1('Cast', [b.op1('Equal', [grad.name, ctx.scalar(0)])], { to: 1 });
     const pieces = [
@@ -219,23 +205,12 @@ export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[
       reduce('ReduceL2', update.next.name),
       reduce('ReduceL2', (update.delta as Val).name),
     ];
-    // A scalar's reductions are scalars, which Concat does not take.
-    return grad.shape.length === 0 ? pieces.map((x) => b.op1('Reshape', [x, b.constInt([1])])) : pieces;
+    return b.op1('Reshape', [b.op1('Concat', pieces, { axis: 0 }), b.constInt([RAW_STATS])]);
   });
-  const order = gradStatsOrder(params.map((p) => p.grad.shape.length));
-  const vectors: string[] = [];
-  for (let start = 0; start < order.length;) {
-    const rank = Math.max(params[order[start]].grad.shape.length, 1);
-    let end = start;
-    while (end < order.length && Math.max(params[order[end]].grad.shape.length, 1) === rank) end++;
-    const joined = b.op1('Concat', order.slice(start, end).flatMap((i) => blocks[i]), { axis: 0 });
-    vectors.push(rank === 1 ? joined : b.op1('Reshape', [joined, b.constInt([RAW_STATS * (end - start)])]));
-    start = end;
-  }
-  return vectors;
+  return b.op1('Concat', perParam, { axis: 0 });
 }
 
-/** The statistics of the parameter whose block is `index` in the raw reductions, as core/stats.ts defines them. */
+/** The statistics of parameter `index` from the raw reductions, as core/stats.ts defines them. */
 export function gradStatsFromRaw(raw: Float32Array, index: number, size: number): Omit<ParamGradStats, 'name' | 'layer'> {
   const [l2, max, min, l1, zeroFraction, weightNorm, updateNorm] = raw.subarray(RAW_STATS * index, RAW_STATS * (index + 1));
   return {

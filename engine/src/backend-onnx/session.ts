@@ -15,8 +15,8 @@ import { DimBinding } from '../shape/binding.js';
 import { sizeOf } from '../ops/shape-rule.js';
 import { fillDropoutMask } from '../ops/dropout.js';
 import { streamRng } from '../core/batches.js';
-import { gradStatsFromRaw, gradStatsOrder, RAW_STATS } from './optimizer.js';
-import { deadFractionOf, RAW_ACTIVATION_STATS } from './activations.js';
+import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
+import { RAW_ACTIVATION_STATS } from './activations.js';
 import { resolveThreads } from '../kernels/threads.js';
 
 export interface OnnxTrainerOptions {
@@ -355,16 +355,11 @@ export class OnnxTrainer {
   }
 
   private readStats(raw: Float32Array): ParamGradStats[] {
-    const trained = this.graph.trained;
-    const blocks = gradStatsOrder(trained.map((p) => p.shape.length));
-    const stats: ParamGradStats[] = new Array(trained.length);
-    blocks.forEach((i, block) => {
-      const p = trained[i];
+    return this.graph.trained.map((p, i) => {
       const info = this.model.params.find((q) => q.name === p.name);
       const size = p.shape.reduce((a, n) => a * n, 1);
-      stats[i] = { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, block, size) };
+      return { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, i, size) };
     });
-    return stats;
   }
 
   /** The activation statistics that follow the parameters' in a step's stats block. */
@@ -372,7 +367,7 @@ export class OnnxTrainer {
     const offset = RAW_STATS * graph.trained.length;
     return graph.activations.map((node, i) => ({
       node,
-      deadFraction: deadFractionOf(raw[offset + RAW_ACTIVATION_STATS * i]),
+      deadFraction: raw[offset + RAW_ACTIVATION_STATS * i],
       saturatedFraction: raw[offset + RAW_ACTIVATION_STATS * i + 1],
     }));
   }
