@@ -20,7 +20,7 @@ test('gradient statistics of an SGD step equal those computed from its gradient'
   const [batch] = randomBatches(model, 'cross_entropy', [8], 4);
   const result = await trainer.step({ data: batch.x, shape: batch.xShape }, { data: batch.y, shape: batch.yShape });
   const after = trainer.params();
-  // The graph groups the blocks by rank (weights, then biases); the results keep the parameters' order.
+  // One block per trained parameter, in the parameters' order.
   assert.deepEqual(result.params.map((p) => p.name), [...after.keys()]);
   for (const stats of result.params) {
     const before = initial.get(stats.name) as Float32Array;
