@@ -95,15 +95,15 @@ test('linear and conv2d agree for symbolic and constant batch sizes', () => {
   for (const batch of ['B', 64] as const) {
     const linear = inferShape('linear', [shapeOf([batch, 9216]), shapeOf([128, 9216]), shapeOf([128])], {});
     assert.equal(shape(linear), `[${batch}, 128]`);
-    const conv = inferShape('conv2d', [shapeOf([batch, 1, 28, 28]), shapeOf([32, 1, 3, 3]), shapeOf([32])], { stride: d(1), padding: d(0) });
+    const conv = inferShape('conv2d', [shapeOf([batch, 1, 28, 28]), shapeOf([32, 1, 3, 3]), shapeOf([32])], { stride: [d(1), d(1)], padding: [d(0), d(0)] });
     assert.equal(shape(conv), `[${batch}, 32, 26, 26]`);
   }
   assert.deepEqual(error(inferShape('linear', [shapeOf(['B', 9216]), shapeOf([128, 4608])], {})), ['NN2103', ['4608', { input: 0 }, '[B, 9216]', { origin: 0 }], '[B, 128]']);
-  const channels = error(inferShape('conv2d', [shapeOf(['B', 16, 32, 32]), shapeOf([32, 32, 3, 3])], { stride: d(1), padding: d(1) }));
+  const channels = error(inferShape('conv2d', [shapeOf(['B', 16, 32, 32]), shapeOf([32, 32, 3, 3])], { stride: [d(1), d(1)], padding: [d(1), d(1)] }));
   assert.deepEqual(channels, ['NN2104', ['Conv2d', '32', { input: 0 }, '[B, 16, 32, 32]', { origin: 0 }], '[B, 32, 32, 32]']);
-  assert.equal(error(inferShape('conv2d', [shapeOf(['B', 16]), shapeOf([32, 16, 3, 3])], { stride: d(1), padding: d(0) }))[0], 'NN2108');
-  assert.equal(error(inferShape('conv2d', [shapeOf(['B', 1, 2, 2]), shapeOf([4, 1, 5, 5])], { stride: d(1), padding: d(0) }))[0], 'NN2105');
-  assert.equal(shape(inferShape('conv2d', [shapeOf(['B', 3, 'H', 'W']), shapeOf([8, 3, 3, 3])], { stride: d(2), padding: d(1) })), '[B, 8, (H - 1) // 2 + 1, (W - 1) // 2 + 1]');
+  assert.equal(error(inferShape('conv2d', [shapeOf(['B', 16]), shapeOf([32, 16, 3, 3])], { stride: [d(1), d(1)], padding: [d(0), d(0)] }))[0], 'NN2108');
+  assert.equal(error(inferShape('conv2d', [shapeOf(['B', 1, 2, 2]), shapeOf([4, 1, 5, 5])], { stride: [d(1), d(1)], padding: [d(0), d(0)] }))[0], 'NN2105');
+  assert.equal(shape(inferShape('conv2d', [shapeOf(['B', 3, 'H', 'W']), shapeOf([8, 3, 3, 3])], { stride: [d(2), d(2)], padding: [d(1), d(1)] })), '[B, 8, (H - 1) // 2 + 1, (W - 1) // 2 + 1]');
 });
 
 test('pooling, flatten, reshape and concat', () => {

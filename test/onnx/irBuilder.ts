@@ -63,7 +63,9 @@ export class IrBuilder {
   }
 
   conv(name: string, x: ValueId, inC: number, outC: number, k: number, outHW: number, options: { stride?: number; padding?: number } = {}, bias = true): ValueId {
-    const attrs = { stride: Dim.of(options.stride ?? 1), padding: Dim.of(options.padding ?? 0) };
+    const stride = Dim.of(options.stride ?? 1);
+    const padding = Dim.of(options.padding ?? 0);
+    const attrs = { stride: [stride, stride] as const, padding: [padding, padding] as const };
     const w = this.param(`${name}.weight`, [outC, inC, k, k], name, { kind: 'kaiming_uniform', fanIn: inC * k * k });
     if (!bias) return this.op('conv2d', [x, w], ['B', outC, outHW, outHW], attrs, name);
     const b = this.param(`${name}.bias`, [outC], name, { kind: 'bias_uniform', fanIn: inC * k * k });

@@ -8,6 +8,8 @@ import type { AttrsOfOp, OpName } from '../../engine/src/ops/registry.js';
 export const BATCH = 3;
 const B = Dim.named('B');
 const d = (n: number) => Dim.of(n);
+/** One size for both axes of a 2-D op's pair attribute. */
+const dd = (n: number) => [Dim.of(n), Dim.of(n)] as const;
 
 /** How an input's values are drawn. */
 export type Values =
@@ -158,11 +160,14 @@ export const CASES: Cases = {
     { label: 'rank 3, no bias', inputs: [{ shape: ['B', 2, 4] }, { shape: [3, 4] }], attrs: {} },
   ],
   conv2d: [
-    { label: 'padded', inputs: [{ shape: ['B', 2, 5, 5] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1) } },
-    { label: 'strided, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 3, 3] }], attrs: { stride: d(2), padding: d(0) } },
-    { label: 'dilated', inputs: [{ shape: ['B', 2, 6, 6] }, { shape: [3, 2, 2, 2] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(2), groups: d(1) } },
-    { label: '2 groups, strided', inputs: [{ shape: ['B', 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], attrs: { stride: d(2), padding: d(1), dilation: d(1), groups: d(2) } },
-    { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5, 4] }, { shape: [2, 2, 3, 3] }, { shape: [2] }], attrs: { stride: d(1), padding: 'same', dilation: d(2), groups: d(1) } },
+    { label: 'padded', inputs: [{ shape: ['B', 2, 5, 5] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], attrs: { stride: dd(1), padding: dd(1) } },
+    { label: 'strided, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 3, 3] }], attrs: { stride: dd(2), padding: dd(0) } },
+    { label: 'dilated', inputs: [{ shape: ['B', 2, 6, 6] }, { shape: [3, 2, 2, 2] }, { shape: [3] }], attrs: { stride: dd(1), padding: dd(1), dilation: dd(2), groups: d(1) } },
+    { label: '2 groups, strided', inputs: [{ shape: ['B', 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], attrs: { stride: dd(2), padding: dd(1), dilation: dd(1), groups: d(2) } },
+    { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5, 4] }, { shape: [2, 2, 3, 3] }, { shape: [2] }], attrs: { stride: dd(1), padding: 'same', dilation: dd(2), groups: d(1) } },
+    { label: '(1, 3) kernel, (1, 2) stride, (0, 1) padding', inputs: [{ shape: ['B', 2, 4, 7] }, { shape: [3, 2, 1, 3] }, { shape: [3] }], attrs: { stride: [d(1), d(2)], padding: [d(0), d(1)], dilation: dd(1), groups: d(1) } },
+    { label: '(1, 2) dilation, padding "same" per axis (1, 2)', inputs: [{ shape: ['B', 2, 5, 6] }, { shape: [2, 2, 3, 3] }], attrs: { stride: dd(1), padding: 'same', dilation: [d(1), d(2)], groups: d(1) } },
+    { label: '(2, 3) kernel, (2, 1) stride, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 2, 3] }], attrs: { stride: [d(2), d(1)], padding: dd(0), dilation: dd(1), groups: d(1) } },
   ],
   conv1d: [
     { label: 'padded', inputs: [{ shape: ['B', 2, 7] }, { shape: [3, 2, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(1), groups: d(1) } },
