@@ -176,8 +176,10 @@ export const CASES: Cases = {
     { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5] }, { shape: [2, 2, 3] }, { shape: [2] }], attrs: { stride: d(1), padding: 'same', dilation: d(2), groups: d(1) } },
   ],
   conv_transpose2d: [
-    { label: 'stride 2, padded', inputs: [{ shape: ['B', 2, 3, 3] }, { shape: [2, 3, 3, 3] }, { shape: [3] }], attrs: { stride: d(2), padding: d(1), outputPadding: d(1), dilation: d(1) } },
-    { label: 'dilated, no bias', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: [2, 2, 2, 2] }], attrs: { stride: d(1), padding: d(0), outputPadding: d(0), dilation: d(2) } },
+    { label: 'stride 2, padded', inputs: [{ shape: ['B', 2, 3, 3] }, { shape: [2, 3, 3, 3] }, { shape: [3] }], attrs: { stride: dd(2), padding: dd(1), outputPadding: dd(1), dilation: dd(1) } },
+    { label: 'dilated, no bias', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: [2, 2, 2, 2] }], attrs: { stride: dd(1), padding: dd(0), outputPadding: dd(0), dilation: dd(2) } },
+    { label: '(1, 3) kernel, (2, 1) stride, (0, 1) padding, (1, 0) output padding', inputs: [{ shape: ['B', 2, 3, 4] }, { shape: [2, 3, 1, 3] }, { shape: [3] }], attrs: { stride: [d(2), d(1)], padding: [d(0), d(1)], outputPadding: [d(1), d(0)], dilation: dd(1) } },
+    { label: '(2, 3) kernel, (2, 1) dilation, no bias', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: [2, 2, 2, 3] }], attrs: { stride: dd(1), padding: dd(0), outputPadding: dd(0), dilation: [d(2), d(1)] } },
   ],
   batch_norm2d: batchNorm2d,
   batch_norm1d: [
