@@ -228,7 +228,12 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
         return one === null ? wrongKind(wanted) : one === FAILED ? FAILED : [one, one];
       }
       if (v.items.length !== 2) return wrongKind(wanted);
-      const [h, w] = v.items.map((item) => sizeOf(param, item, arg, callee, site));
+      // Each size reported at its own item where the pair was written out `(1, 0)`.
+      const written = arg.expr?.kind === 'tuple' || arg.expr?.kind === 'list' ? arg.expr.items : null;
+      const [h, w] = v.items.map((item, k) => {
+        const expr = written?.[k] ?? arg.expr;
+        return sizeOf(param, item, expr && written ? { name: null, value: item, expr, range: expr.range } : arg, callee, site);
+      });
       if (h === FAILED || w === FAILED) return FAILED;
       return h === null || w === null ? wrongKind(wanted) : [h, w];
     }
