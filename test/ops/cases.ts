@@ -64,9 +64,11 @@ const moments = (): OpCase<AttrsOfOp<'var'>>[] => [
   { label: 'every axis', inputs: [{ shape: ['B', 3] }], attrs: { axis: undefined, keepdims: false, correction: 1 } },
 ];
 const pools = (): OpCase<AttrsOfOp<'max_pool2d'>>[] => [
-  { label: '2x2 windows', inputs: [{ shape: ['B', 2, 4, 4] }], attrs: { k: d(2), stride: d(2), padding: d(0) } },
-  { label: 'overlapping, padded', inputs: [{ shape: ['B', 1, 5, 5] }], attrs: { k: d(3), stride: d(1), padding: d(1) } },
-  { label: 'odd size', inputs: [{ shape: ['B', 1, 5, 4] }], attrs: { k: d(2), stride: d(2), padding: d(0) } },
+  { label: '2x2 windows', inputs: [{ shape: ['B', 2, 4, 4] }], attrs: { k: dd(2), stride: dd(2), padding: dd(0) } },
+  { label: 'overlapping, padded', inputs: [{ shape: ['B', 1, 5, 5] }], attrs: { k: dd(3), stride: dd(1), padding: dd(1) } },
+  { label: 'odd size', inputs: [{ shape: ['B', 1, 5, 4] }], attrs: { k: dd(2), stride: dd(2), padding: dd(0) } },
+  { label: '(1, 2) windows at stride (1, 2)', inputs: [{ shape: ['B', 2, 3, 4] }], attrs: { k: [d(1), d(2)], stride: [d(1), d(2)], padding: dd(0) } },
+  { label: '(3, 2) windows, stride (2, 1), padding (1, 0)', inputs: [{ shape: ['B', 1, 5, 4] }], attrs: { k: [d(3), d(2)], stride: [d(2), d(1)], padding: [d(1), d(0)] } },
 ];
 const binary = (values: Values = 'normal'): OpCase<AttrsOfOp<'add'>>[] => [
   { label: 'broadcast', inputs: [{ shape: ['B', 4] }, { shape: [4], values }], attrs: {} },

@@ -17,7 +17,7 @@ import { pyPadding, samePaddingError, sidePadding } from './conv1d.js';
 import { emptyFloat, requireFloat, resultDType } from './operand.js';
 
 /** Per-axis numbers (height, width), or one for both. */
-type Axes = number | readonly [number, number];
+export type Axes = number | readonly [number, number];
 
 export interface Conv2dOptions {
   stride?: Axes;
@@ -26,7 +26,7 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
-const both = (v: Axes): readonly [number, number] => (typeof v === 'number' ? [v, v] : v);
+export const both = (v: Axes): readonly [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 /** The geometry of a direct loop: per-axis stride, padding and dilation, and the groups. */
 interface Direct {
