@@ -61,8 +61,9 @@ test('the IR of the MNIST network: ops, attributes, parameters and shapes in ord
   const g = ir.graph;
   assert.deepEqual(g.nodes.map((n) => n.op), ['conv2d', 'relu', 'conv2d', 'relu', 'max_pool2d', 'flatten', 'linear', 'relu', 'dropout', 'linear']);
   assert.deepEqual(g.nodes.map((n) => formatShape(g.values[n.outputs[0]].shape)).slice(-4), ['[B, 128]', '[B, 128]', '[B, 128]', '[B, 10]']);
-  assert.deepEqual(g.nodes[0].attrs, { stride: Dim.of(1), padding: Dim.of(0), dilation: Dim.of(1), groups: Dim.of(1) });
-  assert.deepEqual(g.nodes[4].attrs, { k: Dim.of(2), stride: Dim.of(2), padding: Dim.of(0) });
+  const pair = (n: number) => [Dim.of(n), Dim.of(n)];
+  assert.deepEqual(g.nodes[0].attrs, { stride: pair(1), padding: pair(0), dilation: pair(1), groups: Dim.of(1) });
+  assert.deepEqual(g.nodes[4].attrs, { k: pair(2), stride: pair(2), padding: pair(0) });
   assert.deepEqual(g.nodes[8].attrs, { p: 0.25 });
   assert.deepEqual(g.layers.map((l) => [l.name, l.ctor]), [['conv1', 'Conv2d'], ['conv2', 'Conv2d'], ['fc1', 'Linear'], ['fc2', 'Linear']]);
   assert.equal(g.nodes[6].layer, 'fc1');
