@@ -330,7 +330,7 @@ export const hardswishOp = elementwise(
   oneNode('HardSwish', (ctx, input, _y, g) => {
     const middle = mul(ctx, g, ctx.binary('Add', mul(ctx, input, ctx.scalar(1 / 3)), ctx.scalar(0.5), input));
     const upper = ctx.where(ctx.b.op1('Greater', [input.name, ctx.scalar(3)]), g, middle);
-    return ctx.where(ctx.b.op1('Less', [input.name, ctx.scalar(-3)]), ctx.zero(), upper);
+    return ctx.where(ctx.b.op1('GreaterOrEqual', [input.name, ctx.scalar(-3)]), upper, ctx.zero());
   }),
   'F.hardswish',
 );
