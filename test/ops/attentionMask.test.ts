@@ -25,12 +25,15 @@ test('a comparison\'s mask is boolean to the composite, a float mask additive', 
   assert.equal(attentionAttrs(call('m > 0')).boolMask, true);
   assert.equal(attentionAttrs(call('m')).boolMask, undefined);
   assert.equal(attentionAttrs(call('where(m > 0, m > 1, m < 2)')).boolMask, true);
+  assert.equal(attentionAttrs(call('tril(m > 0)')).boolMask, true);
+  assert.equal(attentionAttrs(call('triu(m, diagonal = 1)')).boolMask, undefined);
 });
 
-test('an int64 mask is NN2161 and a mask still is NN2140 where attention needs floats', () => {
+test('an int64 mask is NN2161; a mask (tril of one too) still is NN2140 where floats are needed', () => {
   const codes = (body: string) => checkProgram(`model M(q: [B, 3, 4], ids: int[3, 3]) -> [B, 3, 4] {\n  return ${body}\n}\n`).diagnostics.map((d) => d.code);
   assert.deepEqual(codes('scaled_dot_product_attention(q, q, q, mask = ids)'), ['NN2161']);
   assert.deepEqual(codes('scaled_dot_product_attention(q > 0, q, q)'), ['NN2140']);
+  assert.deepEqual(codes('relu(tril(q > 0))'), ['NN2140']);
 });
 
 const data = (shape: number[], rng: Rng) => new Tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape, 'float64');
