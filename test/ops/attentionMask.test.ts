@@ -10,6 +10,11 @@ import { OPS } from '../../engine/src/ops/registry.js';
 import { Rng } from '../../engine/src/random.js';
 import { Tensor } from '../../engine/src/tensor/tensor.js';
 import { shapeOf } from '../../engine/src/shape/dim.js';
+import * as ort from 'onnxruntime-node';
+import { OnnxGraphBuilder } from '../../engine/src/onnx/builder.js';
+import { LoweringContext, type Val } from '../../engine/src/onnx/context.js';
+import { lowerOp } from '../../engine/src/backend-onnx/forward.js';
+import { ONNX_PASSES } from '../../engine/src/backend-onnx/backward.js';
 
 const PYTHON = '/usr/bin/python3';
 const sdpa = OPS.scaled_dot_product_attention;
@@ -36,9 +41,28 @@ test('an int64 mask is NN2161; a mask (tril of one too) still is NN2140 where fl
   assert.deepEqual(codes('relu(tril(q > 0))'), ['NN2140']);
 });
 
+/** The op lowered alone to ONNX and run by onnxruntime (float32). */
+async function onnxForward(inputs: Tensor[], attrs: object, outShape: number[]): Promise<Float32Array> {
+  const b = new OnnxGraphBuilder('attention');
+  const ctx = new LoweringContext(b, { training: false, dropout: false }, new Map(), ONNX_PASSES);
+  const vals: Val[] = inputs.map((t, k) => {
+    b.addInput(`x${k}`, 'float32', t.shape);
+    return { name: `x${k}`, shape: shapeOf(t.shape), dtype: 'float32' };
+  });
+  const { outputs: [y] } = lowerOp(ctx, 'scaled_dot_product_attention', vals, attrs, [{ shape: shapeOf(outShape), dtype: 'float32' }]);
+  b.addOutput('y', y.name, 'float32', outShape);
+  const session = await ort.InferenceSession.create(b.toBytes());
+  try {
+    const feeds = Object.fromEntries(inputs.map((t, k) => [`x${k}`, new ort.Tensor('float32', Float32Array.from(t.values), t.shape)]));
+    return (await session.run(feeds)).y.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
 const data = (shape: number[], rng: Rng) => new Tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape, 'float64');
 
-test('a query with every key masked gets NaN, as in PyTorch; the other queries do not', () => {
+test('a query with every key masked gets NaN on both back ends, as in PyTorch; the other queries do not', async () => {
   const rng = new Rng(5);
   const [q, k, v] = [data([2, 3, 2], rng), data([2, 4, 2], rng), data([2, 4, 3], rng)];
   // Query 1 attends to no key.
@@ -48,6 +72,8 @@ test('a query with every key masked gets NaN, as in PyTorch; the other queries d
   const y = sdpa.ts([q, k, v, mask], attrs, { mode: { dropout: false, batchNormTraining: false, rng: new Rng(0) }, concrete: (s) => s.map((d) => d.constant()!), outShape: shapeOf([2, 3, 3]) });
   const rows = Array.from({ length: 6 }, (_, r) => Array.from(y.values.slice(r * 3, r * 3 + 3)));
   rows.forEach((row, r) => assert.equal(row.every(Number.isNaN), r % 3 === 1, `row ${r}: ${row}`));
+  const onnx = await onnxForward([q, k, v, mask], attrs, [2, 3, 3]);
+  onnx.forEach((value, i) => assert.ok(Number.isNaN(y.values[i]) ? Number.isNaN(value) : Math.abs(value - y.values[i]) < 1e-5, `ONNX at ${i}: ${value}, TS ${y.values[i]}`));
   const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return;
   const expression = sdpa.pytorch(['q', 'k', 'v', 'm'], attrs, { inModule: true, outShape: shapeOf([2, 3, 3]), inShapes: [], inputDim: () => null });
