@@ -69,10 +69,10 @@ function initLine(target: string, init: InitSpec): string {
 }
 
 /** How a built-in layer is applied: `self.conv1(x)`, or the layer's own call form. */
-function layerCall(use: LayerUse, x: string): string {
+function layerCall(use: LayerUse, node: IrNode, x: string): string {
   const def = layerDef(use.ctor)!;
   const module = `self.${use.name}`;
-  return def.pytorchCall ? def.pytorchCall(module, x, use.args as never) : `${module}(${x})`;
+  return def.pytorchCall ? def.pytorchCall(module, x, use.args as never, node.attrs as never) : `${module}(${x})`;
 }
 
 /**
@@ -95,7 +95,7 @@ function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: I
       const args = node.inputs.map((id) => names.get(id));
       if (node.op === 'unknown') throw new Error('a value an error left undetermined cannot be exported');
       const layer = layerOf(node);
-      const expression = layer ? layerCall(layer, args[0])
+      const expression = layer ? layerCall(layer, node, args[0])
         : node.op === 'call_fn' ? `${node.attrs.fn}(${args.join(', ')})`
         : opExpression(graph, node, args, inModule, inputDim);
       // Unnamed values are called after their layer (`conv1`) or op (`relu`); a fn's result
