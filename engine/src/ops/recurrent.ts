@@ -135,7 +135,7 @@ function recurrentFlops(cell: Cell) {
   };
 }
 
-/** The subscript of result `part` in what torch returns: `[0]`, `[1]`, or LSTM's `[1][0]`, `[1][1]`. */
+/** The subscript of result `part` in what the torch.nn module returns (`out, (h, c)`): `[0]`, `[1]`, or LSTM's `[1][0]`, `[1][1]` (torch.lstm's own tuple is flat). */
 function pytorchPart(cell: Cell, part: number): string {
   if (part === 0) return '[0]';
   return cell === 'lstm' ? `[1][${part - 1}]` : '[1]';
@@ -153,7 +153,7 @@ function recurrentOp<const N extends Cell>(cell: N, layer: 'LSTM' | 'GRU', gradi
     pytorch: ([x, ...params], { hidden, layers, bidirectional, bias, part }) => {
       const states = `${x}.new_zeros(${sizeOf(layers) * (bidirectional ? 2 : 1)}, ${x}.shape[0], ${hidden})`;
       const initial = cell === 'lstm' ? `(${states}, ${states})` : states;
-      return `torch.${cell}(${x}, ${initial}, [${params.join(', ')}], ${bias ? 'True' : 'False'}, ${layers}, 0.0, False, ${bidirectional ? 'True' : 'False'}, True)${pytorchPart(cell, part)}`;
+      return `torch.${cell}(${x}, ${initial}, [${params.join(', ')}], ${bias ? 'True' : 'False'}, ${layers}, 0.0, False, ${bidirectional ? 'True' : 'False'}, True)[${part}]`;
     },
   });
 }
