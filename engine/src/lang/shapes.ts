@@ -414,7 +414,7 @@ export class ShapeChecker {
   /** `a, b = chunk(x, 2)`, `out, (h, c) = lstm(x)`: each name bound to its result; a count that differs is NN2147. */
   private evalUnpack(stmt: Stmt & { kind: 'unpack' }, f: Frame): void {
     // A layer with several results gives them all only when its call is bound this way.
-    f.unpacking = stmt.value.range;
+    f.unpacking = stmt.value.kind === 'pipe' ? stmt.value.stage.range : stmt.value.range;
     const value = this.evalExpr(stmt.value, f);
     f.unpacking = null;
     this.bindTargets(stmt.targets, value, this.textOf(stmt.value), stmt, f);
@@ -423,7 +423,8 @@ export class ShapeChecker {
   /** Binds each target to its item of `value` (`text` names it), a group to a nested tuple. */
   private bindTargets(targets: readonly UnpackTarget[], value: Value, text: string, stmt: Stmt & { kind: 'unpack' }, f: Frame): void {
     const items = value.kind === 'tuple' ? value.items : null;
-    if (items === null || items.length !== targets.length) {
+    const wrong = items === null || items.length !== targets.length;
+    if (wrong) {
       if (isVague(value)) f.errors++;
       else this.report(f, 'NN2147', stmt.value.range, [targets.length, text, items === null ? describeValue(value) : `${items.length} results`]);
     }
@@ -431,7 +432,11 @@ export class ShapeChecker {
     const fallback = items === null && value.kind === 'tensor' ? value : UNKNOWN;
     targets.forEach((target, k) => {
       const item = items?.[k];
-      if (target.kind === 'group') return this.bindTargets(target.names, item ?? fallback, `${text}[${k}]`, stmt, f);
+      if (target.kind === 'group') {
+        if (wrong) for (const name of target.names) f.scope.set(name.name, fallback);
+        else this.bindTargets(target.names, item!, `${/^[\w.]+\(.*\)$/s.test(text) ? text : `(${text})`}[${k}]`, stmt, f);
+        return;
+      }
       f.scope.set(target.name, item ?? fallback);
       if (!f.silent && item?.kind === 'tensor') f.bindings.push({ owner: f.owner, name: target.name, range: target.range, hintOffset: stmt.value.range.end, value: item.id, shape: item.shape });
     });
