@@ -76,6 +76,20 @@ function layerCall(use: LayerUse, node: IrNode, x: string): string {
 }
 
 /**
+ * The nodes of one call of a layer with several results (`out, (h, c) = lstm(x)`): the first
+ * of `nodes` and those after it of the same call, one per part in order; null unless they are all there.
+ */
+function allResults(nodes: readonly IrNode[], layer: LayerUse, layerOf: (node: IrNode) => LayerUse | null): { nodes: IrNode[]; shape: readonly (number | readonly number[])[] } | null {
+  const shape = layerDef(layer.ctor)!.results;
+  if (!shape) return null;
+  const parts = shape.flat();
+  const call = nodes.slice(0, parts.length);
+  const same = (n: IrNode, k: number) =>
+    layerOf(n) === layer && (n.attrs as { part?: number }).part === parts[k] && n.inputs.length === nodes[0].inputs.length && n.inputs.every((id, i) => id === nodes[0].inputs[i]);
+  return call.length === parts.length && call.every(same) ? { nodes: call, shape } : null;
+}
+
+/**
  * The body lines of a graph (indented), binding every node output; returns the lines. A
  * checkpointed span becomes a nested function run by `torch.utils.checkpoint.checkpoint`.
  */
@@ -91,10 +105,21 @@ function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: I
   }
   const inputDim = (name: string) => inputDims.get(name) ?? null;
   const nodeLines = (from: number, to: number, at: string): void => {
-    for (const node of graph.nodes.slice(from, to)) {
+    for (let k = from; k < to; k++) {
+      const node = graph.nodes[k];
       const args = node.inputs.map((id) => names.get(id));
       if (node.op === 'unknown') throw new Error('a value an error left undetermined cannot be exported');
       const layer = layerOf(node);
+      const results = layer ? allResults(graph.nodes.slice(k, to), layer, layerOf) : null;
+      if (layer && results) {
+        // `out, (h, c) = self.lstm(x)`: one call for the results the nodes bind.
+        const hint = layer.name.split('.').pop();
+        const byPart = new Map(results.nodes.map((n) => [(n.attrs as { part: number }).part, names.bind(n.outputs[0], graph.values[n.outputs[0]].name ?? hint)]));
+        const target = (parts: readonly (number | readonly number[])[]): string => parts.map((p) => (typeof p === 'number' ? byPart.get(p)! : `(${target(p)})`)).join(', ');
+        lines.push(`${at}${target(results.shape)} = self.${layer.name}(${args[0]})`);
+        k += results.nodes.length - 1;
+        continue;
+      }
       const expression = layer ? layerCall(layer, node, args[0])
         : node.op === 'call_fn' ? `${node.attrs.fn}(${args.join(', ')})`
         : opExpression(graph, node, args, inModule, inputDim);

@@ -316,7 +316,8 @@ export interface LayerDef<A = unknown, OpA = unknown> {
   pytorch(args: A): string | null;
   /**
    * The results' nesting when the layer gives several, each a part number of its op
-   * (`[0, [1, 2]]`: `out, (h, c) = lstm(x)`); bound to one name it gives part 0. Absent: one result.
+   * (`[0, [1, 2]]`: `out, (h, c) = lstm(x)`, which the PyTorch export writes as one `module(x)`);
+   * bound to one name it gives part 0. Absent: one result.
    */
   readonly results?: readonly (number | readonly number[])[];
   /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple), for the node's attributes (its part); absent: `module(x)`. */
