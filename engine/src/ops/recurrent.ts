@@ -98,12 +98,16 @@ function recurrent(cell: Cell) {
     const final = [Dim.of(1), batch, attrs.hidden];
     // Each layer's and direction's last state, in PyTorch's order (layer-major, forward first).
     const finals: T[] = [];
+    const layers = groupParams(params, attrs);
     let input = x;
-    for (const layer of groupParams(params, attrs)) {
-      const perDirection = layer.map((p, d) => {
-        const run = direction(b, cell, input, p, hidden, d === 1);
-        const last = d === 1 ? run.outputs[0] : run.outputs[run.outputs.length - 1];
-        finals.push(b.apply('reshape', [attrs.part === 2 ? run.cell! : last], { shape: final }));
+    for (const [l, layer] of layers.entries()) {
+      const runs = layer.map((p, d) => direction(b, cell, input, p, hidden, d === 1));
+      if (attrs.part !== 0) {
+        runs.forEach((run, d) => finals.push(b.apply('reshape', [attrs.part === 2 ? run.cell! : run.outputs[d === 1 ? 0 : run.outputs.length - 1]], { shape: final })));
+        // A final state needs the last layer's steps but not its outputs.
+        if (l === layers.length - 1) break;
+      }
+      const perDirection = runs.map((run) => {
         const states = run.outputs.map((h) => b.apply('reshape', [h], { shape: step }));
         return states.length === 1 ? states[0] : b.apply('concat', states, { axis: 1 });
       });
