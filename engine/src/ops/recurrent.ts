@@ -200,5 +200,5 @@ function recurrentLayer<const N extends 'LSTM' | 'GRU'>(name: N, summary: string
   });
 }
 
-export const LSTMLayer = recurrentLayer('LSTM', 'Long short-term memory over a batch-first sequence `[B, T, in]` (torch.nn.LSTM with batch_first=True): the outputs `[B, T, hidden · directions]` of the last layer; `weight_ih_l0: [4·hidden, in]`, `weight_hh_l0: [4·hidden, hidden]`, biases `[4·hidden]`, gates in PyTorch\'s order (input, forget, cell, output).');
-export const GRULayer = recurrentLayer('GRU', 'Gated recurrent unit over a batch-first sequence `[B, T, in]` (torch.nn.GRU with batch_first=True): the outputs `[B, T, hidden · directions]` of the last layer; `weight_ih_l0: [3·hidden, in]`, gates in PyTorch\'s order (reset, update, new).');
+export const LSTMLayer = recurrentLayer('LSTM', 'Long short-term memory over a batch-first sequence `[B, T, in]` (torch.nn.LSTM with batch_first=True): the outputs `[B, T, hidden · directions]` of the last layer, and with `out, (h, c) = lstm(x)` the final states `[layers · directions, B, hidden]`; `weight_ih_l0: [4·hidden, in]`, `weight_hh_l0: [4·hidden, hidden]`, biases `[4·hidden]`, gates in PyTorch\'s order (input, forget, cell, output).');
+export const GRULayer = recurrentLayer('GRU', 'Gated recurrent unit over a batch-first sequence `[B, T, in]` (torch.nn.GRU with batch_first=True): the outputs `[B, T, hidden · directions]` of the last layer, and with `out, h = gru(x)` the final states `[layers · directions, B, hidden]`; `weight_ih_l0: [3·hidden, in]`, gates in PyTorch\'s order (reset, update, new).');
