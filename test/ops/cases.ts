@@ -20,6 +20,8 @@ export type Values =
   | 'wide'
   /** Whole numbers 0 and 1 as floats, so that `==` and `!=` meet equal entries. */
   | 'steps'
+  /** A mask of 0 and 1 whose every row (last axis) keeps its first entry, so no attention row is fully masked. */
+  | 'keepsOne'
   /** int64 class ids or token ids below `high`. */
   | { ids: number };
 
@@ -254,6 +256,8 @@ export const CASES: Cases = {
     { label: 'plain', inputs: [{ shape: ['B', 4, 3] }, { shape: ['B', 5, 3] }, { shape: ['B', 5, 2] }], attrs: { causal: false, scale: undefined } },
     { label: 'causal, heads', inputs: [{ shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }], attrs: { causal: true, scale: undefined } },
     { label: 'mask and scale', inputs: [{ shape: ['B', 3, 2] }, { shape: ['B', 4, 2] }, { shape: ['B', 4, 2] }, { shape: [3, 4] }], attrs: { causal: false, scale: 0.3 } },
+    { label: 'boolean mask', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: ['B', 2, 4, 2] }, { shape: ['B', 2, 4, 3] }, { shape: [3, 4], values: 'keepsOne' }], attrs: { causal: false, scale: undefined, boolMask: true } },
+    { label: 'boolean mask, causal, broadcast heads', inputs: [{ shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }, { shape: ['B', 1, 4, 4], values: 'keepsOne' }], attrs: { causal: true, scale: 0.5, boolMask: true } },
   ],
   multihead_attention: [
     { label: 'causal, 2 heads', inputs: [{ shape: ['B', 4, 6] }, { shape: [18, 6] }, { shape: [18] }, { shape: [6, 6] }, { shape: [6] }], attrs: { heads: d(2), causal: true, bias: true } },

@@ -968,6 +968,7 @@ export class ShapeChecker {
     }
     const def = opOf(op);
     if (!this.elementTypesFit(f, def, op, inputs, range, options)) known = false;
+    if (def.maskOrFloat && inputs[def.maskOrFloat.input]?.mask) attrs = { ...attrs, [def.maskOrFloat.attr]: true };
     if (known) {
       const result = def.shape(shapes, attrs as never, dtypes);
       if ('error' in result) {
@@ -1006,7 +1007,7 @@ export class ShapeChecker {
       const input = inputs[k];
       if (maskInputs.includes(k)) {
         if (!input.mask && !isVague(input)) return report('NN2160', k, [needer, def.params.filter((p) => p.kind === 'tensor')[k]?.name ?? 'mask']);
-      } else if (input.mask && !def.takesMasks) {
+      } else if (input.mask && !def.takesMasks && def.maskOrFloat?.input !== k) {
         return report('NN2140', k, [needer]);
       } else if (input.dtype === 'int64' && !(def.keepsDtype && k === 0) && def.ids?.input !== k) {
         return report('NN2161', k, [needer]);

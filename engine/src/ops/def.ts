@@ -235,6 +235,12 @@ export interface OpDef<A = unknown> {
   readonly takesMasks?: boolean;
   /** Inputs that must be masks (`where`'s condition, `masked_fill`'s mask): any other tensor there is NN2160. */
   readonly maskInputs?: readonly number[];
+  /**
+   * An input that may be a mask or a float tensor (attention's mask: boolean, or additive):
+   * when a mask is given there, the checker sets the op's boolean attribute `attr`, so the
+   * kernels and the PyTorch form know which it is (both back ends hold a mask as float 0/1).
+   */
+  readonly maskOrFloat?: { readonly input: number; readonly attr: string };
   /** The result is a mask when these inputs all are (`where`'s two branches); absent: never (comparisons say so themselves). */
   readonly masksFrom?: readonly number[];
   /**
