@@ -244,3 +244,38 @@ test('a comparison parses looser than arithmetic, a tuple binding needs two name
   const ops = result.irs.get('M')!.graph.nodes.map((n) => n.op);
   assert.deepEqual(ops, ['add', 'mul', 'gt', 'mul']);
 });
+
+test('LSTM and GRU give their final states when bound as PyTorch returns them', () => {
+  const text = [
+    'model M(x: [B, T, 4]) -> [B, 5] {',
+    '  lstm = LSTM(4, 3, layers = 2, bidirectional = true)',
+    '  gru = GRU(4, 3)',
+    '  head = Linear(3, 5)',
+    '  out, (h, c) = lstm(x)',
+    '  seq, hn = gru(x)',
+    '  only = lstm(x)',
+    '  o2, hc = lstm(x)',
+    '  po, (ph, pc) = x |> lstm',
+    '  return head(h[-1] + c[0] + hc[1][0][1] + hn[0])',
+    '}',
+    '',
+  ].join('\n');
+  const result = checkProgram(text);
+  assert.deepEqual(problems(result), []);
+  const shapes = Object.fromEntries(result.bindings.map((b) => [b.name, b.shape]));
+  assert.deepEqual(
+    { out: shapes.out, h: shapes.h, c: shapes.c, seq: shapes.seq, hn: shapes.hn, only: shapes.only, o2: shapes.o2, ph: shapes.ph },
+    { out: '[B, T, 6]', h: '[4, B, 3]', c: '[4, B, 3]', seq: '[B, T, 3]', hn: '[1, B, 3]', only: '[B, T, 6]', o2: '[B, T, 6]', ph: '[4, B, 3]' },
+  );
+  const parts = result.irs.get('M')!.graph.nodes.filter((n) => n.op === 'lstm').map((n) => (n.op === 'lstm' ? n.attrs.part : -1));
+  assert.deepEqual(parts, [0, 1, 2, 0, 0, 1, 2, 0, 1, 2]);
+  const wrong: [string, string][] = [
+    ['  out, (h, c) = gru(x)', '2 names are bound, but `gru(x)[1]` gives a tensor of shape [1, B, 3]'],
+    ['  out, h, c = lstm(x)', '3 names are bound, but `lstm(x)` gives 2 results'],
+  ];
+  for (const [line, message] of wrong) {
+    const broken = checkProgram(text.replace('  out, (h, c) = lstm(x)', line).replace('h[-1] + c[0] + ', ''));
+    const d = only(broken, 'NN2147');
+    assert.ok(d.message.includes(message), d.message);
+  }
+});

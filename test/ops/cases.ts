@@ -218,19 +218,35 @@ export const CASES: Cases = {
   rms_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }], attrs: { eps: 1e-6 } }],
   identity: [{ label: 'any shape', inputs: [{ shape: ['B', 3, 2] }], attrs: {} }],
   lstm: [
-    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [12, 2] }, { shape: [12, 3] }, { shape: [12] }, { shape: [12] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true } },
+    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [12, 2] }, { shape: [12, 3] }, { shape: [12] }, { shape: [12] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true, part: 0 } },
     {
       label: 'two layers, bidirectional, no bias',
       inputs: [{ shape: ['B', 3, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }],
-      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false },
+      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false, part: 0 },
+    },
+    { label: 'final hidden states h_n', inputs: [{ shape: ['B', 3, 2] }, { shape: [12, 2] }, { shape: [12, 3] }, { shape: [12] }, { shape: [12] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true, part: 1 } },
+    {
+      label: 'final cell states c_n, two layers, bidirectional',
+      inputs: [{ shape: ['B', 3, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }],
+      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false, part: 2 },
+    },
+    {
+      label: 'final hidden states h_n, two layers, bidirectional',
+      inputs: [{ shape: ['B', 3, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }],
+      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false, part: 1 },
     },
   ],
   gru: [
-    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [9, 2] }, { shape: [9, 3] }, { shape: [9] }, { shape: [9] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true } },
+    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [9, 2] }, { shape: [9, 3] }, { shape: [9] }, { shape: [9] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true, part: 0 } },
     {
       label: 'bidirectional',
       inputs: [{ shape: ['B', 2, 3] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }],
-      attrs: { hidden: d(2), layers: d(1), bidirectional: true, bias: true },
+      attrs: { hidden: d(2), layers: d(1), bidirectional: true, bias: true, part: 0 },
+    },
+    {
+      label: 'final hidden states h_n, bidirectional',
+      inputs: [{ shape: ['B', 2, 3] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }],
+      attrs: { hidden: d(2), layers: d(1), bidirectional: true, bias: true, part: 1 },
     },
   ],
   adaptive_avg_pool2d: [

@@ -325,8 +325,14 @@ export interface LayerDef<A = unknown, OpA = unknown> {
    * none (the export then declares the parameters and applies the op's functional form).
    */
   pytorch(args: A): string | null;
-  /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple); absent: `module(x)`. */
-  pytorchCall?(module: string, x: string, args: A): string;
+  /**
+   * The results' nesting when the layer gives several, each a part number of its op
+   * (`[0, [1, 2]]`: `out, (h, c) = lstm(x)`, which the PyTorch export writes as one `module(x)`);
+   * bound to one name it gives part 0. Absent: one result.
+   */
+  readonly results?: readonly (number | readonly number[])[];
+  /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple), for the node's attributes (its part); absent: `module(x)`. */
+  pytorchCall?(module: string, x: string, args: A, attrs: OpA): string;
 }
 
 /** Defines a layer whose constructor arguments are its signature's parameters. */
