@@ -5,6 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as E from '../../engine/src/index.js';
 import type { Tensor } from '../../engine/src/index.js';
+import { hardtanh } from '../../engine/src/ops/unary.js';
 import { assertClose, assertGradcheck, inputs64 } from './helpers.js';
 
 interface OpCase {
@@ -234,6 +235,16 @@ test('gradient values: relu passes the upstream gradient where x > 0', () => {
   const x = E.tensor([-1, 2, -3, 4], { requiresGrad: true });
   E.sum(E.mul(E.relu(x), E.tensor([1, 2, 3, 4]))).backward();
   assert.deepEqual(x.grad?.toArray(), [0, 2, 0, 4]);
+});
+
+test('an Inf from above does not pass a unit that is off: sqrt(relu(x)) at x < 0 has gradient 0, as in PyTorch', () => {
+  // torch.sqrt(torch.relu(x)).sum().backward() gives [0, 0.3536] at x = [-1, 2], not [nan, …].
+  const x = E.tensor([-1, 2], { dtype: 'float64', requiresGrad: true });
+  E.sum(E.sqrt(E.relu(x))).backward();
+  assert.deepEqual(x.grad?.toArray().map((v) => Number(v.toFixed(4))), [0, 0.3536]);
+  const y = E.tensor([-1, 2], { dtype: 'float64', requiresGrad: true });
+  E.sum(E.sqrt(hardtanh(y, 0, 1))).backward();
+  assert.deepEqual(y.grad?.toArray(), [0, 0]);
 });
 
 test('gradient values: cross_entropy gives (softmax − onehot) / B', () => {

@@ -61,8 +61,9 @@ test('the IR of the MNIST network: ops, attributes, parameters and shapes in ord
   const g = ir.graph;
   assert.deepEqual(g.nodes.map((n) => n.op), ['conv2d', 'relu', 'conv2d', 'relu', 'max_pool2d', 'flatten', 'linear', 'relu', 'dropout', 'linear']);
   assert.deepEqual(g.nodes.map((n) => formatShape(g.values[n.outputs[0]].shape)).slice(-4), ['[B, 128]', '[B, 128]', '[B, 128]', '[B, 10]']);
-  assert.deepEqual(g.nodes[0].attrs, { stride: Dim.of(1), padding: Dim.of(0), dilation: Dim.of(1), groups: Dim.of(1) });
-  assert.deepEqual(g.nodes[4].attrs, { k: Dim.of(2), stride: Dim.of(2), padding: Dim.of(0) });
+  const pair = (n: number) => [Dim.of(n), Dim.of(n)];
+  assert.deepEqual(g.nodes[0].attrs, { stride: pair(1), padding: pair(0), dilation: pair(1), groups: Dim.of(1) });
+  assert.deepEqual(g.nodes[4].attrs, { k: pair(2), stride: pair(2), padding: pair(0) });
   assert.deepEqual(g.nodes[8].attrs, { p: 0.25 });
   assert.deepEqual(g.layers.map((l) => [l.name, l.ctor]), [['conv1', 'Conv2d'], ['conv2', 'Conv2d'], ['fc1', 'Linear'], ['fc2', 'Linear']]);
   assert.equal(g.nodes[6].layer, 'fc1');
@@ -242,4 +243,39 @@ test('a comparison parses looser than arithmetic, a tuple binding needs two name
   assert.deepEqual(problems(result), []);
   const ops = result.irs.get('M')!.graph.nodes.map((n) => n.op);
   assert.deepEqual(ops, ['add', 'mul', 'gt', 'mul']);
+});
+
+test('LSTM and GRU give their final states when bound as PyTorch returns them', () => {
+  const text = [
+    'model M(x: [B, T, 4]) -> [B, 5] {',
+    '  lstm = LSTM(4, 3, layers = 2, bidirectional = true)',
+    '  gru = GRU(4, 3)',
+    '  head = Linear(3, 5)',
+    '  out, (h, c) = lstm(x)',
+    '  seq, hn = gru(x)',
+    '  only = lstm(x)',
+    '  o2, hc = lstm(x)',
+    '  po, (ph, pc) = x |> lstm',
+    '  return head(h[-1] + c[0] + hc[1][0][1] + hn[0])',
+    '}',
+    '',
+  ].join('\n');
+  const result = checkProgram(text);
+  assert.deepEqual(problems(result), []);
+  const shapes = Object.fromEntries(result.bindings.map((b) => [b.name, b.shape]));
+  assert.deepEqual(
+    { out: shapes.out, h: shapes.h, c: shapes.c, seq: shapes.seq, hn: shapes.hn, only: shapes.only, o2: shapes.o2, ph: shapes.ph },
+    { out: '[B, T, 6]', h: '[4, B, 3]', c: '[4, B, 3]', seq: '[B, T, 3]', hn: '[1, B, 3]', only: '[B, T, 6]', o2: '[B, T, 6]', ph: '[4, B, 3]' },
+  );
+  const parts = result.irs.get('M')!.graph.nodes.filter((n) => n.op === 'lstm').map((n) => (n.op === 'lstm' ? n.attrs.part : -1));
+  assert.deepEqual(parts, [0, 1, 2, 0, 0, 1, 2, 0, 1, 2]);
+  const wrong: [string, string][] = [
+    ['  out, (h, c) = gru(x)', '2 names are bound, but `gru(x)[1]` gives a tensor of shape [1, B, 3]'],
+    ['  out, h, c = lstm(x)', '3 names are bound, but `lstm(x)` gives 2 results'],
+  ];
+  for (const [line, message] of wrong) {
+    const broken = checkProgram(text.replace('  out, (h, c) = lstm(x)', line).replace('h[-1] + c[0] + ', ''));
+    const d = only(broken, 'NN2147');
+    assert.ok(d.message.includes(message), d.message);
+  }
 });

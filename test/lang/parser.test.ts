@@ -135,3 +135,17 @@ test('parentheses with commas are a tuple, `(a,)` one item, `(a)` a grouping, an
   assert.deepEqual(nested.kind === 'tuple' && nested.items.map((i) => i.kind), ['tuple', 'list']);
   assert.deepEqual(codes('model M(x: [B]) -> [B] {\n  y = (1, 2\n  return x\n}\n'), ['NN1002']);
 });
+
+test('a tuple binding takes parenthesized groups of names: `out, (h, c) = lstm(x)`', () => {
+  const text = 'model M(x: [B, T, 4]) -> [B, 3] {\n  out, (h, c) = lstm(x)\n  (a, b), d = f(x)\n  return h\n}\n';
+  assert.deepEqual(codes(text), []);
+  const [first, second] = model(text).body.stmts;
+  const shape = (s: Stmt) => (s.kind === 'unpack' ? s.targets.map((t) => (t.kind === 'group' ? t.names.map((n) => n.name) : t.name)) : s.kind);
+  assert.deepEqual(shape(first), ['out', ['h', 'c']]);
+  assert.deepEqual(shape(second), [['a', 'b'], 'd']);
+  const group = first.kind === 'unpack' ? first.targets[1] : null;
+  assert.equal(text.slice(group!.range.start, group!.range.end), '(h, c)');
+  // A group of one name, or a group alone, is no tuple binding.
+  assert.notDeepEqual(codes('model M(x: [B]) -> [B] {\n  out, (h) = lstm(x)\n  return x\n}\n'), []);
+  assert.notDeepEqual(codes('model M(x: [B]) -> [B] {\n  (h, c) = lstm(x)\n  return x\n}\n'), []);
+});

@@ -11,6 +11,7 @@ function inferShape<N extends OpName>(op: N, inputs: readonly ReturnType<typeof 
   return (OPS[op].shape as (s: typeof inputs, a: AttrsOfOp<N>, d: readonly ('float32' | 'int64')[]) => RuleResult)(inputs, attrs, []);
 }
 
+const dd = (n: number) => [Dim.of(n), Dim.of(n)] as const;
 const d = (n: number) => Dim.of(n);
 
 function shape(result: RuleResult): string {
@@ -95,20 +96,20 @@ test('linear and conv2d agree for symbolic and constant batch sizes', () => {
   for (const batch of ['B', 64] as const) {
     const linear = inferShape('linear', [shapeOf([batch, 9216]), shapeOf([128, 9216]), shapeOf([128])], {});
     assert.equal(shape(linear), `[${batch}, 128]`);
-    const conv = inferShape('conv2d', [shapeOf([batch, 1, 28, 28]), shapeOf([32, 1, 3, 3]), shapeOf([32])], { stride: d(1), padding: d(0) });
+    const conv = inferShape('conv2d', [shapeOf([batch, 1, 28, 28]), shapeOf([32, 1, 3, 3]), shapeOf([32])], { stride: [d(1), d(1)], padding: [d(0), d(0)] });
     assert.equal(shape(conv), `[${batch}, 32, 26, 26]`);
   }
   assert.deepEqual(error(inferShape('linear', [shapeOf(['B', 9216]), shapeOf([128, 4608])], {})), ['NN2103', ['4608', { input: 0 }, '[B, 9216]', { origin: 0 }], '[B, 128]']);
-  const channels = error(inferShape('conv2d', [shapeOf(['B', 16, 32, 32]), shapeOf([32, 32, 3, 3])], { stride: d(1), padding: d(1) }));
+  const channels = error(inferShape('conv2d', [shapeOf(['B', 16, 32, 32]), shapeOf([32, 32, 3, 3])], { stride: [d(1), d(1)], padding: [d(1), d(1)] }));
   assert.deepEqual(channels, ['NN2104', ['Conv2d', '32', { input: 0 }, '[B, 16, 32, 32]', { origin: 0 }], '[B, 32, 32, 32]']);
-  assert.equal(error(inferShape('conv2d', [shapeOf(['B', 16]), shapeOf([32, 16, 3, 3])], { stride: d(1), padding: d(0) }))[0], 'NN2108');
-  assert.equal(error(inferShape('conv2d', [shapeOf(['B', 1, 2, 2]), shapeOf([4, 1, 5, 5])], { stride: d(1), padding: d(0) }))[0], 'NN2105');
-  assert.equal(shape(inferShape('conv2d', [shapeOf(['B', 3, 'H', 'W']), shapeOf([8, 3, 3, 3])], { stride: d(2), padding: d(1) })), '[B, 8, (H - 1) // 2 + 1, (W - 1) // 2 + 1]');
+  assert.equal(error(inferShape('conv2d', [shapeOf(['B', 16]), shapeOf([32, 16, 3, 3])], { stride: [d(1), d(1)], padding: [d(0), d(0)] }))[0], 'NN2108');
+  assert.equal(error(inferShape('conv2d', [shapeOf(['B', 1, 2, 2]), shapeOf([4, 1, 5, 5])], { stride: [d(1), d(1)], padding: [d(0), d(0)] }))[0], 'NN2105');
+  assert.equal(shape(inferShape('conv2d', [shapeOf(['B', 3, 'H', 'W']), shapeOf([8, 3, 3, 3])], { stride: [d(2), d(2)], padding: [d(1), d(1)] })), '[B, 8, (H - 1) // 2 + 1, (W - 1) // 2 + 1]');
 });
 
 test('pooling, flatten, reshape and concat', () => {
-  assert.equal(shape(inferShape('max_pool2d', [shapeOf(['B', 64, 24, 24])], { k: d(2), stride: d(2), padding: d(0) })), '[B, 64, 12, 12]');
-  assert.equal(error(inferShape('avg_pool2d', [shapeOf(['B', 1, 1, 1])], { k: d(2), stride: d(2), padding: d(0) }))[0], 'NN2105');
+  assert.equal(shape(inferShape('max_pool2d', [shapeOf(['B', 64, 24, 24])], { k: dd(2), stride: dd(2), padding: dd(0) })), '[B, 64, 12, 12]');
+  assert.equal(error(inferShape('avg_pool2d', [shapeOf(['B', 1, 1, 1])], { k: dd(2), stride: dd(2), padding: dd(0) }))[0], 'NN2105');
   assert.equal(shape(inferShape('flatten', [shapeOf(['B', 64, 12, 12])], { start: 1, end: -1 })), '[B, 9216]');
   assert.equal(shape(inferShape('reshape', [shapeOf(['B', 4, 6])], { shape: shapeOf(['B', -1]) })), '[B, 24]');
   assert.deepEqual(error(inferShape('reshape', [shapeOf(['B', 4, 6])], { shape: shapeOf(['B', 25]) })).slice(0, 2), ['NN2106', ['[B, 4, 6]', '24*B', '[B, 25]', '25*B']]);

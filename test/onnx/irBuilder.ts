@@ -63,7 +63,9 @@ export class IrBuilder {
   }
 
   conv(name: string, x: ValueId, inC: number, outC: number, k: number, outHW: number, options: { stride?: number; padding?: number } = {}, bias = true): ValueId {
-    const attrs = { stride: Dim.of(options.stride ?? 1), padding: Dim.of(options.padding ?? 0) };
+    const stride = Dim.of(options.stride ?? 1);
+    const padding = Dim.of(options.padding ?? 0);
+    const attrs = { stride: [stride, stride] as const, padding: [padding, padding] as const };
     const w = this.param(`${name}.weight`, [outC, inC, k, k], name, { kind: 'kaiming_uniform', fanIn: inC * k * k });
     if (!bias) return this.op('conv2d', [x, w], ['B', outC, outHW, outHW], attrs, name);
     const b = this.param(`${name}.bias`, [outC], name, { kind: 'bias_uniform', fanIn: inC * k * k });
@@ -104,7 +106,8 @@ export function cnnIR(options: { batchNorm?: boolean } = {}): ModelIR {
   let h = ir.input('x', ['B', 1, 28, 28]);
   h = ir.conv('conv1', h, 1, 8, 3, 26, {}, !options.batchNorm);
   if (options.batchNorm) h = ir.batchNorm2d('bn1', h, 8, 26);
-  const pool = { k: Dim.of(2), stride: Dim.of(2), padding: Dim.of(0) };
+  const two = [Dim.of(2), Dim.of(2)] as const;
+  const pool = { k: two, stride: two, padding: [Dim.of(0), Dim.of(0)] as const };
   h = ir.op('relu', [h], ['B', 8, 26, 26], {});
   h = ir.op('max_pool2d', [h], ['B', 8, 13, 13], pool);
   h = ir.conv('conv2', h, 8, 16, 3, 11);

@@ -7,7 +7,8 @@ import { IrBuilder } from './irBuilder.js';
 import { Dim, shapeOf } from '../../engine/src/shape/dim.js';
 
 /** A pooling window's attributes (k, stride, no padding). */
-const pool = (k: number, stride: number) => ({ k: Dim.of(k), stride: Dim.of(stride), padding: Dim.of(0) });
+const pair = (n: number) => [Dim.of(n), Dim.of(n)] as const;
+const pool = (k: number, stride: number) => ({ k: pair(k), stride: pair(stride), padding: pair(0) });
 import { assertParity, randomBatches, runOnnx, runTs } from './parityHarness.js';
 
 const adam = { kind: 'Adam' as const, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };

@@ -8,6 +8,8 @@ import type { AttrsOfOp, OpName } from '../../engine/src/ops/registry.js';
 export const BATCH = 3;
 const B = Dim.named('B');
 const d = (n: number) => Dim.of(n);
+/** One size for both axes of a 2-D op's pair attribute. */
+const dd = (n: number) => [Dim.of(n), Dim.of(n)] as const;
 
 /** How an input's values are drawn. */
 export type Values =
@@ -20,6 +22,8 @@ export type Values =
   | 'wide'
   /** Whole numbers 0 and 1 as floats, so that `==` and `!=` meet equal entries. */
   | 'steps'
+  /** A mask of 0 and 1 whose every row (last axis) keeps its first entry, so no attention row is fully masked. */
+  | 'keepsOne'
   /** int64 class ids or token ids below `high`. */
   | { ids: number };
 
@@ -62,9 +66,11 @@ const moments = (): OpCase<AttrsOfOp<'var'>>[] => [
   { label: 'every axis', inputs: [{ shape: ['B', 3] }], attrs: { axis: undefined, keepdims: false, correction: 1 } },
 ];
 const pools = (): OpCase<AttrsOfOp<'max_pool2d'>>[] => [
-  { label: '2x2 windows', inputs: [{ shape: ['B', 2, 4, 4] }], attrs: { k: d(2), stride: d(2), padding: d(0) } },
-  { label: 'overlapping, padded', inputs: [{ shape: ['B', 1, 5, 5] }], attrs: { k: d(3), stride: d(1), padding: d(1) } },
-  { label: 'odd size', inputs: [{ shape: ['B', 1, 5, 4] }], attrs: { k: d(2), stride: d(2), padding: d(0) } },
+  { label: '2x2 windows', inputs: [{ shape: ['B', 2, 4, 4] }], attrs: { k: dd(2), stride: dd(2), padding: dd(0) } },
+  { label: 'overlapping, padded', inputs: [{ shape: ['B', 1, 5, 5] }], attrs: { k: dd(3), stride: dd(1), padding: dd(1) } },
+  { label: 'odd size', inputs: [{ shape: ['B', 1, 5, 4] }], attrs: { k: dd(2), stride: dd(2), padding: dd(0) } },
+  { label: '(1, 2) windows at stride (1, 2)', inputs: [{ shape: ['B', 2, 3, 4] }], attrs: { k: [d(1), d(2)], stride: [d(1), d(2)], padding: dd(0) } },
+  { label: '(3, 2) windows, stride (2, 1), padding (1, 0)', inputs: [{ shape: ['B', 1, 5, 4] }], attrs: { k: [d(3), d(2)], stride: [d(2), d(1)], padding: [d(1), d(0)] } },
 ];
 const binary = (values: Values = 'normal'): OpCase<AttrsOfOp<'add'>>[] => [
   { label: 'broadcast', inputs: [{ shape: ['B', 4] }, { shape: [4], values }], attrs: {} },
@@ -158,11 +164,14 @@ export const CASES: Cases = {
     { label: 'rank 3, no bias', inputs: [{ shape: ['B', 2, 4] }, { shape: [3, 4] }], attrs: {} },
   ],
   conv2d: [
-    { label: 'padded', inputs: [{ shape: ['B', 2, 5, 5] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1) } },
-    { label: 'strided, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 3, 3] }], attrs: { stride: d(2), padding: d(0) } },
-    { label: 'dilated', inputs: [{ shape: ['B', 2, 6, 6] }, { shape: [3, 2, 2, 2] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(2), groups: d(1) } },
-    { label: '2 groups, strided', inputs: [{ shape: ['B', 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], attrs: { stride: d(2), padding: d(1), dilation: d(1), groups: d(2) } },
-    { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5, 4] }, { shape: [2, 2, 3, 3] }, { shape: [2] }], attrs: { stride: d(1), padding: 'same', dilation: d(2), groups: d(1) } },
+    { label: 'padded', inputs: [{ shape: ['B', 2, 5, 5] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], attrs: { stride: dd(1), padding: dd(1) } },
+    { label: 'strided, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 3, 3] }], attrs: { stride: dd(2), padding: dd(0) } },
+    { label: 'dilated', inputs: [{ shape: ['B', 2, 6, 6] }, { shape: [3, 2, 2, 2] }, { shape: [3] }], attrs: { stride: dd(1), padding: dd(1), dilation: dd(2), groups: d(1) } },
+    { label: '2 groups, strided', inputs: [{ shape: ['B', 4, 5, 5] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], attrs: { stride: dd(2), padding: dd(1), dilation: dd(1), groups: d(2) } },
+    { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5, 4] }, { shape: [2, 2, 3, 3] }, { shape: [2] }], attrs: { stride: dd(1), padding: 'same', dilation: dd(2), groups: d(1) } },
+    { label: '(1, 3) kernel, (1, 2) stride, (0, 1) padding', inputs: [{ shape: ['B', 2, 4, 7] }, { shape: [3, 2, 1, 3] }, { shape: [3] }], attrs: { stride: [d(1), d(2)], padding: [d(0), d(1)], dilation: dd(1), groups: d(1) } },
+    { label: '(1, 2) dilation, padding "same" per axis (1, 2)', inputs: [{ shape: ['B', 2, 5, 6] }, { shape: [2, 2, 3, 3] }], attrs: { stride: dd(1), padding: 'same', dilation: [d(1), d(2)], groups: d(1) } },
+    { label: '(2, 3) kernel, (2, 1) stride, no bias', inputs: [{ shape: ['B', 2, 6, 5] }, { shape: [2, 2, 2, 3] }], attrs: { stride: [d(2), d(1)], padding: dd(0), dilation: dd(1), groups: d(1) } },
   ],
   conv1d: [
     { label: 'padded', inputs: [{ shape: ['B', 2, 7] }, { shape: [3, 2, 3] }, { shape: [3] }], attrs: { stride: d(1), padding: d(1), dilation: d(1), groups: d(1) } },
@@ -171,8 +180,10 @@ export const CASES: Cases = {
     { label: 'padding "same", dilated', inputs: [{ shape: ['B', 2, 5] }, { shape: [2, 2, 3] }, { shape: [2] }], attrs: { stride: d(1), padding: 'same', dilation: d(2), groups: d(1) } },
   ],
   conv_transpose2d: [
-    { label: 'stride 2, padded', inputs: [{ shape: ['B', 2, 3, 3] }, { shape: [2, 3, 3, 3] }, { shape: [3] }], attrs: { stride: d(2), padding: d(1), outputPadding: d(1), dilation: d(1) } },
-    { label: 'dilated, no bias', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: [2, 2, 2, 2] }], attrs: { stride: d(1), padding: d(0), outputPadding: d(0), dilation: d(2) } },
+    { label: 'stride 2, padded', inputs: [{ shape: ['B', 2, 3, 3] }, { shape: [2, 3, 3, 3] }, { shape: [3] }], attrs: { stride: dd(2), padding: dd(1), outputPadding: dd(1), dilation: dd(1) } },
+    { label: 'dilated, no bias', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: [2, 2, 2, 2] }], attrs: { stride: dd(1), padding: dd(0), outputPadding: dd(0), dilation: dd(2) } },
+    { label: '(1, 3) kernel, (2, 1) stride, (0, 1) padding, (1, 0) output padding', inputs: [{ shape: ['B', 2, 3, 4] }, { shape: [2, 3, 1, 3] }, { shape: [3] }], attrs: { stride: [d(2), d(1)], padding: [d(0), d(1)], outputPadding: [d(1), d(0)], dilation: dd(1) } },
+    { label: '(2, 3) kernel, (2, 1) dilation, no bias', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: [2, 2, 2, 3] }], attrs: { stride: dd(1), padding: dd(0), outputPadding: dd(0), dilation: [d(2), d(1)] } },
   ],
   batch_norm2d: batchNorm2d,
   batch_norm1d: [
@@ -207,19 +218,35 @@ export const CASES: Cases = {
   rms_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }], attrs: { eps: 1e-6 } }],
   identity: [{ label: 'any shape', inputs: [{ shape: ['B', 3, 2] }], attrs: {} }],
   lstm: [
-    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [12, 2] }, { shape: [12, 3] }, { shape: [12] }, { shape: [12] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true } },
+    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [12, 2] }, { shape: [12, 3] }, { shape: [12] }, { shape: [12] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true, part: 0 } },
     {
       label: 'two layers, bidirectional, no bias',
       inputs: [{ shape: ['B', 3, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }],
-      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false },
+      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false, part: 0 },
+    },
+    { label: 'final hidden states h_n', inputs: [{ shape: ['B', 3, 2] }, { shape: [12, 2] }, { shape: [12, 3] }, { shape: [12] }, { shape: [12] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true, part: 1 } },
+    {
+      label: 'final cell states c_n, two layers, bidirectional',
+      inputs: [{ shape: ['B', 3, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }],
+      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false, part: 2 },
+    },
+    {
+      label: 'final hidden states h_n, two layers, bidirectional',
+      inputs: [{ shape: ['B', 3, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }, { shape: [8, 4] }, { shape: [8, 2] }],
+      attrs: { hidden: d(2), layers: d(2), bidirectional: true, bias: false, part: 1 },
     },
   ],
   gru: [
-    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [9, 2] }, { shape: [9, 3] }, { shape: [9] }, { shape: [9] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true } },
+    { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [9, 2] }, { shape: [9, 3] }, { shape: [9] }, { shape: [9] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true, part: 0 } },
     {
       label: 'bidirectional',
       inputs: [{ shape: ['B', 2, 3] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }],
-      attrs: { hidden: d(2), layers: d(1), bidirectional: true, bias: true },
+      attrs: { hidden: d(2), layers: d(1), bidirectional: true, bias: true, part: 0 },
+    },
+    {
+      label: 'final hidden states h_n, bidirectional',
+      inputs: [{ shape: ['B', 2, 3] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }, { shape: [6, 3] }, { shape: [6, 2] }, { shape: [6] }, { shape: [6] }],
+      attrs: { hidden: d(2), layers: d(1), bidirectional: true, bias: true, part: 1 },
     },
   ],
   adaptive_avg_pool2d: [
@@ -238,6 +265,8 @@ export const CASES: Cases = {
     { label: 'plain', inputs: [{ shape: ['B', 4, 3] }, { shape: ['B', 5, 3] }, { shape: ['B', 5, 2] }], attrs: { causal: false, scale: undefined } },
     { label: 'causal, heads', inputs: [{ shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }], attrs: { causal: true, scale: undefined } },
     { label: 'mask and scale', inputs: [{ shape: ['B', 3, 2] }, { shape: ['B', 4, 2] }, { shape: ['B', 4, 2] }, { shape: [3, 4] }], attrs: { causal: false, scale: 0.3 } },
+    { label: 'boolean mask', inputs: [{ shape: ['B', 2, 3, 2] }, { shape: ['B', 2, 4, 2] }, { shape: ['B', 2, 4, 3] }, { shape: [3, 4], values: 'keepsOne' }], attrs: { causal: false, scale: undefined, boolMask: true } },
+    { label: 'boolean mask, causal, broadcast heads', inputs: [{ shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }, { shape: ['B', 2, 4, 3] }, { shape: ['B', 1, 4, 4], values: 'keepsOne' }], attrs: { causal: true, scale: 0.5, boolMask: true } },
   ],
   multihead_attention: [
     { label: 'causal, 2 heads', inputs: [{ shape: ['B', 4, 6] }, { shape: [18, 6] }, { shape: [18] }, { shape: [6, 6] }, { shape: [6] }], attrs: { heads: d(2), causal: true, bias: true } },

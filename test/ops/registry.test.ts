@@ -42,6 +42,7 @@ function inputsOf(op: string, c: AnyCase): Tensor[] {
     const values = spec.values ?? 'normal';
     if (typeof values === 'object') return new Tensor(Int32Array.from({ length: size }, () => Math.floor(rng.next() * values.ids)), shape, 'int64');
     const draw = values === 'positive' ? () => 0.5 + rng.next() * 2 : values === 'probability' ? () => 0.05 + rng.next() * 0.9 : values === 'wide' ? () => -5 + rng.next() * 10 : values === 'steps' ? () => Math.floor(rng.next() * 2) : () => rng.normal();
+    if (values === 'keepsOne') return new Tensor(Float64Array.from({ length: size }, (_, i) => (i % shape[shape.length - 1] === 0 ? 1 : Math.floor(rng.next() * 2))), shape, 'float64');
     return new Tensor(Float64Array.from({ length: size }, draw), shape, 'float64');
   });
 }
@@ -65,10 +66,16 @@ function runTs(def: AnyDef, c: AnyCase, inputs: Tensor[]): Tensor {
   return def.ts(inputs, resolveAttrs(c.attrs, bind), tsContext(ruleShape(def, c)));
 }
 
-/** Which inputs a gradient reaches (float inputs the op lets a gradient into). */
+/** Input `k` is a mask: always (`where`'s condition), or by the case's attribute (attention's boolean mask). */
+function isMask(def: AnyDef, c: AnyCase, k: number): boolean {
+  const either = def.maskOrFloat;
+  return (def.maskInputs?.includes(k) ?? false) || (either?.input === k && (c.attrs as Record<string, unknown>)[either.attr] === true);
+}
+
+/** Which inputs a gradient reaches (float inputs the op lets a gradient into; never a mask). */
 function gradInputs(def: AnyDef, c: AnyCase): number[] {
   const chosen = def.gradInputs?.(c.inputs.length) ?? c.inputs.map((_, k) => k);
-  return chosen.filter((k) => !isIds(c.inputs[k]));
+  return chosen.filter((k) => !isIds(c.inputs[k]) && !isMask(def, c, k));
 }
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number, what: string): void {
@@ -192,7 +199,7 @@ function torchCases(): Record<string, TorchCase> {
       const expression = def.pytorch(c.inputs.map((_, k) => `a${k}`), c.attrs, { inModule: true, outShape, inShapes: c.inputs.map(symbolicShape), inputDim: () => null });
       out[`${name}/${c.label}`] = {
         expression,
-        inputs: inputs.map((t, k) => ({ data: [...t.data], shape: t.shape.slice(), ids: t.dtype === 'int64', mask: def.maskInputs?.includes(k) ?? false, grad: reached.has(k) })),
+        inputs: inputs.map((t, k) => ({ data: [...t.data], shape: t.shape.slice(), ids: t.dtype === 'int64', mask: isMask(def, c, k), grad: reached.has(k) })),
         upstream: [...upstreamFor(numbers(outShape))],
         training: c.pythonTraining ?? true,
       };

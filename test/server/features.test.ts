@@ -140,6 +140,13 @@ describe('hover', () => {
     assert.ok(text.includes(OPS.conv2d.doc.gradient), text);
   });
 
+  test('a Conv2d with a pair kernel: the arguments per axis and the weight [out, in, kh, kw]', async () => {
+    const uri = await client.open(join('test/fixtures/cases', 'ok_conv2d_tuple_kernel.nn'));
+    const text = await hoverAt(uri, 'Conv2d(1, 4', 0, 1);
+    assert.ok(text.includes('kernel = (1, 3), stride = (1, 2), padding = (0, 1), dilation = 1'), text);
+    assert.ok(text.includes('conv2d_0.weight : [4, 1, 1, 3]'), text);
+  });
+
   test('activations show their local derivative, from the registry', async () => {
     const uri = await client.open(fixture('ok_cnn.nn'));
     const relu = await hoverAt(uri, 'relu(conv1', 0, 1);

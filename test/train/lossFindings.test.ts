@@ -182,3 +182,23 @@ train M {
   assert.equal(nan(onnx).step, nan(ts).step);
   assert.equal(onnx.lines[onnx.findings.indexOf(nan(onnx))], 2);
 });
+
+test('a NaN that first appears in a gradient is reported at that step on ONNX too, where the loss shows it a step later', async () => {
+  const text = `model M(x: [B, 2]) -> [B, 2] {
+  h = sqrt(Linear(2, 16)(x) * 0)
+  return Linear(16, 2)(h)
+}
+
+train M {
+  data = moons(points = 200)
+}
+`;
+  const onnx = await runSetup({ name: 'nan-gradient', text }, 'onnx');
+  const ts = await runSetup({ name: 'nan-gradient', text }, 'ts');
+  const nan = (o: typeof onnx) => o.findings.find((f) => f.code === 'NN5004')!;
+  assert.equal(onnx.backend, 'onnx');
+  assert.match(nan(ts).message, /gradient/);
+  assert.equal(nan(ts).step, 1);
+  assert.equal(nan(onnx).step, nan(ts).step);
+  assert.equal(nan(onnx).message, nan(ts).message);
+});

@@ -69,10 +69,24 @@ function initLine(target: string, init: InitSpec): string {
 }
 
 /** How a built-in layer is applied: `self.conv1(x)`, or the layer's own call form. */
-function layerCall(use: LayerUse, x: string): string {
+function layerCall(use: LayerUse, node: IrNode, x: string): string {
   const def = layerDef(use.ctor)!;
   const module = `self.${use.name}`;
-  return def.pytorchCall ? def.pytorchCall(module, x, use.args as never) : `${module}(${x})`;
+  return def.pytorchCall ? def.pytorchCall(module, x, use.args as never, node.attrs as never) : `${module}(${x})`;
+}
+
+/**
+ * The nodes of one call of a layer with several results (`out, (h, c) = lstm(x)`): the first
+ * of `nodes` and those after it of the same call, one per part in order; null unless they are all there.
+ */
+function allResults(nodes: readonly IrNode[], layer: LayerUse, layerOf: (node: IrNode) => LayerUse | null): { nodes: IrNode[]; shape: readonly (number | readonly number[])[] } | null {
+  const shape = layerDef(layer.ctor)!.results;
+  if (!shape) return null;
+  const parts = shape.flat();
+  const call = nodes.slice(0, parts.length);
+  const same = (n: IrNode, k: number) =>
+    layerOf(n) === layer && (n.attrs as { part?: number }).part === parts[k] && n.inputs.length === nodes[0].inputs.length && n.inputs.every((id, i) => id === nodes[0].inputs[i]);
+  return call.length === parts.length && call.every(same) ? { nodes: call, shape } : null;
 }
 
 /**
@@ -91,11 +105,22 @@ function bodyLines(graph: Graph, names: Names, indent: string, layerOf: (node: I
   }
   const inputDim = (name: string) => inputDims.get(name) ?? null;
   const nodeLines = (from: number, to: number, at: string): void => {
-    for (const node of graph.nodes.slice(from, to)) {
+    for (let k = from; k < to; k++) {
+      const node = graph.nodes[k];
       const args = node.inputs.map((id) => names.get(id));
       if (node.op === 'unknown') throw new Error('a value an error left undetermined cannot be exported');
       const layer = layerOf(node);
-      const expression = layer ? layerCall(layer, args[0])
+      const results = layer ? allResults(graph.nodes.slice(k, to), layer, layerOf) : null;
+      if (layer && results) {
+        // `out, (h, c) = self.lstm(x)`: one call for the results the nodes bind.
+        const hint = layer.name.split('.').pop();
+        const byPart = new Map(results.nodes.map((n) => [(n.attrs as { part: number }).part, names.bind(n.outputs[0], graph.values[n.outputs[0]].name ?? hint)]));
+        const target = (parts: readonly (number | readonly number[])[]): string => parts.map((p) => (typeof p === 'number' ? byPart.get(p)! : `(${target(p)})`)).join(', ');
+        lines.push(`${at}${target(results.shape)} = self.${layer.name}(${args[0]})`);
+        k += results.nodes.length - 1;
+        continue;
+      }
+      const expression = layer ? layerCall(layer, node, args[0])
         : node.op === 'call_fn' ? `${node.attrs.fn}(${args.join(', ')})`
         : opExpression(graph, node, args, inModule, inputDim);
       // Unnamed values are called after their layer (`conv1`) or op (`relu`); a fn's result

@@ -40,7 +40,7 @@ export function reluBackward(upstream: FloatArray, y: FloatArray, grad: FloatArr
 
 export function reluGradPart(arrays: readonly FloatArray[], _scalars: readonly number[], first: number, end: number): void {
   const [up, y, gd] = arrays;
-  for (let i = first; i < end; i++) gd[i] = up[i] * +(y[i] > 0) + 0; // + 0 turns −0 into 0
+  for (let i = first; i < end; i++) gd[i] = y[i] > 0 ? up[i] : 0; // selected, as PyTorch's threshold_backward: an Inf stays out of an off unit
 }
 
 /** Strides of `shape` aligned right to a rank-`rank` output, 0 on broadcast axes. */

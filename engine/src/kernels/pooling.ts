@@ -12,18 +12,21 @@ export interface PoolGeometry {
   width: number;
   outH: number;
   outW: number;
-  kernel: number;
-  stride: number;
-  padding: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
 }
 
 function toScalars(g: PoolGeometry): number[] {
-  return [g.planes, g.height, g.width, g.outH, g.outW, g.kernel, g.stride, g.padding];
+  return [g.planes, g.height, g.width, g.outH, g.outW, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW];
 }
 
 function fromScalars(v: readonly number[]): PoolGeometry {
-  const [planes, height, width, outH, outW, kernel, stride, padding] = v;
-  return { planes, height, width, outH, outW, kernel, stride, padding };
+  const [planes, height, width, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW] = v;
+  return { planes, height, width, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW };
 }
 
 /**
@@ -35,7 +38,7 @@ function windowStart(outIndex: number, stride: number, padding: number): number 
   return outIndex * stride - padding;
 }
 
-const workOf = (g: PoolGeometry): number => g.planes * g.outH * g.outW * g.kernel * g.kernel;
+const workOf = (g: PoolGeometry): number => g.planes * g.outH * g.outW * g.kernelH * g.kernelW;
 
 /** dst = the maximum of each window of src; argmax = its flat index into src. */
 export function maxPoolForward(src: FloatArray, dst: FloatArray, argmax: Int32Array, g: PoolGeometry): void {
@@ -44,8 +47,8 @@ export function maxPoolForward(src: FloatArray, dst: FloatArray, argmax: Int32Ar
 
 export function maxPoolPart(arrays: readonly (FloatArray | Int32Array)[], scalars: readonly number[], first: number, end: number): void {
   const [src, dst, argmax] = arrays;
-  const { height, width, outH, outW, kernel, stride, padding } = fromScalars(scalars);
-  if (kernel === 2 && stride === 2 && padding === 0) {
+  const { height, width, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW } = fromScalars(scalars);
+  if (kernelH === 2 && kernelW === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
     maxPool2x2(src, dst, argmax, height, width, outH, outW, first, end);
     return;
   }
@@ -53,13 +56,13 @@ export function maxPoolPart(arrays: readonly (FloatArray | Int32Array)[], scalar
   for (let p = first; p < end; p++) {
     const plane = p * height * width;
     for (let oh = 0; oh < outH; oh++) {
-      const top = windowStart(oh, stride, padding);
+      const top = windowStart(oh, strideH, padH);
       const rowStart = Math.max(top, 0);
-      const rowEnd = Math.min(top + kernel, height);
+      const rowEnd = Math.min(top + kernelH, height);
       for (let ow = 0; ow < outW; ow++, o++) {
-        const left = windowStart(ow, stride, padding);
+        const left = windowStart(ow, strideW, padW);
         const colStart = Math.max(left, 0);
-        const colEnd = Math.min(left + kernel, width);
+        const colEnd = Math.min(left + kernelW, width);
         // The first position of a window starts as the best; NaN propagates, as in PyTorch.
         let at = plane + rowStart * width + colStart;
         let best = src[at];
@@ -122,20 +125,20 @@ export function averagePool(image: FloatArray, pooled: FloatArray, g: PoolGeomet
 
 export function averagePoolPart(arrays: readonly FloatArray[], scalars: readonly number[], first: number, end: number): void {
   const [image, pooled] = arrays;
-  const { height, width, outH, outW, kernel, stride, padding } = fromScalars(scalars);
-  const toOutput = scalars[8] === 1;
-  const scale = 1 / (kernel * kernel);
+  const { height, width, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW } = fromScalars(scalars);
+  const toOutput = scalars[11] === 1;
+  const scale = 1 / (kernelH * kernelW);
   let o = first * outH * outW;
   for (let p = first; p < end; p++) {
     const plane = p * height * width;
     for (let oh = 0; oh < outH; oh++) {
-      const top = windowStart(oh, stride, padding);
+      const top = windowStart(oh, strideH, padH);
       const rowStart = Math.max(top, 0);
-      const rowEnd = Math.min(top + kernel, height);
+      const rowEnd = Math.min(top + kernelH, height);
       for (let ow = 0; ow < outW; ow++, o++) {
-        const left = windowStart(ow, stride, padding);
+        const left = windowStart(ow, strideW, padW);
         const colStart = Math.max(left, 0);
-        const colEnd = Math.min(left + kernel, width);
+        const colEnd = Math.min(left + kernelW, width);
         if (toOutput) {
           let total = 0;
           for (let ih = rowStart; ih < rowEnd; ih++) for (let iw = colStart; iw < colEnd; iw++) total += image[plane + ih * width + iw];

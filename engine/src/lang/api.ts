@@ -88,7 +88,7 @@ export interface LayerInfo {
   model: string;
   name: string; // `fc1`, or `linear_0` for an anonymous layer
   ctor: string; // `Linear`, `Conv2d`, a model name for a block
-  args: Record<string, number | boolean>; // resolved constructor arguments: in, out, kernel...
+  args: Record<string, number | boolean | string>; // resolved constructor arguments: in, out, kernel... (a pair as `(1, 3)`)
   range: TextRange; // the declaration (or the inline constructor)
   /** Ranges of the calls that apply the layer (`fc1(h)`, `|> fc1`). */
   callRanges: TextRange[];

@@ -97,7 +97,9 @@ function layerWeights(layer: SomeLayerDef): string | undefined {
   const args: Record<string, unknown> = {};
   for (const p of layer.params) {
     const d = p.default;
-    args[p.name] = p.kind === 'size' ? Dim.named(p.name) : typeof d === 'object' && d !== null ? undefined : d;
+    args[p.name] = p.kind === 'size' ? Dim.named(p.name)
+      : p.kind === 'pair' ? [Dim.named(`${p.name}_h`), Dim.named(`${p.name}_w`)]
+      : typeof d === 'object' && d !== null ? undefined : d;
   }
   const { params, buffers } = layer.weights(args as never);
   const shown = [...params, ...buffers].map((w) => `\`${w.suffix}\` ${formatShape(w.shape)}`);

@@ -108,8 +108,10 @@ export class Instances {
     });
     if (model) return this.createBlock(layer, model, f);
     for (let k = 0; k < params.length; k++) {
-      const size = bound.attrs[params[k].name];
-      if (size instanceof Dim && !this.isSize(size, bound.given[k]?.range ?? call.range, ctor, params[k].name, f)) return null;
+      const value = bound.attrs[params[k].name];
+      // A pair's two sizes (`kernel = (1, k)`) are each checked as a size.
+      const sizes = value instanceof Dim ? [value] : params[k].kind === 'pair' && Array.isArray(value) ? (value as readonly Dim[]) : [];
+      if (!sizes.every((size) => this.isSize(size, bound.given[k]?.range ?? call.range, ctor, params[k].name, f))) return null;
     }
     layer.def = def;
     const weights = def!.weights(bound.attrs as never);

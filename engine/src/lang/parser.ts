@@ -21,6 +21,7 @@ import type {
   Stmt,
   TrainEntry,
   TrainItem,
+  UnpackTarget,
 } from './syntax.js';
 
 /**
@@ -410,14 +411,24 @@ class Parser {
       const range = { start, end: this.previousEnd() };
       return { kind: 'return', values: broken ? [{ kind: 'error', range: { start: values[0].range.start, end: range.end } }] : values, range };
     }
-    const unpacked = this.unpackTargetCount();
-    if (unpacked > 0) {
+    const unpacked = this.unpackTargetShape();
+    if (unpacked !== null) {
       const list = this.startList();
-      for (let k = 0; k < unpacked; k++) {
-        this.addToList(this.ident('a name')!);
-        this.advance(); // the `,` between names, then the `=`
+      for (const group of unpacked) {
+        if (group === 0) this.addToList(this.ident('a name')!);
+        else {
+          const groupStart = this.token.start;
+          this.advance(); // the `(`
+          const names: Ident[] = [];
+          for (let k = 0; k < group; k++) {
+            names.push(this.ident('a name')!);
+            this.advance(); // the `,` between names, then the `)`
+          }
+          this.addToList({ kind: 'group', names, range: { start: groupStart, end: this.previousEnd() } });
+        }
+        this.advance(); // the `,` between targets, then the `=`
       }
-      const targets = this.endList<Ident>(list);
+      const targets = this.endList<UnpackTarget>(list);
       const valueStart = this.token.start;
       let value = this.parseExpr();
       if (this.endStatement()) value = { kind: 'error', range: { start: valueStart, end: this.previousEnd() } };
@@ -436,16 +447,37 @@ class Parser {
     return broken ? { kind: 'error', range: { start, end: this.previousEnd() } } : { kind: 'expr', expr, range: { start, end: this.previousEnd() } };
   }
 
-  /** At `a, b = ...` (two or more names, then `=`): how many names; else 0. */
-  private unpackTargetCount(): number {
-    let count = 0;
-    for (let offset = 0; ; offset += 2) {
-      const name = this.peek(offset);
-      const after = this.peek(offset + 1);
-      if (name.kind !== 'name' || after.kind !== 'punct') return 0;
-      count++;
-      if (after.text === '=') return count >= 2 ? count : 0;
-      if (after.text !== ',') return 0;
+  /**
+   * At `a, b = ...` or `out, (h, c) = ...` (two or more targets, then `=`): each target, 0 for
+   * a name and the count of names for a parenthesized group of two or more; else null.
+   */
+  private unpackTargetShape(): number[] | null {
+    const shape: number[] = [];
+    let offset = 0;
+    for (;;) {
+      const first = this.peek(offset);
+      if (first.kind === 'punct' && first.text === '(') {
+        let names = 0;
+        for (offset++; ; offset += 2) {
+          const name = this.peek(offset);
+          const after = this.peek(offset + 1);
+          if (name.kind !== 'name' || after.kind !== 'punct') return null;
+          names++;
+          if (after.text === ')') break;
+          if (after.text !== ',') return null;
+        }
+        if (names < 2) return null;
+        shape.push(names);
+        offset += 2;
+      } else if (first.kind === 'name') {
+        shape.push(0);
+        offset++;
+      } else return null;
+      const after = this.peek(offset);
+      if (after.kind !== 'punct') return null;
+      if (after.text === '=') return shape.length >= 2 ? shape : null;
+      if (after.text !== ',') return null;
+      offset++;
     }
   }
 

@@ -272,7 +272,7 @@ class LazyLayerInfo implements LayerInfo {
   readonly receivesGradient: boolean;
   frozen = false;
   private knownParams: { name: string; shape: number[] }[] | null = null;
-  private shownArgs: Record<string, number | boolean> | null = null;
+  private shownArgs: Record<string, number | boolean | string> | null = null;
 
   constructor(
     readonly model: string,
@@ -290,7 +290,7 @@ class LazyLayerInfo implements LayerInfo {
   }
 
   /** The constructor arguments as the editor shows them (made once, on first read). */
-  get args(): Record<string, number | boolean> {
+  get args(): Record<string, number | boolean | string> {
     return (this.shownArgs ??= editorArgs(this.layer.args));
   }
 
@@ -413,11 +413,16 @@ function knownElementCount(shape: Shape): number {
 }
 
 /** A layer's bound constructor arguments as the editor shows them: known sizes, numbers and flags. */
-function editorArgs(args: LayerInstanceArgs): Record<string, number | boolean> {
-  const out: Record<string, number | boolean> = {};
+function editorArgs(args: LayerInstanceArgs): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
   for (const [name, value] of Object.entries(args)) {
     if (typeof value === 'number' || typeof value === 'boolean') out[name] = value;
     else if (value instanceof Dim && value.constant() !== null) out[name] = value.constant()!;
+    else if (Array.isArray(value) && value.length === 2 && value.every((d) => d instanceof Dim && d.constant() !== null)) {
+      // A pair (`kernel = (1, 3)`): one number where both axes agree, as it is usually written.
+      const [h, w] = value.map((d: Dim) => d.constant()!);
+      out[name] = h === w ? h : `(${h}, ${w})`;
+    }
   }
   return out;
 }

@@ -9,7 +9,7 @@ import { builtinFunction, layerDef } from '../ops/registry.js';
 import { declarationCall, indexBounds, type Symbols } from './binder.js';
 import { PARAM_INITS } from './instances.js';
 import type { Token, TokenSpans } from './scanner.js';
-import type { Arg, Block, Expr, FnItem, Ident, Item, ModelItem, ParamSyntax, ShapeSyntax, SourceFile, Stmt, TrainItem } from './syntax.js';
+import { unpackNames, type Arg, type Block, type Expr, type FnItem, type Ident, type Item, type ModelItem, type ParamSyntax, type ShapeSyntax, type SourceFile, type Stmt, type TrainItem } from './syntax.js';
 import { dataSetDef, optimizerDef, TRAIN_LOSSES, trainKeyDef } from './trainCatalogue.js';
 
 export type SymbolKind = 'const' | 'model' | 'fn' | 'hyperParam' | 'input' | 'dim' | 'binding' | 'layer' | 'param' | 'gradParam';
@@ -311,7 +311,7 @@ class Resolver {
   private statement(stmt: Stmt, scope: Scope, owner: string): void {
     if (stmt.kind === 'unpack') {
       this.expr(stmt.value, scope, stmt.range.start);
-      for (const target of stmt.targets) this.bind(target, stmt, scope, owner);
+      for (const target of unpackNames(stmt.targets)) this.bind(target, stmt, scope, owner);
     } else if (stmt.kind === 'assign') {
       this.expr(stmt.value, scope, stmt.range.start);
       this.bind(stmt.target, stmt, scope, owner);

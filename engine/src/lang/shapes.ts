@@ -18,8 +18,8 @@ import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
 import { sideEffectIn } from './checkpoints.js';
 import { bindCall, givenArg, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
-import { isComparison, type BinaryOp, type Expr, type FnItem, type Ident, type ModelItem, type ParamSyntax, type ShapeSyntax, type Stmt } from './syntax.js';
-import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type Value } from './values.js';
+import { isComparison, type BinaryOp, type Expr, type FnItem, type Ident, type ModelItem, type ParamSyntax, type ShapeSyntax, type Stmt, type UnpackTarget } from './syntax.js';
+import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type TupleValue, type Value } from './values.js';
 
 export type { PatternDim };
 
@@ -69,6 +69,8 @@ export interface Frame {
   /** Models being instantiated, outermost first (no model may use itself). */
   stack: string[];
   inFn: boolean;
+  /** The value of the tuple binding being evaluated (`out, (h, c) = lstm(x)`): the call there gives all its results. */
+  unpacking: TextRange | null;
   /** The hyper-parameters of the model checked on its own: with constants, what a layer size may be named by. */
   hyperParams: ReadonlySet<string>;
   errors: number;
@@ -272,6 +274,7 @@ export class ShapeChecker {
       prefix: '',
       stack: [owner],
       inFn: false,
+      unpacking: null,
       hyperParams: NO_NAMES,
       errors: 0,
       firstError: null,
@@ -408,20 +411,34 @@ export class ShapeChecker {
     return null;
   }
 
-  /** `a, b = chunk(x, 2)`: each name bound to its result; a count that differs is NN2147. */
+  /** `a, b = chunk(x, 2)`, `out, (h, c) = lstm(x)`: each name bound to its result; a count that differs is NN2147. */
   private evalUnpack(stmt: Stmt & { kind: 'unpack' }, f: Frame): void {
+    // A layer with several results gives them all only when its call is bound this way.
+    f.unpacking = stmt.value.kind === 'pipe' ? stmt.value.stage.range : stmt.value.range;
     const value = this.evalExpr(stmt.value, f);
+    f.unpacking = null;
+    this.bindTargets(stmt.targets, value, this.textOf(stmt.value), stmt, f);
+  }
+
+  /** Binds each target to its item of `value` (`text` names it), a group to a nested tuple. */
+  private bindTargets(targets: readonly UnpackTarget[], value: Value, text: string, stmt: Stmt & { kind: 'unpack' }, f: Frame): void {
     const items = value.kind === 'tuple' ? value.items : null;
-    if (items === null || items.length !== stmt.targets.length) {
+    const wrong = items === null || items.length !== targets.length;
+    if (wrong) {
       if (isVague(value)) f.errors++;
-      else this.report(f, 'NN2147', stmt.value.range, [stmt.targets.length, this.textOf(stmt.value), items === null ? describeValue(value) : `${items.length} results`]);
+      else this.report(f, 'NN2147', stmt.value.range, [targets.length, text, items === null ? describeValue(value) : `${items.length} results`]);
     }
     // After an error each name is the vague value itself, which keeps the edges from the inputs.
     const fallback = items === null && value.kind === 'tensor' ? value : UNKNOWN;
-    stmt.targets.forEach((target, k) => {
+    targets.forEach((target, k) => {
       const item = items?.[k];
+      if (target.kind === 'group') {
+        if (wrong) for (const name of target.names) f.scope.set(name.name, fallback);
+        else this.bindTargets(target.names, item!, `${/^[\w.]+\(.*\)$/s.test(text) ? text : `(${text})`}[${k}]`, stmt, f);
+        return;
+      }
       f.scope.set(target.name, item ?? fallback);
-      if (!f.silent && item) f.bindings.push({ owner: f.owner, name: target.name, range: target.range, hintOffset: stmt.value.range.end, value: item.id, shape: item.shape });
+      if (!f.silent && item?.kind === 'tensor') f.bindings.push({ owner: f.owner, name: target.name, range: target.range, hintOffset: stmt.value.range.end, value: item.id, shape: item.shape });
     });
   }
 
@@ -747,6 +764,7 @@ export class ShapeChecker {
       return this.placeholder(f, null, range, [...args, ...inputs]);
     }
     const attrs = def.attrs(layer.args as never) as Record<string, BoundValue>;
+    const errors = f.errors;
     const result = this.applyOp(f, def.op.name as OpName, inputs, attrs, range, { layer, texts: [args[0].expr] });
     if (!layer.applied) {
       layer.applied = true;
@@ -754,7 +772,16 @@ export class ShapeChecker {
       layer.outShape = result.shape;
       layer.nodes = { from: f.graph.nodes.length - 1, to: f.graph.nodes.length };
     }
-    return result;
+    if (!def.results || f.unpacking !== range) return result;
+    // `out, (h, c) = lstm(x)`: a node per further result (part); after an error, each is the first (one mistake, one error).
+    const part = (at: number): TensorValue =>
+      at === 0 || f.errors > errors ? result : this.applyOp(f, def.op.name as OpName, inputs, { ...attrs, part: at }, range, { layer, texts: [args[0].expr] });
+    const tuple = (parts: readonly (number | readonly number[])[]): TupleValue => ({
+      kind: 'tuple',
+      op: layer.localName,
+      items: parts.map((at) => (typeof at === 'number' ? part(at) : tuple(at))),
+    });
+    return tuple(def.results);
   }
 
   private applyBlock(layer: LayerInstance, args: ArgIn[], range: TextRange, f: Frame): Value {
@@ -941,6 +968,7 @@ export class ShapeChecker {
     }
     const def = opOf(op);
     if (!this.elementTypesFit(f, def, op, inputs, range, options)) known = false;
+    if (def.maskOrFloat && inputs[def.maskOrFloat.input]?.mask) attrs = { ...attrs, [def.maskOrFloat.attr]: true };
     if (known) {
       const result = def.shape(shapes, attrs as never, dtypes);
       if ('error' in result) {
@@ -979,7 +1007,7 @@ export class ShapeChecker {
       const input = inputs[k];
       if (maskInputs.includes(k)) {
         if (!input.mask && !isVague(input)) return report('NN2160', k, [needer, def.params.filter((p) => p.kind === 'tensor')[k]?.name ?? 'mask']);
-      } else if (input.mask && !def.takesMasks) {
+      } else if (input.mask && !def.takesMasks && def.maskOrFloat?.input !== k) {
         return report('NN2140', k, [needer]);
       } else if (input.dtype === 'int64' && !(def.keepsDtype && k === 0) && def.ids?.input !== k) {
         return report('NN2161', k, [needer]);

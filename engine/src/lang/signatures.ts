@@ -99,11 +99,12 @@ function signatureOf(params: readonly Param[]): Signature {
   return signature;
 }
 
-/** A parameter's default as a bound value (`size` defaults become dims). */
+/** A parameter's default as a bound value (`size` defaults become dims, `pair` defaults two). */
 function defaultValue(param: Param): BoundValue {
   const fallback = param.default;
   if (fallback === null || fallback === undefined || typeof fallback === 'object') return undefined;
-  return param.kind === 'size' && typeof fallback === 'number' ? Dim.of(fallback) : fallback;
+  if (typeof fallback !== 'number') return fallback;
+  return param.kind === 'size' ? Dim.of(fallback) : param.kind === 'pair' ? [Dim.of(fallback), Dim.of(fallback)] : fallback;
 }
 
 /**
@@ -218,15 +219,24 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
       return axisListOf(param, arg, callee, site) ?? FAILED;
     case 'size':
       if (v.kind === 'string' && param.choices?.includes(v.value)) return v.value;
-      if (v.kind === 'number' && v.dim) {
-        const value = v.dim.constant();
-        return value === null || inRange(param, value, arg, callee, site) !== FAILED ? v.dim : FAILED;
+      return sizeOf(param, v, arg, callee, site) ?? wrongKind('an integer');
+    case 'pair': {
+      if (v.kind === 'string' && param.choices?.includes(v.value)) return v.value;
+      const wanted = `an integer or a pair (h, w) of integers${param.choices ? `, or ${param.choices.map((c) => `"${c}"`).join(', ')}` : ''}`;
+      if (v.kind !== 'list') {
+        const one = sizeOf(param, v, arg, callee, site);
+        return one === null ? wrongKind(wanted) : one === FAILED ? FAILED : [one, one];
       }
-      if (v.kind === 'number' && v.value !== null && Number.isInteger(v.value)) {
-        site.report('NN2008', arg.range, [site.textOf(arg.expr)]);
-        return FAILED;
-      }
-      return wrongKind('an integer');
+      if (v.items.length !== 2) return wrongKind(wanted);
+      // Each size reported at its own item where the pair was written out `(1, 0)`.
+      const written = arg.expr?.kind === 'tuple' || arg.expr?.kind === 'list' ? arg.expr.items : null;
+      const [h, w] = v.items.map((item, k) => {
+        const expr = written?.[k] ?? arg.expr;
+        return sizeOf(param, item, expr && written ? { name: null, value: item, expr, range: expr.range } : arg, callee, site);
+      });
+      if (h === FAILED || w === FAILED) return FAILED;
+      return h === null || w === null ? wrongKind(wanted) : [h, w];
+    }
     case 'number':
       if (v.kind === 'number' && v.value !== null) return inRange(param, v.value, arg, callee, site);
       // A block's hyper-parameter in the block's own check: no shape depends on a number
@@ -265,6 +275,19 @@ function convert(param: Param, arg: ArgIn, callee: string, site: CallSite): Boun
     default:
       return wrongKind('a tensor');
   }
+}
+
+/** A size value in the parameter's bounds; FAILED once reported (out of bounds, a non-integer), null when not a number. */
+function sizeOf(param: Param, v: Value, arg: ArgIn, callee: string, site: CallSite): Dim | null | typeof FAILED {
+  if (v.kind === 'number' && v.dim) {
+    const value = v.dim.constant();
+    return value === null || inRange(param, value, arg, callee, site) !== FAILED ? v.dim : FAILED;
+  }
+  if (v.kind === 'number' && v.value !== null && Number.isInteger(v.value)) {
+    site.report('NN2008', arg.range, [site.textOf(arg.expr)]);
+    return FAILED;
+  }
+  return null;
 }
 
 function inRange(param: Param, value: number, arg: ArgIn, callee: string, site: CallSite): number | typeof FAILED {

@@ -8,6 +8,14 @@ export interface Ident {
   range: TextRange;
 }
 
+/** A target of a tuple binding: a name, or a parenthesized group of names (`(h, c)` in `out, (h, c) = lstm(x)`). */
+export type UnpackTarget = Ident | { kind: 'group'; names: Ident[]; range: TextRange };
+
+/** The names a tuple binding binds, groups flattened. */
+export function unpackNames(targets: readonly UnpackTarget[]): Ident[] {
+  return targets.flatMap((t) => (t.kind === 'group' ? t.names : [t]));
+}
+
 export type Expr =
   | { kind: 'name'; name: string; range: TextRange }
   | { kind: 'number'; value: number; text: string; range: TextRange }
@@ -65,7 +73,7 @@ export interface ParamSyntax {
 export type Stmt =
   | { kind: 'assign'; target: Ident; value: Expr; range: TextRange }
   /** Tuple binding of an op's several results: `a, b = chunk(x, 2)`. */
-  | { kind: 'unpack'; targets: Ident[]; value: Expr; range: TextRange }
+  | { kind: 'unpack'; targets: UnpackTarget[]; value: Expr; range: TextRange }
   | { kind: 'return'; values: Expr[]; range: TextRange }
   | { kind: 'expr'; expr: Expr; range: TextRange }
   | { kind: 'error'; range: TextRange };

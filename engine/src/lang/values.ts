@@ -34,11 +34,17 @@ export type Value =
   | { kind: 'bool'; value: boolean }
   | { kind: 'string'; value: string }
   | { kind: 'list'; items: Value[] }
-  /** An op's several results (`chunk`), bound by `a, b = ...` (NN2147 when the count differs). */
-  | { kind: 'tuple'; op: string; items: TensorValue[] }
+  | TupleValue
   | { kind: 'layer'; layer: LayerInstance }
   | { kind: 'callable'; name: string }
   | { kind: 'unknown' };
+
+/** An op's several results (`chunk`, a recurrent layer's `out, (h, c)`), bound by `a, b = ...` (NN2147 when the count differs). */
+export interface TupleValue {
+  kind: 'tuple';
+  op: string;
+  items: (TensorValue | TupleValue)[];
+}
 
 export const UNKNOWN: Value = { kind: 'unknown' };
 

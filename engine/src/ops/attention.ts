@@ -1,11 +1,12 @@
 // Attention: `scaled_dot_product_attention(q, k, v, mask, causal)` and the
 // `MultiheadAttention(d, heads)` layer (self-attention over [B, T, D], PyTorch's packed
 // in_proj and out_proj parameters). Both are composites (ops/compose.ts): matmul, softmax,
-// narrow, reshape and transpose, so both back ends differentiate them through those ops.
+// narrow, reshape and transpose (a boolean mask through `==` and masked_fill), so both back
+// ends differentiate them through those ops.
 
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { broadcast, elementCount, ruleError, type RuleResult } from '../shape/rules.js';
-import { bool, defineLayer, defineOp, defineOpWith, number, size, tensor, type WeightSpec } from './def.js';
+import { bool, defineLayer, defineOpWith, number, size, tensor, type WeightSpec } from './def.js';
 import { compositeRules, type Builder } from './compose.js';
 import { knownSize, uniformInit, ZEROS } from './initSpecs.js';
 import { sizeOf } from './shape-rule.js';
@@ -15,6 +16,8 @@ interface AttentionAttrs {
   causal: boolean;
   /** The scores' factor; absent: 1/√E. */
   scale: number | undefined;
+  /** The mask is boolean (a comparison's result: true keeps a score), set by the checker; absent: additive. */
+  boolMask?: boolean;
 }
 
 const NAME = 'scaled_dot_product_attention';
@@ -43,14 +46,15 @@ const attentionRule = ([q, k, v, mask]: readonly Shape[]): RuleResult => {
   return { shape: out };
 };
 
-/** softmax(q·kᵀ·scale + causal bias + mask) · v over the last two axes. */
-function attention<T>(b: Builder<T>, [q, k, v, mask]: T[], { causal, scale }: AttentionAttrs): T {
+/** softmax(q·kᵀ·scale + causal bias + mask) · v over the last two axes; a boolean mask sets −∞ where it is false. */
+function attention<T>(b: Builder<T>, [q, k, v, mask]: T[], { causal, scale, boolMask }: AttentionAttrs): T {
   const rank = b.shape(q).length;
   const features = sizeOf(b.shape(q)[rank - 1]);
   const keysT = b.apply('transpose', [k], { a: rank - 2, b: rank - 1 });
   let scores = b.apply('mul', [b.apply('matmul', [q, keysT], {})], { scalar: scale ?? 1 / Math.sqrt(features) });
   if (causal) scores = b.apply('add', [scores, b.causalBias(scores)], {});
-  if (mask) scores = b.apply('add', [scores, mask], {});
+  if (mask && boolMask) scores = b.apply('masked_fill', [scores, b.apply('eq', [mask], { scalar: 0 })], { value: -Infinity });
+  else if (mask) scores = b.apply('add', [scores, mask], {});
   return b.apply('matmul', [b.apply('softmax', [scores], { axis: -1 }), v], {});
 }
 
@@ -60,30 +64,32 @@ const pyCausalBias = (q: string, k: string): string => `torch.full((${q}.shape[-
 /** Attention memory: the scores and the probabilities, [..., Tq, Tk] each, kept for the backward. */
 const attentionFlops = ([q, k, v]: readonly Shape[]): Dim => elementCount(scoresShape(q, k)).mul(q[q.length - 1].add(v[v.length - 1])).scale(2);
 
-export const scaledDotProductAttentionOp = defineOp({
+export const scaledDotProductAttentionOp = defineOpWith<AttentionAttrs>()({
   name: NAME,
   surface: 'function',
   params: [
     tensor('q', { aliases: ['query'], doc: 'queries [..., Tq, E]' }),
     tensor('k', { aliases: ['key'], doc: 'keys [..., Tk, E]' }),
     tensor('v', { aliases: ['value'], doc: 'values [..., Tk, Ev]' }),
-    tensor('mask', { default: null, aliases: ['attn_mask'], doc: 'an additive float mask broadcast to [..., Tq, Tk]: 0 keeps a score, −∞ (or a large negative number) drops it' }),
+    tensor('mask', { default: null, aliases: ['attn_mask'], doc: 'broadcast to [..., Tq, Tk]: a boolean mask (a comparison\'s result), true where a query attends to a key, or an additive float mask, 0 keeps a score and −∞ (or a large negative number) drops it' }),
     bool('causal', { default: false, aliases: ['is_causal'], doc: 'each query attends to keys at its position and before' }),
     number('scale', { default: null, doc: 'the scores\' factor; 1/√E when absent' }),
   ],
   doc: {
-    summary: '`softmax(q · kᵀ / √E + mask) · v` over `[..., T, E]` (PyTorch\'s `F.scaled_dot_product_attention`); `causal = true` masks the keys after each query. Its scores and probabilities are `[..., Tq, Tk]`: activation memory grows with T².',
+    summary: '`softmax(q · kᵀ / √E + mask) · v` over `[..., T, E]` (PyTorch\'s `F.scaled_dot_product_attention`); a boolean mask sets the scores where it is false to −∞ (a query with no key left gets NaN, as in PyTorch); `causal = true` masks the keys after each query. Its scores and probabilities are `[..., Tq, Tk]`: activation memory grows with T².',
     gradient: 'dL/dv = Pᵀ·g; dL/dS = P ⊙ (g·vᵀ − rowsum(P ⊙ g·vᵀ)); dL/dq = dS·k·scale, dL/dk = dSᵀ·q·scale (through matmul and softmax)',
   },
   shape: (shapes) => attentionRule(shapes),
   flops: attentionFlops,
   internals: ([q, k]) => [{ name: 'scores', shape: scoresShape(q, k) }, { name: 'probabilities', shape: scoresShape(q, k) }],
+  maskOrFloat: { input: 3, attr: 'boolMask' },
   gradInputs: (count) => [0, 1, 2, ...(count > 3 ? [3] : [])],
   ...compositeRules<AttentionAttrs>(attention),
-  pytorch: ([q, k, v, mask], { causal, scale }) => {
+  pytorch: ([q, k, v, mask], { causal, scale, boolMask }) => {
     const factor = scale === undefined ? `${q}.shape[-1] ** -0.5` : pyFloat(scale);
-    const terms = [`${q} @ ${k}.transpose(-2, -1) * (${factor})`, ...(causal ? [pyCausalBias(q, k)] : []), ...(mask ? [mask] : [])];
-    return `torch.softmax(${terms.join(' + ')}, dim=-1) @ ${v}`;
+    const terms = [`${q} @ ${k}.transpose(-2, -1) * (${factor})`, ...(causal ? [pyCausalBias(q, k)] : []), ...(mask && !boolMask ? [mask] : [])];
+    const scores = mask && boolMask ? `(${terms.join(' + ')}).masked_fill(~${mask}, float("-inf"))` : terms.join(' + ');
+    return `torch.softmax(${scores}, dim=-1) @ ${v}`;
   },
 });
 

@@ -1,7 +1,8 @@
-// The `Conv2d` layer and its op `conv2d` (NCHW, square stride and padding): im2col per
-// image, then one GEMM with the [out, in·kH·kW] weight; the backward pass reuses the GEMM
-// with transposed operands (the kernels are in kernels/conv.ts). A dilated or grouped
-// convolution runs a direct loop instead (rarer, and small in the models it appears in).
+// The `Conv2d` layer and its op `conv2d` (NCHW; kernel, stride, padding and dilation per
+// axis): im2col per image, then one GEMM with the [out, in·kH·kW] weight; the backward pass
+// reuses the GEMM with transposed operands (the kernels are in kernels/conv.ts). A dilated,
+// grouped or unevenly strided or padded convolution runs a direct loop instead (rarer, and
+// small in the models it appears in).
 
 import type { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/tape.js';
@@ -9,21 +10,34 @@ import { convBiasGrad, convForward, convInputGrad, convWeightGrad, type ConvShap
 import type { LoweringContext, Val } from '../onnx/context.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { elementCount, ruleError, windowSize, type RuleResult } from '../shape/rules.js';
-import { bool, defineLayer, defineOpWith, size } from './def.js';
+import { bool, defineLayer, defineOpWith, pair, size, type Pair } from './def.js';
 import { knownSize, uniformInit } from './initSpecs.js';
 import { outputShape, sizeOf } from './shape-rule.js';
 import { pyPadding, samePaddingError, sidePadding } from './conv1d.js';
 import { emptyFloat, requireFloat, resultDType } from './operand.js';
 
+/** Per-axis numbers (height, width), or one for both. */
+export type Axes = number | readonly [number, number];
+
 export interface Conv2dOptions {
-  stride?: number;
-  padding?: number;
-  dilation?: number;
+  stride?: Axes;
+  padding?: Axes;
+  dilation?: Axes;
   groups?: number;
 }
 
+export const both = (v: Axes): readonly [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+/** The geometry of a direct loop: per-axis stride, padding and dilation, and the groups. */
+interface Direct {
+  stride: readonly [number, number];
+  padding: readonly [number, number];
+  dilation: readonly [number, number];
+  groups: number;
+}
+
 /** Calls `visit(xIndex, wIndex, yIndex)` for every product term of a dilated, grouped convolution. */
-function forEachTerm(x: readonly number[], w: readonly number[], y: readonly number[], stride: number, padding: number, dilation: number, groups: number, visit: (xi: number, wi: number, yi: number) => void): void {
+function forEachTerm(x: readonly number[], w: readonly number[], y: readonly number[], { stride, padding, dilation, groups }: Direct, visit: (xi: number, wi: number, yi: number) => void): void {
   const [batch, channels, height, width] = x;
   const [outChannels, inPerGroup, kernelH, kernelW] = w;
   const [, , outH, outW] = y;
@@ -38,10 +52,10 @@ function forEachTerm(x: readonly number[], w: readonly number[], y: readonly num
           for (let b = 0; b < kernelW; b++) {
             const wi = ((o * inPerGroup + c) * kernelH + a) * kernelW + b;
             for (let i = 0; i < outH; i++) {
-              const row = i * stride - padding + a * dilation;
+              const row = i * stride[0] - padding[0] + a * dilation[0];
               if (row < 0 || row >= height) continue;
               for (let j = 0; j < outW; j++) {
-                const col = j * stride - padding + b * dilation;
+                const col = j * stride[1] - padding[1] + b * dilation[1];
                 if (col >= 0 && col < width) visit(xBase + row * width + col, wi, yBase + i * outW + j);
               }
             }
@@ -52,13 +66,13 @@ function forEachTerm(x: readonly number[], w: readonly number[], y: readonly num
   }
 }
 
-/** A dilated or grouped conv2d by direct loops, with its backward rule. */
-function directConv2d(x: Tensor, weight: Tensor, bias: Tensor | null, shape: number[], stride: number, padding: number, dilation: number, groups: number): Tensor {
+/** A dilated, grouped or uneven conv2d by direct loops, with its backward rule. */
+function directConv2d(x: Tensor, weight: Tensor, bias: Tensor | null, shape: number[], geometry: Direct): Tensor {
   const out = emptyFloat(shape, resultDType(x, weight));
   const plane = shape[2] * shape[3];
   const outChannels = shape[1];
   if (bias) for (let k = 0; k < out.values.length; k++) out.values[k] = bias.values[Math.floor(k / plane) % outChannels];
-  const terms = (visit: (xi: number, wi: number, yi: number) => void) => forEachTerm(x.shape, weight.shape, shape, stride, padding, dilation, groups, visit);
+  const terms = (visit: (xi: number, wi: number, yi: number) => void) => forEachTerm(x.shape, weight.shape, shape, geometry, visit);
   terms((xi, wi, yi) => {
     out.values[yi] += x.values[xi] * weight.values[wi];
   });
@@ -78,12 +92,17 @@ function directConv2d(x: Tensor, weight: Tensor, bias: Tensor | null, shape: num
 
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
   requireFloat('conv2d', x, weight, ...(bias ? [bias] : []));
-  const stride = options.stride ?? 1;
-  const padding = options.padding ?? 0;
-  const dilation = options.dilation ?? 1;
+  const [strideH, strideW] = both(options.stride ?? 1);
+  const [padH, padW] = both(options.padding ?? 0);
+  const dilation = both(options.dilation ?? 1);
   const groups = options.groups ?? 1;
-  const shape = outputShape(conv2dOp, bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape], { stride: Dim.of(stride), padding: Dim.of(padding), dilation: Dim.of(dilation), groups: Dim.of(groups) });
-  if (dilation !== 1 || groups !== 1) return directConv2d(x, weight, bias ?? null, shape, stride, padding, dilation, groups);
+  const dims = (v: readonly [number, number]): Pair => [Dim.of(v[0]), Dim.of(v[1])];
+  const shape = outputShape(conv2dOp, bias ? [x.shape, weight.shape, bias.shape] : [x.shape, weight.shape], { stride: dims([strideH, strideW]), padding: dims([padH, padW]), dilation: dims(dilation), groups: Dim.of(groups) });
+  if (dilation[0] !== 1 || dilation[1] !== 1 || groups !== 1 || strideH !== strideW || padH !== padW) {
+    return directConv2d(x, weight, bias ?? null, shape, { stride: [strideH, strideW], padding: [padH, padW], dilation, groups });
+  }
+  const stride = strideH;
+  const padding = padH;
   const [batch, channels, height, width] = x.shape;
   const [outChannels, , kernelH, kernelW] = weight.shape;
   const [, , outH, outW] = shape;
@@ -105,31 +124,48 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
 // -- definitions ---------------------------------------------------------------------------
 
 export interface Conv2dAttrs {
-  stride: Dim;
-  /** Zeros on each side, or `same`: the size kept at stride 1 (PyTorch's padding="same"). */
-  padding: Dim | 'same';
-  /** Spacing between kernel taps (1 when absent). */
-  dilation?: Dim;
+  stride: Pair;
+  /** Zeros on each side of each axis, or `same`: the size kept at stride 1 (PyTorch's padding="same"). */
+  padding: Pair | 'same';
+  /** Spacing between kernel taps per axis (1 when absent). */
+  dilation?: Pair;
   /** Channel groups (1 when absent): each output channel sees in / groups input channels. */
   groups?: Dim;
 }
 
 const ONE = Dim.of(1);
+const ONES: Pair = [ONE, ONE];
 
-const conv2dRule = ([x, weight]: readonly Shape[], { stride, padding: given, dilation = ONE, groups = ONE }: Conv2dAttrs): RuleResult => {
+/** The zeros on each side of each axis: the given pair, or what `same` pads for a kernel of [kh, kw]. */
+export function sidePadding2d(padding: Pair | 'same', kernel: readonly Dim[], dilation: Pair): Pair {
+  return padding === 'same' ? [sidePadding('same', kernel[0], dilation[0]), sidePadding('same', kernel[1], dilation[1])] : padding;
+}
+
+/** Per-axis numbers as ONNX attributes take them, from a pair of constant dims. */
+export const pairOf = (pair: Pair): [number, number] => [sizeOf(pair[0]), sizeOf(pair[1])];
+
+/** A pair as PyTorch spells it: one number when both axes agree, else a tuple; `"same"` quoted. */
+export function pyPair(value: Pair | 'same'): string {
+  if (value === 'same') return pyPadding(value);
+  return value[0].equals(value[1]) ? String(value[0]) : `(${value[0]}, ${value[1]})`;
+}
+
+const conv2dRule = ([x, weight]: readonly Shape[], { stride, padding: given, dilation = ONES, groups = ONE }: Conv2dAttrs): RuleResult => {
   const [outChannels, inPerGroup, kernelH, kernelW] = weight;
   if (x.length !== 4) return ruleError('NN2108', ['Conv2d', 'a 4-D input [N, C, H, W]', { input: 0 }, formatShape(x)]);
-  const same = samePaddingError('Conv2d', given, stride, kernelH, dilation);
-  if (same) return same;
-  const padding = sidePadding(given, kernelH, dilation);
-  const reachH = dilation.mul(kernelH.sub(1)).add(1);
-  const reachW = dilation.mul(kernelW.sub(1)).add(1);
-  const height = windowSize(x[2], reachH, stride, padding);
-  const width = windowSize(x[3], reachW, stride, padding);
+  for (const axis of [0, 1]) {
+    const same = samePaddingError('Conv2d', given === 'same' ? given : given[axis], stride[axis], weight[2 + axis], dilation[axis]);
+    if (same) return same;
+  }
+  const padding = sidePadding2d(given, [kernelH, kernelW], dilation);
+  const reachH = dilation[0].mul(kernelH.sub(1)).add(1);
+  const reachW = dilation[1].mul(kernelW.sub(1)).add(1);
+  const height = windowSize(x[2], reachH, stride[0], padding[0]);
+  const width = windowSize(x[3], reachW, stride[1], padding[1]);
   const out = [x[0], outChannels, height, width];
-  for (const [outSize, input, reach] of [[height, x[2], reachH], [width, x[3], reachW]] as const) {
+  for (const [outSize, input, reach, pad] of [[height, x[2], reachH, padding[0]], [width, x[3], reachW, padding[1]]] as const) {
     const value = outSize.constant();
-    if (value !== null && value < 1) return ruleError('NN2105', ['Conv2d', reach.toString(), input.add(padding.scale(2)).toString(), value], out);
+    if (value !== null && value < 1) return ruleError('NN2105', ['Conv2d', reach.toString(), input.add(pad.scale(2)).toString(), value], out);
   }
   const g = groups.constant();
   const channels = x[1].constant();
@@ -143,7 +179,7 @@ const conv2dRule = ([x, weight]: readonly Shape[], { stride, padding: given, dil
  * The weight gradient of a dilated or grouped conv2d: x unfolded into [N, C·k·k, oh·ow]
  * columns (a grouped one-hot Conv), one batched MatMul per group with g.
  */
-function onnxGroupedWeightGrad(ctx: LoweringContext, x: Val, w: Val, g: Val, stride: number, padding: number, dilation: number, groups: number): Val {
+function onnxGroupedWeightGrad(ctx: LoweringContext, x: Val, w: Val, g: Val, { stride, padding, dilation, groups }: Direct): Val {
   const [outChannels, inPerGroup, kh, kw] = ctx.constantDims(w.shape, 'conv2d weight');
   const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'conv2d');
   const channels = inPerGroup * groups;
@@ -151,7 +187,7 @@ function onnxGroupedWeightGrad(ctx: LoweringContext, x: Val, w: Val, g: Val, str
   const oneHot = new Array<number>(channels * taps * taps).fill(0);
   for (let row = 0; row < channels * taps; row++) oneHot[row * taps + (row % taps)] = 1;
   const cols = ctx.b.op1('Conv', [x.name, ctx.b.constFloat(oneHot, [channels * taps, 1, kh, kw])], {
-    group: channels, kernel_shape: [kh, kw], strides: [stride, stride], pads: [padding, padding, padding, padding], dilations: [dilation, dilation],
+    group: channels, kernel_shape: [kh, kw], strides: [...stride], pads: [...padding, ...padding], dilations: [...dilation],
   });
   const outPerGroup = outChannels / groups;
   const grouped = ctx.b.op1('Reshape', [cols, ctx.b.constInt([0, groups, inPerGroup * taps, oh * ow])]);
@@ -186,6 +222,12 @@ function onnxConvWeightGrad(ctx: LoweringContext, x: Val, w: Val, g: Val, stride
   return ctx.op('Reshape', [sum, ctx.b.constInt([outChannels, channels, kh, kw])], {}, w.shape);
 }
 
+/** The constant per-axis geometry of a checked conv2d node with weight shape `weight`. */
+function directOf(attrs: Conv2dAttrs, weight: Shape): Direct {
+  const dilation = attrs.dilation ?? ONES;
+  return { stride: pairOf(attrs.stride), padding: pairOf(sidePadding2d(attrs.padding, weight.slice(2), dilation)), dilation: pairOf(dilation), groups: sizeOf(attrs.groups ?? ONE) };
+}
+
 export const conv2dOp = defineOpWith<Conv2dAttrs>()({
   name: 'conv2d',
   surface: 'layer',
@@ -197,37 +239,36 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
   shape: conv2dRule,
   flops: (inputs, output) => elementCount(output).mul(elementCount(inputs[1].slice(1))).scale(2),
   linearity: 'linear-map',
-  ts: ([x, weight, bias], { stride, padding, dilation = ONE, groups = ONE }) =>
-    conv2d(x, weight, bias ?? null, { stride: sizeOf(stride), padding: sizeOf(sidePadding(padding, Dim.of(weight.shape[2]), dilation)), dilation: sizeOf(dilation), groups: sizeOf(groups) }),
+  ts: ([x, weight, bias], { stride, padding, dilation = ONES, groups = ONE }) =>
+    conv2d(x, weight, bias ?? null, { stride: pairOf(stride), padding: pairOf(sidePadding2d(padding, weight.shape.slice(2).map((k) => Dim.of(k)), dilation)), dilation: pairOf(dilation), groups: sizeOf(groups) }),
   onnx: {
     forward: (ctx, [x, w, bias], attrs) => {
-      const stride = sizeOf(attrs.stride);
-      const padding = sizeOf(sidePadding(attrs.padding, w.shape[2], attrs.dilation ?? ONE));
-      const dilation = sizeOf(attrs.dilation ?? ONE);
+      const geometry = directOf(attrs, w.shape);
       const kernel = ctx.constantDims(w.shape.slice(2), 'conv2d kernel');
       const inputs = bias ? [x.name, w.name, bias.name] : [x.name, w.name];
-      const extra: Record<string, number | number[]> = dilation !== 1 || sizeOf(attrs.groups ?? ONE) !== 1 ? { dilations: [dilation, dilation], group: sizeOf(attrs.groups ?? ONE) } : {};
-      return { outputs: [ctx.b.op1('Conv', inputs, { kernel_shape: kernel, strides: [stride, stride], pads: [padding, padding, padding, padding], ...extra })] };
+      const { stride, padding, dilation, groups } = geometry;
+      const extra: Record<string, number | number[]> = dilation[0] !== 1 || dilation[1] !== 1 || groups !== 1 ? { dilations: [...dilation], group: groups } : {};
+      return { outputs: [ctx.b.op1('Conv', inputs, { kernel_shape: kernel, strides: [...stride], pads: [...padding, ...padding], ...extra })] };
     },
     backward: (ctx, { inputs: [x, w, bias], attrs }, g, needs) => {
-      const stride = sizeOf(attrs.stride);
-      const padding = sizeOf(sidePadding(attrs.padding, w.shape[2], attrs.dilation ?? ONE));
-      const dilation = sizeOf(attrs.dilation ?? ONE);
-      const groups = sizeOf(attrs.groups ?? ONE);
-      if (dilation !== 1 || groups !== 1) {
+      const geometry = directOf(attrs, w.shape);
+      const { stride, padding, dilation, groups } = geometry;
+      if (dilation[0] !== 1 || dilation[1] !== 1 || groups !== 1 || stride[0] !== stride[1] || padding[0] !== padding[1]) {
         const [h, wd] = ctx.constantDims(x.shape.slice(2), 'conv2d');
         const [, , kh, kw] = ctx.constantDims(w.shape, 'conv2d weight');
         const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'conv2d output');
-        const reach = (k: number) => dilation * (k - 1) + 1;
+        const reach = (k: number, axis: number) => dilation[axis] * (k - 1) + 1;
         const dx = needs[0]
           ? ctx.op('ConvTranspose', [g.name, w.name], {
-            kernel_shape: [kh, kw], strides: [stride, stride], pads: [padding, padding, padding, padding], dilations: [dilation, dilation], group: groups,
-            output_padding: [h - ((oh - 1) * stride + reach(kh) - 2 * padding), wd - ((ow - 1) * stride + reach(kw) - 2 * padding)],
+            kernel_shape: [kh, kw], strides: [...stride], pads: [...padding, ...padding], dilations: [...dilation], group: groups,
+            output_padding: [h - ((oh - 1) * stride[0] + reach(kh, 0) - 2 * padding[0]), wd - ((ow - 1) * stride[1] + reach(kw, 1) - 2 * padding[1])],
           }, x.shape)
           : null;
-        const dw = needs[1] ? onnxGroupedWeightGrad(ctx, x, w, g, stride, padding, dilation, groups) : null;
+        const dw = needs[1] ? onnxGroupedWeightGrad(ctx, x, w, g, geometry) : null;
         return [dx, dw, bias && needs[2] ? ctx.sum(g, [0, 2, 3], false) : null];
       }
+      const [s] = stride;
+      const [p] = padding;
       const [h, wd] = ctx.constantDims(x.shape.slice(2), 'conv2d');
       const [, , kh, kw] = ctx.constantDims(w.shape, 'conv2d weight');
       const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'conv2d output');
@@ -235,17 +276,17 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
       if (needs[0]) {
         // Input gradient: the transposed convolution; output_padding restores rows that the
         // forward stride skipped.
-        const outputPadding = [h - ((oh - 1) * stride + kh - 2 * padding), wd - ((ow - 1) * stride + kw - 2 * padding)];
+        const outputPadding = [h - ((oh - 1) * s + kh - 2 * p), wd - ((ow - 1) * s + kw - 2 * p)];
         dx = ctx.op('ConvTranspose', [g.name, w.name], {
-          kernel_shape: [kh, kw], strides: [stride, stride], pads: [padding, padding, padding, padding], output_padding: outputPadding,
+          kernel_shape: [kh, kw], strides: [s, s], pads: [p, p, p, p], output_padding: outputPadding,
         }, x.shape);
       }
-      const dw = needs[1] ? onnxConvWeightGrad(ctx, x, w, g, stride, padding) : null;
+      const dw = needs[1] ? onnxConvWeightGrad(ctx, x, w, g, s, p) : null;
       const db = bias && needs[2] ? ctx.sum(g, [0, 2, 3], false) : null;
       return [dx, dw, db];
     },
   },
-  pytorch: ([x, w, b], { stride, padding, dilation = ONE, groups = ONE }) => `F.conv2d(${x}, ${w}, ${b ?? 'None'}, stride=${stride}, padding=${pyPadding(padding)}, dilation=${dilation}, groups=${groups})`,
+  pytorch: ([x, w, b], { stride, padding, dilation = ONES, groups = ONE }) => `F.conv2d(${x}, ${w}, ${b ?? 'None'}, stride=${pyPair(stride)}, padding=${pyPair(padding)}, dilation=${pyPair(dilation)}, groups=${groups})`,
 });
 
 export const Conv2dLayer = defineLayer({
@@ -254,22 +295,23 @@ export const Conv2dLayer = defineLayer({
   params: [
     size('in', { aliases: ['in_channels'], min: 1, doc: 'input channels' }),
     size('out', { aliases: ['out_channels'], min: 1, doc: 'output channels' }),
-    size('kernel', { aliases: ['kernel_size'], min: 1, doc: 'square kernel size' }),
-    size('stride', { default: 1, min: 1 }),
-    size('padding', { default: 0, min: 0, choices: ['same'], doc: 'zeros added on each side, or "same": the size kept (stride 1, an odd window)' }),
-    size('dilation', { default: 1, min: 1, doc: 'spacing between kernel taps' }),
+    pair('kernel', { aliases: ['kernel_size'], min: 1, doc: 'kernel size: k, or (kh, kw) per axis' }),
+    pair('stride', { default: 1, min: 1, doc: 'step: s, or (sh, sw) per axis' }),
+    pair('padding', { default: 0, min: 0, choices: ['same'], doc: 'zeros added on each side (p, or (ph, pw) per axis), or "same": the size kept (stride 1, an odd window)' }),
+    pair('dilation', { default: 1, min: 1, doc: 'spacing between kernel taps: d, or (dh, dw) per axis' }),
     size('groups', { default: 1, min: 1, doc: 'channel groups (each output channel sees in / groups input channels); must divide in and out' }),
     bool('bias', { default: true, doc: 'learn an additive bias per output channel' }),
   ],
-  doc: { summary: '2-D convolution over `[B, C, H, W]`; `weight: [out, in / groups, k, k]`, `bias: [out]`. Output size `(H + 2·padding − dilation·(k − 1) − 1) / stride + 1`.' },
+  doc: { summary: '2-D convolution over `[B, C, H, W]`; `weight: [out, in / groups, kh, kw]`, `bias: [out]`. Output height `(H + 2·padding − dilation·(kh − 1) − 1) / stride + 1`, per axis (kernel, stride, padding and dilation each one number or a pair `(h, w)`).' },
   weights: (args) => {
     const perGroup = args.in.floorDiv(args.groups);
-    const fanIn = knownSize(perGroup) * knownSize(args.kernel) * knownSize(args.kernel);
-    const params = [{ suffix: 'weight', shape: [args.out, perGroup, args.kernel, args.kernel], init: uniformInit('kaiming_uniform', fanIn) }];
+    const [kh, kw] = args.kernel;
+    const fanIn = knownSize(perGroup) * knownSize(kh) * knownSize(kw);
+    const params = [{ suffix: 'weight', shape: [args.out, perGroup, kh, kw], init: uniformInit('kaiming_uniform', fanIn) }];
     if (args.bias) params.push({ suffix: 'bias', shape: [args.out], init: uniformInit('bias_uniform', fanIn) });
     return { params, buffers: [] };
   },
   attrs: (args) => ({ stride: args.stride, padding: args.padding, dilation: args.dilation, groups: args.groups }),
   inputSize: { arg: 'in', pytorchName: 'in_channels', axis: 1 },
-  pytorch: (args) => `nn.Conv2d(${args.in}, ${args.out}, ${args.kernel}, stride=${args.stride}, padding=${pyPadding(args.padding as Dim | 'same')}, dilation=${args.dilation}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
+  pytorch: (args) => `nn.Conv2d(${args.in}, ${args.out}, ${pyPair(args.kernel)}, stride=${pyPair(args.stride)}, padding=${pyPair(args.padding)}, dilation=${pyPair(args.dilation)}, groups=${args.groups}${args.bias ? '' : ', bias=False'})`,
 });

@@ -20,6 +20,7 @@ import type { BinaryOp } from '../lang/syntax.js';
  * - `axis`: a constant integer axis, negative counting from the end (checked by the shape rule);
  * - `axes`: a list of such axes (`permute`'s order);
  * - `size`: an integer dim, symbolic where a block's hyper-parameter gives it (`Conv2d(c, c, k)`);
+ * - `pair`: a size per spatial axis, written `(h, w)` or one size for both (`kernel = (1, 3)`, `stride = 2`);
  * - `int`: a constant integer; `number`: any number; `bool`: true or false;
  * - `dims`: a list of dims `[B, 25]` (`-1` allowed where the op says so);
  * - `sizes`: an integer dim or a list of them (`split`'s size of each piece, or the pieces' sizes);
@@ -28,10 +29,13 @@ import type { BinaryOp } from '../lang/syntax.js';
  * - `choice`: one of a few strings (`mode = "bilinear"`), listed in `choices`;
  * - `string`: any string, read by the op's shape rule (`einsum`'s equation).
  */
-export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'axes' | 'size' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice' | 'string';
+export type ParamKind = 'tensor' | 'tensors' | 'axis' | 'axes' | 'size' | 'pair' | 'int' | 'number' | 'bool' | 'dims' | 'sizes' | 'hyper' | 'init' | 'choice' | 'string';
 
 /** The attribute value a parameter kind binds to. */
-export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' | 'string' ? string : K extends 'axes' ? readonly number[] : number;
+/** A `pair` parameter's value: the height axis's size, then the width axis's. */
+export type Pair = readonly [Dim, Dim];
+
+export type KindValue<K extends ParamKind> = K extends 'size' ? Dim : K extends 'pair' ? Pair : K extends 'dims' ? Shape : K extends 'sizes' ? Dim | Shape : K extends 'bool' ? boolean : K extends 'hyper' ? Dim | number : K extends 'init' ? undefined : K extends 'choice' | 'string' ? string : K extends 'axes' ? readonly number[] : number;
 
 /**
  * A default: a number (a size's is a constant dim) or flag, `null` for "absent" (the
@@ -58,7 +62,7 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly keepable?: boolean;
   /** One line for signature help and the docs. */
   readonly doc?: string;
-  /** The strings it accepts: a `choice`'s values, or a `size`'s named alternatives (`padding = "same"`). */
+  /** The strings it accepts: a `choice`'s values, or a `size`'s or `pair`'s named alternatives (`padding = "same"`). */
   readonly choices?: readonly string[];
 }
 
@@ -79,6 +83,7 @@ export const tensors = <const N extends string>(name: N, options: Options<'tenso
 export const axis = <const N extends string, const O extends Options<'axis'>>(name: N, options: O) => ({ name, kind: 'axis' as const, ...options });
 export const axes = <const N extends string, const O extends Options<'axes'>>(name: N, options: O) => ({ name, kind: 'axes' as const, ...options });
 export const size = <const N extends string, const O extends Options<'size'>>(name: N, options: O) => ({ name, kind: 'size' as const, ...options });
+export const pair = <const N extends string, const O extends Options<'pair'>>(name: N, options: O) => ({ name, kind: 'pair' as const, ...options });
 export const int = <const N extends string, const O extends Options<'int'>>(name: N, options: O) => ({ name, kind: 'int' as const, ...options });
 export const number = <const N extends string, const O extends Options<'number'>>(name: N, options: O) => ({ name, kind: 'number' as const, ...options });
 export const bool = <const N extends string, const O extends Options<'bool'>>(name: N, options: O) => ({ name, kind: 'bool' as const, ...options });
@@ -235,6 +240,12 @@ export interface OpDef<A = unknown> {
   readonly takesMasks?: boolean;
   /** Inputs that must be masks (`where`'s condition, `masked_fill`'s mask): any other tensor there is NN2160. */
   readonly maskInputs?: readonly number[];
+  /**
+   * An input that may be a mask or a float tensor (attention's mask: boolean, or additive):
+   * when a mask is given there, the checker sets the op's boolean attribute `attr`, so the
+   * kernels and the PyTorch form know which it is (both back ends hold a mask as float 0/1).
+   */
+  readonly maskOrFloat?: { readonly input: number; readonly attr: string };
   /** The result is a mask when these inputs all are (`where`'s two branches); absent: never (comparisons say so themselves). */
   readonly masksFrom?: readonly number[];
   /**
@@ -314,8 +325,14 @@ export interface LayerDef<A = unknown, OpA = unknown> {
    * none (the export then declares the parameters and applies the op's functional form).
    */
   pytorch(args: A): string | null;
-  /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple); absent: `module(x)`. */
-  pytorchCall?(module: string, x: string, args: A): string;
+  /**
+   * The results' nesting when the layer gives several, each a part number of its op
+   * (`[0, [1, 2]]`: `out, (h, c) = lstm(x)`, which the PyTorch export writes as one `module(x)`);
+   * bound to one name it gives part 0. Absent: one result.
+   */
+  readonly results?: readonly (number | readonly number[])[];
+  /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple), for the node's attributes (its part); absent: `module(x)`. */
+  pytorchCall?(module: string, x: string, args: A, attrs: OpA): string;
 }
 
 /** Defines a layer whose constructor arguments are its signature's parameters. */

@@ -1,7 +1,7 @@
 // Selection by a mask and by a diagonal: `where(condition, x, y)` and `masked_fill(x, mask,
 // value)` with NumPy broadcasting as in PyTorch (a mask is a comparison's result, held as float
 // 0/1 by both back ends; no gradient reaches it), and `tril`/`triu`, which keep the entries of
-// the last two axes on and below (above) a diagonal and zero the rest.
+// the last two axes on and below (above) a diagonal and zero the rest (of a mask: a mask).
 
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastBinary } from '../kernels/elementwise.js';
@@ -154,9 +154,11 @@ function triangleDef<const N extends 'tril' | 'triu'>(name: N, kept: string) {
       tensor('x', { aliases: ['input'] }),
       int('diagonal', { default: 0, doc: 'the diagonal kept: 0 the main one, k > 0 above it, k < 0 below' }),
     ],
-    doc: { summary: `The entries of the last two axes ${kept} the \`diagonal\`, the others zero (torch.${name}).`, gradient: `dL/dx = g ${kept} the diagonal, 0 elsewhere` },
+    doc: { summary: `The entries of the last two axes ${kept} the \`diagonal\`, the others zero (torch.${name}); of a mask, a mask.`, gradient: `dL/dx = g ${kept} the diagonal, 0 elsewhere` },
     shape: ([x]) => (x.length < 2 ? { error: { code: 'NN2108', args: [name, 'a tensor of at least 2 dims (the last two a matrix)', { input: 0 }, formatShape(x)], argument: { input: 0 } } } : { shape: x }),
     linearity: 'shape-only',
+    takesMasks: true,
+    masksFrom: [0],
     ts: ([x], { diagonal }) => triangle(name, x, diagonal),
     onnx: {
       forward: (ctx, [x], { diagonal }) => ({ outputs: [ctx.b.op1('Trilu', [x.name, ctx.b.constInt(diagonal)], { upper: upper ? 1 : 0 })] }),

@@ -8,21 +8,26 @@ import { shapeSize } from '../tensor/shape.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { ruleError, windowSize, type RuleResult } from '../shape/rules.js';
 import type { LoweringContext, Val } from '../onnx/context.js';
-import { defineOp, size, tensor } from './def.js';
+import { defineOp, pair, tensor, type Pair } from './def.js';
+import { both, pairOf, pyPair, type Axes } from './conv2d.js';
 import { outputShape, sizeOf } from './shape-rule.js';
 import { emptyFloat, requireFloat } from './operand.js';
 import { averagePool, maxPoolBackward, maxPoolForward, type PoolGeometry } from '../kernels/pooling.js';
 
-function layout(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: number, stride: number, padding: number): { shape: number[]; pool: PoolGeometry } {
+function layout(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, kernel: Axes, stride: Axes, padding: Axes): { shape: number[]; pool: PoolGeometry } {
   requireFloat(op, x);
-  const shape = outputShape(POOLS[op], [x.shape], { k: Dim.of(kernel), stride: Dim.of(stride), padding: Dim.of(padding) });
+  const [kernelH, kernelW] = both(kernel);
+  const [strideH, strideW] = both(stride);
+  const [padH, padW] = both(padding);
+  const dims = (h: number, w: number): Pair => [Dim.of(h), Dim.of(w)];
+  const shape = outputShape(POOLS[op], [x.shape], { k: dims(kernelH, kernelW), stride: dims(strideH, strideW), padding: dims(padH, padW) });
   // Every leading axis is a plane.
   const [height, width] = x.shape.slice(-2);
   const [outH, outW] = shape.slice(-2);
-  return { shape, pool: { planes: shapeSize(x.shape.slice(0, -2)), height, width, outH, outW, kernel, stride, padding } };
+  return { shape, pool: { planes: shapeSize(x.shape.slice(0, -2)), height, width, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW } };
 }
 
-export function maxPool2d(x: Tensor, kernel: number, stride = kernel, padding = 0): Tensor {
+export function maxPool2d(x: Tensor, kernel: Axes, stride: Axes = kernel, padding: Axes = 0): Tensor {
   const { shape, pool } = layout('max_pool2d', x, kernel, stride, padding);
   const out = emptyFloat(shape, x.dtype);
   const argmax = allocate('int64', out.size) as Int32Array;
@@ -34,7 +39,7 @@ export function maxPool2d(x: Tensor, kernel: number, stride = kernel, padding = 
   }, [new Tensor(argmax, [argmax.length], 'int64')]);
 }
 
-export function avgPool2d(x: Tensor, kernel: number, stride = kernel, padding = 0): Tensor {
+export function avgPool2d(x: Tensor, kernel: Axes, stride: Axes = kernel, padding: Axes = 0): Tensor {
   const { shape, pool } = layout('avg_pool2d', x, kernel, stride, padding);
   const out = emptyFloat(shape, x.dtype);
   averagePool(x.values, out.values, pool, true);
@@ -47,38 +52,46 @@ export function avgPool2d(x: Tensor, kernel: number, stride = kernel, padding = 
 
 // -- definitions ---------------------------------------------------------------------------
 
+/** Each per axis: (height, width). */
 interface PoolAttrs {
-  k: Dim;
-  stride: Dim;
-  padding: Dim;
+  k: Pair;
+  stride: Pair;
+  padding: Pair;
 }
 
 const poolRule = (op: string) => ([x]: readonly Shape[], { k, stride, padding }: PoolAttrs): RuleResult => {
   if (x.length !== 4 && x.length !== 3) return ruleError('NN2108', [op, 'a 4-D input [N, C, H, W]', { input: 0 }, formatShape(x)]);
-  const pad = padding.constant();
-  const kernel = k.constant();
-  // PyTorch refuses padding over half the window: a window could then hold only padding.
-  if (pad !== null && kernel !== null && pad > kernel / 2) return ruleError('NN2112', [op, pad, kernel]);
-  const spatial = x.slice(x.length - 2).map((d) => windowSize(d, k, stride, padding));
+  for (let axis = 0; axis < 2; axis++) {
+    const pad = padding[axis].constant();
+    const kernel = k[axis].constant();
+    // PyTorch refuses padding over half the window: a window could then hold only padding.
+    if (pad !== null && kernel !== null && pad > kernel / 2) return ruleError('NN2112', [op, pad, kernel]);
+  }
+  const spatial = x.slice(x.length - 2).map((d, axis) => windowSize(d, k[axis], stride[axis], padding[axis]));
   const out = [...x.slice(0, x.length - 2), ...spatial];
   for (let axis = 0; axis < 2; axis++) {
     const outSize = spatial[axis].constant();
-    if (outSize !== null && outSize < 1) return ruleError('NN2105', [op, k.toString(), x[x.length - 2 + axis].add(padding.scale(2)).toString(), outSize]);
+    if (outSize !== null && outSize < 1) return ruleError('NN2105', [op, k[axis].toString(), x[x.length - 2 + axis].add(padding[axis].scale(2)).toString(), outSize]);
   }
   return { shape: out };
 };
 
 const params = [
   tensor('x', { aliases: ['input'] }),
-  size('k', { aliases: ['kernel', 'kernel_size'], min: 1, doc: 'the window is k × k' }),
-  size('stride', { default: { sameAs: 'k' }, min: 1 }),
-  size('padding', { default: 0, min: 0, doc: 'added on each side; at most k / 2' }),
+  pair('k', { aliases: ['kernel', 'kernel_size'], min: 1, doc: 'the window: k × k, or (kh, kw)' }),
+  pair('stride', { default: { sameAs: 'k' }, min: 1, doc: 'step: s, or (sh, sw) per axis' }),
+  pair('padding', { default: 0, min: 0, doc: 'added on each side (p, or (ph, pw)); at most half the window' }),
 ] as const;
 
-function windowAttrs(attrs: PoolAttrs): { kernel: number; stride: number; padding: number; pads: number[] } {
-  const padding = sizeOf(attrs.padding);
-  return { kernel: sizeOf(attrs.k), stride: sizeOf(attrs.stride), padding, pads: [padding, padding, padding, padding] };
+/** The window per axis as numbers, and ONNX's pads (begin then end of each axis). */
+function windowAttrs(attrs: PoolAttrs): { kernel: [number, number]; stride: [number, number]; padding: [number, number]; pads: number[] } {
+  const padding = pairOf(attrs.padding);
+  return { kernel: pairOf(attrs.k), stride: pairOf(attrs.stride), padding, pads: [...padding, ...padding] };
 }
+
+/** Non-overlapping square windows (k × k at stride k, no padding), whose max-pool gradient needs no saved indices. */
+const squareWindows = (kernel: readonly number[], stride: readonly number[], padding: readonly number[]): boolean =>
+  kernel[0] === kernel[1] && stride[0] === kernel[0] && stride[1] === kernel[1] && padding[0] === 0 && padding[1] === 0;
 
 /**
  * The max-pool gradient for non-overlapping k×k windows (stride k, no padding): each
@@ -118,7 +131,7 @@ export const maxPool2dOp = defineOp({
   name: 'max_pool2d',
   surface: 'function',
   params,
-  doc: { summary: 'Max over each `k × k` window of `[B, C, H, W]`.', gradient: 'dL/dx = g routed to the first arg-max of each window, 0 elsewhere' },
+  doc: { summary: 'Max over each `k × k` (or `kh × kw`) window of `[B, C, H, W]`.', gradient: 'dL/dx = g routed to the first arg-max of each window, 0 elsewhere' },
   shape: poolRule('max_pool2d'),
   ts: ([x], attrs) => {
     const { kernel, stride, padding } = windowAttrs(attrs);
@@ -127,8 +140,8 @@ export const maxPool2dOp = defineOp({
   onnx: {
     forward: (ctx, [x], attrs, [out]) => {
       const { kernel, stride, padding, pads } = windowAttrs(attrs);
-      const attributes = { kernel_shape: [kernel, kernel], strides: [stride, stride], pads };
-      if (!ctx.mode.training || (stride === kernel && padding === 0)) {
+      const attributes = { kernel_shape: kernel, strides: stride, pads };
+      if (!ctx.mode.training || squareWindows(kernel, stride, padding)) {
         // Without the indices output MaxPool takes onnxruntime's fast path (with it, the pool
         // is over twenty times slower); the backward of non-overlapping windows finds each
         // window's first maximum itself.
@@ -138,7 +151,7 @@ export const maxPool2dOp = defineOp({
       return { outputs: [y], saved: { indices: { name: indices, shape: out.shape, dtype: 'int64' } } };
     },
     backward: (ctx, { inputs: [x], saved: { indices }, attrs }, g) => {
-      if (!indices) return [windowMaxBackward(ctx, x, g, sizeOf(attrs.k))];
+      if (!indices) return [windowMaxBackward(ctx, x, g, sizeOf(attrs.k[0]))];
       // MaxPool's indices are flat offsets into x: scatter-add g there.
       const flatShape = [Dim.named('N')];
       const numel = ctx.b.op1('ReduceProd', [ctx.b.op1('Shape', [x.name])], { keepdims: 1 });
@@ -149,14 +162,14 @@ export const maxPool2dOp = defineOp({
       return [ctx.op('Reshape', [scattered, ctx.b.op1('Shape', [x.name])], {}, x.shape)];
     },
   },
-  pytorch: ([x], attrs) => `F.max_pool2d(${x}, ${attrs.k}, stride=${attrs.stride}, padding=${attrs.padding})`,
+  pytorch: ([x], attrs) => `F.max_pool2d(${x}, ${pyPair(attrs.k)}, stride=${pyPair(attrs.stride)}, padding=${pyPair(attrs.padding)})`,
 });
 
 export const avgPool2dOp = defineOp({
   name: 'avg_pool2d',
   surface: 'function',
   params,
-  doc: { summary: 'Mean over each `k × k` window of `[B, C, H, W]` (padding counts as zeros).', gradient: 'dL/dx = g / k² spread over each window' },
+  doc: { summary: 'Mean over each `k × k` (or `kh × kw`) window of `[B, C, H, W]` (padding counts as zeros).', gradient: 'dL/dx = g / (kh·kw) spread over each window' },
   shape: poolRule('avg_pool2d'),
   ts: ([x], attrs) => {
     const { kernel, stride, padding } = windowAttrs(attrs);
@@ -166,19 +179,20 @@ export const avgPool2dOp = defineOp({
     forward: (ctx, [x], attrs) => {
       // PyTorch counts the zero padding in the average (count_include_pad = True).
       const { kernel, stride, pads } = windowAttrs(attrs);
-      return { outputs: [ctx.b.op1('AveragePool', [x.name], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads, count_include_pad: 1 })] };
+      return { outputs: [ctx.b.op1('AveragePool', [x.name], { kernel_shape: kernel, strides: stride, pads, count_include_pad: 1 })] };
     },
     backward: (ctx, { inputs: [x], attrs }, g) => {
       // The transposed convolution with a constant 1/k² kernel per channel spreads g back.
       const { kernel, stride, padding, pads } = windowAttrs(attrs);
       const [c, h, w] = ctx.constantDims(x.shape.slice(1), 'avg_pool2d');
       const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'avg_pool2d');
-      const weights = ctx.b.constFloat(new Array(c * kernel * kernel).fill(1 / (kernel * kernel)), [c, 1, kernel, kernel]);
-      const outputPadding = [h - ((oh - 1) * stride + kernel - 2 * padding), w - ((ow - 1) * stride + kernel - 2 * padding)];
-      return [ctx.op('ConvTranspose', [g.name, weights], { group: c, kernel_shape: [kernel, kernel], strides: [stride, stride], pads, output_padding: outputPadding }, x.shape)];
+      const [kh, kw] = kernel;
+      const weights = ctx.b.constFloat(new Array(c * kh * kw).fill(1 / (kh * kw)), [c, 1, kh, kw]);
+      const outputPadding = [h - ((oh - 1) * stride[0] + kh - 2 * padding[0]), w - ((ow - 1) * stride[1] + kw - 2 * padding[1])];
+      return [ctx.op('ConvTranspose', [g.name, weights], { group: c, kernel_shape: kernel, strides: stride, pads, output_padding: outputPadding }, x.shape)];
     },
   },
-  pytorch: ([x], attrs) => `F.avg_pool2d(${x}, ${attrs.k}, stride=${attrs.stride}, padding=${attrs.padding})`,
+  pytorch: ([x], attrs) => `F.avg_pool2d(${x}, ${pyPair(attrs.k)}, stride=${pyPair(attrs.stride)}, padding=${pyPair(attrs.padding)})`,
 });
 
 const POOLS = { max_pool2d: maxPool2dOp, avg_pool2d: avgPool2dOp } as const;

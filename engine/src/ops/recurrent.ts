@@ -1,11 +1,11 @@
 // The recurrent layers `LSTM` and `GRU` (batch first, stacked layers, bidirectional; PyTorch's
 // gate order, parameter names and initialization), returning the outputs of the last layer at
-// every step [B, T, H · directions]. Composites (ops/compose.ts) unrolled over the sequence:
+// every step [B, T, H · directions] and, bound as `out, (h, c) = lstm(x)` / `out, h = gru(x)`,
+// the final states [layers · directions, B, H] (each result its own node, its `part`). Composites (ops/compose.ts) unrolled over the sequence:
 // the input projection once per layer, then per step narrow, linear, sigmoid, tanh, mul and
 // add, so both back ends differentiate through time (backpropagation through time) with the
 // same ops. The sequence length must be a number on the ONNX path (an unrolled graph);
 // with a symbolic T, `auto` trains on the TS engine and says so.
-// FIXME: the final states (h_n, c_n) are not returned; they need tuple binding (`out, h = lstm(x)`).
 
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import { ruleError, type RuleResult } from '../shape/rules.js';
@@ -21,7 +21,12 @@ export interface RecurrentAttrs {
   layers: Dim;
   bidirectional: boolean;
   bias: boolean;
+  /** Which result this node is: the outputs (0), the final hidden states h_n (1), LSTM's final cell states c_n (2). */
+  part: number;
 }
+
+/** The results' nesting as PyTorch returns them: `out, (h_n, c_n)` and `out, h_n`. */
+const RESULTS: Record<Cell, (number | number[])[]> = { lstm: [0, [1, 2]], gru: [0, 1] };
 
 /** Gates per cell: LSTM's input, forget, cell and output; GRU's reset, update and new. */
 const GATES: Record<Cell, number> = { lstm: 4, gru: 3 };
@@ -46,8 +51,8 @@ function groupParams<T>(params: T[], { layers, bidirectional, bias }: RecurrentA
   );
 }
 
-/** One direction of one layer over x [B, T, I]: the hidden state at every step, in time order. */
-function direction<T>(b: Builder<T>, cell: Cell, x: T, p: DirectionParams<T>, hidden: number, reverse: boolean): T[] {
+/** One direction of one layer over x [B, T, I]: the hidden state at every step, in time order, and the last step's cell state (LSTM). */
+function direction<T>(b: Builder<T>, cell: Cell, x: T, p: DirectionParams<T>, hidden: number, reverse: boolean): { outputs: T[]; cell: T | null } {
   const [batch, time] = b.shape(x);
   const steps = b.constant(time, `an ${cell.toUpperCase()} over a sequence`);
   const gates = GATES[cell];
@@ -81,31 +86,43 @@ function direction<T>(b: Builder<T>, cell: Cell, x: T, p: DirectionParams<T>, hi
     }
     outputs[t] = h;
   }
-  return outputs;
+  return { outputs, cell: c };
 }
 
-/** The stacked (and bidirectional) layers: each layer's outputs at every step feed the next. */
+/** The stacked (and bidirectional) layers: each layer's outputs at every step feed the next; the result `attrs.part`. */
 function recurrent(cell: Cell) {
   return <T>(b: Builder<T>, [x, ...params]: T[], attrs: RecurrentAttrs): T => {
     const hidden = sizeOf(attrs.hidden);
     const [batch] = b.shape(x);
     const step = [batch, Dim.of(1), attrs.hidden];
+    const final = [Dim.of(1), batch, attrs.hidden];
+    // Each layer's and direction's last state, in PyTorch's order (layer-major, forward first).
+    const finals: T[] = [];
+    const layers = groupParams(params, attrs);
     let input = x;
-    for (const layer of groupParams(params, attrs)) {
-      const perDirection = layer.map((p, d) => {
-        const states = direction(b, cell, input, p, hidden, d === 1).map((h) => b.apply('reshape', [h], { shape: step }));
+    for (const [l, layer] of layers.entries()) {
+      const runs = layer.map((p, d) => direction(b, cell, input, p, hidden, d === 1));
+      if (attrs.part !== 0) {
+        runs.forEach((run, d) => finals.push(b.apply('reshape', [attrs.part === 2 ? run.cell! : run.outputs[d === 1 ? 0 : run.outputs.length - 1]], { shape: final })));
+        // A final state needs the last layer's steps but not its outputs.
+        if (l === layers.length - 1) break;
+      }
+      const perDirection = runs.map((run) => {
+        const states = run.outputs.map((h) => b.apply('reshape', [h], { shape: step }));
         return states.length === 1 ? states[0] : b.apply('concat', states, { axis: 1 });
       });
       input = perDirection.length === 1 ? perDirection[0] : b.apply('concat', perDirection, { axis: -1 });
     }
-    return input;
+    if (attrs.part === 0) return input;
+    return finals.length === 1 ? finals[0] : b.apply('concat', finals, { axis: 0 });
   };
 }
 
 function recurrentRule(layer: string) {
-  return ([x, inputWeight]: readonly Shape[], { hidden, bidirectional }: RecurrentAttrs): RuleResult => {
+  return ([x, inputWeight]: readonly Shape[], { hidden, layers, bidirectional, part }: RecurrentAttrs): RuleResult => {
     if (x.length !== 3) return ruleError('NN2108', [layer, 'a batch-first sequence [B, T, features]', { input: 0 }, formatShape(x)]);
-    const out = [x[0], x[1], hidden.scale(bidirectional ? 2 : 1)];
+    const directions = bidirectional ? 2 : 1;
+    const out = part === 0 ? [x[0], x[1], hidden.scale(directions)] : [layers.scale(directions), x[0], hidden];
     if (!x[2].equals(inputWeight[1])) return ruleError('NN2111', [layer, `${inputWeight[1]} input features on the last axis`, { input: 0 }, formatShape(x)], out);
     return { shape: out };
   };
@@ -122,19 +139,25 @@ function recurrentFlops(cell: Cell) {
   };
 }
 
+/** The subscript of result `part` in what the torch.nn module returns (`out, (h, c)`): `[0]`, `[1]`, or LSTM's `[1][0]`, `[1][1]` (torch.lstm's own tuple is flat). */
+function pytorchPart(cell: Cell, part: number): string {
+  if (part === 0) return '[0]';
+  return cell === 'lstm' ? `[1][${part - 1}]` : '[1]';
+}
+
 function recurrentOp<const N extends Cell>(cell: N, layer: 'LSTM' | 'GRU', gradient: string) {
   return defineOpWith<RecurrentAttrs>()({
     name: cell,
     surface: 'layer',
     params: [],
-    doc: { summary: `The op of \`${layer}\`: the last layer's hidden state at every step, [B, T, H · directions].`, gradient },
+    doc: { summary: `The op of \`${layer}\`: the last layer's hidden state at every step, [B, T, H · directions] (part 0), or the final ${cell === 'lstm' ? 'hidden (part 1) or cell (part 2) states' : 'hidden states (part 1)'}, [layers · directions, B, H].`, gradient },
     shape: recurrentRule(layer),
     flops: recurrentFlops(cell),
     ...compositeRules<RecurrentAttrs>(recurrent(cell)),
-    pytorch: ([x, ...params], { hidden, layers, bidirectional, bias }) => {
+    pytorch: ([x, ...params], { hidden, layers, bidirectional, bias, part }) => {
       const states = `${x}.new_zeros(${sizeOf(layers) * (bidirectional ? 2 : 1)}, ${x}.shape[0], ${hidden})`;
       const initial = cell === 'lstm' ? `(${states}, ${states})` : states;
-      return `torch.${cell}(${x}, ${initial}, [${params.join(', ')}], ${bias ? 'True' : 'False'}, ${layers}, 0.0, False, ${bidirectional ? 'True' : 'False'}, True)[0]`;
+      return `torch.${cell}(${x}, ${initial}, [${params.join(', ')}], ${bias ? 'True' : 'False'}, ${layers}, 0.0, False, ${bidirectional ? 'True' : 'False'}, True)[${part}]`;
     },
   });
 }
@@ -169,12 +192,13 @@ function recurrentLayer<const N extends 'LSTM' | 'GRU'>(name: N, summary: string
       }
       return { params, buffers: [] };
     },
-    attrs: (args) => ({ hidden: args.hidden, layers: args.layers, bidirectional: args.bidirectional, bias: args.bias }),
+    attrs: (args) => ({ hidden: args.hidden, layers: args.layers, bidirectional: args.bidirectional, bias: args.bias, part: 0 }),
+    results: RESULTS[cell],
     inputSize: { arg: 'in', pytorchName: 'input_size', axis: -1 },
     pytorch: (args) => `nn.${name}(${args.in}, ${args.hidden}, num_layers=${args.layers}${args.bias ? '' : ', bias=False'}, batch_first=True${args.bidirectional ? ', bidirectional=True' : ''})`,
-    pytorchCall: (module, x) => `${module}(${x})[0]`,
+    pytorchCall: (module, x, _args, attrs) => `${module}(${x})${pytorchPart(cell, attrs.part)}`,
   });
 }
 
-export const LSTMLayer = recurrentLayer('LSTM', 'Long short-term memory over a batch-first sequence `[B, T, in]` (torch.nn.LSTM with batch_first=True): the outputs `[B, T, hidden · directions]` of the last layer; `weight_ih_l0: [4·hidden, in]`, `weight_hh_l0: [4·hidden, hidden]`, biases `[4·hidden]`, gates in PyTorch\'s order (input, forget, cell, output).');
-export const GRULayer = recurrentLayer('GRU', 'Gated recurrent unit over a batch-first sequence `[B, T, in]` (torch.nn.GRU with batch_first=True): the outputs `[B, T, hidden · directions]` of the last layer; `weight_ih_l0: [3·hidden, in]`, gates in PyTorch\'s order (reset, update, new).');
+export const LSTMLayer = recurrentLayer('LSTM', 'Long short-term memory over a batch-first sequence `[B, T, in]` (torch.nn.LSTM with batch_first=True): the outputs `[B, T, hidden · directions]` of the last layer, and with `out, (h, c) = lstm(x)` the final states `[layers · directions, B, hidden]`; `weight_ih_l0: [4·hidden, in]`, `weight_hh_l0: [4·hidden, hidden]`, biases `[4·hidden]`, gates in PyTorch\'s order (input, forget, cell, output).');
+export const GRULayer = recurrentLayer('GRU', 'Gated recurrent unit over a batch-first sequence `[B, T, in]` (torch.nn.GRU with batch_first=True): the outputs `[B, T, hidden · directions]` of the last layer, and with `out, h = gru(x)` the final states `[layers · directions, B, hidden]`; `weight_ih_l0: [3·hidden, in]`, gates in PyTorch\'s order (reset, update, new).');

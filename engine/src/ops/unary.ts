@@ -26,7 +26,12 @@ function unary(op: string, x: Tensor, forward: Forward, derivative: Derivative):
     const grad = emptyFloat(x.shape, g.dtype);
     const gd = grad.values;
     const up = g.values;
-    for (let i = 0; i < gd.length; i++) gd[i] = up[i] * derivative(src[i], dst[i]);
+    // Where the derivative is 0 nothing passes, not 0 · g: as PyTorch's threshold backwards
+    // (relu, hardtanh, clamp, hardswish) select, an Inf from above stays out of a unit that is off.
+    for (let i = 0; i < gd.length; i++) {
+      const d = derivative(src[i], dst[i]);
+      gd[i] = d === 0 ? 0 : up[i] * d;
+    }
     return [grad];
   }, [out]);
 }
@@ -325,7 +330,7 @@ export const hardswishOp = elementwise(
   oneNode('HardSwish', (ctx, input, _y, g) => {
     const middle = mul(ctx, g, ctx.binary('Add', mul(ctx, input, ctx.scalar(1 / 3)), ctx.scalar(0.5), input));
     const upper = ctx.where(ctx.b.op1('Greater', [input.name, ctx.scalar(3)]), g, middle);
-    return ctx.where(ctx.b.op1('Less', [input.name, ctx.scalar(-3)]), ctx.binary('Mul', g, ctx.zero(), g), upper);
+    return ctx.where(ctx.b.op1('GreaterOrEqual', [input.name, ctx.scalar(-3)]), upper, ctx.zero());
   }),
   'F.hardswish',
 );

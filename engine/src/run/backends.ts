@@ -230,7 +230,8 @@ function onnxOptimizerState(trainer: OnnxTrainer, paramNames: readonly string[])
  * The ONNX path sees a NaN/Inf only in the loss; to name the op and its line as the TS engine
  * does, the session run's steps up to the failing one are replayed on the TS engine from the
  * weights, buffers and optimizer state that run started from, on the same batches. When the
- * replay does not reproduce it (float32 rounding differs), the loss finding stands.
+ * replay does not reproduce it (float32 rounding differs), the loss finding stands. The replay
+ * may find it a step earlier, in a gradient: the step it appeared in, where the run stops.
  */
 async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches: readonly Batch[], runFirstStep: number, failing: number, lossValue: number): Promise<Finding> {
   const { lowered } = prepared;
@@ -242,8 +243,10 @@ async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches
   const replay = tsBackend(prepared, 1);
   replay.restoreOptimizer(byParam(trainer.optimizerState(true), lowered.params.map((p) => p.name)), runFirstStep - 1);
   const outcomes = await replay.run(batches.slice(0, failing + 1), runFirstStep);
+  // The replay stops at the first step with a NaN/Inf: the failing one, or an earlier one whose
+  // gradient or update made it (on ONNX a NaN shows in the loss only a step later).
   const last = outcomes[outcomes.length - 1];
-  if (last && 'nan' in last && last.nan.step === runFirstStep + failing) return last.nan;
+  if (last && 'nan' in last && last.nan.step <= runFirstStep + failing) return last.nan;
   return lossFinding(prepared, lossValue, runFirstStep + failing);
 }
 
@@ -268,7 +271,10 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
       const results = await trainer.run(batches.map((b) => microBatches(b, spec.batch).map((m) => ({ inputs: m.input, labels: m.target }))));
       const outcomes: StepOutcome[] = [];
       for (const [i, result] of results.entries()) {
-        if (!Number.isFinite(result.loss)) return [...outcomes, { nan: await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss) }];
+        if (!Number.isFinite(result.loss)) {
+          const nan = await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss);
+          return [...outcomes.slice(0, nan.step - firstStep), { nan }];
+        }
         const activations = result.activations.map(({ node, deadFraction, saturatedFraction }) => ({
           layer: labels.get(node) ?? node.op,
           op: node.op,
