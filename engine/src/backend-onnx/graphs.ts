@@ -82,6 +82,8 @@ export interface TrainStepOptions {
   micro?: number;
   /** The loss's arguments from the `train` block (the others take their defaults). */
   lossArgs?: TrainIR['lossArgs'];
+  /** The loss's class weights from the `train` block (absent: every class weighs 1), a constant input. */
+  lossWeight?: TrainIR['lossWeight'];
   /** The learning rate is an input per step (a schedule) rather than the optimizer's constant. */
   scheduledLr?: boolean;
   /** Gradient clipping by total norm and by value (null or absent: none). */
@@ -189,7 +191,8 @@ function lowerMicro(
   const labels = labelSlot(loss, output.shape, copy);
   b.addInput(labels.name, labels.dtype, declaredDims(labels.dims, micro));
   const labelVal: Val = { name: labels.name, shape: labels.dims.map((d) => Dim.from(d)), dtype: labels.dtype };
-  const [lossVal] = lowerOp(ctx, loss, [output, labelVal], lossAttrs(loss, options.lossArgs), [{ shape: [], dtype: 'float32' }]).outputs;
+  const weight: Val[] = options.lossWeight ? [{ name: ctx.b.constFloat(options.lossWeight), shape: [Dim.of(options.lossWeight.length)], dtype: 'float32' }] : [];
+  const [lossVal] = lowerOp(ctx, loss, [output, labelVal, ...weight], lossAttrs(loss, options.lossArgs), [{ shape: [], dtype: 'float32' }]).outputs;
   if (!ctx.needsGrad(lossVal)) throw new OnnxUnsupported('a model whose loss depends on no parameter');
   const grads = lowerBackward(ctx, lossVal, trained.map((t) => t.value));
   // Batch norm records its running statistics' new values under the name of the value it read.

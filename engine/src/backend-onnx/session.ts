@@ -181,7 +181,7 @@ export class OnnxTrainer {
   private constructor(
     private readonly model: ModelIR,
     private readonly fns: ReadonlyMap<string, FnIR>,
-    private readonly train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>,
+    private readonly train: Pick<TrainIR, 'loss' | 'lossArgs' | 'lossWeight' | 'optimizer' | 'controls'>,
     /** The one-step graph with statistics (when on): names the parameter, buffer and state slots. */
     private readonly graph: TrainStepGraph,
     private readonly threads: number,
@@ -189,13 +189,13 @@ export class OnnxTrainer {
   ) {}
 
   /** What every step graph of a run shares: dropout, the loss's arguments, the rate input and clipping. */
-  private static graphOptions(train: Pick<TrainIR, 'lossArgs' | 'controls'>, dropout: boolean, scheduledLr: boolean): Omit<TrainStepOptions, 'stats'> {
+  private static graphOptions(train: Pick<TrainIR, 'lossArgs' | 'lossWeight' | 'controls'>, dropout: boolean, scheduledLr: boolean): Omit<TrainStepOptions, 'stats'> {
     const controls = train.controls;
-    return { dropout, lossArgs: train.lossArgs, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [], noDecay: controls?.noDecay ?? [] };
+    return { dropout, lossArgs: train.lossArgs, lossWeight: train.lossWeight, scheduledLr, clipGradNorm: controls?.clipGradNorm ?? null, clipGradValue: controls?.clipGradValue ?? null, frozen: controls?.frozen ?? [], noDecay: controls?.noDecay ?? [] };
   }
 
   /** The one-step graph a trainer of these settings starts from (its size sets the default steps per run). */
-  private static oneStepGraph(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>, options: OnnxTrainerOptions): TrainStepGraph {
+  private static oneStepGraph(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: Pick<TrainIR, 'loss' | 'lossArgs' | 'lossWeight' | 'optimizer' | 'controls'>, options: OnnxTrainerOptions): TrainStepGraph {
     return buildTrainStep(model, fns, train.loss, train.optimizer, { stats: options.stats ?? true, ...OnnxTrainer.graphOptions(train, options.dropout ?? true, options.learningRate !== undefined) });
   }
 
@@ -203,7 +203,7 @@ export class OnnxTrainer {
    * The steps per session run a trainer created with these arguments takes, without creating
    * it (the run layer samples the statistics of the TS engine at the same steps).
    */
-  static stepsPerRunFor(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>, options: OnnxTrainerOptions = {}): number {
+  static stepsPerRunFor(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: Pick<TrainIR, 'loss' | 'lossArgs' | 'lossWeight' | 'optimizer' | 'controls'>, options: OnnxTrainerOptions = {}): number {
     return Math.max(1, Math.floor(options.stepsPerRun ?? defaultStepsPerRun(OnnxTrainer.oneStepGraph(model, fns, train, options))));
   }
 
@@ -214,7 +214,7 @@ export class OnnxTrainer {
   static async create(
     model: ModelIR,
     fns: ReadonlyMap<string, FnIR>,
-    train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>,
+    train: Pick<TrainIR, 'loss' | 'lossArgs' | 'lossWeight' | 'optimizer' | 'controls'>,
     initial: ReadonlyMap<string, Float32Array>,
     options: OnnxTrainerOptions = {},
   ): Promise<OnnxTrainer> {

@@ -1,7 +1,7 @@
 // The `train` block's loss on a model output, and the accuracy of a split's predictions.
 
 import type { TrainIR } from '../lang/api.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { TargetForm } from '../lang/targets.js';
 import { OPS } from '../ops/registry.js';
 import type { OpDef, TsMode } from '../ops/def.js';
@@ -11,10 +11,11 @@ import { Rng } from '../random.js';
 /** A loss runs no dropout and no batch norm: its kernel's mode is fixed. */
 const LOSS_MODE: TsMode = { dropout: false, batchNormTraining: false, rng: new Rng(0) };
 
-/** The loss of an output against targets in the loss's form (see lang/targets.ts and batches.ts), by the loss's registry kernel. */
-export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor, args: TrainIR['lossArgs'] = {}): Tensor {
+/** The loss of an output against targets in the loss's form (see lang/targets.ts and batches.ts), by the loss's registry kernel, with the block's class weights. */
+export function lossOf(loss: TrainIR['loss'], output: Tensor, target: Tensor, args: TrainIR['lossArgs'] = {}, weight?: TrainIR['lossWeight']): Tensor {
   const def = OPS[loss] as unknown as OpDef<object>;
-  return def.ts([output, target], lossAttrs(loss, args), { mode: LOSS_MODE, outShape: [], concrete: (shape) => shape.map((d) => d.constant() ?? 0) });
+  const inputs = weight ? [output, target, tensor([...weight], { dtype: output.dtype })] : [output, target];
+  return def.ts(inputs, lossAttrs(loss, args), { mode: LOSS_MODE, outShape: [], concrete: (shape) => shape.map((d) => d.constant() ?? 0) });
 }
 
 /** The index of the largest of `width` values from `start`. */

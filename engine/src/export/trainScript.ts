@@ -5,6 +5,7 @@
 
 import type { OpDef } from '../ops/def.js';
 import { OPS } from '../ops/registry.js';
+import { pyFloat } from '../ops/unary.js';
 import { lossAttrs } from '../lang/trainCatalogue.js';
 import type { TargetForm } from '../lang/targets.js';
 import { Dim, type Shape } from '../shape/dim.js';
@@ -79,7 +80,8 @@ function lossExpression(prepared: Prepared): string {
   const outShape = model.graph.values[model.graph.output].shape;
   const def = OPS[spec.loss] as unknown as OpDef<object>;
   const ctx = { inModule: false, outShape: [], inShapes: [outShape, targetShape(target, outShape[0])], inputDim: () => null };
-  return def.pytorch(['output', 'target'], lossAttrs(spec.loss, spec.lossArgs), ctx);
+  const weight = spec.lossWeight ? [`torch.tensor([${spec.lossWeight.map(pyFloat).join(', ')}], device=output.device)`] : [];
+  return def.pytorch(['output', 'target', ...weight], lossAttrs(spec.loss, spec.lossArgs), ctx);
 }
 
 /** Correct predictions in a batch, counted as backend-ts/objective.ts's correctCount counts them; null for a loss without classes. */

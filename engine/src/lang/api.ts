@@ -296,6 +296,8 @@ export interface TrainIR {
   loss: OpName; // an op whose surface is 'loss'
   /** The loss's number arguments the block gives (`cross_entropy(label_smoothing = 0.1)`); the others take their defaults. */
   lossArgs?: Readonly<Record<string, number>>;
+  /** The loss's class weights, one per class (`cross_entropy(weight = [1.0, 2.0])`; absent: every class weighs 1). */
+  lossWeight?: readonly number[];
   optimizer: OptimizerSpec;
   /** Schedule, clipping and early stopping (absent: none). */
   controls?: TrainControls;

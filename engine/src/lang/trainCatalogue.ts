@@ -253,6 +253,11 @@ export function lossParams(loss: TrainLoss): { name: string; min?: number; max?:
   return OPS[loss].params.filter((p) => p.kind === 'number').map((p) => ({ name: p.name, ...(p.min === undefined ? {} : { min: p.min }), ...(p.max === undefined ? {} : { max: p.max }) }));
 }
 
+/** Whether a loss takes class weights (`cross_entropy(weight = [1.0, 2.0])`), a `weight` tensor in its registry entry. */
+export function lossTakesWeight(loss: TrainLoss): boolean {
+  return OPS[loss].params.some((p) => p.name === 'weight' && p.kind === 'tensor');
+}
+
 /** The loss when a `train` block names none (PyTorch's usual classifier loss). */
 export const DEFAULT_LOSS: TrainLoss = 'cross_entropy';
 

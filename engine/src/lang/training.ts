@@ -14,7 +14,7 @@ import { DimBinding } from '../shape/binding.js';
 import { targetForm } from './targets.js';
 import type { Expr, TrainItem } from './syntax.js';
 import { checkControls } from './trainControls.js';
-import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, lossParams, numericDefault, optimizerDef, type TrainLoss, type TrainParam, type TupleParam } from './trainCatalogue.js';
+import { BACKENDS, DATA_SETS, DEFAULT_LOSS, DEFAULT_OPTIMIZER, OPTIMIZERS, TRAIN_KEYS, TRAIN_LOSSES, dataSetDef, lossParams, lossTakesWeight, numericDefault, optimizerDef, type TrainLoss, type TrainParam, type TupleParam } from './trainCatalogue.js';
 
 const KEYS = TRAIN_KEYS.map((k) => k.name);
 const DATA_SET_NAMES = Object.keys(DATA_SETS);
@@ -147,6 +147,17 @@ export function checkTrain(
     return { args };
   };
 
+  /** A loss's class weights (`weight = [1.0, 2.0, 0.5]`): a list of non-negative numbers, else reported. */
+  const weightsOf = (expr: Expr): { values: number[]; range: TextRange } | null => {
+    const inner = expr.kind === 'paren' ? expr.inner : expr;
+    const values = inner.kind === 'list' || inner.kind === 'tuple' ? inner.items.map((item) => valueOf(item)) : [];
+    if (values.length === 0 || !values.every((v) => v.kind === 'number' && v.value >= 0 && Number.isFinite(v.value))) {
+      bad(expr.range, 'loss', '`weight` must be a list of non-negative numbers, one per class, as `weight = [1.0, 2.0]`');
+      return null;
+    }
+    return { values: values.map((v) => (v as { value: number }).value), range: expr.range };
+  };
+
   /** A tuple argument's numbers (`betas = (0.9, 0.98)`; a list too, as PyTorch takes one), each in [0, below), as many as its default has; else reported. */
   const tupleOf = (expr: Expr, p: TupleParam, report: (range: TextRange, problem: string) => void): number[] | null => {
     const arity = p.default.length;
@@ -261,14 +272,18 @@ export function checkTrain(
   // -- loss and optimizer ----------------------------------------------------------------
   let loss: TrainLoss = DEFAULT_LOSS;
   const lossArgs: Record<string, number> = {};
+  let lossWeight: { values: number[]; range: TextRange } | null = null;
   const lossExpr = entries.get('loss');
   if (lossExpr) {
-    // A loss by name, or called with its number arguments: `cross_entropy(label_smoothing = 0.1)`.
+    // A loss by name, or called with its number arguments and class weights: `cross_entropy(weight = [1, 2], label_smoothing = 0.1)`.
     const callee = calleeOf(lossExpr);
     if (callee && (TRAIN_LOSSES as readonly string[]).includes(callee.name)) {
       loss = callee.name as TrainLoss;
       const params = lossParams(loss);
-      const parsed = lossExpr.kind === 'call' ? callArgs(lossExpr, 'loss', params.map((p) => ({ name: p.name, kind: 'number', doc: '' }))) : null;
+      const names = [...params.map((p) => p.name), ...(lossTakesWeight(loss) ? ['weight'] : [])];
+      const parsed = lossExpr.kind === 'call' ? callArgs(lossExpr, 'loss', names.map((name) => ({ name, kind: 'number', doc: '' }))) : null;
+      const weightArg = parsed?.args.get('weight');
+      if (weightArg) lossWeight = weightsOf(weightArg.expr);
       for (const p of params) {
         const arg = parsed?.args.get(p.name);
         if (arg === undefined) continue;
@@ -401,13 +416,13 @@ export function checkTrain(
   }
 
   // -- the data set and the loss against the model -----------------------------------------
-  if (signature && header && dataExpr) checkAgainstModel(modelName, signature, header, data, loss, dataExpr, lossExpr ?? item.model, diagnostics);
+  if (signature && header && dataExpr) checkAgainstModel(modelName, signature, header, data, loss, lossWeight, dataExpr, lossExpr ?? item.model, diagnostics);
   if (graph && header?.inputIds && dataExpr) diagnostics.push(...checkTokenIds(graph, header.inputIds, data?.kind ?? 'data', dataExpr.range));
 
   const hasErrors = diagnostics.some((d) => d.severity === 'error');
   const train: TrainIR | null =
     data && !hasErrors && symbols.models.has(modelName)
-      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, lossArgs, optimizer, controls, epochs, batch, seed, validate, backend, save, keyRanges, ...(lrRange ? { lrRange } : {}) }
+      ? { model: modelName, range: item.range, data, dataRange: dataExpr!.range, loss, lossArgs, ...(lossWeight ? { lossWeight: lossWeight.values } : {}), optimizer, controls, epochs, batch, seed, validate, backend, save, keyRanges, ...(lrRange ? { lrRange } : {}) }
       : null;
   return { diagnostics, train };
 }
@@ -418,6 +433,7 @@ function checkAgainstModel(
   header: DataHeader,
   data: DataSpec | null,
   loss: TrainLoss,
+  lossWeight: { values: readonly number[]; range: TextRange } | null,
   dataExpr: Expr,
   lossAnchor: { range: TextRange },
   diagnostics: Diagnostic[],
@@ -445,6 +461,9 @@ function checkAgainstModel(
   const scores = output[output.length - 1]?.constant();
   if (form.kind === 'class-ids' && header.classes !== null && scores !== null && scores !== undefined && scores !== header.classes) {
     diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
+  }
+  if (lossWeight && form.kind === 'class-ids' && scores !== null && scores !== undefined && lossWeight.values.length !== scores) {
+    diagnostics.push(makeDiagnostic('NN4002', lossWeight.range, ['loss', `\`weight\` has ${lossWeight.values.length} class weights, but \`${modelName}\` scores ${scores} classes`]));
   }
 }
 

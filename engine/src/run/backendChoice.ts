@@ -16,7 +16,7 @@ export type BackendChoice =
 export function chooseBackend(model: ModelIR, fns: ReadonlyMap<string, FnIR>, train: TrainIR): BackendChoice {
   if (train.backend === 'ts') return { backend: 'ts', reason: null };
   try {
-    buildTrainStep(model, fns, train.loss, train.optimizer, { stats: true, dropout: true, lossArgs: train.lossArgs });
+    buildTrainStep(model, fns, train.loss, train.optimizer, { stats: true, dropout: true, lossArgs: train.lossArgs, lossWeight: train.lossWeight });
     return { backend: 'onnx' };
   } catch (error) {
     if (!(error instanceof OnnxUnsupported)) throw error;
@@ -32,7 +32,7 @@ export function chooseBackend(model: ModelIR, fns: ReadonlyMap<string, FnIR>, tr
  */
 export function createOnnxTrainer(
   model: ModelIR,
-  train: Pick<TrainIR, 'loss' | 'lossArgs' | 'optimizer' | 'controls'>,
+  train: Pick<TrainIR, 'loss' | 'lossArgs' | 'lossWeight' | 'optimizer' | 'controls'>,
   initial: ReadonlyMap<string, Float32Array>,
   options: OnnxTrainerOptions & { fns?: ReadonlyMap<string, FnIR> } = {},
 ): Promise<OnnxTrainer> {

@@ -134,7 +134,7 @@ export function tsBackend(prepared: Prepared, threads: number, totalSteps = bloc
       try {
         // The activation statistics are the last micro-batch's.
         const mode = { dropout: true, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', dropoutStream(spec, step, j)), activations: j === micro.length - 1 ? activations : [], detectNonFinite: true };
-        loss = lossOf(spec.loss, lowered.forward([part.input], mode), part.target, spec.lossArgs);
+        loss = lossOf(spec.loss, lowered.forward([part.input], mode), part.target, spec.lossArgs, spec.lossWeight);
       } catch (error) {
         if (!(error instanceof NonFiniteError)) throw error;
         const line = prepared.lineOf(error.node.range.start);

@@ -73,7 +73,7 @@ export async function evaluate(
   options: { order?: readonly number[]; details?: boolean } = {},
 ): Promise<Evaluation> {
   const order = options.order ?? Array.from({ length: split.count }, (_, i) => i);
-  const { loss, lossArgs } = prepared.train;
+  const { loss, lossArgs, lossWeight } = prepared.train;
   const classes = options.details ? sampleClasses(layout.target, prepared.data) : null;
   const image = classes === null ? null : imageShape(layout.sampleShape);
   const confusion = classes === null ? null : Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
@@ -84,7 +84,7 @@ export async function evaluate(
     const batch = makeBatch(split, order, start, EVAL_BATCH, layout);
     const output = await backend.evalOutput(batch.input);
     noGrad(() => {
-      lossSum += lossOf(loss, output, batch.target, lossArgs).item() * batch.size;
+      lossSum += lossOf(loss, output, batch.target, lossArgs, lossWeight).item() * batch.size;
     });
     const right = correctCount(loss, layout.target, output, batch.target);
     correct = right === null || correct === null ? null : correct + right;
@@ -122,8 +122,8 @@ function sampleRow(batch: Tensor, r: number): Tensor {
 
 /** The samples of highest loss (each one's own loss by the run's loss kernel), with their pixels. */
 function worstSamples(prepared: Prepared, candidates: Candidate[], split: Split, shape: [number, number, number]): WorstSample[] {
-  const { loss, lossArgs } = prepared.train;
-  const scored = noGrad(() => candidates.map((c) => ({ candidate: c, loss: lossOf(loss, c.row, c.target, lossArgs).item() })));
+  const { loss, lossArgs, lossWeight } = prepared.train;
+  const scored = noGrad(() => candidates.map((c) => ({ candidate: c, loss: lossOf(loss, c.row, c.target, lossArgs, lossWeight).item() })));
   scored.sort((a, b) => b.loss - a.loss || a.candidate.index - b.candidate.index);
   const size = shape[0] * shape[1] * shape[2];
   return scored.slice(0, WORST_SAMPLES).map(({ candidate, loss: sampleLoss }) => ({

@@ -50,7 +50,7 @@ export function probe(text: string, options: ProbeOptions): { errors: RunError[]
     const mode = { dropout: false, batchNormTraining: true, rng: streamRng(spec.seed, 'dropout', b), activations, detectNonFinite: true };
     let loss;
     try {
-      loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target, spec.lossArgs);
+      loss = lossOf(spec.loss, lowered.forward([batch.input], mode), batch.target, spec.lossArgs, spec.lossWeight);
     } catch (error) {
       if (!(error instanceof NonFiniteError)) throw error;
       const line = prepared.lineOf(error.node.range.start);
