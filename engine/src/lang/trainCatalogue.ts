@@ -284,7 +284,7 @@ export interface TrainKeyDef {
 /** The keys of a `train` block (LANGUAGE.md §9), in the order the docs list them. */
 export const TRAIN_KEYS: readonly TrainKeyDef[] = [
   { name: 'data', value: 'data', doc: 'The data set: a built-in one or files.' },
-  { name: 'loss', value: 'loss', default: DEFAULT_LOSS, doc: 'The loss between the model output and the targets, by name or with its number arguments (`cross_entropy(label_smoothing = 0.1)`).' },
+  { name: 'loss', value: 'loss', default: DEFAULT_LOSS, doc: 'The loss between the model output and the targets, by name or with its number arguments (`cross_entropy(label_smoothing = 0.1)`) and, for `cross_entropy` and `nll`, class weights, one per class (`cross_entropy(weight = [1.0, 2.0, 0.5])`).' },
   { name: 'optimizer', value: 'optimizer', default: 'Adam(lr = 0.001)', doc: 'The optimizer, as in torch.optim.' },
   { name: 'epochs', value: 'count', default: '1', doc: 'Passes over the training data (an integer ≥ 1).' },
   { name: 'batch', value: 'count', default: '32', doc: 'Samples per step (an integer ≥ 1).' },
