@@ -52,6 +52,7 @@ export async function runCampaign(lists: readonly number[][], first: number, opt
     pending.forEach((p, k) => {
       result.pytorchCases++;
       if (outcomes[k].length === 0) count(result.reached, 'pytorch');
+      if (p.job.argmaxTie) count(result.reached, 'pytorch-values-at-an-argmax-tie');
       for (const f of outcomes[k]) record(p.c, f, p.index, p.values);
       cleanup(p.dir);
     });

@@ -50,6 +50,8 @@ export interface PytorchJob {
   output: Float32Array;
   outputShape: number[];
   lossValue: number | null;
+  /** An argmax reads a tie to within round-off: the values may differ, the shape and the run may not. */
+  argmaxTie: boolean;
 }
 
 export interface CaseResult {
@@ -338,7 +340,8 @@ export async function runCase(c: Case, options: RunOptions): Promise<CaseResult 
     });
   }
   if (options.pytorch && tsOutput) {
-    result.pytorch = (await stage('pytorch-export', () => pytorchJob(c, prepared, dir, first, tsOutput, tsLoss ?? null))) ?? null;
+    const tied = argmaxTied(prepared, tsEnv!.env);
+    result.pytorch = (await stage('pytorch-export', () => pytorchJob(c, prepared, dir, first, tsOutput, tsLoss ?? null, tied))) ?? null;
   }
 
   // Two training steps from the same initial weights: the ONNX trainer takes its copy first.
@@ -453,7 +456,37 @@ function overflowsAsFloat64Does(losses: readonly number[], reference: Reckoned |
 }
 
 /** The PyTorch job of a case: the exported module, the initial weights, the first batch, the TS answers. */
-function pytorchJob(c: Case, prepared: Prepared, dir: string, batch: Batch, output: Tensor, lossValue: number | null): PytorchJob {
+/**
+ * Whether an argmax of the model reads a row whose two largest values are equal to within
+ * round-off (of the tensor's scale): which index wins is then round-off's choice, in PyTorch as
+ * here (a group norm of one-element groups is 0 in exact arithmetic, ±1e-5 in PyTorch's).
+ */
+function argmaxTied(prepared: Prepared, env: ReadonlyMap<ValueId, Tensor>): boolean {
+  return prepared.model.graph.nodes.some((node) => {
+    const x = 'op' in node && node.op === 'argmax' ? env.get(node.inputs[0]) : undefined;
+    if (!x) return false;
+    const axis = (node.attrs as { axis: number | null }).axis;
+    const along = axis === null ? -1 : axis < 0 ? axis + x.shape.length : axis;
+    const n = along < 0 ? x.data.length : x.shape[along];
+    const inner = along < 0 ? 1 : x.shape.slice(along + 1).reduce((p, d) => p * d, 1);
+    let scale = 1e-6;
+    for (const v of x.data) scale = Math.max(scale, Math.abs(v));
+    for (let o = 0; o < x.data.length / (n * inner); o++) {
+      for (let i = 0; i < inner; i++) {
+        let [best, next] = [-Infinity, -Infinity];
+        for (let k = 0; k < n; k++) {
+          const v = x.data[(o * n + k) * inner + i];
+          if (v > best) [best, next] = [v, best];
+          else if (v > next) next = v;
+        }
+        if (best - next <= 1e-4 * scale) return true;
+      }
+    }
+    return false;
+  });
+}
+
+function pytorchJob(c: Case, prepared: Prepared, dir: string, batch: Batch, output: Tensor, lossValue: number | null, argmaxTie: boolean): PytorchJob {
   writeFileSync(join(dir, 'model.py'), exportPytorch(prepared.model, prepared.check.fnIrs, 'net.nn'));
   const tensors = new Map([...prepared.lowered.params, ...prepared.lowered.buffers].map((p) => [p.name, storedTensor(p.tensor.shape, Float32Array.from(p.tensor.data))]));
   writeSafetensors(join(dir, 'weights.safetensors'), { tensors, metadata: {} });
@@ -471,6 +504,7 @@ function pytorchJob(c: Case, prepared: Prepared, dir: string, batch: Batch, outp
     output: Float32Array.from(output.data),
     outputShape: [...output.shape],
     lossValue,
+    argmaxTie,
   };
 }
 
