@@ -174,9 +174,7 @@ train M {
   data = moons(points = 200)
 }
 `;
-  const onnx = await runSetup({ name: 'nan', text }, 'onnx');
-  const ts = await runSetup({ name: 'nan', text }, 'ts');
-  const nan = (o: typeof onnx) => o.findings.find((f) => f.code === 'NN5004')!;
+  const { onnx, ts, nan } = await nanOnBothBackEnds('nan', text);
   assert.equal(onnx.backend, 'onnx');
   assert.match(nan(onnx).message, /the output of `sqrt` \(line 2\)/);
   assert.equal(nan(onnx).step, nan(ts).step);
@@ -193,12 +191,17 @@ train M {
   data = moons(points = 200)
 }
 `;
-  const onnx = await runSetup({ name: 'nan-gradient', text }, 'onnx');
-  const ts = await runSetup({ name: 'nan-gradient', text }, 'ts');
-  const nan = (o: typeof onnx) => o.findings.find((f) => f.code === 'NN5004')!;
+  const { onnx, ts, nan } = await nanOnBothBackEnds('nan-gradient', text);
   assert.equal(onnx.backend, 'onnx');
   assert.match(nan(ts).message, /gradient/);
   assert.equal(nan(ts).step, 1);
   assert.equal(nan(onnx).step, nan(ts).step);
   assert.equal(nan(onnx).message, nan(ts).message);
 });
+
+/** A setup trained on both back ends, and the NN5004 finding of a run. */
+async function nanOnBothBackEnds(name: string, text: string) {
+  const onnx = await runSetup({ name, text }, 'onnx');
+  const ts = await runSetup({ name, text }, 'ts');
+  return { onnx, ts, nan: (o: typeof onnx) => o.findings.find((f) => f.code === 'NN5004')! };
+}

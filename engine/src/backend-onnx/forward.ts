@@ -8,6 +8,7 @@ import { DimBinding, patternOf } from '../shape/binding.js';
 import { opDef } from '../ops/registry.js';
 import type { OnnxOut } from '../ops/def.js';
 import { resolveAttrs } from '../ops/shape-rule.js';
+import { spanInputs } from '../lang/checkpoints.js';
 import type { Graph, NodeSpan, TextRange, ValueId } from '../lang/api.js';
 import { LoweringBug, LoweringContext, type TapeEntry, type Val } from '../onnx/context.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
@@ -99,9 +100,7 @@ export interface CheckpointAttrs {
  * span again from its inputs (recomputeCheckpoint) rather than reading its forward values.
  */
 function lowerCheckpointed(ctx: LoweringContext, graph: Graph, values: Map<ValueId, Val>, resolve: ShapeResolver, span: NodeSpan): void {
-  const nodes = graph.nodes.slice(span.from, span.to);
-  const defined = new Set(nodes.flatMap((n) => n.outputs));
-  const outer = [...new Set(nodes.flatMap((n) => n.inputs))].filter((id) => !defined.has(id));
+  const outer = spanInputs(graph, span);
   const tapeLength = ctx.tape.length;
   lowerNodes(ctx, graph, values, resolve, span.from, span.to);
   const recorded = ctx.tape.length > tapeLength;

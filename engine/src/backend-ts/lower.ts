@@ -12,6 +12,7 @@ import { constantShape, resolveAttrs, sizeOf } from '../ops/shape-rule.js';
 import { Tensor, full } from '../tensor/tensor.js';
 import { record, noGrad } from '../autograd/tape.js';
 import { checkpoint } from '../autograd/checkpoint.js';
+import { spanInputs } from '../lang/checkpoints.js';
 import { Rng } from '../random.js';
 import type { TsMode } from '../ops/def.js';
 import { initTensor } from '../nn/init.js';
@@ -173,8 +174,7 @@ function runNodes({ graph, env, dims, labels, context }: NodeRun, from: number, 
  * the backward pass reruns it (without statistics or NaN checks, which the first run made).
  */
 function runCheckpointed(run: NodeRun, span: NodeSpan): void {
-  const defined = new Set(run.graph.nodes.slice(span.from, span.to).flatMap((n) => n.outputs));
-  const outer = [...new Set(run.graph.nodes.slice(span.from, span.to).flatMap((n) => n.inputs))].filter((id) => !defined.has(id));
+  const outer = spanInputs(run.graph, span);
   let first = true;
   const segment = (...values: Tensor[]): Tensor => {
     const env = new Map(outer.map((id, i) => [id, values[i]]));

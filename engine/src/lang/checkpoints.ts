@@ -3,7 +3,7 @@
 // both back ends run without keeping their activations and recompute in the backward pass.
 
 import { opDef } from '../ops/registry.js';
-import type { Graph, IrNode, ModelIR, NodeSpan, TrainControls } from './api.js';
+import type { Graph, IrNode, ModelIR, NodeSpan, TrainControls, ValueId } from './api.js';
 
 /** The first node of `nodes[from..to)` that running twice would change, with what it would change. */
 export function sideEffectIn(nodes: readonly IrNode[], span: { from: number; to: number }): { node: IrNode; effect: string } | null {
@@ -13,6 +13,13 @@ export function sideEffectIn(nodes: readonly IrNode[], span: { from: number; to:
     if (effect) return { node, effect };
   }
   return null;
+}
+
+/** The values a span reads that are defined before it: the inputs a rerun of it needs, in first-use order. */
+export function spanInputs(graph: Graph, span: NodeSpan): ValueId[] {
+  const nodes = graph.nodes.slice(span.from, span.to);
+  const defined = new Set(nodes.flatMap((n) => n.outputs));
+  return [...new Set(nodes.flatMap((n) => n.inputs))].filter((id) => !defined.has(id));
 }
 
 /** The names a `train` block's `checkpoint` can take: the model's own applied layer and block instances. */
