@@ -37,6 +37,17 @@ export interface TrainCheck {
 
 type TrainValue = { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'name'; value: string } | { kind: 'bool'; value: boolean } | { kind: 'other' };
 
+/** The items of a list or tuple value (`[1, 2]`, `(0.9, 0.98)`), or null for anything else. */
+function itemsOf(expr: Expr): readonly Expr[] | null {
+  const inner = expr.kind === 'paren' ? expr.inner : expr;
+  return inner.kind === 'list' || inner.kind === 'tuple' ? inner.items : null;
+}
+
+/** Whether a value is a finite number in [0, below). */
+function inRange(v: TrainValue, below = Infinity): v is { kind: 'number'; value: number } {
+  return v.kind === 'number' && v.value >= 0 && Number.isFinite(v.value) && v.value < below;
+}
+
 /** A path that is absolute or climbs above the workspace folder with `..`. */
 export function leavesWorkspace(path: string): boolean {
   if (path.startsWith('/') || path.startsWith('\\') || /^[A-Za-z]:/.test(path)) return true;
@@ -149,27 +160,30 @@ export function checkTrain(
 
   /** A loss's class weights (`weight = [1.0, 2.0, 0.5]`): a list of non-negative numbers, else reported. */
   const weightsOf = (expr: Expr): { values: number[]; range: TextRange } | null => {
-    const inner = expr.kind === 'paren' ? expr.inner : expr;
-    const values = inner.kind === 'list' || inner.kind === 'tuple' ? inner.items.map((item) => valueOf(item)) : [];
-    if (values.length === 0 || !values.every((v) => v.kind === 'number' && v.value >= 0 && Number.isFinite(v.value))) {
+    const items = itemsOf(expr) ?? [];
+    const values = items.flatMap((item) => {
+      const v = valueOf(item);
+      return inRange(v) ? [v.value] : [];
+    });
+    if (values.length === 0 || values.length !== items.length) {
       bad(expr.range, 'loss', '`weight` must be a list of non-negative numbers, one per class, as `weight = [1.0, 2.0]`');
       return null;
     }
-    return { values: values.map((v) => (v as { value: number }).value), range: expr.range };
+    return { values, range: expr.range };
   };
 
   /** A tuple argument's numbers (`betas = (0.9, 0.98)`; a list too, as PyTorch takes one), each in [0, below), as many as its default has; else reported. */
   const tupleOf = (expr: Expr, p: TupleParam, report: (range: TextRange, problem: string) => void): number[] | null => {
     const arity = p.default.length;
-    const inner = expr.kind === 'paren' ? expr.inner : expr;
-    if ((inner.kind !== 'tuple' && inner.kind !== 'list') || inner.items.length !== arity) {
+    const items = itemsOf(expr);
+    if (!items || items.length !== arity) {
       report(expr.range, `\`${p.name}\` must be a tuple of ${arity} numbers, as \`${p.name} = (${p.default.join(', ')})\``);
       return null;
     }
     const numbers: number[] = [];
-    for (const item of inner.items) {
+    for (const item of items) {
       const v = valueOf(item);
-      if (v.kind === 'number' && v.value >= 0 && Number.isFinite(v.value) && v.value < p.below) numbers.push(v.value);
+      if (inRange(v, p.below)) numbers.push(v.value);
       else {
         report(item.range, `each of \`${p.name}\` must be a number in [0, ${p.below})`);
         return null;
@@ -330,7 +344,7 @@ export function checkTrain(
             const items = tupleOf(arg.expr, p, (range, problem) => bad(range, 'optimizer', problem));
             if (items) tuples[p.name] = items;
             else ok = false;
-          } else if (arg.value.kind === 'number' && arg.value.value >= 0 && Number.isFinite(arg.value.value) && arg.value.value < (p.below ?? Infinity)) values[p.name] = arg.value.value;
+          } else if (inRange(arg.value, p.below)) values[p.name] = arg.value.value;
           else {
             bad(arg.expr.range, 'optimizer', p.below === undefined ? `\`${p.name}\` must be a non-negative number` : `\`${p.name}\` must be a number in [0, ${p.below})`);
             ok = false;
