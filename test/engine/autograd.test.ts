@@ -1,10 +1,10 @@
 // The tape: the seed example, accumulation for reused values, broadcasting gradients,
-// the wrong-shape check, noGrad and detach.
+// the wrong-shape check, noGrad and detach, and float32 round-off emulated in float64.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, add, mul, pow, sub, sum, noGrad, detach, relu, Tensor } from '../../engine/src/index.js';
-import { record } from '../../engine/src/autograd/tape.js';
+import { tensor, add, mul, pow, sub, sum, noGrad, detach, relu, layerNorm, Tensor } from '../../engine/src/index.js';
+import { emulatingRoundOff, record } from '../../engine/src/autograd/tape.js';
 import { zeros } from '../../engine/src/tensor/tensor.js';
 
 test('seed example: y = x**3 + 5x at x = 2 gives dy/dx = 17', () => {
@@ -78,4 +78,36 @@ test('backward needs a scalar or an explicit upstream gradient', () => {
   assert.throws(() => y.backward(), /only for a scalar/);
   y.backward(tensor([1, 10]));
   assert.deepEqual(x.grad?.toArray(), [3, 30]);
+});
+
+/** A fixed alternating pattern of rounding signs. */
+const alternating = () => {
+  let k = 0;
+  return () => (k++ % 2 === 0 ? 1 : -1);
+};
+
+test('emulated float32 round-off: a float64 gradient that cancels carries round-off of the size of its terms', async () => {
+  // d/db sum(b · c) = Σc = 0 exactly; float32 would round each term b·c_i by up to 2^-24 of it.
+  const c = tensor([3, -1, -2], { dtype: 'float64' });
+  const gradient = () => {
+    const b = tensor([1], { dtype: 'float64', requiresGrad: true });
+    sum(mul(b, c)).backward();
+    return b.grad!.item();
+  };
+  assert.equal(gradient(), 0);
+  const emulated = await emulatingRoundOff(alternating(), async () => gradient());
+  assert.notEqual(emulated, 0);
+  assert.ok(Math.abs(emulated) <= 2 * 2 ** -24 * (3 + 1 + 2), `${emulated} is round-off of the terms`);
+});
+
+test('emulated float32 round-off: a layer norm of a row of equal values is round-off, not 0; float32 tensors are left alone', async () => {
+  const normalized = (dtype: 'float32' | 'float64') => {
+    const x = add(tensor([2, 2, 2, 2], { dtype, requiresGrad: true }), 0);
+    return layerNorm(x, tensor([1, 1, 1, 1], { dtype }), tensor([0, 0, 0, 0], { dtype })).toArray();
+  };
+  assert.deepEqual(normalized('float64'), [0, 0, 0, 0]);
+  const emulated = await emulatingRoundOff(alternating(), async () => normalized('float64'));
+  // x − mean(x) is round-off of x (2^-24 · 2), over √eps.
+  assert.ok(emulated.some((v) => v !== 0) && emulated.every((v) => Math.abs(v) <= 4 * 2 ** -24 * 2 / Math.sqrt(1e-5)), `${emulated}`);
+  assert.deepEqual(await emulatingRoundOff(alternating(), async () => normalized('float32')), normalized('float32'));
 });

@@ -14,7 +14,7 @@ import { checkProgram } from '../../engine/src/lang/program.js';
 import { readDataHeader } from '../../engine/src/data/index.js';
 import { writeImageCache } from './imageCache.js';
 import { Dim, type Shape } from '../../engine/src/shape/dim.js';
-import { noGrad } from '../../engine/src/autograd/tape.js';
+import { emulatingRoundOff, noGrad } from '../../engine/src/autograd/tape.js';
 import { Tensor } from '../../engine/src/tensor/tensor.js';
 import { prepare, type Prepared } from '../../engine/src/run/prepare.js';
 import { batchLayout } from '../../engine/src/run/loop.js';
@@ -60,7 +60,7 @@ export interface CaseResult {
   backend: 'onnx' | 'ts' | null;
   fallback: string | null;
   pytorch: PytorchJob | null;
-  /** The stages the case passed (for coverage counts). */
+  /** The stages the case passed (for coverage counts), and `<stage>-within-<reason>` where arbitration judged a difference round-off's. */
   reached: string[];
 }
 
@@ -76,6 +76,8 @@ writeImageCache(process.env.NN_DATA_CACHE);
 export const TOLERANCE = 1e-4;
 /** How many times round-off of the weights alone a float32 run may be off the float64 one (its every op rounds). */
 const ROUND_OFF_GAIN = 100;
+/** How many times emulated float32 round-off (in EMULATED_RUNS runs) a float32 run may be off the float64 one. */
+const EMULATED_GAIN = 10;
 
 export function close(a: number, b: number, tolerance = TOLERANCE): boolean {
   return Math.abs(a - b) <= tolerance * Math.max(Math.abs(a), Math.abs(b)) + 1e-6;
@@ -335,7 +337,8 @@ export async function runCase(c: Case, options: RunOptions): Promise<CaseResult 
       const error = maxRelative(onnx.output, tsOutput.data);
       if (!(error <= TOLERANCE)) {
         const verdict = arbitrate([...tsOutput.data], [...onnx.output], (await float64())?.output ?? null);
-        if (verdict) fail('forward-onnx', `the eval-mode output differs from the TS engine's by ${error.toExponential(2)} (relative); ${verdict}`);
+        if ('disagreement' in verdict) fail('forward-onnx', `the eval-mode output differs from the TS engine's by ${error.toExponential(2)} (relative); ${verdict.disagreement}`);
+        else result.reached.push(`forward-onnx-within-${verdict.agreement}`);
       }
     });
   }
@@ -356,59 +359,100 @@ export async function runCase(c: Case, options: RunOptions): Promise<CaseResult 
       await onnxTrainer.release();
     }
   }));
-  const reference64 = async () => (c.dropout ? null : ((await float64())?.losses ?? null));
-  if (tsLosses && (tsLosses.length !== 2 || tsLosses.some((l) => !Number.isFinite(l))) && !overflowsAsFloat64Does(tsLosses, await reference64())) {
+  const reference64 = async () => (c.dropout ? null : await float64());
+  if (tsLosses && (tsLosses.length !== 2 || tsLosses.some((l) => !Number.isFinite(l))) && !overflowsAsFloat64Does(tsLosses, (await reference64())?.losses ?? null)) {
     fail('train-ts', `the TS engine did not take two steps: [${tsLosses}]`);
   }
   // Both back ends stop at the step a NaN/Inf appears in; there they agree when both stopped.
   const same = (a: number, b: number) => close(a, b) || (!Number.isFinite(a) && !Number.isFinite(b));
   if (tsLosses && onnxLosses && !(onnxLosses.length === tsLosses.length && tsLosses.every((l, i) => same(l, onnxLosses[i])))) {
     const reference = await reference64();
-    const verdict = onnxLosses.length === tsLosses.length ? arbitrate(tsLosses, onnxLosses, reference) : `ONNX took ${onnxLosses.length} step(s), the TS engine ${tsLosses.length}`;
-    if (verdict) fail('train', `losses of two steps differ: TS [${tsLosses.map((l) => l.toPrecision(7))}] vs ONNX [${onnxLosses.map((l) => l.toPrecision(7))}]; ${verdict}`);
+    const verdict = onnxLosses.length === tsLosses.length ? arbitrate(tsLosses, onnxLosses, reference?.losses ?? null) : { disagreement: `ONNX took ${onnxLosses.length} step(s), the TS engine ${tsLosses.length}` };
+    if ('disagreement' in verdict) fail('train', `losses of two steps differ: TS [${tsLosses.map((l) => l.toPrecision(7))}] vs ONNX [${onnxLosses.map((l) => l.toPrecision(7))}]; ${verdict.disagreement}`);
+    else result.reached.push(`train-within-${verdict.agreement}`);
   }
   return result;
 }
 
 /**
  * The TS engine in float64 from the same (float32) initial weights: the eval output on the
- * first batch and two training steps; and how far the losses move when every initial weight
- * moves by float32's rounding (one part in 2^24), the case's own sensitivity to round-off.
+ * first batch and two training steps; how far the values move when every initial weight
+ * moves by float32's rounding (one part in 2^24), and when float32's round-off of every op,
+ * gradient and update is emulated (EMULATED_RUNS runs): the case's own sensitivity to round-off.
  */
 interface Reference {
   output: Reckoned;
   losses: Reckoned;
 }
 
-/** Values of the float64 run, and how far round-off of the weights moves them (relative to their scale). */
+/** Values of the float64 run, and how far round-off moves them (relative to their scale). */
 interface Reckoned {
   values: number[];
+  /** The shift when the weights are rounded to float32. */
   sensitivity: number;
+  /** Each value's largest shift in the runs with float32's round-off emulated. */
+  emulated: number[];
+}
+
+/** Runs of the float64 reference with float32's round-off emulated, each with its own signs. */
+const EMULATED_RUNS = 2;
+
+/** A fixed pattern of signs, ±1 (a linear congruential generator from `seed`). */
+function signs(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (state * 1103515245 + 12345) >>> 0) & 0x10000 ? 1 : -1);
 }
 
 async function float64Reference(c: Case, dir: string, checked: CheckResult, initial: ReadonlyMap<string, Float64Array>): Promise<Reference | null> {
-  const run = async (weights: ReadonlyMap<string, Float64Array>) => {
+  /** One float64 run; with `sign`, float32's round-off emulated (signs drawn from it). */
+  const run = async (weights: ReadonlyMap<string, Float64Array>, sign: (() => number) | null) => {
     const prepared = prepare(c.text, { baseDir: dir, check: checked, dtype: 'float64' });
     if (Array.isArray(prepared)) return null;
     for (const p of [...prepared.lowered.params, ...prepared.lowered.buffers]) p.tensor.data.set(weights.get(p.name)!);
-    const [first, second] = firstBatches(c, prepared);
-    const output = [...tsValues(prepared, first.input).get(prepared.model.graph.output)!.data];
+    const emulating = <T>(fn: () => Promise<T>) => (sign ? emulatingRoundOff(sign, fn) : fn());
+    const batches = firstBatches(c, prepared);
+    const output = await emulating(async () => [...tsValues(prepared, batches[0].input).get(prepared.model.graph.output)!.data]);
+    const trainer = tsBackend(prepared, 1);
+    const losses: number[] = [];
     try {
-      const steps = await tsBackend(prepared, 1).run([first, second], 1);
-      return { output, losses: steps.map((s) => ('loss' in s ? s.loss : NaN)) };
+      for (const [k, batch] of batches.entries()) {
+        const before = prepared.lowered.params.map((p) => p.tensor.values.slice());
+        const [step] = await emulating(() => trainer.run([batch], k + 1));
+        losses.push('loss' in step ? step.loss : NaN);
+        if (!('loss' in step)) break;
+        if (sign) prepared.lowered.params.forEach((p, i) => roundUpdate(p.tensor.values, before[i], sign));
+      }
     } catch {
-      return { output, losses: [] }; // the TS engine cannot train it: that is the train-ts stage's failure
+      losses.length = 0; // the TS engine cannot train it: that is the train-ts stage's failure
     }
+    return { output, losses };
   };
-  const reference = await run(initial);
+  const reference = await run(initial, null);
   if (reference === null) return null;
-  const nudged = await run(roundedOff(initial));
-  const reckoned = (values: number[], moved: readonly number[] | undefined): Reckoned => {
+  const nudged = await run(roundedOff(initial), null);
+  const emulated: Awaited<ReturnType<typeof run>>[] = [];
+  for (let k = 0; k < EMULATED_RUNS; k++) emulated.push(await run(initial, signs(k + 1)));
+  /** Each value's shift in a run that `moved` it (relative to their scale; a run that could not be compared shifts none). */
+  const shifts = (values: number[], moved: readonly number[] | undefined) => {
     const scale = scaleOf(values);
-    const shifts = values.map((v, i) => Math.abs(v - (moved?.[i] ?? NaN)) / scale);
-    return { values, sensitivity: shifts.length > 0 && shifts.every(Number.isFinite) ? Math.max(...shifts) : 0 };
+    const each = values.map((v, i) => Math.abs(v - (moved?.[i] ?? NaN)) / scale);
+    return each.every(Number.isFinite) ? each : values.map(() => 0);
   };
-  return { output: reckoned(reference.output, nudged?.output), losses: reckoned(reference.losses, nudged?.losses) };
+  const reckoned = (key: 'output' | 'losses'): Reckoned => {
+    const values = reference[key];
+    const emulatedShifts = emulated.map((e) => shifts(values, e?.[key]));
+    return { values, sensitivity: Math.max(0, ...shifts(values, nudged?.[key])), emulated: values.map((_, i) => Math.max(0, ...emulatedShifts.map((e) => e[i]))) };
+  };
+  return { output: reckoned('output'), losses: reckoned('losses') };
+}
+
+/**
+ * A float32 update p − u is rounded to float32's precision of its terms, p and u: an
+ * absolute error up to 2^-24 of the larger, which is large against a result that cancels
+ * (an adaptive optimizer's first step takes a weight of 1 to 1 − lr·g/(|g|+eps) ≈ 4e-7).
+ */
+function roundUpdate(after: Float64Array | Float32Array, before: Float64Array | Float32Array, sign: () => number): void {
+  for (let i = 0; i < after.length; i++) after[i] += sign() * 2 ** -24 * Math.max(Math.abs(before[i]), Math.abs(after[i] - before[i]));
 }
 
 /** The size differences between runs are measured against (at least 1e-6). */
@@ -418,30 +462,45 @@ function scaleOf(values: readonly number[]): number {
 
 /** Every weight moved by a relative 2^-24, up or down by a fixed pattern (float32's round-off of it). */
 function roundedOff(weights: ReadonlyMap<string, Float64Array>): Map<string, Float64Array> {
-  let state = 12345;
-  const sign = () => ((state = (state * 1103515245 + 12345) >>> 0) & 0x10000 ? 1 : -1);
+  const sign = signs(12345);
   return new Map([...weights].map(([name, w]) => [name, w.map((v) => v * (1 + sign() * 2 ** -24))]));
 }
+
+/** How arbitration judged two back ends' values that differ: a disagreement, or why the difference is round-off's. */
+type Verdict = { disagreement: string } | { agreement: 'round-off' | 'emulated-round-off' };
 
 /**
  * Float32 round-off differs with the order of operations, and an ill-conditioned model
  * (batch norm over two samples, a layer norm of a row whose values are all equal, a step
- * that makes the loss diverge) magnifies it, so that one back end may be luckier than the
- * other. Against the float64 run, a back end disagrees when it is off by more than ten times
- * the tolerance and ten times the other one, and by more than round-off of the weights alone
- * moves the float64 run, times ROUND_OFF_GAIN (the many roundings of a float32 run against
- * the one of its weights); null when neither is.
+ * that makes the loss diverge, an adaptive optimizer's first step on a gradient that is 0 in
+ * exact arithmetic) magnifies it, so that one back end may be luckier than the other.
+ * Against the float64 run, each back end is off by its largest difference, leaving out the
+ * values it is off by no more than EMULATED_GAIN times emulated float32 round-off moves
+ * them (value by value: a loss that round-off decides excuses no other); it disagrees when
+ * that is more than ten times the tolerance and ten times the other one's, and more than
+ * round-off of the weights alone moves the float64 run, times ROUND_OFF_GAIN (the many
+ * roundings of a float32 run against the one of its weights). The agreement says whether
+ * it needed the emulated round-off.
  */
-function arbitrate(ts: readonly number[], onnx: readonly number[], reference: Reckoned | null): string | null {
-  if (reference === null || reference.values.length !== ts.length) return 'no float64 reference to compare with';
-  const values = reference.values;
+function arbitrate(ts: readonly number[], onnx: readonly number[], reference: Reckoned | null): Verdict {
+  if (reference === null || reference.values.length !== ts.length) return { disagreement: 'no float64 reference to compare with' };
+  const { values } = reference;
   const scale = scaleOf(values.filter(fitsFloat32));
-  // A value float64 puts beyond float32's range is Inf or NaN in float32 on every back end.
-  const off = (xs: readonly number[]) => Math.max(...xs.map((x, i) => (fitsFloat32(values[i]) ? Math.abs(x - values[i]) : Number.isFinite(x) ? Infinity : 0))) / scale;
-  const [a, b] = [off(ts), off(onnx)];
-  const worse = (x: number, y: number) => x > 10 * TOLERANCE && x > 10 * y && x > ROUND_OFF_GAIN * reference.sensitivity;
-  if (!worse(a, b) && !worse(b, a) && Number.isFinite(a + b)) return null;
-  return `against float64 (${values.slice(0, 4).map((v) => v.toPrecision(7))}; weights rounded to float32 move it by ${reference.sensitivity.toExponential(2)}), the TS engine is off by ${a.toExponential(2)} and ONNX by ${b.toExponential(2)}`;
+  /** How far each back end is off, and whether one disagrees, with emulated round-off excusing `gain` times its shifts. */
+  const judge = (gain: number) => {
+    // A value float64 puts beyond float32's range is Inf or NaN in float32 on every back end.
+    const differences = (xs: readonly number[]) => values.map((v, i) => (fitsFloat32(v) ? Math.abs(xs[i] - v) : Number.isFinite(xs[i]) ? Infinity : 0) / scale);
+    const off = (xs: readonly number[]) => Math.max(0, ...differences(xs).filter((d, i) => !(d <= gain * reference.emulated[i])));
+    const [a, b] = [off(ts), off(onnx)];
+    const worse = (x: number, y: number) => x > 10 * TOLERANCE && x > 10 * y && x > ROUND_OFF_GAIN * reference.sensitivity;
+    return { a, b, disagrees: worse(a, b) || worse(b, a) || !Number.isFinite(a + b) };
+  };
+  const judged = judge(EMULATED_GAIN);
+  if (judged.disagrees) {
+    const moved = `weights rounded to float32 move it by ${reference.sensitivity.toExponential(2)}, emulated float32 round-off by ${Math.max(0, ...reference.emulated).toExponential(2)}`;
+    return { disagreement: `against float64 (${values.slice(0, 4).map((v) => v.toPrecision(7))}; ${moved}), the TS engine is off by ${judged.a.toExponential(2)} and ONNX by ${judged.b.toExponential(2)}` };
+  }
+  return { agreement: judge(0).disagrees ? 'emulated-round-off' : 'round-off' };
 }
 
 /** Whether a float64 value is finite in float32 too. */

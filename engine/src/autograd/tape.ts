@@ -1,6 +1,7 @@
 // Reverse-mode autograd over a dynamic tape, like PyTorch eager: each op records a node
 // with its inputs and backward rule; backward() walks the nodes in reverse topological
-// order, accumulates gradients of reused values, and checks every gradient's shape.
+// order, accumulates gradients of reused values, and checks every gradient's shape. A float64
+// run can emulate float32's round-off (emulatingRoundOff) to measure how much it matters.
 
 import { Tensor, installBackward, full } from '../tensor/tensor.js';
 import { sameShape, formatDims } from '../tensor/shape.js';
@@ -68,14 +69,44 @@ export function observeGradInputs<T>(fn: () => T): { result: T; gradInputs: Set<
   }
 }
 
-/** Attaches a tape node to `output` when any input requires a gradient; returns `output`. */
+/** While a float64 run emulates float32's round-off: the random sign (±1) of each element's rounding. */
+let roundOffSign: (() => number) | null = null;
+
+/**
+ * Runs `fn` in float64 with float32's round-off emulated (Monte Carlo arithmetic, Parker
+ * 1997): every float64 value an op records, and every float64 gradient a backward rule
+ * receives, is multiplied element by element by 1 ± 2^-24, float32's unit round-off, with
+ * the sign `sign` draws. A result that cancels (a sum of gradients that is 0 in exact
+ * arithmetic, the mean subtracted from a row of equal values) then carries round-off of
+ * the size of the terms it cancelled, as in float32, instead of float64's much smaller one.
+ */
+export async function emulatingRoundOff<T>(sign: () => number, fn: () => Promise<T>): Promise<T> {
+  const previous = roundOffSign;
+  roundOffSign = sign;
+  try {
+    return await fn();
+  } finally {
+    roundOffSign = previous;
+  }
+}
+
+/** `t`, or under emulatingRoundOff a float64 `t` as float32 would round it (a copy: views share storage). */
+function roundedOff(t: Tensor): Tensor {
+  if (!roundOffSign || t.dtype !== 'float64') return t;
+  const values = Float64Array.from(t.values);
+  for (let i = 0; i < values.length; i++) values[i] *= 1 + roundOffSign() * 2 ** -24;
+  return new Tensor(values, t.shape, t.dtype);
+}
+
+/** Attaches a tape node to the output when any input requires a gradient; returns the output (under emulatingRoundOff, a rounded copy). */
 export function record(
   op: string,
-  output: Tensor,
+  computed: Tensor,
   inputs: readonly Tensor[],
   backward: BackwardRule,
   saved: readonly Tensor[] = [],
 ): Tensor {
+  const output = roundedOff(computed);
   if (gradInputObserver) for (const input of inputs) if (input.requiresGrad) gradInputObserver.add(input);
   if (!needsGrad(inputs)) return output;
   output.requiresGrad = true;
@@ -161,7 +192,7 @@ export function propagate(root: Tensor, upstreamGrad: Tensor | undefined, bounda
       }
       continue;
     }
-    const inputGrads = node.backward(grad);
+    const inputGrads = node.backward(roundedOff(grad));
     node.inputs.forEach((input, i) => {
       const inputGrad = inputGrads[i];
       if (!input.requiresGrad || !inputGrad) return;
