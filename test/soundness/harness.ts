@@ -14,7 +14,7 @@ import { checkProgram } from '../../engine/src/lang/program.js';
 import { readDataHeader } from '../../engine/src/data/index.js';
 import { writeImageCache } from './imageCache.js';
 import { Dim, type Shape } from '../../engine/src/shape/dim.js';
-import { emulatingRoundOff, noGrad } from '../../engine/src/autograd/tape.js';
+import { emulatingRoundOff, noGrad, roundingSign } from '../../engine/src/autograd/tape.js';
 import { Tensor } from '../../engine/src/tensor/tensor.js';
 import { prepare, type Prepared } from '../../engine/src/run/prepare.js';
 import { batchLayout } from '../../engine/src/run/loop.js';
@@ -394,22 +394,16 @@ interface Reckoned {
   emulated: number[];
 }
 
-/** Runs of the float64 reference with float32's round-off emulated, each with its own signs. */
+/** Runs of the float64 reference with float32's round-off emulated, each with its own signs (seeds 1, 2...). */
 const EMULATED_RUNS = 2;
 
-/** A fixed pattern of signs, ±1 (a linear congruential generator from `seed`). */
-function signs(seed: number): () => number {
-  let state = seed;
-  return () => ((state = (state * 1103515245 + 12345) >>> 0) & 0x10000 ? 1 : -1);
-}
-
 async function float64Reference(c: Case, dir: string, checked: CheckResult, initial: ReadonlyMap<string, Float64Array>): Promise<Reference | null> {
-  /** One float64 run; with `sign`, float32's round-off emulated (signs drawn from it). */
-  const run = async (weights: ReadonlyMap<string, Float64Array>, sign: (() => number) | null) => {
+  /** One float64 run; with a seed, float32's round-off emulated (its signs from the seed). */
+  const run = async (weights: ReadonlyMap<string, Float64Array>, seed: number | null) => {
     const prepared = prepare(c.text, { baseDir: dir, check: checked, dtype: 'float64' });
     if (Array.isArray(prepared)) return null;
     for (const p of [...prepared.lowered.params, ...prepared.lowered.buffers]) p.tensor.data.set(weights.get(p.name)!);
-    const emulating = <T>(fn: () => Promise<T>) => (sign ? emulatingRoundOff(sign, fn) : fn());
+    const emulating = <T>(fn: () => Promise<T>) => (seed === null ? fn() : emulatingRoundOff(seed, fn));
     const batches = firstBatches(c, prepared);
     const output = await emulating(async () => [...tsValues(prepared, batches[0].input).get(prepared.model.graph.output)!.data]);
     const trainer = tsBackend(prepared, 1);
@@ -420,7 +414,7 @@ async function float64Reference(c: Case, dir: string, checked: CheckResult, init
         const [step] = await emulating(() => trainer.run([batch], k + 1));
         losses.push('loss' in step ? step.loss : NaN);
         if (!('loss' in step)) break;
-        if (sign) prepared.lowered.params.forEach((p, i) => roundUpdate(p.tensor.values, before[i], sign));
+        if (seed !== null) prepared.lowered.params.forEach((p, i) => roundUpdate(p.tensor.values, before[i], seed));
       }
     } catch {
       losses.length = 0; // the TS engine cannot train it: that is the train-ts stage's failure
@@ -431,7 +425,7 @@ async function float64Reference(c: Case, dir: string, checked: CheckResult, init
   if (reference === null) return null;
   const nudged = await run(roundedOff(initial), null);
   const emulated: Awaited<ReturnType<typeof run>>[] = [];
-  for (let k = 0; k < EMULATED_RUNS; k++) emulated.push(await run(initial, signs(k + 1)));
+  for (let seed = 1; seed <= EMULATED_RUNS; seed++) emulated.push(await run(initial, seed));
   /** Each value's shift in a run that `moved` it (relative to their scale; a run that could not be compared shifts none). */
   const shifts = (values: number[], moved: readonly number[] | undefined) => {
     const scale = scaleOf(values);
@@ -451,8 +445,8 @@ async function float64Reference(c: Case, dir: string, checked: CheckResult, init
  * absolute error up to 2^-24 of the larger, which is large against a result that cancels
  * (an adaptive optimizer's first step takes a weight of 1 to 1 − lr·g/(|g|+eps) ≈ 4e-7).
  */
-function roundUpdate(after: Float64Array | Float32Array, before: Float64Array | Float32Array, sign: () => number): void {
-  for (let i = 0; i < after.length; i++) after[i] += sign() * 2 ** -24 * Math.max(Math.abs(before[i]), Math.abs(after[i] - before[i]));
+function roundUpdate(after: Float64Array | Float32Array, before: Float64Array | Float32Array, seed: number): void {
+  for (let i = 0; i < after.length; i++) after[i] += roundingSign(after[i], seed) * 2 ** -24 * Math.max(Math.abs(before[i]), Math.abs(after[i] - before[i]));
 }
 
 /** The size differences between runs are measured against (at least 1e-6). */
@@ -462,7 +456,8 @@ function scaleOf(values: readonly number[]): number {
 
 /** Every weight moved by a relative 2^-24, up or down by a fixed pattern (float32's round-off of it). */
 function roundedOff(weights: ReadonlyMap<string, Float64Array>): Map<string, Float64Array> {
-  const sign = signs(12345);
+  let state = 12345;
+  const sign = () => ((state = (state * 1103515245 + 12345) >>> 0) & 0x10000 ? 1 : -1);
   return new Map([...weights].map(([name, w]) => [name, w.map((v) => v * (1 + sign() * 2 ** -24))]));
 }
 

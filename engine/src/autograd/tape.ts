@@ -69,32 +69,54 @@ export function observeGradInputs<T>(fn: () => T): { result: T; gradInputs: Set<
   }
 }
 
-/** While a float64 run emulates float32's round-off: the random sign (±1) of each element's rounding. */
-let roundOffSign: (() => number) | null = null;
+/** While a float64 run emulates float32's round-off: the seed of its rounding signs (null: it does not). */
+let roundOffSeed: number | null = null;
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+/**
+ * The direction (±1) emulated float32 rounding moves `value` in, for the signs of `seed`: a
+ * hash of the value's bits, so that equal values round alike, as float32 arithmetic does
+ * (a tie between copies of one value stays a tie; x − max(x) of a row of equal values stays 0).
+ */
+export function roundingSign(value: number, seed: number): number {
+  bits[0] = value;
+  let h = Math.imul(words[0] ^ Math.imul(words[1], 0x9e3779b1) ^ seed, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) & 1 ? 1 : -1;
+}
 
 /**
  * Runs `fn` in float64 with float32's round-off emulated (Monte Carlo arithmetic, Parker
- * 1997): every float64 value an op records, and every float64 gradient a backward rule
- * receives, is multiplied element by element by 1 ± 2^-24, float32's unit round-off, with
- * the sign `sign` draws. A result that cancels (a sum of gradients that is 0 in exact
- * arithmetic, the mean subtracted from a row of equal values) then carries round-off of
- * the size of the terms it cancelled, as in float32, instead of float64's much smaller one.
+ * 1997): every float64 value an op records (but one it copies from an input: a max, a
+ * reshape, a relu of a positive value, which float32 does not round), and every float64
+ * gradient a backward rule receives, is multiplied by 1 ± 2^-24, float32's unit round-off,
+ * the sign from roundingSign with `seed`. A result that cancels (a sum of gradient terms that
+ * is 0 in exact arithmetic) then carries round-off of the size of the terms it cancelled,
+ * as in float32, instead of float64's much smaller one.
+ * One run at a time: the setting is the tape's, like noGrad's.
  */
-export async function emulatingRoundOff<T>(sign: () => number, fn: () => Promise<T>): Promise<T> {
-  const previous = roundOffSign;
-  roundOffSign = sign;
+export async function emulatingRoundOff<T>(seed: number, fn: () => Promise<T>): Promise<T> {
+  const previous = roundOffSeed;
+  roundOffSeed = seed;
   try {
     return await fn();
   } finally {
-    roundOffSign = previous;
+    roundOffSeed = previous;
   }
 }
 
-/** `t`, or under emulatingRoundOff a float64 `t` as float32 would round it (a copy: views share storage). */
-function roundedOff(t: Tensor): Tensor {
-  if (!roundOffSign || t.dtype !== 'float64') return t;
-  const values = Float64Array.from(t.values);
-  for (let i = 0; i < values.length; i++) values[i] *= 1 + roundOffSign() * 2 ** -24;
+/**
+ * `t`, or under emulatingRoundOff a float64 `t` as float32 would round it, but for the values
+ * of the tensors it was `copiedFrom` (a new tensor: views share storage).
+ */
+function roundedOff(t: Tensor, copiedFrom: readonly Tensor[] = []): Tensor {
+  const seed = roundOffSeed;
+  if (seed === null || t.dtype !== 'float64') return t;
+  const copies = new Set<number>();
+  for (const input of copiedFrom) if (input.dtype === 'float64') for (const v of input.values) copies.add(v);
+  const values = Float64Array.from(t.values, (v) => (copies.has(v) ? v : v * (1 + roundingSign(v, seed) * 2 ** -24)));
   return new Tensor(values, t.shape, t.dtype);
 }
 
@@ -106,7 +128,7 @@ export function record(
   backward: BackwardRule,
   saved: readonly Tensor[] = [],
 ): Tensor {
-  const output = roundedOff(computed);
+  const output = roundedOff(computed, inputs);
   if (gradInputObserver) for (const input of inputs) if (input.requiresGrad) gradInputObserver.add(input);
   if (!needsGrad(inputs)) return output;
   output.requiresGrad = true;
