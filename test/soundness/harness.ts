@@ -76,7 +76,7 @@ writeImageCache(process.env.NN_DATA_CACHE);
 export const TOLERANCE = 1e-4;
 /** How many times round-off of the weights alone a float32 run may be off the float64 one (its every op rounds). */
 const ROUND_OFF_GAIN = 100;
-/** How many times emulated float32 round-off (in EMULATED_RUNS runs) a float32 run may be off the float64 one. */
+/** How many times emulated float32 round-off moves the float64 run a float32 run may be off it (EMULATED_RUNS runs sample round-off's directions, not its worst case). */
 const EMULATED_GAIN = 10;
 
 export function close(a: number, b: number, tolerance = TOLERANCE): boolean {
@@ -443,7 +443,7 @@ async function float64Reference(c: Case, dir: string, checked: CheckResult, init
 /**
  * A float32 update p − u is rounded to float32's precision of its terms, p and u: an
  * absolute error up to 2^-24 of the larger, which is large against a result that cancels
- * (an adaptive optimizer's first step takes a weight of 1 to 1 − lr·g/(|g|+eps) ≈ 4e-7).
+ * (RMSprop's first step at lr 0.1 takes a weight of 1 to 1 − |g|/(|g| + 10·eps) ≈ 4e-7 for g ≈ 0.2).
  */
 function roundUpdate(after: Float64Array | Float32Array, before: Float64Array | Float32Array, seed: number): void {
   for (let i = 0; i < after.length; i++) after[i] += roundingSign(after[i], seed) * 2 ** -24 * Math.max(Math.abs(before[i]), Math.abs(after[i] - before[i]));
