@@ -1,6 +1,6 @@
 // The monitoring overhead of the ONNX back end on the diagnosis benchmark's healthy setups
 // and on the Fashion-MNIST examples:
-// the time per step of the run's trainer (statistics on the last step of each session run,
+// the time per step of the run's trainer (statistics on the sampled steps, core/stats.ts `sampledBatch`,
 // as `nn train` creates it) against the same trainer without statistics, on the same batches
 // in session runs of the same length, after a warm-up epoch of each; the two alternate, each
 // round in the other order, so that machine load falls on both alike, and each one's median
@@ -15,6 +15,7 @@ import { batchLayout } from '../../engine/src/run/loop.js';
 import { createOnnxTrainer } from '../../engine/src/run/backendChoice.js';
 import { epochOrder, makeBatch } from '../../engine/src/core/batches.js';
 import { healthySetups } from './setups.js';
+import { sampledBatch } from '../../engine/src/core/stats.js';
 
 /** Examples of real size, after the small setups: one epoch of each is many session runs of full length. */
 const EXAMPLES = ['fashion_mlp.nn', 'fashion_cnn.nn'];
@@ -51,14 +52,17 @@ async function main(): Promise<void> {
       const order = epochOrder(trainSplit.count, spec.seed, 0, true);
       const batches = Array.from({ length: Math.ceil(trainSplit.count / spec.batch) }, (_, i) => makeBatch(trainSplit, order, i * spec.batch, spec.batch, layout)).map((b) => ({ inputs: b.input, labels: b.target }));
       const options = { fns: prepared.check.fnIrs, seed: spec.seed, threads: 1 };
-      const withStats = await createOnnxTrainer(prepared.model, spec, initial, { ...options, statsAt: 'run-end' });
+      const withStats = await createOnnxTrainer(prepared.model, spec, initial, { ...options, statsAt: 'sampled' });
       // The same run length: without statistics the step graph is smaller, so the node budget could allow longer runs.
       const without = await createOnnxTrainer(prepared.model, spec, initial, { ...options, stats: false, stepsPerRun: withStats.stepsPerRun });
       const times = { with: [] as number[], without: [] as number[] };
       const timeEpochs = async (trainer: typeof withStats, into: number[], epochs: number): Promise<void> => {
         const started = performance.now();
         for (let e = 0; e < epochs; e++) {
-          for (let i = 0; i < batches.length; i += trainer.stepsPerRun) await trainer.run(batches.slice(i, i + trainer.stepsPerRun));
+          for (let i = 0; i < batches.length; i += trainer.stepsPerRun) {
+            const count = Math.min(trainer.stepsPerRun, batches.length - i);
+            await trainer.run(batches.slice(i, i + count), sampledBatch(i + count - 1, batches.length, trainer.stepsPerRun));
+          }
         }
         into.push((performance.now() - started) / (epochs * batches.length));
       };

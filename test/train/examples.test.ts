@@ -45,8 +45,8 @@ test('mlp_spirals.nn: the loss goes down on the ONNX back end too, and its check
   assert.equal(used, 'onnx');
   // 900 points in batches of 32: 28 full batches and a smaller one per epoch, in runs of
   // 8 steps (this small model's state is copied out of each run cheaply) and one of 4, then
-  // the last batch alone; the gradient statistics come with the last step of each run.
-  assert.deepEqual(withStats.slice(0, 6), [8, 16, 24, 28, 29, 37]);
+  // the last batch alone; the gradient statistics come with the last step of each full run.
+  assert.deepEqual(withStats.filter((step) => step <= 40), [8, 16, 24, 37]);
   assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)), `${losses.slice(0, 5)} ... ${losses.slice(-5)}`);
   const saved = readSafetensors(end.checkpoint!);
   if ('error' in saved) assert.fail(saved.error);
