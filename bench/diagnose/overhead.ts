@@ -7,18 +7,16 @@
 // round counts (its fastest shown too: a shared machine only ever adds time).
 // Usage: npx tsx bench/diagnose/overhead.ts [rounds] [epochs per round of a small setup; an example's is 1]
 
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { prepare } from '../../engine/src/run/prepare.js';
 import { batchLayout } from '../../engine/src/run/loop.js';
 import { createOnnxTrainer } from '../../engine/src/run/backendChoice.js';
 import { epochOrder, makeBatch } from '../../engine/src/core/batches.js';
-import { healthySetups } from './setups.js';
+import { BUNDLED_EXAMPLES, healthySetups } from './setups.js';
 import { sampledBatch } from '../../engine/src/core/stats.js';
 
-/** Examples of real size, after the small setups: one epoch of each is many session runs of full length. */
-const EXAMPLES = ['fashion_mlp.nn', 'fashion_cnn.nn'];
 
 const medianOf = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -31,11 +29,12 @@ async function main(): Promise<void> {
   const overheads: number[] = [];
   console.log('| setup | steps per epoch | steps per run | median ms/step with statistics | without | overhead | overhead of the fastest rounds |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  // The bundled examples of real size come last: one epoch of each is many session runs of full length.
   const examples = join(__dirname, '../../examples');
-  const runs = [
-    ...healthySetups().map((setup) => ({ name: setup.name, text: setup.text, files: setup.files ?? {}, baseDir: null as string | null })),
-    ...EXAMPLES.map((file) => ({ name: `examples/${file}`, text: readFileSync(join(examples, file), 'utf8'), files: {}, baseDir: examples })),
-  ];
+  const bundled = new Set(BUNDLED_EXAMPLES.map((file) => `examples/${file}`));
+  const setups = healthySetups();
+  const runs = [...setups.filter((s) => !bundled.has(s.name)), ...setups.filter((s) => bundled.has(s.name))]
+    .map((setup) => ({ name: setup.name, text: setup.text, files: setup.files ?? {}, baseDir: bundled.has(setup.name) ? examples : null }));
   for (const setup of runs) {
     const dir = setup.baseDir ?? mkdtempSync(join(tmpdir(), 'nn-overhead-'));
     try {

@@ -59,3 +59,16 @@ test('mlp_spirals.nn: the loss goes down on the ONNX back end too, and its check
   assert.equal(saved.metadata.optimizer_step, String(losses.length));
   assert.equal(end.step, losses.length);
 });
+
+test('fashion_cnn.nn, what `npm start` trains: its whole block on the default back end learns and reports nothing', async () => {
+  const findings: string[] = [];
+  let accuracy = 0;
+  const outcome = await train(readFileSync(join(examples, 'fashion_cnn.nn'), 'utf8'), { baseDir: examples, saveDir: join(work, 'npm-start') }, (e) => {
+    if (e.type === 'finding') findings.push(`${e.finding.code} ${e.finding.message}`);
+    if (e.type === 'epoch' && e.testAccuracy !== null) accuracy = e.testAccuracy;
+  });
+  if ('errors' in outcome) assert.fail(outcome.errors.map((e) => e.message).join('; '));
+  assert.equal(outcome.end.reason, 'done');
+  assert.deepEqual(findings, []);
+  assert.ok(accuracy > 0.8, `test accuracy ${accuracy}`);
+});

@@ -215,8 +215,10 @@ function onnxOptimizerState(trainer: OnnxTrainer, paramNames: readonly string[])
  * weights, buffers and optimizer state that run started from, on the same batches. When the
  * replay does not reproduce it (float32 rounding differs), the loss finding stands. The replay
  * may find it a step earlier, in a gradient: the step it appeared in, where the run stops.
+ * With it come the replay's outcomes of the steps before it in the session run, which have
+ * the statistics the TS engine computes on every step (the loop judges the last of them).
  */
-async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches: readonly Batch[], runFirstStep: number, failing: number, lossValue: number): Promise<Finding> {
+async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches: readonly Batch[], runFirstStep: number, failing: number, lossValue: number): Promise<{ nan: Finding; before: StepOutcome[] }> {
   const { lowered } = prepared;
   const before = trainer.params(true);
   for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) {
@@ -229,8 +231,8 @@ async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches
   // The replay stops at the first step with a NaN/Inf: the failing one, or an earlier one whose
   // gradient or update made it (on ONNX a NaN shows in the loss only a step later).
   const last = outcomes[outcomes.length - 1];
-  if (last && 'nan' in last && last.nan.step <= runFirstStep + failing) return last.nan;
-  return lossFinding(prepared, lossValue, runFirstStep + failing);
+  if (last && 'nan' in last && last.nan.step <= runFirstStep + failing) return { nan: last.nan, before: outcomes.slice(0, -1) };
+  return { nan: lossFinding(prepared, lossValue, runFirstStep + failing), before: [] };
 }
 
 /** The ONNX back end, starting from the lowered model's current weights. */
@@ -255,8 +257,11 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
       const outcomes: StepOutcome[] = [];
       for (const [i, result] of results.entries()) {
         if (!Number.isFinite(result.loss)) {
-          const nan = await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss);
-          return [...outcomes.slice(0, nan.step - firstStep), { nan }];
+          const { nan, before } = await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss);
+          // The steps before it as ONNX took them, the last with the replay's statistics.
+          const finite = outcomes.slice(0, nan.step - firstStep);
+          if (finite.length > 0 && before.length === finite.length) finite[finite.length - 1] = before[before.length - 1];
+          return [...finite, { nan }];
         }
         const activations = result.activations.map(({ node, output, batch }) => activationStats(labels.get(node) ?? node.op, node.op, opDef(node.op)!.activation!, node.range, output, batch));
         outcomes.push({ loss: result.loss, params: result.params, activations });

@@ -9,7 +9,7 @@ import type { TextRange } from '../lang/api.js';
 import { chooseBackend } from './backendChoice.js';
 import { stateKeys } from '../backend-onnx/optimizer.js';
 import type { EvaluatedOn, Finding, RunEvent } from '../core/events.js';
-import { onnxBackend, runLearningRate, stepSamples, tsBackend, type TrainingBackend } from './backends.js';
+import { onnxBackend, runLearningRate, stepSamples, tsBackend, type StepOutcome, type TrainingBackend } from './backends.js';
 import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
 import { classNames, evaluate, sampleClasses, trainAccuracyOrder } from './evaluate.js';
@@ -186,6 +186,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   for (const finding of inputScaleFindings(spec, inputName, firstBatches, position.step + 1)) report(finding);
 
   let reason: EndEvent['reason'] = 'done';
+  let lastFinite: { outcome: Exclude<StepOutcome, { nan: Finding }>; sampled: boolean } | null = null;
   let testAccuracy: number | null = null;
   let { step } = position;
   try {
@@ -204,6 +205,12 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
         const outcomes = await backend.run(batches, step + 1, sampledBatch(b + count - 1, stepsPerEpoch, backend.statsRun));
         for (const [i, outcome] of outcomes.entries()) {
           if ('nan' in outcome) {
+            // The last finite step explains the NaN best: judged as if sampled (both back ends
+            // have its statistics, the ONNX path from its replay on the TS engine).
+            if (lastFinite && !lastFinite.sampled && lastFinite.outcome.params.length > 0) {
+              const { params, activations } = lastFinite.outcome;
+              for (const finding of tracker.observe(step, layerGradStats(params), activations)) report(finding);
+            }
             for (const finding of losses.observeNonFinite(step + 1)) report(finding);
             report(outcome.nan);
             reason = 'nan';
@@ -221,6 +228,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           if (sampled) for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
           for (const finding of losses.observeStep(step, outcome.loss, layers)) report(finding);
           if (sampled) for (const finding of updates.observe(step, outcome.params)) report(finding);
+          lastFinite = { outcome, sampled };
           b++;
           position = { step, epoch, batch: b, epochLossSum, epochBatches };
         }
