@@ -1,7 +1,7 @@
 // The monitoring overhead of the ONNX back end on the diagnosis benchmark's healthy setups
 // and on the Fashion-MNIST examples:
 // the time per step of the run's trainer (statistics on the sampled steps, core/stats.ts `sampledBatch`,
-// as `nn train` creates it) against the same trainer without statistics, on the same batches
+// as `nn train` creates it) against the same trainer never asked for them, on the same batches
 // in session runs of the same length, after a warm-up epoch of each; the two alternate, each
 // round in the other order, so that machine load falls on both alike, and each one's median
 // round counts (its fastest shown too: a shared machine only ever adds time).
@@ -51,35 +51,35 @@ async function main(): Promise<void> {
       const order = epochOrder(trainSplit.count, spec.seed, 0, true);
       const batches = Array.from({ length: Math.ceil(trainSplit.count / spec.batch) }, (_, i) => makeBatch(trainSplit, order, i * spec.batch, spec.batch, layout)).map((b) => ({ inputs: b.input, labels: b.target }));
       const options = { fns: prepared.check.fnIrs, seed: spec.seed, threads: 1 };
-      const withStats = await createOnnxTrainer(prepared.model, spec, initial, { ...options, statsAt: 'sampled' });
-      // The same run length: without statistics the step graph is smaller, so the node budget could allow longer runs.
-      const without = await createOnnxTrainer(prepared.model, spec, initial, { ...options, stats: false, stepsPerRun: withStats.stepsPerRun });
+      // One trainer as `nn train` creates it, asked for the statistics of the sampled steps or
+      // never: its runs without statistics use the same graphs either way, and two instances of
+      // one trainer differ in speed (memory placement) by as much as is measured here.
+      const trainer = await createOnnxTrainer(prepared.model, spec, initial, { ...options, statsAt: 'sampled' });
       const times = { with: [] as number[], without: [] as number[] };
-      const timeEpochs = async (trainer: typeof withStats, into: number[], epochs: number): Promise<void> => {
+      const timeEpochs = async (withStats: boolean, into: number[], epochs: number): Promise<void> => {
         const started = performance.now();
         for (let e = 0; e < epochs; e++) {
           for (let i = 0; i < batches.length; i += trainer.stepsPerRun) {
             const count = Math.min(trainer.stepsPerRun, batches.length - i);
-            await trainer.run(batches.slice(i, i + count), sampledBatch(i + count - 1, batches.length, trainer.stepsPerRun));
+            await trainer.run(batches.slice(i, i + count), withStats && sampledBatch(i + count - 1, batches.length, trainer.stepsPerRun));
           }
         }
         into.push((performance.now() - started) / (epochs * batches.length));
       };
       // One epoch each first: graphs of every run length are built then, not timed.
-      await timeEpochs(withStats, [], 1);
-      await timeEpochs(without, [], 1);
+      await timeEpochs(true, [], 1);
+      await timeEpochs(false, [], 1);
       const epochs = setup.baseDir === null ? epochsPerRound : 1;
       for (let r = 0; r < rounds; r++) {
-        const pair = [[withStats, times.with], [without, times.without]] as const;
-        for (const [trainer, into] of r % 2 === 0 ? pair : [...pair].reverse()) await timeEpochs(trainer, into, epochs);
+        const pair = [[true, times.with], [false, times.without]] as const;
+        for (const [withStats, into] of r % 2 === 0 ? pair : [...pair].reverse()) await timeEpochs(withStats, into, epochs);
       }
-      await withStats.release();
-      await without.release();
+      await trainer.release();
       const a = medianOf(times.with);
       const b = medianOf(times.without);
       const fastest = Math.min(...times.with) / Math.min(...times.without) - 1;
       if (setup.baseDir === null) overheads.push(a / b - 1);
-      console.log(`| ${setup.name} | ${batches.length} | ${withStats.stepsPerRun} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${((a / b - 1) * 100).toFixed(1)}% | ${(fastest * 100).toFixed(1)}% |`);
+      console.log(`| ${setup.name} | ${batches.length} | ${trainer.stepsPerRun} | ${a.toFixed(3)} | ${b.toFixed(3)} | ${((a / b - 1) * 100).toFixed(1)}% | ${(fastest * 100).toFixed(1)}% |`);
     } finally {
       if (setup.baseDir === null) rmSync(dir, { recursive: true, force: true });
     }

@@ -69,13 +69,15 @@ export interface TrainStepGraph {
  * The tensors a step's statistics are computed from outside the graph, by the functions the
  * TS engine uses (core/stats.ts), flattened one after the other into one output (each output
  * costs a copy and a tensor object in onnxruntime-node): per trained parameter in `trained`
- * order its gradient, then each one's update old − new, then each one's new value, then the
- * output of each node of `activations`, of the shapes `activationShapes` over the dims of the
- * step's batch slot `batch` (its last micro-batch).
+ * order its gradient, then each one's update old − new, then each one's new value unless
+ * `weights` names the outputs that hold them (the run's last step: its `next:` outputs), then
+ * the output of each node of `activations`, of the shapes `activationShapes` over the dims of
+ * the step's batch slot `batch` (its last micro-batch).
  */
 export interface StepStatsOutput {
   name: string;
   batch: number;
+  weights: string[] | null;
   activationShapes: Shape[];
 }
 
@@ -314,8 +316,10 @@ export function buildTrainStep(
     state = result.next;
     if (result.stats) {
       const { grads, deltas, weights, activations: outputs } = result.stats;
-      const flat = [...grads, ...deltas, ...weights, ...outputs].map((v) => b.op1('Reshape', [v.name, b.constInt([-1])]));
-      statsOutputs.push({ name: b.op1('Concat', flat, { axis: 0 }), batch: (copy + 1) * micro - 1, activationShapes: outputs.map((v) => v.shape) });
+      // The last step's new weights are its `next:` outputs; each node counts (about a microsecond each).
+      const inline = copy < steps - 1;
+      const flat = [...grads, ...deltas, ...(inline ? weights : []), ...outputs].map((v) => (v.shape.length === 1 ? v.name : b.op1('Reshape', [v.name, b.constInt([-1])])));
+      statsOutputs.push({ name: b.op1('Concat', flat, { axis: 0 }), batch: (copy + 1) * micro - 1, weights: inline ? null : trained.map((p) => NEXT_PREFIX + p.name), activationShapes: outputs.map((v) => v.shape) });
     }
   }
 

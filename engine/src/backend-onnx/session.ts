@@ -360,7 +360,8 @@ export class OnnxTrainer {
       if (!stats) return { loss: losses[i], params: [], activations: [] };
       const slot = graph.batches[stats.batch];
       const last = steps[i][micro - 1].inputs;
-      return { loss: losses[i], ...this.readStats(graph, stats, out[stats.name].data as Float32Array, batchDims(slot, Array.isArray(last) ? last : [last])) };
+      const weights = stats.weights?.map((name) => out[name].data as Float32Array);
+      return { loss: losses[i], ...this.readStats(graph, stats, out[stats.name].data as Float32Array, weights, batchDims(slot, Array.isArray(last) ? last : [last])) };
     });
   }
 
@@ -379,15 +380,17 @@ export class OnnxTrainer {
   }
 
   /**
-   * A step's statistics from its stats output (see `StepStatsOutput`): each trained
-   * parameter's as the TS engine computes them, and its activation ops' outputs, which the
-   * caller names and reduces (core/stats.ts); `dims` binds the batch's dims.
+   * A step's statistics from its stats output (see `StepStatsOutput`; `nextWeights`: the new
+   * weights when it does not hold them): each trained parameter's as the TS engine computes
+   * them, and its activation ops' outputs, which the caller names and reduces (core/stats.ts);
+   * `dims` binds the batch's dims.
    */
-  private readStats(graph: TrainStepGraph, stats: StepStatsOutput, values: Float32Array, dims: DimBinding): Pick<OnnxStepResult, 'params' | 'activations'> {
+  private readStats(graph: TrainStepGraph, stats: StepStatsOutput, values: Float32Array, nextWeights: Float32Array[] | undefined, dims: DimBinding): Pick<OnnxStepResult, 'params' | 'activations'> {
     let offset = 0;
     const take = (size: number): Float32Array => values.subarray(offset, (offset += size));
     const sizes = graph.trained.map((p) => p.shape.reduce((a, n) => a * n, 1));
-    const [grads, deltas, weights] = [0, 1, 2].map(() => sizes.map(take));
+    const [grads, deltas] = [sizes.map(take), sizes.map(take)];
+    const weights = nextWeights ?? sizes.map(take);
     const params = graph.trained.map((p, i) => {
       const layer = this.model.params.find((q) => q.name === p.name)?.layer ?? p.name;
       return paramGradStats(p.name, layer, grads[i], weights[i], l2Norm(deltas[i]));
