@@ -1,7 +1,12 @@
 // The diagnosis benchmark's setups: small .nn programs on synthetic data, each faulty one
 // marking the line its finding belongs at with `# expect NNxxxx`, and healthy ones unmarked.
 
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Setup } from './harness.js';
+
+/** The bundled examples on real data among the healthy setups (the overhead bench times them apart). */
+export const BUNDLED_EXAMPLES = ['fashion_cnn.nn', 'fashion_mlp.nn'];
 
 interface Shape {
   data: string;
@@ -253,5 +258,7 @@ train M {
     out.push({ name: `healthy deep ${act} ${shape.data}`, text: deepMlp(shape.classes, 6, 32, act) + trainBlock(shape, 'Adam(lr = 0.003)', 8, 32) });
   }
   out.push({ name: 'healthy cosine decay to zero', text: namedMlp(3, 32, 'relu') + trainBlock(DATA[1], 'SGD(lr = 0.1, momentum = 0.9)', 15, 32).replace('  batch = 32', '  batch = 32\n  schedule = cosine(eta_min = 0)') });
+  // The bundled Fashion-MNIST examples, `npm start`'s first: what a new user trains first is quiet.
+  for (const file of BUNDLED_EXAMPLES) out.push({ name: `examples/${file}`, text: readFileSync(join(dirname(__filename), '../../examples', file), 'utf8') });
   return out;
 }

@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     if (!model) throw new Error(`${key}: ${check.diagnostics.map((d) => d.message).join('; ')}`);
     return { key, model, fns: check.fnIrs };
   });
-  const variants: [string, OnnxTrainerOptions][] = [['every step', { statsEvery: 1 }], ['run end', { statsAt: 'run-end' }], ['no stats', { stats: false }]];
+  const variants: [string, OnnxTrainerOptions][] = [['every step', { statsEvery: 1 }], ['sampled (one step per run)', { statsAt: 'sampled' }], ['no stats', { stats: false }]];
   for (const setting of SETTINGS) {
     const label = `${setting.threads} thread(s), ${setting.clock === 'cpu' ? 'CPU' : 'wall'} time`;
     console.log(`\ntraining steps/s at batch ${BATCH}, ${label}; ONNX with the per-parameter gradient statistics every step, on the last step of each session run (as the training loop runs it), and without`);

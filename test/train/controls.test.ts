@@ -211,7 +211,7 @@ test('frozen layers keep their weights on both back ends and leave the gradient 
   const initial = new Map(p.lowered.params.map((x) => [x.name, Float32Array.from(x.tensor.data)]));
   const batches = batchesOf(p);
   const onnx = await onnxBackend(p, 1, STEPS);
-  const onnxSteps = await onnx.run(batches, 1);
+  const onnxSteps = await onnx.run(batches, 1, true);
   onnx.sync();
   const afterOnnx = new Map(p.lowered.params.map((x) => [x.name, Float32Array.from(x.tensor.data)]));
   await onnx.release();

@@ -23,3 +23,29 @@ for (const [code, line] of [['NN5001', 2], ['NN5002', 2], ['NN5003', 2], ['NN500
     }
   });
 }
+
+test('a gradient that explodes into NaN between two sampled steps: NN5002 at the step before the NaN, on both back ends', async () => {
+  const text = `model M(x: [B, 2]) -> [B, 2] {
+  fc1 = Linear(2, 64)
+  fc2 = Linear(64, 64)
+  fc3 = Linear(64, 2)
+  return fc3(relu(fc2(relu(fc1(x)))))
+}
+
+train M {
+  data = moons(points = 200)
+  optimizer = SGD(lr = 200, momentum = 0.9)
+  epochs = 5
+  batch = 32
+}
+`;
+  const ts = await runSetup({ name: 'exploding', text }, 'ts');
+  const onnx = await runSetup({ name: 'exploding', text }, 'onnx');
+  assert.equal(onnx.backend, 'onnx');
+  const nan = of(ts, 'NN5004');
+  assert.equal(nan.length, 1, ts.findings.map((f) => f.message).join('\n'));
+  const exploding = of(ts, 'NN5002');
+  assert.ok(exploding.length > 0 && exploding.every((f) => f.step === nan[0].step - 1), ts.findings.map((f) => `${f.code} step ${f.step}`).join(', '));
+  assert.deepEqual(of(onnx, 'NN5002'), exploding);
+  assert.deepEqual(of(onnx, 'NN5004').map((f) => f.step), [nan[0].step]);
+});

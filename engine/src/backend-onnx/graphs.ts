@@ -1,5 +1,5 @@
 // Assembles whole ONNX models from a checked model: the training step (forward, loss,
-// backward, optimizer update, gradient statistics) and the forward-only model used for
+// backward, optimizer update, the tensors its statistics read) and the forward-only model used for
 // evaluation and export.
 
 import type { FnIR, IrNode, ModelIR, OptimizerSpec, TrainIR, ValueId } from '../lang/api.js';
@@ -8,8 +8,8 @@ import { OnnxGraphBuilder } from '../onnx/builder.js';
 import { LoweringContext, type DType, type MaskSlot, type Val } from '../onnx/context.js';
 import { lowerGraph, lowerOp } from './forward.js';
 import { lowerBackward, ONNX_PASSES } from './backward.js';
-import { activationNodes, lowerActivationStats, RAW_ACTIVATION_STATS } from './activations.js';
-import { lowerGradClipping, lowerGradStats, lowerOptimizer, RAW_STATS, stateKeys, stateScale, type ParamSlot } from './optimizer.js';
+import { activationNodes } from './activations.js';
+import { lowerGradClipping, lowerOptimizer, stateKeys, stateScale, type ParamSlot } from './optimizer.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
 import { opDef } from '../ops/registry.js';
 import { lossAttrs } from '../lang/trainCatalogue.js';
@@ -57,15 +57,28 @@ export interface TrainStepGraph {
   stepInput: string;
   /** With a scheduled learning rate, the float32 scalar input of each step's rate (`steps` entries); else null. */
   lrInputs: string[] | null;
-  /**
-   * Output names: the losses [steps] and the raw stats vector (RAW_STATS floats per
-   * parameter, in `params` order, then RAW_ACTIVATION_STATS floats per node of
-   * `activations`, for each step that computes them, in turn).
-   */
+  /** Output name of the losses [steps]. */
   lossOutput: string;
-  statsOutput: string | null;
-  /** The activation ops whose statistics follow the parameters' in each stats block. */
+  /** The output of each step that computes statistics, in step order (empty without statistics). */
+  statsOutputs: StepStatsOutput[];
+  /** The activation ops whose outputs the statistics carry, in `StepStatsOutput` order. */
   activations: IrNode[];
+}
+
+/**
+ * The tensors a step's statistics are computed from outside the graph, by the functions the
+ * TS engine uses (core/stats.ts), flattened one after the other into one output (each output
+ * costs a copy and a tensor object in onnxruntime-node): per trained parameter in `trained`
+ * order its gradient, then each one's update old − new, then each one's new value unless
+ * `weights` names the outputs that hold them (the run's last step: its `next:` outputs), then
+ * the output of each node of `activations`, of the shapes `activationShapes` over the dims of
+ * the step's batch slot `batch` (its last micro-batch).
+ */
+export interface StepStatsOutput {
+  name: string;
+  batch: number;
+  weights: string[] | null;
+  activationShapes: Shape[];
 }
 
 /** Outputs that carry a tensor's new value are named `next:` + its input name. */
@@ -147,10 +160,10 @@ interface StepState {
   optimizer: Map<string, Val>;
 }
 
-/** What one lowered step produced: its loss, its raw stats (if asked) and the state after it. */
+/** What one lowered step produced: its loss, the values its statistics read (if asked) and the state after it. */
 interface StepResult {
   loss: Val;
-  stats: string | null;
+  stats: { grads: Val[]; deltas: Val[]; weights: Val[]; activations: Val[] } | null;
   next: StepState;
 }
 
@@ -242,9 +255,15 @@ function lowerStep(
   grads = lowerGradClipping(ctx, grads, clip);
   const slots: ParamSlot[] = trained.map(({ param, value }, i) => ({ name: param.name, value, grad: grads[i] }));
   const updated = lowerOptimizer(ctx, optimizer, slots, state.optimizer, step, !withStats && micros.length === 1, lr, new Set(options.noDecay ?? []));
-  const pieces = withStats && slots.length > 0 ? [lowerGradStats(ctx, slots, updated.params)] : [];
-  if (pieces.length > 0 && activations.length > 0) pieces.push(lowerActivationStats(ctx, activations, last.values));
-  const stats = pieces.length === 0 ? null : pieces.length === 1 ? pieces[0] : b.op1('Concat', pieces, { axis: 0 });
+  const stats = withStats && slots.length > 0
+    ? {
+      grads: slots.map((s) => s.grad),
+      // Without statistics SGD may fold its update away (delta null); with them it never does.
+      deltas: slots.map((s) => updated.params.get(s.name)?.delta as Val),
+      weights: slots.map((s) => updated.params.get(s.name)?.next as Val),
+      activations: activations.map((node) => last.values.get(node.outputs[0]) as Val),
+    }
+    : null;
   const next: StepState = {
     params: g.params.map(({ param }, i) => updated.params.get(param.name)?.next ?? state.params[i]),
     buffers,
@@ -284,7 +303,7 @@ export function buildTrainStep(
 
   const batches: StepBatchSlots[] = [];
   const losses: string[] = [];
-  const stats: string[] = [];
+  const statsOutputs: StepStatsOutput[] = [];
   const activations = activationNodes(g);
   const lrInputs = scheduled ? Array.from({ length: steps }, (_, copy) => b.addInput(slotName('lr', copy), 'float32', [])) : null;
   for (let copy = 0; copy < steps; copy++) {
@@ -294,22 +313,29 @@ export function buildTrainStep(
     const { result, batches: stepBatches } = lowerStep(b, model, fns, loss, optimizer, options, state, step, lrInputs?.[copy] ?? null, slots, withStats, activations);
     batches.push(...stepBatches);
     losses.push(b.op1('Unsqueeze', [result.loss.name, b.constInt([0])]));
-    if (result.stats) stats.push(result.stats);
     state = result.next;
+    if (result.stats) {
+      const { grads, deltas, weights, activations: outputs } = result.stats;
+      // The last step's new weights are its `next:` outputs; each node counts (about a microsecond each).
+      const inline = copy < steps - 1;
+      const flat = [...grads, ...deltas, ...(inline ? weights : []), ...outputs].map((v) => (v.shape.length === 1 ? v.name : b.op1('Reshape', [v.name, b.constInt([-1])])));
+      statsOutputs.push({ name: b.op1('Concat', flat, { axis: 0 }), batch: (copy + 1) * micro - 1, weights: inline ? null : trained.map((p) => NEXT_PREFIX + p.name), activationShapes: outputs.map((v) => v.shape) });
+    }
   }
 
-  // Stats read values that addOutput renames, so they are lowered before the outputs.
+  // Statistics read values that addOutput renames, so they are lowered before the outputs.
   b.addOutput('loss', losses.length === 1 ? losses[0] : b.op1('Concat', losses, { axis: 0 }), 'float32', [steps]);
   params.forEach((p, i) => {
     if (!frozen.has(p.name)) b.addOutput(NEXT_PREFIX + p.name, state.params[i].name, 'float32', p.shape);
   });
   for (const s of stateSlots) b.addOutput(NEXT_PREFIX + s.name, (state.optimizer.get(s.name) as Val).name, 'float32', s.shape);
   for (const buf of buffers) b.addOutput(NEXT_PREFIX + buf.name, (state.buffers.get(buf.name) as Val).name, 'float32', buf.shape);
-  const statsOutput = stats.length > 0 ? 'stats' : null;
-  const statsActivations = statsOutput ? activations : [];
-  const perStep = RAW_STATS * trained.length + RAW_ACTIVATION_STATS * statsActivations.length;
-  if (statsOutput) b.addOutput(statsOutput, stats.length === 1 ? stats[0] : b.op1('Concat', stats, { axis: 0 }), 'float32', [perStep * stats.length]);
-  return { bytes: b.toBytes(), steps, micro, nodes: b.nodeCount, batches, params, trained, frozen, buffers, state: stateSlots, stepInput, lrInputs, lossOutput: 'loss', statsOutput, activations: statsActivations };
+  statsOutputs.forEach((o, n) => {
+    const name = `stats${n}`;
+    b.addOutput(name, o.name, 'float32');
+    o.name = name;
+  });
+  return { bytes: b.toBytes(), steps, micro, nodes: b.nodeCount, batches, params, trained, frozen, buffers, state: stateSlots, stepInput, lrInputs, lossOutput: 'loss', statsOutputs, activations: statsOutputs.length > 0 ? activations : [] };
 }
 
 export interface ForwardGraph {

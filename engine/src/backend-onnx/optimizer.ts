@@ -1,9 +1,8 @@
 // The optimizer update as ONNX ops with PyTorch's formulas (SGD with momentum, Nesterov's
-// too, and weight decay, Adam, AdamW, RMSprop), and the reductions behind the per-parameter
-// gradient statistics the run events carry.
+// too, and weight decay, Adam, AdamW, RMSprop), each parameter's update (old − new) kept
+// for the update/weight ratio of the statistics.
 
 import type { OptimizerSpec } from '../lang/api.js';
-import type { ParamGradStats } from '../core/events.js';
 import type { LoweringContext, Val } from '../onnx/context.js';
 
 export interface ParamSlot {
@@ -177,49 +176,4 @@ export function lowerOptimizer(
     newState.set(`${name}.exp_avg_sq`, v2);
   }
   return { params: newParams, state: newState };
-}
-
-/**
- * The raw reductions per parameter, in this order, in the stats output: ||g||, max g,
- * min g, sum |g|, fraction of exact zeros in g, ||new||, ||new - old||. The statistics
- * are derived from them outside the graph (`gradStatsFromRaw`), so the graph holds only
- * the passes over the tensors and no per-parameter scalar arithmetic.
- */
-export const RAW_STATS = 7;
-
-/** One float32 vector [RAW_STATS * params] of the raw reductions above, in `params` order. */
-export function lowerGradStats(ctx: LoweringContext, params: readonly ParamSlot[], updates: ReadonlyMap<string, ParamUpdate>): string {
-  // Read-only reductions where possible: every extra written tensor is a pass over memory.
-  const b = ctx.b;
-  const perParam = params.map(({ name, grad }) => {
-    const update = updates.get(name) as ParamUpdate;
-    // keepdims=1 gives every piece of a parameter the same rank, so one Concat joins them.
-    const reduce = (op: string, x: string): string => b.op1(op, [x], { keepdims: 1 });
-    const zeros = b.op1('Cast', [b.op1('Equal', [grad.name, ctx.scalar(0)])], { to: 1 });
-    const pieces = [
-      reduce('ReduceL2', grad.name),
-      reduce('ReduceMax', grad.name),
-      reduce('ReduceMin', grad.name),
-      reduce('ReduceL1', grad.name),
-      reduce('ReduceMean', zeros),
-      reduce('ReduceL2', update.next.name),
-      reduce('ReduceL2', (update.delta as Val).name),
-    ];
-    return b.op1('Reshape', [b.op1('Concat', pieces, { axis: 0 }), b.constInt([RAW_STATS])]);
-  });
-  return b.op1('Concat', perParam, { axis: 0 });
-}
-
-/** The statistics of parameter `index` from the raw reductions, as core/stats.ts defines them. */
-export function gradStatsFromRaw(raw: Float32Array, index: number, size: number): Omit<ParamGradStats, 'name' | 'layer'> {
-  const [l2, max, min, l1, zeroFraction, weightNorm, updateNorm] = raw.subarray(RAW_STATS * index, RAW_STATS * (index + 1));
-  return {
-    gradNorm: l2,
-    gradMax: Math.max(max, -min),
-    gradMeanAbs: l1 / Math.max(size, 1),
-    zeroFraction,
-    updateRatio: weightNorm > 0 ? updateNorm / weightNorm : 0,
-    size,
-    weightNorm,
-  };
 }

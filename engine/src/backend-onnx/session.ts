@@ -9,15 +9,14 @@
 import * as ort from 'onnxruntime-node';
 import type { FnIR, IrNode, ModelIR, TrainIR } from '../lang/api.js';
 import type { ParamGradStats } from '../core/events.js';
-import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type StepBatchSlots, type TrainStepGraph, type TrainStepOptions } from './graphs.js';
+import { buildForward, buildTrainStep, NEXT_PREFIX, type DataSlot, type ForwardGraph, type StepBatchSlots, type StepStatsOutput, type TrainStepGraph, type TrainStepOptions } from './graphs.js';
 import { Dim } from '../shape/dim.js';
 import { DimBinding } from '../shape/binding.js';
 import { sizeOf } from '../ops/shape-rule.js';
 import { fillDropoutMask } from '../ops/dropout.js';
 import { streamRng } from '../core/batches.js';
-import { gradStatsFromRaw, RAW_STATS } from './optimizer.js';
-import { RAW_ACTIVATION_STATS } from './activations.js';
 import { resolveThreads } from '../kernels/threads.js';
+import { l2Norm, paramGradStats } from '../core/stats.js';
 
 export interface OnnxTrainerOptions {
   /** onnxruntime intra-op threads (default: every core). */
@@ -30,11 +29,11 @@ export interface OnnxTrainerOptions {
    */
   statsEvery?: number;
   /**
-   * 'run-end': compute the statistics on the last step of each session run only (see
-   * `run`), instead of as `statsEvery` says; the other steps then fold SGD's update into
-   * the gradient Gemms.
+   * 'sampled': compute the statistics only on the last step of the `run` calls that ask for
+   * them (the run layer's sampled steps, core/stats.ts `sampledBatch`), instead of as
+   * `statsEvery` says; the other steps then fold SGD's update into the gradient Gemms.
    */
-  statsAt?: 'due-steps' | 'run-end';
+  statsAt?: 'due-steps' | 'sampled';
   /** Apply dropout while training (default true; parity runs turn it off). */
   dropout?: boolean;
   /**
@@ -78,8 +77,8 @@ const MIN_STEPS_PER_RUN = 8;
  * How `OnnxTrainer.run` splits steps into session runs, as counts: `stepsPerRun` steps of one
  * size at a time (a step's size: its batch size, or its micro-batches' sizes), then what
  * remains of one size in runs of the largest powers of two (so at most log2(stepsPerRun) more
- * graphs are ever built per size). With statistics at the end of each run, the last step of
- * each piece is the one with statistics.
+ * graphs are ever built per size). `run` splits each stretch that ends at a step with
+ * statistics (or has none) this way, so such a step is always the last of its session run.
  */
 export function runSplits(stepSizes: readonly (number | string)[], stepsPerRun: number): number[] {
   const counts: number[] = [];
@@ -119,15 +118,15 @@ export interface OnnxStepResult {
   loss: number;
   /** Per-parameter gradient statistics of this step (empty when stats are off or not due). */
   params: ParamGradStats[];
-  /** Statistics of the model's activation ops on this step (empty when `params` is). */
-  activations: OnnxActivationStats[];
+  /** The outputs of the model's activation ops on this step (empty when `params` is). */
+  activations: OnnxActivationOutput[];
 }
 
-/** An activation op's statistics (see core/stats.ts); the caller names the op. */
-export interface OnnxActivationStats {
+/** An activation op's output [batch, ...units] on a step, for its statistics (core/stats.ts `activationStats`). */
+export interface OnnxActivationOutput {
   node: IrNode;
-  deadFraction: number;
-  saturatedFraction: number;
+  output: Float32Array;
+  batch: number;
 }
 
 /**
@@ -160,6 +159,13 @@ interface StepRunner {
   session: ort.InferenceSession;
 }
 
+/** The dims of a micro-batch's slots bound to its inputs' sizes. */
+function batchDims(slots: StepBatchSlots, inputs: readonly BatchTensor[]): DimBinding {
+  const dims = new DimBinding();
+  slots.data.forEach((slot, j) => dims.match(slot.dims.map((d) => Dim.from(d)), inputs[j].shape.map((n) => Dim.of(n))));
+  return dims;
+}
+
 /** Which step graph to build: steps per run, micro-batches per step and which steps compute the statistics. */
 interface RunnerKind {
   steps: number;
@@ -185,7 +191,7 @@ export class OnnxTrainer {
     /** The one-step graph with statistics (when on): names the parameter, buffer and state slots. */
     private readonly graph: TrainStepGraph,
     private readonly threads: number,
-    private readonly options: { stats: boolean; statsEvery: number; statsAtRunEnd: boolean; dropout: boolean; seed: number; stepsPerRun: number; learningRate: ((step: number) => number) | null },
+    private readonly options: { stats: boolean; statsEvery: number; statsSampled: boolean; dropout: boolean; seed: number; stepsPerRun: number; learningRate: ((step: number) => number) | null },
   ) {}
 
   /** What every step graph of a run shares: dropout, the loss's arguments, the rate input and clipping. */
@@ -221,7 +227,7 @@ export class OnnxTrainer {
     const settings = {
       stats: options.stats ?? true,
       statsEvery: Math.max(1, Math.floor(options.statsEvery ?? 1)),
-      statsAtRunEnd: options.statsAt === 'run-end',
+      statsSampled: options.statsAt === 'sampled',
       dropout: options.dropout ?? true,
       seed: options.seed ?? 0,
       stepsPerRun: 1,
@@ -264,10 +270,24 @@ export class OnnxTrainer {
     return runner;
   }
 
-  /** Which steps of a run of `count` starting at step `first` (1-based) report statistics. */
-  private statsDue(first: number, count: number): boolean[] {
-    const { stats, statsEvery, statsAtRunEnd } = this.options;
-    return Array.from({ length: count }, (_, i) => stats && (statsAtRunEnd ? i === count - 1 : first + i === 1 || (first + i) % statsEvery === 0));
+  /** Which steps of `count` starting at step `first` (1-based) report statistics; `sampledLast`: the caller samples the last. */
+  private statsDue(first: number, count: number, sampledLast: boolean): boolean[] {
+    const { stats, statsEvery, statsSampled } = this.options;
+    return Array.from({ length: count }, (_, i) => stats && (statsSampled ? sampledLast && i === count - 1 : first + i === 1 || (first + i) % statsEvery === 0));
+  }
+
+  /** `count` steps from the next one as pieces that each end at a step with statistics, or have none. */
+  private statsPieces(count: number, sampledLast: boolean): number[] {
+    const due = this.statsDue(this.stepCount + 1, count, sampledLast);
+    const pieces: number[] = [];
+    let start = 0;
+    due.forEach((d, i) => {
+      if (d || i === count - 1) {
+        pieces.push(i + 1 - start);
+        start = i + 1;
+      }
+    });
+    return pieces;
   }
 
   /** The graph for a run of steps of `micro` micro-batches: statistics on every step, on the last only, or on none. */
@@ -282,31 +302,35 @@ export class OnnxTrainer {
    * statistics are empty on steps that skip them (see `statsEvery`).
    */
   async step(inputs: BatchTensor | BatchTensor[], labels: BatchTensor): Promise<OnnxStepResult> {
-    const [result] = await this.runSteps([[{ inputs, labels }]]);
+    const [result] = await this.runSteps([[{ inputs, labels }]], true);
     return result;
   }
 
   /**
    * Training steps on `batches` in order (a step's batch, or its micro-batches whose mean
-   * gradient makes the step), in as few session runs as the step graphs allow (`runSplits`).
+   * gradient makes the step), in as few session runs as the step graphs allow (`runSplits`)
+   * with each step that has statistics the last of its run. With `statsAt: 'sampled'`,
+   * `sampledLast` asks for the statistics of the last step.
    */
-  async run(batches: readonly (TrainingBatch | readonly TrainingBatch[])[]): Promise<OnnxStepResult[]> {
+  async run(batches: readonly (TrainingBatch | readonly TrainingBatch[])[], sampledLast = false): Promise<OnnxStepResult[]> {
     const steps = batches.map((b) => (Array.isArray(b) ? b : [b]) as readonly TrainingBatch[]);
     const sizes = (step: readonly TrainingBatch[]): string => step.map((b) => b.labels.shape[0]).join(',');
     const results: OnnxStepResult[] = [];
     this.beforeLastRun = new Map(this.tensors);
     let i = 0;
-    for (const count of runSplits(steps.map(sizes), this.options.stepsPerRun)) {
-      results.push(...await this.runSteps(steps.slice(i, i + count)));
-      i += count;
+    for (const piece of this.statsPieces(steps.length, sampledLast)) {
+      for (const count of runSplits(steps.slice(i, i + piece).map(sizes), this.options.stepsPerRun)) {
+        results.push(...await this.runSteps(steps.slice(i, i + count), sampledLast && i + count === steps.length));
+        i += count;
+      }
     }
     return results;
   }
 
   /** One session run over `steps` (of one batch size and micro-batch count), through the graph unrolled that many times. */
-  private async runSteps(steps: readonly (readonly TrainingBatch[])[]): Promise<OnnxStepResult[]> {
+  private async runSteps(steps: readonly (readonly TrainingBatch[])[], sampledLast: boolean): Promise<OnnxStepResult[]> {
     const first = this.stepCount + 1;
-    const due = this.statsDue(first, steps.length);
+    const due = this.statsDue(first, steps.length, sampledLast);
     const micro = steps[0].length;
     const kind = OnnxTrainer.kindFor(due, micro);
     const { graph, session } = await this.runner(kind);
@@ -325,24 +349,25 @@ export class OnnxTrainer {
     const learningRate = this.options.learningRate;
     if (graph.lrInputs && learningRate) graph.lrInputs.forEach((name, i) => { feeds[name] = new ort.Tensor('float32', Float32Array.of(learningRate(first + i)), []); });
     const updated = [...this.tensors.keys()].filter((name) => !graph.frozen.has(name));
-    const fetches = [graph.lossOutput, ...(graph.statsOutput ? [graph.statsOutput] : []), ...updated.map((name) => NEXT_PREFIX + name)];
+    const fetches = [graph.lossOutput, ...graph.statsOutputs.map((o) => o.name), ...updated.map((name) => NEXT_PREFIX + name)];
     const out = await session.run(feeds, fetches);
     for (const name of updated) this.tensors.set(name, out[NEXT_PREFIX + name]);
     this.stepCount += steps.length;
     const losses = out[graph.lossOutput].data as Float32Array;
-    const raw = graph.statsOutput ? (out[graph.statsOutput].data as Float32Array) : null;
-    const perStep = RAW_STATS * graph.trained.length + RAW_ACTIVATION_STATS * graph.activations.length;
     const block = (i: number): number => (kind.stats === 'last' ? 0 : i);
     return steps.map((_, i) => {
-      const stats = raw && due[i] ? raw.subarray(perStep * block(i), perStep * (block(i) + 1)) : null;
-      return { loss: losses[i], params: stats ? this.readStats(stats) : [], activations: stats ? this.readActivations(graph, stats) : [] };
+      const stats = due[i] ? graph.statsOutputs[block(i)] : undefined;
+      if (!stats) return { loss: losses[i], params: [], activations: [] };
+      const slot = graph.batches[stats.batch];
+      const last = steps[i][micro - 1].inputs;
+      const weights = stats.weights?.map((name) => out[name].data as Float32Array);
+      return { loss: losses[i], ...this.readStats(graph, stats, out[stats.name].data as Float32Array, weights, batchDims(slot, Array.isArray(last) ? last : [last])) };
     });
   }
 
   /** The dropout masks of a micro-batch, from the run's dropout stream `stream` (a step's, without accumulation: its number − 1). */
   private masks(slots: StepBatchSlots, inputs: readonly BatchTensor[], stream: number): Record<string, ort.Tensor> {
-    const dims = new DimBinding();
-    slots.data.forEach((slot, j) => dims.match(slot.dims.map((d) => Dim.from(d)), inputs[j].shape.map((n) => Dim.of(n))));
+    const dims = batchDims(slots, inputs);
     const rng = streamRng(this.options.seed, 'dropout', stream);
     const feeds: Record<string, ort.Tensor> = {};
     for (const mask of slots.masks) {
@@ -354,22 +379,27 @@ export class OnnxTrainer {
     return feeds;
   }
 
-  private readStats(raw: Float32Array): ParamGradStats[] {
-    return this.graph.trained.map((p, i) => {
-      const info = this.model.params.find((q) => q.name === p.name);
-      const size = p.shape.reduce((a, n) => a * n, 1);
-      return { name: p.name, layer: info?.layer ?? p.name, ...gradStatsFromRaw(raw, i, size) };
+  /**
+   * A step's statistics from its stats output (see `StepStatsOutput`; `nextWeights`: the new
+   * weights when it does not hold them): each trained parameter's as the TS engine computes
+   * them, and its activation ops' outputs, which the caller names and reduces (core/stats.ts);
+   * `dims` binds the batch's dims.
+   */
+  private readStats(graph: TrainStepGraph, stats: StepStatsOutput, values: Float32Array, nextWeights: Float32Array[] | undefined, dims: DimBinding): Pick<OnnxStepResult, 'params' | 'activations'> {
+    let offset = 0;
+    const take = (size: number): Float32Array => values.subarray(offset, (offset += size));
+    const sizes = graph.trained.map((p) => p.shape.reduce((a, n) => a * n, 1));
+    const [grads, deltas] = [sizes.map(take), sizes.map(take)];
+    const weights = nextWeights ?? sizes.map(take);
+    const params = graph.trained.map((p, i) => {
+      const layer = this.model.params.find((q) => q.name === p.name)?.layer ?? p.name;
+      return paramGradStats(p.name, layer, grads[i], weights[i], l2Norm(deltas[i]));
     });
-  }
-
-  /** The activation statistics that follow the parameters' in a step's stats block. */
-  private readActivations(graph: TrainStepGraph, raw: Float32Array): OnnxActivationStats[] {
-    const offset = RAW_STATS * graph.trained.length;
-    return graph.activations.map((node, i) => ({
-      node,
-      deadFraction: raw[offset + RAW_ACTIVATION_STATS * i],
-      saturatedFraction: raw[offset + RAW_ACTIVATION_STATS * i + 1],
-    }));
+    const activations = graph.activations.map((node, i) => {
+      const shape = dims.resolveShape(stats.activationShapes[i]).map(sizeOf);
+      return { node, output: take(shape.reduce((a, n) => a * n, 1)), batch: shape[0] };
+    });
+    return { params, activations };
   }
 
   /**

@@ -10,6 +10,17 @@ type Values = ArrayLike<number>;
 /** A value of a saturating activation counts as saturated when its derivative there is below this. */
 export const SATURATED_DERIVATIVE = 0.01;
 
+/**
+ * Whether batch `batch` (0-based) of an epoch of `stepsPerEpoch` is a step the findings' rules
+ * sample: the last of every `every` batches from the epoch's start (`every` is the ONNX
+ * trainer's steps per session run, whose last step then computes them), or the epoch's last
+ * when the epoch is shorter than that. So the statistics cost one step in `every` (or one
+ * per epoch) on both back ends.
+ */
+export function sampledBatch(batch: number, stepsPerEpoch: number, every: number): boolean {
+  return (batch + 1) % every === 0 || (stepsPerEpoch < every && batch === stepsPerEpoch - 1);
+}
+
 export function l2Norm(values: Values): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] * values[i];

@@ -134,8 +134,6 @@ export type ActivationKind =
     bound: number;
     /** The derivative at a value from the op's output y. */
     derivative: (y: number) => number;
-    /** The same derivative as ONNX nodes over the output value `y`. */
-    onnxDerivative: (ctx: LoweringContext, y: Val) => string;
     /** The derivative as written in messages: `σ(1 − σ)`. */
     formula: string;
   };

@@ -169,7 +169,6 @@ export const sigmoidOp = elementwise(
     kind: 'saturating',
     bound: 0.25,
     derivative: (y) => y * (1 - y),
-    onnxDerivative: (ctx, y) => ctx.b.op1('Mul', [y.name, ctx.b.op1('Sub', [ctx.scalar(1), y.name])]),
     formula: 'σ(1 − σ)',
   },
 );
@@ -184,7 +183,6 @@ export const tanhOp = elementwise(
     kind: 'saturating',
     bound: 1,
     derivative: (y) => 1 - y * y,
-    onnxDerivative: (ctx, y) => ctx.b.op1('Sub', [ctx.scalar(1), ctx.b.op1('Mul', [y.name, y.name])]),
     formula: '1 − tanh²',
   },
 );

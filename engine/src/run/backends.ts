@@ -10,7 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { optimizerFromSpec } from '../optim/from-spec.js';
 import type { FloatArray } from '../tensor/tensor.js';
 import { createOnnxTrainer } from './backendChoice.js';
-import { OnnxTrainer, runSplits, type OnnxTrainerOptions } from '../backend-onnx/session.js';
+import { OnnxTrainer, type OnnxTrainerOptions } from '../backend-onnx/session.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
 import type { Batch } from '../core/batches.js';
 import { batchCount, microBatches, streamRng } from '../core/batches.js';
@@ -21,7 +21,8 @@ import { lossOf } from '../backend-ts/objective.js';
 import type { Prepared } from './prepare.js';
 import { clipGradNorm, clipGradValue } from '../optim/clip.js';
 import { hasSchedule, learningRate } from '../optim/schedule.js';
-import { differenceNorm, hasNonFinite, paramGradStats } from '../core/stats.js';
+import { activationStats, differenceNorm, hasNonFinite, paramGradStats } from '../core/stats.js';
+import { opDef } from '../ops/registry.js';
 
 export type StepOutcome = { loss: number; params: ParamGradStats[]; activations: ActivationStats[] } | { nan: Finding };
 
@@ -33,15 +34,17 @@ export interface TrainingBackend {
   stepsPerRun: number;
   /**
    * The steps per session run of the ONNX path for this model (1 when it does not lower):
-   * the statistics that must agree between the back ends are sampled as `sampledBatches` says.
+   * the statistics that must agree between the back ends are those of the batches
+   * `sampledBatch` names for it.
    */
   readonly statsRun: number;
   /**
    * One optimizer step per batch (of `stepSamples` samples: its micro-batches of `batch`), in
-   * order; `firstStep` is the 1-based number of the first.
+   * order; `firstStep` is the 1-based number of the first; `sampledLast`: the last is a sampled
+   * step, whose statistics the findings read (the ONNX path computes them on it alone).
    * The outcomes end at the first NaN/Inf finding, if any.
    */
-  run(batches: readonly Batch[], firstStep: number): Promise<StepOutcome[]>;
+  run(batches: readonly Batch[], firstStep: number, sampledLast?: boolean): Promise<StepOutcome[]>;
   /** The model's output in eval mode (no dropout, batch norm running statistics), no tape. */
   evalOutput(input: Tensor): Promise<Tensor>;
   /** Brings the lowered model's parameters and buffers up to date (for a checkpoint). */
@@ -77,27 +80,7 @@ function blockSteps(prepared: Prepared): number {
  */
 function onnxTrainerOptions(prepared: Prepared, threads: number, totalSteps: number): OnnxTrainerOptions & { fns: Prepared['check']['fnIrs'] } {
   const spec = prepared.train;
-  return { fns: prepared.check.fnIrs, statsAt: 'run-end', seed: spec.seed, threads, ...(hasSchedule(spec.controls) ? { learningRate: runLearningRate(spec, totalSteps) } : {}) };
-}
-
-/**
- * The batches of an epoch (0-based indices from `firstBatch` on) whose step the ONNX path
- * computes statistics for: the loop hands it `statsRun` batches at a time (fewer at the end
- * of the epoch), the trainer splits those by `runSplits`, and each piece's last step has them.
- * `batchSize(b)` is the size of batch `b` (the last of an epoch may be smaller).
- */
-export function sampledBatches(firstBatch: number, stepsPerEpoch: number, statsRun: number, batchSize: (b: number) => number): Set<number> {
-  const sampled = new Set<number>();
-  for (let b = firstBatch; b < stepsPerEpoch;) {
-    const count = Math.min(statsRun, stepsPerEpoch - b);
-    let end = b;
-    for (const piece of runSplits(Array.from({ length: count }, (_, i) => batchSize(b + i)), statsRun)) {
-      end += piece;
-      sampled.add(end - 1);
-    }
-    b += count;
-  }
-  return sampled;
+  return { fns: prepared.check.fnIrs, statsAt: 'sampled', seed: spec.seed, threads, ...(hasSchedule(spec.controls) ? { learningRate: runLearningRate(spec, totalSteps) } : {}) };
 }
 
 /** The steps per run the ONNX path would take for this run, without starting onnxruntime (1 when the model does not lower). */
@@ -232,8 +215,10 @@ function onnxOptimizerState(trainer: OnnxTrainer, paramNames: readonly string[])
  * weights, buffers and optimizer state that run started from, on the same batches. When the
  * replay does not reproduce it (float32 rounding differs), the loss finding stands. The replay
  * may find it a step earlier, in a gradient: the step it appeared in, where the run stops.
+ * With it come the replay's outcomes of the steps before it in the session run, which have
+ * the statistics the TS engine computes on every step (the loop judges the last of them).
  */
-async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches: readonly Batch[], runFirstStep: number, failing: number, lossValue: number): Promise<Finding> {
+async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches: readonly Batch[], runFirstStep: number, failing: number, lossValue: number): Promise<{ nan: Finding; before: StepOutcome[] }> {
   const { lowered } = prepared;
   const before = trainer.params(true);
   for (const { name, tensor } of [...lowered.params, ...lowered.buffers]) {
@@ -246,8 +231,8 @@ async function replayNonFinite(prepared: Prepared, trainer: OnnxTrainer, batches
   // The replay stops at the first step with a NaN/Inf: the failing one, or an earlier one whose
   // gradient or update made it (on ONNX a NaN shows in the loss only a step later).
   const last = outcomes[outcomes.length - 1];
-  if (last && 'nan' in last && last.nan.step <= runFirstStep + failing) return last.nan;
-  return lossFinding(prepared, lossValue, runFirstStep + failing);
+  if (last && 'nan' in last && last.nan.step <= runFirstStep + failing) return { nan: last.nan, before: outcomes.slice(0, -1) };
+  return { nan: lossFinding(prepared, lossValue, runFirstStep + failing), before: [] };
 }
 
 /** The ONNX back end, starting from the lowered model's current weights. */
@@ -267,21 +252,18 @@ export async function onnxBackend(prepared: Prepared, threads: number, totalStep
     optimizer: onnxOptimizerState(trainer, paramNames),
     stepsPerRun: trainer.stepsPerRun,
     statsRun: trainer.stepsPerRun,
-    async run(batches, firstStep) {
-      const results = await trainer.run(batches.map((b) => microBatches(b, spec.batch).map((m) => ({ inputs: m.input, labels: m.target }))));
+    async run(batches, firstStep, sampledLast = false) {
+      const results = await trainer.run(batches.map((b) => microBatches(b, spec.batch).map((m) => ({ inputs: m.input, labels: m.target }))), sampledLast);
       const outcomes: StepOutcome[] = [];
       for (const [i, result] of results.entries()) {
         if (!Number.isFinite(result.loss)) {
-          const nan = await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss);
-          return [...outcomes.slice(0, nan.step - firstStep), { nan }];
+          const { nan, before } = await replayNonFinite(prepared, trainer, batches, firstStep, i, result.loss);
+          // The steps before it as ONNX took them, the last with the replay's statistics.
+          const finite = outcomes.slice(0, nan.step - firstStep);
+          if (finite.length > 0 && before.length === finite.length) finite[finite.length - 1] = before[before.length - 1];
+          return [...finite, { nan }];
         }
-        const activations = result.activations.map(({ node, deadFraction, saturatedFraction }) => ({
-          layer: labels.get(node) ?? node.op,
-          op: node.op,
-          range: node.range,
-          deadFraction,
-          saturatedFraction,
-        }));
+        const activations = result.activations.map(({ node, output, batch }) => activationStats(labels.get(node) ?? node.op, node.op, opDef(node.op)!.activation!, node.range, output, batch));
         outcomes.push({ loss: result.loss, params: result.params, activations });
       }
       return outcomes;

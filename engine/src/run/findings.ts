@@ -28,7 +28,7 @@ export const DEAD_RELU_FRACTION = 0.5;
 export const SATURATED_FRACTION = 0.4;
 /**
  * ...on average over this many consecutive sampled steps of a run (the steps both back ends
- * compute statistics for, `sampledBatches`; a probe needs it once, on its batches).
+ * compute statistics for, core/stats.ts `sampledBatch`; a probe needs it once, on its batches).
  */
 export const PERSISTENT_SAMPLES = 3;
 

@@ -9,7 +9,7 @@ import type { TextRange } from '../lang/api.js';
 import { chooseBackend } from './backendChoice.js';
 import { stateKeys } from '../backend-onnx/optimizer.js';
 import type { EvaluatedOn, Finding, RunEvent } from '../core/events.js';
-import { onnxBackend, runLearningRate, sampledBatches, stepSamples, tsBackend, type TrainingBackend } from './backends.js';
+import { onnxBackend, runLearningRate, stepSamples, tsBackend, type StepOutcome, type TrainingBackend } from './backends.js';
 import { BEST_FILE, CHECKPOINT_FILE, RUN_LOG_FILE, loadCheckpoint, loadWeights, saveCheckpoint, saveWeights, type OptimizerBuffers, type OptimizerState, type RunPosition } from './checkpoint.js';
 import { batchCount, epochOrder, makeBatch, type BatchLayout } from '../core/batches.js';
 import { classNames, evaluate, sampleClasses, trainAccuracyOrder } from './evaluate.js';
@@ -17,7 +17,7 @@ import { FindingTracker } from './findings.js';
 import { LossTracker } from './lossFindings.js';
 import { inputScaleFindings, INPUT_BATCHES } from './inputFindings.js';
 import { UpdateRatioTracker } from './updateFindings.js';
-import { layerGradStats } from '../core/stats.js';
+import { layerGradStats, sampledBatch } from '../core/stats.js';
 import { fetchTrainData, isRunError, prepare, type FetchOptions, type Prepared, type PrepareOptions, type RunError } from './prepare.js';
 import { RunLog } from './runlog.js';
 import { resolveThreads } from '../kernels/threads.js';
@@ -160,7 +160,6 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   const inputName = prepared.model.graph.values[prepared.model.graph.inputs[0]]?.name ?? 'input';
   const matrices = new Set(lowered.params.filter((p) => p.tensor.shape.length >= 2).map((p) => p.name));
   const updates = new UpdateRatioTracker(spec, matrices, layerRanges(prepared), runLearningRate(spec, epochs * stepsPerEpoch), (code, layer) => tracker.hasReported(code, layer));
-  const batchSize = (b: number): number => Math.min(stepSize, trainSplit.count - b * stepSize);
   const evaluatedOn = evaluatedSplit(prepared);
   const bestPath = join(saveDir, BEST_FILE);
   const losses = new LossTracker(spec, evaluatedOn, bestPath);
@@ -187,6 +186,7 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
   for (const finding of inputScaleFindings(spec, inputName, firstBatches, position.step + 1)) report(finding);
 
   let reason: EndEvent['reason'] = 'done';
+  let lastFinite: { outcome: Exclude<StepOutcome, { nan: Finding }>; sampled: boolean } | null = null;
   let testAccuracy: number | null = null;
   let { step } = position;
   try {
@@ -196,15 +196,21 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
       let { epochLossSum, epochBatches } = epoch === position.epoch ? position : { epochLossSum: 0, epochBatches: 0 };
       const epochStarted = Date.now();
       let samples = 0;
-      const sampled = sampledBatches(firstBatch, stepsPerEpoch, backend.statsRun, batchSize);
       for (let b = firstBatch; b < stepsPerEpoch;) {
         // The back end takes several batches per run (the ONNX path); events stay per step. A
         // batch is an optimizer step's samples: `accumulate` micro-batches of `batch`.
-        const count = Math.min(backend.stepsPerRun, stepsPerEpoch - b);
+        // Up to the next sampled batch at most, so that it ends a session run of the ONNX path.
+        const count = Math.min(backend.stepsPerRun, stepsPerEpoch - b, backend.statsRun - (b % backend.statsRun));
         const batches = Array.from({ length: count }, (_, i) => makeBatch(trainSplit, order, (b + i) * stepSize, stepSize, layout));
-        const outcomes = await backend.run(batches, step + 1);
+        const outcomes = await backend.run(batches, step + 1, sampledBatch(b + count - 1, stepsPerEpoch, backend.statsRun));
         for (const [i, outcome] of outcomes.entries()) {
           if ('nan' in outcome) {
+            // The last finite step explains the NaN best: judged as if sampled (both back ends
+            // have its statistics, the ONNX path from its replay on the TS engine).
+            if (lastFinite && !lastFinite.sampled && lastFinite.outcome.params.length > 0) {
+              const { params, activations } = lastFinite.outcome;
+              for (const finding of tracker.observe(step, layerGradStats(params), activations)) report(finding);
+            }
             for (const finding of losses.observeNonFinite(step + 1)) report(finding);
             report(outcome.nan);
             reason = 'nan';
@@ -218,9 +224,11 @@ async function runTraining(text: string, options: TrainOptions, onEvent: (event:
           const layers = layerGradStats(outcome.params);
           emit({ type: 'step', epoch, step, loss: outcome.loss, samplesPerSec: seconds > 0 ? samples / seconds : 0, params: outcome.params, layers, activations: outcome.activations });
           // Gradient-flow rules judge the sampled steps only, the steps both back ends have statistics for.
-          if (sampled.has(b)) for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
+          const sampled = sampledBatch(b, stepsPerEpoch, backend.statsRun);
+          if (sampled) for (const finding of tracker.observe(step, layers, outcome.activations)) report(finding);
           for (const finding of losses.observeStep(step, outcome.loss, layers)) report(finding);
-          if (sampled.has(b)) for (const finding of updates.observe(step, outcome.params)) report(finding);
+          if (sampled) for (const finding of updates.observe(step, outcome.params)) report(finding);
+          lastFinite = { outcome, sampled };
           b++;
           position = { step, epoch, batch: b, epochLossSum, epochBatches };
         }
