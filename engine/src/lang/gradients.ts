@@ -78,11 +78,29 @@ export class GradientReach {
   }
 }
 
-/** Values with a gradient path from the graph's output: those for which dL/dvalue exists. */
-export function gradientReach(graph: Graph): GradientReach {
+/**
+ * Values with a gradient path from the graph's output: those for which dL/dvalue exists.
+ * After an error the value is unknown and fits anything: an error value on the path (one that
+ * lost its edges, `errorValues`) may stand for any value computed before it and left unused there,
+ * so those count as reached too (a layer is not blamed for the error's cut; `detach` still cuts).
+ */
+export function gradientReach(graph: Graph, errorValues: readonly ValueId[] = []): GradientReach {
   const reached = new Uint8Array(graph.values.length);
   if (graph.output < 0 || graph.values[graph.output]?.dtype !== 'float32') return new GradientReach(reached);
   reached[graph.output] = 1;
+  sweep(graph, reached);
+  let latest = -1;
+  for (const v of errorValues) if (reached[v] === 1 && v > latest) latest = v;
+  if (latest < 0) return new GradientReach(reached);
+  const used = new Uint8Array(graph.values.length);
+  for (const node of graph.nodes) for (const input of node.inputs) used[input] = 1;
+  for (const node of graph.nodes) for (const o of node.outputs) if (o < latest && used[o] === 0 && graph.values[o].dtype === 'float32') reached[o] = 1;
+  sweep(graph, reached);
+  return new GradientReach(reached);
+}
+
+/** Marks, from the last node back, the inputs a gradient flows into from a reached output. */
+function sweep(graph: Graph, reached: Uint8Array): void {
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
     const node = graph.nodes[k];
     let reachesOutput = false;
@@ -90,7 +108,6 @@ export function gradientReach(graph: Graph): GradientReach {
     if (!reachesOutput) continue;
     for (const input of differentiableInputs(node)) if (graph.values[input]?.dtype === 'float32') reached[input] = 1;
   }
-  return new GradientReach(reached);
 }
 
 /** NN3101 for each layer or raw parameter of a body whose parameters receive no gradient. */

@@ -17,6 +17,8 @@ export class GraphBuilder {
   readonly instanceCalls: NodeSpan[] = [];
   /** Values whose shape the checker could not know (only after an error). */
   readonly unknownShapes = new Set<ValueId>();
+  /** Values an error left unknown with no edge from what they stand for (an undefined name's): they may stand for any earlier value. */
+  readonly errorValues: ValueId[] = [];
 
   addValue(shape: Shape | null, dtype: DType, range: TextRange, name?: string): ValueId {
     const id = this.values.length;

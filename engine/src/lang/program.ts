@@ -94,7 +94,7 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
       wider.related.unshift({ range: fn.name.range, message: `checked with each variadic group of two dims (\`*S\` as \`S_1, S_2\`): a group stands for any number of dims` });
       ctx.diagnostics.push(wider);
     }
-    const forwardReach = gradientReach(checked.forward.graph.build());
+    const forwardReach = gradientReach(checked.forward.graph.build(), checked.forward.graph.errorValues);
     result.bindings.push(...bindingInfos(checked.forward.bindings, forwardReach));
     if (checked.backward) result.bindings.push(...bindingInfos(checked.backward.bindings, null));
     const inputs = checked.signature.inputs.map((i) => ({ name: i.name.name, shape: i.pattern ? formatPattern(i.pattern) : '?' }));
@@ -126,7 +126,7 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
     signatures.set(model.name.name, checked.signature);
     const graph = checked.graph.build();
     if (checked.errors === 0) graphs.set(model.name.name, graph);
-    const reach = gradientReach(graph);
+    const reach = gradientReach(graph, checked.graph.errorValues);
     const broken = hasSyntaxError(model.range);
     result.bindings.push(...bindingInfos(checked.bindings, reach));
     for (const layer of checked.layers) result.layers.push(new LazyLayerInfo(model.name.name, layer, checked.graph, reach));

@@ -428,8 +428,8 @@ export class ShapeChecker {
       if (isVague(value)) f.errors++;
       else this.report(f, 'NN2147', stmt.value.range, [targets.length, text, items === null ? describeValue(value) : `${items.length} results`]);
     }
-    // After an error each name is the vague value itself, which keeps the edges from the inputs.
-    const fallback = items === null && value.kind === 'tensor' ? value : UNKNOWN;
+    // After an error each name is the vague value itself, or one made of the results, which keeps the edges from the inputs.
+    const fallback = value.kind === 'tensor' ? value : wrong && value.kind === 'tuple' ? this.placeholder(f, null, stmt.value.range, [value]) : UNKNOWN;
     targets.forEach((target, k) => {
       const item = items?.[k];
       if (target.kind === 'group') {
@@ -463,7 +463,7 @@ export class ShapeChecker {
         const operand = this.evalExpr(expr.operand, f);
         if (operand.kind === 'number') return { kind: 'number', value: operand.value === null ? null : -operand.value, dim: operand.dim && operand.dim.scale(-1) };
         const tensor = this.asTensor(operand, f, expr.range);
-        if (tensor === null) return this.kindError(f, expr.range, '-', operand);
+        if (tensor === null) return this.kindError(f, expr.range, '-', operand, [operand]);
         return this.applyOp(f, 'neg', [tensor], {}, expr.range, { texts: [expr.operand] });
       }
       case 'binary':
@@ -501,10 +501,10 @@ export class ShapeChecker {
     yield 'param';
   }
 
-  private kindError(f: Frame, range: TextRange, operator: string, value: Value): Value {
+  /** NN2003 for an operand that is no tensor; the result keeps the edges from all the operands (`from`). */
+  private kindError(f: Frame, range: TextRange, operator: string, value: Value, from: readonly Value[]): Value {
     if (!isVague(value)) this.report(f, 'NN2003/kind', range, [operator, 'operand', 'a tensor or a number', describeValue(value)]);
-    else f.errors++;
-    return UNKNOWN;
+    return this.placeholder(f, null, range, from);
   }
 
   private evalBinary(expr: Expr & { kind: 'binary' }, f: Frame): Value {
@@ -514,7 +514,7 @@ export class ShapeChecker {
     const texts = [expr.left, expr.right];
     if (expr.op === '**') {
       const base = this.asTensor(left, f, expr.left.range);
-      if (base === null) return this.kindError(f, expr.left.range, '**', left);
+      if (base === null) return this.kindError(f, expr.left.range, '**', left, [left, right]);
       if (isVague(right)) return this.placeholder(f, base.shape, expr.range, [base]);
       if (right.kind !== 'number' || right.value === null) {
         this.report(f, 'NN2003/kind', expr.right.range, ['**', 'exponent', 'a number', describeValue(right)]);
@@ -526,19 +526,19 @@ export class ShapeChecker {
     const a = this.asTensor(left, f, expr.left.range);
     const b = this.asTensor(right, f, expr.right.range);
     if (op === 'matmul') {
-      if (a === null) return this.kindError(f, expr.left.range, '@', left);
-      if (b === null) return this.kindError(f, expr.right.range, '@', right);
+      if (a === null) return this.kindError(f, expr.left.range, '@', left, [left, right]);
+      if (b === null) return this.kindError(f, expr.right.range, '@', right, [left, right]);
       return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, 'matmul', [a, b], {}, expr.range, { texts }));
     }
     const mask = isComparison(expr.op) ? (true as const) : undefined;
     if (a !== null && b !== null) {
       // Two masks combine as bools in PyTorch (`+` is or): one must be made a float first.
-      if (a.mask && b.mask && !mask) return this.maskError(f, expr.left, expr.op);
+      if (a.mask && b.mask && !mask) return this.maskError(f, expr.left, expr.op, expr.range, [a, b]);
       return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, op, [a, b], {}, expr.range, { texts, mask }));
     }
     const tensor = a ?? b;
     const scalar = a === null ? left : right;
-    if (tensor === null) return this.kindError(f, expr.range, expr.op, left.kind === 'number' ? right : left);
+    if (tensor === null) return this.kindError(f, expr.range, expr.op, left.kind === 'number' ? right : left, [left, right]);
     if (isVague(scalar)) return this.placeholder(f, tensor.shape, expr.range, [tensor]);
     if (scalar.kind !== 'number' || scalar.value === null) {
       this.report(f, 'NN2003/kind', a === null ? expr.left.range : expr.right.range, [expr.op, 'operand', 'a tensor or a number', describeValue(scalar)]);
@@ -550,9 +550,9 @@ export class ShapeChecker {
   }
 
   /** NN2140: a mask where a float tensor is needed. */
-  private maskError(f: Frame, operand: Expr, needer: string): Value {
+  private maskError(f: Frame, operand: Expr, needer: string, range: TextRange, from: readonly Value[]): Value {
     this.report(f, 'NN2140', operand.range, [this.textOf(operand), needer]);
-    return UNKNOWN;
+    return this.placeholder(f, null, range, from);
   }
 
   /** An operator's application for the editor: its operands' shapes (a number's is `[]`) and its result. */
@@ -603,7 +603,7 @@ export class ShapeChecker {
     }
     if (target.kind === 'tuple') return this.tupleItem(target, expr, bounds, items.join(','), f);
     const tensor = this.asTensor(target, f, expr.target.range);
-    if (tensor === null) return this.kindError(f, expr.target.range, '[]', target);
+    if (tensor === null) return this.kindError(f, expr.target.range, '[]', target, [target]);
     if (broken) return this.placeholder(f, null, expr.range, [tensor]);
     const calleeRange = { start: expr.target.range.end, end: expr.range.end };
     const result = this.applyOp(f, 'subscript', [tensor], { items: items.join(','), bounds }, expr.range, {
@@ -622,11 +622,11 @@ export class ShapeChecker {
     const count = tuple.items.length;
     if (items !== 'i' || at === null) {
       this.report(f, 'NN2003/kind', expr.range, ['[]', 'index', `one constant index of the ${count} results`, this.textOf(expr)]);
-      return UNKNOWN;
+      return this.placeholder(f, null, expr.range, [tuple]);
     }
     if (at < -count || at >= count) {
       this.report(f, 'NN2143', expr.items[0].range, [at, 0, count]);
-      return UNKNOWN;
+      return this.placeholder(f, null, expr.range, [tuple]);
     }
     return tuple.items[at < 0 ? at + count : at];
   }
@@ -844,7 +844,7 @@ export class ShapeChecker {
       layer.outShape = shape;
       layer.nodes = { from: firstNode, to: lastNode };
     }
-    if (value === null) return this.placeholder(f, declared, range);
+    if (value === null) return this.placeholder(f, declared, range, [...inputs, ...weights]);
     return { kind: 'tensor', id: value.id, shape, dtype: value.dtype };
   }
 
@@ -1029,8 +1029,14 @@ export class ShapeChecker {
     f.errors++;
     // An `unknown` node keeps the edges from the inputs, so no parameter looks unused after an error.
     // A layer passed to what an error left unknown may be applied there: its parameters count as used.
-    const inputs = from.map((v) => ('kind' in v ? v : v.value)).flatMap((v): TensorValue[] => (v.kind === 'tensor' ? [v] : v.kind === 'layer' ? v.layer.params.map(paramTensor) : []));
-    if (inputs.length === 0) return { kind: 'tensor', id: f.graph.addValue(shape, 'float32', range), shape, dtype: 'float32' };
+    const tensors = (v: Value): TensorValue[] =>
+      v.kind === 'tensor' ? [v] : v.kind === 'layer' ? v.layer.params.map(paramTensor) : v.kind === 'tuple' || v.kind === 'list' ? v.items.flatMap(tensors) : [];
+    const inputs = from.flatMap((v) => tensors('kind' in v ? v : v.value));
+    if (inputs.length === 0) {
+      const id = f.graph.addValue(shape, 'float32', range);
+      f.graph.errorValues.push(id);
+      return { kind: 'tensor', id, shape, dtype: 'float32' };
+    }
     const output = f.graph.addNode('unknown', valueIds(inputs), {}, range, shape, 'float32');
     return { kind: 'tensor', id: output, shape, dtype: 'float32' };
   }
