@@ -60,6 +60,14 @@ function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
+/** The indentation (in characters) of the line holding `offset`. */
+function indentation(text: string, offset: number): number {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  let k = lineStart;
+  while (text[k] === ' ' || text[k] === '\t') k++;
+  return k - lineStart;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -100,6 +108,28 @@ export class Lexer {
     return token;
   }
 
+  /**
+   * Whether the line after the newline at `from` starts a statement of its own, though the
+   * text before it (`previous`, in brackets or not) continues: it starts with a statement
+   * keyword, or with `name =` where no keyword argument or value can be. So a half-typed
+   * `loss =` or `Adam(lr =` ends at its line, and the next line is parsed as its own statement.
+   * In brackets, `name =` after `(` or `,` is a keyword argument unless the line is indented no
+   * deeper than the line that opened the brackets.
+   */
+  private nextLineStarts(from: number, previous: Token | undefined, inBrackets: boolean): boolean {
+    const { text } = this;
+    const lineStart = this.nextLineStart(from);
+    const line = /^([A-Za-z_]\w*)\s*(=(?!=))?/.exec(text.slice(lineStart, lineStart + 40));
+    if (line === null) return false;
+    // `train = 2000` inside a call is a keyword argument, not a new statement.
+    if (STATEMENT_KEYWORDS.has(line[1]) && line[2] === undefined) return true;
+    if (line[2] === undefined || previous?.kind !== 'punct') return inBrackets && line[2] !== undefined;
+    if (!inBrackets) return previous.text !== ',' && CONTINUING.has(previous.text);
+    if (previous.text !== '(' && previous.text !== ',') return true;
+    const opener = this.brackets.findLast((b, k, all) => b.text !== '{' && (k === 0 || all[k - 1].text === '{'))!;
+    return indentation(text, lineStart) <= indentation(text, opener.start);
+  }
+
   /** The first token-start offset of the next line, skipping blank and comment-only lines. */
   private nextLineStart(from: number): number {
     const { text } = this;
@@ -135,16 +165,14 @@ export class Lexer {
         const top = brackets[brackets.length - 1];
         const inBrackets = top !== undefined && top.text !== '{';
         const previous = this.lastSignificant;
+        const starts = this.nextLineStarts(i, previous, inBrackets);
         if (inBrackets) {
-          // A statement keyword at the start of the next line means the bracket was never closed.
-          const lineStart = this.nextLineStart(i);
-          const line = /^([A-Za-z_]\w*)\s*(=?)/.exec(text.slice(lineStart, lineStart + 40));
-          // `train = 2000` inside a call is a keyword argument, not a new statement.
-          if (line === null || !STATEMENT_KEYWORDS.has(line[1]) || line[2] === '=') continue;
+          // A statement at the start of the next line means the bracket was never closed.
+          if (!starts) continue;
           while (brackets.length > 0 && brackets[brackets.length - 1].text !== '{') this.unclosed(brackets.pop()!);
         }
         if (previous === undefined || previous.kind === 'newline') continue;
-        if (previous.kind === 'punct' && (CONTINUING.has(previous.text) || previous.text === '{')) continue;
+        if (previous.kind === 'punct' && (previous.text === '{' || (CONTINUING.has(previous.text) && !starts))) continue;
         // Blank and comment lines are skipped only here, where a statement may end: a line starting with `|>` continues it.
         if (text.startsWith('|>', this.nextLineStart(i))) continue;
         this.i = i;
