@@ -130,6 +130,15 @@ export function walkStatements(stmts: readonly Stmt[], visit: Visit): void {
   }
 }
 
+/** Whether an expression holds a syntax error: a half-typed value (`loss =`, `Adam(lr =`). */
+export function hasSyntaxError(expr: Expr): boolean {
+  let found = false;
+  walkExpr(expr, expr, (e) => {
+    if (e.kind === 'error') found = true;
+  });
+  return found;
+}
+
 function walkExpr(expr: Expr, parent: Expr | Stmt, visit: Visit): void {
   visit(expr, parent);
   switch (expr.kind) {
