@@ -55,6 +55,30 @@ test('newlines continue a statement inside brackets, after an operator and befor
   assert.deepEqual(codes('model M(x: [B]) -> [B] {\n  h = x +\n    x\n  return h\n}\n'), []);
 });
 
+test('a half-typed line ends where the next line starts a statement: `loss =`, `Adam(lr =`, `relu(`', () => {
+  const train = (line: string) => `train M {\n  data = xor()\n  ${line}\n  optimizer = Adam(lr = 0.001)\n  epochs = 3\n}\n`;
+  for (const line of ['loss = ', 'optimizer = Adam(lr = ', 'loss = cross_entropy(', 'data = xor(', 'epochs = 1 +']) {
+    const text = train(line);
+    const { tree, errors } = parse(text);
+    const item = tree.items[0];
+    assert.ok(item.kind === 'train');
+    assert.deepEqual(item.entries.map((e) => e.key.name).slice(-2), ['optimizer', 'epochs'], line);
+    assert.equal(text.slice(item.entries.at(-2)!.range.start, item.entries.at(-2)!.range.end), 'optimizer = Adam(lr = 0.001)', line);
+    assert.equal(errors.length, 1, `${line}: ${errors.map((e) => e.message).join('; ')}`);
+    const lineStart = text.indexOf(`  ${line}\n`) + 2;
+    assert.ok(errors[0].range.start >= lineStart && errors[0].range.start <= lineStart + line.length, `${line}: the error is on its line`);
+  }
+  for (const line of ['y = relu(', 'y = ', 'y = h *', 'y = relu(h,']) {
+    const m = model(`model M(x: [B, 2]) -> [B, 2] {\n  h = relu(x)\n  ${line}\n  z = relu(h)\n  return z\n}\n`);
+    assert.deepEqual(m.body.stmts.map((s) => s.kind), ['assign', 'assign', 'assign', 'return'], line);
+  }
+});
+
+test('a newline after `=`, `(` or `,` still continues a value or the keyword arguments of an indented line', () => {
+  assert.deepEqual(codes('model M(x: [B, 2]) -> [B, 2] {\n  h =\n    relu(x)\n  c = Conv2d(\n    in_channels = 1, out_channels = 2,\n    kernel_size = 3)\n  return h\n}\n'), []);
+  assert.deepEqual(codes('train M {\n  data = npy(\n    x = "a.npy",\n    y = "b.npy")\n  optimizer = Adam(lr =\n    0.001)\n}\n'), []);
+});
+
 test('keyword arguments may be spelled like keywords', () => {
   assert.deepEqual(codes('train M {\n  data = fashion_mnist(train = 10,\n    test = 5)\n}\n'), []);
 });

@@ -8,10 +8,10 @@ import { after, before, test } from 'node:test';
 import type { CompletionItem, Hover } from 'vscode-languageserver/node';
 import { LspClient, repoRoot } from './lspClient.js';
 
-const MODEL = 'model M(x: [B, 2]) -> [B, 2] {\n  fc = Linear(2, 2)\n  h = relu(fc(x))\n  BODY\n  return h\n}\n';
+const MODEL = 'model M(x: [B, 2]) -> [B, 2] {\n  fc = Linear(2, 2)\n  BODY\n  h = relu(fc(x))\n  return h\n}\n';
 const TRAIN = 'train M {\n  data = xor()\n  TRAIN\n  optimizer = Adam(lr = 0.001)\n  epochs = 3\n}\n';
 
-/** The file with `body` in the model (before `return h`) and `train` in the train block (before `optimizer`). */
+/** The file with `body` in the model (before `h = relu(fc(x))`) and `train` in the train block (before `optimizer`). */
 function file(body: string, train: string): string {
   return MODEL.replace('  BODY\n', body === '' ? '' : `  ${body}\n`) + '\n' + TRAIN.replace('  TRAIN\n', train === '' ? '' : `  ${train}\n`);
 }
