@@ -126,8 +126,10 @@ export class Lexer {
     if (line[2] === undefined || previous?.kind !== 'punct') return inBrackets && line[2] !== undefined;
     if (!inBrackets) return previous.text !== ',' && CONTINUING.has(previous.text);
     if (previous.text !== '(' && previous.text !== ',') return true;
-    const opener = this.brackets.findLast((b, k, all) => b.text !== '{' && (k === 0 || all[k - 1].text === '{'))!;
-    return indentation(text, lineStart) <= indentation(text, opener.start);
+    // The outermost bracket open since the last `{`: the one the statement opened first.
+    let k = this.brackets.length - 1;
+    while (k > 0 && this.brackets[k - 1].text !== '{') k--;
+    return indentation(text, lineStart) <= indentation(text, this.brackets[k].start);
   }
 
   /** The first token-start offset of the next line, skipping blank and comment-only lines. */
