@@ -319,22 +319,19 @@ export function buildTrainStep(
       // The last step's new weights are its `next:` outputs; each node counts (about a microsecond each).
       const inline = copy < steps - 1;
       const flat = [...grads, ...deltas, ...(inline ? weights : []), ...outputs].map((v) => (v.shape.length === 1 ? v.name : b.op1('Reshape', [v.name, b.constInt([-1])])));
-      statsOutputs.push({ name: b.op1('Concat', flat, { axis: 0 }), batch: (copy + 1) * micro - 1, weights: inline ? null : trained.map((p) => NEXT_PREFIX + p.name), activationShapes: outputs.map((v) => v.shape) });
+      const name = `stats${statsOutputs.length}`;
+      // A fresh value that no other output takes: output at once (addOutput renames it).
+      b.addOutput(name, b.op1('Concat', flat, { axis: 0 }), 'float32');
+      statsOutputs.push({ name, batch: (copy + 1) * micro - 1, weights: inline ? null : trained.map((p) => NEXT_PREFIX + p.name), activationShapes: outputs.map((v) => v.shape) });
     }
   }
 
-  // Statistics read values that addOutput renames, so they are lowered before the outputs.
   b.addOutput('loss', losses.length === 1 ? losses[0] : b.op1('Concat', losses, { axis: 0 }), 'float32', [steps]);
   params.forEach((p, i) => {
     if (!frozen.has(p.name)) b.addOutput(NEXT_PREFIX + p.name, state.params[i].name, 'float32', p.shape);
   });
   for (const s of stateSlots) b.addOutput(NEXT_PREFIX + s.name, (state.optimizer.get(s.name) as Val).name, 'float32', s.shape);
   for (const buf of buffers) b.addOutput(NEXT_PREFIX + buf.name, (state.buffers.get(buf.name) as Val).name, 'float32', buf.shape);
-  statsOutputs.forEach((o, n) => {
-    const name = `stats${n}`;
-    b.addOutput(name, o.name, 'float32');
-    o.name = name;
-  });
   return { bytes: b.toBytes(), steps, micro, nodes: b.nodeCount, batches, params, trained, frozen, buffers, state: stateSlots, stepInput, lrInputs, lossOutput: 'loss', statsOutputs, activations: statsOutputs.length > 0 ? activations : [] };
 }
 

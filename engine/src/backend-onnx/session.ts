@@ -183,6 +183,8 @@ export class OnnxTrainer {
   private forwardGraph: ForwardGraph | null = null;
   /** Step graphs by `steps/stats`, built on first use. */
   private readonly runners = new Map<string, Promise<StepRunner>>();
+  /** `activationShapes` by stats output and input sizes. */
+  private readonly activationSizes = new Map<string, number[][]>();
 
   private constructor(
     private readonly model: ModelIR,
@@ -358,10 +360,9 @@ export class OnnxTrainer {
     return steps.map((_, i) => {
       const stats = due[i] ? graph.statsOutputs[block(i)] : undefined;
       if (!stats) return { loss: losses[i], params: [], activations: [] };
-      const slot = graph.batches[stats.batch];
       const last = steps[i][micro - 1].inputs;
       const weights = stats.weights?.map((name) => out[name].data as Float32Array);
-      return { loss: losses[i], ...this.readStats(graph, stats, out[stats.name].data as Float32Array, weights, batchDims(slot, Array.isArray(last) ? last : [last])) };
+      return { loss: losses[i], ...this.readStats(graph, stats, out[stats.name].data as Float32Array, weights, Array.isArray(last) ? last : [last]) };
     });
   }
 
@@ -383,23 +384,34 @@ export class OnnxTrainer {
    * A step's statistics from its stats output (see `StepStatsOutput`; `nextWeights`: the new
    * weights when it does not hold them): each trained parameter's as the TS engine computes
    * them, and its activation ops' outputs, which the caller names and reduces (core/stats.ts);
-   * `dims` binds the batch's dims.
+   * `inputs` are the inputs of the step's (last) micro-batch, which size the activations.
    */
-  private readStats(graph: TrainStepGraph, stats: StepStatsOutput, values: Float32Array, nextWeights: Float32Array[] | undefined, dims: DimBinding): Pick<OnnxStepResult, 'params' | 'activations'> {
+  private readStats(graph: TrainStepGraph, stats: StepStatsOutput, values: Float32Array, nextWeights: Float32Array[] | undefined, inputs: readonly BatchTensor[]): Pick<OnnxStepResult, 'params' | 'activations'> {
     let offset = 0;
     const take = (size: number): Float32Array => values.subarray(offset, (offset += size));
     const sizes = graph.trained.map((p) => p.shape.reduce((a, n) => a * n, 1));
     const [grads, deltas] = [sizes.map(take), sizes.map(take)];
     const weights = nextWeights ?? sizes.map(take);
-    const params = graph.trained.map((p, i) => {
-      const layer = this.model.params.find((q) => q.name === p.name)?.layer ?? p.name;
-      return paramGradStats(p.name, layer, grads[i], weights[i], l2Norm(deltas[i]));
-    });
-    const activations = graph.activations.map((node, i) => {
-      const shape = dims.resolveShape(stats.activationShapes[i]).map(sizeOf);
-      return { node, output: take(shape.reduce((a, n) => a * n, 1)), batch: shape[0] };
-    });
+    const params = graph.trained.map((p, i) => paramGradStats(p.name, this.layerOf(p.name), grads[i], weights[i], l2Norm(deltas[i])));
+    const activations = this.activationShapes(graph, stats, inputs).map((shape, i) => ({ node: graph.activations[i], output: take(shape.reduce((a, n) => a * n, 1)), batch: shape[0] }));
     return { params, activations };
+  }
+
+  /** The layer a parameter belongs to, by state_dict name. */
+  private layerOf(name: string): string {
+    return this.model.params.find((q) => q.name === name)?.layer ?? name;
+  }
+
+  /** The activation outputs' sizes of a stats output for these input sizes (bound once per size: symbolic algebra is slow next to a small step). */
+  private activationShapes(graph: TrainStepGraph, stats: StepStatsOutput, inputs: readonly BatchTensor[]): number[][] {
+    const key = `${stats.name}:${inputs.map((t) => t.shape.join('x')).join(',')}`;
+    let shapes = this.activationSizes.get(key);
+    if (!shapes) {
+      const dims = batchDims(graph.batches[stats.batch], inputs);
+      shapes = stats.activationShapes.map((shape) => dims.resolveShape(shape).map(sizeOf));
+      this.activationSizes.set(key, shapes);
+    }
+    return shapes;
   }
 
   /**
