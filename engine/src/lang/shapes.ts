@@ -833,9 +833,10 @@ export class ShapeChecker {
     for (let k = firstNode; k < lastNode; k++) f.inlined.add(f.graph.nodes[k]);
     // With inputs that do not fit (NN2005 above), what goes wrong inside follows from them.
     if (inner.firstError && fits && known) this.reportInstance(f, layer, inner.firstError);
-    // An input that is unknown or does not fit: the block gives its declared output where the
-    // inputs bound its names, else an unknown shape (no follow-on error either way).
-    const declared = signature.output === null ? null : fits && known ? binding.resolve(signature.output) : binding.resolveIfBound(signature.output);
+    // An input that does not fit: the block's result is unknown (its own sizes may be the mistake).
+    // An input an earlier error left unknown: its declared output where the bound names give it,
+    // else unknown (no follow-on error either way).
+    const declared = signature.output === null || !fits ? null : known ? binding.resolve(signature.output) : binding.resolveIfBound(signature.output);
     const value = returned ? this.asTensor(returned[0], inner, range) : null;
     const shape = fits && known ? (value?.shape ?? declared) : declared;
     if (!layer.applied) {

@@ -32,8 +32,10 @@ const attentionRule = ([q, k, v, mask]: readonly Shape[]): RuleResult => {
   const rank = q.length;
   const out = [...q.slice(0, -1), v[rank - 1]];
   const lead = (s: Shape) => s.slice(0, -2);
-  if (!lead(k).every((d, i) => d.equals(lead(q)[i]))) return ruleError('NN2131', [{ input: 0 }, formatShape(q), { input: 1 }, formatShape(k), 'queries and keys need the same leading (batch, head) dims'], out);
-  if (!lead(v).every((d, i) => d.equals(lead(q)[i]))) return ruleError('NN2131', [{ input: 0 }, formatShape(q), { input: 2 }, formatShape(v), 'queries and values need the same leading (batch, head) dims'], out);
+  // Leading dims that differ may be either input's mistake: the result is unknown (no shape).
+  // The other sizes that differ do not change the result's shape.
+  if (!lead(k).every((d, i) => d.equals(lead(q)[i]))) return ruleError('NN2131', [{ input: 0 }, formatShape(q), { input: 1 }, formatShape(k), 'queries and keys need the same leading (batch, head) dims']);
+  if (!lead(v).every((d, i) => d.equals(lead(q)[i]))) return ruleError('NN2131', [{ input: 0 }, formatShape(q), { input: 2 }, formatShape(v), 'queries and values need the same leading (batch, head) dims']);
   if (!q[rank - 1].equals(k[rank - 1])) return ruleError('NN2131', [{ input: 0 }, formatShape(q), { input: 1 }, formatShape(k), 'queries and keys need the same feature size (the last dim)'], out);
   if (!k[rank - 2].equals(v[rank - 2])) return ruleError('NN2131', [{ input: 1 }, formatShape(k), { input: 2 }, formatShape(v), 'keys and values need the same length (the next-to-last dim)'], out);
   if (mask) {
@@ -104,7 +106,8 @@ interface MultiheadAttrs {
 const multiheadRule = ([x, inWeight]: readonly Shape[], { heads }: MultiheadAttrs): RuleResult => {
   if (x.length !== 3) return ruleError('NN2108', ['MultiheadAttention', 'a [B, T, D] input', { input: 0 }, formatShape(x)]);
   const model = inWeight[1];
-  if (!x[2].equals(model)) return ruleError('NN2111', ['MultiheadAttention', `${model} features on the last axis`, { input: 0 }, formatShape(x)], x);
+  // The output projection gives `model` features whatever the input's (one mistake, one error).
+  if (!x[2].equals(model)) return ruleError('NN2111', ['MultiheadAttention', `${model} features on the last axis`, { input: 0 }, formatShape(x)], [x[0], x[1], model]);
   const d = model.constant();
   const h = heads.constant();
   if (d !== null && h !== null && d % h !== 0) return ruleError('NN2130', [h, d], x);

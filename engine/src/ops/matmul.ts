@@ -119,13 +119,12 @@ const matmulRule = ([a, b]: readonly Shape[]): RuleResult => {
   const inner = left[left.length - 1];
   const innerRight = right[right.length - 2];
   const batch = broadcast(left.slice(0, -2), right.slice(0, -2));
-  const batchShape = 'error' in batch ? (batch.shape ?? []) : batch.shape;
   const rows = a.length === 1 ? [] : [left[left.length - 2]];
   const cols = b.length === 1 ? [] : [right[right.length - 1]];
-  const out = [...batchShape, ...rows, ...cols];
+  // Inner sizes that differ do not change the result's shape; batch dims that do not broadcast leave it unknown.
+  const out = 'error' in batch ? undefined : [...batch.shape, ...rows, ...cols];
   if (!inner.equals(innerRight)) return ruleError('NN2102', [formatShape(a), formatShape(b), inner.toString(), innerRight.toString()], out);
-  if ('error' in batch) return { error: batch.error, shape: out };
-  return { shape: out };
+  return out === undefined ? batch : { shape: out };
 };
 
 /** Swaps the last two axes (the transpose of a batched matrix). */

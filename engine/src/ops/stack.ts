@@ -11,10 +11,10 @@ const stackRule = (inputs: readonly Shape[], { dim }: { dim: number }): RuleResu
   const first = inputs[0];
   const at = normalizeAxis(dim, first.length + 1);
   if (at === null) return argError('dim', 'NN2109', [dim, formatShape(first)]);
-  const out = [...first.slice(0, at), Dim.of(inputs.length), ...first.slice(at)];
   const other = inputs.findIndex((s) => !shapesEqual(s, first));
-  if (other >= 0) return argError('tensors', 'NN2152', [formatShape(first), other + 1, formatShape(inputs[other])], out);
-  return { shape: out };
+  // Any of the shapes may be the mistake: the result is unknown (no shape).
+  if (other >= 0) return argError('tensors', 'NN2152', [formatShape(first), other + 1, formatShape(inputs[other])]);
+  return { shape: [...first.slice(0, at), Dim.of(inputs.length), ...first.slice(at)] };
 };
 
 export const stackOp = defineOp({

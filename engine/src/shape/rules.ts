@@ -53,7 +53,8 @@ export function broadcast(a: Shape, b: Shape): RuleResult {
     else if (da.equals(db)) out[k] = da;
     else if (da.constant() === 1) out[k] = db;
     else if (db.constant() === 1) out[k] = da;
-    else return ruleError('NN2101', [formatShape(a), formatShape(b), da.toString(), db.toString()], a.length >= b.length ? a : b);
+    // Either shape may be the mistake: the result is unknown (no shape), so nothing after it is blamed.
+    else return ruleError('NN2101', [formatShape(a), formatShape(b), da.toString(), db.toString()]);
   }
   return { shape: out };
 }
