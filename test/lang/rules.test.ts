@@ -81,7 +81,7 @@ test('symbolic floor division agrees with integer floor division at every value'
 test('elementwise ops broadcast like NumPy', () => {
   assert.equal(shape(inferShape('add', [shapeOf(['B', 4]), shapeOf([4])], {})), '[B, 4]');
   assert.equal(shape(inferShape('mul', [shapeOf(['B', 1, 5]), shapeOf([3, 1])], {})), '[B, 3, 5]');
-  assert.deepEqual(error(inferShape('add', [shapeOf(['B', 4]), shapeOf([3])], {})), ['NN2101', ['[B, 4]', '[3]', '4', '3'], '[B, 4]']);
+  assert.deepEqual(error(inferShape('add', [shapeOf(['B', 4]), shapeOf([3])], {})), ['NN2101', ['[B, 4]', '[3]', '4', '3'], null]);
   assert.equal(error(inferShape('sub', [shapeOf(['B', 4]), shapeOf(['T', 4])], {}))[0], 'NN2101');
 });
 
@@ -90,6 +90,20 @@ test('matmul: 2-D, batched and vector forms; inner dims must agree', () => {
   assert.equal(shape(inferShape('matmul', [shapeOf(['B', 'T', 3]), shapeOf([3, 5])], {})), '[B, T, 5]');
   assert.equal(shape(inferShape('matmul', [shapeOf([3]), shapeOf([3, 5])], {})), '[5]');
   assert.deepEqual(error(inferShape('matmul', [shapeOf(['B', 3]), shapeOf([4, 5])], {})), ['NN2102', ['[B, 3]', '[4, 5]', '3', '4'], '[B, 5]']);
+  // Batch dims that do not broadcast: either may be the mistake, so the result is unknown.
+  assert.deepEqual(error(inferShape('matmul', [shapeOf([2, 'T', 4]), shapeOf([3, 4, 5])], {})), ['NN2101', ['[2]', '[3]', '2', '3'], null]);
+  assert.deepEqual(error(inferShape('matmul', [shapeOf([2, 'T', 3]), shapeOf([3, 4, 5])], {})), ['NN2102', ['[2, T, 3]', '[3, 4, 5]', '3', '4'], null]);
+});
+
+test('attention: leading dims that differ leave the result unknown; other sizes do not change it', () => {
+  const attention = (q: (string | number)[], k: (string | number)[], v: (string | number)[]) => error(inferShape('scaled_dot_product_attention', [shapeOf(q), shapeOf(k), shapeOf(v)], { causal: false, scale: undefined }));
+  assert.deepEqual(attention(['B', 'T', 8], ['C', 'T', 8], ['B', 'T', 8])[2], null);
+  assert.deepEqual(attention(['B', 'T', 8], ['B', 'T', 8], ['C', 'T', 8])[2], null);
+  assert.deepEqual(attention(['B', 'T', 8], ['B', 'S', 6], ['B', 'S', 4])[2], '[B, T, 4]');
+  assert.deepEqual(attention(['B', 'T', 8], ['B', 'S', 8], ['B', 'R', 4])[2], '[B, T, 4]');
+  // MultiheadAttention's output projection gives its own size whatever the input's.
+  const multihead = inferShape('multihead_attention', [shapeOf(['B', 'T', 6]), shapeOf([24, 8])], { heads: d(2), causal: false, bias: true });
+  assert.deepEqual(error(multihead), ['NN2111', ['MultiheadAttention', '8 features on the last axis', { input: 0 }, '[B, T, 6]'], '[B, T, 8]']);
 });
 
 test('linear and conv2d agree for symbolic and constant batch sizes', () => {
@@ -142,7 +156,7 @@ test('the axis ops: squeeze and expand need a size provably 1, permute a permuta
   assert.equal(shape(inferShape('permute', [[B, T, d(3)]], { dims: [-1, 0, 1] })), '[3, B, T]');
   for (const dims of [[0, 1], [0, 1, 1], [0, 1, 3]]) assert.equal(error(inferShape('permute', [[B, T, d(3)]], { dims }))[0], 'NN2151', `[${dims}]`);
   assert.equal(shape(inferShape('stack', [[B, T], [B, T]], { dim: 1 })), '[B, 2, T]');
-  assert.deepEqual(error(inferShape('stack', [[B, T], [B, T], [B, d(2)]], { dim: 0 })), ['NN2152', ['[B, T]', 3, '[B, 2]'], '[3, B, T]']);
+  assert.deepEqual(error(inferShape('stack', [[B, T], [B, T], [B, d(2)]], { dim: 0 })), ['NN2152', ['[B, T]', 3, '[B, 2]'], null]);
   assert.equal(shape(inferShape('expand', [[d(1), T]], { sizes: [d(2), B, d(-1)] })), '[2, B, T]');
   assert.equal(shape(inferShape('expand', [[B, T]], { sizes: [B, T] })), '[B, T]');
   assert.deepEqual(error(inferShape('expand', [[B, T]], { sizes: [d(-1), d(4)] })), ['NN2154', [1, '[B, T]', 'T', '4'], null]);
