@@ -38,6 +38,16 @@ const expected: Record<string, string[]> = {
   ],
   'err_nn2111_multihead_features_no_cascade.nn': [
     '6: NN2111 MultiheadAttention expects 8 features on the last axis, but `x` has shape [B, T, 6] (fix: Change embed_dim to 6)',
+    '12: NN2111 MultiheadAttention expects 8 features on the last axis, but `x` has shape [B, T, 6] (fix: Change embed_dim to 6)',
+  ],
+  'err_norm_size_no_cascade.nn': [
+    '6: NN2104 BatchNorm2d expects 4 input channels, but `x` has shape [B, 3, 8, 8] (fix: Change num_features to 3)',
+    '12: NN2111 LayerNorm expects 8 features on the last axis, but `x` has shape [B, 6] (fix: Change normalized_shape to 6)',
+    '18: NN2111 RMSNorm expects 8 features on the last axis, but `x` has shape [B, 6] (fix: Change normalized_shape to 6)',
+    '24: NN2104 GroupNorm expects 8 input channels, but `x` has shape [B, 6, 4, 4] (fix: Change num_channels to 6)',
+    '30: NN2104 InstanceNorm2d expects 8 input channels, but `x` has shape [B, 6, 4, 4] (fix: Change num_features to 6)',
+    '36: NN2108 BatchNorm1d expects a 2-D or 3-D input [N, C] or [N, C, L], but `x` has shape [B, 4, 5, 6]',
+    '42: NN2111 BatchNorm1d expects 8 features on axis 1, but `x` has shape [B, 6] (fix: Change num_features to 6)',
   ],
 };
 
