@@ -101,9 +101,15 @@ test('attention: leading dims that differ leave the result unknown; other sizes 
   assert.deepEqual(attention(['B', 'T', 8], ['B', 'T', 8], ['C', 'T', 8])[2], null);
   assert.deepEqual(attention(['B', 'T', 8], ['B', 'S', 6], ['B', 'S', 4])[2], '[B, T, 4]');
   assert.deepEqual(attention(['B', 'T', 8], ['B', 'S', 8], ['B', 'R', 4])[2], '[B, T, 4]');
-  // MultiheadAttention's output projection gives its own size whatever the input's.
   const multihead = inferShape('multihead_attention', [shapeOf(['B', 'T', 6]), shapeOf([24, 8])], { heads: d(2), causal: false, bias: true });
-  assert.deepEqual(error(multihead), ['NN2111', ['MultiheadAttention', '8 features on the last axis', { input: 0 }, '[B, T, 6]'], '[B, T, 8]']);
+  assert.deepEqual(error(multihead), ['NN2111', ['MultiheadAttention', '8 features on the last axis', { input: 0 }, '[B, T, 6]'], null]);
+});
+
+test('normalization: an input the layer does not fit leaves the result unknown', () => {
+  const x = shapeOf(['B', 3, 8, 8]);
+  assert.equal(error(inferShape('batch_norm2d', [x, shapeOf([4]), shapeOf([4]), shapeOf([4]), shapeOf([4])], { eps: 1e-5, momentum: 0.1 }))[2], null);
+  assert.equal(error(inferShape('layer_norm', [shapeOf(['B', 6]), shapeOf([8]), shapeOf([8])], { eps: 1e-5 }))[2], null);
+  assert.equal(error(inferShape('rms_norm', [shapeOf(['B', 6]), shapeOf([8])], { eps: 1e-5 }))[2], null);
 });
 
 test('linear and conv2d agree for symbolic and constant batch sizes', () => {

@@ -106,8 +106,8 @@ interface MultiheadAttrs {
 const multiheadRule = ([x, inWeight]: readonly Shape[], { heads }: MultiheadAttrs): RuleResult => {
   if (x.length !== 3) return ruleError('NN2108', ['MultiheadAttention', 'a [B, T, D] input', { input: 0 }, formatShape(x)]);
   const model = inWeight[1];
-  // The output projection gives `model` features whatever the input's (one mistake, one error).
-  if (!x[2].equals(model)) return ruleError('NN2111', ['MultiheadAttention', `${model} features on the last axis`, { input: 0 }, formatShape(x)], [x[0], x[1], model]);
+  // The input's size or the layer's may be the mistake, and the result has the one that is right: unknown.
+  if (!x[2].equals(model)) return ruleError('NN2111', ['MultiheadAttention', `${model} features on the last axis`, { input: 0 }, formatShape(x)]);
   const d = model.constant();
   const h = heads.constant();
   if (d !== null && h !== null && d % h !== 0) return ruleError('NN2130', [h, d], x);

@@ -185,15 +185,17 @@ interface NormAttrs {
   momentum: number;
 }
 
+// An input that does not fit the layer: the result has the input's shape or the one the layer
+// expects, whichever is right, so it is unknown (no shape).
 const batchNormRule = (op: 'BatchNorm2d' | 'BatchNorm1d') => ([x, weight]: readonly Shape[]): RuleResult => {
   const ranks = op === 'BatchNorm2d' ? [4] : [2, 3];
   if (!ranks.includes(x.length)) {
-    return ruleError('NN2108', [op, op === 'BatchNorm2d' ? 'a 4-D input [N, C, H, W]' : 'a 2-D or 3-D input [N, C] or [N, C, L]', { input: 0 }, formatShape(x)], x);
+    return ruleError('NN2108', [op, op === 'BatchNorm2d' ? 'a 4-D input [N, C, H, W]' : 'a 2-D or 3-D input [N, C] or [N, C, L]', { input: 0 }, formatShape(x)]);
   }
   if (x[1].equals(weight[0])) return { shape: x };
   return op === 'BatchNorm2d'
-    ? ruleError('NN2104', [op, weight[0].toString(), { input: 0 }, formatShape(x), { origin: 0 }], x)
-    : ruleError('NN2111', [op, `${weight[0]} features on axis 1`, { input: 0 }, formatShape(x)], x);
+    ? ruleError('NN2104', [op, weight[0].toString(), { input: 0 }, formatShape(x), { origin: 0 }])
+    : ruleError('NN2111', [op, `${weight[0]} features on axis 1`, { input: 0 }, formatShape(x)]);
 };
 
 /** (x - mean) / sqrt(var + eps) over `axes`, with the biased variance, as PyTorch normalizes. */
@@ -296,9 +298,10 @@ function batchNormLayer<const N extends 'BatchNorm2d' | 'BatchNorm1d'>(name: N, 
 export const BatchNorm2dLayer = batchNormLayer('BatchNorm2d', 'Batch normalization over `[B, C, H, W]` per channel; `weight`, `bias: [C]`, running statistics as buffers.', 'channels');
 export const BatchNorm1dLayer = batchNormLayer('BatchNorm1d', 'Batch normalization over `[B, C]` or `[B, C, L]` per feature.', 'features');
 
+/** An input that does not fit: the result is unknown (the input's size or the layer's may be the mistake). */
 const layerNormRule = ([x, weight]: readonly Shape[]): RuleResult =>
   x.length === 0 || !x[x.length - 1].equals(weight[0])
-    ? ruleError('NN2111', ['LayerNorm', `${weight[0]} features on the last axis`, { input: 0 }, formatShape(x)], x)
+    ? ruleError('NN2111', ['LayerNorm', `${weight[0]} features on the last axis`, { input: 0 }, formatShape(x)])
     : { shape: x };
 
 export const layerNormOp = defineOpWith<{ eps: number }>()({

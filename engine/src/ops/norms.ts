@@ -39,10 +39,11 @@ function groupNorm<T>(b: Builder<T>, [x, weight, bias]: T[], { groups, eps, affi
 function groupNormRule(layer: string) {
   return ([x, weight]: readonly Shape[], { groups }: GroupNormAttrs): RuleResult => {
     if (x.length < 2) return ruleError('NN2108', [layer, 'an input [N, C, ...]', { input: 0 }, formatShape(x)]);
-    if (weight && !x[1].equals(weight[0])) return ruleError('NN2104', [layer, weight[0].toString(), { input: 0 }, formatShape(x), ''], x);
+    // Channels that do not fit: the result is unknown (the input's count or the layer's may be the mistake).
+    if (weight && !x[1].equals(weight[0])) return ruleError('NN2104', [layer, weight[0].toString(), { input: 0 }, formatShape(x), '']);
     if (layer === 'InstanceNorm2d') {
       // Without affine parameters only the constructor's channel count says what it expects.
-      if (!x[1].equals(groups)) return ruleError('NN2104', [layer, groups.toString(), { input: 0 }, formatShape(x), ''], x);
+      if (!x[1].equals(groups)) return ruleError('NN2104', [layer, groups.toString(), { input: 0 }, formatShape(x), '']);
       // One position per channel standardizes to 0; PyTorch refuses it in training.
       if (x.length === 4 && elementCount(x.slice(2)).constant() === 1) return ruleError('NN2111', [layer, 'more than one position per channel (H·W > 1)', { input: 0 }, formatShape(x)], x);
     }
@@ -122,7 +123,8 @@ export const rmsNormOp = defineOpWith<{ eps: number }>()({
   params: [],
   doc: { summary: 'The op of `RMSNorm`: `x / √(mean(x²) + eps) · γ` over the last axis.', gradient: 'dL/dx = (γ ⊙ g − x̂ · mean(γ ⊙ g ⊙ x̂)) / rms per row; dL/dγ = Σ g ⊙ x̂ (through mean, mul and pow)' },
   shape: ([x, weight]) =>
-    x.length === 0 || !x[x.length - 1].equals(weight[0]) ? ruleError('NN2111', ['RMSNorm', `${weight[0]} features on the last axis`, { input: 0 }, formatShape(x)], x) : { shape: x },
+    // An input that does not fit: the result is unknown (the input's size or the layer's may be the mistake).
+    x.length === 0 || !x[x.length - 1].equals(weight[0]) ? ruleError('NN2111', ['RMSNorm', `${weight[0]} features on the last axis`, { input: 0 }, formatShape(x)]) : { shape: x },
   flops: (_inputs, output) => elementCount(output).scale(3),
   ...compositeRules<{ eps: number }>((b, [x, weight], { eps: epsilon }) => {
     const meanSquare = b.apply('mean', [b.apply('mul', [x, x], {})], { axis: -1, keepdims: true });
