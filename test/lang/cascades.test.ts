@@ -49,6 +49,16 @@ const expected: Record<string, string[]> = {
     '36: NN2108 BatchNorm1d expects a 2-D or 3-D input [N, C] or [N, C, L], but `x` has shape [B, 4, 5, 6]',
     '42: NN2111 BatchNorm1d expects 8 features on axis 1, but `x` has shape [B, 6] (fix: Change num_features to 6)',
   ],
+  'err_nn2147_unpack_no_cascade.nn': [
+    '5: NN2147 2 names are bound, but `x` gives a tensor of shape [B, 8]',
+    '10: NN2147 3 names are bound, but `chunk(x, 2, dim = 1)` gives 2 results',
+  ],
+  'err_nn2003_scalar_operand_no_cascade.nn': [
+    '4: NN2003 `**`: `exponent` must be a number, got a tensor of shape [B, 8]',
+    '9: NN2003 `*`: `operand` must be a tensor or a number, got a flag',
+    '14: NN2001 undefined name `zz`',
+    '19: NN2001 undefined name `zz`',
+  ],
 };
 
 for (const [name, diagnostics] of Object.entries(expected)) {
