@@ -428,8 +428,9 @@ export class ShapeChecker {
       if (isVague(value)) f.errors++;
       else this.report(f, 'NN2147', stmt.value.range, [targets.length, text, items === null ? describeValue(value) : `${items.length} results`]);
     }
-    // After an error each name is the vague value itself, or one made of the results, which keeps the edges from the inputs.
-    const fallback = value.kind === 'tensor' ? value : wrong && value.kind === 'tuple' ? this.placeholder(f, null, stmt.value.range, [value]) : UNKNOWN;
+    // After an error each name is the vague value itself, or an unknown one made of the value (the count
+    // written or the value may be the mistake), which keeps the edges from the inputs.
+    const fallback = isVague(value) ? value : wrong && (value.kind === 'tensor' || value.kind === 'tuple') ? this.placeholder(f, null, stmt.value.range, [value]) : UNKNOWN;
     targets.forEach((target, k) => {
       const item = items?.[k];
       if (target.kind === 'group') {
@@ -437,8 +438,8 @@ export class ShapeChecker {
         else this.bindTargets(target.names, item!, `${/^[\w.]+\(.*\)$/s.test(text) ? text : `(${text})`}[${k}]`, stmt, f);
         return;
       }
-      f.scope.set(target.name, item ?? fallback);
-      if (!f.silent && item?.kind === 'tensor') f.bindings.push({ owner: f.owner, name: target.name, range: target.range, hintOffset: stmt.value.range.end, value: item.id, shape: item.shape });
+      f.scope.set(target.name, wrong ? fallback : item!);
+      if (!f.silent && !wrong && item?.kind === 'tensor') f.bindings.push({ owner: f.owner, name: target.name, range: target.range, hintOffset: stmt.value.range.end, value: item.id, shape: item.shape });
     });
   }
 
@@ -515,10 +516,11 @@ export class ShapeChecker {
     if (expr.op === '**') {
       const base = this.asTensor(left, f, expr.left.range);
       if (base === null) return this.kindError(f, expr.left.range, '**', left, [left, right]);
-      if (isVague(right)) return this.placeholder(f, base.shape, expr.range, [base]);
+      // An exponent that is no number (or unknown) might have been a tensor the result broadcasts to: unknown.
+      if (isVague(right)) return this.placeholder(f, null, expr.range, [base]);
       if (right.kind !== 'number' || right.value === null) {
         this.report(f, 'NN2003/kind', expr.right.range, ['**', 'exponent', 'a number', describeValue(right)]);
-        return this.placeholder(f, base.shape, expr.range, [base]);
+        return this.placeholder(f, null, expr.range, [base, right]);
       }
       return this.recordOperator(f, expr, [base.shape, SCALAR], this.applyOp(f, 'pow', [base], { exponent: right.value }, expr.range, { texts }));
     }
@@ -539,10 +541,11 @@ export class ShapeChecker {
     const tensor = a ?? b;
     const scalar = a === null ? left : right;
     if (tensor === null) return this.kindError(f, expr.range, expr.op, left.kind === 'number' ? right : left, [left, right]);
-    if (isVague(scalar)) return this.placeholder(f, tensor.shape, expr.range, [tensor]);
+    // An operand that is no number (or unknown) might have been a tensor the result broadcasts to: unknown.
+    if (isVague(scalar)) return this.placeholder(f, null, expr.range, [tensor]);
     if (scalar.kind !== 'number' || scalar.value === null) {
       this.report(f, 'NN2003/kind', a === null ? expr.left.range : expr.right.range, [expr.op, 'operand', 'a tensor or a number', describeValue(scalar)]);
-      return this.placeholder(f, tensor.shape, expr.range, [tensor]);
+      return this.placeholder(f, null, expr.range, [tensor]);
     }
     const attrs = a === null ? { scalar: scalar.value, scalarFirst: true } : { scalar: scalar.value };
     const result = this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]], mask });
