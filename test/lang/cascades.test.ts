@@ -59,6 +59,10 @@ const expected: Record<string, string[]> = {
     '14: NN2001 undefined name `zz`',
     '19: NN2001 undefined name `zz`',
   ],
+  'err_nn2005_fn_no_cascade.nn': [
+    '10: NN2005 `addb` expects `b` of shape [6], but `w` has shape [7]',
+    '16: NN2005 `addb` expects `b` of shape [6], but `w` has shape [7]',
+  ],
 };
 
 for (const [name, diagnostics] of Object.entries(expected)) {
