@@ -876,18 +876,20 @@ export class ShapeChecker {
     const binding = new DimBinding();
     const inputs = bound.tensors.map((t) => t.value);
     let fits = true;
+    let known = true;
     signature.inputs.forEach((input, k) => {
       const shape = inputs[k].shape;
-      if (shape === null || input.pattern === null) fits = false;
+      if (shape === null || input.pattern === null) known = false;
       else if (!binding.match(input.pattern, shape)) {
         fits = false;
         this.reportSignatureMismatch(f, fn.name.name, input, bound.tensors[k].arg, shape, binding);
       }
     });
-    // After a mismatch or an unknown argument the result has the declared shape where the
-    // arguments bound its names, else it is unknown (it fits anything: no follow-on error).
+    // After a mismatch the result is unknown (the argument that bound a name may be the mistake);
+    // after an unknown argument it has the declared shape where the others bound its names, else
+    // it is unknown (it fits anything: no follow-on error either way).
     const declared = signature.output;
-    const outShape = declared === null ? null : fits ? binding.resolve(declared) : binding.resolveIfBound(declared);
+    const outShape = declared === null || !fits ? null : known ? binding.resolve(declared) : binding.resolveIfBound(declared);
     const output = f.graph.addNode('call_fn', valueIds(inputs), { fn: fn.name.name }, range, outShape, 'float32', fn.name.name);
     this.recordCall(f, fn.name.name, range, calleeRange, inputs, outShape);
     return { kind: 'tensor', id: output, shape: outShape, dtype: 'float32' };
