@@ -939,7 +939,7 @@ export class ShapeChecker {
   /**
    * Runs the shape rule of `op`, reports its error (with the inputs' text, related
    * information and fixes), and appends the IR node. After an error the output takes the
-   * shape the op would have produced, or an unknown shape: one mistake, one error.
+   * shape the rule gives whichever side is the mistake, or an unknown shape: one mistake, one error.
    */
   private applyOp(
     f: Frame,

@@ -23,8 +23,9 @@ export interface RuleError {
 }
 
 /**
- * The output shape, or an error. An error may still carry the shape the op would have
- * produced had its input fit, so the checker goes on without a cascade of errors.
+ * The output shape, or an error. An error may still carry the shape the op produces
+ * whichever side is the mistake (a Linear's output features), so the checker goes on
+ * without a cascade of errors; without one the result is unknown (it fits anything).
  */
 export type RuleResult = { shape: Shape } | { error: RuleError; shape?: Shape };
 
