@@ -185,8 +185,10 @@ interface NormAttrs {
   momentum: number;
 }
 
-// An input that does not fit the layer: the result has the input's shape or the one the layer
-// expects, whichever is right, so it is unknown (no shape).
+/**
+ * An input that does not fit the layer: the result has the input's shape or the one the layer
+ * expects, whichever is right, so it is unknown (no shape).
+ */
 const batchNormRule = (op: 'BatchNorm2d' | 'BatchNorm1d') => ([x, weight]: readonly Shape[]): RuleResult => {
   const ranks = op === 'BatchNorm2d' ? [4] : [2, 3];
   if (!ranks.includes(x.length)) {
