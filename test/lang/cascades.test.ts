@@ -63,6 +63,7 @@ const expected: Record<string, string[]> = {
     '10: NN2005 `addb` expects `b` of shape [6], but `w` has shape [7]',
     '16: NN2005 `addb` expects `b` of shape [6], but `w` has shape [7]',
   ],
+  'err_nn2108_linear_scalar_no_cascade.nn': ['5: NN2108 Linear expects an input of rank 1 or more, but `s` has shape []'],
 };
 
 for (const [name, diagnostics] of Object.entries(expected)) {
