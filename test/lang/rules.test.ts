@@ -105,6 +105,11 @@ test('attention: leading dims that differ leave the result unknown; other sizes 
   assert.deepEqual(error(multihead), ['NN2111', ['MultiheadAttention', '8 features on the last axis', { input: 0 }, '[B, T, 6]'], null]);
 });
 
+test('linear: a single number leaves the result unknown; in features that differ do not change it', () => {
+  assert.equal(error(inferShape('linear', [shapeOf([]), shapeOf([8, 1]), shapeOf([8])], {}))[2], null);
+  assert.equal(error(inferShape('linear', [shapeOf(['B', 6]), shapeOf([8, 4]), shapeOf([8])], {}))[2], '[B, 8]');
+});
+
 test('normalization: an input the layer does not fit leaves the result unknown', () => {
   const x = shapeOf(['B', 3, 8, 8]);
   assert.equal(error(inferShape('batch_norm2d', [x, shapeOf([4]), shapeOf([4]), shapeOf([4]), shapeOf([4])], { eps: 1e-5, momentum: 0.1 }))[2], null);

@@ -160,7 +160,8 @@ export const matmulOp = defineOpWith<Record<string, never>>()({
 
 const linearRule = ([x, weight]: readonly Shape[]): RuleResult => {
   const [outFeatures, inFeatures] = weight;
-  if (x.length === 0) return ruleError('NN2108', ['Linear', 'an input of rank 1 or more', { input: 0 }, formatShape(x)], [outFeatures]);
+  // A single number where the input meant may have had batch axes: the result is unknown.
+  if (x.length === 0) return ruleError('NN2108', ['Linear', 'an input of rank 1 or more', { input: 0 }, formatShape(x)]);
   const out = x.slice();
   out[out.length - 1] = outFeatures;
   if (!x[x.length - 1].equals(inFeatures)) return ruleError('NN2103', [inFeatures.toString(), { input: 0 }, formatShape(x), { origin: 0 }], out);
