@@ -21,7 +21,7 @@ function prepareWorkspace(workspace: string): void {
 
 /** The NN5008 line and best epoch `nn train` reports for the same file. */
 function cliOverfitting(path: string): { line: number; epoch: number } | null {
-  const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'train', path, '--json'], { cwd: join(path, '..'), encoding: 'utf8', timeout: 300_000 });
+  const result = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'train', path, '--json'], { cwd: join(path, '..'), encoding: 'utf8', timeout: 300_000, maxBuffer: 256 * 1024 * 1024 });
   for (const line of result.stdout.split('\n')) {
     if (!line.includes('"NN5008"')) continue;
     const finding = JSON.parse(line).finding as { range: { start: number }; message: string };
