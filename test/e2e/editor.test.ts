@@ -125,7 +125,7 @@ describeEditor('NN Studio in VS Code (trusted workspace)', { runName: 'trusted',
     const [input, output, weight] = [`[B, ${fc.inFeatures}]`, `[B, ${fc.outFeatures}]`, `[${fc.outFeatures}, ${fc.inFeatures}]`].map(
       (s) => s.replace(/[[\]]/g, '\\$&'),
     );
-    const at = positionOf(text, fc.name);
+    const at = positionOf(text, fc.name, '\nmodel ');
     const hover = await bench.hoverAt(at.line, at.column + 1, (t) => t.includes('Linear'));
     assert.match(hover, new RegExp(`${input}[\\s\\S]*→[\\s\\S]*${output}`), 'forward: input and output shapes');
     assert.match(hover, new RegExp(weight), 'weight shape');
