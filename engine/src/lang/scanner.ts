@@ -167,14 +167,15 @@ export class Lexer {
         const top = brackets[brackets.length - 1];
         const inBrackets = top !== undefined && top.text !== '{';
         const previous = this.lastSignificant;
-        const starts = this.nextLineStarts(i, previous, inBrackets);
+        // The next line is looked at only where it decides (in brackets, or after a continuing
+        // operator), not at every newline.
         if (inBrackets) {
           // A statement at the start of the next line means the bracket was never closed.
-          if (!starts) continue;
+          if (!this.nextLineStarts(i, previous, true)) continue;
           while (brackets.length > 0 && brackets[brackets.length - 1].text !== '{') this.unclosed(brackets.pop()!);
         }
         if (previous === undefined || previous.kind === 'newline') continue;
-        if (previous.kind === 'punct' && (previous.text === '{' || (CONTINUING.has(previous.text) && !starts))) continue;
+        if (previous.kind === 'punct' && (previous.text === '{' || (CONTINUING.has(previous.text) && !inBrackets && !this.nextLineStarts(i, previous, false)))) continue;
         // Blank and comment lines are skipped only here, where a statement may end: a line starting with `|>` continues it.
         if (text.startsWith('|>', this.nextLineStart(i))) continue;
         this.i = i;
