@@ -26,6 +26,13 @@ function problems(result: CheckResult): string[] {
   return result.diagnostics.filter((d) => d.severity !== 'info').map((d) => `${d.code} ${d.message}`);
 }
 
+/** The check of a program that must have no problems, with each binding's shape by name. */
+function checkedClean(text: string): { result: CheckResult; shapes: Record<string, string> } {
+  const result = checkProgram(text);
+  assert.deepEqual(problems(result), []);
+  return { result, shapes: Object.fromEntries(result.bindings.map((b) => [b.name, b.shape])) };
+}
+
 test('NN2103 reads like the language design, with related information at the constructor argument', () => {
   const text = fixture('err_linear_features.nn');
   const d = only(checkProgram(text), 'NN2103');
@@ -217,9 +224,7 @@ test('the axis ops keep shapes symbolic, and their errors point at the argument'
     '}',
     '',
   ].join('\n');
-  const result = checkProgram(text);
-  assert.deepEqual(problems(result), []);
-  const shapes = Object.fromEntries(result.bindings.map((b) => [b.name, b.shape]));
+  const { shapes } = checkedClean(text);
   assert.deepEqual(shapes, { a: '[B, 1, T, D]', s: '[B, T, D]', p: '[B, D, T]', st: '[B, T, D, 2]', st2: '[3, B, T, D]', e: '[3, T, D]', r: '[2, 1, 3*D]' });
   const errors: [string, string, string][] = [
     ['squeeze(x, dim = 2)', 'NN2150', 'dim = 2'],
@@ -260,9 +265,7 @@ test('LSTM and GRU give their final states when bound as PyTorch returns them', 
     '}',
     '',
   ].join('\n');
-  const result = checkProgram(text);
-  assert.deepEqual(problems(result), []);
-  const shapes = Object.fromEntries(result.bindings.map((b) => [b.name, b.shape]));
+  const { result, shapes } = checkedClean(text);
   assert.deepEqual(
     { out: shapes.out, h: shapes.h, c: shapes.c, seq: shapes.seq, hn: shapes.hn, only: shapes.only, o2: shapes.o2, ph: shapes.ph },
     { out: '[B, T, 6]', h: '[4, B, 3]', c: '[4, B, 3]', seq: '[B, T, 3]', hn: '[1, B, 3]', only: '[B, T, 6]', o2: '[B, T, 6]', ph: '[4, B, 3]' },

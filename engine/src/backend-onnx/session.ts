@@ -183,7 +183,7 @@ export class OnnxTrainer {
   private forwardGraph: ForwardGraph | null = null;
   /** Step graphs by `steps/stats`, built on first use. */
   private readonly runners = new Map<string, Promise<StepRunner>>();
-  /** `activationShapes` by stats output and input sizes. */
+  /** `activationShapes` by input sizes. */
   private readonly activationSizes = new Map<string, number[][]>();
 
   private constructor(
@@ -402,9 +402,12 @@ export class OnnxTrainer {
     return this.model.params.find((q) => q.name === name)?.layer ?? name;
   }
 
-  /** The activation outputs' sizes of a stats output for these input sizes (bound once per size: symbolic algebra is slow next to a small step). */
+  /**
+   * The activation outputs' sizes for these input sizes, which alone decide them (bound once
+   * per input size: symbolic algebra is slow next to a small step).
+   */
   private activationShapes(graph: TrainStepGraph, stats: StepStatsOutput, inputs: readonly BatchTensor[]): number[][] {
-    const key = `${stats.name}:${inputs.map((t) => t.shape.join('x')).join(',')}`;
+    const key = inputs.map((t) => t.shape.join('x')).join(',');
     let shapes = this.activationSizes.get(key);
     if (!shapes) {
       const dims = batchDims(graph.batches[stats.batch], inputs);

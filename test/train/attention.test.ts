@@ -1,6 +1,8 @@
-// A boolean attention mask (a comparison's result, true where a query attends to a key)
-// trains the same on both back ends, and the same as the additive mask that drops the
-// same scores: the checker passes the mask's element type to the composite.
+// Attention trains the same on both back ends: a value passed to the composite op more than
+// once (`scaled_dot_product_attention(h, h, h)`) gets its gradient once on the ONNX path,
+// summed over its uses inside; a boolean mask (a comparison's result, true where a query
+// attends to a key) trains as the additive mask that drops the same scores, the checker
+// passing the mask's element type to the composite.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,16 +12,15 @@ import { test } from 'node:test';
 import { train } from '../../engine/src/run/loop.js';
 import type { RunEvent } from '../../engine/src/core/events.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'nn-mask-'));
+const dir = mkdtempSync(join(tmpdir(), 'nn-attention-'));
 writeFileSync(join(dir, 'corpus.txt'), 'abcd dcba abba cddc '.repeat(8));
 
-/** The model with `mask` for the mask argument; `keep`'s diagonal (h·h > 0) leaves every query a key. */
-const model = (mask: string) => `
+/** The model with `args` after the attention's q, k, v. */
+const model = (args: string) => `
 model Net(x: int[B, T]) -> [B, T, 5] {
   emb = Embedding(5, 8)
   h = emb(x)
-  keep = h @ transpose(h, 1, 2) > 0
-  a = scaled_dot_product_attention(h, h, h, mask = ${mask})
+  a = scaled_dot_product_attention(h, h, h, ${args})
   return Linear(8, 5)(a + h)
 }
 train Net {
@@ -41,15 +42,23 @@ async function losses(source: string, backend: 'ts' | 'onnx'): Promise<number[]>
   return steps;
 }
 
+/** True where a query attends to a key; its diagonal (h·h > 0) leaves every query a key. */
+const KEEP = '(h @ transpose(h, 1, 2) > 0)';
+
 const same = (a: number[], b: number[], what: string) => {
   assert.ok(a.length >= 3 && a.length === b.length, `${what}: ${a.length} and ${b.length} steps`);
   a.forEach((loss, i) => assert.ok(Math.abs(loss - b[i]) <= 1e-4 * Math.max(1, Math.abs(loss)), `${what}, step ${i + 1}: ${loss} vs ${b[i]}`));
 };
 
+test('attention over one value three times trains the same on both back ends', async () => {
+  const causal = model('causal = true');
+  same(await losses(causal, 'ts'), await losses(causal, 'onnx'), 'causal attention, TS vs ONNX');
+});
+
 test('a boolean mask trains the same on both back ends and as the additive mask dropping the same scores', async () => {
-  const boolTs = await losses(model('keep'), 'ts');
-  same(boolTs, await losses(model('keep'), 'onnx'), 'boolean mask, TS vs ONNX');
-  same(boolTs, await losses(model('(keep * 1.0 - 1.0) * 1e9'), 'ts'), 'boolean vs additive mask');
-  const unmasked = await losses(model('keep * 0.0'), 'ts');
+  const boolTs = await losses(model(`mask = ${KEEP}`), 'ts');
+  same(boolTs, await losses(model(`mask = ${KEEP}`), 'onnx'), 'boolean mask, TS vs ONNX');
+  same(boolTs, await losses(model(`mask = (${KEEP} * 1.0 - 1.0) * 1e9`), 'ts'), 'boolean vs additive mask');
+  const unmasked = await losses(model(`mask = ${KEEP} * 0.0`), 'ts');
   assert.ok(unmasked.some((loss, i) => Math.abs(loss - boolTs[i]) > 1e-3), 'the mask changes the losses');
 });
