@@ -239,8 +239,7 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
   shape: conv2dRule,
   flops: (inputs, output) => elementCount(output).mul(elementCount(inputs[1].slice(1))).scale(2),
   linearity: 'linear-map',
-  ts: ([x, weight, bias], { stride, padding, dilation = ONES, groups = ONE }) =>
-    conv2d(x, weight, bias ?? null, { stride: pairOf(stride), padding: pairOf(sidePadding2d(padding, weight.shape.slice(2).map((k) => Dim.of(k)), dilation)), dilation: pairOf(dilation), groups: sizeOf(groups) }),
+  ts: ([x, weight, bias], attrs) => conv2d(x, weight, bias ?? null, directOf(attrs, weight.shape.map((k) => Dim.of(k)))),
   onnx: {
     forward: (ctx, [x, w, bias], attrs) => {
       const geometry = directOf(attrs, w.shape);
