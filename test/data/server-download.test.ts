@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TrainResult } from '../../server/src/protocol.js';
-import { LspClient } from '../server/lspClient.js';
+import { HANG_GUARD_MS, LspClient } from '../server/lspClient.js';
 import { TestMirror, mnistFiles, imageModel } from './mirror.js';
 
 const MODEL = imageModel('mnist(train = 40, test = 10)', { backend: 'ts' });
@@ -41,7 +41,7 @@ after(async () => {
 
 test('the NN4008 note, a download with $/progress on ▶ Train, then no note', async () => {
   const uri = await client.open(join(workspace, 'digits.nn'));
-  const before = await client.waitFor(() => client.published.find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'NN4008')), 10000, 'the NN4008 note');
+  const before = await client.waitFor(() => client.published.find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'NN4008')), HANG_GUARD_MS, 'the NN4008 note');
   const note = before.diagnostics.find((d) => d.code === 'NN4008')!;
   assert.equal(note.severity, 3, 'information');
   assert.match(note.message, new RegExp(`^MNIST is not on this machine yet: the first run downloads [\\d.]+ kB from ${base} into ${join(workspace, 'cache', 'mnist')}$`));
@@ -59,7 +59,7 @@ test('the NN4008 note, a download with $/progress on ▶ Train, then no note', a
   assert.equal(progress.filter((v) => v.kind === 'begin').length, 1);
   assert.equal(progress.at(-1)!.kind, 'end');
   assert.ok(mirror.requests.some((r) => r.range !== undefined), 'the dropped connection was resumed');
-  await client.waitFor(() => client.published.slice(published).find((p) => p.uri === uri && !p.diagnostics.some((d) => d.code === 'NN4008')), 10000, 'diagnostics without the note');
+  await client.waitFor(() => client.published.slice(published).find((p) => p.uri === uri && !p.diagnostics.some((d) => d.code === 'NN4008')), HANG_GUARD_MS, 'diagnostics without the note');
 });
 
 test('an unreachable mirror fails the run with NN4005, not an exception', async () => {

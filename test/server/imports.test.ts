@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { CompletionItem, Hover, Location } from 'vscode-languageserver/node';
-import { LspClient } from './lspClient.js';
+import { HANG_GUARD_MS, LspClient } from './lspClient.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nn-lsp-imports-'));
 const BLOCKS = `const hidden = 16
@@ -83,11 +83,11 @@ test("an open imported file's unsaved text wins over the disk's, and its edits r
   const before = client.published.length;
   // Opened with text that differs from the disk's: Mlp renamed, so main.nn no longer finds it.
   await client.open(join(dir, 'blocks.nn'), BLOCKS.replace('model Mlp', 'model Wide'));
-  const undefinedMlp = await client.waitFor(() => client.published.slice(before).find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'NN2001')), 10000, 'main.nn re-checked with NN2001');
+  const undefinedMlp = await client.waitFor(() => client.published.slice(before).find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'NN2001')), HANG_GUARD_MS, 'main.nn re-checked with NN2001');
   assert.match(undefinedMlp.diagnostics.find((d) => d.code === 'NN2001')!.message, /`Mlp`/);
   const again = client.published.length;
   await client.replace(blocksUri, BLOCKS);
-  await client.waitFor(() => client.published.slice(again).find((p) => p.uri === uri && p.diagnostics.length === 0), 10000, 'main.nn clean again');
+  await client.waitFor(() => client.published.slice(again).find((p) => p.uri === uri && p.diagnostics.length === 0), HANG_GUARD_MS, 'main.nn clean again');
 });
 
 test('an imported file changed on disk (workspace/didChangeWatchedFiles) re-checks the importing file', async () => {
@@ -98,7 +98,7 @@ test('an imported file changed on disk (workspace/didChangeWatchedFiles) re-chec
   const before = client.published.length;
   writeFileSync(join(dir, 'blocks.nn'), BLOCKS.replace('fn scale', 'fn halve'));
   await client.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: blocksUri, type: 2 }] });
-  const published = await client.waitFor(() => client.published.slice(before).find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'NN2001')), 10000, 'main.nn re-checked after the disk change');
+  const published = await client.waitFor(() => client.published.slice(before).find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'NN2001')), HANG_GUARD_MS, 'main.nn re-checked after the disk change');
   assert.match(published.diagnostics.find((d) => d.code === 'NN2001')!.message, /`scale`/);
   writeFileSync(join(dir, 'blocks.nn'), BLOCKS);
 });

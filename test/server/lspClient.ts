@@ -23,6 +23,12 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 export const repoRoot = resolve(__dirname, '..', '..');
 export const serverPath = resolve(repoRoot, 'dist', 'server.js');
 
+/**
+ * How long a wait may last before the test fails instead of hanging. It guards against a
+ * hang and measures nothing: a loaded CI machine may take many times as long as a desk.
+ */
+export const HANG_GUARD_MS = 120_000;
+
 export interface StartOptions {
   /** The command line after `node`; the built server over stdio by default. */
   command?: string[];
@@ -117,7 +123,7 @@ export class LspClient {
   }
 
   /** Resolves when `predicate` holds (checked after every message), or rejects after `timeoutMs`. */
-  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 10000, what = 'condition'): Promise<T> {
+  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = HANG_GUARD_MS, what = 'condition'): Promise<T> {
     return new Promise((resolvePromise, reject) => {
       const check = () => {
         const value = predicate();
@@ -140,7 +146,7 @@ export class LspClient {
   }
 
   /** The diagnostics published for this exact version of a document. */
-  diagnosticsFor(uri: string, version?: number, timeoutMs = 10000): Promise<PublishDiagnosticsParams> {
+  diagnosticsFor(uri: string, version?: number, timeoutMs = HANG_GUARD_MS): Promise<PublishDiagnosticsParams> {
     const target = version ?? this.docs.get(uri)?.version;
     return this.waitFor(() => [...this.published].reverse().find((p) => p.uri === uri && p.version === target), timeoutMs, `diagnostics of ${uri} v${target}`);
   }

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { CodeLens, Hover, InlayHint } from 'vscode-languageserver/node';
 import { UNTRUSTED_SUFFIX } from '../../server/src/ide/codeLens.js';
 import { SERVER_COMMANDS, type ExportOnnxResult, type GradcheckResult, type ProbeResult, type TrainProgressParams, type TrainResult } from '../../server/src/protocol.js';
-import { LspClient, repoRoot } from './lspClient.js';
+import { HANG_GUARD_MS, LspClient, repoRoot } from './lspClient.js';
 
 const fixtures = resolve(repoRoot, 'test', 'server', 'fixtures');
 let workspace: string;
@@ -43,10 +43,10 @@ async function fetchGradientHints(client: LspClient, uri: string): Promise<Map<n
   return out;
 }
 
-/** Polls the inlay hints until `count` gradient hints show (the init-time pass runs after edits settle), for up to 20 s. */
+/** Polls the inlay hints until `count` gradient hints show (the init-time pass runs after edits settle), until the hang guard. */
 async function waitForGradientHints(client: LspClient, uri: string, count: number): Promise<Map<number, { norm: number; label: string }>> {
   let found = new Map<number, { norm: number; label: string }>();
-  const deadline = Date.now() + 20000;
+  const deadline = Date.now() + HANG_GUARD_MS;
   while (Date.now() < deadline && found.size < count) {
     await new Promise((r) => setTimeout(r, 250));
     found = await fetchGradientHints(client, uri);
@@ -94,7 +94,7 @@ describe('the code lenses\' commands, for any LSP client', () => {
     assert.ok(progress.some((p) => p.token === token && p.value.kind === 'end'));
     const after = client.notifications.slice(notified);
     assert.ok(after.some((n) => n.method === 'nn/trainProgress'));
-    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), HANG_GUARD_MS, 'the end message');
     const shown = message.params as { type: number; message: string };
     assert.equal(shown.type, 3, 'information');
     assert.match(shown.message, /Trained Small/);
@@ -107,8 +107,8 @@ describe('the code lenses\' commands, for any LSP client', () => {
     const notified = client.notifications.length;
     const result = await client.request<ProbeResult>('workspace/executeCommand', { command: command.command, arguments: command.arguments });
     assert.ok(result.findings.length > 0);
-    await client.waitFor(() => [...client.published].reverse().find((p) => p.uri === uri && p.diagnostics.some((d) => String(d.code).startsWith('NN5'))), 10000, 'findings as diagnostics');
-    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    await client.waitFor(() => [...client.published].reverse().find((p) => p.uri === uri && p.diagnostics.some((d) => String(d.code).startsWith('NN5'))), HANG_GUARD_MS, 'findings as diagnostics');
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), HANG_GUARD_MS, 'the end message');
     assert.match((message.params as { message: string }).message, /finding/);
   });
 
@@ -122,13 +122,13 @@ describe('the code lenses\' commands, for any LSP client', () => {
     assert.deepEqual(passed.fns.map((f) => [f.fn, f.ok]), [['my_linear', true]]);
     const kinds = client.progress.slice(progressed).map((p) => p.value.kind);
     assert.deepEqual([kinds[0], kinds.at(-1)], ['begin', 'end']);
-    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), HANG_GUARD_MS, 'the end message');
     assert.deepEqual(message.params, { type: 3, message: 'gradcheck: my_linear matches finite differences.' });
     const bad = await client.open(join(fixtures, 'wrong_grad.nn'));
     notified = client.notifications.length;
     const failed = await client.request<GradcheckResult>('workspace/executeCommand', { command: SERVER_COMMANDS.gradcheck, arguments: [{ uri: bad, fn: 'scaled' }] });
     assert.equal(failed.fns[0].ok, false);
-    const warning = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    const warning = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), HANG_GUARD_MS, 'the end message');
     assert.deepEqual(warning.params, { type: 2, message: 'gradcheck: scaled does not match finite differences.' });
   });
 
@@ -138,11 +138,11 @@ describe('the code lenses\' commands, for any LSP client', () => {
     const result = await client.request<ExportOnnxResult>('workspace/executeCommand', { command: SERVER_COMMANDS.exportOnnx, arguments: [{ uri, model: 'Small' }] });
     assert.equal(result.path, join(workspace, 'Small.onnx'));
     assert.ok(existsSync(result.path));
-    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), HANG_GUARD_MS, 'the end message');
     assert.deepEqual(message.params, { type: 3, message: `Exported Small to ${result.path}.` });
     notified = client.notifications.length;
     assert.equal(await client.request('workspace/executeCommand', { command: SERVER_COMMANDS.exportOnnx, arguments: [] }), null);
-    const refusal = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the refusal');
+    const refusal = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), HANG_GUARD_MS, 'the refusal');
     assert.deepEqual(refusal.params, { type: 1, message: `${SERVER_COMMANDS.exportOnnx} needs a document: { "uri": ... } as its argument.` });
   });
 
@@ -151,13 +151,13 @@ describe('the code lenses\' commands, for any LSP client', () => {
     const progressed = client.progress.length;
     const notified = client.notifications.length;
     const running = client.request<TrainResult>('workspace/executeCommand', { command: SERVER_COMMANDS.train, arguments: [{ uri }] });
-    const begin = await client.waitFor(() => client.progress.slice(progressed).find((p) => p.value.kind === 'begin'), 30000, 'the progress begin');
-    await client.waitFor(() => client.notifications.slice(notified).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), 30000, 'a training step');
+    const begin = await client.waitFor(() => client.progress.slice(progressed).find((p) => p.value.kind === 'begin'), HANG_GUARD_MS, 'the progress begin');
+    await client.waitFor(() => client.notifications.slice(notified).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), HANG_GUARD_MS, 'a training step');
     await client.connection.sendNotification('window/workDoneProgress/cancel', { token: begin.token });
     const result = await running;
     assert.equal(result.reason, 'cancelled');
     assert.ok(client.progress.slice(progressed).some((p) => p.token === begin.token && p.value.kind === 'end'));
-    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), 5000, 'the end message');
+    const message = await client.waitFor(() => client.notifications.slice(notified).find((n) => n.method === 'window/showMessage'), HANG_GUARD_MS, 'the end message');
     assert.equal((message.params as { message: string }).message, result.message);
   });
 
@@ -257,7 +257,7 @@ describe('training', () => {
     const token = 'train-slow';
     const started = client.notifications.length;
     const running = client.request<TrainResult>('nn/train', { uri, workDoneToken: token });
-    await client.waitFor(() => client.notifications.slice(started).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), 30000, 'a training step');
+    await client.waitFor(() => client.notifications.slice(started).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), HANG_GUARD_MS, 'a training step');
     await client.connection.sendNotification('window/workDoneProgress/cancel', { token });
     const result = await running;
     assert.equal(result.reason, 'cancelled');
@@ -268,7 +268,7 @@ describe('training', () => {
     const uri = await client.open(join(workspace, 'long_train.nn'));
     const started = client.notifications.length;
     const running = client.request<TrainResult>('nn/train', { uri });
-    await client.waitFor(() => client.notifications.slice(started).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), 30000, 'a training step');
+    await client.waitFor(() => client.notifications.slice(started).some((n) => n.method === 'nn/trainProgress' && (n.params as TrainProgressParams).event.type === 'step'), HANG_GUARD_MS, 'a training step');
     const busy = await client.request<TrainResult>('nn/train', { uri });
     assert.equal(busy.reason, 'error');
     assert.match(busy.message, /in progress/);
