@@ -272,15 +272,7 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
       const [, , kh, kw] = ctx.constantDims(w.shape, 'conv2d weight');
       const [oh, ow] = ctx.constantDims(g.shape.slice(2), 'conv2d output');
       let dx: Val | null = null;
-      if (needs[0] && s === 1 && p < kh && p < kw) {
-        // Input gradient at stride 1: the transposed convolution is the convolution of g with
-        // the kernel flipped and its channel axes swapped, padded by k − 1 − p (onnxruntime's
-        // Conv takes about half the time of its ConvTranspose on Net's conv2: bench/fashion).
-        const flipped = ctx.b.op1('Slice', [w.name, ctx.b.constInt([-1, -1]), ctx.b.constInt([-kh - 1, -kw - 1]), ctx.b.constInt([2, 3]), ctx.b.constInt([-1, -1])]);
-        const swapped = ctx.b.op1('Transpose', [flipped], { perm: [1, 0, 2, 3] });
-        const [ph, pw] = [kh - 1 - p, kw - 1 - p];
-        dx = ctx.op('Conv', [g.name, swapped], { kernel_shape: [kh, kw], strides: [1, 1], pads: [ph, pw, ph, pw] }, x.shape);
-      } else if (needs[0]) {
+      if (needs[0]) {
         // Input gradient: the transposed convolution; output_padding restores rows that the
         // forward stride skipped.
         const outputPadding = [h - ((oh - 1) * s + kh - 2 * p), wd - ((ow - 1) * s + kw - 2 * p)];
