@@ -130,8 +130,8 @@ export function walkStatements(stmts: readonly Stmt[], visit: Visit): void {
   }
 }
 
-/** Whether an expression holds a syntax error: a half-typed value (`loss =`, `Adam(lr =`). */
-export function hasSyntaxError(expr: Expr): boolean {
+/** Whether an expression holds a syntax error node: a half-typed value (`loss =`, `Adam(lr =`). */
+export function isHalfTyped(expr: Expr): boolean {
   let found = false;
   walkExpr(expr, expr, (e) => {
     if (e.kind === 'error') found = true;

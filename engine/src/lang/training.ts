@@ -6,7 +6,7 @@ import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
 import { opDef } from '../ops/registry.js';
-import { arithmetic, hasSyntaxError, type Symbols } from './binder.js';
+import { arithmetic, isHalfTyped, type Symbols } from './binder.js';
 import { makeDiagnostic } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
 import type { Signature } from './shapes.js';
@@ -92,11 +92,14 @@ export function checkTrain(
       diagnostics.push(makeDiagnostic('NN4002', entry.key.range, [key, `unknown key; the keys are ${KEYS.join(', ')}`], didYouMean(entry.key.range, key, KEYS)));
       continue;
     }
-    // A half-typed entry is its syntax error only: it is not given twice with a complete one, which counts.
     const given = entries.get(key);
-    if (given !== undefined && (hasSyntaxError(entry.value) || !hasSyntaxError(given))) {
-      if (!hasSyntaxError(entry.value)) bad(entry.key.range, key, 'given twice');
-      continue;
+    if (given !== undefined) {
+      // A half-typed entry is its syntax error only: it is not given twice with a complete one, which counts.
+      if (isHalfTyped(entry.value)) continue;
+      if (!isHalfTyped(given)) {
+        bad(entry.key.range, key, 'given twice');
+        continue;
+      }
     }
     entries.set(key, entry.value);
     keyRanges[key] = entry.value.range;
