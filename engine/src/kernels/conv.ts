@@ -5,8 +5,8 @@
 // summed in the same order on any number of threads.
 
 import type { FloatArray } from '../tensor/tensor.js';
-import { gemmDepthBlock, gemmSerial, KC } from './gemm.js';
-import { col2im, im2col, type ConvGeometry } from './im2col.js';
+import { gemmDepthBlock, gemmSerial, KC, type PackB } from './gemm.js';
+import { col2im, im2col, im2colPacked, type ConvGeometry } from './im2col.js';
 import { isShared, parallelFor, sharedArray, wantsShared } from './pool.js';
 
 /** The shapes of one convolution, flattened into a task's scalars. */
@@ -53,11 +53,10 @@ export function convForwardPart(arrays: readonly FloatArray[], scalars: readonly
   const patch = patchOf(s);
   const spatial = spatialOf(s);
   const imageSize = s.channels * s.height * s.width;
-  const cols = scratch(y, patch * spatial);
   const weight = { data: w, offset: 0, transposed: false };
   for (let n = first; n < end; n++) {
-    im2col(x, n * imageSize, s, cols);
-    gemmSerial(s.outChannels, spatial, patch, weight, { data: cols, offset: 0, transposed: false }, y, n * s.outChannels * spatial, false);
+    const packColumns: PackB = (p0, kc, j0, nc, dst, nr) => im2colPacked(x, n * imageSize, s, p0, kc, j0, nc, dst, nr);
+    gemmSerial(s.outChannels, spatial, patch, weight, packColumns, y, n * s.outChannels * spatial, false);
     if (!hasBias) continue;
     for (let o = 0; o < s.outChannels; o++) {
       const start = (n * s.outChannels + o) * spatial;

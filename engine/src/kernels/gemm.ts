@@ -56,7 +56,18 @@ function packA(a: GemmOperand, lda: number, i0: number, mc: number, p0: number, 
   }
 }
 
-/** Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into `nr`-column panels, zero-padded. */
+/**
+ * Packs depth [p0, p0+kc) × columns [j0, j0+nc) of op(B) into `nr`-column panels, zero-padded:
+ * panel q holds columns j0 + q·nr + [0, nr), each depth step's `nr` values together.
+ * A convolution packs its image this way directly (im2col.ts), never writing its columns out.
+ */
+export type PackB = (p0: number, kc: number, j0: number, nc: number, dst: FloatArray, nr: number) => void;
+
+/** The packer of a stored operand B (leading dimension `ldb`). */
+function operandPacker(b: GemmOperand, ldb: number): PackB {
+  return (p0, kc, j0, nc, dst, nr) => packB(b, ldb, p0, kc, j0, nc, dst, nr);
+}
+
 function packB(b: GemmOperand, ldb: number, p0: number, kc: number, j0: number, nc: number, dst: FloatArray, nr: number): void {
   const data = b.data;
   for (let jr = 0, panel = 0; jr < nc; jr += nr, panel += kc * nr) {
@@ -169,7 +180,8 @@ export function gemm(
 ): void {
   const byColumns = n >= m;
   const scalars = [m, n, k, a.offset, +a.transposed, b.offset, +b.transposed, cOffset, +accumulate, +byColumns];
-  parallelFor('gemm', byColumns ? n : m, m * n * k >= PARALLEL_GEMM_WORK ? m * n * k : 0, [a.data, b.data, c], [2], scalars);
+  // One chunk per thread: each chunk packs all of the operand it does not split.
+  parallelFor('gemm', byColumns ? n : m, m * n * k >= PARALLEL_GEMM_WORK ? m * n * k : 0, [a.data, b.data, c], [2], scalars, 1);
 }
 
 /**
@@ -186,10 +198,10 @@ export function gemmPart(arrays: readonly FloatArray[], scalars: readonly number
   if (byColumns) {
     // Columns j of op(B) start at j (stored [K, N]) or at row j (stored [N, K]).
     const part = { ...opB, offset: bOffset + first * (opB.transposed ? ldb : 1) };
-    gemmBlock(m, end - first, k, opA, lda, part, ldb, c, cOffset + first, n, accumulate === 1);
+    gemmBlock(m, end - first, k, opA, lda, operandPacker(part, ldb), c, cOffset + first, n, accumulate === 1);
   } else {
     const part = { ...opA, offset: aOffset + first * (opA.transposed ? 1 : lda) };
-    gemmBlock(end - first, n, k, part, lda, opB, ldb, c, cOffset + first * n, n, accumulate === 1);
+    gemmBlock(end - first, n, k, part, lda, operandPacker(opB, ldb), c, cOffset + first * n, n, accumulate === 1);
   }
 }
 
@@ -200,8 +212,7 @@ function gemmBlock(
   k: number,
   a: GemmOperand,
   lda: number,
-  b: GemmOperand,
-  ldb: number,
+  packOpB: PackB,
   c: FloatArray,
   cOffset: number,
   ldc: number,
@@ -228,7 +239,7 @@ function gemmBlock(
     for (let p0 = 0; p0 < k; p0 += KC) {
       const kc = Math.min(KC, k - p0);
       const add = accumulate || p0 > 0;
-      packB(b, ldb, p0, kc, j0, nc, bufferB, nr);
+      packOpB(p0, kc, j0, nc, bufferB, nr);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
         packA(a, lda, i0, mc, p0, kc, bufferA, mr);
@@ -254,10 +265,12 @@ function gemmBlock(
 
 /**
  * The product on the calling thread, for kernels that are already split over the threads;
- * `ldc` is C's row stride when the product fills a block of a wider matrix.
+ * B is a stored operand or a packer of it; `ldc` is C's row stride when the product fills a
+ * block of a wider matrix.
  */
-export function gemmSerial(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number, accumulate: boolean, ldc = n): void {
-  gemmBlock(m, n, k, a, a.transposed ? m : k, b, b.transposed ? k : n, c, cOffset, ldc, accumulate);
+export function gemmSerial(m: number, n: number, k: number, a: GemmOperand, b: GemmOperand | PackB, c: FloatArray, cOffset: number, accumulate: boolean, ldc = n): void {
+  const packOpB = typeof b === 'function' ? b : operandPacker(b, b.transposed ? k : n);
+  gemmBlock(m, n, k, a, a.transposed ? m : k, packOpB, c, cOffset, ldc, accumulate);
 }
 
 /**
@@ -266,5 +279,5 @@ export function gemmSerial(m: number, n: number, k: number, a: GemmOperand, b: G
  * that summing the blocks into C in order gives its exact result.
  */
 export function gemmDepthBlock(m: number, n: number, k: number, p0: number, kc: number, a: GemmOperand, b: GemmOperand, c: FloatArray, cOffset: number): void {
-  gemmBlock(m, n, kc, { ...a, offset: a.offset + p0 }, k, { ...b, offset: b.offset + p0 }, k, c, cOffset, n, false);
+  gemmBlock(m, n, kc, { ...a, offset: a.offset + p0 }, k, operandPacker({ ...b, offset: b.offset + p0 }, k), c, cOffset, n, false);
 }

@@ -52,6 +52,42 @@ export function im2col(image: FloatArray, imageOffset: number, g: ConvGeometry, 
   }
 }
 
+/**
+ * im2col's columns [j0, j0+nc) of its rows [p0, p0+kc), written straight into GEMM's packed
+ * B panels (gemm.ts `PackB`: `nr` columns per panel, zero past the last column): one pass
+ * over the image instead of writing the columns out and packing them again.
+ */
+export function im2colPacked(image: FloatArray, imageOffset: number, g: ConvGeometry, p0: number, kc: number, j0: number, nc: number, dst: FloatArray, nr: number): void {
+  const { height, width, kernelH, kernelW, stride, padding, outW } = g;
+  const panelJump = kc * nr - nr + 1; // from a panel's last lane to the next panel's first, one depth step on
+  for (let p = 0; p < kc; p++) {
+    const row = p0 + p;
+    const c = Math.floor(row / (kernelH * kernelW));
+    const i = Math.floor(row / kernelW) % kernelH;
+    const j = row % kernelW;
+    const plane = imageOffset + c * height * width;
+    const inside = insideColumns(j, g);
+    let at = p * nr;
+    let lane = 0;
+    let oh = Math.floor(j0 / outW);
+    let ow = j0 - oh * outW;
+    for (let q = j0, end = j0 + nc; q < end; oh++, ow = 0) {
+      const rowEnd = Math.min(outW, ow + end - q);
+      const ih = oh * stride + i - padding;
+      const src = plane + ih * width + j - padding;
+      const rowInside = ih >= 0 && ih < height;
+      for (; ow < rowEnd; ow++, q++) {
+        dst[at] = rowInside && ow >= inside.first && ow < inside.end ? image[src + ow * stride] : 0;
+        if (++lane === nr) {
+          lane = 0;
+          at += panelJump;
+        } else at++;
+      }
+    }
+    for (; lane > 0 && lane < nr; lane++) dst[at++] = 0; // the last panel's lanes past nc
+  }
+}
+
 /** The adjoint of im2col: adds each column entry back to the image position it came from. */
 export function col2im(cols: FloatArray, g: ConvGeometry, image: FloatArray, imageOffset: number): void {
   const { channels, height, width, kernelH, kernelW, stride, padding, outH, outW } = g;

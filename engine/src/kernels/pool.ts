@@ -17,7 +17,7 @@ const SHARED_MIN_ELEMENTS = 1 << 12;
  * takes tens of microseconds to wake, about the gap between two kernels of a training step.
  */
 export const SPIN_MS = 0.3;
-/** Chunks per thread: enough to even out a worker that wakes late, few enough to keep each chunk's fixed costs small. */
+/** Chunks per thread by default: enough to even out a worker that wakes late, few enough to keep each chunk's fixed costs small. */
 const CHUNKS_PER_THREAD = 3;
 
 /**
@@ -109,21 +109,23 @@ function sharedCopy(array: TaskArray): TaskArray {
 
 /**
  * Runs `task` over items [0, items): on the calling thread when `work` is under
- * PARALLEL_MIN_WORK or no worker is running, else in chunks (multiples of `align` items)
- * that the calling thread and the workers take in turn until none is left. Arrays not in shared memory are copied there for the
- * task (the indices in `written` are copied back), so any array works.
+ * PARALLEL_MIN_WORK or no worker is running, else in `chunksPerThread` chunks per thread
+ * that the calling thread and the workers take in turn until none is left (a task whose
+ * chunks each repeat a fixed cost, as a product packing its other operand does, takes one).
+ * Arrays not in shared memory are copied there for the task (the indices in `written` are
+ * copied back), so any array works.
  */
-export function parallelFor(task: TaskName, items: number, work: number, arrays: TaskArray[], written: readonly number[], scalars: number[], align = 1): void {
+export function parallelFor(task: TaskName, items: number, work: number, arrays: TaskArray[], written: readonly number[], scalars: number[], chunksPerThread = CHUNKS_PER_THREAD): void {
   if (work >= PARALLEL_MIN_WORK && available && workers.length < threads - 1) workers = startWorkers(threads - 1);
   const ready = work >= PARALLEL_MIN_WORK ? workers.filter((w) => w.alive && Atomics.load(w.control, CONTROL.ready) === 1) : [];
-  const parts = Math.min(ready.length + 1, Math.floor(items / Math.max(align, 1)));
+  const parts = Math.min(ready.length + 1, items);
   if (parts < 2) {
     runTask(task, arrays, scalars, 0, items);
     return;
   }
   splitTasks++;
   const shared = arrays.map((a) => (isShared(a) ? a : sharedCopy(a)));
-  const chunk = Math.max(align, Math.ceil(items / (parts * CHUNKS_PER_THREAD) / align) * align);
+  const chunk = Math.ceil(items / (parts * chunksPerThread));
   const counter = nextChunk as Int32Array;
   Atomics.store(counter, 0, 0);
   request++;
