@@ -241,6 +241,7 @@ test('the axis ops keep shapes symbolic, and their errors point at the argument'
   }
   assert.equal(only(checkProgram('model M(x: [B, T, D]) -> [B, D] {\n  return squeeze(x, 1)\n}\n'), 'NN2150').message, 'axis 1 of [B, T, D] has size T, not known to be 1: `squeeze` removes only an axis of size 1');
   assert.equal(only(checkProgram('model M(x: [B, 4]) -> [B, 4] {\n  h = stack([])\n  return x\n}\n'), 'NN2003').message, '`stack`: `tensors` must be at least one tensor, got []');
+  assert.equal(only(checkProgram('const K = "abc"\nmodel M(x: [B, 4]) -> [B, 4] {\n  return x\n}\n'), 'NN2003').message, 'constant `K` must be a number expression, got a string');
 });
 
 test('a comparison parses looser than arithmetic, a tuple binding needs two names', () => {

@@ -59,6 +59,17 @@ export function bind(tree: SourceFile, lineOf: (offset: number) => number): Symb
   return symbols;
 }
 
+/** What a constant's value is when it is not a number expression, in the NN2003 message. */
+const EXPRESSION_NOUNS: Record<Exclude<Expr['kind'], 'number' | 'paren' | 'unary' | 'name' | 'binary' | 'error'>, string> = {
+  string: 'a string',
+  bool: 'a boolean',
+  call: 'a call',
+  pipe: 'a pipe',
+  list: 'a list',
+  tuple: 'a tuple',
+  subscript: 'a subscript',
+};
+
 function evaluateConsts(symbols: Symbols): void {
   const evaluating = new Set<string>();
   const valueOf = (name: string): number | null => {
@@ -93,7 +104,7 @@ function evaluateConsts(symbols: Symbols): void {
       case 'error':
         return null;
       default:
-        symbols.diagnostics.push(makeDiagnostic('NN2003', expr.range, [`const ${item.name.name}`, 'a constant must be a number expression']));
+        symbols.diagnostics.push(makeDiagnostic('NN2003/constant', expr.range, [item.name.name, EXPRESSION_NOUNS[expr.kind]]));
         return null;
     }
   };

@@ -27,6 +27,7 @@ export const DIAGNOSTICS = {
       unknownKeyword: '`{0}` has no argument named `{1}` (it takes {2})',
       twice: '`{0}`: `{1}` is given twice',
       kind: '`{0}`: `{1}` must be {2}, got {3}',
+      constant: 'constant `{0}` must be a number expression, got {1}',
     },
   },
   NN2004: { severity: 'error', title: 'model uses itself', template: 'model `{0}` uses itself ({1})' },

@@ -201,8 +201,9 @@ function markFrozen(layers: readonly LayerInfo[], trains: readonly TrainIR[]): v
 
 function trainsWithCrossEntropy(item: TrainItem): boolean {
   const loss = item.entries.find((e) => e.key.name === 'loss');
-  const name = loss === undefined ? DEFAULT_LOSS : loss.value.kind === 'name' ? loss.value.name : null;
-  return name === 'cross_entropy';
+  if (loss === undefined) return DEFAULT_LOSS === 'cross_entropy';
+  const value = loss.value.kind === 'call' ? loss.value.callee : loss.value;
+  return value.kind === 'name' && value.name === 'cross_entropy';
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
