@@ -1,9 +1,12 @@
-// Language-server latency on a 5,000-line model, over a real stdio connection to the built
+// Language-server latency on two 5,000-line files, over a real stdio connection to the built
 // server: first diagnostics after opening (a fresh server each time), didChange →
 // publishDiagnostics (median and p95 over 50 edits after 20 unmeasured warm-up edits, half of
-// which break a shape and half fix it), hover latency, and the server's resident memory. The baseline is `checkProgram` on the same edits in this process, which runs
-// under the server's Node options and keeps each result until the next edit as the server does:
-// the ratio is the server's overhead (JSON-RPC, applying the edit, converting diagnostics).
+// which break a shape and half fix it), hover latency, and the server's resident memory. The
+// files: the checker benchmark's (100 units of fns, blocks, CNNs, MLPs and train blocks; an edit
+// in one model leaves the others' results to reuse) and one model of 2,490 layers (an edit
+// re-checks all of it). The baseline is a fresh `checkProgram` on the same edits in this
+// process, under the server's Node options, keeping each result until the next edit as the
+// server does.
 // Run: npm run build && npx tsx bench/lsp/run.ts
 
 import { readFileSync } from 'node:fs';
@@ -13,22 +16,41 @@ import type { Hover } from 'vscode-languageserver/node';
 import type { CheckResult } from '../../engine/src/lang/api.js';
 import { checkProgram } from '../../engine/src/lang/program.js';
 import { LspClient } from '../../test/server/lspClient.js';
+import { generate } from '../checker/model.js';
 import { rerunUnderServerFlags, underServerFlags } from '../serverFlags.js';
 
 const LAYERS = 2490;
 const WARM_UP = 20;
+const EDITS = 50;
 const FRESH_OPENS = 5;
 /** The targets of the speed issue: p95 latencies in ms. */
 const TARGETS = { open: 300, edit: 10, hover: 2 };
 
-/** A model of `LAYERS` declarations and as many applications: about 5,000 lines. */
-function bigModel(): string {
+/** A file to edit: its text, the text an edit changes (`from` ↔ `to`, breaking a shape) and a call to hover over. */
+interface Scenario {
+  name: string;
+  text: string;
+  from: string;
+  to: string;
+  /** Where `from` is searched from. */
+  after: number;
+  hoverAt: (i: number) => string;
+}
+
+/** One model of `LAYERS` declarations and as many applications: about 5,000 lines. */
+function bigModel(): Scenario {
   const lines = ['# A long, boring model for the language-server benchmark.', 'model Big(x: [B, 64]) -> [B, 64] {'];
   for (let i = 0; i < LAYERS; i++) lines.push(`  l${i} = Linear(64, 64)`);
   lines.push('  h = x');
   for (let i = 0; i < LAYERS; i++) lines.push(`  h = relu(l${i}(h))`);
   lines.push('  return h', '}', '', 'train Big {', '  data = spirals(classes = 64, points = 100)', '}');
-  return `${lines.join('\n')}\n`;
+  return { name: 'one model of 2,490 layers', text: `${lines.join('\n')}\n`, from: 'l1234 = Linear(64, 64)', to: 'l1234 = Linear(63, 64)', after: 0, hoverAt: (i) => `l${(i * 37) % LAYERS}(h)` };
+}
+
+/** The checker benchmark's file, edited in the fc1 of a CNN in its middle. */
+function manyModels(): Scenario {
+  const text = generate();
+  return { name: '100 units of fns, blocks, models', text, after: Math.floor(text.length / 2), from: 'fc1 = Linear(16 * 14 * 14, 128)', to: 'fc1 = Linear(16 * 14 * 15, 128)', hoverAt: (i) => `fc${1 + (i % 2)}(h)` };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -46,18 +68,19 @@ function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
-async function main(): Promise<void> {
-  const text = bigModel();
-  console.log(`model: ${text.split('\n').length - 1} lines, ${text.length} characters`);
+async function measure(scenario: Scenario): Promise<void> {
+  const { text, from, to } = scenario;
+  const at = text.indexOf(from, scenario.after);
+  const edited = (broken: boolean) => (broken ? `${text.slice(0, at)}${to}${text.slice(at + from.length)}` : text);
+  console.log(`\n${scenario.name}: ${text.split('\n').length - 1} lines, ${text.length} characters`);
 
   // Baseline: the checker alone, in process, on the same edits after the same warm-up.
   const baseline: number[] = [];
   let latest: CheckResult | null = null;
-  for (let i = -WARM_UP; i < 50; i++) {
-    const edited = text.replace('l1234 = Linear(64, 64)', i % 2 === 0 ? 'l1234 = Linear(63, 64)' : 'l1234 = Linear(64, 64)');
+  for (let i = -WARM_UP; i < EDITS; i++) {
     const started = performance.now();
     latest = null; // as the server lets go of the stale analysis before checking
-    latest = checkProgram(edited);
+    latest = checkProgram(edited(i % 2 === 0));
     if (i >= 0) baseline.push(performance.now() - started);
     if (i % 2 === 0 && !latest.diagnostics.some((d) => d.code === 'NN2103')) throw new Error('the broken edit did not report NN2103');
   }
@@ -80,14 +103,20 @@ async function main(): Promise<void> {
   await client.diagnosticsFor(uri, 1, 60000);
 
   const latencies: number[] = [];
-  const line = client.positionOf(uri, 'l1234 = Linear(64, 64)').line;
+  const line = text.slice(0, at).split('\n').length - 1;
+  const column = at - text.lastIndexOf('\n', at - 1) - 1;
+  // `from` and `to` have one length; the edit replaces the span where they differ.
+  const changed = [...from].findIndex((c, k) => c !== to[k]);
+  let changedEnd = from.length;
+  while (from[changedEnd - 1] === to[changedEnd - 1]) changedEnd--;
   // The first WARM_UP edits are not measured: a server that has just started is still
   // compiling its hot paths (its first edits take 3-8 times as long), and an editor's server
   // has been running for a while when its user types.
-  for (let i = -WARM_UP; i < 50; i++) {
-    const newText = i % 2 === 0 ? '63' : '64'; // break, then fix, the layer's input features
+  for (let i = -WARM_UP; i < EDITS; i++) {
+    const newText = (i % 2 === 0 ? to : from).slice(changed, changedEnd); // break, then fix, the layer's input features
     const started = performance.now();
-    const version = await client.edit(uri, [{ range: { start: { line, character: 17 }, end: { line, character: 19 } }, newText }]);
+    const range = { start: { line, character: column + changed }, end: { line, character: column + changedEnd } };
+    const version = await client.edit(uri, [{ range, newText }]);
     const published = await client.diagnosticsFor(uri, version, 60000);
     if (i >= 0) latencies.push(performance.now() - started);
     if (i % 2 === 0 && !published.diagnostics.some((d) => d.code === 'NN2103')) throw new Error('the broken edit did not report NN2103');
@@ -95,8 +124,8 @@ async function main(): Promise<void> {
   const edit = summary(latencies);
 
   const hovers: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    const position = client.positionOf(uri, `l${(i * 37) % LAYERS}(h)`, 0, 1);
+  for (let i = 0; i < EDITS; i++) {
+    const position = client.positionOf(uri, scenario.hoverAt(i), 0, 1);
     const started = performance.now();
     const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position });
     hovers.push(performance.now() - started);
@@ -111,6 +140,11 @@ async function main(): Promise<void> {
   console.log(`didChange → publishDiagnostics:     median ${edit.median.toFixed(1)} ms, p95 ${edit.p95.toFixed(1)} ms (target p95 < ${TARGETS.edit} ms) — ${(edit.median / base.median).toFixed(2)}× the baseline`);
   console.log(`hover:                               median ${hover.median.toFixed(2)} ms, p95 ${hover.p95.toFixed(2)} ms (target p95 < ${TARGETS.hover} ms)`);
   console.log(`server memory (RSS):                 ${memory.toFixed(0)} MiB`);
+}
+
+async function main(): Promise<void> {
+  await measure(manyModels());
+  await measure(bigModel());
 }
 
 if (underServerFlags) void main();

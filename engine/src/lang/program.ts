@@ -29,8 +29,9 @@ import { formatShapeOnce } from './facts.js';
 import { LineIndex } from './lines.js';
 import { resolveImports, type ImportedFile, type SourceFiles } from './imports.js';
 import { parse } from './parser.js';
-import { ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding } from './shapes.js';
-import type { ModelItem, TrainItem } from './syntax.js';
+import type { CheckReuse, ItemFacts } from './reuse.js';
+import { ShapeChecker, type BodyResult, type CheckContext, type PatternDim, type PendingBinding, type Signature } from './shapes.js';
+import type { FnItem, ModelItem, TrainItem } from './syntax.js';
 import { SemanticModel } from './semantics.js';
 import { checkTrain } from './training.js';
 import { DEFAULT_LOSS } from './trainCatalogue.js';
@@ -52,6 +53,8 @@ export interface CheckOptions {
   importStack?: readonly string[];
   /** The diagnostics of the imported files checked so far in this check, by path (a file imported twice is checked once). */
   importChecks?: Map<string, Diagnostic[]>;
+  /** The document's previous check (the server's): fns and models away from the edit keep their facts from it. */
+  reuse?: CheckReuse;
 }
 
 export function checkProgram(source: string, options: CheckOptions = {}): CheckResult {
@@ -84,9 +87,9 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
     }
   };
 
-  for (const fn of symbols.fns.values()) {
+  const checkFnFacts = (fn: FnItem): FnFacts | null => {
     const checked = guarded(fn.name, () => checker.checkFn(fn));
-    if (checked === null) continue;
+    if (checked === null) return null;
     const variadic = checked.signature.inputs.some((i) => i.pattern?.some((d) => !(d instanceof Dim)));
     const clean = checked.forward.errors === 0 && (checked.backward?.errors ?? 0) === 0;
     const wider = variadic && clean ? guarded(fn.name, () => checker.variadicError(fn)) : null;
@@ -95,10 +98,10 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
       ctx.diagnostics.push(wider);
     }
     const forwardReach = gradientReach(checked.forward.graph.build(), checked.forward.graph.errorValues);
-    result.bindings.push(...bindingInfos(checked.forward.bindings, forwardReach));
-    if (checked.backward) result.bindings.push(...bindingInfos(checked.backward.bindings, null));
+    const bindings = bindingInfos(checked.forward.bindings, forwardReach);
+    if (checked.backward) bindings.push(...bindingInfos(checked.backward.bindings, null));
     const inputs = checked.signature.inputs.map((i) => ({ name: i.name.name, shape: i.pattern ? formatPattern(i.pattern) : '?' }));
-    result.fns.push({
+    const summary: FnSummary = {
       name: fn.name.name,
       range: fn.range,
       nameRange: fn.name.range,
@@ -106,45 +109,93 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
       inputs,
       output: checked.signature.output ? formatPattern(checked.signature.output) : '?',
       gradShapes: checked.backward ? checked.backward.gradShapes.map((s) => (s ? formatShape(s) : '?')) : inputs.map((i) => i.shape),
-    } satisfies FnSummary);
-    const fnIr: FnIR = {
+    };
+    const ir: FnIR = {
       name: fn.name.name,
       forward: checked.forward.graph.build(),
       backward: checked.backward ? { graph: checked.backward.graph.build(), gradOutputs: checked.backward.gradOutputs } : null,
     };
-    result.fnIrs.set(fn.name.name, fnIr);
-  }
+    const graphs = ir.backward ? [ir.forward, ir.backward.graph] : [ir.forward];
+    return { diagnostics: [], instanceErrors: [], calls: [], bindings, layers: [], summary, graphs, ir };
+  };
 
   const crossEntropyModels = new Set(symbols.trains.filter(trainsWithCrossEntropy).map((t) => t.model.name));
-  const signatures = new Map<string, ReturnType<ShapeChecker['checkModel']>['signature']>();
-  const modelsWithErrors = new Set<string>();
-  const graphs = new Map<string, Graph>();
-  for (const model of symbols.models.values()) {
+  const checkModelFacts = (model: ModelItem): ModelFacts | null => {
     const checked = guarded(model.name, () => checker.checkModel(model));
-    if (checked === null) continue;
-    if (checked.errors > 0) modelsWithErrors.add(model.name.name);
-    signatures.set(model.name.name, checked.signature);
+    if (checked === null) return null;
     const graph = checked.graph.build();
-    if (checked.errors === 0) graphs.set(model.name.name, graph);
     const reach = gradientReach(graph, checked.graph.errorValues);
     const broken = hasSyntaxError(model.range);
-    result.bindings.push(...bindingInfos(checked.bindings, reach));
-    for (const layer of checked.layers) result.layers.push(new LazyLayerInfo(model.name.name, layer, checked.graph, reach));
     if (!broken && graph.output >= 0) ctx.diagnostics.push(...unreachedParameters(checked.layers, reach));
     const byValue = producers(graph);
     ctx.diagnostics.push(...softmaxBeforeCrossEntropy(graph, byValue, crossEntropyModels.has(model.name.name), ctx.callRemovals, text));
     ctx.diagnostics.push(...stackedLinearLayers(graph, byValue, checked.inlined));
     ctx.diagnostics.push(...saturatingChains(graph, checked.inlined));
-    result.models.push(new LazyModelSummary(model, checked));
-    const clean = checked.errors === 0 && !broken && model.hyperParams.length === 0 && !symbols.recursiveModels.has(model.name.name) && checked.graph.unknownShapes.size === 0;
-    if (clean) {
-      result.irs.set(model.name.name, {
-        name: model.name.name,
-        graph,
-        params: graph.params.map((p) => p.param),
-        buffers: graph.buffers.map((b) => b.buffer),
-      } satisfies ModelIR);
-    }
+    const trainable = checked.errors === 0 && !broken && model.hyperParams.length === 0 && !symbols.recursiveModels.has(model.name.name) && checked.graph.unknownShapes.size === 0;
+    const ir: ModelIR | null = trainable ? { name: model.name.name, graph, params: graph.params.map((p) => p.param), buffers: graph.buffers.map((b) => b.buffer) } : null;
+    return {
+      diagnostics: [],
+      instanceErrors: [],
+      calls: [],
+      bindings: bindingInfos(checked.bindings, reach),
+      layers: checked.layers.map((layer) => new LazyLayerInfo(model.name.name, layer, checked.graph, reach)),
+      summary: new LazyModelSummary(model, checked),
+      graphs: [graph],
+      hasErrors: checked.errors > 0,
+      signature: checked.signature,
+      cleanGraph: checked.errors === 0 ? graph : null,
+      ir,
+    };
+  };
+
+  // With `options.reuse` (the server's re-check), a clean fn or model away from the edit keeps its facts.
+  const session = options.reuse && !imported ? options.reuse.begin(source, symbols) : null;
+  if (options.reuse && imported) options.reuse.clear();
+  const checkedItem = <F extends ItemFacts>(key: string, range: TextRange, check: () => F | null): F | null => {
+    // A syntax error at an item may come from the text before it: such an item is checked again.
+    const reusable = session !== null && !hasSyntaxError(range);
+    const reused = reusable ? session.reuse<F>(key, range) : null;
+    if (reused) return reused;
+    const from = { diagnostics: ctx.diagnostics.length, calls: ctx.calls.length, instanceErrors: ctx.instanceErrors.length };
+    const facts = check();
+    if (facts === null) return null;
+    facts.diagnostics = ctx.diagnostics.splice(from.diagnostics);
+    facts.calls = ctx.calls.splice(from.calls);
+    facts.instanceErrors = ctx.instanceErrors.splice(from.instanceErrors);
+    const clean = facts.instanceErrors.length === 0 && facts.diagnostics.every((d) => d.severity !== 'error');
+    // An item with errors is checked again: a did-you-mean reads every name of the file.
+    if (reusable && clean) session.keep(key, range, facts);
+    return facts;
+  };
+  const add = (facts: ItemFacts) => {
+    ctx.diagnostics.push(...facts.diagnostics);
+    ctx.calls.push(...facts.calls);
+    ctx.instanceErrors.push(...facts.instanceErrors);
+    result.bindings.push(...facts.bindings);
+  };
+
+  for (const fn of symbols.fns.values()) {
+    const facts = checkedItem(`fn:${fn.name.name}`, fn.range, () => checkFnFacts(fn));
+    if (facts === null) continue;
+    add(facts);
+    result.fns.push(facts.summary);
+    result.fnIrs.set(fn.name.name, facts.ir);
+  }
+
+  const signatures = new Map<string, Signature>();
+  const modelsWithErrors = new Set<string>();
+  const graphs = new Map<string, Graph>();
+  for (const model of symbols.models.values()) {
+    const facts = checkedItem(`model:${model.name.name}`, model.range, () => checkModelFacts(model));
+    if (facts === null) continue;
+    add(facts);
+    if (facts.hasErrors) modelsWithErrors.add(model.name.name);
+    signatures.set(model.name.name, facts.signature);
+    if (facts.cleanGraph) graphs.set(model.name.name, facts.cleanGraph);
+    for (const layer of facts.layers) layer.frozen = false;
+    result.layers.push(...facts.layers);
+    result.models.push(facts.summary);
+    if (facts.ir) result.irs.set(model.name.name, facts.ir);
   }
 
   for (const item of symbols.trains) {
@@ -199,6 +250,23 @@ function markFrozen(layers: readonly LayerInfo[], trains: readonly TrainIR[]): v
   }
 }
 
+/** A fn's facts: its summary and IR. */
+interface FnFacts extends ItemFacts {
+  summary: FnSummary;
+  ir: FnIR;
+}
+
+/** A model's facts: its summary, signature (a `train` block checks against it) and, when it can be trained, its IR. */
+interface ModelFacts extends ItemFacts {
+  layers: LazyLayerInfo[];
+  summary: LazyModelSummary;
+  hasErrors: boolean;
+  signature: Signature;
+  /** The graph of a model without errors, which its `train` blocks check data against. */
+  cleanGraph: Graph | null;
+  ir: ModelIR | null;
+}
+
 function trainsWithCrossEntropy(item: TrainItem): boolean {
   const loss = item.entries.find((e) => e.key.name === 'loss');
   if (loss === undefined) return DEFAULT_LOSS === 'cross_entropy';
@@ -233,7 +301,7 @@ class LazyBindingInfo implements BindingInfo {
   readonly model: string;
   readonly name: string;
   readonly range: TextRange;
-  readonly hintOffset: number;
+  hintOffset: number; // moved when a re-check reuses the binding (reuse.ts)
   readonly value: ValueId;
   readonly dims: Shape | null;
 
@@ -357,7 +425,7 @@ class LazyLayerInfo implements LayerInfo {
   }
 }
 
-type CheckedModel = BodyResult & { signature: ReturnType<ShapeChecker['checkModel']>['signature'] };
+type CheckedModel = BodyResult & { signature: Signature };
 
 /**
  * A model's summary, its FLOPs counted on first read. A class, not an object literal with a

@@ -15,6 +15,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { checkProgram } from '../../../engine/src/lang/program.js';
+import { CheckReuse } from '../../../engine/src/lang/reuse.js';
 import { fileChecks } from '../../../engine/src/data/index.js';
 import { sourceChecks } from '../../../engine/src/data/sourceFiles.js';
 import { dataSources, type DataSources } from '../../../engine/src/data/sources.js';
@@ -73,17 +74,22 @@ export function startServer(connection: Connection): void {
 
   /** An open document's text by file path: an import reads it before the disk's. */
   const openText = (path: string): string | undefined => documents.all().find((d) => filePathOf(d.uri) === path)?.getText();
+  /** Each open document's previous check: a re-check keeps the facts of the fns and models an edit cannot affect. */
+  const reuses = new Map<string, CheckReuse>();
+  const reuseOf = (uri: string) => reuses.get(uri) ?? reuses.set(uri, new CheckReuse()).get(uri)!;
   const cache = new AnalysisCache((uri, text) => {
     const file = filePathOf(uri);
     try {
       const allowPathsOutsideWorkspace = settings.allowPathsOutsideWorkspace;
-      const check = checkProgram(text, file ? { ...fileChecks(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }), ...sourceChecks(file, openText), semantics: true } : { semantics: true });
+      const reuse = reuseOf(uri);
+      const check = checkProgram(text, file ? { ...fileChecks(dirname(file), { allowPathsOutside: allowPathsOutsideWorkspace, sources: sourcesOf() }), ...sourceChecks(file, openText), semantics: true, reuse } : { semantics: true, reuse });
       // A model over the nn.limits settings gets NN4002 while you type, as in `nn check`.
       check.diagnostics.push(...sizeLimitDiagnostics(check, settings.limits));
       return check;
     } catch (error) {
       // A checker bug must not take the server down; the log says where.
       connection.console.error(`checker failed on ${uri}: ${(error as Error).stack ?? error}`);
+      reuses.get(uri)?.clear();
       return emptyResult();
     }
   });
@@ -250,6 +256,7 @@ export function startServer(connection: Connection): void {
     checkDebouncer.cancel(document.uri);
     runs.close(document.uri);
     cache.delete(document.uri);
+    reuses.delete(document.uri);
     results.delete(document.uri);
     void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
   });
