@@ -27,7 +27,7 @@ export function argmax(values: ArrayLike<number>, start: number, width: number):
 
 /**
  * Correct predictions in a batch, or null for a loss without classes: the arg-max class for
- * class ids and one-hot rows, the sign of each logit for bce_with_logits on values.
+ * class ids and one-hot rows, the sign of each logit for a loss on binary logits with value targets.
  */
 export function correctCount(loss: TrainIR['loss'], form: TargetForm, output: Tensor, target: Tensor): number | null {
   const out = output.data;
@@ -46,7 +46,7 @@ export function correctCount(loss: TrainIR['loss'], form: TargetForm, output: Te
     for (let b = 0; b < batch; b++) if (argmax(out, b * width, width) === argmax(labels, b * width, width)) correct++;
     return correct;
   }
-  if (loss !== 'bce_with_logits') return null;
+  if (!OPS[loss].binaryLogits) return null;
   for (let i = 0; i < out.length; i++) if ((out[i] > 0 ? 1 : 0) === labels[i]) correct++;
   return correct / width;
 }

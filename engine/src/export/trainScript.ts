@@ -96,7 +96,7 @@ function correctExpression(prepared: Prepared): string | null {
     case 'one-hot':
       return '(output.reshape(output.shape[0], -1).argmax(1) == target.argmax(1)).sum().item()';
     case 'values':
-      return prepared.train.loss === 'bce_with_logits' ? '((output > 0).to(target.dtype) == target).sum().item() / (output.numel() / output.shape[0])' : null;
+      return OPS[prepared.train.loss].binaryLogits ? '((output > 0).to(target.dtype) == target).sum().item() / (output.numel() / output.shape[0])' : null;
   }
 }
 

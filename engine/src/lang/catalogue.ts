@@ -8,7 +8,7 @@ import { Dim, formatShape } from '../shape/dim.js';
 import type { Param } from '../ops/def.js';
 import { ALL_LAYERS, ALL_OPS, builtinFunction, layerDef } from '../ops/registry.js';
 import type { SomeLayerDef, SomeOpDef } from '../ops/def.js';
-import { PARAM_INITS, PARAM_PARAMS } from './instances.js';
+import { INIT_PARAMS, PARAM_INITS, PARAM_PARAMS } from './instances.js';
 import { KEYWORDS } from './scanner.js';
 import type { BuiltinKind } from './semantics.js';
 import { DATA_SETS, OPTIMIZERS, TRAIN_KEYS, dataSetDef, optimizerDef, trainDefaultText, trainKeyDef, type TrainParam } from './trainCatalogue.js';
@@ -134,7 +134,7 @@ const PARAM_ENTRY: CatalogueEntry = (() => {
 })();
 
 function initEntry(name: keyof typeof PARAM_INITS): CatalogueEntry {
-  const params: EntryParam[] = name === 'normal' ? [{ name: 'std', label: 'std', doc: 'the standard deviation', aliases: [], tensor: false }] : [];
+  const params = (INIT_PARAMS[name] ?? []).map(fromParam);
   return { name, kind: 'init', signature: params.length > 0 ? signatureOf(name, params) : name, params, summary: PARAM_INITS[name], takesTensor: false };
 }
 

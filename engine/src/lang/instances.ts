@@ -3,7 +3,7 @@
 // a layer: its hyper-parameters bound, its own layers created under the instance's prefix).
 
 import { concreteShape, Dim, type Shape } from '../shape/dim.js';
-import { dims, type Param } from '../ops/def.js';
+import { dims, number, type Param } from '../ops/def.js';
 import { layerDef } from '../ops/registry.js';
 import type { InitSpec, TextRange } from './api.js';
 import { anonymousLayers, declarationCall } from './binder.js';
@@ -29,6 +29,12 @@ export const PARAM_INITS = {
 } as const;
 
 type InitName = keyof typeof PARAM_INITS;
+
+/** `normal`'s one argument: `normal(0.02)`. */
+const NORMAL_STD = number('std', { doc: 'the standard deviation' });
+
+/** The parameters of the inits written as a call; the others are bare names. */
+export const INIT_PARAMS: { readonly [I in InitName]?: readonly Param[] } = { normal: [NORMAL_STD] };
 
 /** Most layers carry no buffers: they share this empty list (read-only). */
 const NO_BUFFERS: readonly LayerBuffer[] = Object.freeze([]);
@@ -179,7 +185,7 @@ export class Instances {
         const stdExpr = expr?.kind === 'call' ? expr.args[0]?.value : undefined;
         const std = stdExpr ? this.checker.evalExpr(stdExpr, f) : null;
         if (std === null || std.kind !== 'number' || std.value === null || !(std.value > 0)) {
-          this.checker.report(f, 'NN2007', arg?.range ?? call.range, ['normal', 'std', 'a positive number: normal(0.02)', stdExpr ? this.checker.textOf(stdExpr) : 'nothing']);
+          this.checker.report(f, 'NN2007', arg?.range ?? call.range, ['normal', NORMAL_STD.name, 'a positive number: normal(0.02)', stdExpr ? this.checker.textOf(stdExpr) : 'nothing']);
           return null;
         }
         return { kind: 'normal', std: std.value };

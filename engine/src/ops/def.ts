@@ -260,6 +260,8 @@ export interface OpDef<A = unknown> {
   readonly symbol?: BinaryOp;
   /** A loss's target: int64 class ids (`[B]` against `[B, C]` scores, `[B, T]` against `[B, T, C]`), or values shaped like the prediction. */
   readonly target?: 'class-ids' | 'values';
+  /** A loss on one logit per 0/1 label (`bce_with_logits`): on value targets, a prediction is right when its logit's sign is its label, so a run reports accuracy. */
+  readonly binaryLogits?: boolean;
   readonly ts: TsKernel<A>;
   readonly onnx: OnnxRules<A>;
   readonly pytorch: PytorchForm<A>;

@@ -353,6 +353,7 @@ export const bceWithLogitsOp = defineOp({
   doc: { torchClass: 'BCEWithLogits', summary: 'Binary cross-entropy on logits, computed stably, averaged over every element.', gradient: 'dL/dlogits = (σ(logits) − target) / N' },
   shape: pairRule,
   target: 'values',
+  binaryLogits: true,
   ts: ([logits, target]) => bceWithLogits(logits, target),
   onnx: {
     forward: (ctx, [z, t]) => {
