@@ -227,6 +227,17 @@ test('every op of the registry has test cases, and every key is its op\'s name',
   for (const [key, def] of Object.entries(OPS)) assert.equal(def.name, key);
 });
 
+test('an op has a notation exactly when it is an operator, and no two operators are written alike', () => {
+  const written = new Set<string>();
+  for (const def of ALL_OPS) {
+    assert.equal(def.notation !== undefined, def.surface === 'operator', def.name);
+    if (def.notation === undefined) continue;
+    const spelling = def.notation.kind === 'subscript' ? 'x[...]' : `${def.notation.kind} ${def.notation.symbol}`;
+    assert.ok(!written.has(spelling), `two operators are written ${spelling}`);
+    written.add(spelling);
+  }
+});
+
 for (const [name, cases] of Object.entries(CASES) as [OpName, readonly AnyCase[]][]) {
   const def = OPS[name] as unknown as AnyDef;
   describe(name, () => {

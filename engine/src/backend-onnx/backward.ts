@@ -85,9 +85,10 @@ export function backpropagate(ctx: LoweringContext, tape: readonly TapeEntry[], 
 }
 
 /**
- * The max_pool2d entries whose input is a rectifier's output that nothing else on the tape
- * reads, with that rectifier: its mask is applied to the pooled gradient (a fraction of the
- * values), and the rectifier's entry passes its gradient through.
+ * The entries of an op that routes its gradient to an argmax (`max_pool2d`) whose input is a
+ * rectifier's output that nothing else on the tape reads, with that rectifier: its mask is
+ * applied to the pooled gradient (a fraction of the values), and the rectifier's entry passes
+ * its gradient through.
  */
 function rectifierPoolPairs(entries: readonly TapeEntry[]): Map<TapeEntry, TapeEntry> {
   const readers = new Map<string, number>();
@@ -96,7 +97,7 @@ function rectifierPoolPairs(entries: readonly TapeEntry[]): Map<TapeEntry, TapeE
   const pairs = new Map<TapeEntry, TapeEntry>();
   for (const entry of entries) {
     const rectifier = rectifiers.get(entry.inputs[0]?.name);
-    if (entry.op === 'max_pool2d' && rectifier && readers.get(entry.inputs[0].name) === 1) pairs.set(entry, rectifier);
+    if (rectifier && opDef(entry.op)?.routesToArgmax && readers.get(entry.inputs[0].name) === 1) pairs.set(entry, rectifier);
   }
   return pairs;
 }

@@ -18,7 +18,7 @@ import { Instances } from './instances.js';
 import { GraphBuilder, type DType } from './ir.js';
 import { sideEffectIn } from './checkpoints.js';
 import { bindCall, givenArg, isDimValue, type ArgIn, type BoundValue, type CallSite } from './signatures.js';
-import { isComparison, type BinaryOp, type Expr, type FnItem, type Ident, type ModelItem, type ParamSyntax, type ShapeSyntax, type Stmt, type UnpackTarget } from './syntax.js';
+import { type BinaryOp, type Expr, type FnItem, type Ident, type ModelItem, type ParamSyntax, type ShapeSyntax, type Stmt, type UnaryOp, type UnpackTarget } from './syntax.js';
 import { describeValue, isVague, UNKNOWN, type LayerInstance, type NumberValue, type TensorValue, type TupleValue, type Value } from './values.js';
 
 export type { PatternDim };
@@ -108,8 +108,20 @@ function symbolic(dim: Dim): NumberValue {
   return { kind: 'number', value: dim.constant(), dim };
 }
 
-/** The op each binary operator applies, by its registry definition's `symbol`. */
-const OPERATORS = Object.fromEntries(ALL_OPS.flatMap((op) => (op.symbol ? [[op.symbol, op.name]] : []))) as Record<BinaryOp, OpName>;
+type Notation<K> = Extract<NonNullable<SomeOpDef['notation']>, { kind: K }>;
+type OperatorDef<K> = SomeOpDef & { readonly name: OpName; readonly notation: Notation<K> };
+
+/** The ops written in a notation of this kind, by their registry definitions' `notation`. */
+function operatorsWritten<K extends Notation<string>['kind']>(kind: K): OperatorDef<K>[] {
+  return ALL_OPS.filter((op): op is OperatorDef<K> => op.notation?.kind === kind);
+}
+
+/** The op each infix operator applies. */
+const INFIX_OPERATORS = Object.fromEntries(operatorsWritten('infix').map((op) => [op.notation.symbol, op])) as Record<BinaryOp, OperatorDef<'infix'>>;
+/** The op each prefix operator applies. */
+const PREFIX_OPERATORS = Object.fromEntries(operatorsWritten('prefix').map((op) => [op.notation.symbol, op.name])) as Record<UnaryOp, OpName>;
+/** The op a subscript `x[...]` applies. */
+const SUBSCRIPT = operatorsWritten('subscript')[0];
 
 /** The shape of a number in an expression: it broadcasts like a tensor of shape `[]`. */
 const SCALAR: Shape = [];
@@ -464,8 +476,8 @@ export class ShapeChecker {
         const operand = this.evalExpr(expr.operand, f);
         if (operand.kind === 'number') return { kind: 'number', value: operand.value === null ? null : -operand.value, dim: operand.dim && operand.dim.scale(-1) };
         const tensor = this.asTensor(operand, f, expr.range);
-        if (tensor === null) return this.kindError(f, expr.range, '-', operand, [operand]);
-        return this.applyOp(f, 'neg', [tensor], {}, expr.range, { texts: [expr.operand] });
+        if (tensor === null) return this.kindError(f, expr.range, expr.op, operand, [operand]);
+        return this.applyOp(f, PREFIX_OPERATORS[expr.op], [tensor], {}, expr.range, { texts: [expr.operand] });
       }
       case 'binary':
         return this.evalBinary(expr, f);
@@ -513,30 +525,31 @@ export class ShapeChecker {
     const right = this.evalExpr(expr.right, f);
     if (left.kind === 'number' && right.kind === 'number') return numberArithmetic(expr.op, left, right);
     const texts = [expr.left, expr.right];
-    if (expr.op === '**') {
+    const def = INFIX_OPERATORS[expr.op];
+    const op = def.name;
+    const { operands } = def.notation;
+    if (typeof operands === 'object') {
       const base = this.asTensor(left, f, expr.left.range);
-      if (base === null) return this.kindError(f, expr.left.range, '**', left, [left, right]);
-      // An exponent that is no number (or unknown) might have been a tensor the result broadcasts to: unknown.
+      if (base === null) return this.kindError(f, expr.left.range, expr.op, left, [left, right]);
+      // A number operand (`**`'s exponent) that is no number (or unknown) might have been a tensor the result broadcasts to: unknown.
       if (isVague(right)) return this.placeholder(f, null, expr.range, [base]);
       if (right.kind !== 'number' || right.value === null) {
-        this.report(f, 'NN2003/kind', expr.right.range, ['**', 'exponent', 'a number', describeValue(right)]);
+        this.report(f, 'NN2003/kind', expr.right.range, [expr.op, operands.numberAttr, 'a number', describeValue(right)]);
         return this.placeholder(f, null, expr.range, [base, right]);
       }
-      return this.recordOperator(f, expr, [base.shape, SCALAR], this.applyOp(f, 'pow', [base], { exponent: right.value }, expr.range, { texts }));
+      return this.recordOperator(f, expr, [base.shape, SCALAR], this.applyOp(f, op, [base], { [operands.numberAttr]: right.value }, expr.range, { texts }));
     }
-    const op = OPERATORS[expr.op];
     const a = this.asTensor(left, f, expr.left.range);
     const b = this.asTensor(right, f, expr.right.range);
-    if (op === 'matmul') {
-      if (a === null) return this.kindError(f, expr.left.range, '@', left, [left, right]);
-      if (b === null) return this.kindError(f, expr.right.range, '@', right, [left, right]);
-      return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, 'matmul', [a, b], {}, expr.range, { texts }));
+    if (operands === 'matrices') {
+      if (a === null) return this.kindError(f, expr.left.range, expr.op, left, [left, right]);
+      if (b === null) return this.kindError(f, expr.right.range, expr.op, right, [left, right]);
+      return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, op, [a, b], {}, expr.range, { texts }));
     }
-    const mask = isComparison(expr.op) ? (true as const) : undefined;
     if (a !== null && b !== null) {
       // Two masks combine as bools in PyTorch (`+` is or): one must be made a float first.
-      if (a.mask && b.mask && !mask) return this.maskError(f, expr.left, expr.op, expr.range, [a, b]);
-      return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, op, [a, b], {}, expr.range, { texts, mask }));
+      if (a.mask && b.mask && !def.givesMask) return this.maskError(f, expr.left, expr.op, expr.range, [a, b]);
+      return this.recordOperator(f, expr, [a.shape, b.shape], this.applyOp(f, op, [a, b], {}, expr.range, { texts }));
     }
     const tensor = a ?? b;
     const scalar = a === null ? left : right;
@@ -548,7 +561,7 @@ export class ShapeChecker {
       return this.placeholder(f, null, expr.range, [tensor]);
     }
     const attrs = a === null ? { scalar: scalar.value, scalarFirst: true } : { scalar: scalar.value };
-    const result = this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]], mask });
+    const result = this.applyOp(f, op, [tensor], attrs, expr.range, { texts: [a === null ? texts[1] : texts[0]] });
     return this.recordOperator(f, expr, a === null ? [SCALAR, tensor.shape] : [tensor.shape, SCALAR], result);
   }
 
@@ -560,12 +573,12 @@ export class ShapeChecker {
 
   /** An operator's application for the editor: its operands' shapes (a number's is `[]`) and its result. */
   private recordOperator(f: Frame, expr: Expr & { kind: 'binary' }, operands: (Shape | null)[], result: TensorValue): TensorValue {
-    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, OPERATORS[expr.op], expr.range, expr.opRange, operands, result.shape, {}));
+    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, INFIX_OPERATORS[expr.op].name, expr.range, expr.opRange, operands, result.shape, {}));
     return result;
   }
 
   /**
-   * `x[:, 1:T-1, ..., -1]`: the `subscript` op, its items written as its attributes say
+   * `x[:, 1:T-1, ..., -1]`: the op written as a subscript, its items written as its attributes say
    * (ops/subscript.ts); a bound is an integer dim, a step a constant integer at least 1.
    * A result of several (`chunk(x, 2)[0]`) is indexed by a constant.
    */
@@ -609,13 +622,12 @@ export class ShapeChecker {
     if (tensor === null) return this.kindError(f, expr.target.range, '[]', target, [target]);
     if (broken) return this.placeholder(f, null, expr.range, [tensor]);
     const calleeRange = { start: expr.target.range.end, end: expr.range.end };
-    const result = this.applyOp(f, 'subscript', [tensor], { items: items.join(','), bounds }, expr.range, {
+    const result = this.applyOp(f, SUBSCRIPT.name, [tensor], { items: items.join(','), bounds }, expr.range, {
       texts: [expr.target],
-      dtype: tensor.dtype,
-      mask: tensor.mask,
+      dtype: outputDtypeOf(SUBSCRIPT, [tensor.dtype]),
       itemRanges: expr.items.map((item) => item.range),
     });
-    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, 'subscript', expr.range, calleeRange, [tensor.shape], result.shape, {}));
+    if (!f.silent) this.ctx.calls.push(new LazyCallInfo(f.owner, SUBSCRIPT.name, expr.range, calleeRange, [tensor.shape], result.shape, {}));
     return result;
   }
 
@@ -954,8 +966,6 @@ export class ShapeChecker {
       layer?: LayerInstance;
       dtype?: DType;
       origin?: TensorValue['origin'];
-      /** The result is a mask (a comparison's, or a subscript of one). */
-      mask?: true;
       /** The ranges of the written items a rule error may be about (a subscript's). */
       itemRanges?: TextRange[];
       /** The range of the call's argument a rule error is about. */
@@ -992,7 +1002,7 @@ export class ShapeChecker {
     const dtype = options.dtype ?? 'float32';
     const output = f.graph.addNode(op, valueIds(inputs), attrs, range, shape, dtype, options.layer?.name);
     const value: TensorValue = options.origin ? { kind: 'tensor', id: output, shape, dtype, origin: options.origin } : { kind: 'tensor', id: output, shape, dtype };
-    if (options.mask || def.masksFrom?.every((k) => inputs[k]?.mask)) value.mask = true;
+    if (def.givesMask || def.masksFrom?.every((k) => inputs[k]?.mask)) value.mask = true;
     return value;
   }
 

@@ -4,7 +4,7 @@
 // checked against its parameter's kind and bounds, with a specific code for each mistake.
 
 import { Dim, type Shape } from '../shape/dim.js';
-import type { Param } from '../ops/def.js';
+import { defaultOf, type Param } from '../ops/def.js';
 import type { Fix, RelatedInfo, TextRange } from './api.js';
 import type { DiagnosticArg, MessageId } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
@@ -82,7 +82,7 @@ function signatureOf(params: readonly Param[]): Signature {
     params.forEach((p, k) => {
       byKeyword.set(p.name, k);
       for (const alias of p.aliases ?? []) byKeyword.set(alias, k);
-      defaults.push(defaultValue(p));
+      defaults.push(defaultOf(p));
       if (p.default !== null && typeof p.default === 'object') sameAs.push([k, p.name, p.default.sameAs]);
     });
     const variadic = params.findIndex((p) => p.kind === 'tensors');
@@ -97,14 +97,6 @@ function signatureOf(params: readonly Param[]): Signature {
     signatures.set(params, signature);
   }
   return signature;
-}
-
-/** A parameter's default as a bound value (`size` defaults become dims, `pair` defaults two). */
-function defaultValue(param: Param): BoundValue {
-  const fallback = param.default;
-  if (fallback === null || fallback === undefined || typeof fallback === 'object') return undefined;
-  if (typeof fallback !== 'number') return fallback;
-  return param.kind === 'size' ? Dim.of(fallback) : param.kind === 'pair' ? [Dim.of(fallback), Dim.of(fallback)] : fallback;
 }
 
 /**

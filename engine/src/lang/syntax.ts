@@ -22,7 +22,7 @@ export type Expr =
   | { kind: 'string'; value: string; range: TextRange }
   | { kind: 'bool'; value: boolean; range: TextRange }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; opRange: TextRange; range: TextRange }
-  | { kind: 'unary'; op: '-'; operand: Expr; range: TextRange }
+  | { kind: 'unary'; op: UnaryOp; operand: Expr; range: TextRange }
   | { kind: 'call'; callee: Expr; args: Arg[]; range: TextRange }
   | { kind: 'pipe'; left: Expr; stage: Expr; range: TextRange }
   | { kind: 'list'; items: Expr[]; range: TextRange }
@@ -36,12 +36,7 @@ export type ComparisonOp = '<' | '>' | '<=' | '>=' | '==' | '!=';
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '**' | '@' | ComparisonOp;
 
-const COMPARISONS: ReadonlySet<string> = new Set<ComparisonOp>(['<', '>', '<=', '>=', '==', '!=']);
-
-/** A comparison operator: its result is a mask. */
-export function isComparison(op: BinaryOp): op is ComparisonOp {
-  return COMPARISONS.has(op);
-}
+export type UnaryOp = '-';
 
 /** One item of a subscript `x[:, 1:T-1, ..., -1]`: an index (drops its axis), a slice, or `...`. */
 export type IndexItem =

@@ -3,6 +3,7 @@
 // the editor's completion, hover and signature help and the generated docs tables show them.
 
 import { IMAGE_SETS, type ImageSetName } from '../data/catalog.js';
+import { defaultOf } from '../ops/def.js';
 import { ALL_OPS, OPS } from '../ops/registry.js';
 import type { DataHeader, DataSpec, OptimizerSpec, ScheduleSpec, TrainIR } from './api.js';
 
@@ -244,7 +245,7 @@ export const TRAIN_LOSSES: readonly TrainLoss[] = ALL_OPS.filter((op) => op.surf
 /** A loss's attributes as a `train` block applies it: its given number arguments, the others at their defaults (label_smoothing 0, delta 1). */
 export function lossAttrs(loss: TrainLoss, args: Readonly<Record<string, number>> = {}): Record<string, unknown> {
   const attrs: Record<string, unknown> = {};
-  for (const param of OPS[loss].params) if (param.kind !== 'tensor' && param.kind !== 'tensors') attrs[param.name] = args[param.name] ?? param.default ?? undefined;
+  for (const param of OPS[loss].params) if (param.kind !== 'tensor' && param.kind !== 'tensors') attrs[param.name] = args[param.name] ?? defaultOf(param);
   return attrs;
 }
 

@@ -1,16 +1,17 @@
 // Built-in layers with PyTorch's default initialization: Linear, Conv2d, BatchNorm1d/2d,
 // LayerNorm, Embedding, Dropout, and Sequential to chain them. Their parameters and buffers
-// (shapes and initialization) are those the op registry's layer definitions give.
+// (shapes and initialization) are those the op registry's layer definitions give, and so are
+// the defaults of the options left out.
 
 import type { Tensor } from '../tensor/tensor.js';
 import { zeros, ones } from '../tensor/tensor.js';
 import { defaultRng, type Rng } from '../random.js';
 import { Dim } from '../shape/dim.js';
 import { sizeOf } from '../ops/shape-rule.js';
-import type { BufferSpec, WeightSpec } from '../ops/def.js';
+import { layerArgs, type BufferSpec, type Pair, type WeightSpec } from '../ops/def.js';
 import { linear, LinearLayer } from '../ops/matmul.js';
-import { conv2d, Conv2dLayer } from '../ops/conv2d.js';
-import { batchNorm, BatchNorm1dLayer, layerNorm, LayerNormLayer, NORM_EPS, BATCH_NORM_MOMENTUM } from '../ops/normalization.js';
+import { conv2dOf, Conv2dLayer, type Conv2dAttrs } from '../ops/conv2d.js';
+import { batchNorm, BatchNorm1dLayer, layerNorm, LayerNormLayer } from '../ops/normalization.js';
 import { embedding, EmbeddingLayer } from '../ops/embedding.js';
 import { dropout } from '../ops/dropout.js';
 import { Module } from './module.js';
@@ -32,7 +33,7 @@ export class Linear extends RegistryModule {
   readonly bias: Tensor | null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: { bias?: boolean; rng?: Rng } = {}) {
-    super(LinearLayer.weights({ in: Dim.of(inFeatures), out: Dim.of(outFeatures), bias: options.bias !== false }), options.rng ?? defaultRng());
+    super(LinearLayer.weights(layerArgs(LinearLayer, { in: Dim.of(inFeatures), out: Dim.of(outFeatures), bias: options.bias })), options.rng ?? defaultRng());
     this.weight = this.weights.get('weight')!;
     this.bias = this.weights.get('bias') ?? null;
   }
@@ -42,11 +43,14 @@ export class Linear extends RegistryModule {
   }
 }
 
+/** A size given for both axes of a `pair` argument. */
+const bothAxes = (size: number | undefined): Pair | undefined => (size === undefined ? undefined : [Dim.of(size), Dim.of(size)]);
+
 export class Conv2d extends RegistryModule {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  readonly stride: number;
-  readonly padding: number;
+  /** The conv2d op's attributes: the options given, the layer's defaults for the rest. */
+  private readonly attrs: Conv2dAttrs;
 
   constructor(
     readonly inChannels: number,
@@ -54,19 +58,16 @@ export class Conv2d extends RegistryModule {
     readonly kernel: number,
     options: { stride?: number; padding?: number; bias?: boolean; rng?: Rng } = {},
   ) {
-    const stride = options.stride ?? 1;
-    const padding = options.padding ?? 0;
-    const pair = (n: number) => [Dim.of(n), Dim.of(n)] as const;
-    const args = { in: Dim.of(inChannels), out: Dim.of(outChannels), kernel: pair(kernel), stride: pair(stride), padding: pair(padding), dilation: pair(1), groups: Dim.of(1), bias: options.bias !== false };
+    const given = { in: Dim.of(inChannels), out: Dim.of(outChannels), kernel: bothAxes(kernel), stride: bothAxes(options.stride), padding: bothAxes(options.padding), bias: options.bias };
+    const args = layerArgs(Conv2dLayer, given);
     super(Conv2dLayer.weights(args), options.rng ?? defaultRng());
-    this.stride = stride;
-    this.padding = padding;
+    this.attrs = Conv2dLayer.attrs(args);
     this.weight = this.weights.get('weight')!;
     this.bias = this.weights.get('bias') ?? null;
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+    return conv2dOf(x, this.weight, this.bias, this.attrs);
   }
 }
 
@@ -76,10 +77,15 @@ abstract class BatchNorm extends RegistryModule {
   readonly bias: Tensor;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
+  readonly momentum: number;
+  readonly eps: number;
 
-  constructor(readonly features: number, readonly options: { momentum?: number; eps?: number } = {}) {
-    // BatchNorm1d's and BatchNorm2d's weights are the same.
-    super(BatchNorm1dLayer.weights({ c: Dim.of(features), eps: options.eps ?? NORM_EPS, momentum: options.momentum ?? BATCH_NORM_MOMENTUM }), defaultRng());
+  constructor(readonly features: number, options: { momentum?: number; eps?: number } = {}) {
+    // BatchNorm1d's and BatchNorm2d's signatures and weights are the same.
+    const args = layerArgs(BatchNorm1dLayer, { c: Dim.of(features), ...options });
+    super(BatchNorm1dLayer.weights(args), defaultRng());
+    this.momentum = args.momentum;
+    this.eps = args.eps;
     this.weight = this.weights.get('weight')!;
     this.bias = this.weights.get('bias')!;
     this.runningMean = this.weights.get('running_mean')!;
@@ -92,7 +98,7 @@ abstract class BatchNorm extends RegistryModule {
     if (!this.ranks.includes(x.rank)) {
       throw new RangeError(`${this.constructor.name}: expects an input of rank ${this.ranks.join(' or ')}, got shape [${x.shape.join(', ')}]`);
     }
-    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, ...this.options });
+    return batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar, { training: this.training, momentum: this.momentum, eps: this.eps });
   }
 }
 
@@ -107,9 +113,12 @@ export class BatchNorm2d extends BatchNorm {
 export class LayerNorm extends RegistryModule {
   readonly weight: Tensor;
   readonly bias: Tensor;
+  readonly eps: number;
 
-  constructor(readonly features: number, readonly eps = NORM_EPS) {
-    super(LayerNormLayer.weights({ f: Dim.of(features), eps }), defaultRng());
+  constructor(readonly features: number, eps?: number) {
+    const args = layerArgs(LayerNormLayer, { f: Dim.of(features), eps });
+    super(LayerNormLayer.weights(args), defaultRng());
+    this.eps = args.eps;
     this.weight = this.weights.get('weight')!;
     this.bias = this.weights.get('bias')!;
   }
@@ -123,7 +132,7 @@ export class Embedding extends RegistryModule {
   readonly weight: Tensor;
 
   constructor(readonly count: number, readonly dim: number, options: { rng?: Rng } = {}) {
-    super(EmbeddingLayer.weights({ n: Dim.of(count), d: Dim.of(dim), padding_idx: undefined }), options.rng ?? defaultRng());
+    super(EmbeddingLayer.weights(layerArgs(EmbeddingLayer, { n: Dim.of(count), d: Dim.of(dim) })), options.rng ?? defaultRng());
     this.weight = this.weights.get('weight')!;
   }
 

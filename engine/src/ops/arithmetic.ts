@@ -141,7 +141,7 @@ function binaryDef<const N extends 'add' | 'sub' | 'mul' | 'div'>(
   return elementwiseOp({
     name,
     surface: 'operator',
-    symbol,
+    notation: { kind: 'infix', symbol, operands: 'elementwise' },
     params: [],
     doc: { summary, gradient },
     takesMasks: true,
@@ -195,6 +195,7 @@ const BINARY_OPS = { add: addOp, sub: subOp, mul: mulOp, div: divOp } as const;
 export const negOp = defineOpWith<Record<string, never>>()({
   name: 'neg',
   surface: 'operator',
+  notation: { kind: 'prefix', symbol: '-' },
   params: [],
   doc: { summary: 'Unary minus.', gradient: 'dL/dx = −g' },
   shape: sameShapeRule,
@@ -209,7 +210,7 @@ export const negOp = defineOpWith<Record<string, never>>()({
 export const powOp = defineOpWith<{ exponent: number }>()({
   name: 'pow',
   surface: 'operator',
-  symbol: '**',
+  notation: { kind: 'infix', symbol: '**', operands: { numberAttr: 'exponent' } },
   params: [],
   doc: { summary: '`x ** p` for a number exponent `p`.', derivative: 'p · x^(p−1)', gradient: 'dL/dx = g ⊙ p · x^(p−1)' },
   shape: sameShapeRule,

@@ -25,7 +25,8 @@ function comparisonDef<const N extends ComparisonCode>(name: N, symbol: Comparis
   return defineOpWith<ElementwiseAttrs>()({
     name,
     surface: 'operator',
-    symbol,
+    notation: { kind: 'infix', symbol, operands: 'elementwise' },
+    givesMask: true,
     params: [],
     doc: { summary: `The mask of where ${holds} (1 there, 0 elsewhere), with NumPy broadcasting.`, gradient: 'none: a mask is constant' },
     shape: elementwiseRule,

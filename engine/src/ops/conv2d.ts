@@ -228,6 +228,11 @@ function directOf(attrs: Conv2dAttrs, weight: Shape): Direct {
   return { stride: pairOf(attrs.stride), padding: pairOf(sidePadding2d(attrs.padding, weight.slice(2), dilation)), dilation: pairOf(dilation), groups: sizeOf(attrs.groups ?? ONE) };
 }
 
+/** conv2d with the op's attributes (a checked node's, or a Conv2d layer's `attrs`). */
+export function conv2dOf(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor {
+  return conv2d(x, weight, bias, directOf(attrs, weight.shape.map((k) => Dim.of(k))));
+}
+
 export const conv2dOp = defineOpWith<Conv2dAttrs>()({
   name: 'conv2d',
   surface: 'layer',
@@ -239,7 +244,7 @@ export const conv2dOp = defineOpWith<Conv2dAttrs>()({
   shape: conv2dRule,
   flops: (inputs, output) => elementCount(output).mul(elementCount(inputs[1].slice(1))).scale(2),
   linearity: 'linear-map',
-  ts: ([x, weight, bias], attrs) => conv2d(x, weight, bias ?? null, directOf(attrs, weight.shape.map((k) => Dim.of(k)))),
+  ts: ([x, weight, bias], attrs) => conv2dOf(x, weight, bias ?? null, attrs),
   onnx: {
     forward: (ctx, [x, w, bias], attrs) => {
       const geometry = directOf(attrs, w.shape);

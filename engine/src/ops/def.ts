@@ -1,15 +1,16 @@
 // What one op definition (OpDef) holds: its signature, shape rule, FLOPs, docs, activation
-// statistics kind, TS engine kernel, ONNX forward and backward emitters and PyTorch form.
+// statistics kind, an operator's notation, TS engine kernel, ONNX forward and backward emitters
+// and PyTorch form.
 // Every op file under engine/src/ops/ defines its ops with these types; ops/registry.ts
 // lists them, and the checker, both back ends, the exporter and the editor read only that.
 
-import type { Dim, Shape } from '../shape/dim.js';
+import { Dim, type Shape } from '../shape/dim.js';
 import type { RuleResult } from '../shape/rules.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Rng } from '../random.js';
 import type { LoweringContext, TapeEntry, Val, DType as OnnxDType } from '../onnx/context.js';
 import type { InitSpec } from '../lang/api.js';
-import type { BinaryOp } from '../lang/syntax.js';
+import type { BinaryOp, UnaryOp } from '../lang/syntax.js';
 
 // ---------------------------------------------------------------------------------------
 // Signatures: the parameters of a built-in function or layer constructor, as data.
@@ -66,6 +67,14 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly choices?: readonly string[];
 }
 
+/** A parameter's constant default as its value (a `size`'s a dim, a `pair`'s that dim on both axes); undefined when it has none, is absent (`null`) or another parameter's. */
+export function defaultOf(param: Param): number | boolean | string | Dim | Pair | undefined {
+  const fallback = param.default;
+  if (fallback === null || fallback === undefined || typeof fallback === 'object') return undefined;
+  if (typeof fallback !== 'number') return fallback;
+  return param.kind === 'size' ? Dim.of(fallback) : param.kind === 'pair' ? [Dim.of(fallback), Dim.of(fallback)] : fallback;
+}
+
 type IsAttr<Q> = Q extends Param<string, infer K> ? (K extends 'tensor' | 'tensors' ? false : true) : false;
 type AttrValueOf<Q> = Q extends Param<string, infer K>
   ? Q extends { choices: readonly (infer C)[] } ? KindValue<K> | C : Q extends { default: null } ? KindValue<K> | undefined : KindValue<K>
@@ -101,6 +110,28 @@ export const string = <const N extends string, const O extends Options<'string'>
  * layer applies (`fc1(h)` applies `linear`).
  */
 export type OpSurface = 'function' | 'loss' | 'operator' | 'layer';
+
+/**
+ * What an infix operator's operands may be:
+ * - `matrices`: two tensors, multiplied as (batched) matrices, so broadcast over the axes
+ *   before the last two only (`a @ b`);
+ * - `elementwise`: two tensors broadcast against each other, or a tensor and a number, which
+ *   becomes the `scalar` attribute, with `scalarFirst` when it is the left operand (`1 - x`);
+ * - `{ numberAttr }`: a tensor, then a number, which becomes the attribute of that name
+ *   (`x ** 2`'s `exponent`); messages call the number by that name.
+ */
+export type InfixOperands = 'matrices' | 'elementwise' | { readonly numberAttr: string };
+
+/**
+ * How an operator is written in `.nn`:
+ * - `infix`: between its operands, spelled `symbol` (`+`, `@`, `**`, `<`);
+ * - `prefix`: before its one tensor operand, spelled `symbol` (unary `-`);
+ * - `subscript`: brackets after its operand (`x[:, -1]`), the items its attributes.
+ */
+export type OperatorNotation =
+  | { readonly kind: 'infix'; readonly symbol: BinaryOp; readonly operands: InfixOperands }
+  | { readonly kind: 'prefix'; readonly symbol: UnaryOp }
+  | { readonly kind: 'subscript' };
 
 /** Inputs as the shape rule sees them: shapes, with element types for the rules that care. */
 export interface RuleInputs {
@@ -244,8 +275,10 @@ export interface OpDef<A = unknown> {
    * kernels and the PyTorch form know which it is (both back ends hold a mask as float 0/1).
    */
   readonly maskOrFloat?: { readonly input: number; readonly attr: string };
-  /** The result is a mask when these inputs all are (`where`'s two branches); absent: never (comparisons say so themselves). */
+  /** The result is a mask when these inputs all are (`where`'s two branches); absent: never, unless `givesMask`. */
   readonly masksFrom?: readonly number[];
+  /** The result is a mask whatever the inputs (the comparisons'). */
+  readonly givesMask?: boolean;
   /**
    * An op with several results (`chunk`, `split`), bound by tuple binding `a, b = chunk(x, 2)`:
    * how many for an input of this shape (null when the shape rule reports why not). Each
@@ -256,8 +289,14 @@ export interface OpDef<A = unknown> {
   readonly namesOrigin?: boolean;
   /** Mixes features linearly (NN3103 looks for two in a row) or only moves values (looked through by NN3103). */
   readonly linearity?: 'linear-map' | 'shape-only';
-  /** A binary operator's spelling in `.nn` (`+`, `@`); the checker maps the syntax through it. */
-  readonly symbol?: BinaryOp;
+  /** An operator's notation in `.nn` (surface `operator` only): the checker maps the syntax through it, the hover reads it. */
+  readonly notation?: OperatorNotation;
+  /**
+   * Each output value is one input entry (a window's maximum) and the gradient goes only to
+   * that entry (max pooling's argmax): after a rectifier, whose mask is then the output's own
+   * sign, the ONNX backward applies that mask to this op's gradient (fewer values) instead.
+   */
+  readonly routesToArgmax?: boolean;
   /** A loss's target: int64 class ids (`[B]` against `[B, C]` scores, `[B, T]` against `[B, T, C]`), or values shaped like the prediction. */
   readonly target?: 'class-ids' | 'values';
   /** A loss on one logit per 0/1 label (`bce_with_logits`): on value targets, a prediction is right when its logit's sign is its label, so a run reports accuracy. */
@@ -333,6 +372,20 @@ export interface LayerDef<A = unknown, OpA = unknown> {
   readonly results?: readonly (number | readonly number[])[];
   /** How the module is applied to `x` when not as `module(x)` (a module returning a tuple), for the node's attributes (its part); absent: `module(x)`. */
   pytorchCall?(module: string, x: string, args: A, attrs: OpA): string;
+}
+
+/**
+ * A layer's constructor arguments from those given, each left out (or undefined) taking its
+ * parameter's default, as a call in `.nn` would bind them; a required one must be given.
+ */
+export function layerArgs<A>(layer: Pick<LayerDef<A>, 'name' | 'params' | 'weights'>, given: Partial<A>): A {
+  const args: Record<string, unknown> = {};
+  for (const p of layer.params) {
+    const value = (given as Record<string, unknown>)[p.name] ?? (p.default !== null && typeof p.default === 'object' ? args[p.default.sameAs] : defaultOf(p));
+    if (value === undefined && p.default === undefined) throw new RangeError(`${layer.name}: \`${p.name}\` is required`);
+    args[p.name] = value;
+  }
+  return args as A;
 }
 
 /** Defines a layer whose constructor arguments are its signature's parameters. */

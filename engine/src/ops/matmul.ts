@@ -138,7 +138,7 @@ function matrixTranspose(ctx: LoweringContext, x: Val): Val {
 export const matmulOp = defineOpWith<Record<string, never>>()({
   name: 'matmul',
   surface: 'operator',
-  symbol: '@',
+  notation: { kind: 'infix', symbol: '@', operands: 'matrices' },
   params: [],
   doc: { torchClass: 'MatMul', summary: 'Matrix product `a @ b`: 2-D, or batched over broadcast leading dims.', gradient: 'dL/da = g @ bᵀ, dL/db = aᵀ @ g, summed over broadcast batch dims' },
   shape: matmulRule,

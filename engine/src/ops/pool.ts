@@ -133,6 +133,7 @@ export const maxPool2dOp = defineOp({
   params,
   doc: { summary: 'Max over each `k × k` (or `kh × kw`) window of `[B, C, H, W]`.', gradient: 'dL/dx = g routed to the first arg-max of each window, 0 elsewhere' },
   shape: poolRule('max_pool2d'),
+  routesToArgmax: true,
   ts: ([x], attrs) => {
     const { kernel, stride, padding } = windowAttrs(attrs);
     return maxPool2d(x, kernel, stride, padding);

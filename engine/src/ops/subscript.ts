@@ -188,6 +188,7 @@ export function pythonDim(d: Dim, input: string, inShape: Shape, otherDim: (name
 export const subscriptOp = defineOpWith<SubscriptAttrs>()({
   name: 'subscript',
   surface: 'operator',
+  notation: { kind: 'subscript' },
   params: [],
   doc: {
     summary: 'Indexing and slicing as in PyTorch, `x[:, -1]`, `x[..., 1:T-1:2]`: an index drops its axis, a slice keeps it.',
@@ -197,6 +198,7 @@ export const subscriptOp = defineOpWith<SubscriptAttrs>()({
   linearity: 'shape-only',
   keepsDtype: true,
   takesMasks: true,
+  masksFrom: [0],
   ts: ([input], { items, bounds }, ctx) => subscript(input, { items, bounds: constantShape(ctx.concrete(bounds)) }),
   onnx: {
     forward: (ctx, [input], attrs) => {

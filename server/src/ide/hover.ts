@@ -234,7 +234,8 @@ function operatorHover(analysis: Analysis, call: CallInfo): string {
   const def = opDef(call.callee)!;
   const { text } = analysis;
   const symbol = text.slice(call.calleeRange.start, call.calleeRange.end);
-  if (def.name === 'subscript') return subscriptHover(call, symbol, def.doc);
+  if (def.notation?.kind === 'subscript') return subscriptHover(call, symbol, def.doc);
+  const matrices = def.notation?.kind === 'infix' && def.notation.operands === 'matrices';
   const operands = [text.slice(call.range.start, call.calleeRange.start).trim(), text.slice(call.calleeRange.end, call.range.end).trim()];
   const [a, b] = call.inputs;
   const lines = [code(`${shapeText(a)} ${symbol} ${shapeText(b)} → ${shapeText(call.output)}`), '', `${code(symbol)}: ${def.doc.summary}`];
@@ -247,7 +248,7 @@ function operatorHover(analysis: Analysis, call: CallInfo): string {
       lines.push(`- ${code(label)} = ${code(operand)}: a number, no gradient`);
       return;
     }
-    const reduced = symbol === '@' ? matrixProductReduction(shape, call.output) : broadcastAxes(shape, call.output);
+    const reduced = matrices ? matrixProductReduction(shape, call.output) : broadcastAxes(shape, call.output);
     const sum = reduced.length > 0 ? `, ${sumOver(reduced).trim()} over the axes \`${operand}\` was broadcast along` : '';
     lines.push(`- ${code(`dL/d${label} : ${shapeText(shape)}`)} for ${code(operand)}${sum}`);
   });
