@@ -17,7 +17,6 @@ const ELEMENTWISE_CODE = 'an elementwise kernel code keyed by op name (the binar
 const SOFTMAX_BEFORE_CROSS_ENTROPY = 'NN3102, the lint about a softmax before cross_entropy';
 
 export const OP_NAME_ALLOWLIST: readonly AllowedOpName[] = [
-  { file: 'engine/src/backend-onnx/backward.ts', name: 'max_pool2d', reason: 'pending: the fused gradient of a max pool after a rectifier picks max_pool2d by name (an OpDef field could say so)' },
   { file: 'engine/src/backend-onnx/session.ts', name: 'dropout', reason: DROPOUT_STREAM },
   { file: 'engine/src/core/batches.ts', name: 'dropout', reason: DROPOUT_STREAM },
   { file: 'engine/src/data/download.ts', name: 'identity', reason: 'HTTP\'s `accept-encoding: identity`, not the op' },
@@ -34,10 +33,7 @@ export const OP_NAME_ALLOWLIST: readonly AllowedOpName[] = [
   { file: 'engine/src/lang/parser.ts', name: 'subscript', reason: SUBSCRIPT_SYNTAX },
   { file: 'engine/src/lang/program.ts', name: 'cross_entropy', reason: 'pending: NN3102 asks whether the train block\'s loss is cross_entropy (a lint about the op, likely to stay)' },
   { file: 'engine/src/lang/semantics.ts', name: 'subscript', reason: SUBSCRIPT_SYNTAX },
-  { file: 'engine/src/lang/shapes.ts', name: 'neg', reason: 'pending: unary minus applies neg by name (OpDef.symbol maps binary operators only)' },
-  { file: 'engine/src/lang/shapes.ts', name: 'pow', reason: 'pending: `**` applies pow by name, its exponent an attribute rather than an operand' },
-  { file: 'engine/src/lang/shapes.ts', name: 'matmul', reason: 'pending: `@` is checked for two tensor operands by the op\'s name' },
-  { file: 'engine/src/lang/shapes.ts', name: 'subscript', reason: 'pending: the syntax node kind, and the `x[...]` op applied by name' },
+  { file: 'engine/src/lang/shapes.ts', name: 'subscript', reason: SUBSCRIPT_SYNTAX },
   { file: 'engine/src/lang/syntax.ts', name: 'subscript', reason: SUBSCRIPT_SYNTAX },
   { file: 'engine/src/lang/trainCatalogue.ts', name: 'linear', reason: LR_SCHEDULE },
   { file: 'engine/src/lang/trainCatalogue.ts', name: 'cross_entropy', reason: 'the train block\'s default loss (DEFAULT_LOSS), a train-block fact' },
@@ -47,6 +43,6 @@ export const OP_NAME_ALLOWLIST: readonly AllowedOpName[] = [
   { file: 'engine/src/optim/schedule.ts', name: 'linear', reason: LR_SCHEDULE },
   { file: 'engine/src/run/backends.ts', name: 'dropout', reason: `pending: ${DROPOUT_STREAM}` },
   { file: 'engine/src/run/probe.ts', name: 'dropout', reason: `pending: ${DROPOUT_STREAM}` },
-  { file: 'server/src/ide/hover.ts', name: 'subscript', reason: 'pending: the hover of `x[...]` is picked by the op\'s name' },
+  { file: 'server/src/ide/hover.ts', name: 'subscript', reason: 'the notation kind of `x[...]` (OperatorNotation), which picks its hover' },
   { file: 'client/src/webview/main.ts', name: 'where', reason: 'a CSS class name, not the op' },
 ];
