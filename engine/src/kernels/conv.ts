@@ -119,13 +119,19 @@ export function convWeightGradPart(arrays: readonly FloatArray[], scalars: reado
   }
 }
 
-/** target = partials[0] + partials[1] + ... (each of target's length), added in order. */
+/** target = partials[0] + partials[1] + ... (each of target's length), added in order; the threads take slices of target. */
 function sumBlocks(partials: FloatArray, count: number, target: FloatArray): void {
+  parallelFor('sum_blocks', target.length, count * target.length, [partials, target], [1], [count]);
+}
+
+export function sumBlocksPart(arrays: readonly FloatArray[], scalars: readonly number[], first: number, end: number): void {
+  const [partials, target] = arrays;
+  const [count] = scalars;
   const size = target.length;
-  target.set(partials.subarray(0, size));
+  for (let i = first; i < end; i++) target[i] = partials[i];
   for (let k = 1; k < count; k++) {
     const at = k * size;
-    for (let i = 0; i < size; i++) target[i] += partials[at + i];
+    for (let i = first; i < end; i++) target[i] += partials[at + i];
   }
 }
 

@@ -3,7 +3,7 @@
 // the same code on the chunks they take.
 
 import { adamPart } from './adam.js';
-import { convBiasGradPart, convForwardPart, convInputGradPart, convWeightGradPart } from './conv.js';
+import { convBiasGradPart, convForwardPart, convInputGradPart, convWeightGradPart, sumBlocksPart } from './conv.js';
 import { addIntoPart, reluGradPart, reluPart } from './elementwise.js';
 import { gemmPart } from './gemm.js';
 import { averagePoolPart, maxPoolGradPart, maxPoolPart } from './pooling.js';
@@ -16,6 +16,7 @@ export type TaskName =
   | 'conv_input_grad'
   | 'conv_weight_grad'
   | 'conv_bias_grad'
+  | 'sum_blocks'
   | 'relu'
   | 'relu_grad'
   | 'add_into'
@@ -34,6 +35,7 @@ export function runTask(task: TaskName, arrays: readonly TaskArray[], scalars: r
     case 'conv_input_grad': return convInputGradPart(floats, scalars, first, end);
     case 'conv_weight_grad': return convWeightGradPart(floats, scalars, first, end);
     case 'conv_bias_grad': return convBiasGradPart(floats, scalars, first, end);
+    case 'sum_blocks': return sumBlocksPart(floats, scalars, first, end);
     case 'relu': return reluPart(floats, scalars, first, end);
     case 'relu_grad': return reluGradPart(floats, scalars, first, end);
     case 'add_into': return addIntoPart(floats, scalars, first, end);
