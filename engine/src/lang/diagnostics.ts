@@ -161,7 +161,62 @@ export const DIAGNOSTICS = {
     template: 'chain of {0} saturating activations: the worst-case gradient factor {1} is below 1e-3',
   },
   NN4001: { severity: 'error', title: 'unknown model', template: '`train` names an unknown model `{0}`' },
-  NN4002: { severity: 'error', title: 'bad train entry', template: 'bad `train` entry `{0}`: {1}' },
+  NN4002: {
+    severity: 'error',
+    title: 'bad train entry',
+    template: 'bad `train` entry `{0}`',
+    variants: {
+      // Keys.
+      unknownKey: 'bad `train` entry `{0}`: unknown key; the keys are {1}',
+      twice: 'bad `train` entry `{0}`: given twice',
+      missingData: 'bad `train` entry `{0}`: missing: every `train` needs a data set',
+      hyperParameters: 'bad `train` entry `{0}`: `{1}` has hyper-parameters; train a model that uses it as a block',
+      // A key's value.
+      expected: 'bad `train` entry `{0}`: expected {1}',
+      integer: 'bad `train` entry `{0}`: expected an integer of at least {1}',
+      positive: 'bad `train` entry `{0}`: expected a positive number',
+      fraction: 'bad `train` entry `{0}`: expected a fraction between 0 and 1, or `test`',
+      folder: 'bad `train` entry `{0}`: expected a folder path as a string',
+      layerList: 'bad `train` entry `{0}`: expected a list of layer names: `{0} = [fc1, conv1]`',
+      unknownLayer: 'bad `train` entry `{0}`: `{1}` is not a layer with parameters of the model; its layers are {2}',
+      unknownInstance: 'bad `train` entry `{0}`: `{1}` is not a layer or block instance the model applies; its layers are {2}',
+      allFrozen: 'bad `train` entry `{0}`: every parameter is frozen: nothing would train',
+      sideEffect: "bad `train` entry `{0}`: `{1}`'s `{2}` {3} when the backward pass recomputes it",
+      // The arguments of a data set, loss, optimizer or schedule call (`{1}` names the call).
+      unknownArgument: 'bad `train` entry `{0}`: `{1}` has no argument `{2}`',
+      tooManyArguments: 'bad `train` entry `{0}`: too many arguments to `{1}`',
+      pytorchBetas: "bad `train` entry `{0}`: `{1}` takes PyTorch's `betas = (b1, b2)`, not `{2}`",
+      needs: 'bad `train` entry `{0}`: `{1}` needs `{2}`',
+      needsString: 'bad `train` entry `{0}`: `{1}` needs `{2}` as a string',
+      // An argument's value (`{1}` names the argument).
+      argumentInteger: 'bad `train` entry `{0}`: `{1}` must be an integer ≥ {2}',
+      argumentBelow: 'bad `train` entry `{0}`: `{1}` must be a number in [0, {2})',
+      argumentBetween: 'bad `train` entry `{0}`: `{1}` must be a number in [{2}, {3}]',
+      argumentAtLeast: 'bad `train` entry `{0}`: `{1}` must be a number ≥ {2}',
+      argumentNonNegative: 'bad `train` entry `{0}`: `{1}` must be a non-negative number',
+      argumentNumber: 'bad `train` entry `{0}`: `{1}` must be a number',
+      argumentAboveZero: 'bad `train` entry `{0}`: `{1}` must be above 0',
+      argumentFlag: 'bad `train` entry `{0}`: `{1}` must be `true` or `false`',
+      tuple: 'bad `train` entry `{0}`: `{1}` must be a tuple of {2} numbers, as `{1} = ({3})`',
+      tupleItem: 'bad `train` entry `{0}`: each of `{1}` must be a number in [0, {2})',
+      classWeights: 'bad `train` entry `{0}`: `weight` must be a list of non-negative numbers, one per class, as `weight = [1.0, 2.0]`',
+      classWeightCount: 'bad `train` entry `{0}`: `weight` has {1} class weights, but `{2}` scores {3} classes',
+      // Values that do not fit together.
+      nesterov: 'bad `train` entry `{0}`: Nesterov momentum needs a `momentum` above 0',
+      etaMin: "bad `train` entry `{0}`: `eta_min` ({1}) is above the optimizer's `lr` ({2}): the rate would rise",
+      oneCycleWarmup: 'bad `train` entry `{0}`: `one_cycle` warms up by itself over `pct_start` of the steps; drop `warmup` or set `pct_start`',
+      // What a run finds before it starts (engine/src/run/).
+      tooManyParameters: 'bad `train` entry `{0}`: `{1}` has {2} parameters ({3} as float32), over the limit of {4}',
+      activationsTooLarge: 'bad `train` entry `{0}`: one step of `{1}` at batch {2} needs {3} of activations, over the limit of {4}; use a smaller batch',
+      onnxUnsupported: 'bad `train` entry `{0}`: the ONNX backend cannot train `{1}`: it cannot lower {2}; use backend = "ts" or "auto"',
+      onnxStart: 'bad `train` entry `{0}`: onnxruntime could not start: {1}',
+      notTextData: 'bad `train` entry `{0}`: `nn generate` samples from a model trained on `text(...)` data; this `train` block names another data set',
+      notCharacterModel: 'bad `train` entry `{0}`: `nn generate` needs a model from int[B, T] character ids (T a number) to logits [B, T, vocabulary]',
+      // `nn generate`'s prompt against the block's text: no entry of the block is wrong, so no entry is named.
+      promptCharacters: 'the prompt has characters the text never uses: {0}',
+      emptyPrompt: 'the prompt is empty: give at least one character',
+    },
+  },
   NN4003: {
     severity: 'error',
     title: 'data sample shape differs from the model input',
@@ -212,7 +267,8 @@ export const DIAGNOSTICS = {
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;
 
-type VariantsOf<C> = C extends DiagnosticCode ? ((typeof DIAGNOSTICS)[C] extends { variants: infer V } ? `${C}/${keyof V & string}` : never) : never;
+/** The cases of a code (`NN2003/kind`, ...). */
+export type VariantsOf<C> = C extends DiagnosticCode ? ((typeof DIAGNOSTICS)[C] extends { variants: infer V } ? `${C}/${keyof V & string}` : never) : never;
 
 /** A message of the catalogue: a code, or a code's case (`NN2003/kind`). */
 export type MessageId = DiagnosticCode | VariantsOf<DiagnosticCode>;
@@ -233,7 +289,7 @@ export function codeOf(id: string): DiagnosticCode | null {
 }
 
 /** Fills a catalogue template's `{0}`, `{1}`... placeholders. */
-export function formatMessage(id: MessageId | string, args: readonly DiagnosticArg[]): string {
+export function formatMessage(id: MessageId, args: readonly DiagnosticArg[]): string {
   const code = codeOf(id);
   if (code === null) throw new Error(`unknown diagnostic code ${id}`);
   const entry = catalogue[code];

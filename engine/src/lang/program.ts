@@ -201,7 +201,7 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
   for (const item of symbols.trains) {
     const model = symbols.models.get(item.model.name);
     if (model && model.hyperParams.length > 0) {
-      ctx.diagnostics.push(makeDiagnostic('NN4002', item.model.range, ['model', `\`${model.name.name}\` has hyper-parameters; train a model that uses it as a block`]));
+      ctx.diagnostics.push(makeDiagnostic('NN4002/hyperParameters', item.model.range, ['model', model.name.name]));
       continue;
     }
     const checked = guarded(item.model, () => checkTrain(item, symbols, signatures.get(item.model.name) ?? null, options, graphs.get(item.model.name) ?? null));

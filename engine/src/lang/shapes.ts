@@ -992,7 +992,7 @@ export class ShapeChecker {
         const details = options.layer ? layerSizeFix(options.layer, result.error.code, shapes[0], this.ctx.text) : undefined;
         const { item, argument } = result.error;
         const at = (item !== undefined ? options.itemRanges?.[item] : argument !== undefined ? options.argumentRange?.(argument) : undefined) ?? range;
-        this.report(f, result.error.code as MessageId, at, args, details);
+        this.report(f, result.error.code, at, args, details);
         // A shape the op could not produce (a window that does not fit) is unknown, not wrong.
         shape = result.shape && result.shape.every((d) => (d.constant() ?? 1) >= 1) ? result.shape : null;
       } else {

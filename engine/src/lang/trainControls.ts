@@ -4,6 +4,7 @@
 
 import type { Graph, ParamInfo, ScheduleSpec, TextRange, TrainControls } from './api.js';
 import { checkpointableInstances, sideEffectIn } from './checkpoints.js';
+import type { DiagnosticArg, VariantsOf } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
 import type { Expr } from './syntax.js';
 import { NO_DECAY_GROUPS, SCHEDULES, scheduleDef, trainCallSignature, type TrainParam } from './trainCatalogue.js';
@@ -19,7 +20,8 @@ export interface ControlReader {
   callArgs(expr: Expr, key: string, params: readonly TrainParam[]): Map<string, Expr> | null;
   /** The name a call or bare name calls. */
   callee(expr: Expr): { name: string; range: TextRange } | null;
-  bad(range: TextRange, key: string, problem: string, fix?: ReturnType<typeof didYouMean>): void;
+  /** Reports an NN4002 case with its arguments (the entry's key first). */
+  bad(id: VariantsOf<'NN4002'>, range: TextRange, args: readonly DiagnosticArg[], fix?: ReturnType<typeof didYouMean>): void;
   /** The model's parameters, when its graph checked. */
   params: readonly ParamInfo[] | null;
   /** The model's graph, when it checked. */
@@ -33,20 +35,20 @@ function owns(name: string, p: ParamInfo): boolean {
 
 /**
  * The names of a layer list (`freeze = [a, b]`, `checkpoint = [a, b]`), each one `known`
- * accepts or reported with the model's `candidates` (and a did-you-mean); null names when
- * the model's graph did not check.
+ * accepts or reported as the `unknown` case with the model's `candidates` (and a
+ * did-you-mean); null names when the model's graph did not check.
  */
-function layerListOf(expr: Expr, key: string, reader: ControlReader, candidates: readonly string[] | null, known: (name: string) => boolean, what: string): string[] {
+function layerListOf(expr: Expr, key: string, reader: ControlReader, candidates: readonly string[] | null, known: (name: string) => boolean, unknown: VariantsOf<'NN4002'>): string[] {
   const items = expr.kind === 'list' ? expr.items : [expr];
   const names: string[] = [];
   for (const item of items) {
     if (item.kind !== 'name') {
-      reader.bad(item.range, key, `expected a list of layer names: \`${key} = [fc1, conv1]\``);
+      reader.bad('NN4002/layerList', item.range, [key]);
       continue;
     }
     if (candidates === null) continue;
     if (!known(item.name)) {
-      reader.bad(item.range, key, `\`${item.name}\` is not ${what}; its layers are ${candidates.join(', ')}`, didYouMean(item.range, item.name, candidates));
+      reader.bad(unknown, item.range, [key, item.name, candidates.join(', ')], didYouMean(item.range, item.name, candidates));
       continue;
     }
     names.push(item.name);
@@ -58,9 +60,9 @@ function layerListOf(expr: Expr, key: string, reader: ControlReader, candidates:
 function frozenOf(expr: Expr, reader: ControlReader): string[] {
   const params = reader.params;
   const layers = params ? [...new Set(params.map((p) => p.layer.split('.')[0]))] : null;
-  const names = layerListOf(expr, 'freeze', reader, layers, (name) => params!.some((p) => owns(name, p)), 'a layer with parameters of the model');
+  const names = layerListOf(expr, 'freeze', reader, layers, (name) => params!.some((p) => owns(name, p)), 'NN4002/unknownLayer');
   const frozen = new Set(params ? params.filter((p) => names.some((name) => owns(name, p))).map((p) => p.name) : []);
-  if (params !== null && params.length > 0 && frozen.size === params.length) reader.bad(expr.range, 'freeze', 'every parameter is frozen: nothing would train');
+  if (params !== null && params.length > 0 && frozen.size === params.length) reader.bad('NN4002/allFrozen', expr.range, ['freeze']);
   return params ? params.filter((p) => frozen.has(p.name)).map((p) => p.name) : [];
 }
 
@@ -68,13 +70,13 @@ function frozenOf(expr: Expr, reader: ControlReader): string[] {
 function checkpointOf(expr: Expr, reader: ControlReader): string[] {
   const graph = reader.graph;
   const instances = graph ? checkpointableInstances(graph) : null;
-  const names = layerListOf(expr, 'checkpoint', reader, instances, (name) => instances!.includes(name), 'a layer or block instance the model applies');
+  const names = layerListOf(expr, 'checkpoint', reader, instances, (name) => instances!.includes(name), 'NN4002/unknownInstance');
   return names.filter((name) => {
     const calls = graph!.instanceCalls!.filter((c) => c.layer === name);
     const side = calls.map((c) => sideEffectIn(graph!.nodes, c)).find((s) => s !== null);
     if (!side) return true;
     const item = (expr.kind === 'list' ? expr.items : [expr]).find((i) => i.kind === 'name' && i.name === name)!;
-    reader.bad(item.range, 'checkpoint', `\`${name}\`'s \`${side.node.layer ?? side.node.op}\` ${side.effect} when the backward pass recomputes it`);
+    reader.bad('NN4002/sideEffect', item.range, ['checkpoint', name, side.node.layer ?? side.node.op, side.effect]);
     return false;
   });
 }
@@ -85,7 +87,7 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
   const def = callee ? scheduleDef(callee.name) : undefined;
   if (!def) {
     const names = Object.values(SCHEDULES).map((s) => s.name);
-    reader.bad(expr.range, 'schedule', `expected ${Object.values(SCHEDULES).map((s) => `\`${trainCallSignature(s.name, s.params)}\``).join(', ')}`, callee ? didYouMean(callee.range, callee.name, names) : undefined);
+    reader.bad('NN4002/expected', expr.range, ['schedule', Object.values(SCHEDULES).map((s) => `\`${trainCallSignature(s.name, s.params)}\``).join(', ')], callee ? didYouMean(callee.range, callee.name, names) : undefined);
     return null;
   }
   const args = reader.callArgs(expr, 'schedule', def.params);
@@ -96,7 +98,7 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
     const arg = args.get(p.name);
     if (arg === undefined) {
       if (p.default === undefined && p.defaultText === undefined) {
-        reader.bad(expr.range, 'schedule', `\`${def.name}\` needs \`${p.name}\``);
+        reader.bad('NN4002/needs', expr.range, ['schedule', def.name, p.name]);
         ok = false;
       }
       values[p.name] = p.default ?? null;
@@ -106,7 +108,9 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
     const fits = v !== null && Number.isFinite(v) && (p.kind === 'count' ? Number.isInteger(v) && v >= 1 : v >= 0 && v < (p.below ?? Infinity));
     if (fits) values[p.name] = v;
     else {
-      reader.bad(arg.range, 'schedule', `\`${p.name}\` must be ${p.kind === 'count' ? 'an integer ≥ 1' : p.below === undefined ? 'a non-negative number' : `a number in [0, ${p.below})`}`);
+      if (p.kind === 'count') reader.bad('NN4002/argumentInteger', arg.range, ['schedule', p.name, 1]);
+      else if (p.below === undefined) reader.bad('NN4002/argumentNonNegative', arg.range, ['schedule', p.name]);
+      else reader.bad('NN4002/argumentBelow', arg.range, ['schedule', p.name, p.below]);
       ok = false;
     }
   }
@@ -115,7 +119,7 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
     for (const name of ['pct_start', 'div_factor', 'final_div_factor']) {
       const arg = args.get(name);
       if (ok && arg !== undefined && values[name] === 0) {
-        reader.bad(arg.range, 'schedule', `\`${name}\` must be above 0`);
+        reader.bad('NN4002/argumentAboveZero', arg.range, ['schedule', name]);
         ok = false;
       }
     }
@@ -138,7 +142,7 @@ function scheduleOf(expr: Expr, reader: ControlReader): ScheduleSpec | null {
 function noDecayOf(expr: Expr, reader: ControlReader): string[] {
   const group = reader.word(expr);
   if (group === null || !(NO_DECAY_GROUPS as readonly string[]).includes(group)) {
-    reader.bad(expr.range, 'no_decay', `expected ${NO_DECAY_GROUPS.map((g) => `\`"${g}"\``).join(' or ')}`);
+    reader.bad('NN4002/expected', expr.range, ['no_decay', NO_DECAY_GROUPS.map((g) => `\`"${g}"\``).join(' or ')]);
     return [];
   }
   if (group === 'none' || reader.params === null) return [];
@@ -153,7 +157,7 @@ export function checkControls(reader: ControlReader, lr: number): TrainControls 
     if (expr === undefined) return null;
     const v = reader.number(expr);
     if (v !== null && Number.isFinite(v) && v > 0) return v;
-    reader.bad(expr.range, key, 'expected a positive number');
+    reader.bad('NN4002/positive', expr.range, [key]);
     return null;
   };
   const integer = (key: string, min: number): number | null => {
@@ -161,18 +165,18 @@ export function checkControls(reader: ControlReader, lr: number): TrainControls 
     if (expr === undefined) return null;
     const v = reader.number(expr);
     if (v !== null && Number.isInteger(v) && v >= min) return v;
-    reader.bad(expr.range, key, `expected an integer of at least ${min}`);
+    reader.bad('NN4002/integer', expr.range, [key, min]);
     return null;
   };
   const scheduleExpr = entries.get('schedule');
   const schedule = scheduleExpr ? scheduleOf(scheduleExpr, reader) : null;
   if (schedule?.kind === 'cosine' && scheduleExpr && schedule.etaMin > lr) {
-    reader.bad(scheduleExpr.range, 'schedule', `\`eta_min\` (${schedule.etaMin}) is above the optimizer's \`lr\` (${lr}): the rate would rise`);
+    reader.bad('NN4002/etaMin', scheduleExpr.range, ['schedule', schedule.etaMin, lr]);
   }
   let warmup = integer('warmup', 0) ?? 0;
   const warmupExpr = entries.get('warmup');
   if (schedule?.kind === 'one_cycle' && warmup > 0 && warmupExpr) {
-    reader.bad(warmupExpr.range, 'warmup', '`one_cycle` warms up by itself over `pct_start` of the steps; drop `warmup` or set `pct_start`');
+    reader.bad('NN4002/oneCycleWarmup', warmupExpr.range, ['warmup']);
     warmup = 0;
   }
   const noDecay = entries.has('no_decay') ? noDecayOf(entries.get('no_decay') as Expr, reader) : [];

@@ -7,7 +7,7 @@ import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
 import { opDef } from '../ops/registry.js';
 import { arithmetic, isHalfTyped, type Symbols } from './binder.js';
-import { makeDiagnostic } from './diagnostics.js';
+import { makeDiagnostic, type DiagnosticArg, type VariantsOf } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
 import type { Signature } from './shapes.js';
 import { DimBinding } from '../shape/binding.js';
@@ -80,7 +80,8 @@ export function checkTrain(
   const { readDataHeader } = options;
   const leavesAllowedFolder = (path: string) => !options.allowPathsOutsideWorkspace && leavesWorkspace(path);
   const diagnostics: Diagnostic[] = [];
-  const bad = (range: TextRange, key: string, problem: string) => diagnostics.push(makeDiagnostic('NN4002', range, [key, problem]));
+  /** NN4002: a case of the code, its arguments (the entry's key first) and, for a misspelt name, its did-you-mean. */
+  const bad = (id: VariantsOf<'NN4002'>, range: TextRange, args: readonly DiagnosticArg[], fix: ReturnType<typeof didYouMean> = {}) => diagnostics.push(makeDiagnostic(id, range, args, fix));
   const modelName = item.model.name;
   if (!symbols.models.has(modelName)) diagnostics.push(makeDiagnostic('NN4001', item.model.range, [modelName]));
 
@@ -89,7 +90,7 @@ export function checkTrain(
   for (const entry of item.entries) {
     const key = entry.key.name;
     if (!KEYS.includes(key)) {
-      diagnostics.push(makeDiagnostic('NN4002', entry.key.range, [key, `unknown key; the keys are ${KEYS.join(', ')}`], didYouMean(entry.key.range, key, KEYS)));
+      bad('NN4002/unknownKey', entry.key.range, [key, KEYS.join(', ')], didYouMean(entry.key.range, key, KEYS));
       continue;
     }
     const given = entries.get(key);
@@ -97,7 +98,7 @@ export function checkTrain(
       // A half-typed entry is its syntax error only: it is not given twice with a complete one, which counts.
       if (isHalfTyped(entry.value)) continue;
       if (!isHalfTyped(given)) {
-        bad(entry.key.range, key, 'given twice');
+        bad('NN4002/twice', entry.key.range, [key]);
         continue;
       }
     }
@@ -140,7 +141,7 @@ export function checkTrain(
     if (expr === undefined) return fallback;
     const v = valueOf(expr);
     if (v.kind === 'number' && Number.isInteger(v.value) && v.value >= min) return v.value;
-    bad(expr.range, key, `expected an integer of at least ${min}`);
+    bad('NN4002/integer', expr.range, [key, min]);
     return fallback;
   };
 
@@ -154,8 +155,11 @@ export function checkTrain(
     for (const arg of call?.args ?? []) {
       const argName = arg.name?.name ?? params[position++];
       if (argName === undefined || !params.includes(argName)) {
-        const problem = /^beta[12]$/.test(argName ?? '') && params.includes('betas') ? `\`${name}\` takes PyTorch's \`betas = (b1, b2)\`, not \`${argName}\`` : arg.name ? `\`${name}\` has no argument \`${argName}\`` : `too many arguments to \`${name}\``;
-        diagnostics.push(makeDiagnostic('NN4002', arg.range, [key, problem], arg.name ? didYouMean(arg.name.range, argName!, params) : {}));
+        if (arg.name === null) bad('NN4002/tooManyArguments', arg.range, [key, name]);
+        else {
+          const pytorchBetas = /^beta[12]$/.test(arg.name.name) && params.includes('betas');
+          bad(pytorchBetas ? 'NN4002/pytorchBetas' : 'NN4002/unknownArgument', arg.range, [key, name, arg.name.name], didYouMean(arg.name.range, arg.name.name, params));
+        }
         return null;
       }
       args.set(argName, { value: valueOf(arg.value), expr: arg.value });
@@ -171,18 +175,18 @@ export function checkTrain(
       return inRange(v) ? [v.value] : [];
     });
     if (values.length === 0 || values.length !== items.length) {
-      bad(expr.range, 'loss', '`weight` must be a list of non-negative numbers, one per class, as `weight = [1.0, 2.0]`');
+      bad('NN4002/classWeights', expr.range, ['loss']);
       return null;
     }
     return { values, range: expr.range };
   };
 
   /** A tuple argument's numbers (`betas = (0.9, 0.98)`; a list too, as PyTorch takes one), each in [0, below), as many as its default has; else reported. */
-  const tupleOf = (expr: Expr, p: TupleParam, report: (range: TextRange, problem: string) => void): number[] | null => {
+  const tupleOf = (expr: Expr, key: string, p: TupleParam): number[] | null => {
     const arity = p.default.length;
     const items = itemsOf(expr);
     if (!items || items.length !== arity) {
-      report(expr.range, `\`${p.name}\` must be a tuple of ${arity} numbers, as \`${p.name} = (${p.default.join(', ')})\``);
+      bad('NN4002/tuple', expr.range, [key, p.name, arity, p.default.join(', ')]);
       return null;
     }
     const numbers: number[] = [];
@@ -190,7 +194,7 @@ export function checkTrain(
       const v = valueOf(item);
       if (inRange(v, p.below)) numbers.push(v.value);
       else {
-        report(item.range, `each of \`${p.name}\` must be a number in [0, ${p.below})`);
+        bad('NN4002/tupleItem', item.range, [key, p.name, p.below]);
         return null;
       }
     }
@@ -202,14 +206,13 @@ export function checkTrain(
   let header: DataHeader | null = null;
   const dataExpr = entries.get('data');
   if (dataExpr === undefined) {
-    bad(item.model.range, 'data', 'missing: every `train` needs a data set');
+    bad('NN4002/missingData', item.model.range, ['data']);
   } else {
     const callee = calleeOf(dataExpr);
     const set = callee ? dataSetDef(callee.name) : undefined;
     const parsed = set ? callArgs(dataExpr, 'data', set.params) : null;
     if (!set) {
-      const expected = `expected ${either(DATA_SET_NAMES.map((n) => `${n}(...)`))}`;
-      diagnostics.push(makeDiagnostic('NN4002', dataExpr.range, ['data', expected], callee ? didYouMean(callee.range, callee.name, DATA_SET_NAMES) : {}));
+      bad('NN4002/expected', dataExpr.range, ['data', either(DATA_SET_NAMES.map((n) => `${n}(...)`))], callee ? didYouMean(callee.range, callee.name, DATA_SET_NAMES) : {});
     } else if (parsed && !set.files) {
       const values: Record<string, number> = {};
       let ok = true;
@@ -218,7 +221,7 @@ export function checkTrain(
         if (arg === undefined) values[p.name] = p.default!;
         else if (arg.value.kind === 'number' && Number.isInteger(arg.value.value) && arg.value.value >= (p.min ?? 1)) values[p.name] = arg.value.value;
         else {
-          bad(arg.expr.range, 'data', `\`${p.name}\` must be ${p.min === 0 ? 'a non-negative' : 'a positive'} integer`);
+          bad('NN4002/argumentInteger', arg.expr.range, ['data', p.name, p.min ?? 1]);
           ok = false;
         }
       }
@@ -252,13 +255,14 @@ export function checkTrain(
           if (arg === undefined) counts[p.name] = p.default!;
           else if (arg.value.kind === 'number' && fits(arg.value.value)) counts[p.name] = arg.value.value;
           else {
-            bad(arg.expr.range, 'data', `\`${p.name}\` must be ${integer ? 'a positive integer' : `a number in [0, ${p.below})`}`);
+            if (integer) bad('NN4002/argumentInteger', arg.expr.range, ['data', p.name, p.min ?? 1]);
+            else bad('NN4002/argumentBelow', arg.expr.range, ['data', p.name, p.below!]);
             ok = false;
           }
           continue;
         }
         if (arg === undefined || arg.value.kind !== 'string') {
-          bad(arg?.expr.range ?? dataExpr.range, 'data', `\`${name}\` needs \`${p.name}\` as a string`);
+          bad('NN4002/needsString', arg?.expr.range ?? dataExpr.range, ['data', name, p.name]);
           ok = false;
           continue;
         }
@@ -307,11 +311,13 @@ export function checkTrain(
         const arg = parsed?.args.get(p.name);
         if (arg === undefined) continue;
         if (arg.value.kind === 'number' && arg.value.value >= (p.min ?? -Infinity) && arg.value.value <= (p.max ?? Infinity)) lossArgs[p.name] = arg.value.value;
-        else bad(arg.expr.range, 'loss', `\`${p.name}\` must be a number${p.min !== undefined && p.max !== undefined ? ` in [${p.min}, ${p.max}]` : p.min !== undefined ? ` ≥ ${p.min}` : ''}`);
+        else if (p.min !== undefined && p.max !== undefined) bad('NN4002/argumentBetween', arg.expr.range, ['loss', p.name, p.min, p.max]);
+        else if (p.min !== undefined) bad('NN4002/argumentAtLeast', arg.expr.range, ['loss', p.name, p.min]);
+        else bad('NN4002/argumentNumber', arg.expr.range, ['loss', p.name]);
       }
     } else {
       const v = valueOf(lossExpr);
-      diagnostics.push(makeDiagnostic('NN4002', lossExpr.range, ['loss', `expected ${either(TRAIN_LOSSES)}`], callee ? didYouMean(callee.range, callee.name, TRAIN_LOSSES) : v.kind === 'name' ? didYouMean(lossExpr.range, v.value, TRAIN_LOSSES) : {}));
+      bad('NN4002/expected', lossExpr.range, ['loss', either(TRAIN_LOSSES)], callee ? didYouMean(callee.range, callee.name, TRAIN_LOSSES) : v.kind === 'name' ? didYouMean(lossExpr.range, v.value, TRAIN_LOSSES) : {});
     }
   }
 
@@ -323,7 +329,7 @@ export function checkTrain(
     const def = callee ? optimizerDef(callee.name) : undefined;
     if (!def) {
       const names = Object.keys(OPTIMIZERS);
-      diagnostics.push(makeDiagnostic('NN4002', optimizerExpr.range, ['optimizer', `expected ${either(names.map((n) => `${n}(...)`))}`], callee ? didYouMean(callee.range, callee.name, names) : {}));
+      bad('NN4002/expected', optimizerExpr.range, ['optimizer', either(names.map((n) => `${n}(...)`))], callee ? didYouMean(callee.range, callee.name, names) : {});
     } else {
       const name = def.name;
       const parsed = callArgs(optimizerExpr, 'optimizer', def.params);
@@ -335,32 +341,33 @@ export function checkTrain(
           const arg = parsed.args.get(p.name);
           if (arg === undefined) {
             if (p.default === undefined) {
-              bad(optimizerExpr.range, 'optimizer', `\`${name}\` needs \`${p.name}\``);
+              bad('NN4002/needs', optimizerExpr.range, ['optimizer', name, p.name]);
               ok = false;
             } else if (p.kind !== 'tuple') values[p.name] = p.default;
             else tuples[p.name] = p.default;
           } else if (p.kind === 'flag') {
             if (arg.value.kind === 'bool') values[p.name] = arg.value.value ? 1 : 0;
             else {
-              bad(arg.expr.range, 'optimizer', `\`${p.name}\` must be \`true\` or \`false\``);
+              bad('NN4002/argumentFlag', arg.expr.range, ['optimizer', p.name]);
               ok = false;
             }
           } else if (p.kind === 'tuple') {
-            const items = tupleOf(arg.expr, p, (range, problem) => bad(range, 'optimizer', problem));
+            const items = tupleOf(arg.expr, 'optimizer', p);
             if (items) tuples[p.name] = items;
             else ok = false;
           } else if (inRange(arg.value, p.below)) values[p.name] = arg.value.value;
           else {
-            bad(arg.expr.range, 'optimizer', p.below === undefined ? `\`${p.name}\` must be a non-negative number` : `\`${p.name}\` must be a number in [0, ${p.below})`);
+            if (p.below === undefined) bad('NN4002/argumentNonNegative', arg.expr.range, ['optimizer', p.name]);
+            else bad('NN4002/argumentBelow', arg.expr.range, ['optimizer', p.name, p.below]);
             ok = false;
           }
         }
         if (ok && !(values.lr > 0)) {
-          bad(parsed.args.get('lr')?.expr.range ?? optimizerExpr.range, 'optimizer', '`lr` must be positive');
+          bad('NN4002/argumentAboveZero', parsed.args.get('lr')?.expr.range ?? optimizerExpr.range, ['optimizer', 'lr']);
           ok = false;
         }
         if (ok && values.nesterov === 1 && values.momentum === 0) {
-          bad(parsed.args.get('nesterov')!.expr.range, 'optimizer', 'Nesterov momentum needs a `momentum` above 0');
+          bad('NN4002/nesterov', parsed.args.get('nesterov')!.expr.range, ['optimizer']);
           ok = false;
         }
         if (ok) {
@@ -392,7 +399,7 @@ export function checkTrain(
         return parsed ? new Map([...parsed.args].map(([name, arg]) => [name, arg.expr])) : null;
       },
       callee: calleeOf,
-      bad: (range, key, problem, fix) => diagnostics.push(makeDiagnostic('NN4002', range, [key, problem], fix ?? {})),
+      bad,
       params: graph ? graph.params.map((p) => p.param) : null,
       graph: graph ?? null,
     },
@@ -409,7 +416,7 @@ export function checkTrain(
     const v = valueOf(validateExpr);
     if (v.kind === 'number' && v.value > 0 && v.value < 1) validate = v.value;
     else if ((v.kind === 'name' || v.kind === 'string') && v.value === 'test') validate = 'test';
-    else bad(validateExpr.range, 'validate', 'expected a fraction between 0 and 1, or `test`');
+    else bad('NN4002/fraction', validateExpr.range, ['validate']);
   }
 
   let backend: TrainIR['backend'] = 'auto';
@@ -417,14 +424,14 @@ export function checkTrain(
   if (backendExpr) {
     const v = valueOf(backendExpr);
     if ((v.kind === 'string' || v.kind === 'name') && (BACKENDS as readonly string[]).includes(v.value)) backend = v.value as TrainIR['backend'];
-    else bad(backendExpr.range, 'backend', `expected ${either(BACKENDS.map((b) => `"${b}"`))}`);
+    else bad('NN4002/expected', backendExpr.range, ['backend', either(BACKENDS.map((b) => `"${b}"`))]);
   }
 
   let save = `runs/${modelName}`;
   const saveExpr = entries.get('save');
   if (saveExpr) {
     const v = valueOf(saveExpr);
-    if (v.kind !== 'string') bad(saveExpr.range, 'save', 'expected a folder path as a string');
+    if (v.kind !== 'string') bad('NN4002/folder', saveExpr.range, ['save']);
     else if (leavesAllowedFolder(v.value)) diagnostics.push(makeDiagnostic('NN4006', saveExpr.range, [v.value]));
     else {
       // A folder inside by its text may still lead out through a symlink; runs never write there.
@@ -482,7 +489,7 @@ function checkAgainstModel(
     diagnostics.push(makeDiagnostic('NN4004', dataExpr.range, [dataName, header.classes, modelName, scores]));
   }
   if (lossWeight && form.kind === 'class-ids' && scores !== null && scores !== undefined && lossWeight.values.length !== scores) {
-    diagnostics.push(makeDiagnostic('NN4002', lossWeight.range, ['loss', `\`weight\` has ${lossWeight.values.length} class weights, but \`${modelName}\` scores ${scores} classes`]));
+    diagnostics.push(makeDiagnostic('NN4002/classWeightCount', lossWeight.range, ['loss', lossWeight.values.length, modelName, scores]));
   }
 }
 

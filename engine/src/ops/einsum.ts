@@ -7,7 +7,7 @@ import { record } from '../autograd/tape.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 import { stridesOf } from '../tensor/shape.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
-import { broadcast, elementCount, type RuleArg, type RuleError, type RuleResult } from '../shape/rules.js';
+import { broadcast, elementCount, type RuleArg, type RuleError, type RuleErrorCode, type RuleResult } from '../shape/rules.js';
 import type { LoweringContext, Val } from '../onnx/context.js';
 import { defineOp, string, tensors } from './def.js';
 import { outputShape } from './shape-rule.js';
@@ -38,7 +38,7 @@ function explicitText({ inputs, output }: Equation): string {
 }
 
 /** An error about the equation argument. */
-function equationError(code: string, args: RuleArg[]): { error: RuleError } {
+function equationError(code: RuleErrorCode, args: RuleArg[]): { error: RuleError } {
   return { error: { code, args, argument: { param: 'equation' } } };
 }
 

@@ -3,6 +3,7 @@
 // with the reason, `ts` never touches onnxruntime.
 
 import type { FnIR, ModelIR, TrainIR } from '../lang/api.js';
+import { formatMessage } from '../lang/diagnostics.js';
 import { buildTrainStep } from '../backend-onnx/graphs.js';
 import { OnnxTrainer, type OnnxTrainerOptions } from '../backend-onnx/session.js';
 import { OnnxUnsupported } from '../onnx/unsupported.js';
@@ -10,6 +11,7 @@ import { OnnxUnsupported } from '../onnx/unsupported.js';
 export type BackendChoice =
   | { backend: 'onnx' }
   | { backend: 'ts'; reason: string | null }
+  /** The NN4002 message when `backend = "onnx"` cannot lower the model. */
   | { error: string };
 
 /** Whether the model lowers to ONNX; a pure check (it builds, but does not run, the graph). */
@@ -20,8 +22,8 @@ export function chooseBackend(model: ModelIR, fns: ReadonlyMap<string, FnIR>, tr
     return { backend: 'onnx' };
   } catch (error) {
     if (!(error instanceof OnnxUnsupported)) throw error;
-    const message = `the ONNX backend cannot train \`${model.name}\`: it cannot lower ${error.construct}`;
-    return train.backend === 'onnx' ? { error: `${message}; use backend = "ts" or "auto"` } : { backend: 'ts', reason: `${message}; training on the TS engine` };
+    if (train.backend === 'onnx') return { error: formatMessage('NN4002/onnxUnsupported', ['backend', model.name, error.construct]) };
+    return { backend: 'ts', reason: `the ONNX backend cannot train \`${model.name}\`: it cannot lower ${error.construct}; training on the TS engine` };
   }
 }
 

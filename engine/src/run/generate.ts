@@ -7,7 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { Rng } from '../random.js';
 import { readText } from '../data/text.js';
 import { isDataError } from '../data/dataset.js';
-import { formatMessage } from '../lang/diagnostics.js';
+import { formatMessage, type DiagnosticArg, type VariantsOf } from '../lang/diagnostics.js';
 import { loadWeights } from './checkpoint.js';
 import { prepare, type PrepareOptions, type RunError } from './prepare.js';
 
@@ -40,20 +40,20 @@ export function generate(text: string, options: GenerateOptions): { errors: RunE
   const prepared = prepare(text, options);
   if (Array.isArray(prepared)) return { errors: prepared };
   const { lowered, train, model } = prepared;
-  const fail = (message: string): { errors: RunError[] } => ({ errors: [{ code: 'NN4002', message, range: train.range }] });
-  if (train.data.kind !== 'text') return fail('`nn generate` samples from a model trained on `text(...)` data; this `train` block names another data set');
+  const fail = (id: VariantsOf<'NN4002'>, args: readonly DiagnosticArg[]): { errors: RunError[] } => ({ errors: [{ code: 'NN4002', message: formatMessage(id, args), range: train.range }] });
+  if (train.data.kind !== 'text') return fail('NN4002/notTextData', ['data']);
   const input = model.graph.values[model.graph.inputs[0]];
   const output = model.graph.values[model.graph.output];
   const context = input.shape[1]?.constant();
   if (input.shape.length !== 2 || input.dtype !== 'int64' || context === null || context === undefined || output.shape.length !== 3) {
-    return fail('`nn generate` needs a model from int[B, T] character ids (T a number) to logits [B, T, vocabulary]');
+    return fail('NN4002/notCharacterModel', ['model']);
   }
   const read = readText(train.data.path, options.baseDir, train.data.block);
   if (isDataError(read)) return { errors: [{ code: 'NN4005', message: formatMessage('NN4005', [read.path, read.problem]), range: train.dataRange }] };
   const { vocabulary } = read;
   const unknown = [...new Set(options.prompt)].filter((c) => !vocabulary.ids.has(c));
-  if (unknown.length > 0) return fail(`the prompt has characters the text never uses: ${unknown.map((c) => JSON.stringify(c)).join(', ')}`);
-  if (options.prompt.length === 0) return fail('the prompt is empty: give at least one character');
+  if (unknown.length > 0) return fail('NN4002/promptCharacters', [unknown.map((c) => JSON.stringify(c)).join(', ')]);
+  if (options.prompt.length === 0) return fail('NN4002/emptyPrompt', []);
   const problem = loadWeights(options.weights, lowered.params, lowered.buffers);
   if (problem) return { errors: [{ code: 'NN4005', message: `--weights ${options.weights}: ${problem.error}`, range: train.range }] };
   for (const p of lowered.params) p.tensor.requiresGrad = false;

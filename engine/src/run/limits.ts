@@ -58,12 +58,12 @@ function formatBytes(bytes: number): string {
 export function sizeLimitProblem(model: ModelIR, batch: number, limits: SizeLimits): { key: 'model' | 'batch'; message: string } | null {
   const size = modelSize(model, batch);
   if (size.parameters > limits.maxParameters) {
-    const problem = `\`${model.name}\` has ${size.parameters.toLocaleString('en-US')} parameters (${formatBytes(size.parameters * FLOAT_BYTES)} as float32), over the limit of ${limits.maxParameters.toLocaleString('en-US')}`;
-    return { key: 'model', message: formatMessage('NN4002', ['model', problem]) };
+    const args = ['model', model.name, size.parameters.toLocaleString('en-US'), formatBytes(size.parameters * FLOAT_BYTES), limits.maxParameters.toLocaleString('en-US')];
+    return { key: 'model', message: formatMessage('NN4002/tooManyParameters', args) };
   }
   if (size.activationBytes > limits.maxActivationBytes) {
-    const problem = `one step of \`${model.name}\` at batch ${batch} needs ${formatBytes(size.activationBytes)} of activations, over the limit of ${formatBytes(limits.maxActivationBytes)}; use a smaller batch`;
-    return { key: 'batch', message: formatMessage('NN4002', ['batch', problem]) };
+    const args = ['batch', model.name, batch, formatBytes(size.activationBytes), formatBytes(limits.maxActivationBytes)];
+    return { key: 'batch', message: formatMessage('NN4002/activationsTooLarge', args) };
   }
   return null;
 }

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TextRange } from '../lang/api.js';
+import { formatMessage } from '../lang/diagnostics.js';
 import { chooseBackend } from './backendChoice.js';
 import { stateKeys } from '../backend-onnx/optimizer.js';
 import type { EvaluatedOn, Finding, RunEvent } from '../core/events.js';
@@ -78,9 +79,9 @@ async function chooseTrainingBackend(prepared: Prepared, requested: 'ts' | 'onnx
   try {
     return { backend: await onnxBackend(prepared, threads, totalSteps), note: null };
   } catch (error) {
-    const message = `onnxruntime could not start: ${(error as Error).message}`;
-    if (requested === 'onnx') return { code: 'NN4002', message, range };
-    return { backend: tsBackend(prepared, threads, totalSteps), note: `${message}; training on the TS engine` };
+    const why = (error as Error).message;
+    if (requested === 'onnx') return { code: 'NN4002', message: formatMessage('NN4002/onnxStart', ['backend', why]), range };
+    return { backend: tsBackend(prepared, threads, totalSteps), note: `onnxruntime could not start: ${why}; training on the TS engine` };
   }
 }
 
