@@ -54,7 +54,16 @@ const unary = (label = 'matrix'): OpCase<Record<string, never>>[] => [
   { label, inputs: [{ shape: ['B', 5] }], attrs: {} },
   { label: 'rank 3', inputs: [{ shape: [2, 'B', 4] }], attrs: {} },
 ];
-const positive = (): OpCase<Record<string, never>>[] => [{ label: 'positive', inputs: [{ shape: ['B', 4], values: 'positive' }], attrs: {} }];
+const positive = (): OpCase<Record<string, never>>[] => [
+  { label: 'positive', inputs: [{ shape: ['B', 4], values: 'positive' }], attrs: {} },
+  { label: 'positive, rank 4', inputs: [{ shape: [2, 'B', 3, 2], values: 'positive' }], attrs: {} },
+];
+/** An activation with kinks or tails far from 0: the matrix over (−5, 5), then rank 3 and 4 with the batch inside. */
+const wide = (label: string): OpCase<Record<string, never>>[] => [
+  { label, inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} },
+  { label: `${label}, rank 3`, inputs: [{ shape: [2, 'B', 4], values: 'wide' }], attrs: {} },
+  { label: `${label}, rank 4`, inputs: [{ shape: [2, 3, 'B', 2], values: 'wide' }], attrs: {} },
+];
 const reductions = (): OpCase<AttrsOfOp<'sum'>>[] => [
   { label: 'an axis', inputs: [{ shape: ['B', 4, 2] }], attrs: { axis: 1, keepdims: false } },
   { label: 'keepdims', inputs: [{ shape: ['B', 4] }], attrs: { axis: -1, keepdims: true } },
@@ -78,12 +87,18 @@ const binary = (values: Values = 'normal'): OpCase<AttrsOfOp<'add'>>[] => [
   { label: 'number on the right', inputs: [{ shape: ['B', 3] }], attrs: { scalar: 2.5 } },
   { label: 'number on the left', inputs: [{ shape: ['B', 3], values }], attrs: { scalar: 1.5, scalarFirst: true } },
 ];
-const batchNorm2d: OpCase<AttrsOfOp<'batch_norm2d'>>[] = [{
-  label: 'training',
-  inputs: [{ shape: ['B', 3, 2, 2] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }],
-  attrs: { eps: 1e-5, momentum: 0.1 },
+/** Batch norm 2-D in training mode over `channels` and an H × W image: x, weight, bias, running mean and variance. */
+const batchNorm2dCase = (label: string, channels: number, height: number, width: number, attrs: AttrsOfOp<'batch_norm2d'>): OpCase<AttrsOfOp<'batch_norm2d'>> => ({
+  label,
+  inputs: [{ shape: ['B', channels, height, width] }, { shape: [channels] }, { shape: [channels] }, { shape: [channels] }, { shape: [channels], values: 'positive' }],
+  attrs,
   pythonTraining: true,
-}];
+});
+const batchNorm2d: OpCase<AttrsOfOp<'batch_norm2d'>>[] = [
+  batchNorm2dCase('training', 3, 2, 2, { eps: 1e-5, momentum: 0.1 }),
+  batchNorm2dCase('one channel, 3 x 5 image', 1, 3, 5, { eps: 1e-3, momentum: 0.3 }),
+  batchNorm2dCase('5 channels, 4 x 1 image', 5, 4, 1, { eps: 0.1, momentum: 0.9 }),
+];
 
 export const CASES: Cases = {
   add: binary(),
@@ -102,18 +117,22 @@ export const CASES: Cases = {
     { label: 'vector', inputs: [{ shape: ['B', 3] }, { shape: [3] }], attrs: {}, onnxUnsupported: '`@` on a 1-D operand' },
   ],
   relu: unary(),
-  leaky_relu: [{ label: 'slope 0.1', inputs: [{ shape: ['B', 5] }], attrs: { slope: 0.1 } }],
+  leaky_relu: [
+    { label: 'slope 0.1', inputs: [{ shape: ['B', 5] }], attrs: { slope: 0.1 } },
+    { label: 'default slope, rank 3', inputs: [{ shape: [2, 'B', 4] }], attrs: { slope: 0.01 } },
+    { label: 'slope 1.5, rank 4', inputs: [{ shape: [2, 'B', 3, 2], values: 'wide' }], attrs: { slope: 1.5 } },
+  ],
   elu: [
     { label: 'alpha 1', inputs: [{ shape: ['B', 5] }], attrs: { alpha: 1 } },
     { label: 'alpha 0.5', inputs: [{ shape: [2, 'B', 4] }], attrs: { alpha: 0.5 } },
   ],
-  selu: [{ label: 'both signs', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
-  mish: [{ label: 'both signs', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
+  selu: wide('both signs'),
+  mish: wide('both signs'),
   hardtanh: [
     { label: 'default bounds', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: { min: -1, max: 1 } },
     { label: 'own bounds', inputs: [{ shape: [2, 'B', 3], values: 'wide' }], attrs: { min: -2.5, max: 0.5 } },
   ],
-  hardswish: [{ label: 'around the kinks', inputs: [{ shape: ['B', 6], values: 'wide' }], attrs: {} }],
+  hardswish: wide('around the kinks'),
   clamp: [
     { label: 'both bounds', inputs: [{ shape: ['B', 5] }], attrs: { min: -0.5, max: 0.7 } },
     { label: 'lower bound only', inputs: [{ shape: ['B', 5] }], attrs: { min: 0, max: undefined } },
@@ -141,7 +160,12 @@ export const CASES: Cases = {
   sum: reductions(),
   mean: reductions(),
   max: reductions(),
-  transpose: [{ label: 'axes 0 and 2', inputs: [{ shape: ['B', 3, 2] }], attrs: { a: 0, b: 2 } }],
+  transpose: [
+    { label: 'axes 0 and 2', inputs: [{ shape: ['B', 3, 2] }], attrs: { a: 0, b: 2 } },
+    { label: 'axes -1 and 1 of rank 4', inputs: [{ shape: [2, 'B', 3, 4] }], attrs: { a: -1, b: 1 } },
+    { label: 'the last two of a matrix', inputs: [{ shape: ['B', 5] }], attrs: { a: -2, b: -1 } },
+    { label: 'an axis with itself', inputs: [{ shape: [2, 'B', 3] }], attrs: { a: 1, b: 1 } },
+  ],
   reshape: [
     { label: 'merge', inputs: [{ shape: ['B', 3, 4] }], attrs: { shape: [B, d(12)] } },
     { label: 'split', inputs: [{ shape: ['B', 6] }], attrs: { shape: [B, d(2), d(3)] } },
@@ -157,8 +181,16 @@ export const CASES: Cases = {
   ],
   max_pool2d: pools(),
   avg_pool2d: pools(),
-  dropout: [{ label: 'eval mode', inputs: [{ shape: ['B', 4] }], attrs: { p: 0.3 }, pythonTraining: false }],
-  detach: [{ label: 'stops the gradient', inputs: [{ shape: ['B', 4] }], attrs: {} }],
+  // The comparisons run with dropout off (TS and ONNX modes, PyTorch's eval mode): the identity for any p.
+  dropout: [
+    { label: 'eval mode', inputs: [{ shape: ['B', 4] }], attrs: { p: 0.3 }, pythonTraining: false },
+    { label: 'eval mode, p 0.9, rank 3', inputs: [{ shape: [2, 'B', 3] }], attrs: { p: 0.9 }, pythonTraining: false },
+    { label: 'p 0, rank 4', inputs: [{ shape: [2, 'B', 3, 2] }], attrs: { p: 0 }, pythonTraining: false },
+  ],
+  detach: [
+    { label: 'stops the gradient', inputs: [{ shape: ['B', 4] }], attrs: {} },
+    { label: 'rank 4', inputs: [{ shape: [2, 'B', 3, 2] }], attrs: {} },
+  ],
   linear: [
     { label: 'with bias', inputs: [{ shape: ['B', 4] }, { shape: [3, 4] }, { shape: [3] }], attrs: {} },
     { label: 'rank 3, no bias', inputs: [{ shape: ['B', 2, 4] }, { shape: [3, 4] }], attrs: {} },
@@ -190,7 +222,12 @@ export const CASES: Cases = {
     { label: 'features', inputs: [{ shape: ['B', 3] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }], attrs: { eps: 1e-5, momentum: 0.1 }, pythonTraining: true },
     { label: 'sequences', inputs: [{ shape: ['B', 3, 4] }, { shape: [3] }, { shape: [3] }, { shape: [3] }, { shape: [3], values: 'positive' }], attrs: { eps: 1e-3, momentum: 0.2 }, pythonTraining: true },
   ],
-  layer_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }, { shape: [6] }], attrs: { eps: 1e-5 } }],
+  // The op normalizes over the last axis only (weight and bias [F]).
+  layer_norm: [
+    { label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }, { shape: [6] }], attrs: { eps: 1e-5 } },
+    { label: 'matrix, eps 0.1', inputs: [{ shape: ['B', 4] }, { shape: [4] }, { shape: [4] }], attrs: { eps: 0.1 } },
+    { label: 'rank 4, batch inside', inputs: [{ shape: [2, 'B', 3, 5] }, { shape: [5] }, { shape: [5] }], attrs: { eps: 1e-3 } },
+  ],
   embedding: [
     { label: 'token ids', inputs: [{ shape: ['B', 4], values: { ids: 7 } }, { shape: [7, 3] }], attrs: { padding_idx: undefined } },
     { label: 'a padding row', inputs: [{ shape: ['B', 5], values: { ids: 3 } }, { shape: [3, 2] }], attrs: { padding_idx: 1 }, gradcheckAttrs: { padding_idx: undefined } },
@@ -204,9 +241,24 @@ export const CASES: Cases = {
     { label: 'class ids', inputs: [{ shape: ['B', 5] }, { shape: ['B'], values: { ids: 5 } }], attrs: {} },
     { label: 'sequences, class weights', inputs: [{ shape: ['B', 2, 4] }, { shape: ['B', 2], values: { ids: 4 } }, { shape: [4], values: 'positive' }], attrs: {} },
   ],
-  huber: [{ label: 'both branches', inputs: [{ shape: ['B', 4], values: 'wide' }, { shape: ['B', 4] }], attrs: { delta: 1.5 } }],
-  smooth_l1: [{ label: 'both branches', inputs: [{ shape: ['B', 4], values: 'wide' }, { shape: ['B', 4] }], attrs: { beta: 0.5 } }],
-  kl_div: [{ label: 'distributions', inputs: [{ shape: ['B', 4] }, { shape: ['B', 4], values: 'probability' }], attrs: {} }],
+  // The losses have no `reduction` attribute: each is the mean (kl_div PyTorch's "batchmean").
+  huber: [
+    { label: 'both branches', inputs: [{ shape: ['B', 4], values: 'wide' }, { shape: ['B', 4] }], attrs: { delta: 1.5 } },
+    { label: 'default delta, rank 3', inputs: [{ shape: [2, 'B', 3], values: 'wide' }, { shape: [2, 'B', 3] }], attrs: { delta: 1 } },
+    { label: 'delta 0.2, rank 4', inputs: [{ shape: [2, 'B', 2, 2] }, { shape: [2, 'B', 2, 2] }], attrs: { delta: 0.2 } },
+    { label: 'delta 20, quadratic only', inputs: [{ shape: ['B', 5], values: 'wide' }, { shape: ['B', 5] }], attrs: { delta: 20 } },
+  ],
+  smooth_l1: [
+    { label: 'both branches', inputs: [{ shape: ['B', 4], values: 'wide' }, { shape: ['B', 4] }], attrs: { beta: 0.5 } },
+    { label: 'default beta, rank 3', inputs: [{ shape: [2, 'B', 3], values: 'wide' }, { shape: [2, 'B', 3] }], attrs: { beta: 1 } },
+    { label: 'beta 3, rank 4', inputs: [{ shape: [2, 'B', 2, 2], values: 'wide' }, { shape: [2, 'B', 2, 2] }], attrs: { beta: 3 } },
+    { label: 'beta 0, the L1 loss', inputs: [{ shape: ['B', 4] }, { shape: ['B', 4] }], attrs: { beta: 0 } },
+  ],
+  kl_div: [
+    { label: 'distributions', inputs: [{ shape: ['B', 4] }, { shape: ['B', 4], values: 'probability' }], attrs: {} },
+    { label: 'rank 3, divided by the leading 2', inputs: [{ shape: [2, 'B', 4] }, { shape: [2, 'B', 4], values: 'probability' }], attrs: {} },
+    { label: 'rank 4, batch inside', inputs: [{ shape: [2, 'B', 3, 2] }, { shape: [2, 'B', 3, 2], values: 'probability' }], attrs: {} },
+  ],
   group_norm: [
     { label: '2 groups of 2 channels', inputs: [{ shape: ['B', 4, 3, 2] }, { shape: [4] }, { shape: [4] }], attrs: { groups: d(2), eps: 1e-5, affine: true } },
     { label: 'sequences, no affine', inputs: [{ shape: ['B', 6, 5] }], attrs: { groups: d(3), eps: 1e-3, affine: false } },
@@ -215,8 +267,16 @@ export const CASES: Cases = {
     { label: 'no affine', inputs: [{ shape: ['B', 2, 3, 3] }], attrs: { groups: d(2), eps: 1e-5, affine: false } },
     { label: 'affine', inputs: [{ shape: ['B', 3, 2, 2] }, { shape: [3] }, { shape: [3] }], attrs: { groups: d(3), eps: 1e-5, affine: true } },
   ],
-  rms_norm: [{ label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }], attrs: { eps: 1e-6 } }],
-  identity: [{ label: 'any shape', inputs: [{ shape: ['B', 3, 2] }], attrs: {} }],
+  rms_norm: [
+    { label: 'last axis', inputs: [{ shape: ['B', 2, 6] }, { shape: [6] }], attrs: { eps: 1e-6 } },
+    { label: 'matrix, eps 0.1', inputs: [{ shape: ['B', 4] }, { shape: [4] }], attrs: { eps: 0.1 } },
+    { label: 'rank 4, batch inside', inputs: [{ shape: [2, 'B', 3, 5] }, { shape: [5] }], attrs: { eps: 1e-3 } },
+  ],
+  identity: [
+    { label: 'any shape', inputs: [{ shape: ['B', 3, 2] }], attrs: {} },
+    { label: 'a vector', inputs: [{ shape: ['B'] }], attrs: {} },
+    { label: 'int64 ids, rank 4', inputs: [{ shape: [2, 'B', 3, 2], values: { ids: 5 } }], attrs: {} },
+  ],
   lstm: [
     { label: 'one layer', inputs: [{ shape: ['B', 3, 2] }, { shape: [12, 2] }, { shape: [12, 3] }, { shape: [12] }, { shape: [12] }], attrs: { hidden: d(3), layers: d(1), bidirectional: false, bias: true, part: 0 } },
     {
@@ -351,13 +411,25 @@ export const CASES: Cases = {
   std: moments(),
   min: reductions(),
   argmax: [...reductions(), { label: 'every axis, keepdims', inputs: [{ shape: ['B', 4] }], attrs: { axis: undefined, keepdims: true } }],
-  one_hot: [{ label: 'ids', inputs: [{ shape: ['B', 3], values: { ids: 4 } }], attrs: { num_classes: d(4) } }],
+  one_hot: [
+    { label: 'ids', inputs: [{ shape: ['B', 3], values: { ids: 4 } }], attrs: { num_classes: d(4) } },
+    { label: '1-D ids, 2 classes', inputs: [{ shape: ['B'], values: { ids: 2 } }], attrs: { num_classes: d(2) } },
+    { label: 'rank 3, batch inside, 7 classes of which the ids use 3', inputs: [{ shape: [2, 'B', 2], values: { ids: 3 } }], attrs: { num_classes: d(7) } },
+  ],
   cumsum: [
     { label: 'last axis', inputs: [{ shape: ['B', 4] }], attrs: { dim: -1 } },
     { label: 'middle axis', inputs: [{ shape: ['B', 3, 2] }], attrs: { dim: 1 } },
   ],
-  mse: [{ label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} }],
-  bce_with_logits: [{ label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} }],
+  mse: [
+    { label: 'matrix', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3] }], attrs: {} },
+    { label: 'a vector', inputs: [{ shape: ['B'] }, { shape: ['B'] }], attrs: {} },
+    { label: 'rank 4, batch inside', inputs: [{ shape: [2, 'B', 3, 2], values: 'wide' }, { shape: [2, 'B', 3, 2] }], attrs: {} },
+  ],
+  bce_with_logits: [
+    { label: 'probabilities', inputs: [{ shape: ['B', 3] }, { shape: ['B', 3], values: 'probability' }], attrs: {} },
+    { label: 'rank 3, wide logits, hard 0/1 targets', inputs: [{ shape: [2, 'B', 4], values: 'wide' }, { shape: [2, 'B', 4], values: 'steps' }], attrs: {} },
+    { label: 'a vector', inputs: [{ shape: ['B'] }, { shape: ['B'], values: 'probability' }], attrs: {} },
+  ],
 };
 
 /** A case's input shape over symbolic dims, and with the batch bound. */
