@@ -191,10 +191,8 @@ export const DIAGNOSTICS = {
       // An argument's value (`{1}` names the argument).
       argumentInteger: 'bad `train` entry `{0}`: `{1}` must be an integer ≥ {2}',
       argumentBelow: 'bad `train` entry `{0}`: `{1}` must be a number in [0, {2})',
-      argumentBetween: 'bad `train` entry `{0}`: `{1}` must be a number in [{2}, {3}]',
-      argumentAtLeast: 'bad `train` entry `{0}`: `{1}` must be a number ≥ {2}',
+      argumentBounds: 'bad `train` entry `{0}`: `{1}` must be a number {2}',
       argumentNonNegative: 'bad `train` entry `{0}`: `{1}` must be a non-negative number',
-      argumentNumber: 'bad `train` entry `{0}`: `{1}` must be a number',
       argumentAboveZero: 'bad `train` entry `{0}`: `{1}` must be above 0',
       argumentFlag: 'bad `train` entry `{0}`: `{1}` must be `true` or `false`',
       tuple: 'bad `train` entry `{0}`: `{1}` must be a tuple of {2} numbers, as `{1} = ({3})`',

@@ -4,7 +4,7 @@
 // checked against its parameter's kind and bounds, with a specific code for each mistake.
 
 import { Dim, type Shape } from '../shape/dim.js';
-import { defaultOf, type Param } from '../ops/def.js';
+import { defaultOf, numberBounds, type Param } from '../ops/def.js';
 import type { Fix, RelatedInfo, TextRange } from './api.js';
 import type { DiagnosticArg, MessageId } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
@@ -283,15 +283,9 @@ function sizeOf(param: Param, v: Value, arg: ArgIn, callee: string, site: CallSi
 }
 
 function inRange(param: Param, value: number, arg: ArgIn, callee: string, site: CallSite): number | typeof FAILED {
-  const { min, max, below } = param;
-  const low = min === undefined || value >= min;
-  const high = (max === undefined || value <= max) && (below === undefined || value < below);
-  if (low && high) return value;
-  const bound = min !== undefined && below !== undefined ? `in [${min}, ${below})`
-    : min !== undefined && max !== undefined ? `in [${min}, ${max}]`
-    : min !== undefined ? `at least ${min}`
-    : max !== undefined ? `at most ${max}` : `below ${below}`;
-  site.report('NN2007', arg.range, [callee, param.name, bound, value]);
+  const bounds = numberBounds(param);
+  if (bounds.fits(value)) return value;
+  site.report('NN2007', arg.range, [callee, param.name, bounds.text, value]);
   return FAILED;
 }
 

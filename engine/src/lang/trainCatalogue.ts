@@ -3,7 +3,7 @@
 // the editor's completion, hover and signature help and the generated docs tables show them.
 
 import { IMAGE_SETS, type ImageSetName } from '../data/catalog.js';
-import { defaultOf } from '../ops/def.js';
+import { defaultOf, type Param } from '../ops/def.js';
 import { ALL_OPS, OPS } from '../ops/registry.js';
 import type { DataHeader, DataSpec, OptimizerSpec, ScheduleSpec, TrainIR } from './api.js';
 
@@ -250,8 +250,8 @@ export function lossAttrs(loss: TrainLoss, args: Readonly<Record<string, number>
 }
 
 /** The number arguments a `train` block may give a loss (`cross_entropy(label_smoothing = 0.1)`), with their bounds. */
-export function lossParams(loss: TrainLoss): { name: string; min?: number; max?: number }[] {
-  return OPS[loss].params.filter((p) => p.kind === 'number').map((p) => ({ name: p.name, ...(p.min === undefined ? {} : { min: p.min }), ...(p.max === undefined ? {} : { max: p.max }) }));
+export function lossParams(loss: TrainLoss): readonly Param[] {
+  return (OPS[loss].params as readonly Param[]).filter((p) => p.kind === 'number');
 }
 
 /** Whether a loss takes class weights (`cross_entropy(weight = [1.0, 2.0])`), a `weight` tensor in its registry entry. */

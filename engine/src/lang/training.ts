@@ -6,6 +6,7 @@ import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
 import { opDef } from '../ops/registry.js';
+import { numberBounds } from '../ops/def.js';
 import { arithmetic, isHalfTyped, type Symbols } from './binder.js';
 import { makeDiagnostic, type DiagnosticArg, type VariantsOf } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
@@ -310,10 +311,9 @@ export function checkTrain(
       for (const p of params) {
         const arg = parsed?.args.get(p.name);
         if (arg === undefined) continue;
-        if (arg.value.kind === 'number' && arg.value.value >= (p.min ?? -Infinity) && arg.value.value <= (p.max ?? Infinity)) lossArgs[p.name] = arg.value.value;
-        else if (p.min !== undefined && p.max !== undefined) bad('NN4002/argumentBetween', arg.expr.range, ['loss', p.name, p.min, p.max]);
-        else if (p.min !== undefined) bad('NN4002/argumentAtLeast', arg.expr.range, ['loss', p.name, p.min]);
-        else bad('NN4002/argumentNumber', arg.expr.range, ['loss', p.name]);
+        const bounds = numberBounds(p);
+        if (arg.value.kind === 'number' && bounds.fits(arg.value.value)) lossArgs[p.name] = arg.value.value;
+        else bad('NN4002/argumentBounds', arg.expr.range, ['loss', p.name, bounds.text]);
       }
     } else {
       const v = valueOf(lossExpr);

@@ -53,6 +53,8 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly aliases?: readonly string[];
   /** Inclusive lower bound of a number or size. */
   readonly min?: number;
+  /** Exclusive lower bound (`huber`'s delta > 0). */
+  readonly above?: number;
   /** Inclusive upper bound. */
   readonly max?: number;
   /** Exclusive upper bound (`dropout`'s p < 1). */
@@ -65,6 +67,20 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly doc?: string;
   /** The strings it accepts: a `choice`'s values, or a `size`'s or `pair`'s named alternatives (`padding = "same"`). */
   readonly choices?: readonly string[];
+}
+
+/** Whether a number fits a parameter's bounds, and the bounds as a message states them (`in [0, 1)`, `above 0`, `a number`). */
+export function numberBounds(param: Param): { fits: (value: number) => boolean; text: string } {
+  const { min, above, max, below } = param;
+  const low = min !== undefined ? `[${min}` : above !== undefined ? `(${above}` : null;
+  const high = max !== undefined ? `${max}]` : below !== undefined ? `${below})` : null;
+  const text = low && high ? `in ${low}, ${high}`
+    : min !== undefined ? `at least ${min}`
+    : above !== undefined ? `above ${above}`
+    : max !== undefined ? `at most ${max}`
+    : below !== undefined ? `below ${below}` : 'a number';
+  const fits = (v: number) => (min === undefined || v >= min) && (above === undefined || v > above) && (max === undefined || v <= max) && (below === undefined || v < below);
+  return { fits, text };
 }
 
 /** A parameter's constant default as its value (a `size`'s a dim, a `pair`'s that dim on both axes); undefined when it has none, is absent (`null`) or another parameter's. */

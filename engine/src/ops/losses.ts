@@ -402,7 +402,7 @@ const halfSquare = (ctx: LoweringContext, d: Val): Val => times(ctx, ctx.binary(
 export const huberOp = defineOp({
   name: 'huber',
   surface: 'loss',
-  params: [tensor('prediction', { aliases: ['input', 'pred'] }), tensor('target'), number('delta', { default: HUBER_DELTA, min: 0, doc: 'where the loss turns from quadratic to linear' })],
+  params: [tensor('prediction', { aliases: ['input', 'pred'] }), tensor('target'), number('delta', { default: HUBER_DELTA, above: 0, doc: 'where the loss turns from quadratic to linear' })],
   doc: { summary: 'Huber loss averaged over every element: `½d²` for `|d| < δ`, else `δ·(|d| − ½δ)`, d = prediction − target; robust to outliers.', gradient: 'dL/dprediction = clamp(d, −δ, δ) / N' },
   shape: (shapes) => pairRule(shapes),
   target: 'values',
