@@ -63,6 +63,19 @@ export function parse(text: string, options: { tokens?: boolean } = {}): ParseRe
   return recording ? { tree, errors, tokens: recording.spans } : { tree, errors };
 }
 
+/**
+ * The top-level items of `text[start, end)` (a span of whole items), parsed on their own with
+ * their token spans, for a re-parse of the items an edit touched; null unless they parse
+ * without an error and end within the span (otherwise only a parse of the whole text says what they are).
+ */
+export function parseItemsBetween(text: string, start: number, end: number): { items: Item[]; tokens: TokenSpans } | null {
+  const lexer = new RecordingLexer(text, start);
+  const parser = new Parser(lexer);
+  const items = parser.parseItemsBefore(end);
+  if (lexer.errors.length > 0 || parser.errors.length > 0 || items.some((item) => item.kind === 'error' || item.range.end > end)) return null;
+  return { items, tokens: lexer.spans };
+}
+
 function describe(token: Token): string {
   if (token.kind === 'eof') return 'end of file';
   if (token.kind === 'newline') return 'end of line';
@@ -198,10 +211,15 @@ class Parser {
   // -- items ---------------------------------------------------------------------------
 
   parseFile(length: number): SourceFile {
+    return { kind: 'file', items: this.parseItemsBefore(Infinity), range: { start: 0, end: length } };
+  }
+
+  /** The items that start before `end`. */
+  parseItemsBefore(end: number): Item[] {
     const items: Item[] = [];
     for (;;) {
       this.skipNewlines();
-      if (this.token.kind === 'eof') break;
+      if (this.token.kind === 'eof' || this.token.start >= end) break;
       this.statementMark = this.errors.length;
       const start = this.token.start;
       const item = this.parseItem();
@@ -213,7 +231,7 @@ class Parser {
         items.push({ kind: 'error', range: { start, end: this.previousEnd() } });
       }
     }
-    return { kind: 'file', items, range: { start: 0, end: length } };
+    return items;
   }
 
   /** Skips top-level text that is no item, up to the next item keyword. */

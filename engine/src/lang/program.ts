@@ -58,7 +58,9 @@ export interface CheckOptions {
 }
 
 export function checkProgram(source: string, options: CheckOptions = {}): CheckResult {
-  const { tree, errors, tokens } = parse(source, { tokens: options.semantics === true });
+  // With `options.reuse` (the server's re-check), untouched items keep their trees, and clean fns and models their facts.
+  const session = options.reuse?.begin(source) ?? null;
+  const { tree, errors, tokens } = session ? session.parse(options.semantics === true) : parse(source, { tokens: options.semantics === true });
   const importChecks = options.importChecks ?? new Map<string, Diagnostic[]>();
   const checkImported = (path: string, text: string, stack: readonly string[]): Diagnostic[] => {
     let diagnostics = importChecks.get(path);
@@ -148,12 +150,13 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
     };
   };
 
-  // With `options.reuse` (the server's re-check), a clean fn or model away from the edit keeps its facts.
-  const session = options.reuse && !imported ? options.reuse.begin(source, symbols) : null;
-  if (options.reuse && imported) options.reuse.clear();
+  // Imported items mean more than their text: such a file is checked afresh every time.
+  if (imported) options.reuse?.clear();
+  const reusing = session !== null && !imported;
+  session?.attach(symbols);
   const checkedItem = <F extends ItemFacts>(key: string, range: TextRange, check: () => F | null): F | null => {
     // A syntax error at an item may come from the text before it: such an item is checked again.
-    const reusable = session !== null && !hasSyntaxError(range);
+    const reusable = reusing && !hasSyntaxError(range);
     const reused = reusable ? session.reuse<F>(key, range) : null;
     if (reused) return reused;
     const from = { diagnostics: ctx.diagnostics.length, calls: ctx.calls.length, instanceErrors: ctx.instanceErrors.length };
@@ -164,7 +167,7 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
     facts.instanceErrors = ctx.instanceErrors.splice(from.instanceErrors);
     const clean = facts.instanceErrors.length === 0 && facts.diagnostics.every((d) => d.severity !== 'error');
     // An item with errors is checked again: a did-you-mean reads every name of the file.
-    if (reusable && clean) session.keep(key, range, facts);
+    if (reusable && clean) session!.keep(key, range, facts);
     return facts;
   };
   const add = (facts: ItemFacts) => {
@@ -216,6 +219,7 @@ export function checkProgram(source: string, options: CheckOptions = {}): CheckR
   result.diagnostics = dedupe([...errors, ...(imported?.diagnostics ?? []), ...symbols.diagnostics, ...ctx.diagnostics, ...instanceErrors]);
   if (imported) keepOwn(result, source.length, imported.files);
   if (tokens) result.semantics = new SemanticModel(source, tree, tokens, symbols);
+  session?.finish();
   return result;
 }
 

@@ -1,10 +1,13 @@
-// Reuse between checks of one document (the language server re-checks on every edit): a fn or
-// model whose text, dependencies and the `train` blocks naming it all lie outside the edited
-// span keeps the previous check's results, their offsets moved by the edit's length change.
+// Reuse between checks of one document (the language server re-checks on every edit): the
+// items the edit did not touch keep their syntax trees (reparse.ts), and a fn or model whose
+// text, dependencies and the `train` blocks naming it all lie outside the edited span keeps
+// the previous check's facts, their offsets moved by the edit's length change.
 
 import type { BindingInfo, Diagnostic, Graph, LayerInfo, TextRange } from './api.js';
 import type { LazyCallInfo } from './facts.js';
 import type { Symbols } from './binder.js';
+import { parse, type ParseResult } from './parser.js';
+import { reparse } from './reparse.js';
 import type { TrainItem } from './syntax.js';
 import type { InstanceError } from './shapes.js';
 
@@ -33,40 +36,29 @@ interface Entry<F extends ItemFacts> {
   facts: F;
 }
 
-/** The previous check's per-item facts of one document; give each check of it the same instance. */
+/** The previous check's tree and per-item facts of one document; give each check of it the same instance. */
 export class CheckReuse {
-  private text: string | null = null;
-  private names: ReadonlySet<string> = new Set();
-  private entries = new Map<string, Entry<ItemFacts>>();
-  private session: ReuseSession | null = null;
+  private last: ReuseSession | null = null;
 
   /** How many items the last check reused. */
   get reused(): number {
-    return this.session?.reused ?? 0;
+    return this.last?.reused ?? 0;
   }
 
-  /** A session for checking `text`, which reuses what the previous check's items allow; ends with `finish`. */
-  begin(text: string, symbols: Symbols): ReuseSession {
-    const names = definedNames(symbols);
-    const session = new ReuseSession(this.text, text, symbols, this.entries, [...names].filter((n) => !this.names.has(n)));
-    this.text = text;
-    this.names = names;
-    this.entries = session.kept;
-    this.session = session;
-    return session;
+  /** A session for checking `text`, which reuses what the previous check allows. */
+  begin(text: string): ReuseSession {
+    this.last = new ReuseSession(this.last, text);
+    return this.last;
   }
 
-  /** Forgets everything: the next check is a fresh one (an import or a setting changed what items mean). */
+  /** Forgets everything: the next check is a fresh one (imports make items mean more than their text). */
   clear(): void {
-    this.text = null;
-    this.names = new Set();
-    this.entries = new Map();
-    this.session = null;
+    this.last = null;
   }
 }
 
 /** The span an edit replaced: old text `[from, oldEnd)` became new text `[from, newEnd)`. */
-interface Edit {
+export interface Edit {
   from: number;
   oldEnd: number;
   newEnd: number;
@@ -74,11 +66,51 @@ interface Edit {
 
 function editBetween(before: string, after: string): Edit {
   const shorter = Math.min(before.length, after.length);
+  // Whole blocks compare as strings (a memory comparison), then the block that differs by characters.
+  const BLOCK = 4096;
   let from = 0;
+  while (from + BLOCK <= shorter && before.startsWith(after.slice(from, from + BLOCK), from)) from += BLOCK;
   while (from < shorter && before.charCodeAt(from) === after.charCodeAt(from)) from++;
   let tail = 0;
-  while (tail < shorter - from && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
+  const fits = (n: number) => n <= shorter - from;
+  while (fits(tail + BLOCK) && before.endsWith(after.slice(after.length - tail - BLOCK, after.length - tail), before.length - tail)) tail += BLOCK;
+  while (fits(tail + 1) && before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)) tail++;
   return { from, oldEnd: before.length - tail, newEnd: after.length - tail };
+}
+
+/** Moves the previous text's ranges past the edit by its length change: each range object once, however many reuses share it. */
+export class RangeMover {
+  private readonly moved = new Set<TextRange>();
+  readonly delta: number;
+
+  constructor(readonly edit: Edit) {
+    this.delta = edit.newEnd - edit.oldEnd;
+  }
+
+  offset(offset: number): number {
+    return offset >= this.edit.oldEnd ? offset + this.delta : offset;
+  }
+
+  range(r: TextRange): void {
+    if (this.delta === 0 || this.moved.has(r)) return;
+    this.moved.add(r);
+    if (r.start >= this.edit.oldEnd) {
+      r.start += this.delta;
+      r.end += this.delta;
+    }
+  }
+
+  /** Every range of a syntax tree (its nodes are plain objects; a range is one with numeric `start` and `end`). */
+  tree(node: unknown): void {
+    if (Array.isArray(node)) {
+      for (const child of node) this.tree(child);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (typeof o.start === 'number' && typeof o.end === 'number') return this.range(o as unknown as TextRange);
+    for (const key in o) if (typeof o[key] === 'object') this.tree(o[key]);
+  }
 }
 
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/g;
@@ -100,27 +132,51 @@ export class ReuseSession {
   /** The facts of this check's items, for the next check. */
   readonly kept = new Map<string, Entry<ItemFacts>>();
   reused = 0;
-  private readonly edit: Edit | null;
-  private readonly delta: number;
-  private readonly moved = new Set<TextRange>();
+  /** This check's parse and names, for the next check. */
+  parsed: ParseResult | null = null;
+  names: ReadonlySet<string> = new Set();
+  private symbols: Symbols | null = null;
+  /** Names defined now and not in the previous check: an unchanged text that mentions one may now read it. */
+  private newNames: readonly string[] = [];
   private readonly direct = new Map<string, Dependency[]>();
+  private readonly mover: RangeMover | null;
+  /** What the previous check left, until this one is done. */
+  private previous: { text: string; parsed: ParseResult | null; names: ReadonlySet<string>; kept: ReadonlyMap<string, Entry<ItemFacts>> } | null;
 
   constructor(
-    before: string | null,
-    private readonly text: string,
-    private readonly symbols: Symbols,
-    private readonly previous: ReadonlyMap<string, Entry<ItemFacts>>,
-    /** Names defined now and not in the previous check: an unchanged text that mentions one may now read it. */
-    private readonly newNames: readonly string[],
+    previous: ReuseSession | null,
+    readonly text: string,
   ) {
-    this.edit = before === null ? null : editBetween(before, text);
-    this.delta = this.edit ? this.edit.newEnd - this.edit.oldEnd : 0;
+    this.previous = previous && { text: previous.text, parsed: previous.parsed, names: previous.names, kept: previous.kept };
+    this.mover = this.previous ? new RangeMover(editBetween(this.previous.text, text)) : null;
+  }
+
+  /** This text's parse: the previous tree with the items the edit touched parsed again, when that is the same as a whole parse. */
+  parse(tokens: boolean): ParseResult {
+    const before = this.previous?.parsed;
+    const usable = before && this.mover && before.errors.length === 0 && (!tokens || before.tokens !== undefined);
+    this.parsed = (usable ? reparse(before, this.text, this.mover!, tokens) : null) ?? parse(this.text, { tokens });
+    return this.parsed;
+  }
+
+  /** The file's names, once bound. */
+  attach(symbols: Symbols): void {
+    this.symbols = symbols;
+    this.names = definedNames(symbols);
+    const before = this.previous?.names ?? new Set<string>();
+    this.newNames = [...this.names].filter((n) => !before.has(n));
+  }
+
+  /** Lets go of the previous check's tree and facts. */
+  finish(): void {
+    this.previous = null;
+    this.symbols = null;
   }
 
   /** The previous check's facts of `key` (`model:Net`) at `range`, moved to this text; null when it must be checked again. */
   reuse<F extends ItemFacts>(key: string, range: TextRange): F | null {
-    const entry = this.previous.get(key);
-    if (entry === undefined || this.edit === null || !this.sameAs(range, entry)) return null;
+    const entry = this.previous?.kept.get(key);
+    if (entry === undefined || !this.sameAs(range, entry)) return null;
     // What it read then is where it was, unedited; and nothing it did not read is new to it.
     for (const d of entry.dependencies) if (!this.sameAs(this.itemOf(d.key), d)) return null;
     if (key.startsWith('model:') && this.trainsOf(key.slice('model:'.length)).length !== entry.dependencies.filter((d) => d.key.startsWith('train:')).length) return null;
@@ -131,7 +187,7 @@ export class ReuseSession {
         if (mentions(this.text, now.start, now.end, name)) return null;
       }
     }
-    if (this.delta !== 0) this.move(entry.facts);
+    this.move(entry.facts);
     this.reused++;
     const dependencies = entry.dependencies.map((d) => ({ key: d.key, ...this.itemOf(d.key)! }));
     this.keep(key, range, entry.facts, dependencies);
@@ -153,12 +209,13 @@ export class ReuseSession {
       const hash = name.lastIndexOf('#');
       return this.trainsOf(name.slice(0, hash))[Number(name.slice(hash + 1))]?.range ?? null;
     }
-    const item = kind === 'model' ? this.symbols.models.get(name) : kind === 'fn' ? this.symbols.fns.get(name) : this.symbols.consts.get(name);
+    const symbols = this.symbols!;
+    const item = kind === 'model' ? symbols.models.get(name) : kind === 'fn' ? symbols.fns.get(name) : symbols.consts.get(name);
     return item?.range ?? null;
   }
 
   private trainsOf(model: string): TrainItem[] {
-    return this.symbols.trains.filter((t) => t.model.name === model);
+    return this.symbols!.trains.filter((t) => t.model.name === model);
   }
 
   /** Keeps a freshly checked item's facts for the next check. */
@@ -168,9 +225,9 @@ export class ReuseSession {
 
   /** Where a range of this text was in the previous one; null inside the edited span. */
   private before(range: { start: number; end: number }): { start: number; end: number } | null {
-    const edit = this.edit!;
+    const { edit, delta } = this.mover!;
     if (range.end <= edit.from) return range;
-    if (range.start >= edit.newEnd) return { start: range.start - this.delta, end: range.end - this.delta };
+    if (range.start >= edit.newEnd) return { start: range.start - delta, end: range.end - delta };
     return null;
   }
 
@@ -199,7 +256,7 @@ export class ReuseSession {
     found = [];
     const names = new Set(this.text.slice(range.start, range.end).match(IDENTIFIER));
     for (const name of names) {
-      const { consts, models, fns } = this.symbols;
+      const { consts, models, fns } = this.symbols!;
       const item = models.get(name) ?? fns.get(name) ?? consts.get(name);
       if (item) found.push({ key: `${item.kind}:${name}`, start: item.range.start, end: item.range.end });
     }
@@ -209,14 +266,9 @@ export class ReuseSession {
 
   /** Moves every offset of an item's facts past the edit; each shared range once. */
   private move(facts: ItemFacts): void {
-    const range = (r: TextRange) => {
-      if (this.moved.has(r)) return;
-      this.moved.add(r);
-      if (r.start >= this.edit!.oldEnd) {
-        r.start += this.delta;
-        r.end += this.delta;
-      }
-    };
+    const mover = this.mover!;
+    if (mover.delta === 0) return;
+    const range = (r: TextRange) => mover.range(r);
     const diagnostic = (d: Diagnostic) => {
       range(d.range);
       for (const r of d.related) range(r.range);
@@ -230,7 +282,7 @@ export class ReuseSession {
     }
     for (const b of facts.bindings) {
       range(b.range);
-      if (b.hintOffset >= this.edit!.oldEnd) b.hintOffset += this.delta;
+      b.hintOffset = mover.offset(b.hintOffset);
     }
     for (const l of facts.layers) {
       range(l.range);

@@ -96,10 +96,14 @@ export class Lexer {
   private lastSignificant: Token | undefined;
   private finished = false;
 
+  /** Scans `text` from `start` (a top-level item's start, for a re-parse of some items). */
   constructor(
     private readonly text: string,
     private readonly trivia: boolean,
-  ) {}
+    start = 0,
+  ) {
+    this.i = start;
+  }
 
   /** The next token; `eof` at the end, again on every later call. */
   next(): Token {
@@ -301,6 +305,42 @@ export class TokenSpans {
     this.data[at + 2] = KIND_CODES[token.kind];
   }
 
+  /**
+   * The spans of a re-parse: this text's before `from`, those of `middle` (a re-parse of
+   * `[from, to)`) before `to`, then `previous`'s (the text before the edit) from `previousTo`,
+   * moved by `delta`.
+   */
+  static spliced(text: string, previous: TokenSpans, middle: TokenSpans, from: number, to: number, previousTo: number, delta: number): TokenSpans {
+    const head = previous.countBefore(from);
+    const body = middle.countBefore(to);
+    const tail = previous.count - previous.countBefore(previousTo);
+    const out = new TokenSpans(text);
+    out.data = new Int32Array(Math.max(3, 3 * (head + body + tail)));
+    out.data.set(previous.data.subarray(0, 3 * head));
+    out.data.set(middle.data.subarray(0, 3 * body), 3 * head);
+    const at = 3 * (head + body);
+    const moved = previous.data.subarray(3 * (previous.count - tail), 3 * previous.count);
+    out.data.set(moved, at);
+    for (let k = at; k < at + moved.length; k += 3) {
+      out.data[k] += delta;
+      out.data[k + 1] += delta;
+    }
+    out.count = head + body + tail;
+    return out;
+  }
+
+  /** How many spans start before `offset` (spans are in source order). */
+  private countBefore(offset: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.data[3 * mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** The tokens, in source order, without statement ends and `eof`. */
   tokens(): Token[] {
     const out: Token[] = [];
@@ -322,8 +362,8 @@ export class TokenSpans {
 export class RecordingLexer extends Lexer {
   readonly spans: TokenSpans;
 
-  constructor(text: string) {
-    super(text, true);
+  constructor(text: string, start = 0) {
+    super(text, true, start);
     this.spans = new TokenSpans(text);
   }
 
