@@ -1,7 +1,7 @@
 // Language-server latency on two 5,000-line files, over a real stdio connection to the built
 // server: first diagnostics after opening (a fresh server each time), didChange →
 // publishDiagnostics (median and p95 over 50 edits after 20 unmeasured warm-up edits, half of
-// which break a shape and half fix it), hover latency, and the server's resident memory. The
+// which break a shape by typing a digit into a layer's size and half delete it), hover latency, and the server's resident memory. The
 // files: the checker benchmark's (100 units of fns, blocks, CNNs, MLPs and train blocks; an edit
 // in one model leaves the others' results to reuse) and one model of 2,490 layers (an edit
 // re-checks all of it). The baseline is a fresh `checkProgram` on the same edits in this
@@ -44,13 +44,13 @@ function bigModel(): Scenario {
   lines.push('  h = x');
   for (let i = 0; i < LAYERS; i++) lines.push(`  h = relu(l${i}(h))`);
   lines.push('  return h', '}', '', 'train Big {', '  data = spirals(classes = 64, points = 100)', '}');
-  return { name: 'one model of 2,490 layers', text: `${lines.join('\n')}\n`, from: 'l1234 = Linear(64, 64)', to: 'l1234 = Linear(63, 64)', after: 0, hoverAt: (i) => `l${(i * 37) % LAYERS}(h)` };
+  return { name: 'one model of 2,490 layers', text: `${lines.join('\n')}\n`, from: 'l1234 = Linear(64, 64)', to: 'l1234 = Linear(644, 64)', after: 0, hoverAt: (i) => `l${(i * 37) % LAYERS}(h)` };
 }
 
 /** The checker benchmark's file, edited in the fc1 of a CNN in its middle. */
 function manyModels(): Scenario {
   const text = generate();
-  return { name: '100 units of fns, blocks, models', text, after: Math.floor(text.length / 2), from: 'fc1 = Linear(16 * 14 * 14, 128)', to: 'fc1 = Linear(16 * 14 * 15, 128)', hoverAt: (i) => `fc${1 + (i % 2)}(h)` };
+  return { name: '100 units of fns, blocks, models', text, after: Math.floor(text.length / 2), from: 'fc1 = Linear(16 * 14 * 14, 128)', to: 'fc1 = Linear(16 * 14 * 144, 128)', hoverAt: (i) => `fc${1 + (i % 2)}(h)` };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -105,17 +105,19 @@ async function measure(scenario: Scenario): Promise<void> {
   const latencies: number[] = [];
   const line = text.slice(0, at).split('\n').length - 1;
   const column = at - text.lastIndexOf('\n', at - 1) - 1;
-  // `from` and `to` have one length; the edit replaces the span where they differ.
-  const changed = [...from].findIndex((c, k) => c !== to[k]);
-  let changedEnd = from.length;
-  while (from[changedEnd - 1] === to[changedEnd - 1]) changedEnd--;
+  // The edit replaces the span where `from` and `to` differ (typing or deleting a digit).
+  let changed = 0;
+  while (from[changed] === to[changed]) changed++;
+  let same = 0;
+  while (same < Math.min(from.length, to.length) - changed && from[from.length - 1 - same] === to[to.length - 1 - same]) same++;
   // The first WARM_UP edits are not measured: a server that has just started is still
   // compiling its hot paths (its first edits take 3-8 times as long), and an editor's server
   // has been running for a while when its user types.
   for (let i = -WARM_UP; i < EDITS; i++) {
-    const newText = (i % 2 === 0 ? to : from).slice(changed, changedEnd); // break, then fix, the layer's input features
+    const [was, now] = i % 2 === 0 ? [from, to] : [to, from]; // break, then fix, the layer's input features
     const started = performance.now();
-    const range = { start: { line, character: column + changed }, end: { line, character: column + changedEnd } };
+    const range = { start: { line, character: column + changed }, end: { line, character: column + was.length - same } };
+    const newText = now.slice(changed, now.length - same);
     const version = await client.edit(uri, [{ range, newText }]);
     const published = await client.diagnosticsFor(uri, version, 60000);
     if (i >= 0) latencies.push(performance.now() - started);

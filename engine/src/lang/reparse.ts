@@ -25,7 +25,7 @@ export function reparse(before: ParseResult, text: string, mover: RangeMover, to
   const middle = parseItemsBetween(text, start, stop);
   if (middle === null) return null;
   const after = items.slice(last + 1);
-  for (const item of after) mover.tree(item);
+  if (delta !== 0) for (const item of after) mover.tree(item);
   const tree = { kind: 'file' as const, items: [...items.slice(0, first), ...middle.items, ...after], range: { start: 0, end: text.length } };
   if (!tokens) return { tree, errors: [] };
   return { tree, errors: [], tokens: TokenSpans.spliced(text, before.tokens!, middle.tokens, start, stop, previousStop, delta) };

@@ -78,9 +78,13 @@ function editBetween(before: string, after: string): Edit {
   return { from, oldEnd: before.length - tail, newEnd: after.length - tail };
 }
 
-/** Moves the previous text's ranges past the edit by its length change: each range object once, however many reuses share it. */
+/**
+ * Moves the previous text's ranges past the edit by its length change, each range object once
+ * however many trees and facts share it: a moved range is marked by a negative start until
+ * `settle`, which ends the moving before anything reads a range.
+ */
 export class RangeMover {
-  private readonly moved = new Set<TextRange>();
+  private readonly marked: TextRange[] = [];
   readonly delta: number;
 
   constructor(readonly edit: Edit) {
@@ -92,12 +96,16 @@ export class RangeMover {
   }
 
   range(r: TextRange): void {
-    if (this.delta === 0 || this.moved.has(r)) return;
-    this.moved.add(r);
-    if (r.start >= this.edit.oldEnd) {
-      r.start += this.delta;
-      r.end += this.delta;
-    }
+    if (r.start < this.edit.oldEnd) return; // before the edit, or moved already (marked)
+    r.start = -(r.start + this.delta) - 1;
+    r.end += this.delta;
+    this.marked.push(r);
+  }
+
+  /** Clears the marks: every range is an offset into the new text again. */
+  settle(): void {
+    for (const r of this.marked) r.start = -r.start - 1;
+    this.marked.length = 0;
   }
 
   /** Every range of a syntax tree (its nodes are plain objects; a range is one with numeric `start` and `end`). */
@@ -156,6 +164,11 @@ export class ReuseSession {
     const before = this.previous?.parsed;
     const usable = before && this.mover && before.errors.length === 0 && (!tokens || before.tokens !== undefined);
     this.parsed = (usable ? reparse(before, this.text, this.mover!, tokens) : null) ?? parse(this.text, { tokens });
+    // The previous facts move now, with the trees, before anything reads a range; those of items checked again are dropped later.
+    if (this.mover && this.mover.delta !== 0) {
+      for (const entry of this.previous!.kept.values()) this.move(entry.facts);
+      this.mover.settle();
+    }
     return this.parsed;
   }
 
@@ -187,7 +200,6 @@ export class ReuseSession {
         if (mentions(this.text, now.start, now.end, name)) return null;
       }
     }
-    this.move(entry.facts);
     this.reused++;
     const dependencies = entry.dependencies.map((d) => ({ key: d.key, ...this.itemOf(d.key)! }));
     this.keep(key, range, entry.facts, dependencies);
@@ -264,10 +276,9 @@ export class ReuseSession {
     return found;
   }
 
-  /** Moves every offset of an item's facts past the edit; each shared range once. */
+  /** Moves every offset of an item's facts past the edit (marking them until `settle`). */
   private move(facts: ItemFacts): void {
     const mover = this.mover!;
-    if (mover.delta === 0) return;
     const range = (r: TextRange) => mover.range(r);
     const diagnostic = (d: Diagnostic) => {
       range(d.range);
