@@ -85,6 +85,7 @@ async function measure(scenario: Scenario): Promise<void> {
     if (i % 2 === 0 && !latest.diagnostics.some((d) => d.code === 'NN2103')) throw new Error('the broken edit did not report NN2103');
   }
   const base = summary(baseline);
+  latest = null; // this process's heap stays small while it measures the server
 
   // Opening: a server that has just started checks the file with its code not yet compiled.
   const opens: number[] = [];
