@@ -4,7 +4,7 @@
 // checked against its parameter's kind and bounds, with a specific code for each mistake.
 
 import { Dim, type Shape } from '../shape/dim.js';
-import { defaultOf, numberBounds, type Param } from '../ops/def.js';
+import { boundsText, defaultOf, fitsBounds, type Param } from '../ops/def.js';
 import type { Fix, RelatedInfo, TextRange } from './api.js';
 import type { DiagnosticArg, MessageId } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
@@ -283,9 +283,8 @@ function sizeOf(param: Param, v: Value, arg: ArgIn, callee: string, site: CallSi
 }
 
 function inRange(param: Param, value: number, arg: ArgIn, callee: string, site: CallSite): number | typeof FAILED {
-  const bounds = numberBounds(param);
-  if (bounds.fits(value)) return value;
-  site.report('NN2007', arg.range, [callee, param.name, bounds.text, value]);
+  if (fitsBounds(param, value)) return value;
+  site.report('NN2007', arg.range, [callee, param.name, boundsText(param), value]);
   return FAILED;
 }
 

@@ -6,7 +6,7 @@ import { IMAGE_SETS, formatBytes, isImageSetName } from '../data/catalog.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
 import type { DataHeader, DataHeaderReader, DataSpec, Diagnostic, Graph, OptimizerSpec, TextRange, TrainIR, ValueId } from './api.js';
 import { opDef } from '../ops/registry.js';
-import { numberBounds } from '../ops/def.js';
+import { boundsText, fitsBounds } from '../ops/def.js';
 import { arithmetic, isHalfTyped, type Symbols } from './binder.js';
 import { makeDiagnostic, type DiagnosticArg, type VariantsOf } from './diagnostics.js';
 import { didYouMean } from './fixes.js';
@@ -311,9 +311,8 @@ export function checkTrain(
       for (const p of params) {
         const arg = parsed?.args.get(p.name);
         if (arg === undefined) continue;
-        const bounds = numberBounds(p);
-        if (arg.value.kind === 'number' && bounds.fits(arg.value.value)) lossArgs[p.name] = arg.value.value;
-        else bad('NN4002/argumentBounds', arg.expr.range, ['loss', p.name, bounds.text]);
+        if (arg.value.kind === 'number' && fitsBounds(p, arg.value.value)) lossArgs[p.name] = arg.value.value;
+        else bad('NN4002/argumentBounds', arg.expr.range, ['loss', p.name, boundsText(p)]);
       }
     } else {
       const v = valueOf(lossExpr);

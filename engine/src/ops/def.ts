@@ -69,18 +69,22 @@ export interface Param<N extends string = string, K extends ParamKind = ParamKin
   readonly choices?: readonly string[];
 }
 
-/** Whether a number fits a parameter's bounds, and the bounds as a message states them (`in [0, 1)`, `above 0`, `a number`). */
-export function numberBounds(param: Param): { fits: (value: number) => boolean; text: string } {
+/** Whether a number fits a parameter's bounds. */
+export function fitsBounds(param: Param, v: number): boolean {
+  const { min, above, max, below } = param;
+  return (min === undefined || v >= min) && (above === undefined || v > above) && (max === undefined || v <= max) && (below === undefined || v < below);
+}
+
+/** A parameter's bounds as a message states them: `in [0, 1)`, `above 0`, `a number`. */
+export function boundsText(param: Param): string {
   const { min, above, max, below } = param;
   const low = min !== undefined ? `[${min}` : above !== undefined ? `(${above}` : null;
   const high = max !== undefined ? `${max}]` : below !== undefined ? `${below})` : null;
-  const text = low && high ? `in ${low}, ${high}`
-    : min !== undefined ? `at least ${min}`
-    : above !== undefined ? `above ${above}`
-    : max !== undefined ? `at most ${max}`
-    : below !== undefined ? `below ${below}` : 'a number';
-  const fits = (v: number) => (min === undefined || v >= min) && (above === undefined || v > above) && (max === undefined || v <= max) && (below === undefined || v < below);
-  return { fits, text };
+  if (low && high) return `in ${low}, ${high}`;
+  if (min !== undefined) return `at least ${min}`;
+  if (above !== undefined) return `above ${above}`;
+  if (max !== undefined) return `at most ${max}`;
+  return below !== undefined ? `below ${below}` : 'a number';
 }
 
 /** A parameter's constant default as its value (a `size`'s a dim, a `pair`'s that dim on both axes); undefined when it has none, is absent (`null`) or another parameter's. */
