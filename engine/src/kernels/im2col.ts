@@ -26,16 +26,18 @@ function insideColumns(j: number, g: ConvGeometry): { first: number; end: number
   return { first, end };
 }
 
+/** What im2col's row `row` (channel c, kernel offsets i, j) reads: its image plane, the offsets, and the output columns that fall inside the image. */
+function rowTap(row: number, imageOffset: number, g: ConvGeometry): { i: number; j: number; plane: number; inside: { first: number; end: number } } {
+  const c = Math.floor(row / (g.kernelH * g.kernelW));
+  return { i: Math.floor(row / g.kernelW) % g.kernelH, j: row % g.kernelW, plane: imageOffset + c * g.height * g.width, inside: insideColumns(row % g.kernelW, g) };
+}
+
 /** cols[(c·kH + i)·kW + j, oh·outW + ow] = image[c, oh·s + i − p, ow·s + j − p] (0 outside). */
 export function im2col(image: FloatArray, imageOffset: number, g: ConvGeometry, cols: FloatArray): void {
   const { channels, height, width, kernelH, kernelW, stride, padding, outH, outW } = g;
   const spatial = outH * outW;
   for (let row = 0; row < channels * kernelH * kernelW; row++) {
-    const c = Math.floor(row / (kernelH * kernelW));
-    const i = Math.floor(row / kernelW) % kernelH;
-    const j = row % kernelW;
-    const plane = imageOffset + c * height * width;
-    const inside = insideColumns(j, g);
+    const { i, j, plane, inside } = rowTap(row, imageOffset, g);
     let dst = row * spatial;
     for (let oh = 0; oh < outH; oh++, dst += outW) {
       const ih = oh * stride + i - padding;
@@ -58,15 +60,10 @@ export function im2col(image: FloatArray, imageOffset: number, g: ConvGeometry, 
  * over the image instead of writing the columns out and packing them again.
  */
 export function im2colPacked(image: FloatArray, imageOffset: number, g: ConvGeometry, p0: number, kc: number, j0: number, nc: number, dst: FloatArray, nr: number): void {
-  const { height, width, kernelH, kernelW, stride, padding, outW } = g;
+  const { height, width, stride, padding, outW } = g;
   const panelJump = kc * nr - nr + 1; // from a panel's last lane to the next panel's first, one depth step on
   for (let p = 0; p < kc; p++) {
-    const row = p0 + p;
-    const c = Math.floor(row / (kernelH * kernelW));
-    const i = Math.floor(row / kernelW) % kernelH;
-    const j = row % kernelW;
-    const plane = imageOffset + c * height * width;
-    const inside = insideColumns(j, g);
+    const { i, j, plane, inside } = rowTap(p0 + p, imageOffset, g);
     let at = p * nr;
     let lane = 0;
     let oh = Math.floor(j0 / outW);
