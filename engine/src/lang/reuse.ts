@@ -108,17 +108,58 @@ export class RangeMover {
     this.marked.length = 0;
   }
 
-  /** Every range of a syntax tree (its nodes are plain objects; a range is one with numeric `start` and `end`). */
-  tree(node: unknown): void {
-    if (Array.isArray(node)) {
-      for (const child of node) this.tree(child);
-      return;
-    }
-    if (node === null || typeof node !== 'object') return;
-    const o = node as Record<string, unknown>;
-    if (typeof o.start === 'number' && typeof o.end === 'number') return this.range(o as unknown as TextRange);
-    for (const key in o) if (typeof o[key] === 'object') this.tree(o[key]);
+  /** Every range of a top-level item's syntax tree. */
+  tree(item: object): void {
+    let ranges = treeRanges.get(item);
+    if (ranges === undefined) treeRanges.set(item, (ranges = rangesOf(item, [])));
+    for (const r of ranges) this.range(r);
   }
+
+  /** Every range of an item's facts, and the hint offsets of its bindings. */
+  facts(facts: ItemFacts): void {
+    let ranges = factRanges.get(facts);
+    if (ranges === undefined) factRanges.set(facts, (ranges = rangesOfFacts(facts)));
+    for (const r of ranges) this.range(r);
+    for (const b of facts.bindings) b.hintOffset = this.offset(b.hintOffset);
+  }
+}
+
+/** The ranges of each item's tree and facts, found once: a kept tree or fact only ever moves. */
+const treeRanges = new WeakMap<object, TextRange[]>();
+const factRanges = new WeakMap<ItemFacts, TextRange[]>();
+
+/** The ranges of a syntax tree (its nodes are plain objects; a range is one with numeric `start` and `end`). */
+function rangesOf(node: unknown, out: TextRange[]): TextRange[] {
+  if (Array.isArray(node)) {
+    for (const child of node) rangesOf(child, out);
+  } else if (node !== null && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    if (typeof o.start === 'number' && typeof o.end === 'number') out.push(o as unknown as TextRange);
+    else for (const key in o) if (typeof o[key] === 'object') rangesOf(o[key], out);
+  }
+  return out;
+}
+
+function rangesOfFacts(facts: ItemFacts): TextRange[] {
+  const out: TextRange[] = [];
+  const diagnostic = (d: Diagnostic) => {
+    out.push(d.range);
+    for (const r of d.related) out.push(r.range);
+    for (const fix of d.fixes) for (const e of fix.edits) out.push(e.range);
+  };
+  facts.diagnostics.forEach(diagnostic);
+  for (const e of facts.instanceErrors) diagnostic(e.diagnostic);
+  for (const c of facts.calls) out.push(c.range, c.calleeRange);
+  for (const b of facts.bindings) out.push(b.range);
+  for (const l of facts.layers) out.push(l.range, ...l.callRanges);
+  out.push(facts.summary.range, facts.summary.nameRange);
+  for (const g of facts.graphs) {
+    for (const v of g.values) out.push(v.range);
+    for (const n of g.nodes) out.push(n.range);
+    for (const p of g.params) out.push(p.param.range);
+    for (const span of [...(g.checkpoints ?? []), ...(g.instanceCalls ?? [])]) out.push(span.range);
+  }
+  return out;
 }
 
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/g;
@@ -166,7 +207,7 @@ export class ReuseSession {
     this.parsed = (usable ? reparse(before, this.text, this.mover!, tokens) : null) ?? parse(this.text, { tokens });
     // The previous facts move now, with the trees, before anything reads a range; those of items checked again are dropped later.
     if (this.mover && this.mover.delta !== 0) {
-      for (const entry of this.previous!.kept.values()) this.move(entry.facts);
+      for (const entry of this.previous!.kept.values()) this.mover.facts(entry.facts);
       this.mover.settle();
     }
     return this.parsed;
@@ -274,39 +315,5 @@ export class ReuseSession {
     }
     this.direct.set(key, found);
     return found;
-  }
-
-  /** Moves every offset of an item's facts past the edit (marking them until `settle`). */
-  private move(facts: ItemFacts): void {
-    const mover = this.mover!;
-    const range = (r: TextRange) => mover.range(r);
-    const diagnostic = (d: Diagnostic) => {
-      range(d.range);
-      for (const r of d.related) range(r.range);
-      for (const fix of d.fixes) for (const e of fix.edits) range(e.range);
-    };
-    facts.diagnostics.forEach(diagnostic);
-    for (const e of facts.instanceErrors) diagnostic(e.diagnostic);
-    for (const c of facts.calls) {
-      range(c.range);
-      range(c.calleeRange);
-    }
-    for (const b of facts.bindings) {
-      range(b.range);
-      b.hintOffset = mover.offset(b.hintOffset);
-    }
-    for (const l of facts.layers) {
-      range(l.range);
-      l.callRanges.forEach(range);
-    }
-    range(facts.summary.range);
-    range(facts.summary.nameRange);
-    for (const g of facts.graphs) {
-      for (const v of g.values) range(v.range);
-      for (const n of g.nodes) range(n.range);
-      for (const p of g.params) range(p.param.range);
-      for (const s of g.checkpoints ?? []) range(s.range);
-      for (const s of g.instanceCalls ?? []) range(s.range);
-    }
   }
 }
