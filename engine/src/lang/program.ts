@@ -53,7 +53,7 @@ export interface CheckOptions {
   importStack?: readonly string[];
   /** The diagnostics of the imported files checked so far in this check, by path (a file imported twice is checked once). */
   importChecks?: Map<string, Diagnostic[]>;
-  /** The document's previous check (the server's): fns and models away from the edit keep their facts from it. */
+  /** The document's previous check (the server's): items the edit did not touch keep their trees, and clean fns and models away from it their facts. */
   reuse?: CheckReuse;
 }
 
