@@ -7,7 +7,7 @@ import { record } from '../autograd/tape.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 import { stridesOf } from '../tensor/shape.js';
 import { Dim, formatShape, type Shape } from '../shape/dim.js';
-import { broadcast, elementCount, type RuleArg, type RuleError, type RuleErrorCode, type RuleResult } from '../shape/rules.js';
+import { broadcast, elementCount, type RuleArg, type RuleError, type MalformedEquation, type RuleErrorCode, type RuleResult } from '../shape/rules.js';
 import type { LoweringContext, Val } from '../onnx/context.js';
 import { defineOp, string, tensors } from './def.js';
 import { outputShape } from './shape-rule.js';
@@ -42,21 +42,21 @@ function equationError(code: RuleErrorCode, args: RuleArg[]): { error: RuleError
   return { error: { code, args, argument: { param: 'equation' } } };
 }
 
-const malformed = (text: string, why: string) => equationError('NN2170', [text, why]);
+const malformed = (text: string, id: `NN2170/${MalformedEquation}`, detail = '') => equationError(id, [text, detail]);
 
 function parseTerm(raw: string, text: string): Term | { error: RuleError } {
   const ellipsis = raw.indexOf(ELLIPSIS);
-  if (ellipsis >= 0 && raw.indexOf(ELLIPSIS, ellipsis + 1) >= 0) return malformed(text, `the term \`${raw}\` has two \`...\``);
+  if (ellipsis >= 0 && raw.indexOf(ELLIPSIS, ellipsis + 1) >= 0) return malformed(text, 'NN2170/twoEllipses', raw);
   const letters = ellipsis < 0 ? raw : raw.slice(0, ellipsis) + raw.slice(ellipsis + ELLIPSIS.length);
   const stray = [...letters].find((c) => !/[a-zA-Z]/.test(c));
-  if (stray !== undefined) return malformed(text, stray === '.' ? 'a `.` outside `...`' : `\`${stray}\` is not a letter (terms are letters a-z, A-Z, with one \`...\` at most)`);
+  if (stray !== undefined) return stray === '.' ? malformed(text, 'NN2170/strayDot') : malformed(text, 'NN2170/notLetter', stray);
   return { letters, ellipsis };
 }
 
 /** The equation checked on its own, before any operand is looked at. */
 function parseEquation(text: string): { equation: Equation } | { error: RuleError } {
   const sides = text.replace(/\s+/g, '').split('->');
-  if (sides.length > 2) return malformed(text, '`->` appears more than once');
+  if (sides.length > 2) return malformed(text, 'NN2170/twoArrows');
   const inputs: Term[] = [];
   for (const raw of sides[0].split(',')) {
     const term = parseTerm(raw, text);
@@ -76,11 +76,11 @@ function parseEquation(text: string): { equation: Equation } | { error: RuleErro
   const output = parseTerm(sides[1], text);
   if ('error' in output) return output;
   const repeated = [...output.letters].find((c, k) => output.letters.indexOf(c) !== k);
-  if (repeated !== undefined) return malformed(text, `the output repeats \`${repeated}\``);
+  if (repeated !== undefined) return malformed(text, 'NN2170/outputRepeats', repeated);
   const unknown = [...output.letters].find((c) => !count.has(c));
   if (unknown !== undefined) return equationError('NN2174', [unknown, text]);
-  if (output.ellipsis >= 0 && !withEllipsis) return malformed(text, 'the output has `...` but no input term has');
-  if (output.ellipsis < 0 && withEllipsis) return malformed(text, 'an input term has `...`, so the output must keep it');
+  if (output.ellipsis >= 0 && !withEllipsis) return malformed(text, 'NN2170/outputEllipsis');
+  if (output.ellipsis < 0 && withEllipsis) return malformed(text, 'NN2170/keepEllipsis');
   return { equation: { inputs, output } };
 }
 

@@ -20,7 +20,10 @@ export type RuleArg = string | number | { readonly input: number } | { readonly 
 export type RuleErrorCode =
   | 'NN2007' | 'NN2101' | 'NN2102' | 'NN2103' | 'NN2104' | 'NN2105' | 'NN2106' | 'NN2107' | 'NN2108' | 'NN2109' | 'NN2111' | 'NN2112'
   | 'NN2130' | 'NN2131' | 'NN2132' | 'NN2141' | 'NN2142' | 'NN2143' | 'NN2144' | 'NN2145' | 'NN2146'
-  | 'NN2150' | 'NN2151' | 'NN2152' | 'NN2153' | 'NN2154' | 'NN2162' | 'NN2170' | 'NN2171' | 'NN2172' | 'NN2173' | 'NN2174' | 'NN2175';
+  | 'NN2150' | 'NN2151' | 'NN2152' | 'NN2153' | 'NN2154' | 'NN2162' | `NN2170/${MalformedEquation}` | 'NN2171' | 'NN2172' | 'NN2173' | 'NN2174' | 'NN2175';
+
+/** The ways an einsum equation is malformed (NN2170's cases). */
+export type MalformedEquation = 'twoEllipses' | 'strayDot' | 'notLetter' | 'twoArrows' | 'outputRepeats' | 'outputEllipsis' | 'keepEllipsis';
 
 export interface RuleError {
   code: RuleErrorCode;
