@@ -243,7 +243,15 @@ export const DIAGNOSTICS = {
   NN4007: {
     severity: 'error',
     title: 'loss does not fit the model output',
-    template: 'loss `{0}` does not fit the model output {1}: {2}',
+    template: 'loss `{0}` does not fit the model output {1}',
+    variants: {
+      noBatch: 'loss `{0}` does not fit the model output {1}: the output has no batch dim',
+      classScores: 'loss `{0}` does not fit the model output {1}: {0} takes class scores of shape {2} for labels {3}',
+      regressionTargets: 'loss `{0}` does not fit the model output {1}: the data set has regression targets, not class labels',
+      unknownDims: 'loss `{0}` does not fit the model output {1}: a {0} target needs the output\'s dims after the batch to be known numbers',
+      classesAsValues: 'loss `{0}` does not fit the model output {1}: the data set has {2} classes: compare them one-hot with an output [B, {2}], or as values with an output [B] or [B, 1]',
+      targetShape: 'loss `{0}` does not fit the model output {1}: the targets have shape {2}',
+    },
   },
   NN4008: {
     severity: 'info',

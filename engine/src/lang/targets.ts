@@ -6,6 +6,7 @@
 import { Dim, formatShape, shapesEqual, type Shape } from '../shape/dim.js';
 import type { DataHeader, TrainIR } from './api.js';
 import { opDef } from '../ops/registry.js';
+import type { VariantsOf } from './diagnostics.js';
 
 export type TargetForm =
   /** int64 class ids [B], or [B, ...shape] for a sequence's (one per position). */
@@ -17,12 +18,18 @@ export type TargetForm =
 
 const scalarLike = (s: Shape): boolean => s.length === 0 || (s.length === 1 && s[0].equals(1));
 
+/** Why a loss does not fit the model output: an NN4007 case and its arguments after the loss and the output's shape. */
+export interface TargetProblem {
+  id: VariantsOf<'NN4007'>;
+  args: string[];
+}
+
 /**
  * The target form of `loss` for a model whose output has `perSample` dims after the batch,
- * on data with `header`'s labels; a sentence saying what does not fit otherwise. The
- * caller reports a class count that differs (NN4004) on its own.
+ * on data with `header`'s labels; what does not fit otherwise. The caller reports a class
+ * count that differs (NN4004) on its own.
  */
-export function targetForm(loss: TrainIR['loss'], perSample: Shape, header: Pick<DataHeader, 'classes' | 'labelShape'>): TargetForm | { problem: string } {
+export function targetForm(loss: TrainIR['loss'], perSample: Shape, header: Pick<DataHeader, 'classes' | 'labelShape'>): TargetForm | { problem: TargetProblem } {
   if (opDef(loss)?.target === 'class-ids') {
     // Scores [B, C] for one label per sample, [B, T, C] for a label per position (`text`'s next characters).
     // A symbolic length (`x: int[B, T]`) fits the labels' length: the checker bound it to the samples'.
@@ -30,20 +37,20 @@ export function targetForm(loss: TrainIR['loss'], perSample: Shape, header: Pick
     const labels = header.labelShape.map((n) => Dim.of(n));
     const fits = positions.length === labels.length && positions.every((d, k) => d.constant() === null || d.constant() === header.labelShape[k]);
     if (perSample.length === 0 || !fits) {
-      return { problem: `${loss} takes class scores of shape ${formatShape([Dim.named('B'), ...labels, Dim.named('C')])} for labels ${formatShape([Dim.named('B'), ...labels])}` };
+      return { problem: { id: 'NN4007/classScores', args: [formatShape([Dim.named('B'), ...labels, Dim.named('C')]), formatShape([Dim.named('B'), ...labels])] } };
     }
-    if (header.classes === null) return { problem: 'the data set has regression targets, not class labels' };
+    if (header.classes === null) return { problem: { id: 'NN4007/regressionTargets', args: [] } };
     return { kind: 'class-ids', shape: header.labelShape.slice() };
   }
   const concrete = perSample.map((d) => d.constant());
-  if (concrete.some((n) => n === null)) return { problem: `a ${loss} target needs the output's dims after the batch to be known numbers` };
+  if (concrete.some((n) => n === null)) return { problem: { id: 'NN4007/unknownDims', args: [] } };
   const shape = concrete as number[];
   if (header.classes !== null) {
     if (scalarLike(perSample)) return { kind: 'values', shape };
     if (perSample.length === 1 && perSample[0].equals(header.classes)) return { kind: 'one-hot', classes: header.classes };
-    return { problem: `the data set has ${header.classes} classes: compare them one-hot with an output [B, ${header.classes}], or as values with an output [B] or [B, 1]` };
+    return { problem: { id: 'NN4007/classesAsValues', args: [String(header.classes)] } };
   }
   const labels = header.labelShape.map((n) => Dim.of(n));
   if (shapesEqual(perSample, labels) || (scalarLike(perSample) && scalarLike(labels))) return { kind: 'values', shape };
-  return { problem: `the targets have shape ${formatShape([Dim.named('B'), ...labels])}` };
+  return { problem: { id: 'NN4007/targetShape', args: [formatShape([Dim.named('B'), ...labels])] } };
 }

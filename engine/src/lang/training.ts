@@ -475,12 +475,12 @@ function checkAgainstModel(
   if (signature.output === null) return;
   const output = binding.resolve(signature.output);
   if (output.length === 0) {
-    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), 'the output has no batch dim']));
+    diagnostics.push(makeDiagnostic('NN4007/noBatch', lossAnchor.range, [loss, formatShape(output)]));
     return;
   }
   const form = targetForm(loss, output.slice(1), header);
   if ('problem' in form) {
-    diagnostics.push(makeDiagnostic('NN4007', lossAnchor.range, [loss, formatShape(output), form.problem]));
+    diagnostics.push(makeDiagnostic(form.problem.id, lossAnchor.range, [loss, formatShape(output), ...form.problem.args]));
     return;
   }
   const scores = output[output.length - 1]?.constant();

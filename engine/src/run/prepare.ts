@@ -136,7 +136,7 @@ export function prepare(text: string, options: PrepareOptions): Prepared | RunEr
   if (isDataError(data)) return [{ code: 'NN4005', message: formatMessage('NN4005', [data.path, data.problem]), range: train.dataRange }];
   const output = model.graph.values[model.graph.output].shape;
   const target = targetForm(train.loss, output.slice(1), { classes: data.classes, labelShape: data.labelShape });
-  if ('problem' in target) return [{ code: 'NN4007', message: formatMessage('NN4007', [train.loss, formatShape(output), target.problem]), range: train.keyRanges.loss ?? train.range }];
+  if ('problem' in target) return [{ code: 'NN4007', message: formatMessage(target.problem.id, [train.loss, formatShape(output), ...target.problem.args]), range: train.keyRanges.loss ?? train.range }];
   const lineOf = lineIndex(text);
   const lowered = lowerModel(model, check.fnIrs, train.seed, lineOf, options.dtype ?? 'float32');
   const sampleSize = data.sampleShape.reduce((a, b) => a * b, 1);
