@@ -1,7 +1,7 @@
 // Runs through the server: workspace trust, each code lens's command through
 // workspace/executeCommand (train, probe, gradcheck, export) as any LSP client runs it, a
 // probe whose statistics reach hovers and hints and whose findings land on the layers'
-// lines, a short training run with `$/progress` and run events, cancellation through
+// lines (also when an edit overtakes the probe), a short training run with `$/progress` and run events, cancellation through
 // window/workDoneProgress/cancel, and the init-time gradient pass that shows a ten-sigmoid
 // MLP's vanishing gradient before anything trains.
 
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CodeLens, Hover, InlayHint } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { UNTRUSTED_SUFFIX } from '../../server/src/ide/codeLens.js';
 import { SERVER_COMMANDS, type ExportOnnxResult, type GradcheckResult, type ProbeResult, type TrainProgressParams, type TrainResult } from '../../server/src/protocol.js';
 import { HANG_GUARD_MS, LspClient, repoRoot } from './lspClient.js';
@@ -212,6 +213,24 @@ describe('probe', () => {
     const version = await client.replace(uri, doc.getText().replace('Linear(32, 2)', 'Linear(32, 2, bias = false)'));
     const changed = await client.diagnosticsFor(uri, version);
     assert.ok(!changed.diagnostics.some((d) => String(d.code).startsWith('NN5')), 'findings dropped after the model changed');
+  });
+
+  test('findings of a probe that an edit overtook land on the lines the model moved to', async () => {
+    const path = join(workspace, 'sigmoid_mlp_moved.nn');
+    copyFileSync(join(fixtures, 'sigmoid_mlp.nn'), path);
+    const uri = await client.open(path);
+    await client.diagnosticsFor(uri);
+    const probed = TextDocument.create(uri, 'nn', 1, client.document(uri).getText());
+    const probe = client.request<ProbeResult>('nn/probe', { uri });
+    // The re-check of this edit moves the previous trees' offsets (lang/reuse.ts); the probe's results are anchored to the text it ran on.
+    const version = await client.replace(uri, `# a line typed above the model while it was probed\n${probed.getText()}`);
+    const result = await probe;
+    assert.ok(result.findings.length > 0, 'the ten-sigmoid MLP has findings');
+    const published = await client.waitFor(() => [...client.published].reverse().find((p) => p.uri === uri && p.version === version && p.diagnostics.some((d) => String(d.code).startsWith('NN5'))));
+    for (const finding of result.findings) {
+      const line = probed.positionAt(finding.range.start).line + 1;
+      assert.ok(published.diagnostics.some((d) => d.code === finding.code && d.range.start.line === line), `${finding.code} on line ${line + 1}`);
+    }
   });
 });
 

@@ -19,6 +19,8 @@ import {
   type ExecuteCommandParams,
   type ProgressToken,
 } from 'vscode-languageserver/node';
+import { checkProgram } from '../../../engine/src/lang/program.js';
+import { emptySemantics, type SemanticModel } from '../../../engine/src/lang/semantics.js';
 import { Dim } from '../../../engine/src/shape/dim.js';
 import { CHECKPOINT_FILE } from '../../../engine/src/run/checkpoint.js';
 import { splitName, type RunEvent } from '../../../engine/src/core/events.js';
@@ -209,6 +211,21 @@ export class Runs {
     return { text: analysis.text, file, analysis };
   }
 
+  /**
+   * The names of the text a job runs on, for anchoring its results when they arrive: the
+   * shared analysis while the document is unchanged, else that text resolved on its own (a
+   * re-check moves the shared trees' offsets to the edited text, lang/reuse.ts).
+   */
+  private namesOf(uri: string, source: { text: string; analysis: Analysis }): () => { semantics: SemanticModel; text: string } {
+    const version = this.ctx.document(uri)?.version;
+    let own: SemanticModel | null = null;
+    return () => {
+      if (this.ctx.document(uri)?.version === version) return { semantics: source.analysis.semantics, text: source.text };
+      own ??= checkProgram(source.text, { semantics: true }).semantics ?? emptySemantics(source.text);
+      return { semantics: own, text: source.text };
+    };
+  }
+
   private trainOf(analysis: Analysis, model: string | undefined) {
     const train = model ? analysis.check.trains.find((t) => t.model === model) : analysis.check.trains[0];
     if (train) return train;
@@ -244,13 +261,14 @@ export class Runs {
     this.cancelLiveGradients();
 
     const runId = `run-${++runCounter}`;
+    const names = this.namesOf(params.uri, source);
     // Held while the progress token is created, so a second request cannot start a second run.
     this.startingTraining = true;
     const progressToken = await this.progressToken(params.workDoneToken).finally(() => (this.startingTraining = false));
     const download = new DownloadProgressReport((value) => progressToken !== null && this.progress(progressToken, `Training ${train.model}`, value));
     const job = startJob(
       { kind: 'train', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, model: train.model, backend: train.backend === 'auto' ? this.ctx.settings().backend : train.backend, saveDir: save.path, threads: this.ctx.settings().threads },
-      (event) => this.onRunEvent(params.uri, runId, train.model, event, progressToken, source.analysis),
+      (event) => this.onRunEvent(params.uri, runId, train.model, event, progressToken, names),
       (progress) => download.report(progress),
     );
     this.training = { uri: params.uri, model: train.model, job, progressToken };
@@ -284,12 +302,14 @@ export class Runs {
     const tooBig = this.overLimits(source.analysis, train.model, train.batch);
     if (tooBig) throw new ResponseError(LSPErrorCodes.RequestFailed, tooBig);
     const download = new DownloadProgressReport(() => undefined);
+    const names = this.namesOf(params.uri, source);
     const job = startJob({ kind: 'probe', file: source.file, text: source.text, allowPathsOutside: this.ctx.settings().allowPathsOutsideWorkspace, limits: this.ctx.settings().limits, dataCache: this.ctx.settings().dataCache, dataMirror: this.ctx.settings().dataMirror, model: train.model, batches: params.batches ?? 1 }, () => undefined, (progress) => download.report(progress));
     try {
       const result = await job.result;
       const results = this.ctx.results(params.uri);
-      results.recordStats(train.model, 'probe', 0, result, source.analysis.semantics, source.text);
-      results.recordFindings(train.model, result.findings, source.analysis.semantics, source.text);
+      const { semantics, text } = names();
+      results.recordStats(train.model, 'probe', 0, result, semantics, text);
+      results.recordFindings(train.model, result.findings, semantics, text);
       this.ctx.resultsChanged(params.uri);
       return result;
     } catch (error) {
@@ -352,16 +372,20 @@ export class Runs {
   }
 
   /** One event of a training run: to the client, to `$/progress`, and into the run's results. */
-  private onRunEvent(uri: string, runId: string, model: string, event: RunEvent, progressToken: ProgressToken | null, analysis: Analysis): void {
+  private onRunEvent(uri: string, runId: string, model: string, event: RunEvent, progressToken: ProgressToken | null, names: () => { semantics: SemanticModel; text: string }): void {
     const notification: TrainProgressParams = { uri, runId, event };
     this.connection.sendNotification(trainProgressNotification, notification);
     const results = this.ctx.results(uri);
     if (progressToken !== null) this.reportProgress(progressToken, model, event);
     if (event.type === 'step') {
       // A back end that samples its statistics sends steps without them: the last ones stay.
-      if (event.layers.length > 0) results.recordStats(model, 'run', event.step, event, analysis.semantics, analysis.text);
+      if (event.layers.length > 0) {
+        const { semantics, text } = names();
+        results.recordStats(model, 'run', event.step, event, semantics, text);
+      }
     } else if (event.type === 'end') {
-      results.recordFindings(model, event.findings, analysis.semantics, analysis.text);
+      const { semantics, text } = names();
+      results.recordFindings(model, event.findings, semantics, text);
       this.ctx.resultsChanged(uri);
     } else if (event.type === 'epoch') {
       this.ctx.resultsChanged(uri);
